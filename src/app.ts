@@ -1,0 +1,24 @@
+/** The HTTP app: routes mounted under their paths, one error handler, a request id and logger per request. */
+import { Hono } from 'hono';
+import { requestId } from 'hono/request-id';
+import { errorResponse, handleError } from './http/errors';
+import type { AppEnv } from './http/types';
+import { createLogger } from './lib/log';
+import { health } from './routes/health';
+import { webhook } from './routes/webhook';
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ headerName: 'cf-ray' }));
+  app.use(async (c, next) => {
+    c.set('log', createLogger({ requestId: c.get('requestId') }));
+    await next();
+  });
+  app.route('/api/linebot/webhook', webhook);
+  app.route('/healthz', health);
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
+  app.onError(handleError);
+  return app;
+}
+
+export const app = createApp();

@@ -1,0 +1,216 @@
+/**
+ * The database schema, shared by the Worker, drizzle-kit migrations and the on-prem nas-sync job.
+ *
+ * `line_users`, `line_groups`, `line_messages` and `line_files` keep the seed article's table and
+ * column names (other systems query them). `users` and `projects` are minimal stand-ins for the
+ * company system's own tables so the project runs on its own.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  char,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+};
+
+/** Accounts of the company's own system (minimal version). */
+export const users = pgTable('users', {
+  id: serial('id').primaryKey(),
+  username: varchar('username', { length: 100 }).notNull().unique(),
+  displayName: varchar('display_name', { length: 255 }),
+  role: varchar('role', { length: 20, enum: ['admin', 'member'] }).notNull().default('member'),
+  ...timestamps,
+});
+
+/** Projects of the company's own system (minimal version). */
+export const projects = pgTable('projects', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: varchar('name', { length: 255 }).notNull().unique(),
+  ...timestamps,
+});
+
+/** A LINE user the bot has seen: a friend, or a member of a group or room it is in. */
+export const lineUsers = pgTable(
+  'line_users',
+  {
+    id: serial('id').primaryKey(),
+    lineUserId: varchar('line_user_id', { length: 64 }).notNull().unique(),
+    displayName: varchar('display_name', { length: 255 }),
+    pictureUrl: text('picture_url'),
+    statusMessage: text('status_message'),
+    language: varchar('language', { length: 16 }),
+    /** The company account this LINE identity is bound to (user binding). */
+    userId: integer('user_id').references(() => users.id, { onDelete: 'set null' }),
+    isFriend: boolean('is_friend').notNull().default(false),
+    followedAt: timestamp('followed_at', { withTimezone: true }),
+    unfollowedAt: timestamp('unfollowed_at', { withTimezone: true }),
+    /** When the profile was last fetched from LINE; drives the profile TTL. */
+    profileRefreshedAt: timestamp('profile_refreshed_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('line_users_user_id_unique').on(t.userId)],
+);
+
+/** A LINE group or multi-person room the bot is (or was) in. */
+export const lineGroups = pgTable(
+  'line_groups',
+  {
+    id: serial('id').primaryKey(),
+    /** groupId for groups, roomId for rooms. */
+    lineGroupId: varchar('line_group_id', { length: 64 }).notNull().unique(),
+    sourceType: varchar('source_type', { length: 8, enum: ['group', 'room'] }).notNull().default('group'),
+    groupName: varchar('group_name', { length: 255 }),
+    pictureUrl: text('picture_url'),
+    memberCount: integer('member_count'),
+    /** The company project this group is bound to (group-project binding). */
+    projectId: uuid('project_id').references(() => projects.id, { onDelete: 'set null' }),
+    isActive: boolean('is_active').notNull().default(true),
+    allowAiResponse: boolean('allow_ai_response').notNull().default(false),
+    joinedAt: timestamp('joined_at', { withTimezone: true }),
+    leftAt: timestamp('left_at', { withTimezone: true }),
+    /** When summary and member count were last fetched from LINE; drives the TTL. */
+    summaryRefreshedAt: timestamp('summary_refreshed_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [index('line_groups_project_id_idx').on(t.projectId)],
+);
+
+/** Every message the bot received. */
+export const lineMessages = pgTable(
+  'line_messages',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** LINE's message id (unique per message). */
+    messageId: varchar('message_id', { length: 64 }).notNull().unique(),
+    lineUserId: integer('line_user_id').references(() => lineUsers.id),
+    /** NULL for 1:1 chats. */
+    lineGroupId: integer('line_group_id').references(() => lineGroups.id),
+    sourceType: varchar('source_type', { length: 8 }).notNull(),
+    messageType: varchar('message_type', { length: 32 }).notNull(),
+    /** Text, file name, location title/address or sticker text/keywords; NULL once unsent. */
+    content: text('content'),
+    replyToken: varchar('reply_token', { length: 255 }),
+    quoteToken: varchar('quote_token', { length: 255 }),
+    quotedMessageId: varchar('quoted_message_id', { length: 64 }),
+    /** The message object exactly as LINE sent it; text fields cleared once unsent. */
+    rawMessage: jsonb('raw_message'),
+    /** LINE's event timestamp. */
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    unsentAt: timestamp('unsent_at', { withTimezone: true }),
+    editedAt: timestamp('edited_at', { withTimezone: true }),
+    /** Timestamp (ms) of the messageEdited event that produced the current content; newest wins. */
+    editTimestamp: bigint('edit_timestamp', { mode: 'number' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('line_messages_group_sent_idx').on(t.lineGroupId, t.sentAt.desc(), t.id.desc()),
+    index('line_messages_user_sent_idx').on(t.lineUserId, t.sentAt.desc(), t.id.desc()),
+    index('line_messages_sent_idx').on(t.sentAt.desc(), t.id.desc()),
+  ],
+);
+
+/** Media that LINE hosts; the on-prem nas-sync job downloads it and fills `nas_path`. */
+export const lineFiles = pgTable(
+  'line_files',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: varchar('message_id', { length: 64 })
+      .notNull()
+      .unique()
+      .references(() => lineMessages.messageId, { onDelete: 'cascade' }),
+    fileType: varchar('file_type', { length: 16 }).notNull(),
+    fileName: varchar('file_name', { length: 512 }),
+    fileSize: bigint('file_size', { mode: 'number' }),
+    mimeType: varchar('mime_type', { length: 255 }),
+    /** Milliseconds, for video and audio. */
+    duration: integer('duration'),
+    /** Relative to NAS_ROOT; NULL until the sync job has copied the file. */
+    nasPath: text('nas_path'),
+    sha256: char('sha256', { length: 64 }),
+    /** Set by unsend: the sync job deletes the NAS copy (or never makes one). */
+    removeRequestedAt: timestamp('remove_requested_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    index('line_files_pending_idx').on(t.id).where(sql`${t.nasPath} IS NULL AND ${t.removeRequestedAt} IS NULL`),
+    index('line_files_created_idx').on(t.createdAt.desc(), t.id.desc()),
+  ],
+);
+
+export const webhookEventStatuses = ['processing', 'done', 'failed', 'dead'] as const;
+export type WebhookEventStatus = (typeof webhookEventStatuses)[number];
+
+/**
+ * The inbox: every accepted webhook event, written before the 200 so none is lost.
+ * Rows start `processing` (the request that recorded them processes them at once);
+ * the Cron Trigger retries `failed` rows when due and recovers `processing` rows whose worker died.
+ */
+export const lineWebhookEvents = pgTable(
+  'line_webhook_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** LINE's webhookEventId, or `sha256:<hex>` of the event's bytes when it has none. */
+    webhookEventId: varchar('webhook_event_id', { length: 80 }).notNull().unique(),
+    destination: varchar('destination', { length: 64 }),
+    eventType: varchar('event_type', { length: 64 }).notNull(),
+    sourceType: varchar('source_type', { length: 16 }),
+    eventTimestamp: bigint('event_timestamp', { mode: 'number' }),
+    isRedelivery: boolean('is_redelivery').notNull().default(false),
+    /** The event object exactly as received. */
+    payload: jsonb('payload').notNull(),
+    status: varchar('status', { length: 16, enum: webhookEventStatuses }).notNull().default('processing'),
+    attempts: integer('attempts').notNull().default(1),
+    lastError: text('last_error'),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    lockedAt: timestamp('locked_at', { withTimezone: true }).defaultNow(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    processedAt: timestamp('processed_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('line_webhook_events_due_idx')
+      .on(t.status, t.nextAttemptAt)
+      .where(sql`${t.status} IN ('processing', 'failed')`),
+    index('line_webhook_events_received_idx').on(t.receivedAt.desc()),
+    check('line_webhook_events_status_check', sql`${t.status} IN ('processing', 'done', 'failed', 'dead')`),
+  ],
+);
+
+/** One-time codes that bind a LINE user to a company account (issued by the admin API). */
+export const lineBindingCodes = pgTable(
+  'line_binding_codes',
+  {
+    id: serial('id').primaryKey(),
+    code: char('code', { length: 6 }).notNull(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    usedByLineUserId: integer('used_by_line_user_id').references(() => lineUsers.id),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // A code is unique among codes that can still be used.
+    uniqueIndex('line_binding_codes_live_code_unique')
+      .on(t.code)
+      .where(sql`${t.usedAt} IS NULL AND ${t.revokedAt} IS NULL`),
+    index('line_binding_codes_user_idx').on(t.userId),
+  ],
+);

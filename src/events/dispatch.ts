@@ -1,0 +1,69 @@
+/**
+ * Processing recorded events: route each to its handler, apply its writes and mark its inbox row
+ * done in one transaction (so an event's effects and its `done` commit together or not at all),
+ * or record the failure for the Cron Trigger to retry.
+ */
+import { markDone, markFailed } from '../inbox/status';
+import type { RecordedEvent } from '../inbox/record';
+import { describeError } from '../lib/log';
+import { handleFollow, handleUnfollow } from './handlers/follow';
+import { handleJoin, handleLeave } from './handlers/join';
+import { handleMemberJoined, handleMemberLeft } from './handlers/members';
+import { handleMessage } from './handlers/message';
+import { handleMessageEdited } from './handlers/message-edited';
+import { handleUnsend } from './handlers/unsend';
+import type { EventDeps, EventHandler } from './types';
+
+/**
+ * Event types with something to store beyond the inbox row. Everything else (postback,
+ * videoPlayComplete, beacon, accountLink, membership, types LINE adds later) stays in the inbox
+ * as received and is marked done.
+ */
+export const handlers: Record<string, EventHandler> = {
+  message: handleMessage,
+  follow: handleFollow,
+  unfollow: handleUnfollow,
+  join: handleJoin,
+  leave: handleLeave,
+  memberJoined: handleMemberJoined,
+  memberLeft: handleMemberLeft,
+  unsend: handleUnsend,
+  messageEdited: handleMessageEdited,
+};
+
+export type Outcome = 'done' | 'failed' | 'dead';
+
+export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Promise<Outcome> {
+  const { event } = recorded;
+  const log = deps.log.child({ inboxId: recorded.id, webhookEventId: recorded.webhookEventId, eventType: event.type });
+  try {
+    const handler = Object.hasOwn(handlers, event.type) ? handlers[event.type] : undefined;
+    const apply = handler ? await handler(event, deps) : undefined;
+    if (apply) {
+      await deps.db.transaction(async (tx) => {
+        await apply(tx);
+        await markDone(tx, recorded.id);
+      });
+    } else {
+      await markDone(deps.db, recorded.id);
+    }
+    log.debug('event.done', { handled: Boolean(handler) });
+    return 'done';
+  } catch (err) {
+    const error = describeError(err);
+    const status = await markFailed(deps.db, recorded, JSON.stringify(error)).catch((markErr) => {
+      // The database is gone: the row stays `processing` and the cron recovers it later.
+      log.error('event.mark_failed_failed', { error: markErr });
+      return 'failed' as const;
+    });
+    log[status === 'dead' ? 'error' : 'warn'](`event.${status}`, { attempts: recorded.attempts, error });
+    return status;
+  }
+}
+
+/** Events of one request or one cron run, in order: a later event may depend on an earlier one. */
+export async function processEvents(deps: EventDeps, events: RecordedEvent[]): Promise<Record<Outcome, number>> {
+  const counts: Record<Outcome, number> = { done: 0, failed: 0, dead: 0 };
+  for (const recorded of events) counts[await processEvent(deps, recorded)]++;
+  return counts;
+}

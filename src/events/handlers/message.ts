@@ -1,0 +1,90 @@
+/**
+ * `message`: store the sender, the chat, the message and (for media LINE hosts) a `line_files`
+ * row whose `nas_path` the on-prem sync job fills in later.
+ */
+import { lineFiles, lineMessages } from '../../db/schema';
+import { fromLineTimestamp } from '../../lib/time';
+import { num, str } from '../../lib/values';
+import { prepareParticipants } from '../participants';
+import { chatOf, sourceOf, type EventHandler } from '../types';
+
+/** A message object as received: the seven known types and whatever LINE adds next. */
+export type MessageObject = { id?: unknown; type?: unknown } & Record<string, unknown>;
+
+export const handleMessage: EventHandler = async (event, deps) => {
+  const message = event.message as MessageObject | undefined;
+  if (!message || typeof message.id !== 'string' || !message.id) {
+    deps.log.warn('event.message_without_id', { eventType: event.type });
+    return;
+  }
+  const messageId = message.id;
+  const source = sourceOf(event);
+  const chat = chatOf(source);
+  const participants = await prepareParticipants(deps, source.userId, chat);
+
+  return async (tx) => {
+    const { userPk, chatPk } = await participants(tx);
+    const inserted = await tx
+      .insert(lineMessages)
+      .values({
+        messageId,
+        lineUserId: userPk,
+        lineGroupId: chatPk,
+        sourceType: typeof source.type === 'string' ? source.type.slice(0, 8) : 'unknown',
+        messageType: typeof message.type === 'string' ? message.type.slice(0, 32) : 'unknown',
+        content: contentOf(message),
+        replyToken: str(event.replyToken),
+        quoteToken: str(message.quoteToken),
+        quotedMessageId: str(message.quotedMessageId),
+        rawMessage: message,
+        sentAt: fromLineTimestamp(event.timestamp, new Date()),
+      })
+      // Already stored (redelivery), or unsent before it arrived (a tombstone row exists).
+      .onConflictDoNothing({ target: lineMessages.messageId })
+      .returning({ id: lineMessages.id });
+
+    const file = inserted.length > 0 ? fileOf(message) : null;
+    if (file) {
+      await tx
+        .insert(lineFiles)
+        .values({ messageId, ...file })
+        .onConflictDoNothing({ target: lineFiles.messageId });
+    }
+  };
+};
+
+/** The searchable text of a message. */
+export function contentOf(message: MessageObject): string | null {
+  switch (message.type) {
+    case 'text':
+      return str(message.text);
+    case 'file':
+      return str(message.fileName);
+    case 'location':
+      return [str(message.title), str(message.address)].filter(Boolean).join('\n') || null;
+    case 'sticker': {
+      const text = str(message.text);
+      if (text) return text;
+      const keywords = Array.isArray(message.keywords) ? message.keywords.filter((k) => typeof k === 'string') : [];
+      return keywords.length > 0 ? keywords.join(', ') : null;
+    }
+    default:
+      return null;
+  }
+}
+
+type FileFields = Omit<typeof lineFiles.$inferInsert, 'messageId'>;
+
+/** Media hosted by LINE: every file, and image/video/audio unless an external provider hosts it. */
+export function fileOf(message: MessageObject): FileFields | null {
+  const type = message.type;
+  if (type === 'file') {
+    return { fileType: 'file', fileName: str(message.fileName), fileSize: num(message.fileSize) };
+  }
+  if (type === 'image' || type === 'video' || type === 'audio') {
+    const provider = message.contentProvider as { type?: unknown } | undefined;
+    if (provider?.type !== 'line') return null;
+    return { fileType: type, duration: num(message.duration) };
+  }
+  return null;
+}

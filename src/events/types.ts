@@ -1,0 +1,41 @@
+import type { Database, Transaction } from '../db/client';
+import type { LineClient } from '../line/client';
+import type { Logger } from '../lib/log';
+import type { WebhookEventObject } from '../webhook/body';
+
+export interface EventDeps {
+  db: Database;
+  line: LineClient;
+  log: Logger;
+  /** Profiles and group summaries are re-fetched from LINE at most once per this period. */
+  profileTtlMs: number;
+}
+
+/** The writes an event makes, run in one transaction together with marking its inbox row done. */
+export type Apply = (tx: Transaction) => Promise<void>;
+
+/**
+ * A handler does its reads and LINE API calls first (outside any transaction), then returns
+ * the writes to apply atomically; returning nothing means there is nothing to write.
+ */
+export type EventHandler = (event: WebhookEventObject, deps: EventDeps) => Promise<Apply | void>;
+
+/** LINE's source object; fixtures and future types may lack fields, so every id is optional. */
+export type Source = { type?: string; userId?: string; groupId?: string; roomId?: string };
+
+/** Where a conversation happens, when it is not a 1:1 chat. */
+export interface Chat {
+  type: 'group' | 'room';
+  id: string;
+}
+
+export function sourceOf(event: WebhookEventObject): Source {
+  const source = event.source;
+  return typeof source === 'object' && source !== null ? (source as Source) : {};
+}
+
+export function chatOf(source: Source): Chat | null {
+  if (source.type === 'group' && source.groupId) return { type: 'group', id: source.groupId };
+  if (source.type === 'room' && source.roomId) return { type: 'room', id: source.roomId };
+  return null;
+}

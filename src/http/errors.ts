@@ -1,0 +1,42 @@
+/**
+ * One error envelope for every JSON error this service answers:
+ * `{ "error": { "code": "...", "message": "..." }, "requestId": "..." }`.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './types';
+
+export type ErrorCode =
+  | 'invalid_signature'
+  | 'invalid_body'
+  | 'payload_too_large'
+  | 'database_unavailable'
+  | 'unauthorized'
+  | 'not_found'
+  | 'internal_error';
+
+export class ApiError extends HTTPException {
+  constructor(
+    status: ContentfulStatusCode,
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(status, { message, cause: options?.cause });
+  }
+}
+
+export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: ErrorCode, message: string) {
+  return c.json({ error: { code, message }, requestId: c.get('requestId') }, status);
+}
+
+/** app.onError: the one place that turns errors into HTTP. */
+export function handleError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof ApiError) return errorResponse(c, err.status as ContentfulStatusCode, err.code, err.message);
+  if (err instanceof HTTPException) {
+    return errorResponse(c, err.status as ContentfulStatusCode, err.status === 413 ? 'payload_too_large' : 'internal_error', err.message);
+  }
+  c.get('log').error('http.unhandled_error', { error: err, path: c.req.path });
+  return errorResponse(c, 500, 'internal_error', 'internal error');
+}

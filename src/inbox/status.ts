@@ -1,0 +1,75 @@
+/**
+ * The life of an inbox row: processing -> done, or -> failed (retried with backoff) -> ... -> dead.
+ */
+import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client';
+import { lineWebhookEvents } from '../db/schema';
+import type { WebhookEventObject } from '../webhook/body';
+import type { RecordedEvent } from './record';
+
+/** Attempts in all (the first, in the webhook request, plus retries) before a row is `dead`. */
+export const MAX_ATTEMPTS = 8;
+/** A `processing` row older than this lost its worker (waitUntil lasts about 30 s). */
+export const STUCK_AFTER_MS = 2 * 60_000;
+
+/** Wait before the next attempt: 1, 2, 4 ... minutes, at most an hour (cron runs every minute). */
+export const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
+
+export async function markDone(db: Queryable, id: number): Promise<void> {
+  await db
+    .update(lineWebhookEvents)
+    .set({ status: 'done', processedAt: sql`now()`, lockedAt: null, nextAttemptAt: null, lastError: null })
+    .where(eq(lineWebhookEvents.id, id));
+}
+
+/** Records a failed attempt; returns the status the row ended in. */
+export async function markFailed(db: Queryable, event: RecordedEvent, error: string, now = new Date()) {
+  const status = event.attempts >= MAX_ATTEMPTS ? ('dead' as const) : ('failed' as const);
+  await db
+    .update(lineWebhookEvents)
+    .set({
+      status,
+      lastError: error.slice(0, 4000),
+      lockedAt: null,
+      nextAttemptAt: status === 'dead' ? null : new Date(now.getTime() + retryDelayMs(event.attempts)),
+    })
+    .where(eq(lineWebhookEvents.id, event.id));
+  return status;
+}
+
+/**
+ * Claims due rows for this scheduled run: `failed` rows whose next attempt time has come and
+ * `processing` rows whose worker died. SKIP LOCKED lets overlapping cron runs share the work
+ * without taking the same row. Stuck rows that already used their last attempt become `dead`.
+ */
+export async function claimDueEvents(db: Queryable, now: Date, limit: number): Promise<RecordedEvent[]> {
+  const stuckBefore = new Date(now.getTime() - STUCK_AFTER_MS);
+  const isStuck = and(eq(lineWebhookEvents.status, 'processing'), lt(lineWebhookEvents.lockedAt, stuckBefore));
+
+  await db
+    .update(lineWebhookEvents)
+    .set({ status: 'dead', lockedAt: null, lastError: sql`coalesce(${lineWebhookEvents.lastError}, 'worker lost while processing')` })
+    .where(and(isStuck, sql`${lineWebhookEvents.attempts} >= ${MAX_ATTEMPTS}`));
+
+  const due = db
+    .select({ id: lineWebhookEvents.id })
+    .from(lineWebhookEvents)
+    .where(or(and(eq(lineWebhookEvents.status, 'failed'), lte(lineWebhookEvents.nextAttemptAt, now)), isStuck))
+    .orderBy(asc(lineWebhookEvents.id))
+    .limit(limit)
+    .for('update', { skipLocked: true });
+
+  const claimed = await db
+    .update(lineWebhookEvents)
+    .set({ status: 'processing', lockedAt: now, attempts: sql`${lineWebhookEvents.attempts} + 1` })
+    .where(inArray(lineWebhookEvents.id, due))
+    .returning({
+      id: lineWebhookEvents.id,
+      webhookEventId: lineWebhookEvents.webhookEventId,
+      attempts: lineWebhookEvents.attempts,
+      payload: lineWebhookEvents.payload,
+    });
+  return claimed
+    .sort((a, b) => a.id - b.id)
+    .map((r) => ({ id: r.id, webhookEventId: r.webhookEventId, attempts: r.attempts, event: r.payload as WebhookEventObject }));
+}

@@ -1,0 +1,47 @@
+/**
+ * Structured logs: one JSON object per line, as Workers Logs indexes them.
+ * Callers pass facts, never secrets: nothing here knows the channel secret or access tokens.
+ */
+export type LogFields = Record<string, unknown>;
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+export function createLogger(base: LogFields = {}): Logger {
+  const write = (level: Level, msg: string, fields?: LogFields) => {
+    const line = JSON.stringify({ level, msg, ...base, ...fields, time: new Date().toISOString() }, replaceErrors);
+    if (level === 'error') console.error(line);
+    else if (level === 'warn') console.warn(line);
+    else console.log(line);
+  };
+  return {
+    debug: (msg, fields) => write('debug', msg, fields),
+    info: (msg, fields) => write('info', msg, fields),
+    warn: (msg, fields) => write('warn', msg, fields),
+    error: (msg, fields) => write('error', msg, fields),
+    child: (fields) => createLogger({ ...base, ...fields }),
+  };
+}
+
+/** Errors are not JSON-serialisable by default; keep what helps an operator. */
+function replaceErrors(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return describeError(value);
+  return value;
+}
+
+export function describeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const out: Record<string, unknown> = { name: err.name, message: err.message };
+  for (const key of ['status', 'code', 'requestId', 'details'] as const) {
+    const v = (err as unknown as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = v;
+  }
+  if (err.cause !== undefined) out.cause = describeError(err.cause);
+  return out;
+}

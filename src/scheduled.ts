@@ -1,0 +1,33 @@
+/**
+ * The Cron Trigger (every minute): retries inbox events that failed and are due, and recovers
+ * events whose worker died mid-processing. Overlapping runs share work through SKIP LOCKED.
+ */
+import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config';
+import { processEvents } from './events/dispatch';
+import { claimDueEvents } from './inbox/status';
+import { createLogger } from './lib/log';
+import { openServices } from './services';
+
+export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
+  const log = createLogger({ job: 'inbox-retry', cron: controller.cron });
+  const services = openServices(env, log);
+  // Due-ness is judged at the trigger's scheduled time, which also lets tests run "a later" cron.
+  const now = new Date(controller.scheduledTime);
+  const deadline = Date.now() + CRON_TIME_BUDGET_MS;
+  const totals = { claimed: 0, done: 0, failed: 0, dead: 0 };
+  try {
+    while (Date.now() < deadline) {
+      const claimed = await claimDueEvents(services.db, now, CRON_BATCH_SIZE);
+      if (claimed.length === 0) break;
+      const counts = await processEvents(services, claimed);
+      totals.claimed += claimed.length;
+      totals.done += counts.done;
+      totals.failed += counts.failed;
+      totals.dead += counts.dead;
+      if (claimed.length < CRON_BATCH_SIZE) break;
+    }
+    if (totals.claimed > 0) log.info('cron.retried', totals);
+  } finally {
+    await services.close();
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Per-request (or per-cron-run) services: a database pool, a LINE client and a logger,
+ * built from env. The pool must be closed by whoever opened it (`close`, via ctx.waitUntil).
+ */
+import { PROFILE_TTL_MS } from './config';
+import { openDb, type DbHandle } from './db/client';
+import type { EventDeps } from './events/types';
+import { createLineClient } from './line/client';
+import type { Logger } from './lib/log';
+
+export interface Services extends EventDeps, Pick<DbHandle, 'close'> {}
+
+export function openServices(env: Env, log: Logger): Services {
+  const { db, close } = openDb(env, log);
+  const line = createLineClient({
+    channelAccessToken: env.LINE_CHANNEL_ACCESS_TOKEN,
+    apiBaseUrl: env.LINE_API_BASE_URL,
+    dataApiBaseUrl: env.LINE_DATA_API_BASE_URL,
+  });
+  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS };
+}

@@ -1,0 +1,63 @@
+/**
+ * The durable ack: record the events, then let LINE have its 200, then process them.
+ *
+ * The answer waits for the inbox INSERT, but only up to the ack budget: LINE gives a webhook
+ * 1-2 s. Past the budget the 200 goes out and the INSERT finishes in waitUntil; if it then fails,
+ * the events are logged whole at error level, the one case where the log is the last copy.
+ * If the INSERT fails within the budget the answer is 503, so LINE's redelivery can retry.
+ */
+import { ACK_BUDGET_MS } from '../config';
+import { processEvents } from '../events/dispatch';
+import { recordEvents, toInboxRows, type RecordedEvent } from '../inbox/record';
+import type { Logger } from '../lib/log';
+import type { Services } from '../services';
+import type { WebhookBody } from './body';
+
+export type AckResult =
+  | { status: 'recorded'; recorded: number; duplicates: number }
+  | { status: 'deferred' }
+  | { status: 'unavailable'; error: unknown };
+
+export async function recordAndProcess(
+  body: WebhookBody,
+  services: Services,
+  waitUntil: (p: Promise<unknown>) => void,
+  log: Logger,
+  ackBudgetMs = ACK_BUDGET_MS,
+): Promise<AckResult> {
+  const rows = await toInboxRows(body.destination, body.events);
+  const recording = recordEvents(services.db, rows);
+  const process = (recorded: RecordedEvent[]) => processEvents(services, recorded).then((counts) => {
+    log.info('webhook.processed', { events: recorded.length, ...counts });
+  });
+
+  let timer = 0;
+  const budget = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ackBudgetMs) as unknown as number;
+  });
+  const first = await Promise.race([
+    recording.then((recorded) => ({ recorded }), (error: unknown) => ({ error })),
+    budget,
+  ]);
+  clearTimeout(timer);
+
+  if (first === 'timeout') {
+    log.warn('webhook.ack_budget_exceeded', { budgetMs: ackBudgetMs, events: rows.length });
+    waitUntil(
+      recording
+        .then(process, (error) => {
+          // After a 200, LINE will not redeliver: this log line is the only copy of these events.
+          log.error('webhook.record_failed_after_ack', { error, destination: body.destination, events: body.events });
+        })
+        .finally(services.close),
+    );
+    return { status: 'deferred' };
+  }
+  if ('error' in first) {
+    waitUntil(services.close());
+    log.error('webhook.record_failed', { error: first.error, events: rows.length });
+    return { status: 'unavailable', error: first.error };
+  }
+  waitUntil(process(first.recorded).finally(services.close));
+  return { status: 'recorded', recorded: first.recorded.length, duplicates: rows.length - first.recorded.length };
+}
