@@ -4,9 +4,9 @@
  * emulator. Their addresses reach the Worker's bindings through provide()/inject.
  */
 import type { TestProject } from 'vitest/node';
-import { createDatabase, dropDatabase, migrateDatabase } from '../scripts/lib/database';
-import { startWsProxy } from '../scripts/lib/ws-proxy';
-import { startLineEmulator } from '../scripts/line-emulator';
+import { createDatabase, dropDatabase, migrateDatabase } from '../scripts/lib/database.ts';
+import { startWsProxy } from '../scripts/lib/ws-proxy.ts';
+import { startLineEmulator } from '../scripts/line-emulator/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -101,7 +101,7 @@ export const lineMessages = pgTable(
     lineUserId: integer('line_user_id').references(() => lineUsers.id),
     /** NULL for 1:1 chats. */
     lineGroupId: integer('line_group_id').references(() => lineGroups.id),
-    sourceType: varchar('source_type', { length: 8 }).notNull(),
+    sourceType: varchar('source_type', { length: 32 }).notNull(),
     messageType: varchar('message_type', { length: 32 }).notNull(),
     /** Text, file name, location title/address or sticker text/keywords; NULL once unsent. */
     content: text('content'),
@@ -169,7 +169,7 @@ export const lineWebhookEvents = pgTable(
     webhookEventId: varchar('webhook_event_id', { length: 80 }).notNull().unique(),
     destination: varchar('destination', { length: 64 }),
     eventType: varchar('event_type', { length: 64 }).notNull(),
-    sourceType: varchar('source_type', { length: 16 }),
+    sourceType: varchar('source_type', { length: 32 }),
     eventTimestamp: bigint('event_timestamp', { mode: 'number' }),
     isRedelivery: boolean('is_redelivery').notNull().default(false),
     /** The event object exactly as received. */

@@ -34,6 +34,9 @@ export function sourceOf(event: WebhookEventObject): Source {
   return typeof source === 'object' && source !== null ? (source as Source) : {};
 }
 
+/** The source type as LINE named it (user, group, room, or one LINE adds later). */
+export const sourceTypeOf = (source: Source): string => (typeof source.type === 'string' && source.type ? source.type.slice(0, 32) : 'unknown');
+
 export function chatOf(source: Source): Chat | null {
   if (source.type === 'group' && source.groupId) return { type: 'group', id: source.groupId };
   if (source.type === 'room' && source.roomId) return { type: 'room', id: source.roomId };

@@ -68,7 +68,7 @@ export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<
 
 function sourceTypeOf(event: WebhookEventObject): string | null {
   const source = event.source as { type?: unknown } | undefined;
-  return typeof source?.type === 'string' ? source.type.slice(0, 16) : null;
+  return typeof source?.type === 'string' ? source.type.slice(0, 32) : null;
 }
 
 function isRedelivery(event: WebhookEventObject): boolean {

@@ -27,7 +27,11 @@ export function source(s: SourceSpec) {
   return { type: 'user', userId: s.userId };
 }
 
-export function event(type: string, src: SourceSpec | null, fields: Record<string, unknown> = {}) {
+/** A webhook event as the tests build it: LINE's common fields plus whatever the type carries. */
+export type TestEvent = { type: string; webhookEventId: string; timestamp: number } & Record<string, unknown>;
+export type TestMessageEvent = TestEvent & { replyToken: string; message: { id: string; type: string } & Record<string, unknown> };
+
+export function event(type: string, src: SourceSpec | null, fields: Record<string, unknown> = {}): TestEvent {
   return {
     type,
     mode: 'active',
@@ -39,12 +43,12 @@ export function event(type: string, src: SourceSpec | null, fields: Record<strin
   };
 }
 
-export function messageEvent(src: SourceSpec, message: Record<string, unknown>, fields: Record<string, unknown> = {}) {
+export function messageEvent(src: SourceSpec, message: { type: string } & Record<string, unknown>, fields: Record<string, unknown> = {}) {
   return event('message', src, {
     replyToken: newId.replyToken(),
     message: { id: newId.message(), quoteToken: hex(16), ...message },
     ...fields,
-  });
+  }) as TestMessageEvent;
 }
 
 export const textEvent = (src: SourceSpec, text: string) => messageEvent(src, { type: 'text', text });

@@ -7,7 +7,7 @@ import { and, isNull, lt, or, sql } from 'drizzle-orm';
 import { lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { prepareParticipants } from '../participants';
-import { chatOf, sourceOf, type EventHandler } from '../types';
+import { chatOf, sourceOf, sourceTypeOf, type EventHandler } from '../types';
 import { contentOf, type MessageObject } from './message';
 
 export const handleMessageEdited: EventHandler = async (event, deps) => {
@@ -27,7 +27,7 @@ export const handleMessageEdited: EventHandler = async (event, deps) => {
         messageId: message.id as string,
         lineUserId: userPk,
         lineGroupId: chatPk,
-        sourceType: typeof source.type === 'string' ? source.type.slice(0, 8) : 'unknown',
+        sourceType: sourceTypeOf(source),
         messageType: typeof message.type === 'string' ? message.type.slice(0, 32) : 'unknown',
         content,
         rawMessage: message,

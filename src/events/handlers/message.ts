@@ -6,7 +6,7 @@ import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { num, str } from '../../lib/values';
 import { prepareParticipants } from '../participants';
-import { chatOf, sourceOf, type EventHandler } from '../types';
+import { chatOf, sourceOf, sourceTypeOf, type EventHandler } from '../types';
 
 /** A message object as received: the seven known types and whatever LINE adds next. */
 export type MessageObject = { id?: unknown; type?: unknown } & Record<string, unknown>;
@@ -30,7 +30,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
         messageId,
         lineUserId: userPk,
         lineGroupId: chatPk,
-        sourceType: typeof source.type === 'string' ? source.type.slice(0, 8) : 'unknown',
+        sourceType: sourceTypeOf(source),
         messageType: typeof message.type === 'string' ? message.type.slice(0, 32) : 'unknown',
         content: contentOf(message),
         replyToken: str(event.replyToken),

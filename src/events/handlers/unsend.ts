@@ -7,7 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { str } from '../../lib/values';
-import { sourceOf, type EventHandler } from '../types';
+import { sourceOf, sourceTypeOf, type EventHandler } from '../types';
 
 /** Keys of a message object that carry what the user wrote or sent. */
 const CONTENT_KEYS = ['text', 'emojis', 'mention', 'fileName', 'title', 'address', 'latitude', 'longitude', 'keywords'];
@@ -23,7 +23,7 @@ export const handleUnsend: EventHandler = async (event) => {
       .insert(lineMessages)
       .values({
         messageId,
-        sourceType: typeof source.type === 'string' ? source.type.slice(0, 8) : 'unknown',
+        sourceType: sourceTypeOf(source),
         messageType: 'unsent',
         sentAt: at,
         unsentAt: at,
@@ -32,7 +32,7 @@ export const handleUnsend: EventHandler = async (event) => {
         target: lineMessages.messageId,
         set: {
           content: null,
-          rawMessage: sql`${lineMessages.rawMessage} - ${CONTENT_KEYS}::text[]`,
+          rawMessage: sql`${lineMessages.rawMessage} - array[${sql.join(CONTENT_KEYS.map((k) => sql`${k}`), sql`, `)}]::text[]`,
           unsentAt: sql`coalesce(${lineMessages.unsentAt}, ${at.toISOString()}::timestamptz)`,
         },
       });

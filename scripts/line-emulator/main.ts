@@ -1,0 +1,44 @@
+/**
+ * CLI: run the LINE emulator until Ctrl-C.
+ *
+ *   npx tsx scripts/line-emulator/main.ts [--port 8790] [--host 127.0.0.1] [--spec path/to/messaging-api.yml]
+ *
+ * Point the worker at it with LINE_API_BASE_URL and LINE_DATA_API_BASE_URL = the printed URL.
+ */
+import { parseArgs } from 'node:util';
+import { startLineEmulator } from './server.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8790' },
+    host: { type: 'string', default: '127.0.0.1' },
+    spec: { type: 'string' },
+  },
+});
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`Invalid --port: ${values.port}`);
+  process.exit(2);
+}
+
+const emulator = await startLineEmulator({
+  port,
+  host: values.host,
+  specPath: values.spec,
+  // The chat transcript: one line per reply/push the bot sends.
+  log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+});
+console.log(`LINE emulator listening on ${emulator.url} (control endpoints under ${emulator.url}/__emulator/)`);
+
+let stopping = false;
+const stop = async (): Promise<void> => {
+  if (stopping) process.exit(1); // a second Ctrl-C forces exit
+  stopping = true;
+  await emulator.close();
+  const violations = emulator.violations().length;
+  console.log(`LINE emulator stopped (${emulator.requests().length} requests, ${violations} violations)`);
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

@@ -1,0 +1,631 @@
+/**
+ * A local LINE Messaging API emulator (node:http, no framework) for development and tests.
+ *
+ * One port serves both api.line.me and api-data.line.me paths. Every JSON request body is
+ * validated against LINE's OpenAPI spec; invalid bodies and unknown paths are answered like
+ * LINE would (400 / 404) and recorded as violations, so tests can assert the bot only ever
+ * sends what LINE accepts. Tests running inside workerd can only reach us with fetch, so all
+ * seeding, fault injection and inspection is also available over HTTP under `/__emulator/`.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createOpenApiValidator,
+  type OpenApiDocument,
+  type OpenApiOperation,
+  type OperationMatch,
+  type ValidationDetail,
+} from './openapi-validator.ts';
+
+export interface LineEmulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Override the OpenAPI spec file (default: test/fixtures/line-openapi/messaging-api.yml). */
+  specPath?: string;
+  /** Receives a one-line human-readable summary of every accepted reply and push. */
+  log?: (line: string) => void;
+}
+
+export interface RecordedRequest {
+  /** Arrival time, ms since epoch. */
+  at: number;
+  method: string;
+  /** Pathname only; the query string is in `query`. */
+  path: string;
+  query: Record<string, string>;
+  /** Lower-cased names; `authorization` is redacted. */
+  headers: Record<string, string>;
+  /** Parsed JSON body, or null when there was none (or it was not JSON). */
+  body: unknown;
+  /** The status the emulator answered. */
+  status: number;
+  /** Contract problems (unknown path, invalid body, missing auth); empty for a good request. */
+  errors: string[];
+}
+
+export interface Fault {
+  /** Any method when omitted. */
+  method?: string;
+  /** A string matches the pathname exactly; a RegExp is tested against it. */
+  path: string | RegExp;
+  status: number;
+  /** JSON-encoded unless a string (sent as-is); default `{message: <status text>}`. */
+  body?: unknown;
+  /** How many requests to fail; default Infinity. Decremented on each use. */
+  times?: number;
+  headers?: Record<string, string>;
+}
+
+export interface SeededProfile {
+  displayName: string;
+  pictureUrl?: string;
+  statusMessage?: string;
+  language?: string;
+}
+export interface SeededGroup {
+  groupName?: string;
+  pictureUrl?: string;
+  count?: number;
+}
+export interface SeededRoom {
+  count?: number;
+}
+export interface SeededContent {
+  body: Buffer | Uint8Array;
+  contentType: string;
+}
+
+interface SentMessage {
+  id: string;
+  quoteToken: string;
+}
+
+export interface EmulatorState {
+  profiles: Map<string, SeededProfile>;
+  groups: Map<string, SeededGroup>;
+  rooms: Map<string, SeededRoom>;
+  content: Map<string, SeededContent>;
+  faults: Fault[];
+  /** Reply tokens already used once (LINE rejects a second use). */
+  usedReplyTokens: Set<string>;
+  /** X-Line-Retry-Key values of accepted pushes, with what was answered then. */
+  acceptedRetryKeys: Map<string, { requestId: string; sentMessages: SentMessage[] }>;
+}
+
+export interface LineEmulator {
+  /** e.g. `http://127.0.0.1:8790`; use it as both the API and the data API base URL. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  /** Every LINE request so far (control requests under /__emulator/ are not recorded). */
+  requests(): RecordedRequest[];
+  /** The recorded requests that had contract problems. */
+  violations(): RecordedRequest[];
+  /** Clears recorded requests, faults, seeds and reply-token / retry-key memory. */
+  reset(): void;
+  state: EmulatorState;
+}
+
+/** What a handler decided to answer; recorded and then written in one place. */
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  /** Objects are sent as JSON; Buffers and strings as-is. */
+  body?: unknown;
+}
+
+const CONTROL_PREFIX = '/__emulator/';
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function startLineEmulator(options: LineEmulatorOptions = {}): Promise<LineEmulator> {
+  const validator = createOpenApiValidator(options.specPath);
+  const log = options.log ?? (() => {});
+  const recorded: RecordedRequest[] = [];
+  const state: EmulatorState = {
+    profiles: new Map(),
+    groups: new Map(),
+    rooms: new Map(),
+    content: new Map(),
+    faults: [],
+    usedReplyTokens: new Set(),
+    acceptedRetryKeys: new Map(),
+  };
+
+  // Message ids look like LINE's (numeric strings) and are unique for the emulator's lifetime.
+  let messageCounter = 0;
+  const nextSentMessage = (): SentMessage => ({
+    id: String(500000000000000000n + BigInt(++messageCounter)),
+    quoteToken: randomBytes(24).toString('base64url'),
+  });
+
+  const reset = (): void => {
+    recorded.length = 0;
+    // Cleared in place: tests may hold references to these collections.
+    state.faults.length = 0;
+    state.profiles.clear();
+    state.groups.clear();
+    state.rooms.clear();
+    state.content.clear();
+    state.usedReplyTokens.clear();
+    state.acceptedRetryKeys.clear();
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // LINE endpoints
+
+  /** Answers a request whose auth, route and body have already been checked. */
+  const handleLine = (match: OperationMatch, req: IncomingMessage, body: unknown): Reply => {
+    const p = match.params;
+    switch (match.operationId) {
+      case 'getProfile':
+        return ok(profileOf(p.userId!, true));
+      case 'getGroupMemberProfile':
+      case 'getRoomMemberProfile':
+        return ok(profileOf(p.userId!, false));
+      case 'getGroupSummary': {
+        const g = state.groups.get(p.groupId!);
+        const summary: Record<string, unknown> = { groupId: p.groupId, groupName: g?.groupName ?? `Group ${last4(p.groupId!)}` };
+        const pictureUrl = g ? g.pictureUrl : `https://example.com/line-emulator/groups/${encodeURIComponent(p.groupId!)}.png`;
+        if (pictureUrl !== undefined) summary.pictureUrl = pictureUrl;
+        return ok(summary);
+      }
+      case 'getGroupMemberCount':
+        return ok({ count: state.groups.get(p.groupId!)?.count ?? 3 });
+      case 'getRoomMemberCount':
+        return ok({ count: state.rooms.get(p.roomId!)?.count ?? 3 });
+      case 'getMessageContent':
+      case 'getMessageContentPreview': {
+        const c = state.content.get(p.messageId!) ?? defaultContent(p.messageId!);
+        return { status: 200, headers: { 'content-type': c.contentType }, body: Buffer.from(c.body) };
+      }
+      case 'getMessageContentTranscodingByMessageId':
+        return ok({ status: 'succeeded' });
+      case 'replyMessage':
+        return reply(body as { replyToken: string; messages: unknown[] });
+      case 'pushMessage':
+        return push(body as { to: string; messages: unknown[] }, header(req, 'x-line-retry-key'));
+      default:
+        return genericSuccess(validator.spec, match);
+    }
+  };
+
+  const profileOf = (userId: string, full: boolean): Record<string, unknown> => {
+    const seeded = state.profiles.get(userId);
+    const profile: Record<string, unknown> = seeded
+      ? { userId, displayName: seeded.displayName, pictureUrl: seeded.pictureUrl }
+      : {
+          userId,
+          displayName: `User ${last4(userId)}`,
+          pictureUrl: `https://example.com/line-emulator/users/${encodeURIComponent(userId)}.png`,
+        };
+    if (full) {
+      // Seeded profiles show only what was seeded: real users may lack a picture or status.
+      profile.statusMessage = seeded ? seeded.statusMessage : 'Hello from the LINE emulator';
+      profile.language = seeded ? seeded.language : 'en';
+    }
+    return dropUndefined(profile);
+  };
+
+  const reply = (body: { replyToken: string; messages: unknown[] }): Reply => {
+    if (state.usedReplyTokens.has(body.replyToken)) return { status: 400, body: { message: 'Invalid reply token' } };
+    state.usedReplyTokens.add(body.replyToken);
+    log(`reply -> ${summarizeMessages(body.messages)}`);
+    return ok({ sentMessages: body.messages.map(nextSentMessage) });
+  };
+
+  const push = (body: { to: string; messages: unknown[] }, retryKey: string | undefined): Reply => {
+    const requestId = randomUUID();
+    if (retryKey !== undefined) {
+      const accepted = state.acceptedRetryKeys.get(retryKey);
+      if (accepted) {
+        // LINE answers a repeated retry key with 409 and what it sent the first time.
+        return {
+          status: 409,
+          headers: { 'x-line-accepted-request-id': accepted.requestId },
+          body: { message: 'The retry key is already accepted', sentMessages: accepted.sentMessages },
+        };
+      }
+    }
+    const sentMessages = body.messages.map(nextSentMessage);
+    if (retryKey !== undefined) state.acceptedRetryKeys.set(retryKey, { requestId, sentMessages });
+    log(`push ${body.to} -> ${summarizeMessages(body.messages)}`);
+    return { status: 200, headers: { 'x-line-request-id': requestId }, body: { sentMessages } };
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Control endpoints (no auth, not recorded)
+
+  const handleControl = (method: string, path: string, url: URL, req: IncomingMessage, raw: Buffer): Reply => {
+    const route = `${method} ${path.slice(CONTROL_PREFIX.length - 1)}`;
+    const json = (): Record<string, unknown> => {
+      const parsed = parseJson(raw);
+      if (!parsed.ok || !isObject(parsed.value)) throw new ControlError('body must be a JSON object');
+      return parsed.value;
+    };
+    if (route === 'GET /health') return ok({ ok: true });
+    if (route === 'GET /requests') {
+      const pathFilter = url.searchParams.get('path');
+      const since = Number(url.searchParams.get('since') ?? NaN);
+      const requests = recorded.filter(
+        (r) => (pathFilter === null || r.path.includes(pathFilter)) && (Number.isNaN(since) || r.at >= since),
+      );
+      return ok({ requests });
+    }
+    if (route === 'GET /violations') return ok({ violations: recorded.filter((r) => r.errors.length > 0) });
+    if (route === 'POST /faults') {
+      const b = json();
+      if (typeof b.status !== 'number') throw new ControlError('status (number) is required');
+      let faultPath: string | RegExp;
+      if (typeof b.pathRegex === 'string') faultPath = new RegExp(b.pathRegex);
+      else if (typeof b.path === 'string') faultPath = b.path;
+      else throw new ControlError('path or pathRegex is required');
+      const fault: Fault = { path: faultPath, status: b.status, body: b.body };
+      if (typeof b.method === 'string') fault.method = b.method;
+      // JSON has no Infinity: an absent `times` means "until cleared".
+      if (typeof b.times === 'number') fault.times = b.times;
+      if (isObject(b.headers)) fault.headers = b.headers as Record<string, string>;
+      state.faults.push(fault);
+      return { status: 201, body: { ok: true, faults: state.faults.length } };
+    }
+    if (route === 'DELETE /faults') {
+      state.faults.length = 0;
+      return ok({ ok: true });
+    }
+    if (route === 'POST /profiles') {
+      const b = json();
+      if (typeof b.userId !== 'string' || typeof b.displayName !== 'string') {
+        throw new ControlError('userId and displayName are required');
+      }
+      state.profiles.set(b.userId, {
+        displayName: b.displayName,
+        pictureUrl: optionalString(b.pictureUrl),
+        statusMessage: optionalString(b.statusMessage),
+        language: optionalString(b.language),
+      });
+      return { status: 201, body: { ok: true } };
+    }
+    if (route === 'POST /groups') {
+      const b = json();
+      if (typeof b.groupId !== 'string' || typeof b.groupName !== 'string') {
+        throw new ControlError('groupId and groupName are required');
+      }
+      state.groups.set(b.groupId, {
+        groupName: b.groupName,
+        pictureUrl: optionalString(b.pictureUrl),
+        count: typeof b.count === 'number' ? b.count : undefined,
+      });
+      return { status: 201, body: { ok: true } };
+    }
+    if (route === 'POST /rooms') {
+      const b = json();
+      if (typeof b.roomId !== 'string') throw new ControlError('roomId is required');
+      state.rooms.set(b.roomId, { count: typeof b.count === 'number' ? b.count : undefined });
+      return { status: 201, body: { ok: true } };
+    }
+    const content = /^POST \/content\/([^/]+)$/.exec(route);
+    if (content) {
+      state.content.set(decodeURIComponent(content[1]!), {
+        body: Buffer.from(raw),
+        contentType: header(req, 'content-type') ?? 'application/octet-stream',
+      });
+      return { status: 201, body: { ok: true, bytes: raw.length } };
+    }
+    if (route === 'POST /reset') {
+      reset();
+      return ok({ ok: true });
+    }
+    return { status: 404, body: { message: `Unknown emulator control endpoint: ${route}` } };
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Request pipeline
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const at = Date.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const path = url.pathname;
+    const raw = await readBody(req);
+
+    if (path.startsWith(CONTROL_PREFIX)) {
+      let out: Reply;
+      try {
+        out = handleControl(method, path, url, req, raw);
+      } catch (e) {
+        out = { status: e instanceof ControlError ? 400 : 500, body: { message: String((e as Error).message) } };
+      }
+      return send(res, out);
+    }
+
+    const errors: string[] = [];
+    let errorReply: Reply | undefined;
+    const fail = (reply: Reply, ...messages: string[]): void => {
+      errors.push(...messages);
+      errorReply ??= reply;
+    };
+
+    // Authentication first, as LINE does.
+    const auth = header(req, 'authorization');
+    if (!auth || !/^Bearer\s+\S+/i.test(auth)) {
+      fail({ status: 401, body: { message: 'Authentication failed. Confirm that the access token in the authorization header is valid.' } }, 'missing or malformed Authorization: Bearer header');
+    }
+
+    // Route by the spec.
+    const match = validator.findOperation(method, path);
+    if (!('operationId' in match)) {
+      const error = match.pathKnown
+        ? `${method} is not an operation of ${path} in the LINE spec`
+        : `${method} ${path} is not a path in the LINE spec`;
+      fail(match.pathKnown ? { status: 405, body: { message: 'Method not allowed' } } : { status: 404, body: { message: 'Not found' } }, error);
+    }
+
+    // Parse and validate the body (JSON only; binary uploads are passed through unchecked).
+    let body: unknown = undefined;
+    let bodyReadable = true;
+    const contentType = header(req, 'content-type') ?? '';
+    if (raw.length > 0 && /\bjson\b/i.test(contentType)) {
+      const parsed = parseJson(raw);
+      if (parsed.ok) body = parsed.value;
+      else {
+        bodyReadable = false;
+        fail({ status: 400, body: { message: 'The request body is not valid JSON' } }, 'request body is not valid JSON');
+      }
+    } else if (raw.length > 0 && 'operationId' in match && isJsonOperation(match)) {
+      bodyReadable = false;
+      fail(
+        { status: 415, body: { message: 'Unsupported Media Type' } },
+        `Content-Type must be application/json (got ${contentType || 'none'})`,
+      );
+    }
+    // (A non-JSON body, e.g. a rich menu image, leaves `body` undefined and is not validated.)
+    const binaryUpload = raw.length > 0 && body === undefined;
+    if ('operationId' in match && bodyReadable && !binaryUpload) {
+      const result = validator.validateRequest(method, path, body);
+      if (result.errors.length > 0) fail(lineValidationError(result.details), ...result.errors);
+    }
+
+    // Retry keys must be UUIDs (the spec's `format: uuid`); LINE rejects anything else.
+    const retryKey = header(req, 'x-line-retry-key');
+    if (retryKey !== undefined && !UUID_RE.test(retryKey)) {
+      fail({ status: 400, body: { message: 'The value for the X-Line-Retry-Key header is invalid' } }, 'X-Line-Retry-Key must be a UUID');
+    }
+
+    // An injected fault replaces the answer but keeps any real contract errors on record.
+    const fault = takeFault(state.faults, method, path);
+    let out: Reply;
+    if (fault) {
+      out = {
+        status: fault.status,
+        headers: fault.headers,
+        body: fault.body === undefined ? { message: STATUS_CODES[fault.status] ?? 'Error' } : fault.body,
+      };
+    } else if (errorReply) {
+      out = errorReply;
+    } else {
+      try {
+        out = handleLine(match as OperationMatch, req, body);
+      } catch (e) {
+        errors.push(`emulator error: ${(e as Error).message}`);
+        out = { status: 500, body: { message: 'Emulator error' } };
+      }
+    }
+    out.headers = { 'x-line-request-id': randomUUID(), ...out.headers };
+
+    recorded.push({
+      at,
+      method,
+      path,
+      query: Object.fromEntries(url.searchParams),
+      headers: recordHeaders(req),
+      body: body ?? null,
+      status: out.status,
+      errors,
+    });
+    send(res, out);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, { status: 500, body: { message: `Emulator error: ${(e as Error).message}` } });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${urlHost(options.host ?? '127.0.0.1')}:${port}`,
+    port,
+    state,
+    requests: () => [...recorded],
+    violations: () => recorded.filter((r) => r.errors.length > 0),
+    reset,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        // Keep-alive connections from fetch would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+class ControlError extends Error {}
+
+const ok = (body: unknown): Reply => ({ status: 200, body });
+
+function send(res: ServerResponse, out: Reply): void {
+  let payload: Buffer;
+  const headers: Record<string, string> = { ...out.headers };
+  const hasType = Object.keys(headers).some((h) => h.toLowerCase() === 'content-type');
+  if (out.body === undefined) payload = Buffer.alloc(0);
+  else if (Buffer.isBuffer(out.body)) payload = out.body;
+  else if (typeof out.body === 'string') {
+    payload = Buffer.from(out.body);
+    if (!hasType) headers['content-type'] = 'text/plain; charset=utf-8';
+  } else {
+    payload = Buffer.from(JSON.stringify(out.body));
+    if (!hasType) headers['content-type'] = 'application/json';
+  }
+  headers['content-length'] = String(payload.length);
+  res.writeHead(out.status, headers);
+  res.end(payload);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function recordHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  // Never keep the channel access token in recordings (they are printed and served over HTTP).
+  if (out.authorization !== undefined) {
+    const scheme = out.authorization.split(/\s+/)[0] || 'Bearer';
+    out.authorization = `${scheme} ***`;
+  }
+  return out;
+}
+
+/** LINE's 400 shape: `{message: 'The request body has N error(s)', details: [{message, property}]}`. */
+function lineValidationError(details: ValidationDetail[]): Reply {
+  return {
+    status: 400,
+    body: { message: `The request body has ${details.length} error(s)`, details },
+  };
+}
+
+function takeFault(faults: Fault[], method: string, path: string): Fault | undefined {
+  const fault = faults.find(
+    (f) =>
+      (f.times ?? Infinity) > 0 &&
+      (f.method === undefined || f.method.toUpperCase() === method) &&
+      (typeof f.path === 'string' ? f.path === path : matchesRegex(f.path, path)),
+  );
+  if (fault) fault.times = (fault.times ?? Infinity) - 1;
+  return fault;
+}
+
+function matchesRegex(re: RegExp, s: string): boolean {
+  re.lastIndex = 0; // a /g or /y regex is stateful between calls
+  return re.test(s);
+}
+
+/** Whether the operation's request body is JSON (rich menu image uploads are not). */
+function isJsonOperation(match: OperationMatch): boolean {
+  return Boolean(match.operation.requestBody?.content?.['application/json']);
+}
+
+/**
+ * Operations the emulator does not model specifically: answer the spec's first 2xx status with
+ * `{}` when that is a valid response (no required fields), else 501 so a test fails loudly.
+ */
+function genericSuccess(spec: OpenApiDocument, match: OperationMatch): Reply {
+  const op: OpenApiOperation = match.operation;
+  const code = Object.keys(op.responses ?? {})
+    .filter((c) => /^2\d\d$/.test(c))
+    .sort()[0];
+  if (code) {
+    let schema = op.responses![code]!.content?.['application/json']?.schema;
+    if (schema && typeof schema.$ref === 'string') {
+      schema = spec.components?.schemas?.[schema.$ref.split('/').pop()!];
+    }
+    const required = schema?.required;
+    if (!Array.isArray(required) || required.length === 0) return { status: Number(code), body: {} };
+  }
+  return { status: 501, body: { message: `The LINE emulator does not implement ${match.operationId}` } };
+}
+
+function defaultContent(messageId: string): SeededContent {
+  // A JPEG start/end marker around the id: deterministic, small and recognisably an image.
+  const body = Buffer.concat([
+    Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+    Buffer.from(`line-emulator:${messageId}`),
+    Buffer.from([0xff, 0xd9]),
+  ]);
+  return { body, contentType: 'image/jpeg' };
+}
+
+/** One line per reply/push for a human-readable chat transcript, e.g. `[text] hello | [sticker] 446/1988`. */
+export function summarizeMessages(messages: unknown[]): string {
+  return messages
+    .map((m) => {
+      const msg = (isObject(m) ? m : {}) as Record<string, unknown>;
+      const type = String(msg.type ?? '?');
+      let detail: unknown;
+      switch (type) {
+        case 'text':
+        case 'textV2':
+          detail = msg.text;
+          break;
+        case 'sticker':
+          detail = `${String(msg.packageId)}/${String(msg.stickerId)}`;
+          break;
+        case 'image':
+        case 'video':
+        case 'audio':
+          detail = msg.originalContentUrl;
+          break;
+        case 'location':
+          detail = msg.title ?? msg.address;
+          break;
+        case 'coupon':
+          detail = msg.couponId;
+          break;
+        default:
+          detail = msg.altText; // imagemap, template, flex
+      }
+      const text = String(detail ?? '').replace(/\s*\n\s*/g, ' ⏎ ');
+      return `[${type}] ${text.length > 120 ? `${text.slice(0, 117)}...` : text}`;
+    })
+    .join(' | ');
+}
+
+function last4(id: string): string {
+  return id.slice(-4);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function optionalString(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function dropUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
