@@ -1,0 +1,234 @@
+/**
+ * The durable inbox: redelivery changes nothing, failures are recorded and retried by the Cron
+ * Trigger, rows end `dead` after their last attempt, a dead worker's rows are recovered, the
+ * ack budget is honoured, and an unreachable database gets 503.
+ */
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
+import { eq, inArray, sql } from 'drizzle-orm';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../src/db/schema';
+import { MAX_ATTEMPTS } from '../src/inbox/status';
+import { createLogger } from '../src/lib/log';
+import { openServices } from '../src/services';
+import { recordAndProcess } from '../src/webhook/ack';
+import worker from '../src/index';
+import { withDb } from './support/db';
+import { addFault, lineRequests, violations } from './support/emulator';
+import { event, newId, postEvents, textEvent } from './support/line';
+
+const started = Date.now();
+
+const inboxRow = (webhookEventId: string) =>
+  withDb(async (db) => (await db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, webhookEventId)))[0]);
+const messageRow = (messageId: string) =>
+  withDb(async (db) => (await db.select().from(lineMessages).where(eq(lineMessages.messageId, messageId)))[0]);
+
+/** Runs the Cron Trigger as if it fired `minutesLater` minutes from now. */
+async function runCron(minutesLater: number) {
+  const ctx = createExecutionContext();
+  const controller = createScheduledController({ scheduledTime: Date.now() + minutesLater * 60_000, cron: '* * * * *' });
+  await worker.scheduled(controller, env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+describe('redelivery', () => {
+  it('a whole body redelivered (same ids, isRedelivery: true) leaves every table unchanged', async () => {
+    const userId = newId.user();
+    const groupId = newId.group();
+    const events = [
+      event('join', { userId: '', groupId }, { replyToken: newId.replyToken() }),
+      textEvent({ userId, groupId }, 'first'),
+      event('follow', { userId }, { replyToken: newId.replyToken() }),
+      event('unsend', { userId, groupId }, { unsend: { messageId: 'not-yet-seen' + userId } }),
+    ];
+    expect((await postEvents(events)).status).toBe(200);
+
+    const snapshot = () =>
+      withDb(async (db) => ({
+        users: await db.select().from(lineUsers).where(eq(lineUsers.lineUserId, userId)),
+        groups: await db.select().from(lineGroups).where(eq(lineGroups.lineGroupId, groupId)),
+        messages: await db
+          .select()
+          .from(lineMessages)
+          .where(inArray(lineMessages.messageId, [(events[1]!.message as { id: string }).id, 'not-yet-seen' + userId])),
+        inbox: await db
+          .select()
+          .from(lineWebhookEvents)
+          .where(inArray(lineWebhookEvents.webhookEventId, events.map((e) => e.webhookEventId))),
+      }));
+    const before = await snapshot();
+    expect(before.inbox.map((r) => r.status)).toEqual(['done', 'done', 'done', 'done']);
+    const callsBefore = (await lineRequests(userId)).length + (await lineRequests(groupId)).length;
+
+    const redelivered = events.map((e) => ({ ...e, deliveryContext: { isRedelivery: true } }));
+    const res = await postEvents(redelivered);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ recorded: 0, duplicates: 4 });
+    expect(await snapshot()).toEqual(before);
+    expect((await lineRequests(userId)).length + (await lineRequests(groupId)).length).toBe(callsBefore);
+  });
+
+  it('the same event twice in one body is recorded and processed once', async () => {
+    const ev = textEvent({ userId: newId.user() }, 'twice');
+    const res = await postEvents([ev, ev]);
+    expect(await res.json()).toMatchObject({ recorded: 1, duplicates: 1 });
+    expect((await messageRow(ev.message.id))?.content).toBe('twice');
+  });
+
+  it('events without a webhookEventId get a stable key, so an identical redelivery is a duplicate', async () => {
+    const ev: Record<string, unknown> = { ...textEvent({ userId: newId.user() }, 'no id') };
+    delete ev.webhookEventId;
+    expect(await (await postEvents([ev])).json()).toMatchObject({ recorded: 1 });
+    expect(await (await postEvents([ev])).json()).toMatchObject({ recorded: 0, duplicates: 1 });
+  });
+});
+
+describe('failures and retries', () => {
+  it('a LINE API 500 leaves the event failed (nothing half-written); a later cron run completes it', async () => {
+    const userId = newId.user();
+    const groupId = newId.group();
+    // Fails the first try and both of the client's own retries.
+    await addFault({ path: `/v2/bot/group/${groupId}/member/${userId}`, status: 500, body: { message: 'boom' }, times: 3 });
+    const ev = textEvent({ userId, groupId }, 'survives an outage');
+    expect((await postEvents([ev])).status).toBe(200);
+
+    const failed = await inboxRow(ev.webhookEventId);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(failed?.lastError).toContain('500');
+    expect(failed?.nextAttemptAt!.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    expect(await messageRow(ev.message.id)).toBeUndefined();
+
+    // Not due yet: a cron run now leaves it alone.
+    await runCron(0);
+    expect((await inboxRow(ev.webhookEventId))?.status).toBe('failed');
+
+    await runCron(1.5);
+    expect(await inboxRow(ev.webhookEventId)).toMatchObject({ status: 'done', attempts: 2, lastError: null });
+    expect((await messageRow(ev.message.id))?.content).toBe('survives an outage');
+  });
+
+  it('a database error inside the handler rolls back, marks the event failed, and a retry completes it', async () => {
+    const ev = textEvent({ userId: newId.user() }, 'db hiccup');
+    const messageId = ev.message.id;
+    const fn = sql.raw(`fail_message_${messageId}`);
+    await withDb(async (db) => {
+      await db.execute(sql`create function ${fn}() returns trigger language plpgsql as $$
+        begin if new.message_id = '${sql.raw(messageId)}' then raise exception 'injected failure'; end if; return new; end $$`);
+      await db.execute(sql`create trigger ${fn} before insert on line_messages for each row execute function ${fn}()`);
+    });
+    try {
+      expect((await postEvents([ev])).status).toBe(200);
+      const failed = await inboxRow(ev.webhookEventId);
+      expect(failed?.status).toBe('failed');
+      expect(failed?.lastError).toContain('injected failure');
+      // The transaction rolled back: not even the sender was written.
+      expect(await messageRow(messageId)).toBeUndefined();
+      expect(
+        await withDb((db) => db.select().from(lineUsers).where(eq(lineUsers.lineUserId, (ev.source as { userId: string }).userId))),
+      ).toEqual([]);
+    } finally {
+      await withDb(async (db) => {
+        await db.execute(sql`drop trigger if exists ${fn} on line_messages`);
+        await db.execute(sql`drop function if exists ${fn}()`);
+      });
+    }
+    await runCron(1.5);
+    expect((await inboxRow(ev.webhookEventId))?.status).toBe('done');
+    expect((await messageRow(messageId))?.content).toBe('db hiccup');
+  });
+
+  it('an event that keeps failing ends dead after its last attempt', async () => {
+    const userId = newId.user();
+    const groupId = newId.group();
+    await addFault({ path: `/v2/bot/group/${groupId}/summary`, status: 503, body: { message: 'down' }, times: 1000 });
+    const ev = textEvent({ userId, groupId }, 'doomed');
+    await postEvents([ev]);
+    expect((await inboxRow(ev.webhookEventId))?.status).toBe('failed');
+    // Fast-forward to the last attempt instead of waiting hours of backoff.
+    await withDb((db) =>
+      db
+        .update(lineWebhookEvents)
+        .set({ attempts: MAX_ATTEMPTS - 1, nextAttemptAt: new Date() })
+        .where(eq(lineWebhookEvents.webhookEventId, ev.webhookEventId)),
+    );
+    await runCron(1);
+    const dead = await inboxRow(ev.webhookEventId);
+    expect(dead).toMatchObject({ status: 'dead', attempts: MAX_ATTEMPTS, nextAttemptAt: null });
+    expect(dead?.lastError).toContain('503');
+    await runCron(90);
+    expect((await inboxRow(ev.webhookEventId))?.attempts).toBe(MAX_ATTEMPTS);
+  });
+
+  it('an event stuck in processing (its worker died) is picked up by the cron', async () => {
+    const ev = textEvent({ userId: newId.user() }, 'orphaned');
+    await withDb((db) =>
+      db.insert(lineWebhookEvents).values({
+        webhookEventId: ev.webhookEventId,
+        eventType: 'message',
+        payload: ev,
+        status: 'processing',
+        lockedAt: new Date(Date.now() - 10 * 60_000),
+      }),
+    );
+    await runCron(0);
+    expect(await inboxRow(ev.webhookEventId)).toMatchObject({ status: 'done', attempts: 2 });
+    expect((await messageRow(ev.message.id))?.content).toBe('orphaned');
+  });
+});
+
+describe('the ack', () => {
+  it('503 when the database is unreachable, so LINE can redeliver', async () => {
+    const ev = textEvent({ userId: newId.user() }, 'nowhere to go');
+    const res = await postEvents([ev], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' } });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { code: 'database_unavailable' } });
+    expect(await inboxRow(ev.webhookEventId)).toBeUndefined();
+  });
+
+  it('past the ack budget the answer goes out and the INSERT and processing finish in waitUntil', async () => {
+    const ev = textEvent({ userId: newId.user() }, 'slow database');
+    const log = createLogger({ test: 'ack-budget' });
+    const services = openServices(env, log);
+    const pending: Promise<unknown>[] = [];
+    const result = await recordAndProcess({ events: [ev] }, services, (p) => pending.push(p), log, 0);
+    expect(result.status).toBe('deferred');
+    await Promise.all(pending);
+    expect((await inboxRow(ev.webhookEventId))?.status).toBe('done');
+  });
+
+  it('an INSERT that fails after the ack logs the events whole at error level', async () => {
+    const ev = textEvent({ userId: newId.user() }, 'last copy in the log');
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const log = createLogger({ test: 'ack-budget-fail' });
+      const services = openServices({ ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' }, log);
+      const pending: Promise<unknown>[] = [];
+      const result = await recordAndProcess({ destination: 'Udest', events: [ev] }, services, (p) => pending.push(p), log, 0);
+      expect(result.status).toBe('deferred');
+      await Promise.all(pending);
+      const line = errors.mock.calls.map((c) => JSON.parse(String(c[0]))).find((l) => l.msg === 'webhook.record_failed_after_ack');
+      expect(line).toMatchObject({ level: 'error', destination: 'Udest', events: [ev] });
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it('GET /healthz reports the database', async () => {
+    const ok = await worker.fetch(new Request('https://bot.example/healthz'), env, createExecutionContext());
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ ok: true, database: 'ok' });
+    const down = await worker.fetch(
+      new Request('https://bot.example/healthz'),
+      { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' },
+      createExecutionContext(),
+    );
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ ok: false, database: 'unreachable' });
+  });
+});
+
+afterAll(async () => {
+  const bad = (await violations()).filter((v) => v.at >= started);
+  expect(bad, JSON.stringify(bad, null, 2)).toEqual([]);
+});
+
