@@ -1,3 +1,10 @@
+CREATE TABLE "line_binding_attempts" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"line_user_id" integer NOT NULL,
+	"succeeded" boolean NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "line_binding_codes" (
 	"id" serial PRIMARY KEY NOT NULL,
 	"code" char(6) NOT NULL,
@@ -20,9 +27,17 @@ CREATE TABLE "line_files" (
 	"nas_path" text,
 	"sha256" char(64),
 	"remove_requested_at" timestamp with time zone,
+	"sync_status" varchar(16) DEFAULT 'pending' NOT NULL,
+	"sync_attempts" integer DEFAULT 0 NOT NULL,
+	"sync_error" text,
+	"next_sync_at" timestamp with time zone,
+	"sync_claimed_at" timestamp with time zone,
+	"synced_at" timestamp with time zone,
+	"removed_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "line_files_message_id_unique" UNIQUE("message_id")
+	CONSTRAINT "line_files_message_id_unique" UNIQUE("message_id"),
+	CONSTRAINT "line_files_sync_status_check" CHECK ("line_files"."sync_status" IN ('pending', 'synced', 'unavailable', 'failed', 'removed'))
 );
 --> statement-breakpoint
 CREATE TABLE "line_groups" (
@@ -75,6 +90,7 @@ CREATE TABLE "line_users" (
 	"followed_at" timestamp with time zone,
 	"unfollowed_at" timestamp with time zone,
 	"profile_refreshed_at" timestamp with time zone,
+	"binding_prompted_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "line_users_line_user_id_unique" UNIQUE("line_user_id")
@@ -118,6 +134,7 @@ CREATE TABLE "users" (
 	CONSTRAINT "users_username_unique" UNIQUE("username")
 );
 --> statement-breakpoint
+ALTER TABLE "line_binding_attempts" ADD CONSTRAINT "line_binding_attempts_line_user_id_line_users_id_fk" FOREIGN KEY ("line_user_id") REFERENCES "public"."line_users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "line_binding_codes" ADD CONSTRAINT "line_binding_codes_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "line_binding_codes" ADD CONSTRAINT "line_binding_codes_used_by_line_user_id_line_users_id_fk" FOREIGN KEY ("used_by_line_user_id") REFERENCES "public"."line_users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "line_files" ADD CONSTRAINT "line_files_message_id_line_messages_message_id_fk" FOREIGN KEY ("message_id") REFERENCES "public"."line_messages"("message_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -125,9 +142,11 @@ ALTER TABLE "line_groups" ADD CONSTRAINT "line_groups_project_id_projects_id_fk"
 ALTER TABLE "line_messages" ADD CONSTRAINT "line_messages_line_user_id_line_users_id_fk" FOREIGN KEY ("line_user_id") REFERENCES "public"."line_users"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "line_messages" ADD CONSTRAINT "line_messages_line_group_id_line_groups_id_fk" FOREIGN KEY ("line_group_id") REFERENCES "public"."line_groups"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "line_users" ADD CONSTRAINT "line_users_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "line_binding_attempts_user_time_idx" ON "line_binding_attempts" USING btree ("line_user_id","created_at" DESC NULLS LAST);--> statement-breakpoint
 CREATE UNIQUE INDEX "line_binding_codes_live_code_unique" ON "line_binding_codes" USING btree ("code") WHERE "line_binding_codes"."used_at" IS NULL AND "line_binding_codes"."revoked_at" IS NULL;--> statement-breakpoint
 CREATE INDEX "line_binding_codes_user_idx" ON "line_binding_codes" USING btree ("user_id");--> statement-breakpoint
-CREATE INDEX "line_files_pending_idx" ON "line_files" USING btree ("id") WHERE "line_files"."nas_path" IS NULL AND "line_files"."remove_requested_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "line_files_pending_idx" ON "line_files" USING btree ("next_sync_at","id") WHERE "line_files"."sync_status" = 'pending' AND "line_files"."remove_requested_at" IS NULL;--> statement-breakpoint
+CREATE INDEX "line_files_remove_idx" ON "line_files" USING btree ("id") WHERE "line_files"."remove_requested_at" IS NOT NULL AND "line_files"."removed_at" IS NULL;--> statement-breakpoint
 CREATE INDEX "line_files_created_idx" ON "line_files" USING btree ("created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "line_groups_project_id_idx" ON "line_groups" USING btree ("project_id");--> statement-breakpoint
 CREATE INDEX "line_messages_group_sent_idx" ON "line_messages" USING btree ("line_group_id","sent_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint

@@ -62,6 +62,8 @@ export const lineUsers = pgTable(
     unfollowedAt: timestamp('unfollowed_at', { withTimezone: true }),
     /** When the profile was last fetched from LINE; drives the profile TTL. */
     profileRefreshedAt: timestamp('profile_refreshed_at', { withTimezone: true }),
+    /** Last time an unbound user was told how to bind (at most once a day). */
+    bindingPromptedAt: timestamp('binding_prompted_at', { withTimezone: true }),
     ...timestamps,
   },
   (t) => [uniqueIndex('line_users_user_id_unique').on(t.userId)],
@@ -125,6 +127,9 @@ export const lineMessages = pgTable(
   ],
 );
 
+export const fileSyncStatuses = ['pending', 'synced', 'unavailable', 'failed', 'removed'] as const;
+export type FileSyncStatus = (typeof fileSyncStatuses)[number];
+
 /** Media that LINE hosts; the on-prem nas-sync job downloads it and fills `nas_path`. */
 export const lineFiles = pgTable(
   'line_files',
@@ -145,10 +150,24 @@ export const lineFiles = pgTable(
     sha256: char('sha256', { length: 64 }),
     /** Set by unsend: the sync job deletes the NAS copy (or never makes one). */
     removeRequestedAt: timestamp('remove_requested_at', { withTimezone: true }),
+    /** nas-sync state: pending -> synced | unavailable (404/410) | failed (after N errors); removed after unsend. */
+    syncStatus: varchar('sync_status', { length: 16, enum: fileSyncStatuses }).notNull().default('pending'),
+    syncAttempts: integer('sync_attempts').notNull().default(0),
+    syncError: text('sync_error'),
+    /** Not before this time (202 "still preparing", backoff after 429/5xx). */
+    nextSyncAt: timestamp('next_sync_at', { withTimezone: true }),
+    /** A sync job's claim on the row; a stale claim (crashed job) may be taken over. */
+    syncClaimedAt: timestamp('sync_claimed_at', { withTimezone: true }),
+    syncedAt: timestamp('synced_at', { withTimezone: true }),
+    removedAt: timestamp('removed_at', { withTimezone: true }),
     ...timestamps,
   },
   (t) => [
-    index('line_files_pending_idx').on(t.id).where(sql`${t.nasPath} IS NULL AND ${t.removeRequestedAt} IS NULL`),
+    index('line_files_pending_idx')
+      .on(t.nextSyncAt, t.id)
+      .where(sql`${t.syncStatus} = 'pending' AND ${t.removeRequestedAt} IS NULL`),
+    index('line_files_remove_idx').on(t.id).where(sql`${t.removeRequestedAt} IS NOT NULL AND ${t.removedAt} IS NULL`),
+    check('line_files_sync_status_check', sql`${t.syncStatus} IN ('pending', 'synced', 'unavailable', 'failed', 'removed')`),
     index('line_files_created_idx').on(t.createdAt.desc(), t.id.desc()),
   ],
 );
@@ -213,4 +232,18 @@ export const lineBindingCodes = pgTable(
       .where(sql`${t.usedAt} IS NULL AND ${t.revokedAt} IS NULL`),
     index('line_binding_codes_user_idx').on(t.userId),
   ],
+);
+
+/** Binding attempts by LINE users: the brute-force limit counts the wrong ones in a window. */
+export const lineBindingAttempts = pgTable(
+  'line_binding_attempts',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    lineUserId: integer('line_user_id')
+      .notNull()
+      .references(() => lineUsers.id, { onDelete: 'cascade' }),
+    succeeded: boolean('succeeded').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('line_binding_attempts_user_time_idx').on(t.lineUserId, t.createdAt.desc())],
 );
