@@ -4,6 +4,7 @@ import { requestId } from 'hono/request-id';
 import { errorResponse, handleError } from './http/errors';
 import type { AppEnv } from './http/types';
 import { createLogger } from './lib/log';
+import { admin } from './routes/admin';
 import { health } from './routes/health';
 import { webhook } from './routes/webhook';
 
@@ -16,6 +17,7 @@ export function createApp() {
   });
   app.route('/api/linebot/webhook', webhook);
   app.route('/healthz', health);
+  app.route('/api/linebot/admin', admin);
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError);
   return app;

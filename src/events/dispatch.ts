@@ -12,7 +12,7 @@ import { handleMemberJoined, handleMemberLeft } from './handlers/members';
 import { handleMessage } from './handlers/message';
 import { handleMessageEdited } from './handlers/message-edited';
 import { handleUnsend } from './handlers/unsend';
-import type { EventDeps, EventHandler } from './types';
+import type { AfterCommit, EventDeps, EventHandler } from './types';
 
 /**
  * Event types with something to store beyond the inbox row. Everything else (postback,
@@ -39,15 +39,20 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
   try {
     const handler = Object.hasOwn(handlers, event.type) ? handlers[event.type] : undefined;
     const apply = handler ? await handler(event, deps) : undefined;
+    let after: AfterCommit | void = undefined;
     if (apply) {
-      await deps.db.transaction(async (tx) => {
-        await apply(tx);
+      after = await deps.db.transaction(async (tx) => {
+        const effect = await apply(tx);
         await markDone(tx, recorded.id);
+        return effect;
       });
     } else {
       await markDone(deps.db, recorded.id);
     }
     log.debug('event.done', { handled: Boolean(handler) });
+    // The event is done whatever happens here: a reply token works once and expires in a minute,
+    // so a failed reply is logged, not retried.
+    if (after) await after().catch((err: unknown) => log.warn('event.after_commit_failed', { error: err }));
     return 'done';
   } catch (err) {
     const error = describeError(err);

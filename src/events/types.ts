@@ -11,8 +11,13 @@ export interface EventDeps {
   profileTtlMs: number;
 }
 
-/** The writes an event makes, run in one transaction together with marking its inbox row done. */
-export type Apply = (tx: Transaction) => Promise<void>;
+/**
+ * The writes an event makes, run in one transaction together with marking its inbox row done.
+ * It may return a side effect to run once that transaction has committed (a reply to the user):
+ * replies go out at most once, because a redelivered or retried event never commits twice.
+ */
+export type Apply = (tx: Transaction) => Promise<void | AfterCommit>;
+export type AfterCommit = () => Promise<void>;
 
 /**
  * A handler does its reads and LINE API calls first (outside any transaction), then returns

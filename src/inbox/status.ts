@@ -73,3 +73,18 @@ export async function claimDueEvents(db: Queryable, now: Date, limit: number): P
     .sort((a, b) => a.id - b.id)
     .map((r) => ({ id: r.id, webhookEventId: r.webhookEventId, attempts: r.attempts, event: r.payload as WebhookEventObject }));
 }
+
+/** An operator's retry of a failed or dead event: claimed now, processed at once by the caller. */
+export async function claimForRetry(db: Queryable, id: number): Promise<RecordedEvent | null> {
+  const [row] = await db
+    .update(lineWebhookEvents)
+    .set({ status: 'processing', lockedAt: sql`now()`, nextAttemptAt: null, attempts: sql`${lineWebhookEvents.attempts} + 1` })
+    .where(and(eq(lineWebhookEvents.id, id), inArray(lineWebhookEvents.status, ['failed', 'dead'])))
+    .returning({
+      id: lineWebhookEvents.id,
+      webhookEventId: lineWebhookEvents.webhookEventId,
+      attempts: lineWebhookEvents.attempts,
+      payload: lineWebhookEvents.payload,
+    });
+  return row ? { id: row.id, webhookEventId: row.webhookEventId, attempts: row.attempts, event: row.payload as WebhookEventObject } : null;
+}

@@ -5,6 +5,8 @@
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { num, str } from '../../lib/values';
+import { respondToText } from '../../bot/respond';
+import { textMessages } from '../../line/messages';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventHandler } from '../types';
 
@@ -43,15 +45,30 @@ export const handleMessage: EventHandler = async (event, deps) => {
       .onConflictDoNothing({ target: lineMessages.messageId })
       .returning({ id: lineMessages.id });
 
-    const file = inserted.length > 0 ? fileOf(message) : null;
+    if (inserted.length === 0) return;
+
+    const file = fileOf(message);
     if (file) {
       await tx
         .insert(lineFiles)
         .values({ messageId, ...file })
         .onConflictDoNothing({ target: lineFiles.messageId });
     }
+
+    // Commands and binding: decided and applied in this transaction, answered after it commits.
+    const replyToken = str(event.replyToken);
+    if (message.type !== 'text' || typeof message.text !== 'string' || userPk === null || !replyToken) return;
+    const chatType = source.type === 'group' || source.type === 'room' ? source.type : 'user';
+    const reply = await respondToText(tx, { text: message.text, chatType, lineUserPk: userPk, chatPk, mentionsBot: mentionsBot(message) });
+    if (reply) return () => deps.line.replyMessage(replyToken, textMessages(reply)).then(() => undefined);
   };
 };
+
+/** LINE marks a mention of the bot itself with `isSelf`. */
+function mentionsBot(message: MessageObject): boolean {
+  const mentionees = (message.mention as { mentionees?: Array<{ isSelf?: unknown }> } | undefined)?.mentionees;
+  return Array.isArray(mentionees) && mentionees.some((m) => m?.isSelf === true);
+}
 
 /** The searchable text of a message. */
 export function contentOf(message: MessageObject): string | null {

@@ -1,0 +1,131 @@
+/**
+ * User binding: an admin issues a one-time code for a company account; the LINE user sends it to
+ * the bot in a 1:1 chat; the bot ties `line_users.user_id` to the account.
+ *
+ * Unlike the seed's reference: codes come from crypto.getRandomValues without modulo bias, are
+ * unique among live codes (a partial unique index), single-use, valid 10 minutes, revoked when a
+ * newer one is issued, and guessing is limited to 5 wrong codes per LINE user per 15 minutes.
+ */
+import { and, count, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import type { Database, Transaction } from '../db/client';
+import { lineBindingAttempts, lineBindingCodes, lineUsers, users } from '../db/schema';
+import { replies } from './replies';
+
+export const CODE_TTL_MS = 10 * 60_000;
+export const MAX_WRONG_CODES = 5;
+export const WRONG_CODE_WINDOW_MINUTES = 15;
+
+const CODE_SPACE = 1_000_000;
+// The largest multiple of 10^6 below 2^32: values at or above it are redrawn, so every code is equally likely.
+const UNBIASED_LIMIT = Math.floor(2 ** 32 / CODE_SPACE) * CODE_SPACE;
+
+export function randomCode(): string {
+  const buf = new Uint32Array(1);
+  for (;;) {
+    crypto.getRandomValues(buf);
+    if (buf[0]! < UNBIASED_LIMIT) return String(buf[0]! % CODE_SPACE).padStart(6, '0');
+  }
+}
+
+const isLive = () =>
+  and(isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt), gt(lineBindingCodes.expiresAt, sql`now()`));
+
+/** Issues a new code for an account, revoking its earlier live codes. */
+export async function issueBindingCode(db: Database, userId: number): Promise<{ code: string; expiresAt: Date }> {
+  const run = async (tx: Transaction) => {
+    await tx
+      .update(lineBindingCodes)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(lineBindingCodes.userId, userId), isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt)));
+    const expiresAt = new Date(Date.now() + CODE_TTL_MS);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const code = randomCode();
+      // An expired code still holds its value in the live-code index until it is revoked.
+      await tx
+        .update(lineBindingCodes)
+        .set({ revokedAt: sql`now()` })
+        .where(
+          and(
+            eq(lineBindingCodes.code, code),
+            isNull(lineBindingCodes.usedAt),
+            isNull(lineBindingCodes.revokedAt),
+            sql`${lineBindingCodes.expiresAt} <= now()`,
+          ),
+        );
+      const inserted = await tx
+        .insert(lineBindingCodes)
+        .values({ code, userId, expiresAt })
+        .onConflictDoNothing({
+          target: lineBindingCodes.code,
+          where: sql`${lineBindingCodes.usedAt} IS NULL AND ${lineBindingCodes.revokedAt} IS NULL`,
+        })
+        .returning({ code: lineBindingCodes.code });
+      if (inserted.length > 0) return { code, expiresAt };
+    }
+    throw new Error('could not find a free binding code');
+  };
+  return db.transaction(run);
+}
+
+export interface Sender {
+  lineUserPk: number;
+  /** The bound company account, if any. */
+  userId: number | null;
+}
+
+const accountName = (u: { displayName: string | null; username: string }) => u.displayName || u.username;
+
+/** A LINE user sent a code in a 1:1 chat: bind, or say exactly why not. Returns the reply text. */
+export async function redeemBindingCode(tx: Transaction, sender: Sender, code: string): Promise<string> {
+  const [{ wrong } = { wrong: 0 }] = await tx
+    .select({ wrong: count() })
+    .from(lineBindingAttempts)
+    .where(
+      and(
+        eq(lineBindingAttempts.lineUserId, sender.lineUserPk),
+        eq(lineBindingAttempts.succeeded, false),
+        gt(lineBindingAttempts.createdAt, sql`now() - make_interval(mins => ${WRONG_CODE_WINDOW_MINUTES})`),
+      ),
+    );
+  // Locked: the code is not even looked at, so guessing learns nothing.
+  if (wrong >= MAX_WRONG_CODES) return replies.lockedOut(WRONG_CODE_WINDOW_MINUTES);
+
+  const [live] = await tx
+    .select({ id: lineBindingCodes.id, userId: lineBindingCodes.userId, username: users.username, displayName: users.displayName })
+    .from(lineBindingCodes)
+    .innerJoin(users, eq(users.id, lineBindingCodes.userId))
+    .where(and(eq(lineBindingCodes.code, code), isLive()))
+    .for('update', { of: lineBindingCodes });
+
+  const recordAttempt = (succeeded: boolean) => tx.insert(lineBindingAttempts).values({ lineUserId: sender.lineUserPk, succeeded });
+
+  if (!live) {
+    await recordAttempt(false);
+    return replies.wrongCode();
+  }
+  const markUsed = () =>
+    tx.update(lineBindingCodes).set({ usedAt: sql`now()`, usedByLineUserId: sender.lineUserPk }).where(eq(lineBindingCodes.id, live.id));
+
+  if (sender.userId !== null) {
+    if (sender.userId !== live.userId) return replies.lineAlreadyBound();
+    await markUsed();
+    return replies.alreadyBoundSame(accountName(live));
+  }
+  const [taken] = await tx
+    .select({ id: lineUsers.id })
+    .from(lineUsers)
+    .where(and(eq(lineUsers.userId, live.userId), ne(lineUsers.id, sender.lineUserPk)));
+  if (taken) return replies.accountTaken();
+
+  await tx.update(lineUsers).set({ userId: live.userId, updatedAt: sql`now()` }).where(eq(lineUsers.id, sender.lineUserPk));
+  await markUsed();
+  await recordAttempt(true);
+  return replies.bound(accountName(live));
+}
+
+/** `/unbind` in a 1:1 chat. */
+export async function unbindLineUser(tx: Transaction, sender: Sender): Promise<string> {
+  if (sender.userId === null) return replies.notBound();
+  await tx.update(lineUsers).set({ userId: null, updatedAt: sql`now()` }).where(eq(lineUsers.id, sender.lineUserPk));
+  return replies.unbound();
+}

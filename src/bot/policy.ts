@@ -1,0 +1,79 @@
+/**
+ * Access control: for an incoming message, what the bot may do. One pure function, so the whole
+ * policy is a table that tests can walk row by row.
+ *
+ * | who                        | where        | commands                                   | AI reply                          |
+ * |----------------------------|--------------|--------------------------------------------|-----------------------------------|
+ * | unbound                    | 1:1          | bind code, /help, /unbind; other text gets | never                             |
+ * |                            |              | a binding prompt at most once a day        |                                   |
+ * | unbound                    | group / room | silence (nothing is answered)              | never                             |
+ * | bound member               | 1:1          | all 1:1 commands                           | yes                               |
+ * | bound member               | group / room | /help, /project; /project bind|unbind are  | if allow_ai_response and the bot  |
+ * |                            |              | refused                                    | is mentioned                      |
+ * | bound admin                | group / room | everything, /project bind|unbind included  | as for members                    |
+ *
+ * Binding codes are never checked in groups (a code posted to a group is as good as leaked).
+ * Every message is stored whatever the policy says.
+ */
+import type { Command } from './commands';
+
+export type ChatType = 'user' | 'group' | 'room';
+
+export interface PolicyInput {
+  chatType: ChatType;
+  /** The sender's company account, if their LINE identity is bound. */
+  account: { role: 'admin' | 'member' } | null;
+  command: Command | null;
+  /** Group or room setting `allow_ai_response`. */
+  groupAllowsAi: boolean;
+  /** The message mentions the bot (`mention.mentionees[].isSelf`). */
+  mentionsBot: boolean;
+  /** An unbound user was already prompted to bind within the last day. */
+  promptedRecently: boolean;
+}
+
+export type Action =
+  /** Run the command. */
+  | { kind: 'command'; command: Command }
+  /** Tell the user this command is not theirs to run. */
+  | { kind: 'refuse'; command: Command }
+  /** Tell an unbound 1:1 user how to bind. */
+  | { kind: 'bindingPrompt' }
+  /** Answer with AI (a later issue implements the reply itself). */
+  | { kind: 'ai' }
+  /** Store the message, say nothing. */
+  | { kind: 'silence' };
+
+export function decide(input: PolicyInput): Action {
+  const { chatType, account, command } = input;
+  const inGroup = chatType !== 'user';
+
+  if (!account && inGroup) return { kind: 'silence' };
+
+  if (command) {
+    switch (command.kind) {
+      case 'bind':
+      case 'unbind':
+        // Binding happens only in a 1:1 chat.
+        return inGroup ? { kind: 'silence' } : { kind: 'command', command };
+      case 'help':
+        return { kind: 'command', command };
+      case 'project':
+        if (!inGroup) return { kind: 'command', command }; // answered with "use it in a group"
+        if (command.action === 'show') return { kind: 'command', command };
+        return account?.role === 'admin' ? { kind: 'command', command } : { kind: 'refuse', command };
+    }
+  }
+
+  if (!account) return input.promptedRecently ? { kind: 'silence' } : { kind: 'bindingPrompt' };
+  if (!inGroup) return { kind: 'ai' };
+  return input.groupAllowsAi && input.mentionsBot ? { kind: 'ai' } : { kind: 'silence' };
+}
+
+/** What /help lists for this user in this chat: the commands `decide` would run for them. */
+export function availableCommands(chatType: ChatType, account: PolicyInput['account']): string[] {
+  const inGroup = chatType !== 'user';
+  if (!account) return inGroup ? [] : ['bind', 'help'];
+  if (!inGroup) return ['unbind', 'help'];
+  return account.role === 'admin' ? ['project', 'projectBind', 'projectUnbind', 'help'] : ['project', 'help'];
+}

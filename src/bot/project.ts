@@ -1,0 +1,35 @@
+/** Group-project binding from inside a group: `/project`, `/project bind <name or id>`, `/project unbind`. */
+import { eq, sql } from 'drizzle-orm';
+import type { Transaction } from '../db/client';
+import { lineGroups, projects } from '../db/schema';
+import { replies } from './replies';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export async function showProject(tx: Transaction, chatPk: number): Promise<string> {
+  const [row] = await tx
+    .select({ name: projects.name })
+    .from(lineGroups)
+    .innerJoin(projects, eq(projects.id, lineGroups.projectId))
+    .where(eq(lineGroups.id, chatPk));
+  return row ? replies.projectShow(row.name) : replies.projectNone();
+}
+
+/** Finds a project by its id, else by its name (case-insensitive). */
+export async function findProject(tx: Transaction, target: string) {
+  const where = UUID.test(target) ? eq(projects.id, target) : sql`lower(${projects.name}) = lower(${target})`;
+  const [row] = await tx.select({ id: projects.id, name: projects.name }).from(projects).where(where).limit(1);
+  return row;
+}
+
+export async function bindProject(tx: Transaction, chatPk: number, target: string): Promise<string> {
+  const project = await findProject(tx, target);
+  if (!project) return replies.projectNotFound(target);
+  await tx.update(lineGroups).set({ projectId: project.id, updatedAt: sql`now()` }).where(eq(lineGroups.id, chatPk));
+  return replies.projectBound(project.name);
+}
+
+export async function unbindProject(tx: Transaction, chatPk: number): Promise<string> {
+  await tx.update(lineGroups).set({ projectId: null, updatedAt: sql`now()` }).where(eq(lineGroups.id, chatPk));
+  return replies.projectUnbound();
+}

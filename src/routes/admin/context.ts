@@ -1,0 +1,60 @@
+/**
+ * The management API's shared wiring: bearer-token auth (constant-time), a database per request,
+ * and validation errors that say which field and why.
+ */
+import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import type { Context, MiddlewareHandler } from 'hono';
+import { timingSafeEqual } from 'hono/utils/buffer';
+import { openDb, type Database } from '../../db/client';
+import { ApiError, errorResponse, type FieldError } from '../../http/errors';
+import type { AppEnv } from '../../http/types';
+
+export type AdminEnv = AppEnv & { Variables: AppEnv['Variables'] & { db: Database } };
+
+const validationHook: Hook<unknown, AdminEnv, string, unknown> = (result, c) => {
+  if (result.success) return;
+  const fields: FieldError[] = result.error.issues.map((issue) => ({
+    in: ({ json: 'body', param: 'path' } as Record<string, string>)[result.target] ?? result.target,
+    path: issue.path.join('.') || '(root)',
+    message: issue.message,
+  }));
+  const summary = fields.map((f) => `${f.in} ${f.path}: ${f.message}`).join('; ');
+  return errorResponse(c as unknown as Context<AppEnv>, 400, 'invalid_request', summary, fields);
+};
+
+export const adminRouter = () => new OpenAPIHono<AdminEnv>({ defaultHook: validationHook });
+
+/** Every admin route: `Authorization: Bearer <ADMIN_API_TOKEN>`, compared in constant time. */
+export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  const expected = c.env.ADMIN_API_TOKEN;
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  // An unset token must never mean "open": refuse everything.
+  const ok = Boolean(expected) && match !== null && (await timingSafeEqual(match[1]!, expected));
+  if (!ok) {
+    c.get('log').warn('admin.unauthorized', { path: c.req.path, hasHeader: header !== '' });
+    throw new ApiError(401, 'unauthorized', 'missing or invalid bearer token');
+  }
+  await next();
+};
+
+/** A database pool for the request, closed after the response. */
+export const withDatabase: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  const handle = openDb(c.env, c.get('log'));
+  c.set('db', handle.db);
+  try {
+    await next();
+  } finally {
+    c.executionCtx.waitUntil(handle.close());
+  }
+};
+
+export const notFound = (what: string, id: string | number) => new ApiError(404, 'not_found', `${what} ${id} not found`);
+
+/** Postgres unique violation, for turning duplicates into 409. */
+export const isUniqueViolation = (err: unknown): boolean => {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === '23505') return true;
+  }
+  return false;
+};

@@ -1,0 +1,76 @@
+/** LINE groups and rooms: list them; set AI replies and the bound project. */
+import { createRoute, z } from '@hono/zod-openapi';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { lineGroups, projects } from '../../db/schema';
+import { adminRouter, notFound } from './context';
+import { errors, GroupSchema, IntId, iso, json, notFoundResponse, PatchGroupSchema } from './schemas';
+
+async function loadGroups(db: Database, where?: SQL) {
+  const rows = await db
+    .select({ g: lineGroups, p: { id: projects.id, name: projects.name } })
+    .from(lineGroups)
+    .leftJoin(projects, eq(projects.id, lineGroups.projectId))
+    .where(where)
+    .orderBy(asc(lineGroups.id))
+    .limit(1000);
+  return rows.map(({ g, p }) => ({
+    id: g.id,
+    lineGroupId: g.lineGroupId,
+    sourceType: g.sourceType,
+    groupName: g.groupName,
+    pictureUrl: g.pictureUrl,
+    memberCount: g.memberCount,
+    isActive: g.isActive,
+    allowAiResponse: g.allowAiResponse,
+    project: p?.id ? { id: p.id, name: p.name } : null,
+    joinedAt: iso(g.joinedAt),
+    leftAt: iso(g.leftAt),
+  }));
+}
+
+export const groupRoutes = adminRouter()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/groups',
+      summary: 'List groups and rooms',
+      request: { query: z.object({ active: z.enum(['true', 'false']).optional() }) },
+      responses: { 200: json(z.object({ items: z.array(GroupSchema) }), 'Groups and rooms'), ...errors },
+    }),
+    async (c) => {
+      const { active } = c.req.valid('query');
+      const where = active === undefined ? undefined : eq(lineGroups.isActive, active === 'true');
+      return c.json({ items: await loadGroups(c.get('db'), where) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/groups/{id}',
+      summary: 'Allow or stop AI replies in a group; bind it to a project or unbind it (projectId null)',
+      request: {
+        params: z.object({ id: IntId }),
+        body: { content: { 'application/json': { schema: PatchGroupSchema } }, required: true },
+      },
+      responses: { 200: json(GroupSchema, 'The updated group'), ...errors, ...notFoundResponse },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const patch = c.req.valid('json');
+      const db = c.get('db');
+      if (patch.projectId) {
+        const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, patch.projectId));
+        if (!project) throw notFound('project', patch.projectId);
+      }
+      const [updated] = await db
+        .update(lineGroups)
+        .set({ ...patch, updatedAt: sql`now()` })
+        .where(eq(lineGroups.id, id))
+        .returning({ id: lineGroups.id });
+      if (!updated) throw notFound('group', id);
+      c.get('log').info('admin.group_updated', { groupPk: id, ...patch });
+      const [group] = await loadGroups(db, and(eq(lineGroups.id, id)));
+      return c.json(group!, 200);
+    },
+  );

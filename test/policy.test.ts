@@ -1,0 +1,116 @@
+/** The access policy and command parsing, row by row (pure functions, no I/O). */
+import { describe, expect, it } from 'vitest';
+import { parseCommand, type Command } from '../src/bot/commands';
+import { availableCommands, decide, type Action, type ChatType, type PolicyInput } from '../src/bot/policy';
+
+const admin = { role: 'admin' as const };
+const member = { role: 'member' as const };
+const none = null;
+
+const bind: Command = { kind: 'bind', code: '123456' };
+const unbind: Command = { kind: 'unbind' };
+const help: Command = { kind: 'help' };
+const show: Command = { kind: 'project', action: 'show' };
+const projectBind: Command = { kind: 'project', action: 'bind', target: 'Alpha' };
+const projectUnbind: Command = { kind: 'project', action: 'unbind' };
+
+type Row = [
+  who: string,
+  chat: ChatType,
+  account: PolicyInput['account'],
+  command: Command | null,
+  extra: Partial<PolicyInput>,
+  expected: Action['kind'],
+];
+
+// Every row of the policy: who, where, what they sent -> what the bot does.
+const table: Row[] = [
+  // unbound users, 1:1
+  ['unbound', 'user', none, bind, {}, 'command'],
+  ['unbound', 'user', none, unbind, {}, 'command'],
+  ['unbound', 'user', none, help, {}, 'command'],
+  ['unbound', 'user', none, show, {}, 'command'],
+  ['unbound', 'user', none, null, {}, 'bindingPrompt'],
+  ['unbound, prompted today', 'user', none, null, { promptedRecently: true }, 'silence'],
+  // unbound users in groups and rooms: silence, whatever they send
+  ['unbound', 'group', none, bind, {}, 'silence'],
+  ['unbound', 'group', none, help, {}, 'silence'],
+  ['unbound', 'group', none, show, {}, 'silence'],
+  ['unbound', 'group', none, projectBind, {}, 'silence'],
+  ['unbound', 'group', none, null, { groupAllowsAi: true, mentionsBot: true }, 'silence'],
+  ['unbound', 'room', none, help, {}, 'silence'],
+  ['unbound', 'room', none, null, {}, 'silence'],
+  // bound members, 1:1
+  ['member', 'user', member, bind, {}, 'command'],
+  ['member', 'user', member, unbind, {}, 'command'],
+  ['member', 'user', member, help, {}, 'command'],
+  ['member', 'user', member, null, {}, 'ai'],
+  // bound members in groups
+  ['member', 'group', member, bind, {}, 'silence'],
+  ['member', 'group', member, unbind, {}, 'silence'],
+  ['member', 'group', member, help, {}, 'command'],
+  ['member', 'group', member, show, {}, 'command'],
+  ['member', 'group', member, projectBind, {}, 'refuse'],
+  ['member', 'group', member, projectUnbind, {}, 'refuse'],
+  ['member', 'group', member, null, {}, 'silence'],
+  ['member, mention, AI off', 'group', member, null, { mentionsBot: true }, 'silence'],
+  ['member, AI on, no mention', 'group', member, null, { groupAllowsAi: true }, 'silence'],
+  ['member, AI on, mention', 'group', member, null, { groupAllowsAi: true, mentionsBot: true }, 'ai'],
+  ['member, AI on, mention', 'room', member, null, { groupAllowsAi: true, mentionsBot: true }, 'ai'],
+  // bound admins in groups
+  ['admin', 'group', admin, show, {}, 'command'],
+  ['admin', 'group', admin, projectBind, {}, 'command'],
+  ['admin', 'group', admin, projectUnbind, {}, 'command'],
+  ['admin', 'room', admin, projectBind, {}, 'command'],
+  ['admin', 'group', admin, bind, {}, 'silence'],
+  ['admin', 'group', admin, null, {}, 'silence'],
+  ['admin, AI on, mention', 'group', admin, null, { groupAllowsAi: true, mentionsBot: true }, 'ai'],
+  ['admin', 'user', admin, projectBind, {}, 'command'],
+];
+
+describe('decide', () => {
+  it.each(table)('%s in a %s chat sending %o (%o) -> %s', (_who, chatType, account, command, extra, expected) => {
+    const action = decide({ chatType, account, command, groupAllowsAi: false, mentionsBot: false, promptedRecently: false, ...extra });
+    expect(action.kind).toBe(expected);
+    if (action.kind === 'command' || action.kind === 'refuse') expect(action.command).toBe(command);
+  });
+});
+
+describe('availableCommands (what /help lists)', () => {
+  it.each([
+    ['user', none, ['bind', 'help']],
+    ['group', none, []],
+    ['user', member, ['unbind', 'help']],
+    ['group', member, ['project', 'help']],
+    ['room', member, ['project', 'help']],
+    ['group', admin, ['project', 'projectBind', 'projectUnbind', 'help']],
+  ] as const)('%s chat, %o', (chatType, account, expected) => {
+    expect(availableCommands(chatType, account)).toEqual(expected);
+  });
+});
+
+describe('parseCommand', () => {
+  it.each([
+    ['123456', bind],
+    ['  123456 ', bind],
+    ['/bind 123456', bind],
+    ['/BIND   123456', bind],
+    ['１２３４５６', bind], // full-width digits from a CJK keyboard
+    ['12345', null],
+    ['1234567', null],
+    ['my code is 123456', null],
+    ['/bind', null],
+    ['/unbind', unbind],
+    ['/help', help],
+    ['/說明', help],
+    ['／help', help],
+    ['/project', show],
+    ['/project bind Alpha', projectBind],
+    ['/project bind   Alpha  ', projectBind],
+    ['/project unbind', projectUnbind],
+    ['/projects', null],
+    ['hello', null],
+  ] as const)('%j', (text, expected) => {
+    expect(parseCommand(text)).toEqual(expected);
+  });
+});
