@@ -7,7 +7,7 @@ export const ADMIN_BASE = 'https://bot.example/api/linebot/admin';
 export async function adminFetch(
   method: string,
   path: string,
-  options: { body?: unknown; rawBody?: string; token?: string | null; headers?: Record<string, string> } = {},
+  options: { body?: unknown; rawBody?: string; token?: string | null; headers?: Record<string, string>; env?: Partial<Env> } = {},
 ) {
   const headers: Record<string, string> = { ...options.headers };
   const token = options.token === undefined ? env.ADMIN_API_TOKEN : options.token;
@@ -18,7 +18,7 @@ export async function adminFetch(
     body = JSON.stringify(options.body);
   }
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${ADMIN_BASE}${path}`, { method, headers, body }), env, ctx);
+  const res = await worker.fetch(new Request(`${ADMIN_BASE}${path}`, { method, headers, body }), { ...env, ...options.env }, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -1,0 +1,98 @@
+/**
+ * Security of the management API and of logs: every admin route needs the bearer token (compared
+ * in constant time), a refused request changes nothing, and no secret or code reaches a log line.
+ */
+import { env } from 'cloudflare:test';
+import { describe, expect, it, vi } from 'vitest';
+import { adminFetch, createAccount, expectJson, issueCode } from './support/admin';
+import { newId, postEvents, textEvent } from './support/line';
+
+const routes: Array<[method: string, path: string, body?: unknown]> = [
+  ['GET', '/users'],
+  ['POST', '/users', { username: 'intruder' }],
+  ['POST', '/users/1/binding-code'],
+  ['GET', '/projects'],
+  ['POST', '/projects', { name: 'intruder project' }],
+  ['GET', '/line-users'],
+  ['DELETE', '/line-users/1/binding'],
+  ['GET', '/groups'],
+  ['PATCH', '/groups/1', { allowAiResponse: true }],
+  ['GET', '/messages'],
+  ['GET', '/files'],
+  ['GET', '/events?status=failed'],
+  ['POST', '/events/1/retry'],
+  ['GET', '/openapi.json'],
+  ['GET', '/no-such-route'],
+];
+
+const badCredentials: Array<[name: string, options: { token?: string | null; headers?: Record<string, string> }]> = [
+  ['no Authorization header', { token: null }],
+  ['a wrong token', { token: 'wrong-token' }],
+  ['the token with one character changed', { token: env.ADMIN_API_TOKEN.slice(0, -1) + 'X' }],
+  ['the token in upper case', { token: env.ADMIN_API_TOKEN.toUpperCase() }],
+  ['a prefix of the token', { token: env.ADMIN_API_TOKEN.slice(0, 4) }],
+  ['Basic instead of Bearer', { token: null, headers: { authorization: `Basic ${btoa(`admin:${env.ADMIN_API_TOKEN}`)}` } }],
+  ['Bearer with nothing after it', { token: null, headers: { authorization: 'Bearer ' } }],
+];
+
+describe('every admin route needs the bearer token', () => {
+  for (const [name, options] of badCredentials) {
+    it.each(routes)(`${name}: %s %s -> 401 JSON`, async (method, path, body) => {
+      const res = await adminFetch(method, path, { ...options, body });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toContain('application/json');
+      expect(await res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+    });
+  }
+
+  it('a refused request changes nothing', async () => {
+    const username = `blocked.${Date.now()}`;
+    expect((await adminFetch('POST', '/users', { token: 'wrong', body: { username } })).status).toBe(401);
+    const list = await expectJson(await adminFetch('GET', '/users'), 200);
+    expect(list.items.find((u: { username: string }) => u.username === username)).toBeUndefined();
+  });
+
+  it('an unset ADMIN_API_TOKEN never means open: everything is refused', async () => {
+    for (const token of ['', 'anything']) {
+      const res = await adminFetch('GET', '/users', { token, env: { ADMIN_API_TOKEN: '' } });
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it('the scheme name is case-insensitive, the token is not', async () => {
+    const res = await adminFetch('GET', '/users', { token: null, headers: { authorization: `bearer ${env.ADMIN_API_TOKEN}` } });
+    expect(res.status).toBe(200);
+  });
+
+  it('admin bodies over 64 KiB are refused with 413', async () => {
+    const res = await adminFetch('POST', '/projects', { body: { name: 'x', pad: 'y'.repeat(70 * 1024) } });
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('logs', () => {
+  it('carry no token, secret or binding code', async () => {
+    const lines: string[] = [];
+    const capture = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+    const spies = [vi.spyOn(console, 'log').mockImplementation(capture), vi.spyOn(console, 'warn').mockImplementation(capture), vi.spyOn(console, 'error').mockImplementation(capture)];
+    let code: string;
+    try {
+      const account = await createAccount();
+      code = (await issueCode(account.id)).code;
+      await postEvents([textEvent({ userId: newId.user() }, code)]);
+      await postEvents([textEvent({ userId: newId.user() }, '/bind 000000')]);
+      await adminFetch('GET', '/users', { token: 'a-wrong-token-value' });
+    } finally {
+      for (const s of spies) s.mockRestore();
+    }
+    expect(lines.length).toBeGreaterThan(0);
+    const all = lines.join('\n');
+    for (const secret of [env.ADMIN_API_TOKEN, env.LINE_CHANNEL_ACCESS_TOKEN, env.LINE_CHANNEL_SECRET, 'a-wrong-token-value']) {
+      expect(all).not.toContain(secret);
+    }
+    // Binding codes live in the stored messages (the record is complete) but never in logs.
+    expect(all).not.toContain(code);
+    // One JSON object per line.
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+});
