@@ -27,6 +27,9 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
       if (claimed.length < CRON_BATCH_SIZE) break;
     }
     if (totals.claimed > 0) log.info('cron.retried', totals);
+  } catch (err) {
+    // The database is unreachable or a claim failed: the next run (a minute later) tries again.
+    log.error('cron.failed', { error: err, ...totals });
   } finally {
     await services.close();
   }
