@@ -1,0 +1,27 @@
+/** The job's database handle: the Node `pg` driver (plain TCP; TLS per `sslmode`) and the shared schema. */
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from '../../src/db/schema.ts';
+
+export type Db = NodePgDatabase<typeof schema>;
+
+export interface Database {
+  db: Db;
+  pool: pg.Pool;
+  end(): Promise<void>;
+}
+
+export function openDatabase(url: string, options: { max: number; onError?: (e: Error) => void }): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max,
+    application_name: 'linebot-nas-sync',
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 15_000,
+  });
+  // An idle client losing its connection (Postgres restart, network blip) must not crash the job.
+  pool.on('error', (e) => options.onError?.(e));
+  const db = drizzle({ client: pool, schema });
+  let ended: Promise<void> | undefined;
+  return { db, pool, end: () => (ended ??= pool.end()) };
+}
