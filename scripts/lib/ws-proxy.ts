@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { WebSocket, WebSocketServer as WebSocketServerType } from 'ws';
+import { FrontendFramer, roundTripKind, zeroCounts, type RoundTripCounts } from './pg-wire.ts';
 
 // Loaded through Node's resolver: bundlers (vitest's module runner) may pick ws's browser stub.
 const { WebSocketServer } = createRequire(import.meta.url)('ws') as { WebSocketServer: typeof WebSocketServerType };
@@ -16,6 +17,12 @@ export interface WsProxy {
   address: string;
   /** How many Postgres connections it has opened since start (for benchmarks). */
   connections(): number;
+  /**
+   * Round trips the clients made to Postgres (with `countRoundTrips`): counted on the wire, from
+   * the messages the clients sent, since start or `resetCounts()`.
+   */
+  counts(): RoundTripCounts;
+  resetCounts(): void;
   close(): Promise<void>;
 }
 
@@ -25,11 +32,20 @@ export interface WsProxy {
  */
 const CLOSE_GRACE_MS = 500;
 
-export async function startWsProxy(options: { port?: number; host?: string; allowedHosts?: string[] } = {}): Promise<WsProxy> {
+export interface WsProxyOptions {
+  port?: number;
+  host?: string;
+  allowedHosts?: string[];
+  /** Parse what clients send to count round trips (costs a little CPU; benchmarks turn it on). */
+  countRoundTrips?: boolean;
+}
+
+export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProxy> {
   const host = options.host ?? '127.0.0.1';
   const allowed = new Set(options.allowedHosts ?? ['127.0.0.1', 'localhost', '::1']);
   const server = new WebSocketServer({ host, port: options.port ?? 0 });
   let opened = 0;
+  let counts = zeroCounts();
   const sockets = new Set<net.Socket>();
 
   server.on('connection', (ws: WebSocket, req) => {
@@ -41,6 +57,18 @@ export async function startWsProxy(options: { port?: number; host?: string; allo
       return;
     }
     opened++;
+    counts.connections++;
+    let framer = options.countRoundTrips ? new FrontendFramer() : undefined;
+    const count = (data: Buffer) => {
+      try {
+        for (const m of framer!.push(data)) {
+          const kind = roundTripKind(m);
+          if (kind) counts[kind]++;
+        }
+      } catch {
+        framer = undefined; // not Postgres as we know it: stop counting, keep piping
+      }
+    };
     const tcp = net.connect({ host: match[1]!, port: Number(match[2]) });
     sockets.add(tcp);
     tcp.setNoDelay(true);
@@ -49,7 +77,11 @@ export async function startWsProxy(options: { port?: number; host?: string; allo
       for (const chunk of pending) tcp.write(chunk);
       pending.length = 0;
     });
-    ws.on('message', (data: Buffer) => (tcp.connecting ? pending.push(data) : tcp.write(data)));
+    ws.on('message', (data: Buffer) => {
+      if (framer) count(data);
+      if (tcp.connecting) pending.push(data);
+      else tcp.write(data);
+    });
     tcp.on('data', (data) => ws.readyState === ws.OPEN && ws.send(data));
     const closeWs = () => setTimeout(() => ws.readyState === ws.OPEN && ws.close(), CLOSE_GRACE_MS);
     tcp.on('close', () => {
@@ -70,6 +102,10 @@ export async function startWsProxy(options: { port?: number; host?: string; allo
     port,
     address: `${host}:${port}/v2`,
     connections: () => opened,
+    counts: () => ({ ...counts }),
+    resetCounts: () => {
+      counts = zeroCounts();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -1,9 +1,11 @@
 /** LINE Messaging API emulator for local development and tests (Node only; see server.ts). */
 export {
+  generateContent,
   startLineEmulator,
   summarizeMessages,
   type EmulatorState,
   type Fault,
+  type GeneratedContent,
   type LineEmulator,
   type LineEmulatorOptions,
   type RecordedRequest,
@@ -20,3 +22,15 @@ export {
   type ValidationDetail,
   type ValidationResult,
 } from './openapi-validator.ts';
+export {
+  applySeed,
+  groupIdOf,
+  idFor,
+  readSeedFile,
+  roomIdOf,
+  userIdOf,
+  type EmulatorSeed,
+  type SeedChat,
+  type SeedUser,
+} from './seed.ts';
+export { describeEvent, formatTranscriptEntry, type Names, type TranscriptEntry } from './transcript.ts';

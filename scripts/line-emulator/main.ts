@@ -1,18 +1,21 @@
 /**
  * CLI: run the LINE emulator until Ctrl-C.
  *
- *   npx tsx scripts/line-emulator/main.ts [--port 8790] [--host 127.0.0.1] [--spec path/to/messaging-api.yml]
+ *   npx tsx scripts/line-emulator/main.ts [--port 8790] [--host 127.0.0.1] [--spec path/to/messaging-api.yml] [--seed scripts/local/seed.json]
  *
  * Point the worker at it with LINE_API_BASE_URL and LINE_DATA_API_BASE_URL = the printed URL.
  */
 import { parseArgs } from 'node:util';
+import { readSeedFile } from './seed.ts';
 import { startLineEmulator } from './server.ts';
+import { formatTranscriptEntry } from './transcript.ts';
 
 const { values } = parseArgs({
   options: {
     port: { type: 'string', default: '8790' },
     host: { type: 'string', default: '127.0.0.1' },
     spec: { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 
@@ -26,8 +29,9 @@ const emulator = await startLineEmulator({
   port,
   host: values.host,
   specPath: values.spec,
-  // The chat transcript: one line per reply/push the bot sends.
-  log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+  seed: values.seed ? readSeedFile(values.seed) : undefined,
+  // The chat transcript: what users said (as reported by `npm run line`) and what the bot sent.
+  transcript: (entry) => console.log(formatTranscriptEntry(entry, process.stdout.isTTY)),
 });
 console.log(`LINE emulator listening on ${emulator.url} (control endpoints under ${emulator.url}/__emulator/)`);
 

@@ -10,6 +10,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   createOpenApiValidator,
   type OpenApiDocument,
@@ -17,6 +19,11 @@ import {
   type OperationMatch,
   type ValidationDetail,
 } from './openapi-validator.ts';
+import { applySeed, type EmulatorSeed } from './seed.ts';
+import { summarizeMessages } from './summarize.ts';
+import { chatOfSource, describeBotMessages, describeEvent, type Names, type TranscriptEntry } from './transcript.ts';
+
+export { summarizeMessages };
 
 export interface LineEmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -27,6 +34,16 @@ export interface LineEmulatorOptions {
   specPath?: string;
   /** Receives a one-line human-readable summary of every accepted reply and push. */
   log?: (line: string) => void;
+  /**
+   * Users, groups and rooms to answer for (profiles, summaries, member counts). Applied at start
+   * and again by `reset()`: the seed is the emulator's baseline.
+   */
+  seed?: EmulatorSeed;
+  /**
+   * Receives the chat as it happens: the bot's replies and pushes, and the events a sender
+   * reported through `POST /__emulator/webhook` (which also tells replies where they went).
+   */
+  transcript?: (entry: TranscriptEntry) => void;
 }
 
 export interface RecordedRequest {
@@ -72,10 +89,17 @@ export interface SeededGroup {
 }
 export interface SeededRoom {
   count?: number;
+  /** Rooms have no name on LINE; this one is for the transcript only. */
+  name?: string;
 }
-export interface SeededContent {
-  body: Buffer | Uint8Array;
-  contentType: string;
+/** Bytes served for a message's content: given whole, or generated (streamed, never held in memory). */
+export type SeededContent =
+  | { body: Buffer | Uint8Array; contentType: string }
+  | { generate: GeneratedContent; contentType: string };
+/** `size` deterministic pseudo-random bytes from `seed` (see generateContent): large files for tests. */
+export interface GeneratedContent {
+  size: number;
+  seed?: number;
 }
 
 interface SentMessage {
@@ -93,6 +117,8 @@ export interface EmulatorState {
   usedReplyTokens: Set<string>;
   /** X-Line-Retry-Key values of accepted pushes, with what was answered then. */
   acceptedRetryKeys: Map<string, { requestId: string; sentMessages: SentMessage[] }>;
+  /** Reply tokens of reported webhook events, with where the reply goes (for the transcript). */
+  replyTokenChats: Map<string, string | undefined>;
 }
 
 export interface LineEmulator {
@@ -132,7 +158,16 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     faults: [],
     usedReplyTokens: new Set(),
     acceptedRetryKeys: new Map(),
+    replyTokenChats: new Map(),
   };
+  const transcript = options.transcript;
+  const names: Names = {
+    user: (id) => state.profiles.get(id)?.displayName ?? `User ${last4(id)}`,
+    group: (id) => state.groups.get(id)?.groupName ?? `Group ${last4(id)}`,
+    room: (id) => state.rooms.get(id)?.name ?? `Room ${last4(id)}`,
+  };
+  const nameOf = (id: string) => (id.startsWith('C') ? names.group(id) : id.startsWith('R') ? names.room(id) : `1:1 ${names.user(id)}`);
+  if (options.seed) applySeed(state, options.seed);
 
   // Message ids look like LINE's (numeric strings) and are unique for the emulator's lifetime.
   let messageCounter = 0;
@@ -151,6 +186,8 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     state.content.clear();
     state.usedReplyTokens.clear();
     state.acceptedRetryKeys.clear();
+    state.replyTokenChats.clear();
+    if (options.seed) applySeed(state, options.seed);
   };
 
   // ------------------------------------------------------------------------------------------
@@ -179,6 +216,10 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       case 'getMessageContent':
       case 'getMessageContentPreview': {
         const c = state.content.get(p.messageId!) ?? defaultContent(p.messageId!);
+        if ('generate' in c) {
+          const headers = { 'content-type': c.contentType, 'content-length': String(c.generate.size) };
+          return { status: 200, headers, body: generateContent(c.generate) };
+        }
         return { status: 200, headers: { 'content-type': c.contentType }, body: Buffer.from(c.body) };
       }
       case 'getMessageContentTranscodingByMessageId':
@@ -213,6 +254,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     if (state.usedReplyTokens.has(body.replyToken)) return { status: 400, body: { message: 'Invalid reply token' } };
     state.usedReplyTokens.add(body.replyToken);
     log(`reply -> ${summarizeMessages(body.messages)}`);
+    transcript?.({ at: Date.now(), from: 'bot', kind: 'reply', chat: state.replyTokenChats.get(body.replyToken), text: describeBotMessages(body.messages) });
     return ok({ sentMessages: body.messages.map(nextSentMessage) });
   };
 
@@ -232,6 +274,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     const sentMessages = body.messages.map(nextSentMessage);
     if (retryKey !== undefined) state.acceptedRetryKeys.set(retryKey, { requestId, sentMessages });
     log(`push ${body.to} -> ${summarizeMessages(body.messages)}`);
+    transcript?.({ at: Date.now(), from: 'bot', kind: 'push', chat: nameOf(body.to), text: describeBotMessages(body.messages) });
     return { status: 200, headers: { 'x-line-request-id': requestId }, body: { sentMessages } };
   };
 
@@ -302,8 +345,28 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     if (route === 'POST /rooms') {
       const b = json();
       if (typeof b.roomId !== 'string') throw new ControlError('roomId is required');
-      state.rooms.set(b.roomId, { count: typeof b.count === 'number' ? b.count : undefined });
+      state.rooms.set(b.roomId, { count: typeof b.count === 'number' ? b.count : undefined, name: optionalString(b.name) });
       return { status: 201, body: { ok: true } };
+    }
+    if (route === 'POST /webhook') {
+      // A sender tells us what it posted to the bot: the user's side of the transcript, and
+      // where each reply token's reply will go.
+      const b = json();
+      const events = Array.isArray(b.events) ? b.events.filter(isObject) : [];
+      for (const event of events) {
+        const source = isObject(event.source) ? (event.source as { type?: string; userId?: string; groupId?: string; roomId?: string }) : undefined;
+        const chat = chatOfSource(source, names);
+        if (typeof event.replyToken === 'string') state.replyTokenChats.set(event.replyToken, chat);
+        transcript?.({
+          at: Date.now(),
+          from: 'user',
+          kind: String(event.type),
+          chat,
+          speaker: source?.userId ? names.user(source.userId) : undefined,
+          text: describeEvent(event, names),
+        });
+      }
+      return { status: 201, body: { ok: true, events: events.length } };
     }
     const content = /^POST \/content\/([^/]+)$/.exec(route);
     if (content) {
@@ -467,6 +530,12 @@ const ok = (body: unknown): Reply => ({ status: 200, body });
 function send(res: ServerResponse, out: Reply): void {
   let payload: Buffer;
   const headers: Record<string, string> = { ...out.headers };
+  if (out.body instanceof Readable) {
+    // Generated content: streamed with backpressure (its content-length is set by the handler).
+    res.writeHead(out.status, headers);
+    pipeline(out.body, res).catch(() => {}); // a client that hangs up mid-body is not our error
+    return;
+  }
   const hasType = Object.keys(headers).some((h) => h.toLowerCase() === 'content-type');
   if (out.body === undefined) payload = Buffer.alloc(0);
   else if (Buffer.isBuffer(out.body)) payload = out.body;
@@ -564,6 +633,34 @@ function genericSuccess(spec: OpenApiDocument, match: OperationMatch): Reply {
   return { status: 501, body: { message: `The LINE emulator does not implement ${match.operationId}` } };
 }
 
+/**
+ * Streams `size` deterministic bytes (xorshift32 from `seed`) in 64 KiB chunks, so a test can
+ * serve a file of hundreds of megabytes without holding it, and compute its hash the same way.
+ */
+export function generateContent({ size, seed = 1 }: GeneratedContent): Readable {
+  const CHUNK = 64 * 1024;
+  let state = (seed >>> 0) || 0x9e3779b9;
+  let left = size;
+  return new Readable({
+    read() {
+      if (left <= 0) {
+        this.push(null);
+        return;
+      }
+      const words = new Uint32Array(CHUNK / 4);
+      for (let i = 0; i < words.length; i++) {
+        state ^= state << 13;
+        state ^= state >>> 17;
+        state ^= state << 5;
+        words[i] = state >>> 0;
+      }
+      const n = Math.min(CHUNK, left);
+      left -= n;
+      this.push(Buffer.from(words.buffer, 0, n));
+    },
+  });
+}
+
 function defaultContent(messageId: string): SeededContent {
   // A JPEG start/end marker around the id: deterministic, small and recognisably an image.
   const body = Buffer.concat([
@@ -572,41 +669,6 @@ function defaultContent(messageId: string): SeededContent {
     Buffer.from([0xff, 0xd9]),
   ]);
   return { body, contentType: 'image/jpeg' };
-}
-
-/** One line per reply/push for a human-readable chat transcript, e.g. `[text] hello | [sticker] 446/1988`. */
-export function summarizeMessages(messages: unknown[]): string {
-  return messages
-    .map((m) => {
-      const msg = (isObject(m) ? m : {}) as Record<string, unknown>;
-      const type = String(msg.type ?? '?');
-      let detail: unknown;
-      switch (type) {
-        case 'text':
-        case 'textV2':
-          detail = msg.text;
-          break;
-        case 'sticker':
-          detail = `${String(msg.packageId)}/${String(msg.stickerId)}`;
-          break;
-        case 'image':
-        case 'video':
-        case 'audio':
-          detail = msg.originalContentUrl;
-          break;
-        case 'location':
-          detail = msg.title ?? msg.address;
-          break;
-        case 'coupon':
-          detail = msg.couponId;
-          break;
-        default:
-          detail = msg.altText; // imagemap, template, flex
-      }
-      const text = String(detail ?? '').replace(/\s*\n\s*/g, ' ⏎ ');
-      return `[${type}] ${text.length > 120 ? `${text.slice(0, 117)}...` : text}`;
-    })
-    .join(' | ');
 }
 
 function last4(id: string): string {

@@ -1,0 +1,105 @@
+/**
+ * The chat transcript a person reads while developing: what users said (the webhook bodies the
+ * `line` sender reports to the emulator) and what the bot answered (replies and pushes).
+ */
+import { summarizeMessages } from './summarize.ts';
+
+export interface TranscriptEntry {
+  at: number;
+  /** The bot (a reply or push it sent) or a user (an event posted to the bot). */
+  from: 'bot' | 'user';
+  /** `reply` or `push` for the bot; the event type for a user (message, follow, join ...). */
+  kind: string;
+  /** Where: a group's or room's name, or `1:1 <name>` for a chat with one user; undefined when unknown. */
+  chat?: string;
+  /** Who spoke (user entries). */
+  speaker?: string;
+  text: string;
+}
+
+/** Resolves ids to the names a person knows (seeded names, else the emulator's defaults). */
+export interface Names {
+  user(id: string): string;
+  group(id: string): string;
+  room(id: string): string;
+}
+
+type Source = { type?: string; userId?: string; groupId?: string; roomId?: string };
+
+export function chatOfSource(source: Source | undefined, names: Names): string | undefined {
+  if (!source) return undefined;
+  if (source.type === 'group' && source.groupId) return names.group(source.groupId);
+  if (source.type === 'room' && source.roomId) return names.room(source.roomId);
+  if (source.userId) return `1:1 ${names.user(source.userId)}`;
+  return undefined;
+}
+
+/** One line for an event a user caused, as the chat would show it. */
+export function describeEvent(event: Record<string, unknown>, names: Names): string {
+  const members = (list: unknown) =>
+    ((list as { members?: Array<{ userId?: string }> } | undefined)?.members ?? [])
+      .map((m) => (m.userId ? names.user(m.userId) : '?'))
+      .join(', ');
+  const redelivered = (event.deliveryContext as { isRedelivery?: boolean } | undefined)?.isRedelivery ? ' (redelivered)' : '';
+  let text: string;
+  switch (event.type) {
+    case 'message':
+      text = describeMessage((event.message ?? {}) as Record<string, unknown>);
+      break;
+    case 'follow':
+      text = '* added the bot as a friend *';
+      break;
+    case 'unfollow':
+      text = '* blocked the bot *';
+      break;
+    case 'join':
+      text = '* the bot joined *';
+      break;
+    case 'leave':
+      text = '* the bot was removed *';
+      break;
+    case 'memberJoined':
+      text = `* ${members(event.joined)} joined *`;
+      break;
+    case 'memberLeft':
+      text = `* ${members(event.left)} left *`;
+      break;
+    case 'unsend':
+      text = `* unsent message ${String((event.unsend as { messageId?: string } | undefined)?.messageId ?? '?')} *`;
+      break;
+    case 'postback':
+      text = `* postback ${String((event.postback as { data?: string } | undefined)?.data ?? '')} *`;
+      break;
+    default:
+      text = `* ${String(event.type)} *`;
+  }
+  return text + redelivered;
+}
+
+function describeMessage(m: Record<string, unknown>): string {
+  switch (m.type) {
+    case 'text':
+      return String(m.text ?? '');
+    case 'sticker':
+      return `[sticker ${String(m.packageId)}/${String(m.stickerId)}]`;
+    case 'location':
+      return `[location ${String(m.title ?? m.address ?? `${String(m.latitude)},${String(m.longitude)}`)}]`;
+    case 'file':
+      return `[file ${String(m.fileName ?? '')}]`;
+    default:
+      return `[${String(m.type)}]`;
+  }
+}
+
+/** The bot's side: a reply or push, summarised. */
+export const describeBotMessages = (messages: unknown[]) => summarizeMessages(messages);
+
+/** `12:00:01  [Ops Team] Alice: hello`, or `12:00:01  [Ops Team] bot (reply): [text] Hi Alice`. */
+export function formatTranscriptEntry(e: TranscriptEntry, color = false): string {
+  const time = new Date(e.at).toTimeString().slice(0, 8);
+  const chat = e.chat ? `[${e.chat}] ` : '';
+  const who = e.from === 'bot' ? `bot (${e.kind})` : e.speaker;
+  const paint = (code: number, s: string) => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+  // Events without a speaker (the bot joined, members left) read as a chat notice.
+  return `${paint(2, time)}  ${paint(36, chat)}${who ? `${paint(e.from === 'bot' ? 32 : 33, who)}: ` : ''}${e.text}`;
+}

@@ -1,0 +1,176 @@
+/**
+ * The local platform in one call, shared by `npm run dev`, `npm run bench` and the tests:
+ * Postgres (embedded PGlite, or the DATABASE_URL given), the WebSocket proxy the Neon driver
+ * needs to reach a local Postgres, the LINE API emulator, and the Worker wired to all three.
+ */
+import { migrateDatabase } from '../lib/database.ts';
+import { startWsProxy, type WsProxy } from '../lib/ws-proxy.ts';
+import { startLineEmulator, type EmulatorSeed, type LineEmulator, type TranscriptEntry } from '../line-emulator/index.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import { ensurePortFree, explainListenError, freePort, UserError } from './ports.ts';
+import { startMiniflareWorker, startWranglerDev, type LocalWorker } from './worker.ts';
+
+export const WEBHOOK_PATH = '/api/linebot/webhook';
+
+export interface StackOptions {
+  /** `wrangler dev` (development) or the deploy bundle on Miniflare (benchmarks). */
+  worker: 'wrangler-dev' | 'miniflare';
+  host?: string;
+  /** 0 picks free ports. */
+  ports?: { worker?: number; emulator?: number; proxy?: number; database?: number; inspector?: number };
+  /** Use this Postgres instead of the embedded one. */
+  databaseUrl?: string;
+  /** Apply drizzle/ to `databaseUrl` first (the embedded database is always migrated). */
+  migrate?: boolean;
+  /** The embedded database's folder; undefined keeps it in memory. */
+  dataDir?: string;
+  seed?: EmulatorSeed;
+  /**
+   * Secrets passed to the Worker directly. `wrangler dev` reads them from `.dev.vars` otherwise;
+   * Miniflare needs them here.
+   */
+  secrets?: Record<string, string>;
+  /** Count the Worker's Postgres round trips on the wire (benchmarks). */
+  countRoundTrips?: boolean;
+  /** For `startMiniflareWorker`: where the bundle goes. */
+  bundleDir?: string;
+  onWorkerOutput?: (line: string) => void;
+  transcript?: (entry: TranscriptEntry) => void;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  workerUrl: string;
+  webhookUrl: string;
+  /** Where Node-side tools (the sender, the bench) reach the same database. */
+  databaseUrl: string;
+  /** What the Worker got as DATABASE_URL and DB_WS_PROXY. */
+  workerVars: Record<string, string>;
+  embedded?: EmbeddedPostgres;
+  proxy?: WsProxy;
+  emulator: LineEmulator;
+  /** Resolves if the Worker stops on its own (wrangler crashed). */
+  workerExited: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const host = options.host ?? '127.0.0.1';
+  const ports = options.ports ?? {};
+  const log = options.log ?? (() => {});
+  const workerPort = ports.worker ?? (options.worker === 'wrangler-dev' ? 8787 : 0);
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    // Reverse order: the Worker first, so nothing is left talking to what closes next.
+    for (const s of stops.splice(0).reverse()) await s().catch((e: unknown) => log(`stop: ${(e as Error).message}`));
+  };
+
+  try {
+    // Fixed ports are checked before anything starts: one clear message, nothing half-started.
+    await ensurePortFree(workerPort, host, 'the Worker', '--port');
+    await ensurePortFree(ports.emulator ?? 0, host, 'the LINE emulator', '--emulator-port');
+    await ensurePortFree(ports.proxy ?? 0, host, 'the database WebSocket proxy', '--proxy-port');
+    if (!options.databaseUrl) await ensurePortFree(ports.database ?? 0, host, 'the embedded Postgres', '--db-port');
+
+    let embedded: EmbeddedPostgres | undefined;
+    let databaseUrl: string;
+    if (options.databaseUrl) {
+      databaseUrl = options.databaseUrl;
+      if (options.migrate) {
+        await migrateDatabase(databaseUrl).catch((e: unknown) => {
+          const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : '';
+          throw new UserError(`cannot apply the migrations to DATABASE_URL (${redactUrl(databaseUrl)}): ${cause || (e as Error).message}`);
+        });
+      }
+    } else {
+      embedded = await startEmbeddedPostgres({ dataDir: options.dataDir, port: ports.database ?? 0, host, log }).catch((e: unknown) => {
+        throw explainListenError(e, ports.database ?? 0, 'the embedded Postgres', '--db-port');
+      });
+      stops.push(() => embedded!.close());
+      databaseUrl = embedded.url;
+    }
+
+    // Neon in the cloud is reached directly over wss://; anything local needs the ws:// proxy.
+    const local = isLocalUrl(databaseUrl);
+    let proxy: WsProxy | undefined;
+    if (local) {
+      proxy = await startWsProxy({ port: ports.proxy ?? 0, host, countRoundTrips: options.countRoundTrips }).catch((e: unknown) => {
+        throw explainListenError(e, ports.proxy ?? 0, 'the database WebSocket proxy', '--proxy-port');
+      });
+      stops.push(() => proxy!.close());
+    }
+
+    const emulator = await startLineEmulator({ port: ports.emulator ?? 0, host, seed: options.seed, transcript: options.transcript }).catch(
+      (e: unknown) => {
+        throw explainListenError(e, ports.emulator ?? 0, 'the LINE emulator', '--emulator-port');
+      },
+    );
+    stops.push(() => emulator.close());
+
+    const workerVars: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      DB_WS_PROXY: proxy?.address ?? '',
+      LINE_API_BASE_URL: emulator.url,
+      LINE_DATA_API_BASE_URL: emulator.url,
+    };
+    const vars = { ...options.secrets, ...workerVars };
+    let worker: LocalWorker;
+    if (options.worker === 'wrangler-dev') {
+      // wrangler dev needs a number; 0 means "any free port" for us.
+      const port = workerPort === 0 ? await freePort(host) : workerPort;
+      const inspectorPort = ports.inspector ?? (await freePortOr(9229, host));
+      worker = await startWranglerDev({ port, host, vars, inspectorPort, onOutput: options.onWorkerOutput });
+    } else {
+      if (!options.bundleDir) throw new Error('startStack: bundleDir is required for the miniflare worker');
+      worker = await startMiniflareWorker({
+        port: workerPort,
+        host,
+        bindings: vars,
+        bundleDir: options.bundleDir,
+        onLog: options.onWorkerOutput,
+      });
+    }
+    stops.push(() => worker.stop());
+
+    return {
+      workerUrl: worker.url,
+      webhookUrl: worker.url + WEBHOOK_PATH,
+      databaseUrl,
+      workerVars,
+      embedded,
+      proxy,
+      emulator,
+      workerExited: worker.exited,
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+export function isLocalUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '127.0.0.1' || host === '::1';
+}
+
+/** The usual port when it is free (the debugger's 9229), else any. */
+async function freePortOr(preferred: number, host: string): Promise<number> {
+  try {
+    await ensurePortFree(preferred, host, '', '');
+    return preferred;
+  } catch {
+    return freePort(host);
+  }
+}
+
+/** A URL safe to print: the password replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
