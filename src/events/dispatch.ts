@@ -49,7 +49,6 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
     } else {
       await markDone(deps.db, recorded.id);
     }
-    log.debug('event.done', { handled: Boolean(handler) });
     // The event is done whatever happens here: a reply token works once and expires in a minute,
     // so a failed reply is logged, not retried.
     if (after) await after().catch((err: unknown) => log.warn('event.after_commit_failed', { error: err }));
