@@ -232,3 +232,18 @@ afterAll(async () => {
   expect(bad, JSON.stringify(bad, null, 2)).toEqual([]);
 });
 
+
+describe('large bodies', () => {
+  it('a signed body with 10,000 events is recorded whole (split below the 65,535-parameter limit)', async () => {
+    const prefix = `B${Date.now().toString(36)}x`;
+    const events = Array.from({ length: 10_000 }, (_, i) => ({ type: 'postback', webhookEventId: `${prefix}${i}` }));
+    const res = await postEvents(events);
+    expect(res.status).toBe(200);
+    // Within the ack budget or past it (then finished in waitUntil): either way all of it lands.
+    expect(['recorded', 'deferred']).toContain(((await res.json()) as { status: string }).status);
+    const rows = await withDb((db) =>
+      db.execute<{ n: number }>(sql`select count(*)::int as n from line_webhook_events where webhook_event_id like ${prefix + '%'} and status = 'done'`),
+    );
+    expect(rows.rows[0]?.n).toBe(10_000);
+  }, 120_000);
+});

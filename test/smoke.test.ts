@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { lineMessages, lineWebhookEvents } from '../src/db/schema';
 import { withDb } from './support/db';
 import { newId, postEvents, textEvent } from './support/line';
@@ -14,5 +14,21 @@ describe('smoke', () => {
     expect(rows[0]?.content).toBe('hello');
     const inbox = await withDb((db) => db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, ev.webhookEventId)));
     expect(inbox[0]?.status).toBe('done');
+  });
+});
+
+describe('logs', () => {
+  it('describe a non-Error value without serialising it (it may hold a connection string)', async () => {
+    const { createLogger } = await import('../src/lib/log');
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'warn').mockImplementation((l: unknown) => void lines.push(String(l)));
+    try {
+      createLogger().warn('db.pool_error', { error: { client: { connectionString: 'postgres://u:hunter2@host/db' } } });
+      createLogger().warn('x', { error: { message: 'socket closed', secret: 'hunter2' } });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines.join('\n')).not.toContain('hunter2');
+    expect(JSON.parse(lines[1]!).error).toEqual({ message: 'socket closed' });
   });
 });

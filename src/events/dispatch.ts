@@ -37,7 +37,7 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
   const { event } = recorded;
   const log = deps.log.child({ inboxId: recorded.id, webhookEventId: recorded.webhookEventId, eventType: event.type });
   try {
-    const handler = Object.hasOwn(handlers, event.type) ? handlers[event.type] : undefined;
+    const handler = handlerFor(event.type);
     const apply = handler ? await handler(event, deps) : undefined;
     let after: AfterCommit | void = undefined;
     if (apply) {
@@ -65,9 +65,35 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
   }
 }
 
-/** Events of one request or one cron run, in order: a later event may depend on an earlier one. */
+const handlerFor = (type: string): EventHandler | undefined => (Object.hasOwn(handlers, type) ? handlers[type] : undefined);
+
+/**
+ * Events of one request or one cron run, in order: a later event may depend on an earlier one.
+ * Events kept only in the inbox have nothing to apply: a run of them is marked done in one UPDATE.
+ */
 export async function processEvents(deps: EventDeps, events: RecordedEvent[]): Promise<Record<Outcome, number>> {
   const counts: Record<Outcome, number> = { done: 0, failed: 0, dead: 0 };
-  for (const recorded of events) counts[await processEvent(deps, recorded)]++;
+  let inboxOnly: RecordedEvent[] = [];
+  const flush = async () => {
+    if (inboxOnly.length === 0) return;
+    const batch = inboxOnly;
+    inboxOnly = [];
+    try {
+      await markDone(deps.db, batch.map((r) => r.id));
+      counts.done += batch.length;
+    } catch {
+      // Fall back to one by one, so each records its own failure.
+      for (const recorded of batch) counts[await processEvent(deps, recorded)]++;
+    }
+  };
+  for (const recorded of events) {
+    if (!handlerFor(recorded.event.type)) {
+      inboxOnly.push(recorded);
+      continue;
+    }
+    await flush();
+    counts[await processEvent(deps, recorded)]++;
+  }
+  await flush();
   return counts;
 }

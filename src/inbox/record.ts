@@ -3,9 +3,12 @@
  * One multi-row INSERT per request; a redelivered event (same key) is skipped by the database.
  */
 import { sha256Hex } from '../lib/hex';
+import { chunk } from '../line/messages';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '../db/schema';
 import type { WebhookEventObject } from '../webhook/body';
+
+const MAX_ROWS_PER_INSERT = 5000;
 
 export type InboxInsert = typeof lineWebhookEvents.$inferInsert;
 export type InboxRow = typeof lineWebhookEvents.$inferSelect;
@@ -51,11 +54,18 @@ export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<
   const seen = new Set<string>();
   const unique = rows.filter((r) => !seen.has(r.webhookEventId) && seen.add(r.webhookEventId));
   if (unique.length === 0) return [];
-  const inserted = await db
-    .insert(lineWebhookEvents)
-    .values(unique)
-    .onConflictDoNothing({ target: lineWebhookEvents.webhookEventId })
-    .returning({ id: lineWebhookEvents.id, webhookEventId: lineWebhookEvents.webhookEventId });
+  const inserted: { id: number; webhookEventId: string }[] = [];
+  // One INSERT for any real body; only a freak body of thousands of events is split, because a
+  // statement takes at most 65535 parameters.
+  for (const batch of chunk(unique, MAX_ROWS_PER_INSERT)) {
+    inserted.push(
+      ...(await db
+        .insert(lineWebhookEvents)
+        .values(batch)
+        .onConflictDoNothing({ target: lineWebhookEvents.webhookEventId })
+        .returning({ id: lineWebhookEvents.id, webhookEventId: lineWebhookEvents.webhookEventId })),
+    );
+  }
   const idByKey = new Map(inserted.map((r) => [r.webhookEventId, r.id]));
   const out: RecordedEvent[] = [];
   for (const row of unique) {

@@ -15,11 +15,11 @@ export const STUCK_AFTER_MS = 2 * 60_000;
 /** Wait before the next attempt: 1, 2, 4 ... minutes, at most an hour (cron runs every minute). */
 export const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 
-export async function markDone(db: Queryable, id: number): Promise<void> {
+export async function markDone(db: Queryable, ids: number | number[]): Promise<void> {
   await db
     .update(lineWebhookEvents)
     .set({ status: 'done', processedAt: sql`now()`, lockedAt: null, nextAttemptAt: null, lastError: null })
-    .where(eq(lineWebhookEvents.id, id));
+    .where(Array.isArray(ids) ? inArray(lineWebhookEvents.id, ids) : eq(lineWebhookEvents.id, ids));
 }
 
 /** Records a failed attempt; returns the status the row ended in. */

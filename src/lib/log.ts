@@ -15,7 +15,10 @@ export interface Logger {
 
 export function createLogger(base: LogFields = {}): Logger {
   const write = (level: Level, msg: string, fields?: LogFields) => {
-    const line = JSON.stringify({ level, msg, ...base, ...fields, time: new Date().toISOString() }, replaceErrors);
+    // `error` may be anything a library threw or emitted (the Neon driver emits objects holding
+    // its client and connection string): only its description is ever written.
+    const safe = fields && 'error' in fields ? { ...fields, error: describeError(fields.error) } : fields;
+    const line = JSON.stringify({ level, msg, ...base, ...safe, time: new Date().toISOString() }, replaceErrors);
     if (level === 'error') console.error(line);
     else if (level === 'warn') console.warn(line);
     else console.log(line);
@@ -36,7 +39,10 @@ function replaceErrors(_key: string, value: unknown): unknown {
 }
 
 export function describeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
+  if (!(err instanceof Error)) {
+    const message = (err as { message?: unknown } | null)?.message;
+    return { message: typeof message === 'string' ? message : typeof err === 'object' && err !== null ? 'non-Error value' : String(err) };
+  }
   const out: Record<string, unknown> = { name: err.name, message: err.message };
   for (const key of ['status', 'code', 'requestId', 'details'] as const) {
     const v = (err as unknown as Record<string, unknown>)[key];
