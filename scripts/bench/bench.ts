@@ -35,6 +35,8 @@ interface Options {
   durationSec: number;
   warmupSec: number;
   connections: number;
+  /** Added to every LINE API answer (the emulator is local; api.line.me is not). */
+  lineLatencyMs: number;
   only: Set<string>;
 }
 
@@ -44,6 +46,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '15' },
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '20' },
+      'line-latency': { type: 'string', default: '0' },
       only: { type: 'string', default: 'worker,sdk,article' },
       json: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     },
   });
   if (values.help) {
-    console.log('npm run bench -- [--duration s] [--warmup s] [--connections n] [--only worker,sdk,article] [--smoke] [--json]\n' +
+    console.log('npm run bench -- [--duration s] [--warmup s] [--connections n] [--line-latency ms] [--only worker,sdk,article] [--smoke] [--json]\n' +
       'DATABASE_URL (a local PostgreSQL) replaces the embedded PGlite; the bench works in a fresh database it creates and drops.');
     return;
   }
@@ -60,9 +63,12 @@ async function main(): Promise<void> {
     durationSec: values.smoke ? 1 : Number(values.duration),
     warmupSec: values.smoke ? 0.25 : Number(values.warmup),
     connections: values.smoke ? 4 : Number(values.connections),
+    lineLatencyMs: Number(values['line-latency']),
     only: new Set(values.only.split(',')),
   };
-  if (!(options.durationSec > 0) || !(options.connections > 0) || !(options.warmupSec >= 0)) throw new UserError('--duration, --warmup and --connections must be positive numbers');
+  if (!(options.durationSec > 0) || !(options.connections > 0) || !(options.warmupSec >= 0) || !(options.lineLatencyMs >= 0)) {
+    throw new UserError('--duration, --warmup, --connections and --line-latency must be positive numbers');
+  }
   // Progress goes to stderr so that --json leaves stdout to the report alone.
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -91,6 +97,7 @@ async function main(): Promise<void> {
       dataDir: given ? undefined : join(tmp, 'pgdata'),
       secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN, ADMIN_API_TOKEN: 'bench-admin-token' },
       countRoundTrips: true,
+      lineLatencyMs: options.lineLatencyMs,
       bundleDir: join(tmp, 'bundle'),
     });
     const db = new pg.Client({ connectionString: stack.databaseUrl });
@@ -124,7 +131,7 @@ async function main(): Promise<void> {
     const report: BenchReport = {
       machine: machine(),
       database: given ? `${postgresVersion} (local server, fresh database)` : `${postgresVersion} (embedded PGlite, file-backed)`,
-      config: { durationSec: options.durationSec, warmupSec: options.warmupSec, connections: options.connections, eventsPerRequest: 1 },
+      config: { durationSec: options.durationSec, warmupSec: options.warmupSec, connections: options.connections, eventsPerRequest: 1, lineLatencyMs: options.lineLatencyMs },
       results,
       ratios: ratios(results),
     };

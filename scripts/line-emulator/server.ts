@@ -44,6 +44,11 @@ export interface LineEmulatorOptions {
    * reported through `POST /__emulator/webhook` (which also tells replies where they went).
    */
   transcript?: (entry: TranscriptEntry) => void;
+  /**
+   * Added before every LINE API answer, to model the network between the bot and api.line.me
+   * (benchmarks compare approaches that call LINE more or less often). Default 0.
+   */
+  latencyMs?: number;
 }
 
 export interface RecordedRequest {
@@ -150,6 +155,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
   const validator = createOpenApiValidator(options.specPath);
   const log = options.log ?? (() => {});
   const recorded: RecordedRequest[] = [];
+  const latencyMs = Math.max(0, options.latencyMs ?? 0);
   const state: EmulatorState = {
     profiles: new Map(),
     groups: new Map(),
@@ -402,6 +408,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       }
       return send(res, out);
     }
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
 
     const errors: string[] = [];
     let errorReply: Reply | undefined;

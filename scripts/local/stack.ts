@@ -30,6 +30,8 @@ export interface StackOptions {
    * Miniflare needs them here.
    */
   secrets?: Record<string, string>;
+  /** Delay of every LINE API answer, modelling the network to api.line.me (benchmarks). */
+  lineLatencyMs?: number;
   /** Count the Worker's Postgres round trips on the wire (benchmarks). */
   countRoundTrips?: boolean;
   /** For `startMiniflareWorker`: where the bundle goes. */
@@ -100,7 +102,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stops.push(() => proxy!.close());
     }
 
-    const emulator = await startLineEmulator({ port: ports.emulator ?? 0, host, seed: options.seed, transcript: options.transcript }).catch(
+    const emulator = await startLineEmulator({ port: ports.emulator ?? 0, host, seed: options.seed, transcript: options.transcript, latencyMs: options.lineLatencyMs }).catch(
       (e: unknown) => {
         throw explainListenError(e, ports.emulator ?? 0, 'the LINE emulator', '--emulator-port');
       },
