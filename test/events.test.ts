@@ -247,6 +247,16 @@ describe('unsend and messageEdited', () => {
     expect(m?.unsentAt).toBeInstanceOf(Date);
   });
 
+  it('a known sender\'s media unsent before it arrives gets neither message content nor a file row', async () => {
+    const src = { userId: newId.user(), groupId: newId.group() };
+    await post(textEvent(src, 'now the sender and the group are known'));
+    const image = messageEvent(src, { type: 'image', contentProvider: { type: 'line' } });
+    await post(event('unsend', src, { unsend: { messageId: idOf(image) } }));
+    await post(image);
+    expect(await messageRow(idOf(image))).toMatchObject({ messageType: 'unsent', content: null });
+    expect(await fileRow(idOf(image))).toBeUndefined();
+  });
+
   it('messageEdited updates content and edited_at; an older edit arriving later is ignored', async () => {
     const src = { userId: newId.user(), groupId: newId.group() };
     const original = textEvent(src, 'meet at 9');

@@ -24,12 +24,19 @@ export interface TextContext {
   mentionsBot: boolean;
 }
 
+/**
+ * Whether the bot could say anything to this text. Plain chatter in a group that does not mention
+ * the bot is silence whoever sent it, so neither the sender's account nor a transaction is needed.
+ */
+export function mayRespond(text: string, chatType: ChatType, mentionsBot: boolean): boolean {
+  return chatType === 'user' || mentionsBot || parseCommand(text) !== null;
+}
+
 /** Returns the reply text, or null to stay silent. */
 export async function respondToText(tx: Transaction, ctx: TextContext): Promise<string | null> {
+  if (!mayRespond(ctx.text, ctx.chatType, ctx.mentionsBot)) return null;
   const command = parseCommand(ctx.text);
   const inGroup = ctx.chatType !== 'user';
-  // Plain chatter in a group that does not mention the bot is silence whoever sent it: skip the lookups.
-  if (inGroup && !command && !ctx.mentionsBot) return null;
 
   const [sender] = await tx
     .select({ userId: lineUsers.userId, role: users.role, bindingPromptedAt: lineUsers.bindingPromptedAt })

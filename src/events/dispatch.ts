@@ -3,7 +3,7 @@
  * done in one transaction (so an event's effects and its `done` commit together or not at all),
  * or record the failure for the Cron Trigger to retry.
  */
-import { markDone, markFailed } from '../inbox/status';
+import { markDone, markDoneQuery, markFailed } from '../inbox/status';
 import type { RecordedEvent } from '../inbox/record';
 import { describeError } from '../lib/log';
 import { handleFollow, handleUnfollow } from './handlers/follow';
@@ -40,7 +40,9 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
     const handler = handlerFor(event.type);
     const apply = handler ? await handler(event, deps) : undefined;
     let after: AfterCommit | void = undefined;
-    if (apply) {
+    if (apply && 'oneStatement' in apply) {
+      await deps.db.execute(apply.oneStatement(markDoneQuery(deps.db, recorded.id).getSQL()));
+    } else if (apply) {
       after = await deps.db.transaction(async (tx) => {
         const effect = await apply(tx);
         await markDone(tx, recorded.id);

@@ -138,13 +138,16 @@ export async function prepareParticipants(deps: EventDeps, lineUserId: string | 
   const profile = lineUserId && isStale(known.user, deps.profileTtlMs) ? await fetchProfile(deps.line, lineUserId, chat) : undefined;
   const chatInfo = chat && isStale(known.chat, deps.profileTtlMs) ? await fetchChatInfo(deps.line, chat) : undefined;
 
-  return async (tx: Transaction) => {
-    const userPk = !lineUserId
-      ? null
-      : known.user && profile === undefined
-        ? known.user.id
-        : await upsertLineUser(tx, lineUserId, profile);
-    const chatPk = !chat ? null : known.chat && chatInfo === undefined ? known.chat.id : await upsertChat(tx, chat, chatInfo);
-    return { userPk, chatPk };
+  const userReady = !lineUserId || (known.user !== null && profile === undefined);
+  const chatReady = !chat || (known.chat !== null && chatInfo === undefined);
+  return {
+    /** Both rows exist and are fresh: their ids, and nothing to write (the common case). */
+    resolved: userReady && chatReady ? { userPk: known.user?.id ?? null, chatPk: known.chat?.id ?? null } : null,
+    /** Writes what is missing or stale, inside the event's transaction. */
+    apply: async (tx: Transaction) => {
+      const userPk = !lineUserId ? null : userReady ? known.user!.id : await upsertLineUser(tx, lineUserId, profile);
+      const chatPk = !chat ? null : chatReady ? known.chat!.id : await upsertChat(tx, chat, chatInfo);
+      return { userPk, chatPk };
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client';
 import type { LineClient } from '../line/client';
 import type { Logger } from '../lib/log';
@@ -20,10 +21,19 @@ export type Apply = (tx: Transaction) => Promise<void | AfterCommit>;
 export type AfterCommit = () => Promise<void>;
 
 /**
+ * Writes that fit in one SQL statement (data-modifying CTEs). One statement is atomic by itself,
+ * so it needs no BEGIN and COMMIT: three round trips fewer than an `Apply`. The statement must
+ * include `markDone`, the UPDATE that marks the event's inbox row done.
+ */
+export interface OneStatement {
+  oneStatement: (markDone: SQL) => SQL;
+}
+
+/**
  * A handler does its reads and LINE API calls first (outside any transaction), then returns
  * the writes to apply atomically; returning nothing means there is nothing to write.
  */
-export type EventHandler = (event: WebhookEventObject, deps: EventDeps) => Promise<Apply | void>;
+export type EventHandler = (event: WebhookEventObject, deps: EventDeps) => Promise<Apply | OneStatement | void>;
 
 /** LINE's source object; fixtures and future types may lack fields, so every id is optional. */
 export type Source = { type?: string; userId?: string; groupId?: string; roomId?: string };

@@ -15,11 +15,15 @@ export const STUCK_AFTER_MS = 2 * 60_000;
 /** Wait before the next attempt: 1, 2, 4 ... minutes, at most an hour (cron runs every minute). */
 export const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 
-export async function markDone(db: Queryable, ids: number | number[]): Promise<void> {
-  await db
+/** The UPDATE that marks rows done, unexecuted (a handler's one-statement write embeds it). */
+export const markDoneQuery = (db: Queryable, ids: number | number[]) =>
+  db
     .update(lineWebhookEvents)
     .set({ status: 'done', processedAt: sql`now()`, lockedAt: null, nextAttemptAt: null, lastError: null })
     .where(Array.isArray(ids) ? inArray(lineWebhookEvents.id, ids) : eq(lineWebhookEvents.id, ids));
+
+export async function markDone(db: Queryable, ids: number | number[]): Promise<void> {
+  await markDoneQuery(db, ids);
 }
 
 /** Records a failed attempt; returns the status the row ended in. */

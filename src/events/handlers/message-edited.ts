@@ -20,7 +20,7 @@ export const handleMessageEdited: EventHandler = async (event, deps) => {
   const content = contentOf(message);
 
   return async (tx) => {
-    const { userPk, chatPk } = await participants(tx);
+    const { userPk, chatPk } = await participants.apply(tx);
     await tx
       .insert(lineMessages)
       .values({

@@ -5,7 +5,8 @@
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { num, str } from '../../lib/values';
-import { respondToText } from '../../bot/respond';
+import { sql } from 'drizzle-orm';
+import { mayRespond, respondToText } from '../../bot/respond';
 import { textMessages } from '../../line/messages';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventHandler } from '../types';
@@ -22,32 +23,63 @@ export const handleMessage: EventHandler = async (event, deps) => {
   const messageId = message.id;
   const source = sourceOf(event);
   const chat = chatOf(source);
+  // A source LINE did not describe fully (or a new source type) gets no answer: never bind from it.
+  const chatType = chat ? chat.type : source.type === 'user' ? ('user' as const) : null;
   const participants = await prepareParticipants(deps, source.userId, chat);
+  const replyToken = str(event.replyToken);
+  const text = message.type === 'text' && typeof message.text === 'string' ? message.text : null;
+  const mentioned = mentionsBot(message);
+  const file = fileOf(message);
+
+  const row = (userPk: number | null, chatPk: number | null): typeof lineMessages.$inferInsert => ({
+    messageId,
+    lineUserId: userPk,
+    lineGroupId: chatPk,
+    sourceType: sourceTypeOf(source),
+    messageType: typeof message.type === 'string' ? message.type.slice(0, 32) : 'unknown',
+    content: contentOf(message),
+    replyToken,
+    quoteToken: str(message.quoteToken),
+    quotedMessageId: str(message.quotedMessageId),
+    rawMessage: message,
+    sentAt: fromLineTimestamp(event.timestamp, new Date()),
+  });
+
+  // The common case (a known sender in a known group, nothing for the bot to answer): the
+  // message, its file and the inbox row's `done` in one statement.
+  const resolved = participants.resolved;
+  const mayAnswer = (userPk: number | null) => text !== null && !!replyToken && userPk !== null && chatType !== null && mayRespond(text, chatType, mentioned);
+  if (resolved && !mayAnswer(resolved.userPk)) {
+    return {
+      oneStatement: (markDone) => {
+        const insertMessage = deps.db
+          .insert(lineMessages)
+          .values(row(resolved.userPk, resolved.chatPk))
+          .onConflictDoNothing({ target: lineMessages.messageId })
+          .returning({ messageId: lineMessages.messageId });
+        // The file only when the message was inserted now (not a redelivery, not a tombstone).
+        const insertFile = file
+          ? sql`, f as (insert into ${lineFiles} (message_id, file_type, file_name, file_size, duration)
+                select m.message_id, ${file.fileType}::varchar, ${file.fileName ?? null}::varchar, ${file.fileSize ?? null}::bigint, ${file.duration ?? null}::integer
+                from m on conflict (message_id) do nothing)`
+          : sql``;
+        // getSQL(): embedded as SQL, not as a parenthesised subquery.
+        return sql`with m as (${insertMessage.getSQL()})${insertFile} ${markDone}`;
+      },
+    };
+  }
 
   return async (tx) => {
-    const { userPk, chatPk } = await participants(tx);
+    const { userPk, chatPk } = await participants.apply(tx);
     const inserted = await tx
       .insert(lineMessages)
-      .values({
-        messageId,
-        lineUserId: userPk,
-        lineGroupId: chatPk,
-        sourceType: sourceTypeOf(source),
-        messageType: typeof message.type === 'string' ? message.type.slice(0, 32) : 'unknown',
-        content: contentOf(message),
-        replyToken: str(event.replyToken),
-        quoteToken: str(message.quoteToken),
-        quotedMessageId: str(message.quotedMessageId),
-        rawMessage: message,
-        sentAt: fromLineTimestamp(event.timestamp, new Date()),
-      })
+      .values(row(userPk, chatPk))
       // Already stored (redelivery), or unsent before it arrived (a tombstone row exists).
       .onConflictDoNothing({ target: lineMessages.messageId })
       .returning({ id: lineMessages.id });
 
     if (inserted.length === 0) return;
 
-    const file = fileOf(message);
     if (file) {
       await tx
         .insert(lineFiles)
@@ -56,11 +88,9 @@ export const handleMessage: EventHandler = async (event, deps) => {
     }
 
     // Commands and binding: decided and applied in this transaction, answered after it commits.
-    const replyToken = str(event.replyToken);
-    if (message.type !== 'text' || typeof message.text !== 'string' || userPk === null || !replyToken) return;
-    const chatType = source.type === 'group' || source.type === 'room' ? source.type : 'user';
-    const reply = await respondToText(tx, { text: message.text, chatType, lineUserPk: userPk, chatPk, mentionsBot: mentionsBot(message) });
-    if (reply) return () => deps.line.replyMessage(replyToken, textMessages(reply)).then(() => undefined);
+    if (!mayAnswer(userPk)) return;
+    const reply = await respondToText(tx, { text: text!, chatType: chatType!, lineUserPk: userPk!, chatPk, mentionsBot: mentioned });
+    if (reply) return () => deps.line.replyMessage(replyToken!, textMessages(reply)).then(() => undefined);
   };
 };
 
