@@ -2,11 +2,11 @@
  * `message`: store the sender, the chat, the message and (for media LINE hosts) a `line_files`
  * row whose `nas_path` the on-prem sync job fills in later.
  */
+import { sql } from 'drizzle-orm';
+import { mayRespond, respondToText } from '../../bot/respond';
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { num, str } from '../../lib/values';
-import { sql } from 'drizzle-orm';
-import { mayRespond, respondToText } from '../../bot/respond';
 import { textMessages } from '../../line/messages';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventHandler } from '../types';
@@ -48,7 +48,8 @@ export const handleMessage: EventHandler = async (event, deps) => {
   // The common case (a known sender in a known group, nothing for the bot to answer): the
   // message, its file and the inbox row's `done` in one statement.
   const resolved = participants.resolved;
-  const mayAnswer = (userPk: number | null) => text !== null && !!replyToken && userPk !== null && chatType !== null && mayRespond(text, chatType, mentioned);
+  const mayAnswer = (userPk: number | null) =>
+    text !== null && !!replyToken && userPk !== null && chatType !== null && mayRespond(text, chatType, mentioned);
   if (resolved && !mayAnswer(resolved.userPk)) {
     return {
       oneStatement: (markDone) => {
