@@ -18,6 +18,8 @@ export interface CliConfig {
   json: boolean;
   concurrency: number;
   pollIntervalMs: number;
+  /** Wake on NOTIFY line_files_pending as well as polling (`--no-listen` turns it off). */
+  listen: boolean;
   maxAttempts: number;
   databaseUrl: string;
   /** Empty for `--status` and `--retry-failed`, which never talk to LINE or touch the NAS. */
@@ -45,6 +47,8 @@ Options:
   --retry-failed           put rows marked failed back in the queue (attempts reset), then exit
   --concurrency N          parallel downloads (default ${DEFAULTS.concurrency})
   --poll-interval SECONDS  pause between polls when idle (default ${DEFAULTS.pollIntervalMs / 1000})
+  --no-listen              do not LISTEN for new rows (NOTIFY line_files_pending); poll only.
+                           Neon's pooled (-pooler) endpoints do not deliver notifications
   --max-attempts N         failures before a row is marked failed (default ${DEFAULTS.maxAttempts})
   --json                   JSON log lines even on a terminal
   -h, --help               this text
@@ -67,6 +71,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
         'retry-failed': { type: 'boolean', default: false },
         concurrency: { type: 'string' },
         'poll-interval': { type: 'string' },
+        'no-listen': { type: 'boolean', default: false },
         'max-attempts': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -136,6 +141,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     json: values.json,
     concurrency,
     pollIntervalMs,
+    listen: !values['no-listen'],
     maxAttempts,
     databaseUrl,
     channelAccessToken,

@@ -2,7 +2,8 @@
  * CLI of the on-prem NAS sync job (runs in Node on a machine with the NAS mounted; not part of the
  * Worker bundle).
  *
- *   npm run nas-sync                    run until stopped (SIGTERM / Ctrl-C)
+ *   npm run nas-sync                    run until stopped (SIGTERM / Ctrl-C); woken by NOTIFY
+ *                                       line_files_pending, polling as the fallback (--no-listen: poll only)
  *   npm run nas-sync -- --once          process what is due now, then exit
  *   npm run nas-sync -- --status        counts of waiting / failed / unavailable rows (--json for machines)
  *   npm run nas-sync -- --retry-failed  queue failed rows again
@@ -78,6 +79,7 @@ async function main(): Promise<number> {
       concurrency: config.concurrency,
       once: config.once,
       pollIntervalMs: config.pollIntervalMs,
+      listen: config.listen,
       maxAttempts: config.maxAttempts,
       leaseMs: LEASE_MS,
       signal: controller.signal,

@@ -1,7 +1,8 @@
 /**
  * The sync engine: keeps up to `concurrency` downloads running, claiming rows as slots free up,
- * polls when idle, and runs the unsend removals. `once` processes what is due when it starts
- * (rows it reschedules are left for the next run) and returns.
+ * polls when idle (woken early by a NOTIFY when new rows arrive), and runs the unsend removals.
+ * `once` processes what is due when it starts (rows it reschedules are left for the next run) and
+ * returns.
  */
 import { unlink } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
@@ -18,6 +19,7 @@ import {
 import { openDatabase, type Database } from './db.ts';
 import { describe, downloadContent, sweepStalePartials } from './download.ts';
 import { checkNasRoot, moveIntoPlace, resolveInside } from './fs.ts';
+import { startListener, type Listener } from './listen.ts';
 import { buildNasPath, mediaType } from './paths.ts';
 import { quietReporter, type FileEvent, type FileOutcome, type Reporter } from './progress.ts';
 import { processRemovals } from './remove.ts';
@@ -36,6 +38,12 @@ export interface SyncOptions {
   once?: boolean;
   /** Pause between polls when idle; default 5 s. */
   pollIntervalMs?: number;
+  /**
+   * Continuous mode: also wake at once on `NOTIFY line_files_pending` (sent when rows are inserted),
+   * over one dedicated connection to `databaseUrl` (none without a URL); polling stays the fallback.
+   * Default true.
+   */
+  listen?: boolean;
   /** Failures before a row is marked failed; default 8. */
   maxAttempts?: number;
   /** A claim not renewed for this long belongs to a dead job and is taken over; default 5 min. */
@@ -253,6 +261,8 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       stop.addEventListener('abort', done, { once: true });
     });
 
+  let listener: Listener | undefined;
+
   let lastRemovals = 0;
   const runRemovals = async () => {
     lastRemovals = Date.now();
@@ -274,7 +284,15 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     const dueBefore = options.once
       ? (await db.execute<{ now: Date | string }>(sql`SELECT now() AS now`)).rows.map((r) => new Date(r.now))[0]
       : undefined;
-    reporter.log('info', 'nas_sync.started', { once: Boolean(options.once), concurrency, nasRoot });
+    const listening = !options.once && options.listen !== false && Boolean(options.databaseUrl) && !stop.aborted;
+    reporter.log('info', 'nas_sync.started', { once: Boolean(options.once), concurrency, nasRoot, listen: listening });
+    if (listening) {
+      listener = startListener({
+        url: options.databaseUrl!,
+        onWake: () => wake(),
+        log: (level, event, fields) => reporter.log(level, event, fields),
+      });
+    }
 
     while (!stop.aborted) {
       let claimed: ClaimedFile[] = [];
@@ -312,6 +330,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     await Promise.allSettled([...inflight]);
     if (!stop.aborted) await runRemovals();
   } finally {
+    await listener?.close();
     await Promise.allSettled([...inflight]);
     reporter.log('info', 'nas_sync.stopped', { ...summary });
     if (!options.database) await database.end();

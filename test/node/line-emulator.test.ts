@@ -304,13 +304,18 @@ describe('emulator server', () => {
   });
 
   it('filters recorded requests and resets over HTTP', async () => {
-    const before = Date.now();
-    await new Promise((r) => setTimeout(r, 5));
+    emu.reset();
+    await call('GET', '/v2/bot/profile/Ufilter');
+    // `since` is inclusive and in ms: wait until the clock has moved past the first request.
+    const first = emu.requests()[0]!.at;
+    while (Date.now() <= first) await new Promise((r) => setTimeout(r, 1));
+    const since = Date.now();
     await call('GET', '/v2/bot/group/Cfilter/summary');
     const byPath = (await call('GET', '/__emulator/requests?path=/group/', undefined, {})).json.requests;
     expect(byPath).toHaveLength(1);
     expect(byPath[0].path).toBe('/v2/bot/group/Cfilter/summary');
-    expect((await call('GET', `/__emulator/requests?since=${before}`, undefined, {})).json.requests).toHaveLength(1);
+    const bySince = (await call('GET', `/__emulator/requests?since=${since}`, undefined, {})).json.requests;
+    expect(bySince.map((r: { path: string }) => r.path)).toEqual(['/v2/bot/group/Cfilter/summary']);
     expect((await call('POST', '/__emulator/reset', undefined, {})).status).toBe(200);
     expect(emu.requests()).toHaveLength(0);
     expect(emu.state.usedReplyTokens.size).toBe(0);

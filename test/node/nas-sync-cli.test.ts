@@ -49,6 +49,7 @@ describe('configuration', () => {
     const r = await runNode([MAIN, '--help'], {});
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--status');
+    expect(r.stdout).toContain('--no-listen');
     expect(r.stdout).toContain('NAS_ROOT');
   });
 });
@@ -149,7 +150,7 @@ describe('continuous mode', () => {
       }
     };
     try {
-      await waitFor(() => stdout.includes('nas_sync.started'), 'start');
+      await waitFor(() => stdout.includes('nas_sync.started') && stdout.includes('nas_sync.listening'), 'start');
       const id = newId();
       await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER });
       await waitFor(() => stdout.includes(`"messageId":"${id}"`), 'the new row');
