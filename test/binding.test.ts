@@ -257,3 +257,20 @@ afterAll(async () => {
   const bad = (await violations()).filter((v) => v.at >= started);
   expect(bad, JSON.stringify(bad, null, 2)).toEqual([]);
 });
+
+describe('answers processed late', () => {
+  it('a code message processed after its reply token expired is answered by push, once', async () => {
+    const account = await createAccount('member', 'Late Larry');
+    const { code } = await issueCode(account.id);
+    const lineUserId = newId.user();
+    // LINE delivered it two minutes ago (a cron retry would see the same).
+    const ev = { ...textEvent({ userId: lineUserId }, code), timestamp: Date.now() - 120_000 };
+    await postEvents([ev]);
+    expect(await boundAccountOf(lineUserId)).toBe(account.id);
+    expect(await repliesTo(ev.replyToken)).toEqual([]);
+    const pushes = (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to: string }).to === lineUserId);
+    expect(pushes).toHaveLength(1);
+    expect((pushes[0]!.body as { messages: Array<{ text: string }> }).messages[0]!.text).toContain('綁定成功');
+    expect(pushes[0]!.headers['x-line-retry-key']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

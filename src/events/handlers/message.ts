@@ -7,7 +7,7 @@ import { mayRespond, respondToText } from '../../bot/respond';
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { num, str } from '../../lib/values';
-import { textMessages } from '../../line/messages';
+import { derivedRetryKey, textMessages } from '../../line/messages';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventHandler } from '../types';
 
@@ -91,9 +91,21 @@ export const handleMessage: EventHandler = async (event, deps) => {
     // Commands and binding: decided and applied in this transaction, answered after it commits.
     if (!mayAnswer(userPk)) return;
     const reply = await respondToText(tx, { text: text!, chatType: chatType!, lineUserPk: userPk!, chatPk, mentionsBot: mentioned });
-    if (reply) return () => deps.line.replyMessage(replyToken!, textMessages(reply)).then(() => undefined);
+    if (!reply) return;
+    const messages = textMessages(reply);
+    const replyable = Date.now() - fromLineTimestamp(event.timestamp, new Date()).getTime() < REPLY_TOKEN_LIFETIME_MS;
+    if (replyable) return () => deps.line.replyMessage(replyToken!, messages).then(() => undefined);
+    // Processed late (a cron retry): the reply token has expired, so push instead. The retry key
+    // comes from the event, so LINE delivers it once however often this runs.
+    const to = chat?.id ?? source.userId!;
+    return async () => {
+      await deps.line.pushMessage(to, messages, await derivedRetryKey(`${str(event.webhookEventId) ?? messageId}:answer`, 0));
+    };
   };
 };
+
+/** LINE's reply tokens expire about a minute after the event; leave a margin for the request itself. */
+const REPLY_TOKEN_LIFETIME_MS = 50_000;
 
 /** LINE marks a mention of the bot itself with `isSelf`. */
 function mentionsBot(message: MessageObject): boolean {
