@@ -102,7 +102,16 @@ describe('failures and retries', () => {
     // Fails the first try and both of the client's own retries.
     await addFault({ path: `/v2/bot/group/${groupId}/member/${userId}`, status: 500, body: { message: 'boom' }, times: 3 });
     const ev = textEvent({ userId, groupId }, 'survives an outage');
-    expect((await postEvents([ev])).status).toBe(200);
+    const warnings: string[] = [];
+    const spy = vi.spyOn(console, 'warn').mockImplementation((line: unknown) => void warnings.push(String(line)));
+    try {
+      expect((await postEvents([ev])).status).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+    // The log says what LINE said, with the request id LINE support asks for.
+    const logged = warnings.map((l) => JSON.parse(l)).find((l) => l.msg === 'event.failed' && l.webhookEventId === ev.webhookEventId);
+    expect(logged?.error).toMatchObject({ name: 'LineApiError', status: 500, requestId: expect.any(String) });
 
     const failed = await inboxRow(ev.webhookEventId);
     expect(failed).toMatchObject({ status: 'failed', attempts: 1 });

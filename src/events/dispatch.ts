@@ -56,13 +56,13 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
     if (after) await after().catch((err: unknown) => log.warn('event.after_commit_failed', { error: err }));
     return 'done';
   } catch (err) {
-    const error = describeError(err);
-    const status = await markFailed(deps.db, recorded, JSON.stringify(error)).catch((markErr) => {
+    const status = await markFailed(deps.db, recorded, JSON.stringify(describeError(err))).catch((markErr) => {
       // The database is gone: the row stays `processing` and the cron recovers it later.
       log.error('event.mark_failed_failed', { error: markErr });
       return 'failed' as const;
     });
-    log[status === 'dead' ? 'error' : 'warn'](`event.${status}`, { attempts: recorded.attempts, error });
+    // The error itself: the logger describes it (status, LINE's message, x-line-request-id).
+    log[status === 'dead' ? 'error' : 'warn'](`event.${status}`, { attempts: recorded.attempts, error: err });
     return status;
   }
 }
