@@ -7,6 +7,20 @@ import { lineWebhookEvents } from '../db/schema';
 import type { WebhookEventObject } from '../webhook/body';
 import type { RecordedEvent } from './record';
 
+/** What a claim reads back: enough to process the event again. */
+const recordedColumns = {
+  id: lineWebhookEvents.id,
+  webhookEventId: lineWebhookEvents.webhookEventId,
+  attempts: lineWebhookEvents.attempts,
+  payload: lineWebhookEvents.payload,
+};
+const toRecorded = (r: { id: number; webhookEventId: string; attempts: number; payload: unknown }): RecordedEvent => ({
+  id: r.id,
+  webhookEventId: r.webhookEventId,
+  attempts: r.attempts,
+  event: r.payload as WebhookEventObject,
+});
+
 /** Attempts in all (the first, in the webhook request, plus retries) before a row is `dead`. */
 export const MAX_ATTEMPTS = 8;
 /** A `processing` row older than this lost its worker (waitUntil lasts about 30 s). */
@@ -67,15 +81,8 @@ export async function claimDueEvents(db: Queryable, now: Date, limit: number): P
     .update(lineWebhookEvents)
     .set({ status: 'processing', lockedAt: now, attempts: sql`${lineWebhookEvents.attempts} + 1` })
     .where(inArray(lineWebhookEvents.id, due))
-    .returning({
-      id: lineWebhookEvents.id,
-      webhookEventId: lineWebhookEvents.webhookEventId,
-      attempts: lineWebhookEvents.attempts,
-      payload: lineWebhookEvents.payload,
-    });
-  return claimed
-    .sort((a, b) => a.id - b.id)
-    .map((r) => ({ id: r.id, webhookEventId: r.webhookEventId, attempts: r.attempts, event: r.payload as WebhookEventObject }));
+    .returning(recordedColumns);
+  return claimed.sort((a, b) => a.id - b.id).map(toRecorded);
 }
 
 /** An operator's retry of a failed or dead event: claimed now, processed at once by the caller. */
@@ -84,11 +91,6 @@ export async function claimForRetry(db: Queryable, id: number): Promise<Recorded
     .update(lineWebhookEvents)
     .set({ status: 'processing', lockedAt: sql`now()`, nextAttemptAt: null, attempts: sql`${lineWebhookEvents.attempts} + 1` })
     .where(and(eq(lineWebhookEvents.id, id), inArray(lineWebhookEvents.status, ['failed', 'dead'])))
-    .returning({
-      id: lineWebhookEvents.id,
-      webhookEventId: lineWebhookEvents.webhookEventId,
-      attempts: lineWebhookEvents.attempts,
-      payload: lineWebhookEvents.payload,
-    });
-  return row ? { id: row.id, webhookEventId: row.webhookEventId, attempts: row.attempts, event: row.payload as WebhookEventObject } : null;
+    .returning(recordedColumns);
+  return row ? toRecorded(row) : null;
 }
