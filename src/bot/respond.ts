@@ -45,8 +45,9 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
     .where(eq(lineUsers.id, ctx.lineUserPk));
   if (!sender) return null;
   const account = sender.userId !== null && sender.role ? { role: sender.role } : null;
+  // The group setting matters only to a mention of the bot (the AI rule); commands never read it.
   const groupAllowsAi =
-    inGroup && ctx.chatPk !== null
+    inGroup && ctx.mentionsBot && ctx.chatPk !== null
       ? ((await tx.select({ allow: lineGroups.allowAiResponse }).from(lineGroups).where(eq(lineGroups.id, ctx.chatPk)))[0]?.allow ?? false)
       : false;
 
