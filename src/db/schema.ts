@@ -2,8 +2,9 @@
  * The database schema, shared by the Worker, drizzle-kit migrations and the on-prem nas-sync job.
  *
  * `line_users`, `line_groups`, `line_messages` and `line_files` keep the seed article's table and
- * column names (other systems query them). `users` and `projects` are minimal stand-ins for the
- * company system's own tables so the project runs on its own.
+ * column names, its UUID ids and its relations (other systems query them): every column the article
+ * lists is here with its type or a wider one; what we added is marked "added". `users` and
+ * `projects` are minimal stand-ins for the company system's own tables so the project runs on its own.
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -30,13 +31,18 @@ const timestamps = {
 };
 
 /** Accounts of the company's own system (minimal version). */
-export const users = pgTable('users', {
-  id: serial('id').primaryKey(),
-  username: varchar('username', { length: 100 }).notNull().unique(),
-  displayName: varchar('display_name', { length: 255 }),
-  role: varchar('role', { length: 20, enum: ['admin', 'member'] }).notNull().default('member'),
-  ...timestamps,
-});
+export const users = pgTable(
+  'users',
+  {
+    id: serial('id').primaryKey(),
+    username: varchar('username', { length: 100 }).notNull().unique(),
+    displayName: varchar('display_name', { length: 255 }),
+    role: varchar('role', { length: 20, enum: ['admin', 'member'] }).notNull().default('member'),
+    ...timestamps,
+  },
+  // "Alice" and "alice" are one person to the people who issue binding codes.
+  (t) => [uniqueIndex('users_username_lower_unique').on(sql`lower(${t.username})`)],
+);
 
 /** Projects of the company's own system (minimal version). */
 export const projects = pgTable('projects', {
@@ -49,9 +55,9 @@ export const projects = pgTable('projects', {
 export const lineUsers = pgTable(
   'line_users',
   {
-    id: serial('id').primaryKey(),
+    id: uuid('id').primaryKey().defaultRandom(),
     lineUserId: varchar('line_user_id', { length: 64 }).notNull().unique(),
-    displayName: varchar('display_name', { length: 255 }),
+    displayName: varchar('display_name', { length: 256 }),
     pictureUrl: text('picture_url'),
     statusMessage: text('status_message'),
     language: varchar('language', { length: 16 }),
@@ -73,18 +79,19 @@ export const lineUsers = pgTable(
 export const lineGroups = pgTable(
   'line_groups',
   {
-    id: serial('id').primaryKey(),
+    id: uuid('id').primaryKey().defaultRandom(),
     /** groupId for groups, roomId for rooms. */
     lineGroupId: varchar('line_group_id', { length: 64 }).notNull().unique(),
+    /** Added: rooms are kept here too. */
     sourceType: varchar('source_type', { length: 8, enum: ['group', 'room'] }).notNull().default('group'),
-    groupName: varchar('group_name', { length: 255 }),
+    name: varchar('name', { length: 256 }),
     pictureUrl: text('picture_url'),
-    memberCount: integer('member_count'),
+    memberCount: integer('member_count').default(0),
     /** The company project this group is bound to (group-project binding). */
     projectId: uuid('project_id').references(() => projects.id, { onDelete: 'set null' }),
     isActive: boolean('is_active').notNull().default(true),
     allowAiResponse: boolean('allow_ai_response').notNull().default(false),
-    joinedAt: timestamp('joined_at', { withTimezone: true }),
+    joinedAt: timestamp('joined_at', { withTimezone: true }).defaultNow(),
     leftAt: timestamp('left_at', { withTimezone: true }),
     /** When summary and member count were last fetched from LINE; drives the TTL. */
     summaryRefreshedAt: timestamp('summary_refreshed_at', { withTimezone: true }),
@@ -93,21 +100,32 @@ export const lineGroups = pgTable(
   (t) => [index('line_groups_project_id_idx').on(t.projectId)],
 );
 
-/** Every message the bot received. */
+/**
+ * Every message of every chat, both ways: what users sent the bot and what the bot sent
+ * (`is_from_bot`). A 1:1 chat is identified by its user, as LINE's `source` does: a bot message
+ * in a 1:1 chat has `line_user_id` = the user it went to and no `line_group_id`.
+ */
 export const lineMessages = pgTable(
   'line_messages',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    /** LINE's message id (unique per message). */
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** LINE's message id (unique per message); for the bot's own messages the id LINE returned in `sentMessages`. */
     messageId: varchar('message_id', { length: 64 }).notNull().unique(),
-    lineUserId: integer('line_user_id').references(() => lineUsers.id),
-    /** NULL for 1:1 chats. */
-    lineGroupId: integer('line_group_id').references(() => lineGroups.id),
+    /** The sender; for a bot message in a 1:1 chat, the user it went to. */
+    lineUserId: uuid('line_user_id').references(() => lineUsers.id),
+    /** The group or room; NULL for 1:1 chats. */
+    lineGroupId: uuid('line_group_id').references(() => lineGroups.id),
+    /** Added: user, group or room (as LINE's `source.type`). */
     sourceType: varchar('source_type', { length: 32 }).notNull(),
     messageType: varchar('message_type', { length: 32 }).notNull(),
     /** Text, file name, location title/address or sticker text/keywords; NULL once unsent. */
     content: text('content'),
     replyToken: varchar('reply_token', { length: 255 }),
+    isFromBot: boolean('is_from_bot').notNull().default(false),
+    /** Whether the AI has answered (or decided not to answer) this message. */
+    aiProcessed: boolean('ai_processed').notNull().default(false),
+    /** The message's `line_files` row, set when that row is created (no foreign key, as in the article). */
+    fileId: uuid('file_id'),
     quoteToken: varchar('quote_token', { length: 255 }),
     quotedMessageId: varchar('quoted_message_id', { length: 64 }),
     /** The message object exactly as LINE sent it; text fields cleared once unsent. */
@@ -134,12 +152,13 @@ export type FileSyncStatus = (typeof fileSyncStatuses)[number];
 export const lineFiles = pgTable(
   'line_files',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    messageId: varchar('message_id', { length: 64 })
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** Our `line_messages.id` (LINE's message id is `line_messages.message_id`). */
+    messageId: uuid('message_id')
       .notNull()
       .unique()
-      .references(() => lineMessages.messageId, { onDelete: 'cascade' }),
-    fileType: varchar('file_type', { length: 16 }).notNull(),
+      .references(() => lineMessages.id, { onDelete: 'cascade' }),
+    fileType: varchar('file_type', { length: 32 }).notNull(),
     fileName: varchar('file_name', { length: 512 }),
     fileSize: bigint('file_size', { mode: 'number' }),
     mimeType: varchar('mime_type', { length: 255 }),
@@ -186,7 +205,8 @@ export const lineWebhookEvents = pgTable(
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     /** LINE's webhookEventId, or `sha256:<hex>` of the event's bytes when it has none. */
     webhookEventId: varchar('webhook_event_id', { length: 80 }).notNull().unique(),
-    destination: varchar('destination', { length: 64 }),
+    /** The bot's user id as LINE sent it; text, so no odd value can block a body. */
+    destination: text('destination'),
     eventType: varchar('event_type', { length: 64 }).notNull(),
     sourceType: varchar('source_type', { length: 32 }),
     eventTimestamp: bigint('event_timestamp', { mode: 'number' }),
@@ -221,7 +241,7 @@ export const lineBindingCodes = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     usedAt: timestamp('used_at', { withTimezone: true }),
-    usedByLineUserId: integer('used_by_line_user_id').references(() => lineUsers.id),
+    usedByLineUserId: uuid('used_by_line_user_id').references(() => lineUsers.id),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -239,7 +259,7 @@ export const lineBindingAttempts = pgTable(
   'line_binding_attempts',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    lineUserId: integer('line_user_id')
+    lineUserId: uuid('line_user_id')
       .notNull()
       .references(() => lineUsers.id, { onDelete: 'cascade' }),
     succeeded: boolean('succeeded').notNull(),
