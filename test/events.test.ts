@@ -17,8 +17,18 @@ const groupRow = (lineGroupId: string) =>
   withDb(async (db) => (await db.select().from(lineGroups).where(eq(lineGroups.lineGroupId, lineGroupId)))[0]);
 const messageRow = (messageId: string) =>
   withDb(async (db) => (await db.select().from(lineMessages).where(eq(lineMessages.messageId, messageId)))[0]);
+/** The file of the message LINE calls `messageId`, joined the article's way (line_files.message_id = line_messages.id). */
 const fileRow = (messageId: string) =>
-  withDb(async (db) => (await db.select().from(lineFiles).where(eq(lineFiles.messageId, messageId)))[0]);
+  withDb(async (db) => {
+    const [row] = await db
+      .select({ f: lineFiles, fileIdOfMessage: lineMessages.fileId })
+      .from(lineFiles)
+      .innerJoin(lineMessages, eq(lineMessages.id, lineFiles.messageId))
+      .where(eq(lineMessages.messageId, messageId));
+    // Both directions of the relation agree: the message names its file.
+    if (row) expect(row.fileIdOfMessage).toBe(row.f.id);
+    return row?.f;
+  });
 const inboxRow = (webhookEventId: string) =>
   withDb(async (db) => (await db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, webhookEventId)))[0]);
 
@@ -43,7 +53,7 @@ describe('message events', () => {
     expect(user).toMatchObject({ displayName: '王小明', pictureUrl: 'https://example.com/p.png' });
     expect(user?.profileRefreshedAt).toBeInstanceOf(Date);
     const group = await groupRow(groupId);
-    expect(group).toMatchObject({ groupName: '工地群組', memberCount: 12, sourceType: 'group', isActive: true });
+    expect(group).toMatchObject({ name: '工地群組', memberCount: 12, sourceType: 'group', isActive: true });
     const message = await messageRow(idOf(ev));
     expect(message).toMatchObject({
       messageType: 'text',
@@ -53,7 +63,12 @@ describe('message events', () => {
       lineUserId: user!.id,
       lineGroupId: group!.id,
       sentAt: new Date(ev.timestamp),
+      isFromBot: false,
+      aiProcessed: false,
+      fileId: null,
     });
+    // The article's UUID ids.
+    for (const id of [user!.id, group!.id, message!.id]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(message?.rawMessage).toEqual(ev.message);
     expect(await fileRow(idOf(ev))).toBeUndefined();
 
@@ -68,7 +83,7 @@ describe('message events', () => {
     const roomId = newId.room();
     const ev = textEvent({ userId, roomId }, 'room hello');
     await post(ev);
-    expect(await groupRow(roomId)).toMatchObject({ sourceType: 'room', memberCount: 3, groupName: null });
+    expect(await groupRow(roomId)).toMatchObject({ sourceType: 'room', memberCount: 3, name: null });
     expect((await messageRow(idOf(ev)))?.sourceType).toBe('room');
     const paths = (await lineRequests(roomId)).map((r) => r.path).sort();
     expect(paths).toEqual([`/v2/bot/room/${roomId}/member/${userId}`, `/v2/bot/room/${roomId}/members/count`].sort());
@@ -178,7 +193,7 @@ describe('follow, unfollow, join, leave, members', () => {
     const groupId = newId.group();
     await seedGroup({ groupId, groupName: 'Sales', count: 7 });
     await post(event('join', { userId: '', groupId }, { replyToken: newId.replyToken() }));
-    expect(await groupRow(groupId)).toMatchObject({ isActive: true, leftAt: null, groupName: 'Sales', memberCount: 7 });
+    expect(await groupRow(groupId)).toMatchObject({ isActive: true, leftAt: null, name: 'Sales', memberCount: 7 });
 
     await post(event('leave', { userId: '', groupId }));
     const left = await groupRow(groupId);

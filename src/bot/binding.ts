@@ -68,7 +68,7 @@ export async function issueBindingCode(db: Database, userId: number): Promise<{ 
 }
 
 export interface Sender {
-  lineUserPk: number;
+  lineUserPk: string;
   /** The bound company account, if any. */
   userId: number | null;
 }

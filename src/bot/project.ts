@@ -6,7 +6,7 @@ import { replies } from './replies';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function showProject(tx: Transaction, chatPk: number): Promise<string> {
+export async function showProject(tx: Transaction, chatPk: string): Promise<string> {
   const [row] = await tx
     .select({ name: projects.name })
     .from(lineGroups)
@@ -22,14 +22,14 @@ export async function findProject(tx: Transaction, target: string) {
   return row;
 }
 
-export async function bindProject(tx: Transaction, chatPk: number, target: string): Promise<string> {
+export async function bindProject(tx: Transaction, chatPk: string, target: string): Promise<string> {
   const project = await findProject(tx, target);
   if (!project) return replies.projectNotFound(target);
   await tx.update(lineGroups).set({ projectId: project.id, updatedAt: sql`now()` }).where(eq(lineGroups.id, chatPk));
   return replies.projectBound(project.name);
 }
 
-export async function unbindProject(tx: Transaction, chatPk: number): Promise<string> {
+export async function unbindProject(tx: Transaction, chatPk: string): Promise<string> {
   await tx.update(lineGroups).set({ projectId: null, updatedAt: sql`now()` }).where(eq(lineGroups.id, chatPk));
   return replies.projectUnbound();
 }

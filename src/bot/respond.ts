@@ -17,9 +17,9 @@ export const BINDING_PROMPT_INTERVAL_MS = 24 * 60 * 60 * 1000;
 export interface TextContext {
   text: string;
   chatType: ChatType;
-  lineUserPk: number;
+  lineUserPk: string;
   /** line_groups.id for groups and rooms. */
-  chatPk: number | null;
+  chatPk: string | null;
   /** LINE's `mention.mentionees[].isSelf`. */
   mentionsBot: boolean;
 }
@@ -81,7 +81,7 @@ async function runCommand(
   tx: Transaction,
   command: Command,
   ctx: TextContext,
-  who: { lineUserPk: number; userId: number | null },
+  who: { lineUserPk: string; userId: number | null },
   account: PolicyInput['account'],
 ): Promise<string> {
   switch (command.kind) {

@@ -14,8 +14,8 @@ type LineUserInsert = typeof lineUsers.$inferInsert;
 type LineGroupInsert = typeof lineGroups.$inferInsert;
 
 export interface Known {
-  user: { id: number; refreshedAt: Date | null } | null;
-  chat: { id: number; refreshedAt: Date | null } | null;
+  user: { id: string; refreshedAt: Date | null } | null;
+  chat: { id: string; refreshedAt: Date | null } | null;
 }
 
 /** One round trip for both cache lookups. */
@@ -31,7 +31,7 @@ export async function loadKnown(db: Queryable, lineUserId: string | undefined, c
   return { user: toKnown(row?.user), chat: toKnown(row?.chat) };
 }
 
-type RowRef = { id: number; refreshedAt: string | null };
+type RowRef = { id: string; refreshedAt: string | null };
 const toKnown = (r: RowRef | null | undefined) =>
   r ? { id: r.id, refreshedAt: r.refreshedAt ? new Date(r.refreshedAt) : null } : null;
 
@@ -64,7 +64,7 @@ export async function fetchProfile(line: LineClient, lineUserId: string, chat: C
   }
 }
 
-export type ChatFields = Pick<LineGroupInsert, 'groupName' | 'pictureUrl' | 'memberCount'>;
+export type ChatFields = Pick<LineGroupInsert, 'name' | 'pictureUrl' | 'memberCount'>;
 
 /** Group name, picture and member count; rooms have only a count. Missing pieces (404) are left out. */
 export async function fetchChatInfo(line: LineClient, chat: Chat): Promise<ChatFields> {
@@ -72,7 +72,7 @@ export async function fetchChatInfo(line: LineClient, chat: Chat): Promise<ChatF
   if (chat.type === 'group') {
     const summary = await orNullIfNotFound(line.getGroupSummary(chat.id));
     if (summary) {
-      fields.groupName = summary.groupName;
+      fields.name = summary.groupName;
       fields.pictureUrl = summary.pictureUrl ?? null;
     }
   }
@@ -101,7 +101,7 @@ export async function upsertLineUser(
   lineUserId: string,
   profile: ProfileFields | null | undefined,
   extra: Partial<Pick<LineUserInsert, 'isFriend' | 'followedAt' | 'unfollowedAt'>> = {},
-): Promise<number> {
+): Promise<string> {
   const set: Partial<LineUserInsert> = { ...extra };
   if (profile !== undefined) Object.assign(set, profile ?? {}, { profileRefreshedAt: new Date() });
   const [row] = await tx
@@ -117,7 +117,7 @@ export async function upsertChat(
   chat: Chat,
   info: ChatFields | undefined,
   extra: Partial<Pick<LineGroupInsert, 'isActive' | 'joinedAt' | 'leftAt' | 'memberCount'>> = {},
-): Promise<number> {
+): Promise<string> {
   const set: Partial<LineGroupInsert> = { ...extra };
   if (info !== undefined) Object.assign(set, info, { summaryRefreshedAt: new Date() });
   const [row] = await tx

@@ -130,8 +130,9 @@ export function createLineClient(options: LineClientOptions) {
           });
           results.push(await res.json<SentMessages>());
         } catch (err) {
+          // Accepted before (a retry after a crash or timeout): the same messages, not new ones.
           if (err instanceof LineApiError && err.status === 409) {
-            results.push({ sentMessages: [] });
+            results.push({ sentMessages: err.sentMessages ?? [] });
             continue;
           }
           throw err;
@@ -149,14 +150,16 @@ export function createLineClient(options: LineClientOptions) {
 async function toError(method: string, path: string, res: Response): Promise<LineApiError> {
   let message: string | undefined;
   let details: unknown[] | undefined;
+  let sentMessages: messagingApi.SentMessage[] | undefined;
   try {
-    const body = (await res.json()) as { message?: unknown; details?: unknown };
+    const body = (await res.json()) as { message?: unknown; details?: unknown; sentMessages?: unknown };
     if (typeof body.message === 'string') message = body.message;
     if (Array.isArray(body.details)) details = body.details;
+    if (Array.isArray(body.sentMessages)) sentMessages = body.sentMessages as messagingApi.SentMessage[];
   } catch {
     // LINE's error bodies are JSON; anything else (a proxy's HTML page) carries no detail for us.
   }
-  return new LineApiError(method, path, res.status, message, details, res.headers.get('x-line-request-id') ?? undefined);
+  return new LineApiError(method, path, res.status, message, details, res.headers.get('x-line-request-id') ?? undefined, { sentMessages });
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');

@@ -1,3 +1,7 @@
+import type { messagingApi } from '@line/bot-sdk';
+
+type SentMessage = messagingApi.SentMessage;
+
 /** Every failed LINE API call becomes this one error type. */
 export class LineApiError extends Error {
   override readonly name = 'LineApiError';
@@ -12,10 +16,14 @@ export class LineApiError extends Error {
     readonly details: unknown[] | undefined,
     /** `x-line-request-id`, which LINE support asks for. */
     readonly requestId: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; sentMessages?: SentMessage[] },
   ) {
     super(`LINE API ${method} ${path} failed: ${status || 'network error'}${lineMessage ? ` ${lineMessage}` : ''}`, options);
+    this.sentMessages = options?.sentMessages;
   }
+
+  /** A 409 to a push retry key carries what LINE sent the first time. */
+  readonly sentMessages: SentMessage[] | undefined;
 
   /** Not a friend, left the group, unknown id: a fact about the world, not a failure to retry. */
   get isNotFound(): boolean {

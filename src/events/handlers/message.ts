@@ -1,9 +1,13 @@
 /**
  * `message`: store the sender, the chat, the message and (for media LINE hosts) a `line_files`
  * row whose `nas_path` the on-prem sync job fills in later.
+ *
+ * The message's and the file's UUIDs are made here, not by the database, so both rows can name
+ * each other (`line_files.message_id`, `line_messages.file_id`) within one statement.
  */
 import { sql } from 'drizzle-orm';
 import { mayRespond, respondToText } from '../../bot/respond';
+import { pushAsBot, replyAsBot, type BotChat } from '../../bot/send';
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { num, str } from '../../lib/values';
@@ -30,9 +34,13 @@ export const handleMessage: EventHandler = async (event, deps) => {
   const text = message.type === 'text' && typeof message.text === 'string' ? message.text : null;
   const mentioned = mentionsBot(message);
   const file = fileOf(message);
+  const messagePk = crypto.randomUUID();
+  const filePk = file ? crypto.randomUUID() : null;
 
-  const row = (userPk: number | null, chatPk: number | null): typeof lineMessages.$inferInsert => ({
+  const row = (userPk: string | null, chatPk: string | null): typeof lineMessages.$inferInsert => ({
+    id: messagePk,
     messageId,
+    fileId: filePk,
     lineUserId: userPk,
     lineGroupId: chatPk,
     sourceType: sourceTypeOf(source),
@@ -48,7 +56,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
   // The common case (a known sender in a known group, nothing for the bot to answer): the
   // message, its file and the inbox row's `done` in one statement.
   const resolved = participants.resolved;
-  const mayAnswer = (userPk: number | null) =>
+  const mayAnswer = (userPk: string | null) =>
     text !== null && !!replyToken && userPk !== null && chatType !== null && mayRespond(text, chatType, mentioned);
   if (resolved && !mayAnswer(resolved.userPk)) {
     return {
@@ -57,11 +65,11 @@ export const handleMessage: EventHandler = async (event, deps) => {
           .insert(lineMessages)
           .values(row(resolved.userPk, resolved.chatPk))
           .onConflictDoNothing({ target: lineMessages.messageId })
-          .returning({ messageId: lineMessages.messageId });
+          .returning({ id: lineMessages.id });
         // The file only when the message was inserted now (not a redelivery, not a tombstone).
         const insertFile = file
-          ? sql`, f as (insert into ${lineFiles} (message_id, file_type, file_name, file_size, duration)
-                select m.message_id, ${file.fileType}::varchar, ${file.fileName ?? null}::varchar, ${file.fileSize ?? null}::bigint, ${file.duration ?? null}::integer
+          ? sql`, f as (insert into ${lineFiles} (id, message_id, file_type, file_name, file_size, duration)
+                select ${filePk}::uuid, m.id, ${file.fileType}::varchar, ${file.fileName ?? null}::varchar, ${file.fileSize ?? null}::bigint, ${file.duration ?? null}::integer
                 from m on conflict (message_id) do nothing)`
           : sql``;
         // getSQL(): embedded as SQL, not as a parenthesised subquery.
@@ -81,26 +89,21 @@ export const handleMessage: EventHandler = async (event, deps) => {
 
     if (inserted.length === 0) return;
 
-    if (file) {
-      await tx
-        .insert(lineFiles)
-        .values({ messageId, ...file })
-        .onConflictDoNothing({ target: lineFiles.messageId });
-    }
+    if (file) await tx.insert(lineFiles).values({ id: filePk!, messageId: messagePk, ...file });
 
     // Commands and binding: decided and applied in this transaction, answered after it commits.
     if (!mayAnswer(userPk)) return;
     const reply = await respondToText(tx, { text: text!, chatType: chatType!, lineUserPk: userPk!, chatPk, mentionsBot: mentioned });
     if (!reply) return;
     const messages = textMessages(reply);
+    const botChat: BotChat = chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
     const replyable = Date.now() - fromLineTimestamp(event.timestamp, new Date()).getTime() < REPLY_TOKEN_LIFETIME_MS;
-    if (replyable) return () => deps.line.replyMessage(replyToken!, messages).then(() => undefined);
+    if (replyable) return () => replyAsBot(deps, botChat, replyToken!, messages);
     // Processed late (a cron retry): the reply token has expired, so push instead. The retry key
     // comes from the event, so LINE delivers it once however often this runs.
     const to = chat?.id ?? source.userId!;
-    return async () => {
-      await deps.line.pushMessage(to, messages, await derivedRetryKey(`${str(event.webhookEventId) ?? messageId}:answer`, 0));
-    };
+    return async () =>
+      pushAsBot(deps, botChat, to, messages, await derivedRetryKey(`${str(event.webhookEventId) ?? messageId}:answer`, 0));
   };
 };
 
@@ -133,7 +136,7 @@ export function contentOf(message: MessageObject): string | null {
   }
 }
 
-type FileFields = Omit<typeof lineFiles.$inferInsert, 'messageId'>;
+type FileFields = Omit<typeof lineFiles.$inferInsert, 'id' | 'messageId'>;
 
 /** Media hosted by LINE: every file, and image/video/audio unless an external provider hosts it. */
 export function fileOf(message: MessageObject): FileFields | null {

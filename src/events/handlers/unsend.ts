@@ -3,7 +3,7 @@
  * the raw message are cleared, `unsent_at` set, and the file flagged so the sync job deletes its
  * NAS copy. If the unsend overtakes its message, a tombstone row keeps the message from being stored.
  */
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { str } from '../../lib/values';
@@ -39,6 +39,6 @@ export const handleUnsend: EventHandler = async (event) => {
     await tx
       .update(lineFiles)
       .set({ removeRequestedAt: sql`coalesce(${lineFiles.removeRequestedAt}, now())`, updatedAt: sql`now()` })
-      .where(eq(lineFiles.messageId, messageId));
+      .where(inArray(lineFiles.messageId, tx.select({ id: lineMessages.id }).from(lineMessages).where(eq(lineMessages.messageId, messageId))));
   };
 };
