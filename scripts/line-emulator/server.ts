@@ -64,6 +64,8 @@ export interface RecordedRequest {
   body: unknown;
   /** The status the emulator answered. */
   status: number;
+  /** The JSON body it answered (e.g. `sentMessages`), or null. */
+  response: unknown;
   /** Contract problems (unknown path, invalid body, missing auth); empty for a good request. */
   errors: string[];
 }
@@ -141,6 +143,8 @@ export interface LineEmulator {
 }
 
 /** What a handler decided to answer; recorded and then written in one place. */
+const isPlainJson = (v: unknown) => Array.isArray(v) || (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype);
+
 interface Reply {
   status: number;
   headers?: Record<string, string>;
@@ -492,6 +496,8 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       headers: recordHeaders(req),
       body: body ?? null,
       status: out.status,
+      // JSON answers only: content bytes (Buffers, streams of generated files) are not kept.
+      response: isPlainJson(out.body) ? out.body : null,
       errors,
     });
     send(res, out);

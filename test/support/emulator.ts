@@ -9,6 +9,7 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   body: unknown;
   status: number;
+  response: unknown;
   errors: string[];
 }
 
