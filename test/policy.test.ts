@@ -1,4 +1,5 @@
 /** The access policy and command parsing, row by row (pure functions, no I/O). */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCommand, type Command } from '../src/bot/commands';
 import { availableCommands, decide, type Action, type ChatType, type PolicyInput } from '../src/bot/policy';
@@ -112,5 +113,50 @@ describe('parseCommand', () => {
     ['hello', null],
   ] as const)('%j', (text, expected) => {
     expect(parseCommand(text)).toEqual(expected);
+  });
+});
+
+describe('property: any text a LINE user can type', () => {
+  // Unicode with the characters that break naive parsers: NUL, lone surrogates, full-width forms,
+  // RTL marks, combining marks, and the command words themselves.
+  const pieces = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 40 }),
+    fc.constantFrom('/bind', '/unbind', '/help', '/說明', '/project', 'bind', 'unbind', '／', '１２３４５６', '123456', ' ', '\n', '\u0000', '\ud800', '\udfff', '\u202e', 'e\u0301'),
+  );
+  const texts = fc.array(pieces, { maxLength: 6 }).map((parts) => parts.join(''));
+
+  it('parseCommand never throws and returns a well-formed command or null', () => {
+    fc.assert(
+      fc.property(texts, (text) => {
+        const command = parseCommand(text);
+        if (command === null) return;
+        expect(['bind', 'unbind', 'help', 'project']).toContain(command.kind);
+        if (command.kind === 'bind') expect(command.code).toMatch(/^\d{6}$/);
+        if (command.kind === 'project' && command.action === 'bind') expect(command.target.trim()).not.toBe('');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('decide is total, never binds in a group, and never lets an unbound user speak in a group', () => {
+    const inputs = fc.record({
+      chatType: fc.constantFrom<ChatType>('user', 'group', 'room'),
+      account: fc.constantFrom(admin, member, none),
+      text: texts,
+      groupAllowsAi: fc.boolean(),
+      mentionsBot: fc.boolean(),
+      promptedRecently: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(inputs, ({ text, ...rest }) => {
+        const action = decide({ ...rest, command: parseCommand(text) });
+        expect(['command', 'refuse', 'bindingPrompt', 'ai', 'silence']).toContain(action.kind);
+        const inGroup = rest.chatType !== 'user';
+        if (inGroup && action.kind === 'command') expect(['bind', 'unbind']).not.toContain(action.command.kind);
+        if (inGroup && !rest.account) expect(action.kind).toBe('silence');
+        if (action.kind === 'bindingPrompt') expect(inGroup || rest.account !== null).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
