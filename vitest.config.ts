@@ -4,37 +4,44 @@ import { defineConfig } from 'vitest/config';
 /** Test-only secrets: the suite signs its own webhook bodies with this channel secret. */
 export const TEST_CHANNEL_SECRET = 'test-channel-secret';
 
+/** The Worker's tests run inside workerd, against real Postgres and the LINE emulator. */
+const workerProject = (name: string, include: string[]) => ({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: {
+          DATABASE_URL: inject('databaseUrl'),
+          DB_WS_PROXY: inject('wsProxy'),
+          LINE_API_BASE_URL: inject('lineApiUrl'),
+          LINE_DATA_API_BASE_URL: inject('lineApiUrl'),
+          LINE_CHANNEL_SECRET: TEST_CHANNEL_SECRET,
+          LINE_CHANNEL_ACCESS_TOKEN: 'test-channel-access-token',
+          ADMIN_API_TOKEN: 'test-admin-token',
+        },
+      },
+    })),
+  ],
+  test: {
+    name,
+    globalSetup: ['./test/global-setup.ts'],
+    include,
+    exclude: ['test/node/**'],
+    testTimeout: 20_000,
+  },
+});
+
 export default defineConfig({
   test: {
     // The Worker logs a JSON line per event; show them only for tests that fail.
     silent: 'passed-only',
     projects: [
-      {
-        // The Worker's tests, inside workerd, against real Postgres and the LINE emulator.
-        plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: './wrangler.toml' },
-            miniflare: {
-              bindings: {
-                DATABASE_URL: inject('databaseUrl'),
-                DB_WS_PROXY: inject('wsProxy'),
-                LINE_API_BASE_URL: inject('lineApiUrl'),
-                LINE_DATA_API_BASE_URL: inject('lineApiUrl'),
-                LINE_CHANNEL_SECRET: TEST_CHANNEL_SECRET,
-                LINE_CHANNEL_ACCESS_TOKEN: 'test-channel-access-token',
-                ADMIN_API_TOKEN: 'test-admin-token',
-              },
-            },
-          })),
-        ],
-        test: {
-          name: 'worker',
-          globalSetup: ['./test/global-setup.ts'],
-          include: ['test/**/*.test.ts'],
-          exclude: ['test/node/**'],
-          testTimeout: 20_000,
-        },
-      },
+      // Every Worker test through PgBouncer with a password and pipelined login, as against Neon's
+      // pooled endpoint (test/global-setup.ts falls back to the direct path without pgbouncer).
+      workerProject('worker', ['test/**/*.test.ts']),
+      // The ingestion tests again straight into Postgres (trust auth, no pipelining): the path of
+      // `npm run dev` and of a Neon direct (unpooled) connection string.
+      workerProject('worker-direct', ['test/inbox.test.ts', 'test/conformance.test.ts', 'test/events.test.ts', 'test/signature.test.ts', 'test/smoke.test.ts']),
       {
         // Node-side tools (emulator, dev stack, bench, nas-sync), in plain Node.
         test: {

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { lineMessages, lineWebhookEvents } from '../src/db/schema';
 import { withDb } from './support/db';
 import { newId, postEvents, textEvent } from './support/line';
@@ -30,5 +30,25 @@ describe('logs', () => {
     }
     expect(lines.join('\n')).not.toContain('hunter2');
     expect(JSON.parse(lines[1]!).error).toEqual({ message: 'socket closed' });
+  });
+});
+
+describe('the database path under test', () => {
+  it('is the production one when PgBouncer runs: a password role through transaction pooling, login pipelined', async () => {
+    const { env } = await import('cloudflare:test');
+    const { neonConfig } = await import('@neondatabase/serverless');
+    const { sql } = await import('drizzle-orm');
+    const path = inject('databasePath');
+    const url = new URL(env.DATABASE_URL);
+    const [row] = await withDb(async (db) => (await db.execute<{ user: string }>(sql`select current_user as "user"`)).rows);
+    if (path === 'pooled') {
+      expect(url.password).not.toBe('');
+      expect(url.port).not.toBe('5432');
+      expect(row?.user).toBe('linebot_app');
+      expect(neonConfig.pipelineConnect).toBe('password');
+    } else {
+      expect(url.password).toBe('');
+      expect(neonConfig.pipelineConnect).toBe(false);
+    }
   });
 });

@@ -27,8 +27,9 @@ const quoteIdent = (name: string) => {
   return `"${name}"`;
 };
 
-export async function createDatabase(adminUrl: string, name: string): Promise<string> {
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+/** Creates a database; with `owner`, owned by that role (as a Neon database is by its role). */
+export async function createDatabase(adminUrl: string, name: string, owner?: string): Promise<string> {
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`));
   return withDatabase(adminUrl, name);
 }
 
@@ -36,11 +37,11 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
   await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
 }
 
-/** Applies drizzle/ (the same migrations `npm run db:migrate` applies through drizzle-kit). */
-export async function migrateDatabase(url: string): Promise<void> {
+/** Applies drizzle/ (the same migrations `npm run db:migrate` applies through drizzle-kit), or another folder (tests). */
+export async function migrateDatabase(url: string, migrationsFolder = MIGRATIONS_FOLDER): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
-    await migrate(drizzle({ client: pool }), { migrationsFolder: MIGRATIONS_FOLDER });
+    await migrate(drizzle({ client: pool }), { migrationsFolder });
   } finally {
     await pool.end();
   }

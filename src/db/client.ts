@@ -18,14 +18,26 @@ export interface DbEnv {
 }
 
 /**
- * Local development and tests reach a plain Postgres through a ws:// byte-pipe proxy
- * (DB_WS_PROXY); production talks to Neon over wss:// with the driver's defaults.
+ * Local development and tests reach Postgres through a ws:// byte-pipe proxy (DB_WS_PROXY);
+ * production talks to Neon over wss:// with the driver's defaults.
+ *
+ * Pipelining (startup, password and first query in one flight) needs cleartext password auth, which
+ * Neon's proxy and the local PgBouncer (`auth_type = plain`) take: it is on when the URL carries a
+ * password, as against Neon, and off for a local Postgres reached with trust auth.
  */
 function configureDriver(env: DbEnv) {
   if (env.DB_WS_PROXY) {
     neonConfig.wsProxy = env.DB_WS_PROXY;
     neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineConnect = false;
+    neonConfig.pipelineConnect = hasPassword(env.DATABASE_URL) ? 'password' : false;
+  }
+}
+
+function hasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false;
   }
 }
 
