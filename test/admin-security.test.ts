@@ -4,7 +4,7 @@
  */
 import { env } from 'cloudflare:test';
 import { describe, expect, it, vi } from 'vitest';
-import { adminFetch, createAccount, expectJson, issueCode } from './support/admin';
+import { adminFetch, contract, createAccount, expectJson, issueCode, operationsOf } from './support/admin';
 import { newId, postEvents, textEvent } from './support/line';
 
 const routes: Array<[method: string, path: string, body?: unknown]> = [
@@ -14,9 +14,9 @@ const routes: Array<[method: string, path: string, body?: unknown]> = [
   ['GET', '/projects'],
   ['POST', '/projects', { name: 'intruder project' }],
   ['GET', '/line-users'],
-  ['DELETE', '/line-users/1/binding'],
+  ['DELETE', `/line-users/${crypto.randomUUID()}/binding`],
   ['GET', '/groups'],
-  ['PATCH', '/groups/1', { allowAiResponse: true }],
+  ['PATCH', `/groups/${crypto.randomUUID()}`, { allowAiResponse: true }],
   ['GET', '/messages'],
   ['GET', '/files'],
   ['GET', '/events?status=failed'],
@@ -36,12 +36,22 @@ const badCredentials: Array<[name: string, options: { token?: string | null; hea
 ];
 
 describe('every admin route needs the bearer token', () => {
+  it('the list above covers every operation of the OpenAPI document', async () => {
+    const { doc } = await contract();
+    for (const { method, matches, template } of operationsOf(doc)) {
+      expect(
+        routes.some(([m, path]) => m === method && matches.test(path.split('?')[0]!)),
+        `${method} ${template} has no token test`,
+      ).toBe(true);
+    }
+  });
+
   for (const [name, options] of badCredentials) {
     it.each(routes)(`${name}: %s %s -> 401 JSON`, async (method, path, body) => {
-      const res = await adminFetch(method, path, { ...options, body });
+      const { check } = await contract();
+      const res = await check(method, path, await adminFetch(method, path, { ...options, body }));
       expect(res.status).toBe(401);
-      expect(res.headers.get('content-type')).toContain('application/json');
-      expect(await res.json()).toMatchObject({ error: { code: 'unauthorized' } });
+      expect(res.body).toMatchObject({ error: { code: 'unauthorized' } });
     });
   }
 
@@ -67,6 +77,13 @@ describe('every admin route needs the bearer token', () => {
   it('admin bodies over 64 KiB are refused with 413', async () => {
     const res = await adminFetch('POST', '/projects', { body: { name: 'x', pad: 'y'.repeat(70 * 1024) } });
     expect(res.status).toBe(413);
+  });
+
+  it('the token is checked before the body: an oversize or non-JSON body without it is 401', async () => {
+    const big = await adminFetch('POST', '/projects', { token: null, body: { pad: 'y'.repeat(70 * 1024) } });
+    expect(big.status).toBe(401);
+    const text = await adminFetch('POST', '/users', { token: 'wrong', rawBody: 'x', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(401);
   });
 });
 

@@ -5,7 +5,7 @@ import { issueBindingCode } from '../../bot/binding';
 import { users } from '../../db/schema';
 import { ApiError } from '../../http/errors';
 import { adminRouter, isUniqueViolation, notFound } from './context';
-import { BindingCodeSchema, conflictResponse, CreateUserSchema, errors, IntId, json, notFoundResponse, UserSchema } from './schemas';
+import { BindingCodeSchema, CreateUserSchema, errorResponses, json, UserId, UserSchema } from './schemas';
 
 const toUser = (u: typeof users.$inferSelect) => ({ id: u.id, username: u.username, displayName: u.displayName, role: u.role });
 
@@ -14,9 +14,10 @@ export const accounts = adminRouter()
     createRoute({
       method: 'post',
       path: '/users',
-      summary: 'Create an account of the company system',
+      operationId: 'createUser',
+      summary: 'Create an account of the company system (usernames are unique whatever their case)',
       request: { body: { content: { 'application/json': { schema: CreateUserSchema } }, required: true } },
-      responses: { 201: json(UserSchema, 'Created'), ...errors, ...conflictResponse },
+      responses: { 201: json(UserSchema, 'Created'), ...errorResponses(400, 401, 409, 413, 415) },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -24,6 +25,7 @@ export const accounts = adminRouter()
         const [row] = await c.get('db').insert(users).values(body).returning();
         return c.json(toUser(row!), 201);
       } catch (err) {
+        // The unique index is on lower(username): "Alice" after "alice" lands here too.
         if (isUniqueViolation(err)) throw new ApiError(409, 'conflict', `username ${body.username} already exists`);
         throw err;
       }
@@ -33,8 +35,9 @@ export const accounts = adminRouter()
     createRoute({
       method: 'get',
       path: '/users',
+      operationId: 'listUsers',
       summary: 'List accounts',
-      responses: { 200: json(z.object({ items: z.array(UserSchema) }), 'Accounts'), ...errors },
+      responses: { 200: json(z.object({ items: z.array(UserSchema) }).openapi('UserList'), 'Accounts'), ...errorResponses(401) },
     }),
     async (c) => {
       const rows = await c.get('db').select().from(users).orderBy(asc(users.id)).limit(1000);
@@ -45,9 +48,10 @@ export const accounts = adminRouter()
     createRoute({
       method: 'post',
       path: '/users/{userId}/binding-code',
+      operationId: 'issueBindingCode',
       summary: 'Issue a one-time binding code (6 digits, 10 minutes); revokes the account\'s earlier codes',
-      request: { params: z.object({ userId: IntId }) },
-      responses: { 201: json(BindingCodeSchema, 'Issued'), ...errors, ...notFoundResponse },
+      request: { params: z.object({ userId: UserId }) },
+      responses: { 201: json(BindingCodeSchema, 'Issued'), ...errorResponses(400, 401, 404, 413) },
     }),
     async (c) => {
       const { userId } = c.req.valid('param');

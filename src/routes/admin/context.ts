@@ -2,7 +2,7 @@
  * The management API's shared wiring: bearer-token auth (constant-time), a database per request,
  * and validation errors that say which field and why.
  */
-import { OpenAPIHono, type Hook } from '@hono/zod-openapi';
+import { OpenAPIHono, type Hook, type z } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { openDb, type Database } from '../../db/client';
@@ -11,13 +11,23 @@ import type { AppEnv } from '../../http/types';
 
 export type AdminEnv = AppEnv & { Variables: AppEnv['Variables'] & { db: Database } };
 
+const LOCATIONS: Record<string, FieldError['in']> = { json: 'body', param: 'path', query: 'query' };
+
+/** One field error per zod issue; an unknown body field is named itself rather than `(root)`. */
+function fieldErrors(target: string, issues: z.ZodError['issues']): FieldError[] {
+  const where = LOCATIONS[target] ?? 'body';
+  return issues.flatMap((issue) => {
+    const at = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ in: where, path: [...at, key].join('.'), message: 'unknown field' }));
+    }
+    return [{ in: where, path: at.join('.') || '(root)', message: issue.message }];
+  });
+}
+
 const validationHook: Hook<unknown, AdminEnv, string, unknown> = (result, c) => {
   if (result.success) return;
-  const fields: FieldError[] = result.error.issues.map((issue) => ({
-    in: ({ json: 'body', param: 'path' } as Record<string, string>)[result.target] ?? result.target,
-    path: issue.path.join('.') || '(root)',
-    message: issue.message,
-  }));
+  const fields = fieldErrors(result.target, result.error.issues);
   const summary = fields.map((f) => `${f.in} ${f.path}: ${f.message}`).join('; ');
   return errorResponse(c as unknown as Context<AppEnv>, 400, 'invalid_request', summary, fields);
 };

@@ -1,30 +1,55 @@
 /**
- * Keyset paging: a cursor names the last row of a page by (timestamp, id), so the next page
- * starts strictly below it however many rows arrive meanwhile.
+ * Keyset paging: a cursor names the last row of a page by (timestamp in ms, id), so the next page
+ * starts strictly below it however many rows arrive meanwhile. The id is a UUID for LINE users,
+ * messages and files, an integer for inbox events. A cursor is opaque to clients (base64url, safe
+ * in a query string unencoded); one that does not decode to a time and id the table can hold is a
+ * 400, never a database error.
  */
 import { desc, sql, type AnyColumn } from 'drizzle-orm';
 import { ApiError } from '../../http/errors';
+import { UUID_PATTERN } from './schemas';
 
-export interface CursorKey {
+export type IdKind = 'uuid' | 'int';
+type IdOf<K extends IdKind> = K extends 'uuid' ? string : number;
+
+export interface CursorKey<Id extends string | number = string | number> {
   at: Date;
-  id: number;
+  id: Id;
 }
 
-export const encodeCursor = (key: CursorKey): string => btoa(`${key.at.getTime()}:${key.id}`).replace(/=+$/, '');
+/** Stored timestamps are years 0001 to 9999 (what toISOString and Postgres agree on). */
+const MIN_MS = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_MS = Date.parse('9999-12-31T23:59:59.999Z');
+const CURSOR = /^(-?\d{1,15}):([0-9A-Fa-f-]{36}|[1-9]\d{0,15})$/;
 
-export function decodeCursor(cursor: string | undefined): CursorKey | null {
-  if (!cursor) return null;
-  let text: string;
+const toBase64Url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+
+export const encodeCursor = (key: CursorKey): string => toBase64Url(`${key.at.getTime()}:${key.id}`);
+
+const invalid = (why: string) =>
+  new ApiError(400, 'invalid_request', `query before: ${why}`, { fields: [{ in: 'query', path: 'before', message: why }] });
+
+export function decodeCursor<K extends IdKind>(cursor: string | undefined, kind: K): CursorKey<IdOf<K>> | null {
+  if (cursor === undefined) return null;
+  let text = '';
   try {
-    text = atob(cursor);
+    text = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
   } catch {
-    text = '';
+    // not base64: refused below like any other foreign string
   }
-  const m = /^(\d{1,15}):(\d{1,15})$/.exec(text);
-  if (!m) {
-    throw new ApiError(400, 'invalid_request', 'query before: not a cursor from a previous page');
+  const m = CURSOR.exec(text);
+  if (!m) throw invalid('not a cursor from a previous page');
+  const ms = Number(m[1]);
+  if (ms < MIN_MS || ms > MAX_MS) throw invalid('time out of range');
+  const raw = m[2]!;
+  if (kind === 'uuid') {
+    if (!UUID_PATTERN.test(raw)) throw invalid('not a cursor of this list');
+    return { at: new Date(ms), id: raw.toLowerCase() as IdOf<K> };
   }
-  return { at: new Date(Number(m[1])), id: Number(m[2]) };
+  if (!/^\d+$/.test(raw)) throw invalid('not a cursor of this list');
+  const id = Number(raw);
+  if (!Number.isSafeInteger(id)) throw invalid('id out of range');
+  return { at: new Date(ms), id: id as IdOf<K> };
 }
 
 /** Given limit+1 rows, the page and the cursor of its last row (null when there is no more). */

@@ -8,7 +8,7 @@ import { claimForRetry } from '../../inbox/status';
 import { openServices } from '../../services';
 import { adminRouter, notFound } from './context';
 import { decodeCursor, newestFirst, olderThan, paginate } from './cursor';
-import { conflictResponse, Cursor, errors, EventStatus, InboxEventSchema, IntId, iso, json, Limit, notFoundResponse, page } from './schemas';
+import { Cursor, errorResponses, EventId, EventStatus, InboxEventSchema, iso, json, Limit, page, Text } from './schemas';
 
 const toDto = (e: typeof lineWebhookEvents.$inferSelect) => ({
   id: e.id,
@@ -29,13 +29,14 @@ export const eventRoutes = adminRouter()
     createRoute({
       method: 'get',
       path: '/events',
+      operationId: 'listEvents',
       summary: 'Inbox events, newest first (e.g. status=failed or status=dead)',
-      request: { query: z.object({ status: EventStatus.optional(), eventType: z.string().max(64).optional(), before: Cursor, limit: Limit }) },
-      responses: { 200: json(page(InboxEventSchema, 'InboxEventPage'), 'A page of inbox events'), ...errors },
+      request: { query: z.object({ status: EventStatus.optional(), eventType: Text(64).optional(), before: Cursor, limit: Limit }) },
+      responses: { 200: json(page(InboxEventSchema, 'InboxEventPage'), 'A page of inbox events'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const cursor = decodeCursor(q.before);
+      const cursor = decodeCursor(q.before, 'int');
       const where: SQL[] = [];
       if (q.status) where.push(eq(lineWebhookEvents.status, q.status));
       if (q.eventType) where.push(eq(lineWebhookEvents.eventType, q.eventType));
@@ -55,13 +56,15 @@ export const eventRoutes = adminRouter()
     createRoute({
       method: 'post',
       path: '/events/{id}/retry',
+      operationId: 'retryEvent',
       summary: 'Retry a failed or dead event now (processed in the background)',
-      request: { params: z.object({ id: IntId }) },
+      request: { params: z.object({ id: EventId }) },
       responses: {
-        202: json(z.object({ id: z.number().int(), status: z.literal('processing'), attempts: z.number().int() }), 'Retrying'),
-        ...errors,
-        ...notFoundResponse,
-        ...conflictResponse,
+        202: json(
+          z.object({ id: z.number().int(), status: z.literal('processing'), attempts: z.number().int() }).openapi('EventRetry'),
+          'Retrying',
+        ),
+        ...errorResponses(400, 401, 404, 409, 413),
       },
     }),
     async (c) => {

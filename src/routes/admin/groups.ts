@@ -1,10 +1,10 @@
 /** LINE groups and rooms: list them; set AI replies and the bound project. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { lineGroups, projects } from '../../db/schema';
 import { adminRouter, notFound } from './context';
-import { errors, GroupSchema, IntId, iso, json, notFoundResponse, PatchGroupSchema } from './schemas';
+import { BoolQuery, errorResponses, GroupSchema, iso, json, PatchGroupSchema, Uuid } from './schemas';
 
 async function loadGroups(db: Database, where?: SQL) {
   const rows = await db
@@ -12,13 +12,13 @@ async function loadGroups(db: Database, where?: SQL) {
     .from(lineGroups)
     .leftJoin(projects, eq(projects.id, lineGroups.projectId))
     .where(where)
-    .orderBy(asc(lineGroups.id))
+    .orderBy(asc(lineGroups.createdAt), asc(lineGroups.id))
     .limit(1000);
   return rows.map(({ g, p }) => ({
     id: g.id,
     lineGroupId: g.lineGroupId,
     sourceType: g.sourceType,
-    groupName: g.groupName,
+    name: g.name,
     pictureUrl: g.pictureUrl,
     memberCount: g.memberCount,
     isActive: g.isActive,
@@ -34,13 +34,14 @@ export const groupRoutes = adminRouter()
     createRoute({
       method: 'get',
       path: '/groups',
-      summary: 'List groups and rooms',
-      request: { query: z.object({ active: z.enum(['true', 'false']).optional() }) },
-      responses: { 200: json(z.object({ items: z.array(GroupSchema) }), 'Groups and rooms'), ...errors },
+      operationId: 'listGroups',
+      summary: 'List groups and rooms, oldest first',
+      request: { query: z.object({ active: BoolQuery.optional() }) },
+      responses: { 200: json(z.object({ items: z.array(GroupSchema) }).openapi('GroupList'), 'Groups and rooms'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const { active } = c.req.valid('query');
-      const where = active === undefined ? undefined : eq(lineGroups.isActive, active === 'true');
+      const where = active === undefined ? undefined : eq(lineGroups.isActive, active);
       return c.json({ items: await loadGroups(c.get('db'), where) }, 200);
     },
   )
@@ -48,12 +49,13 @@ export const groupRoutes = adminRouter()
     createRoute({
       method: 'patch',
       path: '/groups/{id}',
+      operationId: 'updateGroup',
       summary: 'Allow or stop AI replies in a group; bind it to a project or unbind it (projectId null)',
       request: {
-        params: z.object({ id: IntId }),
+        params: z.object({ id: Uuid }),
         body: { content: { 'application/json': { schema: PatchGroupSchema } }, required: true },
       },
-      responses: { 200: json(GroupSchema, 'The updated group'), ...errors, ...notFoundResponse },
+      responses: { 200: json(GroupSchema, 'The updated group'), ...errorResponses(400, 401, 404, 413, 415) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -70,7 +72,7 @@ export const groupRoutes = adminRouter()
         .returning({ id: lineGroups.id });
       if (!updated) throw notFound('group', id);
       c.get('log').info('admin.group_updated', { groupPk: id, ...patch });
-      const [group] = await loadGroups(db, and(eq(lineGroups.id, id)));
+      const [group] = await loadGroups(db, eq(lineGroups.id, id));
       return c.json(group!, 200);
     },
   );

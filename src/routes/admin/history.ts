@@ -1,44 +1,49 @@
 /** Stored messages and files, newest first, filtered by group and sender, with cursor paging. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, type SQL } from 'drizzle-orm';
+import { and, eq, type AnyColumn, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { lineFiles, lineGroups, lineMessages, lineUsers } from '../../db/schema';
-import { decodeCursor, newestFirst, olderThan, paginate } from './cursor';
+import { fileSyncStatuses, lineFiles, lineGroups, lineMessages, lineUsers } from '../../db/schema';
 import { adminRouter } from './context';
-import { Cursor, errors, FileSchema, iso, json, Limit, MessageSchema, page } from './schemas';
-
-/** A group or sender is named by our numeric id or by LINE's own id (C..., R..., U...). */
-const Ref = z.string().min(1).max(64).optional().openapi({ description: 'numeric id or LINE id' });
+import { decodeCursor, newestFirst, olderThan, paginate } from './cursor';
+import { ChatRef, Cursor, errorResponses, FileSchema, iso, json, Limit, MessageSchema, page, UUID_PATTERN } from './schemas';
 
 const sender = alias(lineUsers, 'sender');
 const chat = alias(lineGroups, 'chat');
 
+/**
+ * A group or user named by our UUID or by LINE's id. Anything that is not a UUID is compared with
+ * LINE's id as text, never cast: a string of digits or an odd value simply matches nothing.
+ */
+const byRef = (ref: string | undefined, ours: AnyColumn, lines: AnyColumn): SQL | undefined =>
+  !ref ? undefined : UUID_PATTERN.test(ref) ? eq(ours, ref) : eq(lines, ref);
+
 function filters(q: { groupId?: string; lineUserId?: string }): SQL[] {
-  const where: SQL[] = [];
-  if (q.groupId) where.push(/^\d+$/.test(q.groupId) ? eq(chat.id, Number(q.groupId)) : eq(chat.lineGroupId, q.groupId));
-  if (q.lineUserId) {
-    where.push(/^\d+$/.test(q.lineUserId) ? eq(sender.id, Number(q.lineUserId)) : eq(sender.lineUserId, q.lineUserId));
-  }
-  return where;
+  const group = byRef(q.groupId, lineMessages.lineGroupId, chat.lineGroupId);
+  const user = byRef(q.lineUserId, lineMessages.lineUserId, sender.lineUserId);
+  return [group, user].filter((w) => w !== undefined);
 }
+
+/** Empty means no filter, as a form sends it. */
+const chatQuery = { groupId: ChatRef, lineUserId: ChatRef };
 
 export const historyRoutes = adminRouter()
   .openapi(
     createRoute({
       method: 'get',
       path: '/messages',
-      summary: 'Messages, newest first',
-      request: { query: z.object({ groupId: Ref, lineUserId: Ref, before: Cursor, limit: Limit }) },
-      responses: { 200: json(page(MessageSchema, 'MessagePage'), 'A page of messages'), ...errors },
+      operationId: 'listMessages',
+      summary: 'Messages of every chat, both directions, newest first',
+      request: { query: z.object({ ...chatQuery, before: Cursor, limit: Limit }) },
+      responses: { 200: json(page(MessageSchema, 'MessagePage'), 'A page of messages'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const cursor = decodeCursor(q.before);
+      const cursor = decodeCursor(q.before, 'uuid');
       const where = filters(q);
       if (cursor) where.push(olderThan(lineMessages.sentAt, lineMessages.id, cursor));
       const rows = await c
         .get('db')
-        .select({ m: lineMessages, userLineId: sender.lineUserId, senderName: sender.displayName, groupLineId: chat.lineGroupId, groupName: chat.groupName })
+        .select({ m: lineMessages, userLineId: sender.lineUserId, senderName: sender.displayName, groupLineId: chat.lineGroupId, groupName: chat.name })
         .from(lineMessages)
         .leftJoin(sender, eq(sender.id, lineMessages.lineUserId))
         .leftJoin(chat, eq(chat.id, lineMessages.lineGroupId))
@@ -54,6 +59,9 @@ export const historyRoutes = adminRouter()
             messageType: r.m.messageType,
             sourceType: r.m.sourceType,
             content: r.m.content,
+            isFromBot: r.m.isFromBot,
+            aiProcessed: r.m.aiProcessed,
+            fileId: r.m.fileId,
             lineUserId: r.userLineId,
             senderName: r.senderName,
             lineGroupId: r.groupLineId,
@@ -72,31 +80,37 @@ export const historyRoutes = adminRouter()
     createRoute({
       method: 'get',
       path: '/files',
+      operationId: 'listFiles',
       summary: 'Files (media LINE hosts) with their NAS sync state, newest first',
       request: {
         query: z.object({
-          groupId: Ref,
-          lineUserId: Ref,
+          ...chatQuery,
           fileType: z.enum(['image', 'video', 'audio', 'file']).optional(),
-          syncStatus: z.enum(['pending', 'synced', 'unavailable', 'failed', 'removed']).optional(),
+          syncStatus: z.enum(fileSyncStatuses).optional(),
           before: Cursor,
           limit: Limit,
         }),
       },
-      responses: { 200: json(page(FileSchema, 'FilePage'), 'A page of files'), ...errors },
+      responses: { 200: json(page(FileSchema, 'FilePage'), 'A page of files'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const cursor = decodeCursor(q.before);
+      const cursor = decodeCursor(q.before, 'uuid');
       const where = filters(q);
       if (q.fileType) where.push(eq(lineFiles.fileType, q.fileType));
       if (q.syncStatus) where.push(eq(lineFiles.syncStatus, q.syncStatus));
       if (cursor) where.push(olderThan(lineFiles.createdAt, lineFiles.id, cursor));
       const rows = await c
         .get('db')
-        .select({ f: lineFiles, sentAt: lineMessages.sentAt, userLineId: sender.lineUserId, groupLineId: chat.lineGroupId })
+        .select({
+          f: lineFiles,
+          lineMessageId: lineMessages.messageId,
+          sentAt: lineMessages.sentAt,
+          userLineId: sender.lineUserId,
+          groupLineId: chat.lineGroupId,
+        })
         .from(lineFiles)
-        .innerJoin(lineMessages, eq(lineMessages.messageId, lineFiles.messageId))
+        .innerJoin(lineMessages, eq(lineMessages.id, lineFiles.messageId))
         .leftJoin(sender, eq(sender.id, lineMessages.lineUserId))
         .leftJoin(chat, eq(chat.id, lineMessages.lineGroupId))
         .where(and(...where))
@@ -108,6 +122,7 @@ export const historyRoutes = adminRouter()
           items: items.map((r) => ({
             id: r.f.id,
             messageId: r.f.messageId,
+            lineMessageId: r.lineMessageId,
             fileType: r.f.fileType,
             fileName: r.f.fileName,
             fileSize: r.f.fileSize,

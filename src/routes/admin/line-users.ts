@@ -4,22 +4,21 @@ import { and, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { lineUsers, users } from '../../db/schema';
 import { adminRouter, notFound } from './context';
 import { decodeCursor, newestFirst, olderThan, paginate } from './cursor';
-import { Cursor, errors, IntId, json, Limit, LineUserSchema, notFoundResponse, page } from './schemas';
-
-const Bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+import { BoolQuery, Cursor, errorResponses, json, Limit, LineUserSchema, page, Uuid } from './schemas';
 
 export const lineUserRoutes = adminRouter()
   .openapi(
     createRoute({
       method: 'get',
       path: '/line-users',
+      operationId: 'listLineUsers',
       summary: 'List LINE users, newest first, with whether and to whom each is bound',
-      request: { query: z.object({ bound: Bool.optional(), limit: Limit, before: Cursor }) },
-      responses: { 200: json(page(LineUserSchema, 'LineUserPage'), 'A page of LINE users'), ...errors },
+      request: { query: z.object({ bound: BoolQuery.optional(), limit: Limit, before: Cursor }) },
+      responses: { 200: json(page(LineUserSchema, 'LineUserPage'), 'A page of LINE users'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const { bound, limit, before } = c.req.valid('query');
-      const cursor = decodeCursor(before);
+      const cursor = decodeCursor(before, 'uuid');
       const where: SQL[] = [];
       if (bound !== undefined) where.push(bound ? isNotNull(lineUsers.userId) : isNull(lineUsers.userId));
       if (cursor) where.push(olderThan(lineUsers.createdAt, lineUsers.id, cursor));
@@ -55,9 +54,10 @@ export const lineUserRoutes = adminRouter()
     createRoute({
       method: 'delete',
       path: '/line-users/{id}/binding',
+      operationId: 'unbindLineUser',
       summary: 'Unbind a LINE user from its account (idempotent)',
-      request: { params: z.object({ id: IntId }) },
-      responses: { 204: { description: 'Unbound' }, ...errors, ...notFoundResponse },
+      request: { params: z.object({ id: Uuid }) },
+      responses: { 204: { description: 'Unbound' }, ...errorResponses(400, 401, 404, 413) },
     }),
     async (c) => {
       const { id } = c.req.valid('param');

@@ -4,16 +4,17 @@ import { asc } from 'drizzle-orm';
 import { projects } from '../../db/schema';
 import { ApiError } from '../../http/errors';
 import { adminRouter, isUniqueViolation } from './context';
-import { conflictResponse, CreateProjectSchema, errors, json, ProjectSchema } from './schemas';
+import { CreateProjectSchema, errorResponses, json, ProjectSchema } from './schemas';
 
 export const projectRoutes = adminRouter()
   .openapi(
     createRoute({
       method: 'post',
       path: '/projects',
+      operationId: 'createProject',
       summary: 'Create a project',
       request: { body: { content: { 'application/json': { schema: CreateProjectSchema } }, required: true } },
-      responses: { 201: json(ProjectSchema, 'Created'), ...errors, ...conflictResponse },
+      responses: { 201: json(ProjectSchema, 'Created'), ...errorResponses(400, 401, 409, 413, 415) },
     }),
     async (c) => {
       const { name } = c.req.valid('json');
@@ -30,8 +31,9 @@ export const projectRoutes = adminRouter()
     createRoute({
       method: 'get',
       path: '/projects',
+      operationId: 'listProjects',
       summary: 'List projects',
-      responses: { 200: json(z.object({ items: z.array(ProjectSchema) }), 'Projects'), ...errors },
+      responses: { 200: json(z.object({ items: z.array(ProjectSchema) }).openapi('ProjectList'), 'Projects'), ...errorResponses(401) },
     }),
     async (c) => {
       const rows = await c.get('db').select({ id: projects.id, name: projects.name }).from(projects).orderBy(asc(projects.name)).limit(1000);

@@ -1,35 +1,86 @@
-/** The management API's request and response shapes (zod, also the source of openapi.json). */
+/**
+ * The management API's request and response shapes (zod, also the source of openapi.json).
+ *
+ * Inputs are parsed strictly so that nothing reaches Postgres it would refuse: ids within their
+ * column's range, no U+0000 or unpaired surrogate in text (Postgres text cannot hold the first,
+ * the driver would silently replace the second), unknown body fields refused.
+ */
 import { z } from '@hono/zod-openapi';
+import { errorCodes, fieldLocations } from '../../http/errors';
+import { fileSyncStatuses, webhookEventStatuses } from '../../db/schema';
+
+// ---- errors and responses --------------------------------------------------------------------
 
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.string(),
+      code: z.enum(errorCodes),
       message: z.string(),
-      fields: z.array(z.object({ in: z.string(), path: z.string(), message: z.string() })).optional(),
+      fields: z.array(z.object({ in: z.enum(fieldLocations), path: z.string(), message: z.string() })).optional(),
     }),
-    requestId: z.string().optional(),
+    requestId: z.string(),
   })
   .openapi('Error');
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   content: { 'application/json': { schema } },
   description,
 });
-export const errors = {
-  400: json(ErrorSchema, 'Invalid request: `error.fields` says which field and why'),
-  401: json(ErrorSchema, 'Missing or invalid bearer token'),
+
+const errorDescriptions = {
+  400: 'Invalid request: `error.fields` says which field and why',
+  401: 'Missing or invalid bearer token',
+  404: 'Unknown id',
+  409: 'Conflicts with existing data',
+  413: 'Body larger than 64 KiB',
+  415: 'Body is not JSON (Content-Type)',
 } as const;
-export const notFoundResponse = { 404: json(ErrorSchema, 'Unknown id') } as const;
-export const conflictResponse = { 409: json(ErrorSchema, 'Conflicts with existing data') } as const;
-export { json };
+type ErrorStatus = keyof typeof errorDescriptions;
+
+/** The error answers an operation can give, each with the Error envelope. */
+export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
+  return Object.fromEntries(statuses.map((s) => [s, json(ErrorSchema, errorDescriptions[s])])) as {
+    [K in S]: ReturnType<typeof json<typeof ErrorSchema>>;
+  };
+}
+
+/**
+ * `schema` or null. A union rather than `.nullable()`: the generator turns a nullable reference
+ * into `allOf: [$ref, {type: [object, null]}]`, which null can never satisfy.
+ */
+const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
+
+// ---- scalars ---------------------------------------------------------------------------------
+
+/** Canonical 8-4-4-4-12 hex, any version: what Postgres' uuid type stores. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const Uuid = z.guid({ error: 'must be a UUID' }).openapi({ example: '0b9f2c7e-8a51-4d2e-9c3a-5f1e2d3c4b5a' });
+
+const UNSTORABLE = /[\u0000\p{Cs}]/u;
+const storable = (s: z.ZodString) => s.refine((v) => !UNSTORABLE.test(v), 'must not contain U+0000 or an unpaired surrogate');
+/** Free text Postgres stores as sent. */
+export const Text = (max: number) => storable(z.string().max(max));
+
+/** A decimal integer in a path or query string, within what its column holds (never cast unchecked). */
+const intString = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'must be a decimal integer')
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`)
+    .openapi({ type: 'integer', minimum: min, maximum: max });
+
+/** users.id is int4. */
+export const UserId = intString(1, 2_147_483_647).openapi({ example: 42 });
+/** line_webhook_events.id is bigint; JSON numbers are exact up to 2^53 - 1. */
+export const EventId = intString(1, Number.MAX_SAFE_INTEGER).openapi({ example: 1234 });
+
+export const Limit = intString(1, 200).default(50).openapi({ description: 'page size (1-200)', default: 50 });
+export const Cursor = z.string().max(200).optional().openapi({ description: '`nextCursor` of the previous page' });
+export const BoolQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T09:00:00.000Z' });
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-export const IntId = z.coerce.number().int().positive().openapi({ example: 42 });
-export const Limit = z.coerce.number().int().min(1).max(200).default(50).openapi({ description: 'page size (1-200)' });
-export const Cursor = z.string().max(200).optional().openapi({ description: '`nextCursor` of the previous page' });
+export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 // ---- accounts and projects -------------------------------------------------------------------
 
@@ -38,19 +89,20 @@ export const UserSchema = z
   .object({ id: z.number().int(), username: z.string(), displayName: z.string().nullable(), role: Role })
   .openapi('User');
 export const CreateUserSchema = z
-  .object({
+  .strictObject({
     username: z
       .string()
       .min(1)
       .max(100)
-      .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only'),
-    displayName: z.string().min(1).max(255).optional(),
+      .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits and . _ @ - only')
+      .openapi({ description: 'unique whatever its case' }),
+    displayName: storable(z.string().min(1).max(255)).optional(),
     role: Role.default('member'),
   })
   .openapi('CreateUser');
 
-export const ProjectSchema = z.object({ id: z.string().uuid(), name: z.string() }).openapi('Project');
-export const CreateProjectSchema = z.object({ name: z.string().trim().min(1).max(255) }).openapi('CreateProject');
+export const ProjectSchema = z.object({ id: Uuid, name: z.string() }).openapi('Project');
+export const CreateProjectSchema = z.strictObject({ name: storable(z.string().trim().min(1).max(255)) }).openapi('CreateProject');
 
 export const BindingCodeSchema = z
   .object({ code: z.string().regex(/^\d{6}$/), expiresAt: timestamp })
@@ -60,52 +112,59 @@ export const BindingCodeSchema = z
 
 export const LineUserSchema = z
   .object({
-    id: z.number().int(),
+    id: Uuid,
     lineUserId: z.string(),
     displayName: z.string().nullable(),
     pictureUrl: z.string().nullable(),
     language: z.string().nullable(),
     isFriend: z.boolean(),
     bound: z.boolean(),
-    user: UserSchema.nullable(),
+    user: orNull(UserSchema),
     createdAt: timestamp,
   })
   .openapi('LineUser');
 
 export const GroupSchema = z
   .object({
-    id: z.number().int(),
+    id: Uuid,
     lineGroupId: z.string(),
     sourceType: z.enum(['group', 'room']),
-    groupName: z.string().nullable(),
+    name: z.string().nullable(),
     pictureUrl: z.string().nullable(),
     memberCount: z.number().int().nullable(),
     isActive: z.boolean(),
     allowAiResponse: z.boolean(),
-    project: ProjectSchema.nullable(),
+    project: orNull(ProjectSchema),
     joinedAt: timestamp.nullable(),
     leftAt: timestamp.nullable(),
   })
   .openapi('Group');
 
 export const PatchGroupSchema = z
-  .object({
+  .strictObject({
     allowAiResponse: z.boolean().optional(),
-    projectId: z.string().uuid().nullable().optional(),
+    projectId: Uuid.nullable().optional(),
   })
-  .strict()
   .refine((v) => v.allowAiResponse !== undefined || v.projectId !== undefined, 'give allowAiResponse or projectId')
   .openapi('PatchGroup');
 
 // ---- messages, files, inbox ------------------------------------------------------------------
 
+/** A group or a LINE user named by our UUID or by LINE's own id (C..., R..., U...), compared as text. */
+export const ChatRef = Text(64)
+  .optional()
+  .openapi({ description: "our UUID, or LINE's id (C..., R..., U...) compared as text: anything else matches nothing; empty means no filter" });
+
 export const MessageSchema = z
   .object({
-    id: z.number().int(),
-    messageId: z.string(),
+    id: Uuid,
+    messageId: z.string().openapi({ description: "LINE's message id" }),
     messageType: z.string(),
     sourceType: z.string(),
     content: z.string().nullable(),
+    isFromBot: z.boolean().openapi({ description: 'sent by the bot; lineUserId is then the user of the 1:1 chat it went to' }),
+    aiProcessed: z.boolean(),
+    fileId: Uuid.nullable().openapi({ description: 'the message\'s file (see /files), for media messages' }),
     lineUserId: z.string().nullable(),
     senderName: z.string().nullable(),
     lineGroupId: z.string().nullable(),
@@ -118,15 +177,16 @@ export const MessageSchema = z
 
 export const FileSchema = z
   .object({
-    id: z.number().int(),
-    messageId: z.string(),
+    id: Uuid,
+    messageId: Uuid.openapi({ description: 'our id of the message (Message.id)' }),
+    lineMessageId: z.string().openapi({ description: "LINE's message id (Message.messageId)" }),
     fileType: z.string(),
     fileName: z.string().nullable(),
     fileSize: z.number().int().nullable(),
     mimeType: z.string().nullable(),
     duration: z.number().int().nullable(),
     nasPath: z.string().nullable(),
-    syncStatus: z.string(),
+    syncStatus: z.enum(fileSyncStatuses),
     lineUserId: z.string().nullable(),
     lineGroupId: z.string().nullable(),
     sentAt: timestamp,
@@ -134,7 +194,7 @@ export const FileSchema = z
   })
   .openapi('File');
 
-export const EventStatus = z.enum(['processing', 'done', 'failed', 'dead']);
+export const EventStatus = z.enum(webhookEventStatuses);
 export const InboxEventSchema = z
   .object({
     id: z.number().int(),
@@ -154,5 +214,3 @@ export const InboxEventSchema = z
 /** A page of results, newest first; pass `nextCursor` as `before` for the next page. */
 export const page = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
-
-export { iso };
