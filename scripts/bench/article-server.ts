@@ -4,7 +4,7 @@
  * the sender's profile, the group summary and the member count (three API calls, every time),
  * then looks up and upserts the user and the group and inserts the message: a query per lookup,
  * one round trip each, no transaction, no inbox. It answers LINE after processing, as the SDK's
- * samples do. Same tables as ours, through `pg`.
+ * samples do. Same tables as ours (the article's: UUID ids, `line_groups.name`), through `pg`.
  *
  * Run as a child process: prints {"port": N} when listening; GET /__stats counts its LINE calls
  * and queries; SIGTERM stops it.
@@ -37,38 +37,38 @@ export async function startArticleServer(config: Config, port = 0, host = '127.0
     return p;
   };
 
-  async function upsertUser(userId: string, profile: { displayName: string; pictureUrl?: string }): Promise<number> {
+  async function upsertUser(userId: string, profile: { displayName: string; pictureUrl?: string }): Promise<string> {
     const found = await query('select id from line_users where line_user_id = $1', [userId]);
     if (found.rows[0]) {
       await query('update line_users set display_name = $2, picture_url = $3, updated_at = now() where id = $1', [found.rows[0].id, profile.displayName, profile.pictureUrl ?? null]);
-      return found.rows[0].id as number;
+      return found.rows[0].id as string;
     }
     const inserted = await query(
       'insert into line_users (line_user_id, display_name, picture_url) values ($1, $2, $3) on conflict (line_user_id) do update set display_name = excluded.display_name returning id',
       [userId, profile.displayName, profile.pictureUrl ?? null],
     );
-    return inserted.rows[0].id as number;
+    return inserted.rows[0].id as string;
   }
 
-  async function upsertGroup(groupId: string, name: string, count: number): Promise<number> {
+  async function upsertGroup(groupId: string, name: string, count: number): Promise<string> {
     const found = await query('select id from line_groups where line_group_id = $1', [groupId]);
     if (found.rows[0]) {
-      await query('update line_groups set group_name = $2, member_count = $3, updated_at = now() where id = $1', [found.rows[0].id, name, count]);
-      return found.rows[0].id as number;
+      await query('update line_groups set name = $2, member_count = $3, updated_at = now() where id = $1', [found.rows[0].id, name, count]);
+      return found.rows[0].id as string;
     }
     const inserted = await query(
-      'insert into line_groups (line_group_id, group_name, member_count) values ($1, $2, $3) on conflict (line_group_id) do update set group_name = excluded.group_name returning id',
+      'insert into line_groups (line_group_id, name, member_count) values ($1, $2, $3) on conflict (line_group_id) do update set name = excluded.name returning id',
       [groupId, name, count],
     );
-    return inserted.rows[0].id as number;
+    return inserted.rows[0].id as string;
   }
 
   async function handleEvent(event: LineEvent): Promise<void> {
     if (event.type !== 'message' || !event.message || !event.source?.userId) return;
     stats.messages++;
     const { source, message } = event;
-    let userPk: number;
-    let groupPk: number | null = null;
+    let userPk: string;
+    let groupPk: string | null = null;
     if (source.type === 'group' && source.groupId) {
       stats.groupMessages++;
       const [profile, summary, count] = await Promise.all([

@@ -83,19 +83,19 @@ async function storedFor(client: pg.Client, event: WebhookEvent): Promise<Record
   const q = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows as Record<string, unknown>[];
   const message = (id: string) =>
     q(
-      `select 'line_messages' as "table", m.id, m.message_type, m.content, m.unsent_at, u.display_name as "from", g.group_name as "in",
+      `select 'line_messages' as "table", m.id, m.message_type, m.content, m.unsent_at, u.display_name as "from", g.name as "in",
               f.file_type, f.file_name, f.sync_status
          from line_messages m
          left join line_users u on u.id = m.line_user_id
          left join line_groups g on g.id = m.line_group_id
-         left join line_files f on f.message_id = m.message_id
+         left join line_files f on f.message_id = m.id
         where m.message_id = $1`,
       [id],
     );
   const user = (id: string) =>
     q(`select 'line_users' as "table", id, display_name, language, is_friend from line_users where line_user_id = $1`, [id]);
   const chat = (id: string) =>
-    q(`select 'line_groups' as "table", id, source_type, group_name, member_count, is_active from line_groups where line_group_id = $1`, [id]);
+    q(`select 'line_groups' as "table", id, source_type, name, member_count, is_active from line_groups where line_group_id = $1`, [id]);
 
   switch (event.type) {
     case 'message':

@@ -26,7 +26,11 @@ export interface PgliteServerOptions {
 export interface PgliteServer {
   host: string;
   port: number;
-  /** A URL for pg, drizzle-kit or the Neon driver (any user and password are accepted). */
+  /**
+   * A URL for pg, drizzle-kit or the Neon driver. No password: PGlite logs anyone in without
+   * asking for one, and a password in the URL makes the Worker pipeline a cleartext-password
+   * login (src/db/client.ts), which a server that never asks for it cannot follow.
+   */
   url: string;
   /** Client connections and round trips since start (or since `resetCounts`). */
   counts(): RoundTripCounts;
@@ -175,7 +179,7 @@ export async function startPgliteServer(options: PgliteServerOptions): Promise<P
   return {
     host,
     port,
-    url: `postgres://postgres:postgres@${host}:${port}/postgres`,
+    url: `postgres://postgres@${host}:${port}/postgres`,
     counts: () => ({ ...counts }),
     resetCounts: () => {
       counts = zeroCounts();

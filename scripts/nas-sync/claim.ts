@@ -12,7 +12,9 @@ import { lineFiles, lineGroups, lineMessages, lineUsers } from '../../src/db/sch
 import type { Db } from './db.ts';
 
 export interface ClaimedFile {
-  id: number;
+  /** `line_files.id` (a UUID). */
+  id: string;
+  /** LINE's message id (`line_messages.message_id`): the content URL and the NAS path use it. */
   messageId: string;
   fileType: string;
   fileName: string | null;
@@ -28,6 +30,11 @@ export interface ClaimedFile {
 }
 
 const f = lineFiles;
+/**
+ * LINE's message id of a `line_files` row, for what people read (logs, `--status`). A scalar
+ * subquery rather than a join, so `FOR UPDATE` in the callers locks only `line_files` rows.
+ */
+export const lineMessageId = sql`(SELECT ${lineMessages.messageId} FROM ${lineMessages} WHERE ${lineMessages.id} = ${f.messageId})`;
 const ABANDONED = 'claim abandoned: the job holding it stopped before finishing';
 
 /** `due` = rows whose next_sync_at has passed by `dueBefore` (default now); `--once` passes its start. */
@@ -39,7 +46,7 @@ export async function claimFiles(
   const due = options.dueBefore ? sql`${options.dueBefore.toISOString()}::timestamptz` : sql`now()`;
   const stale = sql`clock_timestamp() - ${`${options.leaseMs} milliseconds`}::interval`;
   const result = await db.execute<{
-    id: string | number;
+    id: string;
     message_id: string;
     file_type: string;
     file_name: string | null;
@@ -57,7 +64,8 @@ export async function claimFiles(
          AND ${f.removeRequestedAt} IS NULL
          AND (${f.nextSyncAt} IS NULL OR ${f.nextSyncAt} <= ${due})
          AND (${f.syncClaimedAt} IS NULL OR ${f.syncClaimedAt} < ${stale})
-       ORDER BY ${f.nextSyncAt} NULLS FIRST, ${f.id}
+       -- Oldest first (LINE deletes content after a while); ids are random UUIDs, so created_at ranks.
+       ORDER BY ${f.nextSyncAt} NULLS FIRST, ${f.createdAt}, ${f.id}
        LIMIT ${options.limit}
        FOR UPDATE SKIP LOCKED
     ), claimed AS (
@@ -67,18 +75,19 @@ export async function claimFiles(
              sync_error = CASE WHEN picked.taken_over THEN ${ABANDONED} ELSE ${f.syncError} END
         FROM picked
        WHERE ${f.id} = picked.id
-       RETURNING ${f.id} AS id, ${f.messageId} AS message_id, ${f.fileType} AS file_type,
+       RETURNING ${f.id} AS id, ${f.messageId} AS message_pk, ${f.fileType} AS file_type,
                  ${f.fileName} AS file_name, ${f.syncAttempts} AS sync_attempts,
                  ${f.syncClaimedAt}::text AS claim_token, picked.taken_over
     )
-    SELECT c.*, m.sent_at, u.line_user_id, g.line_group_id
+    SELECT c.id, m.message_id, c.file_type, c.file_name, c.sync_attempts, c.claim_token, c.taken_over,
+           m.sent_at, u.line_user_id, g.line_group_id
       FROM claimed c
-      JOIN ${lineMessages} m ON m.message_id = c.message_id
+      JOIN ${lineMessages} m ON m.id = c.message_pk
       LEFT JOIN ${lineUsers} u ON u.id = m.line_user_id
       LEFT JOIN ${lineGroups} g ON g.id = m.line_group_id
      ORDER BY c.id`);
   return result.rows.map((r) => ({
-    id: Number(r.id),
+    id: r.id,
     messageId: r.message_id,
     fileType: r.file_type,
     fileName: r.file_name,
@@ -241,10 +250,10 @@ export async function statusCounts(db: Db, leaseMs: number): Promise<StatusCount
   };
 }
 
-/** The most recent failed rows with their errors (for `--status`). */
+/** The most recent failed rows with their errors (for `--status`), named by LINE's message id. */
 export async function recentFailures(db: Db, limit = 5): Promise<{ messageId: string; attempts: number; error: string | null }[]> {
   const r = await db.execute<{ message_id: string; sync_attempts: number; sync_error: string | null }>(sql`
-    SELECT ${f.messageId} AS message_id, ${f.syncAttempts} AS sync_attempts, ${f.syncError} AS sync_error
+    SELECT ${lineMessageId} AS message_id, ${f.syncAttempts} AS sync_attempts, ${f.syncError} AS sync_error
       FROM ${f} WHERE ${f.syncStatus} = 'failed' ORDER BY ${f.updatedAt} DESC LIMIT ${limit}`);
   return r.rows.map((x) => ({ messageId: x.message_id, attempts: Number(x.sync_attempts), error: x.sync_error }));
 }

@@ -8,11 +8,13 @@
 import { unlink } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { lineFiles } from '../../src/db/schema.ts';
+import { lineMessageId } from './claim.ts';
 import type { Db } from './db.ts';
 import { describe } from './download.ts';
 import { resolveInside } from './fs.ts';
 
 export interface RemovalResult {
+  /** LINE's message id. */
   messageId: string;
   /** The NAS path that was deleted; null when there was no copy. */
   nasPath: string | null;
@@ -24,15 +26,15 @@ const f = lineFiles;
 
 export async function processRemovals(db: Db, nasRoot: string, batchSize = 100): Promise<RemovalResult[]> {
   return db.transaction(async (tx) => {
-    const rows = await tx.execute<{ id: string | number; message_id: string; nas_path: string | null }>(sql`
-      SELECT ${f.id} AS id, ${f.messageId} AS message_id, ${f.nasPath} AS nas_path
+    const rows = await tx.execute<{ id: string; message_id: string; nas_path: string | null }>(sql`
+      SELECT ${f.id} AS id, ${lineMessageId} AS message_id, ${f.nasPath} AS nas_path
         FROM ${f}
        WHERE ${f.removeRequestedAt} IS NOT NULL AND ${f.removedAt} IS NULL
        ORDER BY ${f.id}
        LIMIT ${batchSize}
        FOR UPDATE SKIP LOCKED`);
     const results: RemovalResult[] = [];
-    const done: number[] = [];
+    const done: string[] = [];
     for (const row of rows.rows) {
       const result: RemovalResult = { messageId: row.message_id, nasPath: row.nas_path };
       if (row.nas_path) {
@@ -43,7 +45,7 @@ export async function processRemovals(db: Db, nasRoot: string, batchSize = 100):
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') result.error = describe(e);
         }
       }
-      if (!result.error) done.push(Number(row.id));
+      if (!result.error) done.push(row.id);
       results.push(result);
     }
     if (done.length > 0) {

@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTIAL_DIR } from '../../scripts/nas-sync/download.ts';
 import { lineFiles } from '../../src/db/schema.ts';
-import { jsonLines, ROOT, runNode, setupNasSync, TOKEN, type NasSyncFixture } from './nas-sync-support.ts';
+import { fileOf, jsonLines, ROOT, runNode, setupNasSync, TOKEN, type NasSyncFixture } from './nas-sync-support.ts';
 
 const MAIN = 'scripts/nas-sync/main.ts';
 const GROUP = 'C11112222333344445555666677778888';
@@ -103,9 +103,9 @@ describe('--status and --retry-failed', () => {
     const unavailable = newId();
     const waiting = newId();
     for (const id of [failed, unavailable, waiting]) await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER });
-    await fx.db.update(lineFiles).set({ syncStatus: 'failed', syncAttempts: 8, syncError: 'HTTP 500: boom' }).where(eq(lineFiles.messageId, failed));
-    await fx.db.update(lineFiles).set({ syncStatus: 'unavailable', syncError: 'HTTP 410' }).where(eq(lineFiles.messageId, unavailable));
-    await fx.db.update(lineFiles).set({ nextSyncAt: sql`now() + interval '1 hour'`, syncAttempts: 1 }).where(eq(lineFiles.messageId, waiting));
+    await fx.db.update(lineFiles).set({ syncStatus: 'failed', syncAttempts: 8, syncError: 'HTTP 500: boom' }).where(fileOf(failed));
+    await fx.db.update(lineFiles).set({ syncStatus: 'unavailable', syncError: 'HTTP 410' }).where(fileOf(unavailable));
+    await fx.db.update(lineFiles).set({ nextSyncAt: sql`now() + interval '1 hour'`, syncAttempts: 1 }).where(fileOf(waiting));
 
     const statusEnv = { DATABASE_URL: fx.databaseUrl }; // --status needs nothing else
     const json = await runNode([MAIN, '--status', '--json'], statusEnv);
@@ -157,7 +157,7 @@ describe('continuous mode', () => {
       expect((await fx.file(id)).syncStatus).toBe('synced');
       // Unsend while running: the next poll deletes the copy.
       const path = join(fx.nasRoot, (await fx.file(id)).nasPath!);
-      await fx.db.update(lineFiles).set({ removeRequestedAt: sql`now()` }).where(eq(lineFiles.messageId, id));
+      await fx.db.update(lineFiles).set({ removeRequestedAt: sql`now()` }).where(fileOf(id));
       await waitFor(() => stdout.includes('nas_sync.removed'), 'the removal');
       await expect(readFile(path)).rejects.toThrow(/ENOENT/);
 

@@ -10,7 +10,7 @@ import { parseConfig } from '../../scripts/nas-sync/config.ts';
 import { openDatabase } from '../../scripts/nas-sync/db.ts';
 import { quietReporter, type FileEvent } from '../../scripts/nas-sync/progress.ts';
 import { runSync, type SyncOptions } from '../../scripts/nas-sync/sync.ts';
-import { setupNasSync, TOKEN, type NasSyncFixture } from './nas-sync-support.ts';
+import { fileOf, setupNasSync, TOKEN, type NasSyncFixture } from './nas-sync-support.ts';
 
 const GROUP = 'C99998888777766665555444433332222';
 const USER = 'U99998888777766665555444433332222';
@@ -132,7 +132,7 @@ describe('LISTEN/NOTIFY', () => {
       await job.stop();
     }
     // The next test's job picks it up at its first poll; leave it out of the way.
-    await fx.db.execute(sql`UPDATE line_files SET sync_status = 'failed' WHERE message_id = ${id}`);
+    await fx.db.execute(sql`UPDATE line_files SET sync_status = 'failed' WHERE ${fileOf(id)}`);
   });
 
   it('an open database without a URL (test seam): no listener', async () => {

@@ -3,11 +3,12 @@
  * NAS_ROOT, and helpers to seed users / groups / messages / files with the shared Drizzle schema.
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eq } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { createDatabase, dropDatabase, migrateDatabase } from '../../scripts/lib/database.ts';
@@ -24,6 +25,7 @@ export const TOKEN = 'test-channel-access-token';
 export type Chat = { group: string } | { room: string } | { user: string };
 
 export interface SeedFile {
+  /** LINE's message id. */
   messageId: string;
   fileType?: 'image' | 'video' | 'audio' | 'file';
   fileName?: string | null;
@@ -40,6 +42,7 @@ export interface NasSyncFixture {
   emulator: LineEmulator;
   nasRoot: string;
   seed(file: SeedFile): Promise<void>;
+  /** The `line_files` row of the message with this LINE message id. */
   file(messageId: string): Promise<typeof lineFiles.$inferSelect>;
   /** GET .../content requests the emulator saw for this message. */
   contentRequests(messageId: string): number;
@@ -51,6 +54,10 @@ export interface NasSyncFixture {
 }
 
 let counter = 0;
+
+/** `WHERE` for the `line_files` row of the message with this LINE message id (tests speak LINE's ids). */
+export const fileOf = (messageId: string): SQL =>
+  sql`${lineFiles.messageId} = (SELECT ${lineMessages.id} FROM ${lineMessages} WHERE ${lineMessages.messageId} = ${messageId})`;
 
 export async function setupNasSync(label: string): Promise<NasSyncFixture> {
   const name = `nas_sync_${label}_${Date.now()}_${process.pid}_${counter++}`;
@@ -89,8 +96,13 @@ export async function setupNasSync(label: string): Promise<NasSyncFixture> {
       const chat = f.chat ?? { user: f.userId ?? 'U0000000000000000000000000000000a' };
       const sender = f.userId ?? ('user' in chat ? chat.user : 'U0000000000000000000000000000000a');
       const fileType = f.fileType ?? 'image';
+      // As the Worker stores media: the message, and its file pointing at it (and back, by file_id).
+      const id = randomUUID();
+      const fileId = randomUUID();
       await db.insert(lineMessages).values({
+        id,
         messageId: f.messageId,
+        fileId,
         lineUserId: await userPk(sender),
         lineGroupId: 'group' in chat ? await groupPk(chat.group, 'group') : 'room' in chat ? await groupPk(chat.room, 'room') : null,
         sourceType: 'group' in chat ? 'group' : 'room' in chat ? 'room' : 'user',
@@ -98,10 +110,10 @@ export async function setupNasSync(label: string): Promise<NasSyncFixture> {
         content: fileType === 'file' ? (f.fileName ?? null) : null,
         sentAt: f.sentAt ?? new Date('2025-06-01T10:00:00Z'),
       });
-      await db.insert(lineFiles).values({ messageId: f.messageId, fileType, fileName: f.fileName ?? null });
+      await db.insert(lineFiles).values({ id: fileId, messageId: id, fileType, fileName: f.fileName ?? null });
     },
     async file(messageId) {
-      const [row] = await db.select().from(lineFiles).where(eq(lineFiles.messageId, messageId));
+      const [row] = await db.select().from(lineFiles).where(fileOf(messageId));
       if (!row) throw new Error(`no line_files row for ${messageId}`);
       return row;
     },

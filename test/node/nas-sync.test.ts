@@ -8,13 +8,13 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTIAL_DIR } from '../../scripts/nas-sync/download.ts';
 import { quietReporter, type FileEvent } from '../../scripts/nas-sync/progress.ts';
 import { runSync } from '../../scripts/nas-sync/sync.ts';
 import { lineFiles } from '../../src/db/schema.ts';
-import { runNode, setupNasSync, TOKEN, type NasSyncFixture } from './nas-sync-support.ts';
+import { fileOf, runNode, setupNasSync, TOKEN, type NasSyncFixture } from './nas-sync-support.ts';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const GROUP = 'Ca56f94637cc4347f90a25382909b24b9';
@@ -133,7 +133,7 @@ describe("LINE's answers", () => {
     expect(fx.contentRequests(video)).toBe(1);
 
     // A minute later (moved forward in the database rather than waited for):
-    await fx.db.update(lineFiles).set({ nextSyncAt: sql`now()` }).where(eq(lineFiles.messageId, video));
+    await fx.db.update(lineFiles).set({ nextSyncAt: sql`now()` }).where(fileOf(video));
     const second = await fx.syncOnce();
     expect(second.events.find((e) => e.messageId === video)).toMatchObject({ outcome: 'synced' });
     expect(fx.contentRequests(video)).toBe(2);
@@ -151,7 +151,7 @@ describe("LINE's answers", () => {
     expect(row).toMatchObject({ syncStatus: 'unavailable', nasPath: null, syncAttempts: 0 });
     expect(row.syncError).toContain(`HTTP ${status}`);
 
-    await fx.db.update(lineFiles).set({ nextSyncAt: null }).where(eq(lineFiles.messageId, id));
+    await fx.db.update(lineFiles).set({ nextSyncAt: null }).where(fileOf(id));
     await fx.syncOnce();
     expect(fx.contentRequests(id)).toBe(1);
   });
@@ -169,7 +169,7 @@ describe("LINE's answers", () => {
     expect(row).toMatchObject({ syncStatus: 'pending', syncAttempts: 1 });
     expect(row.nextSyncAt!.getTime()).toBeGreaterThanOrEqual(before + 119_000);
 
-    const due = () => fx.db.update(lineFiles).set({ nextSyncAt: sql`now()` }).where(eq(lineFiles.messageId, id));
+    const due = () => fx.db.update(lineFiles).set({ nextSyncAt: sql`now()` }).where(fileOf(id));
     await due();
     const second = await fx.syncOnce({ maxAttempts: 3, retryBaseMs: 10 });
     expect(second.events.find((e) => e.messageId === id)).toMatchObject({ outcome: 'retry', status: 503, attempts: 2 });
@@ -185,7 +185,7 @@ describe("LINE's answers", () => {
     await fx.syncOnce();
     expect(fx.contentRequests(id)).toBe(3);
     fx.emulator.state.faults.length = 0;
-    await fx.db.update(lineFiles).set({ syncStatus: 'pending', syncAttempts: 0 }).where(eq(lineFiles.messageId, id));
+    await fx.db.update(lineFiles).set({ syncStatus: 'pending', syncAttempts: 0 }).where(fileOf(id));
     await fx.syncOnce();
     expect((await fx.file(id)).syncStatus).toBe('synced');
   });
@@ -215,7 +215,7 @@ describe('crash safety', () => {
     expect(await partials()).toEqual([]);
     expect(await fx.file(id)).toMatchObject({ syncStatus: 'pending', nasPath: null, syncAttempts: 1 });
 
-    await fx.db.update(lineFiles).set({ nextSyncAt: sql`now()` }).where(eq(lineFiles.messageId, id));
+    await fx.db.update(lineFiles).set({ nextSyncAt: sql`now()` }).where(fileOf(id));
     await fx.syncOnce();
     expect(await readFile(finalPath)).toEqual(bytes);
     expect(await fx.file(id)).toMatchObject({ syncStatus: 'synced', sha256: sha256(bytes) });
@@ -278,7 +278,7 @@ describe('unsend', () => {
     const path = join(fx.nasRoot, synced.nasPath!);
     expect(existsSync(path)).toBe(true);
 
-    await fx.db.update(lineFiles).set({ removeRequestedAt: sql`now()` }).where(eq(lineFiles.messageId, id));
+    await fx.db.update(lineFiles).set({ removeRequestedAt: sql`now()` }).where(fileOf(id));
     const removed: string[] = [];
     await fx.syncOnce({ reporter: quietReporter({ removal: (r) => removed.push(r.messageId) }) });
 
@@ -292,7 +292,7 @@ describe('unsend', () => {
   it('never downloads a file unsent before the job got to it', async () => {
     const id = newId();
     await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER });
-    await fx.db.update(lineFiles).set({ removeRequestedAt: sql`now()` }).where(eq(lineFiles.messageId, id));
+    await fx.db.update(lineFiles).set({ removeRequestedAt: sql`now()` }).where(fileOf(id));
     await fx.syncOnce();
     expect(fx.contentRequests(id)).toBe(0);
     expect(await fx.file(id)).toMatchObject({ syncStatus: 'removed', nasPath: null });
@@ -305,7 +305,7 @@ describe('unsend', () => {
       hooks: {
         beforeRename: async () => {
           // The Worker handles the unsend while the bytes are still in the temp file.
-          await fx.db.update(lineFiles).set({ removeRequestedAt: sql`now()` }).where(eq(lineFiles.messageId, id));
+          await fx.db.update(lineFiles).set({ removeRequestedAt: sql`now()` }).where(fileOf(id));
         },
       },
     });
@@ -378,13 +378,13 @@ describe('several jobs at once', () => {
       hooks: {
         beforeRename: async () => {
           // Another job took the row over meanwhile (its claim is newer).
-          await fx.db.update(lineFiles).set({ syncClaimedAt: sql`clock_timestamp()` }).where(eq(lineFiles.messageId, id));
+          await fx.db.update(lineFiles).set({ syncClaimedAt: sql`clock_timestamp()` }).where(fileOf(id));
         },
       },
     });
     expect(events.find((e) => e.messageId === id)).toMatchObject({ outcome: 'claim_lost' });
     expect((await fx.listNas()).filter((f) => f.includes(id))).toEqual([]);
     expect(await fx.file(id)).toMatchObject({ syncStatus: 'pending', nasPath: null });
-    await fx.db.update(lineFiles).set({ syncClaimedAt: null }).where(eq(lineFiles.messageId, id));
+    await fx.db.update(lineFiles).set({ syncClaimedAt: null }).where(fileOf(id));
   });
 });
