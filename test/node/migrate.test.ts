@@ -2,7 +2,7 @@
  * Migration 0002_seed_schema_uuids upgrades a live database in place. A database migrated up to
  * 0001 is filled the way the old schema held data (integer ids, `line_files.message_id` = LINE's
  * message id, `line_groups.group_name`), then given every migration: on PostgreSQL with
- * `npm run db:migrate` (drizzle-kit, as production is migrated), on PGlite (`npm run dev`'s
+ * `npm run db:migrate` (scripts/migrate.ts, as production is migrated), on PGlite (`npm run dev`'s
  * `.local/pgdata`) with drizzle's migrator. Every row keeps its LINE ids and every other value,
  * every reference lands on the row with the LINE id it named before, the ids are UUIDs, new rows
  * go in the new way, and the schema is the one a database migrated from zero gets.
@@ -301,9 +301,8 @@ describe('PostgreSQL: npm run db:migrate on a database at 0001 holding data', ()
     try {
       await clash.query(`INSERT INTO users (username) VALUES ('amy'), ('Amy')`);
       await clash.query(`INSERT INTO line_users (line_user_id) VALUES ($1)`, [ALICE]);
-      // drizzle-kit 0.31.10+ exits 1 without printing the error (drizzle-team/drizzle-orm#6121);
-      // drizzle's migrator, the same code underneath, shows what Postgres said.
-      await expect(dbMigrate(url)).rejects.toMatchObject({ code: 1 });
+      // npm run db:migrate says why (drizzle-kit itself would exit 1 silently: drizzle-team/drizzle-orm#6121).
+      await expect(dbMigrate(url)).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(/migration failed, nothing was changed: .*users_username_lower_unique/s) });
       await expect(migrateDatabase(url)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/users_username_lower_unique/) } });
       // Still the old schema, 0002 not recorded: the whole migration rolled back.
       expect((await clash.query('SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations')).rows).toEqual([{ n: 2 }]);
