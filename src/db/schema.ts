@@ -13,6 +13,7 @@ import {
   boolean,
   char,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -48,6 +49,8 @@ export const users = pgTable(
 export const projects = pgTable('projects', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: varchar('name', { length: 255 }).notNull().unique(),
+  /** Added: what the AI should know or do in this project's groups (set by an admin). */
+  aiInstructions: text('ai_instructions'),
   ...timestamps,
 });
 
@@ -70,6 +73,10 @@ export const lineUsers = pgTable(
     profileRefreshedAt: timestamp('profile_refreshed_at', { withTimezone: true }),
     /** Last time an unbound user was told how to bind (at most once a day). */
     bindingPromptedAt: timestamp('binding_prompted_at', { withTimezone: true }),
+    /** `/reset` in the 1:1 chat: the AI's history of that chat starts here. */
+    aiHistoryFrom: timestamp('ai_history_from', { withTimezone: true }),
+    /** The Asia/Taipei day this user was last told the daily AI limit is reached (once a day). */
+    aiLimitNoticeOn: date('ai_limit_notice_on', { mode: 'string' }),
     ...timestamps,
   },
   (t) => [uniqueIndex('line_users_user_id_unique').on(t.userId)],
@@ -91,6 +98,10 @@ export const lineGroups = pgTable(
     projectId: uuid('project_id').references(() => projects.id, { onDelete: 'set null' }),
     isActive: boolean('is_active').notNull().default(true),
     allowAiResponse: boolean('allow_ai_response').notNull().default(false),
+    /** Added: what the AI should know or do in this group (set by an admin). */
+    aiInstructions: text('ai_instructions'),
+    /** Added: `/reset` in this chat: the AI's history starts here. */
+    aiHistoryFrom: timestamp('ai_history_from', { withTimezone: true }),
     joinedAt: timestamp('joined_at', { withTimezone: true }).defaultNow(),
     leftAt: timestamp('left_at', { withTimezone: true }),
     /** When summary and member count were last fetched from LINE; drives the TTL. */
@@ -266,4 +277,73 @@ export const lineBindingAttempts = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('line_binding_attempts_user_time_idx').on(t.lineUserId, t.createdAt.desc())],
+);
+
+export const aiAnswerStatuses = ['pending', 'running', 'answered', 'failed'] as const;
+export type AiAnswerStatus = (typeof aiAnswerStatuses)[number];
+
+/**
+ * One row per AI answer: the durable record the answer's Workflow works from (its steps' results
+ * are kept in `steps`, so a restarted run repeats no Claude call and sends nothing twice) and the
+ * log an operator reads (model, tokens, latency, tools, outcome, Anthropic's request ids).
+ */
+export const lineAiAnswers = pgTable(
+  'line_ai_answers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The event that asked: one answer per event, however often LINE redelivers it. */
+    webhookEventId: varchar('webhook_event_id', { length: 80 }).notNull().unique(),
+    /** The Workflow instance's id, derived from the event. */
+    instanceId: varchar('instance_id', { length: 100 }).notNull().unique(),
+    questionMessageId: uuid('question_message_id')
+      .notNull()
+      .references(() => lineMessages.id, { onDelete: 'cascade' }),
+    /** The asker. */
+    lineUserId: uuid('line_user_id')
+      .notNull()
+      .references(() => lineUsers.id),
+    /** The group or room; NULL for a 1:1 chat. */
+    lineGroupId: uuid('line_group_id').references(() => lineGroups.id),
+    /** The question as the model sees it (mention of the bot removed). */
+    question: text('question').notNull(),
+    replyToken: varchar('reply_token', { length: 255 }),
+    quoteToken: varchar('quote_token', { length: 255 }),
+    /** LINE's event time: the reply token is good for about a minute after it. */
+    eventAt: timestamp('event_at', { withTimezone: true }).notNull(),
+    status: varchar('status', { length: 16, enum: aiAnswerStatuses }).notNull().default('pending'),
+    /** answered | no_answer (Claude failed) | error; NULL while running. */
+    outcome: varchar('outcome', { length: 32 }),
+    model: varchar('model', { length: 100 }),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    cacheCreationInputTokens: integer('cache_creation_input_tokens').notNull().default(0),
+    cacheReadInputTokens: integer('cache_read_input_tokens').notNull().default(0),
+    /** Time spent waiting for Claude, all rounds together. */
+    latencyMs: integer('latency_ms'),
+    stopReason: varchar('stop_reason', { length: 32 }),
+    /** [{ name, input, ok }] in call order. */
+    toolCalls: jsonb('tool_calls').notNull().default(sql`'[]'::jsonb`),
+    /** Anthropic's `request-id` of every Claude call. */
+    requestIds: jsonb('request_ids').notNull().default(sql`'[]'::jsonb`),
+    /** reply (free) or push (counted against the LINE plan). */
+    sentBy: varchar('sent_by', { length: 8 }),
+    /** Set just before a reply is attempted: a rerun whose reply is refused then knows it was sent. */
+    replyAttemptedAt: timestamp('reply_attempted_at', { withTimezone: true }),
+    error: text('error'),
+    /** Results of the Workflow's finished steps by name (the memo a restarted run reads). */
+    steps: jsonb('steps').notNull().default(sql`'{}'::jsonb`),
+    /** Last step finished (or the answer created): the Cron Trigger restarts answers stalled past a few minutes. */
+    progressAt: timestamp('progress_at', { withTimezone: true }).notNull().defaultNow(),
+    /** How often the backstop started or restarted it. */
+    restarts: integer('restarts').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('line_ai_answers_unfinished_idx').on(t.progressAt).where(sql`${t.status} IN ('pending', 'running')`),
+    index('line_ai_answers_user_day_idx').on(t.lineUserId, t.createdAt.desc()),
+    index('line_ai_answers_group_idx').on(t.lineGroupId, t.createdAt.desc(), t.id.desc()),
+    index('line_ai_answers_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    check('line_ai_answers_status_check', sql`${t.status} IN ('pending', 'running', 'answered', 'failed')`),
+  ],
 );
