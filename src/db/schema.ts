@@ -222,7 +222,7 @@ export const lineWebhookEvents = pgTable(
     sourceType: varchar('source_type', { length: 32 }),
     eventTimestamp: bigint('event_timestamp', { mode: 'number' }),
     isRedelivery: boolean('is_redelivery').notNull().default(false),
-    /** The event object exactly as received. */
+    /** The event object as received, in the form Postgres can hold (src/inbox/storable.ts: U+0000 and lone surrogates become U+FFFD). */
     payload: jsonb('payload').notNull(),
     status: varchar('status', { length: 16, enum: webhookEventStatuses }).notNull().default('processing'),
     attempts: integer('attempts').notNull().default(1),

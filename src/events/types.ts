@@ -44,9 +44,16 @@ export interface Chat {
   id: string;
 }
 
+/** LINE's source with only string fields kept: a forged `userId: {}` must never reach the LINE API or a column. */
 export function sourceOf(event: WebhookEventObject): Source {
-  const source = event.source;
-  return typeof source === 'object' && source !== null ? (source as Source) : {};
+  const source = event.source as Record<string, unknown> | null | undefined;
+  if (typeof source !== 'object' || source === null) return {};
+  const out: Source = {};
+  for (const key of ['type', 'userId', 'groupId', 'roomId'] as const) {
+    const v = source[key];
+    if (typeof v === 'string' && v !== '') out[key] = v;
+  }
+  return out;
 }
 
 /** The source type as LINE named it (user, group, room, or one LINE adds later). */

@@ -7,13 +7,14 @@ import { chunk } from '../line/messages';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '../db/schema';
 import type { WebhookEventObject } from '../webhook/body';
+import { clip, storable, storableString } from './storable';
 
 const MAX_ROWS_PER_INSERT = 5000;
 
 export type InboxInsert = typeof lineWebhookEvents.$inferInsert;
 export type InboxRow = typeof lineWebhookEvents.$inferSelect;
 
-/** A recorded event ready to process: its inbox id, key and the event object as received. */
+/** A recorded event ready to process: its inbox id, key and the event object as stored (see storable.ts). */
 export interface RecordedEvent {
   id: number;
   webhookEventId: string;
@@ -22,26 +23,47 @@ export interface RecordedEvent {
 }
 
 /**
- * The inbox key: LINE's webhookEventId, or for events without one (old SDK fixtures, tests) a
- * hash of the event's JSON, so an identical redelivery maps to the same row.
+ * The inbox key: LINE's webhookEventId when it is a plain id (LINE's are 26-character ULIDs), or
+ * for events without one (old SDK fixtures, tests) or with an odd one, a hash of the event's
+ * storable JSON, so an identical redelivery maps to the same row.
  */
 export async function inboxKey(event: WebhookEventObject): Promise<string> {
+  return keyOf(storableEvent(event));
+}
+
+async function keyOf(event: WebhookEventObject): Promise<string> {
   const id = event.webhookEventId;
-  if (typeof id === 'string' && id.length > 0 && id.length <= 80) return id;
+  if (typeof id === 'string' && PLAIN_ID.test(id)) return id;
   return `sha256:${(await sha256Hex(JSON.stringify(event))).slice(0, 64)}`;
 }
 
+/** Printable ASCII without spaces, at most the key column's 80 characters. */
+const PLAIN_ID = /^[\x21-\x7e]{1,80}$/;
+
+/** The event with everything Postgres would refuse mapped (see storable.ts): still an object with a string `type`. */
+const storableEvent = (event: WebhookEventObject) => storable(event) as WebhookEventObject;
+
+/**
+ * The inbox rows of a body's events. Each row is built from the storable event, so no content
+ * can make the INSERT fail; the bounded columns are cut or left null.
+ */
 export async function toInboxRows(destination: string | undefined, events: WebhookEventObject[]): Promise<InboxInsert[]> {
+  // `destination` is varchar(64) until the column becomes text; the cut is harmless after that.
+  const dest = destination === undefined ? null : clip(storableString(destination), 64);
   return Promise.all(
-    events.map(async (event) => ({
-      webhookEventId: await inboxKey(event),
-      destination: destination ?? null,
-      eventType: event.type.slice(0, 64),
-      sourceType: sourceTypeOf(event),
-      eventTimestamp: typeof event.timestamp === 'number' ? Math.trunc(event.timestamp) : null,
-      isRedelivery: isRedelivery(event),
-      payload: event,
-    })),
+    events.map(async (received) => {
+      const event = storableEvent(received);
+      return {
+        webhookEventId: await keyOf(event),
+        destination: dest,
+        eventType: clip(event.type, 64),
+        sourceType: sourceTypeOf(event),
+        // bigint column; LINE's are epoch milliseconds. Anything else is still in the payload.
+        eventTimestamp: Number.isSafeInteger(event.timestamp) ? (event.timestamp as number) : null,
+        isRedelivery: isRedelivery(event),
+        payload: event,
+      };
+    }),
   );
 }
 
@@ -78,7 +100,7 @@ export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<
 
 function sourceTypeOf(event: WebhookEventObject): string | null {
   const source = event.source as { type?: unknown } | undefined;
-  return typeof source?.type === 'string' ? source.type.slice(0, 32) : null;
+  return typeof source?.type === 'string' ? clip(source.type, 32) : null;
 }
 
 function isRedelivery(event: WebhookEventObject): boolean {
