@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 /** Test-only secrets: the suite signs its own webhook bodies with this channel secret. */
 export const TEST_CHANNEL_SECRET = 'test-channel-secret';
+/** A made-up key for the local Claude emulator; the tests check it never reaches a log line. */
+export const TEST_ANTHROPIC_API_KEY = 'sk-ant-test-key-never-logged';
 
 /** The Worker's tests run inside workerd, against real Postgres and the LINE emulator. */
 const workerProject = (name: string, include: string[]) => ({
@@ -18,6 +20,9 @@ const workerProject = (name: string, include: string[]) => ({
           LINE_CHANNEL_SECRET: TEST_CHANNEL_SECRET,
           LINE_CHANNEL_ACCESS_TOKEN: 'test-channel-access-token',
           ADMIN_API_TOKEN: 'test-admin-token',
+          ANTHROPIC_API_KEY: TEST_ANTHROPIC_API_KEY,
+          ANTHROPIC_BASE_URL: inject('claudeApiUrl'),
+          BOT_NAMES: '小幫手,Helper',
         },
       },
     })),

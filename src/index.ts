@@ -1,4 +1,4 @@
-/** The Worker: LINE webhooks over fetch, inbox retries on the Cron Trigger. */
+/** The Worker: LINE webhooks over fetch, inbox retries and the AI backstop on the Cron Trigger, AI answers as Workflows. */
 import { app } from './app';
 import { runScheduled } from './scheduled';
 
@@ -8,3 +8,5 @@ export default {
     ctx.waitUntil(runScheduled(controller, env));
   },
 } satisfies ExportedHandler<Env>;
+
+export { AiAnswerWorkflow } from './ai/workflow';

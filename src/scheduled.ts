@@ -1,7 +1,9 @@
 /**
- * The Cron Trigger (every minute): retries inbox events that failed and are due, and recovers
- * events whose worker died mid-processing. Overlapping runs share work through SKIP LOCKED.
+ * The Cron Trigger (every minute): retries inbox events that failed and are due, recovers events
+ * whose worker died mid-processing (overlapping runs share work through SKIP LOCKED), and starts
+ * or restarts AI answers that never started or stalled.
  */
+import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config';
 import { processEvents } from './events/dispatch';
 import { claimDueEvents } from './inbox/status';
@@ -27,6 +29,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
       if (claimed.length < CRON_BATCH_SIZE) break;
     }
     if (totals.claimed > 0) log.info('cron.retried', totals);
+    const answers = await restartStalledAnswers(services.db, env.AI_ANSWER, log, now);
+    if (answers.restarted + answers.created + answers.gaveUp > 0) log.info('cron.ai_backstop', answers);
   } catch (err) {
     // The database is unreachable or a claim failed: the next run (a minute later) tries again.
     log.error('cron.failed', { error: err, ...totals });

@@ -2,6 +2,7 @@
  * Per-request (or per-cron-run) services: a database pool, a LINE client and a logger,
  * built from env. The pool must be closed by whoever opened it (`close`, via ctx.waitUntil).
  */
+import { aiConfig } from './ai/config';
 import { PROFILE_TTL_MS } from './config';
 import { openDb, type DbHandle } from './db/client';
 import type { EventDeps } from './events/types';
@@ -17,5 +18,5 @@ export function openServices(env: Env, log: Logger): Services {
     apiBaseUrl: env.LINE_API_BASE_URL,
     dataApiBaseUrl: env.LINE_DATA_API_BASE_URL,
   });
-  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS };
+  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env) };
 }

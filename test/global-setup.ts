@@ -13,6 +13,7 @@ import type { TestProject } from 'vitest/node';
 import { createDatabase, dropDatabase, migrateDatabase, withDatabase } from '../scripts/lib/database.ts';
 import { ensurePooledRole, pgbouncerAvailable, POOLED_ROLE, startPgBouncer, type PgBouncer } from '../scripts/lib/pgbouncer.ts';
 import { startWsProxy } from '../scripts/lib/ws-proxy.ts';
+import { startClaudeEmulator } from '../scripts/claude-emulator/index.ts';
 import { startLineEmulator } from '../scripts/line-emulator/index.ts';
 
 declare module 'vitest' {
@@ -20,6 +21,7 @@ declare module 'vitest' {
     databaseUrl: string;
     wsProxy: string;
     lineApiUrl: string;
+    claudeApiUrl: string;
     /** `pooled` (PgBouncer, password, pipelined) or `direct` (Postgres, trust). */
     databasePath: 'pooled' | 'direct';
   }
@@ -51,14 +53,17 @@ export default async function setup(project: TestProject) {
   }
   const proxy = await startWsProxy();
   const emulator = await startLineEmulator({ port: 0 });
+  const claude = await startClaudeEmulator({ port: 0 });
 
   project.provide('databaseUrl', databaseUrl);
   project.provide('wsProxy', proxy.address);
   project.provide('lineApiUrl', emulator.url);
+  project.provide('claudeApiUrl', claude.url);
   project.provide('databasePath', pooled ? 'pooled' : 'direct');
 
   return async () => {
     await emulator.close();
+    await claude.close();
     await proxy.close();
     await pgbouncer?.close();
     if (!process.env.TEST_KEEP_DATABASE) await dropDatabase(adminUrl, name);

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCommand, type Command } from '../src/bot/commands';
+import { addressing, parseBotNames } from '../src/ai/addressing';
 import { availableCommands, decide, type Action, type ChatType, type PolicyInput } from '../src/bot/policy';
 
 const admin = { role: 'admin' as const };
@@ -14,6 +15,7 @@ const help: Command = { kind: 'help' };
 const show: Command = { kind: 'project', action: 'show' };
 const projectBind: Command = { kind: 'project', action: 'bind', target: 'Alpha' };
 const projectUnbind: Command = { kind: 'project', action: 'unbind' };
+const reset: Command = { kind: 'reset' };
 
 type Row = [
   who: string,
@@ -33,19 +35,24 @@ const table: Row[] = [
   ['unbound', 'user', none, show, {}, 'command'],
   ['unbound', 'user', none, null, {}, 'bindingPrompt'],
   ['unbound, prompted today', 'user', none, null, { promptedRecently: true }, 'silence'],
+  ['unbound: /reset is not theirs, they hear how to bind', 'user', none, reset, {}, 'bindingPrompt'],
+  ['unbound, addressed', 'user', none, null, { addressedToBot: true }, 'bindingPrompt'],
   // unbound users in groups and rooms: silence, whatever they send
   ['unbound', 'group', none, bind, {}, 'silence'],
   ['unbound', 'group', none, help, {}, 'silence'],
   ['unbound', 'group', none, show, {}, 'silence'],
   ['unbound', 'group', none, projectBind, {}, 'silence'],
-  ['unbound', 'group', none, null, { groupAllowsAi: true, mentionsBot: true }, 'silence'],
+  ['unbound', 'group', none, null, { groupAllowsAi: true, addressedToBot: true }, 'silence'],
   ['unbound', 'room', none, help, {}, 'silence'],
   ['unbound', 'room', none, null, {}, 'silence'],
+  ['unbound', 'group', none, reset, {}, 'silence'],
   // bound members, 1:1
   ['member', 'user', member, bind, {}, 'command'],
   ['member', 'user', member, unbind, {}, 'command'],
   ['member', 'user', member, help, {}, 'command'],
   ['member', 'user', member, null, {}, 'ai'],
+  ['member, 1:1 needs no address', 'user', member, null, { addressedToBot: false, groupAllowsAi: false }, 'ai'],
+  ['member', 'user', member, reset, {}, 'command'],
   // bound members in groups
   ['member', 'group', member, bind, {}, 'silence'],
   ['member', 'group', member, unbind, {}, 'silence'],
@@ -54,10 +61,14 @@ const table: Row[] = [
   ['member', 'group', member, projectBind, {}, 'refuse'],
   ['member', 'group', member, projectUnbind, {}, 'refuse'],
   ['member', 'group', member, null, {}, 'silence'],
-  ['member, mention, AI off', 'group', member, null, { mentionsBot: true }, 'silence'],
+  ['member', 'group', member, reset, {}, 'command'],
+  ['member, AI on, /reset addressed', 'group', member, reset, { groupAllowsAi: true, addressedToBot: true }, 'command'],
+  ['member, mention, AI off', 'group', member, null, { addressedToBot: true }, 'silence'],
   ['member, AI on, no mention', 'group', member, null, { groupAllowsAi: true }, 'silence'],
-  ['member, AI on, mention', 'group', member, null, { groupAllowsAi: true, mentionsBot: true }, 'ai'],
-  ['member, AI on, mention', 'room', member, null, { groupAllowsAi: true, mentionsBot: true }, 'ai'],
+  ['member, AI on, mention', 'group', member, null, { groupAllowsAi: true, addressedToBot: true }, 'ai'],
+  ['member, AI on, mention', 'room', member, null, { groupAllowsAi: true, addressedToBot: true }, 'ai'],
+  ['member, AI off, mention', 'room', member, null, { groupAllowsAi: false, addressedToBot: true }, 'silence'],
+  ['member, AI on, no address', 'room', member, null, { groupAllowsAi: true }, 'silence'],
   // bound admins in groups
   ['admin', 'group', admin, show, {}, 'command'],
   ['admin', 'group', admin, projectBind, {}, 'command'],
@@ -65,13 +76,13 @@ const table: Row[] = [
   ['admin', 'room', admin, projectBind, {}, 'command'],
   ['admin', 'group', admin, bind, {}, 'silence'],
   ['admin', 'group', admin, null, {}, 'silence'],
-  ['admin, AI on, mention', 'group', admin, null, { groupAllowsAi: true, mentionsBot: true }, 'ai'],
+  ['admin, AI on, mention', 'group', admin, null, { groupAllowsAi: true, addressedToBot: true }, 'ai'],
   ['admin', 'user', admin, projectBind, {}, 'command'],
 ];
 
 describe('decide', () => {
   it.each(table)('%s in a %s chat sending %o (%o) -> %s', (_who, chatType, account, command, extra, expected) => {
-    const action = decide({ chatType, account, command, groupAllowsAi: false, mentionsBot: false, promptedRecently: false, ...extra });
+    const action = decide({ chatType, account, command, groupAllowsAi: false, addressedToBot: false, promptedRecently: false, ...extra });
     expect(action.kind).toBe(expected);
     if (action.kind === 'command' || action.kind === 'refuse') expect(action.command).toBe(command);
   });
@@ -81,10 +92,10 @@ describe('availableCommands (what /help lists)', () => {
   it.each([
     ['user', none, ['bind', 'help']],
     ['group', none, []],
-    ['user', member, ['unbind', 'help']],
-    ['group', member, ['project', 'help']],
-    ['room', member, ['project', 'help']],
-    ['group', admin, ['project', 'projectBind', 'projectUnbind', 'help']],
+    ['user', member, ['unbind', 'reset', 'help']],
+    ['group', member, ['project', 'reset', 'help']],
+    ['room', member, ['project', 'reset', 'help']],
+    ['group', admin, ['project', 'projectBind', 'projectUnbind', 'reset', 'help']],
   ] as const)('%s chat, %o', (chatType, account, expected) => {
     expect(availableCommands(chatType, account)).toEqual(expected);
   });
@@ -110,6 +121,11 @@ describe('parseCommand', () => {
     ['/project bind   Alpha  ', projectBind],
     ['/project unbind', projectUnbind],
     ['/projects', null],
+    ['/reset', { kind: 'reset' }],
+    ['新對話', { kind: 'reset' }],
+    ['/新對話', { kind: 'reset' }],
+    ['／ＲＥＳＥＴ', { kind: 'reset' }],
+    ['reset', null],
     ['hello', null],
   ] as const)('%j', (text, expected) => {
     expect(parseCommand(text)).toEqual(expected);
@@ -130,7 +146,7 @@ describe('property: any text a LINE user can type', () => {
       fc.property(texts, (text) => {
         const command = parseCommand(text);
         if (command === null) return;
-        expect(['bind', 'unbind', 'help', 'project']).toContain(command.kind);
+        expect(['bind', 'unbind', 'help', 'project', 'reset']).toContain(command.kind);
         if (command.kind === 'bind') expect(command.code).toMatch(/^\d{6}$/);
         if (command.kind === 'project' && command.action === 'bind') expect(command.target.trim()).not.toBe('');
       }),
@@ -144,7 +160,7 @@ describe('property: any text a LINE user can type', () => {
       account: fc.constantFrom(admin, member, none),
       text: texts,
       groupAllowsAi: fc.boolean(),
-      mentionsBot: fc.boolean(),
+      addressedToBot: fc.boolean(),
       promptedRecently: fc.boolean(),
     });
     fc.assert(
@@ -158,5 +174,40 @@ describe('property: any text a LINE user can type', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('addressing (is a group message meant for the bot?)', () => {
+  const names = parseBotNames('小幫手, @Helper ,');
+  it.each([
+    ['LINE mention of the bot', '@小幫手 明天開會嗎', { mentionees: [{ index: 0, length: 4, isSelf: true, type: 'user' }] }, false, true, '明天開會嗎'],
+    ['a mention of someone else only', '@阿明 明天開會嗎', { mentionees: [{ index: 0, length: 3, type: 'user', userId: 'U1' }] }, false, false, '@阿明 明天開會嗎'],
+    ['typed @name without metadata', '@小幫手 報價單在哪', null, false, true, '報價單在哪'],
+    ['typed @name, other case, mid-text', '請問 @helper, where is it?', null, false, true, '請問 , where is it?'],
+    ['a name inside another word is not an address', 'email me @helperbot', null, false, false, 'email me @helperbot'],
+    ['a quote of a bot message', '那明天呢', null, true, true, '那明天呢'],
+    ['plain chatter', '午餐吃什麼', null, false, false, '午餐吃什麼'],
+    ['isSelf with an index out of range still addresses, text kept', 'hi', { mentionees: [{ index: 5, length: 9, isSelf: true }] }, false, true, 'hi'],
+    ['two mentions of the bot', '@小幫手 @小幫手 hi', { mentionees: [{ index: 0, length: 4, isSelf: true }, { index: 5, length: 4, isSelf: true }] }, false, true, 'hi'],
+  ] as const)('%s', (_what, text, mention, quotesBot, addressed, question) => {
+    expect(addressing(text, mention, names, quotesBot)).toEqual({ addressed, question });
+  });
+
+  it('BOT_NAMES parsing: comma-separated, trimmed, a leading @ dropped, empties ignored', () => {
+    expect(names).toEqual(['小幫手', 'Helper']);
+    expect(parseBotNames(undefined)).toEqual([]);
+    expect(parseBotNames('')).toEqual([]);
+  });
+
+  it('property: never throws, the question is never longer than the text, regex characters in names are literal', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }), fc.boolean(), (text, botNames, quotes) => {
+        const r = addressing(text, { mentionees: [{ index: 0, length: 2, isSelf: true }] }, botNames.filter(Boolean), quotes);
+        expect(r.question.length).toBeLessThanOrEqual(text.length);
+        expect(r.addressed).toBe(true);
+      }),
+    );
+    expect(addressing('@a.b hi', null, ['a.b'], false).addressed).toBe(true);
+    expect(addressing('@axb hi', null, ['a.b'], false).addressed).toBe(false);
   });
 });

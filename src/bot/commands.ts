@@ -4,6 +4,8 @@ export type Command =
   | { kind: 'bind'; code: string }
   | { kind: 'unbind' }
   | { kind: 'help' }
+  /** Start the AI's history of this chat anew. */
+  | { kind: 'reset' }
   | { kind: 'project'; action: 'show' }
   | { kind: 'project'; action: 'bind'; target: string }
   | { kind: 'project'; action: 'unbind' };
@@ -17,6 +19,7 @@ export function parseCommand(text: string): Command | null {
   if (bind) return { kind: 'bind', code: bind[1]! };
   if (/^\/unbind$/i.test(t)) return { kind: 'unbind' };
   if (/^\/(help|說明)$/i.test(t)) return { kind: 'help' };
+  if (/^(\/reset|\/?新對話)$/i.test(t)) return { kind: 'reset' };
   const project = /^\/project(?:\s+(bind|unbind)(?:\s+(.+))?)?$/i.exec(t);
   if (project) {
     const action = project[1]?.toLowerCase();

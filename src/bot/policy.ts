@@ -7,13 +7,15 @@
  * | unbound                    | 1:1          | bind code, /help, /unbind; other text gets | never                             |
  * |                            |              | a binding prompt at most once a day        |                                   |
  * | unbound                    | group / room | silence (nothing is answered)              | never                             |
- * | bound member               | 1:1          | all 1:1 commands                           | yes                               |
- * | bound member               | group / room | /help, /project; /project bind|unbind are  | if allow_ai_response and the bot  |
- * |                            |              | refused                                    | is mentioned                      |
+ * | bound member               | 1:1          | all 1:1 commands, /reset                   | every other text                  |
+ * | bound member               | group / room | /help, /project, /reset; /project          | if allow_ai_response and the text |
+ * |                            |              | bind|unbind are refused                    | is addressed to the bot           |
  * | bound admin                | group / room | everything, /project bind|unbind included  | as for members                    |
  *
+ * Addressed to the bot (src/ai/addressing.ts): LINE's mention of it (`isSelf`), a quote of one of
+ * its messages, or `@name` for a name in BOT_NAMES. Unaddressed group chatter is silence.
  * Binding codes are never checked in groups (a code posted to a group is as good as leaked).
- * Every message is stored whatever the policy says.
+ * Every message is stored whatever the policy says; the AI daily limit is applied after it.
  */
 import type { Command } from './commands';
 
@@ -26,8 +28,8 @@ export interface PolicyInput {
   command: Command | null;
   /** Group or room setting `allow_ai_response`. */
   groupAllowsAi: boolean;
-  /** The message mentions the bot (`mention.mentionees[].isSelf`). */
-  mentionsBot: boolean;
+  /** The message is addressed to the bot: mention, quote of a bot message, or `@name`. */
+  addressedToBot: boolean;
   /** An unbound user was already prompted to bind within the last day. */
   promptedRecently: boolean;
 }
@@ -39,7 +41,7 @@ export type Action =
   | { kind: 'refuse'; command: Command }
   /** Tell an unbound 1:1 user how to bind. */
   | { kind: 'bindingPrompt' }
-  /** Answer with AI (a later issue implements the reply itself). */
+  /** Answer with Claude (src/ai/). */
   | { kind: 'ai' }
   /** Store the message, say nothing. */
   | { kind: 'silence' };
@@ -58,6 +60,10 @@ export function decide(input: PolicyInput): Action {
         return inGroup ? { kind: 'silence' } : { kind: 'command', command };
       case 'help':
         return { kind: 'command', command };
+      case 'reset':
+        // Only the AI's users have a history to reset; an unbound 1:1 user hears how to bind.
+        if (account) return { kind: 'command', command };
+        break;
       case 'project':
         if (!inGroup) return { kind: 'command', command }; // answered with "use it in a group"
         if (command.action === 'show') return { kind: 'command', command };
@@ -67,13 +73,13 @@ export function decide(input: PolicyInput): Action {
 
   if (!account) return input.promptedRecently ? { kind: 'silence' } : { kind: 'bindingPrompt' };
   if (!inGroup) return { kind: 'ai' };
-  return input.groupAllowsAi && input.mentionsBot ? { kind: 'ai' } : { kind: 'silence' };
+  return input.groupAllowsAi && input.addressedToBot ? { kind: 'ai' } : { kind: 'silence' };
 }
 
 /** What /help lists for this user in this chat: the commands `decide` would run for them. */
 export function availableCommands(chatType: ChatType, account: PolicyInput['account']): string[] {
   const inGroup = chatType !== 'user';
   if (!account) return inGroup ? [] : ['bind', 'help'];
-  if (!inGroup) return ['unbind', 'help'];
-  return account.role === 'admin' ? ['project', 'projectBind', 'projectUnbind', 'help'] : ['project', 'help'];
+  if (!inGroup) return ['unbind', 'reset', 'help'];
+  return account.role === 'admin' ? ['project', 'projectBind', 'projectUnbind', 'reset', 'help'] : ['project', 'reset', 'help'];
 }

@@ -30,6 +30,10 @@ export const replies = {
   projectNotFound: (target: string) => both(`找不到專案「${target}」。`, `No project called "${target}".`),
   projectRefused: () => both('只有已綁定的管理員可以變更專案綁定。', 'Only bound admins can change the project binding.'),
   projectOnlyInGroups: () => both('/project 指令請在群組中使用。', 'Use /project in a group.'),
+  historyReset: () => both('好的，我們重新開始對話。', 'OK, a fresh conversation starts here.'),
+  aiDailyLimit: (limit: number) =>
+    both(`今天的 AI 回答次數已達上限（${limit} 次），明天再問我吧。`, `You have reached today's limit of ${limit} AI answers. Ask me again tomorrow.`),
+  aiNoAnswer: () => both('抱歉，我現在無法回答，請稍後再試。', 'Sorry, I cannot answer right now. Please try again later.'),
 };
 
 const commandHelp: Record<string, [string, string]> = {
@@ -38,6 +42,7 @@ const commandHelp: Record<string, [string, string]> = {
   project: ['/project：顯示此群組的專案', '/project: show this group\'s project'],
   projectBind: ['/project bind <名稱或 ID>：綁定專案', '/project bind <name or id>: bind a project'],
   projectUnbind: ['/project unbind：解除專案綁定', '/project unbind: unbind the project'],
+  reset: ['/reset 或 新對話：AI 從這裡重新開始對話', '/reset or 新對話: the AI starts the conversation anew'],
   help: ['/help 或 /說明：顯示此說明', '/help or /說明: show this help'],
 };
 

@@ -1,6 +1,7 @@
 /**
  * The bot's answer to a text message: read who is asking, let the policy decide, run the command
- * inside the event's transaction, and hand back the reply text to send once it has committed.
+ * inside the event's transaction, and hand back what to send once it has committed: a reply text,
+ * or `ai` when Claude is to answer (src/ai/ starts that).
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
@@ -20,21 +21,23 @@ export interface TextContext {
   lineUserPk: string;
   /** line_groups.id for groups and rooms. */
   chatPk: string | null;
-  /** LINE's `mention.mentionees[].isSelf`. */
-  mentionsBot: boolean;
+  /** Addressed to the bot (mention, quote of a bot message, `@name`). */
+  addressedToBot: boolean;
 }
+
+export type Response = { kind: 'reply'; text: string } | { kind: 'ai' } | null;
 
 /**
  * Whether the bot could say anything to this text. Plain chatter in a group that does not mention
  * the bot is silence whoever sent it, so neither the sender's account nor a transaction is needed.
  */
-export function mayRespond(text: string, chatType: ChatType, mentionsBot: boolean): boolean {
-  return chatType === 'user' || mentionsBot || parseCommand(text) !== null;
+export function mayRespond(text: string, chatType: ChatType, addressedToBot: boolean): boolean {
+  return chatType === 'user' || addressedToBot || parseCommand(text) !== null;
 }
 
-/** Returns the reply text, or null to stay silent. */
-export async function respondToText(tx: Transaction, ctx: TextContext): Promise<string | null> {
-  if (!mayRespond(ctx.text, ctx.chatType, ctx.mentionsBot)) return null;
+/** What to answer, or null to stay silent. */
+export async function respondToText(tx: Transaction, ctx: TextContext): Promise<Response> {
+  if (!mayRespond(ctx.text, ctx.chatType, ctx.addressedToBot)) return null;
   const command = parseCommand(ctx.text);
   const inGroup = ctx.chatType !== 'user';
 
@@ -45,9 +48,9 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
     .where(eq(lineUsers.id, ctx.lineUserPk));
   if (!sender) return null;
   const account = sender.userId !== null && sender.role ? { role: sender.role } : null;
-  // The group setting matters only to a mention of the bot (the AI rule); commands never read it.
+  // The group setting matters only to a message addressed to the bot (the AI rule); commands never read it.
   const groupAllowsAi =
-    inGroup && ctx.mentionsBot && ctx.chatPk !== null
+    inGroup && ctx.addressedToBot && ctx.chatPk !== null
       ? ((await tx.select({ allow: lineGroups.allowAiResponse }).from(lineGroups).where(eq(lineGroups.id, ctx.chatPk)))[0]?.allow ?? false)
       : false;
 
@@ -56,7 +59,7 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
     account,
     command,
     groupAllowsAi,
-    mentionsBot: ctx.mentionsBot,
+    addressedToBot: ctx.addressedToBot,
     promptedRecently:
       sender.bindingPromptedAt !== null && Date.now() - sender.bindingPromptedAt.getTime() < BINDING_PROMPT_INTERVAL_MS,
   };
@@ -65,17 +68,20 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
 
   switch (action.kind) {
     case 'silence':
-    case 'ai': // AI replies arrive in a later issue; the policy already decides who gets them.
       return null;
+    case 'ai':
+      return { kind: 'ai' };
     case 'bindingPrompt':
       await tx.update(lineUsers).set({ bindingPromptedAt: sql`now()` }).where(eq(lineUsers.id, ctx.lineUserPk));
-      return replies.bindingPrompt();
+      return reply(replies.bindingPrompt());
     case 'refuse':
-      return replies.projectRefused();
+      return reply(replies.projectRefused());
     case 'command':
-      return runCommand(tx, action.command, ctx, who, account);
+      return reply(await runCommand(tx, action.command, ctx, who, account));
   }
 }
+
+const reply = (text: string): Response => ({ kind: 'reply', text });
 
 async function runCommand(
   tx: Transaction,
@@ -91,6 +97,11 @@ async function runCommand(
       return unbindLineUser(tx, who);
     case 'help':
       return helpText(availableCommands(ctx.chatType, account));
+    case 'reset':
+      // For this chat only: a group's or room's row, or the user's own for the 1:1 chat.
+      if (ctx.chatPk !== null) await tx.update(lineGroups).set({ aiHistoryFrom: sql`now()` }).where(eq(lineGroups.id, ctx.chatPk));
+      else await tx.update(lineUsers).set({ aiHistoryFrom: sql`now()` }).where(eq(lineUsers.id, ctx.lineUserPk));
+      return replies.historyReset();
     case 'project':
       if (ctx.chatPk === null) return replies.projectOnlyInGroups();
       if (command.action === 'show') return showProject(tx, ctx.chatPk);

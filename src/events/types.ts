@@ -1,4 +1,5 @@
 import type { SQL } from 'drizzle-orm';
+import type { AiConfig } from '../ai/config';
 import type { Database, Transaction } from '../db/client';
 import type { LineClient } from '../line/client';
 import type { Logger } from '../lib/log';
@@ -10,6 +11,7 @@ export interface EventDeps {
   log: Logger;
   /** Profiles and group summaries are re-fetched from LINE at most once per this period. */
   profileTtlMs: number;
+  ai: AiConfig;
 }
 
 /**

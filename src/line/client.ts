@@ -141,6 +141,17 @@ export function createLineClient(options: LineClientOptions) {
       return results;
     },
 
+    /**
+     * The "typing" animation in a 1:1 chat while an answer is prepared (5-60 s, multiples of 5);
+     * LINE ends it early when the bot's message arrives.
+     */
+    async startLoading(chatId: string, loadingSeconds = 60): Promise<void> {
+      await send(apiBase, 'POST', '/v2/bot/chat/loading/start', {
+        body: { chatId, loadingSeconds } satisfies messagingApi.ShowLoadingAnimationRequest,
+        retry: false,
+      });
+    },
+
     /** The bytes of an image, video, audio or file message (api-data.line.me); 202 means not ready yet. */
     getMessageContent: (messageId: string) =>
       send(dataBase, 'GET', `/v2/bot/message/${id(messageId)}/content`, { retry: true }),

@@ -6,6 +6,7 @@ declare module 'vitest' {
     databaseUrl: string;
     wsProxy: string;
     lineApiUrl: string;
+    claudeApiUrl: string;
     /** `pooled` (PgBouncer, password, pipelined) or `direct` (Postgres, trust). */
     databasePath: 'pooled' | 'direct';
   }

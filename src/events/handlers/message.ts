@@ -5,15 +5,19 @@
  * The message's and the file's UUIDs are made here, not by the database, so both rows can name
  * each other (`line_files.message_id`, `line_messages.file_id`) within one statement.
  */
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import { addressing } from '../../ai/addressing';
+import { startAnswer } from '../../ai/answers';
+import { clip } from '../../inbox/storable';
 import { mayRespond, respondToText } from '../../bot/respond';
+import { replies } from '../../bot/replies';
 import { pushAsBot, replyAsBot, type BotChat } from '../../bot/send';
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
-import { num, str } from '../../lib/values';
+import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
 import { derivedRetryKey, textMessages } from '../../line/messages';
 import { prepareParticipants } from '../participants';
-import { chatOf, sourceOf, sourceTypeOf, type EventHandler } from '../types';
+import { chatOf, sourceOf, sourceTypeOf, type EventDeps, type EventHandler } from '../types';
 
 /** A message object as received: the seven known types and whatever LINE adds next. */
 export type MessageObject = { id?: unknown; type?: unknown } & Record<string, unknown>;
@@ -32,7 +36,11 @@ export const handleMessage: EventHandler = async (event, deps) => {
   const participants = await prepareParticipants(deps, source.userId, chat);
   const replyToken = str(event.replyToken);
   const text = message.type === 'text' && typeof message.text === 'string' ? message.text : null;
-  const mentioned = mentionsBot(message);
+  const quotedMessageId = str(message.quotedMessageId);
+  // In a group, a quote of one of the bot's own messages addresses the bot.
+  const quotesBot = text !== null && chat !== null && quotedMessageId !== null && (await isBotMessage(deps, quotedMessageId));
+  const address = text !== null ? addressing(text, message.mention, deps.ai.botNames, quotesBot) : null;
+  const addressed = address?.addressed ?? false;
   const file = fileOf(message);
   const messagePk = crypto.randomUUID();
   const filePk = file ? crypto.randomUUID() : null;
@@ -48,7 +56,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
     content: contentOf(message),
     replyToken,
     quoteToken: str(message.quoteToken),
-    quotedMessageId: str(message.quotedMessageId),
+    quotedMessageId,
     rawMessage: message,
     sentAt: fromLineTimestamp(event.timestamp, new Date()),
   });
@@ -57,7 +65,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
   // message, its file and the inbox row's `done` in one statement.
   const resolved = participants.resolved;
   const mayAnswer = (userPk: string | null) =>
-    text !== null && !!replyToken && userPk !== null && chatType !== null && mayRespond(text, chatType, mentioned);
+    text !== null && !!replyToken && userPk !== null && chatType !== null && mayRespond(text, chatType, addressed);
   if (resolved && !mayAnswer(resolved.userPk)) {
     return {
       oneStatement: (markDone) => {
@@ -93,11 +101,35 @@ export const handleMessage: EventHandler = async (event, deps) => {
 
     // Commands and binding: decided and applied in this transaction, answered after it commits.
     if (!mayAnswer(userPk)) return;
-    const reply = await respondToText(tx, { text: text!, chatType: chatType!, lineUserPk: userPk!, chatPk, mentionsBot: mentioned });
-    if (!reply) return;
+    const response = await respondToText(tx, { text: text!, chatType: chatType!, lineUserPk: userPk!, chatPk, addressedToBot: addressed });
+    if (!response) return;
+    const eventAt = fromLineTimestamp(event.timestamp, new Date());
+    let reply: string;
+    if (response.kind === 'ai') {
+      const started = await startAnswer(
+        tx,
+        {
+          webhookEventId: str(event.webhookEventId) ?? `message:${messageId}`,
+          questionMessagePk: messagePk,
+          lineUserPk: userPk!,
+          chatPk,
+          // In a 1:1 chat every text is for the bot: only a group's address is cut from the question.
+          question: chat ? address!.question : text!,
+          replyToken,
+          quoteToken: str(message.quoteToken),
+          eventAt,
+        },
+        deps.ai.dailyLimit,
+      );
+      if (started.kind === 'started') return () => launchAnswer(deps, started, chat === null ? source.userId! : null);
+      if (started.kind !== 'limited' || !started.notify) return;
+      reply = replies.aiDailyLimit(deps.ai.dailyLimit);
+    } else {
+      reply = response.text;
+    }
     const messages = textMessages(reply);
     const botChat: BotChat = chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
-    const replyable = Date.now() - fromLineTimestamp(event.timestamp, new Date()).getTime() < REPLY_TOKEN_LIFETIME_MS;
+    const replyable = Date.now() - eventAt.getTime() < REPLY_TOKEN_LIFETIME_MS;
     if (replyable) return () => replyAsBot(deps, botChat, replyToken!, messages);
     // Processed late (a cron retry): the reply token has expired, so push instead. The retry key
     // comes from the event, so LINE delivers it once however often this runs.
@@ -110,10 +142,29 @@ export const handleMessage: EventHandler = async (event, deps) => {
 /** LINE's reply tokens expire about a minute after the event; leave a margin for the request itself. */
 const REPLY_TOKEN_LIFETIME_MS = 50_000;
 
-/** LINE marks a mention of the bot itself with `isSelf`. */
-function mentionsBot(message: MessageObject): boolean {
-  const mentionees = (message.mention as { mentionees?: Array<{ isSelf?: unknown }> } | undefined)?.mentionees;
-  return Array.isArray(mentionees) && mentionees.some((m) => m?.isSelf === true);
+async function isBotMessage(deps: EventDeps, lineMessageId: string): Promise<boolean> {
+  const [row] = await deps.db
+    .select({ id: lineMessages.id })
+    .from(lineMessages)
+    .where(and(eq(lineMessages.messageId, lineMessageId), eq(lineMessages.isFromBot, true)));
+  return row !== undefined;
+}
+
+/**
+ * After the answer's record has committed: the loading animation in a 1:1 chat, and the answer's
+ * Workflow. Neither may fail the event: the Cron Trigger starts an answer whose Workflow never did.
+ */
+async function launchAnswer(deps: EventDeps, started: { answerId: string; instanceId: string }, oneToOneUserId: string | null) {
+  if (oneToOneUserId) await deps.line.startLoading(oneToOneUserId).catch((err: unknown) => deps.log.warn('ai.loading_failed', { error: err }));
+  if (!deps.ai.workflow) {
+    deps.log.warn('ai.no_workflow_binding', { answerId: started.answerId });
+    return;
+  }
+  try {
+    await deps.ai.workflow.create({ id: started.instanceId, params: { answerId: started.answerId } });
+  } catch (err) {
+    deps.log.warn('ai.workflow_create_failed', { answerId: started.answerId, error: err });
+  }
 }
 
 /** The searchable text of a message. */
@@ -142,12 +193,14 @@ type FileFields = Omit<typeof lineFiles.$inferInsert, 'id' | 'messageId'>;
 export function fileOf(message: MessageObject): FileFields | null {
   const type = message.type;
   if (type === 'file') {
-    return { fileType: 'file', fileName: str(message.fileName), fileSize: num(message.fileSize) };
+    const fileName = str(message.fileName);
+    // The column holds 512; LINE's names are far shorter, a forged one must not fail the event.
+    return { fileType: 'file', fileName: fileName && clip(fileName, 512), fileSize: num(message.fileSize, SAFE_INTEGER) };
   }
   if (type === 'image' || type === 'video' || type === 'audio') {
     const provider = message.contentProvider as { type?: unknown } | undefined;
     if (provider?.type !== 'line') return null;
-    return { fileType: type, duration: num(message.duration) };
+    return { fileType: type, duration: num(message.duration, INT4) };
   }
   return null;
 }

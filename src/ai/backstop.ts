@@ -1,0 +1,58 @@
+/**
+ * The Cron Trigger's backstop for AI answers: an answer whose Workflow never started (its create
+ * failed after the event committed) or that made no progress for a few minutes (locally, a run cut
+ * by a restart of `wrangler dev` stays `running` and is never resumed) is started or restarted.
+ * The step results kept in its row make a restarted run repeat no Claude call and no send.
+ */
+import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client';
+import { lineAiAnswers } from '../db/schema';
+import type { Logger } from '../lib/log';
+import { finishAnswer } from './answers';
+
+/** No step finished for this long: the run is lost (a Claude round is allowed minutes, its steps report progress). */
+export const STALLED_AFTER_MS = 3 * 60_000;
+/** Restarts before the answer is given up (logged, marked failed). */
+export const MAX_RESTARTS = 5;
+
+export async function restartStalledAnswers(db: Queryable, workflow: Workflow | undefined, log: Logger, now = new Date(), limit = 20) {
+  if (!workflow) return { restarted: 0, created: 0, gaveUp: 0 };
+  const stalledBefore = new Date(now.getTime() - STALLED_AFTER_MS);
+  const stalled = await db
+    .select({ id: lineAiAnswers.id, instanceId: lineAiAnswers.instanceId, restarts: lineAiAnswers.restarts, progressAt: lineAiAnswers.progressAt })
+    .from(lineAiAnswers)
+    .where(and(inArray(lineAiAnswers.status, ['pending', 'running']), lt(lineAiAnswers.progressAt, stalledBefore)))
+    .orderBy(asc(lineAiAnswers.progressAt))
+    .limit(limit);
+
+  const counts = { restarted: 0, created: 0, gaveUp: 0 };
+  for (const row of stalled) {
+    if (row.restarts >= MAX_RESTARTS) {
+      await finishAnswer(db, row.id, { status: 'failed', outcome: 'stalled', error: `no progress after ${row.restarts} restarts` });
+      log.error('ai.gave_up', { answerId: row.id, restarts: row.restarts });
+      counts.gaveUp++;
+      continue;
+    }
+    // Claim it: an overlapping cron run that read the same row finds progress_at moved and skips it.
+    const [claimed] = await db
+      .update(lineAiAnswers)
+      .set({ restarts: sql`${lineAiAnswers.restarts} + 1`, progressAt: sql`now()` })
+      .where(and(eq(lineAiAnswers.id, row.id), eq(lineAiAnswers.progressAt, row.progressAt)))
+      .returning({ id: lineAiAnswers.id });
+    if (!claimed) continue;
+    try {
+      const instance = await workflow.get(row.instanceId).catch(() => null);
+      if (instance) {
+        await instance.restart();
+        counts.restarted++;
+      } else {
+        await workflow.create({ id: row.instanceId, params: { answerId: row.id } });
+        counts.created++;
+      }
+      log.warn('ai.backstop', { answerId: row.id, instanceId: row.instanceId, action: instance ? 'restart' : 'create', restarts: row.restarts + 1 });
+    } catch (err) {
+      log.error('ai.backstop_failed', { answerId: row.id, error: err });
+    }
+  }
+  return counts;
+}

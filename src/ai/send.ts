@@ -1,0 +1,88 @@
+/**
+ * Sending an AI answer (or the apology when none could be had) into its chat, exactly once.
+ *
+ * By reply while the reply token is valid (free), else by push (counted against the LINE plan)
+ * with an `X-Line-Retry-Key` derived from the event, so a rerun is answered 409 and sends nothing.
+ * A reply is marked as attempted before it is sent: a rerun whose reply LINE refuses (a used token
+ * is refused) knows the first went out and does not push the same answer again.
+ */
+import { eq, sql } from 'drizzle-orm';
+import { pushAsBot, replyAsBot, type BotChat } from '../bot/send';
+import { lineAiAnswers, lineGroups, lineUsers } from '../db/schema';
+import type { EventDeps } from '../events/types';
+import type { Message } from '../line/client';
+import { LineApiError } from '../line/errors';
+import { derivedRetryKey, MAX_TEXT_LENGTH, splitText } from '../line/messages';
+import type { AnswerRow } from './answers';
+
+/** LINE takes at most 5 messages per reply; an answer never needs a second push for its tail. */
+export const MAX_ANSWER_MESSAGES = 5;
+/** Reply tokens last about a minute after the event; leave a margin for the request itself. */
+export const REPLY_WINDOW_MS = 50_000;
+
+const MENTION = '{asker}';
+
+/**
+ * The answer as LINE messages: split at 5000 UTF-16 units, at most 5 (the last one cut with an
+ * ellipsis), every one quoting the question; in a group the first one mentions the asker.
+ */
+export function answerMessages(text: string, options: { quoteToken: string | null; mentionUserId: string | null }): Message[] {
+  const prefix = options.mentionUserId ? `${MENTION} ` : '';
+  const pieces = splitText(text, MAX_TEXT_LENGTH - prefix.length);
+  if (pieces.length > MAX_ANSWER_MESSAGES) {
+    pieces.length = MAX_ANSWER_MESSAGES;
+    pieces[MAX_ANSWER_MESSAGES - 1] = `${splitText(pieces[MAX_ANSWER_MESSAGES - 1]!, MAX_TEXT_LENGTH - 1 - prefix.length)[0]!.slice(0, -1)}…`;
+  }
+  const quote = options.quoteToken ? { quoteToken: options.quoteToken } : {};
+  return pieces.map((piece, i): Message => {
+    if (i === 0 && options.mentionUserId) {
+      return {
+        type: 'textV2',
+        text: `${prefix}${piece}`,
+        substitution: { asker: { type: 'mention', mentionee: { type: 'user', userId: options.mentionUserId } } },
+        ...quote,
+      } as Message;
+    }
+    return { type: 'text', text: piece, ...quote } as Message;
+  });
+}
+
+type SendDeps = Pick<EventDeps, 'db' | 'line' | 'log'>;
+
+/** Where the answer goes, read from the answer's own row (never from the model). */
+async function destination(deps: SendDeps, row: AnswerRow) {
+  const [asker] = await deps.db.select({ lineUserId: lineUsers.lineUserId }).from(lineUsers).where(eq(lineUsers.id, row.lineUserId));
+  if (!asker) throw new Error(`answer ${row.id}: its asker is gone`);
+  if (!row.lineGroupId) return { chat: { type: 'user', lineUserPk: row.lineUserId } as BotChat, to: asker.lineUserId, mention: null };
+  const [group] = await deps.db
+    .select({ lineGroupId: lineGroups.lineGroupId, sourceType: lineGroups.sourceType })
+    .from(lineGroups)
+    .where(eq(lineGroups.id, row.lineGroupId));
+  if (!group) throw new Error(`answer ${row.id}: its chat is gone`);
+  return { chat: { type: group.sourceType, chatPk: row.lineGroupId } as BotChat, to: group.lineGroupId, mention: asker.lineUserId };
+}
+
+export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, kind: 'answer' | 'apology', now = Date.now()) {
+  const { chat, to, mention } = await destination(deps, row);
+  const messages = answerMessages(text, { quoteToken: row.quoteToken, mentionUserId: mention });
+
+  const attemptedBefore = row.replyAttemptedAt !== null;
+  if (row.replyToken && (attemptedBefore || now - row.eventAt.getTime() < REPLY_WINDOW_MS)) {
+    if (!attemptedBefore) {
+      await deps.db.update(lineAiAnswers).set({ replyAttemptedAt: sql`now()` }).where(eq(lineAiAnswers.id, row.id));
+    }
+    try {
+      await replyAsBot(deps, chat, row.replyToken, messages);
+      return { sentBy: 'reply' as const };
+    } catch (err) {
+      const refused = err instanceof LineApiError && err.status === 400;
+      // An earlier run's reply used the token: it was sent. Never push the same answer after it.
+      if (refused && attemptedBefore) return { sentBy: 'reply' as const };
+      // Refused the first time (the token expired while Claude thought): push instead.
+      if (!refused) throw err;
+      deps.log.warn('ai.reply_refused', { answerId: row.id, error: err });
+    }
+  }
+  await pushAsBot(deps, chat, to, messages, await derivedRetryKey(`${row.webhookEventId}:${kind}`, 0));
+  return { sentBy: 'push' as const };
+}

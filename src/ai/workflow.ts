@@ -1,0 +1,150 @@
+/**
+ * An AI answer as a Cloudflare Workflow: one instance per asking event (its id comes from the
+ * event), one step per Claude call, tool call and send, so an answer that takes minutes survives
+ * the Worker being restarted or cut off.
+ *
+ * Every step also keeps its result in the answer's row (`line_ai_answers.steps`) and returns the
+ * kept result when there is one: a run the Cron Trigger restarts (locally a cut instance is never
+ * resumed; `restart()` runs it from the top) repeats no Claude call and sends nothing twice.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from 'cloudflare:workers';
+import { NonRetryableError } from 'cloudflare:workflows';
+import { eq } from 'drizzle-orm';
+import { replies } from '../bot/replies';
+import { lineMessages } from '../db/schema';
+import { createLogger, describeError } from '../lib/log';
+import { openServices, type Services } from '../services';
+import { finishAnswer, loadAnswer, readStep, writeStep } from './answers';
+import { askClaude, createClaude, isFinalClaudeError, textOf, toolUsesOf, type ClaudeRound } from './claude';
+import { loadAnswerContext } from './context';
+import { fetchImages } from './images';
+import { sendAnswer } from './send';
+import { runTool, toolDefinitions } from './tools';
+import type { AnswerContext } from './types';
+
+export interface AnswerParams {
+  answerId: string;
+}
+
+/** Tool rounds per answer; the round after the last may not call tools, so it must answer. */
+export const MAX_TOOL_ROUNDS = 8;
+
+const QUICK: WorkflowStepConfig = { retries: { limit: 3, delay: '2 seconds', backoff: 'exponential' }, timeout: '1 minute' };
+// The SDK already retried 429/5xx/529 within the call; these are the Workflow's retries on top.
+const CLAUDE: WorkflowStepConfig = { retries: { limit: 2, delay: '10 seconds', backoff: 'exponential' }, timeout: '5 minutes' };
+const SEND: WorkflowStepConfig = { retries: { limit: 3, delay: '3 seconds', backoff: 'exponential' }, timeout: '1 minute' };
+
+type ToolOutcome = { content: string; isError: boolean };
+
+export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
+  override async run(event: Readonly<WorkflowEvent<AnswerParams>>, step: WorkflowStep) {
+    const { answerId } = event.payload;
+    const log = createLogger({ job: 'ai-answer', answerId, instanceId: event.instanceId });
+    const env = this.env;
+
+    /** A step whose result is also kept in the answer's row; a kept result is returned as it is. */
+    const memo = <T>(name: string, config: WorkflowStepConfig, fn: (s: Services) => Promise<T>): Promise<T> =>
+      step.do(name, config, async () => {
+        const services = openServices(env, log);
+        try {
+          const kept = await readStep<T>(services.db, answerId, name);
+          if (kept !== undefined) return kept as never;
+          const value = await fn(services);
+          await writeStep(services.db, answerId, name, value);
+          return value as never;
+        } finally {
+          await services.close();
+        }
+      }) as Promise<T>;
+
+    const context = await memo('load context', QUICK, async (s) => {
+      const row = await loadAnswer(s.db, answerId);
+      if (!row) throw new NonRetryableError(`answer ${answerId} does not exist`);
+      return loadAnswerContext(s.db, answerId, { model: s.ai.model });
+    });
+
+    const transcript: Anthropic.MessageParam[] = [...context.messages];
+    const rounds: ClaudeRound[] = [];
+    const toolCalls: { name: string; ok: boolean }[] = [];
+    let answer: string | null = null;
+    let failure: string | null = null;
+    try {
+      for (let round = 1; round <= MAX_TOOL_ROUNDS + 1 && answer === null; round++) {
+        const allowTools = round <= MAX_TOOL_ROUNDS;
+        const result = await memo<ClaudeRound>(`ask Claude ${round}`, CLAUDE, (s) => this.ask(s, context, transcript, allowTools));
+        rounds.push(result);
+        const uses = toolUsesOf(result.content);
+        if (result.stopReason !== 'tool_use' || uses.length === 0) {
+          answer = textOf(result.content) || replies.aiNoAnswer();
+          break;
+        }
+        transcript.push({ role: 'assistant', content: result.content });
+        const results: Anthropic.ToolResultBlockParam[] = [];
+        for (const [i, use] of uses.entries()) {
+          const out = await memo<ToolOutcome>(`run tool ${use.name} ${round}.${i + 1}`, QUICK, (s) =>
+            runTool({ db: s.db }, context.asker, use.name, use.input),
+          );
+          toolCalls.push({ name: use.name, ok: !out.isError });
+          results.push({ type: 'tool_result', tool_use_id: use.id, content: out.content, is_error: out.isError });
+        }
+        transcript.push({ role: 'user', content: results });
+      }
+    } catch (err) {
+      // Retries are spent or the request was refused: say so once in the chat; the log says why.
+      failure = JSON.stringify(describeError(err));
+      log.error('ai.no_answer', { error: err, rounds: rounds.length });
+    }
+
+    const sent = await memo<{ sentBy: 'reply' | 'push' }>(answer !== null ? 'send answer' : 'send apology', SEND, async (s) => {
+      const row = await loadAnswer(s.db, answerId);
+      return sendAnswer(s, row!, answer ?? replies.aiNoAnswer(), answer !== null ? 'answer' : 'apology');
+    });
+
+    await memo('finish', QUICK, async (s) => {
+      const sum = (f: (u: ClaudeRound['usage']) => number) => rounds.reduce((n, r) => n + f(r.usage), 0);
+      await finishAnswer(s.db, answerId, {
+        status: answer !== null ? 'answered' : 'failed',
+        outcome: answer !== null ? 'answered' : 'no_answer',
+        model: context.model,
+        inputTokens: sum((u) => u.inputTokens),
+        outputTokens: sum((u) => u.outputTokens),
+        cacheCreationInputTokens: sum((u) => u.cacheCreationInputTokens),
+        cacheReadInputTokens: sum((u) => u.cacheReadInputTokens),
+        latencyMs: rounds.reduce((n, r) => n + r.latencyMs, 0),
+        stopReason: rounds.at(-1)?.stopReason ?? null,
+        toolCalls,
+        requestIds: rounds.map((r) => r.requestId).filter((id): id is string => id !== null),
+        sentBy: sent.sentBy,
+        error: failure,
+      });
+      await s.db.update(lineMessages).set({ aiProcessed: true }).where(eq(lineMessages.id, context.asker.questionMessagePk));
+      const tokens = { input: sum((u) => u.inputTokens), output: sum((u) => u.outputTokens), cacheRead: sum((u) => u.cacheReadInputTokens) };
+      log.info('ai.answered', { outcome: answer !== null ? 'answered' : 'no_answer', rounds: rounds.length, tools: toolCalls.length, sentBy: sent.sentBy, tokens });
+      return { done: true };
+    });
+    return { answered: answer !== null, sentBy: sent.sentBy };
+  }
+
+  private async ask(s: Services, context: AnswerContext, transcript: Anthropic.MessageParam[], allowTools: boolean): Promise<ClaudeRound> {
+    const images = await fetchImages(s.line, s.log, context.imageMessageIds);
+    try {
+      return await askClaude(createClaude(this.env), context, withImages(transcript, images, context.messages.length - 1), toolDefinitions(), {
+        allowTools,
+      });
+    } catch (err) {
+      if (isFinalClaudeError(err)) throw new NonRetryableError(`Claude refused the request: ${describeError(err).message}`);
+      throw err;
+    }
+  }
+}
+
+/** The images go with the question: the last turn of the context, before its text. */
+function withImages(transcript: Anthropic.MessageParam[], images: Anthropic.ImageBlockParam[], questionIndex: number) {
+  if (images.length === 0) return transcript;
+  return transcript.map((turn, i) => {
+    if (i !== questionIndex) return turn;
+    const content = typeof turn.content === 'string' ? [{ type: 'text' as const, text: turn.content }] : turn.content;
+    return { ...turn, content: [...images, ...content] } as Anthropic.MessageParam;
+  });
+}
