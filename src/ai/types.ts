@@ -23,7 +23,7 @@ export interface AskerContext {
 export interface AnswerContext {
   asker: AskerContext;
   model: string;
-  /** System prompt blocks; the last one carries `cache_control` (with the tools, a stable prefix). */
+  /** System prompt blocks: the stable first block carries `cache_control`; the final one (date, asker) none. */
   system: Anthropic.TextBlockParam[];
   /** History of this chat, oldest first, alternating user/assistant, ending with the question (a user turn). */
   messages: Anthropic.MessageParam[];

@@ -23,6 +23,8 @@ export interface TextContext {
   chatPk: string | null;
   /** Addressed to the bot (mention, quote of a bot message, `@name`). */
   addressedToBot: boolean;
+  /** LINE's time of the message: /reset cuts the history there, however late the event is processed. */
+  sentAt: Date;
 }
 
 export type Response = { kind: 'reply'; text: string } | { kind: 'ai' } | null;
@@ -99,8 +101,8 @@ async function runCommand(
       return helpText(availableCommands(ctx.chatType, account));
     case 'reset':
       // For this chat only: a group's or room's row, or the user's own for the 1:1 chat.
-      if (ctx.chatPk !== null) await tx.update(lineGroups).set({ aiHistoryFrom: sql`now()` }).where(eq(lineGroups.id, ctx.chatPk));
-      else await tx.update(lineUsers).set({ aiHistoryFrom: sql`now()` }).where(eq(lineUsers.id, ctx.lineUserPk));
+      if (ctx.chatPk !== null) await tx.update(lineGroups).set({ aiHistoryFrom: ctx.sentAt }).where(eq(lineGroups.id, ctx.chatPk));
+      else await tx.update(lineUsers).set({ aiHistoryFrom: ctx.sentAt }).where(eq(lineUsers.id, ctx.lineUserPk));
       return replies.historyReset();
     case 'project':
       if (ctx.chatPk === null) return replies.projectOnlyInGroups();

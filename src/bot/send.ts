@@ -29,6 +29,13 @@ export async function pushAsBot(deps: SendDeps, chat: BotChat, to: string, messa
   await record(deps, chat, messages, sent);
 }
 
+/** The searchable text: a textV2's `{placeholders}` (the mention of the asker) are left out. */
+function contentOf(message: Message): string | null {
+  if (message.type === 'text') return message.text;
+  if (message.type === 'textV2') return message.text.replace(/\{[A-Za-z0-9_]+\} ?/g, '');
+  return null;
+}
+
 async function record(deps: SendDeps, chat: BotChat, messages: Message[], sent: SentMessages[]) {
   try {
     await recordBotMessages(deps.db, chat, messages, sent);
@@ -54,7 +61,7 @@ export async function recordBotMessages(db: Queryable, chat: BotChat, messages: 
           lineGroupId: chat.type === 'user' ? null : chat.chatPk,
           sourceType: chat.type,
           messageType: message.type,
-          content: message.type === 'text' ? message.text : null,
+          content: contentOf(message),
           quoteToken: sentMessage.quoteToken ?? null,
           rawMessage: message,
           sentAt: now,

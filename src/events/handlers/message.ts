@@ -101,9 +101,9 @@ export const handleMessage: EventHandler = async (event, deps) => {
 
     // Commands and binding: decided and applied in this transaction, answered after it commits.
     if (!mayAnswer(userPk)) return;
-    const response = await respondToText(tx, { text: text!, chatType: chatType!, lineUserPk: userPk!, chatPk, addressedToBot: addressed });
-    if (!response) return;
     const eventAt = fromLineTimestamp(event.timestamp, new Date());
+    const response = await respondToText(tx, { text: text!, chatType: chatType!, lineUserPk: userPk!, chatPk, addressedToBot: addressed, sentAt: eventAt });
+    if (!response) return;
     let reply: string;
     if (response.kind === 'ai') {
       const started = await startAnswer(

@@ -1,0 +1,97 @@
+/**
+ * `search_chat_history`: messages of the asker's own chat that contain every keyword. The chat comes
+ * from the asker's context only; whatever chat, group or user id the model puts in its input is
+ * ignored. The whole chat is searched (a `/reset` only shortens what the model is shown by
+ * default), never an unsent message.
+ */
+import { and, desc, eq, ilike, isNotNull, ne } from 'drizzle-orm';
+import { lineMessages, lineUsers } from '../../db/schema';
+import { clip, inChat, messageText, notUnsent, senderLabel } from '../context';
+import { oneLine, taipeiDateTime } from '../prompt';
+import { ToolInputError, type AiTool } from '../types';
+
+const MAX_KEYWORDS = 10;
+const MAX_KEYWORD_CHARS = 100;
+const MAX_RESULTS = 20;
+const MAX_RESULT_CHARS = 300;
+
+export const searchChatHistory: AiTool = {
+  name: 'search_chat_history',
+  description:
+    "Search this chat's earlier messages (this group, room or 1:1 chat only; both the users' and your own) " +
+    'for messages that contain every keyword (case-insensitive substring match). Returns at most 20 matches, ' +
+    'newest first, each as "YYYY-MM-DD HH:mm name: text" in Asia/Taipei time. Use it when the question refers to ' +
+    'something said earlier that is not in the conversation you were given. A string is split at spaces; ' +
+    'pass an array to keep a phrase with spaces together.',
+  input_schema: {
+    type: 'object',
+    properties: {
+      keywords: {
+        anyOf: [
+          { type: 'string', minLength: 1, maxLength: 1000 },
+          { type: 'array', items: { type: 'string', minLength: 1, maxLength: MAX_KEYWORD_CHARS }, minItems: 1, maxItems: MAX_KEYWORDS },
+        ],
+        description: 'Words or phrases that must all occur in a message, e.g. ["會議", "週五"].',
+      },
+    },
+    required: ['keywords'],
+  },
+
+  async run({ db }, asker, input) {
+    const keywords = parseKeywords(input);
+    const rows = await db
+      .select({
+        sentAt: lineMessages.sentAt,
+        isFromBot: lineMessages.isFromBot,
+        messageType: lineMessages.messageType,
+        content: lineMessages.content,
+        senderName: lineUsers.displayName,
+        senderLineId: lineUsers.lineUserId,
+      })
+      .from(lineMessages)
+      .leftJoin(lineUsers, eq(lineUsers.id, lineMessages.lineUserId))
+      .where(
+        and(
+          inChat(asker),
+          notUnsent,
+          // The question contains its own keywords: finding it tells the model nothing.
+          ne(lineMessages.id, asker.questionMessagePk),
+          isNotNull(lineMessages.content),
+          ...keywords.map((k) => ilike(lineMessages.content, `%${escapeLike(k)}%`)),
+        ),
+      )
+      .orderBy(desc(lineMessages.sentAt), desc(lineMessages.createdAt), desc(lineMessages.id))
+      .limit(MAX_RESULTS);
+
+    const wanted = keywords.map((k) => `"${k}"`).join(' + ');
+    if (rows.length === 0) return `No messages in this chat contain ${wanted}.`;
+    const lines = rows.map((r) => {
+      const who = r.isFromBot ? 'bot' : senderLabel(r.senderName, r.senderLineId);
+      return clip(`${taipeiDateTime(r.sentAt)} ${who}: ${oneLine(messageText(r) ?? '', MAX_RESULT_CHARS)}`, MAX_RESULT_CHARS);
+    });
+    return [`${rows.length} message(s) in this chat contain ${wanted} (newest first, Asia/Taipei time):`, ...lines].join('\n');
+  },
+};
+
+/** 1 to 10 keywords of 1 to 100 characters each, as the model may send them. */
+export function parseKeywords(input: unknown): string[] {
+  const raw = (input as { keywords?: unknown } | null)?.keywords;
+  const list =
+    typeof raw === 'string' ? raw.split(/\s+/) : Array.isArray(raw) && raw.every((k) => typeof k === 'string') ? (raw as string[]) : null;
+  if (!list) throw new ToolInputError('"keywords" must be a string or an array of strings');
+  const keywords = list.map((k) => k.trim()).filter((k) => k !== '');
+  if (keywords.length < 1 || keywords.length > MAX_KEYWORDS) throw new ToolInputError(`give 1 to ${MAX_KEYWORDS} non-empty keywords`);
+  for (const k of keywords) {
+    if (k.length > MAX_KEYWORD_CHARS) throw new ToolInputError(`a keyword has at most ${MAX_KEYWORD_CHARS} characters`);
+    // Postgres text cannot hold U+0000 (the query would fail), and no message contains a control character worth searching for.
+    if (/\p{Cc}/u.test(k)) throw new ToolInputError('keywords must not contain control characters');
+  }
+  // A lone surrogate has no UTF-8 form; as U+FFFD it simply matches nothing.
+  return keywords.map((k) => k.toWellFormed());
+}
+
+/**
+ * The keyword as a literal inside an ILIKE pattern: `%`, `_` and the escape character itself are
+ * escaped with a backslash (Postgres' default LIKE escape). The pattern is a bound parameter.
+ */
+export const escapeLike = (s: string): string => s.replace(/[\\%_]/g, '\\$&');
