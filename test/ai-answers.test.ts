@@ -257,6 +257,16 @@ describe('failures and limits', () => {
     expect(lines.some((l) => l.includes('ai.answered'))).toBe(true);
   });
 
+  it('a 529 (overloaded) and a 500 are retried by the SDK: answered, one round, three requests', async () => {
+    const userId = await boundUser();
+    const marker = newId.event();
+    await claudeFault({ status: 529, match: marker, times: 1, retryAfter: 0.01 });
+    await claudeFault({ status: 500, match: marker, times: 1, retryAfter: 0.01 });
+    const { answer } = await ask({ userId }, `過載 ${marker}`);
+    expect(answer).toMatchObject({ status: 'answered' });
+    expect((await claudeRequests(marker)).map((r) => r.status)).toEqual([529, 500, 200]);
+  });
+
   it('a request Claude refuses (400) is not retried: the bot apologises once, the log says why', async () => {
     const userId = await boundUser();
     const marker = newId.event();
