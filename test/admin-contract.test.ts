@@ -10,6 +10,7 @@ import {
   createAccount,
   createProject,
   operationsOf,
+  seedAiAnswer,
   seedFile,
   seedGroup,
   seedInboxEvent,
@@ -138,6 +139,16 @@ describe('real answers match the document', () => {
     await call('POST', '/projects', 415, textBody);
     await call('GET', '/projects', 200);
     await call('GET', '/projects', 401, noToken);
+
+    const other = await createProject();
+    await call('PATCH', `/projects/${project.id}`, 200, { body: { aiInstructions: 'Quote the contract number.' } });
+    await call('PATCH', `/projects/${project.id}`, 200, { body: { name: `Renamed ${unique()}`, aiInstructions: null } });
+    await call('PATCH', `/projects/${project.id}`, 400, { body: {} });
+    await call('PATCH', `/projects/${project.id}`, 401, { ...noToken, body: { name: 'x' } });
+    await call('PATCH', `/projects/${unknownUuid()}`, 404, { body: { name: `Nowhere ${unique()}` } });
+    await call('PATCH', `/projects/${project.id}`, 409, { body: { name: other.name } });
+    await call('PATCH', `/projects/${project.id}`, 413, big);
+    await call('PATCH', `/projects/${project.id}`, 415, textBody);
   });
 
   it('LINE users', async () => {
@@ -172,6 +183,8 @@ describe('real answers match the document', () => {
 
     await call('PATCH', `/groups/${group.id}`, 200, { body: { allowAiResponse: true } });
     await call('PATCH', `/groups/${group.id}`, 200, { body: { projectId: null } });
+    await call('PATCH', `/groups/${group.id}`, 200, { body: { aiInstructions: 'Site visits are on Fridays.', projectId: project.id } });
+    await call('PATCH', `/groups/${group.id}`, 200, { body: { aiInstructions: null } });
     await call('PATCH', `/groups/${group.id}`, 400, { body: { projectId: 5 } });
     await call('PATCH', `/groups/${group.id}`, 401, { ...noToken, body: { allowAiResponse: true } });
     await call('PATCH', `/groups/${unknownUuid()}`, 404, { body: { allowAiResponse: true } });
@@ -200,6 +213,47 @@ describe('real answers match the document', () => {
     expect(files.items).toHaveLength(2);
     await call('GET', '/files?syncStatus=lost', 400);
     await call('GET', '/files', 401, noToken);
+  });
+
+  it('AI logs and usage', async () => {
+    // Rows on days of 2003 no other test uses, so the usage of that range is these rows alone.
+    const day = Date.UTC(2003, 0, 1) + Math.floor(Math.random() * 360) * 86_400_000;
+    const group = await seedGroup({ name: 'AI', sourceType: 'room' });
+    const user = await seedLineUser({ displayName: 'Asker' });
+    await seedAiAnswer({
+      lineUserId: user.id,
+      lineGroupId: group.id,
+      question: '問'.repeat(600),
+      status: 'answered',
+      outcome: 'answered',
+      model: 'claude-sonnet-4-5',
+      inputTokens: 1200,
+      outputTokens: 80,
+      cacheCreationInputTokens: 900,
+      cacheReadInputTokens: 300,
+      latencyMs: 2100,
+      stopReason: 'end_turn',
+      toolCalls: [{ name: 'search_chat_history', input: { keywords: 'x' }, ok: true }],
+      requestIds: ['req_1', 'req_2'],
+      sentBy: 'reply',
+      error: null,
+      restarts: 1,
+      createdAt: new Date(day),
+      finishedAt: new Date(day + 2500),
+    });
+    await seedAiAnswer({ lineUserId: user.id, createdAt: new Date(day + 1) });
+    const logs = await call('GET', `/ai-logs?lineUserId=${user.lineUserId}&limit=1`, 200);
+    await call('GET', `/ai-logs?lineUserId=${user.id}&before=${logs.nextCursor}`, 200);
+    await call('GET', `/ai-logs?groupId=${group.lineGroupId}`, 200);
+    await call('GET', '/ai-logs?limit=0', 400);
+    await call('GET', '/ai-logs', 401, noToken);
+
+    const date = new Date(day).toISOString().slice(0, 10);
+    const usage = await call('GET', `/ai-usage?from=${date}&to=${date}`, 200);
+    expect(usage.chats.map((c: { chatType: string }) => c.chatType).sort()).toEqual(['room', 'user']);
+    await call('GET', '/ai-usage', 200);
+    await call('GET', '/ai-usage?from=2003-02-30', 400);
+    await call('GET', '/ai-usage', 401, noToken);
   });
 
   it('inbox events', async () => {
@@ -241,6 +295,7 @@ describe('the check itself', () => {
     memberCount: null,
     isActive: true,
     allowAiResponse: false,
+    aiInstructions: null,
     project: null,
     joinedAt: null,
     leftAt: null,

@@ -81,6 +81,39 @@ describe('400: which field and why', () => {
     await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'allowAiResponse' }, { body: { allowAiResponse: 'yes' } });
     await expect400('PATCH', `/groups/${id}`, { in: 'body', path: '(root)' }, { body: {} });
     await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'groupName' }, { body: { groupName: 'renamed' } });
+    await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 'x'.repeat(4001) } });
+    await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 'a\u0000b' } });
+    await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 'lone \ud800' } });
+    await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 42 } });
+  });
+
+  it('PATCH /projects/:id', async () => {
+    const id = uuid();
+    for (const bad of ['1', 'not-a-uuid', `${uuid()}0`]) {
+      await expect400('PATCH', `/projects/${bad}`, { in: 'path', path: 'id' }, { body: { name: 'x' } });
+    }
+    await expect400('PATCH', `/projects/${id}`, { in: 'body', path: '(root)' }, { body: {} });
+    await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'name' }, { body: { name: '  ' } });
+    await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'name' }, { body: { name: null } });
+    await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 'x'.repeat(4001) } });
+    await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: ['x'] } });
+    await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'id' }, { body: { id, name: 'x' } });
+    await expect400('POST', '/projects', { in: 'body', path: 'aiInstructions' }, { body: { name: 'x', aiInstructions: '\u0000' } });
+  });
+
+  it('GET /ai-usage: days YYYY-MM-DD (Asia/Taipei), to not before from, at most 366 days', async () => {
+    for (const bad of ['2026-02-30', '2026-13-01', '0000-01-01', '2026-1-1', '20260101', '2026-01-01T00:00:00Z', 'today', '', '%00']) {
+      await expect400('GET', `/ai-usage?from=${bad}&to=2026-03-01`, { in: 'query', path: 'from' });
+      await expect400('GET', `/ai-usage?from=2026-01-01&to=${bad}`, { in: 'query', path: 'to' });
+    }
+    await expect400('GET', '/ai-usage?from=2026-01-02&to=2026-01-01', { in: 'query', path: 'to' });
+    // A full leap year is 366 days; a day more is too many.
+    expect((await api.call('GET', '/ai-usage?from=2024-01-01&to=2024-12-31')).status).toBe(200);
+    await expect400('GET', '/ai-usage?from=2024-01-01&to=2025-01-01', { in: 'query', path: 'from' });
+    // Against the defaults: the field given is the one named.
+    await expect400('GET', '/ai-usage?from=9999-12-31', { in: 'query', path: 'from' });
+    await expect400('GET', '/ai-usage?from=2001-01-01', { in: 'query', path: 'from' });
+    await expect400('GET', '/ai-usage?from=2026-01-01&from=2026-01-02', { in: 'query', path: 'from' });
   });
 
   it('list queries', async () => {
@@ -92,6 +125,7 @@ describe('400: which field and why', () => {
     await expect400('GET', '/messages?limit=1&limit=2', { in: 'query', path: 'limit' });
     await expect400('GET', '/files?fileType=pdf', { in: 'query', path: 'fileType' });
     await expect400('GET', '/events?status=lost', { in: 'query', path: 'status' });
+    await expect400('GET', '/ai-logs?limit=201', { in: 'query', path: 'limit' });
   });
 
   it('U+0000 in a query filter', async () => {
@@ -99,6 +133,7 @@ describe('400: which field and why', () => {
     await expect400('GET', '/files?lineUserId=%00', { in: 'query', path: 'lineUserId' });
     await expect400('GET', '/events?eventType=message%00', { in: 'query', path: 'eventType' });
     await expect400('GET', `/messages?groupId=${'C'.repeat(65)}`, { in: 'query', path: 'groupId' });
+    await expect400('GET', '/ai-logs?lineUserId=U%00', { in: 'query', path: 'lineUserId' });
   });
 
   it('a cursor that did not come from a previous page, or decodes out of range', async () => {
@@ -125,6 +160,7 @@ describe('400: which field and why', () => {
       expect(res.status, `${before} ${JSON.stringify(res.body)}`).toBe(400);
       expect(res.body.error.fields).toEqual([expect.objectContaining({ in: 'query', path: 'before' })]);
     }
+    await expect400('GET', `/ai-logs?before=${b64url('1700000000000:12')}`, { in: 'query', path: 'before' });
     for (const before of [b64url(`1700000000000:${uuid()}`), b64url('1700000000000:9007199254740992'), b64url('1700000000000:0')]) {
       await expect400('GET', `/events?before=${before}`, { in: 'query', path: 'before' });
     }
@@ -138,6 +174,7 @@ describe('404: unknown ids', () => {
     ['DELETE', `/line-users/${uuid()}/binding`, undefined],
     ['DELETE', '/line-users/00000000-0000-0000-0000-000000000000/binding', undefined],
     ['PATCH', `/groups/${uuid().toUpperCase()}`, { allowAiResponse: true }],
+    ['PATCH', `/projects/${uuid()}`, { aiInstructions: null }],
     ['POST', '/events/9007199254740991/retry', undefined],
   ])('%s %s', async (method, path, body) => {
     await expectError(method, path, 404, 'not_found', { body });
@@ -163,6 +200,10 @@ describe('409: conflicts', () => {
     await expectError('POST', '/users', 409, 'conflict', { body: { username: account.username.toUpperCase() } });
     const project = await createProject();
     await expectError('POST', '/projects', 409, 'conflict', { body: { name: project.name } });
+    // Renaming onto another project's name; keeping its own name is no conflict.
+    const other = await createProject();
+    await expectError('PATCH', `/projects/${other.id}`, 409, 'conflict', { body: { name: project.name } });
+    expect((await api.call('PATCH', `/projects/${project.id}`, { body: { name: project.name } })).status).toBe(200);
   });
 
   it('retrying an event that is not failed or dead', async () => {
@@ -178,6 +219,7 @@ describe('413 and 415: the body itself', () => {
     ['POST', '/users'],
     ['POST', '/projects'],
     ['PATCH', `/groups/${uuid()}`],
+    ['PATCH', `/projects/${uuid()}`],
     ['POST', '/users/1/binding-code'],
     ['DELETE', `/line-users/${uuid()}/binding`],
     ['POST', '/events/1/retry'],
@@ -196,6 +238,7 @@ describe('413 and 415: the body itself', () => {
       ['POST', '/users'],
       ['POST', '/projects'],
       ['PATCH', `/groups/${uuid()}`],
+      ['PATCH', `/projects/${uuid()}`],
     ] as const) {
       await expectError(method, path, 415, 'unsupported_media_type', { rawBody, headers: { 'content-type': type } });
     }

@@ -30,6 +30,7 @@ const validBodies: Record<string, () => Record<string, unknown>> = {
   createUser: () => ({ username: `fuzz.${unique()}` }),
   createProject: () => ({ name: `Fuzz ${unique()}` }),
   updateGroup: () => ({ allowAiResponse: true }),
+  updateProject: () => ({ aiInstructions: 'fuzz' }),
 };
 
 /**
@@ -88,6 +89,14 @@ const cursorish = fc
     fc.oneof(fc.uuid(), fc.maxSafeNat().map(String), fc.constantFrom('0', '-1', '9007199254740992', '9223372036854775808', '1.5')),
   )
   .map(([ms, id]) => b64url(`${ms}:${id}`));
+/** Dates of the right form (YYYY-MM-DD) at the edges of the calendar and of what Postgres holds. */
+const dateish = fc.oneof(
+  fc.constantFrom('0000-01-01', '0001-01-01', '9999-12-31', '2024-02-29', '2026-02-29', '2026-02-30', '2026-13-01', '2026-00-10', '2026-01-32', '1899-12-31', '1970-01-01'),
+  fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+  fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 })).map(
+    ([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
+  ),
+);
 const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: hostileText },
   fc.integer(),
@@ -133,7 +142,8 @@ function planner() {
   );
   // The cursor is opaque to clients, but a forged one must still be a 400.
   const cursorValue = fc.oneof({ weight: 3, arbitrary: cursorish }, queryValue);
-  const valueFor = (q: string) => (q === 'before' ? cursorValue : queryValue);
+  const dateValue = fc.oneof({ weight: 3, arbitrary: dateish }, queryValue);
+  const valueFor = (q: string) => (q === 'before' ? cursorValue : q === 'from' || q === 'to' ? dateValue : queryValue);
   const bodyFor = (op: (typeof ops)[number], target: string) => {
     const valid = validBodies[op.operationId]!;
     const json = (text: string) => fc.constantFrom(...jsonTypes).map((type) => ({ rawBody: text, headers: { 'content-type': type } }));

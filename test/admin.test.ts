@@ -252,6 +252,8 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
+        '/ai-logs',
+        '/ai-usage',
         '/events',
         '/events/{id}/retry',
         '/files',
@@ -261,6 +263,7 @@ describe('OpenAPI document', () => {
         '/line-users/{id}/binding',
         '/messages',
         '/projects',
+        '/projects/{id}',
         '/users',
         '/users/{userId}/binding-code',
       ].sort(),

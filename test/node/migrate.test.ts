@@ -157,8 +157,12 @@ function upgraded(before: Snapshot): Snapshot {
   for (const g of Object.values(after.groups)) {
     g.name = g.group_name;
     delete g.group_name;
+    // 0003 (AI): no instructions and no /reset yet.
+    Object.assign(g, { ai_instructions: null, ai_history_from: null });
   }
   for (const m of Object.values(after.messages)) Object.assign(m, { is_from_bot: false, ai_processed: false });
+  for (const u of Object.values(after.lineUsers)) Object.assign(u, { ai_history_from: null, ai_limit_notice_on: null });
+  for (const p of Object.values(after.projects)) Object.assign(p, { ai_instructions: null });
   return after;
 }
 
@@ -182,7 +186,7 @@ async function expectUpgraded(q: Query, before: Snapshot): Promise<void> {
   // Ids and references are UUIDs.
   const types = await q(`SELECT table_name || '.' || column_name AS col, data_type FROM information_schema.columns
                           WHERE table_schema = 'public' AND data_type = 'uuid' ORDER BY 1`);
-  expect(types.map((t) => t.col)).toEqual([
+  expect(types.map((t) => t.col).filter((c) => !c.startsWith('line_ai_answers.'))).toEqual([
     'line_binding_attempts.line_user_id',
     'line_binding_codes.used_by_line_user_id',
     'line_files.id',

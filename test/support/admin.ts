@@ -7,7 +7,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../../src/db/schema';
+import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../../src/db/schema';
 import worker from '../../src/index';
 import { withDb } from './db';
 import { newId } from './line';
@@ -55,7 +55,7 @@ export async function createAccount(role: 'admin' | 'member' = 'member', display
 }
 
 export async function createProject(name = `Project ${unique()}`) {
-  return expectJson<{ id: string; name: string }>(await adminFetch('POST', '/projects', { body: { name } }), 201);
+  return expectJson<{ id: string; name: string; aiInstructions: string | null }>(await adminFetch('POST', '/projects', { body: { name } }), 201);
 }
 
 export async function issueCode(userId: number) {
@@ -219,3 +219,24 @@ export const seedInboxEvent = (fields: Insert<typeof lineWebhookEvents> = {}) =>
     const payload = { type: 'postback', webhookEventId, timestamp: Date.now(), mode: 'active', postback: { data: 'x' } };
     return (await db.insert(lineWebhookEvents).values({ webhookEventId, eventType: 'postback', payload, ...fields }).returning())[0]!;
   });
+
+/**
+ * An AI answer's row, as the answer's Workflow leaves it: for its asker (a new LINE user unless
+ * given) in a group (given `lineGroupId`) or a 1:1 chat, with its question as a message of that chat.
+ */
+export async function seedAiAnswer(fields: Insert<typeof lineAiAnswers> = {}) {
+  const lineUserId = fields.lineUserId ?? (await seedLineUser()).id;
+  const question = fields.question ?? 'What is on today?';
+  const questionMessageId =
+    fields.questionMessageId ?? (await seedMessage({ lineUserId, lineGroupId: fields.lineGroupId ?? null, content: question })).id;
+  const webhookEventId = fields.webhookEventId ?? newId.event();
+  return withDb(
+    async (db) =>
+      (
+        await db
+          .insert(lineAiAnswers)
+          .values({ webhookEventId, instanceId: `ai-${webhookEventId}`, eventAt: new Date(), ...fields, lineUserId, question, questionMessageId })
+          .returning()
+      )[0]!,
+  );
+}

@@ -6,7 +6,7 @@
  * 400, never a database error.
  */
 import { desc, sql, type AnyColumn } from 'drizzle-orm';
-import { ApiError } from '../../http/errors';
+import { invalidField } from './context';
 import { UUID_PATTERN } from './schemas';
 
 export type IdKind = 'uuid' | 'int';
@@ -26,8 +26,7 @@ const toBase64Url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\/
 
 export const encodeCursor = (key: CursorKey): string => toBase64Url(`${key.at.getTime()}:${key.id}`);
 
-const invalid = (why: string) =>
-  new ApiError(400, 'invalid_request', `query before: ${why}`, { fields: [{ in: 'query', path: 'before', message: why }] });
+const invalid = (why: string) => invalidField('query', 'before', why);
 
 export function decodeCursor<K extends IdKind>(cursor: string | undefined, kind: K): CursorKey<IdOf<K>> | null {
   if (cursor === undefined) return null;

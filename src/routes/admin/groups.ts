@@ -1,14 +1,14 @@
-/** LINE groups and rooms: list them; set AI replies and the bound project. */
+/** LINE groups and rooms: list them; set AI replies, their instructions and the bound project. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { lineGroups, projects } from '../../db/schema';
-import { adminRouter, notFound } from './context';
+import { adminRouter, instructionsLog, notFound, projectColumns } from './context';
 import { BoolQuery, errorResponses, GroupSchema, iso, json, PatchGroupSchema, Uuid } from './schemas';
 
 async function loadGroups(db: Database, where?: SQL) {
   const rows = await db
-    .select({ g: lineGroups, p: { id: projects.id, name: projects.name } })
+    .select({ g: lineGroups, p: projectColumns })
     .from(lineGroups)
     .leftJoin(projects, eq(projects.id, lineGroups.projectId))
     .where(where)
@@ -23,7 +23,8 @@ async function loadGroups(db: Database, where?: SQL) {
     memberCount: g.memberCount,
     isActive: g.isActive,
     allowAiResponse: g.allowAiResponse,
-    project: p?.id ? { id: p.id, name: p.name } : null,
+    aiInstructions: g.aiInstructions,
+    project: p?.id ? p : null,
     joinedAt: iso(g.joinedAt),
     leftAt: iso(g.leftAt),
   }));
@@ -50,7 +51,7 @@ export const groupRoutes = adminRouter()
       method: 'patch',
       path: '/groups/{id}',
       operationId: 'updateGroup',
-      summary: 'Allow or stop AI replies in a group; bind it to a project or unbind it (projectId null)',
+      summary: 'Allow or stop AI replies in a group, set its AI instructions; bind it to a project or unbind it (projectId null)',
       request: {
         params: z.object({ id: Uuid }),
         body: { content: { 'application/json': { schema: PatchGroupSchema } }, required: true },
@@ -71,7 +72,9 @@ export const groupRoutes = adminRouter()
         .where(eq(lineGroups.id, id))
         .returning({ id: lineGroups.id });
       if (!updated) throw notFound('group', id);
-      c.get('log').info('admin.group_updated', { groupPk: id, ...patch });
+      // The instructions are the admin's free text: the log says whether they were set, not what they say.
+      const { aiInstructions, ...rest } = patch;
+      c.get('log').info('admin.group_updated', { groupPk: id, ...rest, ...instructionsLog(aiInstructions) });
       const [group] = await loadGroups(db, eq(lineGroups.id, id));
       return c.json(group!, 200);
     },

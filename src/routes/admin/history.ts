@@ -1,30 +1,10 @@
 /** Stored messages and files, newest first, filtered by group and sender, with cursor paging. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, type AnyColumn, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
-import { fileSyncStatuses, lineFiles, lineGroups, lineMessages, lineUsers } from '../../db/schema';
-import { adminRouter } from './context';
+import { and, eq } from 'drizzle-orm';
+import { fileSyncStatuses, lineFiles, lineMessages } from '../../db/schema';
+import { adminRouter, chat, chatFilters, sender } from './context';
 import { decodeCursor, newestFirst, olderThan, paginate } from './cursor';
-import { ChatRef, Cursor, errorResponses, FileSchema, iso, json, Limit, MessageSchema, page, UUID_PATTERN } from './schemas';
-
-const sender = alias(lineUsers, 'sender');
-const chat = alias(lineGroups, 'chat');
-
-/**
- * A group or user named by our UUID or by LINE's id. Anything that is not a UUID is compared with
- * LINE's id as text, never cast: a string of digits or an odd value simply matches nothing.
- */
-const byRef = (ref: string | undefined, ours: AnyColumn, lines: AnyColumn): SQL | undefined =>
-  !ref ? undefined : UUID_PATTERN.test(ref) ? eq(ours, ref) : eq(lines, ref);
-
-function filters(q: { groupId?: string; lineUserId?: string }): SQL[] {
-  const group = byRef(q.groupId, lineMessages.lineGroupId, chat.lineGroupId);
-  const user = byRef(q.lineUserId, lineMessages.lineUserId, sender.lineUserId);
-  return [group, user].filter((w) => w !== undefined);
-}
-
-/** Empty means no filter, as a form sends it. */
-const chatQuery = { groupId: ChatRef, lineUserId: ChatRef };
+import { ChatQuery, Cursor, errorResponses, FileSchema, iso, json, Limit, MessageSchema, page } from './schemas';
 
 export const historyRoutes = adminRouter()
   .openapi(
@@ -33,13 +13,13 @@ export const historyRoutes = adminRouter()
       path: '/messages',
       operationId: 'listMessages',
       summary: 'Messages of every chat, both directions, newest first',
-      request: { query: z.object({ ...chatQuery, before: Cursor, limit: Limit }) },
+      request: { query: z.object({ ...ChatQuery, before: Cursor, limit: Limit }) },
       responses: { 200: json(page(MessageSchema, 'MessagePage'), 'A page of messages'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const q = c.req.valid('query');
       const cursor = decodeCursor(q.before, 'uuid');
-      const where = filters(q);
+      const where = chatFilters(q, lineMessages);
       if (cursor) where.push(olderThan(lineMessages.sentAt, lineMessages.id, cursor));
       const rows = await c
         .get('db')
@@ -84,7 +64,7 @@ export const historyRoutes = adminRouter()
       summary: 'Files (media LINE hosts) with their NAS sync state, newest first',
       request: {
         query: z.object({
-          ...chatQuery,
+          ...ChatQuery,
           fileType: z.enum(['image', 'video', 'audio', 'file']).optional(),
           syncStatus: z.enum(fileSyncStatuses).optional(),
           before: Cursor,
@@ -96,7 +76,7 @@ export const historyRoutes = adminRouter()
     async (c) => {
       const q = c.req.valid('query');
       const cursor = decodeCursor(q.before, 'uuid');
-      const where = filters(q);
+      const where = chatFilters(q, lineMessages);
       if (q.fileType) where.push(eq(lineFiles.fileType, q.fileType));
       if (q.syncStatus) where.push(eq(lineFiles.syncStatus, q.syncStatus));
       if (cursor) where.push(olderThan(lineFiles.createdAt, lineFiles.id, cursor));

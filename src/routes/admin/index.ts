@@ -6,6 +6,7 @@
  */
 import { bodyLimit } from 'hono/body-limit';
 import { accounts } from './accounts';
+import { aiRoutes } from './ai';
 import { adminRouter, requireAdminToken, withDatabase } from './context';
 import { eventRoutes } from './events';
 import { groupRoutes } from './groups';
@@ -26,6 +27,7 @@ admin.route('/', lineUserRoutes);
 admin.route('/', groupRoutes);
 admin.route('/', historyRoutes);
 admin.route('/', eventRoutes);
+admin.route('/', aiRoutes);
 
 admin.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
 // OpenAPI 3.1: nullable fields are `type: [..., "null"]` and nullable objects `anyOf` with null,
@@ -35,7 +37,7 @@ admin.doc31('/openapi.json', {
   info: {
     title: 'linebot-edge management API',
     version: '1.0.0',
-    description: 'Accounts, binding codes, projects, LINE users and groups, message and file history, and the webhook inbox.',
+    description: 'Accounts, binding codes, projects, LINE users and groups, message and file history, the webhook inbox, and the AI answers (log and usage).',
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],

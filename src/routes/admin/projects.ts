@@ -1,10 +1,12 @@
-/** Projects of the company system (the minimal `projects` table). */
+/** Projects of the company system (the minimal `projects` table), with their AI instructions. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import { projects } from '../../db/schema';
 import { ApiError } from '../../http/errors';
-import { adminRouter, isUniqueViolation } from './context';
-import { CreateProjectSchema, errorResponses, json, ProjectSchema } from './schemas';
+import { adminRouter, instructionsLog, isUniqueViolation, notFound, projectColumns } from './context';
+import { CreateProjectSchema, errorResponses, json, PatchProjectSchema, ProjectSchema, Uuid } from './schemas';
+
+const nameTaken = (name: string) => new ApiError(409, 'conflict', `project ${name} already exists`);
 
 export const projectRoutes = adminRouter()
   .openapi(
@@ -17,12 +19,12 @@ export const projectRoutes = adminRouter()
       responses: { 201: json(ProjectSchema, 'Created'), ...errorResponses(400, 401, 409, 413, 415) },
     }),
     async (c) => {
-      const { name } = c.req.valid('json');
+      const project = c.req.valid('json');
       try {
-        const [row] = await c.get('db').insert(projects).values({ name }).returning({ id: projects.id, name: projects.name });
+        const [row] = await c.get('db').insert(projects).values(project).returning(projectColumns);
         return c.json(row!, 201);
       } catch (err) {
-        if (isUniqueViolation(err)) throw new ApiError(409, 'conflict', `project ${name} already exists`);
+        if (isUniqueViolation(err)) throw nameTaken(project.name);
         throw err;
       }
     },
@@ -36,7 +38,39 @@ export const projectRoutes = adminRouter()
       responses: { 200: json(z.object({ items: z.array(ProjectSchema) }).openapi('ProjectList'), 'Projects'), ...errorResponses(401) },
     }),
     async (c) => {
-      const rows = await c.get('db').select({ id: projects.id, name: projects.name }).from(projects).orderBy(asc(projects.name)).limit(1000);
+      const rows = await c.get('db').select(projectColumns).from(projects).orderBy(asc(projects.name)).limit(1000);
       return c.json({ items: rows }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/projects/{id}',
+      operationId: 'updateProject',
+      summary: 'Rename a project or set its AI instructions (null clears them)',
+      request: {
+        params: z.object({ id: Uuid }),
+        body: { content: { 'application/json': { schema: PatchProjectSchema } }, required: true },
+      },
+      responses: { 200: json(ProjectSchema, 'The updated project'), ...errorResponses(400, 401, 404, 409, 413, 415) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const patch = c.req.valid('json');
+      let row: z.infer<typeof ProjectSchema> | undefined;
+      try {
+        [row] = await c
+          .get('db')
+          .update(projects)
+          .set({ ...patch, updatedAt: sql`now()` })
+          .where(eq(projects.id, id))
+          .returning(projectColumns);
+      } catch (err) {
+        if (isUniqueViolation(err) && patch.name !== undefined) throw nameTaken(patch.name);
+        throw err;
+      }
+      if (!row) throw notFound('project', id);
+      c.get('log').info('admin.project_updated', { projectPk: id, renamed: patch.name !== undefined, ...instructionsLog(patch.aiInstructions) });
+      return c.json(row, 200);
     },
   );

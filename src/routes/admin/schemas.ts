@@ -7,7 +7,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { errorCodes, fieldLocations } from '../../http/errors';
-import { fileSyncStatuses, webhookEventStatuses } from '../../db/schema';
+import { aiAnswerStatuses, fileSyncStatuses, webhookEventStatuses } from '../../db/schema';
 
 // ---- errors and responses --------------------------------------------------------------------
 
@@ -82,6 +82,26 @@ export const BoolQuery = z.enum(['true', 'false']).transform((v) => v === 'true'
 const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T09:00:00.000Z' });
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/**
+ * A calendar day as `YYYY-MM-DD`, years 0001 to 9999 (Postgres has no year 0, and a Date past
+ * 9999 has no such form). The round trip through Date refuses days a month does not have.
+ */
+const DAY_MS = 86_400_000;
+export const dayToMs = (day: string) => Date.parse(`${day}T00:00:00.000Z`);
+export const msToDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export const addDays = (day: string, n: number) => msToDay(dayToMs(day) + n * DAY_MS);
+export const daysBetween = (from: string, to: string) => Math.round((dayToMs(to) - dayToMs(from)) / DAY_MS);
+export const FIRST_DAY = '0001-01-01';
+const isDay = (v: string) => {
+  const ms = dayToMs(v);
+  return v >= FIRST_DAY && Number.isFinite(ms) && msToDay(ms) === v;
+};
+export const CalendarDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine(isDay, 'no such day (years 0001-9999)')
+  .openapi({ format: 'date', example: '2026-11-28' });
+
 // ---- accounts and projects -------------------------------------------------------------------
 
 export const Role = z.enum(['admin', 'member']);
@@ -101,8 +121,29 @@ export const CreateUserSchema = z
   })
   .openapi('CreateUser');
 
-export const ProjectSchema = z.object({ id: Uuid, name: z.string() }).openapi('Project');
-export const CreateProjectSchema = z.strictObject({ name: storable(z.string().trim().min(1).max(255)) }).openapi('CreateProject');
+/**
+ * What the AI should know or do in a group or a project's groups, added to its system prompt; null
+ * clears it. A blank text is stored as null (an emptied text box clears), so no prompt carries an
+ * empty section.
+ */
+const AiInstructions = storable(z.string().max(4000))
+  .nullable()
+  .transform((v) => (v?.trim() ? v : null))
+  .openapi({ type: ['string', 'null'], maxLength: 4000, description: 'added to the AI system prompt; null or blank clears' });
+const ProjectName = storable(z.string().trim().min(1).max(255)).openapi({ description: 'unique' });
+
+export const ProjectSchema = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    aiInstructions: z.string().nullable().openapi({ description: "added to the AI system prompt in the project's groups" }),
+  })
+  .openapi('Project');
+export const CreateProjectSchema = z.strictObject({ name: ProjectName, aiInstructions: AiInstructions.optional() }).openapi('CreateProject');
+export const PatchProjectSchema = z
+  .strictObject({ name: ProjectName.optional(), aiInstructions: AiInstructions.optional() })
+  .refine((v) => v.name !== undefined || v.aiInstructions !== undefined, 'give name or aiInstructions')
+  .openapi('PatchProject');
 
 export const BindingCodeSchema = z
   .object({ code: z.string().regex(/^\d{6}$/), expiresAt: timestamp })
@@ -134,6 +175,7 @@ export const GroupSchema = z
     memberCount: z.number().int().nullable(),
     isActive: z.boolean(),
     allowAiResponse: z.boolean(),
+    aiInstructions: z.string().nullable().openapi({ description: 'added to the AI system prompt in this group' }),
     project: orNull(ProjectSchema),
     joinedAt: timestamp.nullable(),
     leftAt: timestamp.nullable(),
@@ -144,8 +186,9 @@ export const PatchGroupSchema = z
   .strictObject({
     allowAiResponse: z.boolean().optional(),
     projectId: Uuid.nullable().optional(),
+    aiInstructions: AiInstructions.optional(),
   })
-  .refine((v) => v.allowAiResponse !== undefined || v.projectId !== undefined, 'give allowAiResponse or projectId')
+  .refine((v) => Object.values(v).some((f) => f !== undefined), 'give allowAiResponse, projectId or aiInstructions')
   .openapi('PatchGroup');
 
 // ---- messages, files, inbox ------------------------------------------------------------------
@@ -154,6 +197,8 @@ export const PatchGroupSchema = z
 export const ChatRef = Text(64)
   .optional()
   .openapi({ description: "our UUID, or LINE's id (C..., R..., U...) compared as text: anything else matches nothing; empty means no filter" });
+/** The chat filters of a list (see `chatFilters`). */
+export const ChatQuery = { groupId: ChatRef, lineUserId: ChatRef };
 
 export const MessageSchema = z
   .object({
@@ -210,6 +255,69 @@ export const InboxEventSchema = z
     payload: z.record(z.string(), z.unknown()),
   })
   .openapi('InboxEvent');
+
+// ---- AI answers ------------------------------------------------------------------------------
+
+/** How long a question the log shows: enough to recognise it, a page of 200 stays small. */
+export const QUESTION_PREVIEW = 500;
+
+export const AiLogSchema = z
+  .object({
+    id: Uuid,
+    webhookEventId: z.string().openapi({ description: 'the event that asked (see /events)' }),
+    lineGroupId: z.string().nullable().openapi({ description: "LINE's id of the group or room; null in a 1:1 chat" }),
+    groupName: z.string().nullable(),
+    lineUserId: z.string().openapi({ description: "LINE's id of the asker" }),
+    userName: z.string().nullable(),
+    question: z.string().openapi({ description: `the question as the model saw it, its first ${QUESTION_PREVIEW} characters` }),
+    status: z.enum(aiAnswerStatuses),
+    outcome: z.string().nullable().openapi({ description: 'answered, no_answer (Claude failed), error...; null while running' }),
+    model: z.string().nullable(),
+    inputTokens: z.number().int(),
+    outputTokens: z.number().int(),
+    cacheCreationInputTokens: z.number().int(),
+    cacheReadInputTokens: z.number().int(),
+    latencyMs: z.number().int().nullable().openapi({ description: 'time spent waiting for Claude, all rounds together' }),
+    stopReason: z.string().nullable(),
+    toolCalls: z.array(z.object({ name: z.string(), ok: z.boolean() }).openapi('AiToolCall')).openapi({ description: 'in call order' }),
+    requestIds: z.array(z.string()).openapi({ description: "Anthropic's request id of every Claude call" }),
+    sentBy: z.enum(['reply', 'push']).nullable().openapi({ description: 'reply (free) or push (counts against the LINE plan); null if nothing was sent' }),
+    error: z.string().nullable(),
+    restarts: z.number().int().openapi({ description: 'how often the backstop started or restarted it' }),
+    createdAt: timestamp,
+    finishedAt: timestamp.nullable(),
+  })
+  .openapi('AiLog');
+
+const usageFigures = {
+  answers: z.number().int(),
+  inputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  cacheCreationInputTokens: z.number().int(),
+  cacheReadInputTokens: z.number().int(),
+};
+export const AiUsageSchema = z
+  .object({
+    from: CalendarDate,
+    to: CalendarDate,
+    totals: z.object(usageFigures).openapi('AiUsageTotals'),
+    days: z
+      .array(z.object({ date: CalendarDate, ...usageFigures }).openapi('AiUsageDay'))
+      .openapi({ description: 'every day from `from` to `to` (Asia/Taipei), oldest first, days without answers included' }),
+    chats: z
+      .array(
+        z
+          .object({
+            lineGroupId: z.string().nullable().openapi({ description: "LINE's id of the group or room; null for all 1:1 chats together" }),
+            groupName: z.string().nullable(),
+            chatType: z.enum(['group', 'room', 'user']),
+            ...usageFigures,
+          })
+          .openapi('AiUsageChat'),
+      )
+      .openapi({ description: 'chats with answers in the range, most answers first' }),
+  })
+  .openapi('AiUsage');
 
 /** A page of results, newest first; pass `nextCursor` as `before` for the next page. */
 export const page = <T extends z.ZodType>(item: T, name: string) =>
