@@ -33,6 +33,7 @@ const workerProject = (name: string, include: string[]) => ({
     include,
     exclude: ['test/node/**'],
     testTimeout: 20_000,
+    hookTimeout: 60_000,
   },
 });
 
@@ -54,6 +55,8 @@ export default defineConfig({
           environment: 'node',
           include: ['test/node/**/*.test.ts'],
           testTimeout: 60_000,
+          // Setup hooks start databases and servers; a loaded 2-core machine needs more than 10 s.
+          hookTimeout: 60_000,
         },
       },
     ],
