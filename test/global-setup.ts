@@ -16,16 +16,7 @@ import { startWsProxy } from '../scripts/lib/ws-proxy.ts';
 import { startClaudeEmulator } from '../scripts/claude-emulator/index.ts';
 import { startLineEmulator } from '../scripts/line-emulator/index.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    wsProxy: string;
-    lineApiUrl: string;
-    claudeApiUrl: string;
-    /** `pooled` (PgBouncer, password, pipelined) or `direct` (Postgres, trust). */
-    databasePath: 'pooled' | 'direct';
-  }
-}
+// What this provides is declared once, in test/support/provided.d.ts (the worker tests inject it).
 
 export default async function setup(project: TestProject) {
   const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

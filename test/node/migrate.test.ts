@@ -186,7 +186,7 @@ async function expectUpgraded(q: Query, before: Snapshot): Promise<void> {
   // Ids and references are UUIDs.
   const types = await q(`SELECT table_name || '.' || column_name AS col, data_type FROM information_schema.columns
                           WHERE table_schema = 'public' AND data_type = 'uuid' ORDER BY 1`);
-  expect(types.map((t) => t.col).filter((c) => !c.startsWith('line_ai_answers.'))).toEqual([
+  expect(types.map((t) => String(t.col)).filter((c) => !c.startsWith('line_ai_answers.'))).toEqual([
     'line_binding_attempts.line_user_id',
     'line_binding_codes.used_by_line_user_id',
     'line_files.id',
