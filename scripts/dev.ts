@@ -5,13 +5,15 @@
  *   DATABASE_URL=postgres://... npm run dev   # a local Postgres or a Neon branch instead
  *   npm run dev -- --port 8788 --fresh   # another port; start the embedded database over
  *
- * One Ctrl-C stops everything (wrangler, workerd, the emulator, the proxy, the database).
+ * AI answers come from the local Claude emulator unless `.dev.vars` holds a real
+ * ANTHROPIC_API_KEY (then from Anthropic's API); `--claude emulator|anthropic` decides instead.
+ * One Ctrl-C stops everything (wrangler, workerd, the emulators, the proxy, the database).
  */
 import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTranscriptEntry, readSeedFile } from './line-emulator/index.ts';
-import { DEV_VARS, ensureDevVars } from './local/dev-vars.ts';
+import { chooseClaude, DEV_VARS, ensureDevVars, LOCAL_ANTHROPIC_API_KEY, readDevVars } from './local/dev-vars.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_SEED_FILE, STACK_STATE_FILE } from './local/paths.ts';
 import { UserError } from './local/ports.ts';
 import { isLocalUrl, redactUrl, startStack, type Stack } from './local/stack.ts';
@@ -24,6 +26,10 @@ const HELP = `npm run dev -- [options]
   --emulator-port <n>  LINE API emulator (default 8790)
   --proxy-port <n>     WebSocket proxy for the Neon driver (default 8791)
   --db-port <n>        embedded Postgres (default 8792)
+  --claude-port <n>    Claude emulator (default 8793)
+  --claude <which>     emulator: AI answers from the local Claude emulator (the default, unless
+                       .dev.vars holds a real ANTHROPIC_API_KEY); anthropic: Anthropic's API
+                       with the key in .dev.vars (the default when it holds one)
   --data-dir <dir>     embedded Postgres data (default .local/pgdata)
   --fresh              delete the embedded data first
   --seed <file>        users and groups the emulator knows (default scripts/local/seed.json)
@@ -46,6 +52,8 @@ async function main(): Promise<void> {
       'emulator-port': { type: 'string' },
       'proxy-port': { type: 'string' },
       'db-port': { type: 'string' },
+      'claude-port': { type: 'string' },
+      claude: { type: 'string' },
       'data-dir': { type: 'string' },
       fresh: { type: 'boolean', default: false },
       seed: { type: 'string' },
@@ -66,6 +74,9 @@ async function main(): Promise<void> {
   const rel = (p: string) => relative(process.cwd(), p) || '.';
 
   const createdVars = ensureDevVars();
+  const forced = values.claude;
+  if (forced !== undefined && forced !== 'emulator' && forced !== 'anthropic') throw new UserError(`--claude must be emulator or anthropic (got ${forced})`);
+  const claudeChoice = chooseClaude(readDevVars(DEV_VARS), forced);
   const databaseUrl = process.env.DATABASE_URL || undefined;
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
   if (values.fresh && !databaseUrl) rmSync(dataDir, { recursive: true, force: true });
@@ -82,11 +93,16 @@ async function main(): Promise<void> {
       emulator: port('emulator-port', values['emulator-port'], 8790),
       proxy: port('proxy-port', values['proxy-port'], 8791),
       database: port('db-port', values['db-port'], 8792),
+      claude: port('claude-port', values['claude-port'], 8793),
     },
     databaseUrl,
     migrate: !values['no-migrate'],
     dataDir,
     seed,
+    claude:
+      claudeChoice.use === 'emulator'
+        ? { use: 'emulator', apiKey: LOCAL_ANTHROPIC_API_KEY, log: (line) => say(formatClaudeLine(line, color)) }
+        : { use: 'anthropic' },
     onWorkerOutput: (line) => say(dim(`worker │ ${line}`)),
     transcript: (entry) => say(formatTranscriptEntry(entry, color)),
     log: (line) => say(dim(line)),
@@ -102,6 +118,11 @@ async function main(): Promise<void> {
   say(`  LINE emulator  ${stack.emulator.url}   seed ${rel(seedFile)}, control ${stack.emulator.url}/__emulator/`);
   say(`  Postgres       ${database}`);
   if (stack.proxy) say(`  WS proxy       ${stack.proxy.address}   (DB_WS_PROXY for the Neon driver)`);
+  if (stack.claude) say(`  Claude         emulator ${stack.claude.url}   (${claudeChoice.reason}; control ${stack.claude.url}/__emulator/)`);
+  else {
+    const where = claudeChoice.use === 'anthropic' && claudeChoice.baseUrl ? `ANTHROPIC_BASE_URL ${redactUrl(claudeChoice.baseUrl)}` : `Anthropic's API`;
+    say(`  Claude         ${where}   (${claudeChoice.reason}; real requests, billed)`);
+  }
   say(`  Secrets        ${rel(DEV_VARS)}${createdVars ? ' (just created from .dev.vars.example)' : ''}`);
   say(`  Cron           fired every minute (${workerUrl}/__scheduled)`);
   say('');
@@ -114,6 +135,7 @@ async function main(): Promise<void> {
     workerUrl: stack.workerUrl,
     webhookUrl: stack.webhookUrl,
     emulatorUrl: stack.emulator.url,
+    claudeUrl: stack.claude?.url,
     databaseUrl: isLocalUrl(stack.databaseUrl) ? stack.databaseUrl : undefined,
     startedAt: new Date().toISOString(),
   }, values['state-file']);
@@ -146,6 +168,16 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('Ctrl-C'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
+}
+
+/** A Claude emulator line for the console, timed like the chat transcript and kept to one line. */
+function formatClaudeLine(line: string, color: boolean): string {
+  const time = new Date().toTimeString().slice(0, 8);
+  const flat = line.replace(/\s*\n\s*/g, ' ⏎ ');
+  // Long answers are cut, the usage figures at the end kept.
+  const [, said = flat, usage = ''] = /^(.*?)( \[in \d[^\]]*\])?$/s.exec(flat) ?? [];
+  const short = said.length > 200 ? `${said.slice(0, 197)}...${usage}` : flat;
+  return color ? `\x1b[2m${time}\x1b[0m  \x1b[35m${short}\x1b[0m` : `${time}  ${short}`;
 }
 
 main().catch((e: unknown) => {

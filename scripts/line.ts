@@ -6,18 +6,34 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readSeedFile } from './line-emulator/index.ts';
+import { readSeedFile, type Names } from './line-emulator/index.ts';
+import { describeBotMessages } from './line-emulator/transcript.ts';
 import { localChannelSecret } from './local/dev-vars.ts';
 import { DEFAULT_SEED_FILE } from './local/paths.ts';
 import { UserError } from './local/ports.ts';
 import { WEBHOOK_PATH } from './local/stack.ts';
 import { readStackState } from './local/state.ts';
-import { build, deliver, Directory, readSent, type Attachment, type Chat, type Outcome, type Person, type Source, type Target, type WebhookBody } from './line/index.ts';
+import {
+  build,
+  deliver,
+  Directory,
+  readSent,
+  type AiAnswerRow,
+  type Attachment,
+  type Chat,
+  type Outcome,
+  type Person,
+  type Source,
+  type Target,
+  type WebhookBody,
+} from './line/index.ts';
 
 const HELP = `npm run line -- <event> [arguments] [options]
 
 events
-  text <words...>            a text message; @alice, @bob ... mention seed users, @bot the bot, @All everyone
+  text <words...>            a text message; @alice, @bob ... mention seed users, @bot the bot, @All everyone.
+                             A bound user's question (1:1, or @bot in a group with AI on) is answered by
+                             Claude: the report waits for the answer and shows it
   image|video|audio|file <path>   media from a local file (the emulator serves its bytes as content)
   sticker [packageId stickerId]
   location [title] [--address A] [--lat N] [--lng N]
@@ -38,7 +54,7 @@ options
   --emulator <url>           the LINE emulator (default: the running \`npm run dev\`'s)
   --database-url <url>       read back what was stored (default: the running \`npm run dev\`'s)
   --seed <file>              default scripts/local/seed.json
-  --no-wait                  do not wait for processing
+  --no-wait                  do not wait for processing (nor for an AI answer)
   --json                     print the outcome as JSON`;
 
 const MIME: Record<string, string> = {
@@ -203,7 +219,7 @@ async function main(): Promise<number> {
     record: true,
   });
   if (values.json) console.log(JSON.stringify(outcome, null, 2));
-  else print(body, outcome, target);
+  else print(body, outcome, target, directory);
   return outcome.delivery.status === 200 ? 0 : 1;
 }
 
@@ -217,7 +233,7 @@ function lastMessageFrom(source: Source): string | undefined {
   return undefined;
 }
 
-function print(body: WebhookBody, outcome: Outcome, target: Target): void {
+function print(body: WebhookBody, outcome: Outcome, target: Target, directory: Directory): void {
   const { delivery, report } = outcome;
   const short = (v: unknown) => {
     const s = (typeof v === 'string' ? v : JSON.stringify(v)).replace(/\s*\n\s*/g, ' ⏎ ');
@@ -236,6 +252,7 @@ function print(body: WebhookBody, outcome: Outcome, target: Target): void {
   for (const e of report.events) {
     const inbox = e.inbox ? `${e.inbox.status} (attempt ${e.inbox.attempts})${e.inbox.last_error ? `: ${short(e.inbox.last_error)}` : ''}` : 'not in the inbox';
     console.log(`  ${e.event.type}: ${inbox}`);
+    if (e.answer) console.log(`    AI answer: ${describeAnswer(e.answer, short)}`);
     for (const row of e.stored) {
       const { table, ...fields } = row;
       const shown = Object.entries(fields)
@@ -245,11 +262,31 @@ function print(body: WebhookBody, outcome: Outcome, target: Target): void {
       console.log(`    stored in ${String(table)}: ${shown}`);
     }
   }
-  if (report.timedOut) console.log('  (still processing after the wait; check the `npm run dev` output)');
+  if (report.timedOut) console.log('  (still processing or answering after the wait; check the `npm run dev` output)');
   const lookups = report.lineCalls.filter((c) => !report.sent.includes(c));
   console.log(`  LINE API calls by the bot: ${lookups.length === 0 ? 'none' : lookups.map((c) => `${c.method} ${c.path} ${c.status}`).join(', ')}`);
   console.log(`  bot sent: ${report.sent.length === 0 ? 'nothing' : ''}`);
-  for (const s of report.sent) console.log(`    ${s.path.split('/').pop()} ${s.status}: ${short((s.body as { messages?: unknown }).messages ?? s.body)}`);
+  // As the chat shows them: a textV2's {asker} is the @name it mentions.
+  const names: Names = {
+    user: (id) => directory.user(id).displayName,
+    group: (id) => directory.chat('group', id).name,
+    room: (id) => directory.chat('room', id).name,
+  };
+  for (const s of report.sent) {
+    const messages = (s.body as { messages?: unknown } | null)?.messages;
+    console.log(`    ${s.path.split('/').pop()} ${s.status}: ${Array.isArray(messages) ? describeBotMessages(messages, names) : short(s.body)}`);
+  }
+}
+
+/** `answered by reply 1.4 s after the question (Claude 310 ms, claude-..., 812 in / 40 out tokens)`. */
+function describeAnswer(a: AiAnswerRow, short: (v: unknown) => string): string {
+  const time = (ms: number | null) => (ms === null ? '?' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
+  if (a.status === 'pending' || a.status === 'running') return `${a.status} (not finished when the wait ended)`;
+  const what = a.status === 'answered' ? 'answered' : `failed (${a.outcome ?? 'no outcome'}), apology sent`;
+  const cache = a.cache_read_input_tokens ? `, ${a.cache_read_input_tokens} read from cache` : '';
+  const tools = a.tool_calls.length > 0 ? `, tools ${a.tool_calls.map((t) => `${t.name}${t.ok ? '' : ' (error)'}`).join(', ')}` : '';
+  const claude = a.input_tokens + a.output_tokens > 0 ? ` (Claude ${time(a.latency_ms)}, ${a.model ?? '?'}, ${a.input_tokens} in / ${a.output_tokens} out tokens${cache}${tools})` : '';
+  return `${what}${a.sent_by ? ` by ${a.sent_by}` : ''} ${time(a.total_ms)} after the question${claude}${a.error ? `: ${short(a.error)}` : ''}`;
 }
 
 main().then(

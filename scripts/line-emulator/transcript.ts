@@ -27,6 +27,7 @@ export interface Names {
 type Source = { type?: string; userId?: string; groupId?: string; roomId?: string };
 
 export function chatOfSource(source: Source | undefined, names: Names): string | undefined {
+  remember(names);
   if (!source) return undefined;
   if (source.type === 'group' && source.groupId) return names.group(source.groupId);
   if (source.type === 'room' && source.roomId) return names.room(source.roomId);
@@ -36,6 +37,7 @@ export function chatOfSource(source: Source | undefined, names: Names): string |
 
 /** One line for an event a user caused, as the chat would show it. */
 export function describeEvent(event: Record<string, unknown>, names: Names): string {
+  remember(names);
   const members = (list: unknown) =>
     ((list as { members?: Array<{ userId?: string }> } | undefined)?.members ?? [])
       .map((m) => (m.userId ? names.user(m.userId) : '?'))
@@ -91,8 +93,48 @@ function describeMessage(m: Record<string, unknown>): string {
   }
 }
 
-/** The bot's side: a reply or push, summarised. */
-export const describeBotMessages = (messages: unknown[]) => summarizeMessages(messages);
+/**
+ * The bot's side: a reply or push, summarised; a textV2's `{placeholders}` read as LINE shows
+ * them (`{asker}` mentioning Alice is `@Alice Chen`). Names come from `names`, else from the
+ * resolver the emulator last used for the user side of the transcript (the one that asked).
+ */
+export function describeBotMessages(messages: unknown[], names: Names | undefined = lastNames): string {
+  return summarizeMessages(messages.map((m) => (isTextV2(m) ? { ...m, text: renderTextV2(m, names) } : m)));
+}
+
+/**
+ * The resolver `chatOfSource` and `describeEvent` were last given: the emulator's own, which
+ * knows the asker (they spoke first). Passing `names` to `describeBotMessages` makes it moot.
+ */
+let lastNames: Names | undefined;
+const remember = (names: Names): void => {
+  lastNames = names;
+};
+
+type TextV2 = { type: 'textV2'; text: string; substitution?: Record<string, unknown> };
+const isTextV2 = (m: unknown): m is TextV2 =>
+  typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'textV2' && typeof (m as { text?: unknown }).text === 'string';
+
+/**
+ * A textV2's text as the chat shows it: `{key}` replaced by its substitution (a mention as
+ * `@name`, `@All` for everyone, an emoji as `(emoji)`), `{{` and `}}` as literal braces, and a
+ * placeholder without a substitution left as written.
+ */
+export function renderTextV2(message: { text: string; substitution?: Record<string, unknown> }, names?: Names): string {
+  const substitution = message.substitution ?? {};
+  return message.text.replace(/\{\{|\}\}|\{([A-Za-z0-9_]+)\}/g, (whole, key: string | undefined) => {
+    if (whole === '{{') return '{';
+    if (whole === '}}') return '}';
+    const sub = Object.hasOwn(substitution, key!) ? (substitution[key!] as Record<string, unknown> | null) : undefined;
+    if (!sub || typeof sub !== 'object') return whole;
+    if (sub.type === 'emoji') return '(emoji)';
+    if (sub.type !== 'mention') return whole;
+    const mentionee = (sub.mentionee ?? {}) as { type?: string; userId?: string };
+    if (mentionee.type === 'all') return '@All';
+    if (typeof mentionee.userId === 'string') return `@${names ? names.user(mentionee.userId) : `User ${mentionee.userId.slice(-4)}`}`;
+    return whole;
+  });
+}
 
 /** `12:00:01  [Ops Team] Alice: hello`, or `12:00:01  [Ops Team] bot (reply): [text] Hi Alice`. */
 export function formatTranscriptEntry(e: TranscriptEntry, color = false): string {

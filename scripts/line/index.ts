@@ -14,7 +14,7 @@ import { EmulatorControl, postWebhook, type Delivery } from './send.ts';
 export * as build from './events.ts';
 export { Directory, type Chat, type Person } from './people.ts';
 export { postWebhook, signature, EmulatorControl, type Delivery } from './send.ts';
-export { inspectDelivery, type Report, type EventReport } from './inspect.ts';
+export { inspectDelivery, type AiAnswerRow, type Report, type EventReport } from './inspect.ts';
 export type { WebhookBody, WebhookEvent, Source } from './events.ts';
 
 export interface Target {

@@ -1,6 +1,7 @@
 /**
  * After a delivery: wait until the bot has processed the events (their inbox rows leave
- * `processing`), then read what it stored and what it sent back to LINE (from the emulator).
+ * `processing`) and has finished the AI answers they started (their Workflows run after the
+ * event), then read what it stored and what it sent back to LINE (from the emulator).
  */
 import pg from 'pg';
 import type { WebhookBody, WebhookEvent } from './events.ts';
@@ -13,9 +14,30 @@ export interface InboxRow {
   last_error: string | null;
 }
 
+/** An AI answer the event started (`line_ai_answers`), as it stood when the report was made. */
+export interface AiAnswerRow {
+  webhook_event_id: string;
+  status: 'pending' | 'running' | 'answered' | 'failed';
+  outcome: string | null;
+  model: string | null;
+  sent_by: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation_input_tokens: number;
+  /** Time spent waiting for Claude. */
+  latency_ms: number | null;
+  /** From the question's arrival to the answer sent and recorded. */
+  total_ms: number | null;
+  tool_calls: Array<{ name: string; ok: boolean }>;
+  error: string | null;
+}
+
 export interface EventReport {
   event: WebhookEvent;
   inbox?: InboxRow;
+  /** The AI answer the event asked for, if the bot decided to answer it. */
+  answer?: AiAnswerRow;
   /** The row(s) the event's handler wrote, as plain objects. */
   stored: Record<string, unknown>[];
 }
@@ -33,6 +55,7 @@ export interface Report {
   sent: BotCall[];
   /** Every LINE API call since the delivery (profiles, summaries, content ...). */
   lineCalls: BotCall[];
+  /** Processing, or an AI answer, was still unfinished when the wait ended. */
   timedOut: boolean;
 }
 
@@ -43,6 +66,8 @@ export async function inspectDelivery(options: {
   /** Emulator requests from this time (ms) on are the bot's. */
   since: number;
   timeoutMs?: number;
+  /** How long to wait for AI answers once the events are processed (Claude takes seconds); default 60 s. */
+  answerTimeoutMs?: number;
 }): Promise<Report> {
   const client = new pg.Client({ connectionString: options.databaseUrl });
   await client.connect();
@@ -65,15 +90,49 @@ export async function inspectDelivery(options: {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    // An answer's row is written with its event, so the events being done means every answer is there.
+    const answerDeadline = Date.now() + (options.answerTimeoutMs ?? 60_000);
+    let answers: AiAnswerRow[] = [];
+    for (;;) {
+      answers = await aiAnswers(client, ids);
+      if (answers.every((a) => a.status === 'answered' || a.status === 'failed')) break;
+      if (Date.now() > answerDeadline) {
+        timedOut = true;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
     const events: EventReport[] = [];
     for (const event of options.body.events) {
-      events.push({ event, inbox: inbox.find((r) => r.webhook_event_id === event.webhookEventId), stored: await storedFor(client, event) });
+      events.push({
+        event,
+        inbox: inbox.find((r) => r.webhook_event_id === event.webhookEventId),
+        answer: answers.find((a) => a.webhook_event_id === event.webhookEventId),
+        stored: await storedFor(client, event),
+      });
     }
     const lineCalls = options.emulatorUrl ? await emulatorCalls(options.emulatorUrl, options.since) : [];
     const sent = lineCalls.filter((c) => /\/v2\/bot\/message\/(reply|push|multicast|broadcast|narrowcast)$/.test(c.path));
     return { events, sent, lineCalls, timedOut };
   } finally {
     await client.end();
+  }
+}
+
+async function aiAnswers(client: pg.Client, ids: string[]): Promise<AiAnswerRow[]> {
+  try {
+    const { rows } = await client.query<AiAnswerRow>(
+      `select webhook_event_id, status, outcome, model, sent_by, input_tokens, output_tokens, cache_read_input_tokens,
+              cache_creation_input_tokens, latency_ms, tool_calls, error,
+              (extract(epoch from finished_at - created_at) * 1000)::int as total_ms
+         from line_ai_answers where webhook_event_id = any($1)`,
+      [ids],
+    );
+    return rows;
+  } catch (e) {
+    // A database from before the AI answers (some other webhook's): nothing to wait for.
+    if ((e as { code?: string }).code === '42P01') return [];
+    throw e;
   }
 }
 

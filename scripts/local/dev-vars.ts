@@ -6,6 +6,7 @@
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './paths.ts';
+import { UserError } from './ports.ts';
 
 export const DEV_VARS = join(PROJECT_ROOT, '.dev.vars');
 export const DEV_VARS_EXAMPLE = join(PROJECT_ROOT, '.dev.vars.example');
@@ -31,6 +32,33 @@ export function readDevVars(path = DEV_VARS): Record<string, string> {
     vars[m[1]!] = value;
   }
   return vars;
+}
+
+/** The example's ANTHROPIC_API_KEY: not a key, it means "answer with the local Claude emulator". */
+export const LOCAL_ANTHROPIC_API_KEY = 'local-dev-anthropic-key';
+
+/** Where the Worker's AI answers come from under `npm run dev`. */
+export type ClaudeChoice =
+  | { use: 'emulator'; reason: string }
+  /** Anthropic's API (or the ANTHROPIC_BASE_URL `.dev.vars` names) with `.dev.vars`'s own key. */
+  | { use: 'anthropic'; reason: string; baseUrl?: string };
+
+/**
+ * `.dev.vars` holding an ANTHROPIC_API_KEY other than the example's placeholder means "use
+ * Claude for real"; anything else (no key, empty, the placeholder) means the local emulator.
+ * `forced` is the `--claude` flag. Never returns or prints the key itself.
+ */
+export function chooseClaude(devVars: Record<string, string>, forced?: 'emulator' | 'anthropic'): ClaudeChoice {
+  const key = devVars.ANTHROPIC_API_KEY?.trim() ?? '';
+  const real = key !== '' && key !== LOCAL_ANTHROPIC_API_KEY;
+  const baseUrl = devVars.ANTHROPIC_BASE_URL?.trim() || undefined;
+  if (forced === 'emulator') return { use: 'emulator', reason: '--claude emulator' };
+  if (forced === 'anthropic') {
+    if (!real) throw new UserError(`--claude anthropic needs a real ANTHROPIC_API_KEY in ${DEV_VARS} (it has ${key ? 'the local placeholder' : 'none'})`);
+    return { use: 'anthropic', reason: `--claude anthropic, ANTHROPIC_API_KEY from .dev.vars`, baseUrl };
+  }
+  if (real) return { use: 'anthropic', reason: 'ANTHROPIC_API_KEY from .dev.vars', baseUrl };
+  return { use: 'emulator', reason: key ? 'the placeholder ANTHROPIC_API_KEY in .dev.vars' : 'no ANTHROPIC_API_KEY in .dev.vars' };
 }
 
 /** The channel secret the local Worker checks: .dev.vars, else the example's made-up value. */

@@ -30,35 +30,74 @@ export interface EmbeddedPostgres {
   close(): Promise<void>;
 }
 
+/** The embedded Postgres listening on its port while it opens its data and migrates. */
+export interface StartingPostgres {
+  url: string;
+  port: number;
+  created: boolean;
+  /** Resolves once the data is open and migrated (clients that connected earlier wait for this). */
+  ready: Promise<EmbeddedPostgres>;
+  /** Stops it, ready or not. */
+  close(): Promise<void>;
+}
+
+/** Opens, migrates and serves the embedded database; resolves once it is ready. */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const starting = await listenEmbeddedPostgres(options);
+  try {
+    return await starting.ready;
+  } catch (e) {
+    await starting.close();
+    throw e;
+  }
+}
+
+/**
+ * Takes the port at once and opens the data behind it: the ~10 s PGlite needs to start and
+ * migrate can overlap with whatever starts next (the Worker). Listen errors reject here;
+ * open and migration errors reject `ready`.
+ */
+export async function listenEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<StartingPostgres> {
   const { dataDir } = options;
   const created = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
   const releaseLock = dataDir ? lockDataDir(dataDir) : () => {};
-  let db: PGlite | undefined;
-  try {
+  const opened = (async () => {
     if (dataDir) mkdirSync(dirname(dataDir), { recursive: true });
-    db = await PGlite.create(dataDir ? { dataDir } : {});
-    // Idempotent: drizzle records applied migrations in the database itself.
-    await migrate(drizzle({ client: db }), { migrationsFolder: MIGRATIONS_FOLDER });
-    const server = await startPgliteServer({ db, port: options.port, host: options.host, log: options.log });
-    const pglite = db;
-    return {
-      url: server.url,
-      port: server.port,
-      created,
-      counts: server.counts,
-      resetCounts: server.resetCounts,
-      close: async () => {
-        await server.close();
-        await pglite.close(); // flushes the data folder
-        releaseLock();
-      },
-    };
-  } catch (e) {
-    await db?.close().catch(() => {});
+    const db = await PGlite.create(dataDir ? { dataDir } : {});
+    try {
+      // Idempotent: drizzle records applied migrations in the database itself.
+      await migrate(drizzle({ client: db }), { migrationsFolder: MIGRATIONS_FOLDER });
+    } catch (e) {
+      await db.close().catch(() => {});
+      throw e;
+    }
+    return db;
+  })();
+  opened.catch(() => {}); // reported through `ready`; never an unhandled rejection meanwhile
+
+  const closeDb = async () => {
+    const db = await opened.catch(() => undefined);
+    await db?.close(); // flushes the data folder
     releaseLock();
+  };
+  let server: Awaited<ReturnType<typeof startPgliteServer>>;
+  try {
+    server = await startPgliteServer({ db: opened, port: options.port, host: options.host, log: options.log });
+  } catch (e) {
+    await closeDb().catch(() => {});
     throw e;
   }
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await server.close();
+      await closeDb();
+    })());
+  const ready = opened.then(
+    (): EmbeddedPostgres => ({ url: server.url, port: server.port, created, counts: server.counts, resetCounts: server.resetCounts, close }),
+  );
+  ready.catch(() => {});
+  return { url: server.url, port: server.port, created, ready, close };
 }
 
 /**

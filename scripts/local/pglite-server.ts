@@ -15,7 +15,12 @@ import net from 'node:net';
 import { CANCEL_REQUEST, FrontendFramer, GSSENC_REQUEST, roundTripKind, SSL_REQUEST, zeroCounts, type FrontendMessage, type RoundTripCounts } from '../lib/pg-wire.ts';
 
 export interface PgliteServerOptions {
-  db: PGlite;
+  /**
+   * The database, or its promise: the server can listen while PGlite is still opening and
+   * migrating, and a client that connects meanwhile waits for it (`npm run dev` starts the Worker
+   * in parallel). A rejected promise closes such clients.
+   */
+  db: PGlite | Promise<PGlite>;
   port?: number;
   host?: string;
   /** A client holding the session idle inside a transaction longer than this is disconnected. */
@@ -42,7 +47,13 @@ const SYNC = Buffer.from([0x53, 0, 0, 0, 4]); // 'S', length 4
 const ROLLBACK = simpleQuery('ROLLBACK');
 
 export async function startPgliteServer(options: PgliteServerOptions): Promise<PgliteServer> {
-  const { db } = options;
+  const opened = Promise.resolve(options.db);
+  /** Set once `opened` resolves; every use of it follows an `exec`, which waits for that. */
+  let db: PGlite | undefined;
+  opened.then(
+    (d) => (db = d),
+    () => {}, // the owner of the promise reports the failure; clients see their connection closed
+  );
   const host = options.host ?? '127.0.0.1';
   const idleInTransactionMs = options.idleInTransactionMs ?? 30_000;
   const log = options.log ?? (() => {});
@@ -53,6 +64,7 @@ export async function startPgliteServer(options: PgliteServerOptions): Promise<P
   /** Runs bytes in the single backend; output goes to `write` (undefined: discard). */
   const exec = async (bytes: Uint8Array, write?: (out: Uint8Array) => void): Promise<Uint8Array> => {
     const chunks: Uint8Array[] = [];
+    const db = await opened;
     await db.execProtocolRawStream(bytes, { onRawData: (out) => chunks.push(out.slice()) });
     const out = Buffer.concat(chunks);
     if (write && out.length > 0) write(out);
@@ -86,7 +98,7 @@ export async function startPgliteServer(options: PgliteServerOptions): Promise<P
     const abandon = async () => {
       if (!holding) return;
       try {
-        if (batch.length > 0 || db.isInTransaction()) {
+        if (batch.length > 0 || db?.isInTransaction()) {
           await exec(SYNC);
           await exec(ROLLBACK);
         }
@@ -134,7 +146,7 @@ export async function startPgliteServer(options: PgliteServerOptions): Promise<P
         batch = [];
         const out = await exec(bytes, write);
         if (m.type === 'H') continue; // mid-batch: keep the session until the Sync
-        const status = readyStatus(out) ?? (db.isInTransaction() ? 'T' : 'I');
+        const status = readyStatus(out) ?? (db?.isInTransaction() ? 'T' : 'I');
         if (status === 'I') release();
         else
           idleTimer = setTimeout(() => {

@@ -1,12 +1,14 @@
 /**
  * The local platform in one call, shared by `npm run dev`, `npm run bench` and the tests:
  * Postgres (embedded PGlite, or the DATABASE_URL given), the WebSocket proxy the Neon driver
- * needs to reach a local Postgres, the LINE API emulator, and the Worker wired to all three.
+ * needs to reach a local Postgres, the LINE API emulator, the Claude emulator when asked for, and
+ * the Worker wired to all of them.
  */
+import { startClaudeEmulator, type ClaudeEmulator } from '../claude-emulator/index.ts';
 import { migrateDatabase } from '../lib/database.ts';
 import { startWsProxy, type WsProxy } from '../lib/ws-proxy.ts';
 import { startLineEmulator, type EmulatorSeed, type LineEmulator, type TranscriptEntry } from '../line-emulator/index.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import { listenEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
 import { ensurePortFree, explainListenError, freePort, UserError } from './ports.ts';
 import { startMiniflareWorker, startWranglerDev, type LocalWorker } from './worker.ts';
 
@@ -17,7 +19,7 @@ export interface StackOptions {
   worker: 'wrangler-dev' | 'miniflare';
   host?: string;
   /** 0 picks free ports. */
-  ports?: { worker?: number; emulator?: number; proxy?: number; database?: number; inspector?: number };
+  ports?: { worker?: number; emulator?: number; proxy?: number; database?: number; claude?: number; inspector?: number };
   /** Use this Postgres instead of the embedded one. */
   databaseUrl?: string;
   /** Apply drizzle/ to `databaseUrl` first (the embedded database is always migrated). */
@@ -30,6 +32,13 @@ export interface StackOptions {
    * Miniflare needs them here.
    */
   secrets?: Record<string, string>;
+  /**
+   * Claude for the Worker's AI answers. `emulator`: the local Claude emulator is started and the
+   * Worker gets its address as ANTHROPIC_BASE_URL and `apiKey` as ANTHROPIC_API_KEY (the emulator
+   * accepts only that key). `anthropic`: nothing is set here, so the Worker uses its own
+   * configuration (`.dev.vars`' key; ANTHROPIC_BASE_URL empty: Anthropic's API). Absent: the same.
+   */
+  claude?: { use: 'emulator'; apiKey: string; log?: (line: string) => void } | { use: 'anthropic' };
   /** Delay of every LINE API answer, modelling the network to api.line.me (benchmarks). */
   lineLatencyMs?: number;
   /** Count the Worker's Postgres round trips on the wire (benchmarks). */
@@ -46,11 +55,13 @@ export interface Stack {
   webhookUrl: string;
   /** Where Node-side tools (the sender, the bench) reach the same database. */
   databaseUrl: string;
-  /** What the Worker got as DATABASE_URL and DB_WS_PROXY. */
+  /** What the Worker got as DATABASE_URL, DB_WS_PROXY, the LINE and (emulated) Claude addresses; never a key. */
   workerVars: Record<string, string>;
   embedded?: EmbeddedPostgres;
   proxy?: WsProxy;
   emulator: LineEmulator;
+  /** The Claude emulator, when `claude.use` is `emulator`. */
+  claude?: ClaudeEmulator;
   /** Resolves if the Worker stops on its own (wrangler crashed). */
   workerExited: Promise<void>;
   stop(): Promise<void>;
@@ -73,8 +84,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensurePortFree(ports.emulator ?? 0, host, 'the LINE emulator', '--emulator-port');
     await ensurePortFree(ports.proxy ?? 0, host, 'the database WebSocket proxy', '--proxy-port');
     if (!options.databaseUrl) await ensurePortFree(ports.database ?? 0, host, 'the embedded Postgres', '--db-port');
+    if (options.claude?.use === 'emulator') await ensurePortFree(ports.claude ?? 0, host, 'the Claude emulator', '--claude-port');
 
-    let embedded: EmbeddedPostgres | undefined;
+    // The embedded database opens and migrates (~10 s) while the rest, the Worker included, starts.
+    let embeddedReady: Promise<EmbeddedPostgres> | undefined;
     let databaseUrl: string;
     if (options.databaseUrl) {
       databaseUrl = options.databaseUrl;
@@ -85,11 +98,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         });
       }
     } else {
-      embedded = await startEmbeddedPostgres({ dataDir: options.dataDir, port: ports.database ?? 0, host, log }).catch((e: unknown) => {
+      const starting = await listenEmbeddedPostgres({ dataDir: options.dataDir, port: ports.database ?? 0, host, log }).catch((e: unknown) => {
         throw explainListenError(e, ports.database ?? 0, 'the embedded Postgres', '--db-port');
       });
-      stops.push(() => embedded!.close());
-      databaseUrl = embedded.url;
+      stops.push(() => starting.close());
+      databaseUrl = starting.url;
+      embeddedReady = starting.ready;
     }
 
     // Neon in the cloud is reached directly over wss://; anything local needs the ws:// proxy.
@@ -109,30 +123,42 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     stops.push(() => emulator.close());
 
+    let claude: ClaudeEmulator | undefined;
+    if (options.claude?.use === 'emulator') {
+      const { apiKey, log: claudeLog } = options.claude;
+      claude = await startClaudeEmulator({ port: ports.claude ?? 0, host, apiKey, log: claudeLog }).catch((e: unknown) => {
+        throw explainListenError(e, ports.claude ?? 0, 'the Claude emulator', '--claude-port');
+      });
+      stops.push(() => claude!.close());
+    }
+
     const workerVars: Record<string, string> = {
       DATABASE_URL: databaseUrl,
       DB_WS_PROXY: proxy?.address ?? '',
       LINE_API_BASE_URL: emulator.url,
       LINE_DATA_API_BASE_URL: emulator.url,
+      ...(claude ? { ANTHROPIC_BASE_URL: claude.url } : {}),
     };
-    const vars = { ...options.secrets, ...workerVars };
-    let worker: LocalWorker;
-    if (options.worker === 'wrangler-dev') {
-      // wrangler dev needs a number; 0 means "any free port" for us.
-      const port = workerPort === 0 ? await freePort(host) : workerPort;
-      const inspectorPort = ports.inspector ?? (await freePortOr(9229, host));
-      worker = await startWranglerDev({ port, host, vars, inspectorPort, onOutput: options.onWorkerOutput });
-    } else {
+    // The key goes to the Worker but not into workerVars (printed and returned to callers).
+    const keys: Record<string, string> = options.claude?.use === 'emulator' ? { ANTHROPIC_API_KEY: options.claude.apiKey } : {};
+    const vars = { ...options.secrets, ...keys, ...workerVars };
+    const startWorker = async (): Promise<LocalWorker> => {
+      if (options.worker === 'wrangler-dev') {
+        // wrangler dev needs a number; 0 means "any free port" for us.
+        const port = workerPort === 0 ? await freePort(host) : workerPort;
+        const inspectorPort = ports.inspector ?? (await freePortOr(9229, host));
+        return startWranglerDev({ port, host, vars, inspectorPort, onOutput: options.onWorkerOutput });
+      }
       if (!options.bundleDir) throw new Error('startStack: bundleDir is required for the miniflare worker');
-      worker = await startMiniflareWorker({
-        port: workerPort,
-        host,
-        bindings: vars,
-        bundleDir: options.bundleDir,
-        onLog: options.onWorkerOutput,
-      });
-    }
-    stops.push(() => worker.stop());
+      return startMiniflareWorker({ port: workerPort, host, bindings: vars, bundleDir: options.bundleDir, onLog: options.onWorkerOutput });
+    };
+    const [workerStarted, databaseReady] = await Promise.allSettled([startWorker(), embeddedReady]);
+    if (workerStarted.status === 'fulfilled') stops.push(() => workerStarted.value.stop());
+    // The database's failure first: a Worker that cannot reach its database says less.
+    if (databaseReady.status === 'rejected') throw databaseReady.reason;
+    if (workerStarted.status === 'rejected') throw workerStarted.reason;
+    const worker = workerStarted.value;
+    const embedded = databaseReady.value;
 
     return {
       workerUrl: worker.url,
@@ -142,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       embedded,
       proxy,
       emulator,
+      claude,
       workerExited: worker.exited,
       stop,
     };

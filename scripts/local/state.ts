@@ -11,6 +11,8 @@ export interface StackState {
   workerUrl: string;
   webhookUrl: string;
   emulatorUrl: string;
+  /** The Claude emulator; absent when the Worker asks Anthropic's API. */
+  claudeUrl?: string;
   /** Only for a local database (never a cloud URL with its password). */
   databaseUrl?: string;
   startedAt: string;

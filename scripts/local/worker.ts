@@ -58,11 +58,16 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Loc
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
   });
   const recent: string[] = [];
+  let previous = '';
   const onLine = (raw: string) => {
     const line = stripAnsi(raw);
     recent.push(line);
     if (recent.length > 40) recent.shift();
     if (NOISE.some((re) => re.test(line))) return;
+    // wrangler follows every warning with two empty lines: one log line stays one line.
+    const blank = line.trim() === '';
+    if (blank && (previous === '' || /^▲ \[WARNING\]|^✘ \[ERROR\]/.test(previous))) return;
+    previous = blank ? '' : line;
     // wrangler checks [secrets] required against .dev.vars only; what we pass with --var counts too.
     const missing = /Missing required secrets: ([A-Z0-9_, ]+)\./.exec(line)?.[1]?.split(/,\s*/);
     if (missing?.every((name) => name in options.vars)) return;

@@ -1,18 +1,20 @@
 /**
  * `npm run dev` end to end: the orchestrator starts (embedded PGlite in a fresh folder, random
- * ports, wrangler dev), messages sent with the sender's library land in the embedded database
- * and the emulator sees the calls they cause, one SIGINT stops everything, and the data is still
- * there on the next start.
+ * ports, wrangler dev, the Claude emulator), messages sent with the sender's library land in the
+ * embedded database and the emulator sees the calls they cause, a bound user's question is
+ * answered by the AI Workflow with the Claude emulator's answer (in a group as a textV2 that
+ * mentions the asker), one SIGINT stops everything, and the data is still there on the next start.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSeedFile } from '../../scripts/line-emulator/index.ts';
 import { build, deliver, Directory, type Target } from '../../scripts/line/index.ts';
-import { localChannelSecret } from '../../scripts/local/dev-vars.ts';
+import { chooseClaude, DEV_VARS, DEV_VARS_EXAMPLE, LOCAL_ANTHROPIC_API_KEY, localChannelSecret, readDevVars } from '../../scripts/local/dev-vars.ts';
 import { startEmbeddedPostgres } from '../../scripts/local/embedded-postgres.ts';
 import { DEFAULT_SEED_FILE, PROJECT_ROOT } from '../../scripts/local/paths.ts';
 import type { StackState } from '../../scripts/local/state.ts';
@@ -31,7 +33,11 @@ let exited: Promise<number | null>;
 beforeAll(async () => {
   dev = spawn(
     process.execPath,
-    ['--import', 'tsx', 'scripts/dev.ts', '--port', '0', '--emulator-port', '0', '--proxy-port', '0', '--db-port', '0', '--data-dir', dataDir, '--state-file', stateFile],
+    // --claude emulator: offline even where .dev.vars holds a real ANTHROPIC_API_KEY.
+    [
+      ...['--import', 'tsx', 'scripts/dev.ts', '--port', '0', '--emulator-port', '0', '--proxy-port', '0', '--db-port', '0', '--claude-port', '0'],
+      ...['--claude', 'emulator', '--data-dir', dataDir, '--state-file', stateFile],
+    ],
     { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
   );
   dev.stdout!.on('data', (d: Buffer) => (output += d));
@@ -53,6 +59,20 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+const adminToken = () => readDevVars(DEV_VARS).ADMIN_API_TOKEN ?? readDevVars(DEV_VARS_EXAMPLE).ADMIN_API_TOKEN!;
+const admin = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${state.workerUrl}/api/linebot/admin${path}`, {
+    method,
+    headers: { authorization: `Bearer ${adminToken()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
+  return res.json() as Promise<Record<string, unknown>>;
+};
+type ClaudeRequest = { headers: Record<string, string>; body: { model: string; messages: unknown[] }; status: number; errors: string[] };
+const claudeRequests = async (since: number) =>
+  ((await (await fetch(`${state.claudeUrl}/__emulator/requests?since=${since}`)).json()) as { requests: ClaudeRequest[] }).requests;
+
 const emulatorRequests = async (since: number) =>
   ((await (await fetch(`${state.emulatorUrl}/__emulator/requests?since=${since}`)).json()) as { requests: Array<{ method: string; path: string; status: number }> })
     .requests;
@@ -63,6 +83,9 @@ describe('npm run dev', () => {
     expect(output).toMatch(/Worker {9}http:\/\/localhost:\d+/);
     expect(output).toMatch(/embedded PGlite \(new data in /);
     expect(state.databaseUrl).toMatch(/^postgres:\/\/.*@127\.0\.0\.1:\d+\/postgres$/);
+    expect(state.claudeUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(output).toContain(`Claude         emulator ${state.claudeUrl}   (--claude emulator;`);
+    expect(output).not.toContain(LOCAL_ANTHROPIC_API_KEY); // the key is never printed
   });
 
   it('stores a text message sent with the sender, and looks the group up on the emulator', async () => {
@@ -119,13 +142,80 @@ describe('npm run dev', () => {
     expect(again.delivery.response).toMatchObject({ recorded: 0, duplicates: 1 });
   });
 
+  it('answers a bound user with Claude (the emulator) through the AI Workflow, 1:1 and in a group', async () => {
+    const dave = directory.user('dave');
+    const design = directory.chat('group', 'design');
+    const since = Date.now();
+    // Independent, so side by side: binding dave (an account and its code from the admin API, the
+    // code sent in a 1:1 chat) and turning AI on in a group dave speaks in.
+    const binding = (async () => {
+      const account = await admin('POST', '/users', { username: 'dave', displayName: 'Dave', role: 'member' });
+      const { code } = (await admin('POST', `/users/${String(account.id)}/binding-code`)) as { code: string };
+      const bound = await deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inUser(dave.userId), code)]));
+      expect(bound.report?.sent.map((s) => s.path)).toEqual(['/v2/bot/message/reply']);
+      expect(bound.report?.events[0]?.answer).toBeUndefined(); // a binding code is a command, not a question
+    })();
+    const groupWithAi = (async () => {
+      await deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inGroup(design.id, dave.userId), 'morning all')]));
+      const { items } = (await admin('GET', '/groups')) as { items: Array<{ id: string; lineGroupId: string }> };
+      await admin('PATCH', `/groups/${items.find((g) => g.lineGroupId === design.id)!.id}`, { allowAiResponse: true });
+    })();
+    await Promise.all([binding, groupWithAi]);
+
+    // Then a question in each chat, side by side too.
+    const oneToOne = (async () => {
+      // Answered by reply with the emulator's deterministic answer.
+      const asked = await deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inUser(dave.userId), '明天幾點開工？')]));
+      const answer = asked.report?.events[0]?.answer;
+      expect(answer).toMatchObject({ status: 'answered', outcome: 'answered', sent_by: 'reply', model: 'claude-sonnet-5-5', error: null });
+      expect(answer!.output_tokens).toBeGreaterThan(0);
+      const replies = asked.report!.sent.filter((s) => s.path === '/v2/bot/message/reply' && JSON.stringify(s.body).includes('明天幾點開工？'));
+      expect(replies).toHaveLength(1);
+      expect((replies[0]!.body as { messages: Array<{ type: string; text: string }> }).messages[0]).toMatchObject({
+        type: 'text',
+        text: expect.stringMatching(/^（模擬回覆）收到：「.*明天幾點開工？」/),
+      });
+    })();
+    // In the group, asked with @bot through `npm run line` itself: a textV2 mentioning the asker.
+    const inGroup = (async () => {
+      const cli = await promisify(execFile)(
+        process.execPath,
+        [
+          ...['--import', 'tsx', 'scripts/line.ts', 'text', '@bot 進度如何？', '--group', 'design', '--user', 'dave'],
+          ...['--url', state.webhookUrl, '--emulator', state.emulatorUrl, '--database-url', state.databaseUrl!],
+        ],
+        { cwd: PROJECT_ROOT },
+      );
+      expect(cli.stdout).toMatch(/AI answer: answered by reply [\d.]+ m?s after the question \(Claude [\d.]+ m?s, claude-sonnet-5-5, \d+ in \/ \d+ out tokens/);
+      expect(cli.stdout).toMatch(/reply 200: \[textV2\] @Dave Wu （模擬回覆）收到：「[^\n]*進度如何？」/);
+    })();
+    await Promise.all([oneToOne, inGroup]);
+
+    // One Claude call per question, accepted: the emulator takes only the local key npm run dev gave the Worker (else 401).
+    const calls = await claudeRequests(since);
+    expect(calls.map((c) => ({ status: c.status, errors: c.errors, model: c.body.model }))).toEqual(Array(2).fill({ status: 200, errors: [], model: 'claude-sonnet-5-5' }));
+    expect(calls.filter((c) => JSON.stringify(c.body.messages).includes('明天幾點開工？'))).toHaveLength(1);
+    expect(calls.filter((c) => JSON.stringify(c.body.messages).includes('進度如何？'))).toHaveLength(1);
+    // The dev console: each Claude call, and the answers in the chat transcript.
+    await expect.poll(() => output).toMatch(/\d\d:\d\d:\d\d {2}claude「[^\n]*明天幾點開工？[^\n]*」\(\d+ msgs\) -> （模擬回覆）[^\n]*\[in \d+, out \d+/);
+    await expect.poll(() => output).toMatch(/\[1:1 Dave Wu\] bot \(reply\): \[text\] （模擬回覆）收到：「[^\n]*明天幾點開工？」/);
+    await expect.poll(() => output).toMatch(/\[Design Review\] bot \(reply\): \[textV2\] @Dave Wu （模擬回覆）/);
+    expect(((await (await fetch(`${state.emulatorUrl}/__emulator/violations`)).json()) as { violations: unknown[] }).violations).toEqual([]);
+  });
+
   it('stops everything on one SIGINT, and keeps the data for the next start', async () => {
+    const live = new pg.Client({ connectionString: state.databaseUrl });
+    await live.connect();
+    const stored = (await live.query(`select count(*)::int as n from line_messages`)).rows[0]?.n as number;
+    await live.end();
+    expect(stored).toBeGreaterThanOrEqual(3 + 7); // the three messages above; the AI chats' both sides
     dev.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(output).toMatch(/stopped\./);
     expect(existsSync(stateFile)).toBe(false);
     await expect(fetch(`${state.workerUrl}/healthz`)).rejects.toThrow(); // wrangler and workerd are gone
     await expect(fetch(`${state.emulatorUrl}/__emulator/health`)).rejects.toThrow();
+    await expect(fetch(`${state.claudeUrl}/__emulator/health`)).rejects.toThrow();
 
     const again = await startEmbeddedPostgres({ dataDir });
     try {
@@ -134,9 +224,28 @@ describe('npm run dev', () => {
       await db.connect();
       const { rows } = await db.query(`select count(*)::int as n from line_messages`);
       await db.end();
-      expect(rows[0]?.n).toBe(3);
+      expect(rows[0]?.n).toBe(stored);
     } finally {
       await again.close();
     }
+  });
+});
+
+describe('which Claude npm run dev uses', () => {
+  it('the emulator unless .dev.vars holds a real key; --claude decides instead', () => {
+    expect(chooseClaude({})).toEqual({ use: 'emulator', reason: 'no ANTHROPIC_API_KEY in .dev.vars' });
+    expect(chooseClaude({ ANTHROPIC_API_KEY: '' }).use).toBe('emulator');
+    expect(chooseClaude({ ANTHROPIC_API_KEY: LOCAL_ANTHROPIC_API_KEY })).toEqual({ use: 'emulator', reason: 'the placeholder ANTHROPIC_API_KEY in .dev.vars' });
+    expect(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real' })).toEqual({ use: 'anthropic', reason: 'ANTHROPIC_API_KEY from .dev.vars', baseUrl: undefined });
+    expect(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real', ANTHROPIC_BASE_URL: 'https://gateway.example/v1' })).toMatchObject({ baseUrl: 'https://gateway.example/v1' });
+    expect(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real' }, 'emulator').use).toBe('emulator');
+    expect(() => chooseClaude({ ANTHROPIC_API_KEY: LOCAL_ANTHROPIC_API_KEY }, 'anthropic')).toThrow(/needs a real ANTHROPIC_API_KEY/);
+    // The reasons are printed: they never carry the key.
+    expect(JSON.stringify(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real' }))).not.toContain('sk-ant-real');
+  });
+
+  it('.dev.vars.example holds the placeholder, so a fresh checkout is offline', () => {
+    expect(readDevVars(DEV_VARS_EXAMPLE).ANTHROPIC_API_KEY).toBe(LOCAL_ANTHROPIC_API_KEY);
+    expect(chooseClaude(readDevVars(DEV_VARS_EXAMPLE)).use).toBe('emulator');
   });
 });

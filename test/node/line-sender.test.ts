@@ -1,13 +1,15 @@
 /**
  * The `npm run line` sender's bodies are what LINE sends: every builder's output validates
  * against LINE's webhook spec (CallbackRequest), mentions point at the right characters, a
- * redelivery keeps the ids, and the signature is the one LINE's own SDK computes.
+ * redelivery keeps the ids, and the signature is the one LINE's own SDK computes. What the bot
+ * sends back reads as the chat shows it (a textV2's mention of the asker as `@name`).
  */
 import { validateSignature } from '@line/bot-sdk';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createOpenApiValidator } from '../../scripts/line-emulator/index.ts';
 import { build, Directory, signature } from '../../scripts/line/index.ts';
+import { describeBotMessages, renderTextV2, type Names } from '../../scripts/line-emulator/transcript.ts';
 
 const webhookSpec = createOpenApiValidator(fileURLToPath(new URL('../fixtures/line-openapi/webhook.yml', import.meta.url)));
 const directory = new Directory({
@@ -88,5 +90,30 @@ describe('webhook bodies', () => {
     const raw = JSON.stringify(build.webhookBody(directory.botUserId, [build.text(build.inUser(alice), 'こんにちは')]));
     expect(validateSignature(raw, 'secret', signature('secret', raw))).toBe(true);
     expect(validateSignature(raw, 'other', signature('secret', raw))).toBe(false);
+  });
+});
+
+describe('the bot side of the transcript', () => {
+  const names: Names = { user: (id) => directory.user(id).displayName, group: (id) => id, room: (id) => id };
+  const mention = (userId: string) => ({ type: 'mention', mentionee: { type: 'user', userId } });
+
+  it('reads a textV2 as LINE shows it: mentions as @name, @All, emojis, escaped braces', () => {
+    const answer = { type: 'textV2', text: '{asker} 明天九點。', substitution: { asker: mention(alice) }, quoteToken: 'q' };
+    expect(describeBotMessages([answer], names)).toBe('[textV2] @Alice Chen 明天九點。');
+    expect(
+      renderTextV2(
+        {
+          text: '{a} {b}, {all}: {{x}} {smile} {missing}',
+          substitution: { a: mention(alice), b: mention(bob), all: { type: 'mention', mentionee: { type: 'all' } }, smile: { type: 'emoji', productId: 'p', emojiId: '001' } },
+        },
+        names,
+      ),
+    ).toBe('@Alice Chen @Bob Tanaka, @All: {x} (emoji) {missing}');
+    // Without names: the emulator's default for an unknown user.
+    expect(renderTextV2({ text: '{asker} hi', substitution: { asker: mention(alice) } })).toBe(`@User ${alice.slice(-4)} hi`);
+  });
+
+  it('leaves other messages as the emulator summarises them', () => {
+    expect(describeBotMessages([{ type: 'text', text: 'a\nb' }, { type: 'sticker', packageId: '446', stickerId: '1988' }], names)).toBe('[text] a ⏎ b | [sticker] 446/1988');
   });
 });
