@@ -29,6 +29,18 @@ const MENTION = '{asker}';
 export function answerMessages(text: string, options: { quoteToken: string | null; mentionUserId: string | null }): Message[] {
   const prefix = options.mentionUserId ? `${MENTION} ` : '';
   const pieces = splitText(text, MAX_TEXT_LENGTH - prefix.length);
+  // In a textV2, `{` and `}` open placeholders: the model's own braces are doubled, which may make
+  // the first piece too long; what no longer fits moves to the front of the second.
+  if (prefix) {
+    while (pieces[0]!.length > 1 && prefix.length + escapeBraces(pieces[0]!).length > MAX_TEXT_LENGTH) {
+      const cut = pieces[0]!.length - Math.max(1, prefix.length + escapeBraces(pieces[0]!).length - MAX_TEXT_LENGTH);
+      const safeCut = /[\uD800-\uDBFF]/.test(pieces[0]![cut - 1] ?? '') ? cut - 1 : cut;
+      const tail = pieces[0]!.slice(safeCut);
+      pieces[0] = pieces[0]!.slice(0, safeCut);
+      if (pieces.length > 1 && pieces[1]!.length + tail.length <= MAX_TEXT_LENGTH) pieces[1] = tail + pieces[1];
+      else pieces.splice(1, 0, tail);
+    }
+  }
   if (pieces.length > MAX_ANSWER_MESSAGES) {
     pieces.length = MAX_ANSWER_MESSAGES;
     pieces[MAX_ANSWER_MESSAGES - 1] = `${splitText(pieces[MAX_ANSWER_MESSAGES - 1]!, MAX_TEXT_LENGTH - 1 - prefix.length)[0]!.slice(0, -1)}…`;
@@ -38,7 +50,7 @@ export function answerMessages(text: string, options: { quoteToken: string | nul
     if (i === 0 && options.mentionUserId) {
       return {
         type: 'textV2',
-        text: `${prefix}${piece}`,
+        text: `${prefix}${escapeBraces(piece)}`,
         substitution: { asker: { type: 'mention', mentionee: { type: 'user', userId: options.mentionUserId } } },
         ...quote,
       } as Message;
@@ -46,6 +58,8 @@ export function answerMessages(text: string, options: { quoteToken: string | nul
     return { type: 'text', text: piece, ...quote } as Message;
   });
 }
+
+const escapeBraces = (s: string) => s.replace(/[{}]/g, (b) => b + b);
 
 type SendDeps = Pick<EventDeps, 'db' | 'line' | 'log'>;
 

@@ -29,10 +29,12 @@ export async function pushAsBot(deps: SendDeps, chat: BotChat, to: string, messa
   await record(deps, chat, messages, sent);
 }
 
-/** The searchable text: a textV2's `{placeholders}` (the mention of the asker) are left out. */
+/** The searchable text: a textV2's `{placeholders}` (the mention of the asker) are left out, `{{` `}}` are braces. */
 function contentOf(message: Message): string | null {
   if (message.type === 'text') return message.text;
-  if (message.type === 'textV2') return message.text.replace(/\{[A-Za-z0-9_]+\} ?/g, '');
+  if (message.type === 'textV2') {
+    return message.text.replace(/\{\{|\}\}|\{[A-Za-z0-9_]+\} ?/g, (m) => (m === '{{' ? '{' : m === '}}' ? '}' : ''));
+  }
   return null;
 }
 
