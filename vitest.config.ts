@@ -47,7 +47,7 @@ export default defineConfig({
       workerProject('worker', ['test/**/*.test.ts']),
       // The ingestion tests again straight into Postgres (trust auth, no pipelining): the path of
       // `npm run dev` and of a Neon direct (unpooled) connection string.
-      workerProject('worker-direct', ['test/inbox.test.ts', 'test/conformance.test.ts', 'test/events.test.ts', 'test/signature.test.ts', 'test/smoke.test.ts']),
+      workerProject('worker-direct', ['test/inbox.test.ts', 'test/conformance.test.ts', 'test/smoke.test.ts']),
       {
         // Node-side tools (emulator, dev stack, bench, nas-sync), in plain Node.
         test: {
