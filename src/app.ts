@@ -4,11 +4,13 @@ import { requestId } from 'hono/request-id';
 import { errorResponse, handleError } from './http/errors';
 import type { AppEnv } from './http/types';
 import { createLogger } from './lib/log';
+import { console as adminConsole, type createConsole } from './console';
 import { admin } from './routes/admin';
 import { health } from './routes/health';
 import { webhook } from './routes/webhook';
 
-export function createApp() {
+/** `console`: the console to mount at /admin (tests pass one with their own rate limiter and key source). */
+export function createApp(options: { console?: ReturnType<typeof createConsole> } = {}) {
   const app = new Hono<AppEnv>();
   app.use(requestId({ headerName: 'cf-ray' }));
   app.use(async (c, next) => {
@@ -18,6 +20,7 @@ export function createApp() {
   app.route('/api/linebot/webhook', webhook);
   app.route('/healthz', health);
   app.route('/api/linebot/admin', admin);
+  app.route('/admin', options.console ?? adminConsole);
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError);
   return app;

@@ -1,8 +1,9 @@
 /** LINE groups and rooms: list them; set AI replies, their instructions and the bound project. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq, sql, type SQL } from 'drizzle-orm';
+import { asc, eq, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client';
 import { lineGroups, projects } from '../../db/schema';
+import { updateGroup } from '../../domain/groups';
 import { adminRouter, instructionsLog, notFound, projectColumns } from './context';
 import { BoolQuery, errorResponses, GroupSchema, iso, json, PatchGroupSchema, Uuid } from './schemas';
 
@@ -62,16 +63,10 @@ export const groupRoutes = adminRouter()
       const { id } = c.req.valid('param');
       const patch = c.req.valid('json');
       const db = c.get('db');
-      if (patch.projectId) {
-        const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, patch.projectId));
-        if (!project) throw notFound('project', patch.projectId);
-      }
-      const [updated] = await db
-        .update(lineGroups)
-        .set({ ...patch, updatedAt: sql`now()` })
-        .where(eq(lineGroups.id, id))
-        .returning({ id: lineGroups.id });
-      if (!updated) throw notFound('group', id);
+      // The same change the console's forms make (src/domain/groups.ts).
+      const result = await updateGroup(db, id, patch);
+      if (result === 'project_not_found') throw notFound('project', patch.projectId!);
+      if (result === 'group_not_found') throw notFound('group', id);
       // The instructions are the admin's free text: the log says whether they were set, not what they say.
       const { aiInstructions, ...rest } = patch;
       c.get('log').info('admin.group_updated', { groupPk: id, ...rest, ...instructionsLog(aiInstructions) });
