@@ -8,11 +8,18 @@
  *   mixed events:      our Worker, then the @line/bot-sdk middleware baseline (verify + parse, 200)
  *   group text only:   our Worker, then the seed article's approach (3 LINE calls + a query per lookup)
  *
+ * With a local PostgreSQL it does so both ways in one run: `direct` (straight into Postgres, trust,
+ * no pipelining) and `pooled` (through PgBouncer in transaction mode with a password role, as Neon's
+ * pooled endpoint: the Worker's driver pipelines its login; the article's process-wide pool goes
+ * through the same PgBouncer). The article reaches the database through a TCP proxy, the Worker
+ * through the WebSocket proxy; with --db-latency both proxies delay every answer.
+ *
  * Counts are counted: LINE API calls by the emulator, database round trips on the wire (the
- * proxy parses what the Worker sends to Postgres), events persisted from the inbox itself.
+ * proxy parses what the Worker sends to Postgres, and times each connection's flights up to the
+ * inbox INSERT's answer), events persisted from the inbox itself, checked against what was acked.
  *
  *   npm run bench                          # embedded PGlite, 15 s per target, 20 connections
- *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- --db-latency 20
  *   npm run bench -- --duration 5 --connections 10 --json
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,16 +27,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { createDatabase, dropDatabase } from '../lib/database.ts';
+import { createDatabase, dropDatabase, migrateDatabase } from '../lib/database.ts';
+import { ensurePooledRole, PGBOUNCER_BIN, pgbouncerAvailable, POOLED_ROLE, startPgBouncer, type PgBouncer } from '../lib/pgbouncer.ts';
+import { startTcpDelayProxy, type TcpDelayProxy } from '../lib/tcp-delay-proxy.ts';
 import { UserError } from '../local/ports.ts';
 import { isLocalUrl, redactUrl, startStack, type Stack } from '../local/stack.ts';
 import { runLoadChild, startServerChild, type ServerChild } from './children.ts';
-import type { LoadResult } from './load.ts';
-import { formatReport, machine, ratios, type BenchReport, type TargetResult } from './report.ts';
+import { probeLatency, type LoadResult } from './load.ts';
+import { formatReport, goals, machine, ratios, type AckPath, type BenchReport, type DbPath, type Integrity, type TargetResult } from './report.ts';
 import type { Mix } from './workload.ts';
 
 const SECRET = 'bench-channel-secret';
 const ACCESS_TOKEN = 'bench-access-token';
+/** The statement the ack waits for: the critical path ends with its answer. */
+const INBOX_INSERT = /^\s*insert\s+into\s+"?line_webhook_events"?/i;
 
 interface Options {
   durationSec: number;
@@ -37,8 +48,20 @@ interface Options {
   connections: number;
   /** Added to every LINE API answer (the emulator is local; api.line.me is not). */
   lineLatencyMs: number;
+  /** Added to every database round trip at the proxies (the edge is not in Neon's region). */
+  dbLatencyMs: number;
+  /** Length of each unloaded latency probe (with --db-latency). */
+  probeSec: number;
   only: Set<string>;
+  paths: DbPath[];
 }
+
+const PATHS = (embedded: boolean): Record<DbPath, string> => ({
+  direct: embedded
+    ? 'Worker -> WebSocket proxy -> embedded PGlite (no password, no pipelining); article pg pool -> TCP proxy -> PGlite'
+    : 'Worker -> WebSocket proxy -> PostgreSQL (trust, no pipelining, a new backend per request); article pg pool -> TCP proxy -> PostgreSQL',
+  pooled: `Worker -> WebSocket proxy -> PgBouncer (transaction pooling, password role ${POOLED_ROLE.user}, pipelined login) -> PostgreSQL; article pg pool -> TCP proxy -> the same PgBouncer`,
+});
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -47,114 +70,204 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '20' },
       'line-latency': { type: 'string', default: '0' },
+      'db-latency': { type: 'string', default: '0' },
       only: { type: 'string', default: 'worker,sdk,article' },
+      paths: { type: 'string', default: 'direct,pooled' },
       json: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('npm run bench -- [--duration s] [--warmup s] [--connections n] [--line-latency ms] [--only worker,sdk,article] [--smoke] [--json]\n' +
-      'DATABASE_URL (a local PostgreSQL) replaces the embedded PGlite; the bench works in a fresh database it creates and drops.');
+    console.log(
+      'npm run bench -- [--duration s] [--warmup s] [--connections n] [--line-latency ms] [--db-latency ms]\n' +
+        '                 [--only worker,sdk,article] [--paths direct,pooled] [--smoke] [--json]\n' +
+        'DATABASE_URL (a local PostgreSQL) replaces the embedded PGlite; the bench works in a fresh database it creates and drops,\n' +
+        'and runs the pooled path through a PgBouncer it starts (Debian\'s pgbouncer; skipped, and said so, when it is missing).\n' +
+        '--db-latency ms: every database round trip (connection open included) costs ms more, on both proxies.',
+    );
     return;
   }
+  const paths = values.paths.split(',').filter((p): p is DbPath => p === 'direct' || p === 'pooled');
   const options: Options = {
     // Smoke: every code path once, quickly (CI checks the output parses, not the speed).
     durationSec: values.smoke ? 1 : Number(values.duration),
-    warmupSec: values.smoke ? 0.25 : Number(values.warmup),
+    // No warm-up: a warm-up costs a load process per target, and smoke figures are not read.
+    warmupSec: values.smoke ? 0 : Number(values.warmup),
     connections: values.smoke ? 4 : Number(values.connections),
     lineLatencyMs: Number(values['line-latency']),
+    dbLatencyMs: Number(values['db-latency']),
+    probeSec: values.smoke ? 0.5 : 3,
     only: new Set(values.only.split(',')),
+    paths: (['direct', 'pooled'] as const).filter((p) => paths.includes(p)),
   };
-  if (!(options.durationSec > 0) || !(options.connections > 0) || !(options.warmupSec >= 0) || !(options.lineLatencyMs >= 0)) {
-    throw new UserError('--duration, --warmup, --connections and --line-latency must be positive numbers');
+  if (!(options.durationSec > 0) || !(options.connections > 0) || !(options.warmupSec >= 0) || !(options.lineLatencyMs >= 0) || !(options.dbLatencyMs >= 0)) {
+    throw new UserError('--duration, --warmup, --connections, --line-latency and --db-latency must be positive numbers');
   }
+  if (options.paths.length === 0) throw new UserError('--paths takes direct, pooled or both');
+  // The SDK baseline stores nothing: alone, it needs one path, not both.
+  if (!options.only.has('worker') && !options.only.has('article')) options.paths = options.paths.slice(0, 1);
   // Progress goes to stderr so that --json leaves stdout to the report alone.
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
-  const tmp = mkdtempSync(join(tmpdir(), 'linebot-bench-'));
   const given = process.env.DATABASE_URL || undefined;
+  const skipped: BenchReport['skipped'] = [];
+  if (options.paths.includes('pooled')) {
+    const reason = !given
+      ? 'the pooled path needs a local PostgreSQL (DATABASE_URL) behind PgBouncer; the embedded PGlite takes no password'
+      : !pgbouncerAvailable()
+        ? `pgbouncer not found at ${PGBOUNCER_BIN} (apt-get install pgbouncer, or scripts/install-system-packages.sh)`
+        : undefined;
+    if (reason) {
+      say(`pooled runs skipped: ${reason}`);
+      skipped.push({ path: 'pooled', reason });
+      options.paths = options.paths.filter((p) => p !== 'pooled');
+    }
+  }
+  if (options.paths.length === 0) throw new UserError(`nothing to run: ${skipped[0]!.reason}`);
+
+  const tmp = mkdtempSync(join(tmpdir(), 'linebot-bench-'));
   let dropBenchDb: (() => Promise<void>) | undefined;
-  let stack: Stack | undefined;
-  const servers: ServerChild[] = [];
+  const stops: Array<() => Promise<unknown>> = [];
   try {
     // A database of our own: the bench truncates between targets and must never touch real data.
-    let databaseUrl: string | undefined;
+    let directUrl: string | undefined;
+    const name = `linebot_bench_${Date.now()}`;
     if (given) {
       if (!isLocalUrl(given)) throw new UserError('npm run bench measures a local PostgreSQL: DATABASE_URL must point at 127.0.0.1 or localhost');
-      const name = `linebot_bench_${Date.now()}`;
-      databaseUrl = await createDatabase(given, name).catch((e: unknown) => {
+      const pooled = options.paths.includes('pooled');
+      try {
+        if (pooled) await ensurePooledRole(given);
+        // Owned by the pooled role, as a Neon database is by its role; both paths share it.
+        directUrl = await createDatabase(given, name, pooled ? POOLED_ROLE.user : undefined);
+      } catch (e) {
         throw new UserError(`cannot create a bench database on ${redactUrl(given)}: ${(e as Error).message}`);
-      });
+      }
       dropBenchDb = () => dropDatabase(given, name);
+      // Migrated as its owner, so the tables belong to the role the pooled Worker logs in as.
+      const owner = new URL(directUrl);
+      if (pooled) [owner.username, owner.password] = [POOLED_ROLE.user, POOLED_ROLE.password];
+      await migrateDatabase(owner.toString()).catch((e: unknown) => {
+        throw new UserError(`cannot apply the migrations to the bench database: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`);
+      });
     }
-    say(`starting the stack (${given ? `PostgreSQL at ${redactUrl(given)}` : 'embedded PGlite'}, Worker bundle on Miniflare) ...`);
-    stack = await startStack({
-      worker: 'miniflare',
-      ports: { worker: 0, emulator: 0, proxy: 0, database: 0 },
-      databaseUrl,
-      migrate: true,
-      dataDir: given ? undefined : join(tmp, 'pgdata'),
-      secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN, ADMIN_API_TOKEN: 'bench-admin-token' },
-      countRoundTrips: true,
-      lineLatencyMs: options.lineLatencyMs,
-      bundleDir: join(tmp, 'bundle'),
-    });
-    const db = new pg.Client({ connectionString: stack.databaseUrl });
-    await db.connect();
-    const postgresVersion = ((await db.query('select version() as v')).rows[0]?.v as string).split(' on ')[0]!;
-
-    const run = (target: TargetResult['target'], mix: Mix, url: string, stats?: () => Promise<Record<string, number>>) =>
-      runTarget(stack!, db, options, say, { target, mix, url, stats });
 
     const results: TargetResult[] = [];
-    if (options.only.has('worker')) results.push(await run('worker', 'mixed', stack.webhookUrl));
-    if (options.only.has('sdk')) {
-      const sdk = await startServerChild('sdk-server.ts', { secret: SECRET });
-      servers.push(sdk);
-      results.push(await run('sdk-baseline', 'mixed', sdk.url));
-    }
-    if (options.only.has('worker')) results.push(await run('worker', 'group-text', stack.webhookUrl));
-    if (options.only.has('article')) {
-      const article = await startServerChild('article-server.ts', {
-        secret: SECRET,
-        accessToken: ACCESS_TOKEN,
-        lineApiUrl: stack.emulator.url,
-        databaseUrl: stack.databaseUrl,
+    let database = '';
+    for (const path of options.paths) {
+      const stopsHere: Array<() => Promise<unknown>> = [];
+      const stopPath = async () => {
+        for (const s of stopsHere.splice(0).reverse()) await s().catch(() => {});
+      };
+      stops.push(stopPath);
+      let bouncer: PgBouncer | undefined;
+      if (path === 'pooled') {
+        const u = new URL(given!);
+        bouncer = await startPgBouncer({ postgresHost: u.hostname, postgresPort: Number(u.port || 5432) });
+        stopsHere.push(() => bouncer!.close());
+      }
+      say(`${path}: starting the stack (${given ? `PostgreSQL at ${redactUrl(given)}` : 'embedded PGlite'}${bouncer ? ` behind PgBouncer on ${bouncer.port}` : ''}, Worker bundle on Miniflare) ...`);
+      const stack = await startStack({
+        worker: 'miniflare',
+        ports: { worker: 0, emulator: 0, proxy: 0, database: 0 },
+        databaseUrl: bouncer ? bouncer.urlFor(name) : directUrl,
+        migrate: false,
+        dataDir: given ? undefined : join(tmp, 'pgdata'),
+        secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN, ADMIN_API_TOKEN: 'bench-admin-token' },
+        countRoundTrips: true,
+        lineLatencyMs: options.lineLatencyMs,
+        bundleDir: join(tmp, `bundle-${path}`),
       });
-      servers.push(article);
-      const articleStats = async () => (await (await fetch(`${article.url}/__stats`)).json()) as Record<string, number>;
-      results.push(await run('article', 'group-text', article.url, articleStats));
+      stopsHere.push(() => stack.stop());
+      stack.proxy!.traceUntil(INBOX_INSERT);
+      stack.proxy!.setDelay(options.dbLatencyMs);
+      // The bench's own queries go straight in, never through the delay or the pooler.
+      const dbUrl = directUrl ?? stack.databaseUrl;
+      const db = new pg.Client({ connectionString: dbUrl });
+      await db.connect();
+      stopsHere.push(() => db.end());
+      const version = ((await db.query('select version() as v')).rows[0]?.v as string).split(' on ')[0]!;
+      database = given ? `${version} (local server, fresh database)` : `${version} (embedded PGlite, file-backed)`;
+
+      // The article's pool through a TCP proxy with the same delay model, to the same endpoint.
+      const articleUrl = new URL(bouncer ? bouncer.urlFor(name) : dbUrl);
+      const tcp: TcpDelayProxy = await startTcpDelayProxy({ target: { host: articleUrl.hostname, port: Number(articleUrl.port || 5432) }, delayMs: options.dbLatencyMs });
+      stopsHere.push(() => tcp.close());
+      [articleUrl.hostname, articleUrl.port] = ['127.0.0.1', String(tcp.port)];
+
+      const setDelay = (ms: number) => {
+        stack.proxy!.setDelay(ms);
+        tcp.setDelay(ms);
+      };
+      const run = (target: TargetResult['target'], mix: Mix, url: string, stats?: () => Promise<Record<string, number>>) =>
+        runTarget(stack, db, options, say, { target, mix, path, url, stats, setDelay });
+
+      if (options.only.has('worker')) results.push(await run('worker', 'mixed', stack.webhookUrl));
+      // Stores nothing: one run, whatever the path.
+      if (options.only.has('sdk') && path === options.paths[0]) {
+        const sdk = await startServerChild('sdk-server.ts', { secret: SECRET });
+        stopsHere.push(() => sdk.stop());
+        results.push(await run('sdk-baseline', 'mixed', sdk.url));
+      }
+      if (options.only.has('worker')) results.push(await run('worker', 'group-text', stack.webhookUrl));
+      if (options.only.has('article')) {
+        const article: ServerChild = await startServerChild('article-server.ts', {
+          secret: SECRET,
+          accessToken: ACCESS_TOKEN,
+          lineApiUrl: stack.emulator.url,
+          databaseUrl: articleUrl.toString(),
+        });
+        stopsHere.push(() => article.stop());
+        const articleStats = async () => (await (await fetch(`${article.url}/__stats`)).json()) as Record<string, number>;
+        results.push(await run('article', 'group-text', article.url, articleStats));
+      }
+      await stopPath();
     }
-    await db.end();
 
     const report: BenchReport = {
       machine: machine(),
-      database: given ? `${postgresVersion} (local server, fresh database)` : `${postgresVersion} (embedded PGlite, file-backed)`,
-      config: { durationSec: options.durationSec, warmupSec: options.warmupSec, connections: options.connections, eventsPerRequest: 1, lineLatencyMs: options.lineLatencyMs },
+      database,
+      paths: Object.fromEntries(options.paths.map((p) => [p, PATHS(!given)[p]])),
+      skipped,
+      config: {
+        durationSec: options.durationSec,
+        warmupSec: options.warmupSec,
+        connections: options.connections,
+        eventsPerRequest: 1,
+        lineLatencyMs: options.lineLatencyMs,
+        dbLatencyMs: options.dbLatencyMs,
+      },
       results,
       ratios: ratios(results),
+      goals: goals(results),
     };
     if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else console.log(formatReport(report));
   } finally {
-    for (const s of servers) await s.stop().catch(() => {});
-    await stack?.stop();
+    for (const s of stops) await s().catch(() => {});
     await dropBenchDb?.().catch((e: unknown) => say(`could not drop the bench database: ${(e as Error).message}`));
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
-/** One target: a clean slate, a warm-up, the measured run, then the backlog drained and counted. */
-async function runTarget(
-  stack: Stack,
-  db: pg.Client,
-  options: Options,
-  say: (line: string) => void,
+interface TargetSpec {
+  target: TargetResult['target'];
+  mix: Mix;
+  path: DbPath;
+  url: string;
   /** A baseline server's own counters (cumulative; the run's share is the difference). */
-  spec: { target: TargetResult['target']; mix: Mix; url: string; stats?: () => Promise<Record<string, number>> },
-): Promise<TargetResult> {
-  const load = (durationSec: number) => runLoadChild({ url: spec.url, secret: SECRET, mix: spec.mix, connections: options.connections, durationSec });
+  stats?: () => Promise<Record<string, number>>;
+  /** The database latency at both proxies. */
+  setDelay: (ms: number) => void;
+}
+
+/**
+ * One target: a clean slate, a warm-up, the measured run, the backlog drained, counted and checked
+ * against what was acked; then, with --db-latency, the unloaded probe at 0 and at the latency.
+ */
+async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (line: string) => void, spec: TargetSpec): Promise<TargetResult> {
+  const load = (durationSec: number) =>
+    runLoadChild({ url: spec.url, secret: SECRET, mix: spec.mix, connections: options.connections, durationSec, trackIds: spec.target !== 'sdk-baseline' });
   const settle = () => (spec.stats ? drainServer(spec.stats, 30_000) : spec.target === 'worker' ? drain(db, 30_000) : Promise.resolve(true));
   if (options.warmupSec > 0) {
     await load(options.warmupSec);
@@ -162,7 +275,7 @@ async function runTarget(
   }
   await clean(stack, db);
   const statsBefore = (await spec.stats?.()) ?? {};
-  say(`  ${spec.target} (${spec.mix}): ${options.durationSec} s at ${options.connections} connections ...`);
+  say(`  ${spec.target} (${spec.mix}${spec.target === 'sdk-baseline' ? '' : `, ${spec.path}`}): ${options.durationSec} s at ${options.connections} connections ...`);
   const loaded: LoadResult = await load(options.durationSec);
   const drained = await settle();
 
@@ -173,6 +286,7 @@ async function runTarget(
   const result: TargetResult = {
     target: spec.target,
     mix: spec.mix,
+    path: spec.target === 'sdk-baseline' ? undefined : spec.path,
     durationSec: loaded.durationSec,
     requests: loaded.requests,
     acked,
@@ -203,7 +317,9 @@ async function runTarget(
     result.lineCallsPerMessage = spec.mix === 'group-text' ? lineCalls / Math.max(1, s.messages) : undefined;
     result.dbRoundTripsPerEvent = rt.query / Math.max(1, s.events);
     result.dbConnectionsPerRequest = rt.connections / Math.max(1, acked);
-    result.dbHandshakeRoundTripsPerConnection = rt.handshake / Math.max(1, rt.connections);
+    result.dbHandshakeMessagesPerConnection = rt.handshake / Math.max(1, rt.connections);
+    result.ackPath = ackPath(stack);
+    result.integrity = await checkStored(db, stack, loaded, true);
   } else if (spec.target === 'article') {
     const s = (
       await db.query(`select count(*)::int as messages, extract(epoch from max(created_at) - min(created_at))::float8 as span from line_messages`)
@@ -218,8 +334,78 @@ async function runTarget(
     result.lineCallsPerMessage = lineCalls / Math.max(1, s.messages);
     // Every pg query is one round trip (Parse/Bind/Execute/Sync); its pool keeps connections open.
     result.dbRoundTripsPerEvent = (stats.queries ?? 0) / Math.max(1, stats.messages ?? acked);
+    result.integrity = await checkStored(db, stack, loaded, false);
+  }
+
+  // The slope: one connection, no load, so the latency is the path and not the queue.
+  if (options.dbLatencyMs > 0 && spec.mix === 'group-text' && spec.target !== 'sdk-baseline') {
+    say(`    unloaded probe at 0 and ${options.dbLatencyMs} ms, ${options.probeSec} s each ...`);
+    const probe = async (ms: number) => {
+      spec.setDelay(ms);
+      stack.proxy!.resetCounts();
+      const r = await probeLatency({ url: spec.url, secret: SECRET, mix: spec.mix, durationSec: options.probeSec });
+      await settle();
+      return r.p50;
+    };
+    const atZero = await probe(0);
+    const atLatency = await probe(options.dbLatencyMs);
+    result.probe = {
+      dbLatencyMs: options.dbLatencyMs,
+      ackP50AtZeroMs: atZero,
+      ackP50AtLatencyMs: atLatency,
+      slopeRoundTrips: (atLatency - atZero) / options.dbLatencyMs,
+      ackPath: spec.target === 'worker' ? ackPath(stack) : undefined,
+    };
+    spec.setDelay(options.dbLatencyMs);
   }
   return result;
+}
+
+/** The traced connections since the last reset: round trips and time to the inbox INSERT's answer. */
+function ackPath(stack: Stack): AckPath | undefined {
+  const paths = stack.proxy!.criticalPaths();
+  if (paths.length === 0) return undefined;
+  const trips = paths.map((p) => p.roundTrips).sort((a, b) => a - b);
+  const ms = paths.map((p) => p.ms).sort((a, b) => a - b);
+  const at = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+  return {
+    connections: paths.length,
+    roundTrips: { p50: at(trips, 0.5), p95: at(trips, 0.95), max: trips.at(-1)! },
+    ms: { p50: at(ms, 0.5), p95: at(ms, 0.95), p99: at(ms, 0.99) },
+  };
+}
+
+/**
+ * Every acknowledged event must be stored, once: ours in the inbox (and its message in
+ * line_messages once processed), the article's in line_messages. Reply tokens used twice (the
+ * emulator refuses the second) would be doubled effects.
+ */
+async function checkStored(db: pg.Client, stack: Stack, loaded: LoadResult, inbox: boolean): Promise<Integrity> {
+  const one = async (sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows[0] as Record<string, number>;
+  const messages = await one(
+    `select count(distinct message_id) filter (where message_id = any($1::text[]))::int as stored, (count(*) - count(distinct message_id))::int as doubled
+       from line_messages where not is_from_bot`,
+    [loaded.ackedMessageIds],
+  );
+  const events = inbox
+    ? await one(
+        `select count(distinct webhook_event_id) filter (where webhook_event_id = any($1::text[]))::int as stored, (count(*) - count(distinct webhook_event_id))::int as doubled
+           from line_webhook_events`,
+        [loaded.ackedEventIds],
+      )
+    : undefined;
+  const repliesTwice = stack.emulator.requests().filter((r) => r.path === '/v2/bot/message/reply' && r.status === 400).length;
+  const acked = loaded.ackedEventIds.length;
+  return {
+    built: loaded.built,
+    acked,
+    ackedInInbox: events?.stored,
+    lost: events ? acked - events.stored! : loaded.ackedMessageIds.length - messages.stored!,
+    ackedMessages: loaded.ackedMessageIds.length,
+    messagesStored: messages.stored!,
+    messagesMissing: events ? loaded.ackedMessageIds.length - messages.stored! : 0,
+    doubled: messages.doubled! + (events?.doubled ?? 0) + repliesTwice,
+  };
 }
 
 /** Truncates every table the migrations made, and zeroes the counters. */

@@ -32,7 +32,12 @@ function firstJsonLine<T>(child: ChildProcess, timeoutMs: number, what: string):
       if (!line.startsWith('{')) return;
       clearTimeout(timer);
       lines.close();
-      resolve(JSON.parse(line) as T);
+      // A bad line rejects (and the bench cleans up) instead of crashing it from this handler.
+      try {
+        resolve(JSON.parse(line) as T);
+      } catch (e) {
+        reject(new Error(`${what}: unreadable answer (${(e as Error).message})`));
+      }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

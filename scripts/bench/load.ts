@@ -14,6 +14,8 @@ export interface LoadConfig {
   mix: Mix;
   connections: number;
   durationSec: number;
+  /** Return the acknowledged ids (targets that store; the SDK baseline's 10k/s are not worth shipping). */
+  trackIds?: boolean;
 }
 
 export interface LoadResult {
@@ -26,12 +28,25 @@ export interface LoadResult {
   timeouts: number;
   /** Exact percentiles over every answer (autocannon's own summary has no p95). */
   latencyMs: { p50: number; p95: number; p99: number; mean: number; max: number };
+  /** Bodies built (each sent at most once; the last of each connection may not have gone out). */
+  built: number;
+  /** What was answered 200: the events' ids and, for message events, the messages' ids. */
+  ackedEventIds: string[];
+  ackedMessageIds: string[];
+}
+
+/** What a connection's request carried, for its answer (autocannon keeps a context per connection). */
+interface Sent {
+  sent?: { eventId: string; messageId?: string };
 }
 
 export async function runLoad(config: LoadConfig): Promise<LoadResult> {
   const workload = createWorkload({ mix: config.mix, secret: config.secret });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
+  const ackedEventIds: string[] = [];
+  const ackedMessageIds: string[] = [];
+  let built = 0;
   const started = performance.now();
   // The callback form: it returns the instance (whose 'response' events we record).
   let finish!: (r: autocannon.Result) => void;
@@ -48,9 +63,16 @@ export async function runLoad(config: LoadConfig): Promise<LoadResult> {
     requests: [
       {
         method: 'POST',
-        setupRequest: (req) => {
-          const { body, signature } = workload.next();
+        setupRequest: (req, context: Sent) => {
+          const { body, signature, eventId, messageId } = workload.next();
+          built++;
+          context.sent = { eventId, messageId };
           return { ...req, body, headers: { 'content-type': 'application/json', 'x-line-signature': signature } };
+        },
+        onResponse: (status: number, _body: string, context: Sent) => {
+          if (status !== 200 || !context.sent || !config.trackIds) return;
+          ackedEventIds.push(context.sent.eventId);
+          if (context.sent.messageId) ackedMessageIds.push(context.sent.messageId);
         },
       },
     ],
@@ -70,6 +92,9 @@ export async function runLoad(config: LoadConfig): Promise<LoadResult> {
     statuses,
     errors: result.errors,
     timeouts: result.timeouts,
+    built,
+    ackedEventIds,
+    ackedMessageIds,
     latencyMs: {
       p50: at(0.5),
       p95: at(0.95),
@@ -80,14 +105,31 @@ export async function runLoad(config: LoadConfig): Promise<LoadResult> {
   };
 }
 
+/**
+ * One request at a time for a fixed time, from the calling process: the unloaded probe, where the
+ * latency is the path's and not a queue's. Returns the median answer time in ms.
+ */
+export async function probeLatency(config: Omit<LoadConfig, 'connections'>): Promise<{ requests: number; p50: number }> {
+  const workload = createWorkload({ mix: config.mix, secret: config.secret });
+  const times: number[] = [];
+  const until = performance.now() + config.durationSec * 1000;
+  while (performance.now() < until) {
+    const { body, signature } = workload.next();
+    const started = performance.now();
+    const res = await fetch(config.url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-line-signature': signature } });
+    await res.arrayBuffer();
+    if (res.status === 200) times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { requests: times.length, p50: times[Math.floor(times.length / 2)] ?? 0 };
+}
+
 // Run as a child process: config in, one JSON line out.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const config = JSON.parse(process.argv[2] ?? '{}') as LoadConfig;
   runLoad(config).then(
-    (r) => {
-      process.stdout.write(`${JSON.stringify(r)}\n`);
-      process.exit(0);
-    },
+    // Exit once the line is out: a pipe takes a long line in several writes.
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`, () => process.exit(0)),
     (e: unknown) => {
       console.error(e);
       process.exit(1);

@@ -1,4 +1,4 @@
-/** The bench's results: their shape (also the `--json` output), ratios, and the printed tables. */
+/** The bench's results: their shape (also the `--json` output), ratios, goals, and the printed tables. */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
@@ -10,9 +10,51 @@ export interface Percentiles {
   p99: number;
 }
 
+/** How a target reaches Postgres: straight in (trust, no pipelining) or through PgBouncer (password, pipelined). */
+export type DbPath = 'direct' | 'pooled';
+
+/** Each connection's way to the inbox INSERT's answer, measured at the WebSocket proxy. */
+export interface AckPath {
+  connections: number;
+  /** Round trips up to the INSERT's answer, the WebSocket open counted as one. */
+  roundTrips: { p50: number; p95: number; max: number };
+  /** Upgrade request to the INSERT's answer handed to the Worker. */
+  ms: Percentiles;
+}
+
+/** With --db-latency: one connection, no load, the ack's p50 at 0 ms and at the latency. */
+export interface LatencyProbe {
+  dbLatencyMs: number;
+  ackP50AtZeroMs: number;
+  ackP50AtLatencyMs: number;
+  /** (p50 at L - p50 at 0) / L: the round trips the ack waits on, read from its latency. */
+  slopeRoundTrips: number;
+  /** Our Worker: the round trips counted on the wire during the probe at L. */
+  ackPath?: AckPath;
+}
+
+/** What was sent against what is stored, after the backlog drained. */
+export interface Integrity {
+  built: number;
+  acked: number;
+  /** Acknowledged events in the inbox (our Worker; the article has none). */
+  ackedInInbox?: number;
+  /** Acknowledged and not stored: not in the inbox (ours), no line_messages row (the article). */
+  lost: number;
+  ackedMessages: number;
+  /** Acknowledged message events with their line_messages row. */
+  messagesStored: number;
+  /** Ours: acknowledged messages in the inbox without their row (still failing or retried later). */
+  messagesMissing: number;
+  /** Rows for one event or message more than once, and reply tokens used twice. */
+  doubled: number;
+}
+
 export interface TargetResult {
   target: 'worker' | 'sdk-baseline' | 'article';
   mix: Mix;
+  /** Absent for the SDK baseline, which stores nothing. */
+  path?: DbPath;
   durationSec: number;
   requests: number;
   /** 200 answers (one event per request). */
@@ -29,18 +71,35 @@ export interface TargetResult {
   lineCallsPerEvent?: number;
   /** Group-text runs only: every event is a group message. */
   lineCallsPerMessage?: number;
+  /** Batches sent (one per Sync or Query): round trips, unless pipelined with the login. */
   dbRoundTripsPerEvent?: number;
   dbConnectionsPerRequest?: number;
-  dbHandshakeRoundTripsPerConnection?: number;
+  /** Startup and password messages per connection (pipelined, they share one flight). */
+  dbHandshakeMessagesPerConnection?: number;
+  ackPath?: AckPath;
+  probe?: LatencyProbe;
+  integrity?: Integrity;
   errors: { non2xx: number; connection: number; failedEvents: number; lineViolations: number; undrained: number };
+}
+
+export interface Goal {
+  goal: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+  detail: string;
 }
 
 export interface BenchReport {
   machine: Record<string, string | number>;
   database: string;
-  config: { durationSec: number; warmupSec: number; connections: number; eventsPerRequest: number; lineLatencyMs: number };
+  /** What each path that ran goes through. */
+  paths: Partial<Record<DbPath, string>>;
+  /** Paths that did not run, and why. */
+  skipped: Array<{ path: DbPath; reason: string }>;
+  config: { durationSec: number; warmupSec: number; connections: number; eventsPerRequest: number; lineLatencyMs: number; dbLatencyMs: number };
   results: TargetResult[];
   ratios: Record<string, number | null>;
+  goals: Goal[];
 }
 
 export const errorCount = (r: TargetResult) => Object.values(r.errors).reduce((s, n) => s + n, 0);
@@ -64,25 +123,71 @@ export function machine(): Record<string, string | number> {
   };
 }
 
-const find = (results: TargetResult[], target: TargetResult['target'], mix: Mix) => results.find((r) => r.target === target && r.mix === mix);
+export const find = (results: TargetResult[], target: TargetResult['target'], mix: Mix, path?: DbPath) =>
+  results.find((r) => r.target === target && r.mix === mix && (target === 'sdk-baseline' || r.path === path));
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? a / b : null);
 
 /** Ratios are what to compare across runs: this machine is noisy, both sides share its noise. */
 export function ratios(results: TargetResult[]): Record<string, number | null> {
-  const ours = find(results, 'worker', 'mixed');
   const sdk = find(results, 'sdk-baseline', 'mixed');
-  const oursText = find(results, 'worker', 'group-text');
-  const article = find(results, 'article', 'group-text');
-  return {
-    ackPerSecOursOverSdk: ratio(ours?.ackPerSec, sdk?.ackPerSec),
-    ackP50OursOverSdk: ratio(ours?.latencyMs.p50, sdk?.latencyMs.p50),
-    ackP99OursOverSdk: ratio(ours?.latencyMs.p99, sdk?.latencyMs.p99),
-    lineCallsPerMessageArticleOverOurs: ratio(article?.lineCallsPerMessage, oursText?.lineCallsPerMessage),
-    dbRoundTripsPerMessageArticleOverOurs: ratio(article?.dbRoundTripsPerEvent, oursText?.dbRoundTripsPerEvent),
-    ackPerSecOursOverArticle: ratio(oursText?.ackPerSec, article?.ackPerSec),
-    ackP50ArticleOverOurs: ratio(article?.latencyMs.p50, oursText?.latencyMs.p50),
-    persistedPerSecOursOverArticle: ratio(oursText?.persistedPerSec, article?.persistedPerSec),
+  const out: Record<string, number | null> = {};
+  for (const path of ['direct', 'pooled'] as const) {
+    // The direct path keeps the names these had before there were two paths.
+    const suffix = path === 'direct' ? '' : 'Pooled';
+    const ours = find(results, 'worker', 'mixed', path);
+    const oursText = find(results, 'worker', 'group-text', path);
+    const article = find(results, 'article', 'group-text', path);
+    Object.assign(out, {
+      [`ackPerSecOursOverSdk${suffix}`]: ratio(ours?.ackPerSec, sdk?.ackPerSec),
+      [`ackP50OursOverSdk${suffix}`]: ratio(ours?.latencyMs.p50, sdk?.latencyMs.p50),
+      [`ackP99OursOverSdk${suffix}`]: ratio(ours?.latencyMs.p99, sdk?.latencyMs.p99),
+      [`lineCallsPerMessageArticleOverOurs${suffix}`]: ratio(article?.lineCallsPerMessage, oursText?.lineCallsPerMessage),
+      [`dbRoundTripsPerMessageArticleOverOurs${suffix}`]: ratio(article?.dbRoundTripsPerEvent, oursText?.dbRoundTripsPerEvent),
+      [`ackPerSecOursOverArticle${suffix}`]: ratio(oursText?.ackPerSec, article?.ackPerSec),
+      [`ackP50ArticleOverOurs${suffix}`]: ratio(article?.latencyMs.p50, oursText?.latencyMs.p50),
+      [`persistedPerSecOursOverArticle${suffix}`]: ratio(oursText?.persistedPerSec, article?.persistedPerSec),
+    });
+  }
+  return out;
+}
+
+/** The issue's goals, judged on this run's figures. */
+export function goals(results: TargetResult[]): Goal[] {
+  const ours = find(results, 'worker', 'group-text', 'pooled');
+  const article = find(results, 'article', 'group-text', 'pooled');
+  const throughput: Goal = {
+    goal: "ack throughput through the pooler at least the article approach's",
+    met: ours && article ? ours.ackPerSec >= article.ackPerSec : null,
+    detail: ours && article ? `group text, both through PgBouncer: ours ${n0(ours.ackPerSec)} acks/s, article ${n0(article.ackPerSec)}` : 'this run has no pooled run of both',
   };
+
+  // The unloaded probe at a real latency is the clean count; under load without latency an
+  // answer can slip in before a message the client was about to send anyway.
+  const pooled = [ours, find(results, 'worker', 'mixed', 'pooled')].filter((r) => r !== undefined);
+  const probed = pooled.find((r) => r.probe?.ackPath);
+  const measured = probed?.probe?.ackPath ?? pooled.find((r) => r.ackPath)?.ackPath;
+  const slope = probed?.probe;
+  const roundTrips: Goal = {
+    goal: 'the ack waits on at most 3 database round trips, connection included, with pipelining',
+    met: measured ? measured.roundTrips.p95 <= 3 : null,
+    detail: measured
+      ? `pooled, counted on the wire${probed ? `, one connection at ${slope!.dbLatencyMs} ms` : ' under load'}: p50 ${n1(measured.roundTrips.p50)}, p95 ${n1(measured.roundTrips.p95)}, max ${measured.roundTrips.max}` +
+        (slope ? `; latency slope ${n1(slope.slopeRoundTrips)}` : '; run with --db-latency for the slope')
+      : 'this run has no pooled run of our Worker',
+  };
+
+  const checked = results.filter((r) => r.integrity);
+  const bad = checked.filter((r) => r.integrity!.lost + r.integrity!.messagesMissing + r.integrity!.doubled + r.errors.failedEvents > 0);
+  const integrity: Goal = {
+    goal: 'nothing lost or doubled under load',
+    met: checked.length ? bad.length === 0 : null,
+    detail: checked.length
+      ? bad.length === 0
+        ? `${checked.length} runs: every acknowledged event stored once (${checked.reduce((s, r) => s + r.integrity!.acked, 0).toLocaleString('en-US')} acks)`
+        : bad.map((r) => `${label(r)}: ${r.integrity!.lost} lost, ${r.integrity!.messagesMissing} messages missing, ${r.integrity!.doubled} doubled, ${r.errors.failedEvents} failed`).join('; ')
+      : 'this run stored nothing',
+  };
+  return [throughput, roundTrips, integrity];
 }
 
 const n0 = (x: number | undefined) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
@@ -90,12 +195,12 @@ const n1 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
 const n2 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(2));
 const pct = (p: Percentiles | undefined) => (p ? `${n1(p.p50)} / ${n1(p.p95)} / ${n1(p.p99)}` : '—');
 const x = (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${r.toFixed(2)}×`);
+const label = (r: TargetResult) => `${r.target === 'worker' ? 'ours' : r.target === 'article' ? 'article' : 'SDK'} ${r.mix}${r.path ? `, ${r.path}` : ''}`;
 
-function table(title: [string, string, string, string], rows: Array<[string, string, string, string]>): string {
-  const all = [title, ...rows];
-  const widths = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i]!.length)));
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ');
-  return [line(title), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return [line(rows[0]!), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
 }
 
 export function formatReport(report: BenchReport): string {
@@ -103,47 +208,57 @@ export function formatReport(report: BenchReport): string {
   const out: string[] = [];
   out.push(`machine: ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, workerd ${m.workerd}`);
   out.push(`database: ${report.database}`);
+  for (const [path, what] of Object.entries(report.paths)) out.push(`${path}: ${what}`);
+  for (const s of report.skipped) out.push(`${s.path}: SKIPPED, ${s.reason}`);
   out.push(`load: ${config.connections} connections, ${config.durationSec} s per target after ${config.warmupSec} s warm-up, one signed event per request`);
   out.push(`LINE API latency: ${config.lineLatencyMs > 0 ? `${config.lineLatencyMs} ms added to every call (modelling api.line.me)` : 'none (the local emulator answers at once)'}`);
+  out.push(
+    `database latency: ${config.dbLatencyMs > 0 ? `${config.dbLatencyMs} ms per round trip at the proxies, connection open included (modelling the edge to Neon's region)` : 'none (--db-latency <ms> models the distance to Neon)'}`,
+  );
 
-  const ours = find(results, 'worker', 'mixed');
-  const sdk = find(results, 'sdk-baseline', 'mixed');
-  if (ours || sdk) {
+  const paths = (['direct', 'pooled'] as const).filter((p) => results.some((x) => x.path === p));
+  const mixed = [...paths.map((p) => find(results, 'worker', 'mixed', p)), find(results, 'sdk-baseline', 'mixed')].filter((x) => x !== undefined);
+  if (mixed.length) {
     out.push('', 'Mixed events (group chatter, media, 1:1, follows, member changes, unsend ...)');
+    const row = (name: string, f: (x: TargetResult) => string) => [name, ...mixed.map((x) => f(x))];
+    const worker = (f: (x: TargetResult) => string) => (x: TargetResult) => (x.target === 'worker' ? f(x) : '');
     out.push(
-      table(
-        ['', 'ours (Worker)', '@line/bot-sdk middleware', 'ours / SDK'],
-        [
-          ['acks/s', n0(ours?.ackPerSec), n0(sdk?.ackPerSec), x(r.ackPerSecOursOverSdk)],
-          ['ack latency p50 / p95 / p99 ms', pct(ours?.latencyMs), pct(sdk?.latencyMs), `${x(r.ackP50OursOverSdk)} / ${x(r.ackP99OursOverSdk)} (p50/p99)`],
-          ['events persisted/s (received to done)', n0(ours?.persistedPerSec), 'stores nothing', ''],
-          ['received to done p50 / p95 / p99 ms', pct(ours?.e2eMs), '', ''],
-          ['LINE API calls / event', n2(ours?.lineCallsPerEvent), '0', ''],
-          ['DB round trips / event', n2(ours?.dbRoundTripsPerEvent), '0', ''],
-          ['DB connections / request (handshake round trips each)', ours ? `${n2(ours.dbConnectionsPerRequest)} (${n1(ours.dbHandshakeRoundTripsPerConnection)})` : '—', '0', ''],
-          ['errors', ours ? String(errorCount(ours)) : '—', sdk ? String(errorCount(sdk)) : '—', ''],
-        ],
-      ),
+      table([
+        ['', ...mixed.map((x) => (x.target === 'worker' ? `ours, ${x.path}` : '@line/bot-sdk middleware'))],
+        row('acks/s', (x) => n0(x.ackPerSec)),
+        row('ack latency p50 / p95 / p99 ms', (x) => pct(x.latencyMs)),
+        row('events persisted/s (received to done)', (x) => (x.target === 'worker' ? n0(x.persistedPerSec) : 'stores nothing')),
+        row('received to done p50 / p95 / p99 ms', worker((x) => pct(x.e2eMs))),
+        row('LINE API calls / event', worker((x) => n2(x.lineCallsPerEvent))),
+        row('DB batches / event (Sync or Query)', worker((x) => n2(x.dbRoundTripsPerEvent))),
+        row('DB connections / request (login messages each)', worker((x) => `${n2(x.dbConnectionsPerRequest)} (${n1(x.dbHandshakeMessagesPerConnection)})`)),
+        row('errors', (x) => String(errorCount(x))),
+      ]),
     );
+    for (const p of paths) if (r[`ackPerSecOursOverSdk${p === 'direct' ? '' : 'Pooled'}`] != null) out.push(`ours / SDK acks/s, ${p}: ${x(r[`ackPerSecOursOverSdk${p === 'direct' ? '' : 'Pooled'}`])}`);
   }
 
-  const oursText = find(results, 'worker', 'group-text');
-  const article = find(results, 'article', 'group-text');
-  if (oursText || article) {
+  const text = paths.flatMap((p) => [find(results, 'worker', 'group-text', p), find(results, 'article', 'group-text', p)]).filter((x) => x !== undefined);
+  if (text.length) {
     out.push('', 'Group text messages only: cost per group message');
+    const row = (name: string, f: (x: TargetResult) => string) => [name, ...text.map((x) => f(x))];
     out.push(
-      table(
-        ['', 'ours (Worker)', "seed article's approach", 'article / ours'],
-        [
-          ['LINE API calls / group message', n2(oursText?.lineCallsPerMessage), n2(article?.lineCallsPerMessage), x(r.lineCallsPerMessageArticleOverOurs)],
-          ['DB round trips / group message', n2(oursText?.dbRoundTripsPerEvent), n2(article?.dbRoundTripsPerEvent), x(r.dbRoundTripsPerMessageArticleOverOurs)],
-          ['acks/s', n0(oursText?.ackPerSec), n0(article?.ackPerSec), x(r.ackPerSecOursOverArticle === null ? null : 1 / r.ackPerSecOursOverArticle!)],
-          ['ack latency p50 / p95 / p99 ms', pct(oursText?.latencyMs), pct(article?.latencyMs), x(r.ackP50ArticleOverOurs)],
-          ['messages persisted/s', n0(oursText?.persistedPerSec), n0(article?.persistedPerSec), x(r.persistedPerSecOursOverArticle === null ? null : 1 / r.persistedPerSecOursOverArticle!)],
-          ['errors', oursText ? String(errorCount(oursText)) : '—', article ? String(errorCount(article)) : '—', ''],
-        ],
-      ),
+      table([
+        ['', ...text.map((x) => `${x.target === 'worker' ? 'ours' : 'article'}, ${x.path}`)],
+        row('LINE API calls / group message', (x) => n2(x.lineCallsPerMessage)),
+        row('DB batches / group message', (x) => n2(x.dbRoundTripsPerEvent)),
+        row('acks/s', (x) => n0(x.ackPerSec)),
+        row('ack latency p50 / p95 / p99 ms', (x) => pct(x.latencyMs)),
+        row('messages persisted/s', (x) => n0(x.persistedPerSec)),
+        row('errors', (x) => String(errorCount(x))),
+      ]),
     );
+    for (const p of paths) {
+      const k = p === 'direct' ? '' : 'Pooled';
+      if (r[`ackPerSecOursOverArticle${k}`] != null) {
+        out.push(`ours / article, ${p}: acks/s ${x(r[`ackPerSecOursOverArticle${k}`])}, LINE calls ${x(r[`lineCallsPerMessageArticleOverOurs${k}`] == null ? null : 1 / r[`lineCallsPerMessageArticleOverOurs${k}`]!)}`);
+      }
+    }
     if (!config.lineLatencyMs) {
       out.push(
         "The article's LINE calls go to the local emulator here; against api.line.me each is a network round trip",
@@ -151,5 +266,50 @@ export function formatReport(report: BenchReport): string {
       );
     }
   }
+
+  const traced = results.filter((x) => x.ackPath || x.probe);
+  if (traced.length) {
+    out.push('', "The ack's critical path: database round trips before the 200, connection setup included");
+    const row = (name: string, f: (x: TargetResult) => string) => [name, ...traced.map((x) => f(x))];
+    const rt = (a: AckPath | undefined) => (a ? `${n1(a.roundTrips.p50)} / ${n1(a.roundTrips.p95)} / ${a.roundTrips.max}` : '—');
+    const L = config.dbLatencyMs;
+    out.push(
+      table([
+        ['', ...traced.map(label)],
+        row(`round trips to the INSERT's answer, under load p50 / p95 / max`, (x) => rt(x.ackPath)),
+        row(`WebSocket open to the INSERT's answer p50 ms, under load`, (x) => (x.ackPath ? n1(x.ackPath.ms.p50) : '—')),
+        ...(L > 0
+          ? [
+              row(`one connection, no load: round trips counted at ${L} ms p50 / p95 / max`, (x) => rt(x.probe?.ackPath)),
+              row(`one connection, no load: WebSocket open to the INSERT's answer p50 ms at ${L} ms`, (x) => (x.probe?.ackPath ? n1(x.probe.ackPath.ms.p50) : '—')),
+              row(`one connection, no load: ack p50 ms at 0 / at ${L} ms`, (x) => (x.probe ? `${n1(x.probe.ackP50AtZeroMs)} / ${n1(x.probe.ackP50AtLatencyMs)}` : '—')),
+              row(`latency slope: (p50 at ${L} - p50 at 0) / ${L}`, (x) => n1(x.probe?.slopeRoundTrips)),
+            ]
+          : []),
+      ]),
+    );
+    out.push(
+      'Counted at the WebSocket proxy: a flight is what the Worker sends before it receives anything; the open (upgrade, 101) is one.',
+      "The article's pool keeps its connections open: its ack waits on one round trip per query (no count on the wire, the slope shows it).",
+    );
+    if (!L) out.push('Without --db-latency an answer can arrive before a message the client was about to send anyway: the counts are upper bounds.');
+  }
+
+  const checked = results.filter((x) => x.integrity);
+  if (checked.length) {
+    out.push('', 'Sent against stored, after the backlog drained');
+    out.push(
+      table([
+        ['', 'bodies built', 'acked', 'acked in the inbox', 'lost', 'acked messages', 'stored', 'missing', 'doubled'],
+        ...checked.map((x) => {
+          const i = x.integrity!;
+          return [label(x), n0(i.built), n0(i.acked), i.ackedInInbox === undefined ? 'no inbox' : n0(i.ackedInInbox), n0(i.lost), n0(i.ackedMessages), n0(i.messagesStored), n0(i.messagesMissing), n0(i.doubled)];
+        }),
+      ]),
+    );
+  }
+
+  out.push('', 'Goals (issue 12), this run:');
+  for (const g of report.goals) out.push(`  [${g.met === null ? 'not measured' : g.met ? 'met' : 'NOT met'}] ${g.goal}: ${g.detail}`);
   return out.join('\n');
 }

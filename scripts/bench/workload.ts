@@ -25,6 +25,9 @@ export interface WorkloadOptions {
 export interface NextRequest {
   body: string;
   signature: string;
+  /** The event's webhookEventId, and its message's id for a message event: what the bench looks for afterwards. */
+  eventId: string;
+  messageId?: string;
 }
 
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
@@ -90,7 +93,8 @@ export function createWorkload(options: WorkloadOptions): { next(): NextRequest 
       const message = event.message as { id?: string } | undefined;
       if (message?.id && recent.length < 50) recent.push(message.id);
       const body = JSON.stringify(build.webhookBody(destination, [event]));
-      return { body, signature: createHmac('sha256', options.secret).update(body).digest('base64') };
+      const signature = createHmac('sha256', options.secret).update(body).digest('base64');
+      return { body, signature, eventId: event.webhookEventId, messageId: event.type === 'message' ? message?.id : undefined };
     },
   };
 }

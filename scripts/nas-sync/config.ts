@@ -47,14 +47,17 @@ Options:
   --retry-failed           put rows marked failed back in the queue (attempts reset), then exit
   --concurrency N          parallel downloads (default ${DEFAULTS.concurrency})
   --poll-interval SECONDS  pause between polls when idle (default ${DEFAULTS.pollIntervalMs / 1000})
-  --no-listen              do not LISTEN for new rows (NOTIFY line_files_pending); poll only.
-                           Neon's pooled (-pooler) endpoints do not deliver notifications
+  --no-listen              do not LISTEN for new rows (NOTIFY line_files_pending); poll only
+                           (a pooled, -pooler, endpoint delivers no notifications)
   --max-attempts N         failures before a row is marked failed (default ${DEFAULTS.maxAttempts})
   --json                   JSON log lines even on a terminal
   -h, --help               this text
 
 Environment:
-  DATABASE_URL               Postgres URL (the Worker's database; add ?sslmode=require for Neon)
+  DATABASE_URL               Postgres URL of the Worker's database (add ?sslmode=require for Neon).
+                             For Neon use the direct (unpooled) string, not the -pooler one the
+                             Worker uses: LISTEN needs a session of its own, which transaction
+                             pooling does not keep
   LINE_CHANNEL_ACCESS_TOKEN  bearer token for LINE's content API
   LINE_DATA_API_BASE_URL     default ${DEFAULTS.dataApiBaseUrl}
   NAS_ROOT                   absolute path of the mounted NAS folder to write under

@@ -1,27 +1,31 @@
 /**
- * `npm run bench` in its smoke configuration (a couple of seconds per target, 4 connections)
- * against the local PostgreSQL the suite uses: it runs every target and its `--json` output
- * parses with every figure a number. Speed is not asserted: this machine is shared and noisy.
+ * `npm run bench` in its smoke configuration (1 s per target, 4 connections, a small database
+ * latency so the unloaded probe runs too) against the local PostgreSQL the suite uses: it runs
+ * every target both ways (direct, and pooled through PgBouncer when it is installed) and its
+ * `--json` output parses with every figure a number. Speed is not asserted: this machine is shared
+ * and noisy. What is counted, not timed, is: the ack's round trips on the wire, and every
+ * acknowledged event stored exactly once.
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/local/paths.ts';
+import { pgbouncerAvailable } from '../../scripts/lib/pgbouncer.ts';
 import type { BenchReport } from '../../scripts/bench/report.ts';
 
 const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runBench(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/bench.ts', ...args], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, DATABASE_URL: adminUrl },
+      env: { ...process.env, DATABASE_URL: adminUrl, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -30,14 +34,20 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 }
 
 describe('npm run bench -- --smoke --json', () => {
-  it('measures every target and prints figures that parse', { timeout: 120_000 }, async () => {
-    const { code, stdout, stderr } = await runBench(['--smoke', '--json']);
+  it('measures every target both ways and prints figures that parse', { timeout: 180_000 }, async () => {
+    const { code, stdout, stderr } = await runBench(['--smoke', '--json', '--db-latency', '2']);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as BenchReport;
 
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.database).toMatch(/PostgreSQL/);
-    expect(report.results.map((r) => `${r.target}/${r.mix}`)).toEqual(['worker/mixed', 'sdk-baseline/mixed', 'worker/group-text', 'article/group-text']);
+    expect(report.config.dbLatencyMs).toBe(2);
+    const direct = ['worker/mixed/direct', 'sdk-baseline/mixed/-', 'worker/group-text/direct', 'article/group-text/direct'];
+    const pooled = ['worker/mixed/pooled', 'worker/group-text/pooled', 'article/group-text/pooled'];
+    const pooledRan = pgbouncerAvailable();
+    expect(report.results.map((r) => `${r.target}/${r.mix}/${r.path ?? '-'}`)).toEqual(pooledRan ? [...direct, ...pooled] : direct);
+    if (pooledRan) expect(report.skipped).toEqual([]);
+    else expect(report.skipped).toEqual([{ path: 'pooled', reason: expect.stringMatching(/pgbouncer not found/) }]);
 
     const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
     for (const r of report.results) {
@@ -46,6 +56,13 @@ describe('npm run bench -- --smoke --json', () => {
       for (const n of Object.values(r.errors)) expect(isNumber(n)).toBe(true);
       expect(r.acked, `${r.target} acknowledged something`).toBeGreaterThan(0);
     }
+    for (const r of report.results.filter((x) => x.target !== 'sdk-baseline')) {
+      // Nothing acknowledged is lost, nothing is stored twice.
+      const label = `${r.target} ${r.mix} ${r.path}`;
+      expect(r.integrity, label).toBeDefined();
+      expect(r.integrity!.acked, label).toBe(r.acked);
+      expect([r.integrity!.lost, r.integrity!.messagesMissing, r.integrity!.doubled], label).toEqual([0, 0, 0]);
+    }
     for (const r of report.results.filter((x) => x.target === 'worker')) {
       for (const key of ['persistedPerSec', 'lineCallsPerEvent', 'dbRoundTripsPerEvent', 'dbConnectionsPerRequest'] as const) {
         expect(isNumber(r[key]), `worker ${key}`).toBe(true);
@@ -53,9 +70,27 @@ describe('npm run bench -- --smoke --json', () => {
       for (const p of ['p50', 'p95', 'p99'] as const) expect(isNumber(r.e2eMs?.[p])).toBe(true);
       // Counted, not estimated: a durable ack and a transaction cost several round trips.
       expect(r.dbRoundTripsPerEvent).toBeGreaterThan(1);
+      // The ack's critical path, counted on the wire: the WebSocket open, the login, the INSERT;
+      // pipelined through the pooler, the login and the INSERT share one flight.
+      expect(r.ackPath!.connections, `${r.path}`).toBeGreaterThan(0);
+      if (r.path === 'direct') expect(r.ackPath!.roundTrips.p50).toBe(3);
+      else expect(r.ackPath!.roundTrips.max).toBeLessThanOrEqual(3);
+    }
+    for (const r of report.results.filter((x) => x.mix === 'group-text')) {
+      expect(r.probe, `${r.target} ${r.path} probe`).toBeDefined();
+      for (const key of ['ackP50AtZeroMs', 'ackP50AtLatencyMs', 'slopeRoundTrips'] as const) expect(isNumber(r.probe![key]), `${r.target} probe ${key}`).toBe(true);
+      if (r.target === 'worker') expect(r.probe!.ackPath!.roundTrips.p50).toBe(r.path === 'direct' ? 3 : 2);
     }
     const article = report.results.find((r) => r.target === 'article')!;
     expect(article.lineCallsPerMessage).toBeCloseTo(3, 1);
     for (const v of Object.values(report.ratios)) expect(v === null || isNumber(v)).toBe(true);
+    expect(report.goals.map((g) => typeof g.met === 'boolean' || g.met === null)).toEqual([true, true, true]);
+    expect(report.goals[2]!.met).toBe(true);
+  });
+
+  it('says so, and runs nothing, when the pooled path is asked for without pgbouncer', async () => {
+    const { code, stderr } = await runBench(['--smoke', '--json', '--paths', 'pooled'], { PGBOUNCER_BIN: '/nonexistent/pgbouncer' });
+    expect(code).toBe(1);
+    expect(stderr).toContain('pooled runs skipped: pgbouncer not found at /nonexistent/pgbouncer');
   });
 });
