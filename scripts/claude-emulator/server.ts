@@ -9,11 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContentBlock, Message, StopReason, Usage } from '@anthropic-ai/sdk/resources/messages';
 import { completeBlock, defaultAnswer, lastUserText, limitToMaxTokens, newId, outputTokens, PromptCache, type Answer, type ValidRequest } from './answer.ts';
 import { checkBody, checkHeaders, DEFAULT_LIMITS, MAX_BODY_BYTES, type Problem } from './validate.ts';
+import { listen } from '../lib/listen.ts';
 
 export interface ClaudeEmulatorOptions {
   /** 0 (the default) picks a free port. */
@@ -361,14 +361,7 @@ export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): 
       if (!res.headersSent) sendJson(res, 500, errorBody('api_error', `Emulator error: ${(e as Error).message}`, null));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
 
   return {
     url: `http://${urlHost(options.host ?? '127.0.0.1')}:${port}`,

@@ -9,7 +9,6 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -22,6 +21,7 @@ import {
 import { applySeed, type EmulatorSeed } from './seed.ts';
 import { summarizeMessages } from './summarize.ts';
 import { chatOfSource, describeBotMessages, describeEvent, type Names, type TranscriptEntry } from './transcript.ts';
+import { listen } from '../lib/listen.ts';
 
 export { summarizeMessages };
 
@@ -508,14 +508,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       if (!res.headersSent) send(res, { status: 500, body: { message: `Emulator error: ${(e as Error).message}` } });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
 
   return {
     url: `http://${urlHost(options.host ?? '127.0.0.1')}:${port}`,

@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { jsxRenderer } from 'hono/jsx-renderer';
-import { openDb } from '../db/client';
+import { withDatabase } from '../http/database';
 import { jwksCache, type FetchJwks, type JwksSource } from './access';
 import { CONSOLE_CSS } from './assets';
 import { identifyOperator, refuseCrossSite, requireCsrfToken, requireOperator } from './auth';
@@ -60,15 +60,7 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   // Signed in from here on.
   app.use(requireOperator);
   app.use(requireCsrfToken);
-  app.use(async (c, next) => {
-    const handle = openDb(c.env, c.get('log'));
-    c.set('db', handle.db);
-    try {
-      await next();
-    } finally {
-      c.executionCtx.waitUntil(handle.close());
-    }
-  });
+  app.use(withDatabase);
   app.route('/', signOutRoutes({ signedOut }));
   app.route('/', overviewRoutes);
   app.route('/', groupRoutes);

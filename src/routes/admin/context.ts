@@ -7,7 +7,7 @@ import { eq, type AnyColumn, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Context, MiddlewareHandler } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
-import { openDb, type Database } from '../../db/client';
+import type { Database } from '../../db/client';
 import { lineGroups, lineUsers, projects } from '../../db/schema';
 import { ApiError, errorResponse, type FieldError } from '../../http/errors';
 import type { AppEnv } from '../../http/types';
@@ -52,16 +52,7 @@ export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) =>
   await next();
 };
 
-/** A database pool for the request, closed after the response. */
-export const withDatabase: MiddlewareHandler<AdminEnv> = async (c, next) => {
-  const handle = openDb(c.env, c.get('log'));
-  c.set('db', handle.db);
-  try {
-    await next();
-  } finally {
-    c.executionCtx.waitUntil(handle.close());
-  }
-};
+export { withDatabase } from '../../http/database';
 
 export const notFound = (what: string, id: string | number) => new ApiError(404, 'not_found', `${what} ${id} not found`);
 
