@@ -7,6 +7,8 @@
  *
  *   mixed events:      our Worker, then the @line/bot-sdk middleware baseline (verify + parse, 200)
  *   group text only:   our Worker, then the seed article's approach (3 LINE calls + a query per lookup)
+ *   ai:                bound users' 1:1 questions, the Claude emulator answering after 2, 20 and 60 s
+ *                      (first path only; ai.ts): the bot's time before and after Claude, reply or push
  *
  * With a local PostgreSQL it does so both ways in one run: `direct` (straight into Postgres, trust,
  * no pipelining) and `pooled` (through PgBouncer in transaction mode with a password role, as Neon's
@@ -21,6 +23,7 @@
  *   npm run bench                          # embedded PGlite, 15 s per target, 20 connections
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- --db-latency 20
  *   npm run bench -- --duration 5 --connections 10 --json
+ *   npm run bench -- --only ai --ai-delays 2,20,60 --ai-questions 3
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +39,7 @@ import { runLoadChild, startServerChild, type ServerChild } from './children.ts'
 import { probeLatency, type LoadResult } from './load.ts';
 import { formatReport, goals, machine, ratios, type AckPath, type BenchReport, type DbPath, type Integrity, type TargetResult } from './report.ts';
 import type { Mix } from './workload.ts';
+import { BENCH_ANTHROPIC_KEY, runAiScenario, type AiResult } from './ai.ts';
 
 const SECRET = 'bench-channel-secret';
 const ACCESS_TOKEN = 'bench-access-token';
@@ -54,6 +58,9 @@ interface Options {
   probeSec: number;
   only: Set<string>;
   paths: DbPath[];
+  /** The AI scenario: Claude delays and questions per delay. */
+  aiDelaysMs: number[];
+  aiQuestions: number;
 }
 
 const PATHS = (embedded: boolean): Record<DbPath, string> => ({
@@ -71,7 +78,9 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '20' },
       'line-latency': { type: 'string', default: '0' },
       'db-latency': { type: 'string', default: '0' },
-      only: { type: 'string', default: 'worker,sdk,article' },
+      only: { type: 'string', default: 'worker,sdk,article,ai' },
+      'ai-delays': { type: 'string', default: '2,20,60' },
+      'ai-questions': { type: 'string', default: '3' },
       paths: { type: 'string', default: 'direct,pooled' },
       json: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
@@ -81,10 +90,12 @@ async function main(): Promise<void> {
   if (values.help) {
     console.log(
       'npm run bench -- [--duration s] [--warmup s] [--connections n] [--line-latency ms] [--db-latency ms]\n' +
-        '                 [--only worker,sdk,article] [--paths direct,pooled] [--smoke] [--json]\n' +
+        '                 [--only worker,sdk,article,ai] [--paths direct,pooled] [--ai-delays s,s,..] [--ai-questions n] [--smoke] [--json]\n' +
         'DATABASE_URL (a local PostgreSQL) replaces the embedded PGlite; the bench works in a fresh database it creates and drops,\n' +
         'and runs the pooled path through a PgBouncer it starts (Debian\'s pgbouncer; skipped, and said so, when it is missing).\n' +
-        '--db-latency ms: every database round trip (connection open included) costs ms more, on both proxies.',
+        '--db-latency ms: every database round trip (connection open included) costs ms more, on both proxies.\n' +
+        'ai: bound users ask 1:1 questions, the Claude emulator answers after each delay in --ai-delays (seconds, default 2,20,60;\n' +
+        '--ai-questions per delay, default 3, all at once): overhead before and after Claude, reply or push (--smoke: 0.2 s, 2 questions).',
     );
     return;
   }
@@ -100,7 +111,12 @@ async function main(): Promise<void> {
     probeSec: values.smoke ? 0.5 : 3,
     only: new Set(values.only.split(',')),
     paths: (['direct', 'pooled'] as const).filter((p) => paths.includes(p)),
+    aiDelaysMs: values.smoke ? [200] : values['ai-delays'].split(',').map((x) => Math.round(Number(x) * 1000)),
+    aiQuestions: values.smoke ? 2 : Number(values['ai-questions']),
   };
+  if (!options.aiDelaysMs.every((d) => d >= 0 && Number.isFinite(d)) || !(options.aiQuestions > 0)) {
+    throw new UserError('--ai-delays takes seconds (e.g. 2,20,60) and --ai-questions a positive number');
+  }
   if (!(options.durationSec > 0) || !(options.connections > 0) || !(options.warmupSec >= 0) || !(options.lineLatencyMs >= 0) || !(options.dbLatencyMs >= 0)) {
     throw new UserError('--duration, --warmup, --connections, --line-latency and --db-latency must be positive numbers');
   }
@@ -153,6 +169,7 @@ async function main(): Promise<void> {
     }
 
     const results: TargetResult[] = [];
+    let ai: AiResult | undefined;
     let database = '';
     for (const path of options.paths) {
       const stopsHere: Array<() => Promise<unknown>> = [];
@@ -177,6 +194,7 @@ async function main(): Promise<void> {
         countRoundTrips: true,
         lineLatencyMs: options.lineLatencyMs,
         bundleDir: join(tmp, `bundle-${path}`),
+        ...(options.only.has('ai') && path === options.paths[0] ? { claude: { use: 'emulator' as const, apiKey: BENCH_ANTHROPIC_KEY } } : {}),
       });
       stopsHere.push(() => stack.stop());
       stack.proxy!.traceUntil(INBOX_INSERT);
@@ -221,6 +239,20 @@ async function main(): Promise<void> {
         const articleStats = async () => (await (await fetch(`${article.url}/__stats`)).json()) as Record<string, number>;
         results.push(await run('article', 'group-text', article.url, articleStats));
       }
+      // Once, on the first path: its figures are the bot's own time around Claude, not the database's.
+      if (options.only.has('ai') && path === options.paths[0]) {
+        await clean(stack, db);
+        say(`  ai (1:1 questions, ${path}): Claude answering after ${options.aiDelaysMs.map((d) => `${d / 1000} s`).join(', ')} ...`);
+        ai = await runAiScenario(stack, db, {
+          delaysMs: options.aiDelaysMs,
+          questionsPerDelay: options.aiQuestions,
+          secret: SECRET,
+          adminToken: 'bench-admin-token',
+          secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN, ADMIN_API_TOKEN: 'bench-admin-token' },
+          bundleDir: join(tmp, `bundle-${path}`),
+          say,
+        });
+      }
       await stopPath();
     }
 
@@ -238,6 +270,7 @@ async function main(): Promise<void> {
         dbLatencyMs: options.dbLatencyMs,
       },
       results,
+      ...(ai ? { ai } : {}),
       ratios: ratios(results),
       goals: goals(results),
     };
@@ -413,6 +446,7 @@ async function clean(stack: Stack, db: pg.Client): Promise<void> {
   const tables = (await db.query(`select tablename from pg_tables where schemaname = 'public'`)).rows.map((r) => `"${r.tablename as string}"`);
   if (tables.length > 0) await db.query(`truncate ${tables.join(', ')} restart identity cascade`);
   stack.emulator.reset();
+  stack.claude?.reset();
   stack.proxy?.resetCounts();
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
 import type { Mix } from './workload.ts';
+import type { AiResult } from './ai.ts';
 
 export interface Percentiles {
   p50: number;
@@ -98,6 +99,8 @@ export interface BenchReport {
   skipped: Array<{ path: DbPath; reason: string }>;
   config: { durationSec: number; warmupSec: number; connections: number; eventsPerRequest: number; lineLatencyMs: number; dbLatencyMs: number };
   results: TargetResult[];
+  /** The AI scenario (`--only ai`), when it ran. */
+  ai?: AiResult;
   ratios: Record<string, number | null>;
   goals: Goal[];
 }
@@ -210,7 +213,7 @@ export function formatReport(report: BenchReport): string {
   out.push(`database: ${report.database}`);
   for (const [path, what] of Object.entries(report.paths)) out.push(`${path}: ${what}`);
   for (const s of report.skipped) out.push(`${s.path}: SKIPPED, ${s.reason}`);
-  out.push(`load: ${config.connections} connections, ${config.durationSec} s per target after ${config.warmupSec} s warm-up, one signed event per request`);
+  if (results.length) out.push(`load: ${config.connections} connections, ${config.durationSec} s per target after ${config.warmupSec} s warm-up, one signed event per request`);
   out.push(`LINE API latency: ${config.lineLatencyMs > 0 ? `${config.lineLatencyMs} ms added to every call (modelling api.line.me)` : 'none (the local emulator answers at once)'}`);
   out.push(
     `database latency: ${config.dbLatencyMs > 0 ? `${config.dbLatencyMs} ms per round trip at the proxies, connection open included (modelling the edge to Neon's region)` : 'none (--db-latency <ms> models the distance to Neon)'}`,
@@ -307,6 +310,26 @@ export function formatReport(report: BenchReport): string {
         }),
       ]),
     );
+  }
+
+  if (report.ai) {
+    const a = report.ai;
+    out.push('', `AI answers, 1:1 (issue 9): ${a.questionsPerDelay} bound users per Claude delay, asking at once; reply window 50 s`);
+    const sec = (ms: number) => `${(ms / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} s`;
+    const row = (name: string, f: (d: AiResult['delays'][number]) => string) => [name, ...a.delays.map(f)];
+    out.push(
+      table([
+        ['Claude answers after', ...a.delays.map((d) => sec(d.claudeDelayMs))],
+        row('answers (answered / asked)', (d) => `${d.answered} / ${d.questions}`),
+        row('before Claude: webhook sent -> Claude request, p50 / p95 ms', (d) => `${n0(d.beforeClaudeMs.p50)} / ${n0(d.beforeClaudeMs.p95)}`),
+        row("after Claude: Claude's answer -> LINE reply/push, p50 / p95 ms", (d) => `${n0(d.afterClaudeMs.p50)} / ${n0(d.afterClaudeMs.p95)}`),
+        row('webhook sent -> answer at LINE, p50 / p95 s', (d) => `${n1(d.totalMs.p50 / 1000)} / ${n1(d.totalMs.p95 / 1000)}`),
+        row('sent by reply / push', (d) => `${d.byReply} / ${d.byPush}`),
+        row('share by reply', (d) => `${Math.round(d.replyShare * 100)}%`),
+        row('sent twice / not sent', (d) => `${d.sentTwice} / ${d.notSent}`),
+      ]),
+    );
+    out.push(`${a.claudeRequests} Claude requests; ${a.wallSec.toFixed(1)} s wall; errors: ${a.errors} webhook, ${a.lineViolations} LINE contract, ${a.claudeViolations} Claude contract`);
   }
 
   out.push('', 'Goals (issue 12), this run:');

@@ -4,7 +4,8 @@
  * every target both ways (direct, and pooled through PgBouncer when it is installed) and its
  * `--json` output parses with every figure a number. Speed is not asserted: this machine is shared
  * and noisy. What is counted, not timed, is: the ack's round trips on the wire, and every
- * acknowledged event stored exactly once.
+ * acknowledged event stored exactly once; and the AI scenario's answers (at a 0.2 s Claude delay),
+ * each sent once, by reply.
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -86,6 +87,20 @@ describe('npm run bench -- --smoke --json', () => {
     for (const v of Object.values(report.ratios)) expect(v === null || isNumber(v)).toBe(true);
     expect(report.goals.map((g) => typeof g.met === 'boolean' || g.met === null)).toEqual([true, true, true]);
     expect(report.goals[2]!.met).toBe(true);
+
+    // The AI scenario, at a tiny Claude delay: bound users' 1:1 questions, each answered once, by reply.
+    const ai = report.ai!;
+    expect(ai, 'the AI scenario ran').toBeDefined();
+    expect(ai.delays.map((d) => d.claudeDelayMs)).toEqual([200]);
+    const [d] = ai.delays;
+    expect(d!.questions).toBe(2);
+    for (const key of ['beforeClaudeMs', 'afterClaudeMs', 'totalMs'] as const) {
+      for (const p of ['p50', 'p95'] as const) expect(isNumber(d![key][p]) && d![key][p] >= 0, `ai ${key} ${p}`).toBe(true);
+    }
+    expect(d!.totalMs.p50).toBeGreaterThanOrEqual(200);
+    expect([d!.answered, d!.byReply, d!.byPush, d!.replyShare, d!.sentTwice, d!.notSent, d!.sentByAgrees]).toEqual([2, 2, 0, 1, 0, 0, true]);
+    expect(ai.claudeRequests).toBe(2);
+    expect([ai.errors, ai.lineViolations, ai.claudeViolations]).toEqual([0, 0, 0]);
   });
 
   it('says so, and runs nothing, when the pooled path is asked for without pgbouncer', async () => {

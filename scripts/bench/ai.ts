@@ -1,0 +1,256 @@
+/**
+ * The AI scenario: bound users ask 1:1 questions, the Claude emulator answers each after a set
+ * delay, and per answer we measure the bot's own time before the Claude request (its arrival at
+ * the emulator minus the webhook's send time), its time after Claude's answer (the reply or push
+ * arriving at the LINE emulator minus the emulator's `answeredAt`), and how it was sent: reply
+ * while the reply token is good (50 s margin), push after.
+ *
+ * The answers run as `AI_ANSWER` Workflows. The stack's Miniflare Worker has no Workflow binding
+ * (scripts/local/worker.ts passes none), so this scenario serves the same deploy bundle from a
+ * Miniflare of its own, with the `[[workflows]]` of wrangler.toml.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { lastUserText } from '../claude-emulator/index.ts';
+import * as build from '../line/events.ts';
+import { PROJECT_ROOT } from '../local/paths.ts';
+import type { Stack } from '../local/stack.ts';
+import { createHmac } from 'node:crypto';
+
+export const BENCH_ANTHROPIC_KEY = 'bench-anthropic-key';
+const WEBHOOK_PATH = '/api/linebot/webhook';
+
+export interface AiDelayResult {
+  claudeDelayMs: number;
+  questions: number;
+  /** Answers finished (status answered) within the wait. */
+  answered: number;
+  /** Webhook sent -> Claude request arrived, ms. */
+  beforeClaudeMs: { p50: number; p95: number };
+  /** Claude answered -> reply/push arrived at the LINE emulator, ms (the first message of each answer). */
+  afterClaudeMs: { p50: number; p95: number };
+  /** Webhook sent -> answer at the LINE emulator, ms. */
+  totalMs: { p50: number; p95: number };
+  byReply: number;
+  byPush: number;
+  /** Share sent by reply, 0..1. */
+  replyShare: number;
+  /** Answers sent more than once (reply and push, or two sends) or never. */
+  sentTwice: number;
+  notSent: number;
+  /** line_ai_answers.sent_by agrees with what the LINE emulator saw. */
+  sentByAgrees: boolean;
+}
+
+export interface AiResult {
+  questionsPerDelay: number;
+  /** Wall time of the scenario's asking and answering (binding excluded), s. */
+  wallSec: number;
+  delays: AiDelayResult[];
+  claudeRequests: number;
+  lineViolations: number;
+  claudeViolations: number;
+  errors: number;
+}
+
+export interface AiOptions {
+  delaysMs: number[];
+  questionsPerDelay: number;
+  secret: string;
+  adminToken: string;
+  secrets: Record<string, string>;
+  bundleDir: string;
+  say: (line: string) => void;
+}
+
+interface AiWorker {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** The stack's deploy bundle on a Miniflare that declares wrangler.toml's Workflows. */
+async function startAiWorker(stack: Stack, options: AiOptions): Promise<AiWorker> {
+  const toml = readFileSync(join(PROJECT_ROOT, 'wrangler.toml'), 'utf8');
+  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
+  if (!compatibilityDate) throw new Error('wrangler.toml has no compatibility_date');
+  const workflows: Record<string, { name: string; className: string }> = {};
+  for (const block of toml.split(/^\[\[workflows\]\]\s*$/m).slice(1)) {
+    const body = block.split(/^\[/m)[0]!;
+    const get = (key: string) => new RegExp(`^${key}\\s*=\\s*"([^"]+)"`, 'm').exec(body)?.[1];
+    const [name, binding, className] = [get('name'), get('binding'), get('class_name')];
+    if (name && binding && className) workflows[binding] = { name, className };
+  }
+  if (!workflows.AI_ANSWER) throw new Error('wrangler.toml declares no AI_ANSWER workflow');
+  const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = (await import('miniflare')) as typeof import('miniflare');
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      modules: true,
+      scriptPath: join(options.bundleDir, 'index.js'),
+      modulesRoot: options.bundleDir,
+      compatibilityDate,
+      compatibilityFlags: flags ? [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) : [],
+      bindings: { ...options.secrets, ANTHROPIC_API_KEY: BENCH_ANTHROPIC_KEY, ...stack.workerVars },
+      workflows,
+      host: '127.0.0.1',
+      port: 0,
+      cf: false,
+      log: new Log(LogLevel.WARN),
+      handleStructuredLogs: () => {},
+    }),
+  );
+  const ready = await mf.ready;
+  return { url: ready.origin.replace(/\/$/, ''), stop: () => mf.dispose() };
+}
+
+const at = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+const p50p95 = (xs: number[]) => ({ p50: at(xs, 0.5), p95: at(xs, 0.95) });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hex32 = (prefix: string, i: number) => prefix + i.toString(16).padStart(32, '0');
+
+function signed(secret: string, event: build.WebhookEvent): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify(build.webhookBody(hex32('U', 0xb07), [event]));
+  return { body, headers: { 'content-type': 'application/json', 'x-line-signature': createHmac('sha256', secret).update(body).digest('base64') } };
+}
+
+export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOptions): Promise<AiResult> {
+  const claude = stack.claude;
+  if (!claude) throw new Error('the AI scenario needs the stack started with the Claude emulator');
+  const worker = await startAiWorker(stack, options);
+  try {
+    const webhook = worker.url + WEBHOOK_PATH;
+    const admin = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${worker.url}/api/linebot/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${options.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${text}`);
+      return JSON.parse(text) as Record<string, unknown>;
+    };
+    let errors = 0;
+    const post = async (event: build.WebhookEvent) => {
+      const res = await fetch(webhook, { method: 'POST', ...signed(options.secret, event) });
+      await res.arrayBuffer();
+      if (res.status !== 200) errors++;
+    };
+
+    // One bound user per question: accounts and binding codes through the admin API, bound by sending the code.
+    const asks = options.delaysMs.flatMap((delayMs, d) =>
+      Array.from({ length: options.questionsPerDelay }, (_, i) => ({ delayMs, userId: hex32('U', 0xa1000 + d * 100 + i), tag: `bench-ai-d${delayMs}-q${i}` })),
+    );
+    const stamp = Date.now().toString(36);
+    options.say(`    binding ${asks.length} users ...`);
+    await Promise.all(
+      asks.map(async (a, k) => {
+        const user = await admin('POST', '/users', { username: `bench.ai.${stamp}.${k}`, role: 'member' });
+        const { code } = (await admin('POST', `/users/${user.id as number}/binding-code`)) as { code: string };
+        await post(build.text(build.inUser(a.userId), code));
+      }),
+    );
+    const bound = async () =>
+      Number(
+        (
+          await db.query(
+            `select count(*)::int as n from line_webhook_events where status = 'processing' or status = 'pending'`,
+          )
+        ).rows[0]?.n ?? 0,
+      ) === 0;
+    for (const until = Date.now() + 30_000; Date.now() < until && !(await bound()); ) await sleep(100);
+    await sleep(300);
+
+    for (const d of options.delaysMs) claude.delay({ ms: d, match: `bench-ai-d${d}-` });
+    const since = Date.now();
+    const events = asks.map((a) => ({ ...a, event: build.text(build.inUser(a.userId), `${a.tag}: 明天混凝土幾點澆置？`), sentAt: 0 }));
+    options.say(`    ${events.length} questions at Claude delays ${options.delaysMs.map((d) => `${d / 1000} s`).join(', ')} (${options.questionsPerDelay} each, all at once) ...`);
+    await Promise.all(
+      events.map(async (e) => {
+        e.sentAt = Date.now();
+        await post(e.event);
+      }),
+    );
+
+    // Until every answer is finished (or the longest delay plus a minute has passed).
+    const deadline = Date.now() + Math.max(...options.delaysMs) + 60_000;
+    const finished = async () =>
+      (await db.query(`select count(*)::int as n from line_ai_answers where status in ('answered', 'failed') and sent_by is not null`)).rows[0]?.n as number;
+    while (Date.now() < deadline && (await finished()) < events.length) await sleep(200);
+    await sleep(500); // a late second send would show up here
+    const wallSec = (Date.now() - since) / 1000;
+
+    const rows = (
+      await db.query(
+        `select u.line_user_id as "userId", a.status, a.sent_by as "sentBy" from line_ai_answers a join line_users u on u.id = a.line_user_id where a.line_group_id is null`,
+      )
+    ).rows as Array<{ userId: string; status: string; sentBy: string | null }>;
+    const claudeRequests = claude.requests().filter((r) => r.at >= since);
+    const lineSends = stack.emulator
+      .requests()
+      .filter((r) => r.at >= since && (r.path === '/v2/bot/message/reply' || r.path === '/v2/bot/message/push') && r.status === 200);
+
+    const delays: AiDelayResult[] = options.delaysMs.map((delayMs) => {
+      const mine = events.filter((e) => e.delayMs === delayMs);
+      const before: number[] = [];
+      const after: number[] = [];
+      const total: number[] = [];
+      let byReply = 0;
+      let byPush = 0;
+      let sentTwice = 0;
+      let notSent = 0;
+      let agrees = true;
+      let answered = 0;
+      for (const e of mine) {
+        const asked = claudeRequests.filter((r) => lastUserText((r.body as { messages?: unknown } | null)?.messages).includes(e.tag));
+        const first = asked.sort((a, b) => a.at - b.at)[0];
+        const last = asked.filter((r) => r.answeredAt !== null).sort((a, b) => b.answeredAt! - a.answeredAt!)[0];
+        const sends = lineSends
+          .filter((r) => {
+            const body = r.body as { replyToken?: string; to?: string } | null;
+            return r.path.endsWith('/reply') ? body?.replyToken === e.event.replyToken : body?.to === e.userId;
+          })
+          .sort((a, b) => a.at - b.at);
+        if (first) before.push(first.at - e.sentAt);
+        if (sends[0] && last) after.push(sends[0].at - last.answeredAt!);
+        if (sends[0]) total.push(sends[0].at - e.sentAt);
+        if (sends.length === 0) notSent++;
+        else if (sends.length > 1) sentTwice++;
+        const how = sends[0] ? (sends[0].path.endsWith('/reply') ? 'reply' : 'push') : null;
+        if (how === 'reply') byReply++;
+        if (how === 'push') byPush++;
+        const row = rows.find((r) => r.userId === e.userId);
+        if (row?.status === 'answered') answered++;
+        if ((row?.sentBy ?? null) !== how) agrees = false;
+      }
+      return {
+        claudeDelayMs: delayMs,
+        questions: mine.length,
+        answered,
+        beforeClaudeMs: p50p95(before),
+        afterClaudeMs: p50p95(after),
+        totalMs: p50p95(total),
+        byReply,
+        byPush,
+        replyShare: mine.length ? byReply / mine.length : 0,
+        sentTwice,
+        notSent,
+        sentByAgrees: agrees,
+      };
+    });
+    return {
+      questionsPerDelay: options.questionsPerDelay,
+      wallSec,
+      delays,
+      claudeRequests: claudeRequests.length,
+      lineViolations: stack.emulator.violations().length,
+      claudeViolations: claude.violations().length,
+      errors,
+    };
+  } finally {
+    await worker.stop().catch(() => {});
+  }
+}
