@@ -91,6 +91,11 @@ export async function writeStep(db: Queryable, answerId: string, name: string, v
     .where(eq(lineAiAnswers.id, answerId));
 }
 
+/** A step still working (a Claude call may take minutes): the backstop must not take it for stalled. */
+export async function touchAnswer(db: Queryable, answerId: string): Promise<void> {
+  await db.update(lineAiAnswers).set({ progressAt: sql`now()` }).where(eq(lineAiAnswers.id, answerId));
+}
+
 export async function finishAnswer(db: Queryable, answerId: string, fields: Partial<typeof lineAiAnswers.$inferInsert>): Promise<void> {
   await db
     .update(lineAiAnswers)

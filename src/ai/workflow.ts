@@ -15,7 +15,7 @@ import { replies } from '../bot/replies';
 import { lineMessages } from '../db/schema';
 import { createLogger, describeError } from '../lib/log';
 import { openServices, type Services } from '../services';
-import { finishAnswer, loadAnswer, readStep, writeStep } from './answers';
+import { finishAnswer, loadAnswer, readStep, touchAnswer, writeStep } from './answers';
 import { askClaude, createClaude, isFinalClaudeError, textOf, toolUsesOf, type ClaudeRound } from './claude';
 import { loadAnswerContext } from './context';
 import { fetchImages } from './images';
@@ -26,6 +26,9 @@ import type { AnswerContext } from './types';
 export interface AnswerParams {
   answerId: string;
 }
+
+/** A working step reports progress this often (the backstop's stall window is STALLED_AFTER_MS, 3 minutes). */
+const HEARTBEAT_MS = 30_000;
 
 /** Tool rounds per answer; the round after the last may not call tools, so it must answer. */
 export const MAX_TOOL_ROUNDS = 8;
@@ -50,7 +53,14 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         try {
           const kept = await readStep<T>(services.db, answerId, name);
           if (kept !== undefined) return kept as never;
-          const value = await fn(services);
+          // Progress is reported while the step works, so only a run that really stopped looks stalled.
+          const beat = setInterval(() => void touchAnswer(services.db, answerId).catch(() => {}), HEARTBEAT_MS);
+          let value: T;
+          try {
+            value = await fn(services);
+          } finally {
+            clearInterval(beat);
+          }
           await writeStep(services.db, answerId, name, value);
           return value as never;
         } finally {
