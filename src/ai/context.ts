@@ -115,13 +115,14 @@ export interface Line {
   text: string;
 }
 
-async function loadHistory(
-  db: Queryable,
-  asker: AskerContext,
-  o: { questionAt: Date; historyFrom: Date | null; budget: number },
-): Promise<Line[]> {
-  const rows = await db
+/**
+ * This chat's messages newest first, as history and search read them: never unsent, never the
+ * question itself, with the sender's name; `where` narrows them further.
+ */
+export function chatMessages(db: Queryable, asker: AskerContext, where: (SQL | undefined)[], limit: number) {
+  return db
     .select({
+      sentAt: lineMessages.sentAt,
       isFromBot: lineMessages.isFromBot,
       messageType: lineMessages.messageType,
       content: lineMessages.content,
@@ -131,19 +132,27 @@ async function loadHistory(
     })
     .from(lineMessages)
     .leftJoin(lineUsers, eq(lineUsers.id, lineMessages.lineUserId))
-    .where(
-      and(
-        inChat(asker),
-        notUnsent,
-        ne(lineMessages.id, asker.questionMessagePk),
-        // Up to the question: what arrived while the answer waited is not part of what was asked.
-        lte(lineMessages.sentAt, o.questionAt),
-        // `/reset` starts the history anew.
-        o.historyFrom ? gt(lineMessages.sentAt, o.historyFrom) : undefined,
-      ),
-    )
+    .where(and(inChat(asker), notUnsent, ne(lineMessages.id, asker.questionMessagePk), ...where))
     .orderBy(desc(lineMessages.sentAt), desc(lineMessages.createdAt), desc(lineMessages.id))
-    .limit(HISTORY_MAX_ROWS);
+    .limit(limit);
+}
+
+async function loadHistory(
+  db: Queryable,
+  asker: AskerContext,
+  o: { questionAt: Date; historyFrom: Date | null; budget: number },
+): Promise<Line[]> {
+  const rows = await chatMessages(
+    db,
+    asker,
+    [
+      // Up to the question: what arrived while the answer waited is not part of what was asked.
+      lte(lineMessages.sentAt, o.questionAt),
+      // `/reset` starts the history anew.
+      o.historyFrom ? gt(lineMessages.sentAt, o.historyFrom) : undefined,
+    ],
+    HISTORY_MAX_ROWS,
+  );
 
   const inGroup = asker.chatType !== 'user';
   const newestFirst: Line[] = [];

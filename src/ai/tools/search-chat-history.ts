@@ -4,9 +4,9 @@
  * ignored. The whole chat is searched (a `/reset` only shortens what the model is shown by
  * default), never an unsent message.
  */
-import { and, desc, eq, ilike, isNotNull, ne } from 'drizzle-orm';
-import { lineMessages, lineUsers } from '../../db/schema';
-import { clip, inChat, messageText, notUnsent, senderLabel } from '../context';
+import { ilike, isNotNull } from 'drizzle-orm';
+import { lineMessages } from '../../db/schema';
+import { chatMessages, clip, messageText, senderLabel } from '../context';
 import { oneLine, taipeiDateTime } from '../prompt';
 import { ToolInputError, type AiTool } from '../types';
 
@@ -39,29 +39,13 @@ export const searchChatHistory: AiTool = {
 
   async run({ db }, asker, input) {
     const keywords = parseKeywords(input);
-    const rows = await db
-      .select({
-        sentAt: lineMessages.sentAt,
-        isFromBot: lineMessages.isFromBot,
-        messageType: lineMessages.messageType,
-        content: lineMessages.content,
-        senderName: lineUsers.displayName,
-        senderLineId: lineUsers.lineUserId,
-      })
-      .from(lineMessages)
-      .leftJoin(lineUsers, eq(lineUsers.id, lineMessages.lineUserId))
-      .where(
-        and(
-          inChat(asker),
-          notUnsent,
-          // The question contains its own keywords: finding it tells the model nothing.
-          ne(lineMessages.id, asker.questionMessagePk),
-          isNotNull(lineMessages.content),
-          ...keywords.map((k) => ilike(lineMessages.content, `%${escapeLike(k)}%`)),
-        ),
-      )
-      .orderBy(desc(lineMessages.sentAt), desc(lineMessages.createdAt), desc(lineMessages.id))
-      .limit(MAX_RESULTS);
+    // chatMessages leaves out the question: it contains its own keywords, finding it tells the model nothing.
+    const rows = await chatMessages(
+      db,
+      asker,
+      [isNotNull(lineMessages.content), ...keywords.map((k) => ilike(lineMessages.content, `%${escapeLike(k)}%`))],
+      MAX_RESULTS,
+    );
 
     const wanted = keywords.map((k) => `"${k}"`).join(' + ');
     if (rows.length === 0) return `No messages in this chat contain ${wanted}.`;
