@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadAnswerContext, messageText, toTurns } from '../src/ai/context';
-import { DEFAULT_PROMPT, taipeiDateTime } from '../src/ai/prompt';
+import { DEFAULT_PROMPT } from '../src/ai/prompt';
+import { taipeiDateTime } from '../src/lib/taipei';
 import { estimateTokens } from '../src/ai/tokens';
 import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, projects } from '../src/db/schema';
 import { withDb } from './support/db';

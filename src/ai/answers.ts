@@ -6,12 +6,11 @@ import { and, count, eq, gte, sql } from 'drizzle-orm';
 import type { Queryable, Transaction } from '../db/client';
 import { lineAiAnswers, lineUsers } from '../db/schema';
 import { sha256Hex } from '../lib/hex';
+import { taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
 
 /** The Workflow instance of the answer to an event: derived from the event, so a second create is refused. */
 export const instanceIdFor = async (webhookEventId: string) => `answer-${(await sha256Hex(webhookEventId)).slice(0, 48)}`;
 
-/** Today's date in Asia/Taipei, the day the daily limit counts in. */
-const TAIPEI_TODAY = sql`(now() AT TIME ZONE 'Asia/Taipei')::date`;
 
 export interface NewAnswer {
   webhookEventId: string;
@@ -35,13 +34,13 @@ export async function startAnswer(tx: Transaction, answer: NewAnswer, dailyLimit
   const [{ today } = { today: 0 }] = await tx
     .select({ today: count() })
     .from(lineAiAnswers)
-    .where(and(eq(lineAiAnswers.lineUserId, answer.lineUserPk), gte(lineAiAnswers.createdAt, sql`${TAIPEI_TODAY}::timestamp AT TIME ZONE 'Asia/Taipei'`)));
+    .where(and(eq(lineAiAnswers.lineUserId, answer.lineUserPk), gte(lineAiAnswers.createdAt, taipeiMidnightSql(taipeiTodaySql))));
   if (today >= dailyLimit) {
     // One notice per day: the first refused question of the day sets the date.
     const noticed = await tx
       .update(lineUsers)
-      .set({ aiLimitNoticeOn: sql`${TAIPEI_TODAY}` })
-      .where(and(eq(lineUsers.id, answer.lineUserPk), sql`${lineUsers.aiLimitNoticeOn} IS DISTINCT FROM ${TAIPEI_TODAY}`))
+      .set({ aiLimitNoticeOn: sql`${taipeiTodaySql}` })
+      .where(and(eq(lineUsers.id, answer.lineUserPk), sql`${lineUsers.aiLimitNoticeOn} IS DISTINCT FROM ${taipeiTodaySql}`))
       .returning({ id: lineUsers.id });
     return { kind: 'limited', notify: noticed.length > 0 };
   }

@@ -10,6 +10,7 @@
  * no-op, not an error.)
  */
 import type Anthropic from '@anthropic-ai/sdk';
+import { taipeiDateTime } from '../lib/taipei';
 import type { AskerContext } from './types';
 
 export interface PromptFacts {
@@ -76,17 +77,3 @@ export function oneLine(s: string, max = 80): string {
 
 const quoted = (s: string) => `"${oneLine(s).replaceAll('"', "'")}"`;
 
-const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
-/** Taiwan keeps UTC+8 all year (no daylight saving since 1979), so a fixed offset is exact. */
-const TAIPEI_OFFSET_MS = 8 * 3600_000;
-
-/** `YYYY-MM-DD HH:mm` in Asia/Taipei; with the weekday: `YYYY-MM-DD (週五) HH:mm`. */
-export function taipeiDateTime(at: Date, options: { weekday?: boolean } = {}): string {
-  const t = new Date(at.getTime() + TAIPEI_OFFSET_MS);
-  const date = t.toISOString().slice(0, 10);
-  const time = t.toISOString().slice(11, 16);
-  return options.weekday ? `${date} (週${WEEKDAYS[t.getUTCDay()]}) ${time}` : `${date} ${time}`;
-}
-
-/** `YYYY-MM-DD` in Asia/Taipei. */
-export const taipeiDate = (at: Date): string => taipeiDateTime(at).slice(0, 10);

@@ -5,13 +5,9 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
+import { TAIPEI_SQL, taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
 import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../db/schema';
 
-/** A constant, not a parameter: the same expression must appear wherever a day is computed. */
-const TZ = sql.raw(`'Asia/Taipei'`);
-/** Today's date in Taipei, and midnight of a Taipei date as a timestamptz (what the indexes on *_at can range over). */
-const today = sql`(now() AT TIME ZONE ${TZ})::date`;
-const midnight = (date: ReturnType<typeof sql>) => sql`((${date})::timestamp AT TIME ZONE ${TZ})`;
 
 export const CHART_DAYS = 30;
 
@@ -41,7 +37,7 @@ export async function overviewFigures(db: Queryable): Promise<OverviewFigures> {
       (SELECT count(*) FROM ${lineGroups}) AS groups_total,
       (SELECT count(*) FROM ${lineGroups} WHERE ${lineGroups.isActive}) AS groups_active,
       (SELECT count(*) FROM ${lineMessages}
-        WHERE ${lineMessages.sentAt} >= ${midnight(today)} AND ${lineMessages.sentAt} < ${midnight(sql`${today} + 1`)}) AS messages_today,
+        WHERE ${lineMessages.sentAt} >= ${taipeiMidnightSql(taipeiTodaySql)} AND ${lineMessages.sentAt} < ${taipeiMidnightSql(sql`${taipeiTodaySql} + 1`)}) AS messages_today,
       inbox.failed, inbox.dead, nas.waiting, nas.oldest_waiting_seconds,
       ai.answers, ai.input_tokens, ai.output_tokens
     FROM
@@ -54,7 +50,7 @@ export async function overviewFigures(db: Queryable): Promise<OverviewFigures> {
       (SELECT count(*) AS answers,
               coalesce(sum(${lineAiAnswers.inputTokens}), 0) AS input_tokens,
               coalesce(sum(${lineAiAnswers.outputTokens}), 0) AS output_tokens
-         FROM ${lineAiAnswers} WHERE ${lineAiAnswers.createdAt} >= ${midnight(today)}) AS ai`);
+         FROM ${lineAiAnswers} WHERE ${lineAiAnswers.createdAt} >= ${taipeiMidnightSql(taipeiTodaySql)}) AS ai`);
   const r = rows[0] ?? {};
   return {
     lineUsers: n(r.line_users),
@@ -71,16 +67,16 @@ export async function overviewFigures(db: Queryable): Promise<OverviewFigures> {
  * first, days without messages included as 0. Counted by LINE's time (`sent_at`, indexed).
  */
 export async function messagesPerDay(db: Queryable, days = CHART_DAYS): Promise<DayCount[]> {
-  const first = sql`${today} - ${days - 1}::int`;
+  const first = sql`${taipeiTodaySql} - ${days - 1}::int`;
   const { rows } = await db.execute<{ day: string; messages: string | number }>(sql`
     WITH counts AS (
-      SELECT (${lineMessages.sentAt} AT TIME ZONE ${TZ})::date AS day, count(*) AS messages
+      SELECT (${lineMessages.sentAt} AT TIME ZONE ${TAIPEI_SQL})::date AS day, count(*) AS messages
         FROM ${lineMessages}
-       WHERE ${lineMessages.sentAt} >= ${midnight(first)} AND ${lineMessages.sentAt} < ${midnight(sql`${today} + 1`)}
+       WHERE ${lineMessages.sentAt} >= ${taipeiMidnightSql(first)} AND ${lineMessages.sentAt} < ${taipeiMidnightSql(sql`${taipeiTodaySql} + 1`)}
        GROUP BY 1
     )
     SELECT to_char(d::date, 'YYYY-MM-DD') AS day, coalesce(counts.messages, 0) AS messages
-      FROM generate_series((${first})::timestamp, (${today})::timestamp, interval '1 day') AS d
+      FROM generate_series((${first})::timestamp, (${taipeiTodaySql})::timestamp, interval '1 day') AS d
       LEFT JOIN counts ON counts.day = d::date
      ORDER BY d`);
   return rows.map((r) => ({ day: r.day, messages: n(r.messages) }));

@@ -5,7 +5,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { lineGroups, projects } from '../../db/schema';
-import { taipeiDate } from '../prompt';
+import { taipeiDate } from '../../lib/taipei';
 import type { AiTool } from '../types';
 
 export const getProject: AiTool = {

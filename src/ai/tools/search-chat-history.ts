@@ -7,7 +7,8 @@
 import { ilike, isNotNull } from 'drizzle-orm';
 import { lineMessages } from '../../db/schema';
 import { chatMessages, clip, messageText, senderLabel } from '../context';
-import { oneLine, taipeiDateTime } from '../prompt';
+import { taipeiDateTime } from '../../lib/taipei';
+import { oneLine } from '../prompt';
 import { ToolInputError, type AiTool } from '../types';
 
 const MAX_KEYWORDS = 10;

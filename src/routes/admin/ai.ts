@@ -5,6 +5,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { lineAiAnswers, lineGroups } from '../../db/schema';
+import { TAIPEI_SQL, taipeiDate } from '../../lib/taipei';
 import { adminRouter, chat, chatFilters, invalidField, sender } from './context';
 import { decodeCursor, newestFirst, olderThan, paginate } from './cursor';
 import {
@@ -26,22 +27,10 @@ import {
 
 const a = lineAiAnswers;
 
-/** The company's day: the daily limit counts in it, and so does the usage report. */
-const TIME_ZONE = 'Asia/Taipei';
-/**
- * As a literal, not a parameter: GROUP BY must see the very expression the select list has, and
- * two bound parameters are two expressions to Postgres. It is a constant, never user input.
- */
-const TZ = sql.raw(`'${TIME_ZONE}'`);
 
 const DEFAULT_DAYS = 30;
 const MAX_DAYS = 366;
 
-const taipeiToday = (now = new Date()) => {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
-  const part = (type: string) => parts.find((p) => p.type === type)!.value;
-  return `${part('year')}-${part('month')}-${part('day')}`;
-};
 
 /**
  * The report's days, defaults applied: `to` today, `from` 29 days before `to` (not before the
@@ -49,7 +38,7 @@ const taipeiToday = (now = new Date()) => {
  * (the other one was a default).
  */
 function usageRange(q: { from?: string; to?: string }) {
-  const to = q.to ?? taipeiToday();
+  const to = q.to ?? taipeiDate(new Date());
   const monthBack = addDays(to, -(DEFAULT_DAYS - 1));
   // Not into year 0000, which Postgres does not have; four-digit years compare as text.
   const from = q.from ?? (monthBack < FIRST_DAY ? FIRST_DAY : monthBack);
@@ -187,10 +176,10 @@ export const aiRoutes = adminRouter()
       const { from, to } = usageRange(c.req.valid('query'));
       // Midnight in Taipei of the first day, and of the day after the last (a range the index serves).
       const inRange = and(
-        sql`${a.createdAt} >= (${from}::date)::timestamp AT TIME ZONE ${TZ}`,
-        sql`${a.createdAt} < (${to}::date + 1)::timestamp AT TIME ZONE ${TZ}`,
+        sql`${a.createdAt} >= (${from}::date)::timestamp AT TIME ZONE ${TAIPEI_SQL}`,
+        sql`${a.createdAt} < (${to}::date + 1)::timestamp AT TIME ZONE ${TAIPEI_SQL}`,
       );
-      const day = sql<string>`to_char(${a.createdAt} AT TIME ZONE ${TZ}, 'YYYY-MM-DD')`;
+      const day = sql<string>`to_char(${a.createdAt} AT TIME ZONE ${TAIPEI_SQL}, 'YYYY-MM-DD')`;
       const db = c.get('db');
       const [perDay, perChat] = await Promise.all([
         db.select({ date: day, ...figures }).from(a).where(inRange).groupBy(day),
