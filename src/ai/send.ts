@@ -12,13 +12,11 @@ import { lineAiAnswers, lineGroups, lineUsers } from '../db/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
-import { derivedRetryKey, MAX_TEXT_LENGTH, splitText } from '../line/messages';
+import { derivedRetryKey, MAX_TEXT_LENGTH, REPLY_WINDOW_MS, splitText } from '../line/messages';
 import type { AnswerRow } from './answers';
 
 /** LINE takes at most 5 messages per reply; an answer never needs a second push for its tail. */
 export const MAX_ANSWER_MESSAGES = 5;
-/** Reply tokens last about a minute after the event; leave a margin for the request itself. */
-export const REPLY_WINDOW_MS = 50_000;
 
 const MENTION = '{asker}';
 

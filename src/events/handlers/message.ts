@@ -15,7 +15,7 @@ import { pushAsBot, replyAsBot, type BotChat } from '../../bot/send';
 import { lineFiles, lineMessages } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
-import { derivedRetryKey, textMessages } from '../../line/messages';
+import { derivedRetryKey, REPLY_WINDOW_MS, textMessages } from '../../line/messages';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventDeps, type EventHandler } from '../types';
 
@@ -129,7 +129,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
     }
     const messages = textMessages(reply);
     const botChat: BotChat = chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
-    const replyable = Date.now() - eventAt.getTime() < REPLY_TOKEN_LIFETIME_MS;
+    const replyable = Date.now() - eventAt.getTime() < REPLY_WINDOW_MS;
     if (replyable) return () => replyAsBot(deps, botChat, replyToken!, messages);
     // Processed late (a cron retry): the reply token has expired, so push instead. The retry key
     // comes from the event, so LINE delivers it once however often this runs.
@@ -138,9 +138,6 @@ export const handleMessage: EventHandler = async (event, deps) => {
       pushAsBot(deps, botChat, to, messages, await derivedRetryKey(`${str(event.webhookEventId) ?? messageId}:answer`, 0));
   };
 };
-
-/** LINE's reply tokens expire about a minute after the event; leave a margin for the request itself. */
-const REPLY_TOKEN_LIFETIME_MS = 50_000;
 
 async function isBotMessage(deps: EventDeps, lineMessageId: string): Promise<boolean> {
   const [row] = await deps.db
