@@ -111,7 +111,7 @@ export async function inspectDelivery(options: {
         stored: await storedFor(client, event),
       });
     }
-    const lineCalls = options.emulatorUrl ? await emulatorCalls(options.emulatorUrl, options.since) : [];
+    const lineCalls = options.emulatorUrl ? await settledCalls(options.emulatorUrl, options.since) : [];
     const sent = lineCalls.filter((c) => /\/v2\/bot\/message\/(reply|push|multicast|broadcast|narrowcast)$/.test(c.path));
     return { events, sent, lineCalls, timedOut };
   } finally {
@@ -182,4 +182,20 @@ async function emulatorCalls(emulatorUrl: string, since: number): Promise<BotCal
   if (!res.ok) return [];
   const { requests } = (await res.json()) as { requests: BotCall[] };
   return requests.map(({ method, path, status, body }) => ({ method, path, status, body }));
+}
+
+/**
+ * The bot's LINE calls once they stop coming: a reply goes out after its event's transaction
+ * commits, so an event marked done may still have its reply in flight. Waits until two reads
+ * 250 ms apart agree (3 s at most).
+ */
+async function settledCalls(emulatorUrl: string, since: number) {
+  const deadline = Date.now() + 3_000;
+  let calls = await emulatorCalls(emulatorUrl, since);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    const again = await emulatorCalls(emulatorUrl, since);
+    if (again.length === calls.length || Date.now() > deadline) return again;
+    calls = again;
+  }
 }
