@@ -20,6 +20,7 @@ const workerProject = (name: string, include: string[]) => ({
           LINE_CHANNEL_SECRET: TEST_CHANNEL_SECRET,
           LINE_CHANNEL_ACCESS_TOKEN: 'test-channel-access-token',
           ADMIN_API_TOKEN: 'test-admin-token',
+          NAS_AGENT_TOKEN: 'test-nas-agent-token',
           ANTHROPIC_API_KEY: TEST_ANTHROPIC_API_KEY,
           ANTHROPIC_BASE_URL: inject('claudeApiUrl'),
           BOT_NAMES: '小幫手,Helper',

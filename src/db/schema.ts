@@ -51,6 +51,11 @@ export const projects = pgTable('projects', {
   name: varchar('name', { length: 255 }).notNull().unique(),
   /** Added: what the AI should know or do in this project's groups (set by an admin). */
   aiInstructions: text('ai_instructions'),
+  /**
+   * Added: the project's NAS folder, `share/relative/path` (a share named in NAS_SHARES, then a path
+   * inside it, '/'-separated, no `.`/`..`): `/find` in the project's groups searches under it.
+   */
+  nasFolder: text('nas_folder'),
   ...timestamps,
 });
 
@@ -347,3 +352,138 @@ export const lineAiAnswers = pgTable(
     check('line_ai_answers_status_check', sql`${t.status} IN ('pending', 'running', 'answered', 'failed')`),
   ],
 );
+
+/**
+ * The index of the company's NAS shares (NAS_SHARES), kept by the on-prem nas-sync job: one row per
+ * regular file. A walk inserts new files, updates changed ones and deletes those gone, so the table
+ * always mirrors the last walk. `/find` and the AI's `search_nas_files` read it; nothing else writes it.
+ */
+export const nasFiles = pgTable(
+  'nas_files',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The share's name from NAS_SHARES (`projects` in `projects:/mnt/nas/projects`). */
+    share: varchar('share', { length: 64 }).notNull(),
+    /** Path relative to the share, '/'-separated, no leading slash: `案場A/圖面/平面圖.pdf`. */
+    path: text('path').notNull(),
+    /** The file name (last segment of `path`). */
+    name: text('name').notNull(),
+    /** Lower-case extension without the dot (`pdf`); '' when the name has none. */
+    extension: varchar('extension', { length: 32 }).notNull().default(''),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull(),
+    /**
+     * What search matches against: `share/path` in NFKC, lower case (full-width and half-width
+     * letters and digits alike), computed by the job when it writes the row.
+     */
+    searchText: text('search_text').notNull(),
+    indexedAt: timestamp('indexed_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('nas_files_share_path_unique').on(t.share, t.path),
+    // A project's folder is a path prefix: `share = $1 AND path LIKE 'folder/%'`.
+    index('nas_files_share_path_prefix_idx').on(t.share, t.path.op('text_pattern_ops')),
+  ],
+);
+
+export const nasSendStatuses = ['pending', 'uploading', 'uploaded', 'sent', 'failed'] as const;
+export type NasSendStatus = (typeof nasSendStatuses)[number];
+
+/**
+ * A request to send a NAS file into a chat (`/send n`, or the AI's `send_nas_file`). The Worker
+ * inserts it; a trigger NOTIFYs `nas_send_requests_pending`; one nas-sync job claims it, checks the
+ * file is still the indexed one, uploads it (and an image's preview) to the Worker, which stores it
+ * in R2 and sends the LINE message: pending -> uploading -> uploaded -> sent, or failed.
+ */
+export const nasSendRequests = pgTable(
+  'nas_send_requests',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** What asked, for idempotency: `event:<webhookEventId>` or `ai:<answer id>:<tool_use id>`. */
+    requestKey: varchar('request_key', { length: 200 }).notNull().unique(),
+    nasFileId: uuid('nas_file_id').references(() => nasFiles.id, { onDelete: 'set null' }),
+    /** The indexed file as it was when asked; the job sends only if the NAS still has exactly this. */
+    share: varchar('share', { length: 64 }).notNull(),
+    path: text('path').notNull(),
+    name: text('name').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull(),
+    /** The asker and the chat: the group or room, or NULL for a 1:1 chat with `line_user_id`. */
+    lineUserId: uuid('line_user_id')
+      .notNull()
+      .references(() => lineUsers.id),
+    lineGroupId: uuid('line_group_id').references(() => lineGroups.id),
+    /** The asking message's reply token and LINE time: reply while valid, else push. */
+    replyToken: varchar('reply_token', { length: 255 }),
+    eventAt: timestamp('event_at', { withTimezone: true }).notNull(),
+    /** Origin of the share link (PUBLIC_BASE_URL, else the origin LINE called the webhook on). */
+    publicBaseUrl: text('public_base_url').notNull(),
+    status: varchar('status', { length: 16, enum: nasSendStatuses }).notNull().default('pending'),
+    /** A job's claim; a stale claim (crashed job) may be taken over. */
+    claimedAt: timestamp('claimed_at', { withTimezone: true }),
+    claimedBy: varchar('claimed_by', { length: 200 }),
+    attempts: integer('attempts').notNull().default(0),
+    /** Why it failed, in words for the asker (file gone, changed, too large ...). */
+    error: text('error'),
+    /** R2 objects written by the upload endpoint. */
+    r2Key: text('r2_key'),
+    previewR2Key: text('preview_r2_key'),
+    contentType: varchar('content_type', { length: 255 }),
+    sha256: char('sha256', { length: 64 }),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }),
+    /** reply (free) or push (X-Line-Retry-Key from this row's id). */
+    sentBy: varchar('sent_by', { length: 8 }),
+    replyAttemptedAt: timestamp('reply_attempted_at', { withTimezone: true }),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('nas_send_requests_open_idx').on(t.createdAt).where(sql`${t.status} IN ('pending', 'uploading', 'uploaded')`),
+    index('nas_send_requests_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    check('nas_send_requests_status_check', sql`${t.status} IN ('pending', 'uploading', 'uploaded', 'sent', 'failed')`),
+  ],
+);
+
+/**
+ * An expiring link to a file the bot sent (`GET /s/:token`). Only the token's SHA-256 is stored:
+ * the database alone cannot be turned into working links.
+ */
+export const shareLinks = pgTable(
+  'share_links',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tokenHash: char('token_hash', { length: 64 }).notNull().unique(),
+    sendRequestId: uuid('send_request_id').references(() => nasSendRequests.id, { onDelete: 'set null' }),
+    r2Key: text('r2_key').notNull(),
+    /** An image's preview (LINE's previewImageUrl), served at `/s/:token/preview`. */
+    previewR2Key: text('preview_r2_key'),
+    /** The original file name (CJK kept), for Content-Disposition. */
+    fileName: text('file_name').notNull(),
+    contentType: varchar('content_type', { length: 255 }).notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    /** The chat it was sent into. */
+    lineUserId: uuid('line_user_id').references(() => lineUsers.id),
+    lineGroupId: uuid('line_group_id').references(() => lineGroups.id),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    downloadCount: integer('download_count').notNull().default(0),
+    lastDownloadedAt: timestamp('last_downloaded_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('share_links_created_idx').on(t.createdAt.desc(), t.id.desc())],
+);
+
+/**
+ * A chat's last `/find` list (`/send n` picks from it for 30 minutes): one row per chat, replaced by
+ * the next search. `chat_key` is `group:<line_groups.id>` or `user:<line_users.id>`.
+ */
+export const nasSearchLists = pgTable('nas_search_lists', {
+  chatKey: varchar('chat_key', { length: 80 }).primaryKey(),
+  lineUserId: uuid('line_user_id')
+    .notNull()
+    .references(() => lineUsers.id),
+  /** `nas_files.id`s in the order they were listed. */
+  fileIds: jsonb('file_ids').$type<string[]>().notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
