@@ -30,7 +30,7 @@ CREATE TABLE "nas_send_requests" (
 	"line_group_id" uuid,
 	"reply_token" varchar(255),
 	"event_at" timestamp with time zone NOT NULL,
-	"public_base_url" text NOT NULL,
+	"public_base_url" text,
 	"status" varchar(16) DEFAULT 'pending' NOT NULL,
 	"claimed_at" timestamp with time zone,
 	"claimed_by" varchar(200),

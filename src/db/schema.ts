@@ -416,8 +416,11 @@ export const nasSendRequests = pgTable(
     /** The asking message's reply token and LINE time: reply while valid, else push. */
     replyToken: varchar('reply_token', { length: 255 }),
     eventAt: timestamp('event_at', { withTimezone: true }).notNull(),
-    /** Origin of the share link (PUBLIC_BASE_URL, else the origin LINE called the webhook on). */
-    publicBaseUrl: text('public_base_url').notNull(),
+    /**
+     * Origin of the share link: PUBLIC_BASE_URL, else the origin LINE called the webhook on; NULL
+     * (an AI answer started by the Cron Trigger knows no origin): the origin the job uploaded to.
+     */
+    publicBaseUrl: text('public_base_url'),
     status: varchar('status', { length: 16, enum: nasSendStatuses }).notNull().default('pending'),
     /** A job's claim; a stale claim (crashed job) may be taken over. */
     claimedAt: timestamp('claimed_at', { withTimezone: true }),
