@@ -5,6 +5,8 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseShares, type Share } from './index/shares.ts';
+import { DEFAULT_TIME_ZONE, timeZoneProblem } from './paths.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -26,6 +28,12 @@ export interface CliConfig {
   channelAccessToken: string;
   dataApiBaseUrl: string;
   nasRoot: string;
+  /** IANA zone of the media day folders (NAS_TIMEZONE). */
+  timeZone: string;
+  /** Company shares to index (NAS_SHARES); empty: no indexing. Checked on disk for `sync` only. */
+  shares: Share[];
+  /** Pause between walks of the shares (`--index-interval HOURS`). */
+  indexIntervalMs: number;
 }
 
 export const DEFAULTS = {
@@ -33,23 +41,29 @@ export const DEFAULTS = {
   pollIntervalMs: 5_000,
   maxAttempts: 8,
   dataApiBaseUrl: 'https://api-data.line.me',
+  indexIntervalHours: 6,
 };
 
 export const USAGE = `Usage: npm run nas-sync -- [options]
 
 Copies media LINE hosts (line_files rows without nas_path) onto the NAS under NAS_ROOT,
-and deletes the NAS copy of unsent messages. Runs until stopped (SIGTERM / Ctrl-C), or once.
+and deletes the NAS copy of unsent messages. With NAS_SHARES, also indexes the company shares
+into nas_files (what /find searches): a walk of every share at start, then every
+--index-interval hours; each walk writes only what changed. Runs until stopped (SIGTERM /
+Ctrl-C), or once.
 
 Options:
-  --once                   process what is due now, then exit
+  --once                   process what is due now and walk each share once, then exit
   --status                 print the counts of rows waiting, in progress, synced, failed,
-                           unavailable and removed, then exit (with --json: one JSON object)
+                           unavailable and removed, and the indexed files per share, then
+                           exit (with --json: one JSON object)
   --retry-failed           put rows marked failed back in the queue (attempts reset), then exit
   --concurrency N          parallel downloads (default ${DEFAULTS.concurrency})
   --poll-interval SECONDS  pause between polls when idle (default ${DEFAULTS.pollIntervalMs / 1000})
   --no-listen              do not LISTEN for new rows (NOTIFY line_files_pending); poll only
                            (a pooled, -pooler, endpoint delivers no notifications)
   --max-attempts N         failures before a row is marked failed (default ${DEFAULTS.maxAttempts})
+  --index-interval HOURS   pause between walks of the shares (default ${DEFAULTS.indexIntervalHours}; 0.01 to 720)
   --json                   JSON log lines even on a terminal
   -h, --help               this text
 
@@ -61,6 +75,20 @@ Environment:
   LINE_CHANNEL_ACCESS_TOKEN  bearer token for LINE's content API
   LINE_DATA_API_BASE_URL     default ${DEFAULTS.dataApiBaseUrl}
   NAS_ROOT                   absolute path of the mounted NAS folder to write under
+  NAS_TIMEZONE               IANA time zone of the media day folders (default ${DEFAULT_TIME_ZONE})
+  NAS_SHARES                 optional: company shares to index, name:path pairs separated by
+                             commas: projects:/mnt/nas/projects,library:/mnt/nas/library
+                             Names: 1-64 ASCII letters, digits, _ or - (unique ignoring case;
+                             users see and type them). Paths: absolute folders, no commas.
+                             The job only reads the shares (a read-only mount is enough).
+
+Indexing: every walk lstats every file (no content is read) and compares it with nas_files:
+new files are inserted, changed ones (size or mtime) updated, gone ones deleted. Skipped: hidden
+names (leading dot: .DS_Store, .snapshot ...), ~$ Office lock and ~*.tmp files, @eaDir,
+@Recycle, #recycle, #snapshot, Thumbs.db, desktop.ini, $RECYCLE.BIN, lost+found. Symlinks are
+never followed (nor indexed). A folder that cannot be read is logged (nas_index.unreadable) and
+its files keep their rows; so does every file of a share whose folder is empty (not mounted?).
+One job walks a share at a time (a Postgres advisory lock); others skip it (nas_index.busy).
 `;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
@@ -76,6 +104,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
         'poll-interval': { type: 'string' },
         'no-listen': { type: 'boolean', default: false },
         'max-attempts': { type: 'string' },
+        'index-interval': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -106,12 +135,21 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     } else pollIntervalMs = Math.round(pollSeconds * 1000);
   }
   const maxAttempts = int('max-attempts', values['max-attempts'], DEFAULTS.maxAttempts, 1, 1000);
+  let indexIntervalMs = DEFAULTS.indexIntervalHours * 3600_000;
+  if (values['index-interval'] !== undefined) {
+    const hours = Number(values['index-interval']);
+    if (!Number.isFinite(hours) || hours < 0.01 || hours > 720) {
+      problems.push(`--index-interval must be a number of hours from 0.01 to 720 (got ${JSON.stringify(values['index-interval'])})`);
+    } else indexIntervalMs = Math.round(hours * 3600_000);
+  }
 
   const databaseUrl = env.DATABASE_URL?.trim() ?? '';
   const channelAccessToken = env.LINE_CHANNEL_ACCESS_TOKEN?.trim() ?? '';
   const dataApiBaseUrl = (env.LINE_DATA_API_BASE_URL?.trim() || DEFAULTS.dataApiBaseUrl).replace(/\/+$/, '');
   const nasRootRaw = env.NAS_ROOT?.trim() ?? '';
   let nasRoot = '';
+  const timeZone = env.NAS_TIMEZONE?.trim() || DEFAULT_TIME_ZONE;
+  let shares: Share[] = [];
 
   if (command !== 'help') {
     if (!databaseUrl) problems.push('DATABASE_URL is not set (the Postgres URL of the Worker\'s database)');
@@ -135,6 +173,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
         problems.push(`NAS_ROOT does not exist (is the NAS mounted?): ${nasRoot}`);
       }
     }
+    const zone = timeZoneProblem(timeZone);
+    if (zone) problems.push(zone);
+    const parsed = parseShares(env.NAS_SHARES);
+    problems.push(...parsed.problems);
+    shares = parsed.shares;
   }
   if (problems.length > 0) throw new ConfigError(`nas-sync: configuration problem${problems.length > 1 ? 's' : ''}:\n  - ${problems.join('\n  - ')}`);
 
@@ -150,5 +193,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     channelAccessToken,
     dataApiBaseUrl,
     nasRoot,
+    timeZone,
+    shares,
+    indexIntervalMs,
   };
 }

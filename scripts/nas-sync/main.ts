@@ -4,17 +4,22 @@
  *
  *   npm run nas-sync                    run until stopped (SIGTERM / Ctrl-C); woken by NOTIFY
  *                                       line_files_pending, polling as the fallback (--no-listen: poll only)
- *   npm run nas-sync -- --once          process what is due now, then exit
- *   npm run nas-sync -- --status        counts of waiting / failed / unavailable rows (--json for machines)
+ *   npm run nas-sync -- --once          process what is due now (and walk each NAS_SHARES share once), then exit
+ *   npm run nas-sync -- --status        counts of waiting / failed / unavailable rows, indexed files per share
+ *                                       (--json for machines)
  *   npm run nas-sync -- --retry-failed  queue failed rows again
  *
- * Exit codes: 0 done, 1 the run failed (database or NAS unreachable in --once), 2 configuration.
+ * With NAS_SHARES the company shares are indexed beside the media sync, in the same process.
+ *
+ * Exit codes: 0 done, 1 the run failed (database or NAS unreachable, or a share walk failed, in
+ * --once), 2 configuration.
  */
 import { recentFailures, retryFailed, statusCounts, type StatusCounts } from './claim.ts';
 import { ConfigError, parseConfig, USAGE } from './config.ts';
 import { openDatabase } from './db.ts';
 import { describe } from './download.ts';
-import { createReporter } from './progress.ts';
+import { runIndexer, shareCounts, type ShareCounts } from './index/index.ts';
+import { createReporter, formatBytes } from './progress.ts';
 import { runSync } from './sync.ts';
 
 const LEASE_MS = 5 * 60_000;
@@ -45,10 +50,11 @@ async function main(): Promise<number> {
         return 0;
       }
       const counts = await statusCounts(database.db, LEASE_MS);
+      const index = await shareCounts(database.db);
       if (config.json) {
-        process.stdout.write(`${JSON.stringify(counts)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...counts, index })}\n`);
       } else {
-        process.stdout.write(formatStatus(counts));
+        process.stdout.write(formatStatus(counts) + formatIndex(index));
         const failures = counts.failed > 0 ? await recentFailures(database.db) : [];
         for (const f of failures) process.stdout.write(`  failed ${f.messageId} (${f.attempts} attempts): ${f.error ?? ''}\n`);
       }
@@ -71,11 +77,25 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const summary = await runSync({
+    const indexing =
+      config.shares.length > 0
+        ? runIndexer({
+            databaseUrl: config.databaseUrl,
+            shares: config.shares,
+            once: config.once,
+            intervalMs: config.indexIntervalMs,
+            signal: controller.signal,
+            reporter,
+          })
+        : Promise.resolve({ errors: 0 });
+    // Either failing outright ends the other (continuous mode: the service manager restarts both).
+    indexing.catch(() => controller.abort(new Error('indexer crashed')));
+    const syncing = runSync({
       databaseUrl: config.databaseUrl,
       channelAccessToken: config.channelAccessToken,
       dataApiBaseUrl: config.dataApiBaseUrl,
       nasRoot: config.nasRoot,
+      timeZone: config.timeZone,
       concurrency: config.concurrency,
       once: config.once,
       pollIntervalMs: config.pollIntervalMs,
@@ -85,7 +105,12 @@ async function main(): Promise<number> {
       signal: controller.signal,
       reporter,
     });
-    return config.once && summary.errors > 0 ? 1 : 0;
+    syncing.catch(() => controller.abort(new Error('sync crashed')));
+    const [synced, indexed] = await Promise.allSettled([syncing, indexing]);
+    if (synced.status === 'rejected') throw synced.reason;
+    if (indexed.status === 'rejected') throw indexed.reason;
+    const summary = synced.value;
+    return config.once && summary.errors + indexed.value.errors > 0 ? 1 : 0;
   } catch (e) {
     reporter.log('error', 'nas_sync.crashed', { error: describe(e) });
     return 1;
@@ -105,6 +130,16 @@ export function formatStatus(c: StatusCounts): string {
       `removed          ${c.removed}`,
       `removal pending  ${c.removalPending}`,
     ].join('\n') + '\n'
+  );
+}
+
+/** Indexed files per share; the time is that of the last row a walk wrote (walks log their own). */
+export function formatIndex(shares: ShareCounts[]): string {
+  if (shares.length === 0) return '';
+  return (
+    shares
+      .map((s) => `index ${s.share.padEnd(10)} ${s.files} files, ${formatBytes(s.bytes)}, last change ${s.lastChangeAt?.toISOString() ?? '-'}`)
+      .join('\n') + '\n'
   );
 }
 

@@ -2,6 +2,7 @@
  * Where a file lands on the NAS: pure functions, no I/O.
  *
  *   groups/{lineGroupId}/{type}s/{YYYY-MM-DD}/{messageId}{ext}        group and room chats
+ *   (the date is the day the message was sent in NAS_TIMEZONE, default Asia/Taipei)
  *   users/{lineUserId}/{type}s/{YYYY-MM-DD}/{messageId}{ext}          1:1 chats
  *   .../{messageId}_{fileName}                                         file messages keep their name
  *
@@ -132,13 +133,40 @@ export function extensionForContentType(contentType: string | null | undefined, 
   return (t && MIME_EXTENSIONS[t]) || TYPE_DEFAULT_EXTENSIONS[fileType] || '';
 }
 
+export const DEFAULT_TIME_ZONE = 'Asia/Taipei';
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `YYYY-MM-DD` of `at` in an IANA time zone (throws a RangeError for an unknown zone). */
+export function dateIn(at: Date, timeZone: string): string {
+  let f = dayFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', calendar: 'gregory', numberingSystem: 'latn' });
+    dayFormats.set(timeZone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}`;
+}
+
+/** The problem with a NAS_TIMEZONE value, or null when Intl knows the zone. */
+export function timeZoneProblem(timeZone: string): string | null {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return null;
+  } catch {
+    return `NAS_TIMEZONE ${JSON.stringify(timeZone)} is not an IANA time zone Node knows (e.g. Asia/Taipei, Asia/Tokyo, UTC)`;
+  }
+}
+
 export interface NasPathInput {
   messageId: string;
   fileType: string;
   /** The name LINE gave a `file` message; ignored for image, video and audio. */
   fileName: string | null;
-  /** The message's send time; its UTC date names the day folder. */
+  /** The message's send time; its date in `timeZone` names the day folder. */
   sentAt: Date;
+  /** IANA time zone of the day folders (NAS_TIMEZONE); default Asia/Taipei. */
+  timeZone?: string;
   /** LINE's group or room id (U.../C.../R...), or null for a 1:1 chat. */
   lineGroupId: string | null;
   /** LINE's user id of the sender (1:1 chats file under it). */
@@ -155,7 +183,7 @@ export function buildNasPath(input: NasPathInput): string {
   const typeDir = (FILE_TYPES as readonly string[]).includes(input.fileType)
     ? `${input.fileType}s`
     : `${sanitizeSegment(input.fileType)}s`;
-  const day = input.sentAt.toISOString().slice(0, 10);
+  const day = dateIn(input.sentAt, input.timeZone ?? DEFAULT_TIME_ZONE);
   return `${chat}/${typeDir}/${day}/${fileNameFor(input)}`;
 }
 

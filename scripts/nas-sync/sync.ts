@@ -32,6 +32,8 @@ export interface SyncOptions {
   /** e.g. https://api-data.line.me (no trailing slash). */
   dataApiBaseUrl: string;
   nasRoot: string;
+  /** IANA time zone of the day folders (NAS_TIMEZONE); default Asia/Taipei. */
+  timeZone?: string;
   /** Parallel downloads; default 4. */
   concurrency?: number;
   /** Process what is due now, then return. */
@@ -190,6 +192,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
             lineGroupId: file.lineGroupId,
             lineUserId: file.lineUserId,
             contentType: out.contentType,
+            timeZone: options.timeZone,
           });
           const finalPath = resolveInside(nasRoot, nasPath);
           const mimeType = mediaType(out.contentType);
