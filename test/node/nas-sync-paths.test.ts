@@ -89,6 +89,7 @@ describe('buildNasPath', () => {
     lineGroupId: null,
     lineUserId: 'U4af4980629aaaaaaaaaaaaaaaaaaaaaa',
     contentType: 'image/jpeg',
+    timeZone: 'UTC',
   };
   it.each([
     ['1:1 image', {}, 'users/U4af4980629aaaaaaaaaaaaaaaaaaaaaa/images/2025-03-04/468789577898262530.jpg'],

@@ -41,7 +41,7 @@ describe('downloads', () => {
     const id = newId();
     const bytes = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('a tiny jpeg'), Buffer.from([0xff, 0xd9])]);
     fx.emulator.state.content.set(id, { body: bytes, contentType: 'image/jpeg' });
-    await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER, sentAt: new Date('2025-03-04T23:59:00Z') });
+    await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER, sentAt: new Date('2025-03-04T15:59:00Z') }); // 23:59 in Asia/Taipei
 
     const { events } = await fx.syncOnce();
 

@@ -3,6 +3,8 @@
  * `._foo` AppleDouble files, `.git`), Office lock and temp files (`~$Budget.xlsx`, `~WRL0001.tmp`),
  * and the NAS's and Windows' own folders and files. A skipped folder's contents are skipped too.
  */
+import { normalizeForSearch } from '../../../src/nas/search-text.ts';
+
 const SYSTEM_NAMES = new Set([
   '@eadir', // Synology thumbnails
   '@recycle', // QNAP recycle bin
@@ -27,8 +29,12 @@ export function isIgnoredName(name: string): boolean {
   return SYSTEM_NAMES.has(lower);
 }
 
-/** `pdf` for `平面圖.PDF`; '' for `README`, `.profile` or an "extension" longer than 16 characters. */
+/**
+ * `pdf` for `平面圖.PDF` (and for a full-width `.ＰＤＦ`: NFKC, as search_text); '' for `README`,
+ * `.profile` or an "extension" longer than 16 characters.
+ */
 export function extensionOf(name: string): string {
   const m = /.\.([^.\s]{1,16})$/u.exec(name);
-  return m ? m[1]!.toLowerCase() : '';
+  const ext = m ? normalizeForSearch(m[1]!) : '';
+  return ext.length <= 32 ? ext : ''; // nas_files.extension is varchar(32)
 }
