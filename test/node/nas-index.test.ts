@@ -12,7 +12,7 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../scripts/nas-sync/db.ts';
-import { indexShare, modifiedAtOf, resolveInShare, type Share } from '../../scripts/nas-sync/index/index.ts';
+import { indexShare, modifiedAtOf, resolveInShare, runIndexer, type Share } from '../../scripts/nas-sync/index/index.ts';
 import { jsonReporter } from '../../scripts/nas-sync/progress.ts';
 import { nasFiles } from '../../src/db/schema.ts';
 import { searchTextOf } from '../../src/nas/search-text.ts';
@@ -322,6 +322,33 @@ describe('one walk per share at a time', () => {
     await writeFile(join(share.root, 'b.txt'), 'b');
     const both = await Promise.all([walk(share), walk(share)]);
     expect(both.reduce((n, s) => n + s.inserted, 0)).toBe(1);
+  });
+});
+
+describe('continuous mode (runIndexer)', () => {
+  it('walks every share again after the interval, sooner after a failed walk, and stops when asked', async () => {
+    const a = await makeShare({ 'one.txt': '1' });
+    const later: Share = { name: `s${++seq}`, root: join(fx.nasRoot, `later-${seq}`) }; // not there yet
+    const { reporter, lines } = collectingReporter();
+    const stop = new AbortController();
+    const until = async (what: string, ok: () => Promise<boolean>) => {
+      for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await ok(), what).toBe(true);
+    };
+    const running = runIndexer({ database, shares: [a, later], intervalMs: 60_000, retryMs: 100, signal: stop.signal, reporter });
+    await until('first walk of a', async () => (await pathsOf(a.name)).length === 1);
+    // The missing share failed; the next round comes after retryMs, not the hour-long interval.
+    await mkdir(later.root);
+    await writeFile(join(later.root, 'late.txt'), 'l');
+    await writeFile(join(a.root, 'two.txt'), '2');
+    await until('the retry round', async () => (await pathsOf(later.name)).length === 1 && (await pathsOf(a.name)).length === 2);
+    stop.abort(new Error('SIGTERM'));
+    const result = await running;
+    expect(result.errors).toBeGreaterThanOrEqual(1);
+    expect(result.walks.filter((w) => w.share === later.name).map((w) => w.outcome)).toContain('walked');
+    // Other tests' shares are in the table but not in this job's NAS_SHARES: it says so.
+    expect(lines().some((l) => l.event === 'nas_index.unconfigured_share' && l.share === 's1')).toBe(true);
+    expect(lines().find((l) => l.event === 'nas_index.walked' && l.share === later.name && l.outcome === 'failed')).toMatchObject({ level: 'error' });
   });
 });
 

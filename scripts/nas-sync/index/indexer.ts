@@ -12,7 +12,7 @@ import { describe } from '../download.ts';
 import { openDatabase, type Database } from '../db.ts';
 import { quietReporter, type Reporter } from '../progress.ts';
 import type { Share } from './shares.ts';
-import { deleteFiles, loadShareIndex, rowFor, upsertFiles, withShareLock, type FileRow } from './store.ts';
+import { deleteFiles, loadShareIndex, rowFor, shareCounts, upsertFiles, withShareLock, type FileRow } from './store.ts';
 import { walkShare } from './walk.ts';
 
 export interface WalkSummary {
@@ -158,6 +158,24 @@ export async function indexShare(options: IndexShareOptions): Promise<WalkSummar
   return result;
 }
 
+/**
+ * Rows of shares no longer in NAS_SHARES stay searchable until someone deletes them: say so at
+ * start (not deleted automatically: a typo in NAS_SHARES must not empty a share's index).
+ */
+async function warnUnconfigured(database: Database, shares: readonly Share[], reporter: Reporter): Promise<void> {
+  try {
+    for (const c of await shareCounts(database.db)) {
+      if (!shares.some((s) => s.name === c.share)) {
+        reporter.log('warn', 'nas_index.unconfigured_share', {
+          share: c.share, files: c.files, note: `not in NAS_SHARES; its rows stay searchable (DELETE FROM nas_files WHERE share = '${c.share}' to drop them)`,
+        });
+      }
+    }
+  } catch (e) {
+    reporter.log('warn', 'nas_index.status_failed', { error: describe(e) });
+  }
+}
+
 export interface IndexerOptions {
   /** Either a URL (the indexer opens and closes its own small pool) or an open database (left open). */
   databaseUrl?: string;
@@ -167,6 +185,8 @@ export interface IndexerOptions {
   once?: boolean;
   /** Pause between the end of one round of walks and the next; default 6 h. */
   intervalMs?: number;
+  /** Pause after a round in which a walk failed (database or NAS away); default 5 min (at most intervalMs). */
+  retryMs?: number;
   signal?: AbortSignal;
   reporter?: Reporter;
   batchSize?: number;
@@ -178,6 +198,7 @@ export async function runIndexer(options: IndexerOptions): Promise<{ walks: Walk
   const reporter = options.reporter ?? quietReporter();
   const stop = options.signal ?? new AbortController().signal;
   const intervalMs = options.intervalMs ?? 6 * 3600_000;
+  const retryMs = Math.min(intervalMs, options.retryMs ?? 5 * 60_000);
   if (!options.database && !options.databaseUrl) throw new Error('runIndexer needs databaseUrl or database');
   const database =
     options.database ??
@@ -185,21 +206,24 @@ export async function runIndexer(options: IndexerOptions): Promise<{ walks: Walk
   const walks: WalkSummary[] = [];
   let errors = 0;
   try {
+    await warnUnconfigured(database, options.shares, reporter);
     while (!stop.aborted) {
+      let failed = false;
       for (const share of options.shares) {
         if (stop.aborted) break;
         const s = await indexShare({ database, share, reporter, signal: stop, batchSize: options.batchSize, progressIntervalMs: options.progressIntervalMs });
         walks.push(s);
-        if (s.outcome === 'failed') errors++;
+        if (s.outcome === 'failed') (errors++, (failed = true));
       }
       if (options.once || stop.aborted) break;
+      const pause = failed ? retryMs : intervalMs;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
           stop.removeEventListener('abort', done);
           resolve();
         };
-        const timer = setTimeout(done, intervalMs);
+        const timer = setTimeout(done, pause);
         stop.addEventListener('abort', done, { once: true });
       });
     }
