@@ -68,10 +68,11 @@ Options:
                            (a pooled, -pooler, endpoint delivers no notifications)
   --max-attempts N         failures before a row is marked failed (default ${DEFAULTS.maxAttempts})
   --index-interval HOURS   pause between full walks of the shares (default ${DEFAULTS.indexIntervalHours}; 0.01 to 720)
-  --rescan-interval MINUTES  rescans between full walks: only folders whose mtime changed are
-                           listed, which finds new, deleted and renamed files but not files
-                           rewritten in place (the next full walk does); default
-                           ${DEFAULTS.rescanIntervalMinutes}, 0 = full walks only
+  --rescan-interval MIN    rescans between full walks (default ${DEFAULTS.rescanIntervalMinutes} minutes; 0 = none): only
+                           folders whose mtime or ctime changed are listed, which finds new,
+                           deleted and renamed files, not files rewritten in place (the next
+                           full walk does). The job remembers folder times in memory: after a
+                           restart the first walk is a full one
   --json                   JSON log lines even on a terminal
   -h, --help               this text
 
@@ -97,6 +98,11 @@ names (leading dot: .DS_Store, .snapshot ...), ~$ Office lock and ~*.tmp files, 
 never followed (nor indexed). A folder that cannot be read is logged (nas_index.unreadable) and
 its files keep their rows; so does every file of a share whose folder is empty (not mounted?).
 One job walks a share at a time (a Postgres advisory lock); others skip it (nas_index.busy).
+A failed walk (database or share away) is retried after 5 minutes. Log events: nas_index.
+walk_started, progress (every 10 s), unreadable, share_empty, busy, walked (counts: files,
+inserted, updated, deleted, kept, unreadable, ms), unconfigured_share (rows of a share no longer
+in NAS_SHARES stay until deleted by hand). A walk holds the share's index in memory (a few
+hundred bytes per file). Network: outbound only (Postgres, LINE, the Worker).
 `;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
