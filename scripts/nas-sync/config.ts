@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseSendConfig, type SendSetup } from './send/config.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -26,6 +27,8 @@ export interface CliConfig {
   channelAccessToken: string;
   dataApiBaseUrl: string;
   nasRoot: string;
+  /** Serving send requests (WORKER_URL, NAS_AGENT_TOKEN, NAS_SHARES), or why not. */
+  send: SendSetup;
 }
 
 export const DEFAULTS = {
@@ -61,6 +64,10 @@ Environment:
   LINE_CHANNEL_ACCESS_TOKEN  bearer token for LINE's content API
   LINE_DATA_API_BASE_URL     default ${DEFAULTS.dataApiBaseUrl}
   NAS_ROOT                   absolute path of the mounted NAS folder to write under
+  WORKER_URL, NAS_AGENT_TOKEN, NAS_SHARES
+                             set all three to serve /send requests: the Worker's https URL, its
+                             agent token, the shares (name:path,...) files are sent from
+  NAS_SEND_MAX_BYTES         largest file sent (default 104857600)
 `;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
@@ -112,12 +119,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
   const dataApiBaseUrl = (env.LINE_DATA_API_BASE_URL?.trim() || DEFAULTS.dataApiBaseUrl).replace(/\/+$/, '');
   const nasRootRaw = env.NAS_ROOT?.trim() ?? '';
   let nasRoot = '';
+  let send: SendSetup = { enabled: false, missing: [] };
 
   if (command !== 'help') {
     if (!databaseUrl) problems.push('DATABASE_URL is not set (the Postgres URL of the Worker\'s database)');
     else if (!/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
   }
   if (command === 'sync') {
+    send = parseSendConfig(env, problems);
     if (!channelAccessToken) problems.push('LINE_CHANNEL_ACCESS_TOKEN is not set (the channel access token of the LINE Official Account)');
     try {
       const u = new URL(dataApiBaseUrl);
@@ -150,5 +159,6 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     channelAccessToken,
     dataApiBaseUrl,
     nasRoot,
+    send,
   };
 }

@@ -16,6 +16,7 @@ import { openDatabase } from './db.ts';
 import { describe } from './download.ts';
 import { createReporter } from './progress.ts';
 import { runSync } from './sync.ts';
+import { serveSendRequests } from './send/serve.ts';
 
 const LEASE_MS = 5 * 60_000;
 
@@ -71,6 +72,16 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
+    const sending = serveSendRequests(config.send, {
+      databaseUrl: config.databaseUrl,
+      once: config.once,
+      pollIntervalMs: config.pollIntervalMs,
+      listen: config.listen,
+      leaseMs: LEASE_MS,
+      signal: controller.signal,
+      reporter,
+    }).catch((e: unknown) => (controller.abort(e), Promise.reject(e)));
+    sending.catch(() => {}); // awaited below, after the sync
     const summary = await runSync({
       databaseUrl: config.databaseUrl,
       channelAccessToken: config.channelAccessToken,
@@ -84,8 +95,13 @@ async function main(): Promise<number> {
       leaseMs: LEASE_MS,
       signal: controller.signal,
       reporter,
+    }).catch(async (e: unknown) => {
+      controller.abort(e);
+      await sending.catch(() => {});
+      throw e;
     });
-    return config.once && summary.errors > 0 ? 1 : 0;
+    const sent = await sending;
+    return config.once && summary.errors + (sent?.errors ?? 0) > 0 ? 1 : 0;
   } catch (e) {
     reporter.log('error', 'nas_sync.crashed', { error: describe(e) });
     return 1;
