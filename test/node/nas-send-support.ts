@@ -94,7 +94,7 @@ export async function startWorkerStub(fx: NasSyncFixture): Promise<WorkerStub> {
     }
     if (!m) return answer(404, { error: 'not_found', message: 'no such route' });
     if (req.headers.authorization !== `Bearer ${AGENT_TOKEN}`) {
-      violations.push(`${what} ${id}: bad or missing Authorization`);
+      await readBody(req);
       return answer(401, { error: 'unauthorized', message: 'bad token' });
     }
     const wantMethod = what === 'failure' ? 'POST' : 'PUT';
@@ -190,6 +190,7 @@ export async function startWorkerStub(fx: NasSyncFixture): Promise<WorkerStub> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
+      if (req.readableAborted || req.destroyed) return; // the job hung up (stopped mid-upload)
       violations.push(`stub crashed: ${String(e)}`);
       if (!res.headersSent) json(res, 500, { error: 'internal', message: '' });
     });

@@ -241,6 +241,57 @@ describe("the Worker's answers", () => {
     expect(s.logs.some((l) => l.includes('"event":"nas_send.retry"'))).toBe(true);
   });
 
+  it('401 (wrong token): not retried, the claim left to expire; the wrong token logged nowhere', async () => {
+    await s.writeShareFile('w/401.txt', 'who are you');
+    const id = await s.request('w/401.txt');
+    const run = s.send({ agentToken: 'wrong-token-3b1d' });
+    const summary = await run.done;
+    expect(run.events).toMatchObject([{ requestId: id, outcome: 'gave_up', status: 401 }]);
+    expect(summary.gave_up).toBe(1);
+    expect(callsOf(id).map((c) => `${c.what} ${c.status}`)).toEqual(['file 401']);
+    expect(await s.status(id)).toMatchObject({ status: 'uploading', attempts: 1 });
+    expect(s.logs.join('\n')).not.toContain('wrong-token-3b1d');
+    await s.fx.db.execute(sql`UPDATE nas_send_requests SET status = 'failed' WHERE id = ${id}`);
+  });
+
+  it('stopped mid-upload: the upload is aborted and the request given back (pending)', async () => {
+    await s.writeShareFile('w/slow.mov', Buffer.alloc(50_000, 5));
+    const id = await s.request('w/slow.mov');
+    let release: () => void = () => {};
+    let entered: () => void = () => {};
+    const inFile = new Promise<void>((r) => (entered = r));
+    s.worker.beforeFile = (rid) =>
+      rid === id
+        ? new Promise<undefined>((r) => {
+            entered();
+            release = () => r(undefined);
+          })
+        : undefined;
+    const job = s.send({ once: false, pollIntervalMs: 100 });
+    try {
+      await inFile;
+      job.stop();
+      const summary = await job.done;
+      expect(summary).toMatchObject({ released: 1, uploaded: 0 });
+      expect(await s.status(id)).toMatchObject({ status: 'pending', claimedBy: null });
+    } finally {
+      s.worker.beforeFile = undefined;
+      release();
+    }
+    await s.fx.db.execute(sql`UPDATE nas_send_requests SET status = 'failed' WHERE id = ${id}`);
+  });
+
+  it('a .jpg over 10 MB is sent as a file: streamed, no preview made', async () => {
+    const big = Buffer.alloc(10 * 1024 * 1024 + 1, 0xab);
+    await s.writeShareFile('w/huge.jpg', big);
+    const id = await s.request('w/huge.jpg');
+    const run = s.send();
+    await run.done;
+    expect(run.events).toMatchObject([{ requestId: id, outcome: 'uploaded', preview: false, bytes: big.length }]);
+    expect(callsOf(id).map((c) => `${c.what} ${c.status} ${c.length}`)).toEqual([`file 200 ${big.length}`]);
+    expect(s.worker.stored.get(id)!.file!.equals(big)).toBe(true);
+  });
+
   it('a request claimed more than maxAttempts times is failed as unreadable', async () => {
     await s.writeShareFile('w/tired.txt', 'tired');
     const id = await s.request('w/tired.txt');
