@@ -10,8 +10,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { isAbsolute, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { openDatabase, type Database } from '../db.ts';
 import { describe } from '../download.ts';
@@ -186,6 +187,10 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
         return await fail(c === 'ENOENT' ? 'missing' : c === 'ELOOP' ? 'outside_share' : 'unreadable', describe(e));
       }
       const handle = fh;
+      // What was opened, by the kernel's account (Linux): a folder swapped for a symlink between the
+      // realpath check and the open would show here.
+      const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+      if (opened !== undefined && isAbsolute(opened) && !inside(await realpath(share.root), opened)) return await fail('outside_share', 'moved out while opening');
       const same = async (): Promise<FailureReason | undefined> => {
         const st = await handle.stat();
         if (!st.isFile()) return 'missing';
@@ -359,6 +364,11 @@ export async function serveSendRequests(
   }
   return runSend({ ...options, workerUrl: setup.workerUrl, agentToken: setup.agentToken, shares: setup.shares, maxBytes: setup.maxBytes });
 }
+
+const inside = (root: string, p: string): boolean => {
+  const rel = relative(root, p);
+  return rel !== '' && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
+};
 
 const bufferBody = (data: Buffer, contentType: string, sha256?: string): Body => ({
   open: () => data,
