@@ -80,9 +80,10 @@ async function main(): Promise<number> {
       leaseMs: LEASE_MS,
       signal: controller.signal,
       reporter,
-    }).catch((e: unknown) => (controller.abort(e), Promise.reject(e)));
-    sending.catch(() => {}); // awaited below, after the sync
-    const summary = await runSync({
+    });
+    // Either failing outright ends the other (continuous mode: the service manager restarts both).
+    sending.catch(() => controller.abort(new Error('sender crashed')));
+    const syncing = runSync({
       databaseUrl: config.databaseUrl,
       channelAccessToken: config.channelAccessToken,
       dataApiBaseUrl: config.dataApiBaseUrl,
@@ -95,13 +96,12 @@ async function main(): Promise<number> {
       leaseMs: LEASE_MS,
       signal: controller.signal,
       reporter,
-    }).catch(async (e: unknown) => {
-      controller.abort(e);
-      await sending.catch(() => {});
-      throw e;
     });
-    const sent = await sending;
-    return config.once && summary.errors + (sent?.errors ?? 0) > 0 ? 1 : 0;
+    syncing.catch(() => controller.abort(new Error('sync crashed')));
+    const [synced, sent] = await Promise.allSettled([syncing, sending]);
+    if (synced.status === 'rejected') throw synced.reason;
+    if (sent.status === 'rejected') throw sent.reason;
+    return config.once && synced.value.errors + (sent.value?.errors ?? 0) > 0 ? 1 : 0;
   } catch (e) {
     reporter.log('error', 'nas_sync.crashed', { error: describe(e) });
     return 1;

@@ -112,7 +112,7 @@ describe('several jobs, one database', () => {
     const sent = lines.filter((l) => l.event === 'nas_send.request' && l.outcome === 'uploaded').map((l) => l.requestId as string);
     expect(sent.sort()).toEqual([...ids].sort());
     expect(lines.filter((l) => l.event === 'nas_send.started')).toHaveLength(2);
-  });
+  }, 120_000); // two tsx processes on a loaded 2-core machine
 
   it('the CLI without WORKER_URL: says once that sending is off, and leaves requests pending', async () => {
     await s.writeShareFile('off/x.pdf', 'x');
@@ -188,6 +188,19 @@ describe('configuration', () => {
       expect(message).toMatch(pattern);
       expect(message).not.toContain(AGENT_TOKEN);
     }
+  });
+
+  it('shares parsed by the caller are used as they are (their problems reported there, not twice)', () => {
+    const problems: string[] = [];
+    const shares = [{ name: 'elsewhere', root: '/mnt/not-checked-here' }];
+    expect(parseSendConfig({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: 'anything' }, problems, shares)).toMatchObject({
+      enabled: true,
+      shares,
+    });
+    expect(problems).toEqual([]);
+    expect(parseSendConfig({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: 'bad' }, problems, [])).toEqual({ enabled: false, missing: [] });
+    expect(problems).toEqual([]);
+    expect(problemsOf({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: ' , ' }).problems).toEqual(['NAS_SHARES names no share']);
   });
 
   it('off, not a problem, while any of the three is unset', () => {

@@ -16,8 +16,11 @@ export type SendSetup =
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** Problems are pushed onto `problems` (reported with the rest of the job's configuration). */
-export function parseSendConfig(env: NodeJS.ProcessEnv, problems: string[]): SendSetup {
+/**
+ * Problems are pushed onto `problems` (reported with the rest of the job's configuration).
+ * `shares`: NAS_SHARES as the caller parsed it (its problems reported there); parsed here if absent.
+ */
+export function parseSendConfig(env: NodeJS.ProcessEnv, problems: string[], shares?: readonly Share[]): SendSetup {
   const rawUrl = env.WORKER_URL?.trim() ?? '';
   const agentToken = env.NAS_AGENT_TOKEN?.trim() ?? '';
   const rawShares = env.NAS_SHARES?.trim() ?? '';
@@ -52,15 +55,19 @@ export function parseSendConfig(env: NodeJS.ProcessEnv, problems: string[]): Sen
     else maxBytes = n;
   }
 
-  const { shares, problems: shareProblems } = rawShares ? parseShares(rawShares) : { shares: [], problems: [] };
-  problems.push(...shareProblems);
-  if (rawShares && shares.length === 0 && shareProblems.length === 0) problems.push('NAS_SHARES names no share');
+  let served: Share[] = shares ? [...shares] : [];
+  if (!shares && rawShares) {
+    const parsed = parseShares(rawShares);
+    problems.push(...parsed.problems);
+    served = parsed.shares;
+    if (served.length === 0 && parsed.problems.length === 0) problems.push('NAS_SHARES names no share');
+  }
 
   const missing = [
     ...(rawUrl ? [] : ['WORKER_URL']),
     ...(agentToken ? [] : ['NAS_AGENT_TOKEN']),
     ...(rawShares ? [] : ['NAS_SHARES']),
   ];
-  if (missing.length > 0 || problems.length > before) return { enabled: false, missing };
-  return { enabled: true, workerUrl, agentToken, shares, maxBytes };
+  if (missing.length > 0 || problems.length > before || served.length === 0) return { enabled: false, missing };
+  return { enabled: true, workerUrl, agentToken, shares: served, maxBytes };
 }
