@@ -89,6 +89,19 @@ describe('images and other files', () => {
     expect(s.worker.stored.get(id)!.file!.equals(pdf)).toBe(true);
   });
 
+  it('a .jpg that is not a JPEG (cannot be decoded): uploaded without a preview (the Worker sends a link)', async () => {
+    const junk = Buffer.from('this is not a JPEG at all');
+    await s.writeShareFile('x/broken.jpg', junk);
+    const id = await s.request('x/broken.jpg');
+    s.worker.previewless.add(id);
+    const run = s.send();
+    await run.done;
+    expect(run.events).toMatchObject([{ requestId: id, outcome: 'uploaded', preview: false }]);
+    expect(callsOf(id).map((c) => `${c.what} ${c.status} ${c.contentType}`)).toEqual(['file 200 image/jpeg']);
+    expect(s.worker.stored.get(id)!.file!.equals(junk)).toBe(true);
+    expect(s.logs.some((l) => l.includes('"event":"nas_send.no_preview"') && l.includes(id))).toBe(true);
+  });
+
   it('a symlink to a file inside the share is followed', async () => {
     await s.writeShareFile('docs/real.txt', 'inside the share\n');
     await symlink(join(s.shareRoot, 'docs', 'real.txt'), join(s.shareRoot, 'docs', 'link.txt'));
@@ -158,12 +171,6 @@ describe('the file is not the indexed one: the Worker is told why', () => {
     expect(callsOf(id).map((c) => c.what)).toEqual(['failure']);
   });
 
-  it('a JPEG that is not one (cannot be decoded) -> unreadable, nothing uploaded', async () => {
-    await s.writeShareFile('x/broken.jpg', 'this is not a JPEG at all');
-    const id = await s.request('x/broken.jpg');
-    await failed(id, 'unreadable');
-    expect(callsOf(id).map((c) => c.what)).toEqual(['failure']);
-  });
 });
 
 describe("the Worker's answers", () => {

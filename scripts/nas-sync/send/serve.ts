@@ -222,16 +222,17 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
       };
 
       let preview = false;
+      let noPreview = !image;
       for (let round = 1; ; round++) {
         const { sha256, length } = await hashFile();
         if (length !== claim.size) return await fail('changed', `read ${length} of ${claim.size} bytes`);
-        if (image && !preview) {
-          let jpeg: Buffer;
-          try {
-            jpeg = await makePreview(buffer!);
-          } catch (e) {
-            return await fail('unreadable', `no preview: ${describe(e)}`);
-          }
+        const jpeg = noPreview || preview ? undefined : await makePreview(buffer!).catch((e: unknown) => {
+          // Not the image its name says (or damaged): the Worker sends it as a file link instead.
+          log('warn', 'nas_send.no_preview', { requestId: claim.id, error: describe(e) });
+          noPreview = true;
+          return undefined;
+        });
+        if (jpeg) {
           const a = await client.put(claim.id, 'preview', bufferBody(jpeg, 'image/jpeg'), abort.signal, 60_000);
           if (a.kind !== 'ok') {
             if (a.kind === 'rejected' && a.status === 409) return done({ ...base, outcome: 'taken', status: 409, ms: ms() });
