@@ -16,9 +16,12 @@ beforeAll(async () => {
   s = await setupSend('jobs');
 });
 afterAll(async () => {
-  expect(s.worker.violations()).toEqual([]);
-  expect(s.logs.join('\n')).not.toContain(AGENT_TOKEN);
-  await s.close();
+  try {
+    expect(s.worker.violations()).toEqual([]);
+    expect(s.logs.join('\n')).not.toContain(AGENT_TOKEN);
+  } finally {
+    await s.close();
+  }
 });
 
 /** How long a woken job may take; the poll interval is 60 s. */

@@ -18,11 +18,14 @@ beforeAll(async () => {
   s = await setupSend('main');
 });
 afterAll(async () => {
-  expect(s.worker.violations()).toEqual([]);
-  // Every line every job logged in this file: the agent token is in none.
-  expect(s.logs.length).toBeGreaterThan(0);
-  expect(s.logs.join('\n')).not.toContain(AGENT_TOKEN);
-  await s.close();
+  try {
+    expect(s.worker.violations()).toEqual([]);
+    // Every line every job logged in this file: the agent token is in none.
+    expect(s.logs.length).toBeGreaterThan(0);
+    expect(s.logs.join('\n')).not.toContain(AGENT_TOKEN);
+  } finally {
+    await s.close();
+  }
 });
 
 const callsOf = (id: string) => s.worker.calls.filter((c) => c.id === id);
