@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseShares, type Share } from './index/shares.ts';
 import { DEFAULT_TIME_ZONE, timeZoneProblem } from './paths.ts';
+import { parseSendConfig, type SendSetup } from './send/config.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -36,6 +37,8 @@ export interface CliConfig {
   indexIntervalMs: number;
   /** Rescans of changed folders in between (`--rescan-interval MINUTES`); 0: none. */
   rescanIntervalMs: number;
+  /** Serving send requests (WORKER_URL, NAS_AGENT_TOKEN, NAS_SHARES), or why not. */
+  send: SendSetup;
 }
 
 export const DEFAULTS = {
@@ -90,6 +93,11 @@ Environment:
                              Names: 1-64 ASCII letters, digits, _ or - (unique ignoring case;
                              users see and type them). Paths: absolute folders, no commas.
                              The job only reads the shares (a read-only mount is enough).
+
+  WORKER_URL, NAS_AGENT_TOKEN, NAS_SHARES
+                             set all three to serve /send requests: the Worker's https URL, its
+                             agent token, the shares (name:path,...) files are sent from
+  NAS_SEND_MAX_BYTES         largest file sent (default 104857600)
 
 Indexing: a full walk lstats every file (no content is read) and compares it with nas_files:
 new files are inserted, changed ones (size or mtime) updated, gone ones deleted. Skipped: hidden
@@ -172,6 +180,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
   let nasRoot = '';
   const timeZone = env.NAS_TIMEZONE?.trim() || DEFAULT_TIME_ZONE;
   let shares: Share[] = [];
+  let send: SendSetup = { enabled: false, missing: [] };
 
   if (command !== 'help') {
     if (!databaseUrl) problems.push('DATABASE_URL is not set (the Postgres URL of the Worker\'s database)');
@@ -200,6 +209,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     const parsed = parseShares(env.NAS_SHARES);
     problems.push(...parsed.problems);
     shares = parsed.shares;
+    send = parseSendConfig(env, problems, shares);
   }
   if (problems.length > 0) throw new ConfigError(`nas-sync: configuration problem${problems.length > 1 ? 's' : ''}:\n  - ${problems.join('\n  - ')}`);
 
@@ -219,5 +229,6 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     shares,
     indexIntervalMs,
     rescanIntervalMs,
+    send,
   };
 }

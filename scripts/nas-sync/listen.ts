@@ -16,6 +16,8 @@ export const PENDING_CHANNEL = 'line_files_pending';
 
 export interface ListenerOptions {
   url: string;
+  /** The channel to LISTEN on; default PENDING_CHANNEL (the sender passes nas_send_requests_pending). */
+  channel?: string;
   /** Called for each notification, and once after each successful (re)connect. */
   onWake: () => void;
   log: (level: Level, event: string, fields?: Record<string, unknown>) => void;
@@ -31,6 +33,7 @@ export interface Listener {
 export function startListener(options: ListenerOptions): Listener {
   const minBackoffMs = options.minBackoffMs ?? 1_000;
   const maxBackoffMs = options.maxBackoffMs ?? 60_000;
+  const channel = options.channel ?? PENDING_CHANNEL;
   let delay = minBackoffMs;
   let closed = false;
   let client: pg.Client | undefined;
@@ -69,17 +72,17 @@ export function startListener(options: ListenerOptions): Listener {
     c.on('error', onLost);
     c.on('end', () => onLost());
     c.on('notification', (n) => {
-      if (n.channel === PENDING_CHANNEL) options.onWake();
+      if (n.channel === channel) options.onWake();
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${PENDING_CHANNEL}`);
+      await c.query(`LISTEN ${channel}`);
     } catch (e) {
       return onLost(e);
     }
     if (closed || lost) return;
     listeningSince = Date.now();
-    options.log('info', 'nas_sync.listening', { channel: PENDING_CHANNEL });
+    options.log('info', 'nas_sync.listening', { channel });
     // Rows inserted while this connection was down sent their NOTIFY to nobody.
     options.onWake();
   };

@@ -21,6 +21,7 @@ import { describe } from './download.ts';
 import { runIndexer, shareCounts, type ShareCounts } from './index/index.ts';
 import { createReporter, formatBytes } from './progress.ts';
 import { runSync } from './sync.ts';
+import { serveSendRequests } from './send/serve.ts';
 
 const LEASE_MS = 5 * 60_000;
 
@@ -91,6 +92,16 @@ async function main(): Promise<number> {
         : Promise.resolve({ errors: 0 });
     // Either failing outright ends the other (continuous mode: the service manager restarts both).
     indexing.catch(() => controller.abort(new Error('indexer crashed')));
+    const sending = serveSendRequests(config.send, {
+      databaseUrl: config.databaseUrl,
+      once: config.once,
+      pollIntervalMs: config.pollIntervalMs,
+      listen: config.listen,
+      leaseMs: LEASE_MS,
+      signal: controller.signal,
+      reporter,
+    });
+    sending.catch(() => controller.abort(new Error('sender crashed')));
     const syncing = runSync({
       databaseUrl: config.databaseUrl,
       channelAccessToken: config.channelAccessToken,
@@ -107,11 +118,11 @@ async function main(): Promise<number> {
       reporter,
     });
     syncing.catch(() => controller.abort(new Error('sync crashed')));
-    const [synced, indexed] = await Promise.allSettled([syncing, indexing]);
+    const [synced, indexed, sent] = await Promise.allSettled([syncing, indexing, sending]);
     if (synced.status === 'rejected') throw synced.reason;
     if (indexed.status === 'rejected') throw indexed.reason;
-    const summary = synced.value;
-    return config.once && summary.errors + indexed.value.errors > 0 ? 1 : 0;
+    if (sent.status === 'rejected') throw sent.reason;
+    return config.once && synced.value.errors + indexed.value.errors + (sent.value?.errors ?? 0) > 0 ? 1 : 0;
   } catch (e) {
     reporter.log('error', 'nas_sync.crashed', { error: describe(e) });
     return 1;

@@ -1,0 +1,28 @@
+/**
+ * The preview LINE shows for an image message (previewImageUrl): a JPEG at most 240 px on the long
+ * side and at most 1 MB, EXIF orientation applied (LINE does not rotate), transparency on white.
+ */
+import sharp from 'sharp';
+
+export const PREVIEW_MAX_PX = 240;
+export const PREVIEW_MAX_BYTES = 1_048_576;
+/** Images LINE is sent as image messages (the Worker's rule): JPEG and PNG up to 10 MB. */
+export const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+
+export const isLineImage = (contentType: string, size: number): boolean =>
+  (contentType === 'image/jpeg' || contentType === 'image/png') && size <= IMAGE_MAX_BYTES;
+
+/** Throws if `image` cannot be decoded (a corrupt file, or not the type its name says). */
+export async function makePreview(image: Uint8Array): Promise<Buffer> {
+  let out: Buffer | undefined;
+  for (const quality of [80, 60, 40, 20]) {
+    out = await sharp(image, { failOn: 'error' })
+      .rotate()
+      .resize(PREVIEW_MAX_PX, PREVIEW_MAX_PX, { fit: 'inside', withoutEnlargement: true })
+      .flatten({ background: '#ffffff' })
+      .jpeg({ quality })
+      .toBuffer();
+    if (out.length <= PREVIEW_MAX_BYTES) return out;
+  }
+  throw new Error(`preview still larger than ${PREVIEW_MAX_BYTES} bytes at the lowest quality (${out?.length} bytes)`);
+}
