@@ -88,7 +88,12 @@ export async function storeUpload(bucket: R2Bucket, key: string, body: ReadableS
   const counting = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       received += chunk.byteLength;
+      // Longer than declared: stop here rather than let R2 see the excess.
+      if (received > h.length) throw new UploadError(422, 'size_mismatch', `body longer than Content-Length ${h.length}`);
       controller.enqueue(chunk);
+    },
+    flush() {
+      if (received !== h.length) throw new UploadError(422, 'size_mismatch', `received ${received} bytes, Content-Length said ${h.length}`);
     },
   });
   const piped = (body ?? new Response('').body!).pipeThrough(counting).pipeTo(fixed.writable).catch(() => undefined);
