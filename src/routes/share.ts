@@ -60,9 +60,9 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
     return { offset: size - length, length };
   }
   const start = Number(m[1]);
+  if (start >= size) return 'unsatisfiable';
   const end = m[2] === '' ? size - 1 : Number(m[2]);
   if (end < start) return null;
-  if (start >= size) return 'unsatisfiable';
   return { offset: start, length: Math.min(end, size - 1) - start + 1 };
 }
 

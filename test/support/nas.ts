@@ -42,7 +42,7 @@ export async function seedSendRequest(fields: Insert<typeof nasSendRequests> = {
   const user = fields.lineUserId ? null : await seedLineUser({ displayName: 'Asker' });
   const group = options.group && fields.lineGroupId === undefined ? await seedGroup({ name: 'Site A' }) : null;
   const name = fields.name ?? `平面圖-${unique()}.pdf`;
-  const path = fields.path ?? `案場A/圖面/${name}`;
+  const path = fields.path ?? `案場A/圖面/${unique()}/${name}`;
   const size = fields.size ?? 1000;
   const modifiedAt = fields.modifiedAt ?? new Date('2026-11-20T02:00:00Z');
   return withDb(async (db) => {
