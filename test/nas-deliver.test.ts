@@ -65,6 +65,7 @@ describe('delivering an upload', () => {
     expect(link!.expiresAt.getTime() - link!.createdAt.getTime()).toBe(86_400_000);
     const rows = await botRows({ lineUserId: user!.id });
     expect(rows.map((r) => r.messageType)).toEqual(['image']);
+    expect(rows[0]!.rawMessage).toEqual({ ...message, originalContentUrl: `https://bot.example/s/[share-link:${link!.id}]`, previewImageUrl: `https://bot.example/s/[share-link:${link!.id}]/preview` });
   });
 
   it('a PDF: a text with the name, size, link and its expiry in Taipei time; SHARE_LINK_TTL and PUBLIC_BASE_URL apply', async () => {
@@ -85,7 +86,11 @@ describe('delivering an upload', () => {
     expect(message!.text).toMatch(/https:\/\/files\.example\/s\/[A-Za-z0-9_-]{22}\n/);
     expect(message!.text).toContain(taipeiDateTime(link!.expiresAt, { weekday: true }));
     expect((await loadRequest(request.id)).publicBaseUrl).toBe('https://files.example');
-    expect((await botRows({ lineUserId: user!.id }))[0]!.content).toBe(message!.text);
+    // The history keeps the text, its token replaced by the link's id (the database alone opens no link).
+    const token = /\/s\/([A-Za-z0-9_-]{22})/.exec(message!.text!)![1]!;
+    const [row] = await botRows({ lineUserId: user!.id });
+    expect(row!.content).toBe(message!.text!.replace(token, `[share-link:${link!.id}]`));
+    expect(JSON.stringify(row!.rawMessage)).not.toContain(token);
     expect(await violations()).toEqual([]);
   });
 

@@ -85,6 +85,9 @@ export function fileMessage(row: SendRequestRow, token: string, base: string, ex
   };
 }
 
+/** What a share link's token becomes in the stored copy of the bot's message. */
+export const redactedToken = (shareLinkId: string) => `[share-link:${shareLinkId}]`;
+
 /** Where the request's answer goes, from the request's own row. */
 async function destination(deps: Deps, row: SendRequestRow): Promise<{ chat: BotChat; to: string }> {
   if (!row.lineGroupId) {
@@ -101,7 +104,14 @@ async function destination(deps: Deps, row: SendRequestRow): Promise<{ chat: Bot
 }
 
 /** Reply while the token is valid, else push with a retry key from the request id and `kind`. */
-async function sendToChat(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number): Promise<'reply' | 'push'> {
+async function sendToChat(
+  deps: Deps,
+  row: SendRequestRow,
+  messages: Message[],
+  kind: 'file' | 'failure',
+  now: number,
+  recorded = messages,
+): Promise<'reply' | 'push'> {
   const { chat, to } = await destination(deps, row);
   const attemptedBefore = row.replyAttemptedAt !== null;
   if (row.replyToken && (attemptedBefore || now - row.eventAt.getTime() < REPLY_WINDOW_MS)) {
@@ -109,7 +119,7 @@ async function sendToChat(deps: Deps, row: SendRequestRow, messages: Message[], 
       await deps.db.update(nasSendRequests).set({ replyAttemptedAt: sql`now()` }).where(eq(nasSendRequests.id, row.id));
     }
     try {
-      await replyAsBot(deps, chat, row.replyToken, messages);
+      await replyAsBot(deps, chat, row.replyToken, messages, recorded);
       return 'reply';
     } catch (err) {
       const refused = err instanceof LineApiError && err.status === 400;
@@ -120,7 +130,7 @@ async function sendToChat(deps: Deps, row: SendRequestRow, messages: Message[], 
       deps.log.warn('nas.reply_refused', { sendRequestId: row.id, error: err });
     }
   }
-  await pushAsBot(deps, chat, to, messages, await derivedRetryKey(`nas-send:${row.id}:${kind}`, 0));
+  await pushAsBot(deps, chat, to, messages, await derivedRetryKey(`nas-send:${row.id}:${kind}`, 0), recorded);
   return 'push';
 }
 
@@ -164,7 +174,9 @@ export async function deliverSendRequest(deps: Deps, id: string, options: Delive
   if (!base) throw new Error(`send request ${row.id}: no base URL for its share link`);
   const { token, link } = await createShareLink(deps.db, row, shareLinkTtlSeconds(options.env, log), new Date(now));
   const message = fileMessage(row, token, base, link.expiresAt);
-  const sentBy = await sendOrGiveUp(deps, row, [message], 'file', now);
+  // The chat history keeps the message without its token: the database alone opens no link.
+  const recorded = JSON.parse(JSON.stringify(message).replaceAll(token, redactedToken(link.id))) as Message;
+  const sentBy = await sendOrGiveUp(deps, row, [message], 'file', now, [recorded]);
   if (!sentBy) return 'skipped';
   const marked = await deps.db
     .update(nasSendRequests)
@@ -180,9 +192,9 @@ export async function deliverSendRequest(deps: Deps, id: string, options: Delive
  * other than 429), records that nobody can be told: a file becomes `failed`, and either way
  * `sent_at` is set so no run tries again. Retryable errors (5xx, 429, network) are thrown.
  */
-async function sendOrGiveUp(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number) {
+async function sendOrGiveUp(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number, recorded = messages) {
   try {
-    return await sendToChat(deps, row, messages, kind, now);
+    return await sendToChat(deps, row, messages, kind, now, recorded);
   } catch (err) {
     if (!(err instanceof LineApiError) || err.isRetryable) throw err;
     deps.log.warn('nas.send_refused', { sendRequestId: row.id, kind, status: err.status, error: err });
