@@ -24,6 +24,8 @@ const routes: Array<[method: string, path: string, body?: unknown]> = [
   ['POST', '/events/1/retry'],
   ['GET', '/ai-logs'],
   ['GET', '/ai-usage?from=2026-01-01&to=2026-01-31'],
+  ['GET', '/share-links'],
+  ['DELETE', `/share-links/${crypto.randomUUID()}`],
   ['GET', '/openapi.json'],
   ['GET', '/no-such-route'],
 ];

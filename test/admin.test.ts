@@ -264,6 +264,8 @@ describe('OpenAPI document', () => {
         '/messages',
         '/projects',
         '/projects/{id}',
+        '/share-links',
+        '/share-links/{id}',
         '/users',
         '/users/{userId}/binding-code',
       ].sort(),

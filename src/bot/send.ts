@@ -18,15 +18,16 @@ export type BotChat = { type: 'user'; lineUserPk: string } | { type: 'group' | '
 
 type SendDeps = Pick<EventDeps, 'db' | 'line' | 'log'>;
 
-export async function replyAsBot(deps: SendDeps, chat: BotChat, replyToken: string, messages: Message[]): Promise<void> {
+/** `recorded`: what the history keeps instead of `messages` (the same messages with secrets taken out, e.g. share-link tokens). */
+export async function replyAsBot(deps: SendDeps, chat: BotChat, replyToken: string, messages: Message[], recorded = messages): Promise<void> {
   const sent = await deps.line.replyMessage(replyToken, messages);
-  await record(deps, chat, messages, [sent]);
+  await record(deps, chat, recorded, [sent]);
 }
 
 /** `retryKey` must come from what is being answered (the event), so a rerun pushes nothing new. */
-export async function pushAsBot(deps: SendDeps, chat: BotChat, to: string, messages: Message[], retryKey: string): Promise<void> {
+export async function pushAsBot(deps: SendDeps, chat: BotChat, to: string, messages: Message[], retryKey: string, recorded = messages): Promise<void> {
   const sent = await deps.line.pushMessage(to, messages, retryKey);
-  await record(deps, chat, messages, sent);
+  await record(deps, chat, recorded, sent);
 }
 
 /** The searchable text: a textV2's `{placeholders}` (the mention of the asker) are left out, `{{` `}}` are braces. */
