@@ -10,10 +10,14 @@
  * nas_files_share_path_prefix_idx (text_pattern_ops) serves.
  */
 import { and, asc, desc, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm';
-import type { Queryable } from '../db/client';
-import { nasFiles } from '../db/schema';
-import type { NasFolder } from './folder';
-import { normalizeForSearch } from './search-text';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+// With extensions: the Node benchmark (scripts/bench/nas-search.ts) runs this very module.
+import { nasFiles } from '../db/schema.ts';
+import type { NasFolder } from './folder.ts';
+import { normalizeForSearch } from './search-text.ts';
+
+/** The Worker's Neon database or transaction, or the benchmark's node-postgres one. */
+type Queryable = PgDatabase<PgQueryResultHKT, any, any>;
 
 export const MAX_KEYWORDS = 8;
 export const MAX_KEYWORD_CHARS = 100;
@@ -53,12 +57,14 @@ export interface NasFileHit {
 const TYPE_FILTER = /^(?:type|ext|類型|类型):(.*)$/;
 const EXTENSION = /^[\p{L}\p{N}_-]{1,32}$/u;
 
-/** Control characters separate words like spaces do; a lone surrogate (no UTF-8 form) becomes U+FFFD. */
+/** Control characters separate words like spaces do. */
 const SEPARATORS = /[\s\p{Cc}]+/u;
+/** A lone surrogate has no UTF-8 form: as U+FFFD it simply matches nothing (String#toWellFormed, also on older Node). */
+const wellFormed = (s: string) => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
 /** What a user typed after `/find`: words, and `type:` filters among them. */
 export function parseFindText(text: string): NasQuery | QueryProblem {
-  const words = normalizeForSearch(text.toWellFormed()).split(SEPARATORS).filter(Boolean);
+  const words = normalizeForSearch(wellFormed(text)).split(SEPARATORS).filter(Boolean);
   const keywords: string[] = [];
   const types: string[] = [];
   for (const word of words) {
@@ -72,10 +78,10 @@ export function parseFindText(text: string): NasQuery | QueryProblem {
 /** The AI's input: keywords as a list (a phrase with spaces kept together) or one string split at spaces. */
 export function queryOf(keywords: string[], fileType: string | undefined): NasQuery | QueryProblem {
   const normal = keywords.flatMap((k) => {
-    const n = normalizeForSearch(k.toWellFormed()).replace(/\p{Cc}+/gu, ' ').trim();
+    const n = normalizeForSearch(wellFormed(k)).replace(/\p{Cc}+/gu, ' ').trim();
     return n ? [n] : [];
   });
-  return checkQuery(normal, fileType === undefined ? [] : normalizeForSearch(fileType.toWellFormed()).split(/[\s,]+/));
+  return checkQuery(normal, fileType === undefined ? [] : normalizeForSearch(wellFormed(fileType)).split(/[\s,]+/));
 }
 
 function checkQuery(keywords: string[], types: string[]): NasQuery | QueryProblem {
@@ -112,9 +118,37 @@ export function scopeCondition(scope: NasScope): SQL | undefined {
 /** The name part of search_text: its last '/'-separated segment. */
 const nameText = sql`split_part(${nasFiles.searchText}, '/', -1)`;
 
+/**
+ * A proposed index for searches over every share (a 1:1 chat scans the whole table otherwise):
+ * the character bigrams of search_text in a GIN index, plain SQL (no extension, so PGlite has it
+ * too). Not in the migrations yet: `bigramIndex` stays false until a migration creates these.
+ * scripts/bench/nas-search.ts measures the search with and without it.
+ */
+export const BIGRAM_INDEX_DDL = [
+  `CREATE OR REPLACE FUNCTION nas_bigrams(t text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS
+     $$ SELECT coalesce(array_agg(DISTINCT substr(t, i, 2)), '{}') FROM generate_series(1, length(t) - 1) i $$`,
+  `CREATE INDEX IF NOT EXISTS nas_files_search_bigrams_idx ON nas_files USING gin (nas_bigrams(search_text))`,
+];
+
+export interface SearchOptions {
+  limit?: number;
+  /** Narrow by the bigram index first (BIGRAM_INDEX_DDL must exist). */
+  bigramIndex?: boolean;
+}
+
 /** The search as one statement (the benchmark runs this very builder from Node). */
-export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery, limit = MAX_RESULTS) {
+export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery, options: SearchOptions = {}) {
+  const limit = options.limit ?? MAX_RESULTS;
   const contains = (text: SQL | typeof nasFiles.searchText, k: string) => sql`strpos(${text}, ${k}) > 0`;
+  // A one-character keyword has no bigram: strpos alone decides it.
+  const long = query.keywords.filter((k) => [...k].length >= 2);
+  const bigrams =
+    options.bigramIndex && long.length > 0
+      ? sql`nas_bigrams(${nasFiles.searchText}) @> (${sql.join(
+          long.map((k) => sql`nas_bigrams(${k}::text)`),
+          sql` || `,
+        )})`
+      : undefined;
   const nameMatch = sql<boolean>`(${sql.join(
     query.keywords.map((k) => contains(nameText, k)),
     sql` AND `,
@@ -135,6 +169,7 @@ export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery,
       and(
         scopeCondition(scope),
         query.extensions.length > 0 ? inArray(nasFiles.extension, query.extensions) : undefined,
+        bigrams,
         ...query.keywords.map((k) => contains(nasFiles.searchText, k)),
       ),
     )
@@ -143,7 +178,7 @@ export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery,
 }
 
 export async function searchNasFiles(db: Queryable, scope: NasScope, query: NasQuery, limit = MAX_RESULTS): Promise<NasFileHit[]> {
-  return searchStatement(db, scope, query, limit);
+  return searchStatement(db, scope, query, { limit });
 }
 
 /** A file by id, only if it is (still) in the scope: what a send re-checks, whatever id it was given. */
