@@ -119,33 +119,27 @@ export function scopeCondition(scope: NasScope): SQL | undefined {
 const nameText = sql`split_part(${nasFiles.searchText}, '/', -1)`;
 
 /**
- * A proposed index for searches over every share (a 1:1 chat scans the whole table otherwise):
- * the character bigrams of search_text in a GIN index, plain SQL (no extension, so PGlite has it
- * too). Not in the migrations yet: `bigramIndex` stays false until a migration creates these.
- * scripts/bench/nas-search.ts measures the search with and without it.
+ * Searches over a whole share (a 1:1 chat) would scan the table: migration 0006 indexes the
+ * character unigrams and bigrams of search_text (`nas_grams`, plain SQL, no extension, so the
+ * embedded PGlite of `npm run dev` has it too) in a GIN index. A file containing a keyword contains
+ * all of the keyword's grams, so `grams @> keyword grams` narrows without ever losing a match, and
+ * strpos then decides. `gramIndex: false` (the benchmark's comparison) leaves it out.
  */
-export const BIGRAM_INDEX_DDL = [
-  `CREATE OR REPLACE FUNCTION nas_bigrams(t text) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS
-     $$ SELECT coalesce(array_agg(DISTINCT substr(t, i, 2)), '{}') FROM generate_series(1, length(t) - 1) i $$`,
-  `CREATE INDEX IF NOT EXISTS nas_files_search_bigrams_idx ON nas_files USING gin (nas_bigrams(search_text))`,
-];
 
 export interface SearchOptions {
   limit?: number;
-  /** Narrow by the bigram index first (BIGRAM_INDEX_DDL must exist). */
-  bigramIndex?: boolean;
+  /** Narrow by the gram index first (migration 0006; default true). */
+  gramIndex?: boolean;
 }
 
 /** The search as one statement (the benchmark runs this very builder from Node). */
 export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery, options: SearchOptions = {}) {
   const limit = options.limit ?? MAX_RESULTS;
   const contains = (text: SQL | typeof nasFiles.searchText, k: string) => sql`strpos(${text}, ${k}) > 0`;
-  // A one-character keyword has no bigram: strpos alone decides it.
-  const long = query.keywords.filter((k) => [...k].length >= 2);
-  const bigrams =
-    options.bigramIndex && long.length > 0
-      ? sql`nas_bigrams(${nasFiles.searchText}) @> (${sql.join(
-          long.map((k) => sql`nas_bigrams(${k}::text)`),
+  const grams =
+    options.gramIndex !== false && query.keywords.length > 0
+      ? sql`nas_grams(${nasFiles.searchText}) @> (${sql.join(
+          query.keywords.map((k) => sql`nas_grams(${k}::text)`),
           sql` || `,
         )})`
       : undefined;
@@ -169,7 +163,7 @@ export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery,
       and(
         scopeCondition(scope),
         query.extensions.length > 0 ? inArray(nasFiles.extension, query.extensions) : undefined,
-        bigrams,
+        grams,
         ...query.keywords.map((k) => contains(nasFiles.searchText, k)),
       ),
     )
