@@ -162,7 +162,8 @@ function upgraded(before: Snapshot): Snapshot {
   }
   for (const m of Object.values(after.messages)) Object.assign(m, { is_from_bot: false, ai_processed: false });
   for (const u of Object.values(after.lineUsers)) Object.assign(u, { ai_history_from: null, ai_limit_notice_on: null });
-  for (const p of Object.values(after.projects)) Object.assign(p, { ai_instructions: null });
+  // 0003 (AI) and 0004 (NAS search): no instructions, no NAS folder yet.
+  for (const p of Object.values(after.projects)) Object.assign(p, { ai_instructions: null, nas_folder: null });
   return after;
 }
 
@@ -186,7 +187,9 @@ async function expectUpgraded(q: Query, before: Snapshot): Promise<void> {
   // Ids and references are UUIDs.
   const types = await q(`SELECT table_name || '.' || column_name AS col, data_type FROM information_schema.columns
                           WHERE table_schema = 'public' AND data_type = 'uuid' ORDER BY 1`);
-  expect(types.map((t) => String(t.col)).filter((c) => !c.startsWith('line_ai_answers.'))).toEqual([
+  // Tables added after 0002 (AI answers, NAS search and send) are new and uuid from the start.
+  const later = /^(line_ai_answers|nas_files|nas_send_requests|nas_search_lists|share_links)\./;
+  expect(types.map((t) => String(t.col)).filter((c) => !later.test(c))).toEqual([
     'line_binding_attempts.line_user_id',
     'line_binding_codes.used_by_line_user_id',
     'line_files.id',
