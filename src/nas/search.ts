@@ -136,10 +136,13 @@ export interface SearchOptions {
 export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery, options: SearchOptions = {}) {
   const limit = options.limit ?? MAX_RESULTS;
   const contains = (text: SQL | typeof nasFiles.searchText, k: string) => sql`strpos(${text}, ${k}) > 0`;
+  // Only where a whole share is searched (a 1:1 chat): a project folder is narrowed better by the
+  // prefix index. A single character is in most paths, so it narrows nothing: strpos alone.
+  const gramKeywords = query.keywords.filter((k) => [...k].length >= 2);
   const grams =
-    options.gramIndex !== false && query.keywords.length > 0
+    options.gramIndex !== false && gramKeywords.length > 0 && (scope.kind === 'all' || scope.folders.some((f) => f.prefix === ''))
       ? sql`nas_grams(${nasFiles.searchText}) @> (${sql.join(
-          query.keywords.map((k) => sql`nas_grams(${k}::text)`),
+          gramKeywords.map((k) => sql`nas_grams(${k}::text)`),
           sql` || `,
         )})`
       : undefined;
