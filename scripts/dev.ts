@@ -13,10 +13,12 @@ import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTranscriptEntry, readSeedFile } from './line-emulator/index.ts';
-import { chooseClaude, DEV_VARS, ensureDevVars, LOCAL_ANTHROPIC_API_KEY, readDevVars } from './local/dev-vars.ts';
+import { ensureDemoData } from './local/demo.ts';
+import { chooseClaude, DEV_VARS, DEV_VARS_EXAMPLE, ensureDevVars, LOCAL_ANTHROPIC_API_KEY, readDevVars } from './local/dev-vars.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_SEED_FILE, STACK_STATE_FILE } from './local/paths.ts';
 import { UserError } from './local/ports.ts';
 import { isLocalUrl, redactUrl, startStack, type Stack } from './local/stack.ts';
+import { DEFAULT_NAS_DIR, ensureSampleNas } from './local/sample-nas.ts';
 import { removeStackState, writeStackState } from './local/state.ts';
 
 const HELP = `npm run dev -- [options]
@@ -35,6 +37,9 @@ const HELP = `npm run dev -- [options]
   --seed <file>        users and groups the emulator knows (default scripts/local/seed.json)
   --no-migrate         with DATABASE_URL: do not apply drizzle/ to it
   --state-file <file>  where \`npm run line\` finds this stack (default .local/dev-stack.json)
+  --nas-dir <dir>      the sample NAS the nas-sync job indexes and sends from (default .local/nas)
+  --no-nas             do not run the nas-sync job (no /find, /send or media copies)
+  --no-demo            do not add the demo data (alice bound as admin, ops bound to a project)
   Any port 0 picks a free one. DATABASE_URL in the environment replaces the embedded Postgres.`;
 
 const port = (name: string, value: string | undefined, fallback: number): number => {
@@ -59,6 +64,9 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'no-migrate': { type: 'boolean', default: false },
       'state-file': { type: 'string', default: STACK_STATE_FILE },
+      'nas-dir': { type: 'string', default: DEFAULT_NAS_DIR },
+      'no-nas': { type: 'boolean', default: false },
+      'no-demo': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -83,6 +91,9 @@ async function main(): Promise<void> {
   const seedFile = values.seed ?? DEFAULT_SEED_FILE;
   const seed = readSeedFile(seedFile);
 
+  const devVars = { ...readDevVars(DEV_VARS_EXAMPLE), ...readDevVars(DEV_VARS) };
+  const sampleNas = values['no-nas'] ? undefined : await ensureSampleNas(values['nas-dir']);
+
   say(bold('linebot-edge: starting the local platform ...'));
   const started = Date.now();
   const stack: Stack = await startStack({
@@ -103,11 +114,19 @@ async function main(): Promise<void> {
       claudeChoice.use === 'emulator'
         ? { use: 'emulator', apiKey: LOCAL_ANTHROPIC_API_KEY, log: (line) => say(formatClaudeLine(line, color)) }
         : { use: 'anthropic' },
+    nas: sampleNas && {
+      shares: sampleNas.shares,
+      mediaRoot: sampleNas.mediaRoot,
+      agentToken: devVars.NAS_AGENT_TOKEN ?? 'local-dev-nas-agent-token',
+      channelAccessToken: devVars.LINE_CHANNEL_ACCESS_TOKEN ?? 'local-dev-channel-access-token',
+      onOutput: (line) => say(dim(`nas-sync │ ${line}`)),
+    },
     onWorkerOutput: (line) => say(dim(`worker │ ${line}`)),
     transcript: (entry) => say(formatTranscriptEntry(entry, color)),
     log: (line) => say(dim(line)),
   });
 
+  const demo = values['no-demo'] ? undefined : await ensureDemoData(stack.databaseUrl, seed);
   const workerUrl = stack.workerUrl.replace('//127.0.0.1:', '//localhost:');
   const database = stack.embedded
     ? `embedded PGlite (${stack.embedded.created ? 'new' : 'kept'} data in ${rel(dataDir)})  ${stack.databaseUrl}`
@@ -123,10 +142,13 @@ async function main(): Promise<void> {
     const where = claudeChoice.use === 'anthropic' && claudeChoice.baseUrl ? `ANTHROPIC_BASE_URL ${redactUrl(claudeChoice.baseUrl)}` : `Anthropic's API`;
     say(`  Claude         ${where}   (${claudeChoice.reason}; real requests, billed)`);
   }
+  if (sampleNas) say(`  NAS            sample in ${rel(values['nas-dir'])}${sampleNas.created ? ` (${sampleNas.created} files just created)` : ''}; the nas-sync job indexes it, serves /send, copies LINE media`);
+  if (demo) say(`  Demo data      ${[demo.account, demo.group].filter(Boolean).join('; ')}`);
   say(`  Secrets        ${rel(DEV_VARS)}${createdVars ? ' (just created from .dev.vars.example)' : ''}`);
   say(`  Cron           fired every minute (${workerUrl}/__scheduled)`);
   say('');
   say(`Talk to the bot:  npm run line -- text "hello @bob" --group ops --user alice`);
+  if (sampleNas) say(`Find a NAS file:  npm run line -- text "/find 平面圖" --group ops --user alice   then  "/send 1"`);
   say(`Ctrl-C stops everything.`);
   say('');
 

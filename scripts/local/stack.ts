@@ -9,6 +9,7 @@ import { migrateDatabase } from '../lib/database.ts';
 import { startWsProxy, type WsProxy } from '../lib/ws-proxy.ts';
 import { startLineEmulator, type EmulatorSeed, type LineEmulator, type TranscriptEntry } from '../line-emulator/index.ts';
 import { listenEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import { startNasJob } from './nas-job.ts';
 import { ensurePortFree, explainListenError, freePort, UserError } from './ports.ts';
 import { startMiniflareWorker, startWranglerDev, type LocalWorker } from './worker.ts';
 
@@ -39,6 +40,11 @@ export interface StackOptions {
    * configuration (`.dev.vars`' key; ANTHROPIC_BASE_URL empty: Anthropic's API). Absent: the same.
    */
   claude?: { use: 'emulator'; apiKey: string; log?: (line: string) => void } | { use: 'anthropic' };
+  /**
+   * Run the on-prem nas-sync job beside the Worker (index `shares`, serve send requests, copy LINE
+   * media into `mediaRoot`); the Worker gets `agentToken` as NAS_AGENT_TOKEN.
+   */
+  nas?: { shares: string; mediaRoot: string; agentToken: string; channelAccessToken: string; onOutput?: (line: string) => void };
   /** Delay of every LINE API answer, modelling the network to api.line.me (benchmarks). */
   lineLatencyMs?: number;
   /** Count the Worker's Postgres round trips on the wire (benchmarks). */
@@ -141,6 +147,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     // The key goes to the Worker but not into workerVars (printed and returned to callers).
     const keys: Record<string, string> = options.claude?.use === 'emulator' ? { ANTHROPIC_API_KEY: options.claude.apiKey } : {};
+    if (options.nas) keys.NAS_AGENT_TOKEN = options.nas.agentToken;
     const vars = { ...options.secrets, ...keys, ...workerVars };
     const startWorker = async (): Promise<LocalWorker> => {
       if (options.worker === 'wrangler-dev') {
@@ -159,6 +166,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (workerStarted.status === 'rejected') throw workerStarted.reason;
     const worker = workerStarted.value;
     const embedded = databaseReady.value;
+
+    if (options.nas) {
+      const job = startNasJob({
+        databaseUrl,
+        lineDataApiUrl: emulator.url,
+        channelAccessToken: options.nas.channelAccessToken,
+        workerUrl: worker.url,
+        agentToken: options.nas.agentToken,
+        shares: options.nas.shares,
+        mediaRoot: options.nas.mediaRoot,
+        onOutput: options.nas.onOutput,
+      });
+      // Stopped first (stops run in reverse): its last upload still finds the Worker.
+      stops.push(() => job.stop());
+    }
 
     return {
       workerUrl: worker.url,
