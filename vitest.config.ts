@@ -69,7 +69,7 @@ export default defineConfig({
           include: ['test/browser/**/*.test.ts'],
           globalSetup: ['./test/browser/setup.ts'],
           testTimeout: 30_000,
-          // One stack (wrangler dev) and one browser for the whole file.
+          // One stack (the Worker on Miniflare) and one browser for the whole file.
           hookTimeout: 120_000,
         },
       },

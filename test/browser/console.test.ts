@@ -1,5 +1,5 @@
 /**
- * The admin console end to end, in real Chromium against the dev stack (wrangler dev, the LINE
+ * The admin console end to end, in real Chromium against the dev stack (the Worker bundle on Miniflare, the LINE
  * emulator, a fresh database in the local Postgres): the chats seeded through signed webhooks as
  * an operator sees them, what each form changes in the database, and what is refused. One stack
  * and one browser for the file; the tests run in order and build on each other (signed in after
@@ -20,6 +20,7 @@ import {
   launchChromium,
   PROJECTS,
   seedConsole,
+  SEEDED_PHOTOS,
   SEEDED_TEXTS,
   startConsoleStack,
   type ConsoleStack,
@@ -94,7 +95,11 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     }
     await expect(page.locator('input[name="token"][type="password"]').count()).resolves.toBe(1);
     await expect(page.locator('nav').count()).resolves.toBe(0); // no menu, no sign-out form before sign-in
+    await expect(page.locator('button[type="submit"]').textContent()).resolves.toBe(say('login.submit'));
     await captureScreens(page, 'login');
+    // English for a browser that prefers it.
+    const english = await context.request.get(url('/admin/login'), { headers: { 'accept-language': 'en-US,en;q=0.9' } });
+    expect(await english.text()).toContain(`>${t('en', 'login.submit')}</button>`);
   });
 
   it('refuses a wrong token, then signs in with the admin token', async () => {
@@ -116,9 +121,11 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     const figure = (name: string) => page.locator(`[data-figure="${name}"] .figure`).textContent();
     await expect(figure('line-users')).resolves.toBe(String(CONSOLE_SEED.users!.filter((u) => SEEDED_TEXTS.some((m) => m.from === u.name)).length));
     await expect(figure('groups')).resolves.toBe('3'); // ops, design and the lunch room
-    await expect(figure('messages-today')).resolves.toBe(String(SEEDED_TEXTS.length));
+    const today = SEEDED_TEXTS.length + SEEDED_PHOTOS;
+    await expect(figure('messages-today')).resolves.toBe(String(today));
+    await expect(figure('nas')).resolves.toBe(String(SEEDED_PHOTOS)); // the photo waits for the NAS job
     // Today's bar of the server-drawn chart (Asia/Taipei days) holds them.
-    await expect(page.locator(`svg[aria-labelledby^="messages-per-day-title"] rect.bar[data-value="${SEEDED_TEXTS.length}"]`).count()).resolves.toBe(1);
+    await expect(page.locator(`svg[aria-labelledby^="messages-per-day-title"] rect.bar[data-value="${today}"]`).count()).resolves.toBe(1);
     await captureScreens(page, 'overview');
   });
 
@@ -137,9 +144,11 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.getByRole('link', { name: 'Tower B – Site Ops' }).click();
     expect(path()).toBe(`/admin/groups/${(await groupRow('ops')).id}`);
     const timeline = page.locator('ol.timeline li.msg');
-    await expect(timeline.count()).resolves.toBe(SEEDED_TEXTS.filter((m) => m.chat === 'group:ops').length);
-    // Oldest first, as a chat reads.
+    await expect(timeline.count()).resolves.toBe(SEEDED_TEXTS.filter((m) => m.chat === 'group:ops').length + SEEDED_PHOTOS);
+    // Oldest first, as a chat reads; the photo last, as a file waiting for the NAS copy.
     await expect(timeline.first().locator('.bubble').textContent()).resolves.toBe(SEEDED_TEXTS[0].text);
+    await expect(timeline.last().locator('.file-chip .sync').textContent()).resolves.toBe(say('syncStatus.pending'));
+    await expect(page.locator('.table-wrap tr[data-file]').count()).resolves.toBe(SEEDED_PHOTOS); // the group's files
     // The name and the message, character for character, as text nodes.
     await expect(page.locator('ol.timeline .msg-head .name', { hasText: EVIL_NAME }).count()).resolves.toBe(1);
     await expect(page.locator('ol.timeline .bubble', { hasText: '<script>alert(2)</script>' }).count()).resolves.toBe(1);
@@ -179,6 +188,36 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.selectOption('select#projectId', { label: PROJECTS[0] });
     await page.click(`form[action="/admin/groups/${id}/project"] button[type="submit"]`);
     expect((await groupRow('ops')).project_id).toBe(project!.id);
+  });
+
+  it("saves the group's AI instructions as written, markup included", async () => {
+    const { id } = await groupRow('ops');
+    const text = '回答請用繁體中文。\n<b>工地</b> 8:00 開工';
+    await page.fill('textarea#aiInstructions', text);
+    await page.click(`form[action="/admin/groups/${id}/instructions"] button[type="submit"]`);
+    await expect(notice()).resolves.toBe(say('notice.instructionsSaved'));
+    const [row] = await rows<{ ai_instructions: string }>('select ai_instructions from line_groups where id = $1', [id]);
+    // As the browser sends a textarea: line breaks as CRLF.
+    expect(row!.ai_instructions.replace(/\r\n/g, '\n')).toBe(text);
+    await expect(page.locator('textarea#aiInstructions').inputValue()).resolves.toBe(text);
+    await expect(page.locator('main b').count()).resolves.toBe(0);
+  });
+
+  it('lists messages and files of every chat, filtered by chat', async () => {
+    await open('/admin/messages');
+    await expect(page.locator('table.messages tbody tr').count()).resolves.toBe(SEEDED_TEXTS.length + SEEDED_PHOTOS);
+    await expect(page.locator('table.messages td.content', { hasText: '<script>alert(2)</script>' }).count()).resolves.toBe(1);
+    await expect(page.locator('table.messages td', { hasText: EVIL_NAME }).count()).resolves.toBe(1);
+    await captureScreens(page, 'messages');
+    const { id } = await groupRow('design');
+    await open(`/admin/messages?groupId=${id}`);
+    await expect(page.locator('table.messages td.content').allTextContents()).resolves.toEqual(['Design review moved to 3pm']);
+
+    await open('/admin/files');
+    await expect(page.locator('tr[data-file]').count()).resolves.toBe(SEEDED_PHOTOS);
+    await captureScreens(page, 'files');
+    await open('/admin/files?syncStatus=synced');
+    await expect(page.locator('tr[data-file]').count()).resolves.toBe(0);
   });
 
   it("lists LINE users with a markup name as text, and who is bound to which account", async () => {
@@ -265,13 +304,13 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
   it('shows every screen of the menu', async () => {
     const hrefs = await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
     expect(hrefs).toEqual(expect.arrayContaining(['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox']));
-    for (const href of hrefs) {
+    // The screens the tests above have not opened yet: each answers, with a heading and no markup from LINE.
+    const seen = ['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox', '/admin/messages', '/admin/files'];
+    for (const href of hrefs.filter((h) => !seen.includes(h))) {
       await open(href);
       await expect(page.locator('h1').count(), href).resolves.toBeGreaterThanOrEqual(1);
       await expect(page.locator('img[src="x"]').count()).resolves.toBe(0);
-      if (!['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox'].includes(href)) {
-        await captureScreens(page, href.replace('/admin/', '').replace(/\//g, '-'));
-      }
+      await captureScreens(page, href.replace('/admin/', '').replace(/\//g, '-'));
     }
   });
 
