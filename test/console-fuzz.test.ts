@@ -23,6 +23,7 @@ const TEMPLATES = [
   '/accounts/{id}/binding-code',
   '/messages',
   '/files',
+  '/files/{id}/preview',
   '/inbox',
   '/inbox/{id}/retry',
   '/ai-logs',

@@ -4,6 +4,7 @@
  * refused without its CSRF token or from a foreign origin with nothing changed, what LINE users
  * wrote is shown escaped, unknown ids are 404 pages and a signed-out browser is sent to sign-in.
  */
+import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { lineBindingCodes, lineGroups, lineUsers, lineWebhookEvents, users } from '../src/db/schema';
@@ -11,6 +12,7 @@ import { taipeiDateTime } from '../src/lib/taipei';
 import { createAccount, createProject, seedAiAnswer, seedFile, seedGroup, seedInboxEvent, seedLineUser, seedMessage } from './support/admin';
 import { ESCAPED, expectEscaped, HOSTILE, operator, page, send, submit } from './support/console';
 import { withDb } from './support/db';
+import { addFault, lineRequests } from './support/emulator';
 import { newId } from './support/line';
 
 const groupRow = (id: string) => withDb(async (db) => (await db.select().from(lineGroups).where(eq(lineGroups.id, id)))[0]!);
@@ -208,6 +210,49 @@ describe('groups and rooms', () => {
     }
     const row = await groupRow(group.id);
     expect(row).toMatchObject({ aiInstructions: 'kept', projectId: null });
+  });
+});
+
+describe('thumbnails', () => {
+  it("an image still at LINE shows LINE's preview through the Worker; only raster images pass", async () => {
+    const { cookie } = await operator();
+    const group = await seedGroup();
+    const { message, file } = await seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus: 'synced', nasPath: 'line/p.jpg' });
+    const gone = await seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus: 'unavailable' });
+    const doc = await seedFile({ lineGroupId: group.id }, { fileType: 'file', fileName: 'a.pdf', syncStatus: 'synced' });
+
+    const html = await page(`/groups/${group.id}`, cookie);
+    expect(html).toContain(`<img class="thumb" src="/admin/files/${file.id}/preview" alt="p.jpg"`);
+    expect(html).not.toContain(`/admin/files/${gone.file.id}/preview`);
+    expect(html).not.toContain(`/admin/files/${doc.file.id}/preview`);
+
+    const res = await send('GET', `/files/${file.id}/preview`, { cookie });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    expect([bytes[0], bytes[1]]).toEqual([0xff, 0xd8]);
+    expect(new TextDecoder().decode(bytes)).toContain(`line-emulator:${message.messageId}`);
+    const asked = await lineRequests(`/v2/bot/message/${message.messageId}/content/preview`);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.every((r) => r.errors.length === 0)).toBe(true);
+
+    // LINE answering with something that is no raster image: refused.
+    const svg = await seedFile({ lineGroupId: group.id }, { fileType: 'image' });
+    await fetch(`${env.LINE_API_BASE_URL}/__emulator/content/${svg.message.messageId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'image/svg+xml' },
+      body: '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+    });
+    expect((await send('GET', `/files/${svg.file.id}/preview`, { cookie })).status).toBe(404);
+    // Gone from LINE: a 404 page, never a 5xx.
+    const expired = await seedFile({ lineGroupId: group.id }, { fileType: 'image' });
+    await addFault({ path: `/v2/bot/message/${expired.message.messageId}/content/preview`, status: 404, body: { message: 'Not found' } });
+    expect((await send('GET', `/files/${expired.file.id}/preview`, { cookie })).status).toBe(404);
+    for (const id of [gone.file.id, doc.file.id, crypto.randomUUID(), 'nope']) {
+      expect((await send('GET', `/files/${id}/preview`, { cookie })).status, id).toBe(404);
+    }
+    expect((await send('GET', `/files/${file.id}/preview`)).status).toBe(303);
   });
 });
 

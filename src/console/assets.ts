@@ -158,6 +158,7 @@ tr.from-bot td { background: #f0fff4; }
 .bubble { display: inline-block; text-align: left; background: #fff; border-radius: 16px; padding: 8px 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .msg.bot .bubble { background: #85e249; }
 .file-chip { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 6px; }
+.thumb { display: block; width: 120px; height: 120px; object-fit: cover; border-radius: 8px; background: var(--line); flex-basis: 100%; max-width: 120px; }
 .file-type { font-size: 12px; font-weight: 600; padding: 1px 6px; border-radius: 4px; background: var(--ink); color: #fff; }
 .sync { font-size: 12px; color: var(--muted); }
 .sync-failed, .sync-unavailable { color: var(--bad); }

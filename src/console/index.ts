@@ -24,6 +24,7 @@ import { renderMessage } from './render';
 import { takeNotice } from './flash';
 import { accountRoutes } from './routes/accounts';
 import { aiRoutes } from './routes/ai';
+import { fileRoutes } from './routes/files';
 import { groupRoutes } from './routes/groups';
 import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
@@ -75,6 +76,7 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   app.route('/', lineUserRoutes);
   app.route('/', accountRoutes);
   app.route('/', historyRoutes);
+  app.route('/', fileRoutes);
   app.route('/', inboxRoutes);
   app.route('/', aiRoutes);
 

@@ -9,6 +9,8 @@ import { chat, chatFilters, sender } from '../routes/admin/context';
 import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
 
 export interface FileQuery {
+  /** One file by our UUID (the caller checks the form). */
+  id?: string;
   groupId?: string;
   lineUserId?: string;
   fileType?: string;
@@ -22,6 +24,7 @@ export type FileItem = Awaited<ReturnType<typeof listFiles>>['items'][number];
 export async function listFiles(db: Queryable, q: FileQuery) {
   const cursor = decodeCursor(q.before, 'uuid');
   const where = chatFilters(q, lineMessages);
+  if (q.id !== undefined) where.push(eq(lineFiles.id, q.id));
   if (q.fileType) where.push(eq(lineFiles.fileType, q.fileType));
   if (q.syncStatus) where.push(eq(lineFiles.syncStatus, q.syncStatus));
   if (cursor) where.push(olderThan(lineFiles.createdAt, lineFiles.id, cursor));
@@ -61,6 +64,18 @@ export async function listFiles(db: Queryable, q: FileQuery) {
     nextCursor,
   };
 }
+
+export async function getFile(db: Queryable, id: string): Promise<FileItem | null> {
+  return (await listFiles(db, { id, limit: 1 })).items[0] ?? null;
+}
+
+/**
+ * Whether LINE can still show a preview of the file: images and videos LINE has not told us are
+ * gone, and not unsent. The console's thumbnails come from LINE's preview, because the NAS copy is
+ * on-prem and the Worker cannot read it.
+ */
+export const hasLinePreview = (f: { fileType: string; syncStatus: FileSyncStatus }) =>
+  (f.fileType === 'image' || f.fileType === 'video') && f.syncStatus !== 'unavailable' && f.syncStatus !== 'removed';
 
 export interface FileSummary {
   id: string;

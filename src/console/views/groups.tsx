@@ -1,5 +1,5 @@
 /** The groups-and-rooms list and a group's page: its settings, latest messages and files. */
-import type { FileItem, FileSummary } from '../../domain/files';
+import { hasLinePreview, type FileItem, type FileSummary } from '../../domain/files';
 import type { GroupItem } from '../../domain/groups';
 import type { MessageItem } from '../../domain/messages';
 import { formatNumber, t, type Lang, type MessageKey } from '../i18n';
@@ -71,12 +71,18 @@ export function GroupListPage({ lang, groups, next, query }: { lang: Lang; group
 /** A file's name, else the last part of its NAS path (images have no name of their own). */
 const nameOf = (file?: { fileName: string | null; nasPath: string | null }) => file?.fileName ?? file?.nasPath?.split('/').pop() ?? null;
 
-/** What a file message shows: its kind, name and NAS state (no thumbnail: the Worker cannot read the NAS). */
+/**
+ * What a file message shows: a thumbnail while LINE still has the image or video (LINE's preview
+ * through the Worker: the NAS copy is on-prem, out of the Worker's reach), its kind, name and
+ * NAS sync state.
+ */
 export function FileChip({ lang, type, file }: { lang: Lang; type: string; file?: FileSummary | FileItem }) {
+  const name = nameOf(file) ?? t(lang, 'file.noName');
   return (
-    <span class="file-chip" title={t(lang, 'file.noCopy')}>
+    <span class="file-chip">
+      {file && hasLinePreview(file) ? <img class="thumb" src={`${BASE}/files/${file.id}/preview`} alt={name} loading="lazy" width={120} height={120} /> : null}
       <span class="file-type">{typeLabel(lang, file?.fileType ?? type)}</span>
-      <span class="name">{nameOf(file) ?? t(lang, 'file.noName')}</span>
+      <span class="name">{name}</span>
       {file ? <span class={`sync sync-${file.syncStatus}`}>{t(lang, `syncStatus.${file.syncStatus}`)}</span> : null}
     </span>
   );
