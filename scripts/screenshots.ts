@@ -16,6 +16,7 @@ import {
   PROJECTS,
   ROOT,
   seedConsole,
+  sitePhoto,
   startConsoleStack,
   VIEWPORTS,
 } from '../test/support/browser.ts';
@@ -29,11 +30,11 @@ if (missing) {
 const started = Date.now();
 const [env, browser] = await Promise.all([startConsoleStack('screenshots', { seed: CONSOLE_SEED }), launchChromium()]);
 try {
-  await seedConsole(env, { history: true });
+  await seedConsole(env, { photo: await sitePhoto(browser), history: true });
   // The ops group as an operator would have set it up: AI on, bound to its project.
   await env.db.query(
-    `update line_groups set allow_ai_response = true, project_id = (select id from projects where name = $1) where line_group_id = $2`,
-    [PROJECTS[0], directory.chat('group', 'ops').id],
+    `update line_groups set allow_ai_response = true, project_id = (select id from projects where name = $1), ai_instructions = $3 where line_group_id = $2`,
+    [PROJECTS[0], directory.chat('group', 'ops').id, '回答請用繁體中文，簡短明確。\n本群組是 Tower B 工地現場：提到進度時請附上日期。'],
   );
   const context = await browser.newContext({ locale: 'zh-TW', viewport: VIEWPORTS.desktop, deviceScaleFactor: 1 });
   const page = await context.newPage();
@@ -49,6 +50,9 @@ try {
 
   const [ops] = (await env.db.query<{ id: string }>('select id from line_groups where line_group_id = $1', [directory.chat('group', 'ops').id])).rows;
   await page.goto(`${env.url}/admin/groups/${ops!.id}`);
+  // Down to the end of the chat timeline (the bot's answer on the other side), its settings above.
+  const timeline = await page.locator('ol.timeline').boundingBox();
+  if (timeline) await page.evaluate(`window.scrollTo(0, ${Math.round(timeline.y + timeline.height - VIEWPORTS.desktop.height + 24)})`);
   const group = join(ROOT, 'docs', 'console-group.png');
   await page.screenshot({ path: group });
   shots.push(['group', group]);

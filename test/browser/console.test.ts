@@ -22,6 +22,7 @@ import {
   seedConsole,
   SEEDED_PHOTOS,
   SEEDED_TEXTS,
+  sitePhoto,
   startConsoleStack,
   type ConsoleStack,
 } from '../support/browser.ts';
@@ -59,7 +60,7 @@ const missing = chromiumMissing();
 describe.skipIf(missing !== null)('the console in Chromium', () => {
   beforeAll(async () => {
     [env, browser] = await Promise.all([startConsoleStack('browser', { seed: CONSOLE_SEED }), launchChromium()]);
-    await seedConsole(env);
+    await seedConsole(env, { photo: await sitePhoto(browser) });
     // A fresh profile (no cookies, no cache), in Traditional Chinese as the operators' browsers are.
     context = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1280, height: 800 } });
     // A selector that matches nothing fails in seconds, not at the test's timeout.
@@ -148,6 +149,10 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     // Oldest first, as a chat reads; the photo last, as a file waiting for the NAS copy.
     await expect(timeline.first().locator('.bubble').textContent()).resolves.toBe(SEEDED_TEXTS[0].text);
     await expect(timeline.last().locator('.file-chip .sync').textContent()).resolves.toBe(say('syncStatus.pending'));
+    // Its thumbnail is LINE's preview through the Worker (the page's CSP allows only our origin): a decoded 240x180 image.
+    const thumb = timeline.last().locator('img.thumb');
+    await thumb.scrollIntoViewIfNeeded();
+    await expect.poll(() => thumb.evaluate((img: { complete: boolean; naturalWidth: number; naturalHeight: number }) => (img.complete ? `${img.naturalWidth}x${img.naturalHeight}` : 'loading'))).toBe('240x180');
     await expect(page.locator('.table-wrap tr[data-file]').count()).resolves.toBe(SEEDED_PHOTOS); // the group's files
     // The name and the message, character for character, as text nodes.
     await expect(page.locator('ol.timeline .msg-head .name', { hasText: EVIL_NAME }).count()).resolves.toBe(1);

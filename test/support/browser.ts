@@ -152,12 +152,14 @@ export const SEEDED_PHOTOS = 1;
 /**
  * What the console shows, put there the way production gets it: the chats' messages as signed
  * webhooks (the Worker looks profiles and summaries up on the LINE emulator), and the company's
- * own projects and accounts as rows. `history` adds 30 days of earlier messages and a bot reply
- * (straight into the table) for a chart worth a screenshot.
+ * own projects and accounts as rows. `history` (the README's pictures) adds 30 days of earlier
+ * messages and a bot reply (straight into the table) for a chart worth a screenshot, and leaves
+ * mallory's message out.
  */
-export async function seedConsole(env: ConsoleStack, options: { history?: boolean } = {}): Promise<void> {
+export async function seedConsole(env: ConsoleStack, options: { photo: Uint8Array; history?: boolean }): Promise<void> {
   const chats = new Map<string, typeof SEEDED_TEXTS[number][]>();
-  for (const m of SEEDED_TEXTS) chats.set(m.chat, [...(chats.get(m.chat) ?? []), m]);
+  // The README's pictures show a chat as operators have it; the tests need mallory's too.
+  for (const m of SEEDED_TEXTS) if (!options.history || m.from !== 'mallory') chats.set(m.chat, [...(chats.get(m.chat) ?? []), m]);
   // A second apart, so every chat reads in the order written (LINE's timestamps are the order).
   let at = Date.now() - 60_000;
   for (const [chat, texts] of chats) {
@@ -176,9 +178,8 @@ export async function seedConsole(env: ConsoleStack, options: { history?: boolea
   // A photo from the site, its bytes on the emulator (the NAS job would fetch them from there).
   const ops = directory.chat('group', 'ops').id;
   const photo = build.media(build.inGroup(ops, directory.user('bob').userId), 'image');
-  const bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46]);
   const sent = await deliver(env.target, build.webhookBody(directory.botUserId, [photo]), {
-    attachments: [{ messageId: (photo.message as { id: string }).id, bytes, contentType: 'image/jpeg' }],
+    attachments: [{ messageId: (photo.message as { id: string }).id, bytes: options.photo, contentType: 'image/jpeg' }],
   });
   if (sent.report?.events[0]?.inbox?.status !== 'done') throw new Error(`seeding the photo failed: ${JSON.stringify(sent.report?.events[0]?.inbox)}`);
   for (const name of PROJECTS) await env.db.query('insert into projects (name) values ($1)', [name]);
@@ -186,16 +187,31 @@ export async function seedConsole(env: ConsoleStack, options: { history?: boolea
   if (options.history) await seedHistory(env.db);
 }
 
-/** A few messages a day for the last 30 days in the ops group, and one answer from the bot. */
+/** A real JPEG (240x180) for the seeded photo, drawn by the browser itself: a building on a sky. */
+export async function sitePhoto(browser: Browser): Promise<Buffer> {
+  const page = await browser.newPage({ viewport: { width: 240, height: 180 } });
+  try {
+    await page.setContent(
+      '<body style="margin:0;height:180px;background:linear-gradient(#8fb3d9,#e8dcc0)">' +
+        '<div style="position:absolute;left:40px;top:70px;width:160px;height:110px;background:#6b6b6b"></div>' +
+        '<div style="position:absolute;left:75px;top:40px;width:90px;height:30px;background:#8a8a8a"></div></body>',
+    );
+    return await page.screenshot({ type: 'jpeg', quality: 70 });
+  } finally {
+    await page.close();
+  }
+}
+
+/** A few messages a day for the last 30 days in the design group, and an answer from the bot in ops. */
 async function seedHistory(db: pg.Pool): Promise<void> {
   const ops = directory.chat('group', 'ops').id;
   await db.query(
     `insert into line_messages (message_id, line_user_id, line_group_id, source_type, message_type, content, sent_at)
-     select 'hist-' || d || '-' || n, u.id, g.id, 'group', 'text', '進度回報 #' || n, now() - make_interval(days => d, hours => n)
+     select 'hist-' || d || '-' || n, u.id, g.id, 'group', 'text', '設計進度 #' || n, now() - make_interval(days => d, hours => n)
      from generate_series(1, 29) d, generate_series(1, 3 + (d * 7) % 9) n,
           (select id from line_groups where line_group_id = $1) g,
-          (select id from line_users order by created_at limit 1) u`,
-    [ops],
+          (select id from line_users where line_user_id = $2) u`,
+    [directory.chat('group', 'design').id, directory.user('dave').userId],
   );
   await db.query(
     `insert into line_messages (message_id, line_user_id, line_group_id, source_type, message_type, content, is_from_bot, sent_at)
