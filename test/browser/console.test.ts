@@ -93,6 +93,13 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
       const res = await page.goto(url(p));
       expect(path(), p).toBe('/admin/login');
       expect(res?.status()).toBe(200);
+      // Sent with every page, as the browser received them.
+      const headers = res!.headers();
+      expect(headers['content-security-policy']).toContain("default-src 'none'");
+      expect(headers['content-security-policy']).not.toMatch(/script-src/); // no script at all
+      expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+      expect(headers['x-frame-options']).toBe('DENY');
+      expect(headers['referrer-policy']).toBeDefined();
     }
     await expect(page.locator('input[name="token"][type="password"]').count()).resolves.toBe(1);
     await expect(page.locator('nav').count()).resolves.toBe(0); // no menu, no sign-out form before sign-in
@@ -160,6 +167,13 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await expect(page.locator('img[src="x"]').count()).resolves.toBe(0);
     await expect(page.locator('main script').count()).resolves.toBe(0);
     await captureScreens(page, 'group');
+    // Were markup ever to get in, the policy would stop it: an inline script put into the page is refused.
+    const refused = page.waitForEvent('console', (m) => m.text().includes('Content Security Policy'));
+    await page.evaluate(`{ const s = document.createElement('script'); s.textContent = 'document.title = "ran"'; document.body.append(s); }`);
+    await refused;
+    expect(await page.title()).not.toBe('ran');
+    // That refusal was this test's own doing.
+    incidents.splice(0, incidents.length, ...incidents.filter((i) => !i.includes('Content Security Policy')));
   });
 
   it('turns AI on for the group, and the database says so', async () => {

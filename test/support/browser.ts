@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -86,10 +86,11 @@ export async function startConsoleStack(label: string, options: { seed?: Emulato
     for (const s of stops.splice(0).reverse()) await s().catch(() => {});
   };
   try {
-    await migrateDatabase(databaseUrl);
     const bundleDir = mkdtempSync(join(tmpdir(), `linebot-${label}-bundle-`));
     stops.push(async () => rmSync(bundleDir, { recursive: true, force: true }));
-    const stack = await startStack({
+    // The migrations run while the Worker is bundled and starts (it reads nothing before a request).
+    const migrated = migrateDatabase(databaseUrl);
+    const starting = startStack({
       // The deploy bundle on one workerd: starts faster than `wrangler dev` (no dev proxy, no
       // watcher) and keeps no state in .wrangler/ between runs.
       worker: 'miniflare',
@@ -107,7 +108,11 @@ export async function startConsoleStack(label: string, options: { seed?: Emulato
       onWorkerOutput: options.log,
       log: options.log,
     });
-    stops.push(() => stack.stop());
+    const [migration, started] = await Promise.allSettled([migrated, starting]);
+    if (started.status === 'fulfilled') stops.push(() => started.value.stop());
+    if (migration.status === 'rejected') throw migration.reason;
+    if (started.status === 'rejected') throw started.reason;
+    const stack = started.value;
     const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     db.on('error', () => {});
     stops.push(() => db.end());
@@ -118,8 +123,6 @@ export async function startConsoleStack(label: string, options: { seed?: Emulato
     throw e;
   }
 }
-
-export const ensureDir = (file: string) => mkdirSync(dirname(file), { recursive: true });
 
 /** Someone whose LINE display name is markup: every screen must show it as text. */
 export const EVIL_NAME = '<img src=x onerror=alert(1)>';
