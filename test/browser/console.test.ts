@@ -320,11 +320,36 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await expect(doneRow.locator('form').count()).resolves.toBe(0);
   });
 
-  it('shows every screen of the menu', async () => {
+  it("shows an AI answer in the AI logs: who asked where, the question as text, tokens and tools", async () => {
+    // As the AI Workflow records one (the Worker bundle on Miniflare runs no Workflow): mallory's question in ops.
+    const question = '<script>alert(3)</script> 明天幾點灌漿？';
+    const [answer] = await rows<{ id: string }>(
+      `insert into line_ai_answers (webhook_event_id, instance_id, question_message_id, line_user_id, line_group_id, question, event_at, status, outcome, model,
+                                    input_tokens, output_tokens, latency_ms, sent_by, tool_calls, finished_at)
+       select 'ai-browser-1', 'ai-browser-1', m.id, m.line_user_id, m.line_group_id, $1, now(), 'answered', 'answered', 'claude-sonnet-5-5',
+              1234, 56, 2100, 'reply', '[{"name":"search_chat_history","input":{},"ok":true}]'::jsonb, now()
+       from line_messages m join line_users u on u.id = m.line_user_id where u.line_user_id = $2 limit 1 returning id`,
+      [question, directory.user('mallory').userId],
+    );
+    await open('/admin/ai-logs');
+    const item = page.locator(`[data-answer="${answer!.id}"]`);
+    await expect(item.locator('p.question').textContent()).resolves.toBe(question);
+    await expect(item.getByText(EVIL_NAME, { exact: true }).count()).resolves.toBe(1);
+    await expect(item.getByText('Tower B – Site Ops', { exact: true }).count()).resolves.toBe(1);
+    await expect(item.textContent()).resolves.toContain(say('ai.tokens', { input: '1,234', output: '56' }));
+    await expect(item.locator('.badge', { hasText: 'search_chat_history' }).count()).resolves.toBe(1);
+    await expect(page.locator('img[src="x"], main script').count()).resolves.toBe(0);
+    await captureScreens(page, 'ai-logs');
+    await open('/admin/ai-logs/usage');
+    await expect(page.locator('table[data-usage="totals"]').textContent()).resolves.toContain('1,234');
+    await captureScreens(page, 'ai-usage');
+  });
+
+  it('has every screen in the menu, and any screen not opened above answers', async () => {
     const hrefs = await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
     expect(hrefs).toEqual(expect.arrayContaining(['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox']));
     // The screens the tests above have not opened yet: each answers, with a heading and no markup from LINE.
-    const seen = ['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox', '/admin/messages', '/admin/files'];
+    const seen = ['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox', '/admin/messages', '/admin/files', '/admin/ai-logs'];
     for (const href of hrefs.filter((h) => !seen.includes(h))) {
       await open(href);
       await expect(page.locator('h1').count(), href).resolves.toBeGreaterThanOrEqual(1);
@@ -375,6 +400,9 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.goto(url('/admin'));
     expect(path()).toBe('/admin/login');
   });
+
+  // The share links screen (revoke) comes with the NAS issue; the console has no such screen yet.
+  it.todo('lists share links and revokes one (no share links screen yet)');
 
   it('ran no script the pages did not ship, and logged no error', () => {
     expect(incidents).toEqual([]);
