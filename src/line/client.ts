@@ -155,6 +155,10 @@ export function createLineClient(options: LineClientOptions) {
     /** The bytes of an image, video, audio or file message (api-data.line.me); 202 means not ready yet. */
     getMessageContent: (messageId: string) =>
       send(dataBase, 'GET', `/v2/bot/message/${id(messageId)}/content`, { retry: true }),
+
+    /** LINE's small preview of an image or video message (the console's thumbnails); 202 means not ready yet. */
+    getMessageContentPreview: (messageId: string) =>
+      send(dataBase, 'GET', `/v2/bot/message/${id(messageId)}/content/preview`, { retry: false }),
   };
 }
 
