@@ -7,6 +7,8 @@ import { createLogger } from './lib/log';
 import { console as adminConsole, type createConsole } from './console';
 import { admin } from './routes/admin';
 import { health } from './routes/health';
+import { nas } from './routes/nas';
+import { share } from './routes/share';
 import { webhook } from './routes/webhook';
 
 /** `console`: the console to mount at /admin (tests pass one with their own rate limiter and key source). */
@@ -20,6 +22,8 @@ export function createApp(options: { console?: ReturnType<typeof createConsole> 
   app.route('/api/linebot/webhook', webhook);
   app.route('/healthz', health);
   app.route('/api/linebot/admin', admin);
+  app.route('/api/linebot/nas', nas);
+  app.route('/s', share);
   app.route('/admin', options.console ?? adminConsole);
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError);

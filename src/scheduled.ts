@@ -1,13 +1,15 @@
 /**
  * The Cron Trigger (every minute): retries inbox events that failed and are due, recovers events
  * whose worker died mid-processing (overlapping runs share work through SKIP LOCKED), and starts
- * or restarts AI answers that never started or stalled.
+ * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
+ * (uploaded, or failed and not yet told; requests the NAS job never finished become failed).
  */
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config';
 import { processEvents } from './events/dispatch';
 import { claimDueEvents } from './inbox/status';
 import { createLogger } from './lib/log';
+import { runNasBackstop } from './nas/deliver';
 import { openServices } from './services';
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
@@ -31,6 +33,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (totals.claimed > 0) log.info('cron.retried', totals);
     const answers = await restartStalledAnswers(services.db, env.AI_ANSWER, log, now);
     if (answers.restarted + answers.created + answers.gaveUp > 0) log.info('cron.ai_backstop', answers);
+    const nas = await runNasBackstop(services, env, now.getTime());
+    if (nas.timedOut + nas.sent + nas.told + nas.errors > 0) log.info('cron.nas_backstop', nas);
   } catch (err) {
     // The database is unreachable or a claim failed: the next run (a minute later) tries again.
     log.error('cron.failed', { error: err, ...totals });

@@ -19,6 +19,7 @@ import {
   type AdminFetchOptions,
   type Contract,
 } from './support/admin';
+import { bytesOf, seedShareLink } from './support/nas';
 
 let api: Contract;
 beforeAll(async () => {
@@ -270,6 +271,23 @@ describe('real answers match the document', () => {
     await call('POST', '/events/9007199254740991/retry', 404);
     await call('POST', `/events/${done.id}/retry`, 409);
     await call('POST', `/events/${done.id}/retry`, 413, big);
+  });
+
+  it('share links', async () => {
+    const file = { name: '合約.pdf', contentType: 'application/pdf', bytes: bytesOf(10) };
+    const { link, request } = await seedShareLink(file);
+    await seedShareLink(file, { revokedAt: new Date(), lastDownloadedAt: new Date(), downloadCount: 3 });
+    const list = await call('GET', `/share-links?lineUserId=${request.lineUserId}&state=active&limit=1`, 200);
+    expect(list.items.map((l: { id: string }) => l.id)).toEqual([link.id]);
+    await call('GET', '/share-links?state=revoked', 200);
+    await call('GET', '/share-links?state=lost', 400);
+    await call('GET', '/share-links', 401, noToken);
+
+    await call('DELETE', `/share-links/${link.id}`, 200);
+    await call('DELETE', '/share-links/1', 400);
+    await call('DELETE', `/share-links/${link.id}`, 401, noToken);
+    await call('DELETE', `/share-links/${unknownUuid()}`, 404);
+    await call('DELETE', `/share-links/${link.id}`, 413, big);
   });
 
   it('paths that are no operation answer the Error envelope', async () => {

@@ -13,6 +13,7 @@ import { groupRoutes } from './groups';
 import { historyRoutes } from './history';
 import { lineUserRoutes } from './line-users';
 import { projectRoutes } from './projects';
+import { shareLinkRoutes } from './share-links';
 
 export const admin = adminRouter();
 
@@ -28,6 +29,7 @@ admin.route('/', groupRoutes);
 admin.route('/', historyRoutes);
 admin.route('/', eventRoutes);
 admin.route('/', aiRoutes);
+admin.route('/', shareLinkRoutes);
 
 admin.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
 // OpenAPI 3.1: nullable fields are `type: [..., "null"]` and nullable objects `anyOf` with null,

@@ -322,3 +322,24 @@ export const AiUsageSchema = z
 /** A page of results, newest first; pass `nextCursor` as `before` for the next page. */
 export const page = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+
+// ---- share links (NAS files sent into chats) ---------------------------------------------------
+
+export const shareLinkStates = ['active', 'expired', 'revoked'] as const;
+export const ShareLinkSchema = z
+  .object({
+    id: Uuid,
+    sendRequestId: Uuid.nullable().openapi({ description: 'the NAS send request it was made for' }),
+    fileName: z.string(),
+    contentType: z.string(),
+    size: z.number().int(),
+    state: z.enum(shareLinkStates),
+    lineUserId: z.string().nullable().openapi({ description: "the asker's LINE id" }),
+    lineGroupId: z.string().nullable().openapi({ description: "the group's or room's LINE id; null in a 1:1 chat" }),
+    expiresAt: timestamp,
+    revokedAt: timestamp.nullable(),
+    downloadCount: z.number().int(),
+    lastDownloadedAt: timestamp.nullable(),
+    createdAt: timestamp,
+  })
+  .openapi('ShareLink');

@@ -1,0 +1,263 @@
+/**
+ * Delivering a NAS send request into its chat, exactly once: an uploaded file becomes a share link
+ * and a LINE message (an image message for JPEG/PNG up to 10 MB with a preview, else a text with
+ * the link), a failed request a text saying why. By reply while the asking message's token is
+ * valid, else by push with an X-Line-Retry-Key derived from the request id; the reply is marked as
+ * attempted before it is sent (as src/ai/send.ts does), so a rerun whose reply LINE refuses knows
+ * the first one went out and pushes nothing.
+ *
+ * `sent_at` records that the asker was told: on a `sent` row the file went out, on a `failed` row
+ * the failure was told (NULL: not yet, the Cron backstop tells it).
+ */
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { pushAsBot, replyAsBot, type BotChat } from '../bot/send';
+import { lineGroups, lineUsers, nasSendRequests } from '../db/schema';
+import type { EventDeps } from '../events/types';
+import type { Message } from '../line/client';
+import { LineApiError } from '../line/errors';
+import { derivedRetryKey, REPLY_WINDOW_MS } from '../line/messages';
+import { taipeiDateTime } from '../lib/taipei';
+import { createShareLink, shareLinkTtlSeconds, shareUrls } from './share-links';
+import { essence, markFailed, sendMaxBytes, type SendRequestRow } from './upload';
+
+type Deps = Pick<EventDeps, 'db' | 'line' | 'log'>;
+
+/** LINE's limit for an image message's originalContentUrl. */
+export const IMAGE_MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
+/** The backstop delivers an uploaded row (or tells a failed one) left alone this long. */
+export const DELIVERY_GRACE_MS = 60_000;
+/** A request no job claimed (pending) or finished (uploading) within this long: the NAS is down. */
+export const NAS_STALE_MS = 10 * 60_000;
+/** The backstop stops trying after this long (LINE keeps retry keys for 24 h). */
+const DELIVERY_GIVE_UP_MS = 23 * 3600_000;
+const BACKSTOP_BATCH = 25;
+
+export type FailureReason = 'missing' | 'changed' | 'outside_share' | 'unreadable' | 'too_large';
+export const failureReasons: FailureReason[] = ['missing', 'changed', 'outside_share', 'unreadable', 'too_large'];
+
+/** Sizes as people read them: 512 B, 3.4 KB, 12.5 MB (1024-based, one decimal). */
+export function humanSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v >= 100 ? Math.round(v) : Math.round(v * 10) / 10} ${units[i]}`;
+}
+
+/** A file name in a message: long names cut (LINE texts are short, names may be 255 bytes). */
+const shown = (name: string) => (name.length > 120 ? `${name.slice(0, 119)}…` : name);
+
+/** What the asker reads when the job could not send the file (stored in `error`). */
+export function failureText(reason: FailureReason | 'nas_unreachable', row: Pick<SendRequestRow, 'name' | 'size'>, maxBytes: number): string {
+  const name = `「${shown(row.name)}」`;
+  switch (reason) {
+    case 'missing':
+      return `${name}已不在 NAS 上，無法傳送。`;
+    case 'changed':
+      return `${name}在搜尋之後已被修改，請重新搜尋（/find）後再傳送。`;
+    case 'outside_share':
+      return `${name}不在可傳送的共用資料夾內，無法傳送。`;
+    case 'unreadable':
+      return `NAS 無法讀取${name}，請稍後再試或聯絡管理員。`;
+    case 'too_large':
+      return `${name}（${humanSize(row.size)}）超過可傳送的上限 ${humanSize(maxBytes)}，無法傳送。`;
+    case 'nas_unreachable':
+      return `目前無法連線到 NAS，${name}沒有傳出，請稍後再試。`;
+  }
+}
+
+export function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
+  const type = row.contentType ? essence(row.contentType) : '';
+  return (type === 'image/jpeg' || type === 'image/png') && row.size <= IMAGE_MESSAGE_MAX_BYTES && row.previewR2Key !== null;
+}
+
+/** The message carrying an uploaded file's link. */
+export function fileMessage(row: SendRequestRow, token: string, base: string, expiresAt: Date): Message {
+  const urls = shareUrls(base, token);
+  if (isImageMessageFile(row)) return { type: 'image', originalContentUrl: urls.file, previewImageUrl: urls.preview };
+  return {
+    type: 'text',
+    text: `📎 ${shown(row.name)}（${humanSize(row.size)}）\n下載連結：${urls.file}\n連結有效至 ${taipeiDateTime(expiresAt, { weekday: true })}（台北時間）`,
+  };
+}
+
+/** Where the request's answer goes, from the request's own row. */
+async function destination(deps: Deps, row: SendRequestRow): Promise<{ chat: BotChat; to: string }> {
+  if (!row.lineGroupId) {
+    const [user] = await deps.db.select({ lineUserId: lineUsers.lineUserId }).from(lineUsers).where(eq(lineUsers.id, row.lineUserId));
+    if (!user) throw new Error(`send request ${row.id}: its asker is gone`);
+    return { chat: { type: 'user', lineUserPk: row.lineUserId }, to: user.lineUserId };
+  }
+  const [group] = await deps.db
+    .select({ lineGroupId: lineGroups.lineGroupId, sourceType: lineGroups.sourceType })
+    .from(lineGroups)
+    .where(eq(lineGroups.id, row.lineGroupId));
+  if (!group) throw new Error(`send request ${row.id}: its chat is gone`);
+  return { chat: { type: group.sourceType as 'group' | 'room', chatPk: row.lineGroupId }, to: group.lineGroupId };
+}
+
+/** Reply while the token is valid, else push with a retry key from the request id and `kind`. */
+async function sendToChat(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number): Promise<'reply' | 'push'> {
+  const { chat, to } = await destination(deps, row);
+  const attemptedBefore = row.replyAttemptedAt !== null;
+  if (row.replyToken && (attemptedBefore || now - row.eventAt.getTime() < REPLY_WINDOW_MS)) {
+    if (!attemptedBefore) {
+      await deps.db.update(nasSendRequests).set({ replyAttemptedAt: sql`now()` }).where(eq(nasSendRequests.id, row.id));
+    }
+    try {
+      await replyAsBot(deps, chat, row.replyToken, messages);
+      return 'reply';
+    } catch (err) {
+      const refused = err instanceof LineApiError && err.status === 400;
+      // An earlier run's reply used the token: it went out. Never push the same message after it.
+      if (refused && attemptedBefore) return 'reply';
+      if (!refused) throw err;
+      // Refused the first time (the token expired, or the command already replied with it): push.
+      deps.log.warn('nas.reply_refused', { sendRequestId: row.id, error: err });
+    }
+  }
+  await pushAsBot(deps, chat, to, messages, await derivedRetryKey(`nas-send:${row.id}:${kind}`, 0));
+  return 'push';
+}
+
+export interface DeliverOptions {
+  env: Pick<Env, 'SHARE_LINK_TTL' | 'PUBLIC_BASE_URL' | 'NAS_SEND_MAX_BYTES'>;
+  /** The origin the upload came in on: the link's base when neither the request nor PUBLIC_BASE_URL names one. */
+  origin?: string;
+  now?: number;
+}
+
+/** The share links' origin: the request's public_base_url, else PUBLIC_BASE_URL, else the upload's origin. */
+export function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: Pick<Env, 'PUBLIC_BASE_URL'>, origin?: string): string | null {
+  return row.publicBaseUrl || env.PUBLIC_BASE_URL || origin || null;
+}
+
+export type DeliveryResult = 'sent' | 'told' | 'skipped';
+
+/**
+ * Delivers an uploaded request (link + message, then `sent`) or tells a failed one (then
+ * `sent_at`). Re-reads the row first: a request another run delivered meanwhile is skipped.
+ */
+export async function deliverSendRequest(deps: Deps, id: string, options: DeliverOptions): Promise<DeliveryResult> {
+  const now = options.now ?? Date.now();
+  const [row] = await deps.db.select().from(nasSendRequests).where(eq(nasSendRequests.id, id));
+  if (!row || row.sentAt !== null || (row.status !== 'uploaded' && row.status !== 'failed')) return 'skipped';
+  const log = deps.log.child({ sendRequestId: row.id });
+
+  if (row.status === 'failed') {
+    const text = row.error ?? failureText('unreadable', row, sendMaxBytes(options.env));
+    const sentBy = await sendOrGiveUp(deps, row, [{ type: 'text', text }], 'failure', now);
+    if (!sentBy) return 'skipped';
+    await deps.db
+      .update(nasSendRequests)
+      .set({ sentBy, sentAt: sql`now()`, updatedAt: sql`now()` })
+      .where(and(eq(nasSendRequests.id, row.id), eq(nasSendRequests.status, 'failed'), isNull(nasSendRequests.sentAt)));
+    log.info('nas.failure_told', { sentBy });
+    return 'told';
+  }
+
+  const base = linkBase(row, options.env, options.origin);
+  if (!base) throw new Error(`send request ${row.id}: no base URL for its share link`);
+  const { token, link } = await createShareLink(deps.db, row, shareLinkTtlSeconds(options.env, log), new Date(now));
+  const message = fileMessage(row, token, base, link.expiresAt);
+  const sentBy = await sendOrGiveUp(deps, row, [message], 'file', now);
+  if (!sentBy) return 'skipped';
+  const marked = await deps.db
+    .update(nasSendRequests)
+    .set({ status: 'sent', sentBy, sentAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(nasSendRequests.id, row.id), eq(nasSendRequests.status, 'uploaded')))
+    .returning({ id: nasSendRequests.id });
+  log.info('nas.sent', { sentBy, messageType: message.type, shareLinkId: link.id, marked: marked.length === 1 });
+  return 'sent';
+}
+
+/**
+ * Sends, or, when LINE refuses for good (the user blocked the bot, the bot left the group: a 4xx
+ * other than 429), records that nobody can be told: a file becomes `failed`, and either way
+ * `sent_at` is set so no run tries again. Retryable errors (5xx, 429, network) are thrown.
+ */
+async function sendOrGiveUp(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number) {
+  try {
+    return await sendToChat(deps, row, messages, kind, now);
+  } catch (err) {
+    if (!(err instanceof LineApiError) || err.isRetryable) throw err;
+    deps.log.warn('nas.send_refused', { sendRequestId: row.id, kind, status: err.status, error: err });
+    await deps.db
+      .update(nasSendRequests)
+      .set({
+        status: 'failed',
+        error: sql`coalesce(${nasSendRequests.error}, ${`LINE refused the message (${err.status})`})`,
+        sentAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(nasSendRequests.id, row.id), inArray(nasSendRequests.status, ['uploaded', 'failed'])));
+    return null;
+  }
+}
+
+/** Never throws: a delivery that fails is left for the backstop (logged). */
+export async function deliverInBackground(deps: Deps, id: string, options: DeliverOptions): Promise<void> {
+  try {
+    await deliverSendRequest(deps, id, options);
+  } catch (err) {
+    deps.log.error('nas.deliver_failed', { sendRequestId: id, error: err });
+  }
+}
+
+/**
+ * The Cron backstop: requests whose NAS job went silent become `failed` ("the NAS is not
+ * reachable"), and every `uploaded` row left unsent and `failed` row not told for over a minute is
+ * delivered. Rows are taken by bumping `updated_at`, so overlapping runs share no row.
+ */
+export async function runNasBackstop(deps: Deps, env: DeliverOptions['env'], now = Date.now()) {
+  const counts = { timedOut: 0, sent: 0, told: 0, errors: 0 };
+  const at = (ms: number) => new Date(now - ms).toISOString();
+  const stale = await deps.db
+    .select({ id: nasSendRequests.id, name: nasSendRequests.name, size: nasSendRequests.size, status: nasSendRequests.status })
+    .from(nasSendRequests)
+    .where(
+      or(
+        and(eq(nasSendRequests.status, 'pending'), lt(nasSendRequests.createdAt, sql`${at(NAS_STALE_MS)}::timestamptz`)),
+        and(eq(nasSendRequests.status, 'uploading'), lt(nasSendRequests.claimedAt, sql`${at(NAS_STALE_MS)}::timestamptz`)),
+      ),
+    )
+    .limit(BACKSTOP_BATCH);
+  const timedOut: string[] = [];
+  for (const s of stale) {
+    const failed = await markFailed(deps.db, s.id, failureText('nas_unreachable', s, sendMaxBytes(env)), [s.status]);
+    if (failed) {
+      timedOut.push(s.id);
+      counts.timedOut++;
+      deps.log.warn('nas.request_timed_out', { sendRequestId: s.id, was: s.status });
+    }
+  }
+
+  const due = await deps.db
+    .update(nasSendRequests)
+    .set({ updatedAt: sql`now()` })
+    .where(
+      sql`${nasSendRequests.id} IN (
+        SELECT id FROM nas_send_requests
+        WHERE status IN ('uploaded', 'failed') AND sent_at IS NULL
+          AND updated_at < ${at(DELIVERY_GRACE_MS)}::timestamptz AND updated_at > ${at(DELIVERY_GIVE_UP_MS)}::timestamptz
+        ORDER BY updated_at LIMIT ${BACKSTOP_BATCH} FOR UPDATE SKIP LOCKED)`,
+    )
+    .returning({ id: nasSendRequests.id });
+  // Rows this run just timed out are told now too, not a minute later.
+  const ids = [...new Set([...timedOut, ...due.map((d) => d.id)])];
+  for (const id of ids) {
+    try {
+      const result = await deliverSendRequest(deps, id, { env, now });
+      if (result === 'sent') counts.sent++;
+      if (result === 'told') counts.told++;
+    } catch (err) {
+      counts.errors++;
+      deps.log.error('nas.backstop_deliver_failed', { sendRequestId: id, error: err });
+    }
+  }
+  return counts;
+}

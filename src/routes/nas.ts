@@ -1,0 +1,137 @@
+/**
+ * The on-prem nas-sync job's side of sending NAS files (`/api/linebot/nas/*`, bearer
+ * NAS_AGENT_TOKEN): it uploads a claimed request's preview and file, or reports why it cannot.
+ * Answers follow the upload contract: `{"status": ...}`, errors `{"error": "<code>", "message": "..."}`.
+ * Refusals come in the contract's order: 401, 404 (malformed id), 411, 400, 413, then by the row:
+ * 404, 409, 422.
+ */
+import { Hono, type Context } from 'hono';
+import { timingSafeEqual } from 'hono/utils/buffer';
+import type { AppEnv } from '../http/types';
+import { deliverInBackground, failureReasons, failureText, type FailureReason } from '../nas/deliver';
+import {
+  assertUploading,
+  loadSendRequest,
+  markFailed,
+  markPreviewStored,
+  markUploaded,
+  r2KeyOf,
+  sendMaxBytes,
+  storeUpload,
+  uploadHeaders,
+  UploadError,
+  type UploadKind,
+} from '../nas/upload';
+import { openServices, type Services } from '../services';
+import { UUID_PATTERN } from './admin/schemas';
+
+type Ctx = Context<AppEnv>;
+
+const MAX_FAILURE_BODY_BYTES = 4096;
+
+const refuse = (c: Ctx, status: UploadError['status'], error: string, message: string) => c.json({ error, message }, status);
+
+/** `Authorization: Bearer <NAS_AGENT_TOKEN>` in constant time; an unset token refuses everything. */
+export async function bearerMatches(header: string | undefined, expected: string | undefined): Promise<boolean> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return Boolean(expected) && match !== null && (await timingSafeEqual(match[1]!, expected!));
+}
+
+/** Runs `fn` with services, turning UploadErrors into the contract's answers; the pool closes after `background`. */
+async function withServices(c: Ctx, fn: (services: Services, background: (p: Promise<void>) => void) => Promise<Response>) {
+  const services = openServices(c.env, c.get('log'));
+  const pending: Promise<void>[] = [];
+  try {
+    return await fn(services, (p) => pending.push(p));
+  } catch (err) {
+    if (err instanceof UploadError) return refuse(c, err.status, err.code, err.message);
+    throw err;
+  } finally {
+    c.executionCtx.waitUntil(Promise.allSettled(pending).then(() => services.close()));
+  }
+}
+
+function requestId(c: Ctx): string {
+  const id = c.req.param('id') ?? '';
+  if (!UUID_PATTERN.test(id)) throw new UploadError(404, 'not_found', 'unknown send request');
+  return id.toLowerCase();
+}
+
+/** The origin the job uploaded to: a share link's last-resort base. */
+const uploadOrigin = (c: Ctx) => new URL(c.req.url).origin;
+
+async function upload(c: Ctx, kind: UploadKind) {
+  let id: string;
+  let headers;
+  try {
+    id = requestId(c);
+    headers = uploadHeaders(c.req.raw.headers, kind, sendMaxBytes(c.env));
+  } catch (err) {
+    if (err instanceof UploadError) return refuse(c, err.status, err.code, err.message);
+    throw err;
+  }
+  return withServices(c, async ({ db, line, log }, background) => {
+    const row = await loadSendRequest(db, id);
+    assertUploading(row, id);
+    if (kind === 'file' && headers.length !== row.size) {
+      throw new UploadError(422, 'size_mismatch', `the request is for ${row.size} bytes, Content-Length is ${headers.length}`);
+    }
+    const key = r2KeyOf(id, kind);
+    const object = await storeUpload(c.env.FILES, key, c.req.raw.body, headers);
+    if (kind === 'preview') {
+      if (!(await markPreviewStored(db, id, key))) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open for upload`);
+      log.info('nas.preview_stored', { sendRequestId: id, size: object.size });
+      return c.json({ status: 'stored' }, 200);
+    }
+    const baseUrl = c.env.PUBLIC_BASE_URL || uploadOrigin(c);
+    const uploaded = await markUploaded(db, id, { r2Key: key, contentType: headers.contentType, sha256: headers.sha256, baseUrl });
+    // A racing upload of the same request moved it first: its object (same key, same bytes) stays.
+    if (!uploaded) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open for upload`);
+    log.info('nas.file_uploaded', { sendRequestId: id, size: object.size, contentType: headers.contentType });
+    background(deliverInBackground({ db, line, log }, id, { env: c.env, origin: uploadOrigin(c) }));
+    return c.json({ status: 'uploaded' }, 200);
+  });
+}
+
+async function failure(c: Ctx) {
+  let id: string;
+  try {
+    id = requestId(c);
+  } catch (err) {
+    return refuse(c, (err as UploadError).status, (err as UploadError).code, (err as UploadError).message);
+  }
+  const length = Number(c.req.header('content-length') ?? NaN);
+  if (length > MAX_FAILURE_BODY_BYTES) return refuse(c, 413, 'payload_too_large', `body larger than ${MAX_FAILURE_BODY_BYTES} bytes`);
+  let reason: unknown;
+  try {
+    const text = await c.req.text();
+    if (text.length > MAX_FAILURE_BODY_BYTES) return refuse(c, 413, 'payload_too_large', `body larger than ${MAX_FAILURE_BODY_BYTES} bytes`);
+    reason = (JSON.parse(text) as { reason?: unknown } | null)?.reason;
+  } catch {
+    return refuse(c, 400, 'invalid_body', 'the body must be JSON {"reason": "..."}');
+  }
+  if (typeof reason !== 'string' || !failureReasons.includes(reason as FailureReason)) {
+    return refuse(c, 400, 'invalid_body', `reason must be one of ${failureReasons.join(', ')}`);
+  }
+  return withServices(c, async ({ db, line, log }, background) => {
+    const row = await loadSendRequest(db, id);
+    assertUploading(row, id);
+    const failed = await markFailed(db, id, failureText(reason as FailureReason, row, sendMaxBytes(c.env)));
+    if (!failed) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open`);
+    log.info('nas.request_failed', { sendRequestId: id, reason });
+    background(deliverInBackground({ db, line, log }, id, { env: c.env, origin: uploadOrigin(c) }));
+    return c.json({ status: 'failed' }, 200);
+  });
+}
+
+export const nas = new Hono<AppEnv>()
+  .use('*', async (c, next) => {
+    if (!(await bearerMatches(c.req.header('authorization'), c.env.NAS_AGENT_TOKEN))) {
+      c.get('log').warn('nas.unauthorized', { path: c.req.path, hasHeader: c.req.header('authorization') !== undefined });
+      return refuse(c, 401, 'unauthorized', 'missing or invalid bearer token');
+    }
+    await next();
+  })
+  .put('/send-requests/:id/preview', (c) => upload(c, 'preview'))
+  .put('/send-requests/:id/file', (c) => upload(c, 'file'))
+  .post('/send-requests/:id/failure', failure);
