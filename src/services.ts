@@ -8,15 +8,17 @@ import { openDb, type DbHandle } from './db/client';
 import type { EventDeps } from './events/types';
 import { createLineClient } from './line/client';
 import type { Logger } from './lib/log';
+import { nasConfig } from './nas/requests';
 
 export interface Services extends EventDeps, Pick<DbHandle, 'close'> {}
 
-export function openServices(env: Env, log: Logger): Services {
+/** `webhookOrigin`: the origin LINE called the webhook on (share links default to it); unknown in a cron run. */
+export function openServices(env: Env, log: Logger, webhookOrigin: string | null = null): Services {
   const { db, close } = openDb(env, log);
   const line = createLineClient({
     channelAccessToken: env.LINE_CHANNEL_ACCESS_TOKEN,
     apiBaseUrl: env.LINE_API_BASE_URL,
     dataApiBaseUrl: env.LINE_DATA_API_BASE_URL,
   });
-  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env) };
+  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env), nas: nasConfig(env, webhookOrigin) };
 }

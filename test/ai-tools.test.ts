@@ -266,8 +266,8 @@ describe('get_project', () => {
 describe('the registry', () => {
   it('definitions: every tool once, the cache breakpoint on the last only', () => {
     const defs = toolDefinitions();
-    expect(defs.map((d) => d.name)).toEqual(['search_chat_history', 'get_project']);
-    expect(defs.map((d) => d.cache_control)).toEqual([undefined, { type: 'ephemeral' }]);
+    expect(defs.map((d) => d.name)).toEqual(['search_chat_history', 'get_project', 'search_nas_files', 'send_nas_file']);
+    expect(defs.map((d) => d.cache_control)).toEqual([undefined, undefined, undefined, { type: 'ephemeral' }]);
     for (const d of defs) {
       expect(d.input_schema.type).toBe('object');
       expect(d.description!.length).toBeGreaterThan(20);
@@ -279,7 +279,7 @@ describe('the registry', () => {
   it('an unknown tool is an error result naming the tools there are', async () => {
     const wang = await user();
     const result = await run(askerIn(wang, null), 'read_all_messages', {});
-    expect(result).toEqual({ content: 'Unknown tool "read_all_messages". Available tools: search_chat_history, get_project.', isError: true });
+    expect(result).toEqual({ content: 'Unknown tool "read_all_messages". Available tools: search_chat_history, get_project, search_nas_files, send_nas_file.', isError: true });
   });
 
   it('results are capped at 8000 characters, marked as cut', async () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCommand, type Command } from '../src/bot/commands';
 import { addressing, parseBotNames } from '../src/ai/addressing';
-import { availableCommands, decide, type Action, type ChatType, type PolicyInput } from '../src/bot/policy';
+import { availableCommands, decide, nasScopeFor, type Action, type ChatType, type NasScopeDecision, type NasScopeInput, type PolicyInput } from '../src/bot/policy';
 
 const admin = { role: 'admin' as const };
 const member = { role: 'member' as const };
@@ -16,6 +16,8 @@ const show: Command = { kind: 'project', action: 'show' };
 const projectBind: Command = { kind: 'project', action: 'bind', target: 'Alpha' };
 const projectUnbind: Command = { kind: 'project', action: 'unbind' };
 const reset: Command = { kind: 'reset' };
+const find: Command = { kind: 'find', text: '報價單' };
+const send: Command = { kind: 'send', index: 1 };
 
 type Row = [
   who: string,
@@ -78,6 +80,18 @@ const table: Row[] = [
   ['admin', 'group', admin, null, {}, 'silence'],
   ['admin, AI on, mention', 'group', admin, null, { groupAllowsAi: true, addressedToBot: true }, 'ai'],
   ['admin', 'user', admin, projectBind, {}, 'command'],
+  // NAS: /find and /send are for bound users anywhere (the scope rule below says where they search)
+  ['unbound: /find, they hear how to bind', 'user', none, find, {}, 'bindingPrompt'],
+  ['unbound: /send, they hear how to bind', 'user', none, send, {}, 'bindingPrompt'],
+  ['unbound, prompted today: /find', 'user', none, find, { promptedRecently: true }, 'silence'],
+  ['unbound', 'group', none, find, {}, 'silence'],
+  ['unbound', 'room', none, send, {}, 'silence'],
+  ['member', 'user', member, find, {}, 'command'],
+  ['member', 'user', member, send, {}, 'command'],
+  ['member', 'group', member, find, {}, 'command'],
+  ['member', 'group', member, send, {}, 'command'],
+  ['member', 'room', member, find, {}, 'command'],
+  ['admin', 'group', admin, send, {}, 'command'],
 ];
 
 describe('decide', () => {
@@ -92,10 +106,10 @@ describe('availableCommands (what /help lists)', () => {
   it.each([
     ['user', none, ['bind', 'help']],
     ['group', none, []],
-    ['user', member, ['unbind', 'reset', 'help']],
-    ['group', member, ['project', 'reset', 'help']],
-    ['room', member, ['project', 'reset', 'help']],
-    ['group', admin, ['project', 'projectBind', 'projectUnbind', 'reset', 'help']],
+    ['user', member, ['find', 'send', 'unbind', 'reset', 'help']],
+    ['group', member, ['find', 'send', 'project', 'reset', 'help']],
+    ['room', member, ['find', 'send', 'project', 'reset', 'help']],
+    ['group', admin, ['find', 'send', 'project', 'projectBind', 'projectUnbind', 'reset', 'help']],
   ] as const)('%s chat, %o', (chatType, account, expected) => {
     expect(availableCommands(chatType, account)).toEqual(expected);
   });
@@ -127,6 +141,30 @@ describe('parseCommand', () => {
     ['／ＲＥＳＥＴ', { kind: 'reset' }],
     ['reset', null],
     ['hello', null],
+    ['/find 報價單', find],
+    ['/find   報價單  ', find],
+    ['/FIND 報價單', find],
+    ['／ｆｉｎｄ　報價單', find], // full-width slash, letters and space
+    ['/找 報價單', find],
+    ['/找報價單', find],
+    ['/搜尋 報價單', find],
+    ['/find', { kind: 'find', text: '' }],
+    ['/find 平面圖 type:pdf', { kind: 'find', text: '平面圖 type:pdf' }],
+    ['/finder x', null],
+    ['find 報價單', null],
+    ['/send 1', send],
+    ['/send1', send],
+    ['/SEND  1 ', send],
+    ['／ｓｅｎｄ　１', send],
+    ['/傳 1', send],
+    ['/傳送 1', send],
+    ['/send #1', send],
+    ['/send 10', { kind: 'send', index: 10 }],
+    ['/send', { kind: 'send', index: null }],
+    ['/send one', { kind: 'send', index: null }],
+    ['/send -1', { kind: 'send', index: null }],
+    ['/send 1.5', { kind: 'send', index: null }],
+    ['/sender', null],
   ] as const)('%j', (text, expected) => {
     expect(parseCommand(text)).toEqual(expected);
   });
@@ -137,7 +175,7 @@ describe('property: any text a LINE user can type', () => {
   // RTL marks, combining marks, and the command words themselves.
   const pieces = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 40 }),
-    fc.constantFrom('/bind', '/unbind', '/help', '/說明', '/project', 'bind', 'unbind', '／', '１２３４５６', '123456', ' ', '\n', '\u0000', '\ud800', '\udfff', '\u202e', 'e\u0301'),
+    fc.constantFrom('/bind', '/unbind', '/help', '/說明', '/project', '/find', '/找', '/send', '/傳', 'type:pdf', 'bind', 'unbind', '／', '１２３４５６', '123456', ' ', '\n', '\u0000', '\ud800', '\udfff', '\u202e', 'e\u0301'),
   );
   const texts = fc.array(pieces, { maxLength: 6 }).map((parts) => parts.join(''));
 
@@ -146,7 +184,8 @@ describe('property: any text a LINE user can type', () => {
       fc.property(texts, (text) => {
         const command = parseCommand(text);
         if (command === null) return;
-        expect(['bind', 'unbind', 'help', 'project', 'reset']).toContain(command.kind);
+        expect(['bind', 'unbind', 'help', 'project', 'reset', 'find', 'send']).toContain(command.kind);
+        if (command.kind === 'send' && command.index !== null) expect(Number.isInteger(command.index) && command.index >= 0).toBe(true);
         if (command.kind === 'bind') expect(command.code).toMatch(/^\d{6}$/);
         if (command.kind === 'project' && command.action === 'bind') expect(command.target.trim()).not.toBe('');
       }),
@@ -209,5 +248,36 @@ describe('addressing (is a group message meant for the bot?)', () => {
     );
     expect(addressing('@a.b hi', null, ['a.b'], false).addressed).toBe(true);
     expect(addressing('@axb hi', null, ['a.b'], false).addressed).toBe(false);
+  });
+});
+
+describe('nasScopeFor (where /find, /send and the NAS tools may look)', () => {
+  const p = (nasFolder: string | null) => ({ name: '大安案', nasFolder });
+  type ScopeRow = [who: string, chat: ChatType, account: NasScopeInput['account'], project: NasScopeInput['project'], expected: NasScopeDecision];
+  const all: NasScopeDecision = { kind: 'scope', scope: { kind: 'all' } };
+  const folder = (share: string, prefix: string): NasScopeDecision => ({ kind: 'scope', scope: { kind: 'folders', folders: [{ share, prefix }] } });
+  const rows: ScopeRow[] = [
+    ['unbound, 1:1', 'user', none, null, { kind: 'unbound' }],
+    ['unbound, group with a folder', 'group', none, p('projects/案場A'), { kind: 'unbound' }],
+    ['unbound, room', 'room', none, p('projects/案場A'), { kind: 'unbound' }],
+    ['member, 1:1: every share', 'user', member, null, all],
+    ['admin, 1:1: every share', 'user', admin, null, all],
+    ['member, group without a project', 'group', member, null, { kind: 'noProject' }],
+    ['admin, room without a project', 'room', admin, null, { kind: 'noProject' }],
+    ['member, project without a folder', 'group', member, p(null), { kind: 'noFolder', projectName: '大安案' }],
+    ['member, project folder', 'group', member, p('projects/案場A'), folder('projects', '案場A')],
+    ['member, project folder with a trailing slash', 'group', member, p('projects/案場A/'), folder('projects', '案場A')],
+    ['member, project folder is a whole share', 'room', member, p('projects'), folder('projects', '')],
+    ['admin, deep folder', 'group', admin, p('nas_1/a/b/c'), folder('nas_1', 'a/b/c')],
+    // A folder written around the API's validation never widens the search: it counts as unset.
+    ['.. in the stored folder', 'group', member, p('projects/../hr'), { kind: 'noFolder', projectName: '大安案' }],
+    ['a leading slash', 'group', member, p('/etc'), { kind: 'noFolder', projectName: '大安案' }],
+    ['a backslash', 'group', member, p('projects\\a'), { kind: 'noFolder', projectName: '大安案' }],
+    ['an empty folder', 'group', member, p(''), { kind: 'noFolder', projectName: '大安案' }],
+    ['a bad share name', 'group', member, p('pro jects/a'), { kind: 'noFolder', projectName: '大安案' }],
+    ['a NUL', 'group', member, p('projects/a\u0000'), { kind: 'noFolder', projectName: '大安案' }],
+  ];
+  it.each(rows)('%s', (_who, chatType, account, project, expected) => {
+    expect(nasScopeFor({ chatType, account, project })).toEqual(expected);
   });
 });

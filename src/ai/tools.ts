@@ -1,14 +1,16 @@
 /**
  * The tools the model may call, in one registry: each is a name, a JSON schema and a function of
- * the asker's context (AskerContext), never of ids the model supplies. The NAS tools join this list.
+ * the asker's context (AskerContext), never of ids the model supplies.
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { clip } from './context';
 import { getProject } from './tools/get-project';
+import { searchNasFilesTool } from './tools/nas-search';
+import { sendNasFileTool } from './tools/nas-send';
 import { searchChatHistory } from './tools/search-chat-history';
 import { ToolInputError, type AiTool, type AskerContext, type ToolDeps } from './types';
 
-export const aiTools: AiTool[] = [searchChatHistory, getProject];
+export const aiTools: AiTool[] = [searchChatHistory, getProject, searchNasFilesTool, sendNasFileTool];
 
 /** Every tool_result stays small: the model's context and the answer's cost are bounded. */
 export const MAX_TOOL_RESULT_CHARS = 8000;

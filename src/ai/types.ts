@@ -4,6 +4,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Queryable } from '../db/client';
+import type { NasConfig } from '../nas/requests';
 
 /** The asker and the chat, read from the answer's own row (line_ai_answers), never from the model. */
 export interface AskerContext {
@@ -33,6 +34,8 @@ export interface AnswerContext {
 
 export interface ToolDeps {
   db: Queryable;
+  /** NAS sends (send_nas_file); default: NAS_SEND_MAX_BYTES' default, no public origin. */
+  nas?: NasConfig;
 }
 
 /** A tool the model may call: a name, a JSON schema, and a function of the asker's context. */

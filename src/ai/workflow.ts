@@ -93,7 +93,7 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         const results: Anthropic.ToolResultBlockParam[] = [];
         for (const [i, use] of uses.entries()) {
           const out = await memo<ToolOutcome>(`run tool ${use.name} ${round}.${i + 1}`, QUICK, (s) =>
-            runTool({ db: s.db }, context.asker, use.name, use.input),
+            runTool({ db: s.db, nas: s.nas }, context.asker, use.name, use.input),
           );
           toolCalls.push({ name: use.name, ok: !out.isError });
           results.push({ type: 'tool_result', tool_use_id: use.id, content: out.content, is_error: out.isError });

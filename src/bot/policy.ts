@@ -7,8 +7,8 @@
  * | unbound                    | 1:1          | bind code, /help, /unbind; other text gets | never                             |
  * |                            |              | a binding prompt at most once a day        |                                   |
  * | unbound                    | group / room | silence (nothing is answered)              | never                             |
- * | bound member               | 1:1          | all 1:1 commands, /reset                   | every other text                  |
- * | bound member               | group / room | /help, /project, /reset; /project          | if allow_ai_response and the text |
+ * | bound member               | 1:1          | all 1:1 commands, /reset, /find, /send     | every other text                  |
+ * | bound member               | group / room | /help, /project, /reset, /find, /send;     | if allow_ai_response and the text |
  * |                            |              | bind|unbind are refused                    | is addressed to the bot           |
  * | bound admin                | group / room | everything, /project bind|unbind included  | as for members                    |
  *
@@ -16,7 +16,19 @@
  * its messages, or `@name` for a name in BOT_NAMES. Unaddressed group chatter is silence.
  * Binding codes are never checked in groups (a code posted to a group is as good as leaked).
  * Every message is stored whatever the policy says; the AI daily limit is applied after it.
+ *
+ * NAS search scope (`/find`, `/send`, the AI's search_nas_files and send_nas_file), `nasScopeFor`:
+ *
+ * | who     | where        | searches                                                               |
+ * |---------|--------------|------------------------------------------------------------------------|
+ * | unbound | anywhere     | nothing (1:1: the binding prompt; group: silence, as `decide` says)    |
+ * | bound   | 1:1          | every share (every file in nas_files)                                  |
+ * | bound   | group / room | the folder of the chat's project (projects.nas_folder) and below;      |
+ * |         |              | no project: "bind a project"; a project without a valid folder: "ask   |
+ * |         |              | an admin to set it"                                                    |
  */
+import { parseNasFolder } from '../nas/folder';
+import type { NasScope } from '../nas/search';
 import type { Command } from './commands';
 
 export type ChatType = 'user' | 'group' | 'room';
@@ -64,6 +76,11 @@ export function decide(input: PolicyInput): Action {
         // Only the AI's users have a history to reset; an unbound 1:1 user hears how to bind.
         if (account) return { kind: 'command', command };
         break;
+      case 'find':
+      case 'send':
+        // For bound users; the unbound hear how to bind (1:1) or nothing (groups, above).
+        if (account) return { kind: 'command', command };
+        break;
       case 'project':
         if (!inGroup) return { kind: 'command', command }; // answered with "use it in a group"
         if (command.action === 'show') return { kind: 'command', command };
@@ -80,6 +97,34 @@ export function decide(input: PolicyInput): Action {
 export function availableCommands(chatType: ChatType, account: PolicyInput['account']): string[] {
   const inGroup = chatType !== 'user';
   if (!account) return inGroup ? [] : ['bind', 'help'];
-  if (!inGroup) return ['unbind', 'reset', 'help'];
-  return account.role === 'admin' ? ['project', 'projectBind', 'projectUnbind', 'reset', 'help'] : ['project', 'reset', 'help'];
+  if (!inGroup) return ['find', 'send', 'unbind', 'reset', 'help'];
+  return account.role === 'admin'
+    ? ['find', 'send', 'project', 'projectBind', 'projectUnbind', 'reset', 'help']
+    : ['find', 'send', 'project', 'reset', 'help'];
+}
+
+export interface NasScopeInput {
+  chatType: ChatType;
+  account: PolicyInput['account'];
+  /** The project the group or room is bound to now (null: none; always null in a 1:1 chat). */
+  project: { name: string; nasFolder: string | null } | null;
+}
+
+export type NasScopeDecision =
+  | { kind: 'scope'; scope: NasScope }
+  | { kind: 'unbound' }
+  /** A group or room without a project: bind one first. */
+  | { kind: 'noProject' }
+  /** The project has no (valid) NAS folder: an admin must set it. */
+  | { kind: 'noFolder'; projectName: string };
+
+/** Where this asker may search and send from, in this chat. */
+export function nasScopeFor(input: NasScopeInput): NasScopeDecision {
+  if (!input.account) return { kind: 'unbound' };
+  if (input.chatType === 'user') return { kind: 'scope', scope: { kind: 'all' } };
+  if (!input.project) return { kind: 'noProject' };
+  // Parsed again here: a folder written around the API's validation must not widen the search.
+  const folder = parseNasFolder(input.project.nasFolder);
+  if (!folder) return { kind: 'noFolder', projectName: input.project.name };
+  return { kind: 'scope', scope: { kind: 'folders', folders: [folder] } };
 }

@@ -34,9 +34,39 @@ export const replies = {
   aiDailyLimit: (limit: number) =>
     both(`今天的 AI 回答次數已達上限（${limit} 次），明天再問我吧。`, `You have reached today's limit of ${limit} AI answers. Ask me again tomorrow.`),
   aiNoAnswer: () => both('抱歉，我現在無法回答，請稍後再試。', 'Sorry, I cannot answer right now. Please try again later.'),
+  // NAS search and send (src/bot/nas.ts)
+  findUsage: () =>
+    both(
+      '請在 /find 後面輸入關鍵字，例如：\n/find 報價單\n/find 平面圖 type:pdf\n（多個關鍵字以空白分開，檔名或資料夾須包含全部關鍵字）',
+      'Type keywords after /find, e.g. "/find quotation" or "/find plan type:pdf" (every keyword must be in the file or folder name).',
+    ),
+  findTooManyKeywords: (max: number) => both(`關鍵字最多 ${max} 個，請減少後再試。`, `Use at most ${max} keywords.`),
+  findKeywordTooLong: (max: number) => both(`每個關鍵字最多 ${max} 個字，請縮短後再試。`, `A keyword has at most ${max} characters.`),
+  findBadType: (value: string) =>
+    both(`無法辨識的檔案類型「${value}」，請寫成 type:pdf 或 type:pdf,docx（最多 5 種）。`, `Unknown file type "${value}": write type:pdf or type:pdf,docx (at most 5).`),
+  findNoProject: () =>
+    both('此群組尚未綁定專案，無法搜尋 NAS。請管理員先用 /project bind <專案名稱> 綁定專案。', 'This group is not bound to a project, so there is no NAS folder to search. An admin can bind one with /project bind <name>.'),
+  findNoFolder: (project: string) =>
+    both(`專案「${project}」尚未設定 NAS 資料夾，請聯絡管理員設定。`, `Project "${project}" has no NAS folder yet. Ask an administrator to set it.`),
+  findNothing: (wanted: string) =>
+    both(
+      `找不到符合「${wanted}」的檔案。\n小提示：\n・換個關鍵字或減少關鍵字\n・關鍵字可以是檔名或資料夾名稱的一部分\n・用 type:pdf 只找某種檔案`,
+      `No files match "${wanted}". Try other or fewer keywords; part of a file or folder name is enough.`,
+    ),
+  sendUsage: () => both('請輸入要傳送的編號，例如：/send 1（先用 /find 搜尋）。', 'Give the number to send, e.g. /send 1 (search with /find first).'),
+  sendNoList: () => both('請先用 /find 搜尋檔案，再用 /send 編號 傳送。', 'Search with /find first, then send a file with /send <number>.'),
+  sendListExpired: () => both('搜尋結果已超過 30 分鐘，請重新用 /find 搜尋。', 'That search is more than 30 minutes old. Please search again with /find.'),
+  sendNoSuchNumber: (count: number) =>
+    both(`沒有這個編號，請輸入 1 到 ${count} 之間的數字。`, `No such number: give a number from 1 to ${count}.`),
+  sendFileGone: () =>
+    both('這個檔案已不存在或不在此聊天可存取的資料夾中，請重新搜尋。', 'That file is gone or no longer in the folder this chat may use. Please search again.'),
+  sendTooLarge: (name: string, size: string, max: string) =>
+    both(`「${name}」有 ${size}，超過可傳送的上限 ${max}，請直接到 NAS 取用。`, `"${name}" is ${size}, over the ${max} the bot can send. Please get it from the NAS directly.`),
 };
 
 const commandHelp: Record<string, [string, string]> = {
+  find: ['/find 或 /找 <關鍵字>：搜尋 NAS 檔案（可加 type:pdf）', '/find <keywords>: search the NAS (add type:pdf to filter)'],
+  send: ['/send 或 /傳 <編號>：傳送搜尋結果中的檔案', '/send <number>: send a file from the last search'],
   bind: ['傳送 6 位數綁定碼：綁定您的帳號', 'send your 6-digit code: bind your account'],
   unbind: ['/unbind：解除綁定', '/unbind: unbind your account'],
   project: ['/project：顯示此群組的專案', '/project: show this group\'s project'],

@@ -6,9 +6,11 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Transaction } from '../db/client';
 import { lineGroups, lineUsers, users } from '../db/schema';
+import type { NasConfig } from '../nas/requests';
 import { redeemBindingCode, unbindLineUser } from './binding';
 import { parseCommand, type Command } from './commands';
 import { availableCommands, decide, type ChatType, type PolicyInput } from './policy';
+import { findFiles, sendFile } from './nas';
 import { bindProject, showProject, unbindProject } from './project';
 import { helpText, replies } from './replies';
 
@@ -25,6 +27,10 @@ export interface TextContext {
   addressedToBot: boolean;
   /** LINE's time of the message: /reset cuts the history there, however late the event is processed. */
   sentAt: Date;
+  /** The webhook event's id (or another stable id of the message): what a /send request is keyed by. */
+  eventKey: string;
+  replyToken: string | null;
+  nas: NasConfig;
 }
 
 export type Response = { kind: 'reply'; text: string } | { kind: 'ai' } | null;
@@ -78,8 +84,10 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
       return reply(replies.bindingPrompt());
     case 'refuse':
       return reply(replies.projectRefused());
-    case 'command':
-      return reply(await runCommand(tx, action.command, ctx, who, account));
+    case 'command': {
+      const text = await runCommand(tx, action.command, ctx, who, account);
+      return text === null ? null : reply(text);
+    }
   }
 }
 
@@ -91,7 +99,7 @@ async function runCommand(
   ctx: TextContext,
   who: { lineUserPk: string; userId: number | null },
   account: PolicyInput['account'],
-): Promise<string> {
+): Promise<string | null> {
   switch (command.kind) {
     case 'bind':
       return redeemBindingCode(tx, who, command.code);
@@ -109,5 +117,10 @@ async function runCommand(
       if (command.action === 'show') return showProject(tx, ctx.chatPk);
       if (command.action === 'bind') return bindProject(tx, ctx.chatPk, command.target);
       return unbindProject(tx, ctx.chatPk);
+    case 'find':
+      return findFiles(tx, ctx, command.text);
+    case 'send':
+      // Null when requested: the file message, sent once the NAS has uploaded it, uses the reply token.
+      return sendFile(tx, ctx, command.index);
   }
 }

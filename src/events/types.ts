@@ -3,6 +3,7 @@ import type { AiConfig } from '../ai/config';
 import type { Database, Transaction } from '../db/client';
 import type { LineClient } from '../line/client';
 import type { Logger } from '../lib/log';
+import type { NasConfig } from '../nas/requests';
 import type { WebhookEventObject } from '../webhook/body';
 
 export interface EventDeps {
@@ -12,6 +13,8 @@ export interface EventDeps {
   /** Profiles and group summaries are re-fetched from LINE at most once per this period. */
   profileTtlMs: number;
   ai: AiConfig;
+  /** NAS sends: the size limit and the share links' origin. */
+  nas: NasConfig;
 }
 
 /**

@@ -38,7 +38,7 @@ export const webhook = new Hono<AppEnv>().post(
 
     let services;
     try {
-      services = openServices(c.env, log);
+      services = openServices(c.env, log, new URL(c.req.url).origin);
     } catch (err) {
       log.error('webhook.database_unconfigured', { error: err });
       throw new ApiError(503, 'database_unavailable', 'database unavailable');

@@ -102,7 +102,17 @@ export const handleMessage: EventHandler = async (event, deps) => {
     // Commands and binding: decided and applied in this transaction, answered after it commits.
     if (!mayAnswer(userPk)) return;
     const eventAt = fromLineTimestamp(event.timestamp, new Date());
-    const response = await respondToText(tx, { text: text!, chatType: chatType!, lineUserPk: userPk!, chatPk, addressedToBot: addressed, sentAt: eventAt });
+    const response = await respondToText(tx, {
+      text: text!,
+      chatType: chatType!,
+      lineUserPk: userPk!,
+      chatPk,
+      addressedToBot: addressed,
+      sentAt: eventAt,
+      eventKey: str(event.webhookEventId) ?? `message:${messageId}`,
+      replyToken,
+      nas: deps.nas,
+    });
     if (!response) return;
     let reply: string;
     if (response.kind === 'ai') {

@@ -95,7 +95,7 @@ export function chatFilters(q: { groupId?: string; lineUserId?: string }, row: {
 }
 
 /** A project as the API shows it, on its own and inside a group. */
-export const projectColumns = { id: projects.id, name: projects.name, aiInstructions: projects.aiInstructions };
+export const projectColumns = { id: projects.id, name: projects.name, aiInstructions: projects.aiInstructions, nasFolder: projects.nasFolder };
 
 /** How a log line records a change of AI instructions: their length, never their text. */
 export const instructionsLog = (v: string | null | undefined) =>

@@ -1,4 +1,4 @@
-/** Projects of the company system (the minimal `projects` table), with their AI instructions. */
+/** Projects of the company system (the minimal `projects` table), with their AI instructions and NAS folder. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { asc, eq, sql } from 'drizzle-orm';
 import { projects } from '../../db/schema';
@@ -47,7 +47,7 @@ export const projectRoutes = adminRouter()
       method: 'patch',
       path: '/projects/{id}',
       operationId: 'updateProject',
-      summary: 'Rename a project or set its AI instructions (null clears them)',
+      summary: 'Rename a project, or set its AI instructions or NAS folder (null clears either)',
       request: {
         params: z.object({ id: Uuid }),
         body: { content: { 'application/json': { schema: PatchProjectSchema } }, required: true },
@@ -70,7 +70,7 @@ export const projectRoutes = adminRouter()
         throw err;
       }
       if (!row) throw notFound('project', id);
-      c.get('log').info('admin.project_updated', { projectPk: id, renamed: patch.name !== undefined, ...instructionsLog(patch.aiInstructions) });
+      c.get('log').info('admin.project_updated', { projectPk: id, renamed: patch.name !== undefined, ...instructionsLog(patch.aiInstructions), ...(patch.nasFolder !== undefined ? { nasFolder: patch.nasFolder } : {}) });
       return c.json(row, 200);
     },
   );

@@ -8,6 +8,7 @@
 import { z } from '@hono/zod-openapi';
 import { errorCodes, fieldLocations } from '../../http/errors';
 import { aiAnswerStatuses, fileSyncStatuses, webhookEventStatuses } from '../../db/schema';
+import { MAX_NAS_FOLDER_CHARS, nasFolderProblem } from '../../nas/folder';
 
 // ---- errors and responses --------------------------------------------------------------------
 
@@ -131,18 +132,37 @@ const AiInstructions = storable(z.string().max(4000))
   .transform((v) => (v?.trim() ? v : null))
   .openapi({ type: ['string', 'null'], maxLength: 4000, description: 'added to the AI system prompt; null or blank clears' });
 const ProjectName = storable(z.string().trim().min(1).max(255)).openapi({ description: 'unique' });
+/** The project's NAS folder, `share/relative/path`: `/find` in its groups searches there; null clears. */
+const NasFolder = z
+  .string()
+  .max(MAX_NAS_FOLDER_CHARS)
+  .superRefine((v, ctx) => {
+    const problem = nasFolderProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .nullable()
+  .transform((v) => (v === null ? null : v.replace(/\/+$/, '')))
+  .openapi({
+    type: ['string', 'null'],
+    maxLength: MAX_NAS_FOLDER_CHARS,
+    example: 'projects/案場A',
+    description: "`share/relative/path`: a share of NAS_SHARES, then a folder in it ('/'-separated, no '.' or '..'); /find in the project's groups searches it; null clears",
+  });
 
 export const ProjectSchema = z
   .object({
     id: Uuid,
     name: z.string(),
     aiInstructions: z.string().nullable().openapi({ description: "added to the AI system prompt in the project's groups" }),
+    nasFolder: z.string().nullable().openapi({ description: "NAS folder `share/relative/path` that /find searches in the project's groups" }),
   })
   .openapi('Project');
-export const CreateProjectSchema = z.strictObject({ name: ProjectName, aiInstructions: AiInstructions.optional() }).openapi('CreateProject');
+export const CreateProjectSchema = z
+  .strictObject({ name: ProjectName, aiInstructions: AiInstructions.optional(), nasFolder: NasFolder.optional() })
+  .openapi('CreateProject');
 export const PatchProjectSchema = z
-  .strictObject({ name: ProjectName.optional(), aiInstructions: AiInstructions.optional() })
-  .refine((v) => v.name !== undefined || v.aiInstructions !== undefined, 'give name or aiInstructions')
+  .strictObject({ name: ProjectName.optional(), aiInstructions: AiInstructions.optional(), nasFolder: NasFolder.optional() })
+  .refine((v) => v.name !== undefined || v.aiInstructions !== undefined || v.nasFolder !== undefined, 'give name, aiInstructions or nasFolder')
   .openapi('PatchProject');
 
 export const BindingCodeSchema = z

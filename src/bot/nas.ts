@@ -1,0 +1,160 @@
+/**
+ * `/find <keywords>` and `/send <n>`: search the NAS within the chat's scope, keep the list for the
+ * chat (nas_search_lists), and turn a number of it into a send request. `/send` is not answered
+ * here when it works: the file message the Worker sends once the on-prem job uploads the file uses
+ * the message's reply token.
+ */
+import { eq, sql } from 'drizzle-orm';
+import type { Transaction } from '../db/client';
+import { nasSearchLists } from '../db/schema';
+import { taipeiDateTime } from '../lib/taipei';
+import { createSendRequest, type NasConfig } from '../nas/requests';
+import { nasScopeOf } from '../nas/scope';
+import { fileInScope, isProblem, MAX_RESULTS, parseFindText, searchNasFiles, type NasFileHit, type NasQuery, type QueryProblem } from '../nas/search';
+import type { NasScopeDecision } from './policy';
+import { replies } from './replies';
+
+/** A list can be picked from this long after the search. */
+export const SEARCH_LIST_TTL_MINUTES = 30;
+/** Long names and folders are cut in the list, so ten results stay one LINE message. */
+const LIST_TTL_SQL = sql.raw(`interval '${SEARCH_LIST_TTL_MINUTES} minutes'`);
+const MAX_NAME_CHARS = 120;
+const MAX_FOLDER_CHARS = 120;
+
+export interface NasAsk {
+  lineUserPk: string;
+  chatPk: string | null;
+  /** What asked: the webhook event id (the send request's key is derived from it). */
+  eventKey: string;
+  replyToken: string | null;
+  sentAt: Date;
+  nas: NasConfig;
+}
+
+/** `group:<line_groups.id>` or `user:<line_users.id>`. */
+export const chatKeyOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk'>) => (ask.chatPk !== null ? `group:${ask.chatPk}` : `user:${ask.lineUserPk}`);
+
+/** The reply to a scope that does not allow a search (null: it does). */
+function refusal(decision: NasScopeDecision): string | null {
+  switch (decision.kind) {
+    case 'scope':
+      return null;
+    case 'unbound':
+      return replies.bindingPrompt();
+    case 'noProject':
+      return replies.findNoProject();
+    case 'noFolder':
+      return replies.findNoFolder(decision.projectName);
+  }
+}
+
+export function problemReply(p: QueryProblem): string {
+  switch (p.problem) {
+    case 'noKeywords':
+      return replies.findUsage();
+    case 'tooManyKeywords':
+      return replies.findTooManyKeywords(p.max);
+    case 'keywordTooLong':
+      return replies.findKeywordTooLong(p.max);
+    case 'badFileType':
+      return replies.findBadType(p.value);
+  }
+}
+
+export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Promise<string> {
+  const query = parseFindText(text);
+  if (isProblem(query)) return problemReply(query);
+  const decision = await nasScopeOf(tx, ask);
+  if (decision.kind !== 'scope') return refusal(decision)!;
+  // One more than shown: enough to say there are more.
+  const hits = await searchNasFiles(tx, decision.scope, query, MAX_RESULTS + 1);
+  const key = chatKeyOf(ask);
+  if (hits.length === 0) {
+    // No list: a `/send 1` now must not pick from an older search.
+    await tx.delete(nasSearchLists).where(eq(nasSearchLists.chatKey, key));
+    return replies.findNothing(describeQuery(query));
+  }
+  const shown = hits.slice(0, MAX_RESULTS);
+  const fileIds = shown.map((h) => h.id);
+  await tx
+    .insert(nasSearchLists)
+    .values({ chatKey: key, lineUserId: ask.lineUserPk, fileIds })
+    .onConflictDoUpdate({ target: nasSearchLists.chatKey, set: { lineUserId: ask.lineUserPk, fileIds, createdAt: sql`now()` } });
+  return listText(query, shown, hits.length > MAX_RESULTS);
+}
+
+/** A send request for file `index` of the chat's list, or the reason there is none (a reply text). Null: requested, say nothing now. */
+export async function sendFile(tx: Transaction, ask: NasAsk, index: number | null): Promise<string | null> {
+  if (index === null) return replies.sendUsage();
+  const [list] = await tx
+    .select({
+      fileIds: nasSearchLists.fileIds,
+      fresh: sql<boolean>`${nasSearchLists.createdAt} > now() - ${LIST_TTL_SQL}`,
+    })
+    .from(nasSearchLists)
+    .where(eq(nasSearchLists.chatKey, chatKeyOf(ask)));
+  if (!list) return replies.sendNoList();
+  if (!list.fresh) return replies.sendListExpired();
+  const ids = Array.isArray(list.fileIds) ? list.fileIds : [];
+  if (index < 1 || index > ids.length) return replies.sendNoSuchNumber(ids.length);
+
+  // The list may be older than a project change, an unbinding or the file's removal: check now.
+  const decision = await nasScopeOf(tx, ask);
+  if (decision.kind !== 'scope') return refusal(decision)!;
+  const file = await fileInScope(tx, decision.scope, String(ids[index - 1]));
+  if (!file) return replies.sendFileGone();
+  if (file.size > ask.nas.sendMaxBytes) return replies.sendTooLarge(file.name, formatSize(file.size), formatSize(ask.nas.sendMaxBytes));
+
+  await createSendRequest(tx, {
+    requestKey: `event:${ask.eventKey}`,
+    file,
+    lineUserPk: ask.lineUserPk,
+    chatPk: ask.chatPk,
+    replyToken: ask.replyToken,
+    eventAt: ask.sentAt,
+    publicBaseUrl: ask.nas.publicBaseUrl,
+  });
+  return null;
+}
+
+/** The keywords and types as the user will recognise them. */
+export const describeQuery = (q: NasQuery) => [...q.keywords, ...(q.extensions.length > 0 ? [`type:${q.extensions.join(',')}`] : [])].join(' ');
+
+function listText(query: NasQuery, hits: NasFileHit[], more: boolean): string {
+  const lines = [`找到${more ? '超過 ' : ' '}${hits.length} 個符合「${describeQuery(query)}」的檔案：`];
+  hits.forEach((h, i) => {
+    lines.push(`${i + 1}. ${clip(h.name, MAX_NAME_CHARS)}`);
+    lines.push(`   📁 ${clip(folderOf(h), MAX_FOLDER_CHARS)}`);
+    lines.push(`   ${formatSize(h.size)}・${taipeiDateTime(h.modifiedAt)}`);
+  });
+  lines.push('');
+  if (more) lines.push('結果太多，只列出最相關的 10 個；加上更多關鍵字可以縮小範圍。');
+  lines.push(`傳送「/send 編號」取得檔案，例如 /send 1（${SEARCH_LIST_TTL_MINUTES} 分鐘內有效）。`);
+  lines.push(`Send "/send <number>" (e.g. /send 1) within ${SEARCH_LIST_TTL_MINUTES} minutes to get a file.`);
+  return lines.join('\n');
+}
+
+/** `share/folder` of a file: where to find it on the NAS. */
+export const folderOf = (f: { share: string; path: string }) => {
+  const slash = f.path.lastIndexOf('/');
+  return slash < 0 ? f.share : `${f.share}/${f.path.slice(0, slash)}`;
+};
+
+/** 532 B, 12.3 KB, 4.5 MB, 1.2 GB (1024-based, as file managers show). */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v >= 100 ? Math.round(v) : v.toFixed(1).replace(/\.0$/, '')} ${units[u]}`;
+}
+
+/** At most `max` characters, never half a surrogate pair, marked with … when cut. */
+function clip(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}

@@ -1,0 +1,84 @@
+/**
+ * Asking the on-prem job to send a NAS file into a chat: one nas_send_requests row (a trigger
+ * NOTIFYs the job). The row's request_key names what asked (`event:<webhookEventId>` for `/send`,
+ * `ai:<answerId>:<fileId>` for the AI), so a redelivered event or a retried tool step creates nothing.
+ * The file is snapshotted as indexed: the job sends only if the NAS still has exactly that.
+ */
+import { sql } from 'drizzle-orm';
+import type { Queryable } from '../db/client';
+import { nasFiles, nasSendRequests } from '../db/schema';
+
+export const DEFAULT_NAS_SEND_MAX_BYTES = 104_857_600;
+
+/** The NAS settings of a deployment (names from DESIGN.md's configuration table). */
+export interface NasConfig {
+  /** Files larger than this are answered with a message instead of sent. */
+  sendMaxBytes: number;
+  /** Origin of share links: PUBLIC_BASE_URL, else the origin LINE called the webhook on; null when neither is known (a cron run). */
+  publicBaseUrl: string | null;
+}
+
+export function nasConfig(env: Partial<Pick<Env, 'NAS_SEND_MAX_BYTES' | 'PUBLIC_BASE_URL'>>, webhookOrigin: string | null = null): NasConfig {
+  const max = Number(env.NAS_SEND_MAX_BYTES);
+  return {
+    sendMaxBytes: env.NAS_SEND_MAX_BYTES && Number.isSafeInteger(max) && max > 0 ? max : DEFAULT_NAS_SEND_MAX_BYTES,
+    publicBaseUrl: originOf(env.PUBLIC_BASE_URL) ?? originOf(webhookOrigin),
+  };
+}
+
+/** An http(s) origin without a trailing slash, or null. */
+function originOf(value: string | null | undefined): string | null {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+    // PUBLIC_BASE_URL may carry a path (a Worker behind a route prefix): keep it, minus the trailing slash.
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return null;
+  }
+}
+
+export interface NewSendRequest {
+  requestKey: string;
+  file: typeof nasFiles.$inferSelect;
+  lineUserPk: string;
+  /** The group or room; null for a 1:1 chat. */
+  chatPk: string | null;
+  /** The asking message's reply token; null when the bot's own answer uses it (the AI) and the file goes by push. */
+  replyToken: string | null;
+  eventAt: Date;
+  publicBaseUrl: string | null;
+}
+
+/** Inserts the request; `created: false` when one with this key exists already (a redelivery). */
+export async function createSendRequest(db: Queryable, r: NewSendRequest): Promise<{ created: boolean; id: string | null }> {
+  const [row] = await db
+    .insert(nasSendRequests)
+    .values({
+      requestKey: r.requestKey,
+      nasFileId: r.file.id,
+      share: r.file.share,
+      path: r.file.path,
+      name: r.file.name,
+      size: r.file.size,
+      modifiedAt: r.file.modifiedAt,
+      lineUserId: r.lineUserPk,
+      lineGroupId: r.chatPk,
+      replyToken: r.replyToken,
+      eventAt: r.eventAt,
+      publicBaseUrl: r.publicBaseUrl,
+    })
+    .onConflictDoNothing({ target: nasSendRequests.requestKey })
+    .returning({ id: nasSendRequests.id });
+  return row ? { created: true, id: row.id } : { created: false, id: null };
+}
+
+/** The request an earlier delivery of the same ask created, if any. */
+export async function sendRequestByKey(db: Queryable, requestKey: string) {
+  const [row] = await db
+    .select({ id: nasSendRequests.id, status: nasSendRequests.status, name: nasSendRequests.name })
+    .from(nasSendRequests)
+    .where(sql`${nasSendRequests.requestKey} = ${requestKey}`);
+  return row;
+}

@@ -1,0 +1,187 @@
+/**
+ * The AI's NAS tools: `search_nas_files` searches exactly what `/find` would for the same asker and
+ * chat, `send_nas_file` re-checks the id the model gives (scope now, size) before it asks for a send.
+ * Direct calls with the asker's context, then a whole answer through the Claude emulator.
+ */
+import { env, introspectWorkflowInstance } from 'cloudflare:test';
+import { eq, like } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { instanceIdFor } from '../src/ai/answers';
+import { runTool } from '../src/ai/tools';
+import { MAX_SENDS_PER_ANSWER } from '../src/ai/tools/nas-send';
+import type { AskerContext } from '../src/ai/types';
+import { lineAiAnswers, lineGroups, lineUsers, nasSendRequests, projects, users } from '../src/db/schema';
+import { nasConfig, type NasConfig } from '../src/nas/requests';
+import { createAccount, issueCode, seedAiAnswer } from './support/admin';
+import { withDb } from './support/db';
+import { lineRequests } from './support/emulator';
+import { newId, postEvents, textEvent } from './support/line';
+import { insertNasFiles, newShare } from './support/nas-find';
+
+const boundLineUser = () =>
+  withDb(async (db) => {
+    const [account] = await db.insert(users).values({ username: `nas.${crypto.randomUUID()}`, role: 'member' }).returning();
+    return (await db.insert(lineUsers).values({ lineUserId: newId.user(), userId: account!.id }).returning())[0]!;
+  });
+const unboundLineUser = () => withDb(async (db) => (await db.insert(lineUsers).values({ lineUserId: newId.user() }).returning())[0]!);
+const groupWith = (nasFolder: string | null | undefined) =>
+  withDb(async (db) => {
+    const project =
+      nasFolder === undefined ? null : (await db.insert(projects).values({ name: `P ${crypto.randomUUID()}`, nasFolder }).returning())[0]!;
+    return (await db.insert(lineGroups).values({ lineGroupId: newId.group(), projectId: project?.id ?? null }).returning())[0]!;
+  });
+
+const askerIn = (user: { id: string }, chat: { id: string } | null, answerId = crypto.randomUUID()): AskerContext => ({
+  answerId,
+  lineUserPk: user.id,
+  chatPk: chat?.id ?? null,
+  chatType: chat ? 'group' : 'user',
+  projectId: null,
+  questionMessagePk: crypto.randomUUID(),
+});
+const run = (asker: AskerContext, name: string, input: unknown, nas?: NasConfig) => withDb((db) => runTool({ db, nas }, asker, name, input));
+const idsIn = (content: string) => [...content.matchAll(/id: ([0-9a-f-]{36})/g)].map((m) => m[1]);
+
+describe('search_nas_files', () => {
+  it("a group searches its project's folder only, whatever folder or share the model names", async () => {
+    const share = newShare();
+    const files = await insertNasFiles(share, [
+      { path: '案場A/報價單.pdf', size: 2048, modifiedAt: new Date('2026-03-01T02:00:00Z') },
+      { path: '案場AB/報價單.pdf' },
+      { path: 'HR/報價單.pdf' },
+    ]);
+    const g = await groupWith(`${share}/案場A`);
+    const asker = askerIn(await boundLineUser(), g);
+    for (const input of [{ keywords: '報價單' }, { keywords: ['報價單'], folder: `${share}/HR`, share, groupId: 'C1', chatPk: crypto.randomUUID() }]) {
+      const result = await run(asker, 'search_nas_files', input);
+      expect(result.isError).toBe(false);
+      expect(idsIn(result.content)).toEqual([files[0]!.id]);
+      expect(result.content).toContain(`name: 報價單.pdf | folder: ${share}/案場A | size: 2 KB | modified: 2026-03-01 10:00`);
+    }
+    expect((await run(asker, 'search_nas_files', { keywords: ['報價'], fileType: 'docx' })).content).toMatch(/^No NAS files match "報價" \(type docx\)/);
+    expect(idsIn((await run(asker, 'search_nas_files', { keywords: 'ＰＤＦ 報價', fileType: '.PDF' })).content)).toEqual([files[0]!.id]);
+  });
+
+  it('1:1 bound: every share; unbound, no project, no folder: a fact for the model, no files', async () => {
+    const marker = `m${crypto.randomUUID().slice(0, 8)}`;
+    await insertNasFiles(newShare(), [{ path: `x/${marker}.txt` }]);
+    await insertNasFiles(newShare(), [{ path: `y/${marker}.txt` }]);
+    expect(idsIn((await run(askerIn(await boundLineUser(), null), 'search_nas_files', { keywords: marker })).content)).toHaveLength(2);
+    const cases: [AskerContext, RegExp][] = [
+      [askerIn(await unboundLineUser(), null), /not bound to a company account/],
+      [askerIn(await unboundLineUser(), await groupWith(`x/y`)), /not bound to a company account/],
+      [askerIn(await boundLineUser(), await groupWith(undefined)), /not bound to a project/],
+      [askerIn(await boundLineUser(), await groupWith(null)), /has no NAS folder set/],
+    ];
+    for (const [asker, expected] of cases) {
+      const result = await run(asker, 'search_nas_files', { keywords: marker });
+      expect(result).toMatchObject({ isError: false });
+      expect(result.content).toMatch(expected);
+      expect(idsIn(result.content)).toEqual([]);
+    }
+  });
+
+  it("the model's mistakes are error results", async () => {
+    const asker = askerIn(await boundLineUser(), null);
+    for (const input of [null, {}, { keywords: 5 }, { keywords: [] }, { keywords: '  ' }, { keywords: ['a', 1] }, { keywords: 'x'.repeat(101) }, { keywords: 'a', fileType: 7 }, { keywords: 'a', fileType: 'p%f' }, { keywords: '1 2 3 4 5 6 7 8 9' }]) {
+      const result = await run(asker, 'search_nas_files', input);
+      expect(result.isError, JSON.stringify(input)).toBe(true);
+      expect(result.content).toMatch(/^Invalid input for search_nas_files: /);
+    }
+  });
+});
+
+describe('send_nas_file', () => {
+  it('in scope: one request keyed by the answer and file, no reply token; a retried call creates nothing', async () => {
+    const share = newShare();
+    const [file] = await insertNasFiles(share, [{ path: '案場A/圖.png', size: 4096 }]);
+    const user = await boundLineUser();
+    const g = await groupWith(`${share}/案場A`);
+    const answer = await seedAiAnswer({ lineUserId: user.id, lineGroupId: g.id, eventAt: new Date('2026-05-05T05:05:05Z') });
+    const asker = askerIn(user, g, answer.id);
+    const nas = nasConfig({ PUBLIC_BASE_URL: 'https://files.example' });
+    const first = await run(asker, 'send_nas_file', { fileId: file!.id }, nas);
+    expect(first).toEqual({ isError: false, content: 'Sending "圖.png" (4 KB): it will arrive in this chat as a separate message shortly.' });
+    const second = await run(asker, 'send_nas_file', { fileId: file!.id.toUpperCase() }, nas);
+    expect(second.content).toMatch(/already requested/);
+    const rows = await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.nasFileId, file!.id)));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      requestKey: `ai:${answer.id}:${file!.id}`,
+      lineUserId: user.id,
+      lineGroupId: g.id,
+      replyToken: null,
+      eventAt: new Date('2026-05-05T05:05:05Z'),
+      publicBaseUrl: 'https://files.example',
+      share,
+      path: '案場A/圖.png',
+      size: 4096,
+    });
+  });
+
+  it('an id the model invents or takes from elsewhere is refused: out of scope, unknown, malformed', async () => {
+    const share = newShare();
+    const [inside, outside] = await insertNasFiles(share, [{ path: '案場A/a.pdf' }, { path: '案場AB/b.pdf' }]);
+    const user = await boundLineUser();
+    const asker = askerIn(user, await groupWith(`${share}/案場A`));
+    expect((await run(asker, 'send_nas_file', { fileId: outside!.id })).content).toMatch(/^No such file in this chat's NAS scope/);
+    expect((await run(asker, 'send_nas_file', { fileId: crypto.randomUUID() })).content).toMatch(/^No such file/);
+    for (const input of [{}, { fileId: 3 }, { fileId: 'a.pdf' }, { fileId: `${inside!.id}' or 1=1` }, null]) {
+      expect((await run(asker, 'send_nas_file', input)).isError).toBe(true);
+    }
+    // Unbound askers and unbound groups send nothing, whatever the id.
+    expect((await run(askerIn(await unboundLineUser(), null), 'send_nas_file', { fileId: inside!.id })).content).toMatch(/not bound/);
+    expect((await run(askerIn(user, await groupWith(undefined)), 'send_nas_file', { fileId: inside!.id })).content).toMatch(/not bound to a project/);
+    const sent = await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.lineUserId, user.id)));
+    expect(sent).toEqual([]);
+  });
+
+  it('too large: not sent, the size told; at most 5 files per answer', async () => {
+    const share = newShare();
+    const files = await insertNasFiles(share, Array.from({ length: MAX_SENDS_PER_ANSWER + 1 }, (_, i) => ({ path: `f${i}.bin`, size: 100 })));
+    const user = await boundLineUser();
+    const asker = askerIn(user, null);
+    const small = { sendMaxBytes: 99, publicBaseUrl: null };
+    expect((await run(asker, 'send_nas_file', { fileId: files[0]!.id }, small)).content).toBe(
+      'Not sent: "f0.bin" is 100 B, larger than the 99 B the bot can send. Tell the user where it is on the NAS instead.',
+    );
+    for (const f of files.slice(0, MAX_SENDS_PER_ANSWER)) expect((await run(asker, 'send_nas_file', { fileId: f.id })).content).toMatch(/^Sending/);
+    expect((await run(asker, 'send_nas_file', { fileId: files.at(-1)!.id })).content).toMatch(/already sent 5 files/);
+    const rows = await withDb((db) => db.select().from(nasSendRequests).where(like(nasSendRequests.requestKey, `ai:${asker.answerId}:%`)));
+    expect(rows).toHaveLength(MAX_SENDS_PER_ANSWER);
+    expect(rows.every((r) => r.publicBaseUrl === null && r.replyToken === null)).toBe(true);
+  });
+});
+
+describe('through a whole answer (Claude emulator)', () => {
+  it('the model searches, then sends; the answer goes by reply and the send request waits for the file', async () => {
+    const marker = `m${crypto.randomUUID().slice(0, 8)}`;
+    const [file] = await insertNasFiles(newShare(), [{ path: `docs/${marker}-合約.pdf`, size: 3000 }]);
+    const account = await createAccount('member', 'AI NAS');
+    const { code } = await issueCode(account.id);
+    const userId = newId.user();
+    await postEvents([textEvent({ userId }, code)]);
+
+    const ask = async (text: string) => {
+      const ev = textEvent({ userId }, text);
+      await using instance = await introspectWorkflowInstance(env.AI_ANSWER, await instanceIdFor(ev.webhookEventId));
+      expect((await postEvents([ev])).status).toBe(200);
+      await instance.waitForStatus('complete');
+      const [answer] = await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)));
+      const replies = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken: string }).replyToken === ev.replyToken);
+      return { ev, answer: answer!, text: replies.flatMap((r) => (r.body as { messages: { text: string }[] }).messages.map((m) => m.text)).join('\n') };
+    };
+
+    const searched = await ask(`/tool search_nas_files {"keywords": ["${marker}"]}`);
+    expect(searched.answer.toolCalls).toEqual([{ name: 'search_nas_files', ok: true }]);
+    expect(searched.text).toContain('search_nas_files 回傳：「1 NAS file(s) match');
+
+    const sent = await ask(`/tool send_nas_file {"fileId": "${file!.id}"}`);
+    expect(sent.answer.toolCalls).toEqual([{ name: 'send_nas_file', ok: true }]);
+    expect(sent.text).toContain(`send_nas_file 回傳：「Sending "${marker}-合約.pdf"`);
+    const rows = await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.nasFileId, file!.id)));
+    expect(rows.map((r) => [r.requestKey, r.replyToken, r.status, r.eventAt.getTime()])).toEqual([
+      [`ai:${sent.answer.id}:${file!.id}`, null, 'pending', sent.answer.eventAt.getTime()],
+    ]);
+  });
+});
