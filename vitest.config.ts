@@ -32,7 +32,7 @@ const workerProject = (name: string, include: string[]) => ({
     name,
     globalSetup: ['./test/global-setup.ts'],
     include,
-    exclude: ['test/node/**'],
+    exclude: ['test/node/**', 'test/browser/**'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },
@@ -58,6 +58,19 @@ export default defineConfig({
           testTimeout: 60_000,
           // Setup hooks start databases and servers; a loaded 2-core machine needs more than 10 s.
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The console end to end in real Chromium against the dev stack, in plain Node; skipped
+        // (and said so) where /usr/bin/chromium is missing, an error in CI.
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          globalSetup: ['./test/browser/setup.ts'],
+          testTimeout: 30_000,
+          // One stack (wrangler dev) and one browser for the whole file.
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the test suite and the local platform use beyond Node and PostgreSQL:
-#   pgbouncer  the pooler in front of the local Postgres, as Neon's pooled endpoint (the Worker's tests
-#              run through it; without it they fall back to the direct path, except in CI)
+#   pgbouncer       the pooler in front of the local Postgres, as Neon's pooled endpoint (the Worker's
+#                   tests run through it; without it they fall back to the direct path, except in CI)
+#   chromium        the browser the console's end-to-end tests drive (playwright-core, test/browser/)
+#   fonts-noto-cjk  Chinese glyphs for the console's screenshots (without them they show boxes)
 # Installs only what is missing; needs root (or sudo). Safe to run again.
 set -euo pipefail
-packages=(pgbouncer)
+packages=(pgbouncer chromium fonts-noto-cjk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -85,4 +85,86 @@ input[type="password"], input[type="text"] {
 .button:hover { background: var(--green-dark); }
 .help { color: var(--muted); font-size: 14px; }
 .alert { border-left: 4px solid var(--bad); background: #ffebe9; padding: 8px 12px; margin: 12px 0; }
+
+/* Notices, details, small things. */
+.notice { border-left: 4px solid var(--green); background: #dafbe1; padding: 8px 12px; margin: 0 0 12px; }
+.detail { font-family: ui-monospace, monospace; font-size: 14px; overflow-wrap: anywhere; }
+.muted { color: var(--muted); }
+.mono { font-family: ui-monospace, monospace; font-size: 13px; overflow-wrap: anywhere; }
+.help { margin: 4px 0 0; }
+.empty { color: var(--muted); }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 13px; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 8px; margin: 8px 0; max-height: 320px; overflow: auto; }
+pre.error { border-color: #ffcecb; background: #ffebe9; color: var(--bad); }
+details summary { cursor: pointer; color: #0969da; font-size: 14px; }
+
+/* Filter forms: fields side by side when there is room, stacked on a phone. */
+.filters { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: flex-end; margin: 0 0 16px; }
+.filters .field { flex: 1 1 180px; margin: 0; }
+.filters .button { margin-top: 0; }
+.field { margin: 0 0 12px; }
+select, textarea, input[type="date"] {
+  width: 100%; font: inherit; padding: 9px 10px; border: 1px solid var(--line); border-radius: 6px; background: #fff;
+}
+textarea { resize: vertical; min-height: 6em; }
+.button.secondary { background: #fff; color: var(--ink); border: 1px solid var(--line); }
+.button.secondary:hover { background: var(--bg); }
+.button.danger { background: var(--bad); }
+.button.danger:hover { background: #a40e26; }
+form.inline { display: inline; margin: 0; }
+form.inline .button { margin-top: 8px; }
+
+/* Lists of people, chats, events and answers: cards that fit a phone. */
+.items { list-style: none; margin: 0; padding: 0; display: grid; gap: 8px; }
+.item { display: flex; gap: 12px; align-items: flex-start; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; }
+.item-main { min-width: 0; flex: 1; }
+.item-title { font-weight: 600; text-decoration: none; overflow-wrap: anywhere; }
+a.item-title:hover { text-decoration: underline; }
+.item-meta { display: flex; flex-wrap: wrap; gap: 4px 12px; color: var(--muted); font-size: 14px; margin: 2px 0; }
+.actions { display: flex; flex-wrap: wrap; gap: 12px; margin-top: 6px; font-size: 15px; }
+.badges { display: flex; flex-wrap: wrap; gap: 4px; margin: 4px 0; }
+.badge { display: inline-block; font-size: 13px; padding: 1px 8px; border-radius: 999px; background: var(--bg); border: 1px solid var(--line); color: var(--ink); overflow-wrap: anywhere; }
+.badge.good { background: #dafbe1; border-color: #aceebb; }
+.badge.warn { background: #fff8c5; border-color: #f5e0a0; color: var(--warn); }
+.badge.bad { background: #ffebe9; border-color: #ffcecb; color: var(--bad); }
+.badge.muted { color: var(--muted); }
+.question { margin: 4px 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.pager { display: flex; justify-content: space-between; gap: 12px; margin: 16px 0; }
+.pager a[rel="next"] { margin-left: auto; }
+.tabs { display: flex; gap: 4px; border-bottom: 1px solid var(--line); margin: 0 0 16px; }
+.tabs a { padding: 8px 12px; text-decoration: none; border-bottom: 2px solid transparent; }
+.tabs a[aria-current="page"] { border-color: var(--green); color: var(--ink); font-weight: 600; }
+.table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; margin: 0 0 12px; }
+.table-wrap table { min-width: 560px; }
+td.content, td.path { overflow-wrap: anywhere; max-width: 420px; }
+tr.from-bot td { background: #f0fff4; }
+
+/* A group's page. */
+.page-head { display: flex; align-items: center; gap: 12px; }
+.page-head h1 { margin: 4px 0; }
+.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 8px 0 16px; font-size: 15px; }
+.facts dt { color: var(--muted); }
+.facts dd { margin: 0; min-width: 0; }
+.settings { display: grid; grid-template-columns: 1fr; gap: 12px; }
+@media (min-width: 760px) { .settings { grid-template-columns: 1fr 1fr; } .settings .wide { grid-column: 1 / -1; } }
+.settings h2 { margin-top: 0; }
+
+/* The chat timeline: the LINE users on the left, the bot on the right, as LINE shows it. */
+.timeline { list-style: none; margin: 0; padding: 12px; display: flex; flex-direction: column; gap: 10px; background: #8cabd9; border-radius: 8px; }
+.msg { max-width: 85%; align-self: flex-start; }
+.msg.bot { align-self: flex-end; text-align: right; }
+.msg-head { display: flex; flex-wrap: wrap; gap: 6px; font-size: 13px; color: #1f2328; }
+.msg.bot .msg-head { justify-content: flex-end; }
+.bubble { display: inline-block; text-align: left; background: #fff; border-radius: 16px; padding: 8px 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
+.msg.bot .bubble { background: #85e249; }
+.file-chip { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 6px; }
+.file-type { font-size: 12px; font-weight: 600; padding: 1px 6px; border-radius: 4px; background: var(--ink); color: #fff; }
+.sync { font-size: 12px; color: var(--muted); }
+.sync-failed, .sync-unavailable { color: var(--bad); }
+.sync-synced { color: var(--green-dark); }
+
+/* Accounts and the binding code. */
+.form-panel { margin-top: 24px; max-width: 520px; }
+.code-panel { max-width: 520px; margin: 0 auto; text-align: center; }
+.code { font: 700 clamp(2.6rem, 14vw, 4.5rem)/1.1 ui-monospace, monospace; letter-spacing: 0.15em; margin: 16px 0; font-variant-numeric: tabular-nums; }
+.confirm { max-width: 560px; }
 `;

@@ -12,6 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { jsxRenderer } from 'hono/jsx-renderer';
 import { withDatabase } from '../http/database';
+import { ApiError } from '../http/errors';
 import { jwksCache, type FetchJwks, type JwksSource } from './access';
 import { CONSOLE_CSS } from './assets';
 import { identifyOperator, refuseCrossSite, requireCsrfToken, requireOperator } from './auth';
@@ -20,7 +21,13 @@ import { securityHeaders } from './headers';
 import { pickLanguage } from './i18n';
 import { memoryLoginLimiter, type LoginLimiter } from './limiter';
 import { renderMessage } from './render';
+import { takeNotice } from './flash';
+import { accountRoutes } from './routes/accounts';
+import { aiRoutes } from './routes/ai';
 import { groupRoutes } from './routes/groups';
+import { historyRoutes } from './routes/history';
+import { inboxRoutes } from './routes/inbox';
+import { lineUserRoutes } from './routes/line-users';
 import { overviewRoutes } from './routes/overview';
 import { signInRoutes, signOutRoutes } from './routes/sign-in';
 import { SignedOutSessions } from './session';
@@ -35,7 +42,7 @@ export interface ConsoleDeps {
   jwks: JwksSource;
 }
 
-const PAGE_STATUSES = new Set<number>([400, 401, 403, 404, 413, 429]);
+const PAGE_STATUSES = new Set<number>([400, 401, 403, 404, 409, 413, 429]);
 
 /** The console with its per-isolate state (rate limit, signed-out sessions, key cache); tests build their own. */
 export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJwks } = {}) {
@@ -62,8 +69,14 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   app.use(requireCsrfToken);
   app.use(withDatabase);
   app.route('/', signOutRoutes({ signedOut }));
+  app.use(takeNotice);
   app.route('/', overviewRoutes);
   app.route('/', groupRoutes);
+  app.route('/', lineUserRoutes);
+  app.route('/', accountRoutes);
+  app.route('/', historyRoutes);
+  app.route('/', inboxRoutes);
+  app.route('/', aiRoutes);
 
   // A page, not the API's JSON 404: mounted in the root app, the sub-app's notFound would not be used.
   app.all('*', (c) => {
@@ -74,6 +87,8 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
     return renderMessage(c, 404);
   });
   app.onError((err, c) => {
+    // A query the API's schemas refuse (a foreign cursor, an impossible date range): 400 saying why.
+    if (err instanceof ApiError && PAGE_STATUSES.has(err.status)) return renderMessage(c, err.status as MessageStatus, err.message);
     if (err instanceof HTTPException && PAGE_STATUSES.has(err.status)) return renderMessage(c, err.status as MessageStatus);
     c.get('log').error('console.unhandled_error', { error: err, path: c.req.path });
     return renderMessage(c, 500);

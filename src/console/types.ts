@@ -2,6 +2,7 @@
 import type { Database } from '../db/client';
 import type { AppEnv } from '../http/types';
 import type { AccessEnv } from './access';
+import type { Notice } from './flash';
 import type { Lang } from './i18n';
 import type { Session } from './session';
 
@@ -17,6 +18,8 @@ export type ConsoleEnv = {
     /** The CSRF token of the operator's session, for every form a page renders. */
     csrfToken: string;
     db: Database;
+    /** The notice the previous form left (./flash.ts), shown once. */
+    notice?: Notice;
   };
 };
 

@@ -1,11 +1,73 @@
 /**
- * Changing a group or room: AI replies on or off, its AI instructions, the project it is bound
- * to. One function for the console's forms and the management API's `PATCH /groups/{id}`, so
- * both change the same columns the same way.
+ * LINE groups and rooms: listing them and changing one (AI replies on or off, its AI instructions,
+ * the project it is bound to). One function each for the console's screens and the management
+ * API's `GET /groups` and `PATCH /groups/{id}`, so both read and change the same columns the same way.
  */
-import { eq, sql } from 'drizzle-orm';
+import { and, asc, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineGroups, projects } from '../db/schema';
+import { projectColumns } from '../routes/admin/context';
+import { iso } from '../routes/admin/schemas';
+
+export interface GroupQuery {
+  /** One group by our UUID (the caller checks the form). */
+  id?: string;
+  active?: boolean;
+  /** AI replies allowed. */
+  aiOn?: boolean;
+  /** true: bound to no project; false: bound to one. */
+  unbound?: boolean;
+  /** The `next` of the previous page: the id of its last group. */
+  after?: string;
+  /** Default 1000, what the API has always listed. */
+  limit?: number;
+}
+
+export type GroupItem = Awaited<ReturnType<typeof listGroups>>['items'][number];
+
+/**
+ * Groups and rooms, oldest first (the order they joined the bot's world). Paged by the last id of
+ * the previous page, compared with its exact stored time in the database: no rounding, so no
+ * group is skipped or repeated; an id that is no group yields an empty page.
+ */
+export async function listGroups(db: Queryable, q: GroupQuery = {}) {
+  const limit = q.limit ?? 1000;
+  const where: SQL[] = [];
+  if (q.id !== undefined) where.push(eq(lineGroups.id, q.id));
+  if (q.active !== undefined) where.push(eq(lineGroups.isActive, q.active));
+  if (q.aiOn !== undefined) where.push(eq(lineGroups.allowAiResponse, q.aiOn));
+  if (q.unbound !== undefined) where.push(q.unbound ? isNull(lineGroups.projectId) : isNotNull(lineGroups.projectId));
+  if (q.after !== undefined) {
+    where.push(sql`(${lineGroups.createdAt}, ${lineGroups.id}) > (SELECT g.created_at, g.id FROM ${lineGroups} g WHERE g.id = ${q.after})`);
+  }
+  const rows = await db
+    .select({ g: lineGroups, p: projectColumns })
+    .from(lineGroups)
+    .leftJoin(projects, eq(projects.id, lineGroups.projectId))
+    .where(and(...where))
+    .orderBy(asc(lineGroups.createdAt), asc(lineGroups.id))
+    .limit(limit + 1);
+  const items = rows.slice(0, limit).map(({ g, p }) => ({
+    id: g.id,
+    lineGroupId: g.lineGroupId,
+    sourceType: g.sourceType,
+    name: g.name,
+    pictureUrl: g.pictureUrl,
+    memberCount: g.memberCount,
+    isActive: g.isActive,
+    allowAiResponse: g.allowAiResponse,
+    aiInstructions: g.aiInstructions,
+    project: p?.id ? p : null,
+    joinedAt: iso(g.joinedAt),
+    leftAt: iso(g.leftAt),
+  }));
+  return { items, next: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+}
+
+/** One group or room by our UUID, or null. */
+export async function getGroup(db: Queryable, id: string): Promise<GroupItem | null> {
+  return (await listGroups(db, { id, limit: 1 })).items[0] ?? null;
+}
 
 export interface GroupPatch {
   allowAiResponse?: boolean;

@@ -25,6 +25,7 @@ declare module 'hono' {
 export function Layout({ children, title, screen }: PropsWithChildren<PageProps>, c: Context<ConsoleEnv>) {
   const lang = c.get('lang');
   const operator = c.get('operator');
+  const notice = operator ? c.get('notice') : undefined;
   return (
     <html lang={lang}>
       <head>
@@ -53,7 +54,14 @@ export function Layout({ children, title, screen }: PropsWithChildren<PageProps>
             </nav>
           </header>
         ) : null}
-        <main id="main">{children}</main>
+        <main id="main">
+          {notice ? (
+            <p class="notice" role="status">
+              {t(lang, notice)}
+            </p>
+          ) : null}
+          {children}
+        </main>
       </body>
     </html>
   );

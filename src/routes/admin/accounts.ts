@@ -1,13 +1,9 @@
 /** Company accounts (the minimal `users` table) and their binding codes. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq } from 'drizzle-orm';
-import { issueBindingCode } from '../../bot/binding';
-import { users } from '../../db/schema';
+import { createAccount, issueCodeFor, listAccounts } from '../../domain/accounts';
 import { ApiError } from '../../http/errors';
-import { adminRouter, isUniqueViolation, notFound } from './context';
+import { adminRouter, notFound } from './context';
 import { BindingCodeSchema, CreateUserSchema, errorResponses, json, UserId, UserSchema } from './schemas';
-
-const toUser = (u: typeof users.$inferSelect) => ({ id: u.id, username: u.username, displayName: u.displayName, role: u.role });
 
 export const accounts = adminRouter()
   .openapi(
@@ -21,14 +17,10 @@ export const accounts = adminRouter()
     }),
     async (c) => {
       const body = c.req.valid('json');
-      try {
-        const [row] = await c.get('db').insert(users).values(body).returning();
-        return c.json(toUser(row!), 201);
-      } catch (err) {
-        // The unique index is on lower(username): "Alice" after "alice" lands here too.
-        if (isUniqueViolation(err)) throw new ApiError(409, 'conflict', `username ${body.username} already exists`);
-        throw err;
-      }
+      const created = await createAccount(c.get('db'), body);
+      // "Alice" after "alice" is a conflict too.
+      if (created === 'conflict') throw new ApiError(409, 'conflict', `username ${body.username} already exists`);
+      return c.json(created, 201);
     },
   )
   .openapi(
@@ -40,8 +32,7 @@ export const accounts = adminRouter()
       responses: { 200: json(z.object({ items: z.array(UserSchema) }).openapi('UserList'), 'Accounts'), ...errorResponses(401) },
     }),
     async (c) => {
-      const rows = await c.get('db').select().from(users).orderBy(asc(users.id)).limit(1000);
-      return c.json({ items: rows.map(toUser) }, 200);
+      return c.json({ items: await listAccounts(c.get('db')) }, 200);
     },
   )
   .openapi(
@@ -55,10 +46,9 @@ export const accounts = adminRouter()
     }),
     async (c) => {
       const { userId } = c.req.valid('param');
-      const db = c.get('db');
-      const [user] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId));
-      if (!user) throw notFound('user', userId);
-      const { code, expiresAt } = await issueBindingCode(db, userId);
+      const issued = await issueCodeFor(c.get('db'), userId);
+      if (!issued) throw notFound('user', userId);
+      const { code, expiresAt } = issued;
       // The code itself is a secret for ten minutes: never logged.
       c.get('log').info('admin.binding_code_issued', { userId, expiresAt });
       return c.json({ code, expiresAt: expiresAt.toISOString() }, 201);

@@ -1,28 +1,9 @@
 /** The inbox: find events that failed or died, and retry them. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { and, eq, type SQL } from 'drizzle-orm';
-import { lineWebhookEvents } from '../../db/schema';
-import { processEvent } from '../../events/dispatch';
+import { listEvents, processInBackground, retryEvent } from '../../domain/events';
 import { ApiError } from '../../http/errors';
-import { claimForRetry } from '../../inbox/status';
-import { openServices } from '../../services';
 import { adminRouter, notFound } from './context';
-import { decodeCursor, newestFirst, olderThan, paginate } from './cursor';
-import { Cursor, errorResponses, EventId, EventStatus, InboxEventSchema, iso, json, Limit, page, Text } from './schemas';
-
-const toDto = (e: typeof lineWebhookEvents.$inferSelect) => ({
-  id: e.id,
-  webhookEventId: e.webhookEventId,
-  eventType: e.eventType,
-  sourceType: e.sourceType,
-  status: e.status,
-  attempts: e.attempts,
-  lastError: e.lastError,
-  nextAttemptAt: iso(e.nextAttemptAt),
-  receivedAt: e.receivedAt.toISOString(),
-  processedAt: iso(e.processedAt),
-  payload: e.payload as Record<string, unknown>,
-});
+import { Cursor, errorResponses, EventId, EventStatus, InboxEventSchema, json, Limit, page, Text } from './schemas';
 
 export const eventRoutes = adminRouter()
   .openapi(
@@ -35,21 +16,8 @@ export const eventRoutes = adminRouter()
       responses: { 200: json(page(InboxEventSchema, 'InboxEventPage'), 'A page of inbox events'), ...errorResponses(400, 401) },
     }),
     async (c) => {
-      const q = c.req.valid('query');
-      const cursor = decodeCursor(q.before, 'int');
-      const where: SQL[] = [];
-      if (q.status) where.push(eq(lineWebhookEvents.status, q.status));
-      if (q.eventType) where.push(eq(lineWebhookEvents.eventType, q.eventType));
-      if (cursor) where.push(olderThan(lineWebhookEvents.receivedAt, lineWebhookEvents.id, cursor));
-      const rows = await c
-        .get('db')
-        .select()
-        .from(lineWebhookEvents)
-        .where(and(...where))
-        .orderBy(...newestFirst(lineWebhookEvents.receivedAt, lineWebhookEvents.id))
-        .limit(q.limit + 1);
-      const { items, nextCursor } = paginate(rows, q.limit, (r) => ({ at: r.receivedAt, id: r.id }));
-      return c.json({ items: items.map(toDto), nextCursor }, 200);
+      const { status, ...q } = c.req.valid('query');
+      return c.json(await listEvents(c.get('db'), { ...q, statuses: status ? [status] : undefined }), 200);
     },
   )
   .openapi(
@@ -69,18 +37,12 @@ export const eventRoutes = adminRouter()
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const db = c.get('db');
-      const claimed = await claimForRetry(db, id);
-      if (!claimed) {
-        const [row] = await db.select({ status: lineWebhookEvents.status }).from(lineWebhookEvents).where(eq(lineWebhookEvents.id, id));
-        if (!row) throw notFound('event', id);
-        throw new ApiError(409, 'conflict', `event ${id} is ${row.status}; only failed or dead events are retried`);
-      }
-      // Its own services: the request's pool closes with the response, processing goes on after it.
+      const retry = await retryEvent(c.get('db'), id);
+      if (retry.result === 'not_found') throw notFound('event', id);
+      if (retry.result === 'not_retryable') throw new ApiError(409, 'conflict', `event ${id} is ${retry.status}; only failed or dead events are retried`);
       const log = c.get('log');
-      const services = openServices(c.env, log);
-      c.executionCtx.waitUntil(processEvent(services, claimed).finally(services.close));
-      log.info('admin.event_retry', { inboxId: id, attempts: claimed.attempts });
-      return c.json({ id, status: 'processing' as const, attempts: claimed.attempts }, 202);
+      processInBackground(c.env, log, (p) => c.executionCtx.waitUntil(p), retry.event);
+      log.info('admin.event_retry', { inboxId: id, attempts: retry.event.attempts });
+      return c.json({ id, status: 'processing' as const, attempts: retry.event.attempts }, 202);
     },
   );

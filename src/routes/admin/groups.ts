@@ -1,35 +1,8 @@
 /** LINE groups and rooms: list them; set AI replies, their instructions and the bound project. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client';
-import { lineGroups, projects } from '../../db/schema';
-import { updateGroup } from '../../domain/groups';
-import { adminRouter, instructionsLog, notFound, projectColumns } from './context';
-import { BoolQuery, errorResponses, GroupSchema, iso, json, PatchGroupSchema, Uuid } from './schemas';
-
-async function loadGroups(db: Database, where?: SQL) {
-  const rows = await db
-    .select({ g: lineGroups, p: projectColumns })
-    .from(lineGroups)
-    .leftJoin(projects, eq(projects.id, lineGroups.projectId))
-    .where(where)
-    .orderBy(asc(lineGroups.createdAt), asc(lineGroups.id))
-    .limit(1000);
-  return rows.map(({ g, p }) => ({
-    id: g.id,
-    lineGroupId: g.lineGroupId,
-    sourceType: g.sourceType,
-    name: g.name,
-    pictureUrl: g.pictureUrl,
-    memberCount: g.memberCount,
-    isActive: g.isActive,
-    allowAiResponse: g.allowAiResponse,
-    aiInstructions: g.aiInstructions,
-    project: p?.id ? p : null,
-    joinedAt: iso(g.joinedAt),
-    leftAt: iso(g.leftAt),
-  }));
-}
+import { getGroup, listGroups, updateGroup } from '../../domain/groups';
+import { adminRouter, instructionsLog, notFound } from './context';
+import { BoolQuery, errorResponses, GroupSchema, json, PatchGroupSchema, Uuid } from './schemas';
 
 export const groupRoutes = adminRouter()
   .openapi(
@@ -43,8 +16,9 @@ export const groupRoutes = adminRouter()
     }),
     async (c) => {
       const { active } = c.req.valid('query');
-      const where = active === undefined ? undefined : eq(lineGroups.isActive, active);
-      return c.json({ items: await loadGroups(c.get('db'), where) }, 200);
+      // The console's list, unpaged: up to 1000, oldest first.
+      const { items } = await listGroups(c.get('db'), { active });
+      return c.json({ items }, 200);
     },
   )
   .openapi(
@@ -70,7 +44,6 @@ export const groupRoutes = adminRouter()
       // The instructions are the admin's free text: the log says whether they were set, not what they say.
       const { aiInstructions, ...rest } = patch;
       c.get('log').info('admin.group_updated', { groupPk: id, ...rest, ...instructionsLog(aiInstructions) });
-      const [group] = await loadGroups(db, eq(lineGroups.id, id));
-      return c.json(group!, 200);
+      return c.json((await getGroup(db, id))!, 200);
     },
   );

@@ -1,0 +1,72 @@
+/**
+ * Accounts of the company system (the minimal `users` table) and their binding codes, for the
+ * console and the management API's `/users`.
+ */
+import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { issueBindingCode } from '../bot/binding';
+import type { Database, Queryable } from '../db/client';
+import { lineBindingCodes, users } from '../db/schema';
+import { isUniqueViolation } from '../routes/admin/context';
+
+export interface Account {
+  id: number;
+  username: string;
+  displayName: string | null;
+  role: 'admin' | 'member';
+}
+
+export interface NewAccount {
+  username: string;
+  displayName?: string;
+  role: 'admin' | 'member';
+}
+
+const toAccount = (u: typeof users.$inferSelect): Account => ({ id: u.id, username: u.username, displayName: u.displayName, role: u.role });
+
+/** By id, up to 1000. */
+export async function listAccounts(db: Queryable): Promise<Account[]> {
+  return (await db.select().from(users).orderBy(asc(users.id)).limit(1000)).map(toAccount);
+}
+
+export async function getAccount(db: Queryable, id: number): Promise<Account | null> {
+  const [row] = await db.select().from(users).where(eq(users.id, id));
+  return row ? toAccount(row) : null;
+}
+
+/** The new account, or 'conflict' when the username is taken (whatever its case: the unique index is on lower(username)). */
+export async function createAccount(db: Queryable, account: NewAccount): Promise<Account | 'conflict'> {
+  try {
+    const [row] = await db.insert(users).values(account).returning();
+    return toAccount(row!);
+  } catch (err) {
+    if (isUniqueViolation(err)) return 'conflict';
+    throw err;
+  }
+}
+
+/** A new binding code for the account (revoking its earlier ones), or null when there is no such account. */
+export async function issueCodeFor(db: Database, userId: number): Promise<{ code: string; expiresAt: Date } | null> {
+  if (!(await getAccount(db, userId))) return null;
+  return issueBindingCode(db, userId);
+}
+
+/**
+ * The account's code that can still be used, if any: what the console shows after issuing one
+ * (the page after the redirect reads it here, so the code travels in no URL and no cookie).
+ */
+export async function liveCodeOf(db: Queryable, userId: number): Promise<{ code: string; expiresAt: Date } | null> {
+  const [row] = await db
+    .select({ code: lineBindingCodes.code, expiresAt: lineBindingCodes.expiresAt })
+    .from(lineBindingCodes)
+    .where(
+      and(
+        eq(lineBindingCodes.userId, userId),
+        isNull(lineBindingCodes.usedAt),
+        isNull(lineBindingCodes.revokedAt),
+        gt(lineBindingCodes.expiresAt, sql`now()`),
+      ),
+    )
+    .orderBy(desc(lineBindingCodes.createdAt), desc(lineBindingCodes.id))
+    .limit(1);
+  return row ?? null;
+}

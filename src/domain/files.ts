@@ -1,0 +1,90 @@
+/**
+ * Files (media LINE hosts) with their NAS sync state: the management API's `GET /files`, the
+ * console's file list and a group's files, and the files of a page of messages (the timeline).
+ */
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Queryable } from '../db/client';
+import { lineFiles, lineMessages, type FileSyncStatus } from '../db/schema';
+import { chat, chatFilters, sender } from '../routes/admin/context';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
+
+export interface FileQuery {
+  groupId?: string;
+  lineUserId?: string;
+  fileType?: string;
+  syncStatus?: FileSyncStatus;
+  before?: string;
+  limit: number;
+}
+
+export type FileItem = Awaited<ReturnType<typeof listFiles>>['items'][number];
+
+export async function listFiles(db: Queryable, q: FileQuery) {
+  const cursor = decodeCursor(q.before, 'uuid');
+  const where = chatFilters(q, lineMessages);
+  if (q.fileType) where.push(eq(lineFiles.fileType, q.fileType));
+  if (q.syncStatus) where.push(eq(lineFiles.syncStatus, q.syncStatus));
+  if (cursor) where.push(olderThan(lineFiles.createdAt, lineFiles.id, cursor));
+  const rows = await db
+    .select({
+      f: lineFiles,
+      lineMessageId: lineMessages.messageId,
+      sentAt: lineMessages.sentAt,
+      userLineId: sender.lineUserId,
+      groupLineId: chat.lineGroupId,
+    })
+    .from(lineFiles)
+    .innerJoin(lineMessages, eq(lineMessages.id, lineFiles.messageId))
+    .leftJoin(sender, eq(sender.id, lineMessages.lineUserId))
+    .leftJoin(chat, eq(chat.id, lineMessages.lineGroupId))
+    .where(and(...where))
+    .orderBy(...newestFirst(lineFiles.createdAt, lineFiles.id))
+    .limit(q.limit + 1);
+  const { items, nextCursor } = paginate(rows, q.limit, (r) => ({ at: r.f.createdAt, id: r.f.id }));
+  return {
+    items: items.map((r) => ({
+      id: r.f.id,
+      messageId: r.f.messageId,
+      lineMessageId: r.lineMessageId,
+      fileType: r.f.fileType,
+      fileName: r.f.fileName,
+      fileSize: r.f.fileSize,
+      mimeType: r.f.mimeType,
+      duration: r.f.duration,
+      nasPath: r.f.nasPath,
+      syncStatus: r.f.syncStatus,
+      lineUserId: r.userLineId,
+      lineGroupId: r.groupLineId,
+      sentAt: r.sentAt.toISOString(),
+      createdAt: r.f.createdAt.toISOString(),
+    })),
+    nextCursor,
+  };
+}
+
+export interface FileSummary {
+  id: string;
+  fileType: string;
+  fileName: string | null;
+  fileSize: number | null;
+  syncStatus: FileSyncStatus;
+  nasPath: string | null;
+}
+
+/** The files of the given messages (by their `line_messages.id`), keyed by message id. */
+export async function filesOfMessages(db: Queryable, messageIds: string[]): Promise<Map<string, FileSummary>> {
+  if (messageIds.length === 0) return new Map();
+  const rows = await db
+    .select({
+      messageId: lineFiles.messageId,
+      id: lineFiles.id,
+      fileType: lineFiles.fileType,
+      fileName: lineFiles.fileName,
+      fileSize: lineFiles.fileSize,
+      syncStatus: lineFiles.syncStatus,
+      nasPath: lineFiles.nasPath,
+    })
+    .from(lineFiles)
+    .where(inArray(lineFiles.messageId, messageIds));
+  return new Map(rows.map(({ messageId, ...f }) => [messageId, f]));
+}
