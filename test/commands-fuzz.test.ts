@@ -1,21 +1,26 @@
 /**
  * Property: whatever text a bound or unbound user types, in a 1:1 chat or a group, the event is
- * stored and done, the bot answers at most once with a reply LINE accepts, and nothing breaks.
+ * stored and done, the bot answers at most once with a reply LINE accepts, and nothing breaks
+ * (NAS `/find` and `/send` included, in a group whose project has a folder with files).
  */
 import fc from 'fast-check';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { lineMessages, lineWebhookEvents } from '../src/db/schema';
+import { lineGroups, lineMessages, lineWebhookEvents, projects } from '../src/db/schema';
 import { createAccount, createProject, issueCode } from './support/admin';
 import { withDb } from './support/db';
 import { lineRequests, violations } from './support/emulator';
 import { newId, postEvents, textEvent, type SourceSpec } from './support/line';
+import { insertNasFiles, newShare } from './support/nas-find';
 
 const started = Date.now();
 
 const words = fc.constantFrom(
   '/bind', '/unbind', '/help', '/說明', '/project', '/project bind', '/project unbind', 'bind', '１２３４５６', '000000',
   '@bot', ' ', '\n', '\u0000', '\ud800', '\udc00', '\u202e', '🙂', '專案', 'Alpha',
+  // NAS search and send
+  '/find', '/找', '/搜尋', '／ｆｉｎｄ', '/send', '/傳', '/send 1', '/send 0', '/send 99999', 'type:pdf', 'type:', 'ext:.PDF,docx', '類型:%',
+  '%', '_', '\\', '..', '圖', 'ＰＤＦ', '1',
 );
 const texts = fc
   .array(fc.oneof(words, fc.string({ unit: 'binary', maxLength: 20 })), { minLength: 1, maxLength: 5 })
@@ -28,14 +33,22 @@ describe('property: commands from anyone, anywhere', () => {
     const adminLineId = newId.user();
     const { code } = await issueCode(admin.id);
     expect((await postEvents([textEvent({ userId: adminLineId }, code)])).status).toBe(200);
-    await createProject(`Alpha ${newId.event()}`);
+    const alpha = await createProject(`Alpha ${newId.event()}`);
     const groupId = newId.group();
+    // A group whose project has a NAS folder with files in it: /find and /send have something to find.
+    const share = newShare();
+    await insertNasFiles(share, [{ path: '案場/圖 100%_a.pdf' }, { path: '案場/ＰＤＦ/b.txt' }, { path: '案場/big.bin', size: 2 ** 40 }]);
+    await withDb((db) => db.update(projects).set({ nasFolder: `${share}/案場` }).where(eq(projects.id, alpha.id)));
+    const nasGroupId = newId.group();
+    expect((await postEvents([textEvent({ userId: adminLineId, groupId: nasGroupId }, 'hi')])).status).toBe(200);
+    await withDb((db) => db.update(lineGroups).set({ projectId: alpha.id }).where(eq(lineGroups.lineGroupId, nasGroupId)));
 
     const senders = fc.constantFrom<SourceSpec[]>(
       [{ userId: adminLineId }],
       [{ userId: adminLineId, groupId }],
       [{ userId: newId.user() }],
       [{ userId: newId.user(), groupId }],
+      [{ userId: adminLineId, groupId: nasGroupId }],
     );
 
     await fc.assert(
@@ -53,7 +66,7 @@ describe('property: commands from anyone, anywhere', () => {
         expect(replies.length).toBeLessThanOrEqual(1);
         for (const r of replies) expect(r.status).toBe(200);
       }),
-      { numRuns: 60 },
+      { numRuns: 80 },
     );
     expect((await violations()).filter((v) => v.at >= started)).toEqual([]);
   }, 120_000);

@@ -7,7 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lineGroups, lineUsers, nasSearchLists, nasSendRequests, projects } from '../src/db/schema';
 import { createSendRequest } from '../src/nas/requests';
-import { adminFetch, createAccount, createProject, expectJson, issueCode } from './support/admin';
+import { adminFetch, contract, createAccount, createProject, expectJson, issueCode } from './support/admin';
 import { withDb } from './support/db';
 import { lineRequests, violations } from './support/emulator';
 import { newId, postEvents, textEvent, type PostOptions, type SourceSpec } from './support/line';
@@ -255,4 +255,45 @@ describe('/send', () => {
 
 afterAll(async () => {
   expect((await violations()).filter((v) => v.at >= started)).toEqual([]);
+});
+
+describe('the admin API: a project\'s nasFolder', () => {
+  it('PATCH sets it (a trailing slash dropped), null clears it; responses match the document', async () => {
+    const api = await contract();
+    const project = await createProject();
+    const set = await api.call('PATCH', `/projects/${project.id}`, { body: { nasFolder: 'projects/案場A/圖面/' } });
+    expect(set).toMatchObject({ status: 200, body: { id: project.id, nasFolder: 'projects/案場A/圖面' } });
+    // The list's items carry it (the document says so; the list is checked against it).
+    expect((await api.call('GET', '/projects')).status).toBe(200);
+    // A group's project carries it too.
+    const group = await withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), projectId: project.id }).returning())[0]!);
+    expect((await api.call('PATCH', `/groups/${group.id}`, { body: { allowAiResponse: false } })).body.project.nasFolder).toBe('projects/案場A/圖面');
+    expect((await api.call('PATCH', `/projects/${project.id}`, { body: { nasFolder: null } })).body.nasFolder).toBeNull();
+    const created = await api.call('POST', '/projects', { body: { name: `Folder ${crypto.randomUUID()}`, nasFolder: 'nas_2' } });
+    expect(created).toMatchObject({ status: 201, body: { nasFolder: 'nas_2' } });
+  });
+
+  it.each([
+    ['..', 'projects/../hr'],
+    ['.', 'projects/./a'],
+    ['a leading slash', '/projects/a'],
+    ['a backslash', 'projects\\a'],
+    ['NUL', 'projects/a\u0000b'],
+    ['a control character', 'projects/a\nb'],
+    ['an empty segment', 'projects//a'],
+    ['an empty value', ''],
+    ['a share name with a space', 'my share/a'],
+    ['a share name too long', `${'s'.repeat(65)}/a`],
+    ['over 1000 characters', `projects/${'長'.repeat(1000)}`],
+    ['a lone surrogate', 'projects/\ud800'],
+    ['not a string', 42],
+  ])('refused with 400 on nasFolder: %s', async (_what, nasFolder) => {
+    const api = await contract();
+    const project = await createProject();
+    const res = await api.call('PATCH', `/projects/${project.id}`, { body: { nasFolder } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.fields).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'body', path: 'nasFolder' })]));
+    const [row] = await withDb((db) => db.select({ nasFolder: projects.nasFolder }).from(projects).where(eq(projects.id, project.id)));
+    expect(row!.nasFolder).toBeNull();
+  });
 });

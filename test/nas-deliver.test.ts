@@ -145,6 +145,18 @@ describe('failures', () => {
   });
 });
 
+describe('failures after the reply window', () => {
+  it('are pushed into the group with their own retry key', async () => {
+    const { request, group } = await seedSendRequest({ name: '舊檔.dwg', eventAt: new Date(Date.now() - 300_000) }, { group: true });
+    expect((await reportFailure(request.id, 'missing')).status).toBe(200);
+    const pushes = await pushesTo(group!.lineGroupId);
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]!.headers['x-line-retry-key']).toBe(await derivedRetryKey(`nas-send:${request.id}:failure`, 0));
+    expect(messagesOf(pushes[0]!)[0]!.text).toBe('「舊檔.dwg」已不在 NAS 上，無法傳送。');
+    expect(await loadRequest(request.id)).toMatchObject({ status: 'failed', sentBy: 'push' });
+  });
+});
+
 describe('the Cron backstop', () => {
   it('delivers an uploaded row left unsent (by push, the reply window being over) and only once', async () => {
     const { request, user } = await seedSendRequest({ name: 'c.pdf', size: 64, eventAt: new Date(Date.now() - 180_000) });

@@ -6,6 +6,9 @@
  *   full:       the first walk (every file inserted)           -> files indexed per second
  *   unchanged:  a second walk (every file lstat'ed, nothing written)
  *   1% changed: after rewriting 0.5% of the files (size and mtime), adding 0.25% and deleting 0.25%
+ * and the same two as rescans (only folders whose mtime changed are listed; a rescan finds the
+ * added and deleted files, not the rewritten ones):
+ *   rescan unchanged, rescan 0.5% (0.25% added, 0.25% deleted, in 50% of the folders)
  *
  *   npx tsx scripts/bench/nas-index.ts
  *   npx tsx scripts/bench/nas-index.ts --dirs 100 --per-dir 100 --batch 2000
@@ -58,9 +61,12 @@ try {
   await migrateDatabase(url);
   const database = openDatabase(url, { max: 3 });
   const share = { name: 'bench', root };
-  const walk = async () => {
+  let dirState = new Map();
+  const walk = async (rescan = false) => {
     const started = Date.now();
-    const s = await indexShare({ database, share, batchSize });
+    const next = new Map();
+    const s = await indexShare({ database, share, batchSize, dirs: next, previousDirs: rescan ? dirState : undefined });
+    dirState = next;
     if (s.outcome !== 'walked') throw new Error(`walk ${s.outcome}: ${s.error ?? ''}`);
     return { s, ms: Date.now() - started };
   };
@@ -83,6 +89,19 @@ try {
     }
     const changed = await walk();
     line('1% changed', changed.ms, changed.s, ` (made: ${rewritten} rewritten, ${added} added, ${deleted} deleted)`);
+
+    const rescan = await walk(true);
+    line('rescan same', rescan.ms, rescan.s, `, folders not listed ${rescan.s.unchangedDirs} of ${rescan.s.dirs}`);
+    let a = 0;
+    let r = 0;
+    for (let i = 0; i < total; i++) {
+      const d = Math.floor(i / perDir);
+      const f = i % perDir;
+      if (i % 400 === 5) (unlinkSync(join(folder(d), `file-${f}.dat`)), r++);
+      else if (i % 400 === 7) (writeFileSync(join(folder(d), `added-${f}.dat`), 'new'), a++);
+    }
+    const rescanChanged = await walk(true);
+    line('rescan 0.5%', rescanChanged.ms, rescanChanged.s, ` (made: ${a} added, ${r} deleted), folders not listed ${rescanChanged.s.unchangedDirs} of ${rescanChanged.s.dirs}`);
   } finally {
     await database.end();
   }

@@ -32,8 +32,10 @@ export interface CliConfig {
   timeZone: string;
   /** Company shares to index (NAS_SHARES); empty: no indexing. Checked on disk for `sync` only. */
   shares: Share[];
-  /** Pause between walks of the shares (`--index-interval HOURS`). */
+  /** Pause between full walks of the shares (`--index-interval HOURS`). */
   indexIntervalMs: number;
+  /** Rescans of changed folders in between (`--rescan-interval MINUTES`); 0: none. */
+  rescanIntervalMs: number;
 }
 
 export const DEFAULTS = {
@@ -42,15 +44,17 @@ export const DEFAULTS = {
   maxAttempts: 8,
   dataApiBaseUrl: 'https://api-data.line.me',
   indexIntervalHours: 6,
+  rescanIntervalMinutes: 15,
 };
 
 export const USAGE = `Usage: npm run nas-sync -- [options]
 
 Copies media LINE hosts (line_files rows without nas_path) onto the NAS under NAS_ROOT,
 and deletes the NAS copy of unsent messages. With NAS_SHARES, also indexes the company shares
-into nas_files (what /find searches): a walk of every share at start, then every
---index-interval hours; each walk writes only what changed. Runs until stopped (SIGTERM /
-Ctrl-C), or once.
+into nas_files (what /find searches): a full walk of every share at start and every
+--index-interval hours, and a rescan of the folders that changed every --rescan-interval
+minutes in between; each walk writes only what changed. Runs until stopped (SIGTERM / Ctrl-C),
+or once.
 
 Options:
   --once                   process what is due now and walk each share once, then exit
@@ -63,7 +67,11 @@ Options:
   --no-listen              do not LISTEN for new rows (NOTIFY line_files_pending); poll only
                            (a pooled, -pooler, endpoint delivers no notifications)
   --max-attempts N         failures before a row is marked failed (default ${DEFAULTS.maxAttempts})
-  --index-interval HOURS   pause between walks of the shares (default ${DEFAULTS.indexIntervalHours}; 0.01 to 720)
+  --index-interval HOURS   pause between full walks of the shares (default ${DEFAULTS.indexIntervalHours}; 0.01 to 720)
+  --rescan-interval MINUTES  rescans between full walks: only folders whose mtime changed are
+                           listed, which finds new, deleted and renamed files but not files
+                           rewritten in place (the next full walk does); default
+                           ${DEFAULTS.rescanIntervalMinutes}, 0 = full walks only
   --json                   JSON log lines even on a terminal
   -h, --help               this text
 
@@ -82,7 +90,7 @@ Environment:
                              users see and type them). Paths: absolute folders, no commas.
                              The job only reads the shares (a read-only mount is enough).
 
-Indexing: every walk lstats every file (no content is read) and compares it with nas_files:
+Indexing: a full walk lstats every file (no content is read) and compares it with nas_files:
 new files are inserted, changed ones (size or mtime) updated, gone ones deleted. Skipped: hidden
 names (leading dot: .DS_Store, .snapshot ...), ~$ Office lock and ~*.tmp files, @eaDir,
 @Recycle, #recycle, #snapshot, Thumbs.db, desktop.ini, $RECYCLE.BIN, lost+found. Symlinks are
@@ -105,6 +113,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
         'no-listen': { type: 'boolean', default: false },
         'max-attempts': { type: 'string' },
         'index-interval': { type: 'string' },
+        'rescan-interval': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -141,6 +150,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     if (!Number.isFinite(hours) || hours < 0.01 || hours > 720) {
       problems.push(`--index-interval must be a number of hours from 0.01 to 720 (got ${JSON.stringify(values['index-interval'])})`);
     } else indexIntervalMs = Math.round(hours * 3600_000);
+  }
+  let rescanIntervalMs = DEFAULTS.rescanIntervalMinutes * 60_000;
+  if (values['rescan-interval'] !== undefined) {
+    const minutes = Number(values['rescan-interval']);
+    if (values['rescan-interval'].trim() === '' || !Number.isFinite(minutes) || (minutes !== 0 && (minutes < 0.1 || minutes > 1440))) {
+      problems.push(`--rescan-interval must be 0 (off) or a number of minutes from 0.1 to 1440 (got ${JSON.stringify(values['rescan-interval'])})`);
+    } else rescanIntervalMs = Math.round(minutes * 60_000);
   }
 
   const databaseUrl = env.DATABASE_URL?.trim() ?? '';
@@ -196,5 +212,6 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     timeZone,
     shares,
     indexIntervalMs,
+    rescanIntervalMs,
   };
 }

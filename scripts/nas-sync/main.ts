@@ -84,6 +84,7 @@ async function main(): Promise<number> {
             shares: config.shares,
             once: config.once,
             intervalMs: config.indexIntervalMs,
+            rescanMs: config.rescanIntervalMs,
             signal: controller.signal,
             reporter,
           })

@@ -45,6 +45,7 @@ h2 { font-size: 1.1rem; margin: 24px 0 8px; }
 @media (min-width: 900px) { .cards { grid-template-columns: repeat(3, 1fr); } }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
 .card dt { color: var(--muted); font-size: 14px; }
+.card dt a { color: inherit; }
 .card dd { margin: 0; }
 .card .figure { font-size: 1.8rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .card .note { color: var(--muted); font-size: 14px; }

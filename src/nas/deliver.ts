@@ -222,7 +222,10 @@ export async function runNasBackstop(deps: Deps, env: DeliverOptions['env'], now
     .where(
       or(
         and(eq(nasSendRequests.status, 'pending'), lt(nasSendRequests.createdAt, sql`${at(NAS_STALE_MS)}::timestamptz`)),
-        and(eq(nasSendRequests.status, 'uploading'), lt(nasSendRequests.claimedAt, sql`${at(NAS_STALE_MS)}::timestamptz`)),
+        and(
+          eq(nasSendRequests.status, 'uploading'),
+          lt(sql`coalesce(${nasSendRequests.claimedAt}, ${nasSendRequests.createdAt})`, sql`${at(NAS_STALE_MS)}::timestamptz`),
+        ),
       ),
     )
     .limit(BACKSTOP_BATCH);

@@ -85,8 +85,13 @@ async function upload(c: Ctx, kind: UploadKind) {
     }
     const baseUrl = c.env.PUBLIC_BASE_URL || uploadOrigin(c);
     const uploaded = await markUploaded(db, id, { r2Key: key, contentType: headers.contentType, sha256: headers.sha256, baseUrl });
-    // A racing upload of the same request moved it first: its object (same key, same bytes) stays.
-    if (!uploaded) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open for upload`);
+    if (!uploaded) {
+      // A racing upload of the same request moved it first: its object (same key, same bytes)
+      // stays. Anything else (the backstop gave up on the job meanwhile): nothing is kept.
+      const now = await loadSendRequest(db, id);
+      if (now?.status !== 'uploaded' && now?.status !== 'sent') await c.env.FILES.delete(key);
+      throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open for upload`);
+    }
     log.info('nas.file_uploaded', { sendRequestId: id, size: object.size, contentType: headers.contentType });
     background(deliverInBackground({ db, line, log }, id, { env: c.env, origin: uploadOrigin(c) }));
     return c.json({ status: 'uploaded' }, 200);

@@ -1,85 +1,77 @@
 /**
  * The admin console end to end, in real Chromium against the dev stack (wrangler dev, the LINE
- * emulator, a fresh database in the local Postgres): what the chats seeded through signed webhooks
- * look like to an operator, what each form changes in the database, and what is refused. One
- * stack and one browser for the file; the tests run in order and build on each other (signed in
- * after the sign-in test). Screenshots of every screen, phone and desktop, go to
- * test-output/screenshots/.
+ * emulator, a fresh database in the local Postgres): the chats seeded through signed webhooks as
+ * an operator sees them, what each form changes in the database, and what is refused. One stack
+ * and one browser for the file; the tests run in order and build on each other (signed in after
+ * the sign-in test). Screenshots of every screen, phone and desktop, go to test-output/screenshots/.
  */
 import type { Browser, BrowserContext, ConsoleMessage, Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSeedFile, type EmulatorSeed } from '../../scripts/line-emulator/index.ts';
-import { build, deliver, Directory, type Target } from '../../scripts/line/index.ts';
-import { DEFAULT_SEED_FILE } from '../../scripts/local/paths.ts';
-import { t } from '../../src/console/i18n.ts';
-import { ADMIN_TOKEN, captureScreens, CHANNEL_SECRET, chromiumMissing, launchChromium, startConsoleStack, type ConsoleStack } from '../support/browser.ts';
+import { build, deliver } from '../../scripts/line/index.ts';
+import { t, type MessageKey } from '../../src/console/i18n.ts';
+import {
+  ACCOUNTS,
+  ADMIN_TOKEN,
+  captureScreens,
+  chromiumMissing,
+  CONSOLE_SEED,
+  directory,
+  EVIL_NAME,
+  launchChromium,
+  PROJECTS,
+  seedConsole,
+  SEEDED_TEXTS,
+  startConsoleStack,
+  type ConsoleStack,
+} from '../support/browser.ts';
 
-/** The default dev seed, and someone whose LINE name is markup. */
-const EVIL_NAME = '<img src=x onerror=alert(1)>';
-const seed: EmulatorSeed = (() => {
-  const base = readSeedFile(DEFAULT_SEED_FILE);
-  return {
-    ...base,
-    users: [...(base.users ?? []), { name: 'mallory', displayName: EVIL_NAME }],
-    groups: (base.groups ?? []).map((g) => (g.name === 'ops' ? { ...g, members: [...(g.members ?? []), 'mallory'] } : g)),
-  };
-})();
-const directory = new Directory(seed);
+const SESSION_COOKIE = 'linebot_console';
 const zh = 'zh-Hant' as const;
+const say = (key: MessageKey, params?: Record<string, string | number>) => t(zh, key, params);
 
 let env: ConsoleStack;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let target: Target;
-/** Everything the page said or tried that it should not have (alerts, script errors, CSP reports). */
+/** Everything the page did that it should not have: dialogs (alert), script errors, CSP refusals, failed assets. */
 const incidents: string[] = [];
 
 const url = (path: string) => `${env.url}${path}`;
-const query = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await env.db.query(sql, params)).rows as T[];
-const groupRow = async (lineGroupId: string) =>
-  (await query<{ id: string; allow_ai_response: boolean; project_id: string | null }>('select id, allow_ai_response, project_id from line_groups where line_group_id = $1', [lineGroupId]))[0]!;
-
-async function seedChats() {
-  const ops = directory.chat('group', 'ops');
-  const design = directory.chat('group', 'design');
-  const lunch = directory.chat('room', 'lunch');
-  const say = (source: ReturnType<typeof build.inGroup>, text: string) => build.text(source, text, directory.mentionable());
-  // One body per chat, so each is processed (profiles, summaries fetched) before the page reads it.
-  for (const events of [
-    [say(build.inGroup(ops.id, directory.user('alice').userId), '早安，今天三樓灌漿'), say(build.inGroup(ops.id, directory.user('bob').userId), '收到 @alice')],
-    [say(build.inGroup(ops.id, directory.user('mallory').userId), '<script>alert(2)</script> 看看這個')],
-    [say(build.inGroup(design.id, directory.user('dave').userId), 'Design review moved to 3pm')],
-    [say(build.inRoom(lunch.id, directory.user('carol').userId), '中午吃什麼？')],
-  ]) {
-    const { delivery, report } = await deliver(target, build.webhookBody(directory.botUserId, events));
-    expect(delivery.status).toBe(200);
-    for (const e of report!.events) expect(e.inbox?.status).toBe('done');
-  }
-  await query(`insert into projects (name) values ('Tower B 新建工程'), ('Design Center')`);
-  await query(`insert into users (username, display_name, role) values ('alice', 'Alice Chen', 'admin'), ('dave', 'Dave Wu', 'member')`);
-}
-
-const csrfOf = (p: Page) => p.locator('input[name="_csrf"]').first().inputValue();
+const path = () => new URL(page.url()).pathname;
+const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await env.db.query(sql, params)).rows as T[];
+const groupRow = async (name: string) =>
+  (
+    await rows<{ id: string; allow_ai_response: boolean; project_id: string | null }>(
+      'select id, allow_ai_response, project_id from line_groups where line_group_id = $1',
+      [directory.chat('group', name).id],
+    )
+  )[0]!;
+const notice = () => page.locator('[role="status"]').textContent();
+/** Opens a screen and fails on anything but 200. */
+const open = async (p: string) => {
+  const res = await page.goto(url(p));
+  expect(res?.status(), `GET ${p}`).toBe(200);
+};
 
 const missing = chromiumMissing();
 
 describe.skipIf(missing !== null)('the console in Chromium', () => {
   beforeAll(async () => {
-    [env, browser] = await Promise.all([startConsoleStack('browser', { seed }), launchChromium()]);
-    target = { webhookUrl: env.stack.webhookUrl, channelSecret: CHANNEL_SECRET, emulatorUrl: env.stack.emulator.url, databaseUrl: env.stack.databaseUrl };
-    await seedChats();
-    // A fresh profile: no cookies, no cache; Traditional Chinese, as the operators' browsers.
+    [env, browser] = await Promise.all([startConsoleStack('browser', { seed: CONSOLE_SEED }), launchChromium()]);
+    await seedConsole(env);
+    // A fresh profile (no cookies, no cache), in Traditional Chinese as the operators' browsers are.
     context = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1280, height: 800 } });
+    // A selector that matches nothing fails in seconds, not at the test's timeout.
+    context.setDefaultTimeout(8_000);
     page = await context.newPage();
     page.on('dialog', (d: Dialog) => {
       incidents.push(`dialog ${d.type()}: ${d.message()}`);
       void d.dismiss();
     });
     page.on('pageerror', (e: Error) => incidents.push(`page error: ${e.message}`));
-    // A page answered 401/403 on purpose is logged as a failed load: those are the document's own
-    // status, checked by the tests. A stylesheet or image that fails is an incident (the favicon
-    // aside: the console has none, and Chromium asks for one).
+    // A page answered 401/403 on purpose is logged as a failed load: that status is the test's to
+    // check. A stylesheet or image that fails is an incident (the favicon aside: Chromium asks for
+    // one, the console has none).
     page.on('console', (m: ConsoleMessage) => {
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) incidents.push(`console error: ${m.text()}`);
     });
@@ -95,78 +87,238 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
   });
 
   it('sends a visitor without a session to sign-in', async () => {
-    const res = await page.goto(url('/admin/groups'));
-    expect(new URL(page.url()).pathname).toBe('/admin/login');
-    expect(res?.status()).toBe(200);
+    for (const p of ['/admin', '/admin/groups', '/admin/inbox']) {
+      const res = await page.goto(url(p));
+      expect(path(), p).toBe('/admin/login');
+      expect(res?.status()).toBe(200);
+    }
     await expect(page.locator('input[name="token"][type="password"]').count()).resolves.toBe(1);
-    // No navigation, no forms carrying a CSRF token before sign-in.
-    await expect(page.locator('nav').count()).resolves.toBe(0);
+    await expect(page.locator('nav').count()).resolves.toBe(0); // no menu, no sign-out form before sign-in
     await captureScreens(page, 'login');
   });
 
   it('refuses a wrong token, then signs in with the admin token', async () => {
     await page.fill('input[name="token"]', 'not-the-token');
     await page.click('button[type="submit"]');
-    await expect(page.getByRole('alert').textContent()).resolves.toBe(t(zh, 'login.wrong'));
-    expect((await context.cookies()).map((c) => c.name)).toEqual([]);
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(say('login.wrong'));
+    expect(await context.cookies()).toEqual([]);
 
     await page.fill('input[name="token"]', ADMIN_TOKEN);
     await page.click('button[type="submit"]');
-    expect(new URL(page.url()).pathname).toBe('/admin');
-    const [cookie] = await context.cookies();
-    expect(cookie).toMatchObject({ path: '/admin', httpOnly: true, sameSite: 'Strict' });
-    await expect(page.locator('h1').textContent()).resolves.toBe(t(zh, 'overview.title'));
-    await captureScreens(page, 'overview');
+    expect(path()).toBe('/admin');
+    const cookies = await context.cookies();
+    expect(cookies.map((c) => c.name)).toEqual([SESSION_COOKIE]);
+    expect(cookies[0]).toMatchObject({ path: '/admin', httpOnly: true, sameSite: 'Strict' });
+    await expect(page.locator('h1').textContent()).resolves.toBe(say('overview.title'));
   });
 
   it('shows the overview with the seeded figures', async () => {
-    await expect(page.locator('[data-figure="line-users"] .figure').textContent()).resolves.toBe('5');
-    await expect(page.locator('[data-figure="groups"] .figure').textContent()).resolves.toBe('3');
-    await expect(page.locator('[data-figure="messages-today"] .figure').textContent()).resolves.toBe('5');
-    // Today's bar of the server-drawn chart (Asia/Taipei days) holds the five messages.
-    await expect(page.locator('svg[aria-labelledby^="messages-per-day-title"] rect.bar[data-value="5"]').count()).resolves.toBe(1);
+    const figure = (name: string) => page.locator(`[data-figure="${name}"] .figure`).textContent();
+    await expect(figure('line-users')).resolves.toBe(String(CONSOLE_SEED.users!.filter((u) => SEEDED_TEXTS.some((m) => m.from === u.name)).length));
+    await expect(figure('groups')).resolves.toBe('3'); // ops, design and the lunch room
+    await expect(figure('messages-today')).resolves.toBe(String(SEEDED_TEXTS.length));
+    // Today's bar of the server-drawn chart (Asia/Taipei days) holds them.
+    await expect(page.locator(`svg[aria-labelledby^="messages-per-day-title"] rect.bar[data-value="${SEEDED_TEXTS.length}"]`).count()).resolves.toBe(1);
+    await captureScreens(page, 'overview');
+  });
+
+  it('lists the seeded groups and the room', async () => {
+    await open('/admin/groups');
+    const items = page.locator('li.item');
+    await expect(items.count()).resolves.toBe(3);
+    const titles = await page.locator('li.item .item-title').allTextContents();
+    expect(titles).toEqual(expect.arrayContaining(['Tower B – Site Ops', 'Design Review', directory.chat('room', 'lunch').id]));
+    // All new: active, AI off, no project.
+    await expect(page.locator('li.item', { hasText: 'Tower B – Site Ops' }).textContent()).resolves.toContain(say('groups.aiOff'));
+    await captureScreens(page, 'groups');
+  });
+
+  it("shows a group's timeline, a markup display name and text only as text", async () => {
+    await page.getByRole('link', { name: 'Tower B – Site Ops' }).click();
+    expect(path()).toBe(`/admin/groups/${(await groupRow('ops')).id}`);
+    const timeline = page.locator('ol.timeline li.msg');
+    await expect(timeline.count()).resolves.toBe(SEEDED_TEXTS.filter((m) => m.chat === 'group:ops').length);
+    // Oldest first, as a chat reads.
+    await expect(timeline.first().locator('.bubble').textContent()).resolves.toBe(SEEDED_TEXTS[0].text);
+    // The name and the message, character for character, as text nodes.
+    await expect(page.locator('ol.timeline .msg-head .name', { hasText: EVIL_NAME }).count()).resolves.toBe(1);
+    await expect(page.locator('ol.timeline .bubble', { hasText: '<script>alert(2)</script>' }).count()).resolves.toBe(1);
+    await expect(page.locator('img[src="x"]').count()).resolves.toBe(0);
+    await expect(page.locator('main script').count()).resolves.toBe(0);
+    await captureScreens(page, 'group');
+  });
+
+  it('turns AI on for the group, and the database says so', async () => {
+    const before = await groupRow('ops');
+    expect(before.allow_ai_response).toBe(false);
+    await page.click(`form[action="/admin/groups/${before.id}/ai"] button[type="submit"]`);
+    expect(path()).toBe(`/admin/groups/${before.id}`);
+    await expect(notice()).resolves.toBe(say('notice.aiOn'));
+    expect((await groupRow('ops')).allow_ai_response).toBe(true);
+    await expect(page.locator('#ai-h + p').textContent()).resolves.toBe(say('group.aiIsOn'));
+    // The notice is shown once.
+    await page.reload();
+    await expect(page.locator('[role="status"]').count()).resolves.toBe(0);
+  });
+
+  it('binds the group to a project, and unbinds it', async () => {
+    const { id } = await groupRow('ops');
+    const [project] = await rows<{ id: string }>('select id from projects where name = $1', [PROJECTS[0]]);
+    await page.selectOption('select#projectId', { label: PROJECTS[0] });
+    await page.click(`form[action="/admin/groups/${id}/project"] button[type="submit"]`);
+    await expect(notice()).resolves.toBe(say('notice.projectBound'));
+    expect((await groupRow('ops')).project_id).toBe(project!.id);
+    await expect(page.locator('dl.facts').textContent()).resolves.toContain(PROJECTS[0]);
+    await captureScreens(page, 'group-bound');
+
+    await page.selectOption('select#projectId', { value: '' });
+    await page.click(`form[action="/admin/groups/${id}/project"] button[type="submit"]`);
+    await expect(notice()).resolves.toBe(say('notice.projectUnbound'));
+    expect((await groupRow('ops')).project_id).toBeNull();
+    // Bound again for the screens that follow (the list shows it).
+    await page.selectOption('select#projectId', { label: PROJECTS[0] });
+    await page.click(`form[action="/admin/groups/${id}/project"] button[type="submit"]`);
+    expect((await groupRow('ops')).project_id).toBe(project!.id);
+  });
+
+  it("lists LINE users with a markup name as text, and who is bound to which account", async () => {
+    await open('/admin/line-users');
+    await expect(page.getByText(EVIL_NAME, { exact: true }).count()).resolves.toBeGreaterThanOrEqual(1);
+    await expect(page.locator('img[src="x"]').count()).resolves.toBe(0);
+    for (const u of ['Alice Chen', 'Bob Tanaka', 'Carol Lin', 'Dave Wu']) await expect(page.getByText(u, { exact: true }).count()).resolves.toBeGreaterThanOrEqual(1);
+    await captureScreens(page, 'line-users');
+  });
+
+  it('issues a binding code (shown large, with its expiry) that binds the LINE user who sends it', async () => {
+    await open('/admin/accounts');
+    for (const a of ACCOUNTS) await expect(page.locator(`tr:has(td.mono:text-is("${a.username}"))`).count()).resolves.toBe(1);
+    await captureScreens(page, 'accounts');
+    const [dave] = await rows<{ id: number }>(`select id from users where username = 'dave'`);
+    await page.click(`form[action="/admin/accounts/${dave!.id}/binding-code"] button[type="submit"]`);
+    expect(path()).toBe(`/admin/accounts/${dave!.id}/binding-code`);
+    await expect(notice()).resolves.toBe(say('notice.codeIssued'));
+    const shown = (await page.locator('.code').textContent())!.trim();
+    const [live] = await rows<{ code: string; expires_at: Date }>(
+      'select code, expires_at from line_binding_codes where user_id = $1 and used_at is null and revoked_at is null',
+      [dave!.id],
+    );
+    expect(shown).toBe(live!.code);
+    const expiry = await page.locator('.code-panel time').getAttribute('datetime');
+    expect(expiry).toBe(live!.expires_at.toISOString());
+    // The code is on the page only: not in the URL, not in a cookie.
+    expect(page.url()).not.toContain(shown);
+    expect(JSON.stringify(await context.cookies())).not.toContain(shown);
+    await captureScreens(page, 'binding-code');
+
+    // Dave sends it to the bot in a 1:1 chat: bound, as the LINE users screen then shows.
+    const { report } = await deliver(env.target, build.webhookBody(directory.botUserId, [build.text(build.inUser(directory.user('dave').userId), shown)]));
+    expect(report?.events[0]?.inbox?.status).toBe('done');
+    const [bound] = await rows<{ user_id: number | null }>('select user_id from line_users where line_user_id = $1', [directory.user('dave').userId]);
+    expect(bound?.user_id).toBe(dave!.id);
+  });
+
+  it('unbinds a LINE user from their account, after a confirmation', async () => {
+    const daveLine = directory.user('dave').userId;
+    const [row] = await rows<{ id: string }>('select id from line_users where line_user_id = $1', [daveLine]);
+    await open('/admin/line-users');
+    await page.click(`a[href="/admin/line-users/${row!.id}/unbind"]`);
+    expect(path()).toBe(`/admin/line-users/${row!.id}/unbind`);
+    // Nothing changes until the confirmation is sent.
+    expect((await rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!.user_id).not.toBeNull();
+    await captureScreens(page, 'unbind');
+    await page.click(`form[action="/admin/line-users/${row!.id}/unbind"] button[type="submit"]`);
+    expect(path()).toBe('/admin/line-users');
+    await expect(notice()).resolves.toBe(say('notice.unbound'));
+    expect((await rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!.user_id).toBeNull();
+  });
+
+  it('retries a dead event from the inbox: it is processed again and its status changes', async () => {
+    // An event that gave up after its attempts (LINE's API was down), still holding its payload.
+    const carol = directory.user('carol').userId;
+    const event = build.text(build.inUser(carol), '請問明天的會議改到幾點？');
+    const [dead] = await rows<{ id: string }>(
+      `insert into line_webhook_events (webhook_event_id, destination, event_type, source_type, event_timestamp, payload, status, attempts, last_error, locked_at, processed_at)
+       values ($1, $2, 'message', 'user', $3, $4, 'dead', 5, 'LINE API 500: upstream unavailable', null, now()) returning id`,
+      [event.webhookEventId, directory.botUserId, event.timestamp, JSON.stringify(event)],
+    );
+    await open('/admin/inbox');
+    const row = page.locator(`[data-event="${dead!.id}"]`);
+    await expect(row.locator('pre.error').textContent()).resolves.toBe('LINE API 500: upstream unavailable');
+    await expect(row.locator('.badges').textContent()).resolves.toContain(say('eventStatus.dead'));
+    await captureScreens(page, 'inbox');
+    await row.locator(`form[action="/admin/inbox/${dead!.id}/retry"] button[type="submit"]`).click();
+    expect(path()).toBe('/admin/inbox');
+    await expect(notice()).resolves.toBe(say('notice.retried'));
+    // Processed in the background: done, and the message it carried is stored.
+    await expect.poll(async () => (await rows<{ status: string }>('select status from line_webhook_events where id = $1', [dead!.id]))[0]!.status, { timeout: 15_000 }).toBe('done');
+    const [message] = await rows<{ content: string }>('select content from line_messages where message_id = $1', [(event.message as { id: string }).id]);
+    expect(message?.content).toBe('請問明天的會議改到幾點？');
+    // Gone from the failed-and-dead list; listed as done, with no retry button.
+    await page.reload();
+    await expect(page.locator(`[data-event="${dead!.id}"]`).count()).resolves.toBe(0);
+    await open('/admin/inbox?status=done');
+    const doneRow = page.locator(`[data-event="${dead!.id}"]`);
+    await expect(doneRow.locator('.badges').textContent()).resolves.toContain(say('eventStatus.done'));
+    await expect(doneRow.locator('form').count()).resolves.toBe(0);
+  });
+
+  it('shows every screen of the menu', async () => {
+    const hrefs = await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
+    expect(hrefs).toEqual(expect.arrayContaining(['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox']));
+    for (const href of hrefs) {
+      await open(href);
+      await expect(page.locator('h1').count(), href).resolves.toBeGreaterThanOrEqual(1);
+      await expect(page.locator('img[src="x"]').count()).resolves.toBe(0);
+      if (!['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox'].includes(href)) {
+        await captureScreens(page, href.replace('/admin/', '').replace(/\//g, '-'));
+      }
+    }
   });
 
   describe('a forged form changes nothing', () => {
-    it('refuses a post from a foreign Origin, and one without the CSRF token', async () => {
-      const ops = await groupRow(directory.chat('group', 'ops').id);
-      expect(ops.allow_ai_response).toBe(false);
-      await page.goto(url('/admin'));
-      const csrf = await csrfOf(page);
+    it('refuses a post from a foreign Origin, and one without or with a wrong CSRF token', async () => {
+      const ops = await groupRow('ops');
+      expect(ops.allow_ai_response).toBe(true);
+      await open('/admin');
+      const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
       expect(csrf).not.toBe('');
-      // Same session cookie (the context's request shares it), a page on someone else's site.
-      const foreign = await context.request.post(url(`/admin/groups/${ops.id}/ai`), {
-        form: { allow: 'true', _csrf: csrf },
-        headers: { origin: 'https://evil.example' },
-        maxRedirects: 0,
-      });
+      const action = url(`/admin/groups/${ops.id}/ai`);
+      // Same session cookie (the context's request sends it), as a page on someone else's site would.
+      const foreign = await context.request.post(action, { form: { allow: 'false', _csrf: csrf }, headers: { origin: 'https://evil.example' }, maxRedirects: 0 });
       expect(foreign.status()).toBe(403);
-      const noToken = await context.request.post(url(`/admin/groups/${ops.id}/ai`), { form: { allow: 'true' }, maxRedirects: 0 });
+      const crossSite = await context.request.post(action, { form: { allow: 'false', _csrf: csrf }, headers: { 'sec-fetch-site': 'cross-site' }, maxRedirects: 0 });
+      expect(crossSite.status()).toBe(403);
+      const noToken = await context.request.post(action, { form: { allow: 'false' }, headers: { origin: env.url }, maxRedirects: 0 });
       expect(noToken.status()).toBe(403);
-      const wrongToken = await context.request.post(url(`/admin/groups/${ops.id}/ai`), { form: { allow: 'true', _csrf: csrf.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) }, maxRedirects: 0 });
+      const flipped = csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A');
+      const wrongToken = await context.request.post(action, { form: { allow: 'false', _csrf: flipped }, headers: { origin: env.url }, maxRedirects: 0 });
       expect(wrongToken.status()).toBe(403);
-      expect((await groupRow(directory.chat('group', 'ops').id)).allow_ai_response).toBe(false);
-      // The same post with the token from our own page goes through: the refusals above were for the forgery.
-      const real = await context.request.post(url(`/admin/groups/${ops.id}/ai`), { form: { allow: 'false', _csrf: csrf }, headers: { origin: env.url }, maxRedirects: 0 });
+      // The refusal is a page saying so.
+      expect(await wrongToken.text()).toContain(say('error.403'));
+      expect((await groupRow('ops')).allow_ai_response).toBe(true);
+      // The same post with our own page's token goes through: the refusals were for the forgery.
+      const real = await context.request.post(action, { form: { allow: 'false', _csrf: csrf }, headers: { origin: env.url }, maxRedirects: 0 });
       expect(real.status()).toBe(303);
+      expect((await groupRow('ops')).allow_ai_response).toBe(false);
     });
   });
 
   it('signs out: the session ends, and the pages send to sign-in again', async () => {
-    const before = (await context.cookies())[0]!;
-    await page.goto(url('/admin'));
-    await page.click(`form[action="/admin/logout"] button`);
-    expect(new URL(page.url()).pathname).toBe('/admin/login');
-    expect(await context.cookies()).toEqual([]);
+    const session = (await context.cookies()).find((c) => c.name === SESSION_COOKIE)!;
+    expect(session).toBeDefined();
+    await open('/admin');
+    await page.click('form[action="/admin/logout"] button');
+    expect(path()).toBe('/admin/login');
+    expect((await context.cookies()).filter((c) => c.name === SESSION_COOKIE)).toEqual([]);
     await page.goto(url('/admin/groups'));
-    expect(new URL(page.url()).pathname).toBe('/admin/login');
-    // The old cookie, replayed, is refused too (signed out on the server, not only deleted).
-    await context.addCookies([before]);
+    expect(path()).toBe('/admin/login');
+    // The old cookie, replayed, is refused too: signed out on the server, not only deleted here.
+    await context.addCookies([session]);
     await page.goto(url('/admin'));
-    expect(new URL(page.url()).pathname).toBe('/admin/login');
+    expect(path()).toBe('/admin/login');
   });
 
-  it('ran no script the page did not ship, and logged no error', () => {
+  it('ran no script the pages did not ship, and logged no error', () => {
     expect(incidents).toEqual([]);
   });
 });

@@ -61,12 +61,13 @@ describe('parseShares', () => {
 describe('parseConfig', () => {
   it('has no shares and Asia/Taipei by default; the sync alone keeps working', () => {
     const c = parseConfig([], baseEnv());
-    expect(c).toMatchObject({ shares: [], timeZone: 'Asia/Taipei', indexIntervalMs: 6 * 3600_000 });
+    expect(c).toMatchObject({ shares: [], timeZone: 'Asia/Taipei', indexIntervalMs: 6 * 3600_000, rescanIntervalMs: 15 * 60_000 });
   });
 
   it('takes NAS_SHARES, NAS_TIMEZONE and --index-interval', () => {
-    const c = parseConfig(['--index-interval', '0.5'], { ...baseEnv(), NAS_SHARES: `p:${dir}`, NAS_TIMEZONE: 'Asia/Tokyo' });
-    expect(c).toMatchObject({ shares: [{ name: 'p', root: dir }], timeZone: 'Asia/Tokyo', indexIntervalMs: 1_800_000 });
+    const c = parseConfig(['--index-interval', '0.5', '--rescan-interval', '2'], { ...baseEnv(), NAS_SHARES: `p:${dir}`, NAS_TIMEZONE: 'Asia/Tokyo' });
+    expect(c).toMatchObject({ shares: [{ name: 'p', root: dir }], timeZone: 'Asia/Tokyo', indexIntervalMs: 1_800_000, rescanIntervalMs: 120_000 });
+    expect(parseConfig(['--rescan-interval', '0'], baseEnv()).rescanIntervalMs).toBe(0);
   });
 
   it.each([
@@ -75,6 +76,8 @@ describe('parseConfig', () => {
     [{ NAS_SHARES: 'x' }, [], 'NAS_SHARES: "x" is not name:path'],
     [{}, ['--index-interval', '0'], '--index-interval must be a number of hours from 0.01 to 720'],
     [{}, ['--index-interval', 'often'], '--index-interval must be a number of hours'],
+    [{}, ['--rescan-interval=-1'], '--rescan-interval must be 0 (off) or a number of minutes from 0.1 to 1440'],
+    [{}, ['--rescan-interval', ''], '--rescan-interval must be 0 (off)'],
   ])('refuses %j %j', (env, argv, message) => {
     expect(() => parseConfig(argv, { ...baseEnv(), ...env })).toThrow(ConfigError);
     expect(() => parseConfig(argv, { ...baseEnv(), ...env })).toThrow(message);

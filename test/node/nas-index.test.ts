@@ -4,7 +4,9 @@
  * unreadable folders (their rows survive), CJK names in NFC and NFD, the per-share lock,
  * resolveInShare, and the CLI (`--once` indexes, `--status` shows the shares).
  */
+import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { appendFile, chmod, mkdir, mkdtemp, rename, rm, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +180,67 @@ describe('incremental walks', () => {
   });
 });
 
+describe('rescans (folder mtimes)', () => {
+  it('list only changed folders: new, deleted, renamed files and folders are found, unchanged folders cost no listing', async () => {
+    const files: Record<string, string> = {};
+    for (let d = 0; d < 4; d++) for (let f = 0; f < 5; f++) files[`d${d}/f${f}.txt`] = `${d}${f}`;
+    files['d0/sub/deep.txt'] = 'deep';
+    files['gone/x.txt'] = 'x';
+    const share = await makeShare(files);
+    const dirs = new Map();
+    expect(await walk(share, { dirs })).toMatchObject({ mode: 'full', inserted: 22 });
+    expect([...dirs.keys()].sort()).toEqual(['', 'd0', 'd0/sub', 'd1', 'd2', 'd3', 'gone']);
+
+    const again = new Map();
+    expect(await walk(share, { previousDirs: dirs, dirs: again })).toMatchObject({
+      mode: 'rescan', files: 22, unchangedDirs: 7, inserted: 0, updated: 0, deleted: 0,
+    });
+
+    await writeFile(join(share.root, 'd1/new.txt'), 'new');
+    await unlink(join(share.root, 'd2/f0.txt'));
+    await rename(join(share.root, 'd3/f0.txt'), join(share.root, 'd3/renamed.txt'));
+    await mkdir(join(share.root, 'd0/sub/newdir'));
+    await writeFile(join(share.root, 'd0/sub/newdir/n.txt'), 'n');
+    await rm(join(share.root, 'gone'), { recursive: true });
+    const third = new Map();
+    const s = await walk(share, { previousDirs: again, dirs: third });
+    // Changed: d1, d2, d3, d0/sub (new folder), root (gone removed), and the new folder itself.
+    expect(s).toMatchObject({ mode: 'rescan', inserted: 3, updated: 0, deleted: 3, unchangedDirs: 1 });
+    const paths = await pathsOf(share.name);
+    expect(paths).toContain('d1/new.txt');
+    expect(paths).toContain('d3/renamed.txt');
+    expect(paths).toContain('d0/sub/newdir/n.txt');
+    expect(paths).not.toContain('d2/f0.txt');
+    expect(paths).not.toContain('gone/x.txt');
+    expect(paths).toHaveLength(22);
+    // What a full walk finds now is exactly what the rescans left.
+    expect(await walk(share)).toMatchObject({ inserted: 0, updated: 0, deleted: 0 });
+  });
+
+  it('catches a folder whose mtime was put back (rsync -t, robocopy) by its ctime', async () => {
+    const share = await makeShare({ 'a/1.txt': '1' });
+    const dirs = new Map();
+    await walk(share, { dirs });
+    const before = await stat(join(share.root, 'a'), { bigint: true });
+    await new Promise((r) => setTimeout(r, 20));
+    await writeFile(join(share.root, 'a/2.txt'), '2');
+    // Put the folder's mtime back to the nanosecond (utimes in Node rounds to microseconds).
+    const ns = before.mtimeNs;
+    await promisify(execFile)('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, join(share.root, 'a')]);
+    expect((await stat(join(share.root, 'a'))).mtimeMs).toBe(dirs.get('a').mtimeMs);
+    expect(await walk(share, { previousDirs: dirs })).toMatchObject({ mode: 'rescan', inserted: 1 });
+  });
+
+  it('misses a file rewritten in place (its folder does not change) until the next full walk', async () => {
+    const share = await makeShare({ 'a/1.txt': '1' });
+    const dirs = new Map();
+    await walk(share, { dirs });
+    await appendFile(join(share.root, 'a/1.txt'), ' more');
+    expect(await walk(share, { previousDirs: dirs })).toMatchObject({ mode: 'rescan', updated: 0 });
+    expect(await walk(share)).toMatchObject({ mode: 'full', updated: 1 });
+  });
+});
+
 describe('symlinks', () => {
   it('never follows one: to a file or a folder outside the share, inside it, or a loop', async () => {
     const share = await makeShare({ 'real.txt': 'r', 'folder/x.txt': 'x' });
@@ -335,7 +398,7 @@ describe('continuous mode (runIndexer)', () => {
       for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 50));
       expect(await ok(), what).toBe(true);
     };
-    const running = runIndexer({ database, shares: [a, later], intervalMs: 60_000, retryMs: 100, signal: stop.signal, reporter });
+    const running = runIndexer({ database, shares: [a, later], intervalMs: 60_000, rescanMs: 100, retryMs: 100, signal: stop.signal, reporter });
     await until('first walk of a', async () => (await pathsOf(a.name)).length === 1);
     // The missing share failed; the next round comes after retryMs, not the hour-long interval.
     await mkdir(later.root);
@@ -346,6 +409,12 @@ describe('continuous mode (runIndexer)', () => {
     const result = await running;
     expect(result.errors).toBeGreaterThanOrEqual(1);
     expect(result.walks.filter((w) => w.share === later.name).map((w) => w.outcome)).toContain('walked');
+    // a: one full walk, then rescans (the full interval is an hour away); the late share's first
+    // good walk is a full one.
+    const modes = result.walks.filter((w) => w.share === a.name && w.outcome === 'walked').map((w) => w.mode);
+    expect(modes[0]).toBe('full');
+    expect(modes.slice(1).every((m) => m === 'rescan') && modes.length > 1).toBe(true);
+    expect(result.walks.find((w) => w.share === later.name && w.outcome === 'walked')!.mode).toBe('full');
     // Other tests' shares are in the table but not in this job's NAS_SHARES: it says so.
     expect(lines().some((l) => l.event === 'nas_index.unconfigured_share' && l.share === 's1')).toBe(true);
     expect(lines().find((l) => l.event === 'nas_index.walked' && l.share === later.name && l.outcome === 'failed')).toMatchObject({ level: 'error' });

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createDatabase, dropDatabase, migrateDatabase } from '../../scripts/lib/database.ts';
-import type { EmulatorSeed } from '../../scripts/line-emulator/index.ts';
+import { readSeedFile, type EmulatorSeed } from '../../scripts/line-emulator/index.ts';
+import { build, deliver, Directory, type Target } from '../../scripts/line/index.ts';
+import { DEFAULT_SEED_FILE } from '../../scripts/local/paths.ts';
 import { startStack, type Stack } from '../../scripts/local/stack.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -66,6 +68,8 @@ export interface ConsoleStack {
   url: string;
   /** Straight into the Worker's database (seeding, checking what a form changed). */
   db: pg.Pool;
+  /** Where signed webhooks go (the sender of `npm run line`). */
+  target: Target;
   stop(): Promise<void>;
 }
 
@@ -101,7 +105,8 @@ export async function startConsoleStack(label: string, options: { seed?: Emulato
     const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     db.on('error', () => {});
     stops.push(() => db.end());
-    return { stack, url: stack.workerUrl, db, stop };
+    const target = { webhookUrl: stack.webhookUrl, channelSecret: CHANNEL_SECRET, emulatorUrl: stack.emulator.url, databaseUrl };
+    return { stack, url: stack.workerUrl, db, target, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -109,3 +114,75 @@ export async function startConsoleStack(label: string, options: { seed?: Emulato
 }
 
 export const ensureDir = (file: string) => mkdirSync(dirname(file), { recursive: true });
+
+/** Someone whose LINE display name is markup: every screen must show it as text. */
+export const EVIL_NAME = '<img src=x onerror=alert(1)>';
+/** The dev seed (`npm run dev`'s people and chats) and mallory, in the ops group. */
+export const CONSOLE_SEED: EmulatorSeed = (() => {
+  const base = readSeedFile(DEFAULT_SEED_FILE);
+  return {
+    ...base,
+    users: [...(base.users ?? []), { name: 'mallory', displayName: EVIL_NAME, language: 'en' }],
+    groups: (base.groups ?? []).map((g) => (g.name === 'ops' ? { ...g, members: [...(g.members ?? []), 'mallory'] } : g)),
+  };
+})();
+export const directory = new Directory(CONSOLE_SEED);
+
+export const PROJECTS = ['Tower B 新建工程', '設計中心'] as const;
+export const ACCOUNTS = [
+  { username: 'alice', displayName: 'Alice Chen', role: 'admin' },
+  { username: 'dave', displayName: 'Dave Wu', role: 'member' },
+] as const;
+/** The texts `seedConsole` sends, chat by chat (one webhook body each). */
+export const SEEDED_TEXTS = [
+  { chat: 'group:ops', from: 'alice', text: '早安，今天三樓灌漿，請大家九點前到場' },
+  { chat: 'group:ops', from: 'bob', text: '收到 @alice，泵浦車八點半到' },
+  { chat: 'group:ops', from: 'mallory', text: '<script>alert(2)</script> 看看這個' },
+  { chat: 'group:design', from: 'dave', text: 'Design review moved to 3pm' },
+  { chat: 'room:lunch', from: 'carol', text: '中午吃什麼？' },
+] as const;
+
+/**
+ * What the console shows, put there the way production gets it: the chats' messages as signed
+ * webhooks (the Worker looks profiles and summaries up on the LINE emulator), and the company's
+ * own projects and accounts as rows. `history` adds 30 days of earlier messages and a bot reply
+ * (straight into the table) for a chart worth a screenshot.
+ */
+export async function seedConsole(env: ConsoleStack, options: { history?: boolean } = {}): Promise<void> {
+  const chats = new Map<string, typeof SEEDED_TEXTS[number][]>();
+  for (const m of SEEDED_TEXTS) chats.set(m.chat, [...(chats.get(m.chat) ?? []), m]);
+  for (const [chat, texts] of chats) {
+    const [type, name] = chat.split(':') as ['group' | 'room', string];
+    const id = directory.chat(type, name).id;
+    const events = texts.map((m) => {
+      const userId = directory.user(m.from).userId;
+      return build.text(type === 'group' ? build.inGroup(id, userId) : build.inRoom(id, userId), m.text, directory.mentionable());
+    });
+    const { delivery, report } = await deliver(env.target, build.webhookBody(directory.botUserId, events));
+    if (delivery.status !== 200 || report?.events.some((e) => e.inbox?.status !== 'done')) {
+      throw new Error(`seeding ${chat} failed: ${delivery.status} ${JSON.stringify(report?.events.map((e) => e.inbox))}`);
+    }
+  }
+  for (const name of PROJECTS) await env.db.query('insert into projects (name) values ($1)', [name]);
+  for (const a of ACCOUNTS) await env.db.query('insert into users (username, display_name, role) values ($1, $2, $3)', [a.username, a.displayName, a.role]);
+  if (options.history) await seedHistory(env.db);
+}
+
+/** A few messages a day for the last 30 days in the ops group, and one answer from the bot. */
+async function seedHistory(db: pg.Pool): Promise<void> {
+  const ops = directory.chat('group', 'ops').id;
+  await db.query(
+    `insert into line_messages (message_id, line_user_id, line_group_id, source_type, message_type, content, sent_at)
+     select 'hist-' || d || '-' || n, u.id, g.id, 'group', 'text', '進度回報 #' || n, now() - make_interval(days => d, hours => n)
+     from generate_series(1, 29) d, generate_series(1, 3 + (d * 7) % 9) n,
+          (select id from line_groups where line_group_id = $1) g,
+          (select id from line_users order by created_at limit 1) u`,
+    [ops],
+  );
+  await db.query(
+    `insert into line_messages (message_id, line_user_id, line_group_id, source_type, message_type, content, is_from_bot, sent_at)
+     select 'bot-reply-1', null, g.id, 'group', 'text', '今日進度：三樓灌漿 9:00 開始，泵浦車 8:30 到場。', true, now()
+     from line_groups g where g.line_group_id = $1`,
+    [ops],
+  );
+}

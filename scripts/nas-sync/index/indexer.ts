@@ -13,12 +13,16 @@ import { openDatabase, type Database } from '../db.ts';
 import { quietReporter, type Reporter } from '../progress.ts';
 import type { Share } from './shares.ts';
 import { deleteFiles, loadShareIndex, rowFor, shareCounts, upsertFiles, withShareLock, type FileRow } from './store.ts';
-import { walkShare } from './walk.ts';
+import { walkShare, type DirState } from './walk.ts';
 
 export interface WalkSummary {
   share: string;
   /** walked: done; busy: another job was walking it; failed: nothing deleted (see error); stopped: shutdown. */
   outcome: 'walked' | 'busy' | 'failed' | 'stopped';
+  /** full: every folder listed, every file stat'ed; rescan: only folders whose mtime changed. */
+  mode: 'full' | 'rescan';
+  /** Folders a rescan did not list (unchanged since the last walk). */
+  unchangedDirs: number;
   files: number;
   dirs: number;
   inserted: number;
@@ -44,6 +48,10 @@ export interface IndexShareOptions {
   progressIntervalMs?: number;
   /** Unreadable paths logged one by one per walk (the rest are counted); default 50. */
   maxLoggedProblems?: number;
+  /** Filled with the folders seen, for a later rescan. */
+  dirs?: Map<string, DirState>;
+  /** Rescan: folders unchanged since this record (of a walk of this share) are not listed. */
+  previousDirs?: Map<string, DirState>;
 }
 
 /** One walk of one share (under the share's advisory lock). */
@@ -55,13 +63,24 @@ export async function indexShare(options: IndexShareOptions): Promise<WalkSummar
   const maxLogged = options.maxLoggedProblems ?? 50;
   const started = Date.now();
   const summary: WalkSummary = {
-    share: share.name, outcome: 'walked', files: 0, dirs: 0, inserted: 0, updated: 0, deleted: 0, kept: 0, unreadable: 0, symlinks: 0, skipped: 0, ms: 0,
+    share: share.name, outcome: 'walked', mode: options.previousDirs ? 'rescan' : 'full', unchangedDirs: 0, files: 0, dirs: 0, inserted: 0, updated: 0, deleted: 0, kept: 0, unreadable: 0, symlinks: 0, skipped: 0, ms: 0,
   };
 
   const result = await withShareLock(database.pool, share.name, async () => {
     reporter.log('info', 'nas_index.walk_started', { share: share.name, root: share.root });
     const stored = await loadShareIndex(db, share.name);
     const indexedBefore = stored.size;
+    // A rescan takes an unchanged folder's files from the index: its rows by folder.
+    const byDir = new Map<string, string[]>();
+    if (options.previousDirs) {
+      for (const path of stored.keys()) {
+        const slash = path.lastIndexOf('/');
+        const dir = slash < 0 ? '' : path.slice(0, slash);
+        let list = byDir.get(dir);
+        if (!list) byDir.set(dir, (list = []));
+        list.push(path);
+      }
+    }
     const unreadableDirs: string[] = [];
     const unreadableFiles = new Set<string>();
     let logged = 0;
@@ -98,6 +117,15 @@ export async function indexShare(options: IndexShareOptions): Promise<WalkSummar
       const counts = await walkShare({
         root: share.root,
         signal: options.signal,
+        dirs: options.dirs,
+        previousDirs: options.previousDirs,
+        onUnchangedDir(dir) {
+          summary.unchangedDirs++;
+          for (const path of byDir.get(dir) ?? []) {
+            summary.files++;
+            stored.delete(path);
+          }
+        },
         onFile(file) {
           summary.files++;
           const old = stored.get(file.path);
@@ -185,6 +213,11 @@ export interface IndexerOptions {
   once?: boolean;
   /** Pause between the end of one round of walks and the next; default 6 h. */
   intervalMs?: number;
+  /**
+   * Between full walks, rescan this often: only folders whose mtime changed are listed (new,
+   * deleted and renamed files; not files rewritten in place). 0 or absent: full walks only.
+   */
+  rescanMs?: number;
   /** Pause after a round in which a walk failed (database or NAS away); default 5 min (at most intervalMs). */
   retryMs?: number;
   signal?: AbortSignal;
@@ -193,12 +226,16 @@ export interface IndexerOptions {
   progressIntervalMs?: number;
 }
 
-/** Walks every share (one after another), then again every `intervalMs`, until stopped or once. */
+/**
+ * Walks every share (one after another), then again every `intervalMs` (with rescans every
+ * `rescanMs` in between), until stopped, or once.
+ */
 export async function runIndexer(options: IndexerOptions): Promise<{ walks: WalkSummary[]; errors: number }> {
   const reporter = options.reporter ?? quietReporter();
   const stop = options.signal ?? new AbortController().signal;
   const intervalMs = options.intervalMs ?? 6 * 3600_000;
   const retryMs = Math.min(intervalMs, options.retryMs ?? 5 * 60_000);
+  const rescanMs = options.once ? 0 : (options.rescanMs ?? 0);
   if (!options.database && !options.databaseUrl) throw new Error('runIndexer needs databaseUrl or database');
   const database =
     options.database ??
@@ -207,16 +244,26 @@ export async function runIndexer(options: IndexerOptions): Promise<{ walks: Walk
   let errors = 0;
   try {
     await warnUnconfigured(database, options.shares, reporter);
+    // Per share: when its last full walk finished, and the folders the last good walk saw.
+    const state = new Map<string, { lastFullAt: number; dirs: Map<string, DirState> }>();
     while (!stop.aborted) {
       let failed = false;
       for (const share of options.shares) {
         if (stop.aborted) break;
-        const s = await indexShare({ database, share, reporter, signal: stop, batchSize: options.batchSize, progressIntervalMs: options.progressIntervalMs });
+        const last = state.get(share.name);
+        const full = !rescanMs || !last || Date.now() - last.lastFullAt >= intervalMs;
+        const dirs = new Map<string, DirState>();
+        const s = await indexShare({
+          database, share, reporter, signal: stop, batchSize: options.batchSize, progressIntervalMs: options.progressIntervalMs,
+          dirs: rescanMs ? dirs : undefined,
+          previousDirs: full ? undefined : last.dirs,
+        });
         walks.push(s);
+        if (s.outcome === 'walked' && rescanMs) state.set(share.name, { lastFullAt: full ? Date.now() : last!.lastFullAt, dirs });
         if (s.outcome === 'failed') (errors++, (failed = true));
       }
       if (options.once || stop.aborted) break;
-      const pause = failed ? retryMs : intervalMs;
+      const pause = Math.min(rescanMs || intervalMs, intervalMs, failed ? retryMs : Infinity);
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);

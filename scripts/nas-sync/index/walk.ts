@@ -3,8 +3,13 @@
  * mtime). Symlinks are never followed, to a file or a folder, inside the share or not: they are
  * counted and left out, so no path in the index goes through one. Unreadable folders are reported
  * and skipped; the share's own folder being unreadable fails the walk.
+ *
+ * A rescan (`previousDirs`) lists only folders whose mtime or ctime changed since the walk that
+ * recorded them: adding, deleting or renaming an entry changes its folder's; an unchanged folder's
+ * files are taken as they were (`onUnchangedDir`). A file rewritten in place changes only its own
+ * mtime, so rescans miss that until the next full walk.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { isIgnoredName } from './ignore.ts';
 
@@ -28,8 +33,22 @@ export interface WalkCounts {
   other: number;
 }
 
+/** What a walk saw of a folder, for the next rescan. */
+export interface DirState {
+  mtimeMs: number;
+  ctimeMs: number;
+  subdirs: string[];
+  entries: number;
+}
+
 export interface WalkOptions {
   root: string;
+  /** Filled with every folder listed (or taken as unchanged) this walk. */
+  dirs?: Map<string, DirState>;
+  /** A rescan: folders unchanged since this record are not listed. */
+  previousDirs?: Map<string, DirState>;
+  /** A folder of `previousDirs` found unchanged: its files are as they were. */
+  onUnchangedDir?(path: string): void;
   onFile(file: WalkedFile): void;
   /** A folder that could not be listed (its subtree is unknown this walk). */
   onUnreadableDir(path: string, error: string): void;
@@ -57,7 +76,7 @@ export async function walkShare(options: WalkOptions): Promise<WalkCounts> {
   const counts: WalkCounts = { dirs: 0, files: 0, rootEntries: 0, symlinks: 0, skipped: 0, other: 0 };
   const concurrency = options.concurrency ?? 4;
 
-  const statFile = async (rel: string, name: string, queue: string[]) => {
+  const statFile = async (rel: string, name: string, queue: string[], subdirs: string[]) => {
     let st;
     try {
       st = await lstat(base + rel);
@@ -69,24 +88,48 @@ export async function walkShare(options: WalkOptions): Promise<WalkCounts> {
     if (st.isFile()) {
       counts.files++;
       options.onFile({ path: rel, name, size: st.size, mtimeMs: st.mtimeMs });
-    } else if (st.isDirectory()) queue.push(rel); // replaced by a folder since readdir
+    } else if (st.isDirectory()) (queue.push(rel), subdirs.push(rel)); // replaced by a folder since readdir
     else if (st.isSymbolicLink()) counts.symlinks++;
     else counts.other++;
   };
 
+  const failed = (dir: string, e: unknown) => {
+    const c = errorCode(e);
+    if (dir === '') throw new WalkError(`cannot list the share's folder ${root}: ${c}`);
+    if (!GONE.has(c)) options.onUnreadableDir(dir, c);
+  };
+
   const visit = async (dir: string, queue: string[]) => {
+    const path = dir === '' ? root : base + dir;
+    let own: { mtimeMs: number; ctimeMs: number } | undefined;
+    if (options.dirs || options.previousDirs) {
+      // Before the listing: a change made while listing shows up as a newer time next rescan.
+      try {
+        own = await (dir === '' ? stat(path) : lstat(path)); // the share's own folder may be a symlink
+      } catch (e) {
+        return failed(dir, e);
+      }
+      const prev = options.previousDirs?.get(dir);
+      if (prev && prev.mtimeMs === own.mtimeMs && prev.ctimeMs === own.ctimeMs) {
+        counts.dirs++;
+        if (dir === '') counts.rootEntries = prev.entries;
+        options.dirs?.set(dir, prev);
+        options.onUnchangedDir?.(dir);
+        queue.push(...prev.subdirs);
+        await options.afterDir?.();
+        return;
+      }
+    }
     let entries: Dirent[];
     try {
-      entries = await readdir(dir === '' ? root : base + dir, { withFileTypes: true });
+      entries = await readdir(path, { withFileTypes: true });
     } catch (e) {
-      const c = errorCode(e);
-      if (dir === '') throw new WalkError(`cannot list the share's folder ${root}: ${c}`);
-      if (!GONE.has(c)) options.onUnreadableDir(dir, c);
-      return;
+      return failed(dir, e);
     }
     counts.dirs++;
     if (dir === '') counts.rootEntries = entries.length;
     const files: { rel: string; name: string }[] = [];
+    const subdirs: string[] = [];
     for (const ent of entries) {
       const name = ent.name;
       if (isIgnoredName(name)) {
@@ -100,13 +143,14 @@ export async function walkShare(options: WalkOptions): Promise<WalkCounts> {
       }
       const rel = dir === '' ? name : `${dir}/${name}`;
       if (ent.isSymbolicLink()) counts.symlinks++;
-      else if (ent.isDirectory()) queue.push(rel);
+      else if (ent.isDirectory()) (queue.push(rel), subdirs.push(rel));
       else if (ent.isFile()) files.push({ rel, name });
       else counts.other++;
     }
     for (let i = 0; i < files.length; i += STAT_PARALLEL) {
-      await Promise.all(files.slice(i, i + STAT_PARALLEL).map((f) => statFile(f.rel, f.name, queue)));
+      await Promise.all(files.slice(i, i + STAT_PARALLEL).map((f) => statFile(f.rel, f.name, queue, subdirs)));
     }
+    if (own) options.dirs?.set(dir, { mtimeMs: own.mtimeMs, ctimeMs: own.ctimeMs, subdirs, entries: entries.length });
     await options.afterDir?.();
   };
 

@@ -68,12 +68,15 @@ export function GroupListPage({ lang, groups, next, query }: { lang: Lang; group
   );
 }
 
+/** A file's name, else the last part of its NAS path (images have no name of their own). */
+const nameOf = (file?: { fileName: string | null; nasPath: string | null }) => file?.fileName ?? file?.nasPath?.split('/').pop() ?? null;
+
 /** What a file message shows: its kind, name and NAS state (no thumbnail: the Worker cannot read the NAS). */
 export function FileChip({ lang, type, file }: { lang: Lang; type: string; file?: FileSummary | FileItem }) {
   return (
     <span class="file-chip" title={t(lang, 'file.noCopy')}>
       <span class="file-type">{typeLabel(lang, file?.fileType ?? type)}</span>
-      <span class="name">{file?.fileName ?? t(lang, 'file.noName')}</span>
+      <span class="name">{nameOf(file) ?? t(lang, 'file.noName')}</span>
       {file ? <span class={`sync sync-${file.syncStatus}`}>{t(lang, `syncStatus.${file.syncStatus}`)}</span> : null}
     </span>
   );
@@ -133,7 +136,7 @@ export function FileTable({ lang, files }: { lang: Lang; files: FileItem[] }) {
           {files.map((f) => (
             <tr data-file={f.id}>
               <td>
-                <FileChip lang={lang} type={f.fileType} file={{ ...f, syncStatus: f.syncStatus }} />
+                <FileChip lang={lang} type={f.fileType} file={f} />
               </td>
               <td class="num">{formatBytes(lang, f.fileSize)}</td>
               <td>{t(lang, `syncStatus.${f.syncStatus}`)}</td>

@@ -1,6 +1,7 @@
-/** The overview screen: the figures an operator checks first, and messages per day. */
+/** The overview screen: the figures an operator checks first (each names the screen it comes from), and messages per day. */
 import { formatAge, formatNumber, t, type Lang } from '../i18n';
 import type { Overview } from '../overview';
+import { BASE } from '../types';
 import { BarChart } from './chart';
 
 /** Waiting past this long means the NAS job is down or behind (LINE may expire the content). */
@@ -15,33 +16,45 @@ export function OverviewPage({ lang, overview }: { lang: Lang; overview: Overvie
       <h1>{t(lang, 'overview.title')}</h1>
       <dl class="cards">
         <div class="card" data-figure="line-users">
-          <dt>{t(lang, 'overview.lineUsers')}</dt>
+          <dt>
+            <a href={`${BASE}/line-users`}>{t(lang, 'overview.lineUsers')}</a>
+          </dt>
           <dd class="figure">{num(f.lineUsers)}</dd>
         </div>
         <div class="card" data-figure="groups">
-          <dt>{t(lang, 'overview.groups')}</dt>
+          <dt>
+            <a href={`${BASE}/groups`}>{t(lang, 'overview.groups')}</a>
+          </dt>
           <dd class="figure">{num(f.groups.active)}</dd>
           <dd class="note">{t(lang, 'overview.groupsActive', { active: num(f.groups.active), total: num(f.groups.total) })}</dd>
         </div>
         <div class="card" data-figure="messages-today">
-          <dt>{t(lang, 'overview.messagesToday')}</dt>
+          <dt>
+            <a href={`${BASE}/messages`}>{t(lang, 'overview.messagesToday')}</a>
+          </dt>
           <dd class="figure">{num(f.messagesToday)}</dd>
           <dd class="note">{t(lang, 'overview.messagesTodayNote')}</dd>
         </div>
         <div class="card" data-figure="inbox">
-          <dt>{t(lang, 'overview.inbox')}</dt>
+          <dt>
+            <a href={`${BASE}/inbox`}>{t(lang, 'overview.inbox')}</a>
+          </dt>
           <dd class={f.inbox.failed > 0 ? 'warn' : undefined}>{t(lang, 'overview.inboxFailed', { n: num(f.inbox.failed) })}</dd>
           <dd class={f.inbox.dead > 0 ? 'bad' : undefined}>{t(lang, 'overview.inboxDead', { n: num(f.inbox.dead) })}</dd>
         </div>
         <div class="card" data-figure="nas">
-          <dt>{t(lang, 'overview.nas')}</dt>
+          <dt>
+            <a href={`${BASE}/files?syncStatus=pending`}>{t(lang, 'overview.nas')}</a>
+          </dt>
           <dd class="figure">{num(f.nas.waiting)}</dd>
           <dd class={oldest !== null && oldest > NAS_STALE_SECONDS ? 'note warn' : 'note'}>
             {oldest === null ? t(lang, 'overview.nasNone') : t(lang, 'overview.nasOldest', { age: formatAge(lang, oldest) })}
           </dd>
         </div>
         <div class="card" data-figure="ai">
-          <dt>{t(lang, 'overview.aiToday')}</dt>
+          <dt>
+            <a href={`${BASE}/ai-logs/usage`}>{t(lang, 'overview.aiToday')}</a>
+          </dt>
           <dd class="figure">{num(f.ai.answers)}</dd>
           <dd class="note">{t(lang, 'overview.aiTokens', { input: num(f.ai.inputTokens), output: num(f.ai.outputTokens) })}</dd>
         </div>

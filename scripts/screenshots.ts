@@ -1,0 +1,61 @@
+/**
+ * `npm run screenshots`: the README's pictures of the console, taken in real Chromium (the launcher
+ * of the browser tests) from the dev stack on a fresh database with the browser tests' seed and 30
+ * days of history: docs/console-overview.png and docs/console-group.png, 1280x800.
+ *
+ * Needs /usr/bin/chromium and fonts-noto-cjk (scripts/install-system-packages.sh) and the local
+ * Postgres (TEST_DATABASE_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+import { join } from 'node:path';
+import {
+  ADMIN_TOKEN,
+  chromiumMissing,
+  CONSOLE_SEED,
+  directory,
+  launchChromium,
+  PROJECTS,
+  ROOT,
+  seedConsole,
+  startConsoleStack,
+  VIEWPORTS,
+} from '../test/support/browser.ts';
+
+const missing = chromiumMissing();
+if (missing) {
+  console.error(`npm run screenshots: ${missing}`);
+  process.exit(1);
+}
+
+const started = Date.now();
+const [env, browser] = await Promise.all([startConsoleStack('screenshots', { seed: CONSOLE_SEED }), launchChromium()]);
+try {
+  await seedConsole(env, { history: true });
+  // The ops group as an operator would have set it up: AI on, bound to its project.
+  await env.db.query(
+    `update line_groups set allow_ai_response = true, project_id = (select id from projects where name = $1) where line_group_id = $2`,
+    [PROJECTS[0], directory.chat('group', 'ops').id],
+  );
+  const context = await browser.newContext({ locale: 'zh-TW', viewport: VIEWPORTS.desktop, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  await page.goto(`${env.url}/admin/login`);
+  await page.fill('input[name="token"]', ADMIN_TOKEN);
+  await page.click('button[type="submit"]');
+  if (new URL(page.url()).pathname !== '/admin') throw new Error(`sign-in did not reach the overview: ${page.url()}`);
+
+  const shots: Array<[string, string]> = [];
+  const overview = join(ROOT, 'docs', 'console-overview.png');
+  await page.screenshot({ path: overview });
+  shots.push(['overview', overview]);
+
+  const [ops] = (await env.db.query<{ id: string }>('select id from line_groups where line_group_id = $1', [directory.chat('group', 'ops').id])).rows;
+  await page.goto(`${env.url}/admin/groups/${ops!.id}`);
+  const group = join(ROOT, 'docs', 'console-group.png');
+  await page.screenshot({ path: group });
+  shots.push(['group', group]);
+
+  for (const [name, file] of shots) console.log(`${name.padEnd(9)} ${file.slice(ROOT.length)}`);
+  console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+} finally {
+  await browser.close();
+  await env.stop();
+}
