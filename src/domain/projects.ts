@@ -17,7 +17,8 @@ export type ProjectItem = Awaited<ReturnType<typeof listProjects>>[number];
 
 /** Projects with how many groups and rooms are bound to each, by name. */
 export async function listProjectsWithGroups(db: Queryable) {
-  const groups = sql<number>`(SELECT count(*)::int FROM ${lineGroups} WHERE ${lineGroups.projectId} = ${projects.id})`;
+  // Columns written out with their tables: drizzle leaves them unqualified in a one-table select.
+  const groups = sql<number>`(SELECT count(*)::int FROM ${lineGroups} g WHERE g.project_id = ${projects}.id)`.mapWith(Number);
   return db
     .select({ ...projectColumns, groups })
     .from(projects)
