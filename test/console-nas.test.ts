@@ -5,9 +5,11 @@
  * forms refused without the CSRF token or from a foreign origin with nothing changed, what LINE
  * users and files are called shown escaped, and a signed-out browser sent to sign-in.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql, TransactionRollbackError } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { projects, shareLinks } from '../src/db/schema';
+import { nasSendFigures } from '../src/console/overview-nas';
+import type { Transaction } from '../src/db/client';
+import { lineUsers, nasFiles, nasSendRequests, projects, shareLinks } from '../src/db/schema';
 import { adminFetch, createProject, expectJson, seedGroup, seedLineUser } from './support/admin';
 import { ESCAPED, expectEscaped, HOSTILE, operator, page, send, submit } from './support/console';
 import { withDb } from './support/db';
@@ -289,5 +291,79 @@ describe('the forms refuse a foreign origin and a missing CSRF token, changing n
     }
     expect(await state()).toEqual(before);
     expect((await call('GET', `/s/${token}`, { token: null })).status).toBe(200);
+  });
+});
+
+/** `fn` in a REPEATABLE READ transaction rolled back: other files writing to the database cannot move the figures. */
+async function inSnapshot(fn: (tx: Transaction) => Promise<void>) {
+  await withDb((db) =>
+    db
+      .transaction(
+        async (tx) => {
+          await fn(tx);
+          tx.rollback();
+        },
+        { isolationLevel: 'repeatable read' },
+      )
+      .catch((err) => {
+        if (!(err instanceof TransactionRollbackError)) throw err;
+      }),
+  );
+}
+
+const taipeiMidnight = sql`((now() AT TIME ZONE 'Asia/Taipei')::date::timestamp AT TIME ZONE 'Asia/Taipei')`;
+
+describe('overview: NAS sends', () => {
+  it('counts files sent today (Taipei day) and share links still open', async () => {
+    await inSnapshot(async (tx) => {
+      const before = await nasSendFigures(tx);
+      const [user] = await tx.insert(lineUsers).values({ lineUserId: newId.user() }).returning();
+      const [file] = await tx
+        .insert(nasFiles)
+        .values({ share: 'projects', path: `o/${unique()}.pdf`, name: 'o.pdf', extension: 'pdf', size: 1, modifiedAt: new Date(), searchText: 'o' })
+        .returning();
+      const request = (status: 'sent' | 'uploaded' | 'failed', sentAt: ReturnType<typeof sql> | null) => ({
+        requestKey: `event:${newId.event()}`,
+        nasFileId: file!.id,
+        share: 'projects',
+        path: file!.path,
+        name: file!.name,
+        size: 1,
+        modifiedAt: file!.modifiedAt,
+        lineUserId: user!.id,
+        eventAt: new Date(),
+        status,
+        sentAt: sentAt as unknown as Date,
+      });
+      await tx.insert(nasSendRequests).values([
+        request('sent', sql`now()`),
+        request('sent', taipeiMidnight), // the first instant of today
+        request('sent', sql`${taipeiMidnight} - interval '1 microsecond'`), // yesterday
+        request('uploaded', null),
+        request('failed', null),
+      ]);
+      const link = (expiresAt: Date, revokedAt: Date | null = null) => ({
+        tokenHash: crypto.randomUUID().replace(/-/g, '').padEnd(64, '0'),
+        r2Key: 'sends/x/file',
+        fileName: 'o.pdf',
+        contentType: 'application/pdf',
+        size: 1,
+        expiresAt,
+        revokedAt,
+      });
+      const later = new Date(Date.now() + 3_600_000);
+      await tx.insert(shareLinks).values([link(later), link(later), link(new Date(Date.now() - 1000)), link(later, new Date())]);
+      const after = await nasSendFigures(tx);
+      expect(after.sentToday - before.sentToday).toBe(2);
+      expect(after.activeLinks - before.activeLinks).toBe(2);
+    });
+  });
+
+  it('the overview page shows the card, linked to the active share links', async () => {
+    const { cookie } = await operator();
+    const html = await page('', cookie);
+    expect(html).toContain('data-figure="nas-sends"');
+    expect(html).toContain('href="/admin/share-links?state=active"');
+    expect(html).toContain('今日傳送的 NAS 檔案');
   });
 });

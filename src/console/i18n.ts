@@ -255,6 +255,8 @@ const zh = {
   // NAS screens: share links, projects and their NAS folders.
   'nav.shareLinks': '分享連結',
   'nav.projects': '專案',
+  'overview.nasSentToday': '今日傳送的 NAS 檔案',
+  'overview.shareLinksActive': '有效分享連結 {n}',
 
   'notice.shareLinkRevoked': '已撤銷分享連結，之後開啟會顯示已撤銷。',
   'notice.projectCreated': '已建立專案。',
@@ -546,6 +548,8 @@ const en: Record<MessageKey, string> = {
   // NAS screens: share links, projects and their NAS folders.
   'nav.shareLinks': 'Share links',
   'nav.projects': 'Projects',
+  'overview.nasSentToday': 'NAS files sent today',
+  'overview.shareLinksActive': '{n} active share links',
 
   'notice.shareLinkRevoked': 'Share link revoked: it now answers that it was revoked.',
   'notice.projectCreated': 'Project created.',
