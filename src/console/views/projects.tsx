@@ -42,7 +42,6 @@ function FolderAndInstructions({ lang, prefix, form }: { lang: Lang; prefix: str
           class="mono"
           maxlength={MAX_NAS_FOLDER_CHARS}
           autocomplete="off"
-          placeholder="projects/案場A"
           value={form.nasFolder ?? ''}
         />
         <p class="help">{t(lang, 'projects.nasFolderHelp')}</p>
