@@ -23,6 +23,9 @@ export const notices = [
   'notice.accountCreated',
   'notice.codeIssued',
   'notice.retried',
+  'notice.shareLinkRevoked',
+  'notice.projectCreated',
+  'notice.projectSaved',
 ] as const satisfies readonly MessageKey[];
 export type Notice = (typeof notices)[number];
 

@@ -30,6 +30,8 @@ import { historyRoutes } from './routes/history';
 import { inboxRoutes } from './routes/inbox';
 import { lineUserRoutes } from './routes/line-users';
 import { overviewRoutes } from './routes/overview';
+import { projectRoutes } from './routes/projects';
+import { shareLinkRoutes } from './routes/share-links';
 import { signInRoutes, signOutRoutes } from './routes/sign-in';
 import { SignedOutSessions } from './session';
 import type { ConsoleEnv } from './types';
@@ -79,6 +81,8 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   app.route('/', fileRoutes);
   app.route('/', inboxRoutes);
   app.route('/', aiRoutes);
+  app.route('/', projectRoutes);
+  app.route('/', shareLinkRoutes);
 
   // A page, not the API's JSON 404: mounted in the root app, the sub-app's notFound would not be used.
   app.all('*', (c) => {

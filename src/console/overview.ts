@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { TAIPEI_SQL, taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
 import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../db/schema';
+import { nasSendFigures, type NasSendFigures } from './overview-nas';
 
 
 export const CHART_DAYS = 30;
@@ -19,6 +20,8 @@ export interface OverviewFigures {
   /** Files waiting for the NAS sync job: the same definition as `nas-sync --status`'s `waiting`. */
   nas: { waiting: number; oldestWaitingSeconds: number | null };
   ai: { answers: number; inputTokens: number; outputTokens: number };
+  /** Files sent from the NAS today and share links still open (./overview-nas.ts). */
+  nasSends?: NasSendFigures;
 }
 
 export interface DayCount {
@@ -90,5 +93,6 @@ export interface Overview {
 export async function loadOverview(db: Queryable): Promise<Overview> {
   // One after the other: a request's pool has one connection.
   const figures = await overviewFigures(db);
+  figures.nasSends = await nasSendFigures(db);
   return { figures, perDay: await messagesPerDay(db) };
 }

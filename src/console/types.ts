@@ -36,5 +36,7 @@ export const screens = [
   { key: 'files', path: `${BASE}/files`, label: 'nav.files' },
   { key: 'inbox', path: `${BASE}/inbox`, label: 'nav.inbox' },
   { key: 'aiLogs', path: `${BASE}/ai-logs`, label: 'nav.aiLogs' },
+  { key: 'projects', path: `${BASE}/projects`, label: 'nav.projects' },
+  { key: 'shareLinks', path: `${BASE}/share-links`, label: 'nav.shareLinks' },
 ] as const;
 export type ScreenKey = (typeof screens)[number]['key'];

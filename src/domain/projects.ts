@@ -1,13 +1,65 @@
 /**
- * Projects of the company system, as the console's project select lists them: the same query as
- * the management API's `GET /projects` (src/routes/admin/projects.ts, which another change is
- * extending; it can call this once both are in).
+ * Projects of the company system: the list (the console's project select and the management
+ * API's `GET /projects`), the projects screen's list with their groups, creating one and changing
+ * its name, AI instructions or NAS folder. The API (src/routes/admin/projects.ts) and the console
+ * call these, so both write the same columns the same way.
  */
-import { asc } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { projects } from '../db/schema';
-import { projectColumns } from '../routes/admin/context';
+import { lineGroups, projects } from '../db/schema';
+import { isUniqueViolation, projectColumns } from '../routes/admin/context';
 
 export async function listProjects(db: Queryable) {
   return db.select(projectColumns).from(projects).orderBy(asc(projects.name)).limit(1000);
+}
+
+export type ProjectItem = Awaited<ReturnType<typeof listProjects>>[number];
+
+/** Projects with how many groups and rooms are bound to each, by name. */
+export async function listProjectsWithGroups(db: Queryable) {
+  // Columns written out with their tables: drizzle leaves them unqualified in a one-table select.
+  const groups = sql<number>`(SELECT count(*)::int FROM ${lineGroups} g WHERE g.project_id = ${projects}.id)`.mapWith(Number);
+  return db
+    .select({ ...projectColumns, groups })
+    .from(projects)
+    .orderBy(asc(projects.name))
+    .limit(1000);
+}
+
+export interface NewProject {
+  name: string;
+  aiInstructions?: string | null;
+  nasFolder?: string | null;
+}
+
+/** The new project, or 'conflict' when its name is taken (names are unique). Values as the API's schema left them. */
+export async function createProject(db: Queryable, project: NewProject): Promise<ProjectItem | 'conflict'> {
+  try {
+    const [row] = await db.insert(projects).values(project).returning(projectColumns);
+    return row!;
+  } catch (err) {
+    if (isUniqueViolation(err)) return 'conflict';
+    throw err;
+  }
+}
+
+export type ProjectPatch = Partial<NewProject>;
+
+/**
+ * Applies the fields the patch names (an absent field is left alone, null clears); `id` must be a
+ * UUID. The project as it now is, 'not_found', or 'conflict' when the new name is taken.
+ */
+export async function updateProject(db: Queryable, id: string, patch: ProjectPatch): Promise<ProjectItem | 'not_found' | 'conflict'> {
+  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as ProjectPatch;
+  try {
+    const [row] = await db
+      .update(projects)
+      .set({ ...set, updatedAt: sql`now()` })
+      .where(eq(projects.id, id))
+      .returning(projectColumns);
+    return row ?? 'not_found';
+  } catch (err) {
+    if (isUniqueViolation(err) && patch.name !== undefined) return 'conflict';
+    throw err;
+  }
 }

@@ -5,6 +5,7 @@
  * and one browser for the file; the tests run in order and build on each other (signed in after
  * the sign-in test). Screenshots of every screen, phone and desktop, go to test-output/screenshots/.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, ConsoleMessage, Dialog, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, deliver } from '../../scripts/line/index.ts';
@@ -343,6 +344,25 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await open('/admin/ai-logs/usage');
     await expect(page.locator('table[data-usage="totals"]').textContent()).resolves.toContain('1,234');
     await captureScreens(page, 'ai-usage');
+  });
+
+  it('revokes a share link: the database says so and the link answers 410', async () => {
+    const token = randomBytes(16).toString('base64url');
+    const [link] = await rows<{ id: string }>(
+      `insert into share_links (token_hash, r2_key, file_name, content_type, size, expires_at)
+       values ($1, 'sends/browser/file', $2, 'application/pdf', 10, now() + interval '1 day') returning id`,
+      [createHash('sha256').update(token).digest('hex'), EVIL_NAME],
+    );
+    await open('/admin/share-links');
+    const row = page.locator(`tr[data-share-link="${link!.id}"]`);
+    await expect(row.locator('.name', { hasText: EVIL_NAME }).count()).resolves.toBe(1);
+    await expect(page.locator('img[src="x"]').count()).resolves.toBe(0);
+    await row.locator('button[type="submit"]').click();
+    expect(path()).toBe('/admin/share-links');
+    await expect(notice()).resolves.toBe(say('notice.shareLinkRevoked'));
+    expect((await rows<{ revoked_at: Date | null }>('select revoked_at from share_links where id = $1', [link!.id]))[0]!.revoked_at).not.toBeNull();
+    await expect(page.locator(`tr[data-share-link="${link!.id}"]`).getAttribute('data-state')).resolves.toBe('revoked');
+    expect((await context.request.get(url(`/s/${token}`))).status()).toBe(410);
   });
 
   it('has every screen in the menu, and any screen not opened above answers', async () => {

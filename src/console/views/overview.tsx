@@ -58,6 +58,15 @@ export function OverviewPage({ lang, overview }: { lang: Lang; overview: Overvie
           <dd class="figure">{num(f.ai.answers)}</dd>
           <dd class="note">{t(lang, 'overview.aiTokens', { input: num(f.ai.inputTokens), output: num(f.ai.outputTokens) })}</dd>
         </div>
+        {f.nasSends ? (
+          <div class="card" data-figure="nas-sends">
+            <dt>
+              <a href={`${BASE}/share-links?state=active`}>{t(lang, 'overview.nasSentToday')}</a>
+            </dt>
+            <dd class="figure">{num(f.nasSends.sentToday)}</dd>
+            <dd class="note">{t(lang, 'overview.shareLinksActive', { n: num(f.nasSends.activeLinks) })}</dd>
+          </div>
+        ) : null}
       </dl>
       <h2>{t(lang, 'overview.chartTitle')}</h2>
       <BarChart lang={lang} days={perDay} id="messages-per-day" />

@@ -1,9 +1,8 @@
 /** Projects of the company system (the minimal `projects` table), with their AI instructions and NAS folder. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { asc, eq, sql } from 'drizzle-orm';
-import { projects } from '../../db/schema';
+import { createProject, listProjects, updateProject } from '../../domain/projects';
 import { ApiError } from '../../http/errors';
-import { adminRouter, instructionsLog, isUniqueViolation, notFound, projectColumns } from './context';
+import { adminRouter, instructionsLog, notFound } from './context';
 import { CreateProjectSchema, errorResponses, json, PatchProjectSchema, ProjectSchema, Uuid } from './schemas';
 
 const nameTaken = (name: string) => new ApiError(409, 'conflict', `project ${name} already exists`);
@@ -20,13 +19,9 @@ export const projectRoutes = adminRouter()
     }),
     async (c) => {
       const project = c.req.valid('json');
-      try {
-        const [row] = await c.get('db').insert(projects).values(project).returning(projectColumns);
-        return c.json(row!, 201);
-      } catch (err) {
-        if (isUniqueViolation(err)) throw nameTaken(project.name);
-        throw err;
-      }
+      const row = await createProject(c.get('db'), project);
+      if (row === 'conflict') throw nameTaken(project.name);
+      return c.json(row, 201);
     },
   )
   .openapi(
@@ -38,8 +33,7 @@ export const projectRoutes = adminRouter()
       responses: { 200: json(z.object({ items: z.array(ProjectSchema) }).openapi('ProjectList'), 'Projects'), ...errorResponses(401) },
     }),
     async (c) => {
-      const rows = await c.get('db').select(projectColumns).from(projects).orderBy(asc(projects.name)).limit(1000);
-      return c.json({ items: rows }, 200);
+      return c.json({ items: await listProjects(c.get('db')) }, 200);
     },
   )
   .openapi(
@@ -57,19 +51,9 @@ export const projectRoutes = adminRouter()
     async (c) => {
       const { id } = c.req.valid('param');
       const patch = c.req.valid('json');
-      let row: z.infer<typeof ProjectSchema> | undefined;
-      try {
-        [row] = await c
-          .get('db')
-          .update(projects)
-          .set({ ...patch, updatedAt: sql`now()` })
-          .where(eq(projects.id, id))
-          .returning(projectColumns);
-      } catch (err) {
-        if (isUniqueViolation(err) && patch.name !== undefined) throw nameTaken(patch.name);
-        throw err;
-      }
-      if (!row) throw notFound('project', id);
+      const row = await updateProject(c.get('db'), id, patch);
+      if (row === 'conflict') throw nameTaken(patch.name!);
+      if (row === 'not_found') throw notFound('project', id);
       c.get('log').info('admin.project_updated', { projectPk: id, renamed: patch.name !== undefined, ...instructionsLog(patch.aiInstructions), ...(patch.nasFolder !== undefined ? { nasFolder: patch.nasFolder } : {}) });
       return c.json(row, 200);
     },

@@ -1,0 +1,85 @@
+/**
+ * Share links of NAS files sent into chats: the list (newest first, cursor paging, filters by
+ * chat and state) and revoking one. One function each for the management API's
+ * `GET /share-links` and `DELETE /share-links/{id}` and the console's share links screen.
+ */
+import { and, eq, gt, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import type { Queryable } from '../db/client';
+import { shareLinks } from '../db/schema';
+import { shareLinkState, type ShareLinkState } from '../nas/share-links';
+import { chat, chatFilters, sender } from '../routes/admin/context';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
+import { iso } from '../routes/admin/schemas';
+
+export interface ShareLinkQuery {
+  /** Our UUID or LINE's id of the group or room. */
+  groupId?: string;
+  /** Our UUID or LINE's id of the asker. */
+  lineUserId?: string;
+  state?: ShareLinkState;
+  /** The `nextCursor` of the previous page. */
+  before?: string;
+  limit: number;
+}
+
+const stateFilter: Record<ShareLinkState, () => SQL> = {
+  active: () => and(isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, sql`now()`))!,
+  expired: () => and(isNull(shareLinks.revokedAt), lte(shareLinks.expiresAt, sql`now()`))!,
+  revoked: () => isNotNull(shareLinks.revokedAt),
+};
+
+async function loadLinks(db: Queryable, where: SQL[], limit: number) {
+  const rows = await db
+    .select({ l: shareLinks, userLineId: sender.lineUserId, senderName: sender.displayName, groupLineId: chat.lineGroupId, groupName: chat.name })
+    .from(shareLinks)
+    .leftJoin(sender, eq(sender.id, shareLinks.lineUserId))
+    .leftJoin(chat, eq(chat.id, shareLinks.lineGroupId))
+    .where(and(...where))
+    .orderBy(...newestFirst(shareLinks.createdAt, shareLinks.id))
+    .limit(limit);
+  const now = new Date();
+  return rows.map((r) => ({
+    row: r.l,
+    item: {
+      id: r.l.id,
+      sendRequestId: r.l.sendRequestId,
+      fileName: r.l.fileName,
+      contentType: r.l.contentType,
+      size: r.l.size,
+      state: shareLinkState(r.l, now),
+      lineUserId: r.userLineId,
+      lineGroupId: r.groupLineId,
+      expiresAt: r.l.expiresAt.toISOString(),
+      revokedAt: iso(r.l.revokedAt),
+      downloadCount: r.l.downloadCount,
+      lastDownloadedAt: iso(r.l.lastDownloadedAt),
+      createdAt: r.l.createdAt.toISOString(),
+    },
+    /** Names for the console (what LINE users set: shown as text); not part of the API's item. */
+    names: { senderName: r.senderName, groupName: r.groupName },
+  }));
+}
+
+export type ShareLinkItem = Awaited<ReturnType<typeof loadLinks>>[number]['item'];
+export type ShareLinkNames = Awaited<ReturnType<typeof loadLinks>>[number]['names'];
+
+/** A page of links; a cursor that is not one of this list's is a 400 (ApiError). */
+export async function listShareLinks(db: Queryable, q: ShareLinkQuery) {
+  const cursor = decodeCursor(q.before, 'uuid');
+  const where = chatFilters(q, shareLinks);
+  if (q.state) where.push(stateFilter[q.state]());
+  if (cursor) where.push(olderThan(shareLinks.createdAt, shareLinks.id, cursor));
+  const rows = await loadLinks(db, where, q.limit + 1);
+  const { items, nextCursor } = paginate(rows, q.limit, (r) => ({ at: r.row.createdAt, id: r.row.id }));
+  return { items: items.map(({ item, names }) => ({ item, names })), nextCursor };
+}
+
+/**
+ * Revokes a link (`id` a UUID): `/s/` answers 410 from now on. Idempotent: a revoked link keeps
+ * its first revokedAt. The link as it now is, or null when there is none.
+ */
+export async function revokeShareLink(db: Queryable, id: string): Promise<ShareLinkItem | null> {
+  await db.update(shareLinks).set({ revokedAt: sql`now()` }).where(and(eq(shareLinks.id, id), isNull(shareLinks.revokedAt)));
+  const [link] = await loadLinks(db, [eq(shareLinks.id, id)], 1);
+  return link?.item ?? null;
+}
