@@ -421,9 +421,6 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     expect(path()).toBe('/admin/login');
   });
 
-  // The share links screen (revoke) comes with the NAS issue; the console has no such screen yet.
-  it.todo('lists share links and revokes one (no share links screen yet)');
-
   it('ran no script the pages did not ship, and logged no error', () => {
     expect(incidents).toEqual([]);
   });
