@@ -51,10 +51,10 @@ describe('AI instructions', () => {
     expect(withText.aiInstructions).toBe('Cite drawing numbers.');
 
     const set = await call('PATCH', `/projects/${project.id}`, 200, { aiInstructions: 'Budget questions go to Amy.' });
-    expect(set).toEqual({ id: project.id, name: project.name, aiInstructions: 'Budget questions go to Amy.' });
+    expect(set).toEqual({ id: project.id, name: project.name, aiInstructions: 'Budget questions go to Amy.', nasFolder: null });
     const name = `Renamed ${unique()}`;
     const renamed = await call('PATCH', `/projects/${project.id}`, 200, { name: `  ${name} ` });
-    expect(renamed).toEqual({ id: project.id, name, aiInstructions: 'Budget questions go to Amy.' });
+    expect(renamed).toEqual({ id: project.id, name, aiInstructions: 'Budget questions go to Amy.', nasFolder: null });
     expect((await call('GET', '/projects', 200)).items).toContainEqual(renamed);
 
     const group = await seedGroup();

@@ -43,7 +43,9 @@ export async function hmac(key: CryptoKey, data: string): Promise<string> {
 
 /** crypto.subtle.verify compares in constant time; a signature that is not base64url is simply wrong. */
 export async function hmacVerify(key: CryptoKey, data: string, signature: string): Promise<boolean> {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(signature)) return false;
+  // 43 base64url characters carry 258 bits for 256: only the canonical spelling (the last
+  // character's two spare bits zero) is accepted, so a signature has exactly one valid form.
+  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(signature)) return false;
   return crypto.subtle.verify('HMAC', key, decodeBase64Url(signature), enc.encode(data));
 }
 
