@@ -3,7 +3,9 @@
  * ports, wrangler dev, the Claude emulator), messages sent with the sender's library land in the
  * embedded database and the emulator sees the calls they cause, a bound user's question is
  * answered by the AI Workflow with the Claude emulator's answer (in a group as a textV2 that
- * mentions the asker), one SIGINT stops everything, and the data is still there on the next start.
+ * mentions the asker), the nas-sync job beside it copies LINE media onto the sample NAS, indexes
+ * the sample shares and sends files (`/find`, `/send` through the local R2 and share links), one
+ * SIGINT stops everything, and the data is still there on the next start.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +24,7 @@ import type { StackState } from '../../scripts/local/state.ts';
 const tmp = mkdtempSync(join(tmpdir(), 'linebot-dev-test-'));
 const dataDir = join(tmp, 'pgdata');
 const stateFile = join(tmp, 'dev-stack.json');
+const nasDir = join(tmp, 'nas');
 const directory = new Directory(readSeedFile(DEFAULT_SEED_FILE));
 
 let dev: ChildProcess;
@@ -36,7 +39,7 @@ beforeAll(async () => {
     // --claude emulator: offline even where .dev.vars holds a real ANTHROPIC_API_KEY.
     [
       ...['--import', 'tsx', 'scripts/dev.ts', '--port', '0', '--emulator-port', '0', '--proxy-port', '0', '--db-port', '0', '--claude-port', '0'],
-      ...['--claude', 'emulator', '--data-dir', dataDir, '--state-file', stateFile],
+      ...['--claude', 'emulator', '--data-dir', dataDir, '--state-file', stateFile, '--nas-dir', nasDir],
     ],
     { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
   );
@@ -68,6 +71,22 @@ const admin = async (method: string, path: string, body?: unknown) => {
   });
   expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
   return res.json() as Promise<Record<string, unknown>>;
+};
+type EmulatorRequest = { at: number; method: string; path: string; status: number; body: { messages?: Array<Record<string, string>> } | null };
+/** The bot's replies and pushes since `since`, once one matches. */
+const botMessage = async (since: number, match: (m: Record<string, string>) => boolean) => {
+  let found: Record<string, string> | undefined;
+  await expect
+    .poll(
+      async () => {
+        const requests = (await (await fetch(`${state.emulatorUrl}/__emulator/requests?since=${since}`)).json()) as { requests: EmulatorRequest[] };
+        found = requests.requests.filter((r) => /\/message\/(reply|push)$/.test(r.path)).flatMap((r) => r.body?.messages ?? []).find(match);
+        return found;
+      },
+      { timeout: 30_000, interval: 250 },
+    )
+    .toBeDefined();
+  return found!;
 };
 type ClaudeRequest = { headers: Record<string, string>; body: { model: string; messages: unknown[] }; status: number; errors: string[] };
 const claudeRequests = async (since: number) =>
@@ -129,10 +148,63 @@ describe('npm run dev', () => {
     const { report } = await deliver(target, build.webhookBody(directory.botUserId, [event]), {
       attachments: [{ messageId: id, bytes, contentType: 'image/png' }],
     });
-    expect(report?.events[0]?.stored[0]).toMatchObject({ message_type: 'image', file_type: 'image', sync_status: 'pending' });
+    expect(report?.events[0]?.stored[0]).toMatchObject({ message_type: 'image', file_type: 'image' });
     const content = await fetch(`${state.emulatorUrl}/v2/bot/message/${id}/content`, { headers: { authorization: 'Bearer t' } });
     expect(content.headers.get('content-type')).toBe('image/png');
     expect(new Uint8Array(await content.arrayBuffer())).toEqual(bytes);
+
+    // The nas-sync job beside the Worker copies it into the sample NAS's media folder.
+    const db = new pg.Client({ connectionString: state.databaseUrl });
+    await db.connect();
+    try {
+      const synced = async () =>
+        (await db.query(`select f.sync_status, f.nas_path from line_files f join line_messages m on m.id = f.message_id where m.message_id = $1`, [id])).rows[0];
+      await expect.poll(synced, { timeout: 30_000, interval: 250 }).toMatchObject({ sync_status: 'synced' });
+      expect(new Uint8Array(readFileSync(join(nasDir, 'line-media', (await synced()).nas_path)))).toEqual(bytes);
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('finds files on the sample NAS and sends them: a PDF as a link, a photo as an image, both opening from the local R2', async () => {
+    // The demo data: alice bound as an admin, ops bound to a project whose folder is in the sample.
+    expect(output).toMatch(/Demo data {6}alice \(admin\) bound to LINE user alice; ops → Tower B 大樓/);
+    const alice = directory.user('alice');
+    const ops = directory.chat('group', 'ops');
+    const say = (text: string) => deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inGroup(ops.id, alice.userId), text)]));
+
+    // The job indexes the sample at start; the list names the two floor plans.
+    let since = Date.now();
+    await expect
+      .poll(async () => {
+        await say('/find 平面圖 type:pdf');
+        return (await botMessage(since, (m) => m.type === 'text' && m.text!.includes('平面圖'))).text;
+      }, { timeout: 30_000, interval: 1_000 })
+      .toMatch(/1\. 平面圖-1F\.pdf[\s\S]*2\. 平面圖-2F\.pdf/);
+    since = Date.now();
+    await say('/send 1');
+    const pdf = await botMessage(since, (m) => m.type === 'text' && m.text!.includes('/s/'));
+    expect(pdf.text).toContain('平面圖-1F.pdf');
+    const link = /(http:\/\/\S+\/s\/[A-Za-z0-9_-]{22})/.exec(pdf.text!)![1]!;
+    const file = await fetch(link);
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('application/pdf');
+    expect(file.headers.get('content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent('平面圖-1F.pdf')}`);
+    expect(new TextDecoder().decode((await file.arrayBuffer()).slice(0, 5))).toBe('%PDF-');
+
+    since = Date.now();
+    await say('/find 鋼筋 type:jpg');
+    await botMessage(since, (m) => m.type === 'text' && m.text!.includes('鋼筋檢查'));
+    since = Date.now();
+    await say('/send 1');
+    const image = await botMessage(since, (m) => m.type === 'image');
+    const original = await fetch(image.originalContentUrl!);
+    expect(original.headers.get('content-type')).toBe('image/jpeg');
+    expect((await original.arrayBuffer()).byteLength).toBeGreaterThan(10_000);
+    const preview = await fetch(image.previewImageUrl!);
+    expect(preview.headers.get('content-type')).toBe('image/jpeg');
+    expect((await preview.arrayBuffer()).byteLength).toBeLessThanOrEqual(1024 * 1024);
+    expect(((await (await fetch(`${state.emulatorUrl}/__emulator/violations`)).json()) as { violations: unknown[] }).violations).toEqual([]);
   });
 
   it('takes a redelivery as a duplicate', async () => {
