@@ -34,6 +34,15 @@ describe('unknown, expired and revoked links', () => {
     expect(r.text()).toContain('撤銷');
     expect((await get(`/s/${revoked.token}`, {}, 'HEAD')).status).toBe(410);
   });
+
+  it('503 with Retry-After when the database is unreachable: a moment away, not a broken link', async () => {
+    const link = await seedShareLink({ name: 'x.pdf', contentType: 'application/pdf', bytes: bytesOf(10) });
+    const res = await call('GET', `/s/${link.token}`, { token: null, env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' } });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('30');
+    expect(res.text()).toContain('稍後再試');
+    expect((await get(`/s/${link.token}`)).status).toBe(200); // the same link, the database back
+  });
 });
 
 describe('serving the file', () => {

@@ -74,8 +74,8 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'cross-origin',
 };
 
-/** 404 and 410 in a few words of Traditional Chinese, as a tiny page. */
-function gone(c: Ctx, status: 404 | 410, text: string) {
+/** 404, 410 and 503 in a few words of Traditional Chinese, as a tiny page. */
+function gone(c: Ctx, status: 404 | 410 | 503, text: string) {
   const body = `<!doctype html><meta charset="utf-8"><title>${text}</title><p>${text}</p>\n`;
   return new Response(c.req.method === 'HEAD' ? null : body, {
     status,
@@ -88,7 +88,16 @@ async function serve(c: Ctx, which: 'file' | 'preview') {
   const handle = openDb(c.env, c.get('log'));
   let after: Promise<unknown> = Promise.resolve();
   try {
-    const link = await findShareLink(handle.db, token);
+    let link;
+    try {
+      link = await findShareLink(handle.db, token);
+    } catch (err) {
+      // The database is away: a moment's outage, not a broken link. Say so, and when to try again.
+      c.get('log').error('share.lookup_failed', { error: err });
+      const res = gone(c, 503, '暫時無法提供檔案，請稍後再試');
+      res.headers.set('retry-after', '30');
+      return res;
+    }
     if (!link) return gone(c, 404, '找不到這個連結');
     const state = shareLinkState(link);
     if (state !== 'active') return gone(c, 410, state === 'revoked' ? '這個連結已被撤銷' : '這個連結已過期');
