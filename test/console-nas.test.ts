@@ -5,14 +5,13 @@
  * forms refused without the CSRF token or from a foreign origin with nothing changed, what LINE
  * users and files are called shown escaped, and a signed-out browser sent to sign-in.
  */
-import { eq, sql, TransactionRollbackError } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { nasSendFigures } from '../src/console/overview-nas';
-import type { Transaction } from '../src/db/client';
 import { lineUsers, nasFiles, nasSendRequests, projects, shareLinks } from '../src/db/schema';
 import { adminFetch, createProject, expectJson, seedGroup, seedLineUser } from './support/admin';
 import { ESCAPED, expectEscaped, HOSTILE, operator, page, send, submit } from './support/console';
-import { withDb } from './support/db';
+import { inSnapshot, taipeiMidnight, withDb } from './support/db';
 import { bytesOf, call, seedShareLink } from './support/nas';
 import { newId } from './support/line';
 
@@ -293,25 +292,6 @@ describe('the forms refuse a foreign origin and a missing CSRF token, changing n
     expect((await call('GET', `/s/${token}`, { token: null })).status).toBe(200);
   });
 });
-
-/** `fn` in a REPEATABLE READ transaction rolled back: other files writing to the database cannot move the figures. */
-async function inSnapshot(fn: (tx: Transaction) => Promise<void>) {
-  await withDb((db) =>
-    db
-      .transaction(
-        async (tx) => {
-          await fn(tx);
-          tx.rollback();
-        },
-        { isolationLevel: 'repeatable read' },
-      )
-      .catch((err) => {
-        if (!(err instanceof TransactionRollbackError)) throw err;
-      }),
-  );
-}
-
-const taipeiMidnight = sql`((now() AT TIME ZONE 'Asia/Taipei')::date::timestamp AT TIME ZONE 'Asia/Taipei')`;
 
 describe('overview: NAS sends', () => {
   it('counts files sent today (Taipei day) and share links still open', async () => {

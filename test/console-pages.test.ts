@@ -6,12 +6,10 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq, sql } from 'drizzle-orm';
-import { TransactionRollbackError } from 'drizzle-orm/errors';
 import { jsx } from 'hono/jsx';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
 import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../src/db/schema';
-import type { Transaction } from '../src/db/client';
 import { updateGroup } from '../src/domain/groups';
 import { CONTENT_SECURITY_POLICY } from '../src/console/headers';
 import { createConsole } from '../src/console/index';
@@ -20,31 +18,11 @@ import { layoutBars, niceMax } from '../src/console/views/chart';
 import { OverviewPage } from '../src/console/views/overview';
 import { Avatar, DisplayName, safeImageUrl } from '../src/console/views/people';
 import { createProject, seedGroup } from './support/admin';
-import { withDb } from './support/db';
+import { inSnapshot, taipeiMidnight, withDb } from './support/db';
 import { newId } from './support/line';
+import { ORIGIN, send, type SendOptions } from './support/console';
 
-const ORIGIN = 'https://bot.example';
 const app = createApp({ console: createConsole() });
-
-interface SendOptions {
-  form?: Record<string, string>;
-  rawBody?: string;
-  cookie?: string;
-  headers?: Record<string, string>;
-}
-
-async function send(method: string, path: string, o: SendOptions = {}) {
-  const headers: Record<string, string> = { ...o.headers };
-  if (o.cookie) headers.cookie = o.cookie;
-  if (method !== 'GET' && !('origin' in headers)) headers.origin = ORIGIN;
-  let body: string | URLSearchParams | undefined = o.rawBody;
-  if (o.form) body = new URLSearchParams(o.form);
-  if (o.rawBody !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
-  const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${ORIGIN}/admin${path}`, { method, headers, body, redirect: 'manual' }), env, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
 
 /** A signed-in operator: the session cookie and the CSRF token its pages carry. */
 async function operator(lang?: string) {
@@ -183,28 +161,6 @@ describe('what LINE users write is shown as text', () => {
 });
 
 // ---- the overview -------------------------------------------------------------------------------
-
-/**
- * Runs `fn` in a REPEATABLE READ transaction that is rolled back: its figures see one snapshot
- * plus this test's own rows, so other test files writing to the shared database cannot move them.
- */
-async function inSnapshot(fn: (tx: Transaction) => Promise<void>) {
-  await withDb((db) =>
-    db
-      .transaction(
-        async (tx) => {
-          await fn(tx);
-          tx.rollback();
-        },
-        { isolationLevel: 'repeatable read' },
-      )
-      .catch((err) => {
-        if (!(err instanceof TransactionRollbackError)) throw err;
-      }),
-  );
-}
-
-const taipeiMidnight = sql`((now() AT TIME ZONE 'Asia/Taipei')::date::timestamp AT TIME ZONE 'Asia/Taipei')`;
 
 describe('overview figures', () => {
   it('count what they say, by the Asia/Taipei day', async () => {

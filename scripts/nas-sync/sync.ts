@@ -23,6 +23,7 @@ import { startListener, type Listener } from './listen.ts';
 import { buildNasPath, mediaType } from './paths.ts';
 import { quietReporter, type FileEvent, type FileOutcome, type Reporter } from './progress.ts';
 import { processRemovals } from './remove.ts';
+import { wakeableSleep } from './wake.ts';
 
 export interface SyncOptions {
   /** Either a URL (the job opens and closes its own pool) or an open database (left open). */
@@ -240,29 +241,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const inflight = new Set<Promise<void>>();
   // A finished download wakes the loop early to refill its slot (even if it finished before the
   // loop went to sleep: the flag is checked first).
-  let woken = false;
-  let wake: () => void = () => {
-    woken = true;
-  };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken || stop.aborted) {
-        woken = false;
-        return resolve();
-      }
-      const done = () => {
-        clearTimeout(timer);
-        stop.removeEventListener('abort', done);
-        wake = () => {
-          woken = true;
-        };
-        woken = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wake = done;
-      stop.addEventListener('abort', done, { once: true });
-    });
+  const { sleep, wake } = wakeableSleep(stop);
 
   let listener: Listener | undefined;
 

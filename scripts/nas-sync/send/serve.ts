@@ -24,6 +24,7 @@ import { contentTypeOf } from './content-type.ts';
 import { isLineImage, makePreview } from './preview.ts';
 import { resolveInShare, type Share } from './resolve.ts';
 import { workerClient, type Body, type FailureReason, type WorkerAnswer, type WorkerClient } from './upload.ts';
+import { wakeableSleep } from '../wake.ts';
 
 export const SEND_CHANNEL = 'nas_send_requests_pending';
 
@@ -288,29 +289,7 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
   // The loop (as the sync's: refill free slots, sleep until polled, woken by NOTIFY or a finish)
 
   const inflight = new Set<Promise<void>>();
-  let woken = false;
-  let wake: () => void = () => {
-    woken = true;
-  };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken || stop.aborted) {
-        woken = false;
-        return resolve();
-      }
-      const finish = () => {
-        clearTimeout(timer);
-        stop.removeEventListener('abort', finish);
-        wake = () => {
-          woken = true;
-        };
-        woken = false;
-        resolve();
-      };
-      const timer = setTimeout(finish, ms);
-      wake = finish;
-      stop.addEventListener('abort', finish, { once: true });
-    });
+  const { sleep, wake } = wakeableSleep(stop);
 
   let listener: Listener | undefined;
   const shareNames = options.shares.map((s) => s.name);

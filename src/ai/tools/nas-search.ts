@@ -8,6 +8,7 @@ import { taipeiDateTime } from '../../lib/taipei';
 import { nasScopeOf } from '../../nas/scope';
 import { isProblem, MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RESULTS, queryOf, searchNasFiles, type QueryProblem } from '../../nas/search';
 import { ToolInputError, type AiTool } from '../types';
+import { keywordsSchema } from './keywords';
 import type { NasScopeDecision } from '../../bot/policy';
 
 export const searchNasFilesTool: AiTool = {
@@ -21,13 +22,7 @@ export const searchNasFilesTool: AiTool = {
   input_schema: {
     type: 'object',
     properties: {
-      keywords: {
-        anyOf: [
-          { type: 'string', minLength: 1, maxLength: 1000 },
-          { type: 'array', items: { type: 'string', minLength: 1, maxLength: MAX_KEYWORD_CHARS }, minItems: 1, maxItems: MAX_KEYWORDS },
-        ],
-        description: 'Words that must all occur in the path or name, e.g. ["報價單", "2026"].',
-      },
+      keywords: keywordsSchema({ maxKeywords: MAX_KEYWORDS, maxKeywordChars: MAX_KEYWORD_CHARS }, 'Words that must all occur in the path or name, e.g. ["報價單", "2026"].'),
       fileType: { type: 'string', maxLength: 100, description: 'Optional extension filter: "pdf", or several as "pdf,docx".' },
     },
     required: ['keywords'],

@@ -10,6 +10,7 @@ import { chatMessages, clip, messageText, senderLabel } from '../context';
 import { taipeiDateTime } from '../../lib/taipei';
 import { oneLine } from '../prompt';
 import { ToolInputError, type AiTool } from '../types';
+import { keywordsSchema } from './keywords';
 
 const MAX_KEYWORDS = 10;
 const MAX_KEYWORD_CHARS = 100;
@@ -27,13 +28,7 @@ export const searchChatHistory: AiTool = {
   input_schema: {
     type: 'object',
     properties: {
-      keywords: {
-        anyOf: [
-          { type: 'string', minLength: 1, maxLength: 1000 },
-          { type: 'array', items: { type: 'string', minLength: 1, maxLength: MAX_KEYWORD_CHARS }, minItems: 1, maxItems: MAX_KEYWORDS },
-        ],
-        description: 'Words or phrases that must all occur in a message, e.g. ["會議", "週五"].',
-      },
+      keywords: keywordsSchema({ maxKeywords: MAX_KEYWORDS, maxKeywordChars: MAX_KEYWORD_CHARS }, 'Words or phrases that must all occur in a message, e.g. ["會議", "週五"].'),
     },
     required: ['keywords'],
   },
