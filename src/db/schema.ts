@@ -195,6 +195,8 @@ export const lineFiles = pgTable(
     syncClaimedAt: timestamp('sync_claimed_at', { withTimezone: true }),
     syncedAt: timestamp('synced_at', { withTimezone: true }),
     removedAt: timestamp('removed_at', { withTimezone: true }),
+    /** Added: R2 key (`thumbs/<id>`), set when the nas-sync job uploaded a thumbnail of the NAS copy. */
+    thumbnailR2Key: text('thumbnail_r2_key'),
     ...timestamps,
   },
   (t) => [

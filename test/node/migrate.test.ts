@@ -164,6 +164,8 @@ function upgraded(before: Snapshot): Snapshot {
   for (const u of Object.values(after.lineUsers)) Object.assign(u, { ai_history_from: null, ai_limit_notice_on: null });
   // 0003 (AI) and 0004 (NAS search): no instructions, no NAS folder yet.
   for (const p of Object.values(after.projects)) Object.assign(p, { ai_instructions: null, nas_folder: null });
+  // 0007: no thumbnail of a NAS copy uploaded yet.
+  for (const f of Object.values(after.files)) Object.assign(f, { thumbnail_r2_key: null });
   return after;
 }
 
