@@ -1,6 +1,7 @@
 /**
  * The on-prem nas-sync job's side of sending NAS files (`/api/linebot/nas/*`, bearer
- * NAS_AGENT_TOKEN): it uploads a claimed request's preview and file, or reports why it cannot.
+ * NAS_AGENT_TOKEN): it uploads a claimed request's preview and file, or reports why it cannot,
+ * and a thumbnail of each LINE image it synced (for the console).
  * Answers follow the upload contract: `{"status": ...}`, errors `{"error": "<code>", "message": "..."}`.
  * Refusals come in the contract's order: 401, 404 (malformed id), 411, 400, 413, then by the row:
  * 404, 409, 422.
@@ -9,12 +10,15 @@ import { Hono, type Context } from 'hono';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import type { AppEnv } from '../http/types';
 import { deliverInBackground, failureReasons, failureText, type FailureReason } from '../nas/deliver';
+import { assertThumbnailable, markThumbnailStored, thumbnailKeyOf } from '../nas/thumbnails';
 import {
   assertUploading,
+  essence,
   loadSendRequest,
   markFailed,
   markPreviewStored,
   markUploaded,
+  PREVIEW_MAX_BYTES,
   r2KeyOf,
   sendMaxBytes,
   storeUpload,
@@ -51,9 +55,9 @@ async function withServices(c: Ctx, fn: (services: Services, background: (p: Pro
   }
 }
 
-function requestId(c: Ctx): string {
+function requestId(c: Ctx, what = 'send request'): string {
   const id = c.req.param('id') ?? '';
-  if (!UUID_PATTERN.test(id)) throw new UploadError(404, 'not_found', 'unknown send request');
+  if (!UUID_PATTERN.test(id)) throw new UploadError(404, 'not_found', `unknown ${what}`);
   return id.toLowerCase();
 }
 
@@ -98,6 +102,31 @@ async function upload(c: Ctx, kind: UploadKind) {
   });
 }
 
+/** A JPEG of a synced LINE image's NAS copy, under the preview's limits; replaces any earlier one. */
+async function thumbnail(c: Ctx) {
+  let id: string;
+  let headers;
+  try {
+    id = requestId(c, 'file');
+    headers = uploadHeaders(c.req.raw.headers, 'preview', PREVIEW_MAX_BYTES);
+    if (essence(headers.contentType) !== 'image/jpeg') throw new UploadError(400, 'invalid_header', 'a thumbnail is image/jpeg');
+  } catch (err) {
+    if (err instanceof UploadError) return refuse(c, err.status, err.code, err.message);
+    throw err;
+  }
+  return withServices(c, async ({ db, log }) => {
+    await assertThumbnailable(db, id);
+    const key = thumbnailKeyOf(id);
+    const object = await storeUpload(c.env.FILES, key, c.req.raw.body, { ...headers, contentType: 'image/jpeg' });
+    if (!(await markThumbnailStored(db, id, key))) {
+      await c.env.FILES.delete(key);
+      throw new UploadError(409, 'not_synced', `file ${id} is no longer a synced image`);
+    }
+    log.info('nas.thumbnail_stored', { fileId: id, size: object.size });
+    return c.json({ status: 'stored' }, 200);
+  });
+}
+
 async function failure(c: Ctx) {
   let id: string;
   try {
@@ -139,4 +168,5 @@ export const nas = new Hono<AppEnv>()
   })
   .put('/send-requests/:id/preview', (c) => upload(c, 'preview'))
   .put('/send-requests/:id/file', (c) => upload(c, 'file'))
-  .post('/send-requests/:id/failure', failure);
+  .post('/send-requests/:id/failure', failure)
+  .put('/files/:id/thumbnail', thumbnail);

@@ -1,12 +1,14 @@
 /**
- * GET /admin/files/:id/preview: a thumbnail of an image or video message, LINE's own preview
- * streamed through the Worker (the page's CSP allows images from our origin; LINE's data API
- * needs the channel token, which never reaches the browser). Only raster image types pass, so a
+ * GET /admin/files/:id/preview: a thumbnail of an image or video message. The one the nas-sync
+ * job uploaded of the NAS copy (R2 `thumbs/<id>`) when there is one, since it outlives LINE's copy;
+ * else LINE's own preview streamed through the Worker (the page's CSP allows images from our
+ * origin; LINE's data API needs the channel token, which never reaches the browser). Only raster image types pass, so a
  * preview can never be a document or an SVG that runs script; anything else is a 404.
  */
 import { Hono } from 'hono';
 import { getFile, hasLinePreview } from '../../domain/files';
 import { createLineClient } from '../../line/client';
+import { thumbnailKey } from '../../nas/thumbnails';
 import { isUuid } from '../forms';
 import { renderMessage } from '../render';
 import type { ConsoleEnv } from '../types';
@@ -19,6 +21,13 @@ export const fileRoutes = new Hono<ConsoleEnv>().get('/files/:id/preview', async
   const id = c.req.param('id');
   const file = isUuid(id) ? await getFile(c.get('db'), id) : null;
   if (!file || !hasLinePreview(file)) return renderMessage(c, 404);
+  const key = await thumbnailKey(c.get('db'), id);
+  if (key) {
+    // Stored by the job as image/jpeg within the preview limit (src/routes/nas.ts). Missing (a
+    // replacement upload that failed its checks): LINE's preview below.
+    const thumb = await c.env.FILES.get(key);
+    if (thumb) return c.body(thumb.body, 200, { 'Content-Type': 'image/jpeg' });
+  }
   const line = createLineClient({
     channelAccessToken: c.env.LINE_CHANNEL_ACCESS_TOKEN,
     apiBaseUrl: c.env.LINE_API_BASE_URL,
