@@ -22,6 +22,7 @@ import { runIndexer, shareCounts, type ShareCounts } from './index/index.ts';
 import { createReporter, formatBytes } from './progress.ts';
 import { runSync } from './sync.ts';
 import { serveSendRequests } from './send/serve.ts';
+import { thumbnailUploader } from './thumbnail.ts';
 
 const LEASE_MS = 5 * 60_000;
 
@@ -116,6 +117,7 @@ async function main(): Promise<number> {
       leaseMs: LEASE_MS,
       signal: controller.signal,
       reporter,
+      onImageSynced: thumbnailUploader(config.send),
     });
     syncing.catch(() => controller.abort(new Error('sync crashed')));
     const [synced, indexed, sent] = await Promise.allSettled([syncing, indexing, sending]);

@@ -23,6 +23,7 @@ import { startListener, type Listener } from './listen.ts';
 import { buildNasPath, mediaType } from './paths.ts';
 import { quietReporter, type FileEvent, type FileOutcome, type Reporter } from './progress.ts';
 import { processRemovals } from './remove.ts';
+import type { SyncedImage } from './thumbnail.ts';
 import { wakeableSleep } from './wake.ts';
 
 export interface SyncOptions {
@@ -61,6 +62,8 @@ export interface SyncOptions {
   /** Stops the job: no new claims; running downloads are aborted and their claims given back. */
   signal?: AbortSignal;
   reporter?: Reporter;
+  /** After an image is synced (scripts/nas-sync/thumbnail.ts); a failure is logged, never fails the sync. */
+  onImageSynced?: (image: SyncedImage) => Promise<void>;
   /** Test seams. `beforeRename` runs after a complete download, before the temp file is renamed. */
   hooks?: {
     beforeRename?: (ctx: { file: ClaimedFile; tempPath: string; finalPath: string; nasPath: string }) => void | Promise<void>;
@@ -202,7 +205,13 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
             moveIntoPlace(out.tempPath, finalPath),
           );
           if (result === 'synced') {
-            return fileDone({ ...base, outcome: 'synced', nasPath, bytes: out.size, sha256: out.sha256, mimeType, ms: ms() });
+            fileDone({ ...base, outcome: 'synced', nasPath, bytes: out.size, sha256: out.sha256, mimeType, ms: ms() });
+            if (file.fileType === 'image' && options.onImageSynced) {
+              await options.onImageSynced({ fileId: file.id, path: finalPath, signal: stop }).catch((e: unknown) => {
+                reporter.log('warn', 'nas_sync.thumbnail_failed', { messageId: file.messageId, error: describe(e) });
+              });
+            }
+            return;
           }
           return fileDone({
             ...base,

@@ -1,6 +1,7 @@
 /**
  * The job's side of the Worker's upload protocol (`/api/linebot/nas/send-requests/:id/...`):
- * PUT preview, PUT file, POST failure, each with the agent's bearer token. Network errors, 429 and
+ * PUT preview, PUT file, POST failure, each with the agent's bearer token; and PUT a synced LINE
+ * image's thumbnail (`/api/linebot/nas/files/:id/thumbnail`, for the console). Network errors, 429 and
  * 5xx are tried again after a backoff (a few times: the claim's heartbeat keeps the lease while we
  * wait); any other answer is returned as it is for the caller to act on. The token only ever goes
  * into the Authorization header: nothing here logs or returns it.
@@ -39,6 +40,8 @@ export interface Body {
 export interface WorkerClient {
   put(requestId: string, what: 'preview' | 'file', body: Body, signal: AbortSignal, timeoutMs: number): Promise<WorkerAnswer>;
   failure(requestId: string, reason: FailureReason, signal: AbortSignal): Promise<WorkerAnswer>;
+  /** `fileId`: the `line_files.id` of an image the sync has just written to the NAS. */
+  thumbnail(fileId: string, body: Body, signal: AbortSignal, timeoutMs: number): Promise<WorkerAnswer>;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -55,7 +58,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export function workerClient(options: WorkerClientOptions): WorkerClient {
   const retries = options.retries ?? 4;
   const retryBaseMs = options.retryBaseMs ?? 1_000;
-  const base = `${options.workerUrl}/api/linebot/nas/send-requests`;
+  const base = `${options.workerUrl}/api/linebot/nas`;
   const auth = `Bearer ${options.agentToken}`;
 
   async function call(
@@ -64,6 +67,7 @@ export function workerClient(options: WorkerClientOptions): WorkerClient {
     signal: AbortSignal,
     timeoutMs: number,
     init: () => { method: string; headers: Record<string, string>; body: NonNullable<RequestInit['body']> },
+    path = `send-requests/${encodeURIComponent(requestId)}/${what}`,
   ): Promise<WorkerAnswer> {
     let error = '';
     for (let attempt = 0; ; attempt++) {
@@ -71,7 +75,7 @@ export function workerClient(options: WorkerClientOptions): WorkerClient {
       let retryAfterMs = 0;
       try {
         const { method, headers, body } = init();
-        const res = await fetch(`${base}/${encodeURIComponent(requestId)}/${what}`, {
+        const res = await fetch(`${base}/${path}`, {
           method,
           headers: { ...headers, authorization: auth },
           body,
@@ -96,17 +100,22 @@ export function workerClient(options: WorkerClientOptions): WorkerClient {
     }
   }
 
+  const putBody = (body: Body) => () => ({
+    method: 'PUT',
+    headers: {
+      'content-type': body.contentType,
+      'content-length': String(body.length),
+      'x-content-sha256': body.sha256,
+    },
+    body: body.open() as NonNullable<RequestInit['body']>,
+  });
+
   return {
     put(requestId, what, body, signal, timeoutMs) {
-      return call(what, requestId, signal, timeoutMs, () => ({
-        method: 'PUT',
-        headers: {
-          'content-type': body.contentType,
-          'content-length': String(body.length),
-          'x-content-sha256': body.sha256,
-        },
-        body: body.open() as NonNullable<RequestInit['body']>,
-      }));
+      return call(what, requestId, signal, timeoutMs, putBody(body));
+    },
+    thumbnail(fileId, body, signal, timeoutMs) {
+      return call('thumbnail', fileId, signal, timeoutMs, putBody(body), `files/${encodeURIComponent(fileId)}/thumbnail`);
     },
     failure(requestId, reason, signal) {
       return call('failure', requestId, signal, 30_000, () => ({
