@@ -67,6 +67,9 @@ describe('PUT /api/linebot/nas/files/:id/thumbnail', () => {
       expect(res.json()).toEqual({ error: 'not_synced', message: expect.any(String) });
       expect((await fileRow(file.id)).thumbnailR2Key).toBeNull();
     }
+    // Synced, then unsent (the job has yet to delete the NAS copy): no thumbnail either.
+    const unsent = await seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus: 'synced', removeRequestedAt: new Date() });
+    expect((await putThumbnail(unsent.file.id, jpegOf(100))).json().error).toBe('not_synced');
   });
 
   it('411 without Content-Length, 400 for a bad header or a type other than JPEG, 413 over 1 MiB, 422 for a SHA-256 or length mismatch', async () => {
@@ -110,6 +113,10 @@ describe('PUT /api/linebot/nas/files/:id/thumbnail', () => {
     expect((await lineRequests(`/v2/bot/message/${message.messageId}/content/preview`)).length).toBe(before);
     // Signed out: still the sign-in redirect, not the picture.
     expect((await send('GET', `/files/${file.id}/preview`)).status).toBe(303);
+    // Unsent afterwards: the stored thumbnail is no longer shown.
+    await withDb((db) => db.update(lineFiles).set({ removeRequestedAt: new Date() }).where(eq(lineFiles.id, file.id)));
+    const after = await send('GET', `/files/${file.id}/preview`, { cookie });
+    expect(new Uint8Array(await after.arrayBuffer())).not.toEqual(second);
   });
 
   it('the console falls back to LINE when the thumbnail object is gone', async () => {

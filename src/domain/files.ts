@@ -71,8 +71,8 @@ export async function getFile(db: Queryable, id: string): Promise<FileItem | nul
 
 /**
  * Whether LINE can still show a preview of the file: images and videos LINE has not told us are
- * gone, and not unsent. The console's thumbnails come from LINE's preview, because the NAS copy is
- * on-prem and the Worker cannot read it.
+ * gone, and not unsent. The NAS copy is on-prem and out of the Worker's reach, so the console shows
+ * the thumbnail the nas-sync job uploaded of it (src/nas/thumbnails.ts), else LINE's preview.
  */
 export const hasLinePreview = (f: { fileType: string; syncStatus: FileSyncStatus }) =>
   (f.fileType === 'image' || f.fileType === 'video') && f.syncStatus !== 'unavailable' && f.syncStatus !== 'removed';
