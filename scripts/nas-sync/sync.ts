@@ -24,6 +24,7 @@ import { buildNasPath, mediaType } from './paths.ts';
 import { quietReporter, type FileEvent, type FileOutcome, type Reporter } from './progress.ts';
 import { processRemovals } from './remove.ts';
 import type { SyncedImage } from './thumbnail.ts';
+import { claimHeartbeat, ClaimLostError } from './heartbeat.ts';
 import { wakeableSleep } from './wake.ts';
 
 export interface SyncOptions {
@@ -72,8 +73,6 @@ export interface SyncOptions {
 
 export type SyncSummary = Record<FileOutcome, number> & { removed: number; bytes: number; errors: number };
 
-class ClaimLostError extends Error {}
-
 /** The longest rate-limit pause `once` waits out before leaving the rest to the next run. */
 const ONCE_MAX_PAUSE_MS = 30_000;
 
@@ -121,27 +120,15 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     const started = Date.now();
     const base = { messageId: file.messageId, fileType: file.fileType };
     const ms = () => Date.now() - started;
-    const abort = new AbortController();
-    const onStop = () => abort.abort(stop.reason);
-    stop.addEventListener('abort', onStop, { once: true });
-
-    // Heartbeat: renew the claim while the download runs; stop it before any outcome is written
-    // (an outcome's WHERE names the current token).
-    let renewing: Promise<unknown> = Promise.resolve();
-    const heartbeat = setInterval(() => {
-      renewing = renewing.then(async () => {
-        if (abort.signal.aborted) return;
-        try {
-          if (!(await renewClaim(db, file))) abort.abort(new ClaimLostError('claim lost'));
-        } catch (e) {
-          reporter.log('warn', 'nas_sync.heartbeat_failed', { messageId: file.messageId, error: describe(e) });
-        }
-      });
-    }, heartbeatMs);
-    const stopHeartbeat = async () => {
-      clearInterval(heartbeat);
-      await renewing;
-    };
+    // Renew the claim while the download runs; ended before any outcome is written (an
+    // outcome's WHERE names the current token).
+    const heartbeat = claimHeartbeat({
+      stop,
+      intervalMs: heartbeatMs,
+      renew: () => renewClaim(db, file),
+      onError: (e) => reporter.log('warn', 'nas_sync.heartbeat_failed', { messageId: file.messageId, error: describe(e) }),
+    });
+    const stopHeartbeat = heartbeat.end;
 
     const fail = async (error: string, retryAfterMs?: number, status?: number) => {
       const delay = backoff(file.attempts + 1, retryAfterMs);
@@ -170,12 +157,12 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         channelAccessToken: options.channelAccessToken,
         messageId: file.messageId,
         nasRoot,
-        signal: abort.signal,
+        signal: heartbeat.signal,
         onBytes: (n) => reporter.bytes(n),
       });
       if (out.kind === 'downloaded') tempPath = out.tempPath; // deleted in `finally` unless renamed
       await stopHeartbeat();
-      if (abort.signal.aborted) throw abort.signal.reason;
+      if (heartbeat.signal.aborted) throw heartbeat.signal.reason;
 
       switch (out.kind) {
         case 'preparing':
@@ -224,7 +211,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       }
     } catch (e) {
       await stopHeartbeat();
-      if (abort.signal.reason instanceof ClaimLostError) {
+      if (heartbeat.signal.reason instanceof ClaimLostError) {
         return fileDone({ ...base, outcome: 'claim_lost', error: 'claim taken over by another job', ms: ms() });
       }
       if (stop.aborted) {
@@ -237,8 +224,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         reporter.log('error', 'nas_sync.record_failed', { messageId: file.messageId, error: describe(e), recordError: describe(e2) });
       });
     } finally {
-      clearInterval(heartbeat);
-      stop.removeEventListener('abort', onStop);
+      await heartbeat.dispose();
       // Renamed into place, or to be discarded: never leave a half file behind.
       if (tempPath) await unlink(tempPath).catch(() => {});
     }

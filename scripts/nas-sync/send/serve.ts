@@ -24,6 +24,7 @@ import { contentTypeOf } from './content-type.ts';
 import { isLineImage, makePreview } from './preview.ts';
 import { resolveInShare, type Share } from './resolve.ts';
 import { workerClient, type Body, type FailureReason, type WorkerAnswer, type WorkerClient } from './upload.ts';
+import { claimHeartbeat, ClaimLostError } from '../heartbeat.ts';
 import { wakeableSleep } from '../wake.ts';
 
 export const SEND_CHANNEL = 'nas_send_requests_pending';
@@ -88,7 +89,6 @@ export interface SendOptions {
 
 export type SendSummary = Record<SendOutcome, number> & { bytes: number; errors: number };
 
-class ClaimLostError extends Error {}
 class RootGoneError extends Error {}
 
 const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException | null)?.code;
@@ -133,24 +133,16 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
     const started = Date.now();
     const base = { requestId: claim.id, share: claim.share, path: claim.path, attempts: claim.attempts };
     const ms = () => Date.now() - started;
-    const abort = new AbortController();
-    const onStop = () => abort.abort(stop.reason);
-    stop.addEventListener('abort', onStop, { once: true });
-    let renewing: Promise<unknown> = Promise.resolve();
-    const heartbeat = setInterval(() => {
-      renewing = renewing.then(async () => {
-        if (abort.signal.aborted) return;
-        try {
-          if (!(await renewSendClaim(db, claim, claimedBy))) abort.abort(new ClaimLostError('claim lost'));
-        } catch (e) {
-          log('warn', 'nas_send.heartbeat_failed', { requestId: claim.id, error: describe(e) });
-        }
-      });
-    }, heartbeatMs);
+    const heartbeat = claimHeartbeat({
+      stop,
+      intervalMs: heartbeatMs,
+      renew: () => renewSendClaim(db, claim, claimedBy),
+      onError: (e) => log('warn', 'nas_send.heartbeat_failed', { requestId: claim.id, error: describe(e) }),
+    });
 
     /** Tells the Worker why not; its answer decides the outcome. */
     const fail = async (reason: FailureReason, detail?: string) => {
-      const a = await client.failure(claim.id, reason, abort.signal);
+      const a = await client.failure(claim.id, reason, heartbeat.signal);
       return answered(a, { ...base, outcome: 'failed', reason, error: detail });
     };
     const answered = (a: WorkerAnswer, ok: Omit<SendEvent, 'ms'>) => {
@@ -215,7 +207,7 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
         }
         const hash = createHash('sha256');
         let length = 0;
-        for await (const chunk of createReadStream('', { fd: handle, start: 0, autoClose: false, signal: abort.signal }) as AsyncIterable<Buffer>) {
+        for await (const chunk of createReadStream('', { fd: handle, start: 0, autoClose: false, signal: heartbeat.signal }) as AsyncIterable<Buffer>) {
           hash.update(chunk);
           length += chunk.length;
         }
@@ -234,7 +226,7 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
           return undefined;
         });
         if (jpeg) {
-          const a = await client.put(claim.id, 'preview', bufferBody(jpeg, 'image/jpeg'), abort.signal, 60_000);
+          const a = await client.put(claim.id, 'preview', bufferBody(jpeg, 'image/jpeg'), heartbeat.signal, 60_000);
           if (a.kind !== 'ok') {
             if (a.kind === 'rejected' && a.status === 409) return done({ ...base, outcome: 'taken', status: 409, ms: ms() });
             if (a.kind === 'rejected' && a.status === 422 && round === 1) continue;
@@ -247,12 +239,12 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
           ? bufferBody(buffer, contentType, sha256)
           : {
               open: () =>
-                Readable.toWeb(createReadStream('', { fd: handle, start: 0, autoClose: false, signal: abort.signal })) as ReadableStream<Uint8Array>,
+                Readable.toWeb(createReadStream('', { fd: handle, start: 0, autoClose: false, signal: heartbeat.signal })) as ReadableStream<Uint8Array>,
               length,
               contentType,
               sha256,
             };
-        const a = await client.put(claim.id, 'file', body, abort.signal, timeoutMs);
+        const a = await client.put(claim.id, 'file', body, heartbeat.signal, timeoutMs);
         if (a.kind === 'ok') return done({ ...base, outcome: 'uploaded', status: a.status, bytes: length, preview, ms: ms() });
         if (a.kind === 'rejected' && a.status === 413) return await fail('too_large');
         if (a.kind === 'rejected' && a.status === 422) {
@@ -265,10 +257,9 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
         return answered(a, { ...base, outcome: 'uploaded' });
       }
     } catch (e) {
-      if (abort.signal.reason instanceof ClaimLostError) return done({ ...base, outcome: 'claim_lost', error: 'claim taken over by another job', ms: ms() });
+      if (heartbeat.signal.reason instanceof ClaimLostError) return done({ ...base, outcome: 'claim_lost', error: 'claim taken over by another job', ms: ms() });
       if (stop.aborted || e instanceof RootGoneError) {
-        clearInterval(heartbeat);
-        await renewing;
+        await heartbeat.end();
         await releaseSendClaim(db, claim, claimedBy).catch(() => {});
         if (e instanceof RootGoneError) summary.errors++;
         return done({ ...base, outcome: 'released', error: stop.aborted ? undefined : describe(e), ms: ms() });
@@ -278,9 +269,7 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
       log('error', 'nas_send.error', { requestId: claim.id, error: describe(e) });
       await fail('unreadable', describe(e)).catch((e2: unknown) => log('error', 'nas_send.record_failed', { requestId: claim.id, error: describe(e2) }));
     } finally {
-      clearInterval(heartbeat);
-      await renewing;
-      stop.removeEventListener('abort', onStop);
+      await heartbeat.dispose();
       await fh?.close().catch(() => {});
     }
   }
