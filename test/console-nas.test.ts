@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { nasSendFigures } from '../src/console/overview-nas';
 import { lineUsers, nasFiles, nasSendRequests, projects, shareLinks } from '../src/db/schema';
 import { adminFetch, createProject, expectJson, seedGroup, seedLineUser } from './support/admin';
-import { ESCAPED, expectEscaped, HOSTILE, operator, page, send, submit } from './support/console';
+import { ESCAPED, expectEscaped, expectForgedPostsRefused, HOSTILE, operator, page, send, submit } from './support/console';
 import { inSnapshot, taipeiMidnight, withDb } from './support/db';
 import { bytesOf, call, seedShareLink } from './support/nas';
 import { newId } from './support/line';
@@ -275,19 +275,7 @@ describe('the forms refuse a foreign origin and a missing CSRF token, changing n
       [`/projects/${project.id}`, { nasFolder: 'projects/x', aiInstructions: 'x' }],
       ['/projects', { name }],
     ];
-    for (const [path, form] of forms) {
-      const cases: Array<[string, Parameters<typeof send>[2]]> = [
-        ['no token', { cookie: op.cookie, form }],
-        ['wrong token', { cookie: op.cookie, form: { ...form, _csrf: op.csrf.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')) } }],
-        ['foreign origin', { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { origin: 'https://evil.example' } }],
-        ['cross-site fetch', { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { 'sec-fetch-site': 'cross-site' } }],
-      ];
-      for (const [what, options] of cases) {
-        const res = await send('POST', path, options);
-        expect(res.status, `${path} ${what}`).toBe(403);
-        expect(res.headers.getSetCookie().some((c) => c.startsWith('linebot_console_notice=')), `${path} ${what}`).toBe(false);
-      }
-    }
+    await expectForgedPostsRefused(op, forms);
     expect(await state()).toEqual(before);
     expect((await call('GET', `/s/${token}`, { token: null })).status).toBe(200);
   });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { lineBindingCodes, lineGroups, lineMessages, lineUsers, lineWebhookEvents, users } from '../src/db/schema';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { createAccount, createProject, seedAiAnswer, seedFile, seedGroup, seedInboxEvent, seedLineUser, seedMessage } from './support/admin';
-import { ESCAPED, expectEscaped, HOSTILE, operator, page, send, submit } from './support/console';
+import { ESCAPED, expectEscaped, expectForgedPostsRefused, HOSTILE, operator, page, send, submit } from './support/console';
 import { withDb } from './support/db';
 import { addFault, lineRequests } from './support/emulator';
 import { newId } from './support/line';
@@ -538,19 +538,7 @@ describe('every new form refuses a foreign origin and a missing CSRF token, chan
       [`/accounts/${account.id}/binding-code`, {}],
       [`/inbox/${event.id}/retry`, {}],
     ];
-    for (const [path, form] of forms) {
-      const cases: Array<[string, Parameters<typeof send>[2]]> = [
-        ['no token', { cookie: op.cookie, form }],
-        ['wrong token', { cookie: op.cookie, form: { ...form, _csrf: op.csrf.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')) } }],
-        ['foreign origin', { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { origin: 'https://evil.example' } }],
-        ['cross-site fetch', { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { 'sec-fetch-site': 'cross-site' } }],
-      ];
-      for (const [what, options] of cases) {
-        const res = await send('POST', path, options);
-        expect(res.status, `${path} ${what}`).toBe(403);
-        expect(res.headers.getSetCookie().some((c) => c.startsWith('linebot_console_notice=')), `${path} ${what}`).toBe(false);
-      }
-    }
+    await expectForgedPostsRefused(op, forms);
     expect(await state()).toEqual(before);
   });
 });

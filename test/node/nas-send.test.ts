@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_TOKEN, setupSend, type SendFixture } from './nas-send-support.ts';
+import { AGENT_TOKEN, setupSend, waitFor, type SendFixture } from './nas-send-support.ts';
 
 let s: SendFixture;
 
@@ -330,11 +330,3 @@ describe("the Worker's answers", () => {
     expect(await readFile(abs)).toHaveLength(0);
   });
 });
-
-async function waitFor(what: () => boolean | Promise<boolean>, ms: number, label: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -73,3 +73,23 @@ export function expectEscaped(html: string) {
   expect(html).toContain(ESCAPED);
   expect(html).not.toContain('<img src=x');
 }
+
+/**
+ * Every form in `forms` refused with 403 and no notice when its post is forged: no CSRF token, a
+ * wrong one, a foreign Origin, a cross-site fetch. (The caller checks that nothing changed.)
+ */
+export async function expectForgedPostsRefused(op: { cookie: string; csrf: string }, forms: Array<[string, Record<string, string>]>) {
+  for (const [path, form] of forms) {
+    const cases: Array<[string, SendOptions]> = [
+      ['no token', { cookie: op.cookie, form }],
+      ['wrong token', { cookie: op.cookie, form: { ...form, _csrf: op.csrf.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')) } }],
+      ['foreign origin', { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { origin: 'https://evil.example' } }],
+      ['cross-site fetch', { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { 'sec-fetch-site': 'cross-site' } }],
+    ];
+    for (const [what, options] of cases) {
+      const res = await send('POST', path, options);
+      expect(res.status, `${path} ${what}`).toBe(403);
+      expect(res.headers.getSetCookie().some((c) => c.startsWith('linebot_console_notice=')), `${path} ${what}`).toBe(false);
+    }
+  }
+}
