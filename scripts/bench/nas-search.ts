@@ -16,6 +16,7 @@ import { parseNasFolder } from '../../src/nas/folder.ts';
 import { searchTextOf } from '../../src/nas/search-text.ts';
 import { isProblem, parseFindText, searchStatement, type NasScope } from '../../src/nas/search.ts';
 import { createDatabase, dropDatabase, migrateDatabase, withDatabase } from '../lib/database.ts';
+import { percentile } from './percentile.ts';
 
 const { values: args } = parseArgs({
   options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '60' }, keep: { type: 'boolean', default: false } },
@@ -82,7 +83,6 @@ const QUERIES: Array<[label: string, scope: NasScope, text: string]> = [
   ['1:1: all shares, nothing matches', everything, '不存在的檔名'],
 ];
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 async function main() {
   const name = `linebot_bench_nas_${Date.now()}_${process.pid}`;
@@ -134,7 +134,7 @@ async function measure(db: ReturnType<typeof drizzle<typeof schema>>, pool: pg.P
         times.push(performance.now() - s);
       }
       times.sort((a, b) => a - b);
-      results.push({ label, hits, p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99) });
+      results.push({ label, hits, p50: percentile(times, 0.5), p95: percentile(times, 0.95), p99: percentile(times, 0.99) });
     }
     const width = Math.max(...results.map((r) => r.label.length));
     console.log(`${'query'.padEnd(width)}  hits   p50 ms   p95 ms   p99 ms`);

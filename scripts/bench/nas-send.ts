@@ -23,6 +23,7 @@ import { ensureDemoData } from '../local/demo.ts';
 import { DEFAULT_SEED_FILE } from '../local/paths.ts';
 import { ensureSampleNas } from '../local/sample-nas.ts';
 import { startStack } from '../local/stack.ts';
+import { percentile } from './percentile.ts';
 
 const SECRET = 'bench-channel-secret';
 const AGENT_TOKEN = 'bench-nas-agent-token';
@@ -93,7 +94,7 @@ try {
     const ms = results.filter((r) => r.kind === kind).map((r) => r.ms).sort((a, b) => a - b);
     const by = results.filter((r) => r.kind === kind).map((r) => r.by);
     console.log(
-      `  ${kind.padEnd(6)} n=${ms.length}  p50 ${pct(ms, 0.5)} ms  p95 ${pct(ms, 0.95)} ms  max ${ms.at(-1)} ms  reply ${by.filter((b) => b === 'reply').length} push ${by.filter((b) => b === 'push').length}`,
+      `  ${kind.padEnd(6)} n=${ms.length}  p50 ${percentile(ms, 0.5)} ms  p95 ${percentile(ms, 0.95)} ms  max ${ms.at(-1)} ms  reply ${by.filter((b) => b === 'reply').length} push ${by.filter((b) => b === 'push').length}`,
     );
   }
   console.log(`  LINE contract violations: ${violations}`);
@@ -102,10 +103,6 @@ try {
   await stack.stop();
   rmSync(nasDir, { recursive: true, force: true });
   if (!values['database-url']) await dropDatabase(adminUrl, dbName);
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? NaN;
 }
 
 async function waitFor<T>(probe: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {

@@ -120,7 +120,7 @@ export function AiUsagePage({ lang, usage, users }: { lang: Lang; usage: AiUsage
     <>
       <h1>{t(lang, 'ai.title')}</h1>
       <Tabs lang={lang} current="usage" />
-      <form method="get" action={`${BASE}/ai-logs/usage`} class="filters">
+      <Filters action={`${BASE}/ai-logs/usage`} lang={lang}>
         <div class="field">
           <label for="f-from">{t(lang, 'ai.from')}</label>
           <input id="f-from" name="from" type="date" value={usage.from} />
@@ -129,12 +129,7 @@ export function AiUsagePage({ lang, usage, users }: { lang: Lang; usage: AiUsage
           <label for="f-to">{t(lang, 'ai.to')}</label>
           <input id="f-to" name="to" type="date" value={usage.to} />
         </div>
-        <div class="field">
-          <button class="button" type="submit">
-            {t(lang, 'common.apply')}
-          </button>
-        </div>
-      </form>
+      </Filters>
       <p class="help">{t(lang, 'ai.range', { from: usage.from, to: usage.to })}</p>
       <div class="table-wrap">
         <table data-usage="totals">
