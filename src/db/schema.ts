@@ -18,6 +18,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -109,6 +110,11 @@ export const lineGroups = pgTable(
     aiHistoryFrom: timestamp('ai_history_from', { withTimezone: true }),
     joinedAt: timestamp('joined_at', { withTimezone: true }).defaultNow(),
     leftAt: timestamp('left_at', { withTimezone: true }),
+    /**
+     * Added: LINE time of the latest `memberJoined` event. LINE hides earlier messages from a new
+     * member, so the AI's history of this chat starts at the later of this and `joined_at`.
+     */
+    memberJoinedAt: timestamp('member_joined_at', { withTimezone: true }),
     /** When summary and member count were last fetched from LINE; drives the TTL. */
     summaryRefreshedAt: timestamp('summary_refreshed_at', { withTimezone: true }),
     ...timestamps,
@@ -229,8 +235,13 @@ export const lineWebhookEvents = pgTable(
     sourceType: varchar('source_type', { length: 32 }),
     eventTimestamp: bigint('event_timestamp', { mode: 'number' }),
     isRedelivery: boolean('is_redelivery').notNull().default(false),
-    /** The event object as received, in the form Postgres can hold (src/inbox/storable.ts: U+0000 and lone surrogates become U+FFFD). */
-    payload: jsonb('payload').notNull(),
+    /**
+     * The event object as received, in the form Postgres can hold (src/inbox/storable.ts: U+0000 and
+     * lone surrogates become U+FFFD). NULL once purged: INBOX_RETENTION_DAYS after a done event.
+     */
+    payload: jsonb('payload'),
+    /** When the payload was purged (retention); key, type, times and status stay. */
+    payloadPurgedAt: timestamp('payload_purged_at', { withTimezone: true }),
     status: varchar('status', { length: 16, enum: webhookEventStatuses }).notNull().default('processing'),
     attempts: integer('attempts').notNull().default(1),
     lastError: text('last_error'),
@@ -244,6 +255,12 @@ export const lineWebhookEvents = pgTable(
       .on(t.status, t.nextAttemptAt)
       .where(sql`${t.status} IN ('processing', 'failed')`),
     index('line_webhook_events_received_idx').on(t.receivedAt.desc()),
+    // Unsend finds the events that carry a message by LINE's message id.
+    index('line_webhook_events_message_id_idx')
+      .on(sql`(${t.payload} #>> '{message,id}')`)
+      .where(sql`(${t.payload} #>> '{message,id}') IS NOT NULL`),
+    // Retention walks done events with a payload, oldest first.
+    index('line_webhook_events_retention_idx').on(t.receivedAt).where(sql`${t.status} = 'done' AND ${t.payload} IS NOT NULL`),
     check('line_webhook_events_status_check', sql`${t.status} IN ('processing', 'done', 'failed', 'dead')`),
   ],
 );
@@ -253,7 +270,8 @@ export const lineBindingCodes = pgTable(
   'line_binding_codes',
   {
     id: serial('id').primaryKey(),
-    code: char('code', { length: 6 }).notNull(),
+    /** 8 characters of an alphabet without look-alikes (src/bot/binding-code.ts), stored without the dash. */
+    code: varchar('code', { length: 16 }).notNull(),
     userId: integer('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -492,3 +510,119 @@ export const nasSearchLists = pgTable('nas_search_lists', {
   fileIds: jsonb('file_ids').$type<string[]>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+
+export const projectMemberRoles = ['member', 'manager'] as const;
+export type ProjectMemberRole = (typeof projectMemberRoles)[number];
+
+/**
+ * Who belongs to which project. The company system is the source of truth and keeps this current
+ * through the management API (`PUT/DELETE /projects/{id}/members/{userId}`); NAS scope reads it.
+ */
+export const projectMembers = pgTable(
+  'project_members',
+  {
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: varchar('role', { length: 16, enum: projectMemberRoles }).notNull().default('member'),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.userId] }),
+    index('project_members_user_idx').on(t.userId),
+    check('project_members_role_check', sql`${t.role} IN ('member', 'manager')`),
+  ],
+);
+
+export const auditVias = ['chat', 'console', 'api', 'nas', 'system'] as const;
+export type AuditVia = (typeof auditVias)[number];
+
+/**
+ * The audit trail, append-only (a trigger refuses UPDATE and DELETE): who did what, on what, when
+ * and from where. No foreign keys: an entry outlives the account, chat or file it names.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+    /** Dotted verb: `nas.file_sent`, `nas.search`, `binding.bound`, `project.member_set` ... */
+    action: varchar('action', { length: 64 }).notNull(),
+    /** Where it came from: a LINE chat, the console, the management API, the NAS agent, the Worker itself. */
+    via: varchar('via', { length: 16, enum: auditVias }).notNull(),
+    /** The company account that acted (a bound LINE user's account), if any. */
+    actorUserId: integer('actor_user_id'),
+    /** The LINE user that acted (line_users.id), if any. */
+    actorLineUserId: uuid('actor_line_user_id'),
+    /** The console operator (Access e-mail, or `token:<session>`), or `api` for the bearer token. */
+    operator: varchar('operator', { length: 256 }),
+    /** The chat it happened in or concerns (line_groups.id); NULL for a 1:1 chat or none. */
+    lineGroupId: uuid('line_group_id'),
+    /** What it acted on: `project`, `nas_file`, `share_link`, `user`, `line_group` ... and its id. */
+    targetType: varchar('target_type', { length: 32 }),
+    targetId: text('target_id'),
+    /** The client address (console and API), when known. */
+    client: varchar('client', { length: 64 }),
+    /** Facts of the action (a file's path, keywords and a result count); never secrets or message text. */
+    details: jsonb('details').notNull().default(sql`'{}'::jsonb`),
+  },
+  (t) => [
+    index('audit_log_at_idx').on(t.at.desc(), t.id.desc()),
+    index('audit_log_action_idx').on(t.action, t.at.desc(), t.id.desc()),
+    index('audit_log_actor_idx').on(t.actorUserId, t.at.desc(), t.id.desc()),
+    index('audit_log_group_idx').on(t.lineGroupId, t.at.desc(), t.id.desc()),
+    check('audit_log_via_check', sql`${t.via} IN ('chat', 'console', 'api', 'nas', 'system')`),
+  ],
+);
+
+/**
+ * Wrong bearer tokens (management API, NAS agent, console sign-in), one row each: the limiter
+ * (src/security/limiter.ts) counts them per client and in total over a window, across isolates.
+ */
+export const authFailures = pgTable(
+  'auth_failures',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /** `admin`, `nas` or `console`. */
+    surface: varchar('surface', { length: 16 }).notNull(),
+    client: varchar('client', { length: 64 }).notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('auth_failures_at_idx').on(t.at), index('auth_failures_client_idx').on(t.client, t.at)],
+);
+
+/**
+ * A NAS file the AI offered (`send_nas_file`): the bot's message carries a postback button whose data
+ * is this row's id; the file is sent only when the asker taps it, before `expires_at`, by reply with
+ * the tap's token. `send_request_id` is set by the first tap, so a redelivered tap sends nothing.
+ */
+export const aiFileOffers = pgTable(
+  'ai_file_offers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    answerId: uuid('answer_id')
+      .notNull()
+      .references(() => lineAiAnswers.id, { onDelete: 'cascade' }),
+    nasFileId: uuid('nas_file_id').references(() => nasFiles.id, { onDelete: 'set null' }),
+    /** The indexed file as it was when offered; the tap sends only if the index still has exactly this. */
+    share: varchar('share', { length: 64 }).notNull(),
+    path: text('path').notNull(),
+    name: text('name').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+    modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull(),
+    /** The asker (the only one whose tap counts) and the chat. */
+    lineUserId: uuid('line_user_id')
+      .notNull()
+      .references(() => lineUsers.id),
+    lineGroupId: uuid('line_group_id').references(() => lineGroups.id),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    tappedAt: timestamp('tapped_at', { withTimezone: true }),
+    sendRequestId: uuid('send_request_id').references(() => nasSendRequests.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('ai_file_offers_answer_file_unique').on(t.answerId, t.nasFileId)],
+);

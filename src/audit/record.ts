@@ -1,0 +1,64 @@
+/**
+ * Writing the audit trail (`audit_log`, append-only). Every surface records through `recordAudit`,
+ * inside the transaction of the change it records where there is one, so an entry exists exactly
+ * when the change does. Details are facts (a path, keywords, a count), never secrets or message text.
+ */
+import type { Queryable } from '../db/client';
+import { auditLog, type AuditVia } from '../db/schema';
+
+/** The actions the trail knows; the admin API's `action` filter and the console list them. */
+export const auditActions = [
+  // NAS files that leave the NAS, and searches (keywords and result count, not the results).
+  'nas.search',
+  'nas.send_requested',
+  'nas.file_sent',
+  'nas.send_refused',
+  'ai.file_offered',
+  // Bindings of LINE users to accounts, of groups to projects.
+  'binding.code_issued',
+  'binding.bound',
+  'binding.unbound',
+  'group.project_set',
+  'group.settings_changed',
+  // Projects and memberships.
+  'project.created',
+  'project.changed',
+  'project.member_set',
+  'project.member_removed',
+  'account.changed',
+  // Share links.
+  'share_link.revoked',
+  // Credentials.
+  'console.sign_in',
+  'console.sign_in_refused',
+  'auth.rate_limited',
+] as const;
+export type AuditAction = (typeof auditActions)[number];
+
+export interface AuditEntry {
+  action: AuditAction;
+  via: AuditVia;
+  actorUserId?: number | null;
+  actorLineUserId?: string | null;
+  operator?: string | null;
+  lineGroupId?: string | null;
+  targetType?: string | null;
+  targetId?: string | number | null;
+  client?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<void> {
+  await db.insert(auditLog).values({
+    action: entry.action,
+    via: entry.via,
+    actorUserId: entry.actorUserId ?? null,
+    actorLineUserId: entry.actorLineUserId ?? null,
+    operator: entry.operator?.slice(0, 256) ?? null,
+    lineGroupId: entry.lineGroupId ?? null,
+    targetType: entry.targetType ?? null,
+    targetId: entry.targetId == null ? null : String(entry.targetId),
+    client: entry.client?.slice(0, 64) ?? null,
+    details: entry.details ?? {},
+  });
+}
