@@ -20,6 +20,8 @@ import {
   type Contract,
 } from './support/admin';
 import { bytesOf, seedShareLink } from './support/nas';
+import { withDb } from './support/db';
+import { recordAudit } from '../src/audit/record';
 
 let api: Contract;
 beforeAll(async () => {
@@ -288,6 +290,25 @@ describe('real answers match the document', () => {
     await call('DELETE', `/share-links/${link.id}`, 401, noToken);
     await call('DELETE', `/share-links/${unknownUuid()}`, 404);
     await call('DELETE', `/share-links/${link.id}`, 413, big);
+  });
+
+  it('audit trail', async () => {
+    const account = await createAccount();
+    const group = await seedGroup();
+    await withDb((db) =>
+      recordAudit(db, {
+        action: 'nas.search',
+        via: 'chat',
+        actorUserId: account.id,
+        lineGroupId: group.id,
+        details: { keywords: ['合約'], results: 3 },
+      }),
+    );
+    const list = await call('GET', `/audit?userId=${account.id}&groupId=${group.lineGroupId}&action=nas.search&limit=1`, 200);
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0]).toMatchObject({ action: 'nas.search', via: 'chat', userId: account.id, lineGroupId: group.lineGroupId });
+    await call('GET', '/audit?action=nas.nope', 400);
+    await call('GET', '/audit', 401, noToken);
   });
 
   it('paths that are no operation answer the Error envelope', async () => {

@@ -59,6 +59,9 @@ h2 { font-size: 1.1rem; margin: 24px 0 8px; }
 .chart .bar:hover { fill: var(--green-dark); }
 .chart .bar.zero { fill: var(--line); }
 .chart .axis { stroke: var(--line); stroke-width: 1; }
+dl.details { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 0 8px; font-size: 14px; }
+dl.details dt { color: var(--muted); }
+dl.details dd { margin: 0; overflow-wrap: anywhere; }
 .chart text { fill: var(--muted); font-size: 12px; }
 /* The SVG scales down on a phone; its labels must not. */
 @media (max-width: 560px) { .chart text { font-size: 20px; } }

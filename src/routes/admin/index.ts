@@ -7,6 +7,7 @@
 import { bodyLimit } from 'hono/body-limit';
 import { accounts } from './accounts';
 import { aiRoutes } from './ai';
+import { auditRoutes } from './audit';
 import { adminRouter, requireAdminToken, withDatabase } from './context';
 import { eventRoutes } from './events';
 import { groupRoutes } from './groups';
@@ -30,6 +31,7 @@ admin.route('/', historyRoutes);
 admin.route('/', eventRoutes);
 admin.route('/', aiRoutes);
 admin.route('/', shareLinkRoutes);
+admin.route('/', auditRoutes);
 
 admin.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
 // OpenAPI 3.1: nullable fields are `type: [..., "null"]` and nullable objects `anyOf` with null,
@@ -39,7 +41,7 @@ admin.doc31('/openapi.json', {
   info: {
     title: 'linebot-edge management API',
     version: '1.0.0',
-    description: 'Accounts, binding codes, projects, LINE users and groups, message and file history, the webhook inbox, and the AI answers (log and usage).',
+    description: 'Accounts, binding codes, projects, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links and the audit trail.',
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],
