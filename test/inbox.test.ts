@@ -14,7 +14,8 @@ import { recordAndProcess } from '../src/webhook/ack';
 import worker from '../src/index';
 import { withDb } from './support/db';
 import { addFault, lineRequests, violations } from './support/emulator';
-import { event, newId, postEvents, textEvent } from './support/line';
+import { event, newId, postEvents, postWebhook, textEvent } from './support/line';
+import { inboxKey } from '../src/inbox/record';
 
 const started = Date.now();
 
@@ -92,6 +93,43 @@ describe('redelivery', () => {
     delete ev.webhookEventId;
     expect(await (await postEvents([ev])).json()).toMatchObject({ recorded: 1 });
     expect(await (await postEvents([ev])).json()).toMatchObject({ recorded: 0, duplicates: 1 });
+  });
+});
+
+describe('entries of events that are no event', () => {
+  it('are kept as `invalid` beside their valid neighbours, which are processed; a redelivery adds nothing', async () => {
+    const before = textEvent({ userId: newId.user() }, 'valid before');
+    const after = textEvent({ userId: newId.user() }, 'valid after');
+    const damaged = [{ ...textEvent({ userId: newId.user() }, 'x'), type: 5 }, 7, null, 'text', { type: '' }, [1, 2]];
+    const body = JSON.stringify({ destination: { not: 'a string' }, events: [before, ...damaged, after] });
+    for (const round of [1, 2]) {
+      const res = await postWebhook(body);
+      const answer = await res.json();
+      expect(res.status).toBe(200);
+      expect(answer).toMatchObject(round === 1 ? { recorded: 2, invalid: 6, duplicates: 0 } : { recorded: 0, invalid: 0, duplicates: 8 });
+    }
+    for (const ev of [before, after]) {
+      expect((await inboxRow(ev.webhookEventId))?.status).toBe('done');
+      expect((await messageRow(ev.message.id))?.content).toBe(ev.message.text);
+    }
+    const keys = await Promise.all(damaged.map((d) => inboxKey(d)));
+    const rows = await withDb((db) => db.select().from(lineWebhookEvents).where(inArray(lineWebhookEvents.webhookEventId, keys)));
+    expect(rows).toHaveLength(damaged.length);
+    for (const row of rows) {
+      expect(row).toMatchObject({ status: 'invalid', eventType: '(invalid)', attempts: 0, destination: '{"not":"a string"}' });
+      expect(row.lastError).toMatch(/^events\[\d\] is not an object with a non-empty string "type"$/);
+    }
+    expect(rows.map((r) => r.payload)).toEqual(expect.arrayContaining([7, null, 'text', { type: '' }, [1, 2]]));
+    // Never retried by the cron.
+    await runCron();
+    const again = await withDb((db) => db.select({ status: lineWebhookEvents.status }).from(lineWebhookEvents).where(inArray(lineWebhookEvents.webhookEventId, keys)));
+    expect(again.every((r) => r.status === 'invalid')).toBe(true);
+  });
+
+  it('a body that is not JSON or has no events array is still a 400', async () => {
+    for (const body of ['not json', '{"events":{}}', '[]', '{"destination":"U1"}']) {
+      expect((await postWebhook(body)).status, body).toBe(400);
+    }
   });
 });
 

@@ -215,13 +215,14 @@ export const lineFiles = pgTable(
   ],
 );
 
-export const webhookEventStatuses = ['processing', 'done', 'failed', 'dead'] as const;
+export const webhookEventStatuses = ['processing', 'done', 'failed', 'dead', 'invalid'] as const;
 export type WebhookEventStatus = (typeof webhookEventStatuses)[number];
 
 /**
  * The inbox: every accepted webhook event, written before the 200 so none is lost.
  * Rows start `processing` (the request that recorded them processes them at once);
  * the Cron Trigger retries `failed` rows when due and recovers `processing` rows whose worker died.
+ * An entry of `events` that is not an event is kept as received with status `invalid`, never processed.
  */
 export const lineWebhookEvents = pgTable(
   'line_webhook_events',
@@ -261,7 +262,7 @@ export const lineWebhookEvents = pgTable(
       .where(sql`(${t.payload} #>> '{message,id}') IS NOT NULL`),
     // Retention walks done events with a payload, oldest first.
     index('line_webhook_events_retention_idx').on(t.receivedAt).where(sql`${t.status} = 'done' AND ${t.payload} IS NOT NULL`),
-    check('line_webhook_events_status_check', sql`${t.status} IN ('processing', 'done', 'failed', 'dead')`),
+    check('line_webhook_events_status_check', sql`${t.status} IN ('processing', 'done', 'failed', 'dead', 'invalid')`),
   ],
 );
 

@@ -2,11 +2,12 @@
  * Recording accepted webhook events in `line_webhook_events` before answering LINE.
  * One multi-row INSERT per request; a redelivered event (same key) is skipped by the database.
  */
+import { sql } from 'drizzle-orm';
 import { sha256Hex } from '../lib/hex';
 import { chunk } from '../line/messages';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '../db/schema';
-import type { WebhookEventObject } from '../webhook/body';
+import { isWebhookEvent, type WebhookEventObject } from '../webhook/body';
 import { clip, storable, storableString } from './storable';
 
 const MAX_ROWS_PER_INSERT = 5000;
@@ -27,8 +28,14 @@ export interface RecordedEvent {
  * for events without one (old SDK fixtures, tests) or with an odd one, a hash of the event's
  * storable JSON, so an identical redelivery maps to the same row.
  */
-export async function inboxKey(event: WebhookEventObject): Promise<string> {
-  return keyOf(storableEvent(event));
+export async function inboxKey(entry: unknown): Promise<string> {
+  return isWebhookEvent(entry) ? keyOf(storableEvent(entry)) : invalidKey(entry);
+}
+
+/** The key of an entry that is not an event: a hash of its storable JSON (a redelivery maps to the same row). */
+async function invalidKey(received: unknown): Promise<string> {
+  const json = JSON.stringify(storable(received)) ?? 'null';
+  return `sha256:${(await sha256Hex(`invalid:${json}`)).slice(0, 64)}`;
 }
 
 async function keyOf(event: WebhookEventObject): Promise<string> {
@@ -45,13 +52,16 @@ const storableEvent = (event: WebhookEventObject) => storable(event) as WebhookE
 
 /**
  * The inbox rows of a body's events. Each row is built from the storable event, so no content
- * can make the INSERT fail; the bounded columns are cut or left null.
+ * can make the INSERT fail; the bounded columns are cut or left null. An entry that is not an
+ * event (see `isWebhookEvent`) becomes an `invalid` row holding it as received: kept for an
+ * operator to see, never processed or retried.
  */
-export async function toInboxRows(destination: string | undefined, events: WebhookEventObject[]): Promise<InboxInsert[]> {
+export async function toInboxRows(destination: string | undefined, entries: unknown[]): Promise<InboxInsert[]> {
   // `destination` is varchar(64) until the column becomes text; the cut is harmless after that.
   const dest = destination === undefined ? null : clip(storableString(destination), 64);
   return Promise.all(
-    events.map(async (received) => {
+    entries.map(async (received, index) => {
+      if (!isWebhookEvent(received)) return invalidRow(dest, received, index);
       const event = storableEvent(received);
       return {
         webhookEventId: await keyOf(event),
@@ -67,15 +77,37 @@ export async function toInboxRows(destination: string | undefined, events: Webho
   );
 }
 
+/** What an `invalid` row's `event_type` says. */
+export const INVALID_EVENT_TYPE = '(invalid)';
+
+async function invalidRow(destination: string | null, received: unknown, index: number): Promise<InboxInsert> {
+  const value = storable(received);
+  return {
+    webhookEventId: await invalidKey(received),
+    destination,
+    eventType: INVALID_EVENT_TYPE,
+    sourceType: null,
+    eventTimestamp: null,
+    isRedelivery: false,
+    // JSON null is a value here, not SQL NULL (which means "payload purged").
+    payload: value === null || value === undefined ? sql`'null'::jsonb` : value,
+    status: 'invalid',
+    attempts: 0,
+    lockedAt: null,
+    lastError: `events[${index}] is not an object with a non-empty string "type"`,
+  };
+}
+
 /**
- * Insert the rows; returns only the rows that were new, in body order (those are the ones
- * this request goes on to process). Rows start as `processing` with attempt 1.
+ * Insert the rows; returns the rows that were new and are events, in body order (those are the
+ * ones this request goes on to process), and how many new rows were `invalid` (kept, not
+ * processed). Event rows start as `processing` with attempt 1.
  */
-export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<RecordedEvent[]> {
+export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<{ events: RecordedEvent[]; invalid: number }> {
   // The same key twice in one body: only its first occurrence is recorded and processed.
   const seen = new Set<string>();
   const unique = rows.filter((r) => !seen.has(r.webhookEventId) && seen.add(r.webhookEventId));
-  if (unique.length === 0) return [];
+  if (unique.length === 0) return { events: [], invalid: 0 };
   const inserted: { id: number; webhookEventId: string }[] = [];
   // One INSERT for any real body; only a freak body of thousands of events is split, because a
   // statement takes at most 65535 parameters.
@@ -89,13 +121,15 @@ export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<
     );
   }
   const idByKey = new Map(inserted.map((r) => [r.webhookEventId, r.id]));
-  const out: RecordedEvent[] = [];
+  const events: RecordedEvent[] = [];
+  let invalid = 0;
   for (const row of unique) {
     const id = idByKey.get(row.webhookEventId);
     if (id === undefined) continue; // recorded before: a redelivery or duplicate
-    out.push({ id, webhookEventId: row.webhookEventId, attempts: 1, event: row.payload as WebhookEventObject });
+    if (row.status === 'invalid') invalid++;
+    else events.push({ id, webhookEventId: row.webhookEventId, attempts: 1, event: row.payload as WebhookEventObject });
   }
-  return out;
+  return { events, invalid };
 }
 
 function sourceTypeOf(event: WebhookEventObject): string | null {

@@ -14,7 +14,8 @@ import type { Services } from '../services';
 import type { WebhookBody } from './body';
 
 export type AckResult =
-  | { status: 'recorded'; recorded: number; duplicates: number }
+  /** `recorded`: new events, processed now; `invalid`: new entries that are no event, kept; `duplicates`: seen before. */
+  | { status: 'recorded'; recorded: number; invalid: number; duplicates: number }
   | { status: 'deferred' }
   | { status: 'unavailable'; error: unknown };
 
@@ -45,7 +46,7 @@ export async function recordAndProcess(
     log.warn('webhook.ack_budget_exceeded', { budgetMs: ackBudgetMs, events: rows.length });
     waitUntil(
       recording
-        .then(process, (error) => {
+        .then((r) => process(r.events), (error) => {
           // After a 200, LINE will not redeliver: this log line is the only copy of these events.
           log.error('webhook.record_failed_after_ack', { error, destination: body.destination, events: body.events });
         })
@@ -58,6 +59,8 @@ export async function recordAndProcess(
     log.error('webhook.record_failed', { error: first.error, events: rows.length });
     return { status: 'unavailable', error: first.error };
   }
-  waitUntil(process(first.recorded).finally(services.close));
-  return { status: 'recorded', recorded: first.recorded.length, duplicates: rows.length - first.recorded.length };
+  const { events, invalid } = first.recorded;
+  if (invalid > 0) log.warn('webhook.invalid_events', { invalid, events: rows.length });
+  waitUntil(process(events).finally(services.close));
+  return { status: 'recorded', recorded: events.length, invalid, duplicates: rows.length - events.length - invalid };
 }

@@ -1,8 +1,15 @@
-/** Parsing a verified webhook body: just enough structure to record it, nothing that rejects new LINE features. */
+/**
+ * Parsing a verified webhook body: just enough structure to record it, nothing that rejects new
+ * LINE features. A body is a webhook when it is UTF-8 JSON, an object, with an `events` array;
+ * every entry of that array is then recorded, each on its own: a damaged entry (not an object with a
+ * non-empty string `type`) is kept as received with status `invalid` and takes nothing else down.
+ */
 
 export interface WebhookBody {
+  /** The bot's user id; a value that is not a string is kept as its JSON text. */
   destination?: string;
-  events: WebhookEventObject[];
+  /** The entries of `events` as received, valid or not (see `isWebhookEvent`). */
+  events: unknown[];
 }
 
 /** An event as received. Only `type` is required here: unknown types are recorded, not refused. */
@@ -22,15 +29,10 @@ export function parseWebhookBody(bytes: ArrayBuffer): WebhookBody {
   if (!isObject(parsed)) throw new InvalidWebhookBody('body is not a JSON object');
   const { destination, events } = parsed;
   if (!Array.isArray(events)) throw new InvalidWebhookBody('"events" must be an array');
-  if (destination !== undefined && typeof destination !== 'string') {
-    throw new InvalidWebhookBody('"destination" must be a string');
-  }
-  events.forEach((event, i) => {
-    if (!isObject(event) || typeof event.type !== 'string' || event.type === '') {
-      throw new InvalidWebhookBody(`events[${i}] must be an object with a string "type"`);
-    }
-  });
-  return { destination, events: events as WebhookEventObject[] };
+  return { destination: destination === undefined || typeof destination === 'string' ? destination : JSON.stringify(destination), events };
 }
+
+/** An entry of `events` the bot can process: an object with a non-empty string `type`. */
+export const isWebhookEvent = (entry: unknown): entry is WebhookEventObject => isObject(entry) && typeof entry.type === 'string' && entry.type !== '';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

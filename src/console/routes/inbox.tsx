@@ -16,8 +16,8 @@ export const inboxRoutes = new Hono<ConsoleEnv>()
   .get('/inbox', async (c) => {
     const lang = c.get('lang');
     const { status, ...q } = parseQuery(c, Query);
-    // By default what needs an operator: the failed and the dead.
-    const { items, nextCursor } = await listEvents(c.get('db'), { ...q, statuses: status ? [status] : ['failed', 'dead'], limit: 50 });
+    // By default what needs an operator: the failed, the dead and what LINE sent that was no event.
+    const { items, nextCursor } = await listEvents(c.get('db'), { ...q, statuses: status ? [status] : ['failed', 'dead', 'invalid'], limit: 50 });
     const { status: s, eventType, before } = queryOf(c);
     return c.render(<InboxPage lang={lang} events={items} nextCursor={nextCursor} query={{ status: s, eventType, before }} />, {
       title: t(lang, 'inbox.title'),

@@ -35,7 +35,7 @@ export function InboxPage({ lang, events, nextCursor, query }: { lang: Lang; eve
                   {e.sourceType ? <span class="muted"> · {e.sourceType}</span> : null}
                 </div>
                 <span class="badges">
-                  <span class={e.status === 'dead' ? 'badge bad' : e.status === 'failed' ? 'badge warn' : 'badge'}>{t(lang, `eventStatus.${e.status}`)}</span>
+                  <span class={e.status === 'dead' || e.status === 'invalid' ? 'badge bad' : e.status === 'failed' ? 'badge warn' : 'badge'}>{t(lang, `eventStatus.${e.status}`)}</span>
                   <span class="badge">{t(lang, 'inbox.attempts', { n: e.attempts })}</span>
                 </span>
                 <div class="item-meta">

@@ -1,0 +1,2 @@
+ALTER TABLE "line_webhook_events" DROP CONSTRAINT "line_webhook_events_status_check";--> statement-breakpoint
+ALTER TABLE "line_webhook_events" ADD CONSTRAINT "line_webhook_events_status_check" CHECK ("line_webhook_events"."status" IN ('processing', 'done', 'failed', 'dead', 'invalid'));
