@@ -254,6 +254,7 @@ describe('OpenAPI document', () => {
       [
         '/ai-logs',
         '/ai-usage',
+        '/audit',
         '/events',
         '/events/{id}/retry',
         '/files',

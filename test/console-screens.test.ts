@@ -551,7 +551,7 @@ describe('language', () => {
     expect(html).toContain('Turn AI replies on');
     expect(html).toContain('2 members');
     expect(html).not.toContain('開啟 AI 回覆');
-    expect(await page('/inbox', cookie, 'en')).toContain('Failed and dead');
+    expect(await page('/inbox', cookie, 'en')).toContain('Failed, dead and invalid');
     expect(await page('/accounts', cookie, 'en')).toContain('Create an account');
   });
 });
