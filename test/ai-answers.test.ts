@@ -205,7 +205,7 @@ describe('exactly once', () => {
     await withDb((db) =>
       db
         .update(lineAiAnswers)
-        .set({ status: 'running', steps: sql`${lineAiAnswers.steps} - 'send answer' - 'finish'`, progressAt: new Date(Date.now() - 10 * 60_000) })
+        .set({ status: 'running', steps: sql`${lineAiAnswers.steps} - 'send answer' - 'finish'`, progressAt: sql`now() - interval '10 minutes'` })
         .where(eq(lineAiAnswers.id, answer!.id)),
     );
     await using instance = await introspectWorkflowInstance(env.AI_ANSWER, answer!.instanceId);
@@ -221,6 +221,25 @@ describe('exactly once', () => {
     expect((await answerOf(ev.webhookEventId))!.restarts).toBe(1);
   });
 
+  it('overlapping backstop runs claim a stalled answer once, by a time Postgres wrote (microseconds)', async () => {
+    const userId = await boundUser();
+    const marker = newId.event();
+    const ev = textEvent({ userId }, `兩個排程同時 ${marker}`);
+    expect((await postEvents([ev], { env: { AI_ANSWER: undefined } as Partial<Env> })).status).toBe(200);
+    const pending = (await answerOf(ev.webhookEventId))!;
+    // now() keeps microseconds; a compare-and-set against the millisecond Date read back would never match.
+    await withDb((db) => db.update(lineAiAnswers).set({ progressAt: sql`now() - interval '10 minutes 0.123456 seconds'` }).where(eq(lineAiAnswers.id, pending.id)));
+    const [micros] = (await withDb((db) => db.execute(sql`select extract(microseconds from progress_at)::int % 1000 as us from line_ai_answers where id = ${pending.id}`))).rows as [{ us: number }];
+    expect(micros.us).not.toBe(0);
+    await using instance = await introspectWorkflowInstance(env.AI_ANSWER, pending.instanceId);
+    const log = createLogger({ test: 'backstop-overlap' });
+    const runs = await Promise.all([1, 2, 3].map(() => withDb((db) => restartStalledAnswers(db, env.AI_ANSWER, log))));
+    expect(runs.reduce((n, c) => n + c.created + c.restarted, 0)).toBe(1);
+    await instance.waitForStatus('complete');
+    expect(await answerOf(ev.webhookEventId)).toMatchObject({ status: 'answered', restarts: 1 });
+    expect(await claudeRequests(marker)).toHaveLength(1);
+  });
+
   it('an answer whose Workflow never started is started by the backstop', async () => {
     const userId = await boundUser();
     const marker = newId.event();
@@ -229,7 +248,7 @@ describe('exactly once', () => {
     expect((await postEvents([ev], { env: { AI_ANSWER: undefined } as Partial<Env> })).status).toBe(200);
     const pending = await answerOf(ev.webhookEventId);
     expect(pending).toMatchObject({ status: 'pending' });
-    await withDb((db) => db.update(lineAiAnswers).set({ progressAt: new Date(Date.now() - 10 * 60_000) }).where(eq(lineAiAnswers.id, pending!.id)));
+    await withDb((db) => db.update(lineAiAnswers).set({ progressAt: sql`now() - interval '10 minutes'` }).where(eq(lineAiAnswers.id, pending!.id)));
     await using instance = await introspectWorkflowInstance(env.AI_ANSWER, pending!.instanceId);
     const counts = await withDb((db) => restartStalledAnswers(db, env.AI_ANSWER, createLogger({ test: 'backstop' })));
     expect(counts.created).toBeGreaterThanOrEqual(1);

@@ -10,8 +10,13 @@ import { lineAiAnswers } from '../db/schema';
 import type { Logger } from '../lib/log';
 import { finishAnswer } from './answers';
 
-/** No step finished for this long: the run is lost (a Claude round is allowed minutes, its steps report progress). */
-export const STALLED_AFTER_MS = 3 * 60_000;
+/**
+ * No progress for this long: the run is lost. A working step reports progress every HEARTBEAT_MS
+ * (workflow.ts) however long Claude takes, and the Workflow's own retry delays are shorter, so only
+ * a run that really stopped goes quiet this long. With the Cron Trigger every minute, a lost run is
+ * restarted at most STALLED_AFTER_MS + 1 minute after its last progress.
+ */
+export const STALLED_AFTER_MS = 45_000;
 /** Restarts before the answer is given up (logged, marked failed). */
 export const MAX_RESTARTS = 5;
 
@@ -19,7 +24,7 @@ export async function restartStalledAnswers(db: Queryable, workflow: Workflow | 
   if (!workflow) return { restarted: 0, created: 0, gaveUp: 0 };
   const stalledBefore = new Date(now.getTime() - STALLED_AFTER_MS);
   const stalled = await db
-    .select({ id: lineAiAnswers.id, instanceId: lineAiAnswers.instanceId, restarts: lineAiAnswers.restarts, progressAt: lineAiAnswers.progressAt })
+    .select({ id: lineAiAnswers.id, instanceId: lineAiAnswers.instanceId, restarts: lineAiAnswers.restarts })
     .from(lineAiAnswers)
     .where(and(inArray(lineAiAnswers.status, ['pending', 'running']), lt(lineAiAnswers.progressAt, stalledBefore)))
     .orderBy(asc(lineAiAnswers.progressAt))
@@ -33,11 +38,21 @@ export async function restartStalledAnswers(db: Queryable, workflow: Workflow | 
       counts.gaveUp++;
       continue;
     }
-    // Claim it: an overlapping cron run that read the same row finds progress_at moved and skips it.
+    // Claim it by its restart count, a version counter: an overlapping cron run that read the same
+    // row finds the count moved and skips it. (Never by comparing progress_at with the value read:
+    // Postgres keeps microseconds, a JavaScript Date milliseconds, so that compare never matches a
+    // time written by now().) A run that made progress meanwhile is not stalled any more.
     const [claimed] = await db
       .update(lineAiAnswers)
       .set({ restarts: sql`${lineAiAnswers.restarts} + 1`, progressAt: sql`now()` })
-      .where(and(eq(lineAiAnswers.id, row.id), eq(lineAiAnswers.progressAt, row.progressAt)))
+      .where(
+        and(
+          eq(lineAiAnswers.id, row.id),
+          eq(lineAiAnswers.restarts, row.restarts),
+          inArray(lineAiAnswers.status, ['pending', 'running']),
+          lt(lineAiAnswers.progressAt, stalledBefore),
+        ),
+      )
       .returning({ id: lineAiAnswers.id });
     if (!claimed) continue;
     try {

@@ -27,8 +27,8 @@ export interface AnswerParams {
   answerId: string;
 }
 
-/** A working step reports progress this often (the backstop's stall window is STALLED_AFTER_MS, 3 minutes). */
-const HEARTBEAT_MS = 30_000;
+/** A working step reports progress this often (the backstop's stall window, STALLED_AFTER_MS, is 45 s). */
+const HEARTBEAT_MS = 10_000;
 
 /** Tool rounds per answer; the round after the last may not call tools, so it must answer. */
 export const MAX_TOOL_ROUNDS = 8;
