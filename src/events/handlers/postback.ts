@@ -50,6 +50,11 @@ export const handlePostback: EventHandler = async (event, deps) => {
     .from(lineUsers)
     .where(eq(lineUsers.lineUserId, source.userId));
   const [chatRow] = chat ? await deps.db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, chat.id)) : [null];
+  if (chat && !chatRow) {
+    // A chat the bot never stored has no offers.
+    log.warn('offer.tap_refused', { reason: 'unknown_chat' });
+    return;
+  }
   const [offer] = await deps.db
     .select({
       id: aiFileOffers.id,
@@ -69,11 +74,6 @@ export const handlePostback: EventHandler = async (event, deps) => {
     .from(aiFileOffers)
     .where(eq(aiFileOffers.id, offerId));
 
-  if (chat && !chatRow) {
-    // A chat the bot never stored has no offers.
-    log.warn('offer.tap_refused', { reason: 'unknown_chat' });
-    return;
-  }
   const chatPk = chatRow?.id ?? null;
   const decision = offerTapFor({ tapper: { lineUserPk: tapper?.id ?? null, bound: tapper?.userId != null }, chatPk, offer: offer ?? null });
   log.info('offer.tapped', { decision: decision.kind });
