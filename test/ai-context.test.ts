@@ -8,7 +8,7 @@ import { loadAnswerContext, messageText, toTurns } from '../src/ai/context';
 import { DEFAULT_PROMPT } from '../src/ai/prompt';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { estimateTokens } from '../src/ai/tokens';
-import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, projects } from '../src/db/schema';
+import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, projects, users } from '../src/db/schema';
 import { withDb } from './support/db';
 import { newId } from './support/line';
 
@@ -19,10 +19,15 @@ const at = (minutes: number) => new Date(base + minutes * MIN);
 
 type MessageFields = Partial<typeof lineMessages.$inferInsert>;
 
+/** A LINE user bound to a company account (as every sender the AI quotes as themselves), unless `userId: null`. */
 const user = (fields: Partial<typeof lineUsers.$inferInsert> = {}) =>
-  withDb(async (db) => (await db.insert(lineUsers).values({ lineUserId: newId.user(), ...fields }).returning())[0]!);
+  withDb(async (db) => {
+    const userId = 'userId' in fields ? fields.userId : (await db.insert(users).values({ username: `u.${crypto.randomUUID()}` }).returning())[0]!.id;
+    return (await db.insert(lineUsers).values({ lineUserId: newId.user(), ...fields, userId }).returning())[0]!;
+  });
+/** A group the bot has been in since before its messages (joined_at unknown, as for a group first seen by a message). */
 const group = (fields: Partial<typeof lineGroups.$inferInsert> = {}) =>
-  withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), ...fields }).returning())[0]!);
+  withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), joinedAt: null, ...fields }).returning())[0]!);
 const project = (fields: Partial<typeof projects.$inferInsert> = {}) =>
   withDb(async (db) => (await db.insert(projects).values({ name: `Project ${crypto.randomUUID()}`, ...fields }).returning())[0]!);
 

@@ -8,7 +8,7 @@ import { aiTools, capToolResult, MAX_TOOL_RESULT_CHARS, runTool, toolDefinitions
 import { escapeLike } from '../src/ai/tools/search-chat-history';
 import { ToolInputError, type AiTool, type AskerContext } from '../src/ai/types';
 import { openDb } from '../src/db/client';
-import { lineGroups, lineMessages, lineUsers, projects } from '../src/db/schema';
+import { lineGroups, lineMessages, lineUsers, projects, users } from '../src/db/schema';
 import { createLogger } from '../src/lib/log';
 import { withDb } from './support/db';
 import { newId } from './support/line';
@@ -17,10 +17,15 @@ const MIN = 60_000;
 const base = Date.now() - 60 * MIN;
 const at = (minutes: number) => new Date(base + minutes * MIN);
 
+/** A LINE user bound to a company account (as every sender the AI quotes as themselves), unless `userId: null`. */
 const user = (fields: Partial<typeof lineUsers.$inferInsert> = {}) =>
-  withDb(async (db) => (await db.insert(lineUsers).values({ lineUserId: newId.user(), ...fields }).returning())[0]!);
+  withDb(async (db) => {
+    const userId = 'userId' in fields ? fields.userId : (await db.insert(users).values({ username: `u.${crypto.randomUUID()}` }).returning())[0]!.id;
+    return (await db.insert(lineUsers).values({ lineUserId: newId.user(), ...fields, userId }).returning())[0]!;
+  });
+/** A group the bot has been in since before its messages (joined_at unknown, as for a group first seen by a message). */
 const group = (fields: Partial<typeof lineGroups.$inferInsert> = {}) =>
-  withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), ...fields }).returning())[0]!);
+  withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), joinedAt: null, ...fields }).returning())[0]!);
 const project = (fields: Partial<typeof projects.$inferInsert> = {}) =>
   withDb(async (db) => (await db.insert(projects).values({ name: `Project ${crypto.randomUUID()}`, ...fields }).returning())[0]!);
 const messages = (rows: Partial<typeof lineMessages.$inferInsert>[]) =>

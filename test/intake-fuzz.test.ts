@@ -138,7 +138,19 @@ const templates: WebhookEventObject[] = (() => {
       if (!prev || pathsOf(prev).length < pathsOf(ev).length) richest.set(kind, ev);
     }
   }
-  return [...richest.values()];
+  // The bot's own buttons (AI file offers, `offer:<uuid>`) reach a handler, unlike other postbacks.
+  const offerTap = (source: Record<string, string>) =>
+    ({
+      type: 'postback',
+      mode: 'active',
+      timestamp: 1_700_000_000_000,
+      webhookEventId: '01OFFERTAPTEMPLATE',
+      deliveryContext: { isRedelivery: false },
+      replyToken: 'b60d432864f44d079f6d8efe86cf404b',
+      source,
+      postback: { data: `offer:${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}` },
+    }) as WebhookEventObject;
+  return [...richest.values(), offerTap({ type: 'group', groupId: 'C1', userId: 'U1' }), offerTap({ type: 'user', userId: 'U1' })];
 })();
 
 /** A template with fresh ids, so this run's rows are its own (all test files share one database). */

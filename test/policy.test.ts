@@ -3,7 +3,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCommand, type Command } from '../src/bot/commands';
 import { addressing, parseBotNames } from '../src/ai/addressing';
-import { availableCommands, decide, nasScopeFor, type Action, type ChatType, type NasScopeDecision, type NasScopeInput, type PolicyInput } from '../src/bot/policy';
+import {
+  availableCommands,
+  decide,
+  nasScopeFor,
+  offerTapFor,
+  type Action,
+  type ChatType,
+  type NasScopeDecision,
+  type NasScopeInput,
+  type OfferTapDecision,
+  type OfferTapInput,
+  type PolicyInput,
+} from '../src/bot/policy';
 
 const admin = { role: 'admin' as const };
 const member = { role: 'member' as const };
@@ -279,5 +291,30 @@ describe('nasScopeFor (where /find, /send and the NAS tools may look)', () => {
   ];
   it.each(rows)('%s', (_who, chatType, account, project, expected) => {
     expect(nasScopeFor({ chatType, account, project })).toEqual(expected);
+  });
+});
+
+describe('offerTapFor: a tap on an AI file offer', () => {
+  const asker = 'asker-pk';
+  const chat = 'chat-pk';
+  const offer = { lineUserPk: asker, chatPk: chat, expired: false, tapped: false };
+  type TapRow = [who: string, input: OfferTapInput, expected: OfferTapDecision['kind']];
+  const table: TapRow[] = [
+    ['the asker, in time, in the offer’s chat', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer }, 'send'],
+    ['the asker, in a 1:1 offer', { tapper: { lineUserPk: asker, bound: true }, chatPk: null, offer: { ...offer, chatPk: null } }, 'send'],
+    ['the asker, now unbound: the scope check refuses later', { tapper: { lineUserPk: asker, bound: false }, chatPk: chat, offer }, 'send'],
+    ['the asker, expired', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, expired: true } }, 'expired'],
+    ['the asker, already tapped', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, tapped: true } }, 'alreadySent'],
+    ['the asker, tapped and expired', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, tapped: true, expired: true } }, 'alreadySent'],
+    ['a bound colleague', { tapper: { lineUserPk: 'other', bound: true }, chatPk: chat, offer }, 'notAsker'],
+    ['a bound colleague, expired offer', { tapper: { lineUserPk: 'other', bound: true }, chatPk: chat, offer: { ...offer, expired: true } }, 'notAsker'],
+    ['an unbound member', { tapper: { lineUserPk: 'other', bound: false }, chatPk: chat, offer }, 'ignore'],
+    ['someone never seen', { tapper: { lineUserPk: null, bound: false }, chatPk: chat, offer }, 'ignore'],
+    ['the asker, from another chat', { tapper: { lineUserPk: asker, bound: true }, chatPk: 'elsewhere', offer }, 'unknown'],
+    ['the asker, from their 1:1 chat', { tapper: { lineUserPk: asker, bound: true }, chatPk: null, offer }, 'unknown'],
+    ['no such offer', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: null }, 'unknown'],
+  ];
+  it.each(table)('%s', (_who, input, expected) => {
+    expect(offerTapFor(input).kind).toBe(expected);
   });
 });

@@ -7,12 +7,18 @@
  * a 1:1 chat's messages are the rows without a group whose `line_user_id` is that user (the bot's
  * messages there carry the user they went to). So the same person's group messages never appear in
  * their 1:1 history, nor the other way round.
+ *
+ * In a group or room the model sees only what a member who joined last could see: messages after
+ * the bot's own latest `join` and after the latest `memberJoined` (LINE hides earlier messages from
+ * new members). What senders without a company account wrote there reaches it only quoted as
+ * third-party data (src/ai/quote.ts), never as words of its own. (A 1:1 chat's user is the asker.)
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineAiAnswers, lineGroups, lineMessages, lineUsers, projects } from '../db/schema';
-import { oneLine, systemPrompt } from './prompt';
+import { systemPrompt } from './prompt';
+import { oneLine, thirdPartyMessage } from './quote';
 import { estimateTokens } from './tokens';
 import type { AnswerContext, AskerContext } from './types';
 
@@ -107,6 +113,17 @@ export function inChat(asker: Pick<AskerContext, 'chatPk' | 'lineUserPk'>): SQL 
     : and(isNull(lineMessages.lineGroupId), eq(lineMessages.lineUserId, asker.lineUserPk))!;
 }
 
+/**
+ * In a group or room, only messages after the bot's latest join and the latest member's join, read
+ * now (a member may join while an answer runs). A 1:1 chat has no such bound.
+ */
+export function afterJoins(asker: Pick<AskerContext, 'chatPk'>): SQL | undefined {
+  if (asker.chatPk === null) return undefined;
+  return sql`${lineMessages.sentAt} > coalesce(
+    (select greatest(${lineGroups.joinedAt}, ${lineGroups.memberJoinedAt}) from ${lineGroups} where ${lineGroups.id} = ${asker.chatPk}),
+    '-infinity'::timestamptz)`;
+}
+
 /** Unsent messages never reach the model: unsent after arrival, or a tombstone for one unsent before. */
 export const notUnsent: SQL = and(isNull(lineMessages.unsentAt), ne(lineMessages.messageType, 'unsent'))!;
 
@@ -117,7 +134,8 @@ export interface Line {
 
 /**
  * This chat's messages newest first, as history and search read them: never unsent, never the
- * question itself, with the sender's name; `where` narrows them further.
+ * question itself, never from before a join (`afterJoins`), with the sender's name and whether
+ * the sender is bound to a company account now; `where` narrows them further.
  */
 export function chatMessages(db: Queryable, asker: AskerContext, where: (SQL | undefined)[], limit: number) {
   return db
@@ -129,10 +147,11 @@ export function chatMessages(db: Queryable, asker: AskerContext, where: (SQL | u
       rawText: sql<string | null>`${lineMessages.rawMessage}->>'text'`,
       senderName: lineUsers.displayName,
       senderLineId: lineUsers.lineUserId,
+      senderBound: sql<boolean>`${lineUsers.userId} is not null`,
     })
     .from(lineMessages)
     .leftJoin(lineUsers, eq(lineUsers.id, lineMessages.lineUserId))
-    .where(and(inChat(asker), notUnsent, ne(lineMessages.id, asker.questionMessagePk), ...where))
+    .where(and(inChat(asker), notUnsent, ne(lineMessages.id, asker.questionMessagePk), afterJoins(asker), ...where))
     .orderBy(desc(lineMessages.sentAt), desc(lineMessages.createdAt), desc(lineMessages.id))
     .limit(limit);
 }
@@ -160,10 +179,15 @@ async function loadHistory(
     const text = messageText(r);
     if (!text) continue;
     const clipped = clip(text, MAX_MESSAGE_CHARS);
+    const sender = senderLabel(r.senderName, r.senderLineId);
     newestFirst.push(
       r.isFromBot
         ? { role: 'assistant', text: clipped }
-        : { role: 'user', text: inGroup ? `${senderLabel(r.senderName, r.senderLineId)}: ${clipped}` : clipped },
+        : !inGroup
+          ? { role: 'user', text: clipped }
+          : r.senderBound
+            ? { role: 'user', text: `${sender}: ${clipped}` }
+            : { role: 'user', text: thirdPartyMessage(sender, clipped) },
     );
   }
   return newestWithin(newestFirst, o.budget).reverse();
@@ -252,6 +276,7 @@ async function recentImages(db: Queryable, asker: AskerContext, questionAt: Date
         eq(lineMessages.messageType, 'image'),
         isNotNull(lineMessages.fileId),
         notUnsent,
+        afterJoins(asker),
         gte(lineMessages.sentAt, new Date(questionAt.getTime() - IMAGE_WINDOW_MS)),
         lte(lineMessages.sentAt, questionAt),
       ),

@@ -14,17 +14,22 @@ import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
 import { derivedRetryKey, MAX_TEXT_LENGTH, REPLY_WINDOW_MS, splitText } from '../line/messages';
 import type { AnswerRow } from './answers';
+import { offerMessage, offersOf } from './offers';
 
-/** LINE takes at most 5 messages per reply; an answer never needs a second push for its tail. */
+/** LINE takes at most 5 messages per reply (the offers' message included); an answer never needs a second push for its tail. */
 export const MAX_ANSWER_MESSAGES = 5;
 
 const MENTION = '{asker}';
 
 /**
- * The answer as LINE messages: split at 5000 UTF-16 units, at most 5 (the last one cut with an
+ * The answer as LINE messages: split at 5000 UTF-16 units, at most `maxMessages` (default 5; the last cut with an
  * ellipsis), every one quoting the question; in a group the first one mentions the asker.
  */
-export function answerMessages(text: string, options: { quoteToken: string | null; mentionUserId: string | null }): Message[] {
+export function answerMessages(
+  text: string,
+  options: { quoteToken: string | null; mentionUserId: string | null; maxMessages?: number },
+): Message[] {
+  const maxMessages = options.maxMessages ?? MAX_ANSWER_MESSAGES;
   const prefix = options.mentionUserId ? `${MENTION} ` : '';
   const pieces = splitText(text, MAX_TEXT_LENGTH - prefix.length);
   // In a textV2, `{` and `}` open placeholders: the model's own braces are doubled, which may make
@@ -39,9 +44,9 @@ export function answerMessages(text: string, options: { quoteToken: string | nul
       else pieces.splice(1, 0, tail);
     }
   }
-  if (pieces.length > MAX_ANSWER_MESSAGES) {
-    pieces.length = MAX_ANSWER_MESSAGES;
-    pieces[MAX_ANSWER_MESSAGES - 1] = `${splitText(pieces[MAX_ANSWER_MESSAGES - 1]!, MAX_TEXT_LENGTH - 1 - prefix.length)[0]!.slice(0, -1)}…`;
+  if (pieces.length > maxMessages) {
+    pieces.length = maxMessages;
+    pieces[maxMessages - 1] = `${splitText(pieces[maxMessages - 1]!, MAX_TEXT_LENGTH - 1 - prefix.length)[0]!.slice(0, -1)}…`;
   }
   const quote = options.quoteToken ? { quoteToken: options.quoteToken } : {};
   return pieces.map((piece, i): Message => {
@@ -76,7 +81,14 @@ async function destination(deps: SendDeps, row: AnswerRow) {
 
 export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, kind: 'answer' | 'apology', now = Date.now()) {
   const { chat, to, mention } = await destination(deps, row);
-  const messages = answerMessages(text, { quoteToken: row.quoteToken, mentionUserId: mention });
+  // An apology offers nothing: the answer those offers belonged to was never given.
+  const offers = kind === 'answer' ? await offersOf(deps.db, row.id) : [];
+  const messages = answerMessages(text, {
+    quoteToken: row.quoteToken,
+    mentionUserId: mention,
+    maxMessages: offers.length > 0 ? MAX_ANSWER_MESSAGES - 1 : MAX_ANSWER_MESSAGES,
+  });
+  if (offers.length > 0) messages.push(offerMessage(offers));
 
   const attemptedBefore = row.replyAttemptedAt !== null;
   if (row.replyToken && (attemptedBefore || now - row.eventAt.getTime() < REPLY_WINDOW_MS)) {

@@ -4,6 +4,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import { clip } from './context';
+import { eachLine } from './quote';
 import { getProject } from './tools/get-project';
 import { searchNasFilesTool } from './tools/nas-search';
 import { sendNasFileTool } from './tools/nas-send';
@@ -44,7 +45,8 @@ export async function runTool(deps: ToolDeps, asker: AskerContext, name: string,
     return { content: `Unknown tool "${clip(name, 64)}". Available tools: ${known}.`, isError: true };
   }
   try {
-    return { content: capToolResult(await tool.run(deps, asker, input)), isError: false };
+    // Each tool makes stored names one line; this keeps any bidi or control character out of every result.
+    return { content: capToolResult(eachLine(await tool.run(deps, asker, input))), isError: false };
   } catch (err) {
     if (err instanceof ToolInputError) return { content: capToolResult(`Invalid input for ${name}: ${err.message}`), isError: true };
     throw err;

@@ -128,3 +128,37 @@ export function nasScopeFor(input: NasScopeInput): NasScopeDecision {
   if (!folder) return { kind: 'noFolder', projectName: input.project.name };
   return { kind: 'scope', scope: { kind: 'folders', folders: [folder] } };
 }
+
+/**
+ * A tap on an AI file offer's button (a postback `offer:<id>`), `offerTapFor`: the file is sent
+ * only for the asker, in the chat it was offered in, once, within 30 minutes; the asker's NAS
+ * scope is checked again after this (`nasScopeFor`, the file still indexed unchanged).
+ *
+ * | tap                                          | outcome                                            |
+ * |----------------------------------------------|----------------------------------------------------|
+ * | no such offer, or offered in another chat    | `unknown`: silence (forged or edited data)         |
+ * | by someone other than the asker, bound       | `notAsker`: nothing changes, one short reply       |
+ * | by someone other than the asker, unbound     | `ignore`: silence (groups never answer the unbound)|
+ * | by the asker, already sent                   | `alreadySent`: nothing sent again                  |
+ * | by the asker, after expires_at               | `expired`: nothing sent, search again              |
+ * | by the asker, in time                        | `send`, if the scope check that follows allows it  |
+ */
+export interface OfferTapInput {
+  /** The tapper's line_users.id (null: never seen) and whether they are bound to an account now. */
+  tapper: { lineUserPk: string | null; bound: boolean };
+  /** line_groups.id of the chat the tap came from; null for a 1:1 chat. */
+  chatPk: string | null;
+  /** The offer the data names, as stored; `expired` by Postgres' clock. */
+  offer: { lineUserPk: string; chatPk: string | null; expired: boolean; tapped: boolean } | null;
+}
+
+export type OfferTapDecision = { kind: 'unknown' | 'notAsker' | 'ignore' | 'alreadySent' | 'expired' | 'send' };
+
+export function offerTapFor(input: OfferTapInput): OfferTapDecision {
+  const { tapper, offer } = input;
+  if (!offer || offer.chatPk !== input.chatPk) return { kind: 'unknown' };
+  if (tapper.lineUserPk === null || tapper.lineUserPk !== offer.lineUserPk) return { kind: tapper.bound ? 'notAsker' : 'ignore' };
+  if (offer.tapped) return { kind: 'alreadySent' };
+  if (offer.expired) return { kind: 'expired' };
+  return { kind: 'send' };
+}

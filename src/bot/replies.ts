@@ -62,6 +62,16 @@ export const replies = {
     both('這個檔案已不存在或不在此聊天可存取的資料夾中，請重新搜尋。', 'That file is gone or no longer in the folder this chat may use. Please search again.'),
   sendTooLarge: (name: string, size: string, max: string) =>
     both(`「${name}」有 ${size}，超過可傳送的上限 ${max}，請直接到 NAS 取用。`, `"${name}" is ${size}, over the ${max} the bot can send. Please get it from the NAS directly.`),
+  // Taps on the AI's file offers (src/events/handlers/postback.ts)
+  offerNotAsker: () =>
+    both('只有提問的人可以傳送這個檔案；如需要，請自己問我。', 'Only the person who asked can send this file. Ask me yourself if you need it.'),
+  offerAlreadySent: () => both('這個檔案已經傳送過了。', 'This file was already sent.'),
+  offerExpired: (minutes: number) =>
+    both(`這個按鈕已超過 ${minutes} 分鐘，請重新請我搜尋檔案。`, `This button is more than ${minutes} minutes old. Please ask me to search again.`),
+  offerNoScope: () =>
+    both('您目前無權從 NAS 傳送這個檔案（帳號或專案權限已變更）。', 'You may no longer send this file from the NAS (your account or project access has changed).'),
+  offerFileChanged: () =>
+    both('這個檔案在提供之後已被移動、修改或刪除，請重新請我搜尋。', 'This file was moved, changed or deleted since it was offered. Please ask me to search again.'),
 };
 
 const commandHelp: Record<string, [string, string]> = {

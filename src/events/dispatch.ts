@@ -5,19 +5,21 @@
  */
 import { markDone, markDoneQuery, markFailed } from '../inbox/status';
 import type { RecordedEvent } from '../inbox/record';
+import { isOfferData } from '../ai/offers';
 import { describeError } from '../lib/log';
 import { handleFollow, handleUnfollow } from './handlers/follow';
 import { handleJoin, handleLeave } from './handlers/join';
 import { handleMemberJoined, handleMemberLeft } from './handlers/members';
 import { handleMessage } from './handlers/message';
 import { handleMessageEdited } from './handlers/message-edited';
+import { handlePostback, postbackDataOf } from './handlers/postback';
 import { handleUnsend } from './handlers/unsend';
 import type { AfterCommit, EventDeps, EventHandler } from './types';
 
 /**
- * Event types with something to store beyond the inbox row. Everything else (postback,
- * videoPlayComplete, beacon, accountLink, membership, types LINE adds later) stays in the inbox
- * as received and is marked done.
+ * Event types with something to store beyond the inbox row. Everything else (videoPlayComplete,
+ * beacon, accountLink, membership, types LINE adds later) stays in the inbox as received and is
+ * marked done; so does a postback that is not a tap on an AI file offer (`handlerFor`).
  */
 export const handlers: Record<string, EventHandler> = {
   message: handleMessage,
@@ -29,6 +31,7 @@ export const handlers: Record<string, EventHandler> = {
   memberLeft: handleMemberLeft,
   unsend: handleUnsend,
   messageEdited: handleMessageEdited,
+  postback: handlePostback,
 };
 
 export type Outcome = 'done' | 'failed' | 'dead';
@@ -37,7 +40,7 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
   const { event } = recorded;
   const log = deps.log.child({ inboxId: recorded.id, webhookEventId: recorded.webhookEventId, eventType: event.type });
   try {
-    const handler = handlerFor(event.type);
+    const handler = handlerFor(event);
     const apply = handler ? await handler(event, deps) : undefined;
     let after: AfterCommit | void = undefined;
     if (apply && 'oneStatement' in apply) {
@@ -67,7 +70,15 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
   }
 }
 
-const handlerFor = (type: string): EventHandler | undefined => (Object.hasOwn(handlers, type) ? handlers[type] : undefined);
+/**
+ * The handler of an event, if it has one. Only the bot's own buttons (`offer:` data) are handled
+ * among postbacks: the rest cost one batched UPDATE, not a round of their own each.
+ */
+const handlerFor = (event: RecordedEvent['event']): EventHandler | undefined => {
+  if (!Object.hasOwn(handlers, event.type)) return undefined;
+  if (event.type === 'postback' && !isOfferData(postbackDataOf(event))) return undefined;
+  return handlers[event.type];
+};
 
 /**
  * Events of one request or one cron run, in order: a later event may depend on an earlier one.
@@ -89,7 +100,7 @@ export async function processEvents(deps: EventDeps, events: RecordedEvent[]): P
     }
   };
   for (const recorded of events) {
-    if (!handlerFor(recorded.event.type)) {
+    if (!handlerFor(recorded.event)) {
       inboxOnly.push(recorded);
       continue;
     }

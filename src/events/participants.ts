@@ -122,7 +122,8 @@ export async function upsertChat(
   if (info !== undefined) Object.assign(set, info, { summaryRefreshedAt: new Date() });
   const [row] = await tx
     .insert(lineGroups)
-    .values({ lineGroupId: chat.id, sourceType: chat.type, ...set })
+    // Seen first through another event than `join`: when the bot joined is unknown (before this event), not now.
+    .values({ lineGroupId: chat.id, sourceType: chat.type, joinedAt: null, ...set })
     .onConflictDoUpdate({ target: lineGroups.lineGroupId, set: { ...set, updatedAt: sql`now()` } })
     .returning({ id: lineGroups.id });
   return row!.id;

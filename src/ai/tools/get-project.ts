@@ -6,6 +6,7 @@
 import { eq } from 'drizzle-orm';
 import { lineGroups, projects } from '../../db/schema';
 import { taipeiDate } from '../../lib/taipei';
+import { oneLine } from '../quote';
 import type { AiTool } from '../types';
 
 export const getProject: AiTool = {
@@ -23,6 +24,6 @@ export const getProject: AiTool = {
       .where(eq(lineGroups.id, asker.chatPk));
     const chat = asker.chatType === 'room' ? 'chat' : 'group';
     if (!project) return `No project is bound to this ${chat}.`;
-    return [`Project bound to this ${chat}:`, `name: ${project.name}`, `id: ${project.id}`, `created: ${taipeiDate(project.createdAt)}`].join('\n');
+    return [`Project bound to this ${chat}:`, `name: ${oneLine(project.name, 200)}`, `id: ${project.id}`, `created: ${taipeiDate(project.createdAt)}`].join('\n');
   },
 };

@@ -7,9 +7,13 @@ import { folderOf, formatSize } from '../../bot/nas';
 import { taipeiDateTime } from '../../lib/taipei';
 import { nasScopeOf } from '../../nas/scope';
 import { isProblem, MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RESULTS, queryOf, searchNasFiles, type QueryProblem } from '../../nas/search';
+import { oneLine } from '../quote';
 import { ToolInputError, type AiTool } from '../types';
 import { keywordsSchema } from './keywords';
 import type { NasScopeDecision } from '../../bot/policy';
+
+const MAX_NAME_CHARS = 200;
+const MAX_FOLDER_CHARS = 300;
 
 export const searchNasFilesTool: AiTool = {
   name: 'search_nas_files',
@@ -18,7 +22,7 @@ export const searchNasFilesTool: AiTool = {
     '(case- and width-insensitive substring match; Chinese needs no spaces). In a group only the folder of the ' +
     "group's project is searched; in a 1:1 chat every share. Returns at most 10 files, those whose name matches " +
     'first, then the newest: id, name, folder, size and modified date (Asia/Taipei). Use send_nas_file with an id ' +
-    'to send one into this chat. A string is split at spaces; pass an array to keep a phrase together.',
+    'to offer one to the asker (they get a button to send it into this chat). A string is split at spaces; pass an array to keep a phrase together.',
   input_schema: {
     type: 'object',
     properties: {
@@ -38,7 +42,9 @@ export const searchNasFilesTool: AiTool = {
     const wanted = query.keywords.map((k) => `"${k}"`).join(' + ') + (query.extensions.length ? ` (type ${query.extensions.join(', ')})` : '');
     if (hits.length === 0) return `No NAS files match ${wanted} in this chat's scope.`;
     const lines = hits.map(
-      (h) => `- id: ${h.id} | name: ${h.name} | folder: ${folderOf(h)} | size: ${formatSize(h.size)} | modified: ${taipeiDateTime(h.modifiedAt)}`,
+      // Names and folders as anyone with write access to the NAS made them: one clean line each.
+      (h) =>
+        `- id: ${h.id} | name: ${oneLine(h.name, MAX_NAME_CHARS)} | folder: ${oneLine(folderOf(h), MAX_FOLDER_CHARS)} | size: ${formatSize(h.size)} | modified: ${taipeiDateTime(h.modifiedAt)}`,
     );
     return [`${hits.length} NAS file(s) match ${wanted} (name matches first, then newest; Asia/Taipei time):`, ...lines].join('\n');
   },
@@ -73,6 +79,6 @@ export function noScopeText(decision: Exclude<NasScopeDecision, { kind: 'scope' 
     case 'noProject':
       return 'This group is not bound to a project, so it has no NAS folder to search. An admin can bind a project with /project bind <name>.';
     case 'noFolder':
-      return `This group's project "${decision.projectName}" has no NAS folder set. An administrator must set it before files can be searched here.`;
+      return `This group's project "${oneLine(decision.projectName)}" has no NAS folder set. An administrator must set it before files can be searched here.`;
   }
 }

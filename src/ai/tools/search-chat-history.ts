@@ -2,13 +2,14 @@
  * `search_chat_history`: messages of the asker's own chat that contain every keyword. The chat comes
  * from the asker's context only; whatever chat, group or user id the model puts in its input is
  * ignored. The whole chat is searched (a `/reset` only shortens what the model is shown by
- * default), never an unsent message.
+ * default), never an unsent message, never one from before the bot's or a member's latest join
+ * in a group or room (`chatMessages`). What senders without an account wrote comes back quoted.
  */
 import { ilike, isNotNull } from 'drizzle-orm';
 import { lineMessages } from '../../db/schema';
 import { chatMessages, clip, messageText, senderLabel } from '../context';
 import { taipeiDateTime } from '../../lib/taipei';
-import { oneLine } from '../prompt';
+import { oneLine, thirdPartyMessage } from '../quote';
 import { ToolInputError, type AiTool } from '../types';
 import { keywordsSchema } from './keywords';
 
@@ -16,6 +17,8 @@ const MAX_KEYWORDS = 10;
 const MAX_KEYWORD_CHARS = 100;
 const MAX_RESULTS = 20;
 const MAX_RESULT_CHARS = 300;
+/** A quoted third-party message's text: its block and sender name fit in about MAX_RESULT_CHARS. */
+const MAX_THIRD_PARTY_CHARS = 200;
 
 export const searchChatHistory: AiTool = {
   name: 'search_chat_history',
@@ -47,7 +50,10 @@ export const searchChatHistory: AiTool = {
     if (rows.length === 0) return `No messages in this chat contain ${wanted}.`;
     const lines = rows.map((r) => {
       const who = r.isFromBot ? 'bot' : senderLabel(r.senderName, r.senderLineId);
-      return clip(`${taipeiDateTime(r.sentAt)} ${who}: ${oneLine(messageText(r) ?? '', MAX_RESULT_CHARS)}`, MAX_RESULT_CHARS);
+      const when = taipeiDateTime(r.sentAt);
+      // Someone without an account: quoted as data, cut before it is wrapped so the block stays closed.
+      if (!r.isFromBot && !r.senderBound && asker.chatPk !== null) return `${when} ${thirdPartyMessage(who, oneLine(messageText(r) ?? '', MAX_THIRD_PARTY_CHARS))}`;
+      return clip(`${when} ${who}: ${oneLine(messageText(r) ?? '', MAX_RESULT_CHARS)}`, MAX_RESULT_CHARS);
     });
     return [`${rows.length} message(s) in this chat contain ${wanted} (newest first, Asia/Taipei time):`, ...lines].join('\n');
   },

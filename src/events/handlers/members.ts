@@ -1,5 +1,12 @@
-/** `memberJoined` / `memberLeft`: keep the member count right and know the new members. */
+/**
+ * `memberJoined` / `memberLeft`: keep the member count right and know the new members. A join
+ * also moves `line_groups.member_joined_at` (the latest join's LINE time, never back): the AI reads
+ * nothing from before it, as LINE shows a new member nothing from before (src/ai/context.ts).
+ */
+import { eq, sql } from 'drizzle-orm';
 import type { Transaction } from '../../db/client';
+import { lineGroups } from '../../db/schema';
+import { fromLineTimestamp } from '../../lib/time';
 import { LineApiError } from '../../line/errors';
 import type { LineClient } from '../../line/client';
 import { upsertChat, upsertLineUser } from '../participants';
@@ -29,8 +36,14 @@ export const handleMemberJoined: EventHandler = async (event, deps) => {
   if (!chat) return;
   const joined = memberIds(event.joined as Members);
   const count = await currentCount(deps.line, chat);
+  const at = fromLineTimestamp(event.timestamp, new Date());
   return async (tx) => {
     await writeChatCount(tx, chat, count);
+    // The greatest: an older join processed late (a cron retry) must not widen the history again.
+    await tx
+      .update(lineGroups)
+      .set({ memberJoinedAt: sql`greatest(${lineGroups.memberJoinedAt}, ${at.toISOString()}::timestamptz)` })
+      .where(eq(lineGroups.lineGroupId, chat.id));
     // Profiles come later, with each member's first message (no burst of calls for a big invite).
     for (const userId of joined) await upsertLineUser(tx, userId, undefined);
   };
