@@ -166,6 +166,9 @@ function upgraded(before: Snapshot): Snapshot {
   for (const p of Object.values(after.projects)) Object.assign(p, { ai_instructions: null, nas_folder: null });
   // 0007: no thumbnail of a NAS copy uploaded yet.
   for (const f of Object.values(after.files)) Object.assign(f, { thumbnail_r2_key: null });
+  // 0008 (access control): no member joined since, no payload purged yet.
+  for (const g of Object.values(after.groups)) Object.assign(g, { member_joined_at: null });
+  for (const e of Object.values(after.events)) Object.assign(e, { payload_purged_at: null });
   return after;
 }
 
@@ -189,8 +192,8 @@ async function expectUpgraded(q: Query, before: Snapshot): Promise<void> {
   // Ids and references are UUIDs.
   const types = await q(`SELECT table_name || '.' || column_name AS col, data_type FROM information_schema.columns
                           WHERE table_schema = 'public' AND data_type = 'uuid' ORDER BY 1`);
-  // Tables added after 0002 (AI answers, NAS search and send) are new and uuid from the start.
-  const later = /^(line_ai_answers|nas_files|nas_send_requests|nas_search_lists|share_links)\./;
+  // Tables added after 0002 (AI answers, NAS search and send, access control) are new and uuid from the start.
+  const later = /^(line_ai_answers|nas_files|nas_send_requests|nas_search_lists|share_links|ai_file_offers|audit_log|project_members)\./;
   expect(types.map((t) => String(t.col)).filter((c) => !later.test(c))).toEqual([
     'line_binding_attempts.line_user_id',
     'line_binding_codes.used_by_line_user_id',
