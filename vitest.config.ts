@@ -5,6 +5,9 @@ import { defineConfig } from 'vitest/config';
 export const TEST_CHANNEL_SECRET = 'test-channel-secret';
 /** A made-up key for the local Claude emulator; the tests check it never reaches a log line. */
 export const TEST_ANTHROPIC_API_KEY = 'sk-ant-test-key-never-logged';
+/** The bearer secrets: 32 characters at least, or the Worker refuses them (src/security/tokens.ts). */
+export const TEST_ADMIN_API_TOKEN = 'test-admin-token-5f0c2e9a7b41d36e';
+export const TEST_NAS_AGENT_TOKEN = 'test-nas-agent-token-8d3b61fa0c27';
 
 /** The Worker's tests run inside workerd, against real Postgres and the LINE emulator. */
 const workerProject = (name: string, include: string[]) => ({
@@ -19,8 +22,8 @@ const workerProject = (name: string, include: string[]) => ({
           LINE_DATA_API_BASE_URL: inject('lineApiUrl'),
           LINE_CHANNEL_SECRET: TEST_CHANNEL_SECRET,
           LINE_CHANNEL_ACCESS_TOKEN: 'test-channel-access-token',
-          ADMIN_API_TOKEN: 'test-admin-token',
-          NAS_AGENT_TOKEN: 'test-nas-agent-token',
+          ADMIN_API_TOKEN: TEST_ADMIN_API_TOKEN,
+          NAS_AGENT_TOKEN: TEST_NAS_AGENT_TOKEN,
           ANTHROPIC_API_KEY: TEST_ANTHROPIC_API_KEY,
           ANTHROPIC_BASE_URL: inject('claudeApiUrl'),
           BOT_NAMES: '小幫手,Helper',
