@@ -72,8 +72,10 @@ const accountName = (u: { displayName: string | null; username: string }) => u.d
  */
 export async function redeemBindingCode(tx: Transaction, sender: Sender, code: string): Promise<string> {
   // The LINE user's row is the lock: a parallel delivery of another code waits here until this
-  // transaction has counted and recorded its attempt, so the count below is never stale.
-  await tx.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.id, sender.lineUserPk)).for('update');
+  // transaction has counted and recorded its attempt, so the count below is never stale. NO KEY
+  // UPDATE, not UPDATE: the event's own rows (the message) already hold KEY SHARE on this row
+  // through their foreign keys, and two deliveries each holding it and asking for UPDATE deadlock.
+  await tx.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.id, sender.lineUserPk)).for('no key update');
   const [{ wrong } = { wrong: 0 }] = await tx
     .select({ wrong: count() })
     .from(lineBindingAttempts)
