@@ -1,20 +1,21 @@
 /**
- * Credentials: the one limiter of every bearer check (the rule as a table, then over HTTP on the
- * management API, the NAS agent routes and across them), the refusal of short secrets, and the
- * Cron Trigger's clean-up of old failures. Every test names its own clients and forgets their
+ * Credentials and anonymous routes: the one limiter of every bearer check (the rule as a table,
+ * then over HTTP on the management API, the NAS agent routes and across them), the refusal of
+ * short secrets, the Cron Trigger's clean-up of old failures, and the limit on guessing share links. Every test names its own clients and forgets their
  * failures afterwards: the database (and its total count) is shared with every other test file.
- * The total limit over HTTP is in test/isolated/auth-total.test.ts, on a database of its own.
+ * The total limit over HTTP, and /healthz under load, are in test/isolated/, on a database of their own.
  */
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authFailures } from '../src/db/schema';
 import { AUTH_LIMIT, limitDecision, pruneAuthFailures, type FailureWindow } from '../src/security/limiter';
+import { SHARE_MISS_LIMIT } from '../src/routes/share';
 import { MIN_TOKEN_LENGTH, secretState } from '../src/security/tokens';
 import { adminFetch } from './support/admin';
 import { forgetAuthFailures, newClientIp } from './support/clients';
 import { withDb } from './support/db';
-import { call, runCron } from './support/nas';
+import { bytesOf, call, runCron, seedShareLink } from './support/nas';
 
 const MIN = 60_000;
 const WINDOW_MS = AUTH_LIMIT.windowMinutes * MIN;
@@ -171,5 +172,43 @@ describe('the Cron Trigger', () => {
     expect(left).toEqual([{ client: recent }]);
     // Nothing left to delete of these: the function says how many it deleted.
     expect(await withDb((db) => pruneAuthFailures(db))).toBeGreaterThanOrEqual(0);
+  });
+});
+
+// ---- anonymous routes: share links ---------------------------------------------------------------
+
+describe('guessing share links', () => {
+  const unknownToken = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+  const get = (path: string, ip: string, env?: Partial<Env>) => call('GET', path, { token: null, headers: { 'cf-connecting-ip': ip }, env });
+  const DOWN = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' };
+
+  it(`${SHARE_MISS_LIMIT.limit} unknown tokens a minute per client, then 429 without touching the database; other clients unaffected`, async () => {
+    const file = { name: '報價單.pdf', contentType: 'application/pdf', bytes: bytesOf(20) };
+    const { token } = await seedShareLink(file);
+    let ip: string;
+    // The binding counts in fixed minutes: a run that crossed one is repeated with a new client.
+    for (;;) {
+      ip = newClientIp();
+      const minute = Math.floor(Date.now() / 60_000);
+      for (let i = 0; i < SHARE_MISS_LIMIT.limit; i++) {
+        expect((await get(`/s/${unknownToken()}${i % 2 ? '/preview' : ''}`, ip)).status).toBe(404);
+      }
+      // A known link does not count: a video played by ranges looks its link up again and again.
+      expect((await get(`/s/${token}`, ip)).status).toBe(200);
+      const over = await get(`/s/${unknownToken()}`, ip);
+      if (Math.floor(Date.now() / 60_000) !== minute) continue;
+      expect(over.status).toBe(429);
+      expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+      break;
+    }
+    // From now on this client is refused before any lookup: a real link too, and with the database
+    // away it is still 429, not the 503 a lookup would have met.
+    expect((await get(`/s/${token}`, ip)).status).toBe(429);
+    expect((await get(`/s/${unknownToken()}`, ip, DOWN)).status).toBe(429);
+    // Another client: its own budget.
+    const other = newClientIp();
+    expect((await get(`/s/${token}`, other)).status).toBe(200);
+    expect((await get(`/s/${unknownToken()}`, other)).status).toBe(404);
+    expect((await get(`/s/${unknownToken()}`, other, DOWN)).status).toBe(503);
   });
 });
