@@ -2,6 +2,7 @@
  * The binding code's format as a table: what is generated (over 40 bits, no look-alikes, every
  * symbol used), how it is shown, and what people may type for it, alone or after `/bind`.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CODE_ALPHABET, CODE_LENGTH, formatCode, normalizeCode, randomCode } from '../src/bot/binding-code';
 import { parseCommand } from '../src/bot/commands';
@@ -71,4 +72,41 @@ describe('shown and typed', () => {
     ['old six digits alone', '123456', null],
   ];
   it.each(messages)('%s: %j', (_what, text, command) => expect(parseCommand(text)).toEqual(command));
+});
+
+describe('properties', () => {
+  const code = fc.array(fc.constantFrom(...CODE_ALPHABET), { minLength: CODE_LENGTH, maxLength: CODE_LENGTH }).map((cs) => cs.join('')).filter((c) => /[2-9]/.test(c) && /[A-Z]/.test(c));
+  const fullWidth = (s: string) => s.replace(/[!-~]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
+  const shown = fc.record({
+    code,
+    separator: fc.constantFrom('-', '', ' ', '－', '‐'),
+    lower: fc.boolean(),
+    wide: fc.boolean(),
+    prefix: fc.constantFrom('', '/bind ', '/BIND  '),
+  });
+
+  it('every code, however it is typed, is read as itself', () => {
+    fc.assert(
+      fc.property(shown, ({ code, separator, lower, wide, prefix }) => {
+        let text = formatCode(code).replace(/-/g, separator);
+        if (lower) text = text.toLowerCase();
+        if (wide) text = fullWidth(text);
+        expect(normalizeCode(text)).toBe(code);
+        expect(parseCommand(`${prefix}${text}`)).toEqual({ kind: 'bind', code });
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('any text: never throws; a code read from it is a well-formed code', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {
+        const read = normalizeCode(text);
+        if (read !== null) expect(read).toMatch(/^[2-9A-HJKMNP-Z]{9}$/);
+        const command = parseCommand(text);
+        if (command?.kind === 'bind') expect(command.code === '' || /^[2-9A-HJKMNP-Z]{9}$/.test(command.code)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });

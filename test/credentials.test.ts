@@ -161,6 +161,20 @@ describe('one limiter for every surface', () => {
   });
 });
 
+describe('without the database', () => {
+  it('no token can be checked: 503, the right one included (nothing is compared without the count)', async () => {
+    const down = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' };
+    for (const token of [env.ADMIN_API_TOKEN, 'wrong']) {
+      const res = await adminFetch('GET', '/users', { token, env: down, headers: { 'cf-connecting-ip': client() } });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'database_unavailable' } });
+    }
+    const nas = await call('POST', `/api/linebot/nas/send-requests/${crypto.randomUUID()}/failure`, { env: down, headers: { 'cf-connecting-ip': client() } });
+    expect(nas.status).toBe(503);
+    expect(nas.json()).toEqual({ error: 'database_unavailable', message: expect.any(String) });
+  });
+});
+
 describe('the Cron Trigger', () => {
   it('deletes failures older than a day, keeps the recent ones', async () => {
     const [old, recent] = [client(), client()];

@@ -169,6 +169,10 @@ async function requireAgentToken(c: Ctx, next: () => Promise<void>) {
   let verdict;
   try {
     verdict = await checkBearer(handle.db, { surface: 'nas', via: 'nas', client, log }, () => bearerMatches(header, secret.token));
+  } catch (err) {
+    // Without the limiter's count nothing may be compared: refused, and the job retries a 503.
+    log.error('nas.limiter_unavailable', { error: err });
+    return refuse(c, 503, 'database_unavailable', 'database unavailable; retry later');
   } finally {
     c.executionCtx.waitUntil(handle.close());
   }

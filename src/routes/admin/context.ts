@@ -51,7 +51,13 @@ export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) =>
   if (!secret.ok) throw new ApiError(503, 'not_configured', secretProblem('ADMIN_API_TOKEN', secret));
   const header = c.req.header('authorization');
   const client = clientOf(c.req.header('cf-connecting-ip'));
-  const verdict = await checkBearer(c.get('db'), { surface: 'admin', via: 'api', client, log }, () => bearerMatches(header, secret.token));
+  const verdict = await checkBearer(c.get('db'), { surface: 'admin', via: 'api', client, log }, () => bearerMatches(header, secret.token)).catch(
+    (err: unknown) => {
+      // Without the limiter's count nothing may be compared: refused, and retried later.
+      log.error('admin.limiter_unavailable', { error: err });
+      throw new ApiError(503, 'database_unavailable', 'database unavailable; retry later');
+    },
+  );
   if (!verdict.ok && verdict.limited) {
     c.header('Retry-After', String(verdict.retryAfterSeconds));
     throw new ApiError(429, 'rate_limited', `too many wrong tokens; try again in ${verdict.retryAfterSeconds} s`);

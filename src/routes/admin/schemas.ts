@@ -36,10 +36,11 @@ const errorDescriptions = {
   413: 'Body larger than 64 KiB',
   415: 'Body is not JSON (Content-Type)',
   429: 'Too many wrong tokens from this client or in total: `Retry-After` says when to try again, even with the right token',
-  503: 'ADMIN_API_TOKEN is unset or shorter than 32 characters: the API is off',
+  503: 'ADMIN_API_TOKEN is unset or shorter than 32 characters (`not_configured`: the API is off), or the database is unreachable (`database_unavailable`)',
 } as const;
 type ErrorStatus = Exclude<keyof typeof errorDescriptions, 429 | 503>;
 type ErrorResponse = ReturnType<typeof json<typeof ErrorSchema>>;
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds until the client may try again', schema: { type: 'integer' as const, minimum: 1 } } };
 
 /**
  * The error answers an operation can give, each with the Error envelope. Every operation behind
@@ -47,7 +48,9 @@ type ErrorResponse = ReturnType<typeof json<typeof ErrorSchema>>;
  */
 export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
   const all: Array<keyof typeof errorDescriptions> = statuses.includes(401 as S) ? [...statuses, 429, 503] : statuses;
-  return Object.fromEntries(all.map((s) => [s, json(ErrorSchema, errorDescriptions[s])])) as { [K in S]: ErrorResponse } & {
+  const response = (s: keyof typeof errorDescriptions) =>
+    s === 429 ? { ...json(ErrorSchema, errorDescriptions[s]), headers: RETRY_AFTER } : json(ErrorSchema, errorDescriptions[s]);
+  return Object.fromEntries(all.map((s) => [s, response(s)])) as { [K in S]: ErrorResponse } & {
     429: ErrorResponse;
     503: ErrorResponse;
   };
