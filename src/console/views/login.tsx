@@ -22,14 +22,14 @@ export function LoginPage({ lang, problem }: { lang: Lang; problem?: LoginProble
         </p>
       ) : null}
       {problem?.kind === 'access' ? null : (
-      <form method="post" action={`${BASE}/login`}>
-        <label for="token">{t(lang, 'login.token')}</label>
-        <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />
-        <p class="help">{t(lang, 'login.help')}</p>
-        <button class="button" type="submit">
-          {t(lang, 'login.submit')}
-        </button>
-      </form>
+        <form method="post" action={`${BASE}/login`}>
+          <label for="token">{t(lang, 'login.token')}</label>
+          <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />
+          <p class="help">{t(lang, 'login.help')}</p>
+          <button class="button" type="submit">
+            {t(lang, 'login.submit')}
+          </button>
+        </form>
       )}
     </section>
   );
