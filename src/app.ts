@@ -11,7 +11,7 @@ import { nas } from './routes/nas';
 import { share } from './routes/share';
 import { webhook } from './routes/webhook';
 
-/** `console`: the console to mount at /admin (tests pass one with their own rate limiter and key source). */
+/** `console`: the console to mount at /admin (tests pass one with their own key source). */
 export function createApp(options: { console?: ReturnType<typeof createConsole> } = {}) {
   const app = new Hono<AppEnv>();
   app.use(requestId({ headerName: 'cf-ray' }));

@@ -2,7 +2,8 @@
  * The Cron Trigger (every minute): retries inbox events that failed and are due, recovers events
  * whose worker died mid-processing (overlapping runs share work through SKIP LOCKED), and starts
  * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
- * (uploaded, or failed and not yet told; requests the NAS job never finished become failed).
+ * (uploaded, or failed and not yet told; requests the NAS job never finished become failed), and
+ * deletes wrong-token records older than a day (the limiter needs 15 minutes of them).
  */
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config';
@@ -10,6 +11,7 @@ import { processEvents } from './events/dispatch';
 import { claimDueEvents } from './inbox/status';
 import { createLogger } from './lib/log';
 import { runNasBackstop } from './nas/deliver';
+import { pruneAuthFailures } from './security/limiter';
 import { openServices } from './services';
 
 export async function runScheduled(controller: ScheduledController, env: Env): Promise<void> {
@@ -35,6 +37,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (answers.restarted + answers.created + answers.gaveUp > 0) log.info('cron.ai_backstop', answers);
     const nas = await runNasBackstop(services, env, now.getTime());
     if (nas.timedOut + nas.sent + nas.told + nas.errors > 0) log.info('cron.nas_backstop', nas);
+    const authFailures = await pruneAuthFailures(services.db);
+    if (authFailures > 0) log.info('cron.auth_failures_pruned', { deleted: authFailures });
   } catch (err) {
     // The database is unreachable or a claim failed: the next run (a minute later) tries again.
     log.error('cron.failed', { error: err, ...totals });

@@ -4,8 +4,12 @@
  * 401, 413 and 415 envelopes), match it. A drift between the zod schemas and what a handler returns
  * fails here, and so does a documented answer no request can produce.
  */
+import { env } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { AUTH_LIMIT } from '../src/security/limiter';
 import {
+  adminFetch,
   contract,
   createAccount,
   createProject,
@@ -20,6 +24,7 @@ import {
   type Contract,
 } from './support/admin';
 import { bytesOf, seedShareLink } from './support/nas';
+import { forgetAuthFailures, newClientIp } from './support/clients';
 import { withDb } from './support/db';
 import { recordAudit } from '../src/audit/record';
 
@@ -54,6 +59,8 @@ describe('the document', () => {
       const statuses = Object.keys(op.responses);
       const where = `${method} ${template}`;
       expect(statuses, where).toContain('401');
+      expect(statuses, where).toContain('429');
+      expect(statuses, where).toContain('503');
       if (op.parameters?.length || op.requestBody) expect(statuses, where).toContain('400');
       if (op.parameters?.some((p: { in: string }) => p.in === 'path')) expect(statuses, where).toContain('404');
       if (method !== 'GET') expect(statuses, where).toContain('413');
@@ -314,6 +321,24 @@ describe('real answers match the document', () => {
   it('paths that are no operation answer the Error envelope', async () => {
     await call('GET', '/nope', 404);
     await call('GET', '/nope', 401, noToken);
+  });
+
+  it('every operation: 429 once the client is limited, 503 while the token is too short', async () => {
+    const ip = newClientIp();
+    await withDb((db) => db.execute(sql`INSERT INTO auth_failures (surface, client) SELECT 'admin', ${ip} FROM generate_series(1, ${AUTH_LIMIT.perClient}::int)`));
+    const short = env.ADMIN_API_TOKEN.slice(0, 31);
+    try {
+      for (const { method, template } of operationsOf(api.doc)) {
+        const path = template.replace(/\{[^}]+\}/g, '1');
+        const limited = await adminFetch(method, path, { headers: { 'cf-connecting-ip': ip } });
+        expect(limited.status, `${method} ${path}`).toBe(429);
+        expect(Number(limited.headers.get('retry-after')), `${method} ${path}`).toBeGreaterThan(0);
+        await call(method, path, 429, { headers: { 'cf-connecting-ip': ip } });
+        await call(method, path, 503, { token: short, env: { ADMIN_API_TOKEN: short } });
+      }
+    } finally {
+      await forgetAuthFailures([ip]);
+    }
   });
 
   // Runs last (tests in a file run in order): every documented answer was produced above.

@@ -77,10 +77,34 @@ describe('every admin route needs the bearer token', () => {
     expect(projects.items.find((p: { id: string }) => p.id === project.id)).toEqual({ ...project, aiInstructions: null });
   });
 
-  it('an unset ADMIN_API_TOKEN never means open: everything is refused', async () => {
+  it('an unset ADMIN_API_TOKEN never means open: everything is refused (503, the API is off)', async () => {
     for (const token of ['', 'anything']) {
       const res = await adminFetch('GET', '/users', { token, env: { ADMIN_API_TOKEN: '' } });
-      expect(res.status).toBe(401);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ error: { code: 'not_configured', message: expect.stringContaining('not set') } });
+    }
+  });
+
+  it('an ADMIN_API_TOKEN shorter than 32 characters is refused, the right token too; the log says why, never the value', async () => {
+    const short = env.ADMIN_API_TOKEN.slice(0, 31);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      for (const [method, path] of [['GET', '/users'], ['GET', '/openapi.json'], ['POST', '/projects']] as const) {
+        const res = await adminFetch(method, path, { token: short, env: { ADMIN_API_TOKEN: short }, body: method === 'POST' ? { name: 'x' } : undefined });
+        expect(res.status).toBe(503);
+        expect(await res.json()).toMatchObject({ error: { code: 'not_configured', message: expect.stringContaining('shorter than 32') } });
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    // Once per isolate (an earlier test file may have said it already), by name and length only.
+    for (const line of lines) expect(line).not.toContain(short);
+    const said = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'auth.secret_refused' && l.secret === 'ADMIN_API_TOKEN');
+    expect(said.length).toBeLessThanOrEqual(1);
+    // 32 characters are enough; the local development value of .dev.vars.example is accepted as it is.
+    for (const secret of [env.ADMIN_API_TOKEN.slice(0, 32), 'local-dev-admin-token']) {
+      expect((await adminFetch('GET', '/users', { token: secret, env: { ADMIN_API_TOKEN: secret } })).status).toBe(200);
     }
   });
 

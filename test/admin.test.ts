@@ -64,11 +64,11 @@ describe('accounts and projects', () => {
     expect(list.items).toContainEqual(p);
   });
 
-  it('issues a 6-digit binding code valid for 10 minutes', async () => {
+  it('issues a binding code (9 characters without look-alikes, shown in groups of three) valid for 10 minutes', async () => {
     const account = await createAccount();
     const before = Date.now();
     const { code, expiresAt } = await issueCode(account.id);
-    expect(code).toMatch(/^\d{6}$/);
+    expect(code).toMatch(/^[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}$/);
     const ttl = new Date(expiresAt).getTime() - before;
     expect(ttl).toBeGreaterThan(9.5 * 60_000);
     expect(ttl).toBeLessThanOrEqual(10 * 60_000 + 1000);

@@ -4,13 +4,22 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_WRONG_CODES, redeemBindingCode } from '../src/bot/binding';
+import { CODE_ALPHABET, normalizeCode } from '../src/bot/binding-code';
 import { lineBindingCodes, lineGroups, lineUsers } from '../src/db/schema';
-import { adminFetch, createAccount, createProject, expectJson, issueCode } from './support/admin';
+import { adminFetch, createAccount, createProject, expectJson, issueCode, seedLineUser } from './support/admin';
 import { withDb } from './support/db';
 import { lineRequests, violations } from './support/emulator';
 import { newId, postEvents, textEvent, type SourceSpec } from './support/line';
 
 const started = Date.now();
+
+/** The stored form of a code as the API shows it. */
+const stored = (shown: string) => normalizeCode(shown)!;
+/** Well-formed codes no one issued (an issued one is random: these are as good as never). */
+const WRONG = (i: number) => `ZZZ-ZZZ-ZZ${CODE_ALPHABET[i % 8]}`;
+/** Full-width forms of ASCII letters and digits, as CJK keyboards type them. */
+const fullWidth = (s: string) => s.replace(/[0-9A-Za-z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
 
 /** Sends a text as LINE would and returns the bot's reply texts (none when it stayed silent). */
 async function say(src: SourceSpec, text: string, extra: Record<string, unknown> = {}) {
@@ -27,6 +36,13 @@ async function repliesTo(replyToken: string): Promise<string[]> {
   return sent.flatMap((r) => (r.body as { messages: Array<{ text: string }> }).messages.map((m) => m.text));
 }
 
+const wrongAttemptsOf = (lineUserId: string) =>
+  withDb(async (db) => {
+    const { rows } = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM line_binding_attempts a JOIN line_users u ON u.id = a.line_user_id
+      WHERE u.line_user_id = ${lineUserId} AND NOT a.succeeded`);
+    return rows[0]!.n;
+  });
+
 const boundAccountOf = (lineUserId: string) =>
   withDb(async (db) => (await db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId)))[0]?.userId ?? null);
 
@@ -40,9 +56,10 @@ async function bindNewUser(role: 'admin' | 'member' = 'member') {
 }
 
 describe('binding with a code in a 1:1 chat', () => {
-  it('the bare six digits bind the LINE user, use up the code, and the bot says so in both languages', async () => {
+  it('the code as shown binds the LINE user, uses up the code, and the bot says so in both languages', async () => {
     const account = await createAccount('member', '陳大文');
     const { code } = await issueCode(account.id);
+    expect(code).toMatch(/^[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}$/);
     const lineUserId = newId.user();
     const { replies } = await say({ userId: lineUserId }, code);
     expect(replies).toHaveLength(1);
@@ -50,7 +67,7 @@ describe('binding with a code in a 1:1 chat', () => {
     expect(replies[0]).toContain('陳大文');
     expect(replies[0]).toContain('bound');
     expect(await boundAccountOf(lineUserId)).toBe(account.id);
-    const [row] = await withDb((db) => db.select().from(lineBindingCodes).where(eq(lineBindingCodes.code, code)));
+    const [row] = await withDb((db) => db.select().from(lineBindingCodes).where(eq(lineBindingCodes.code, stored(code))));
     expect(row?.usedAt).toBeInstanceOf(Date);
 
     // Single use: the same code from someone else is just wrong now.
@@ -58,7 +75,7 @@ describe('binding with a code in a 1:1 chat', () => {
     expect(other.replies[0]).toContain('綁定碼錯誤或已過期');
   });
 
-  it('`/bind 123456` works too', async () => {
+  it('`/bind <code>` works too', async () => {
     const account = await createAccount();
     const { code } = await issueCode(account.id);
     const lineUserId = newId.user();
@@ -67,9 +84,19 @@ describe('binding with a code in a 1:1 chat', () => {
     expect(await boundAccountOf(lineUserId)).toBe(account.id);
   });
 
+  it('the code typed in lower case, full-width, without the dashes binds', async () => {
+    const account = await createAccount();
+    const { code } = await issueCode(account.id);
+    const lineUserId = newId.user();
+    const typed = fullWidth(stored(code).toLowerCase());
+    const { replies } = await say({ userId: lineUserId }, typed);
+    expect(replies[0]).toContain('綁定成功');
+    expect(await boundAccountOf(lineUserId)).toBe(account.id);
+  });
+
   it('a wrong code is refused and binds nothing', async () => {
     const lineUserId = newId.user();
-    const { replies } = await say({ userId: lineUserId }, '000000');
+    const { replies } = await say({ userId: lineUserId }, WRONG(0));
     expect(replies[0]).toContain('綁定碼錯誤或已過期');
     expect(replies[0]).toContain('wrong or has expired');
     expect(await boundAccountOf(lineUserId)).toBeNull();
@@ -78,7 +105,7 @@ describe('binding with a code in a 1:1 chat', () => {
   it('an expired code is refused', async () => {
     const account = await createAccount();
     const { code } = await issueCode(account.id);
-    await withDb((db) => db.update(lineBindingCodes).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(lineBindingCodes.code, code)));
+    await withDb((db) => db.update(lineBindingCodes).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(lineBindingCodes.code, stored(code))));
     const lineUserId = newId.user();
     expect((await say({ userId: lineUserId }, code)).replies[0]).toContain('綁定碼錯誤或已過期');
     expect(await boundAccountOf(lineUserId)).toBeNull();
@@ -127,7 +154,7 @@ describe('binding with a code in a 1:1 chat', () => {
     const account = await createAccount();
     const lineUserId = newId.user();
     for (let i = 0; i < 5; i++) {
-      expect((await say({ userId: lineUserId }, `99999${i}`)).replies[0]).toContain('綁定碼錯誤或已過期');
+      expect((await say({ userId: lineUserId }, WRONG(i))).replies[0]).toContain('綁定碼錯誤或已過期');
     }
     const { code } = await issueCode(account.id);
     const locked = await say({ userId: lineUserId }, code);
@@ -135,7 +162,7 @@ describe('binding with a code in a 1:1 chat', () => {
     expect(locked.replies[0]).toContain('15 minutes');
     expect(await boundAccountOf(lineUserId)).toBeNull();
     // The valid code was not consumed by the locked attempt.
-    const [row] = await withDb((db) => db.select().from(lineBindingCodes).where(eq(lineBindingCodes.code, code)));
+    const [row] = await withDb((db) => db.select().from(lineBindingCodes).where(eq(lineBindingCodes.code, stored(code))));
     expect(row?.usedAt).toBeNull();
 
     // Once the window has passed, codes are checked again.
@@ -144,6 +171,29 @@ describe('binding with a code in a 1:1 chat', () => {
         where line_user_id = (select id from line_users where line_user_id = ${lineUserId})`),
     );
     expect((await say({ userId: lineUserId }, code)).replies[0]).toContain('綁定成功');
+  });
+
+  it('parallel deliveries of wrong codes from one user record at most 5 wrong attempts', async () => {
+    const lineUserId = newId.user();
+    expect((await say({ userId: lineUserId }, WRONG(0))).replies[0]).toContain('綁定碼錯誤或已過期');
+    const events = Array.from({ length: 11 }, (_, i) => textEvent({ userId: lineUserId }, WRONG(i + 1)));
+    const answers = await Promise.all(events.map((ev) => postEvents([ev])));
+    expect(answers.map((r) => r.status)).toEqual(events.map(() => 200));
+    expect(await wrongAttemptsOf(lineUserId)).toBe(MAX_WRONG_CODES);
+    const texts = (await Promise.all(events.map((ev) => repliesTo(ev.replyToken)))).map((r) => r.join('\n'));
+    expect(texts.filter((t) => t.includes('綁定碼錯誤或已過期'))).toHaveLength(MAX_WRONG_CODES - 1);
+    expect(texts.filter((t) => t.includes('錯誤次數過多'))).toHaveLength(events.length - (MAX_WRONG_CODES - 1));
+  });
+
+  it('the wrong-code count is taken under a lock: parallel redemptions cannot get past it', async () => {
+    const user = await seedLineUser({});
+    const sender = { lineUserPk: user.id, userId: null };
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => withDb((db) => db.transaction((tx) => redeemBindingCode(tx, sender, stored(WRONG(i)))))),
+    );
+    expect(outcomes.filter((o) => o.includes('綁定碼錯誤或已過期'))).toHaveLength(MAX_WRONG_CODES);
+    expect(outcomes.filter((o) => o.includes('錯誤次數過多'))).toHaveLength(12 - MAX_WRONG_CODES);
+    expect(await wrongAttemptsOf(user.lineUserId)).toBe(MAX_WRONG_CODES);
   });
 
   it('a redelivered code message binds once and replies once', async () => {
@@ -168,10 +218,10 @@ describe('binding with a code in a 1:1 chat', () => {
 
   it('an unbound user chatting 1:1 gets a binding prompt at most once a day', async () => {
     const lineUserId = newId.user();
-    expect((await say({ userId: lineUserId }, 'hello?')).replies[0]).toContain('6 位數綁定碼');
+    expect((await say({ userId: lineUserId }, 'hello?')).replies[0]).toContain('綁定碼（9 個英數字');
     expect((await say({ userId: lineUserId }, 'anyone?')).replies).toEqual([]);
     await withDb((db) => db.update(lineUsers).set({ bindingPromptedAt: sql`now() - interval '25 hours'` }).where(eq(lineUsers.lineUserId, lineUserId)));
-    expect((await say({ userId: lineUserId }, 'hello again')).replies[0]).toContain('6 位數綁定碼');
+    expect((await say({ userId: lineUserId }, 'hello again')).replies[0]).toContain('綁定碼（9 個英數字');
   });
 
   it('an admin can unbind through the API', async () => {
@@ -238,7 +288,7 @@ describe('group commands', () => {
     expect(memberHelp).toContain('/project');
     expect(memberHelp).not.toContain('/project bind');
     const unboundHelp = (await say({ userId: newId.user() }, '/help')).replies[0]!;
-    expect(unboundHelp).toContain('6 位數綁定碼');
+    expect(unboundHelp).toContain('傳送綁定碼（例如 K7M-2QX-9PA）');
     expect(unboundHelp).not.toContain('/project');
   });
 

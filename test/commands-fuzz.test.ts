@@ -17,6 +17,8 @@ const started = Date.now();
 
 const words = fc.constantFrom(
   '/bind', '/unbind', '/help', '/說明', '/project', '/project bind', '/project unbind', 'bind', '１２３４５６', '000000',
+  // binding codes as shown and as typed
+  'K7M-2QX-9PA', 'k7m2qx9pa', 'ｋ７ｍ－２ｑｘ－９ｐａ', '/bind K7M 2QX 9PA', 'STRUCTURE', '-', '－',
   '@bot', ' ', '\n', '\u0000', '\ud800', '\udc00', '\u202e', '🙂', '專案', 'Alpha',
   // NAS search and send
   '/find', '/找', '/搜尋', '／ｆｉｎｄ', '/send', '/傳', '/send 1', '/send 0', '/send 99999', 'type:pdf', 'type:', 'ext:.PDF,docx', '類型:%',

@@ -7,6 +7,7 @@
 import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { formatCode } from '../src/bot/binding-code';
 import { lineBindingCodes, lineGroups, lineMessages, lineUsers, lineWebhookEvents, users } from '../src/db/schema';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { createAccount, createProject, seedAiAnswer, seedFile, seedGroup, seedInboxEvent, seedLineUser, seedMessage } from './support/admin';
@@ -324,7 +325,9 @@ describe('company accounts', () => {
     expect(issued.html).toContain('已發行綁定碼。');
     const live = (await codesOf(row!.id)).filter((c) => !c.revokedAt && !c.usedAt);
     expect(live).toHaveLength(1);
-    expect(issued.html).toContain(`<p class="code" aria-label="綁定碼">${live[0]!.code}</p>`);
+    // Stored without dashes, shown in groups of three.
+    expect(live[0]!.code).toMatch(/^[2-9A-HJKMNP-Z]{9}$/);
+    expect(issued.html).toContain(`<p class="code" aria-label="綁定碼">${formatCode(live[0]!.code)}</p>`);
     expect(issued.html).toContain(`有效至 ${taipeiDateTime(live[0]!.expiresAt)}（台北時間）`);
     // The code is in no URL.
     expect(issued.location).not.toContain(live[0]!.code);
@@ -333,7 +336,7 @@ describe('company accounts', () => {
     const again = await submit(`/accounts/${row!.id}/binding-code`, op);
     const codes = await codesOf(row!.id);
     expect(codes.filter((c) => !c.revokedAt)).toHaveLength(1);
-    expect(again.html).toContain(codes.find((c) => !c.revokedAt)!.code);
+    expect(again.html).toContain(formatCode(codes.find((c) => !c.revokedAt)!.code));
 
     const none = await createAccount();
     expect(await page(`/accounts/${none.id}/binding-code`, op.cookie)).toContain('此帳號目前沒有有效的綁定碼。');

@@ -5,6 +5,7 @@
  * against a JWKS this test serves from a locally generated RSA key.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { sql } from 'drizzle-orm';
 import { Jwt } from 'hono/utils/jwt';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app';
@@ -12,9 +13,11 @@ import { accessConfig, jwksCache, verifyAccessJwt, type FetchJwks } from '../src
 import { crossSiteRefusal, csrfToken, verifyCsrfToken } from '../src/console/csrf';
 import { pickLanguage } from '../src/console/i18n';
 import { createConsole, type ConsoleDeps } from '../src/console/index';
-import { memoryLoginLimiter } from '../src/console/limiter';
 import { deriveKey, hmac, KEY_LABELS, SESSION_COOKIE, SESSION_TTL_S, SignedOutSessions, signSession, verifySession } from '../src/console/session';
 import { createLogger } from '../src/lib/log';
+import { AUTH_LIMIT, clientOf } from '../src/security/limiter';
+import { forgetAuthFailures, forgetIfRefused, newClientIp, ownClient } from './support/clients';
+import { withDb } from './support/db';
 
 const TOKEN = env.ADMIN_API_TOKEN;
 const ORIGIN = 'https://bot.example';
@@ -43,13 +46,15 @@ async function send(app: ReturnType<typeof consoleApp>, method: string, path: st
   if (method !== 'GET' && !('origin' in headers)) headers.origin = origin;
   let body: URLSearchParams | undefined;
   if (o.form) body = new URLSearchParams(o.form);
+  const client = ownClient(headers);
   const ctx = createExecutionContext();
   const res = await app.fetch(new Request(`${origin}/admin${path}`, { method, headers, body, redirect: 'manual' }), { ...env, ...o.env }, ctx);
   await waitOnExecutionContext(ctx);
+  await forgetIfRefused(res.status, client);
   return res;
 }
 
-const uniqueIp = () => `198.51.100.${Math.floor(Math.random() * 250)}-${crypto.randomUUID().slice(0, 8)}`;
+const uniqueIp = newClientIp;
 
 /** The session cookie a response sets, as a `Cookie` header value, and its attributes. */
 function sessionCookie(res: Response) {
@@ -215,39 +220,6 @@ describe('language', () => {
   it.each(cases)('Accept-Language %j -> %s', (header, expected) => expect(pickLanguage(header)).toBe(expected));
 });
 
-// ---- the rate limit ------------------------------------------------------------------------------
-
-describe('login limiter', () => {
-  it('allows 5 wrong tries in 15 minutes, then refuses until the oldest ages out', () => {
-    const limiter = memoryLoginLimiter();
-    const t0 = 1_000_000_000_000;
-    for (let i = 0; i < 5; i++) {
-      expect(limiter.retryAfter('ip', t0 + i * 60_000)).toBe(0);
-      limiter.recordFailure('ip', t0 + i * 60_000);
-    }
-    expect(limiter.retryAfter('ip', t0 + 5 * 60_000)).toBe(10 * 60);
-    expect(limiter.retryAfter('other', t0 + 5 * 60_000)).toBe(0);
-    expect(limiter.retryAfter('ip', t0 + 15 * 60_000 - 1)).toBe(1);
-    // The first failure left the window: one more try.
-    expect(limiter.retryAfter('ip', t0 + 15 * 60_000)).toBe(0);
-  });
-
-  it('a success forgets the failures; memory is bounded', () => {
-    const limiter = memoryLoginLimiter({ maxFailures: 2, windowMs: 60_000, maxClients: 2 });
-    limiter.recordFailure('a');
-    limiter.recordFailure('a');
-    expect(limiter.retryAfter('a')).toBeGreaterThan(0);
-    limiter.recordSuccess('a');
-    expect(limiter.retryAfter('a')).toBe(0);
-    limiter.recordFailure('a');
-    limiter.recordFailure('a');
-    limiter.recordFailure('b');
-    limiter.recordFailure('c');
-    // 'a' was the least recently failing client and made room.
-    expect(limiter.retryAfter('a')).toBe(0);
-  });
-});
-
 // ---- signing in and out over HTTP -----------------------------------------------------------------
 
 describe('sign-in over HTTP', () => {
@@ -312,24 +284,69 @@ describe('sign-in over HTTP', () => {
     expect((await send(app, 'GET', '', { cookie, env: { ADMIN_API_TOKEN: '' } })).status).toBe(303);
   });
 
-  it('5 wrong tokens per client, then 429 (with Retry-After) even for the right one; other clients unaffected', async () => {
+  it(`${AUTH_LIMIT.perClient} wrong tokens per client, then 429 (with Retry-After) even for the right one; other clients unaffected; audited`, async () => {
     const app = consoleApp();
     const ip = uniqueIp();
     const attempt = (token: string, client = ip) =>
       send(app, 'POST', '/login', { form: { token }, headers: { 'cf-connecting-ip': client, 'accept-language': 'en' } });
-    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).status).toBe(401);
-    const limited = await attempt(TOKEN);
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(14 * 60);
-    expect(sessionCookie(limited)).toBeUndefined();
-    expect(await limited.text()).toContain('Too many wrong tries. Try again in 15 minutes.');
-    expect((await attempt(TOKEN, uniqueIp())).status).toBe(303);
+    try {
+      for (let i = 0; i < AUTH_LIMIT.perClient; i++) expect((await attempt(`wrong-${i}`)).status).toBe(401);
+      const limited = await attempt(TOKEN);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(14 * 60);
+      expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(15 * 60);
+      expect(sessionCookie(limited)).toBeUndefined();
+      expect(await limited.text()).toContain('Too many wrong tries. Try again in 15 minutes.');
+      // Refused before the token is compared: nothing more is recorded for the limited client.
+      expect((await attempt('wrong-again')).status).toBe(429);
+      const other = uniqueIp();
+      expect((await attempt(TOKEN, other)).status).toBe(303);
+      const trail = await withDb((db) =>
+        db.execute<{ action: string; n: number }>(
+          sql`SELECT action, count(*)::int AS n FROM audit_log WHERE client IN (${ip}, ${other}) GROUP BY action ORDER BY action`,
+        ),
+      );
+      expect(trail.rows).toEqual([
+        { action: 'auth.rate_limited', n: 1 },
+        { action: 'console.sign_in', n: 1 },
+        { action: 'console.sign_in_refused', n: AUTH_LIMIT.perClient },
+      ]);
+    } finally {
+      await forgetAuthFailures([ip]);
+    }
   });
 
-  it('clients without CF-Connecting-IP share one bucket', async () => {
-    const app = consoleApp({ limiter: memoryLoginLimiter() });
-    for (let i = 0; i < 5; i++) expect((await send(app, 'POST', '/login', { form: { token: 'wrong' } })).status).toBe(401);
-    expect((await send(app, 'POST', '/login', { form: { token: TOKEN } })).status).toBe(429);
+  it('with Cloudflare Access configured, token sign-in is off: no form, every post refused, token sessions no longer count', async () => {
+    const app = consoleApp();
+    const cookie = await signIn(app);
+    const page = await send(app, 'GET', '/login', { env: ACCESS_ENV, headers: { 'accept-language': 'en' } });
+    const html = await page.text();
+    expect(html).toContain('signing in with the token is off');
+    expect(html).not.toContain('name="token"');
+    const res = await send(app, 'POST', '/login', { env: ACCESS_ENV, form: { token: TOKEN } });
+    expect(res.status).toBe(403);
+    expect(sessionCookie(res)).toBeUndefined();
+    // A session signed before Access was configured signs nobody in now.
+    expect((await send(app, 'GET', '', { cookie })).status).toBe(200);
+    expect((await send(app, 'GET', '', { cookie, env: ACCESS_ENV })).status).toBe(303);
+  });
+
+  it('an ADMIN_API_TOKEN shorter than 32 characters is no token: sign-in off, its sessions void', async () => {
+    const app = consoleApp();
+    const short = 'short-admin-token-31-characters'.slice(0, 31);
+    const page = await send(app, 'GET', '/login', { env: { ADMIN_API_TOKEN: short }, headers: { 'accept-language': 'en' } });
+    expect(await page.text()).toContain('nobody can sign in');
+    const res = await send(app, 'POST', '/login', { env: { ADMIN_API_TOKEN: short }, form: { token: short } });
+    expect(res.status).toBe(401);
+    expect(sessionCookie(res)).toBeUndefined();
+    const cookie = (await signSession(short)).value;
+    expect((await send(app, 'GET', '', { cookie: `${SESSION_COOKIE}=${cookie}`, env: { ADMIN_API_TOKEN: short } })).status).toBe(303);
+  });
+
+  it('clients without CF-Connecting-IP share one bucket', () => {
+    expect(clientOf(undefined)).toBe('unknown');
+    expect(clientOf('  ')).toBe('unknown');
+    expect(clientOf(' 203.0.113.9 ')).toBe('203.0.113.9');
   });
 
   it('logs say who tried and how it went, never a token or a session', async () => {

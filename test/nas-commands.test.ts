@@ -103,7 +103,7 @@ describe('/find', () => {
     expect(replies[0]!.indexOf(`${marker}-乙`)).toBeLessThan(replies[0]!.indexOf(`${marker}-甲`)); // newer first
 
     const stranger = newId.user();
-    expect((await say({ userId: stranger }, `/find ${marker}`)).replies[0]).toContain('6 位數綁定碼');
+    expect((await say({ userId: stranger }, `/find ${marker}`)).replies[0]).toContain('綁定碼（9 個英數字');
     const group = await groupWithFolder(userId, 'anything');
     expect((await say({ userId: newId.user(), groupId: group.groupId }, `/find ${marker}`)).replies).toEqual([]);
   });

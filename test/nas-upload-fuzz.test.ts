@@ -8,7 +8,7 @@
 import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytesOf, call, loadRequest, seedSendRequest, seedShareLink, sha256, streamOf, type SendRequest } from './support/nas';
+import { bytesOf, call, loadRequest, NAS_TOKEN, seedSendRequest, seedShareLink, sha256, streamOf, type SendRequest } from './support/nas';
 
 const RUNS = 150;
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 80 });
@@ -36,7 +36,7 @@ describe('upload routes', () => {
       method: fc.constantFrom('PUT', 'PUT', 'POST', 'GET', 'DELETE', 'PATCH'),
       target: fc.oneof(fc.integer({ min: 0, max: requests.length - 1 }).map((i) => requests[i]!.id), hostileId),
       kind: fc.constantFrom('file', 'preview', 'failure', 'other', ''),
-      token: fc.oneof({ weight: 6, arbitrary: fc.constant('test-nas-agent-token') }, fc.constant(null), headerText, fc.constant('test-nas-agent-token ')),
+      token: fc.oneof({ weight: 6, arbitrary: fc.constant(NAS_TOKEN) }, fc.constant(null), headerText, fc.constant(`${NAS_TOKEN} `)),
       length: fc.oneof({ weight: 4, arbitrary: fc.constant('auto') }, fc.constant(null), headerText, fc.nat().map(String), fc.constantFrom('1e3', '-1', '99999999999999999999', ' 64 ')),
       contentType: fc.oneof(fc.constantFrom('application/pdf', 'image/jpeg', 'image/png', 'application/json', 'text/plain; charset=utf-8', ''), headerText),
       sha: fc.oneof({ weight: 3, arbitrary: fc.constant('right') }, fc.constant(null), headerText, fc.stringMatching(/^[0-9a-f]{64}$/)),
@@ -60,7 +60,7 @@ describe('upload routes', () => {
         expect([200, 400, 401, 404, 409, 411, 413, 422], where).toContain(res.status);
         const json = res.json();
         if (res.status === 200) expect(['stored', 'uploaded', 'failed'], where).toContain(json.status);
-        else if (res.status !== 404 || p.token === 'test-nas-agent-token') expect(typeof (json.error?.code ?? json.error), where).toBe('string');
+        else if (res.status !== 404 || p.token === NAS_TOKEN) expect(typeof (json.error?.code ?? json.error), where).toBe('string');
       }),
       { numRuns: RUNS },
     );

@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { lineRequests, violations } from './support/emulator';
-import { bytesOf, call, loadRequest, reportFailure, seedSendRequest, sha256, upload } from './support/nas';
+import { bytesOf, call, loadRequest, NAS_TOKEN, reportFailure, seedSendRequest, sha256, upload } from './support/nas';
 
 const repliesWith = async (replyToken: string | null) =>
   (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken: string }).replyToken === replyToken);
@@ -16,14 +16,18 @@ describe('auth', () => {
   it('refuses a missing or wrong token with 401 before looking at anything else', async () => {
     const { request } = await seedSendRequest();
     const bytes = bytesOf(request.size);
-    for (const token of [null, 'wrong', 'test-nas-agent-token-x', 'Bearer', env.ADMIN_API_TOKEN]) {
+    for (const token of [null, 'wrong', `${NAS_TOKEN}x`, 'Bearer', env.ADMIN_API_TOKEN]) {
       const res = await upload(request.id, 'file', bytes, { token });
       expect(res.status, String(token)).toBe(401);
       expect(res.json()).toEqual({ error: 'unauthorized', message: expect.any(String) });
     }
     expect((await call('PUT', `/api/linebot/nas/send-requests/${request.id}/file`, { token: null, headers: { authorization: 'Basic dGVzdA==' } })).status).toBe(401);
-    // An unset secret refuses everything rather than meaning "open".
-    expect((await upload(request.id, 'file', bytes, { token: '', env: { NAS_AGENT_TOKEN: '' } })).status).toBe(401);
+    // An unset or short secret refuses everything rather than meaning "open" (503: the route is off).
+    for (const secret of ['', NAS_TOKEN.slice(0, 31)]) {
+      const off = await upload(request.id, 'file', bytes, { token: secret, env: { NAS_AGENT_TOKEN: secret } });
+      expect(off.status).toBe(503);
+      expect(off.json()).toEqual({ error: 'not_configured', message: expect.stringContaining('NAS_AGENT_TOKEN') });
+    }
     expect((await loadRequest(request.id)).status).toBe('uploading');
     expect((await upload(request.id, 'file', bytes)).status).toBe(200);
   });

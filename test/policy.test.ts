@@ -21,7 +21,7 @@ const admin = { role: 'admin' as const };
 const member = { role: 'member' as const };
 const none = null;
 
-const bind: Command = { kind: 'bind', code: '123456' };
+const bind: Command = { kind: 'bind', code: 'K7M2QX9PA' };
 const unbind: Command = { kind: 'unbind' };
 const help: Command = { kind: 'help' };
 const show: Command = { kind: 'project', action: 'show' };
@@ -129,14 +129,14 @@ describe('availableCommands (what /help lists)', () => {
 
 describe('parseCommand', () => {
   it.each([
-    ['123456', bind],
-    ['  123456 ', bind],
-    ['/bind 123456', bind],
-    ['/BIND   123456', bind],
-    ['１２３４５６', bind], // full-width digits from a CJK keyboard
-    ['12345', null],
-    ['1234567', null],
-    ['my code is 123456', null],
+    ['K7M-2QX-9PA', bind],
+    ['  k7m2qx9pa ', bind],
+    ['/bind K7M-2QX-9PA', bind],
+    ['/BIND   K7M 2QX 9PA', bind],
+    ['ｋ７ｍ－２ｑｘ－９ｐａ', bind], // full-width forms from a CJK keyboard
+    ['123456', null], // the old six-digit codes
+    ['K7M-2QX-9PAA', null],
+    ['my code is K7M-2QX-9PA', null],
     ['/bind', null],
     ['/unbind', unbind],
     ['/help', help],
@@ -198,7 +198,8 @@ describe('property: any text a LINE user can type', () => {
         if (command === null) return;
         expect(['bind', 'unbind', 'help', 'project', 'reset', 'find', 'send']).toContain(command.kind);
         if (command.kind === 'send' && command.index !== null) expect(Number.isInteger(command.index) && command.index >= 0).toBe(true);
-        if (command.kind === 'bind') expect(command.code).toMatch(/^\d{6}$/);
+        // A code in its stored form, or '' for what came after /bind and cannot be one.
+        if (command.kind === 'bind') expect(command.code).toMatch(/^([2-9A-HJKMNP-Z]{9})?$/);
         if (command.kind === 'project' && command.action === 'bind') expect(command.target.trim()).not.toBe('');
       }),
       { numRuns: 2000 },

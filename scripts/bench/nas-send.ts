@@ -26,7 +26,7 @@ import { startStack } from '../local/stack.ts';
 import { percentile } from './percentile.ts';
 
 const SECRET = 'bench-channel-secret';
-const AGENT_TOKEN = 'bench-nas-agent-token';
+const AGENT_TOKEN = 'bench-nas-agent-token-5a1e07c3f9d2';
 
 const { values } = parseArgs({
   options: { sends: { type: 'string', default: '20' }, 'database-url': { type: 'string' } },
@@ -50,7 +50,7 @@ const stack = await startStack({
   databaseUrl,
   migrate: true,
   seed,
-  secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: 'bench-token', ADMIN_API_TOKEN: 'bench-admin', ANTHROPIC_API_KEY: 'unused' },
+  secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: 'bench-token', ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58', ANTHROPIC_API_KEY: 'unused' },
   nas: { shares: nas.shares, mediaRoot: nas.mediaRoot, agentToken: AGENT_TOKEN, channelAccessToken: 'bench-token' },
 });
 const db = new pg.Client({ connectionString: databaseUrl });

@@ -131,6 +131,7 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
       compatibilityDate,
       compatibilityFlags,
       bindings: options.bindings,
+      ratelimits: readRatelimits(),
       host: options.host,
       port: options.port,
       cf: false, // no internet lookup for request.cf
@@ -162,6 +163,22 @@ function readCompatibility(): { compatibilityDate: string; compatibilityFlags: s
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
   if (!date) throw new Error('wrangler.toml has no compatibility_date');
   return { compatibilityDate: date, compatibilityFlags: flags ? [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) : [] };
+}
+
+/** The `[[ratelimits]]` bindings of wrangler.toml (the bundle does not carry them either). */
+function readRatelimits(): Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }> {
+  const toml = readFileSync(join(PROJECT_ROOT, 'wrangler.toml'), 'utf8');
+  const out: Record<string, { namespace_id: string; simple: { limit: number; period: 10 | 60 } }> = {};
+  for (const block of toml.split(/^\[\[ratelimits\]\]\s*$/m).slice(1)) {
+    const body = block.split(/^\[/m)[0]!;
+    const name = /^name\s*=\s*"([^"]+)"/m.exec(body)?.[1];
+    const namespaceId = /^namespace_id\s*=\s*"([^"]+)"/m.exec(body)?.[1];
+    const limit = /\blimit\s*=\s*(\d+)/.exec(body)?.[1];
+    const period = /\bperiod\s*=\s*(\d+)/.exec(body)?.[1];
+    if (!name || !namespaceId || !limit || (period !== '10' && period !== '60')) throw new Error(`wrangler.toml: a [[ratelimits]] entry this reader does not understand:\n${body}`);
+    out[name] = { namespace_id: namespaceId, simple: { limit: Number(limit), period: Number(period) as 10 | 60 } };
+  }
+  return out;
 }
 
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');

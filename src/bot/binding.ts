@@ -2,35 +2,26 @@
  * User binding: an admin issues a one-time code for a company account; the LINE user sends it to
  * the bot in a 1:1 chat; the bot ties `line_users.user_id` to the account.
  *
- * Unlike the seed's reference: codes come from crypto.getRandomValues without modulo bias, are
- * unique among live codes (a partial unique index), single-use, valid 10 minutes, revoked when a
- * newer one is issued, and guessing is limited to 5 wrong codes per LINE user per 15 minutes.
+ * Unlike the seed's reference: codes (./binding-code.ts: 9 characters without look-alikes, over
+ * 40 bits) come from crypto.getRandomValues without modulo bias, are unique among live codes (a
+ * partial unique index), single-use, valid 10 minutes, revoked when a newer one is issued, and
+ * guessing is limited to 5 wrong codes per LINE user per 15 minutes, counted under a lock on the
+ * LINE user's row so that parallel deliveries cannot get past it.
  */
 import { and, count, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database, Transaction } from '../db/client';
 import { lineBindingAttempts, lineBindingCodes, lineUsers, users } from '../db/schema';
+import { randomCode } from './binding-code';
 import { replies } from './replies';
 
 export const CODE_TTL_MS = 10 * 60_000;
 export const MAX_WRONG_CODES = 5;
 export const WRONG_CODE_WINDOW_MINUTES = 15;
 
-const CODE_SPACE = 1_000_000;
-// The largest multiple of 10^6 below 2^32: values at or above it are redrawn, so every code is equally likely.
-const UNBIASED_LIMIT = Math.floor(2 ** 32 / CODE_SPACE) * CODE_SPACE;
-
-export function randomCode(): string {
-  const buf = new Uint32Array(1);
-  for (;;) {
-    crypto.getRandomValues(buf);
-    if (buf[0]! < UNBIASED_LIMIT) return String(buf[0]! % CODE_SPACE).padStart(6, '0');
-  }
-}
-
 const isLive = () =>
   and(isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt), gt(lineBindingCodes.expiresAt, sql`now()`));
 
-/** Issues a new code for an account, revoking its earlier live codes. */
+/** Issues a new code for an account, revoking its earlier live codes. The code in its stored form (no dashes). */
 export async function issueBindingCode(db: Database, userId: number): Promise<{ code: string; expiresAt: Date }> {
   const run = async (tx: Transaction) => {
     await tx
@@ -75,8 +66,16 @@ export interface Sender {
 
 const accountName = (u: { displayName: string | null; username: string }) => u.displayName || u.username;
 
-/** A LINE user sent a code in a 1:1 chat: bind, or say exactly why not. Returns the reply text. */
+/**
+ * A LINE user sent a code (normalised, ./binding-code.ts; '' for one that cannot be a code) in a
+ * 1:1 chat: bind, or say exactly why not. Returns the reply text.
+ */
 export async function redeemBindingCode(tx: Transaction, sender: Sender, code: string): Promise<string> {
+  // The LINE user's row is the lock: a parallel delivery of another code waits here until this
+  // transaction has counted and recorded its attempt, so the count below is never stale. NO KEY
+  // UPDATE, not UPDATE: the event's own rows (the message) already hold KEY SHARE on this row
+  // through their foreign keys, and two deliveries each holding it and asking for UPDATE deadlock.
+  await tx.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.id, sender.lineUserPk)).for('no key update');
   const [{ wrong } = { wrong: 0 }] = await tx
     .select({ wrong: count() })
     .from(lineBindingAttempts)

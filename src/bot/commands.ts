@@ -1,4 +1,5 @@
 /** Parsing what a user typed into a bot command. Pure: no I/O. */
+import { normalizeCode } from './binding-code';
 
 export type Command =
   | { kind: 'bind'; code: string }
@@ -14,8 +15,13 @@ export type Command =
   /** Send file `index` (1-based) of this chat's last /find list; null when no number was given. */
   | { kind: 'send'; index: number | null };
 
-/** A binding code: exactly six ASCII digits, alone or after `/bind`. */
-const BIND = /^(?:\/bind\s+)?(\d{6})$/i;
+/**
+ * A binding code (./binding-code.ts) after `/bind`, or alone as it is shown: three groups of three,
+ * with or without the dashes or a space between them. Alone, only what can be a code counts, so
+ * ordinary words stay messages; after `/bind`, anything is an attempt (a malformed one is wrong).
+ */
+const BIND = /^\/bind(?:\s+([\s\S]*))?$/i;
+const BARE_CODE = /^[0-9a-z]{3}[-\s\u2010-\u2015\u2212]?[0-9a-z]{3}[-\s\u2010-\u2015\u2212]?[0-9a-z]{3}$/i;
 /** `/find 報價單`, `/找 報價單`, `/搜尋 報價單`; CJK users often leave out the space after a CJK command. */
 const FIND = /^\/(?:find(?=\s|$)|找|搜尋)\s*([\s\S]*)$/i;
 const SEND = /^\/(?:send(?=\s|$|\d)|傳送|傳)\s*([\s\S]*)$/i;
@@ -23,7 +29,9 @@ const SEND = /^\/(?:send(?=\s|$|\d)|傳送|傳)\s*([\s\S]*)$/i;
 export function parseCommand(text: string): Command | null {
   const t = text.normalize('NFKC').trim(); // NFKC: full-width digits and slashes from CJK keyboards
   const bind = BIND.exec(t);
-  if (bind) return { kind: 'bind', code: bind[1]! };
+  if (bind?.[1]?.trim()) return { kind: 'bind', code: normalizeCode(bind[1]) ?? '' };
+  const bare = BARE_CODE.test(t) ? normalizeCode(t) : null;
+  if (bare) return { kind: 'bind', code: bare };
   if (/^\/unbind$/i.test(t)) return { kind: 'unbind' };
   if (/^\/(help|說明)$/i.test(t)) return { kind: 'help' };
   if (/^(\/reset|\/?新對話)$/i.test(t)) return { kind: 'reset' };

@@ -20,8 +20,8 @@ export const replies = {
   notBound: () => both('您的 LINE 帳號尚未綁定。', 'Your LINE account is not bound to an account.'),
   bindingPrompt: () =>
     both(
-      '您好！請向管理員取得 6 位數綁定碼，直接傳送給我即可完成綁定。',
-      'Hi! Ask your administrator for a 6-digit binding code and send it to me here to link your account.',
+      '您好！請向管理員取得綁定碼（9 個英數字，例如 K7M-2QX-9PA），直接傳送給我即可完成綁定。',
+      'Hi! Ask your administrator for a binding code (9 letters and digits, like K7M-2QX-9PA) and send it to me here to link your account.',
     ),
   projectShow: (name: string) => both(`此群組綁定的專案：${name}`, `This group is bound to project: ${name}`),
   projectNone: () => both('此群組尚未綁定專案。', 'This group is not bound to a project.'),
@@ -77,7 +77,7 @@ export const replies = {
 const commandHelp: Record<string, [string, string]> = {
   find: ['/find 或 /找 <關鍵字>：搜尋 NAS 檔案（可加 type:pdf）', '/find <keywords>: search the NAS (add type:pdf to filter)'],
   send: ['/send 或 /傳 <編號>：傳送搜尋結果中的檔案', '/send <number>: send a file from the last search'],
-  bind: ['傳送 6 位數綁定碼：綁定您的帳號', 'send your 6-digit code: bind your account'],
+  bind: ['傳送綁定碼（例如 K7M-2QX-9PA）：綁定您的帳號', 'send your binding code (like K7M-2QX-9PA): bind your account'],
   unbind: ['/unbind：解除綁定', '/unbind: unbind your account'],
   project: ['/project：顯示此群組的專案', '/project: show this group\'s project'],
   projectBind: ['/project bind <名稱或 ID>：綁定專案', '/project bind <name or id>: bind a project'],

@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
+import { secretState } from '../security/tokens';
 import { ACCESS_HEADER, accessConfig, verifyAccessJwt, type JwksSource } from './access';
 import { crossSiteRefusal, CSRF_FIELD, csrfToken, isSafeMethod, verifyCsrfToken } from './csrf';
 import { renderMessage } from './render';
@@ -41,7 +42,7 @@ export interface IdentifyDeps {
 
 /**
  * Sets `operator` (and the CSRF token of its forms) when the request proves one: a valid Access
- * assertion when Access is configured, else a valid, not signed-out session cookie. A cookie that
+ * assertion when Access is configured, else (token sign-in on) a valid, not signed-out session cookie. A cookie that
  * proves nothing is deleted, so the browser stops sending it.
  */
 export const identifyOperator =
@@ -56,7 +57,9 @@ export const identifyOperator =
     }
     const cookie = getCookie(c, SESSION_COOKIE);
     if (!operator && cookie !== undefined) {
-      const session = await verifySession(c.env.ADMIN_API_TOKEN, cookie);
+      // Token sessions count only while token sign-in is on: not under Access, not with an unusable token.
+      const tokenSignIn = !access && secretState('ADMIN_API_TOKEN', c.env.ADMIN_API_TOKEN).ok;
+      const session = tokenSignIn ? await verifySession(c.env.ADMIN_API_TOKEN, cookie) : null;
       if (session && !deps.signedOut.has(session.id)) operator = { via: 'token', session };
       else deleteCookie(c, SESSION_COOKIE, cookieOptions(c.req.url));
     }

@@ -19,7 +19,6 @@ import { identifyOperator, refuseCrossSite, requireCsrfToken, requireOperator } 
 import { isSafeMethod } from './csrf';
 import { securityHeaders } from './headers';
 import { pickLanguage } from './i18n';
-import { memoryLoginLimiter, type LoginLimiter } from './limiter';
 import { renderMessage } from './render';
 import { takeNotice } from './flash';
 import { accountRoutes } from './routes/accounts';
@@ -40,7 +39,6 @@ import { Layout } from './views/layout';
 import type { MessageStatus } from './views/message';
 
 export interface ConsoleDeps {
-  limiter: LoginLimiter;
   signedOut: SignedOutSessions;
   /** Cloudflare Access's keys (cached); tests pass their own fetch. */
   jwks: JwksSource;
@@ -48,9 +46,9 @@ export interface ConsoleDeps {
 
 const PAGE_STATUSES = new Set<number>([400, 401, 403, 404, 409, 413, 429]);
 
-/** The console with its per-isolate state (rate limit, signed-out sessions, key cache); tests build their own. */
+/** The console with its per-isolate state (signed-out sessions, key cache); tests build their own. */
 export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJwks } = {}) {
-  const { limiter = memoryLoginLimiter(), signedOut = new SignedOutSessions(), jwks = jwksCache(deps.fetchJwks) } = deps;
+  const { signedOut = new SignedOutSessions(), jwks = jwksCache(deps.fetchJwks) } = deps;
   const app = new Hono<ConsoleEnv>();
 
   app.use(securityHeaders);
@@ -66,7 +64,7 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
 
   // Open to everyone.
   app.get('/assets/console.css', (c) => c.body(CONSOLE_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
-  app.route('/', signInRoutes({ limiter }));
+  app.route('/', signInRoutes());
 
   // Signed in from here on.
   app.use(requireOperator);

@@ -18,6 +18,8 @@ export const errorCodes = [
   'invalid_request',
   'conflict',
   'not_found',
+  'rate_limited',
+  'not_configured',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

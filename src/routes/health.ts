@@ -1,4 +1,10 @@
-/** GET /healthz: liveness, and whether the database answers (503 when it does not). */
+/**
+ * GET /healthz: liveness, and whether the database answers (503 when it does not).
+ *
+ * Anyone may call it, so it must not be a way to make us open database connections: the probe
+ * runs at most once per 10 seconds per isolate, and callers in between (or while a probe is under
+ * way) get the last probe's result, with `cachedAgeMs` saying how old it is.
+ */
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { openDb } from '../db/client';
@@ -6,15 +12,30 @@ import type { AppEnv } from '../http/types';
 import { sleep } from '../lib/time';
 
 const DB_CHECK_TIMEOUT_MS = 3_000;
+export const HEALTH_PROBE_INTERVAL_MS = 10_000;
+
+type DatabaseState = 'ok' | 'unreachable';
+
+/**
+ * The last probe of this isolate (started at `at`), shared by the requests that come while it runs.
+ * Kept with the database it probed: another DATABASE_URL (a test's) is probed anew.
+ */
+let lastProbe: { at: number; url: string; result: Promise<DatabaseState> } | undefined;
 
 export const health = new Hono<AppEnv>().get('/', async (c) => {
   const log = c.get('log');
   const started = Date.now();
-  const database = await checkDatabase(c.env, log, (p) => c.executionCtx.waitUntil(p));
-  return c.json({ ok: database === 'ok', database, latencyMs: Date.now() - started }, database === 'ok' ? 200 : 503);
+  let cachedAgeMs: number | null = started - (lastProbe?.at ?? -Infinity);
+  if (!lastProbe || lastProbe.url !== c.env.DATABASE_URL || cachedAgeMs >= HEALTH_PROBE_INTERVAL_MS || cachedAgeMs < 0) {
+    lastProbe = { at: started, url: c.env.DATABASE_URL, result: checkDatabase(c.env, log, (p) => c.executionCtx.waitUntil(p)) };
+    cachedAgeMs = null;
+  }
+  const database = await lastProbe.result;
+  c.header('cache-control', 'no-store');
+  return c.json({ ok: database === 'ok', database, latencyMs: Date.now() - started, cachedAgeMs }, database === 'ok' ? 200 : 503);
 });
 
-async function checkDatabase(env: Env, log: AppEnv['Variables']['log'], waitUntil: (p: Promise<unknown>) => void) {
+async function checkDatabase(env: Env, log: AppEnv['Variables']['log'], waitUntil: (p: Promise<unknown>) => void): Promise<DatabaseState> {
   let handle: ReturnType<typeof openDb> | undefined;
   try {
     handle = openDb(env, log);
@@ -23,10 +44,10 @@ async function checkDatabase(env: Env, log: AppEnv['Variables']['log'], waitUnti
       sleep(DB_CHECK_TIMEOUT_MS).then(() => false),
     ]);
     if (!answered) log.warn('health.database_timeout', { timeoutMs: DB_CHECK_TIMEOUT_MS });
-    return answered ? ('ok' as const) : ('unreachable' as const);
+    return answered ? 'ok' : 'unreachable';
   } catch (err) {
     log.warn('health.database_unreachable', { error: err });
-    return 'unreachable' as const;
+    return 'unreachable';
   } finally {
     if (handle) waitUntil(handle.close());
   }

@@ -3,11 +3,11 @@
  * NAS_AGENT_TOKEN): it uploads a claimed request's preview and file, or reports why it cannot,
  * and a thumbnail of each LINE image it synced (for the console).
  * Answers follow the upload contract: `{"status": ...}`, errors `{"error": "<code>", "message": "..."}`.
- * Refusals come in the contract's order: 401, 404 (malformed id), 411, 400, 413, then by the row:
+ * Refusals come in the contract's order: 503 (token not configured), 429 (limited), 401, 404 (malformed id), 411, 400, 413, then by the row:
  * 404, 409, 422.
  */
 import { Hono, type Context } from 'hono';
-import { timingSafeEqual } from 'hono/utils/buffer';
+import { openDb } from '../db/client';
 import type { AppEnv } from '../http/types';
 import { deliverInBackground, failureReasons, failureText, type FailureReason } from '../nas/deliver';
 import { assertThumbnailable, markThumbnailStored, thumbnailKeyOf } from '../nas/thumbnails';
@@ -26,6 +26,9 @@ import {
   UploadError,
   type UploadKind,
 } from '../nas/upload';
+import { bearerMatches } from '../security/bearer';
+import { checkBearer, clientOf } from '../security/limiter';
+import { bearerSecret, secretProblem } from '../security/tokens';
 import { openServices, type Services } from '../services';
 import { UUID_PATTERN } from './admin/schemas';
 
@@ -33,13 +36,7 @@ type Ctx = Context<AppEnv>;
 
 const MAX_FAILURE_BODY_BYTES = 4096;
 
-const refuse = (c: Ctx, status: UploadError['status'], error: string, message: string) => c.json({ error, message }, status);
-
-/** `Authorization: Bearer <NAS_AGENT_TOKEN>` in constant time; an unset token refuses everything. */
-export async function bearerMatches(header: string | undefined, expected: string | undefined): Promise<boolean> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return Boolean(expected) && match !== null && (await timingSafeEqual(match[1]!, expected!));
-}
+const refuse = (c: Ctx, status: UploadError['status'] | 429 | 503, error: string, message: string) => c.json({ error, message }, status);
 
 /** Runs `fn` with services, turning UploadErrors into the contract's answers; the pool closes after `background`. */
 async function withServices(c: Ctx, fn: (services: Services, background: (p: Promise<void>) => void) => Promise<Response>) {
@@ -158,14 +155,40 @@ async function failure(c: Ctx) {
   });
 }
 
+/**
+ * `Authorization: Bearer <NAS_AGENT_TOKEN>` behind the shared limiter (../security/limiter.ts): 503
+ * when the token is unset or too short, 429 (with Retry-After) once limited, 401 when wrong.
+ */
+async function requireAgentToken(c: Ctx, next: () => Promise<void>) {
+  const log = c.get('log');
+  const secret = bearerSecret('NAS_AGENT_TOKEN', c.env.NAS_AGENT_TOKEN, log);
+  if (!secret.ok) return refuse(c, 503, 'not_configured', secretProblem('NAS_AGENT_TOKEN', secret));
+  const header = c.req.header('authorization');
+  const client = clientOf(c.req.header('cf-connecting-ip'));
+  const handle = openDb(c.env, log);
+  let verdict;
+  try {
+    verdict = await checkBearer(handle.db, { surface: 'nas', via: 'nas', client, log }, () => bearerMatches(header, secret.token));
+  } catch (err) {
+    // Without the limiter's count nothing may be compared: refused, and the job retries a 503.
+    log.error('nas.limiter_unavailable', { error: err });
+    return refuse(c, 503, 'database_unavailable', 'database unavailable; retry later');
+  } finally {
+    c.executionCtx.waitUntil(handle.close());
+  }
+  if (!verdict.ok && verdict.limited) {
+    c.header('Retry-After', String(verdict.retryAfterSeconds));
+    return refuse(c, 429, 'rate_limited', `too many wrong tokens; try again in ${verdict.retryAfterSeconds} s`);
+  }
+  if (!verdict.ok) {
+    log.warn('nas.unauthorized', { path: c.req.path, hasHeader: header !== undefined, client });
+    return refuse(c, 401, 'unauthorized', 'missing or invalid bearer token');
+  }
+  await next();
+}
+
 export const nas = new Hono<AppEnv>()
-  .use('*', async (c, next) => {
-    if (!(await bearerMatches(c.req.header('authorization'), c.env.NAS_AGENT_TOKEN))) {
-      c.get('log').warn('nas.unauthorized', { path: c.req.path, hasHeader: c.req.header('authorization') !== undefined });
-      return refuse(c, 401, 'unauthorized', 'missing or invalid bearer token');
-    }
-    await next();
-  })
+  .use('*', requireAgentToken)
   .put('/send-requests/:id/preview', (c) => upload(c, 'preview'))
   .put('/send-requests/:id/file', (c) => upload(c, 'file'))
   .post('/send-requests/:id/failure', failure)

@@ -3,7 +3,7 @@
  * HEAD. Streamed from R2, with single byte ranges (206/416). Files run no script on our origin:
  * only images, video, audio and PDF are served inline, anything else as an attachment, and
  * anything a browser could execute (HTML, SVG, XML, scripts) as application/octet-stream, always
- * with nosniff and a sandboxing CSP.
+ * with nosniff and a sandboxing CSP. Guessing tokens is limited per client (see below).
  */
 import { eq, sql } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
@@ -12,6 +12,7 @@ import { shareLinks } from '../db/schema';
 import type { AppEnv } from '../http/types';
 import { findShareLink, shareLinkState } from '../nas/share-links';
 import { essence } from '../nas/upload';
+import { clientOf } from '../security/limiter';
 
 type Ctx = Context<AppEnv>;
 
@@ -74,8 +75,8 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'cross-origin',
 };
 
-/** 404, 410 and 503 in a few words of Traditional Chinese, as a tiny page. */
-function gone(c: Ctx, status: 404 | 410 | 503, text: string) {
+/** 404, 410, 429 and 503 in a few words of Traditional Chinese, as a tiny page. */
+function gone(c: Ctx, status: 404 | 410 | 429 | 503, text: string) {
   const body = `<!doctype html><meta charset="utf-8"><title>${text}</title><p>${text}</p>\n`;
   return new Response(c.req.method === 'HEAD' ? null : body, {
     status,
@@ -83,8 +84,55 @@ function gone(c: Ctx, status: 404 | 410 | 503, text: string) {
   });
 }
 
+// ---- guessing links ----------------------------------------------------------------------------
+//
+// Lookups of unknown tokens are counted per client by the Workers Rate Limiting binding
+// SHARE_LINK_LIMITER (30 a minute). Only misses count: a video played by range requests looks its
+// link up many times and must not be limited. Once the binding says a client is over, this isolate
+// refuses that client's lookups for a minute before touching the database (the binding has no way
+// to ask without counting, so the refusal itself is remembered here). Another isolate of the same
+// location learns it at that client's first miss there.
+
+export const SHARE_MISS_LIMIT = { limit: 30, periodSeconds: 60 };
+/** Clients this isolate refuses until the given time (ms); bounded, the oldest refusal goes first. */
+const refusedClients = new Map<string, number>();
+const MAX_REFUSED_CLIENTS = 10_000;
+
+function refusedFor(client: string, now: number): number {
+  const until = refusedClients.get(client);
+  if (until === undefined) return 0;
+  if (until > now) return Math.ceil((until - now) / 1000);
+  refusedClients.delete(client);
+  return 0;
+}
+
+/** Counts a miss; false when the client is past the limit (and is refused from now on). */
+async function countMiss(c: Ctx, client: string): Promise<boolean> {
+  let success = true;
+  try {
+    ({ success } = await c.env.SHARE_LINK_LIMITER.limit({ key: `share-miss:${client}` }));
+  } catch (err) {
+    // The limiter unavailable must not break links that work; the miss itself is a 404 anyway.
+    c.get('log').warn('share.limiter_failed', { error: err });
+  }
+  if (success) return true;
+  if (refusedClients.size >= MAX_REFUSED_CLIENTS) refusedClients.delete(refusedClients.keys().next().value!);
+  refusedClients.set(client, Date.now() + SHARE_MISS_LIMIT.periodSeconds * 1000);
+  c.get('log').warn('share.guessing_limited', { client });
+  return false;
+}
+
+function limited(c: Ctx, seconds: number) {
+  const res = gone(c, 429, '查詢次數過多，請稍後再試');
+  res.headers.set('retry-after', String(seconds));
+  return res;
+}
+
 async function serve(c: Ctx, which: 'file' | 'preview') {
   const token = c.req.param('token') ?? '';
+  const client = clientOf(c.req.header('cf-connecting-ip'));
+  const wait = refusedFor(client, Date.now());
+  if (wait > 0) return limited(c, wait);
   const handle = openDb(c.env, c.get('log'));
   let after: Promise<unknown> = Promise.resolve();
   try {
@@ -98,7 +146,10 @@ async function serve(c: Ctx, which: 'file' | 'preview') {
       res.headers.set('retry-after', '30');
       return res;
     }
-    if (!link) return gone(c, 404, '找不到這個連結');
+    if (!link) {
+      if (!(await countMiss(c, client))) return limited(c, SHARE_MISS_LIMIT.periodSeconds);
+      return gone(c, 404, '找不到這個連結');
+    }
     const state = shareLinkState(link);
     if (state !== 'active') return gone(c, 410, state === 'revoked' ? '這個連結已被撤銷' : '這個連結已過期');
     const key = which === 'file' ? link.r2Key : link.previewR2Key;

@@ -261,12 +261,16 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
       'select code, expires_at from line_binding_codes where user_id = $1 and used_at is null and revoked_at is null',
       [dave!.id],
     );
-    expect(shown).toBe(live!.code);
+    // Stored without the dashes, shown in groups of three.
+    expect(shown.replace(/-/g, '')).toBe(live!.code);
+    expect(shown).toMatch(/^[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}$/);
     const expiry = await page.locator('.code-panel time').getAttribute('datetime');
     expect(expiry).toBe(live!.expires_at.toISOString());
     // The code is on the page only: not in the URL, not in a cookie.
-    expect(page.url()).not.toContain(shown);
-    expect(JSON.stringify(await context.cookies())).not.toContain(shown);
+    for (const form of [shown, live!.code]) {
+      expect(page.url()).not.toContain(form);
+      expect(JSON.stringify(await context.cookies())).not.toContain(form);
+    }
     await captureScreens(page, 'binding-code');
 
     // Dave sends it to the bot in a 1:1 chat: bound, as the LINE users screen then shows.

@@ -21,7 +21,7 @@ import { lineUsers, nasFiles, nasSendRequests } from '../../src/db/schema.ts';
 import { searchTextOf } from '../../src/nas/search-text.ts';
 import { setupNasSync, type NasSyncFixture } from './nas-sync-support.ts';
 
-export const AGENT_TOKEN = 'test-nas-agent-token-7f3a9c';
+export const AGENT_TOKEN = 'test-nas-agent-token-7f3a9c0e51b2';
 export const SHARE = 'projects';
 const PREFIX = '/api/linebot/nas/send-requests/';
 const IMAGE_MAX = 10 * 1024 * 1024;

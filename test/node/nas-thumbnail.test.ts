@@ -13,7 +13,7 @@ import { quietReporter } from '../../scripts/nas-sync/progress.ts';
 import { thumbnailUploader } from '../../scripts/nas-sync/thumbnail.ts';
 import { setupNasSync, type NasSyncFixture } from './nas-sync-support.ts';
 
-const AGENT_TOKEN = 'test-nas-agent-token-thumbs';
+const AGENT_TOKEN = 'test-nas-agent-token-thumbs-4c8e1a';
 const USER = 'U4af4980629bbbbbbbbbbbbbbbbbbbbbb';
 
 interface Put {

@@ -9,6 +9,7 @@ import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../../src/db/schema';
 import worker from '../../src/index';
+import { forgetIfRefused, ownClient } from './clients';
 import { withDb } from './db';
 import { newId } from './line';
 
@@ -24,6 +25,7 @@ export interface AdminFetchOptions {
 
 export async function adminFetch(method: string, path: string, options: AdminFetchOptions = {}) {
   const headers: Record<string, string> = { ...options.headers };
+  const client = ownClient(headers);
   const token = options.token === undefined ? env.ADMIN_API_TOKEN : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
   let body: string | undefined = options.rawBody;
@@ -34,6 +36,7 @@ export async function adminFetch(method: string, path: string, options: AdminFet
   const ctx = createExecutionContext();
   const res = await worker.fetch(new Request(`${ADMIN_BASE}${path}`, { method, headers, body }), { ...env, ...options.env }, ctx);
   await waitOnExecutionContext(ctx);
+  await forgetIfRefused(res.status, client);
   return res;
 }
 
@@ -146,7 +149,9 @@ export function contract(): Promise<Contract> {
     const check = async (method: string, path: string, res: Response): Promise<Checked> => {
       const text = await res.text();
       const where = `${method} ${path} -> ${res.status} ${text.slice(0, 500)}`;
-      expect(res.status, where).toBeLessThan(500);
+      // Never a 5xx, but the one documented: the API switched off for a too short token.
+      const switchedOff = res.status === 503 && text.includes('"code":"not_configured"');
+      if (!switchedOff) expect(res.status, where).toBeLessThan(500);
       const pathname = new URL(`${ADMIN_BASE}${path}`).pathname.slice(new URL(ADMIN_BASE).pathname.length) || '/';
       const found = operations.find((o) => o.method === method.toUpperCase() && o.matches.test(pathname));
       let schema: Json;

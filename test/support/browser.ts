@@ -60,7 +60,7 @@ export async function captureScreens(page: Page, name: string, dir = SCREENSHOT_
 }
 
 export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const ADMIN_TOKEN = 'browser-test-admin-token';
+export const ADMIN_TOKEN = 'browser-test-admin-token-3e9f27c1d8';
 export const CHANNEL_SECRET = 'browser-test-channel-secret';
 
 export interface ConsoleStack {
@@ -102,7 +102,7 @@ export async function startConsoleStack(label: string, options: { seed?: Emulato
         LINE_CHANNEL_SECRET: CHANNEL_SECRET,
         LINE_CHANNEL_ACCESS_TOKEN: 'browser-test-channel-access-token',
         ADMIN_API_TOKEN: ADMIN_TOKEN,
-        NAS_AGENT_TOKEN: 'browser-test-nas-agent-token',
+        NAS_AGENT_TOKEN: 'browser-test-nas-agent-token-b06d5a',
         ANTHROPIC_API_KEY: 'browser-test-anthropic-key',
       },
       onWorkerOutput: options.log,

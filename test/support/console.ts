@@ -3,6 +3,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { expect } from 'vitest';
 import { createApp } from '../../src/app';
 import { createConsole } from '../../src/console/index';
+import { forgetIfRefused, ownClient } from './clients';
 
 export const ORIGIN = 'https://bot.example';
 const app = createApp({ console: createConsole() });
@@ -17,6 +18,7 @@ export interface SendOptions {
 /** A request to `/admin<path>`; a POST carries our Origin unless `headers.origin` says otherwise. */
 export async function send(method: string, path: string, o: SendOptions = {}) {
   const headers: Record<string, string> = { ...o.headers };
+  const client = ownClient(headers);
   if (o.cookie) headers.cookie = o.cookie;
   if (method !== 'GET' && !('origin' in headers)) headers.origin = ORIGIN;
   let body: string | URLSearchParams | undefined = o.rawBody;
@@ -25,6 +27,7 @@ export async function send(method: string, path: string, o: SendOptions = {}) {
   const ctx = createExecutionContext();
   const res = await app.fetch(new Request(`${ORIGIN}/admin${path}`, { method, headers, body, redirect: 'manual' }), env, ctx);
   await waitOnExecutionContext(ctx);
+  await forgetIfRefused(res.status, client);
   return res;
 }
 

@@ -10,11 +10,12 @@ import worker from '../../src/index';
 import { toHex } from '../../src/lib/hex';
 import { createShareLink } from '../../src/nas/share-links';
 import { seedGroup, seedLineUser } from './admin';
+import { forgetIfRefused, ownClient } from './clients';
 import { withDb } from './db';
 import { newId } from './line';
 
 export const BASE = 'https://bot.example';
-export const NAS_TOKEN = 'test-nas-agent-token';
+export const NAS_TOKEN = env.NAS_AGENT_TOKEN;
 
 type Insert<T extends { $inferInsert: unknown }> = Partial<T['$inferInsert']>;
 export type SendRequest = typeof nasSendRequests.$inferSelect;
@@ -102,6 +103,7 @@ export interface CallOptions {
 /** A request to the Worker, waiting for its waitUntil work (delivery, counts) too. */
 export async function call(method: string, path: string, options: CallOptions = {}) {
   const headers: Record<string, string> = { ...options.headers };
+  const client = ownClient(headers);
   const token = options.token === undefined ? NAS_TOKEN : options.token;
   if (token !== null) headers.authorization = `Bearer ${token}`;
   const ctx = createExecutionContext();
@@ -109,6 +111,7 @@ export async function call(method: string, path: string, options: CallOptions = 
   const res = await worker.fetch(req, { ...env, ...options.env }, ctx);
   const body = method === 'HEAD' ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
   await waitOnExecutionContext(ctx);
+  await forgetIfRefused(res.status, client);
   return { res, status: res.status, headers: res.headers, bytes: body, text: () => new TextDecoder().decode(body), json: () => JSON.parse(new TextDecoder().decode(body)) };
 }
 

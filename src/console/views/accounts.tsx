@@ -1,4 +1,5 @@
 /** Company accounts: the list, the form that creates one, and a binding code shown large. */
+import { formatCode } from '../../bot/binding-code';
 import type { Account } from '../../domain/accounts';
 import { taipeiDateTime } from '../../lib/taipei';
 import { t, type Lang } from '../i18n';
@@ -92,7 +93,7 @@ export function BindingCodePage({ lang, account, code }: { lang: Lang; account: 
       {code ? (
         <>
           <p class="code" aria-label={t(lang, 'code.title')}>
-            {code.code}
+            {formatCode(code.code)}
           </p>
           <p>
             <time datetime={code.expiresAt.toISOString()}>{t(lang, 'code.expires', { time: taipeiDateTime(code.expiresAt) })}</time>

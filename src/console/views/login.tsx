@@ -2,14 +2,14 @@
 import { t, type Lang } from '../i18n';
 import { BASE } from '../types';
 
-export type LoginProblem = { kind: 'wrong' } | { kind: 'disabled' } | { kind: 'limited'; retryAfterSeconds: number };
+export type LoginProblem = { kind: 'wrong' } | { kind: 'disabled' } | { kind: 'access' } | { kind: 'limited'; retryAfterSeconds: number };
 
 export function LoginPage({ lang, problem }: { lang: Lang; problem?: LoginProblem }) {
   const message =
     problem?.kind === 'wrong'
       ? t(lang, 'login.wrong')
-      : problem?.kind === 'disabled'
-        ? t(lang, 'login.disabled')
+      : problem?.kind === 'disabled' || problem?.kind === 'access'
+        ? t(lang, `login.${problem.kind}`)
         : problem?.kind === 'limited'
           ? t(lang, 'login.limited', { minutes: Math.max(1, Math.ceil(problem.retryAfterSeconds / 60)) })
           : undefined;
@@ -21,14 +21,16 @@ export function LoginPage({ lang, problem }: { lang: Lang; problem?: LoginProble
           {message}
         </p>
       ) : null}
-      <form method="post" action={`${BASE}/login`}>
-        <label for="token">{t(lang, 'login.token')}</label>
-        <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />
-        <p class="help">{t(lang, 'login.help')}</p>
-        <button class="button" type="submit">
-          {t(lang, 'login.submit')}
-        </button>
-      </form>
+      {problem?.kind === 'access' ? null : (
+        <form method="post" action={`${BASE}/login`}>
+          <label for="token">{t(lang, 'login.token')}</label>
+          <input id="token" name="token" type="password" autocomplete="current-password" required autofocus />
+          <p class="help">{t(lang, 'login.help')}</p>
+          <button class="button" type="submit">
+            {t(lang, 'login.submit')}
+          </button>
+        </form>
+      )}
     </section>
   );
 }

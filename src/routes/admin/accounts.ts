@@ -1,5 +1,6 @@
 /** Company accounts (the minimal `users` table) and their binding codes. */
 import { createRoute, z } from '@hono/zod-openapi';
+import { formatCode } from '../../bot/binding-code';
 import { createAccount, issueCodeFor, listAccounts } from '../../domain/accounts';
 import { ApiError } from '../../http/errors';
 import { adminRouter, notFound } from './context';
@@ -40,7 +41,7 @@ export const accounts = adminRouter()
       method: 'post',
       path: '/users/{userId}/binding-code',
       operationId: 'issueBindingCode',
-      summary: 'Issue a one-time binding code (6 digits, 10 minutes); revokes the account\'s earlier codes',
+      summary: 'Issue a one-time binding code (9 characters, shown K7M-2QX-9PA, 10 minutes); revokes the account\'s earlier codes',
       request: { params: z.object({ userId: UserId }) },
       responses: { 201: json(BindingCodeSchema, 'Issued'), ...errorResponses(400, 401, 404, 413) },
     }),
@@ -51,6 +52,6 @@ export const accounts = adminRouter()
       const { code, expiresAt } = issued;
       // The code itself is a secret for ten minutes: never logged.
       c.get('log').info('admin.binding_code_issued', { userId, expiresAt });
-      return c.json({ code, expiresAt: expiresAt.toISOString() }, 201);
+      return c.json({ code: formatCode(code), expiresAt: expiresAt.toISOString() }, 201);
     },
   );

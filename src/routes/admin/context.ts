@@ -6,10 +6,12 @@ import { OpenAPIHono, type Hook, type z } from '@hono/zod-openapi';
 import { eq, type AnyColumn, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Context, MiddlewareHandler } from 'hono';
-import { timingSafeEqual } from 'hono/utils/buffer';
 import type { Database } from '../../db/client';
 import { lineGroups, lineUsers, projects } from '../../db/schema';
 import { ApiError, errorResponse, type FieldError } from '../../http/errors';
+import { bearerMatches } from '../../security/bearer';
+import { checkBearer, clientOf } from '../../security/limiter';
+import { bearerSecret, secretProblem } from '../../security/tokens';
 import type { AppEnv } from '../../http/types';
 import { UUID_PATTERN } from './schemas';
 
@@ -38,15 +40,30 @@ const validationHook: Hook<unknown, AdminEnv, string, unknown> = (result, c) => 
 
 export const adminRouter = () => new OpenAPIHono<AdminEnv>({ defaultHook: validationHook });
 
-/** Every admin route: `Authorization: Bearer <ADMIN_API_TOKEN>`, compared in constant time. */
+/**
+ * Every admin route: `Authorization: Bearer <ADMIN_API_TOKEN>`, compared in constant time, behind
+ * the shared limiter (../../security/limiter.ts). An unset or too short token is a misconfiguration:
+ * 503, never "open". Needs `db` (withDatabase runs first).
+ */
 export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) => {
-  const expected = c.env.ADMIN_API_TOKEN;
-  const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  // An unset token must never mean "open": refuse everything.
-  const ok = Boolean(expected) && match !== null && (await timingSafeEqual(match[1]!, expected));
-  if (!ok) {
-    c.get('log').warn('admin.unauthorized', { path: c.req.path, hasHeader: header !== '' });
+  const log = c.get('log');
+  const secret = bearerSecret('ADMIN_API_TOKEN', c.env.ADMIN_API_TOKEN, log);
+  if (!secret.ok) throw new ApiError(503, 'not_configured', secretProblem('ADMIN_API_TOKEN', secret));
+  const header = c.req.header('authorization');
+  const client = clientOf(c.req.header('cf-connecting-ip'));
+  const verdict = await checkBearer(c.get('db'), { surface: 'admin', via: 'api', client, log }, () => bearerMatches(header, secret.token)).catch(
+    (err: unknown) => {
+      // Without the limiter's count nothing may be compared: refused, and retried later.
+      log.error('admin.limiter_unavailable', { error: err });
+      throw new ApiError(503, 'database_unavailable', 'database unavailable; retry later');
+    },
+  );
+  if (!verdict.ok && verdict.limited) {
+    c.header('Retry-After', String(verdict.retryAfterSeconds));
+    throw new ApiError(429, 'rate_limited', `too many wrong tokens; try again in ${verdict.retryAfterSeconds} s`);
+  }
+  if (!verdict.ok) {
+    log.warn('admin.unauthorized', { path: c.req.path, hasHeader: header !== undefined, client });
     throw new ApiError(401, 'unauthorized', 'missing or invalid bearer token');
   }
   await next();

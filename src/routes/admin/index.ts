@@ -2,7 +2,7 @@
  * The management API, `/api/linebot/admin/*`: every route behind the admin bearer token, JSON in
  * camelCase, described by an OpenAPI 3.1 document at `/api/linebot/admin/openapi.json` that lists
  * every answer an operation gives (test/admin-contract.test.ts checks real answers against it).
- * Order of refusals: 401 (token), 413 (body over 64 KiB), 400 (path, query), 415, 400 (body).
+ * Order of refusals: 503 (token not configured), 429 (too many wrong tokens), 401 (token), 413 (body over 64 KiB), 400 (path, query), 415, 400 (body).
  */
 import { bodyLimit } from 'hono/body-limit';
 import { accounts } from './accounts';
@@ -18,10 +18,11 @@ import { shareLinkRoutes } from './share-links';
 
 export const admin = adminRouter();
 
+// The pool connects on its first query: the token check's limiter (every route, the document too).
+admin.use('*', withDatabase);
 admin.use('*', requireAdminToken);
 // Admin requests are small JSON documents.
 admin.use('*', bodyLimit({ maxSize: 64 * 1024 }));
-admin.use('*', async (c, next) => (c.req.path.endsWith('/openapi.json') ? next() : withDatabase(c, next)));
 
 admin.route('/', accounts);
 admin.route('/', projectRoutes);

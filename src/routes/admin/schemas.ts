@@ -35,13 +35,24 @@ const errorDescriptions = {
   409: 'Conflicts with existing data',
   413: 'Body larger than 64 KiB',
   415: 'Body is not JSON (Content-Type)',
+  429: 'Too many wrong tokens from this client or in total: `Retry-After` says when to try again, even with the right token',
+  503: 'ADMIN_API_TOKEN is unset or shorter than 32 characters (`not_configured`: the API is off), or the database is unreachable (`database_unavailable`)',
 } as const;
-type ErrorStatus = keyof typeof errorDescriptions;
+type ErrorStatus = Exclude<keyof typeof errorDescriptions, 429 | 503>;
+type ErrorResponse = ReturnType<typeof json<typeof ErrorSchema>>;
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds until the client may try again', schema: { type: 'integer' as const, minimum: 1 } } };
 
-/** The error answers an operation can give, each with the Error envelope. */
+/**
+ * The error answers an operation can give, each with the Error envelope. Every operation behind
+ * the token (401) can also be refused by the limiter (429) or answer that the token is off (503).
+ */
 export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
-  return Object.fromEntries(statuses.map((s) => [s, json(ErrorSchema, errorDescriptions[s])])) as {
-    [K in S]: ReturnType<typeof json<typeof ErrorSchema>>;
+  const all: Array<keyof typeof errorDescriptions> = statuses.includes(401 as S) ? [...statuses, 429, 503] : statuses;
+  const response = (s: keyof typeof errorDescriptions) =>
+    s === 429 ? { ...json(ErrorSchema, errorDescriptions[s]), headers: RETRY_AFTER } : json(ErrorSchema, errorDescriptions[s]);
+  return Object.fromEntries(all.map((s) => [s, response(s)])) as { [K in S]: ErrorResponse } & {
+    429: ErrorResponse;
+    503: ErrorResponse;
   };
 }
 
@@ -166,7 +177,16 @@ export const PatchProjectSchema = z
   .openapi('PatchProject');
 
 export const BindingCodeSchema = z
-  .object({ code: z.string().regex(/^\d{6}$/), expiresAt: timestamp })
+  .object({
+    code: z
+      .string()
+      .regex(/^[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}$/)
+      .openapi({
+        description: 'As people read it: 9 characters without look-alikes (no 0/O, 1/I/L) in groups of three; the bot takes it with or without the dashes, in any case',
+        example: 'K7M-2QX-9PA',
+      }),
+    expiresAt: timestamp,
+  })
   .openapi('BindingCode');
 
 // ---- LINE users and groups -------------------------------------------------------------------
