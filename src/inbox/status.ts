@@ -1,7 +1,7 @@
 /**
  * The life of an inbox row: processing -> done, or -> failed (retried with backoff) -> ... -> dead.
  */
-import { and, asc, eq, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '../db/schema';
 import type { WebhookEventObject } from '../webhook/body';
@@ -75,7 +75,8 @@ export async function claimDueEvents(db: Queryable, now: Date, limit: number): P
   const due = db
     .select({ id: lineWebhookEvents.id })
     .from(lineWebhookEvents)
-    .where(or(and(eq(lineWebhookEvents.status, 'failed'), lte(lineWebhookEvents.nextAttemptAt, now)), isStuck))
+    // A payload is purged only from done events; a row without one could not be processed anyway.
+    .where(and(or(and(eq(lineWebhookEvents.status, 'failed'), lte(lineWebhookEvents.nextAttemptAt, now)), isStuck), isNotNull(lineWebhookEvents.payload)))
     .orderBy(asc(lineWebhookEvents.id))
     .limit(limit)
     .for('update', { skipLocked: true });
@@ -93,7 +94,7 @@ export async function claimForRetry(db: Queryable, id: number): Promise<Recorded
   const [row] = await db
     .update(lineWebhookEvents)
     .set({ status: 'processing', lockedAt: sql`now()`, nextAttemptAt: null, attempts: sql`${lineWebhookEvents.attempts} + 1` })
-    .where(and(eq(lineWebhookEvents.id, id), inArray(lineWebhookEvents.status, ['failed', 'dead'])))
+    .where(and(eq(lineWebhookEvents.id, id), inArray(lineWebhookEvents.status, ['failed', 'dead']), isNotNull(lineWebhookEvents.payload)))
     .returning(recordedColumns);
   return row ? toRecorded(row) : null;
 }
