@@ -7,9 +7,9 @@
 import { env, introspectWorkflowInstance } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { instanceIdFor } from '../src/ai/answers';
+import { instanceIdFor, writeStep } from '../src/ai/answers';
 import { lineAiAnswers, lineFiles, lineMessages, lineWebhookEvents } from '../src/db/schema';
-import { createAccount, issueCode } from './support/admin';
+import { createAccount, issueCode, seedAiAnswer } from './support/admin';
 import { operator, send } from './support/console';
 import { columnsHolding, withDb } from './support/db';
 import { lineRequests } from './support/emulator';
@@ -112,6 +112,19 @@ describe('unsend removes the text everywhere', () => {
       db.select({ status: lineWebhookEvents.status }).from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, text.webhookEventId)),
     );
     expect(statuses).toEqual([{ status: 'done' }]);
+  });
+
+  it('a step an answer finishes after the unsend is not kept (it would bring the text back)', async () => {
+    const secret = marker();
+    const answer = await seedAiAnswer({ question: `還在想的問題 ${secret}` });
+    const [question] = await withDb((db) => db.select().from(lineMessages).where(eq(lineMessages.id, answer.questionMessageId)));
+    await withDb((db) => writeStep(db, answer.id, 'load context', { messages: [{ role: 'user', content: `還在想的問題 ${secret}` }] }));
+    expect(await columnsHolding(secret)).toEqual(expect.arrayContaining(['line_ai_answers.steps', 'line_ai_answers.question']));
+    expect((await unsend({ userId: newId.user() }, question!.messageId)).status).toBe(200);
+    expect(await columnsHolding(secret)).toEqual([]);
+    await withDb((db) => writeStep(db, answer.id, 'ask Claude 1', { content: [{ type: 'text', text: `你問的是 ${secret}` }] }));
+    expect(await columnsHolding(secret)).toEqual([]);
+    expect(Object.keys((await answerRow(answer.id)).steps as object)).toEqual(['load context']);
   });
 
   it('an image with a thumbnail in R2: the object is deleted, the console previews nothing and never asks LINE', async () => {

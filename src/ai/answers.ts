@@ -4,7 +4,7 @@
  */
 import { and, count, eq, gte, sql } from 'drizzle-orm';
 import type { Queryable, Transaction } from '../db/client';
-import { lineAiAnswers, lineUsers } from '../db/schema';
+import { lineAiAnswers, lineMessages, lineUsers } from '../db/schema';
 import { sha256Hex } from '../lib/hex';
 import { taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
 
@@ -79,11 +79,16 @@ export async function readStep<T>(db: Queryable, answerId: string, name: string)
   return row?.value ?? undefined;
 }
 
+/**
+ * Keeps a finished step's result, unless the question has been unsent meanwhile: the unsend redacted
+ * the steps kept so far, and a result written after it would bring the text back.
+ */
 export async function writeStep(db: Queryable, answerId: string, name: string, value: unknown): Promise<void> {
+  const unsent = sql`EXISTS (SELECT 1 FROM ${lineMessages} WHERE ${lineMessages.id} = ${lineAiAnswers.questionMessageId} AND ${lineMessages.unsentAt} IS NOT NULL)`;
   await db
     .update(lineAiAnswers)
     .set({
-      steps: sql`${lineAiAnswers.steps} || jsonb_build_object(${name}::text, ${JSON.stringify(value ?? null)}::jsonb)`,
+      steps: sql`CASE WHEN ${unsent} THEN ${lineAiAnswers.steps} ELSE ${lineAiAnswers.steps} || jsonb_build_object(${name}::text, ${JSON.stringify(value ?? null)}::jsonb) END`,
       status: sql`CASE WHEN ${lineAiAnswers.status} = 'pending' THEN 'running' ELSE ${lineAiAnswers.status} END`,
       progressAt: sql`now()`,
     })
