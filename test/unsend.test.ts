@@ -6,10 +6,11 @@
  */
 import { env, introspectWorkflowInstance } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { instanceIdFor, writeStep } from '../src/ai/answers';
 import { lineAiAnswers, lineFiles, lineMessages, lineWebhookEvents } from '../src/db/schema';
-import { createAccount, issueCode, seedAiAnswer } from './support/admin';
+import { createAccount, issueCode, seedAiAnswer, seedLineUser, seedMessage } from './support/admin';
 import { operator, send } from './support/console';
 import { columnsHolding, withDb } from './support/db';
 import { lineRequests } from './support/emulator';
@@ -156,5 +157,33 @@ describe('unsend removes the text everywhere', () => {
     const asked = (await lineRequests(`/v2/bot/message/${image.message.id}/content/preview`)).length;
     expect((await send('GET', `/files/${fileId}/preview`, { cookie })).status).toBe(404);
     expect((await lineRequests(`/v2/bot/message/${image.message.id}/content/preview`)).length).toBe(asked);
+  });
+});
+
+/** Text Postgres can hold (no NUL, no lone surrogate), with what JSON escapes: quotes, backslashes, control characters. */
+const storableText = fc
+  .string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\n', '\t', '\u0001', '\u001f', '/', '{', '}', '<', '&', '\u2028'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), minLength: 3, maxLength: 30 })
+  .filter((t) => !t.includes('\u0000') && t.trim().length >= 3 && !/[\uD800-\uDFFF]/u.test(t.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')));
+
+describe('whatever the text', () => {
+  it('an unsent text is found and replaced in a later answer’s kept steps, however JSON escapes it', async () => {
+    await fc.assert(
+      fc.asyncProperty(storableText, async (text) => {
+        const unique = `${text}${marker()}`;
+        const user = await seedLineUser();
+        const question = await seedMessage({ lineUserId: user.id, content: unique, rawMessage: { id: 'x', type: 'text', text: unique } });
+        const later = await seedAiAnswer({ lineUserId: user.id, question: 'and now?' });
+        await withDb((db) =>
+          db
+            .update(lineAiAnswers)
+            .set({ steps: { 'load context': { messages: [{ role: 'user', content: `Alice: ${unique}\nand now?` }] } } })
+            .where(eq(lineAiAnswers.id, later.id)),
+        );
+        expect((await unsend({ userId: user.lineUserId }, question.messageId)).status).toBe(200);
+        const steps = (await answerRow(later.id)).steps as { 'load context': { messages: Array<{ content: string }> } };
+        expect(steps['load context'].messages[0]!.content).toBe('Alice: [已收回]\nand now?');
+      }),
+      { numRuns: 15 },
+    );
   });
 });

@@ -92,9 +92,9 @@ export const payloadRedactedWhen = (unsent: SQL): SQL => sql`CASE WHEN ${unsent}
 
 /**
  * The forms the text takes where the project quoted it: as it is, flattened to one line (file
- * names, locations and stickers in the AI's history), its first 1999 characters (a long message
- * cut for the AI's history), and each of its lines. Longest first, so a longer form is replaced
- * before a part of it; empty and blank forms are dropped.
+ * names, locations and stickers in the AI's history), and cut where the AI's history cuts it. Longest first, so a longer form is replaced before a part of it;
+ * empty and blank forms are dropped. (Not each line on its own: a short line would blank that word
+ * in every later answer.)
  */
 export function needlesOf(texts: (string | null | undefined)[]): string[] {
   const forms = new Set<string>();
@@ -102,9 +102,12 @@ export function needlesOf(texts: (string | null | undefined)[]): string[] {
     if (!text || !text.trim()) continue;
     forms.add(text);
     forms.add(text.trim());
-    forms.add(text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim());
-    if (text.length > 1999) forms.add(text.slice(0, 1999).replace(/[\uD800-\uDBFF]$/, ''));
-    for (const line of text.split(/[\r\n\u2028\u2029]+/)) forms.add(line.trim());
+    const flat = text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim();
+    forms.add(flat);
+    // Cut as the AI's history cuts: a text at 1999, a file name or location at 200, a sticker at 100.
+    for (const [form, max] of [[text, 1999], [flat, 200], [flat, 100]] as const) {
+      if (form.length > max) forms.add(form.slice(0, max).replace(/[\uD800-\uDBFF]$/, ''));
+    }
   }
   return [...forms].filter((f) => f.trim() !== '').sort((a, b) => b.length - a.length);
 }
