@@ -12,6 +12,7 @@ import { instanceIdFor, writeStep } from '../src/ai/answers';
 import { lineAiAnswers, lineFiles, lineMessages, lineWebhookEvents } from '../src/db/schema';
 import { createAccount, issueCode, seedAiAnswer, seedLineUser, seedMessage } from './support/admin';
 import { operator, send } from './support/console';
+import { claudeDelay } from './support/claude';
 import { columnsHolding, withDb } from './support/db';
 import { lineRequests } from './support/emulator';
 import { event, messageEvent, newId, postEvents, textEvent, type SourceSpec, type TestMessageEvent } from './support/line';
@@ -126,6 +127,22 @@ describe('unsend removes the text everywhere', () => {
     await withDb((db) => writeStep(db, answer.id, 'ask Claude 1', { content: [{ type: 'text', text: `你問的是 ${secret}` }] }));
     expect(await columnsHolding(secret)).toEqual([]);
     expect(Object.keys((await answerRow(answer.id)).steps as object)).toEqual(['load context']);
+  });
+
+  it('a question unsent while Claude works is not answered, and nothing of it is kept', async () => {
+    const userId = await boundUser();
+    const secret = marker();
+    await claudeDelay({ ms: 1500, match: secret, times: 1 });
+    const ev = textEvent({ userId }, `其實不該問 ${secret}`);
+    await using instance = await introspectWorkflowInstance(env.AI_ANSWER, await instanceIdFor(ev.webhookEventId));
+    expect((await postEvents([ev])).status).toBe(200);
+    expect((await unsend({ userId }, ev.message.id)).status).toBe(200);
+    await instance.waitForStatus('complete');
+    const [answer] = await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)));
+    expect(answer).toMatchObject({ question: '', sentBy: null });
+    const sent = [...(await lineRequests('/v2/bot/message/reply')), ...(await lineRequests('/v2/bot/message/push'))];
+    expect(sent.filter((r) => JSON.stringify(r.body).includes(ev.replyToken) || JSON.stringify(r.body).includes(secret))).toEqual([]);
+    expect(await columnsHolding(secret)).toEqual([]);
   });
 
   it('an image with a thumbnail in R2: the object is deleted, the console previews nothing and never asks LINE', async () => {
