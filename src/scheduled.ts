@@ -2,12 +2,14 @@
  * The Cron Trigger (every minute): retries inbox events that failed and are due, recovers events
  * whose worker died mid-processing (overlapping runs share work through SKIP LOCKED), and starts
  * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
- * (uploaded, or failed and not yet told; requests the NAS job never finished become failed), and
+ * (uploaded, or failed and not yet told; requests the NAS job never finished become failed),
+ * purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
  * deletes wrong-token records older than a day (the limiter needs 15 minutes of them).
  */
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config';
 import { processEvents } from './events/dispatch';
+import { inboxRetentionDays, purgeInboxPayloads } from './inbox/retention';
 import { claimDueEvents } from './inbox/status';
 import { createLogger } from './lib/log';
 import { runNasBackstop } from './nas/deliver';
@@ -37,6 +39,9 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (answers.restarted + answers.created + answers.gaveUp > 0) log.info('cron.ai_backstop', answers);
     const nas = await runNasBackstop(services, env, now.getTime());
     if (nas.timedOut + nas.sent + nas.told + nas.errors > 0) log.info('cron.nas_backstop', nas);
+    const days = inboxRetentionDays(env, log);
+    const purged = await purgeInboxPayloads(services.db, days);
+    if (purged > 0) log.info('cron.inbox_purged', { purged, days });
     const authFailures = await pruneAuthFailures(services.db);
     if (authFailures > 0) log.info('cron.auth_failures_pruned', { deleted: authFailures });
   } catch (err) {

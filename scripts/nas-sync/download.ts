@@ -15,6 +15,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { sanitizeSegment } from './paths.ts';
+import { errorText } from '../../src/lib/log.ts';
 
 /** Temporary files live here, under NAS_ROOT (a rename across filesystems would be a copy). */
 export const PARTIAL_DIR = '.nas-sync-partial';
@@ -155,9 +156,8 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-export function describe(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const code = (e as { code?: unknown }).code;
-  const cause = e.cause instanceof Error ? `: ${e.cause.message}` : '';
-  return `${typeof code === 'string' ? `${code} ` : ''}${e.message}${cause}`;
-}
+/**
+ * An error in one line for logs and `sync_error`: the Worker's own description (a failed query
+ * keeps its SQL and Postgres' message, never its parameters).
+ */
+export const describe = (e: unknown): string => errorText(e);

@@ -3,8 +3,8 @@
  * redelivered or retried event never asks twice; the Workflow then works from it.
  */
 import { and, count, eq, gte, sql } from 'drizzle-orm';
-import type { Queryable, Transaction } from '../db/client';
-import { lineAiAnswers, lineUsers } from '../db/schema';
+import type { Database, Queryable, Transaction } from '../db/client';
+import { lineAiAnswers, lineMessages, lineUsers } from '../db/schema';
 import { sha256Hex } from '../lib/hex';
 import { taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
 
@@ -79,15 +79,25 @@ export async function readStep<T>(db: Queryable, answerId: string, name: string)
   return row?.value ?? undefined;
 }
 
-export async function writeStep(db: Queryable, answerId: string, name: string, value: unknown): Promise<void> {
-  await db
-    .update(lineAiAnswers)
-    .set({
-      steps: sql`${lineAiAnswers.steps} || jsonb_build_object(${name}::text, ${JSON.stringify(value ?? null)}::jsonb)`,
-      status: sql`CASE WHEN ${lineAiAnswers.status} = 'pending' THEN 'running' ELSE ${lineAiAnswers.status} END`,
-      progressAt: sql`now()`,
-    })
-    .where(eq(lineAiAnswers.id, answerId));
+/**
+ * Keeps a finished step's result, unless the question has been unsent meanwhile: the unsend redacted
+ * the steps kept so far, and a result written after it would bring the text back. The row is locked
+ * first, in its own statement: an UPDATE that waited for the unsend's lock would still judge
+ * "unsent" by the snapshot it started with, so the check runs only once the lock is held.
+ */
+export async function writeStep(db: Database | Transaction, answerId: string, name: string, value: unknown): Promise<void> {
+  const unsent = sql`EXISTS (SELECT 1 FROM ${lineMessages} WHERE ${lineMessages.id} = ${lineAiAnswers.questionMessageId} AND ${lineMessages.unsentAt} IS NOT NULL)`;
+  await db.transaction(async (tx) => {
+    await tx.select({ id: lineAiAnswers.id }).from(lineAiAnswers).where(eq(lineAiAnswers.id, answerId)).for('update');
+    await tx
+      .update(lineAiAnswers)
+      .set({
+        steps: sql`CASE WHEN ${unsent} THEN ${lineAiAnswers.steps} ELSE ${lineAiAnswers.steps} || jsonb_build_object(${name}::text, ${JSON.stringify(value ?? null)}::jsonb) END`,
+        status: sql`CASE WHEN ${lineAiAnswers.status} = 'pending' THEN 'running' ELSE ${lineAiAnswers.status} END`,
+        progressAt: sql`now()`,
+      })
+      .where(eq(lineAiAnswers.id, answerId));
+  });
 }
 
 /** A step still working (a Claude call may take minutes): the backstop must not take it for stalled. */

@@ -8,7 +8,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { pushAsBot, replyAsBot, type BotChat } from '../bot/send';
-import { lineAiAnswers, lineGroups, lineUsers } from '../db/schema';
+import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '../db/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
@@ -79,7 +79,17 @@ async function destination(deps: SendDeps, row: AnswerRow) {
   return { chat: { type: group.sourceType, chatPk: row.lineGroupId } as BotChat, to: group.lineGroupId, mention: asker.lineUserId };
 }
 
+async function questionUnsent(deps: SendDeps, row: AnswerRow): Promise<boolean> {
+  const [m] = await deps.db.select({ unsentAt: lineMessages.unsentAt }).from(lineMessages).where(eq(lineMessages.id, row.questionMessageId));
+  return m?.unsentAt != null;
+}
+
 export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, kind: 'answer' | 'apology', now = Date.now()) {
+  // The asker took the question back while Claude worked: nothing is sent (an answer would quote it).
+  if (await questionUnsent(deps, row)) {
+    deps.log.info('ai.question_unsent', { answerId: row.id });
+    return { sentBy: null };
+  }
   const { chat, to, mention } = await destination(deps, row);
   // An apology offers nothing: the answer those offers belonged to was never given.
   const offers = kind === 'answer' ? await offersOf(deps.db, row.id) : [];

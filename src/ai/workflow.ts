@@ -106,7 +106,7 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
       log.error('ai.no_answer', { error: err, rounds: rounds.length });
     }
 
-    const sent = await memo<{ sentBy: 'reply' | 'push' }>(answer !== null ? 'send answer' : 'send apology', SEND, async (s) => {
+    const sent = await memo<{ sentBy: 'reply' | 'push' | null }>(answer !== null ? 'send answer' : 'send apology', SEND, async (s) => {
       const row = await loadAnswer(s.db, answerId);
       return sendAnswer(s, row!, answer ?? replies.aiNoAnswer(), answer !== null ? 'answer' : 'apology');
     });

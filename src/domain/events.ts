@@ -32,7 +32,9 @@ const toItem = (e: typeof lineWebhookEvents.$inferSelect) => ({
   nextAttemptAt: iso(e.nextAttemptAt),
   receivedAt: e.receivedAt.toISOString(),
   processedAt: iso(e.processedAt),
-  payload: e.payload as Record<string, unknown>,
+  /** Null once purged by retention (src/inbox/retention.ts). */
+  payload: e.payload as Record<string, unknown> | null,
+  payloadPurgedAt: iso(e.payloadPurgedAt),
 });
 
 export type EventItem = ReturnType<typeof toItem>;

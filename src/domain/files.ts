@@ -2,7 +2,7 @@
  * Files (media LINE hosts) with their NAS sync state: the management API's `GET /files`, the
  * console's file list and a group's files, and the files of a page of messages (the timeline).
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineFiles, lineMessages, type FileSyncStatus } from '../db/schema';
 import { chat, chatFilters, sender } from '../routes/admin/context';
@@ -54,7 +54,7 @@ export async function listFiles(db: Queryable, q: FileQuery) {
       fileSize: r.f.fileSize,
       mimeType: r.f.mimeType,
       duration: r.f.duration,
-      nasPath: r.f.nasPath,
+      nasPath: shownNasPath(r.f),
       syncStatus: r.f.syncStatus,
       lineUserId: r.userLineId,
       lineGroupId: r.groupLineId,
@@ -77,6 +77,25 @@ export async function getFile(db: Queryable, id: string): Promise<FileItem | nul
 export const hasLinePreview = (f: { fileType: string; syncStatus: FileSyncStatus }) =>
   (f.fileType === 'image' || f.fileType === 'video') && f.syncStatus !== 'unavailable' && f.syncStatus !== 'removed';
 
+/**
+ * The NAS path as shown: none once unsent. A file message's copy is named after the file
+ * (`{messageId}_{fileName}`), and the row keeps the path only until the sync job has deleted it.
+ */
+const shownNasPath = (f: { nasPath: string | null; removeRequestedAt: Date | null }) => (f.removeRequestedAt ? null : f.nasPath);
+
+/**
+ * Whether the file's message was unsent (or the file flagged for removal): LINE asks that what was
+ * taken back is not shown, so nothing of it is previewed, neither a stored thumbnail nor LINE's copy.
+ */
+export async function isUnsentFile(db: Queryable, id: string): Promise<boolean> {
+  const [row] = await db
+    .select({ id: lineFiles.id })
+    .from(lineFiles)
+    .innerJoin(lineMessages, eq(lineMessages.id, lineFiles.messageId))
+    .where(and(eq(lineFiles.id, id), or(isNotNull(lineFiles.removeRequestedAt), isNotNull(lineMessages.unsentAt))));
+  return row !== undefined;
+}
+
 export interface FileSummary {
   id: string;
   fileType: string;
@@ -98,8 +117,9 @@ export async function filesOfMessages(db: Queryable, messageIds: string[]): Prom
       fileSize: lineFiles.fileSize,
       syncStatus: lineFiles.syncStatus,
       nasPath: lineFiles.nasPath,
+      removeRequestedAt: lineFiles.removeRequestedAt,
     })
     .from(lineFiles)
     .where(inArray(lineFiles.messageId, messageIds));
-  return new Map(rows.map(({ messageId, ...f }) => [messageId, f]));
+  return new Map(rows.map(({ messageId, removeRequestedAt, ...f }) => [messageId, { ...f, nasPath: shownNasPath({ ...f, removeRequestedAt }) }]));
 }

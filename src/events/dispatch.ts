@@ -44,7 +44,7 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
     const apply = handler ? await handler(event, deps) : undefined;
     let after: AfterCommit | void = undefined;
     if (apply && 'oneStatement' in apply) {
-      await deps.db.execute(apply.oneStatement(markDoneQuery(deps.db, recorded.id).getSQL()));
+      await deps.db.execute(apply.oneStatement((payload) => markDoneQuery(deps.db, recorded.id, payload).getSQL()));
     } else if (apply) {
       after = await deps.db.transaction(async (tx) => {
         const effect = await apply(tx);

@@ -15,6 +15,8 @@ export interface EventDeps {
   ai: AiConfig;
   /** NAS sends: the size limit and the share links' origin. */
   nas: NasConfig;
+  /** The R2 bucket (env.FILES): an unsend deletes the file's thumbnail after its transaction. */
+  files?: R2Bucket;
 }
 
 /**
@@ -28,10 +30,11 @@ export type AfterCommit = () => Promise<void>;
 /**
  * Writes that fit in one SQL statement (data-modifying CTEs). One statement is atomic by itself,
  * so it needs no BEGIN and COMMIT: three round trips fewer than an `Apply`. The statement must
- * include `markDone`, the UPDATE that marks the event's inbox row done.
+ * include `markDone()`, the UPDATE that marks the event's inbox row done (given a payload
+ * expression, it also sets the row's payload).
  */
 export interface OneStatement {
-  oneStatement: (markDone: SQL) => SQL;
+  oneStatement: (markDone: (payload?: SQL) => SQL) => SQL;
 }
 
 /**

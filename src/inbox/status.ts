@@ -1,7 +1,7 @@
 /**
  * The life of an inbox row: processing -> done, or -> failed (retried with backoff) -> ... -> dead.
  */
-import { and, asc, eq, inArray, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '../db/schema';
 import type { WebhookEventObject } from '../webhook/body';
@@ -29,11 +29,14 @@ export const STUCK_AFTER_MS = 2 * 60_000;
 /** Wait before the next attempt: 1, 2, 4 ... minutes, at most an hour (cron runs every minute). */
 export const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 
-/** The UPDATE that marks rows done, unexecuted (a handler's one-statement write embeds it). */
-export const markDoneQuery = (db: Queryable, ids: number | number[]) =>
+/**
+ * The UPDATE that marks rows done, unexecuted (a handler's one-statement write embeds it, and may
+ * set the payload in the same UPDATE: a row cannot be updated twice by one statement).
+ */
+export const markDoneQuery = (db: Queryable, ids: number | number[], payload?: SQL) =>
   db
     .update(lineWebhookEvents)
-    .set({ status: 'done', processedAt: sql`now()`, lockedAt: null, nextAttemptAt: null, lastError: null })
+    .set({ status: 'done', processedAt: sql`now()`, lockedAt: null, nextAttemptAt: null, lastError: null, ...(payload ? { payload } : {}) })
     .where(Array.isArray(ids) ? inArray(lineWebhookEvents.id, ids) : eq(lineWebhookEvents.id, ids));
 
 export async function markDone(db: Queryable, ids: number | number[]): Promise<void> {
@@ -72,7 +75,8 @@ export async function claimDueEvents(db: Queryable, now: Date, limit: number): P
   const due = db
     .select({ id: lineWebhookEvents.id })
     .from(lineWebhookEvents)
-    .where(or(and(eq(lineWebhookEvents.status, 'failed'), lte(lineWebhookEvents.nextAttemptAt, now)), isStuck))
+    // A payload is purged only from done events; a row without one could not be processed anyway.
+    .where(and(or(and(eq(lineWebhookEvents.status, 'failed'), lte(lineWebhookEvents.nextAttemptAt, now)), isStuck), isNotNull(lineWebhookEvents.payload)))
     .orderBy(asc(lineWebhookEvents.id))
     .limit(limit)
     .for('update', { skipLocked: true });
@@ -90,7 +94,7 @@ export async function claimForRetry(db: Queryable, id: number): Promise<Recorded
   const [row] = await db
     .update(lineWebhookEvents)
     .set({ status: 'processing', lockedAt: sql`now()`, nextAttemptAt: null, attempts: sql`${lineWebhookEvents.attempts} + 1` })
-    .where(and(eq(lineWebhookEvents.id, id), inArray(lineWebhookEvents.status, ['failed', 'dead'])))
+    .where(and(eq(lineWebhookEvents.id, id), inArray(lineWebhookEvents.status, ['failed', 'dead']), isNotNull(lineWebhookEvents.payload)))
     .returning(recordedColumns);
   return row ? toRecorded(row) : null;
 }

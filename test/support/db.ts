@@ -36,3 +36,26 @@ export async function inSnapshot(fn: (tx: Transaction) => Promise<void>) {
 
 /** The start of today in Asia/Taipei, as Postgres computes it. */
 export const taipeiMidnight = sql`((now() AT TIME ZONE 'Asia/Taipei')::date::timestamp AT TIME ZONE 'Asia/Taipei')`;
+
+/**
+ * Every text, varchar, char, json and jsonb column of every table in `public` that holds `needle`
+ * somewhere (`table.column`), each searched with a parameterised query: "the text is gone" means this is empty.
+ */
+export async function columnsHolding(needle: string): Promise<string[]> {
+  return withDb(async (db) => {
+    const columns = await db.execute<{ table_name: string; column_name: string }>(sql`
+      SELECT c.table_name, c.column_name FROM information_schema.columns c
+        JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+       WHERE c.table_schema = 'public' AND c.data_type IN ('text', 'character varying', 'character', 'json', 'jsonb')
+       ORDER BY 1, 2`);
+    const found: string[] = [];
+    for (const { table_name, column_name } of columns.rows) {
+      const col = sql.identifier(column_name);
+      const hits = await db.execute<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM ${sql.identifier(table_name)} WHERE strpos(${col}::text, ${needle}) > 0`,
+      );
+      if (hits.rows[0]!.n > 0) found.push(`${table_name}.${column_name}`);
+    }
+    return found;
+  });
+}

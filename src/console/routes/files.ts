@@ -6,7 +6,7 @@
  * preview can never be a document or an SVG that runs script; anything else is a 404.
  */
 import { Hono } from 'hono';
-import { getFile, hasLinePreview } from '../../domain/files';
+import { getFile, hasLinePreview, isUnsentFile } from '../../domain/files';
 import { createLineClient } from '../../line/client';
 import { thumbnailKey } from '../../nas/thumbnails';
 import { isUuid } from '../forms';
@@ -21,6 +21,8 @@ export const fileRoutes = new Hono<ConsoleEnv>().get('/files/:id/preview', async
   const id = c.req.param('id');
   const file = isUuid(id) ? await getFile(c.get('db'), id) : null;
   if (!file || !hasLinePreview(file)) return renderMessage(c, 404);
+  // Unsent: never fetched from LINE again, never shown (the job has yet to mark it removed).
+  if (await isUnsentFile(c.get('db'), id)) return renderMessage(c, 404);
   const key = await thumbnailKey(c.get('db'), id);
   if (key) {
     // Stored by the job as image/jpeg within the preview limit (src/routes/nas.ts). Missing (a

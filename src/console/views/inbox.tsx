@@ -50,10 +50,14 @@ export function InboxPage({ lang, events, nextCursor, query }: { lang: Lang; eve
                   <span class="mono">{e.webhookEventId}</span>
                 </div>
                 {e.lastError ? <pre class="error">{e.lastError}</pre> : null}
-                <details>
-                  <summary>{t(lang, 'inbox.payload')}</summary>
-                  <pre>{JSON.stringify(e.payload, null, 2)}</pre>
-                </details>
+                {e.payload !== null ? (
+                  <details>
+                    <summary>{t(lang, 'inbox.payload')}</summary>
+                    <pre>{JSON.stringify(e.payload, null, 2)}</pre>
+                  </details>
+                ) : (
+                  <span class="muted">{t(lang, 'inbox.payloadPurged')}</span>
+                )}
                 {e.status === 'failed' || e.status === 'dead' ? <PostButton action={`${BASE}/inbox/${e.id}/retry`} label={t(lang, 'inbox.retry')} /> : null}
               </div>
             </li>

@@ -5,6 +5,7 @@
  */
 import { and, isNull, lt, or, sql } from 'drizzle-orm';
 import { lineMessages } from '../../db/schema';
+import { redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventHandler } from '../types';
@@ -43,5 +44,7 @@ export const handleMessageEdited: EventHandler = async (event, deps) => {
           or(isNull(lineMessages.editTimestamp), lt(lineMessages.editTimestamp, sql`${editTimestamp}`)),
         ),
       });
+    // An edit of a message already unsent: its payload (the edited text) is not kept either.
+    await redactPayloadsIfUnsent(tx, message.id as string);
   };
 };

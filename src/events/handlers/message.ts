@@ -13,6 +13,7 @@ import { mayRespond, respondToText } from '../../bot/respond';
 import { replies } from '../../bot/replies';
 import { pushAsBot, replyAsBot, type BotChat } from '../../bot/send';
 import { lineFiles, lineMessages } from '../../db/schema';
+import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
 import { derivedRetryKey, REPLY_WINDOW_MS, textMessages } from '../../line/messages';
@@ -80,8 +81,10 @@ export const handleMessage: EventHandler = async (event, deps) => {
                 select ${filePk}::uuid, m.id, ${file.fileType}::varchar, ${file.fileName ?? null}::varchar, ${file.fileSize ?? null}::bigint, ${file.duration ?? null}::integer
                 from m on conflict (message_id) do nothing)`
           : sql``;
+        // Not inserted and already unsent (the unsend overtook it): its own payload loses the text.
+        const payload = payloadRedactedWhen(sql`NOT EXISTS (SELECT 1 FROM m) AND ${isUnsent(messageId)}`);
         // getSQL(): embedded as SQL, not as a parenthesised subquery.
-        return sql`with m as (${insertMessage.getSQL()})${insertFile} ${markDone}`;
+        return sql`with m as (${insertMessage.getSQL()})${insertFile} ${markDone(payload)}`;
       },
     };
   }
@@ -95,7 +98,11 @@ export const handleMessage: EventHandler = async (event, deps) => {
       .onConflictDoNothing({ target: lineMessages.messageId })
       .returning({ id: lineMessages.id });
 
-    if (inserted.length === 0) return;
+    if (inserted.length === 0) {
+      // A redelivery, or a message unsent before it arrived: then its payload loses the text too.
+      await redactPayloadsIfUnsent(tx, messageId);
+      return;
+    }
 
     if (file) await tx.insert(lineFiles).values({ id: filePk!, messageId: messagePk, ...file });
 

@@ -292,7 +292,11 @@ export const InboxEventSchema = z
     nextAttemptAt: timestamp.nullable(),
     receivedAt: timestamp,
     processedAt: timestamp.nullable(),
-    payload: z.record(z.string(), z.unknown()),
+    payload: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .openapi({ description: 'the event as received; null once purged (INBOX_RETENTION_DAYS after a done event)' }),
+    payloadPurgedAt: timestamp.nullable(),
   })
   .openapi('InboxEvent');
 

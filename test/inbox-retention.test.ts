@@ -1,0 +1,120 @@
+/**
+ * Inbox retention (INBOX_RETENTION_DAYS): the Cron Trigger purges the payloads of done events
+ * received more than N days ago (times as Postgres writes them), in small batches; failed and dead
+ * events keep theirs; out-of-range settings are clamped and logged; the admin API (against its
+ * OpenAPI document) and the console show a purged event without its payload.
+ */
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
+import { eq, inArray, sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { lineWebhookEvents } from '../src/db/schema';
+import worker from '../src/index';
+import { inboxRetentionDays, purgeInboxPayloads } from '../src/inbox/retention';
+import type { Logger } from '../src/lib/log';
+import { contract, seedInboxEvent, type Contract } from './support/admin';
+import { operator, page } from './support/console';
+import { withDb } from './support/db';
+
+let api: Contract;
+beforeAll(async () => {
+  api = await contract();
+});
+
+/** Seeds an inbox row received `days` ago by Postgres' clock. */
+async function receivedDaysAgo(days: number, fields: Parameters<typeof seedInboxEvent>[0] = {}) {
+  const row = await seedInboxEvent({ status: 'done', ...fields });
+  await withDb((db) =>
+    db.update(lineWebhookEvents).set({ receivedAt: sql`now() - make_interval(days => ${days}::int)` }).where(eq(lineWebhookEvents.id, row.id)),
+  );
+  return row;
+}
+
+const rowsOf = (ids: number[]) =>
+  withDb((db) => db.select().from(lineWebhookEvents).where(inArray(lineWebhookEvents.id, ids)).orderBy(lineWebhookEvents.id));
+
+async function runCron(extra: Partial<Env> = {}) {
+  const ctx = createExecutionContext();
+  await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), { ...env, ...extra }, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+function recordingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const write = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, ...fields });
+  const log: Logger = { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: () => log };
+  return { log, lines };
+}
+
+describe('the cron purges old done payloads', () => {
+  it('done and older than 30 days: payload NULL, purge time set, key, type, times and status kept; newer or failed ones untouched', async () => {
+    const old = await receivedDaysAgo(31);
+    const recent = await receivedDaysAgo(29);
+    const failed = await receivedDaysAgo(31, { status: 'failed', lastError: 'LINE answered 500' });
+    const dead = await receivedDaysAgo(40, { status: 'dead' });
+    await runCron({ INBOX_RETENTION_DAYS: '30' });
+
+    const [o, r, f, d] = await rowsOf([old.id, recent.id, failed.id, dead.id]);
+    expect(o).toMatchObject({ payload: null, webhookEventId: old.webhookEventId, eventType: 'postback', status: 'done' });
+    expect(o!.payloadPurgedAt).toBeInstanceOf(Date);
+    for (const kept of [r, f, d]) {
+      expect(kept!.payload).not.toBeNull();
+      expect(kept!.payloadPurgedAt).toBeNull();
+    }
+    // The purge time is Postgres' now(), after the row was received.
+    const purgedLate = await withDb((db) =>
+      db.execute<{ ok: boolean }>(sql`SELECT payload_purged_at > received_at + interval '30 days' AS ok FROM line_webhook_events WHERE id = ${old.id}`),
+    );
+    expect(purgedLate.rows).toEqual([{ ok: true }]);
+
+    // A shorter retention reaches the 29-day-old one.
+    await runCron({ INBOX_RETENTION_DAYS: '7' });
+    expect((await rowsOf([recent.id]))[0]!.payload).toBeNull();
+  });
+
+  it('the admin API (per its OpenAPI document) and the console show a purged event without its payload; it cannot be retried', async () => {
+    const eventType = `test.purged.${crypto.randomUUID().slice(0, 8)}`;
+    const row = await receivedDaysAgo(60, { eventType });
+    await runCron({ INBOX_RETENTION_DAYS: '30' });
+    const res = await api.call('GET', `/events?status=done&eventType=${eventType}`);
+    expect(res.status).toBe(200);
+    expect(res.body.items).toEqual([expect.objectContaining({ id: row.id, status: 'done', payload: null, payloadPurgedAt: expect.any(String) })]);
+    const { cookie } = await operator();
+    const html = await page(`/inbox?status=done&eventType=${eventType}`, cookie, 'en');
+    expect(html).toContain(`#${row.id}`);
+    expect(html).toContain('Event payload removed after the retention period.');
+    expect((await api.call('POST', `/events/${row.id}/retry`)).status).toBe(409);
+  });
+
+  it('in batches: a run purges at most its statements × batch, oldest first', async () => {
+    // Far older than anything else in the shared database, so only these rows qualify.
+    const rows = [];
+    for (let i = 0; i < 5; i++) rows.push(await receivedDaysAgo(3400 + i));
+    const ids = rows.map((r) => r.id);
+    expect(await withDb((db) => purgeInboxPayloads(db, 3399, { batch: 2, statements: 1 }))).toBe(2);
+    const after = await rowsOf(ids);
+    // The two oldest (3404 and 3403 days) went first.
+    expect(after.filter((r) => r.payload === null).map((r) => r.id).sort()).toEqual([ids[4]!, ids[3]!].sort());
+    expect(await withDb((db) => purgeInboxPayloads(db, 3399, { batch: 2, statements: 4 }))).toBe(3);
+    expect((await rowsOf(ids)).every((r) => r.payload === null)).toBe(true);
+  });
+});
+
+describe('INBOX_RETENTION_DAYS', () => {
+  it('unset or empty: 30; out of range: clamped to 1..3650 and logged; no number: 30, logged', () => {
+    const cases: Array<[string | undefined, number, string | null]> = [
+      [undefined, 30, null],
+      ['', 30, null],
+      ['45', 45, null],
+      ['0', 1, 'config.inbox_retention_clamped'],
+      ['-5', 1, 'config.inbox_retention_clamped'],
+      ['99999', 3650, 'config.inbox_retention_clamped'],
+      ['2.5', 2, 'config.inbox_retention_clamped'],
+      ['abc', 30, 'config.inbox_retention_invalid'],
+    ];
+    for (const [value, days, logged] of cases) {
+      const { log, lines } = recordingLogger();
+      expect(inboxRetentionDays({ INBOX_RETENTION_DAYS: value }, log), String(value)).toBe(days);
+      expect(lines.map((l) => l.msg), String(value)).toEqual(logged ? [logged] : []);
+    }
+  });
+});
