@@ -26,6 +26,7 @@ const routes: Array<[method: string, path: string, body?: unknown]> = [
   ['GET', '/ai-usage?from=2026-01-01&to=2026-01-31'],
   ['GET', '/share-links'],
   ['DELETE', `/share-links/${crypto.randomUUID()}`],
+  ['GET', '/audit'],
   ['GET', '/openapi.json'],
   ['GET', '/no-such-route'],
 ];

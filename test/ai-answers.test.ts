@@ -233,8 +233,8 @@ describe('exactly once', () => {
     expect(micros.us).not.toBe(0);
     await using instance = await introspectWorkflowInstance(env.AI_ANSWER, pending.instanceId);
     const log = createLogger({ test: 'backstop-overlap' });
-    const runs = await Promise.all([1, 2, 3].map(() => withDb((db) => restartStalledAnswers(db, env.AI_ANSWER, log))));
-    expect(runs.reduce((n, c) => n + c.created + c.restarted, 0)).toBe(1);
+    // Other files' answers share the database (the counts are theirs too): this answer's restart count says it was claimed once.
+    await Promise.all([1, 2, 3].map(() => withDb((db) => restartStalledAnswers(db, env.AI_ANSWER, log))));
     await instance.waitForStatus('complete');
     expect(await answerOf(ev.webhookEventId)).toMatchObject({ status: 'answered', restarts: 1 });
     expect(await claudeRequests(marker)).toHaveLength(1);
