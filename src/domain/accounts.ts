@@ -3,6 +3,7 @@
  * console and the management API's `/users`.
  */
 import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { AuditActor } from '../audit/record';
 import { issueBindingCode } from '../bot/binding';
 import type { Database, Queryable } from '../db/client';
 import { lineBindingCodes, users } from '../db/schema';
@@ -45,9 +46,9 @@ export async function createAccount(db: Queryable, account: NewAccount): Promise
 }
 
 /** A new binding code for the account (revoking its earlier ones), or null when there is no such account. */
-export async function issueCodeFor(db: Database, userId: number): Promise<{ code: string; expiresAt: Date } | null> {
+export async function issueCodeFor(db: Database, userId: number, actor: AuditActor): Promise<{ code: string; expiresAt: Date } | null> {
   if (!(await getAccount(db, userId))) return null;
-  return issueBindingCode(db, userId);
+  return issueBindingCode(db, userId, actor);
 }
 
 /**

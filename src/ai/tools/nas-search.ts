@@ -16,7 +16,7 @@ export const searchNasFilesTool: AiTool = {
   description:
     "Search the company's NAS (file server) for files whose folder path or file name contains every keyword " +
     '(case- and width-insensitive substring match; Chinese needs no spaces). In a group only the folder of the ' +
-    "group's project is searched; in a 1:1 chat every share. Returns at most 10 files, those whose name matches " +
+    "group's project is searched (if the asker is a member of it); in a 1:1 chat the folders of the asker's projects (admins: every share). Returns at most 10 files, those whose name matches " +
     'first, then the newest: id, name, folder, size and modified date (Asia/Taipei). Use send_nas_file with an id ' +
     'to send one into this chat. A string is split at spaces; pass an array to keep a phrase together.',
   input_schema: {
@@ -74,5 +74,11 @@ export function noScopeText(decision: Exclude<NasScopeDecision, { kind: 'scope' 
       return 'This group is not bound to a project, so it has no NAS folder to search. An admin can bind a project with /project bind <name>.';
     case 'noFolder':
       return `This group's project "${decision.projectName}" has no NAS folder set. An administrator must set it before files can be searched here.`;
+    case 'notMember':
+      return `The asker is not a member of this group's project "${decision.projectName}", so its NAS files are not available to them. An administrator adds members.`;
+    case 'noProjects':
+      return decision.withoutFolder.length === 0
+        ? 'The asker is not a member of any project, so no NAS folder is available to them. An administrator adds members.'
+        : `The asker's projects (${decision.withoutFolder.join(', ')}) have no NAS folder set, so no files can be searched. An administrator must set one.`;
   }
 }

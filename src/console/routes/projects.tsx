@@ -7,6 +7,7 @@
 import { Hono, type Context } from 'hono';
 import { createProject, listProjectsWithGroups, updateProject } from '../../domain/projects';
 import { CreateProjectSchema, PatchProjectSchema } from '../../routes/admin/schemas';
+import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { formOf, issuesText, isUuid } from '../forms';
 import { t } from '../i18n';
@@ -37,7 +38,7 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     const body = Object.fromEntries(Object.entries({ name: form.name ?? '', ...patchOf(form) }).filter(([, v]) => v !== null));
     const parsed = CreateProjectSchema.safeParse(body);
     if (!parsed.success) return projectsPage(c, { status: 400, target: 'new', form, problem: issuesText(parsed.error) });
-    const created = await createProject(c.get('db'), parsed.data);
+    const created = await createProject(c.get('db'), parsed.data, consoleActor(c));
     if (created === 'conflict') return projectsPage(c, { status: 409, target: 'new', form, problem: t(c.get('lang'), 'projects.taken', { name: parsed.data.name }) });
     c.get('log').info('console.project_created', { projectPk: created.id, nasFolder: created.nasFolder, by: c.get('operator').via });
     return redirectWithNotice(c, `${BASE}/projects`, 'notice.projectCreated');
@@ -50,7 +51,7 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     const parsed = PatchProjectSchema.safeParse(patchOf(form));
     if (!parsed.success) return projectsPage(c, { status: 400, target: id, form, problem: issuesText(parsed.error) });
     const { nasFolder, aiInstructions } = parsed.data;
-    const updated = await updateProject(c.get('db'), id, { nasFolder, aiInstructions });
+    const updated = await updateProject(c.get('db'), id, { nasFolder, aiInstructions }, consoleActor(c));
     if (updated === 'not_found') return renderMessage(c, 404);
     if (updated === 'conflict') return renderMessage(c, 409);
     // The instructions are the operator's free text: their length is logged, not what they say.

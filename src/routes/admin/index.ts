@@ -12,6 +12,7 @@ import { eventRoutes } from './events';
 import { groupRoutes } from './groups';
 import { historyRoutes } from './history';
 import { lineUserRoutes } from './line-users';
+import { memberRoutes } from './members';
 import { projectRoutes } from './projects';
 import { shareLinkRoutes } from './share-links';
 
@@ -24,6 +25,7 @@ admin.use('*', async (c, next) => (c.req.path.endsWith('/openapi.json') ? next()
 
 admin.route('/', accounts);
 admin.route('/', projectRoutes);
+admin.route('/', memberRoutes);
 admin.route('/', lineUserRoutes);
 admin.route('/', groupRoutes);
 admin.route('/', historyRoutes);
@@ -39,7 +41,7 @@ admin.doc31('/openapi.json', {
   info: {
     title: 'linebot-edge management API',
     version: '1.0.0',
-    description: 'Accounts, binding codes, projects, LINE users and groups, message and file history, the webhook inbox, and the AI answers (log and usage).',
+    description: 'Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, and the AI answers (log and usage).',
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],
