@@ -27,24 +27,39 @@ export interface ProjectMember {
 const projectExists = async (db: Queryable, projectId: string) =>
   (await db.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId))).length === 1;
 
-/** The project's members by username, or null when there is no such project (`projectId` a UUID). */
-export async function listMembers(db: Queryable, projectId: string): Promise<ProjectMember[] | null> {
-  if (!(await projectExists(db, projectId))) return null;
+/** Members with their accounts, by username; of one project, or of every project (the console's page). */
+async function memberRows(db: Queryable, projectId?: string) {
   const rows = await db
     .select({ m: projectMembers, u: { username: users.username, displayName: users.displayName, role: users.role } })
     .from(projectMembers)
     .innerJoin(users, eq(users.id, projectMembers.userId))
-    .where(eq(projectMembers.projectId, projectId))
+    .where(projectId === undefined ? undefined : eq(projectMembers.projectId, projectId))
     .orderBy(asc(sql`lower(${users.username})`), asc(users.id));
   return rows.map(({ m, u }) => ({
-    userId: m.userId,
-    username: u.username,
-    displayName: u.displayName,
-    accountRole: u.role,
-    role: m.role,
-    createdAt: m.createdAt.toISOString(),
-    updatedAt: m.updatedAt.toISOString(),
+    projectId: m.projectId,
+    member: {
+      userId: m.userId,
+      username: u.username,
+      displayName: u.displayName,
+      accountRole: u.role,
+      role: m.role,
+      createdAt: m.createdAt.toISOString(),
+      updatedAt: m.updatedAt.toISOString(),
+    } satisfies ProjectMember,
   }));
+}
+
+/** The project's members by username, or null when there is no such project (`projectId` a UUID). */
+export async function listMembers(db: Queryable, projectId: string): Promise<ProjectMember[] | null> {
+  if (!(await projectExists(db, projectId))) return null;
+  return (await memberRows(db, projectId)).map((r) => r.member);
+}
+
+/** Every project's members, by project id (a project without members is absent). */
+export async function membersByProject(db: Queryable): Promise<Map<string, ProjectMember[]>> {
+  const byProject = new Map<string, ProjectMember[]>();
+  for (const { projectId, member } of await memberRows(db)) byProject.set(projectId, [...(byProject.get(projectId) ?? []), member]);
+  return byProject;
 }
 
 export type MemberSet = { member: ProjectMember; outcome: 'added' | 'changed' | 'unchanged' } | 'project_not_found' | 'user_not_found';

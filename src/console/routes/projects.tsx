@@ -5,8 +5,10 @@
  * again, 400 or 409, saying why, with nothing changed.
  */
 import { Hono, type Context } from 'hono';
+import { listAccounts } from '../../domain/accounts';
+import { membersByProject, removeMember, setMember } from '../../domain/members';
 import { createProject, listProjectsWithGroups, updateProject } from '../../domain/projects';
-import { CreateProjectSchema, PatchProjectSchema } from '../../routes/admin/schemas';
+import { CreateProjectSchema, MemberRole, PatchProjectSchema, UserId } from '../../routes/admin/schemas';
 import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { formOf, issuesText, isUuid } from '../forms';
@@ -18,7 +20,22 @@ import { ProjectsPage, type ProjectForm, type ProjectProblem } from '../views/pr
 async function projectsPage(c: Context<ConsoleEnv>, refused?: ProjectProblem & { status: 400 | 409 }) {
   const lang = c.get('lang');
   if (refused) c.status(refused.status);
-  return c.render(<ProjectsPage lang={lang} projects={await listProjectsWithGroups(c.get('db'))} refused={refused} />, { title: t(lang, 'projects.title'), screen: 'projects' });
+  // One after the other: a request's pool has one connection.
+  const db = c.get('db');
+  const projects = await listProjectsWithGroups(db);
+  const members = await membersByProject(db);
+  const accounts = await listAccounts(db);
+  return c.render(<ProjectsPage lang={lang} projects={projects} members={members} accounts={accounts} refused={refused} />, {
+    title: t(lang, 'projects.title'),
+    screen: 'projects',
+  });
+}
+
+/** The member form's account id and role, by the API's own schemas; null when either is not one. */
+function memberFormOf(fields: Record<string, string | undefined>) {
+  const userId = UserId.safeParse(fields.userId ?? '');
+  const role = MemberRole.safeParse(fields.role ?? '');
+  return userId.success && role.success ? { userId: userId.data, role: role.data } : null;
 }
 
 /** The form's fields as the API's JSON would carry them: an empty folder clears it (blank instructions clear too, by the schema). */
@@ -62,4 +79,26 @@ export const projectRoutes = new Hono<ConsoleEnv>()
       by: c.get('operator').via,
     });
     return redirectWithNotice(c, `${BASE}/projects`, 'notice.projectSaved');
+  })
+  // Add a member or change a member's role: the form names the account and the role it wants.
+  .post('/projects/:id/members', async (c) => {
+    const id = c.req.param('id');
+    if (!isUuid(id)) return renderMessage(c, 404);
+    const form = memberFormOf(await formOf(c));
+    if (!form) return renderMessage(c, 400);
+    const result = await setMember(c.get('db'), id, form.userId, form.role, consoleActor(c));
+    if (result === 'project_not_found') return renderMessage(c, 404);
+    if (result === 'user_not_found') return renderMessage(c, 400, t(c.get('lang'), 'members.unknownAccount'));
+    c.get('log').info('console.member_set', { projectPk: id, userId: form.userId, role: form.role, outcome: result.outcome, by: c.get('operator').via });
+    return redirectWithNotice(c, `${BASE}/projects#m-${id}`, result.outcome === 'added' ? 'notice.memberAdded' : 'notice.memberChanged');
+  })
+  .post('/projects/:id/members/:userId/remove', async (c) => {
+    const id = c.req.param('id');
+    const userId = UserId.safeParse(c.req.param('userId'));
+    if (!isUuid(id)) return renderMessage(c, 404);
+    if (!userId.success) return renderMessage(c, 400);
+    const result = await removeMember(c.get('db'), id, userId.data, consoleActor(c));
+    if (result === 'project_not_found') return renderMessage(c, 404);
+    c.get('log').info('console.member_removed', { projectPk: id, userId: userId.data, outcome: result, by: c.get('operator').via });
+    return redirectWithNotice(c, `${BASE}/projects#m-${id}`, 'notice.memberRemoved');
   });
