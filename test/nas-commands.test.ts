@@ -5,41 +5,17 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lineGroups, lineUsers, nasSearchLists, nasSendRequests, projects } from '../src/db/schema';
+import { lineGroups, nasSearchLists, nasSendRequests, projects } from '../src/db/schema';
 import { createSendRequest } from '../src/nas/requests';
-import { addMember, adminFetch, contract, createAccount, createProject, createProjectWithFolder, expectJson, issueCode } from './support/admin';
+import { addMember, adminFetch, contract, createProject, createProjectWithFolder, expectJson } from './support/admin';
 import { withDb } from './support/db';
-import { lineRequests, violations } from './support/emulator';
-import { newId, postEvents, textEvent, type PostOptions, type SourceSpec } from './support/line';
+import { accountOf, boundUser, groupPkOf, isBound, pkOf, repliesTo, say } from './support/chat';
+import { violations } from './support/emulator';
+import { newId, postEvents, textEvent } from './support/line';
 import { insertNasFiles, newShare } from './support/nas-find';
 
 const started = Date.now();
 const day = (d: number) => new Date(Date.UTC(2026, 10, d, 6, 30)); // 14:30 in Taipei
-
-async function say(src: SourceSpec, text: string, options?: PostOptions) {
-  const ev = textEvent(src, text);
-  expect((await postEvents([ev], options)).status).toBe(200);
-  return { ev, replies: await repliesTo(ev.replyToken) };
-}
-
-async function repliesTo(replyToken: string): Promise<string[]> {
-  const sent = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken?: string }).replyToken === replyToken);
-  for (const r of sent) expect(r.status).toBe(200);
-  return sent.flatMap((r) => (r.body as { messages: Array<{ text: string }> }).messages.map((m) => m.text));
-}
-
-/** Each bound LINE user's account id. */
-const accounts = new Map<string, number>();
-const accountOf = (lineUserId: string) => accounts.get(lineUserId)!;
-
-async function boundUser(role: 'admin' | 'member' = 'member') {
-  const account = await createAccount(role, `NAS ${role}`);
-  const { code } = await issueCode(account.id);
-  const userId = newId.user();
-  expect((await say({ userId }, code)).replies.join('')).toContain('綁定成功');
-  accounts.set(userId, account.id);
-  return userId;
-}
 
 /** A bound user who is a member of a project whose folder is the whole `share`: what they search in a 1:1 chat. */
 async function memberOfShare(share: string) {
@@ -47,11 +23,6 @@ async function memberOfShare(share: string) {
   await addMember((await createProjectWithFolder(share)).id, accountOf(userId));
   return userId;
 }
-
-const pkOf = async (lineUserId: string) =>
-  (await withDb((db) => db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId))))[0]!.id;
-const groupPkOf = async (groupId: string) =>
-  (await withDb((db) => db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, groupId))))[0]!.id;
 
 /**
  * A group the bot knows (a first message records it), bound to a project with this NAS folder
@@ -63,7 +34,7 @@ async function groupWithFolder(userId: string, nasFolder: string | null | undefi
   if (nasFolder !== undefined) {
     const project = await createProject();
     if (nasFolder !== null) await expectJson(await adminFetch('PATCH', `/projects/${project.id}`, { body: { nasFolder } }), 200);
-    if (accounts.has(userId)) await addMember(project.id, accountOf(userId));
+    if (isBound(userId)) await addMember(project.id, accountOf(userId));
     await withDb((db) => db.update(lineGroups).set({ projectId: project.id }).where(eq(lineGroups.lineGroupId, groupId)));
     return { groupId, projectId: project.id };
   }

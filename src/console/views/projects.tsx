@@ -9,7 +9,7 @@ import type { ProjectItem } from '../../domain/projects';
 import { MAX_NAS_FOLDER_CHARS } from '../../nas/folder';
 import { formatNumber, t, type Lang } from '../i18n';
 import { BASE } from '../types';
-import { CsrfField, Empty, PostButton } from './common';
+import { AccountTableHead, CsrfField, Empty, PostButton } from './common';
 
 export interface ProjectForm {
   name?: string;
@@ -88,16 +88,7 @@ function Members({ lang, project, members, accounts }: { lang: Lang; project: Pr
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t(lang, 'accounts.username')}</th>
-                <th scope="col">{t(lang, 'accounts.displayName')}</th>
-                <th scope="col">{t(lang, 'members.role')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t(lang, 'members.remove')}</span>
-                </th>
-              </tr>
-            </thead>
+            <AccountTableHead lang={lang} role="members.role" action="members.remove" />
             <tbody>
               {members.map((m) => (
                 <tr data-member={String(m.userId)}>
