@@ -5,7 +5,7 @@
  * the message's reply token.
  */
 import { eq, sql } from 'drizzle-orm';
-import { recordAudit } from '../audit/record';
+import { chatActor, recordAudit } from '../audit/record';
 import type { Transaction } from '../db/client';
 import { nasSearchLists } from '../db/schema';
 import { taipeiDateTime } from '../lib/taipei';
@@ -35,8 +35,7 @@ export interface NasAsk {
 }
 
 /** Who asked, from where, as the audit trail records it. */
-const askerOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk' | 'userId'>) =>
-  ({ via: 'chat', actorUserId: ask.userId ?? null, actorLineUserId: ask.lineUserPk, lineGroupId: ask.chatPk }) as const;
+const askerOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk' | 'userId'>) => ({ ...chatActor(ask.lineUserPk, ask.userId), lineGroupId: ask.chatPk });
 
 /** `group:<line_groups.id>` or `user:<line_users.id>`. */
 export const chatKeyOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk'>) => (ask.chatPk !== null ? `group:${ask.chatPk}` : `user:${ask.lineUserPk}`);

@@ -14,6 +14,7 @@ import { recordAudit, type AuditAction } from '../audit/record';
 import { fileWithinScope, type NasScopeDecision } from '../bot/policy';
 import { pushAsBot, replyAsBot, type BotChat } from '../bot/send';
 import type { Queryable } from '../db/client';
+import { accountIdOf } from '../domain/line-users';
 import { lineGroups, lineUsers, nasSendRequests } from '../db/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
@@ -177,12 +178,6 @@ export function refusedText(name: string, why: Exclude<NasScopeDecision['kind'],
   }
 }
 
-/** The asker's account now (users.id), for the audit trail. */
-async function accountOf(deps: Deps, lineUserPk: string): Promise<number | null> {
-  const [row] = await deps.db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, lineUserPk));
-  return row?.userId ?? null;
-}
-
 /** An audit entry about a request: its asker and chat, how it was asked for, the file's share and path. */
 const auditRequest = (db: Queryable, action: AuditAction, row: SendRequestRow, actorUserId: number | null, details: Record<string, unknown>) =>
   recordAudit(db, {
@@ -205,7 +200,7 @@ async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRe
   const decision = await nasScopeOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
   if (decision.kind === 'scope' && fileWithinScope(decision.scope, row)) return null;
   const why = decision.kind === 'scope' ? 'outside_scope' : decision.kind;
-  const actorUserId = await accountOf(deps, row.lineUserId);
+  const actorUserId = await accountIdOf(deps.db, row.lineUserId);
   const failed = await deps.db.transaction(async (tx) => {
     const marked = await markFailed(tx, row.id, refusedText(row.name, why), ['uploaded']);
     if (marked) {
@@ -255,7 +250,7 @@ export async function deliverSendRequest(deps: Deps, id: string, options: Delive
   const recorded = JSON.parse(JSON.stringify(message).replaceAll(token, redactedToken(link.id))) as Message;
   const sentBy = await sendOrGiveUp(deps, row, [message], 'file', now, [recorded]);
   if (!sentBy) return 'skipped';
-  const actorUserId = await accountOf(deps, row.lineUserId);
+  const actorUserId = await accountIdOf(deps.db, row.lineUserId);
   const marked = await deps.db.transaction(async (tx) => {
     const rows = await tx
       .update(nasSendRequests)

@@ -3,7 +3,9 @@
  * same scope: the asker's and chat's (src/bot/policy.ts `nasScopeFor`, read now). Whatever folder,
  * share or chat the model names is ignored, so it never sees a file outside that scope.
  */
+import { chatActor, recordAudit } from '../../audit/record';
 import { folderOf, formatSize } from '../../bot/nas';
+import { accountIdOf } from '../../domain/line-users';
 import { taipeiDateTime } from '../../lib/taipei';
 import { nasScopeOf } from '../../nas/scope';
 import { isProblem, MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RESULTS, queryOf, searchNasFiles, type QueryProblem } from '../../nas/search';
@@ -35,6 +37,13 @@ export const searchNasFilesTool: AiTool = {
     const decision = await nasScopeOf(db, asker);
     if (decision.kind !== 'scope') return noScopeText(decision);
     const hits = await searchNasFiles(db, decision.scope, query, MAX_RESULTS);
+    // As `/find` records it: the keywords and how many were found, never the results.
+    await recordAudit(db, {
+      action: 'nas.search',
+      ...chatActor(asker.lineUserPk, await accountIdOf(db, asker.lineUserPk)),
+      lineGroupId: asker.chatPk,
+      details: { how: 'ai', keywords: query.keywords, types: query.extensions, results: hits.length },
+    });
     const wanted = query.keywords.map((k) => `"${k}"`).join(' + ') + (query.extensions.length ? ` (type ${query.extensions.join(', ')})` : '');
     if (hits.length === 0) return `No NAS files match ${wanted} in this chat's scope.`;
     const lines = hits.map(
