@@ -74,11 +74,16 @@ describe('projects, groups and share links', () => {
     await expectJson(await adminFetch('PATCH', `/groups/${group.id}`, { body: { aiInstructions: 'never in the trail', allowAiResponse: false } }), 200);
     const op = await operator();
     await submit(`/groups/${group.id}/ai`, op, { allow: 'true' });
+    await submit(`/groups/${group.id}/project`, op, { projectId: project.id });
+    await submit(`/groups/${group.id}/project`, op, { projectId: '' });
     const settings = await entries({ targetId: group.id, actions: ['group.settings_changed', 'group.project_set'] });
     expect(settings.map((e) => [e.action, e.via, e.lineGroupId, e.details])).toEqual([
       ['group.settings_changed', 'api', group.id, { allowAiResponse: false, aiInstructionsLength: 18 }],
       ['group.settings_changed', 'console', group.id, { allowAiResponse: true }],
+      ['group.project_set', 'console', group.id, { from: null, to: project.id }],
+      ['group.project_set', 'console', group.id, { from: project.id, to: null }],
     ]);
+    expect(settings.at(-1)!.operator).toMatch(/^token:/);
     expect(JSON.stringify(settings)).not.toContain('never in the trail');
 
     const { link } = await seedShareLink({ name: 'a.pdf', contentType: 'application/pdf', bytes: new Uint8Array(8) });
