@@ -29,7 +29,7 @@ const itemOf = (html: string, id: string) => {
 };
 
 describe('project members in the console', () => {
-  it('shows members with roles, escaped; the add form offers only accounts not yet members', async () => {
+  it('shows members with roles, escaped; the add form suggests accounts from one list on the page', async () => {
     const { cookie } = await operator();
     const project = await createProject();
     const alice = await createAccount('member', HOSTILE);
@@ -44,9 +44,10 @@ describe('project members in the console', () => {
     expect(row).toContain('<option value="manager" selected="">管理者</option>');
     expect(row).toContain(`action="/admin/projects/${project.id}/members/${alice.id}/remove"`);
     expect(item).toContain('成員 (1)');
-    const addForm = item.slice(item.indexOf('class="add-member"'));
-    expect(addForm).toContain(`<option value="${bob.id}">Bob (${bob.username})</option>`);
-    expect(addForm).not.toContain(`<option value="${alice.id}">`);
+    expect(item.slice(item.indexOf('class="add-member"'))).toContain('name="username" type="text" list="account-choices"');
+    const choices = html.slice(html.indexOf('<datalist id="account-choices">'), html.indexOf('</datalist>'));
+    expect(choices).toContain(`<option value="${bob.username}">Bob</option>`);
+    expect(html.match(/<datalist/g)).toHaveLength(1);
     expect(itemOf(html, empty.id)).toContain('尚無成員。');
   });
 
@@ -56,7 +57,8 @@ describe('project members in the console', () => {
     const account = await createAccount();
     const path = `/projects/${project.id}/members`;
 
-    const added = await submit(path, op, { userId: String(account.id), role: 'member' });
+    // Added by username, whatever its case; the role form names the member by id.
+    const added = await submit(path, op, { username: account.username.toUpperCase(), role: 'member' });
     expect(added.html).toContain('已加入成員。');
     expect(await membersOf(project.id)).toEqual([{ userId: account.id, role: 'member' }]);
     expect((await submit(path, op, { userId: String(account.id), role: 'manager' })).html).toContain('已變更成員的角色。');
@@ -87,7 +89,14 @@ describe('project members in the console', () => {
     const post = (path: string, form: Record<string, string>) => send('POST', path, { cookie: op.cookie, form: { _csrf: op.csrf, ...form } });
     const path = `/projects/${project.id}/members`;
     expect((await post(path, { userId: String(account.id), role: 'owner' })).status).toBe(400);
+    expect((await post(path, { username: account.username, role: 'owner' })).status).toBe(400);
     expect((await post(path, { userId: String(account.id) })).status).toBe(400);
+    expect((await post(path, { role: 'member' })).status).toBe(400);
+    for (const username of ['', '   ', 'no.such.user', `${account.username}%`]) {
+      const res = await post(path, { username, role: 'member' });
+      expect(res.status, username).toBe(400);
+      expect(await res.text()).toContain('沒有這個帳號');
+    }
     expect((await post(path, { userId: '0', role: 'member' })).status).toBe(400);
     expect((await post(path, { userId: 'abc', role: 'member' })).status).toBe(400);
     const unknown = await post(path, { userId: '2147483647', role: 'member' });
@@ -109,7 +118,7 @@ describe('project members in the console', () => {
     await addMember(project.id, member.id);
     const before = await membersOf(project.id);
     await expectForgedPostsRefused(op, [
-      [`/projects/${project.id}/members`, { userId: String(other.id), role: 'manager' }],
+      [`/projects/${project.id}/members`, { username: other.username, role: 'manager' }],
       [`/projects/${project.id}/members`, { userId: String(member.id), role: 'manager' }],
       [`/projects/${project.id}/members/${member.id}/remove`, {}],
     ]);

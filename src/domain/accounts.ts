@@ -34,6 +34,12 @@ export async function getAccount(db: Queryable, id: number): Promise<Account | n
   return row ? toAccount(row) : null;
 }
 
+/** The account of this username, whatever its case (usernames are unique that way), or null. */
+export async function accountByUsername(db: Queryable, username: string): Promise<Account | null> {
+  const [row] = await db.select().from(users).where(sql`lower(${users.username}) = lower(${username})`);
+  return row ? toAccount(row) : null;
+}
+
 /** The new account, or 'conflict' when the username is taken (whatever its case: the unique index is on lower(username)). */
 export async function createAccount(db: Queryable, account: NewAccount): Promise<Account | 'conflict'> {
   try {

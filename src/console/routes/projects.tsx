@@ -5,7 +5,7 @@
  * again, 400 or 409, saying why, with nothing changed.
  */
 import { Hono, type Context } from 'hono';
-import { listAccounts } from '../../domain/accounts';
+import { accountByUsername, listAccounts } from '../../domain/accounts';
 import { membersByProject, removeMember, setMember } from '../../domain/members';
 import { createProject, listProjectsWithGroups, updateProject } from '../../domain/projects';
 import { CreateProjectSchema, MemberRole, PatchProjectSchema, UserId } from '../../routes/admin/schemas';
@@ -31,11 +31,21 @@ async function projectsPage(c: Context<ConsoleEnv>, refused?: ProjectProblem & {
   });
 }
 
-/** The member form's account id and role, by the API's own schemas; null when either is not one. */
-function memberFormOf(fields: Record<string, string | undefined>) {
-  const userId = UserId.safeParse(fields.userId ?? '');
+/**
+ * The member form's account and role, by the API's own schemas: the add form names the account by
+ * its username, a member's role form by its id. Null when either is not one; 'unknown' when no
+ * account has that username.
+ */
+async function memberFormOf(c: Context<ConsoleEnv>) {
+  const fields = await formOf(c);
   const role = MemberRole.safeParse(fields.role ?? '');
-  return userId.success && role.success ? { userId: userId.data, role: role.data } : null;
+  if (!role.success) return null;
+  if (fields.username !== undefined) {
+    const account = fields.username.trim() === '' ? null : await accountByUsername(c.get('db'), fields.username.trim());
+    return account ? { userId: account.id, role: role.data } : ('unknown' as const);
+  }
+  const userId = UserId.safeParse(fields.userId ?? '');
+  return userId.success ? { userId: userId.data, role: role.data } : null;
 }
 
 /** The form's fields as the API's JSON would carry them: an empty folder clears it (blank instructions clear too, by the schema). */
@@ -84,11 +94,13 @@ export const projectRoutes = new Hono<ConsoleEnv>()
   .post('/projects/:id/members', async (c) => {
     const id = c.req.param('id');
     if (!isUuid(id)) return renderMessage(c, 404);
-    const form = memberFormOf(await formOf(c));
+    const form = await memberFormOf(c);
     if (!form) return renderMessage(c, 400);
+    const unknownAccount = () => renderMessage(c, 400, t(c.get('lang'), 'members.unknownAccount'));
+    if (form === 'unknown') return unknownAccount();
     const result = await setMember(c.get('db'), id, form.userId, form.role, consoleActor(c));
     if (result === 'project_not_found') return renderMessage(c, 404);
-    if (result === 'user_not_found') return renderMessage(c, 400, t(c.get('lang'), 'members.unknownAccount'));
+    if (result === 'user_not_found') return unknownAccount();
     c.get('log').info('console.member_set', { projectPk: id, userId: form.userId, role: form.role, outcome: result.outcome, by: c.get('operator').via });
     return redirectWithNotice(c, `${BASE}/projects#m-${id}`, result.outcome === 'added' ? 'notice.memberAdded' : 'notice.memberChanged');
   })

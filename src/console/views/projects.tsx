@@ -73,10 +73,13 @@ function RoleSelect({ lang, id, value }: { lang: Lang; id: string; value?: strin
   );
 }
 
-/** A project's members: each with a role form and a remove button, then a form adding an account. */
-function Members({ lang, project, members, accounts }: { lang: Lang; project: ProjectItem; members: ProjectMember[]; accounts: Account[] }) {
+/**
+ * A project's members: each with a role form and a remove button, then a form adding an account by
+ * its username (suggested from the page's one list of accounts, so the page grows with projects
+ * plus accounts, not their product).
+ */
+function Members({ lang, project, members }: { lang: Lang; project: ProjectItem; members: ProjectMember[] }) {
   const action = `${BASE}/projects/${project.id}/members`;
-  const candidates = accounts.filter((a) => !members.some((m) => m.userId === a.id));
   return (
     <section class="members" aria-labelledby={`m-${project.id}`}>
       <h3 id={`m-${project.id}`}>
@@ -116,26 +119,21 @@ function Members({ lang, project, members, accounts }: { lang: Lang; project: Pr
           </table>
         </div>
       )}
-      {candidates.length > 0 ? (
-        <form method="post" action={action} class="add-member">
-          <CsrfField />
-          <div class="field">
-            <label for={`add-${project.id}`}>{t(lang, 'members.account')}</label>
-            <select id={`add-${project.id}`} name="userId" required>
-              {candidates.map((a) => (
-                <option value={String(a.id)}>{a.displayName ? `${a.displayName} (${a.username})` : a.username}</option>
-              ))}
-            </select>
-          </div>
-          <div class="field">
-            <label for={`add-role-${project.id}`}>{t(lang, 'members.role')}</label>
-            <RoleSelect lang={lang} id={`add-role-${project.id}`} />
-          </div>
-          <button class="button" type="submit">
-            {t(lang, 'members.add')}
-          </button>
-        </form>
-      ) : null}
+      <form method="post" action={action} class="add-member">
+        <CsrfField />
+        <div class="field">
+          <label for={`add-${project.id}`}>{t(lang, 'members.account')}</label>
+          <input id={`add-${project.id}`} name="username" type="text" list="account-choices" required maxlength={100} autocomplete="off" />
+          <p class="help">{t(lang, 'members.accountHelp')}</p>
+        </div>
+        <div class="field">
+          <label for={`add-role-${project.id}`}>{t(lang, 'members.role')}</label>
+          <RoleSelect lang={lang} id={`add-role-${project.id}`} />
+        </div>
+        <button class="button" type="submit">
+          {t(lang, 'members.add')}
+        </button>
+      </form>
     </section>
   );
 }
@@ -185,12 +183,18 @@ export function ProjectsPage({
                     {t(lang, 'projects.save')}
                   </button>
                 </form>
-                <Members lang={lang} project={p} members={members.get(p.id) ?? []} accounts={accounts} />
+                <Members lang={lang} project={p} members={members.get(p.id) ?? []} />
               </div>
             </li>
           ))}
         </ul>
       )}
+
+      <datalist id="account-choices">
+        {accounts.map((a) => (
+          <option value={a.username}>{a.displayName ?? a.username}</option>
+        ))}
+      </datalist>
 
       <section class="panel form-panel" aria-labelledby="create-h">
         <h2 id="create-h">{t(lang, 'projects.create')}</h2>
