@@ -161,6 +161,36 @@ describe('real answers match the document', () => {
     await call('PATCH', `/projects/${project.id}`, 415, textBody);
   });
 
+  it('project members', async () => {
+    const project = await createProject();
+    const account = await createAccount('member', 'Member C');
+    const path = `/projects/${project.id}/members/${account.id}`;
+    expect(await call('GET', `/projects/${project.id}/members`, 200)).toEqual({ items: [] });
+    const added = await call('PUT', path, 201, { body: { role: 'member' } });
+    expect(added).toMatchObject({ userId: account.id, username: account.username, displayName: 'Member C', accountRole: 'member', role: 'member' });
+    expect(await call('PUT', path, 200, { body: { role: 'manager' } })).toMatchObject({ role: 'manager' });
+    expect((await call('GET', `/projects/${project.id}/members`, 200)).items).toEqual([expect.objectContaining({ userId: account.id, role: 'manager' })]);
+    await call('GET', '/projects/not-a-uuid/members', 400);
+    await call('GET', `/projects/${project.id}/members`, 401, noToken);
+    await call('GET', `/projects/${unknownUuid()}/members`, 404);
+
+    await call('PUT', path, 400, { body: { role: 'owner' } });
+    await call('PUT', `/projects/${project.id}/members/0`, 400, { body: { role: 'member' } });
+    await call('PUT', path, 401, { ...noToken, body: { role: 'member' } });
+    await call('PUT', `/projects/${unknownUuid()}/members/${account.id}`, 404, { body: { role: 'member' } });
+    await call('PUT', `/projects/${project.id}/members/2147483647`, 404, { body: { role: 'member' } });
+    await call('PUT', path, 413, big);
+    await call('PUT', path, 415, textBody);
+
+    await call('DELETE', path, 204);
+    await call('DELETE', path, 204); // already gone
+    await call('DELETE', `/projects/${project.id}/members/x`, 400);
+    await call('DELETE', path, 401, noToken);
+    await call('DELETE', `/projects/${unknownUuid()}/members/${account.id}`, 404);
+    await call('DELETE', path, 413, big);
+    expect(await call('GET', `/projects/${project.id}/members`, 200)).toEqual({ items: [] });
+  });
+
   it('LINE users', async () => {
     const account = await createAccount();
     // Rows in milliseconds of 2002 no other test uses, read from a cursor just above it.

@@ -31,6 +31,7 @@ const validBodies: Record<string, () => Record<string, unknown>> = {
   createProject: () => ({ name: `Fuzz ${unique()}` }),
   updateGroup: () => ({ allowAiResponse: true }),
   updateProject: () => ({ aiInstructions: 'fuzz' }),
+  setProjectMember: () => ({ role: 'member' }),
 };
 
 /**

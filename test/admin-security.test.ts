@@ -14,6 +14,9 @@ const routes: Array<[method: string, path: string, body?: unknown]> = [
   ['GET', '/projects'],
   ['POST', '/projects', { name: 'intruder project' }],
   ['PATCH', `/projects/${crypto.randomUUID()}`, { name: 'intruder project' }],
+  ['GET', `/projects/${crypto.randomUUID()}/members`],
+  ['PUT', `/projects/${crypto.randomUUID()}/members/1`, { role: 'manager' }],
+  ['DELETE', `/projects/${crypto.randomUUID()}/members/1`],
   ['GET', '/line-users'],
   ['DELETE', `/line-users/${crypto.randomUUID()}/binding`],
   ['GET', '/groups'],
@@ -76,6 +79,11 @@ describe('every admin route needs the bearer token', () => {
     expect(groups.items.find((g: { id: string }) => g.id === group.id).aiInstructions).toBe('kept');
     const projects = await expectJson(await adminFetch('GET', '/projects'), 200);
     expect(projects.items.find((p: { id: string }) => p.id === project.id)).toEqual({ ...project, aiInstructions: null });
+
+    // Nor does anyone become a member of a project (a member gets its NAS files).
+    const account = await createAccount();
+    expect((await adminFetch('PUT', `/projects/${project.id}/members/${account.id}`, { token: 'wrong', body: { role: 'manager' } })).status).toBe(401);
+    expect(await expectJson(await adminFetch('GET', `/projects/${project.id}/members`), 200)).toEqual({ items: [] });
   });
 
   it('an unset ADMIN_API_TOKEN never means open: everything is refused (503, the API is off)', async () => {

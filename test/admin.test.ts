@@ -265,6 +265,8 @@ describe('OpenAPI document', () => {
         '/messages',
         '/projects',
         '/projects/{id}',
+        '/projects/{id}/members',
+        '/projects/{id}/members/{userId}',
         '/share-links',
         '/share-links/{id}',
         '/users',

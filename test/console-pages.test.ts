@@ -439,23 +439,24 @@ describe('POST /admin/groups/:id/ai', () => {
 });
 
 describe('updateGroup (the console and the API share it)', () => {
+  const operator = { via: 'console', operator: 'test' } as const;
   it('changes only the fields given', async () => {
     const project = await createProject();
     const group = await seedGroup({ allowAiResponse: false, aiInstructions: 'kept', projectId: project.id });
-    expect(await withDb((db) => updateGroup(db, group.id, { allowAiResponse: true }))).toBe('updated');
+    expect(await withDb((db) => updateGroup(db, group.id, { allowAiResponse: true }, operator))).toBe('updated');
     const [row] = await withDb((db) => db.select().from(lineGroups).where(eq(lineGroups.id, group.id)));
     expect(row).toMatchObject({ allowAiResponse: true, aiInstructions: 'kept', projectId: project.id });
     expect(row!.updatedAt.getTime()).toBeGreaterThan(group.updatedAt.getTime());
 
-    expect(await withDb((db) => updateGroup(db, group.id, { projectId: null, aiInstructions: null }))).toBe('updated');
+    expect(await withDb((db) => updateGroup(db, group.id, { projectId: null, aiInstructions: null }, operator))).toBe('updated');
     const [unbound] = await withDb((db) => db.select().from(lineGroups).where(eq(lineGroups.id, group.id)));
     expect(unbound).toMatchObject({ allowAiResponse: true, aiInstructions: null, projectId: null });
   });
 
   it('an unknown project changes nothing; an unknown group is reported', async () => {
     const group = await seedGroup({ allowAiResponse: false });
-    expect(await withDb((db) => updateGroup(db, group.id, { allowAiResponse: true, projectId: crypto.randomUUID() }))).toBe('project_not_found');
+    expect(await withDb((db) => updateGroup(db, group.id, { allowAiResponse: true, projectId: crypto.randomUUID() }, operator))).toBe('project_not_found');
     expect(await aiOf(group.id)).toBe(false);
-    expect(await withDb((db) => updateGroup(db, crypto.randomUUID(), { allowAiResponse: true }))).toBe('group_not_found');
+    expect(await withDb((db) => updateGroup(db, crypto.randomUUID(), { allowAiResponse: true }, operator))).toBe('group_not_found');
   });
 });

@@ -70,8 +70,10 @@ describe('groups and rooms', () => {
   it('the list shows picture, name, member count, state, project and AI; filters narrow it', async () => {
     const { cookie } = await operator();
     const project = await createProject();
-    const bound = await seedGroup({ name: `Site ${newId.group()}`, memberCount: 7, allowAiResponse: true, projectId: project.id, pictureUrl: 'https://profile.line-scdn.net/g1' });
-    const hostile = await seedGroup({ name: HOSTILE, isActive: false, sourceType: 'room' });
+    // Older than what other test files create, so both are on the first page (oldest first) however many groups the suite made.
+    const early = () => new Date(Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 1e10));
+    const bound = await seedGroup({ name: `Site ${newId.group()}`, memberCount: 7, allowAiResponse: true, projectId: project.id, pictureUrl: 'https://profile.line-scdn.net/g1', createdAt: early() });
+    const hostile = await seedGroup({ name: HOSTILE, isActive: false, sourceType: 'room', createdAt: early() });
 
     const html = await page('/groups', cookie);
     expect(html).toContain(bound.name!);

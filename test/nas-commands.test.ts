@@ -5,49 +5,36 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lineGroups, lineUsers, nasSearchLists, nasSendRequests, projects } from '../src/db/schema';
+import { lineGroups, nasSearchLists, nasSendRequests, projects } from '../src/db/schema';
 import { createSendRequest } from '../src/nas/requests';
-import { adminFetch, contract, createAccount, createProject, expectJson, issueCode } from './support/admin';
+import { addMember, adminFetch, contract, createProject, createProjectWithFolder, expectJson } from './support/admin';
 import { withDb } from './support/db';
-import { lineRequests, violations } from './support/emulator';
-import { newId, postEvents, textEvent, type PostOptions, type SourceSpec } from './support/line';
+import { accountOf, boundUser, groupPkOf, isBound, pkOf, repliesTo, say } from './support/chat';
+import { violations } from './support/emulator';
+import { newId, postEvents, textEvent } from './support/line';
 import { insertNasFiles, newShare } from './support/nas-find';
 
 const started = Date.now();
 const day = (d: number) => new Date(Date.UTC(2026, 10, d, 6, 30)); // 14:30 in Taipei
 
-async function say(src: SourceSpec, text: string, options?: PostOptions) {
-  const ev = textEvent(src, text);
-  expect((await postEvents([ev], options)).status).toBe(200);
-  return { ev, replies: await repliesTo(ev.replyToken) };
-}
-
-async function repliesTo(replyToken: string): Promise<string[]> {
-  const sent = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken?: string }).replyToken === replyToken);
-  for (const r of sent) expect(r.status).toBe(200);
-  return sent.flatMap((r) => (r.body as { messages: Array<{ text: string }> }).messages.map((m) => m.text));
-}
-
-async function boundUser(role: 'admin' | 'member' = 'member') {
-  const account = await createAccount(role, `NAS ${role}`);
-  const { code } = await issueCode(account.id);
-  const userId = newId.user();
-  expect((await say({ userId }, code)).replies.join('')).toContain('綁定成功');
+/** A bound user who is a member of a project whose folder is the whole `share`: what they search in a 1:1 chat. */
+async function memberOfShare(share: string) {
+  const userId = await boundUser();
+  await addMember((await createProjectWithFolder(share)).id, accountOf(userId));
   return userId;
 }
 
-const pkOf = async (lineUserId: string) =>
-  (await withDb((db) => db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId))))[0]!.id;
-const groupPkOf = async (groupId: string) =>
-  (await withDb((db) => db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, groupId))))[0]!.id;
-
-/** A group the bot knows (a first message records it), bound to a project with this NAS folder (null: none). */
+/**
+ * A group the bot knows (a first message records it), bound to a project with this NAS folder
+ * (null: none), of which `userId` is a member if bound.
+ */
 async function groupWithFolder(userId: string, nasFolder: string | null | undefined) {
   const groupId = newId.group();
   await say({ userId, groupId }, 'hello');
   if (nasFolder !== undefined) {
     const project = await createProject();
     if (nasFolder !== null) await expectJson(await adminFetch('PATCH', `/projects/${project.id}`, { body: { nasFolder } }), 200);
+    if (isBound(userId)) await addMember(project.id, accountOf(userId));
     await withDb((db) => db.update(lineGroups).set({ projectId: project.id }).where(eq(lineGroups.lineGroupId, groupId)));
     return { groupId, projectId: project.id };
   }
@@ -93,11 +80,11 @@ describe('/find', () => {
     expect((await say({ userId, groupId: noFolder.groupId }, '/find 報價')).replies[0]).toContain('尚未設定 NAS 資料夾');
   });
 
-  it('1:1, bound: every share; unbound: the binding prompt; unbound in a group: silence', async () => {
+  it('1:1, bound admin: every share; unbound: the binding prompt; unbound in a group: silence', async () => {
     const marker = `m${crypto.randomUUID().slice(0, 8)}`;
     await insertNasFiles(newShare(), [{ path: `a/${marker}-甲.txt`, modifiedAt: day(2) }]);
     await insertNasFiles(newShare(), [{ path: `b/${marker}-乙.txt`, modifiedAt: day(3) }]);
-    const userId = await boundUser();
+    const userId = await boundUser('admin');
     const { replies } = await say({ userId }, `/find ${marker}`);
     expect(replies[0]).toContain('找到 2 個');
     expect(replies[0]!.indexOf(`${marker}-乙`)).toBeLessThan(replies[0]!.indexOf(`${marker}-甲`)); // newer first
@@ -109,9 +96,10 @@ describe('/find', () => {
   });
 
   it('nothing found: says so with tips, and drops the older list; no keywords: how to use it', async () => {
-    const userId = await boundUser();
+    const share = newShare();
+    const userId = await memberOfShare(share);
     const marker = `m${crypto.randomUUID().slice(0, 8)}`;
-    await insertNasFiles(newShare(), [{ path: `${marker}.pdf` }]);
+    await insertNasFiles(share, [{ path: `${marker}.pdf` }]);
     expect((await say({ userId }, `/find ${marker}`)).replies[0]).toContain('找到 1 個');
     const none = (await say({ userId }, `/find ${marker} 不存在`)).replies[0]!;
     expect(none).toContain(`找不到符合「${marker} 不存在」的檔案`);
@@ -122,9 +110,10 @@ describe('/find', () => {
   });
 
   it('more than 10: the 10 most relevant, and a hint to narrow it down', async () => {
-    const userId = await boundUser();
+    const share = newShare();
+    const userId = await memberOfShare(share);
     const marker = `m${crypto.randomUUID().slice(0, 8)}`;
-    await insertNasFiles(newShare(), Array.from({ length: 12 }, (_, i) => ({ path: `f/${marker}-${String(i).padStart(2, '0')}.txt`, modifiedAt: day(1 + i) })));
+    await insertNasFiles(share, Array.from({ length: 12 }, (_, i) => ({ path: `f/${marker}-${String(i).padStart(2, '0')}.txt`, modifiedAt: day(1 + i) })));
     const text = (await say({ userId }, `/find ${marker}`)).replies[0]!;
     expect(text).toContain('找到超過 10 個');
     expect(text).toContain(`1. ${marker}-11.txt`);
@@ -200,8 +189,8 @@ describe('/send', () => {
 
   it("out of scope now: the group's project changed, or the file left the index", async () => {
     const s = await searched();
-    const elsewhere = await createProject();
-    await expectJson(await adminFetch('PATCH', `/projects/${elsewhere.id}`, { body: { nasFolder: `${s.share}/案場B` } }), 200);
+    const elsewhere = await createProjectWithFolder(`${s.share}/案場B`);
+    await addMember(elsewhere.id, accountOf(s.userId));
     await withDb((db) => db.update(lineGroups).set({ projectId: elsewhere.id }).where(eq(lineGroups.id, s.groupPk)));
     expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain('不在此聊天可存取的資料夾');
     // The project's folder moved instead.
@@ -217,6 +206,7 @@ describe('/send', () => {
   it('a file removed from the index is gone; another bound member may send from the group\'s list; an unbound one hears nothing', async () => {
     const s = await searched();
     const other = await boundUser();
+    await addMember(s.projectId!, accountOf(other), 'manager');
     await say({ userId: other, groupId: s.groupId }, '/send 1');
     expect(await requestsOf(await pkOf(other))).toHaveLength(1);
     const stranger = newId.user();
@@ -238,8 +228,9 @@ describe('/send', () => {
 
   it('1:1: the list is the user\'s own', async () => {
     const marker = `m${crypto.randomUUID().slice(0, 8)}`;
-    await insertNasFiles(newShare(), [{ path: `${marker}.pdf` }]);
-    const userId = await boundUser();
+    const share = newShare();
+    await insertNasFiles(share, [{ path: `${marker}.pdf` }]);
+    const userId = await memberOfShare(share);
     await say({ userId }, `/find ${marker}`);
     const userPk = await pkOf(userId);
     const [list] = await withDb((db) => db.select().from(nasSearchLists).where(eq(nasSearchLists.chatKey, `user:${userPk}`)));

@@ -6,6 +6,7 @@ import { addressing, parseBotNames } from '../src/ai/addressing';
 import {
   availableCommands,
   decide,
+  fileWithinScope,
   nasScopeFor,
   offerTapFor,
   type Action,
@@ -16,6 +17,7 @@ import {
   type OfferTapInput,
   type PolicyInput,
 } from '../src/bot/policy';
+import type { NasScope } from '../src/nas/search';
 
 const admin = { role: 'admin' as const };
 const member = { role: 'member' as const };
@@ -264,34 +266,89 @@ describe('addressing (is a group message meant for the bot?)', () => {
   });
 });
 
-describe('nasScopeFor (where /find, /send and the NAS tools may look)', () => {
-  const p = (nasFolder: string | null) => ({ name: '大安案', nasFolder });
-  type ScopeRow = [who: string, chat: ChatType, account: NasScopeInput['account'], project: NasScopeInput['project'], expected: NasScopeDecision];
-  const all: NasScopeDecision = { kind: 'scope', scope: { kind: 'all' } };
-  const folder = (share: string, prefix: string): NasScopeDecision => ({ kind: 'scope', scope: { kind: 'folders', folders: [{ share, prefix }] } });
-  const rows: ScopeRow[] = [
-    ['unbound, 1:1', 'user', none, null, { kind: 'unbound' }],
-    ['unbound, group with a folder', 'group', none, p('projects/案場A'), { kind: 'unbound' }],
-    ['unbound, room', 'room', none, p('projects/案場A'), { kind: 'unbound' }],
-    ['member, 1:1: every share', 'user', member, null, all],
-    ['admin, 1:1: every share', 'user', admin, null, all],
-    ['member, group without a project', 'group', member, null, { kind: 'noProject' }],
-    ['admin, room without a project', 'room', admin, null, { kind: 'noProject' }],
-    ['member, project without a folder', 'group', member, p(null), { kind: 'noFolder', projectName: '大安案' }],
-    ['member, project folder', 'group', member, p('projects/案場A'), folder('projects', '案場A')],
-    ['member, project folder with a trailing slash', 'group', member, p('projects/案場A/'), folder('projects', '案場A')],
-    ['member, project folder is a whole share', 'room', member, p('projects'), folder('projects', '')],
-    ['admin, deep folder', 'group', admin, p('nas_1/a/b/c'), folder('nas_1', 'a/b/c')],
-    // A folder written around the API's validation never widens the search: it counts as unset.
-    ['.. in the stored folder', 'group', member, p('projects/../hr'), { kind: 'noFolder', projectName: '大安案' }],
-    ['a leading slash', 'group', member, p('/etc'), { kind: 'noFolder', projectName: '大安案' }],
-    ['a backslash', 'group', member, p('projects\\a'), { kind: 'noFolder', projectName: '大安案' }],
-    ['an empty folder', 'group', member, p(''), { kind: 'noFolder', projectName: '大安案' }],
-    ['a bad share name', 'group', member, p('pro jects/a'), { kind: 'noFolder', projectName: '大安案' }],
-    ['a NUL', 'group', member, p('projects/a\u0000'), { kind: 'noFolder', projectName: '大安案' }],
+describe('nasScopeFor (where /find, /send, the NAS tools and a delivery may look)', () => {
+  // The chat's project, and whether the asker is one of its members.
+  const p = (nasFolder: string | null, askerIsMember = true) => ({ name: '大安案', nasFolder, askerIsMember });
+  const mine = (name: string, nasFolder: string | null) => ({ name, nasFolder });
+  type ScopeRow = [
+    who: string,
+    chat: ChatType,
+    account: NasScopeInput['account'],
+    project: NasScopeInput['project'],
+    memberOf: NasScopeInput['memberOf'],
+    expected: NasScopeDecision,
   ];
-  it.each(rows)('%s', (_who, chatType, account, project, expected) => {
-    expect(nasScopeFor({ chatType, account, project })).toEqual(expected);
+  const all: NasScopeDecision = { kind: 'scope', scope: { kind: 'all' } };
+  const folders = (...fs: Array<[string, string]>): NasScopeDecision => ({ kind: 'scope', scope: { kind: 'folders', folders: fs.map(([share, prefix]) => ({ share, prefix })) } });
+  const folder = (share: string, prefix: string) => folders([share, prefix]);
+  const notMember: NasScopeDecision = { kind: 'notMember', projectName: '大安案' };
+  const rows: ScopeRow[] = [
+    ['unbound, 1:1', 'user', none, null, [], { kind: 'unbound' }],
+    ['unbound, 1:1, memberships left over from an account', 'user', none, null, [mine('A', 'projects/A')], { kind: 'unbound' }],
+    ['unbound, group with a folder', 'group', none, p('projects/案場A'), [], { kind: 'unbound' }],
+    ['unbound, room', 'room', none, p('projects/案場A'), [], { kind: 'unbound' }],
+    // 1:1: the union of the account's projects' folders; admins every share.
+    ['admin, 1:1: every share', 'user', admin, null, [], all],
+    ['admin, 1:1, member of one project: still every share', 'user', admin, null, [mine('A', 'projects/A')], all],
+    ['member of no project, 1:1', 'user', member, null, [], { kind: 'noProjects', withoutFolder: [] }],
+    ['member of one project, 1:1: its folder', 'user', member, null, [mine('A', 'projects/A')], folder('projects', 'A')],
+    [
+      'member of two projects, 1:1: both folders',
+      'user',
+      member,
+      null,
+      [mine('A', 'projects/A'), mine('B', 'nas_2/B/docs')],
+      folders(['projects', 'A'], ['nas_2', 'B/docs']),
+    ],
+    ['two projects sharing a folder: once', 'user', member, null, [mine('A', 'projects/A'), mine('A2', 'projects/A/')], folder('projects', 'A')],
+    ['a project without a folder is ignored', 'user', member, null, [mine('A', null), mine('B', 'projects/B')], folder('projects', 'B')],
+    ['a project with a bad folder is ignored', 'user', member, null, [mine('A', 'projects/../hr'), mine('B', 'projects/B')], folder('projects', 'B')],
+    ['only projects without a folder, 1:1', 'user', member, null, [mine('A', null), mine('B', '/etc')], { kind: 'noProjects', withoutFolder: ['A', 'B'] }],
+    ['the group project argument is ignored in 1:1', 'user', member, p('projects/X'), [], { kind: 'noProjects', withoutFolder: [] }],
+    // Groups and rooms: the project's folder, for its members and admins.
+    ['member, group without a project', 'group', member, null, [], { kind: 'noProject' }],
+    ['admin, room without a project', 'room', admin, null, [], { kind: 'noProject' }],
+    ['member, project without a folder', 'group', member, p(null), [], { kind: 'noFolder', projectName: '大安案' }],
+    ['member, project folder', 'group', member, p('projects/案場A'), [], folder('projects', '案場A')],
+    ['member, project folder with a trailing slash', 'group', member, p('projects/案場A/'), [], folder('projects', '案場A')],
+    ['member, project folder is a whole share', 'room', member, p('projects'), [], folder('projects', '')],
+    ['admin, deep folder', 'group', admin, p('nas_1/a/b/c'), [], folder('nas_1', 'a/b/c')],
+    ['admin who is no member of the project: its folder', 'group', admin, p('nas_1/a', false), [], folder('nas_1', 'a')],
+    ['bound non-member, group', 'group', member, p('projects/案場A', false), [], notMember],
+    ['bound non-member, room', 'room', member, p('projects/案場A', false), [], notMember],
+    // A non-member learns nothing of the folder, set or not.
+    ['bound non-member, project without a folder', 'group', member, p(null, false), [], notMember],
+    ['non-member whose other projects have that folder: the chat decides', 'group', member, p('projects/A', false), [mine('A', 'projects/A')], notMember],
+    // A folder written around the API's validation never widens the search: it counts as unset.
+    ['.. in the stored folder', 'group', member, p('projects/../hr'), [], { kind: 'noFolder', projectName: '大安案' }],
+    ['a leading slash', 'group', member, p('/etc'), [], { kind: 'noFolder', projectName: '大安案' }],
+    ['a backslash', 'group', member, p('projects\\a'), [], { kind: 'noFolder', projectName: '大安案' }],
+    ['an empty folder', 'group', member, p(''), [], { kind: 'noFolder', projectName: '大安案' }],
+    ['a bad share name', 'group', member, p('pro jects/a'), [], { kind: 'noFolder', projectName: '大安案' }],
+    ['a NUL', 'group', member, p('projects/a\u0000'), [], { kind: 'noFolder', projectName: '大安案' }],
+  ];
+  it.each(rows)('%s', (_who, chatType, account, project, memberOf, expected) => {
+    expect(nasScopeFor({ chatType, account, project, memberOf })).toEqual(expected);
+  });
+});
+
+describe('fileWithinScope (a delivery checks the file again)', () => {
+  const scope = (...fs: Array<[string, string]>): NasScope => ({ kind: 'folders', folders: fs.map(([share, prefix]) => ({ share, prefix })) });
+  type Row = [what: string, scope: NasScope, share: string, path: string, expected: boolean];
+  const rows: Row[] = [
+    ['every share', { kind: 'all' }, 'hr', 'salaries.xlsx', true],
+    ['no folders', scope(), 'projects', 'A/x.pdf', false],
+    ['under the folder', scope(['projects', 'A']), 'projects', 'A/x.pdf', true],
+    ['deeper under the folder', scope(['projects', 'A']), 'projects', 'A/b/c/x.pdf', true],
+    ['a sibling folder sharing the prefix', scope(['projects', 'A']), 'projects', 'AB/x.pdf', false],
+    ['the folder name as a file', scope(['projects', 'A']), 'projects', 'A', false],
+    ['another share, same path', scope(['projects', 'A']), 'nas_2', 'A/x.pdf', false],
+    ['a whole share', scope(['projects', '']), 'projects', 'x.pdf', true],
+    ['one of two folders', scope(['projects', 'A'], ['nas_2', 'B']), 'nas_2', 'B/y.docx', true],
+    ['case differs', scope(['projects', 'A']), 'projects', 'a/x.pdf', false],
+  ];
+  it.each(rows)('%s', (_what, s, share, path, expected) => {
+    expect(fileWithinScope(s, { share, path })).toBe(expected);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The demo data `npm run dev` puts into its database, so NAS search works from the first message:
- * alice (seed user) bound to an admin account, two projects with the sample NAS folders, and the
- * seed's `ops` group bound to the first. Idempotent (a second start changes nothing) and never
+ * alice (seed user) bound to an admin account and a manager of both projects (admins search every
+ * share anyway; the console's project page shows her as a member), two projects with the sample NAS
+ * folders, and the seed's `ops` group bound to the first. Idempotent (a second start changes nothing) and never
  * touching what a developer set: existing rows are left as they are. Everyone else (bob, carol,
  * dave) stays unbound, so binding codes can still be tried.
  */
@@ -49,6 +50,12 @@ export async function ensureDemoData(databaseUrl: string, seed: EmulatorSeed): P
            AND NOT EXISTS (SELECT 1 FROM line_users WHERE user_id = $2)`,
         [userIdOf(alice), rows[0]!.id],
       );
+      for (const projectId of projectIds) {
+        await client.query(
+          "INSERT INTO project_members (project_id, user_id, role) VALUES ($1, $2, 'manager') ON CONFLICT DO NOTHING",
+          [projectId, rows[0]!.id],
+        );
+      }
       summary.account = 'alice (admin) bound to LINE user alice';
     }
 

@@ -62,3 +62,13 @@ export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<voi
     details: entry.details ?? {},
   });
 }
+
+/** Who acts and from where: an entry less what was done to what. Surfaces build it once per request. */
+export type AuditActor = Pick<AuditEntry, 'via' | 'actorUserId' | 'actorLineUserId' | 'operator' | 'client'>;
+
+/** A LINE user acting in a chat (a command), with their account if bound. */
+export const chatActor = (lineUserPk: string, userId: number | null | undefined): AuditActor => ({
+  via: 'chat',
+  actorLineUserId: lineUserPk,
+  actorUserId: userId ?? null,
+});

@@ -9,6 +9,7 @@
  * LINE user's row so that parallel deliveries cannot get past it.
  */
 import { and, count, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { chatActor, recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Transaction } from '../db/client';
 import { lineBindingAttempts, lineBindingCodes, lineUsers, users } from '../db/schema';
 import { randomCode } from './binding-code';
@@ -21,8 +22,11 @@ export const WRONG_CODE_WINDOW_MINUTES = 15;
 const isLive = () =>
   and(isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt), gt(lineBindingCodes.expiresAt, sql`now()`));
 
-/** Issues a new code for an account, revoking its earlier live codes. The code in its stored form (no dashes). */
-export async function issueBindingCode(db: Database, userId: number): Promise<{ code: string; expiresAt: Date }> {
+/**
+ * Issues a new code for an account, revoking its earlier live codes; audited (never the code) when
+ * `actor` says who asked. The code in its stored form (no dashes).
+ */
+export async function issueBindingCode(db: Database, userId: number, actor?: AuditActor): Promise<{ code: string; expiresAt: Date }> {
   const run = async (tx: Transaction) => {
     await tx
       .update(lineBindingCodes)
@@ -51,7 +55,12 @@ export async function issueBindingCode(db: Database, userId: number): Promise<{ 
           where: sql`${lineBindingCodes.usedAt} IS NULL AND ${lineBindingCodes.revokedAt} IS NULL`,
         })
         .returning({ code: lineBindingCodes.code });
-      if (inserted.length > 0) return { code, expiresAt };
+      if (inserted.length > 0) {
+        if (actor) {
+          await recordAudit(tx, { action: 'binding.code_issued', ...actor, targetType: 'user', targetId: userId, details: { expiresAt: expiresAt.toISOString() } });
+        }
+        return { code, expiresAt };
+      }
     }
     throw new Error('could not find a free binding code');
   };
@@ -119,6 +128,7 @@ export async function redeemBindingCode(tx: Transaction, sender: Sender, code: s
   await tx.update(lineUsers).set({ userId: live.userId, updatedAt: sql`now()` }).where(eq(lineUsers.id, sender.lineUserPk));
   await markUsed();
   await recordAttempt(true);
+  await recordAudit(tx, { action: 'binding.bound', ...chatActor(sender.lineUserPk, live.userId), targetType: 'user', targetId: live.userId });
   return replies.bound(accountName(live));
 }
 
@@ -126,5 +136,6 @@ export async function redeemBindingCode(tx: Transaction, sender: Sender, code: s
 export async function unbindLineUser(tx: Transaction, sender: Sender): Promise<string> {
   if (sender.userId === null) return replies.notBound();
   await tx.update(lineUsers).set({ userId: null, updatedAt: sql`now()` }).where(eq(lineUsers.id, sender.lineUserPk));
+  await recordAudit(tx, { action: 'binding.unbound', ...chatActor(sender.lineUserPk, sender.userId), targetType: 'user', targetId: sender.userId });
   return replies.unbound();
 }

@@ -5,6 +5,7 @@
  * the message's reply token.
  */
 import { eq, sql } from 'drizzle-orm';
+import { chatActor, recordAudit } from '../audit/record';
 import type { Transaction } from '../db/client';
 import { nasSearchLists } from '../db/schema';
 import { taipeiDateTime } from '../lib/taipei';
@@ -29,7 +30,12 @@ export interface NasAsk {
   replyToken: string | null;
   sentAt: Date;
   nas: NasConfig;
+  /** The asker's company account (users.id), for the audit trail; null or absent: not bound. */
+  userId?: number | null;
 }
+
+/** Who asked, from where, as the audit trail records it. */
+const askerOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk' | 'userId'>) => ({ ...chatActor(ask.lineUserPk, ask.userId), lineGroupId: ask.chatPk });
 
 /** `group:<line_groups.id>` or `user:<line_users.id>`. */
 export const chatKeyOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk'>) => (ask.chatPk !== null ? `group:${ask.chatPk}` : `user:${ask.lineUserPk}`);
@@ -45,6 +51,10 @@ function refusal(decision: NasScopeDecision): string | null {
       return replies.findNoProject();
     case 'noFolder':
       return replies.findNoFolder(decision.projectName);
+    case 'notMember':
+      return replies.findNotMember(decision.projectName);
+    case 'noProjects':
+      return replies.findNoProjects(decision.withoutFolder);
   }
 }
 
@@ -68,6 +78,12 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
   if (decision.kind !== 'scope') return refusal(decision)!;
   // One more than shown: enough to say there are more.
   const hits = await searchNasFiles(tx, decision.scope, query, MAX_RESULTS + 1);
+  // The keywords and how many were found, never the results.
+  await recordAudit(tx, {
+    action: 'nas.search',
+    ...askerOf(ask),
+    details: { how: 'command', keywords: query.keywords, types: query.extensions, results: Math.min(hits.length, MAX_RESULTS), more: hits.length > MAX_RESULTS },
+  });
   const key = chatKeyOf(ask);
   if (hits.length === 0) {
     // No list: a `/send 1` now must not pick from an older search.
@@ -105,7 +121,7 @@ export async function sendFile(tx: Transaction, ask: NasAsk, index: number | nul
   if (!file) return replies.sendFileGone();
   if (file.size > ask.nas.sendMaxBytes) return replies.sendTooLarge(file.name, formatSize(file.size), formatSize(ask.nas.sendMaxBytes));
 
-  await createSendRequest(tx, {
+  const request = await createSendRequest(tx, {
     requestKey: `event:${ask.eventKey}`,
     file,
     lineUserPk: ask.lineUserPk,
@@ -114,6 +130,15 @@ export async function sendFile(tx: Transaction, ask: NasAsk, index: number | nul
     eventAt: ask.sentAt,
     publicBaseUrl: ask.nas.publicBaseUrl,
   });
+  if (request.created) {
+    await recordAudit(tx, {
+      action: 'nas.send_requested',
+      ...askerOf(ask),
+      targetType: 'nas_send_request',
+      targetId: request.id,
+      details: { how: 'command', share: file.share, path: file.path, size: file.size },
+    });
+  }
   return null;
 }
 

@@ -17,17 +17,24 @@
  * Binding codes are never checked in groups (a code posted to a group is as good as leaked).
  * Every message is stored whatever the policy says; the AI daily limit is applied after it.
  *
- * NAS search scope (`/find`, `/send`, the AI's search_nas_files and send_nas_file), `nasScopeFor`:
+ * NAS search scope (`/find`, `/send`, the AI's search_nas_files and send_nas_file, and the delivery of
+ * a file, checked again when the NAS has uploaded it), `nasScopeFor`; membership is project_members
+ * (role member or manager: both search alike), kept current by the company system's admin API:
  *
- * | who     | where        | searches                                                               |
- * |---------|--------------|------------------------------------------------------------------------|
- * | unbound | anywhere     | nothing (1:1: the binding prompt; group: silence, as `decide` says)    |
- * | bound   | 1:1          | every share (every file in nas_files)                                  |
- * | bound   | group / room | the folder of the chat's project (projects.nas_folder) and below;      |
- * |         |              | no project: "bind a project"; a project without a valid folder: "ask   |
- * |         |              | an admin to set it"                                                    |
+ * | who              | where        | searches                                                            |
+ * |------------------|--------------|---------------------------------------------------------------------|
+ * | unbound          | anywhere     | nothing (1:1: the binding prompt; group: silence, as `decide` says) |
+ * | bound admin      | 1:1          | every share (every file in nas_files)                               |
+ * | bound, not admin | 1:1          | the folders of every project the account is a member of (projects   |
+ * |                  |              | without a valid folder ignored); none: "you are in no project"      |
+ * | member of P or   | group / room | the folder of P, the chat's project (projects.nas_folder), and      |
+ * | bound admin      | bound to P   | below; P without a valid folder: "ask an admin to set it"           |
+ * | bound, not a     | group / room | nothing: "you are not a member of P; an administrator adds members" |
+ * | member of P      | bound to P   |                                                                     |
+ * | bound            | group / room | nothing: "bind a project"                                           |
+ * |                  | no project   |                                                                     |
  */
-import { parseNasFolder } from '../nas/folder';
+import { parseNasFolder, type NasFolder } from '../nas/folder';
 import type { NasScope } from '../nas/search';
 import type { Command } from './commands';
 
@@ -103,11 +110,21 @@ export function availableCommands(chatType: ChatType, account: PolicyInput['acco
     : ['find', 'send', 'project', 'reset', 'help'];
 }
 
+export interface NasProjectFolder {
+  name: string;
+  nasFolder: string | null;
+}
+
 export interface NasScopeInput {
   chatType: ChatType;
   account: PolicyInput['account'];
-  /** The project the group or room is bound to now (null: none; always null in a 1:1 chat). */
-  project: { name: string; nasFolder: string | null } | null;
+  /**
+   * The project the group or room is bound to now, and whether the asker's account is a member of
+   * it (any role). Null: none; always null in a 1:1 chat.
+   */
+  project: (NasProjectFolder & { askerIsMember: boolean }) | null;
+  /** 1:1 chat: the projects the asker's account is a member of now (ignored in groups). */
+  memberOf: NasProjectFolder[];
 }
 
 export type NasScopeDecision =
@@ -116,17 +133,47 @@ export type NasScopeDecision =
   /** A group or room without a project: bind one first. */
   | { kind: 'noProject' }
   /** The project has no (valid) NAS folder: an admin must set it. */
-  | { kind: 'noFolder'; projectName: string };
+  | { kind: 'noFolder'; projectName: string }
+  /** A group or room bound to a project the asker is not a member of: an administrator adds members. */
+  | { kind: 'notMember'; projectName: string }
+  /**
+   * A 1:1 chat of an account in no project with a folder; `withoutFolder` names the projects it is
+   * a member of whose folder is unset (empty: it is in no project at all).
+   */
+  | { kind: 'noProjects'; withoutFolder: string[] };
 
 /** Where this asker may search and send from, in this chat. */
 export function nasScopeFor(input: NasScopeInput): NasScopeDecision {
   if (!input.account) return { kind: 'unbound' };
-  if (input.chatType === 'user') return { kind: 'scope', scope: { kind: 'all' } };
+  const admin = input.account.role === 'admin';
+  if (input.chatType === 'user') {
+    if (admin) return { kind: 'scope', scope: { kind: 'all' } };
+    const folders: NasFolder[] = [];
+    const withoutFolder: string[] = [];
+    for (const p of input.memberOf) {
+      // Parsed again here: a folder written around the API's validation must not widen the search.
+      const folder = parseNasFolder(p.nasFolder);
+      if (!folder) withoutFolder.push(p.name);
+      else if (!folders.some((f) => f.share === folder.share && f.prefix === folder.prefix)) folders.push(folder);
+    }
+    return folders.length > 0 ? { kind: 'scope', scope: { kind: 'folders', folders } } : { kind: 'noProjects', withoutFolder };
+  }
   if (!input.project) return { kind: 'noProject' };
-  // Parsed again here: a folder written around the API's validation must not widen the search.
+  // Before the folder: a non-member learns nothing about the project's folder.
+  if (!admin && !input.project.askerIsMember) return { kind: 'notMember', projectName: input.project.name };
   const folder = parseNasFolder(input.project.nasFolder);
   if (!folder) return { kind: 'noFolder', projectName: input.project.name };
   return { kind: 'scope', scope: { kind: 'folders', folders: [folder] } };
+}
+
+/**
+ * Whether a file (its share and its path inside the share) lies in the scope: the same rule as
+ * src/nas/search.ts `scopeCondition` (under a prefix means below `prefix/`), for a file already
+ * chosen, when it is delivered.
+ */
+export function fileWithinScope(scope: NasScope, file: { share: string; path: string }): boolean {
+  if (scope.kind === 'all') return true;
+  return scope.folders.some((f) => f.share === file.share && (f.prefix === '' || file.path.startsWith(`${f.prefix}/`)));
 }
 
 /**

@@ -1,6 +1,8 @@
 /** Group-project binding from inside a group: `/project`, `/project bind <name or id>`, `/project unbind`. */
 import { eq, sql } from 'drizzle-orm';
+import type { AuditActor } from '../audit/record';
 import type { Transaction } from '../db/client';
+import { setGroupProject } from '../domain/groups';
 import { lineGroups, projects } from '../db/schema';
 import { replies } from './replies';
 
@@ -22,14 +24,20 @@ export async function findProject(tx: Transaction, target: string) {
   return row;
 }
 
-export async function bindProject(tx: Transaction, chatPk: string, target: string): Promise<string> {
+/** The chat's project now, its row locked until the change commits. */
+async function currentProject(tx: Transaction, chatPk: string): Promise<string | null> {
+  const [row] = await tx.select({ projectId: lineGroups.projectId }).from(lineGroups).where(eq(lineGroups.id, chatPk)).for('update');
+  return row?.projectId ?? null;
+}
+
+export async function bindProject(tx: Transaction, chatPk: string, target: string, actor: AuditActor): Promise<string> {
   const project = await findProject(tx, target);
   if (!project) return replies.projectNotFound(target);
-  await tx.update(lineGroups).set({ projectId: project.id, updatedAt: sql`now()` }).where(eq(lineGroups.id, chatPk));
+  await setGroupProject(tx, chatPk, await currentProject(tx, chatPk), project.id, actor);
   return replies.projectBound(project.name);
 }
 
-export async function unbindProject(tx: Transaction, chatPk: string): Promise<string> {
-  await tx.update(lineGroups).set({ projectId: null, updatedAt: sql`now()` }).where(eq(lineGroups.id, chatPk));
+export async function unbindProject(tx: Transaction, chatPk: string, actor: AuditActor): Promise<string> {
+  await setGroupProject(tx, chatPk, await currentProject(tx, chatPk), null, actor);
   return replies.projectUnbound();
 }

@@ -48,6 +48,21 @@ export const replies = {
     both('此群組尚未綁定專案，無法搜尋 NAS。請管理員先用 /project bind <專案名稱> 綁定專案。', 'This group is not bound to a project, so there is no NAS folder to search. An admin can bind one with /project bind <name>.'),
   findNoFolder: (project: string) =>
     both(`專案「${project}」尚未設定 NAS 資料夾，請聯絡管理員設定。`, `Project "${project}" has no NAS folder yet. Ask an administrator to set it.`),
+  findNotMember: (project: string) =>
+    both(
+      `您不是專案「${project}」的成員，無法在此搜尋或傳送 NAS 檔案。成員由管理員加入。`,
+      `You are not a member of project "${project}", so you cannot search or send its NAS files here. An administrator adds members.`,
+    ),
+  findNoProjects: (withoutFolder: string[]) =>
+    withoutFolder.length === 0
+      ? both(
+          '您還不是任何專案的成員，所以沒有可搜尋的 NAS 資料夾。成員由管理員加入。',
+          'You are not a member of any project, so there is no NAS folder for you to search. An administrator adds members.',
+        )
+      : both(
+          `您所屬的專案（${withoutFolder.join('、')}）尚未設定 NAS 資料夾，所以沒有可搜尋的檔案。請聯絡管理員設定。`,
+          `Your projects (${withoutFolder.join(', ')}) have no NAS folder yet, so there is nothing to search. Ask an administrator to set one.`,
+        ),
   findNothing: (wanted: string) =>
     both(
       `找不到符合「${wanted}」的檔案。\n小提示：\n・換個關鍵字或減少關鍵字\n・關鍵字可以是檔名或資料夾名稱的一部分\n・用 type:pdf 只找某種檔案`,

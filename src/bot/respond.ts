@@ -4,6 +4,7 @@
  * or `ai` when Claude is to answer (src/ai/ starts that).
  */
 import { eq, sql } from 'drizzle-orm';
+import { chatActor } from '../audit/record';
 import type { Transaction } from '../db/client';
 import { lineGroups, lineUsers, users } from '../db/schema';
 import type { NasConfig } from '../nas/requests';
@@ -115,12 +116,12 @@ async function runCommand(
     case 'project':
       if (ctx.chatPk === null) return replies.projectOnlyInGroups();
       if (command.action === 'show') return showProject(tx, ctx.chatPk);
-      if (command.action === 'bind') return bindProject(tx, ctx.chatPk, command.target);
-      return unbindProject(tx, ctx.chatPk);
+      if (command.action === 'bind') return bindProject(tx, ctx.chatPk, command.target, chatActor(ctx.lineUserPk, who.userId));
+      return unbindProject(tx, ctx.chatPk, chatActor(ctx.lineUserPk, who.userId));
     case 'find':
-      return findFiles(tx, ctx, command.text);
+      return findFiles(tx, { ...ctx, userId: who.userId }, command.text);
     case 'send':
       // Null when requested: the file message, sent once the NAS has uploaded it, uses the reply token.
-      return sendFile(tx, ctx, command.index);
+      return sendFile(tx, { ...ctx, userId: who.userId }, command.index);
   }
 }

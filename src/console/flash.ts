@@ -26,6 +26,9 @@ export const notices = [
   'notice.shareLinkRevoked',
   'notice.projectCreated',
   'notice.projectSaved',
+  'notice.memberAdded',
+  'notice.memberChanged',
+  'notice.memberRemoved',
 ] as const satisfies readonly MessageKey[];
 export type Notice = (typeof notices)[number];
 

@@ -313,6 +313,21 @@ const zh = {
   'projects.taken': '專案「{name}」已存在，沒有任何變更。',
   'projects.groupsOf': '{n} 個群組',
   'projects.noFolder': '未設定',
+  'members.title': '成員',
+  'members.help': '成員（一般成員或管理者）可在此專案的群組內，以及與機器人的 1 對 1 聊天中，搜尋並傳送專案 NAS 資料夾的檔案；變更在下一則訊息生效。',
+  'members.none': '尚無成員。',
+  'members.role': '專案角色',
+  'members.account': '帳號',
+  'members.accountHelp': '輸入帳號的使用者名稱（不分大小寫），可從建議中選取。',
+  'members.add': '加入成員',
+  'members.change': '變更',
+  'members.remove': '移除',
+  'members.unknownAccount': '沒有這個帳號，沒有任何變更。',
+  'memberRole.member': '一般成員',
+  'memberRole.manager': '管理者',
+  'notice.memberAdded': '已加入成員。',
+  'notice.memberChanged': '已變更成員的角色。',
+  'notice.memberRemoved': '已移除成員。',
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -623,6 +638,21 @@ const en: Record<MessageKey, string> = {
   'projects.taken': 'A project named {name} already exists. Nothing was changed.',
   'projects.groupsOf': '{n} groups',
   'projects.noFolder': 'not set',
+  'members.title': 'Members',
+  'members.help': "Members (member or manager) search and send the files of the project's NAS folder in its groups and in their 1:1 chat with the bot; a change counts from the next message.",
+  'members.none': 'No members yet.',
+  'members.role': 'Project role',
+  'members.account': 'Account',
+  'members.accountHelp': "The account's username (any case); pick one of the suggestions.",
+  'members.add': 'Add member',
+  'members.change': 'Change',
+  'members.remove': 'Remove',
+  'members.unknownAccount': 'No such account. Nothing was changed.',
+  'memberRole.member': 'member',
+  'memberRole.manager': 'manager',
+  'notice.memberAdded': 'Member added.',
+  'notice.memberChanged': 'Member role changed.',
+  'notice.memberRemoved': 'Member removed.',
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { 'zh-Hant': zh, en };

@@ -3,6 +3,7 @@
  * console and the management API's `/users`.
  */
 import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import type { AuditActor } from '../audit/record';
 import { issueBindingCode } from '../bot/binding';
 import type { Database, Queryable } from '../db/client';
 import { lineBindingCodes, users } from '../db/schema';
@@ -33,6 +34,12 @@ export async function getAccount(db: Queryable, id: number): Promise<Account | n
   return row ? toAccount(row) : null;
 }
 
+/** The account of this username, whatever its case (usernames are unique that way), or null. */
+export async function accountByUsername(db: Queryable, username: string): Promise<Account | null> {
+  const [row] = await db.select().from(users).where(sql`lower(${users.username}) = lower(${username})`);
+  return row ? toAccount(row) : null;
+}
+
 /** The new account, or 'conflict' when the username is taken (whatever its case: the unique index is on lower(username)). */
 export async function createAccount(db: Queryable, account: NewAccount): Promise<Account | 'conflict'> {
   try {
@@ -45,9 +52,9 @@ export async function createAccount(db: Queryable, account: NewAccount): Promise
 }
 
 /** A new binding code for the account (revoking its earlier ones), or null when there is no such account. */
-export async function issueCodeFor(db: Database, userId: number): Promise<{ code: string; expiresAt: Date } | null> {
+export async function issueCodeFor(db: Database, userId: number, actor: AuditActor): Promise<{ code: string; expiresAt: Date } | null> {
   if (!(await getAccount(db, userId))) return null;
-  return issueBindingCode(db, userId);
+  return issueBindingCode(db, userId, actor);
 }
 
 /**

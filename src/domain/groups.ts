@@ -4,9 +4,11 @@
  * API's `GET /groups` and `PATCH /groups/{id}`, so both read and change the same columns the same way.
  */
 import { and, asc, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
-import type { Queryable } from '../db/client';
+import { recordAudit, type AuditActor } from '../audit/record';
+import type { Database, Queryable } from '../db/client';
 import { lineGroups, projects } from '../db/schema';
 import { projectColumns } from '../routes/admin/context';
+import { revokeGroupShareLinks } from './share-links';
 import { iso } from '../routes/admin/schemas';
 
 export interface GroupQuery {
@@ -78,17 +80,40 @@ export interface GroupPatch {
 
 export type GroupUpdate = 'updated' | 'group_not_found' | 'project_not_found';
 
-/** Applies the fields the patch names (an absent field is left alone); `id` must be a UUID. */
-export async function updateGroup(db: Queryable, id: string, patch: GroupPatch): Promise<GroupUpdate> {
-  if (patch.projectId) {
-    const [project] = await db.select({ id: projects.id }).from(projects).where(eq(projects.id, patch.projectId));
-    if (!project) return 'project_not_found';
-  }
-  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as GroupPatch;
-  const [updated] = await db
-    .update(lineGroups)
-    .set({ ...set, updatedAt: sql`now()` })
-    .where(eq(lineGroups.id, id))
-    .returning({ id: lineGroups.id });
-  return updated ? 'updated' : 'group_not_found';
+/**
+ * Applies the fields the patch names (an absent field is left alone); `id` must be a UUID. In one
+ * transaction with its audit entries; a change of project also revokes the group's active share
+ * links (setGroupProject).
+ */
+export async function updateGroup(db: Database, id: string, patch: GroupPatch, actor: AuditActor): Promise<GroupUpdate> {
+  return db.transaction(async (tx) => {
+    if (patch.projectId) {
+      const [project] = await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, patch.projectId));
+      if (!project) return 'project_not_found';
+    }
+    const [before] = await tx.select({ projectId: lineGroups.projectId }).from(lineGroups).where(eq(lineGroups.id, id)).for('update');
+    if (!before) return 'group_not_found';
+    const { projectId, ...settings } = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as GroupPatch;
+    if (Object.keys(settings).length > 0) {
+      await tx.update(lineGroups).set({ ...settings, updatedAt: sql`now()` }).where(eq(lineGroups.id, id));
+      // The instructions are free text: the trail keeps their length.
+      const { aiInstructions, ...rest } = settings;
+      const details = { ...rest, ...(aiInstructions !== undefined ? { aiInstructionsLength: aiInstructions === null ? null : aiInstructions.length } : {}) };
+      await recordAudit(tx, { action: 'group.settings_changed', ...actor, lineGroupId: id, targetType: 'line_group', targetId: id, details });
+    }
+    if (projectId !== undefined) await setGroupProject(tx, id, before.projectId, projectId, actor);
+    return 'updated';
+  });
+}
+
+/**
+ * Binds a group or room to a project (null: unbinds), inside the caller's transaction: the API,
+ * the console and `/project bind|unbind` all change it here. A real change is audited and revokes
+ * the group's active share links: files sent for the old project stop opening.
+ */
+export async function setGroupProject(tx: Queryable, groupPk: string, from: string | null, to: string | null, actor: AuditActor): Promise<void> {
+  await tx.update(lineGroups).set({ projectId: to, updatedAt: sql`now()` }).where(eq(lineGroups.id, groupPk));
+  if (from === to) return;
+  await recordAudit(tx, { action: 'group.project_set', ...actor, lineGroupId: groupPk, targetType: 'line_group', targetId: groupPk, details: { from, to } });
+  await revokeGroupShareLinks(tx, groupPk, actor);
 }

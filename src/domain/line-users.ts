@@ -3,7 +3,8 @@
  * an operator's unbinding. Shared by the console and the management API's `/line-users`.
  */
 import { and, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
-import type { Queryable } from '../db/client';
+import { recordAudit, type AuditActor } from '../audit/record';
+import type { Database, Queryable } from '../db/client';
 import { lineUsers, users } from '../db/schema';
 import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
 
@@ -49,16 +50,27 @@ export async function listLineUsers(db: Queryable, q: LineUserQuery) {
   };
 }
 
+/** The account a LINE user is bound to now (users.id), or null: who acted, for the audit trail. */
+export async function accountIdOf(db: Queryable, lineUserPk: string): Promise<number | null> {
+  const [row] = await db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, lineUserPk));
+  return row?.userId ?? null;
+}
+
 export async function getLineUser(db: Queryable, id: string): Promise<LineUserItem | null> {
   return (await listLineUsers(db, { id, limit: 1 })).items[0] ?? null;
 }
 
-/** Unbinds a LINE user from its account (idempotent: an unbound user stays unbound); false when there is no such user. */
-export async function removeBinding(db: Queryable, id: string): Promise<boolean> {
-  const [row] = await db
-    .update(lineUsers)
-    .set({ userId: null, updatedAt: sql`now()` })
-    .where(eq(lineUsers.id, id))
-    .returning({ id: lineUsers.id });
-  return row !== undefined;
+/**
+ * Unbinds a LINE user from its account (idempotent: an unbound user stays unbound, and only a real
+ * unbinding is audited); false when there is no such user.
+ */
+export async function removeBinding(db: Database, id: string, actor: AuditActor): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [before] = await tx.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, id)).for('update');
+    if (!before) return false;
+    if (before.userId === null) return true;
+    await tx.update(lineUsers).set({ userId: null, updatedAt: sql`now()` }).where(eq(lineUsers.id, id));
+    await recordAudit(tx, { action: 'binding.unbound', ...actor, targetType: 'user', targetId: before.userId, details: { lineUserPk: id } });
+    return true;
+  });
 }

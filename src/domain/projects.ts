@@ -5,7 +5,8 @@
  * call these, so both write the same columns the same way.
  */
 import { asc, eq, sql } from 'drizzle-orm';
-import type { Queryable } from '../db/client';
+import { recordAudit, type AuditActor } from '../audit/record';
+import type { Database, Queryable } from '../db/client';
 import { lineGroups, projects } from '../db/schema';
 import { isUniqueViolation, projectColumns } from '../routes/admin/context';
 
@@ -32,11 +33,21 @@ export interface NewProject {
   nasFolder?: string | null;
 }
 
+/** What the audit trail keeps of a project's fields: the name and folder, the instructions' length only (free text). */
+const auditedFields = (p: ProjectPatch) => ({
+  ...(p.name !== undefined ? { name: p.name } : {}),
+  ...(p.nasFolder !== undefined ? { nasFolder: p.nasFolder } : {}),
+  ...(p.aiInstructions !== undefined ? { aiInstructionsLength: p.aiInstructions === null ? null : p.aiInstructions.length } : {}),
+});
+
 /** The new project, or 'conflict' when its name is taken (names are unique). Values as the API's schema left them. */
-export async function createProject(db: Queryable, project: NewProject): Promise<ProjectItem | 'conflict'> {
+export async function createProject(db: Database, project: NewProject, actor: AuditActor): Promise<ProjectItem | 'conflict'> {
   try {
-    const [row] = await db.insert(projects).values(project).returning(projectColumns);
-    return row!;
+    return await db.transaction(async (tx) => {
+      const [row] = await tx.insert(projects).values(project).returning(projectColumns);
+      await recordAudit(tx, { action: 'project.created', ...actor, targetType: 'project', targetId: row!.id, details: auditedFields(project) });
+      return row!;
+    });
   } catch (err) {
     if (isUniqueViolation(err)) return 'conflict';
     throw err;
@@ -49,15 +60,19 @@ export type ProjectPatch = Partial<NewProject>;
  * Applies the fields the patch names (an absent field is left alone, null clears); `id` must be a
  * UUID. The project as it now is, 'not_found', or 'conflict' when the new name is taken.
  */
-export async function updateProject(db: Queryable, id: string, patch: ProjectPatch): Promise<ProjectItem | 'not_found' | 'conflict'> {
+export async function updateProject(db: Database, id: string, patch: ProjectPatch, actor: AuditActor): Promise<ProjectItem | 'not_found' | 'conflict'> {
   const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as ProjectPatch;
   try {
-    const [row] = await db
-      .update(projects)
-      .set({ ...set, updatedAt: sql`now()` })
-      .where(eq(projects.id, id))
-      .returning(projectColumns);
-    return row ?? 'not_found';
+    return await db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(projects)
+        .set({ ...set, updatedAt: sql`now()` })
+        .where(eq(projects.id, id))
+        .returning(projectColumns);
+      if (!row) return 'not_found' as const;
+      await recordAudit(tx, { action: 'project.changed', ...actor, targetType: 'project', targetId: id, details: auditedFields(set) });
+      return row;
+    });
   } catch (err) {
     if (isUniqueViolation(err) && patch.name !== undefined) return 'conflict';
     throw err;

@@ -4,7 +4,8 @@
  * `GET /share-links` and `DELETE /share-links/{id}` and the console's share links screen.
  */
 import { and, eq, gt, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
-import type { Queryable } from '../db/client';
+import { recordAudit, type AuditActor } from '../audit/record';
+import type { Database, Queryable } from '../db/client';
 import { shareLinks } from '../db/schema';
 import { shareLinkState, type ShareLinkState } from '../nas/share-links';
 import { chat, chatFilters, sender } from '../routes/admin/context';
@@ -78,8 +79,33 @@ export async function listShareLinks(db: Queryable, q: ShareLinkQuery) {
  * Revokes a link (`id` a UUID): `/s/` answers 410 from now on. Idempotent: a revoked link keeps
  * its first revokedAt. The link as it now is, or null when there is none.
  */
-export async function revokeShareLink(db: Queryable, id: string): Promise<ShareLinkItem | null> {
-  await db.update(shareLinks).set({ revokedAt: sql`now()` }).where(and(eq(shareLinks.id, id), isNull(shareLinks.revokedAt)));
-  const [link] = await loadLinks(db, [eq(shareLinks.id, id)], 1);
-  return link?.item ?? null;
+export async function revokeShareLink(db: Database, id: string, actor: AuditActor): Promise<ShareLinkItem | null> {
+  return db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(shareLinks)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(shareLinks.id, id), isNull(shareLinks.revokedAt)))
+      .returning({ id: shareLinks.id, lineGroupId: shareLinks.lineGroupId });
+    // Only the first revocation is an act; revoking again changes nothing.
+    if (revoked) await auditRevoked(tx, revoked, actor, 'revoked');
+    const [link] = await loadLinks(tx, [eq(shareLinks.id, id)], 1);
+    return link?.item ?? null;
+  });
+}
+
+const auditRevoked = (db: Queryable, link: { id: string; lineGroupId: string | null }, actor: AuditActor, reason: 'revoked' | 'group_project_changed') =>
+  recordAudit(db, { action: 'share_link.revoked', ...actor, lineGroupId: link.lineGroupId, targetType: 'share_link', targetId: link.id, details: { reason } });
+
+/**
+ * A group's project changed: its active links are revoked (each audited), in the caller's
+ * transaction, so files sent for the old project stop opening with the change. How many.
+ */
+export async function revokeGroupShareLinks(tx: Queryable, groupPk: string, actor: AuditActor): Promise<number> {
+  const revoked = await tx
+    .update(shareLinks)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(shareLinks.lineGroupId, groupPk), isNull(shareLinks.revokedAt), gt(shareLinks.expiresAt, sql`now()`)))
+    .returning({ id: shareLinks.id, lineGroupId: shareLinks.lineGroupId });
+  for (const link of revoked) await auditRevoked(tx, link, actor, 'group_project_changed');
+  return revoked.length;
 }

@@ -10,13 +10,18 @@
  * the failure was told (NULL: not yet, the Cron backstop tells it).
  */
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { recordAudit, type AuditAction } from '../audit/record';
+import { fileWithinScope, type NasScopeDecision } from '../bot/policy';
 import { pushAsBot, replyAsBot, type BotChat } from '../bot/send';
+import type { Queryable } from '../db/client';
+import { accountIdOf } from '../domain/line-users';
 import { lineGroups, lineUsers, nasSendRequests } from '../db/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
 import { derivedRetryKey, REPLY_WINDOW_MS } from '../line/messages';
 import { taipeiDateTime } from '../lib/taipei';
+import { nasScopeOf } from './scope';
 import { createShareLink, shareLinkTtlSeconds, shareUrls } from './share-links';
 import { essence, markFailed, sendMaxBytes, type SendRequestRow } from './upload';
 
@@ -148,9 +153,82 @@ export function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: Pick<E
 
 export type DeliveryResult = 'sent' | 'told' | 'skipped';
 
+/** How a send request was asked for, from its key: `/send` (`event:`), a tap on an AI offer (`offer:`), the AI itself (`ai:`). */
+export function requestHow(requestKey: string): 'command' | 'tap' | 'ai_offer' | 'other' {
+  if (requestKey.startsWith('event:')) return 'command';
+  if (requestKey.startsWith('offer:')) return 'tap';
+  if (requestKey.startsWith('ai:')) return 'ai_offer';
+  return 'other';
+}
+
+/** What the asker reads when the file is no longer theirs to get here (the scope changed after the request). */
+export function refusedText(name: string, why: Exclude<NasScopeDecision['kind'], 'scope'> | 'outside_scope'): string {
+  const file = `「${shown(name)}」沒有傳出：`;
+  switch (why) {
+    case 'unbound':
+      return `${file}您的 LINE 帳號已解除綁定。`;
+    case 'noProject':
+      return `${file}此群組已不再綁定專案。`;
+    case 'notMember':
+    case 'noProjects':
+      return `${file}您已不是可存取這個檔案的專案成員。成員由管理員加入。`;
+    case 'noFolder':
+    case 'outside_scope':
+      return `${file}這個檔案已不在此聊天可存取的資料夾內（專案或其資料夾已變更），請重新搜尋。`;
+  }
+}
+
+/** An audit entry about a request: its asker and chat, how it was asked for, the file's share and path. */
+const auditRequest = (db: Queryable, action: AuditAction, row: SendRequestRow, actorUserId: number | null, details: Record<string, unknown>) =>
+  recordAudit(db, {
+    action,
+    via: 'chat',
+    actorUserId,
+    actorLineUserId: row.lineUserId,
+    lineGroupId: row.lineGroupId,
+    targetType: 'nas_send_request',
+    targetId: row.id,
+    details: { how: requestHow(row.requestKey), share: row.share, path: row.path, ...details },
+  });
+
+/**
+ * The asker's scope, read now, still covers the file? A request made before an unbinding, a
+ * project change or a membership removal is refused: marked failed with the reason (and audited,
+ * in one transaction), then told like any failure. The failed row, or null when it may go out.
+ */
+async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRequestRow | 'skipped' | null> {
+  const decision = await nasScopeOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
+  if (decision.kind === 'scope' && fileWithinScope(decision.scope, row)) return null;
+  const why = decision.kind === 'scope' ? 'outside_scope' : decision.kind;
+  const actorUserId = await accountIdOf(deps.db, row.lineUserId);
+  const failed = await deps.db.transaction(async (tx) => {
+    const marked = await markFailed(tx, row.id, refusedText(row.name, why), ['uploaded']);
+    if (marked) {
+      await auditRequest(tx, 'nas.send_refused', row, actorUserId, { reason: why });
+    }
+    return marked;
+  });
+  deps.log.warn('nas.delivery_refused', { sendRequestId: row.id, reason: why });
+  return failed ?? 'skipped';
+}
+
+/** Tells the asker why a failed request was not sent, then marks it told (`sent_at`). */
+async function tellFailure(deps: Deps, row: SendRequestRow, options: DeliverOptions, now: number): Promise<DeliveryResult> {
+  const text = row.error ?? failureText('unreadable', row, sendMaxBytes(options.env));
+  const sentBy = await sendOrGiveUp(deps, row, [{ type: 'text', text }], 'failure', now);
+  if (!sentBy) return 'skipped';
+  await deps.db
+    .update(nasSendRequests)
+    .set({ sentBy, sentAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(nasSendRequests.id, row.id), eq(nasSendRequests.status, 'failed'), isNull(nasSendRequests.sentAt)));
+  deps.log.info('nas.failure_told', { sendRequestId: row.id, sentBy });
+  return 'told';
+}
+
 /**
  * Delivers an uploaded request (link + message, then `sent`) or tells a failed one (then
- * `sent_at`). Re-reads the row first: a request another run delivered meanwhile is skipped.
+ * `sent_at`). Re-reads the row first: a request another run delivered meanwhile is skipped. An
+ * uploaded file whose asker may no longer get it here is not delivered (refuseOutOfScope).
  */
 export async function deliverSendRequest(deps: Deps, id: string, options: DeliverOptions): Promise<DeliveryResult> {
   const now = options.now ?? Date.now();
@@ -158,17 +236,11 @@ export async function deliverSendRequest(deps: Deps, id: string, options: Delive
   if (!row || row.sentAt !== null || (row.status !== 'uploaded' && row.status !== 'failed')) return 'skipped';
   const log = deps.log.child({ sendRequestId: row.id });
 
-  if (row.status === 'failed') {
-    const text = row.error ?? failureText('unreadable', row, sendMaxBytes(options.env));
-    const sentBy = await sendOrGiveUp(deps, row, [{ type: 'text', text }], 'failure', now);
-    if (!sentBy) return 'skipped';
-    await deps.db
-      .update(nasSendRequests)
-      .set({ sentBy, sentAt: sql`now()`, updatedAt: sql`now()` })
-      .where(and(eq(nasSendRequests.id, row.id), eq(nasSendRequests.status, 'failed'), isNull(nasSendRequests.sentAt)));
-    log.info('nas.failure_told', { sentBy });
-    return 'told';
-  }
+  if (row.status === 'failed') return tellFailure(deps, row, options, now);
+
+  const refused = await refuseOutOfScope(deps, row);
+  if (refused === 'skipped') return 'skipped';
+  if (refused) return tellFailure(deps, refused, options, now);
 
   const base = linkBase(row, options.env, options.origin);
   if (!base) throw new Error(`send request ${row.id}: no base URL for its share link`);
@@ -178,11 +250,19 @@ export async function deliverSendRequest(deps: Deps, id: string, options: Delive
   const recorded = JSON.parse(JSON.stringify(message).replaceAll(token, redactedToken(link.id))) as Message;
   const sentBy = await sendOrGiveUp(deps, row, [message], 'file', now, [recorded]);
   if (!sentBy) return 'skipped';
-  const marked = await deps.db
-    .update(nasSendRequests)
-    .set({ status: 'sent', sentBy, sentAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(nasSendRequests.id, row.id), eq(nasSendRequests.status, 'uploaded')))
-    .returning({ id: nasSendRequests.id });
+  const actorUserId = await accountIdOf(deps.db, row.lineUserId);
+  const marked = await deps.db.transaction(async (tx) => {
+    const rows = await tx
+      .update(nasSendRequests)
+      .set({ status: 'sent', sentBy, sentAt: sql`now()`, updatedAt: sql`now()` })
+      .where(and(eq(nasSendRequests.id, row.id), eq(nasSendRequests.status, 'uploaded')))
+      .returning({ id: nasSendRequests.id });
+    // Once per file that left the NAS: the run that marks it sent records it.
+    if (rows.length === 1) {
+      await auditRequest(tx, 'nas.file_sent', row, actorUserId, { size: row.size, shareLinkId: link.id, sentBy });
+    }
+    return rows;
+  });
   log.info('nas.sent', { sentBy, messageType: message.type, shareLinkId: link.id, marked: marked.length === 1 });
   return 'sent';
 }

@@ -1,12 +1,14 @@
 /**
  * The data behind the NAS scope rule (src/bot/policy.ts `nasScopeFor`): whether the asker is bound
- * now, and the project the chat is bound to now with its folder. Read afresh for every search and
- * every send, so an unbinding or a project change takes effect at once, even for an older list.
+ * now, the project the chat is bound to now with its folder and whether the asker is a member of
+ * it, and in a 1:1 chat the projects the asker is a member of. Read afresh for every search, every
+ * send and every delivery, so an unbinding, a project change or a membership change takes effect
+ * at once, even for an older list or a request made before it.
  */
-import { eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineGroups, lineUsers, projects, users } from '../db/schema';
-import { nasScopeFor, type ChatType, type NasScopeDecision } from '../bot/policy';
+import { lineGroups, lineUsers, projectMembers, projects, users } from '../db/schema';
+import { nasScopeFor, type ChatType, type NasProjectFolder, type NasScopeDecision } from '../bot/policy';
 
 export interface NasAsker {
   /** line_users.id */
@@ -17,20 +19,30 @@ export interface NasAsker {
 
 export async function nasScopeOf(db: Queryable, asker: NasAsker): Promise<NasScopeDecision> {
   const [account] = await db
-    .select({ role: users.role })
+    .select({ id: users.id, role: users.role })
     .from(lineUsers)
     .innerJoin(users, eq(users.id, lineUsers.userId))
     .where(eq(lineUsers.id, asker.lineUserPk));
   let chatType: ChatType = 'user';
-  let project: { name: string; nasFolder: string | null } | null = null;
+  let project: (NasProjectFolder & { askerIsMember: boolean }) | null = null;
+  let memberOf: NasProjectFolder[] = [];
   if (asker.chatPk !== null) {
     const [chat] = await db
-      .select({ sourceType: lineGroups.sourceType, name: projects.name, nasFolder: projects.nasFolder })
+      .select({ sourceType: lineGroups.sourceType, name: projects.name, nasFolder: projects.nasFolder, memberId: projectMembers.userId })
       .from(lineGroups)
       .leftJoin(projects, eq(projects.id, lineGroups.projectId))
+      // The asker's membership of the chat's project (no account: no row).
+      .leftJoin(projectMembers, and(eq(projectMembers.projectId, projects.id), eq(projectMembers.userId, account?.id ?? -1)))
       .where(eq(lineGroups.id, asker.chatPk));
     chatType = chat?.sourceType === 'room' ? 'room' : 'group';
-    project = chat?.name != null ? { name: chat.name, nasFolder: chat.nasFolder } : null;
+    project = chat?.name != null ? { name: chat.name, nasFolder: chat.nasFolder, askerIsMember: chat.memberId !== null } : null;
+  } else if (account && account.role !== 'admin') {
+    memberOf = await db
+      .select({ name: projects.name, nasFolder: projects.nasFolder })
+      .from(projectMembers)
+      .innerJoin(projects, eq(projects.id, projectMembers.projectId))
+      .where(eq(projectMembers.userId, account.id))
+      .orderBy(asc(projects.name));
   }
-  return nasScopeFor({ chatType, account: account ? { role: account.role } : null, project });
+  return nasScopeFor({ chatType, account: account ? { role: account.role } : null, project, memberOf });
 }

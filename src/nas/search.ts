@@ -25,7 +25,7 @@ export const MAX_FILE_TYPES = 5;
 export const MAX_RESULTS = 10;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Where an asker may search: every share, or only under some folders (a group's project folder). */
+/** Where an asker may search: every share, or only under some folders (a group's project folder, or the folders of the asker's projects). */
 export type NasScope = { kind: 'all' } | { kind: 'folders'; folders: NasFolder[] };
 
 export interface NasQuery {

@@ -61,6 +61,24 @@ export async function createProject(name = `Project ${unique()}`) {
   return expectJson<{ id: string; name: string; aiInstructions: string | null }>(await adminFetch('POST', '/projects', { body: { name } }), 201);
 }
 
+/** A project with a NAS folder (`share/path`), made through the API. */
+export async function createProjectWithFolder(nasFolder: string, name?: string) {
+  const project = await createProject(name);
+  await expectJson(await adminFetch('PATCH', `/projects/${project.id}`, { body: { nasFolder } }), 200);
+  return project;
+}
+
+/** Makes the account a member of the project through the API (201 added, 200 changed). */
+export async function addMember(projectId: string, userId: number, role: 'member' | 'manager' = 'member') {
+  const res = await adminFetch('PUT', `/projects/${projectId}/members/${userId}`, { body: { role } });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`expected 201 or 200, got ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { userId: number; role: string };
+}
+
+export async function removeMember(projectId: string, userId: number) {
+  await expectJson(await adminFetch('DELETE', `/projects/${projectId}/members/${userId}`), 204);
+}
+
 export async function issueCode(userId: number) {
   return expectJson<{ code: string; expiresAt: string }>(await adminFetch('POST', `/users/${userId}/binding-code`), 201);
 }

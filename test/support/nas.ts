@@ -5,7 +5,7 @@
  */
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
-import { nasFiles, nasSendRequests, shareLinks } from '../../src/db/schema';
+import { nasFiles, nasSendRequests, projects, shareLinks, users } from '../../src/db/schema';
 import worker from '../../src/index';
 import { toHex } from '../../src/lib/hex';
 import { createShareLink } from '../../src/nas/share-links';
@@ -36,12 +36,29 @@ export function bytesOf(length: number, seed = 1): Uint8Array {
 }
 
 /**
- * A send request in a chat: a new asker (and a group when `group` is set), a nas_files row, and
- * the request in `status` (default `uploading`, as a job's claim leaves it).
+ * An asker who may get any file of share `projects` wherever they ask: a LINE user bound to a new
+ * admin account (admins search every share in a 1:1 chat, and their group's project folder), and,
+ * for a group, a group bound to a project whose folder is the whole share. The delivery checks the
+ * asker's scope again (src/nas/deliver.ts), so a test of something else needs one.
+ */
+export async function seedAskerInScope(options: { group?: boolean } = {}) {
+  return withDb(async (db) => {
+    const [account] = await db.insert(users).values({ username: `asker.${unique()}`, role: 'admin' }).returning();
+    const user = await seedLineUser({ displayName: 'Asker', userId: account!.id });
+    if (!options.group) return { user, group: null };
+    const [project] = await db.insert(projects).values({ name: `Site ${unique()}`, nasFolder: 'projects' }).returning();
+    return { user, group: await seedGroup({ name: 'Site A', projectId: project!.id }) };
+  });
+}
+
+/**
+ * A send request in a chat: a new asker in scope (and a group when `group` is set), a nas_files
+ * row, and the request in `status` (default `uploading`, as a job's claim leaves it).
  */
 export async function seedSendRequest(fields: Insert<typeof nasSendRequests> = {}, options: { group?: boolean } = {}) {
-  const user = fields.lineUserId ? null : await seedLineUser({ displayName: 'Asker' });
-  const group = options.group && fields.lineGroupId === undefined ? await seedGroup({ name: 'Site A' }) : null;
+  const asker = fields.lineUserId ? null : await seedAskerInScope({ group: options.group && fields.lineGroupId === undefined });
+  const user = asker?.user ?? null;
+  const group = asker?.group ?? null;
   const name = fields.name ?? `平面圖-${unique()}.pdf`;
   const path = fields.path ?? `案場A/圖面/${unique()}/${name}`;
   const size = fields.size ?? 1000;

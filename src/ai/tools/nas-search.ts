@@ -3,7 +3,9 @@
  * same scope: the asker's and chat's (src/bot/policy.ts `nasScopeFor`, read now). Whatever folder,
  * share or chat the model names is ignored, so it never sees a file outside that scope.
  */
+import { chatActor, recordAudit } from '../../audit/record';
 import { folderOf, formatSize } from '../../bot/nas';
+import { accountIdOf } from '../../domain/line-users';
 import { taipeiDateTime } from '../../lib/taipei';
 import { nasScopeOf } from '../../nas/scope';
 import { isProblem, MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RESULTS, queryOf, searchNasFiles, type QueryProblem } from '../../nas/search';
@@ -20,7 +22,7 @@ export const searchNasFilesTool: AiTool = {
   description:
     "Search the company's NAS (file server) for files whose folder path or file name contains every keyword " +
     '(case- and width-insensitive substring match; Chinese needs no spaces). In a group only the folder of the ' +
-    "group's project is searched; in a 1:1 chat every share. Returns at most 10 files, those whose name matches " +
+    "group's project is searched (if the asker is a member of it); in a 1:1 chat the folders of the asker's projects (admins: every share). Returns at most 10 files, those whose name matches " +
     'first, then the newest: id, name, folder, size and modified date (Asia/Taipei). Use send_nas_file with an id ' +
     'to offer one to the asker (they get a button to send it into this chat). A string is split at spaces; pass an array to keep a phrase together.',
   input_schema: {
@@ -39,6 +41,13 @@ export const searchNasFilesTool: AiTool = {
     const decision = await nasScopeOf(db, asker);
     if (decision.kind !== 'scope') return noScopeText(decision);
     const hits = await searchNasFiles(db, decision.scope, query, MAX_RESULTS);
+    // As `/find` records it: the keywords and how many were found, never the results.
+    await recordAudit(db, {
+      action: 'nas.search',
+      ...chatActor(asker.lineUserPk, await accountIdOf(db, asker.lineUserPk)),
+      lineGroupId: asker.chatPk,
+      details: { how: 'ai', keywords: query.keywords, types: query.extensions, results: hits.length },
+    });
     const wanted = query.keywords.map((k) => `"${k}"`).join(' + ') + (query.extensions.length ? ` (type ${query.extensions.join(', ')})` : '');
     if (hits.length === 0) return `No NAS files match ${wanted} in this chat's scope.`;
     const lines = hits.map(
@@ -80,5 +89,11 @@ export function noScopeText(decision: Exclude<NasScopeDecision, { kind: 'scope' 
       return 'This group is not bound to a project, so it has no NAS folder to search. An admin can bind a project with /project bind <name>.';
     case 'noFolder':
       return `This group's project "${oneLine(decision.projectName)}" has no NAS folder set. An administrator must set it before files can be searched here.`;
+    case 'notMember':
+      return `The asker is not a member of this group's project "${oneLine(decision.projectName)}", so its NAS files are not available to them. An administrator adds members.`;
+    case 'noProjects':
+      return decision.withoutFolder.length === 0
+        ? 'The asker is not a member of any project, so no NAS folder is available to them. An administrator adds members.'
+        : `The asker's projects (${decision.withoutFolder.map(oneLine).join(', ')}) have no NAS folder set, so no files can be searched. An administrator must set one.`;
   }
 }

@@ -6,6 +6,7 @@
 import { Hono, type Context } from 'hono';
 import { createAccount, getAccount, issueCodeFor, listAccounts, liveCodeOf } from '../../domain/accounts';
 import { CreateUserSchema, UserId } from '../../routes/admin/schemas';
+import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { formOf, issuesText } from '../forms';
 import { t } from '../i18n';
@@ -59,7 +60,7 @@ export const accountRoutes = new Hono<ConsoleEnv>()
   .post('/accounts/:id/binding-code', async (c) => {
     const id = accountId(c);
     if (id === null) return renderMessage(c, 400);
-    const issued = await issueCodeFor(c.get('db'), id);
+    const issued = await issueCodeFor(c.get('db'), id, consoleActor(c));
     if (!issued) return renderMessage(c, 404);
     // The code is a secret for ten minutes: never logged.
     c.get('log').info('console.binding_code_issued', { userId: id, expiresAt: issued.expiresAt, by: c.get('operator').via });

@@ -10,6 +10,7 @@ import { getGroup, listGroups, updateGroup } from '../../domain/groups';
 import { listMessages } from '../../domain/messages';
 import { listProjects } from '../../domain/projects';
 import { BoolQuery, PatchGroupSchema } from '../../routes/admin/schemas';
+import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { formOf, issuesText, isUuid, parseQuery } from '../forms';
 import { t } from '../i18n';
@@ -66,7 +67,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
     const field = (await formOf(c)).allow;
     const allow = field === 'true' ? true : field === 'false' ? false : undefined;
     if (!isUuid(id) || allow === undefined) return renderMessage(c, 400);
-    const result = await updateGroup(c.get('db'), id, { allowAiResponse: allow });
+    const result = await updateGroup(c.get('db'), id, { allowAiResponse: allow }, consoleActor(c));
     if (result !== 'updated') return renderMessage(c, 404);
     c.get('log').info('console.group_updated', { groupPk: id, allowAiResponse: allow, by: c.get('operator').via });
     return redirectWithNotice(c, `${BASE}/groups/${id}`, allow ? 'notice.aiOn' : 'notice.aiOff');
@@ -79,7 +80,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
     const parsed = PatchGroupSchema.safeParse({ projectId: field === '' ? null : field });
     if (!parsed.success) return renderMessage(c, 400, issuesText(parsed.error));
     const projectId = parsed.data.projectId ?? null;
-    const result = await updateGroup(c.get('db'), id, { projectId });
+    const result = await updateGroup(c.get('db'), id, { projectId }, consoleActor(c));
     if (result === 'group_not_found') return renderMessage(c, 404);
     if (result === 'project_not_found') return renderMessage(c, 400, t(c.get('lang'), 'group.projectUnknown'));
     c.get('log').info('console.group_updated', { groupPk: id, projectId, by: c.get('operator').via });
@@ -93,7 +94,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
     const parsed = PatchGroupSchema.safeParse({ aiInstructions: field });
     if (!parsed.success) return renderMessage(c, 400, issuesText(parsed.error));
     const aiInstructions = parsed.data.aiInstructions ?? null;
-    const result = await updateGroup(c.get('db'), id, { aiInstructions });
+    const result = await updateGroup(c.get('db'), id, { aiInstructions }, consoleActor(c));
     if (result !== 'updated') return renderMessage(c, 404);
     // The operator's free text: the log says how long, not what.
     c.get('log').info('console.group_updated', { groupPk: id, aiInstructionsLength: aiInstructions?.length ?? null, by: c.get('operator').via });

@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { getLineUser, listLineUsers, removeBinding } from '../../domain/line-users';
 import { BoolQuery, Cursor } from '../../routes/admin/schemas';
+import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { isUuid, parseQuery, queryOf } from '../forms';
 import { t } from '../i18n';
@@ -33,7 +34,7 @@ export const lineUserRoutes = new Hono<ConsoleEnv>()
   .post('/line-users/:id/unbind', async (c) => {
     const id = c.req.param('id');
     if (!isUuid(id)) return renderMessage(c, 400);
-    if (!(await removeBinding(c.get('db'), id))) return renderMessage(c, 404);
+    if (!(await removeBinding(c.get('db'), id, consoleActor(c)))) return renderMessage(c, 404);
     c.get('log').info('console.line_user_unbound', { lineUserPk: id, by: c.get('operator').via });
     return redirectWithNotice(c, `${BASE}/line-users`, 'notice.unbound');
   });

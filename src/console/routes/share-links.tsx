@@ -7,6 +7,7 @@ import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { listShareLinks, revokeShareLink } from '../../domain/share-links';
 import { ChatQuery, Cursor, shareLinkStates } from '../../routes/admin/schemas';
+import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { isUuid, parseQuery, queryOf } from '../forms';
 import { t } from '../i18n';
@@ -31,7 +32,7 @@ export const shareLinkRoutes = new Hono<ConsoleEnv>()
   .post('/share-links/:id/revoke', async (c) => {
     const id = c.req.param('id');
     if (!isUuid(id)) return renderMessage(c, 404);
-    const link = await revokeShareLink(c.get('db'), id);
+    const link = await revokeShareLink(c.get('db'), id, consoleActor(c));
     if (!link) return renderMessage(c, 404);
     c.get('log').info('console.share_link_revoked', { shareLinkId: id, by: c.get('operator').via });
     return redirectWithNotice(c, `${BASE}/share-links`, 'notice.shareLinkRevoked');

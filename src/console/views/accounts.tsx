@@ -4,7 +4,7 @@ import type { Account } from '../../domain/accounts';
 import { taipeiDateTime } from '../../lib/taipei';
 import { t, type Lang } from '../i18n';
 import { BASE } from '../types';
-import { CsrfField, Empty, PostButton } from './common';
+import { AccountTableHead, CsrfField, Empty, PostButton } from './common';
 
 export interface AccountForm {
   username?: string;
@@ -21,16 +21,7 @@ export function AccountsPage({ lang, accounts, form = {}, problem }: { lang: Lan
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t(lang, 'accounts.username')}</th>
-                <th scope="col">{t(lang, 'accounts.displayName')}</th>
-                <th scope="col">{t(lang, 'accounts.role')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t(lang, 'accounts.issue')}</span>
-                </th>
-              </tr>
-            </thead>
+            <AccountTableHead lang={lang} role="accounts.role" action="accounts.issue" />
             <tbody>
               {accounts.map((a) => (
                 <tr data-account={String(a.id)}>

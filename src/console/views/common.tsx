@@ -37,6 +37,22 @@ export function PostButton({ action, label, fields = {}, kind }: { action: strin
   );
 }
 
+/** A table of accounts (the accounts screen, a project's members): username, display name, a role, and a column of buttons. */
+export function AccountTableHead({ lang, role, action }: { lang: Lang; role: MessageKey; action: MessageKey }) {
+  return (
+    <thead>
+      <tr>
+        <th scope="col">{t(lang, 'accounts.username')}</th>
+        <th scope="col">{t(lang, 'accounts.displayName')}</th>
+        <th scope="col">{t(lang, role)}</th>
+        <th scope="col">
+          <span class="visually-hidden">{t(lang, action)}</span>
+        </th>
+      </tr>
+    </thead>
+  );
+}
+
 export interface Choice {
   value: string;
   label: string;

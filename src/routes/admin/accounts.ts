@@ -3,7 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { formatCode } from '../../bot/binding-code';
 import { createAccount, issueCodeFor, listAccounts } from '../../domain/accounts';
 import { ApiError } from '../../http/errors';
-import { adminRouter, notFound } from './context';
+import { adminRouter, apiActor, notFound } from './context';
 import { BindingCodeSchema, CreateUserSchema, errorResponses, json, UserId, UserSchema } from './schemas';
 
 export const accounts = adminRouter()
@@ -47,7 +47,7 @@ export const accounts = adminRouter()
     }),
     async (c) => {
       const { userId } = c.req.valid('param');
-      const issued = await issueCodeFor(c.get('db'), userId);
+      const issued = await issueCodeFor(c.get('db'), userId, apiActor(c));
       if (!issued) throw notFound('user', userId);
       const { code, expiresAt } = issued;
       // The code itself is a secret for ten minutes: never logged.

@@ -6,6 +6,7 @@ import { OpenAPIHono, type Hook, type z } from '@hono/zod-openapi';
 import { eq, type AnyColumn, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Context, MiddlewareHandler } from 'hono';
+import type { AuditActor } from '../../audit/record';
 import type { Database } from '../../db/client';
 import { lineGroups, lineUsers, projects } from '../../db/schema';
 import { ApiError, errorResponse, type FieldError } from '../../http/errors';
@@ -70,6 +71,9 @@ export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) =>
 };
 
 export { withDatabase } from '../../http/database';
+
+/** The management API as the audit trail names it: the company system, holding the bearer token. */
+export const apiActor = (c: Context<AdminEnv>): AuditActor => ({ via: 'api', operator: 'api', client: c.req.header('cf-connecting-ip') ?? null });
 
 export const notFound = (what: string, id: string | number) => new ApiError(404, 'not_found', `${what} ${id} not found`);
 

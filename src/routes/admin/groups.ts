@@ -1,7 +1,7 @@
 /** LINE groups and rooms: list them; set AI replies, their instructions and the bound project. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { getGroup, listGroups, updateGroup } from '../../domain/groups';
-import { adminRouter, instructionsLog, notFound } from './context';
+import { adminRouter, apiActor, instructionsLog, notFound } from './context';
 import { BoolQuery, errorResponses, GroupSchema, json, PatchGroupSchema, Uuid } from './schemas';
 
 export const groupRoutes = adminRouter()
@@ -38,7 +38,7 @@ export const groupRoutes = adminRouter()
       const patch = c.req.valid('json');
       const db = c.get('db');
       // The same change the console's forms make (src/domain/groups.ts).
-      const result = await updateGroup(db, id, patch);
+      const result = await updateGroup(db, id, patch, apiActor(c));
       if (result === 'project_not_found') throw notFound('project', patch.projectId!);
       if (result === 'group_not_found') throw notFound('group', id);
       // The instructions are the admin's free text: the log says whether they were set, not what they say.

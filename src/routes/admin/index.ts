@@ -13,6 +13,7 @@ import { eventRoutes } from './events';
 import { groupRoutes } from './groups';
 import { historyRoutes } from './history';
 import { lineUserRoutes } from './line-users';
+import { memberRoutes } from './members';
 import { projectRoutes } from './projects';
 import { shareLinkRoutes } from './share-links';
 
@@ -26,6 +27,7 @@ admin.use('*', bodyLimit({ maxSize: 64 * 1024 }));
 
 admin.route('/', accounts);
 admin.route('/', projectRoutes);
+admin.route('/', memberRoutes);
 admin.route('/', lineUserRoutes);
 admin.route('/', groupRoutes);
 admin.route('/', historyRoutes);
@@ -42,7 +44,7 @@ admin.doc31('/openapi.json', {
   info: {
     title: 'linebot-edge management API',
     version: '1.0.0',
-    description: 'Accounts, binding codes, projects, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links and the audit trail.',
+    description: 'Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links and the audit trail.',
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],

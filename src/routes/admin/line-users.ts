@@ -1,7 +1,7 @@
 /** LINE users the bot knows, with their binding state; admins can unbind them. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { listLineUsers, removeBinding } from '../../domain/line-users';
-import { adminRouter, notFound } from './context';
+import { adminRouter, apiActor, notFound } from './context';
 import { BoolQuery, Cursor, errorResponses, json, Limit, LineUserSchema, page, Uuid } from './schemas';
 
 export const lineUserRoutes = adminRouter()
@@ -27,7 +27,7 @@ export const lineUserRoutes = adminRouter()
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      if (!(await removeBinding(c.get('db'), id))) throw notFound('LINE user', id);
+      if (!(await removeBinding(c.get('db'), id, apiActor(c)))) throw notFound('LINE user', id);
       c.get('log').info('admin.line_user_unbound', { lineUserPk: id });
       return c.body(null, 204);
     },

@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createProject, listProjects, updateProject } from '../../domain/projects';
 import { ApiError } from '../../http/errors';
-import { adminRouter, instructionsLog, notFound } from './context';
+import { adminRouter, apiActor, instructionsLog, notFound } from './context';
 import { CreateProjectSchema, errorResponses, json, PatchProjectSchema, ProjectSchema, Uuid } from './schemas';
 
 const nameTaken = (name: string) => new ApiError(409, 'conflict', `project ${name} already exists`);
@@ -19,7 +19,7 @@ export const projectRoutes = adminRouter()
     }),
     async (c) => {
       const project = c.req.valid('json');
-      const row = await createProject(c.get('db'), project);
+      const row = await createProject(c.get('db'), project, apiActor(c));
       if (row === 'conflict') throw nameTaken(project.name);
       return c.json(row, 201);
     },
@@ -51,7 +51,7 @@ export const projectRoutes = adminRouter()
     async (c) => {
       const { id } = c.req.valid('param');
       const patch = c.req.valid('json');
-      const row = await updateProject(c.get('db'), id, patch);
+      const row = await updateProject(c.get('db'), id, patch, apiActor(c));
       if (row === 'conflict') throw nameTaken(patch.name!);
       if (row === 'not_found') throw notFound('project', id);
       c.get('log').info('admin.project_updated', { projectPk: id, renamed: patch.name !== undefined, ...instructionsLog(patch.aiInstructions), ...(patch.nasFolder !== undefined ? { nasFolder: patch.nasFolder } : {}) });

@@ -176,6 +176,20 @@ export const PatchProjectSchema = z
   .refine((v) => v.name !== undefined || v.aiInstructions !== undefined || v.nasFolder !== undefined, 'give name, aiInstructions or nasFolder')
   .openapi('PatchProject');
 
+export const MemberRole = z.enum(['member', 'manager']).openapi({ description: 'the role in the project; both search and send within its NAS folder' });
+export const MemberSchema = z
+  .object({
+    userId: z.number().int(),
+    username: z.string(),
+    displayName: z.string().nullable(),
+    accountRole: Role.openapi({ description: "the account's own role (admins search every share anyway)" }),
+    role: MemberRole,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .openapi('ProjectMember');
+export const SetMemberSchema = z.strictObject({ role: MemberRole }).openapi('SetProjectMember');
+
 export const BindingCodeSchema = z
   .object({
     code: z

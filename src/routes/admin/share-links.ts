@@ -1,7 +1,7 @@
 /** Share links of NAS files sent into chats: list them (newest first, cursor paging) and revoke one. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { listShareLinks, revokeShareLink } from '../../domain/share-links';
-import { adminRouter, notFound } from './context';
+import { adminRouter, apiActor, notFound } from './context';
 import { ChatQuery, Cursor, errorResponses, json, Limit, page, ShareLinkSchema, shareLinkStates, Uuid } from './schemas';
 
 export const shareLinkRoutes = adminRouter()
@@ -30,7 +30,7 @@ export const shareLinkRoutes = adminRouter()
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const link = await revokeShareLink(c.get('db'), id);
+      const link = await revokeShareLink(c.get('db'), id, apiActor(c));
       if (!link) throw notFound('share link', id);
       c.get('log').info('admin.share_link_revoked', { shareLinkId: id });
       return c.json(link, 200);

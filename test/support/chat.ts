@@ -1,0 +1,45 @@
+/**
+ * Talking to the bot as LINE users do, for the NAS and membership tests: signed events through the
+ * webhook, the bot's replies read back from the LINE emulator, users bound with a code from the API.
+ */
+import { eq } from 'drizzle-orm';
+import { expect } from 'vitest';
+import { lineGroups, lineUsers } from '../../src/db/schema';
+import { createAccount, issueCode } from './admin';
+import { withDb } from './db';
+import { lineRequests } from './emulator';
+import { newId, postEvents, textEvent, type PostOptions, type SourceSpec } from './line';
+
+/** A text message through the webhook, and the bot's replies to it. */
+export async function say(src: SourceSpec, text: string, options?: PostOptions) {
+  const ev = textEvent(src, text);
+  expect((await postEvents([ev], options)).status).toBe(200);
+  return { ev, replies: await repliesTo(ev.replyToken) };
+}
+
+/** The texts of every reply the bot sent with this reply token (each accepted by the emulator). */
+export async function repliesTo(replyToken: string): Promise<string[]> {
+  const sent = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken?: string }).replyToken === replyToken);
+  for (const r of sent) expect(r.status).toBe(200);
+  return sent.flatMap((r) => (r.body as { messages: Array<{ text: string }> }).messages.map((m) => m.text));
+}
+
+/** Each bound LINE user's account id. */
+const accounts = new Map<string, number>();
+export const accountOf = (lineUserId: string) => accounts.get(lineUserId)!;
+export const isBound = (lineUserId: string) => accounts.has(lineUserId);
+
+/** A new LINE user bound (by a code sent in a 1:1 chat) to a new account with this role. */
+export async function boundUser(role: 'admin' | 'member' = 'member') {
+  const account = await createAccount(role, `NAS ${role}`);
+  const { code } = await issueCode(account.id);
+  const userId = newId.user();
+  expect((await say({ userId }, code)).replies.join('')).toContain('綁定成功');
+  accounts.set(userId, account.id);
+  return userId;
+}
+
+export const pkOf = async (lineUserId: string) =>
+  (await withDb((db) => db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId))))[0]!.id;
+export const groupPkOf = async (groupId: string) =>
+  (await withDb((db) => db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, groupId))))[0]!.id;
