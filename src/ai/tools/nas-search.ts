@@ -94,6 +94,6 @@ export function noScopeText(decision: Exclude<NasScopeDecision, { kind: 'scope' 
     case 'noProjects':
       return decision.withoutFolder.length === 0
         ? 'The asker is not a member of any project, so no NAS folder is available to them. An administrator adds members.'
-        : `The asker's projects (${decision.withoutFolder.map(oneLine).join(', ')}) have no NAS folder set, so no files can be searched. An administrator must set one.`;
+        : `The asker's projects (${decision.withoutFolder.map((name) => oneLine(name)).join(', ')}) have no NAS folder set, so no files can be searched. An administrator must set one.`;
   }
 }
