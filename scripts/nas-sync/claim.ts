@@ -37,13 +37,16 @@ const f = lineFiles;
 export const lineMessageId = sql`(SELECT ${lineMessages.messageId} FROM ${lineMessages} WHERE ${lineMessages.id} = ${f.messageId})`;
 const ABANDONED = 'claim abandoned: the job holding it stopped before finishing';
 
-/** `due` = rows whose next_sync_at has passed by `dueBefore` (default now); `--once` passes its start. */
+/**
+ * `due` = rows whose next_sync_at has passed by `dueBefore` (default now); `--once` passes its
+ * start, as Postgres printed it (databaseNow: microseconds kept).
+ */
 export async function claimFiles(
   db: Db,
-  options: { limit: number; leaseMs: number; dueBefore?: Date },
+  options: { limit: number; leaseMs: number; dueBefore?: string },
 ): Promise<ClaimedFile[]> {
   if (options.limit <= 0) return [];
-  const due = options.dueBefore ? sql`${options.dueBefore.toISOString()}::timestamptz` : sql`now()`;
+  const due = options.dueBefore ? sql`${options.dueBefore}::timestamptz` : sql`now()`;
   const stale = sql`clock_timestamp() - ${`${options.leaseMs} milliseconds`}::interval`;
   const result = await db.execute<{
     id: string;

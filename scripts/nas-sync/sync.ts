@@ -5,7 +5,6 @@
  * returns.
  */
 import { unlink } from 'node:fs/promises';
-import { sql } from 'drizzle-orm';
 import {
   claimFiles,
   finalizeSynced,
@@ -16,7 +15,7 @@ import {
   renewClaim,
   type ClaimedFile,
 } from './claim.ts';
-import { openDatabase, type Database } from './db.ts';
+import { databaseNow, openDatabase, type Database } from './db.ts';
 import { describe, downloadContent, sweepStalePartials } from './download.ts';
 import { checkNasRoot, moveIntoPlace, resolveInside } from './fs.ts';
 import { startListener, type Listener } from './listen.ts';
@@ -65,9 +64,13 @@ export interface SyncOptions {
   reporter?: Reporter;
   /** After an image is synced (scripts/nas-sync/thumbnail.ts); a failure is logged, never fails the sync. */
   onImageSynced?: (image: SyncedImage) => Promise<void>;
-  /** Test seams. `beforeRename` runs after a complete download, before the temp file is renamed. */
+  /**
+   * Test seams. `beforeRename` runs after a complete download, before the temp file is renamed;
+   * `beforeRemovals` before each removal pass of the loop.
+   */
   hooks?: {
     beforeRename?: (ctx: { file: ClaimedFile; tempPath: string; finalPath: string; nasPath: string }) => void | Promise<void>;
+    beforeRemovals?: () => Promise<void>;
   };
 }
 
@@ -243,6 +246,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   let lastRemovals = 0;
   const runRemovals = async () => {
     lastRemovals = Date.now();
+    await options.hooks?.beforeRemovals?.();
     for (;;) {
       const results = await processRemovals(db, nasRoot);
       for (const r of results) {
@@ -258,9 +262,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     const swept = await sweepStalePartials(nasRoot, Math.max(leaseMs, 60_000));
     if (swept > 0) reporter.log('info', 'nas_sync.swept_partials', { files: swept });
     // --once handles what is due now by the database's clock: rows it reschedules wait for the next run.
-    const dueBefore = options.once
-      ? (await db.execute<{ now: Date | string }>(sql`SELECT now() AS now`)).rows.map((r) => new Date(r.now))[0]
-      : undefined;
+    const dueBefore = options.once ? await databaseNow(db) : undefined;
     const listening = !options.once && options.listen !== false && Boolean(options.databaseUrl) && !stop.aborted;
     reporter.log('info', 'nas_sync.started', { once: Boolean(options.once), concurrency, nasRoot, listen: listening });
     if (listening) {
@@ -273,12 +275,15 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
 
     while (!stop.aborted) {
       let claimed: ClaimedFile[] = [];
+      /** Whether this turn asked the queue (with free slots): only an empty answer means nothing is due. */
+      let asked = false;
       const free = concurrency - inflight.size;
       try {
         if (Date.now() - lastRemovals >= pollIntervalMs) await runRemovals();
         if (free > 0 && Date.now() >= pausedUntil) {
           await checkNasRoot(nasRoot);
           claimed = await claimFiles(db, { limit: free, leaseMs, dueBefore });
+          asked = true;
         }
       } catch (e) {
         summary.errors++;
@@ -294,6 +299,9 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       }
       const paused = Date.now() < pausedUntil;
       if (options.once && claimed.length === 0 && inflight.size === 0) {
+        // With every slot busy this turn did not ask; the downloads may have finished meanwhile
+        // (during the removal pass): ask now rather than take the silence for an empty queue.
+        if (!paused && !asked) continue;
         if (!paused) break;
         // Rate limited: --once waits out a short pause; after a long one the next run carries on.
         if (pausedUntil - Date.now() > ONCE_MAX_PAUSE_MS) {
