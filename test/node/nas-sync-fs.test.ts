@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decide } from '../../scripts/nas-sync/daily-cap.ts';
 import { assertParentInsideRoot, isWithin, moveIntoPlace, OutsideRootError, realPathAllowingMissing, resolveInside, unlinkInside } from '../../scripts/nas-sync/fs.ts';
 
 let dir: string;
@@ -93,5 +95,37 @@ describe('assertParentInsideRoot, moveIntoPlace, unlinkInside', () => {
     expect(() => resolveInside(root, '../outside/x')).toThrow('path escapes NAS_ROOT');
     expect(() => resolveInside(root, '')).toThrow('path escapes NAS_ROOT');
     expect(resolveInside(root, 'groups/a.jpg')).toBe(join(root, 'groups', 'a.jpg'));
+  });
+});
+
+describe('properties', () => {
+  const segment = fc.oneof(fc.constantFrom('..', '.', '', 'groups', 'a.jpg', '..foo', 'x\\..'), fc.string({ maxLength: 8 }));
+  it('resolveInside: any nas_path either throws or lands strictly below NAS_ROOT', () => {
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 6 }), (segments) => {
+        const rel = segments.join('/');
+        let abs: string;
+        try {
+          abs = resolveInside(root, rel);
+        } catch {
+          return;
+        }
+        expect(isWithin(root, abs)).toBe(true);
+        expect(abs).not.toBe(root);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decide: what it lets through never takes a sender past the cap', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), fc.integer({ min: 1 }), (size, used, cap) => {
+        const d = decide(size, used, cap);
+        if (d === 'ok') expect(used + size).toBeLessThanOrEqual(cap);
+        else if (d === 'too_large') expect(size).toBeGreaterThan(cap);
+        else expect(used + size).toBeGreaterThan(cap);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
