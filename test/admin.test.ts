@@ -193,10 +193,13 @@ describe('messages and files', () => {
     const user = await seedLineUser();
     const chat = { lineGroupId: group.id, lineUserId: user.id };
     const image = await seedFile(chat, { fileType: 'image' });
-    const doc = await seedFile(chat, { fileType: 'file', fileName: 'plan.pdf', fileSize: 2048 });
+    const doc = await seedFile(chat, { fileType: 'file', fileName: 'plan.pdf', fileSize: 2048, syncError: 'daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei' });
+    const done = await seedFile(chat, { fileType: 'image', syncStatus: 'synced', nasPath: 'x.jpg', syncError: 'an old error' });
 
     const page = await call('GET', `/files?groupId=${group.lineGroupId}`, 200);
-    expect(page.items.map((f: { id: string }) => f.id).sort()).toEqual([image.file.id, doc.file.id].sort());
+    expect(page.items.map((f: { id: string }) => f.id).sort()).toEqual([image.file.id, doc.file.id, done.file.id].sort());
+    // The reason a file waits is shown while it waits (or failed), not after it synced.
+    expect(page.items.find((f: { id: string }) => f.id === done.file.id)).toMatchObject({ syncStatus: 'synced', syncError: null });
     expect(page.items.find((f: { id: string }) => f.id === doc.file.id)).toMatchObject({
       messageId: doc.message.id,
       lineMessageId: doc.message.messageId,
@@ -205,13 +208,14 @@ describe('messages and files', () => {
       fileSize: 2048,
       nasPath: null,
       syncStatus: 'pending',
+      syncError: 'daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei',
       lineUserId: user.lineUserId,
       lineGroupId: group.lineGroupId,
       sentAt: doc.message.sentAt.toISOString(),
     });
-    const images = await call('GET', `/files?groupId=${group.id}&fileType=image`, 200);
+    const images = await call('GET', `/files?groupId=${group.id}&fileType=image&syncStatus=pending`, 200);
     expect(images.items.map((f: { messageId: string }) => f.messageId)).toEqual([image.message.id]);
-    expect((await call('GET', `/files?lineUserId=${user.id}&syncStatus=synced`, 200)).items).toEqual([]);
+    expect((await call('GET', `/files?lineUserId=${user.id}&syncStatus=synced`, 200)).items.map((f: { id: string }) => f.id)).toEqual([done.file.id]);
 
     const messages = await call('GET', `/messages?groupId=${group.id}`, 200);
     expect(messages.items.find((m: { id: string }) => m.id === doc.message.id)).toMatchObject({ messageType: 'file', fileId: doc.file.id });

@@ -131,7 +131,10 @@ describe('groups and rooms', () => {
       { lineGroupId: group.id, lineUserId: sender.id, sentAt: new Date(t0 + 2000) },
       { fileType: 'file', fileName: `<b>plan</b>.pdf`, fileSize: 2048, syncStatus: 'synced', nasPath: 'line/2026/plan.pdf' },
     );
-    await seedFile({ lineGroupId: group.id, lineUserId: sender.id, sentAt: new Date(t0 + 3000) }, { fileType: 'image', syncStatus: 'pending' });
+    await seedFile(
+      { lineGroupId: group.id, lineUserId: sender.id, sentAt: new Date(t0 + 3000) },
+      { fileType: 'image', syncStatus: 'pending', syncError: 'daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei', nextSyncAt: new Date(Date.now() + 3600_000) },
+    );
 
     const html = await page(`/groups/${group.id}`, cookie);
     expectEscaped(html);
@@ -148,6 +151,8 @@ describe('groups and rooms', () => {
     expect(html).toContain('已同步到 NAS');
     expect(html).toContain('等待同步');
     expect(html).toContain('line/2026/plan.pdf');
+    // Why a file waits (the nas-sync job's reason), under its status.
+    expect(html).toContain('<small class="muted">daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei</small>');
     expect(html).toContain(`data-file="${file.id}"`);
     expect(html).toContain('2.0 KB');
 

@@ -9,6 +9,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { lineFiles, lineGroups, lineMessages, lineUsers } from '../../src/db/schema.ts';
+import { copiedToday, dailyLimitReason, decide, DAILY_LIMIT_PREFIX, lockSender, nextMidnight, tooLargeReason, type CapDecision } from './daily-cap.ts';
 import type { Db } from './db.ts';
 
 export interface ClaimedFile {
@@ -25,6 +26,8 @@ export interface ClaimedFile {
   /** The row was claimed by a job that died (its lease ran out) and is now ours. */
   takenOver: boolean;
   sentAt: Date;
+  /** The sender (`line_messages.line_user_id`, our id; null when LINE named none): the daily cap's key. */
+  senderId: string | null;
   lineUserId: string | null;
   lineGroupId: string | null;
 }
@@ -37,13 +40,16 @@ const f = lineFiles;
 export const lineMessageId = sql`(SELECT ${lineMessages.messageId} FROM ${lineMessages} WHERE ${lineMessages.id} = ${f.messageId})`;
 const ABANDONED = 'claim abandoned: the job holding it stopped before finishing';
 
-/** `due` = rows whose next_sync_at has passed by `dueBefore` (default now); `--once` passes its start. */
+/**
+ * `due` = rows whose next_sync_at has passed by `dueBefore` (default now); `--once` passes its
+ * start, as Postgres printed it (databaseNow: microseconds kept).
+ */
 export async function claimFiles(
   db: Db,
-  options: { limit: number; leaseMs: number; dueBefore?: Date },
+  options: { limit: number; leaseMs: number; dueBefore?: string },
 ): Promise<ClaimedFile[]> {
   if (options.limit <= 0) return [];
-  const due = options.dueBefore ? sql`${options.dueBefore.toISOString()}::timestamptz` : sql`now()`;
+  const due = options.dueBefore ? sql`${options.dueBefore}::timestamptz` : sql`now()`;
   const stale = sql`clock_timestamp() - ${`${options.leaseMs} milliseconds`}::interval`;
   const result = await db.execute<{
     id: string;
@@ -54,6 +60,7 @@ export async function claimFiles(
     claim_token: string;
     taken_over: boolean;
     sent_at: Date | string;
+    sender_id: string | null;
     line_user_id: string | null;
     line_group_id: string | null;
   }>(sql`
@@ -80,7 +87,7 @@ export async function claimFiles(
                  ${f.syncClaimedAt}::text AS claim_token, picked.taken_over
     )
     SELECT c.id, m.message_id, c.file_type, c.file_name, c.sync_attempts, c.claim_token, c.taken_over,
-           m.sent_at, u.line_user_id, g.line_group_id
+           m.sent_at, m.line_user_id AS sender_id, u.line_user_id, g.line_group_id
       FROM claimed c
       JOIN ${lineMessages} m ON m.id = c.message_pk
       LEFT JOIN ${lineUsers} u ON u.id = m.line_user_id
@@ -95,6 +102,7 @@ export async function claimFiles(
     claimToken: r.claim_token,
     takenOver: Boolean(r.taken_over),
     sentAt: r.sent_at instanceof Date ? r.sent_at : new Date(r.sent_at),
+    senderId: r.sender_id,
     lineUserId: r.line_user_id,
     lineGroupId: r.line_group_id,
   }));
@@ -174,14 +182,17 @@ export interface SyncedFields {
  * Records a finished download. `moveIntoPlace` (the rename of the temporary file) runs while the
  * row is locked and only if the claim is still ours and no unsend arrived meanwhile, so the
  * removal pass (which locks the row too) can never miss a file that lands. If it throws, nothing
- * is recorded.
+ * is recorded. With `dailyBytesPerSender`, the file is copied only if it fits in its sender's
+ * allowance for today, checked under the sender's lock (scripts/nas-sync/daily-cap.ts); otherwise
+ * the row waits for tomorrow ('daily_limit') or, bigger than the whole cap, fails ('too_large').
  */
 export async function finalizeSynced(
   db: Db,
   file: ClaimedFile,
   fields: SyncedFields,
   moveIntoPlace: () => Promise<void>,
-): Promise<'synced' | 'claim_lost' | 'remove_requested'> {
+  dailyBytesPerSender?: number,
+): Promise<'synced' | 'claim_lost' | 'remove_requested' | CapDecision> {
   return db.transaction(async (tx) => {
     const r = await tx.execute<{ ours: boolean; remove: boolean }>(sql`
       SELECT ${f.syncClaimedAt} IS NOT DISTINCT FROM ${file.claimToken}::timestamptz AND ${f.syncStatus} = 'pending' AS ours,
@@ -190,6 +201,14 @@ export async function finalizeSynced(
     const row = r.rows[0];
     if (!row || !row.ours) return 'claim_lost';
     if (row.remove) return 'remove_requested';
+    if (dailyBytesPerSender !== undefined) {
+      await lockSender(tx, file.senderId);
+      const decision = decide(fields.fileSize, await copiedToday(tx, file.senderId), dailyBytesPerSender);
+      if (decision !== 'ok') {
+        await recordOverCap(tx, file, decision, fields.fileSize, dailyBytesPerSender);
+        return decision;
+      }
+    }
     await moveIntoPlace();
     await tx.execute(sql`
       UPDATE ${f}
@@ -201,6 +220,31 @@ export async function finalizeSynced(
   });
 }
 
+/**
+ * A file over its sender's daily cap: 'daily_limit' waits (still pending, attempts unchanged) until
+ * the next Taipei midnight; 'too_large' (more than the whole cap) is failed at once, as no day
+ * would fit it. False when the claim was no longer ours.
+ */
+export async function recordOverCap(
+  db: Pick<Db, 'execute'>,
+  file: ClaimedFile,
+  decision: Exclude<CapDecision, 'ok'>,
+  size: number,
+  cap: number,
+): Promise<boolean> {
+  const r =
+    decision === 'daily_limit'
+      ? await db.execute(sql`
+          UPDATE ${f}
+             SET sync_claimed_at = NULL, next_sync_at = ${nextMidnight}, sync_error = ${dailyLimitReason(cap)}, updated_at = now()
+           WHERE ${ours(file)}`)
+      : await db.execute(sql`
+          UPDATE ${f}
+             SET sync_status = 'failed', sync_claimed_at = NULL, next_sync_at = NULL, sync_error = ${tooLargeReason(size, cap)}, updated_at = now()
+           WHERE ${ours(file)}`);
+  return (r.rowCount ?? 0) > 0;
+}
+
 export interface StatusCounts {
   /** Pending rows (not yet on the NAS), whether due now or later. */
   waiting: number;
@@ -210,6 +254,8 @@ export interface StatusCounts {
   inProgress: number;
   /** Of those, retrying after at least one failure. */
   retrying: number;
+  /** Of those, waiting for the next Taipei day: their sender reached the daily cap. */
+  dailyLimited: number;
   synced: number;
   failed: number;
   unavailable: number;
@@ -227,6 +273,7 @@ export async function statusCounts(db: Db, leaseMs: number): Promise<StatusCount
            count(*) FILTER (WHERE ${waiting} AND (${f.nextSyncAt} IS NULL OR ${f.nextSyncAt} <= now())) AS due,
            count(*) FILTER (WHERE ${waiting} AND ${f.syncClaimedAt} >= now() - ${`${leaseMs} milliseconds`}::interval) AS in_progress,
            count(*) FILTER (WHERE ${waiting} AND ${f.syncAttempts} > 0) AS retrying,
+           count(*) FILTER (WHERE ${waiting} AND ${f.nextSyncAt} > now() AND starts_with(${f.syncError}, ${DAILY_LIMIT_PREFIX})) AS daily_limited,
            count(*) FILTER (WHERE ${f.syncStatus} = 'synced') AS synced,
            count(*) FILTER (WHERE ${f.syncStatus} = 'failed') AS failed,
            count(*) FILTER (WHERE ${f.syncStatus} = 'unavailable') AS unavailable,
@@ -241,6 +288,7 @@ export async function statusCounts(db: Db, leaseMs: number): Promise<StatusCount
     due: n('due'),
     inProgress: n('in_progress'),
     retrying: n('retrying'),
+    dailyLimited: n('daily_limited'),
     synced: n('synced'),
     failed: n('failed'),
     unavailable: n('unavailable'),

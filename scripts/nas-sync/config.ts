@@ -5,12 +5,22 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatBinaryBytes } from './bytes.ts';
+import { DAILY_BYTES_MAX, DAILY_BYTES_MIN, DEFAULT_DAILY_BYTES_PER_USER } from './daily-cap.ts';
+import { isWithin, realPathAllowingMissing } from './fs.ts';
 import { parseShares, type Share } from './index/shares.ts';
 import { DEFAULT_TIME_ZONE, timeZoneProblem } from './paths.ts';
 import { parseSendConfig, type SendSetup } from './send/config.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  /** 2: a setting is missing or wrong; 1: the settings are readable but unsafe together (refused). */
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 2,
+  ) {
+    super(message);
+  }
 }
 
 export type Command = 'sync' | 'status' | 'retry-failed' | 'help';
@@ -39,6 +49,10 @@ export interface CliConfig {
   rescanIntervalMs: number;
   /** Serving send requests (WORKER_URL, NAS_AGENT_TOKEN, NAS_SHARES), or why not. */
   send: SendSetup;
+  /** Media bytes copied per LINE sender per Asia/Taipei day (NAS_SYNC_DAILY_BYTES_PER_USER). */
+  dailyBytesPerSender: number;
+  /** Settings used other than as written (a value clamped into its range): logged at start. */
+  warnings: string[];
 }
 
 export const DEFAULTS = {
@@ -98,6 +112,14 @@ Environment:
                              set all three to serve /send requests: the Worker's https URL, its
                              agent token, the shares (name:path,...) files are sent from
   NAS_SEND_MAX_BYTES         largest file sent (default 104857600)
+  NAS_SYNC_DAILY_BYTES_PER_USER
+                             media bytes copied per LINE sender per Asia/Taipei day (default
+                             ${DEFAULT_DAILY_BYTES_PER_USER} = 1 GiB; ${DAILY_BYTES_MIN} to ${DAILY_BYTES_MAX}, a value outside is clamped
+                             and logged). A file over it waits (pending, reason in sync_error,
+                             counted in --status) and is copied after 00:00 Asia/Taipei
+
+NAS_ROOT and the shares must not lie inside one another (compared with symlinks resolved): the
+job refuses to start (exit status 1), else LINE media would be indexed and found by /find.
 
 Indexing: a full walk lstats every file (no content is read) and compares it with nas_files:
 new files are inserted, changed ones (size or mtime) updated, gone ones deleted. Skipped: hidden
@@ -181,6 +203,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
   const timeZone = env.NAS_TIMEZONE?.trim() || DEFAULT_TIME_ZONE;
   let shares: Share[] = [];
   let send: SendSetup = { enabled: false, missing: [] };
+  let dailyBytesPerSender = DEFAULT_DAILY_BYTES_PER_USER;
+  const warnings: string[] = [];
 
   if (command !== 'help') {
     if (!databaseUrl) problems.push('DATABASE_URL is not set (the Postgres URL of the Worker\'s database)');
@@ -210,8 +234,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     problems.push(...parsed.problems);
     shares = parsed.shares;
     send = parseSendConfig(env, problems, shares);
+    dailyBytesPerSender = parseDailyBytes(env.NAS_SYNC_DAILY_BYTES_PER_USER, problems, warnings);
   }
   if (problems.length > 0) throw new ConfigError(`nas-sync: configuration problem${problems.length > 1 ? 's' : ''}:\n  - ${problems.join('\n  - ')}`);
+  const overlaps = command === 'sync' ? overlapProblems(nasRoot, shares) : [];
+  if (overlaps.length > 0) {
+    throw new ConfigError(`nas-sync: refusing to start: NAS_ROOT and NAS_SHARES overlap:\n  - ${overlaps.join('\n  - ')}`, 1);
+  }
 
   return {
     command,
@@ -230,5 +259,60 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     indexIntervalMs,
     rescanIntervalMs,
     send,
+    dailyBytesPerSender,
+    warnings,
   };
+}
+
+/**
+ * NAS_SYNC_DAILY_BYTES_PER_USER: a whole number of bytes. Out of range it is clamped to the
+ * nearest bound and said so (a typo must not silently lift or tighten the cap); anything that is
+ * not a number is a configuration problem, never the default in disguise.
+ */
+function parseDailyBytes(raw: string | undefined, problems: string[], warnings: string[]): number {
+  const text = raw?.trim() ?? '';
+  if (text === '') return DEFAULT_DAILY_BYTES_PER_USER;
+  const n = Number(text);
+  if (!Number.isFinite(n) || !Number.isInteger(n)) {
+    problems.push(`NAS_SYNC_DAILY_BYTES_PER_USER must be a whole number of bytes, e.g. ${DEFAULT_DAILY_BYTES_PER_USER} for 1 GiB (got ${JSON.stringify(text)})`);
+    return DEFAULT_DAILY_BYTES_PER_USER;
+  }
+  const clamped = Math.min(DAILY_BYTES_MAX, Math.max(DAILY_BYTES_MIN, n));
+  if (clamped !== n) {
+    warnings.push(
+      `NAS_SYNC_DAILY_BYTES_PER_USER ${text} is outside ${DAILY_BYTES_MIN} (${formatBinaryBytes(DAILY_BYTES_MIN)}) to ${DAILY_BYTES_MAX} ` +
+        `(${formatBinaryBytes(DAILY_BYTES_MAX)}): using ${clamped} (${formatBinaryBytes(clamped)})`,
+    );
+  }
+  return clamped;
+}
+
+/**
+ * NAS_ROOT inside a share would make LINE media (1:1 chats included) searchable and sendable by
+ * /find; a share inside NAS_ROOT would let the job write and delete among company files. Compared
+ * on real paths (symlinks resolved; a path not there yet by its longest existing prefix).
+ */
+export function overlapProblems(nasRoot: string, shares: readonly Share[]): string[] {
+  if (!nasRoot) return [];
+  const problems: string[] = [];
+  const realOf = (path: string): string | null => {
+    try {
+      return realPathAllowingMissing(path);
+    } catch (e) {
+      problems.push(`cannot resolve ${path} to compare NAS_ROOT with the shares: ${(e as Error).message}`);
+      return null;
+    }
+  };
+  const root = realOf(nasRoot);
+  if (root === null) return problems;
+  for (const share of shares) {
+    const real = realOf(share.root);
+    if (real === null) continue;
+    const r = root === nasRoot ? nasRoot : `${nasRoot} (really ${root})`;
+    const sh = `share ${share.name} ${real === share.root ? share.root : `${share.root} (really ${real})`}`;
+    if (real === root) problems.push(`NAS_ROOT ${r} and ${sh} are the same folder`);
+    else if (isWithin(real, root)) problems.push(`NAS_ROOT ${r} is inside ${sh}: LINE media (1:1 chats too) would be indexed and found by /find`);
+    else if (isWithin(root, real)) problems.push(`${sh} is inside NAS_ROOT ${r}: the job would write and delete among the share's files`);
+  }
+  return problems;
 }

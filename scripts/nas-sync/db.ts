@@ -1,4 +1,5 @@
 /** The job's database handle: the Node `pg` driver (plain TCP; TLS per `sslmode`) and the shared schema. */
+import { sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from '../../src/db/schema.ts';
@@ -24,4 +25,14 @@ export function openDatabase(url: string, options: { max: number; onError?: (e: 
   const db = drizzle({ client: pool, schema });
   let ended: Promise<void> | undefined;
   return { db, pool, end: () => (ended ??= pool.end()) };
+}
+
+/**
+ * The database's clock now, as text with microseconds: the start of a `--once` run, compared with
+ * times Postgres wrote (a JS Date would keep milliseconds only, and a row due in the same
+ * millisecond would be left for the next run).
+ */
+export async function databaseNow(db: Pick<Db, 'execute'>): Promise<string> {
+  const res = await db.execute<{ now: string }>(sql`SELECT clock_timestamp()::text AS now`);
+  return res.rows[0]!.now;
 }

@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import type { CapDecision } from './daily-cap.ts';
+import { assertParentInsideRoot } from './fs.ts';
 import { sanitizeSegment } from './paths.ts';
 import { errorText } from '../../src/lib/log.ts';
 
@@ -27,6 +29,8 @@ export type DownloadOutcome =
   | { kind: 'preparing' }
   /** 404 / 410: unsent, or expired at LINE. */
   | { kind: 'unavailable'; status: number; reason: string }
+  /** `admit` refused the size LINE announced (Content-Length): nothing was written. */
+  | { kind: 'refused'; size: number; decision: OverCap }
   /** Anything else that failed; `retryAfterMs` from LINE's Retry-After, `rateLimited` for 429. */
   | { kind: 'failed'; status: number; error: string; retryAfterMs?: number; rateLimited: boolean };
 
@@ -38,6 +42,11 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Called for every chunk written (progress). */
   onBytes?: (n: number) => void;
+  /**
+   * Asked with the size LINE announces (Content-Length) before anything is written: the daily cap
+   * per sender; anything but 'ok' refuses the download. Not asked when LINE sends no length.
+   */
+  admit?: (size: number) => Promise<CapDecision>;
 }
 
 export const partialDir = (nasRoot: string): string => join(nasRoot, PARTIAL_DIR);
@@ -45,6 +54,8 @@ export const partialDir = (nasRoot: string): string => join(nasRoot, PARTIAL_DIR
 export async function downloadContent(o: DownloadOptions): Promise<DownloadOutcome> {
   const dir = partialDir(o.nasRoot);
   await mkdir(dir, { recursive: true });
+  // Temp files are written and deleted here: the folder must be NAS_ROOT's on disk, not a symlink out.
+  await assertParentInsideRoot(o.nasRoot, join(dir, PARTIAL_SUFFIX));
   // We hold the claim: any earlier temp file of this message is from a job that died.
   await removePartials(dir, o.messageId);
 
@@ -58,6 +69,12 @@ export async function downloadContent(o: DownloadOptions): Promise<DownloadOutco
   }
 
   if (res.status === 200) {
+    const announced = contentLength(res.headers);
+    const decision = announced !== null && o.admit ? await o.admit(announced) : 'ok';
+    if (decision !== 'ok') {
+      await res.body?.cancel().catch(() => {});
+      return { kind: 'refused', size: announced!, decision };
+    }
     const tempPath = join(dir, `${partialPrefix(o.messageId)}${process.pid}-${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
     const hash = createHash('sha256');
     let size = 0;
@@ -74,9 +91,8 @@ export async function downloadContent(o: DownloadOptions): Promise<DownloadOutco
       const body = Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>);
       // `flush`: fsync before close, so the bytes are on the NAS before the rename makes them visible.
       await pipeline(body, tap, createWriteStream(tempPath, { flags: 'wx', flush: true }), { signal: o.signal });
-      const expected = res.headers.get('content-length');
-      if (expected !== null && Number(expected) !== size) {
-        throw new TruncatedError(`got ${size} bytes of ${expected} (connection cut short)`);
+      if (announced !== null && announced !== size) {
+        throw new TruncatedError(`got ${size} bytes of ${announced} (connection cut short)`);
       }
     } catch (e) {
       await unlink(tempPath).catch(() => {});
@@ -102,7 +118,15 @@ export async function downloadContent(o: DownloadOptions): Promise<DownloadOutco
   };
 }
 
+type OverCap = Exclude<CapDecision, 'ok'>;
+
 class TruncatedError extends Error {}
+
+function contentLength(headers: Headers): number | null {
+  const raw = headers.get('content-length');
+  const n = raw === null ? NaN : Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
 
 /** `{safeMessageId}.` : every temp file of a message starts with it. */
 const partialPrefix = (messageId: string): string => `${sanitizeSegment(messageId)}.`;
@@ -120,6 +144,7 @@ async function removePartials(dir: string, messageId: string): Promise<void> {
  */
 export async function sweepStalePartials(nasRoot: string, olderThanMs: number): Promise<number> {
   const dir = partialDir(nasRoot);
+  await assertParentInsideRoot(nasRoot, join(dir, PARTIAL_SUFFIX));
   let removed = 0;
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.endsWith(PARTIAL_SUFFIX)) continue;

@@ -12,14 +12,14 @@
  * With NAS_SHARES the company shares are indexed beside the media sync, in the same process.
  *
  * Exit codes: 0 done, 1 the run failed (database or NAS unreachable, or a share walk failed, in
- * --once), 2 configuration.
+ * --once) or was refused (NAS_ROOT and a share of NAS_SHARES inside one another), 2 configuration.
  */
-import { recentFailures, retryFailed, statusCounts, type StatusCounts } from './claim.ts';
+import { recentFailures, retryFailed, statusCounts } from './claim.ts';
 import { ConfigError, parseConfig, USAGE } from './config.ts';
 import { openDatabase } from './db.ts';
 import { describe } from './download.ts';
-import { runIndexer, shareCounts, type ShareCounts } from './index/index.ts';
-import { createReporter, formatBytes } from './progress.ts';
+import { runIndexer, shareCounts } from './index/index.ts';
+import { createReporter, formatIndex, formatStatus } from './progress.ts';
 import { runSync } from './sync.ts';
 import { serveSendRequests } from './send/serve.ts';
 import { thumbnailUploader } from './thumbnail.ts';
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
-      return 2;
+      return e.exitCode;
     }
     throw e;
   }
@@ -68,6 +68,7 @@ async function main(): Promise<number> {
 
   const tty = Boolean(process.stdout.isTTY) && !config.json;
   const reporter = createReporter({ tty });
+  for (const warning of config.warnings) reporter.log('warn', 'nas_sync.setting_clamped', { warning });
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -114,6 +115,7 @@ async function main(): Promise<number> {
       pollIntervalMs: config.pollIntervalMs,
       listen: config.listen,
       maxAttempts: config.maxAttempts,
+      dailyBytesPerSender: config.dailyBytesPerSender,
       leaseMs: LEASE_MS,
       signal: controller.signal,
       reporter,
@@ -131,37 +133,6 @@ async function main(): Promise<number> {
   } finally {
     reporter.close();
   }
-}
-
-export function formatStatus(c: StatusCounts): string {
-  const age = c.oldestWaitingSeconds === null ? '' : `, oldest ${formatAge(c.oldestWaitingSeconds)}`;
-  return (
-    [
-      `waiting          ${c.waiting} (due now ${c.due}, in progress ${c.inProgress}, retrying ${c.retrying}${age})`,
-      `failed           ${c.failed}`,
-      `unavailable      ${c.unavailable}`,
-      `synced           ${c.synced}`,
-      `removed          ${c.removed}`,
-      `removal pending  ${c.removalPending}`,
-    ].join('\n') + '\n'
-  );
-}
-
-/** Indexed files per share; the time is that of the last row a walk wrote (walks log their own). */
-export function formatIndex(shares: ShareCounts[]): string {
-  if (shares.length === 0) return '';
-  return (
-    shares
-      .map((s) => `index ${s.share.padEnd(10)} ${s.files} files, ${formatBytes(s.bytes)}, last change ${s.lastChangeAt?.toISOString() ?? '-'}`)
-      .join('\n') + '\n'
-  );
-}
-
-function formatAge(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 86400)} days`;
 }
 
 process.exitCode = await main();

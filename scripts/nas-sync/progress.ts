@@ -3,6 +3,10 @@
  * line (files done, bytes, rate). Otherwise (systemd, pipes): one JSON object per line, one per
  * file and per notable event, ready for journald or a log shipper. Never a token.
  */
+import { formatBytes } from './bytes.ts';
+import type { StatusCounts } from './claim.ts';
+import { CAP_TIME_ZONE } from './daily-cap.ts';
+import type { ShareCounts } from './index/index.ts';
 import type { RemovalResult } from './remove.ts';
 
 export type FileOutcome =
@@ -16,6 +20,8 @@ export type FileOutcome =
   | 'retry'
   /** The last allowed failure: marked failed. */
   | 'failed'
+  /** Its sender reached the daily cap (NAS_SYNC_DAILY_BYTES_PER_USER): waits for the next Taipei day. */
+  | 'daily_limit'
   /** Unsent while downloading: the download was discarded. */
   | 'discarded'
   /** Another job took the row over (this one stalled past its lease): its result was not recorded. */
@@ -35,7 +41,7 @@ export interface FileEvent {
   status?: number;
   error?: string;
   attempts?: number;
-  /** When the row is due again (preparing, retry). */
+  /** When the row is due again (preparing, retry, daily_limit). */
   retryInMs?: number;
   ms: number;
 }
@@ -68,7 +74,7 @@ export function jsonReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStr
     (level === 'info' ? out : err).write(`${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`);
   return {
     file(e) {
-      const level: Level = e.outcome === 'failed' ? 'error' : e.outcome === 'retry' || e.outcome === 'claim_lost' ? 'warn' : 'info';
+      const level: Level = e.outcome === 'failed' ? 'error' : e.outcome === 'retry' || e.outcome === 'claim_lost' || e.outcome === 'daily_limit' ? 'warn' : 'info';
       write(level, 'nas_sync.file', { ...e });
     },
     removal(r) {
@@ -83,20 +89,9 @@ export function jsonReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStr
   };
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
 function ttyReporter(out: NodeJS.WriteStream): Reporter {
   const counts: Record<FileOutcome, number> = {
-    synced: 0, preparing: 0, unavailable: 0, retry: 0, failed: 0, discarded: 0, claim_lost: 0, released: 0,
+    synced: 0, preparing: 0, unavailable: 0, retry: 0, failed: 0, daily_limit: 0, discarded: 0, claim_lost: 0, released: 0,
   };
   let active = 0;
   let removed = 0;
@@ -113,7 +108,8 @@ function ttyReporter(out: NodeJS.WriteStream): Reporter {
   };
   const line = (): string =>
     `nas-sync: ${counts.synced} synced, ${active} active, ${counts.preparing} not ready, ` +
-    `${counts.retry} retrying, ${counts.failed} failed, ${counts.unavailable} unavailable, ${removed} removed | ` +
+    `${counts.retry} retrying, ${counts.failed} failed, ${counts.daily_limit} over the daily limit, ` +
+    `${counts.unavailable} unavailable, ${removed} removed | ` +
     `${formatBytes(totalBytes)} at ${formatBytes(rate())}/s`;
   const draw = () => {
     out.write(`\r\x1b[2K${line().slice(0, Math.max(20, (out.columns || 120) - 1))}`);
@@ -164,4 +160,39 @@ function ttyReporter(out: NodeJS.WriteStream): Reporter {
       }
     },
   };
+}
+
+// ------------------------------------------------------------------------------------------
+// --status
+
+export function formatStatus(c: StatusCounts): string {
+  const age = c.oldestWaitingSeconds === null ? '' : `, oldest ${formatAge(c.oldestWaitingSeconds)}`;
+  return (
+    [
+      `waiting          ${c.waiting} (due now ${c.due}, in progress ${c.inProgress}, retrying ${c.retrying}${age})`,
+      `daily limit      ${c.dailyLimited} waiting for 00:00 ${CAP_TIME_ZONE} (their sender reached NAS_SYNC_DAILY_BYTES_PER_USER today)`,
+      `failed           ${c.failed}`,
+      `unavailable      ${c.unavailable}`,
+      `synced           ${c.synced}`,
+      `removed          ${c.removed}`,
+      `removal pending  ${c.removalPending}`,
+    ].join('\n') + '\n'
+  );
+}
+
+/** Indexed files per share; the time is that of the last row a walk wrote (walks log their own). */
+export function formatIndex(shares: ShareCounts[]): string {
+  if (shares.length === 0) return '';
+  return (
+    shares
+      .map((s) => `index ${s.share.padEnd(10)} ${s.files} files, ${formatBytes(s.bytes)}, last change ${s.lastChangeAt?.toISOString() ?? '-'}`)
+      .join('\n') + '\n'
+  );
+}
+
+function formatAge(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86400)} days`;
 }

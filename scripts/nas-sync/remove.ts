@@ -5,13 +5,12 @@
  * moment (its rename runs under the same row lock) either lands first and is deleted here, or sees
  * the request and discards its temporary file.
  */
-import { unlink } from 'node:fs/promises';
 import { sql } from 'drizzle-orm';
 import { lineFiles } from '../../src/db/schema.ts';
 import { lineMessageId } from './claim.ts';
 import type { Db } from './db.ts';
 import { describe } from './download.ts';
-import { resolveInside } from './fs.ts';
+import { resolveInside, unlinkInside } from './fs.ts';
 
 export interface RemovalResult {
   /** LINE's message id. */
@@ -39,13 +38,16 @@ export async function processRemovals(db: Db, nasRoot: string, batchSize = 100):
       const result: RemovalResult = { messageId: row.message_id, nasPath: row.nas_path };
       if (row.nas_path) {
         try {
-          await unlink(resolveInside(nasRoot, row.nas_path));
+          // Its folder must resolve inside NAS_ROOT on disk: a planted symlink must not aim the delete elsewhere.
+          await unlinkInside(nasRoot, resolveInside(nasRoot, row.nas_path));
         } catch (e) {
-          // Already gone is what we wanted; anything else (NAS unmounted, permissions) is retried.
+          // Already gone is what we wanted; anything else (NAS unmounted, permissions, a folder
+          // resolving outside NAS_ROOT) is retried, the reason kept on the row for the operator.
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') result.error = describe(e);
         }
       }
       if (!result.error) done.push(row.id);
+      else await tx.execute(sql`UPDATE ${f} SET sync_error = ${result.error.slice(0, 2000)}, updated_at = now() WHERE ${f.id} = ${row.id}`);
       results.push(result);
     }
     if (done.length > 0) {

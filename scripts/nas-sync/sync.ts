@@ -5,20 +5,21 @@
  * returns.
  */
 import { unlink } from 'node:fs/promises';
-import { sql } from 'drizzle-orm';
 import {
   claimFiles,
   finalizeSynced,
   markFailure,
+  recordOverCap,
   markPreparing,
   markUnavailable,
   releaseClaim,
   renewClaim,
   type ClaimedFile,
 } from './claim.ts';
-import { openDatabase, type Database } from './db.ts';
+import { databaseNow, openDatabase, type Database } from './db.ts';
 import { describe, downloadContent, sweepStalePartials } from './download.ts';
-import { checkNasRoot, moveIntoPlace, resolveInside } from './fs.ts';
+import { copiedToday, decide, DEFAULT_DAILY_BYTES_PER_USER, dailyLimitReason, tooLargeReason, type CapDecision } from './daily-cap.ts';
+import { checkNasRoot, moveIntoPlace, OutsideRootError, resolveInside } from './fs.ts';
 import { startListener, type Listener } from './listen.ts';
 import { buildNasPath, mediaType } from './paths.ts';
 import { quietReporter, type FileEvent, type FileOutcome, type Reporter } from './progress.ts';
@@ -51,6 +52,8 @@ export interface SyncOptions {
   listen?: boolean;
   /** Failures before a row is marked failed; default 8. */
   maxAttempts?: number;
+  /** Bytes copied per LINE sender per Asia/Taipei day (NAS_SYNC_DAILY_BYTES_PER_USER); default 1 GiB. */
+  dailyBytesPerSender?: number;
   /** A claim not renewed for this long belongs to a dead job and is taken over; default 5 min. */
   leaseMs?: number;
   /** How often a running download renews its claim; default lease / 5. */
@@ -65,9 +68,13 @@ export interface SyncOptions {
   reporter?: Reporter;
   /** After an image is synced (scripts/nas-sync/thumbnail.ts); a failure is logged, never fails the sync. */
   onImageSynced?: (image: SyncedImage) => Promise<void>;
-  /** Test seams. `beforeRename` runs after a complete download, before the temp file is renamed. */
+  /**
+   * Test seams. `beforeRename` runs after a complete download, before the temp file is renamed;
+   * `beforeRemovals` before each removal pass of the loop.
+   */
   hooks?: {
     beforeRename?: (ctx: { file: ClaimedFile; tempPath: string; finalPath: string; nasPath: string }) => void | Promise<void>;
+    beforeRemovals?: () => Promise<void>;
   };
 }
 
@@ -80,6 +87,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const concurrency = options.concurrency ?? 4;
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const maxAttempts = options.maxAttempts ?? 8;
+  const dailyCap = options.dailyBytesPerSender ?? DEFAULT_DAILY_BYTES_PER_USER;
   const leaseMs = options.leaseMs ?? 5 * 60_000;
   const heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 5));
   const preparingDelayMs = options.preparingDelayMs ?? 15_000;
@@ -99,7 +107,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const db = database.db;
 
   const summary: SyncSummary = {
-    synced: 0, preparing: 0, unavailable: 0, retry: 0, failed: 0, discarded: 0, claim_lost: 0, released: 0,
+    synced: 0, preparing: 0, unavailable: 0, retry: 0, failed: 0, daily_limit: 0, discarded: 0, claim_lost: 0, released: 0,
     removed: 0, bytes: 0, errors: 0,
   };
   const fileDone = (e: FileEvent) => {
@@ -130,9 +138,10 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     });
     const stopHeartbeat = heartbeat.end;
 
-    const fail = async (error: string, retryAfterMs?: number, status?: number) => {
+    /** `final`: retrying cannot help (a folder resolving outside NAS_ROOT): failed at once. */
+    const fail = async (error: string, retryAfterMs?: number, status?: number, final = false) => {
       const delay = backoff(file.attempts + 1, retryAfterMs);
-      const r = await markFailure(db, file, error, delay, maxAttempts);
+      const r = await markFailure(db, file, error, delay, final ? 0 : maxAttempts);
       if (!r) return fileDone({ ...base, outcome: 'claim_lost', error, ms: ms() });
       fileDone({
         ...base,
@@ -143,6 +152,13 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         retryInMs: r.status === 'failed' ? undefined : delay,
         ms: ms(),
       });
+    };
+
+    /** Over its sender's daily cap (already recorded on the row, or by `record`). */
+    const overCap = async (decision: Exclude<CapDecision, 'ok'>, size: number, record: boolean) => {
+      if (record && !(await recordOverCap(db, file, decision, size, dailyCap))) return fileDone({ ...base, outcome: 'claim_lost', ms: ms() });
+      if (decision === 'too_large') return fileDone({ ...base, outcome: 'failed', bytes: size, error: tooLargeReason(size, dailyCap), ms: ms() });
+      fileDone({ ...base, outcome: 'daily_limit', bytes: size, error: dailyLimitReason(dailyCap), ms: ms() });
     };
 
     let tempPath: string | undefined;
@@ -159,6 +175,8 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         nasRoot,
         signal: heartbeat.signal,
         onBytes: (n) => reporter.bytes(n),
+        // Not worth downloading what cannot be kept today; the final check is in finalizeSynced.
+        admit: async (size) => decide(size, await copiedToday(db, file.senderId), dailyCap),
       });
       if (out.kind === 'downloaded') tempPath = out.tempPath; // deleted in `finally` unless renamed
       await stopHeartbeat();
@@ -171,6 +189,8 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         case 'unavailable':
           if (!(await markUnavailable(db, file, out.reason))) return fileDone({ ...base, outcome: 'claim_lost', ms: ms() });
           return fileDone({ ...base, outcome: 'unavailable', status: out.status, error: out.reason, ms: ms() });
+        case 'refused':
+          return await overCap(out.decision, out.size, true);
         case 'failed':
           if (out.rateLimited) pausedUntil = Math.max(pausedUntil, Date.now() + (out.retryAfterMs ?? 5_000));
           return await fail(out.error, out.retryAfterMs, out.status);
@@ -188,8 +208,12 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
           const finalPath = resolveInside(nasRoot, nasPath);
           const mimeType = mediaType(out.contentType);
           await options.hooks?.beforeRename?.({ file, tempPath: out.tempPath, finalPath, nasPath });
-          const result = await finalizeSynced(db, file, { nasPath, fileSize: out.size, mimeType, sha256: out.sha256 }, () =>
-            moveIntoPlace(out.tempPath, finalPath),
+          const result = await finalizeSynced(
+            db,
+            file,
+            { nasPath, fileSize: out.size, mimeType, sha256: out.sha256 },
+            () => moveIntoPlace(nasRoot, out.tempPath, finalPath),
+            dailyCap,
           );
           if (result === 'synced') {
             fileDone({ ...base, outcome: 'synced', nasPath, bytes: out.size, sha256: out.sha256, mimeType, ms: ms() });
@@ -200,6 +224,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
             }
             return;
           }
+          if (result === 'daily_limit' || result === 'too_large') return await overCap(result, out.size, false);
           return fileDone({
             ...base,
             outcome: result === 'remove_requested' ? 'discarded' : 'claim_lost',
@@ -218,8 +243,9 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         await releaseClaim(db, file).catch(() => {});
         return fileDone({ ...base, outcome: 'released', ms: ms() });
       }
-      // Local trouble (NAS write, rename, database): counted as a failure and retried.
-      await fail(describe(e)).catch((e2: unknown) => {
+      // Local trouble (NAS write, rename, database): counted as a failure and retried; a folder
+      // resolving outside NAS_ROOT fails the file at once (only the operator can fix it).
+      await fail(describe(e), undefined, undefined, e instanceof OutsideRootError).catch((e2: unknown) => {
         summary.errors++;
         reporter.log('error', 'nas_sync.record_failed', { messageId: file.messageId, error: describe(e), recordError: describe(e2) });
       });
@@ -243,6 +269,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   let lastRemovals = 0;
   const runRemovals = async () => {
     lastRemovals = Date.now();
+    await options.hooks?.beforeRemovals?.();
     for (;;) {
       const results = await processRemovals(db, nasRoot);
       for (const r of results) {
@@ -258,9 +285,7 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
     const swept = await sweepStalePartials(nasRoot, Math.max(leaseMs, 60_000));
     if (swept > 0) reporter.log('info', 'nas_sync.swept_partials', { files: swept });
     // --once handles what is due now by the database's clock: rows it reschedules wait for the next run.
-    const dueBefore = options.once
-      ? (await db.execute<{ now: Date | string }>(sql`SELECT now() AS now`)).rows.map((r) => new Date(r.now))[0]
-      : undefined;
+    const dueBefore = options.once ? await databaseNow(db) : undefined;
     const listening = !options.once && options.listen !== false && Boolean(options.databaseUrl) && !stop.aborted;
     reporter.log('info', 'nas_sync.started', { once: Boolean(options.once), concurrency, nasRoot, listen: listening });
     if (listening) {
@@ -273,12 +298,15 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
 
     while (!stop.aborted) {
       let claimed: ClaimedFile[] = [];
+      /** Whether this turn asked the queue (with free slots): only an empty answer means nothing is due. */
+      let asked = false;
       const free = concurrency - inflight.size;
       try {
         if (Date.now() - lastRemovals >= pollIntervalMs) await runRemovals();
         if (free > 0 && Date.now() >= pausedUntil) {
           await checkNasRoot(nasRoot);
           claimed = await claimFiles(db, { limit: free, leaseMs, dueBefore });
+          asked = true;
         }
       } catch (e) {
         summary.errors++;
@@ -294,6 +322,9 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       }
       const paused = Date.now() < pausedUntil;
       if (options.once && claimed.length === 0 && inflight.size === 0) {
+        // With every slot busy this turn did not ask; the downloads may have finished meanwhile
+        // (during the removal pass): ask now rather than take the silence for an empty queue.
+        if (!paused && !asked) continue;
         if (!paused) break;
         // Rate limited: --once waits out a short pause; after a long one the next run carries on.
         if (pausedUntil - Date.now() > ONCE_MAX_PAUSE_MS) {

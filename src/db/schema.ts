@@ -212,6 +212,8 @@ export const lineFiles = pgTable(
     index('line_files_remove_idx').on(t.id).where(sql`${t.removeRequestedAt} IS NOT NULL AND ${t.removedAt} IS NULL`),
     check('line_files_sync_status_check', sql`${t.syncStatus} IN ('pending', 'synced', 'unavailable', 'failed', 'removed')`),
     index('line_files_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    /** nas-sync's daily cap per sender: today's copies (scripts/nas-sync/daily-cap.ts). */
+    index('line_files_synced_idx').on(t.syncedAt).where(sql`${t.syncedAt} IS NOT NULL`),
   ],
 );
 

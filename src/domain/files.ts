@@ -56,6 +56,8 @@ export async function listFiles(db: Queryable, q: FileQuery) {
       duration: r.f.duration,
       nasPath: shownNasPath(r.f),
       syncStatus: r.f.syncStatus,
+      // Why a file waits or failed (the nas-sync job's words, e.g. its sender's daily limit).
+      syncError: r.f.syncStatus === 'pending' || r.f.syncStatus === 'failed' ? r.f.syncError : null,
       lineUserId: r.userLineId,
       lineGroupId: r.groupLineId,
       sentAt: r.sentAt.toISOString(),

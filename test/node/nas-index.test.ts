@@ -476,11 +476,13 @@ describe('the CLI', () => {
   it('--once walks each share beside the media sync; --status shows the files per share', async () => {
     const a = await makeShare({ 'x/1.txt': '1', 'x/2.txt': '22' });
     const b = await makeShare({ '3.txt': '333' });
+    // The shares are made under fx.nasRoot; the media go beside them (inside one another is refused).
+    const media = await mkdtemp(join(tmpdir(), 'nas-media-'));
     const env = {
       DATABASE_URL: fx.databaseUrl,
       LINE_CHANNEL_ACCESS_TOKEN: TOKEN,
       LINE_DATA_API_BASE_URL: fx.emulator.url,
-      NAS_ROOT: fx.nasRoot,
+      NAS_ROOT: media,
       NAS_SHARES: `${a.name}:${a.root}, ${b.name}:${b.root}`,
     };
     const run = await runNode([MAIN, '--once', '--json'], env);
@@ -499,6 +501,7 @@ describe('the CLI', () => {
     expect(index.find((s) => s.share === b.name)).toMatchObject({ files: 1, bytes: 3 });
     const text = await runNode([MAIN, '--status'], { DATABASE_URL: fx.databaseUrl });
     expect(text.stdout).toMatch(new RegExp(`^index ${a.name}\\s+2 files, 3 B, last change \\d{4}-`, 'm'));
+    await rm(media, { recursive: true, force: true });
   });
 
   it('refuses a bad NAS_SHARES or NAS_TIMEZONE with every problem listed (exit 2)', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_INPUT_PIXELS } from '../../scripts/nas-sync/send/preview.ts';
 import { AGENT_TOKEN, setupSend, waitFor, type SendFixture } from './nas-send-support.ts';
 
 let s: SendFixture;
@@ -103,6 +104,20 @@ describe('images and other files', () => {
     expect(callsOf(id).map((c) => `${c.what} ${c.status} ${c.contentType}`)).toEqual(['file 200 image/jpeg']);
     expect(s.worker.stored.get(id)!.file!.equals(junk)).toBe(true);
     expect(s.logs.some((l) => l.includes('"event":"nas_send.no_preview"') && l.includes(id))).toBe(true);
+  });
+
+  it('a PNG over the pixel limit (small file, huge canvas): no preview made, logged, sent as a file link; the job carries on', async () => {
+    const side = Math.ceil(Math.sqrt(MAX_INPUT_PIXELS + 1));
+    const png = await sharp({ create: { width: side, height: side, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+    await s.writeShareFile('x/huge-canvas.png', png);
+    const id = await s.request('x/huge-canvas.png');
+    s.worker.previewless.add(id);
+    const run = s.send();
+    const summary = await run.done;
+    expect(summary).toMatchObject({ uploaded: 1, errors: 0 });
+    expect(run.events).toMatchObject([{ requestId: id, outcome: 'uploaded', preview: false }]);
+    expect(callsOf(id).map((c) => `${c.what} ${c.status} ${c.contentType}`)).toEqual(['file 200 image/png']);
+    expect(s.logs.some((l) => l.includes('"event":"nas_send.no_preview"') && l.includes(id) && l.includes('pixel limit'))).toBe(true);
   });
 
   it('a symlink to a file inside the share is followed', async () => {

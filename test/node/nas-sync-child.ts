@@ -18,6 +18,8 @@ const base = {
   once: true,
   pollIntervalMs: 50,
   reporter: quietReporter(),
+  // The file is as large as the test asks (NAS_SYNC_LARGE_MB), whatever the daily cap.
+  dailyBytesPerSender: Number.MAX_SAFE_INTEGER,
 };
 
 if (mode === 'crash') {

@@ -45,6 +45,22 @@ describe('configuration', () => {
     expect(bad.stderr).toContain('--concurrency must be a whole number');
   });
 
+  it('refuses to start (exit status 1) when NAS_ROOT and a share lie inside one another, saying which', async () => {
+    const r = await runNode([MAIN, '--once'], { ...env, NAS_SHARES: `line:${fx.nasRoot}` });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('nas-sync: refusing to start: NAS_ROOT and NAS_SHARES overlap');
+    expect(r.stderr).toContain(`NAS_ROOT ${fx.nasRoot} and share line ${fx.nasRoot} are the same folder`);
+    expect(r.stdout).toBe(''); // nothing started
+  });
+
+  it('a daily cap out of range is clamped and logged at start, not replaced by the default', async () => {
+    const r = await runNode([MAIN, '--once'], { ...env, NAS_SYNC_DAILY_BYTES_PER_USER: '5' });
+    expect(r.code, r.stderr).toBe(0);
+    const clamped = jsonLines(r.stderr).find((l) => l.event === 'nas_sync.setting_clamped');
+    expect(clamped).toMatchObject({ level: 'warn' });
+    expect(clamped!.warning).toContain('NAS_SYNC_DAILY_BYTES_PER_USER 5 is outside 1048576 (1 MiB) to 1099511627776 (1 TiB): using 1048576 (1 MiB)');
+  });
+
   it('--help prints the usage', async () => {
     const r = await runNode([MAIN, '--help'], {});
     expect(r.code).toBe(0);
@@ -111,7 +127,7 @@ describe('--status and --retry-failed', () => {
     const json = await runNode([MAIN, '--status', '--json'], statusEnv);
     expect(json.code, json.stderr).toBe(0);
     const counts = JSON.parse(json.stdout) as Record<string, number>;
-    expect(counts).toMatchObject({ waiting: 1, due: 0, retrying: 1, inProgress: 0, failed: 1, unavailable: 1, removalPending: 0 });
+    expect(counts).toMatchObject({ waiting: 1, due: 0, retrying: 1, inProgress: 0, dailyLimited: 0, failed: 1, unavailable: 1, removalPending: 0 });
     expect(counts.synced).toBe(18); // the 2 + 16 files of the tests above
     expect(counts.oldestWaitingSeconds).toBeGreaterThanOrEqual(0);
 
@@ -119,6 +135,7 @@ describe('--status and --retry-failed', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^waiting\s+1 \(due now 0/m);
     expect(text.stdout).toMatch(/^failed\s+1$/m);
+    expect(text.stdout).toMatch(/^daily limit\s+0 waiting for 00:00 Asia\/Taipei/m);
     expect(text.stdout).toMatch(/^unavailable\s+1$/m);
     expect(text.stdout).toContain(`failed ${failed} (8 attempts): HTTP 500: boom`);
 
@@ -132,7 +149,8 @@ describe('continuous mode', () => {
   it('picks up rows as they arrive and stops cleanly on SIGTERM', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--poll-interval', '0.2'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      // The 4 GiB download below is over the default daily cap of 1 GiB; 1 TiB is the most allowed.
+      env: { PATH: process.env.PATH ?? '', ...env, NAS_SYNC_DAILY_BYTES_PER_USER: String(1024 ** 4) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { quietReporter } from '../../scripts/nas-sync/progress.ts';
+import { makePreview, MAX_INPUT_PIXELS } from '../../scripts/nas-sync/send/preview.ts';
 import { thumbnailUploader } from '../../scripts/nas-sync/thumbnail.ts';
 import { setupNasSync, type NasSyncFixture } from './nas-sync-support.ts';
 
@@ -118,6 +119,26 @@ describe('thumbnails of synced images', () => {
     expect(failed.map((l) => l.fields?.messageId)).toEqual([refused]);
     expect(String(failed[0]!.fields?.error)).toContain('409');
     expect(JSON.stringify(second.logs)).not.toContain(AGENT_TOKEN);
+  });
+
+  it('an image over the pixel limit (a small PNG of a huge canvas): refused before decoding, logged, the file still synced', async () => {
+    // 7100 x 7100 = 50.41 MP: over MAX_INPUT_PIXELS, well under sharp's default (268 MP), 150 KB as a PNG.
+    const side = Math.ceil(Math.sqrt(MAX_INPUT_PIXELS + 1));
+    const png = await sharp({ create: { width: side, height: side, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+    expect(png.length).toBeLessThan(1_000_000);
+    await expect(sharp(png).metadata()).resolves.toMatchObject({ width: side }); // a valid image
+    const huge = newId();
+    fx.emulator.state.content.set(huge, { body: png, contentType: 'image/png' });
+    await fx.seed({ messageId: huge, chat: { user: USER } });
+    const run = await syncWithThumbnails();
+    expect(await fx.file(huge)).toMatchObject({ syncStatus: 'synced', fileSize: png.length });
+    expect(puts).toEqual([]);
+    const failed = run.logs.filter((l) => l.event === 'nas_sync.thumbnail_failed');
+    expect(failed.map((l) => l.fields?.messageId)).toEqual([huge]);
+    expect(String(failed[0]!.fields?.error)).toContain('Input image exceeds pixel limit');
+    // Just under the limit a preview is made.
+    const ok = Math.floor(Math.sqrt(MAX_INPUT_PIXELS));
+    await expect(makePreview(await sharp({ create: { width: ok, height: ok, channels: 3, background: '#fff' } }).png().toBuffer())).resolves.toBeInstanceOf(Buffer);
   });
 
   it('sending not configured: no uploader', () => {

@@ -96,9 +96,3 @@ export async function releaseSendClaim(db: Db, claim: ClaimedSend, claimedBy: st
   );
   return (res.rowCount ?? 0) > 0;
 }
-
-/** The database's clock now, as text with microseconds (for `openedBefore`). */
-export async function databaseNow(db: Db): Promise<string> {
-  const res = await db.execute<{ now: string }>(sql`SELECT clock_timestamp()::text AS now`);
-  return res.rows[0]!.now;
-}

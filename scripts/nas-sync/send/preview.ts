@@ -6,17 +6,24 @@ import sharp from 'sharp';
 
 export const PREVIEW_MAX_PX = 240;
 export const PREVIEW_MAX_BYTES = 1_048_576;
+/**
+ * Largest image sharp opens, in pixels (its default, 268402689, lets a small PNG of a huge blank
+ * canvas make it decode gigabytes). 50 MP still takes every 48 MP phone photo (8000 x 6000); a
+ * bigger one gets no preview or thumbnail: the sync keeps the file, the sender sends it as a file.
+ */
+export const MAX_INPUT_PIXELS = 50_000_000;
+
 /** Images LINE is sent as image messages (the Worker's rule): JPEG and PNG up to 10 MB. */
 export const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 
 export const isLineImage = (contentType: string, size: number): boolean =>
   (contentType === 'image/jpeg' || contentType === 'image/png') && size <= IMAGE_MAX_BYTES;
 
-/** Throws if `image` cannot be decoded (a corrupt file, or not the type its name says). */
+/** Throws if `image` cannot be decoded (a corrupt file, not the type its name says, over MAX_INPUT_PIXELS). */
 export async function makePreview(image: Uint8Array): Promise<Buffer> {
   let out: Buffer | undefined;
   for (const quality of [80, 60, 40, 20]) {
-    out = await sharp(image, { failOn: 'error' })
+    out = await sharp(image, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS })
       .rotate()
       .resize(PREVIEW_MAX_PX, PREVIEW_MAX_PX, { fit: 'inside', withoutEnlargement: true })
       .flatten({ background: '#ffffff' })

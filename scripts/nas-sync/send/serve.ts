@@ -14,11 +14,11 @@ import { open, readlink, realpath, stat, type FileHandle } from 'node:fs/promise
 import { hostname } from 'node:os';
 import { isAbsolute, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { openDatabase, type Database } from '../db.ts';
+import { databaseNow, openDatabase, type Database } from '../db.ts';
 import { describe } from '../download.ts';
 import { startListener, type Listener } from '../listen.ts';
 import { quietReporter, type Level, type Reporter } from '../progress.ts';
-import { claimSends, databaseNow, releaseSendClaim, renewSendClaim, type ClaimedSend } from './claim.ts';
+import { claimSends, releaseSendClaim, renewSendClaim, type ClaimedSend } from './claim.ts';
 import type { SendSetup } from './config.ts';
 import { contentTypeOf } from './content-type.ts';
 import { isLineImage, makePreview } from './preview.ts';

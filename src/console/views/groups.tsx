@@ -145,7 +145,14 @@ export function FileTable({ lang, files }: { lang: Lang; files: FileItem[] }) {
                 <FileChip lang={lang} type={f.fileType} file={f} />
               </td>
               <td class="num">{formatBytes(lang, f.fileSize)}</td>
-              <td>{t(lang, `syncStatus.${f.syncStatus}`)}</td>
+              <td>
+                {t(lang, `syncStatus.${f.syncStatus}`)}
+                {f.syncError ? (
+                  <div>
+                    <small class="muted">{f.syncError}</small>
+                  </div>
+                ) : null}
+              </td>
               <td class="path">{f.nasPath ?? '—'}</td>
               <td>
                 <When at={f.sentAt} />

@@ -286,6 +286,10 @@ export const FileSchema = z
     duration: z.number().int().nullable(),
     nasPath: z.string().nullable(),
     syncStatus: z.enum(fileSyncStatuses),
+    syncError: z
+      .string()
+      .nullable()
+      .openapi({ description: "why a pending file waits or a failed one failed (the nas-sync job's words, e.g. its sender's daily limit); null otherwise" }),
     lineUserId: z.string().nullable(),
     lineGroupId: z.string().nullable(),
     sentAt: timestamp,

@@ -1,0 +1,1 @@
+CREATE INDEX "line_files_synced_idx" ON "line_files" USING btree ("synced_at") WHERE "line_files"."synced_at" IS NOT NULL;
