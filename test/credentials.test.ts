@@ -109,6 +109,16 @@ describe('the management API', () => {
     expect(await auditOf(ip)).toEqual([{ action: 'auth.rate_limited', via: 'api', details: { surface: 'admin', scope: 'client', windowMinutes: 15 } }]);
   });
 
+  it('parallel wrong tokens from one client: never more than the limit compared and recorded', async () => {
+    const ip = client();
+    const answers = await Promise.all(Array.from({ length: 3 * AUTH_LIMIT.perClient }, (_, i) => admin(ip, `burst-${i}`)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(AUTH_LIMIT.perClient);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(2 * AUTH_LIMIT.perClient);
+    const rows = await withDb((db) => db.select().from(authFailures).where(sql`${authFailures.client} = ${ip}`));
+    expect(rows).toHaveLength(AUTH_LIMIT.perClient);
+  });
+
   it('Retry-After is the time until the oldest counted failure leaves the window (Postgres clock)', async () => {
     const ip = client();
     await withDb((db) =>

@@ -13,7 +13,7 @@
  * The rule itself (`limitDecision`) is pure; `checkBearer` is what every surface calls.
  */
 import { sql } from 'drizzle-orm';
-import type { Database, Transaction } from '../db/client';
+import type { Database, Queryable, Transaction } from '../db/client';
 import { authFailures, type AuditVia } from '../db/schema';
 import { recordAudit } from '../audit/record';
 import type { Logger } from '../lib/log';
@@ -66,7 +66,7 @@ export function limitDecision(w: FailureWindow, rule: AuthLimit = AUTH_LIMIT): L
 export const tripsLimit = (w: FailureWindow, rule: AuthLimit = AUTH_LIMIT) => w.client + 1 >= rule.perClient || w.total + 1 >= rule.total;
 
 /** One query: the client's and everyone's failures within the window. */
-export async function failureWindow(db: Database, client: string, rule: AuthLimit = AUTH_LIMIT): Promise<FailureWindow> {
+export async function failureWindow(db: Queryable, client: string, rule: AuthLimit = AUTH_LIMIT): Promise<FailureWindow> {
   const result = await db.execute<{ client: number; total: number; client_age_ms: number | null; total_age_ms: number | null }>(sql`
     SELECT count(*) FILTER (WHERE ${authFailures.client} = ${client})::int AS client,
            count(*)::int AS total,
@@ -103,24 +103,31 @@ export async function checkBearer(
   rule: AuthLimit = AUTH_LIMIT,
 ): Promise<BearerVerdict> {
   const { surface, via, client, log } = attempt;
-  const window = await failureWindow(db, client, rule);
-  const decision = limitDecision(window, rule);
-  if (decision.limited) {
-    log.warn('auth.rate_limited', { surface, client, scope: decision.scope, retryAfter: decision.retryAfterSeconds });
-    return { ok: false, limited: true, retryAfterSeconds: decision.retryAfterSeconds };
-  }
-  if (await matches()) return { ok: true };
-  const trips = tripsLimit(window, rule);
-  await db.transaction(async (tx) => {
+  // One client's checks take turns (a transaction lock on its address): a burst of parallel wrong
+  // tokens would otherwise all read the same count and all be compared. The total over all
+  // clients is not serialised (that would queue every admin request behind one lock); parallel
+  // guessers from many addresses can pass it by at most their concurrency, once.
+  const verdict = await db.transaction(async (tx): Promise<BearerVerdict & { trips?: boolean }> => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`auth_failures:${client}`}))`);
+    const window = await failureWindow(tx, client, rule);
+    const decision = limitDecision(window, rule);
+    if (decision.limited) {
+      log.warn('auth.rate_limited', { surface, client, scope: decision.scope, retryAfter: decision.retryAfterSeconds });
+      return { ok: false, limited: true, retryAfterSeconds: decision.retryAfterSeconds };
+    }
+    if (await matches()) return { ok: true };
+    const trips = tripsLimit(window, rule);
     await tx.insert(authFailures).values({ surface, client });
     if (onWrong) await onWrong(tx);
     if (trips) {
       const scope = window.client + 1 >= rule.perClient ? 'client' : 'total';
       await recordAudit(tx, { action: 'auth.rate_limited', via, client, details: { surface, scope, windowMinutes: rule.windowMinutes } });
     }
+    return { ok: false, limited: false, trips };
   });
-  if (trips) log.warn('auth.limit_reached', { surface, client });
-  return { ok: false, limited: false };
+  if ('trips' in verdict && verdict.trips) log.warn('auth.limit_reached', { surface, client });
+  if (verdict.ok) return { ok: true };
+  return verdict.limited ? { ok: false, limited: true, retryAfterSeconds: verdict.retryAfterSeconds } : { ok: false, limited: false };
 }
 
 /** The Cron Trigger's part: failures older than a day go (the window needs 15 minutes of them). */
