@@ -342,6 +342,11 @@ async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (li
     ).rows[0] as { events: number; messages: number; done: number; failed: number; span: number | null; e2e: number[] | null };
     const rt = stack.proxy!.counts();
     result.errors.failedEvents = s.failed;
+    if (s.failed > 0) {
+      // Say why, so a failed goal under load can be read from the run's own output.
+      const why = (await db.query(`select event_type, status, last_error from line_webhook_events where status in ('failed', 'dead') limit 5`)).rows;
+      console.error(`bench: ${s.failed} events failed (${spec.target} ${spec.mix} ${spec.path}): ${JSON.stringify(why)}`);
+    }
     result.persisted = s.done;
     result.persistedPerSec = s.span ? s.done / s.span : 0;
     result.e2eMs = { p50: s.e2e?.[0] ?? 0, p95: s.e2e?.[1] ?? 0, p99: s.e2e?.[2] ?? 0 };
