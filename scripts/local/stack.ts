@@ -51,6 +51,8 @@ export interface StackOptions {
   countRoundTrips?: boolean;
   /** For `startMiniflareWorker`: where the bundle goes. */
   bundleDir?: string;
+  /** For `wrangler dev`: where its local state (Workflows, R2, KV) is kept; default `.wrangler/state`. */
+  persistTo?: string;
   onWorkerOutput?: (line: string) => void;
   transcript?: (entry: TranscriptEntry) => void;
   log?: (line: string) => void;
@@ -70,6 +72,13 @@ export interface Stack {
   claude?: ClaudeEmulator;
   /** Resolves if the Worker stops on its own (wrangler crashed). */
   workerExited: Promise<void>;
+  /**
+   * Stops the Worker and starts it again on the same address, database and emulators: with
+   * `kill`, SIGKILL to wrangler and its workerd (a crash or a pulled plug: nothing finishes what it
+   * was doing), else the ordinary stop. What the Worker kept locally (`persistTo`) stays.
+   * `workerExited` watches the first Worker only (tests restart; `npm run dev` does not).
+   */
+  restartWorker(options?: { kill?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -149,30 +158,45 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const keys: Record<string, string> = options.claude?.use === 'emulator' ? { ANTHROPIC_API_KEY: options.claude.apiKey } : {};
     if (options.nas) keys.NAS_AGENT_TOKEN = options.nas.agentToken;
     const vars = { ...options.secrets, ...keys, ...workerVars };
-    const startWorker = async (): Promise<LocalWorker> => {
+    const startWorker = async (port: number): Promise<LocalWorker> => {
       if (options.worker === 'wrangler-dev') {
         // wrangler dev needs a number; 0 means "any free port" for us.
-        const port = workerPort === 0 ? await freePort(host) : workerPort;
+        const chosen = port === 0 ? await freePort(host) : port;
         const inspectorPort = ports.inspector ?? (await freePortOr(9229, host));
-        return startWranglerDev({ port, host, vars, inspectorPort, onOutput: options.onWorkerOutput });
+        return startWranglerDev({ port: chosen, host, vars, inspectorPort, persistTo: options.persistTo, onOutput: options.onWorkerOutput });
       }
       if (!options.bundleDir) throw new Error('startStack: bundleDir is required for the miniflare worker');
-      return startMiniflareWorker({ port: workerPort, host, bindings: vars, bundleDir: options.bundleDir, onLog: options.onWorkerOutput });
+      return startMiniflareWorker({ port, host, bindings: vars, bundleDir: options.bundleDir, onLog: options.onWorkerOutput });
     };
-    const [workerStarted, databaseReady] = await Promise.allSettled([startWorker(), embeddedReady]);
-    if (workerStarted.status === 'fulfilled') stops.push(() => workerStarted.value.stop());
+    const [workerStarted, databaseReady] = await Promise.allSettled([startWorker(workerPort), embeddedReady]);
+    // Replaced by restartWorker; the stop below always stops the one running.
+    let worker: LocalWorker | undefined = workerStarted.status === 'fulfilled' ? workerStarted.value : undefined;
+    if (worker) stops.push(async () => worker?.stop());
     // The database's failure first: a Worker that cannot reach its database says less.
     if (databaseReady.status === 'rejected') throw databaseReady.reason;
     if (workerStarted.status === 'rejected') throw workerStarted.reason;
-    const worker = workerStarted.value;
+    const workerUrl = workerStarted.value.url;
     const embedded = databaseReady.value;
+    const restartWorker = async ({ kill = false } = {}) => {
+      const running = worker;
+      worker = undefined;
+      if (running) await (kill ? running.kill() : running.stop());
+      // The same port: senders, the nas-sync job and share links keep their address. A killed
+      // workerd may hold it a moment after wrangler has gone.
+      const port = Number(new URL(workerUrl).port);
+      for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 200))) {
+        const free = await ensurePortFree(port, host, 'the Worker', '--port').then(() => true, (e: unknown) => (Date.now() > deadline ? Promise.reject(e) : false));
+        if (free) break;
+      }
+      worker = await startWorker(port);
+    };
 
     if (options.nas) {
       const job = startNasJob({
         databaseUrl,
         lineDataApiUrl: emulator.url,
         channelAccessToken: options.nas.channelAccessToken,
-        workerUrl: worker.url,
+        workerUrl,
         agentToken: options.nas.agentToken,
         shares: options.nas.shares,
         mediaRoot: options.nas.mediaRoot,
@@ -183,15 +207,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
 
     return {
-      workerUrl: worker.url,
-      webhookUrl: worker.url + WEBHOOK_PATH,
+      workerUrl,
+      webhookUrl: workerUrl + WEBHOOK_PATH,
       databaseUrl,
       workerVars,
       embedded,
       proxy,
       emulator,
       claude,
-      workerExited: worker.exited,
+      workerExited: workerStarted.value.exited,
+      restartWorker,
       stop,
     };
   } catch (e) {

@@ -16,6 +16,8 @@ export interface LocalWorker {
   /** e.g. http://127.0.0.1:8787 */
   url: string;
   stop(): Promise<void>;
+  /** Ends it at once, as a crash would (SIGKILL to wrangler and workerd); Miniflare is disposed. */
+  kill(): Promise<void>;
   /** Resolves if the Worker's process ends on its own (wrangler crashed); never for Miniflare. */
   exited: Promise<void>;
 }
@@ -30,6 +32,8 @@ export interface WranglerDevOptions {
   /** `--var NAME:VALUE` pairs: they take precedence over `.dev.vars` and wrangler.toml [vars]. */
   vars: Record<string, string>;
   inspectorPort?: number;
+  /** `--persist-to`: where the local Workflows, R2 and KV state lives; default `.wrangler/state`. */
+  persistTo?: string;
   /** Each line wrangler prints (the Worker's logs too), noise removed. */
   onOutput?: (line: string) => void;
   readyTimeoutMs?: number;
@@ -48,6 +52,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Loc
     '--test-scheduled',
   ];
   if (options.inspectorPort !== undefined) args.push('--inspector-port', String(options.inspectorPort));
+  if (options.persistTo !== undefined) args.push('--persist-to', options.persistTo);
   for (const [name, value] of Object.entries(options.vars)) args.push('--var', `${name}:${value}`);
 
   // Its own process group: one signal then stops wrangler and the workerd processes it spawns.
@@ -97,12 +102,18 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Loc
     await stopGroup(child, exited);
     process.off('exit', killOnExit);
   };
+  const kill = async () => {
+    stopping = true;
+    killOnExit();
+    await exited;
+    process.off('exit', killOnExit);
+  };
   if (ready !== 'ready') {
     await stop();
     throw new UserError(`wrangler dev did not start:\n${recent.join('\n')}`);
   }
   const unexpectedExit = exited.then(() => (stopping ? new Promise<void>(() => {}) : undefined));
-  return { url, stop, exited: unexpectedExit };
+  return { url, stop, kill, exited: unexpectedExit };
 }
 
 export interface MiniflareWorkerOptions {
@@ -140,7 +151,7 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
     }),
   );
   const ready = await mf.ready;
-  return { url: ready.origin, stop: () => mf.dispose(), exited: new Promise<void>(() => {}) };
+  return { url: ready.origin, stop: () => mf.dispose(), kill: () => mf.dispose(), exited: new Promise<void>(() => {}) };
 }
 
 export async function bundleWorker(outdir: string): Promise<void> {
