@@ -12,7 +12,7 @@ import { createLogger } from '../src/lib/log';
 import { createAccount, issueCode } from './support/admin';
 import { claudeFault, claudeRequests, claudeScript, claudeViolations, seedLineContent } from './support/claude';
 import { withDb } from './support/db';
-import { lineRequests, violations, type RecordedRequest } from './support/emulator';
+import { addFault, lineRequests, violations, type RecordedRequest } from './support/emulator';
 import { messageEvent, newId, postEvents, textEvent, type SourceSpec, type TestMessageEvent } from './support/line';
 
 const started = Date.now();
@@ -194,6 +194,18 @@ describe('exactly once', () => {
     expect(pushes).toHaveLength(1);
     expect(pushes[0]!.headers['x-line-retry-key']).toMatch(/^[0-9a-f-]{36}$/);
     expect(await repliesTo(ev.replyToken)).toHaveLength(0);
+  });
+
+  it('a push LINE refuses for the quota (429): the answer finishes unsent, the refusal in its error, no retry storm', async () => {
+    const userId = await boundUser();
+    const marker = newId.event();
+    // The client tries a push three times (two retries on 429).
+    await addFault({ path: '/v2/bot/message/push', bodyContains: userId, status: 429, body: { message: 'You have reached your monthly limit.' }, times: 3 });
+    const ev = { ...textEvent({ userId }, `額度用完時 ${marker}`), timestamp: Date.now() - 70_000 };
+    const { answer } = await askEvent(ev);
+    expect(answer).toMatchObject({ status: 'answered', sentBy: null });
+    expect(answer!.error).toContain('429');
+    expect((await pushesTo(userId)).map((p) => p.status)).toEqual([429, 429, 429]);
   });
 
   it('a restarted run (the backstop, after the answer stalled) repeats no Claude call and sends nothing twice', async () => {

@@ -1,15 +1,12 @@
 /**
- * The bot's own messages are rows of line_messages (is_from_bot): every reply and push, with the
- * id LINE returned in `sentMessages`, in the chat it went to, never twice.
+ * Command replies go through the outbound module (src/line/outbound.ts, its own exactly-once tests
+ * in test/outbound.test.ts) and become rows of line_messages (is_from_bot): every reply and push,
+ * with the id LINE returned in `sentMessages`, in the chat it went to, never twice.
  */
-import { env } from 'cloudflare:test';
 import { and, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { pushAsBot, replyAsBot } from '../src/bot/send';
 import { lineGroups, lineMessages, lineUsers } from '../src/db/schema';
-import { createLineClient } from '../src/line/client';
-import { derivedRetryKey, textMessages } from '../src/line/messages';
-import { createLogger } from '../src/lib/log';
+import { derivedRetryKey } from '../src/line/messages';
 import { createAccount, issueCode } from './support/admin';
 import { withDb } from './support/db';
 import { addFault, lineRequests, type RecordedRequest } from './support/emulator';
@@ -33,12 +30,6 @@ async function say(src: SourceSpec, text: string) {
   const ev = textEvent(src, text);
   expect((await postEvents([ev])).status).toBe(200);
   return ev;
-}
-
-function withLine<T>(fn: (deps: Parameters<typeof replyAsBot>[0]) => Promise<T>) {
-  const log = createLogger({ test: 'bot-messages' });
-  const line = createLineClient({ channelAccessToken: 'test', apiBaseUrl: env.LINE_API_BASE_URL, retryBaseDelayMs: 1 });
-  return withDb((db) => fn({ db, line, log }));
 }
 
 describe('the bot’s replies are recorded', () => {
@@ -103,17 +94,21 @@ describe('the bot’s replies are recorded', () => {
     expect(rows).toHaveLength((replies[0]!.response as Sent).sentMessages.length);
   });
 
-  it('a reply LINE refuses leaves no row', async () => {
+  it('a reply LINE refuses leaves no row of its own: the answer is pushed instead, keyed by the event, and recorded once', async () => {
     const userId = newId.user();
-    await addFault({ path: '/v2/bot/message/reply', status: 400, body: { message: 'Invalid reply token' }, times: 1 });
-    const ev = await say({ userId }, '/help');
+    const ev = textEvent({ userId }, '/help');
+    await addFault({ path: '/v2/bot/message/reply', bodyContains: ev.replyToken, status: 400, body: { message: 'Invalid reply token' }, times: 1 });
+    expect((await postEvents([ev])).status).toBe(200);
     const reply = await replyTo(ev.replyToken);
     expect(reply?.status).toBe(400);
+    const pushes = (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to?: string }).to === userId);
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]!.headers['x-line-retry-key']).toBe(await derivedRetryKey(`${ev.webhookEventId}:answer`, 0));
     const userPk = await pkOfUser(userId);
     const rows = await withDb((db) =>
       db.select().from(lineMessages).where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.lineUserId, userPk))),
     );
-    expect(rows).toHaveLength(0);
+    expect(rows.map((r) => r.messageId)).toEqual((pushes[0]!.response as Sent).sentMessages.map((s) => s.id));
   });
 });
 
@@ -128,44 +123,5 @@ describe('the bot’s pushes are recorded', () => {
     const rows = await botRows(sent.map((s) => s.id));
     expect(rows).toHaveLength(sent.length);
     expect(rows[0]).toMatchObject({ isFromBot: true, lineUserId: await pkOfUser(userId), lineGroupId: null, sourceType: 'user' });
-  });
-
-  it('a retried push (409 on its retry key, same messages) adds no second row; batches of five map to their messages', async () => {
-    const userId = newId.user();
-    await say({ userId }, 'hello'); // makes the line_users row
-    const userPk = await pkOfUser(userId);
-    const chat = { type: 'user' as const, lineUserPk: userPk };
-    // 7 messages: two push requests (5 + 2), each with its own derived retry key.
-    const texts = Array.from({ length: 7 }, (_, i) => `part ${i + 1} ${newId.event()}`);
-    const messages = texts.flatMap((t) => textMessages(t));
-    const retryKey = await derivedRetryKey(`test:${newId.event()}`, 0);
-
-    await withLine((deps) => pushAsBot(deps, chat, userId, messages, retryKey));
-    await withLine((deps) => pushAsBot(deps, chat, userId, messages, retryKey));
-
-    const pushes = (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to?: string }).to === userId);
-    expect(pushes.map((p) => p.status)).toEqual([200, 200, 409, 409]);
-    // LINE's 409s name the same messages as the first answers.
-    const sentIds = pushes.slice(0, 2).flatMap((p) => (p.response as Sent).sentMessages.map((s) => s.id));
-    expect(pushes.slice(2).flatMap((p) => (p.response as Sent).sentMessages.map((s) => s.id))).toEqual(sentIds);
-    const rows = (await withDb((db) =>
-      db.select().from(lineMessages).where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.lineUserId, userPk))),
-    )).filter((r) => r.content?.startsWith('part '));
-    expect(rows.map((r) => r.content).sort()).toEqual([...texts].sort());
-    // Each row carries the id LINE gave that very message.
-    const byContent = new Map(rows.map((r) => [r.content, r.messageId]));
-    expect(texts.map((t) => byContent.get(t))).toEqual(sentIds);
-  });
-
-  it('the send module used directly (as later answers will) records a reply the same way', async () => {
-    const userId = newId.user();
-    await say({ userId }, 'hello'); // makes the line_users row
-    const userPk = await pkOfUser(userId);
-    const replyToken = newId.replyToken();
-    await withLine((deps) => replyAsBot(deps, { type: 'user', lineUserPk: userPk }, replyToken, textMessages('direct reply')));
-    const reply = await replyTo(replyToken);
-    const rows = await botRows((reply!.response as Sent).sentMessages.map((s) => s.id));
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ content: 'direct reply', lineUserId: userPk, isFromBot: true });
   });
 });

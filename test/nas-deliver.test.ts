@@ -12,7 +12,7 @@ import { derivedRetryKey } from '../src/line/messages';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { humanSize, NAS_STALE_MS } from '../src/nas/deliver';
 import { withDb } from './support/db';
-import { lineRequests, violations } from './support/emulator';
+import { addFault, lineRequests, violations } from './support/emulator';
 import { bytesOf, call, linksOf, loadRequest, reportFailure, runCron, seedSendRequest, upload, updateRequest } from './support/nas';
 
 const repliesWith = async (replyToken: string | null) =>
@@ -125,6 +125,22 @@ describe('delivering an upload', () => {
     const row = await loadRequest(request.id);
     expect(row).toMatchObject({ status: 'sent', sentBy: 'push' });
     expect(row.replyAttemptedAt).not.toBeNull();
+  });
+});
+
+describe('a push LINE refuses for the quota (429)', () => {
+  it('leaves the file unsent and due: the backstop delivers it once LINE takes pushes again', async () => {
+    const { request, user } = await seedSendRequest({ name: 'quota.pdf', size: 100, eventAt: new Date(Date.now() - 120_000) });
+    await addFault({ path: '/v2/bot/message/push', bodyContains: user!.lineUserId, status: 429, body: { message: 'You have reached your monthly limit.' }, times: 3 });
+    expect((await upload(request.id, 'file', bytesOf(100))).status).toBe(200);
+    expect((await pushesTo(user!.lineUserId)).map((p) => p.status)).toEqual([429, 429, 429]);
+    const unsent = await loadRequest(request.id);
+    expect(unsent).toMatchObject({ status: 'uploaded', sentBy: null, sentAt: null });
+
+    await updateRequest(request.id, { updatedAt: new Date(Date.now() - 120_000) });
+    await runCron();
+    expect((await pushesTo(user!.lineUserId)).map((p) => p.status)).toEqual([429, 429, 429, 200]);
+    expect(await loadRequest(request.id)).toMatchObject({ status: 'sent', sentBy: 'push' });
   });
 });
 

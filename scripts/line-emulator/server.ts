@@ -75,6 +75,8 @@ export interface Fault {
   method?: string;
   /** A string matches the pathname exactly; a RegExp is tested against it. */
   path: string | RegExp;
+  /** Only requests whose JSON body contains this text (e.g. a push's `to`), so parallel tests keep their own faults. */
+  bodyContains?: string;
   status: number;
   /** JSON-encoded unless a string (sent as-is); default `{message: <status text>}`. */
   body?: unknown;
@@ -317,6 +319,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       else throw new ControlError('path or pathRegex is required');
       const fault: Fault = { path: faultPath, status: b.status, body: b.body };
       if (typeof b.method === 'string') fault.method = b.method;
+      if (typeof b.bodyContains === 'string') fault.bodyContains = b.bodyContains;
       // JSON has no Infinity: an absent `times` means "until cleared".
       if (typeof b.times === 'number') fault.times = b.times;
       if (isObject(b.headers)) fault.headers = b.headers as Record<string, string>;
@@ -468,7 +471,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     }
 
     // An injected fault replaces the answer but keeps any real contract errors on record.
-    const fault = takeFault(state.faults, method, path);
+    const fault = takeFault(state.faults, method, path, body);
     let out: Reply;
     if (fault) {
       out = {
@@ -598,12 +601,13 @@ function lineValidationError(details: ValidationDetail[]): Reply {
   };
 }
 
-function takeFault(faults: Fault[], method: string, path: string): Fault | undefined {
+function takeFault(faults: Fault[], method: string, path: string, body: unknown): Fault | undefined {
   const fault = faults.find(
     (f) =>
       (f.times ?? Infinity) > 0 &&
       (f.method === undefined || f.method.toUpperCase() === method) &&
-      (typeof f.path === 'string' ? f.path === path : matchesRegex(f.path, path)),
+      (typeof f.path === 'string' ? f.path === path : matchesRegex(f.path, path)) &&
+      (f.bodyContains === undefined || JSON.stringify(body ?? null).includes(f.bodyContains)),
   );
   if (fault) fault.times = (fault.times ?? Infinity) - 1;
   return fault;

@@ -1,18 +1,14 @@
 /**
- * Sending an AI answer (or the apology when none could be had) into its chat, exactly once.
- *
- * By reply while the reply token is valid (free), else by push (counted against the LINE plan)
- * with an `X-Line-Retry-Key` derived from the event, so a rerun is answered 409 and sends nothing.
- * A reply is marked as attempted before it is sent: a rerun whose reply LINE refuses (a used token
- * is refused) knows the first went out and does not push the same answer again.
+ * An AI answer (or the apology when none could be had) as LINE messages, sent into its chat
+ * exactly once by the outbound module (src/line/outbound.ts): by reply while the question's token
+ * is good, else by push keyed by the event; the answer's `reply_attempted_at` marks the reply.
  */
-import { eq, sql } from 'drizzle-orm';
-import { pushAsBot, replyAsBot, type BotChat } from '../bot/send';
-import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '../db/schema';
+import { eq } from 'drizzle-orm';
+import { lineAiAnswers, lineMessages, lineUsers } from '../db/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
-import { LineApiError } from '../line/errors';
-import { derivedRetryKey, MAX_TEXT_LENGTH, REPLY_WINDOW_MS, splitText } from '../line/messages';
+import { MAX_TEXT_LENGTH, splitText } from '../line/messages';
+import { destinationOf, replyAttemptMark, sendMessages, type Sent } from '../line/outbound';
 import type { AnswerRow } from './answers';
 import { offerMessage, offersOf } from './offers';
 
@@ -66,31 +62,27 @@ const escapeBraces = (s: string) => s.replace(/[{}]/g, (b) => b + b);
 
 type SendDeps = Pick<EventDeps, 'db' | 'line' | 'log'>;
 
-/** Where the answer goes, read from the answer's own row (never from the model). */
-async function destination(deps: SendDeps, row: AnswerRow) {
-  const [asker] = await deps.db.select({ lineUserId: lineUsers.lineUserId }).from(lineUsers).where(eq(lineUsers.id, row.lineUserId));
-  if (!asker) throw new Error(`answer ${row.id}: its asker is gone`);
-  if (!row.lineGroupId) return { chat: { type: 'user', lineUserPk: row.lineUserId } as BotChat, to: asker.lineUserId, mention: null };
-  const [group] = await deps.db
-    .select({ lineGroupId: lineGroups.lineGroupId, sourceType: lineGroups.sourceType })
-    .from(lineGroups)
-    .where(eq(lineGroups.id, row.lineGroupId));
-  if (!group) throw new Error(`answer ${row.id}: its chat is gone`);
-  return { chat: { type: group.sourceType, chatPk: row.lineGroupId } as BotChat, to: group.lineGroupId, mention: asker.lineUserId };
-}
-
 async function questionUnsent(deps: SendDeps, row: AnswerRow): Promise<boolean> {
   const [m] = await deps.db.select({ unsentAt: lineMessages.unsentAt }).from(lineMessages).where(eq(lineMessages.id, row.questionMessageId));
   return m?.unsentAt != null;
 }
 
-export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, kind: 'answer' | 'apology', now = Date.now()) {
+/** The asker's LINE id, for the mention in a group (from the answer's own row, never from the model). */
+async function askerLineId(deps: SendDeps, row: AnswerRow): Promise<string> {
+  const [asker] = await deps.db.select({ lineUserId: lineUsers.lineUserId }).from(lineUsers).where(eq(lineUsers.id, row.lineUserId));
+  if (!asker) throw new Error(`answer ${row.id}: its asker is gone`);
+  return asker.lineUserId;
+}
+
+/** Sends the answer (or the apology) through the outbound module: reply or push, exactly once (src/line/outbound.ts). */
+export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, kind: 'answer' | 'apology', now = Date.now()): Promise<Sent> {
   // The asker took the question back while Claude worked: nothing is sent (an answer would quote it).
   if (await questionUnsent(deps, row)) {
     deps.log.info('ai.question_unsent', { answerId: row.id });
-    return { sentBy: null };
+    return { sentBy: null, messageIds: [] };
   }
-  const { chat, to, mention } = await destination(deps, row);
+  const { chat, to } = await destinationOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
+  const mention = row.lineGroupId ? await askerLineId(deps, row) : null;
   // An apology offers nothing: the answer those offers belonged to was never given.
   const offers = kind === 'answer' ? await offersOf(deps.db, row.id) : [];
   const messages = answerMessages(text, {
@@ -100,23 +92,11 @@ export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, k
   });
   if (offers.length > 0) messages.push(offerMessage(offers));
 
-  const attemptedBefore = row.replyAttemptedAt !== null;
-  if (row.replyToken && (attemptedBefore || now - row.eventAt.getTime() < REPLY_WINDOW_MS)) {
-    if (!attemptedBefore) {
-      await deps.db.update(lineAiAnswers).set({ replyAttemptedAt: sql`now()` }).where(eq(lineAiAnswers.id, row.id));
-    }
-    try {
-      await replyAsBot(deps, chat, row.replyToken, messages);
-      return { sentBy: 'reply' as const };
-    } catch (err) {
-      const refused = err instanceof LineApiError && err.status === 400;
-      // An earlier run's reply used the token: it was sent. Never push the same answer after it.
-      if (refused && attemptedBefore) return { sentBy: 'reply' as const };
-      // Refused the first time (the token expired while Claude thought): push instead.
-      if (!refused) throw err;
-      deps.log.warn('ai.reply_refused', { answerId: row.id, error: err });
-    }
-  }
-  await pushAsBot(deps, chat, to, messages, await derivedRetryKey(`${row.webhookEventId}:${kind}`, 0));
-  return { sentBy: 'push' as const };
+  return sendMessages(deps, {
+    chat,
+    messages,
+    reply: { token: row.replyToken, eventAt: row.eventAt, attempted: row.replyAttemptedAt !== null, markAttempted: replyAttemptMark(deps.db, lineAiAnswers, row.id) },
+    push: { to, key: `${row.webhookEventId}:${kind}` },
+    now,
+  });
 }

@@ -13,6 +13,7 @@ import { NonRetryableError } from 'cloudflare:workflows';
 import { eq } from 'drizzle-orm';
 import { replies } from '../bot/replies';
 import { lineMessages } from '../db/schema';
+import type { Sent } from '../line/outbound';
 import { createLogger, describeError } from '../lib/log';
 import { openServices, type Services } from '../services';
 import { finishAnswer, loadAnswer, readStep, touchAnswer, writeStep } from './answers';
@@ -106,7 +107,7 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
       log.error('ai.no_answer', { error: err, rounds: rounds.length });
     }
 
-    const sent = await memo<{ sentBy: 'reply' | 'push' | null }>(answer !== null ? 'send answer' : 'send apology', SEND, async (s) => {
+    const sent = await memo<Sent>(answer !== null ? 'send answer' : 'send apology', SEND, async (s) => {
       const row = await loadAnswer(s.db, answerId);
       return sendAnswer(s, row!, answer ?? replies.aiNoAnswer(), answer !== null ? 'answer' : 'apology');
     });
@@ -126,7 +127,8 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         toolCalls,
         requestIds: rounds.map((r) => r.requestId).filter((id): id is string => id !== null),
         sentBy: sent.sentBy,
-        error: failure,
+        // Nothing went out because LINE refused the push (line.quota_exceeded): the row says so too.
+        error: failure ?? (sent.refused ? 'LINE refused the push (429: quota or rate limit)' : null),
       });
       await s.db.update(lineMessages).set({ aiProcessed: true }).where(eq(lineMessages.id, context.asker.questionMessagePk));
       const tokens = { input: sum((u) => u.inputTokens), output: sum((u) => u.outputTokens), cacheRead: sum((u) => u.cacheReadInputTokens) };

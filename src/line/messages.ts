@@ -2,9 +2,6 @@
 import type { messagingApi } from '@line/bot-sdk';
 import { toHex } from '../lib/hex';
 
-/** LINE's reply tokens expire about a minute after the event; a reply is tried only this soon after it (a margin for the request itself). */
-export const REPLY_WINDOW_MS = 50_000;
-
 /** LINE counts a text message's length in UTF-16 code units. */
 export const MAX_TEXT_LENGTH = 5000;
 

@@ -1,10 +1,9 @@
 /**
  * Delivering a NAS send request into its chat, exactly once: an uploaded file becomes a share link
  * and a LINE message (an image message for JPEG/PNG up to 10 MB with a preview, else a text with
- * the link), a failed request a text saying why. By reply while the asking message's token is
- * valid, else by push with an X-Line-Retry-Key derived from the request id; the reply is marked as
- * attempted before it is sent (as src/ai/send.ts does), so a rerun whose reply LINE refuses knows
- * the first one went out and pushes nothing.
+ * the link), a failed request a text saying why. Sent by the outbound module (src/line/outbound.ts):
+ * by reply while the asking message's token is valid, else by push with an X-Line-Retry-Key
+ * derived from the request id; the request's `reply_attempted_at` marks the reply.
  *
  * `sent_at` records that the asker was told: on a `sent` row the file went out, on a `failed` row
  * the failure was told (NULL: not yet, the Cron backstop tells it).
@@ -12,14 +11,13 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { recordAudit, type AuditAction } from '../audit/record';
 import { fileWithinScope, type NasScopeDecision } from '../bot/policy';
-import { pushAsBot, replyAsBot, type BotChat } from '../bot/send';
 import type { Queryable } from '../db/client';
 import { accountIdOf } from '../domain/line-users';
-import { lineGroups, lineUsers, nasSendRequests } from '../db/schema';
+import { nasSendRequests } from '../db/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
-import { derivedRetryKey, REPLY_WINDOW_MS } from '../line/messages';
+import { destinationOf, replyAttemptMark, sendMessages } from '../line/outbound';
 import { taipeiDateTime } from '../lib/taipei';
 import { nasScopeOf } from './scope';
 import { createShareLink, shareLinkTtlSeconds, shareUrls } from './share-links';
@@ -93,50 +91,17 @@ export function fileMessage(row: SendRequestRow, token: string, base: string, ex
 /** What a share link's token becomes in the stored copy of the bot's message. */
 export const redactedToken = (shareLinkId: string) => `[share-link:${shareLinkId}]`;
 
-/** Where the request's answer goes, from the request's own row. */
-async function destination(deps: Deps, row: SendRequestRow): Promise<{ chat: BotChat; to: string }> {
-  if (!row.lineGroupId) {
-    const [user] = await deps.db.select({ lineUserId: lineUsers.lineUserId }).from(lineUsers).where(eq(lineUsers.id, row.lineUserId));
-    if (!user) throw new Error(`send request ${row.id}: its asker is gone`);
-    return { chat: { type: 'user', lineUserPk: row.lineUserId }, to: user.lineUserId };
-  }
-  const [group] = await deps.db
-    .select({ lineGroupId: lineGroups.lineGroupId, sourceType: lineGroups.sourceType })
-    .from(lineGroups)
-    .where(eq(lineGroups.id, row.lineGroupId));
-  if (!group) throw new Error(`send request ${row.id}: its chat is gone`);
-  return { chat: { type: group.sourceType as 'group' | 'room', chatPk: row.lineGroupId }, to: group.lineGroupId };
-}
-
-/** Reply while the token is valid, else push with a retry key from the request id and `kind`. */
-async function sendToChat(
-  deps: Deps,
-  row: SendRequestRow,
-  messages: Message[],
-  kind: 'file' | 'failure',
-  now: number,
-  recorded = messages,
-): Promise<'reply' | 'push'> {
-  const { chat, to } = await destination(deps, row);
-  const attemptedBefore = row.replyAttemptedAt !== null;
-  if (row.replyToken && (attemptedBefore || now - row.eventAt.getTime() < REPLY_WINDOW_MS)) {
-    if (!attemptedBefore) {
-      await deps.db.update(nasSendRequests).set({ replyAttemptedAt: sql`now()` }).where(eq(nasSendRequests.id, row.id));
-    }
-    try {
-      await replyAsBot(deps, chat, row.replyToken, messages, recorded);
-      return 'reply';
-    } catch (err) {
-      const refused = err instanceof LineApiError && err.status === 400;
-      // An earlier run's reply used the token: it went out. Never push the same message after it.
-      if (refused && attemptedBefore) return 'reply';
-      if (!refused) throw err;
-      // Refused the first time (the token expired, or the command already replied with it): push.
-      deps.log.warn('nas.reply_refused', { sendRequestId: row.id, error: err });
-    }
-  }
-  await pushAsBot(deps, chat, to, messages, await derivedRetryKey(`nas-send:${row.id}:${kind}`, 0), recorded);
-  return 'push';
+/** Into the request's chat through the outbound module: by the asking message's reply token while it is good, else by push keyed by the request and `kind`. */
+async function sendToChat(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number, recorded = messages) {
+  const { chat, to } = await destinationOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
+  return sendMessages(deps, {
+    chat,
+    messages,
+    recorded,
+    reply: { token: row.replyToken, eventAt: row.eventAt, attempted: row.replyAttemptedAt !== null, markAttempted: replyAttemptMark(deps.db, nasSendRequests, row.id) },
+    push: { to, key: `nas-send:${row.id}:${kind}` },
+    now,
+  });
 }
 
 export interface DeliverOptions {
@@ -270,11 +235,12 @@ export async function deliverSendRequest(deps: Deps, id: string, options: Delive
 /**
  * Sends, or, when LINE refuses for good (the user blocked the bot, the bot left the group: a 4xx
  * other than 429), records that nobody can be told: a file becomes `failed`, and either way
- * `sent_at` is set so no run tries again. Retryable errors (5xx, 429, network) are thrown.
+ * `sent_at` is set so no run tries again. Retryable errors (5xx, network) are thrown; a push LINE
+ * refused for the quota (429, logged as line.quota_exceeded) is left, like them, for the backstop.
  */
 async function sendOrGiveUp(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number, recorded = messages) {
   try {
-    return await sendToChat(deps, row, messages, kind, now, recorded);
+    return (await sendToChat(deps, row, messages, kind, now, recorded)).sentBy;
   } catch (err) {
     if (!(err instanceof LineApiError) || err.isRetryable) throw err;
     deps.log.warn('nas.send_refused', { sendRequestId: row.id, kind, status: err.status, error: err });

@@ -303,6 +303,16 @@ describe('emulator server', () => {
     expect((await call('POST', '/v2/bot/message/reply', { replyToken: 'tokF', messages: [{ type: 'text', text: 'x' }] })).status).toBe(200);
   });
 
+  it('injects a fault only into requests whose body holds the given text (parallel tests keep their own)', async () => {
+    emu.reset();
+    const fr = await call('POST', '/__emulator/faults', { path: '/v2/bot/message/push', bodyContains: 'Uquota', status: 429, times: 1 }, {});
+    expect(fr.status).toBe(201);
+    const other = await call('POST', '/v2/bot/message/push', { to: 'Uother', messages: [{ type: 'text', text: 'x' }] });
+    const mine = await call('POST', '/v2/bot/message/push', { to: 'Uquota', messages: [{ type: 'text', text: 'x' }] });
+    const again = await call('POST', '/v2/bot/message/push', { to: 'Uquota', messages: [{ type: 'text', text: 'x' }] });
+    expect([other.status, mine.status, again.status]).toEqual([200, 429, 200]);
+  });
+
   it('filters recorded requests and resets over HTTP', async () => {
     emu.reset();
     await call('GET', '/v2/bot/profile/Ufilter');

@@ -26,7 +26,8 @@ export async function violations(): Promise<RecordedRequest[]> {
   return ((await res.json()) as { violations: RecordedRequest[] }).violations;
 }
 
-export async function addFault(fault: { method?: string; path?: string; pathRegex?: string; status: number; body?: unknown; times?: number }) {
+/** `bodyContains`: only requests whose JSON body holds this text (a push's `to`, a reply token), so parallel test files keep their own faults. */
+export async function addFault(fault: { method?: string; path?: string; pathRegex?: string; bodyContains?: string; status: number; body?: unknown; times?: number }) {
   const res = await control('/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
   if (!res.ok) throw new Error(`emulator refused the fault: ${res.status}`);
 }

@@ -11,12 +11,12 @@ import { startAnswer } from '../../ai/answers';
 import { clip } from '../../inbox/storable';
 import { mayRespond, respondToText } from '../../bot/respond';
 import { replies } from '../../bot/replies';
-import { pushAsBot, replyAsBot, type BotChat } from '../../bot/send';
 import { lineFiles, lineMessages } from '../../db/schema';
 import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
-import { derivedRetryKey, REPLY_WINDOW_MS, textMessages } from '../../line/messages';
+import { textMessages } from '../../line/messages';
+import { sendMessages, type BotChat } from '../../line/outbound';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventDeps, type EventHandler } from '../types';
 
@@ -144,15 +144,19 @@ export const handleMessage: EventHandler = async (event, deps) => {
     } else {
       reply = response.text;
     }
-    const messages = textMessages(reply);
     const botChat: BotChat = chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
-    const replyable = Date.now() - eventAt.getTime() < REPLY_WINDOW_MS;
-    if (replyable) return () => replyAsBot(deps, botChat, replyToken!, messages);
-    // Processed late (a cron retry): the reply token has expired, so push instead. The retry key
-    // comes from the event, so LINE delivers it once however often this runs.
-    const to = chat?.id ?? source.userId!;
-    return async () =>
-      pushAsBot(deps, botChat, to, messages, await derivedRetryKey(`${str(event.webhookEventId) ?? messageId}:answer`, 0));
+    // Processed late (a cron retry), the reply token has expired: the outbound module pushes
+    // instead, keyed by the event, so LINE delivers it once however often this runs. The reply
+    // needs no mark: it runs once, after this transaction commits once.
+    const eventKey = str(event.webhookEventId) ?? messageId;
+    return async () => {
+      await sendMessages(deps, {
+        chat: botChat,
+        messages: textMessages(reply),
+        reply: { token: replyToken, eventAt },
+        push: { to: chat?.id ?? source.userId!, key: `${eventKey}:answer` },
+      });
+    };
   };
 };
 

@@ -20,11 +20,11 @@ import { recordAudit } from '../../audit/record';
 import { formatSize } from '../../bot/nas';
 import { offerTapFor } from '../../bot/policy';
 import { replies } from '../../bot/replies';
-import { replyAsBot, type BotChat } from '../../bot/send';
 import { aiFileOffers, lineGroups, lineUsers } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { str } from '../../lib/values';
-import { REPLY_WINDOW_MS, textMessages } from '../../line/messages';
+import { textMessages } from '../../line/messages';
+import { sendMessages, type BotChat } from '../../line/outbound';
 import { createSendRequest } from '../../nas/requests';
 import { nasScopeOf } from '../../nas/scope';
 import { fileInScope } from '../../nas/search';
@@ -81,10 +81,12 @@ export const handlePostback: EventHandler = async (event, deps) => {
   const eventAt = fromLineTimestamp(event.timestamp, new Date());
   const replyToken = str(event.replyToken);
   const botChat: BotChat | null = chatPk !== null ? { type: chat!.type, chatPk } : tapper ? { type: 'user', lineUserPk: tapper.id } : null;
-  /** One short reply to the tap, while its token is valid; a tap processed late is not answered. */
+  /** One short reply to the tap, while its token is valid; a tap processed late is not answered (never pushed). */
   const answer = (text: string): Apply => async () => {
-    if (!replyToken || !botChat || Date.now() - eventAt.getTime() >= REPLY_WINDOW_MS) return;
-    return () => replyAsBot(deps, botChat, replyToken, textMessages(text));
+    if (!botChat) return;
+    return async () => {
+      await sendMessages(deps, { chat: botChat, messages: textMessages(text), reply: { token: replyToken, eventAt }, push: null });
+    };
   };
 
   switch (decision.kind) {
