@@ -4,6 +4,7 @@
  * default; no number at all means the default, logged (`config.setting_invalid`); each line once
  * per value. Through the Worker: SHARE_LINK_TTL under its floor gives a 60-second link, not a day.
  */
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { aiConfig } from '../src/ai/config';
 import { defaultSettings, numericSettings, R2_SINGLE_PUT_MAX_BYTES, settings, type Settings } from '../src/config/settings';
@@ -107,6 +108,43 @@ describe('settings(env, log)', () => {
     const { log: log2, lines: lines2 } = recordingLogger();
     expect(settings({ NAS_SEND_MAX_BYTES: { secret: 'x' } }, log2, new Set()).nasSendMaxBytes).toBe(104_857_600);
     expect(lines2).toEqual([expect.objectContaining({ msg: 'config.setting_invalid', given: '(object)' })]);
+  });
+
+  it('any value: a whole number within the bounds; the default only when unset, empty or no number; logged exactly when it differs', () => {
+    const specs = Object.entries(numericSettings) as Array<[Key, (typeof numericSettings)[Key]]>;
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer().map(String),
+      fc.double({ noNaN: true }).map(String),
+      fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map(String),
+      fc.constantFrom('', ' ', '1e400', '-1e400', '0x10', '1_000', '٣', '+5', '.5', '5.', 'NaN'),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...specs), value, ([key, spec], given) => {
+        const { log, lines } = recordingLogger();
+        const used = settings({ [spec.env]: given }, log, new Set())[key];
+        expect(Number.isInteger(used)).toBe(true);
+        expect(used).toBeGreaterThanOrEqual(spec.min);
+        expect(used).toBeLessThanOrEqual(spec.max);
+        const text = given.trim();
+        const msgs = lines.map((l) => l.msg);
+        if (text === '') {
+          expect([used, msgs]).toEqual([spec.default, []]);
+        } else if (msgs[0] === 'config.setting_invalid') {
+          // Only what is no number at all: anything Number() reads as finite is a number.
+          expect([used, msgs.length]).toEqual([spec.default, 1]);
+          expect(/^[\d.+-]+$/.test(text) && Number.isFinite(Number(text))).toBe(false);
+        } else if (msgs[0] === 'config.setting_clamped') {
+          // The nearest bound, or the number cut to a whole one: never the default in disguise.
+          expect(msgs).toHaveLength(1);
+          const n = Number(text);
+          expect(used).toBe(n <= spec.min ? spec.min : n >= spec.max ? spec.max : Math.trunc(n));
+        } else {
+          expect([Number(text), msgs]).toEqual([used, []]);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('/find (nasConfig) and the upload endpoint read NAS_SEND_MAX_BYTES through it; the AI limit too', () => {
