@@ -20,5 +20,5 @@ export function openServices(env: Env, log: Logger, webhookOrigin: string | null
     apiBaseUrl: env.LINE_API_BASE_URL,
     dataApiBaseUrl: env.LINE_DATA_API_BASE_URL,
   });
-  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env), nas: nasConfig(env, webhookOrigin), files: env.FILES };
+  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env, log), nas: nasConfig(env, log, webhookOrigin), files: env.FILES };
 }

@@ -1,7 +1,7 @@
 /**
  * Inbox retention (INBOX_RETENTION_DAYS): the Cron Trigger purges the payloads of done events
  * received more than N days ago (times as Postgres writes them), in small batches; failed and dead
- * events keep theirs; out-of-range settings are clamped and logged; the admin API (against its
+ * events keep theirs (the setting's bounds: test/settings.test.ts); the admin API (against its
  * OpenAPI document) and the console show a purged event without its payload.
  */
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
@@ -9,8 +9,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lineWebhookEvents } from '../src/db/schema';
 import worker from '../src/index';
-import { inboxRetentionDays, purgeInboxPayloads } from '../src/inbox/retention';
-import type { Logger } from '../src/lib/log';
+import { purgeInboxPayloads } from '../src/inbox/retention';
 import { contract, seedInboxEvent, type Contract } from './support/admin';
 import { operator, page } from './support/console';
 import { withDb } from './support/db';
@@ -36,13 +35,6 @@ async function runCron(extra: Partial<Env> = {}) {
   const ctx = createExecutionContext();
   await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), { ...env, ...extra }, ctx);
   await waitOnExecutionContext(ctx);
-}
-
-function recordingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const write = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, ...fields });
-  const log: Logger = { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: () => log };
-  return { log, lines };
 }
 
 describe('the cron purges old done payloads', () => {
@@ -96,25 +88,5 @@ describe('the cron purges old done payloads', () => {
     expect(after.filter((r) => r.payload === null).map((r) => r.id).sort()).toEqual([ids[4]!, ids[3]!].sort());
     expect(await withDb((db) => purgeInboxPayloads(db, 3399, { batch: 2, statements: 4 }))).toBe(3);
     expect((await rowsOf(ids)).every((r) => r.payload === null)).toBe(true);
-  });
-});
-
-describe('INBOX_RETENTION_DAYS', () => {
-  it('unset or empty: 30; out of range: clamped to 1..3650 and logged; no number: 30, logged', () => {
-    const cases: Array<[string | undefined, number, string | null]> = [
-      [undefined, 30, null],
-      ['', 30, null],
-      ['45', 45, null],
-      ['0', 1, 'config.inbox_retention_clamped'],
-      ['-5', 1, 'config.inbox_retention_clamped'],
-      ['99999', 3650, 'config.inbox_retention_clamped'],
-      ['2.5', 2, 'config.inbox_retention_clamped'],
-      ['abc', 30, 'config.inbox_retention_invalid'],
-    ];
-    for (const [value, days, logged] of cases) {
-      const { log, lines } = recordingLogger();
-      expect(inboxRetentionDays({ INBOX_RETENTION_DAYS: value }, log), String(value)).toBe(days);
-      expect(lines.map((l) => l.msg), String(value)).toEqual(logged ? [logged] : []);
-    }
   });
 });

@@ -224,6 +224,9 @@ describe('/send', () => {
     // The limit is the var's.
     const small = await searched({ size: 5000 });
     expect((await say({ userId: small.userId, groupId: small.groupId }, '/send 1', { env: { NAS_SEND_MAX_BYTES: '4096' } })).replies[0]).toContain('4.9 KB，超過可傳送的上限 4 KB');
+    // Read as the upload endpoint reads it (src/config/settings.ts): a fraction is cut, never the 100 MB default.
+    expect((await say({ userId: small.userId, groupId: small.groupId }, '/send 1', { env: { NAS_SEND_MAX_BYTES: '4096.7' } })).replies[0]).toContain('超過可傳送的上限 4 KB');
+    expect(await requestsOf(small.userPk)).toEqual([]);
   });
 
   it('1:1: the list is the user\'s own', async () => {

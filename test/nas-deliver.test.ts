@@ -62,7 +62,8 @@ describe('delivering an upload', () => {
     const [link] = await linksOf(request.id);
     expect(link).toMatchObject({ fileName: '工地照片.jpg', size: 200_000, contentType: 'image/jpeg', lineUserId: user!.id, downloadCount: 1 });
     expect(link!.tokenHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(link!.expiresAt.getTime() - link!.createdAt.getTime()).toBe(86_400_000);
+    // An image message's links live 30 days, whatever SHARE_LINK_TTL (test/share-link-lifetimes.test.ts).
+    expect(link!.expiresAt.getTime() - link!.createdAt.getTime()).toBe(30 * 86_400_000);
     const rows = await botRows({ lineUserId: user!.id });
     expect(rows.map((r) => r.messageType)).toEqual(['image']);
     expect(rows[0]!.rawMessage).toEqual({ ...message, originalContentUrl: `https://bot.example/s/[share-link:${link!.id}]`, previewImageUrl: `https://bot.example/s/[share-link:${link!.id}]/preview` });

@@ -62,6 +62,8 @@ describe('refusals', () => {
     const tooBig = await upload(request.id, 'file', bytes, { length: '2001', env: { NAS_SEND_MAX_BYTES: '2000' } });
     expect(tooBig.status).toBe(413);
     expect(tooBig.json().error).toBe('payload_too_large');
+    // NAS_SEND_MAX_BYTES read as /find reads it (src/config/settings.ts): 2000.9 is 2000, never the default.
+    expect((await upload(request.id, 'file', bytes, { length: '2001', env: { NAS_SEND_MAX_BYTES: '2000.9' } })).status).toBe(413);
     expect((await upload(request.id, 'preview', bytesOf(1_048_577))).status).toBe(413);
     expect((await loadRequest(request.id)).status).toBe('uploading');
   });

@@ -7,7 +7,7 @@ import { and, eq, gt, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm'
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
 import { shareLinks } from '../db/schema';
-import { shareLinkState, type ShareLinkState } from '../nas/share-links';
+import { expiredByDb, shareLinkState, type ShareLinkState } from '../nas/share-links';
 import { chat, chatFilters, sender } from '../routes/admin/context';
 import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
 import { iso } from '../routes/admin/schemas';
@@ -31,14 +31,13 @@ const stateFilter: Record<ShareLinkState, () => SQL> = {
 
 async function loadLinks(db: Queryable, where: SQL[], limit: number) {
   const rows = await db
-    .select({ l: shareLinks, userLineId: sender.lineUserId, senderName: sender.displayName, groupLineId: chat.lineGroupId, groupName: chat.name })
+    .select({ l: shareLinks, expired: expiredByDb(), userLineId: sender.lineUserId, senderName: sender.displayName, groupLineId: chat.lineGroupId, groupName: chat.name })
     .from(shareLinks)
     .leftJoin(sender, eq(sender.id, shareLinks.lineUserId))
     .leftJoin(chat, eq(chat.id, shareLinks.lineGroupId))
     .where(and(...where))
     .orderBy(...newestFirst(shareLinks.createdAt, shareLinks.id))
     .limit(limit);
-  const now = new Date();
   return rows.map((r) => ({
     row: r.l,
     item: {
@@ -47,7 +46,7 @@ async function loadLinks(db: Queryable, where: SQL[], limit: number) {
       fileName: r.l.fileName,
       contentType: r.l.contentType,
       size: r.l.size,
-      state: shareLinkState(r.l, now),
+      state: shareLinkState(r.l, r.expired),
       lineUserId: r.userLineId,
       lineGroupId: r.groupLineId,
       expiresAt: r.l.expiresAt.toISOString(),

@@ -8,32 +8,10 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '../db/schema';
-import type { Logger } from '../lib/log';
 
-export const DEFAULT_INBOX_RETENTION_DAYS = 30;
-export const MIN_INBOX_RETENTION_DAYS = 1;
-export const MAX_INBOX_RETENTION_DAYS = 3650;
 /** Rows per statement, and statements per cron run: up to 2,000 payloads a minute. */
 export const PURGE_BATCH = 500;
 export const PURGE_STATEMENTS_PER_RUN = 4;
-
-/**
- * INBOX_RETENTION_DAYS as a whole number of days. Unset or empty: the default. A number out of
- * range is clamped to the nearest bound (a typo of 0 or 99999 should still mean "short" or "long",
- * not 30) and logged; something that is no number at all falls back to the default, also logged.
- */
-export function inboxRetentionDays(env: { INBOX_RETENTION_DAYS?: string }, log: Logger): number {
-  const raw = (env.INBOX_RETENTION_DAYS ?? '').trim();
-  if (raw === '') return DEFAULT_INBOX_RETENTION_DAYS;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) {
-    log.warn('config.inbox_retention_invalid', { value: raw.slice(0, 40), used: DEFAULT_INBOX_RETENTION_DAYS });
-    return DEFAULT_INBOX_RETENTION_DAYS;
-  }
-  const days = Math.min(MAX_INBOX_RETENTION_DAYS, Math.max(MIN_INBOX_RETENTION_DAYS, Math.trunc(value)));
-  if (days !== value) log.warn('config.inbox_retention_clamped', { value: raw.slice(0, 40), used: days });
-  return days;
-}
 
 /** One batch: the oldest done payloads received more than `days` ago. Returns how many were purged. */
 export async function purgeBatch(db: Queryable, days: number, batch = PURGE_BATCH): Promise<number> {

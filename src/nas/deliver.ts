@@ -11,6 +11,7 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { recordAudit, type AuditAction } from '../audit/record';
 import { fileWithinScope, type NasScopeDecision } from '../bot/policy';
+import { settings } from '../config/settings';
 import type { Queryable } from '../db/client';
 import { accountIdOf } from '../domain/line-users';
 import { nasSendRequests } from '../db/schema';
@@ -21,7 +22,7 @@ import { destinationOf, replyAttemptMark, sendMessages } from '../line/outbound'
 import { taipeiDateTime } from '../lib/taipei';
 import { nasScopeOf } from './scope';
 import { createShareLink, shareLinkTtlSeconds, shareUrls } from './share-links';
-import { essence, markFailed, sendMaxBytes, type SendRequestRow } from './upload';
+import { essence, markFailed, type SendRequestRow } from './upload';
 
 type Deps = Pick<EventDeps, 'db' | 'line' | 'log'>;
 
@@ -179,7 +180,7 @@ async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRe
 
 /** Tells the asker why a failed request was not sent, then marks it told (`sent_at`). */
 async function tellFailure(deps: Deps, row: SendRequestRow, options: DeliverOptions, now: number): Promise<DeliveryResult> {
-  const text = row.error ?? failureText('unreadable', row, sendMaxBytes(options.env));
+  const text = row.error ?? failureText('unreadable', row, settings(options.env, deps.log).nasSendMaxBytes);
   const sentBy = await sendOrGiveUp(deps, row, [{ type: 'text', text }], 'failure', now);
   if (!sentBy) return 'skipped';
   await deps.db
@@ -209,7 +210,9 @@ export async function deliverSendRequest(deps: Deps, id: string, options: Delive
 
   const base = linkBase(row, options.env, options.origin);
   if (!base) throw new Error(`send request ${row.id}: no base URL for its share link`);
-  const { token, link } = await createShareLink(deps.db, row, shareLinkTtlSeconds(options.env, log), new Date(now));
+  // An image message's links outlive a download link's SHARE_LINK_TTL: LINE fetches them whenever the chat is opened.
+  const ttl = shareLinkTtlSeconds(isImageMessageFile(row) ? 'image_message' : 'download', settings(options.env, log));
+  const { token, link } = await createShareLink(deps.db, row, ttl);
   const message = fileMessage(row, token, base, link.expiresAt);
   // The chat history keeps the message without its token: the database alone opens no link.
   const recorded = JSON.parse(JSON.stringify(message).replaceAll(token, redactedToken(link.id))) as Message;
@@ -289,7 +292,7 @@ export async function runNasBackstop(deps: Deps, env: DeliverOptions['env'], now
     .limit(BACKSTOP_BATCH);
   const timedOut: string[] = [];
   for (const s of stale) {
-    const failed = await markFailed(deps.db, s.id, failureText('nas_unreachable', s, sendMaxBytes(env)), [s.status]);
+    const failed = await markFailed(deps.db, s.id, failureText('nas_unreachable', s, settings(env, deps.log).nasSendMaxBytes), [s.status]);
     if (failed) {
       timedOut.push(s.id);
       counts.timedOut++;

@@ -5,10 +5,10 @@
  * The file is snapshotted as indexed: the job sends only if the NAS still has exactly that.
  */
 import { sql } from 'drizzle-orm';
+import { defaultSettings, settings } from '../config/settings';
 import type { Queryable } from '../db/client';
 import { nasFiles, nasSendRequests } from '../db/schema';
-
-export const DEFAULT_NAS_SEND_MAX_BYTES = 104_857_600;
+import type { Logger } from '../lib/log';
 
 /** The NAS settings of a deployment (names from DESIGN.md's configuration table). */
 export interface NasConfig {
@@ -18,13 +18,20 @@ export interface NasConfig {
   publicBaseUrl: string | null;
 }
 
-export function nasConfig(env: Partial<Pick<Env, 'NAS_SEND_MAX_BYTES' | 'PUBLIC_BASE_URL'>>, webhookOrigin: string | null = null): NasConfig {
-  const max = Number(env.NAS_SEND_MAX_BYTES);
+/** NAS_SEND_MAX_BYTES as the upload endpoint reads it (src/config/settings.ts): /find never offers what it would refuse. */
+export function nasConfig(
+  env: Partial<Pick<Env, 'NAS_SEND_MAX_BYTES' | 'PUBLIC_BASE_URL'>>,
+  log: Logger,
+  webhookOrigin: string | null = null,
+): NasConfig {
   return {
-    sendMaxBytes: env.NAS_SEND_MAX_BYTES && Number.isSafeInteger(max) && max > 0 ? max : DEFAULT_NAS_SEND_MAX_BYTES,
+    sendMaxBytes: settings(env, log).nasSendMaxBytes,
     publicBaseUrl: originOf(env.PUBLIC_BASE_URL) ?? originOf(webhookOrigin),
   };
 }
+
+/** Without env: NAS_SEND_MAX_BYTES' default, no public origin. */
+export const DEFAULT_NAS_CONFIG: NasConfig = { sendMaxBytes: defaultSettings.nasSendMaxBytes, publicBaseUrl: null };
 
 /** An http(s) origin without a trailing slash, or null. */
 function originOf(value: string | null | undefined): string | null {

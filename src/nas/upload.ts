@@ -13,17 +13,6 @@ export type UploadKind = 'file' | 'preview';
 
 /** The contract's preview limit (LINE's previewImageUrl takes at most 1 MB). */
 export const PREVIEW_MAX_BYTES = 1_048_576;
-export const DEFAULT_SEND_MAX_BYTES = 104_857_600;
-/** R2's limit for a single PUT. */
-const R2_SINGLE_PUT_MAX_BYTES = 5 * 1024 ** 3 - 5 * 1024 ** 2;
-
-/** NAS_SEND_MAX_BYTES; unset or not a positive whole number: the default. */
-export function sendMaxBytes(env: Pick<Env, 'NAS_SEND_MAX_BYTES'>): number {
-  const raw = (env.NAS_SEND_MAX_BYTES ?? '').trim();
-  const n = /^\d{1,13}$/.test(raw) ? Number(raw) : NaN;
-  return n > 0 ? Math.min(n, R2_SINGLE_PUT_MAX_BYTES) : DEFAULT_SEND_MAX_BYTES;
-}
-
 export const r2KeyOf = (requestId: string, kind: UploadKind) => `sends/${requestId}/${kind}`;
 
 /** A refusal in the contract's shape: `{"error": "<code>", "message": "..."}` with its status. */

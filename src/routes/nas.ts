@@ -7,6 +7,7 @@
  * 404, 409, 422.
  */
 import { Hono, type Context } from 'hono';
+import { settings } from '../config/settings';
 import { openDb } from '../db/client';
 import type { AppEnv } from '../http/types';
 import { deliverInBackground, failureReasons, failureText, type FailureReason } from '../nas/deliver';
@@ -20,7 +21,6 @@ import {
   markUploaded,
   PREVIEW_MAX_BYTES,
   r2KeyOf,
-  sendMaxBytes,
   storeUpload,
   uploadHeaders,
   UploadError,
@@ -66,7 +66,7 @@ async function upload(c: Ctx, kind: UploadKind) {
   let headers;
   try {
     id = requestId(c);
-    headers = uploadHeaders(c.req.raw.headers, kind, sendMaxBytes(c.env));
+    headers = uploadHeaders(c.req.raw.headers, kind, settings(c.env, c.get('log')).nasSendMaxBytes);
   } catch (err) {
     if (err instanceof UploadError) return refuse(c, err.status, err.code, err.message);
     throw err;
@@ -147,7 +147,7 @@ async function failure(c: Ctx) {
   return withServices(c, async ({ db, line, log }, background) => {
     const row = await loadSendRequest(db, id);
     assertUploading(row, id);
-    const failed = await markFailed(db, id, failureText(reason as FailureReason, row, sendMaxBytes(c.env)));
+    const failed = await markFailed(db, id, failureText(reason as FailureReason, row, settings(c.env, c.get('log')).nasSendMaxBytes));
     if (!failed) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open`);
     log.info('nas.request_failed', { sendRequestId: id, reason });
     background(deliverInBackground({ db, line, log }, id, { env: c.env, origin: uploadOrigin(c) }));

@@ -10,7 +10,7 @@ import { Hono, type Context } from 'hono';
 import { openDb } from '../db/client';
 import { shareLinks } from '../db/schema';
 import type { AppEnv } from '../http/types';
-import { findShareLink, shareLinkState } from '../nas/share-links';
+import { findShareLink } from '../nas/share-links';
 import { essence } from '../nas/upload';
 import { clientOf } from '../security/limiter';
 
@@ -150,8 +150,7 @@ async function serve(c: Ctx, which: 'file' | 'preview') {
       if (!(await countMiss(c, client))) return limited(c, SHARE_MISS_LIMIT.periodSeconds);
       return gone(c, 404, '找不到這個連結');
     }
-    const state = shareLinkState(link);
-    if (state !== 'active') return gone(c, 410, state === 'revoked' ? '這個連結已被撤銷' : '這個連結已過期');
+    if (link.state !== 'active') return gone(c, 410, link.state === 'revoked' ? '這個連結已被撤銷' : '這個連結已過期');
     const key = which === 'file' ? link.r2Key : link.previewR2Key;
     if (!key) return gone(c, 404, '這個檔案沒有預覽圖');
 

@@ -5,7 +5,7 @@
  * must be in the asker's scope now and within NAS_SEND_MAX_BYTES; the tap checks both again.
  */
 import { formatSize } from '../../bot/nas';
-import { nasConfig } from '../../nas/requests';
+import { DEFAULT_NAS_CONFIG } from '../../nas/requests';
 import { nasScopeOf } from '../../nas/scope';
 import { fileInScope } from '../../nas/search';
 import { MAX_OFFERS_PER_ANSWER, OFFER_BUTTON_LABEL, OFFER_TTL_MINUTES, offerFile } from '../offers';
@@ -28,7 +28,7 @@ export const sendNasFileTool: AiTool = {
     required: ['fileId'],
   },
 
-  async run({ db, nas = nasConfig({}) }, asker, input) {
+  async run({ db, nas = DEFAULT_NAS_CONFIG }, asker, input) {
     const fileId = (input as { fileId?: unknown } | null)?.fileId;
     if (typeof fileId !== 'string' || !UUID.test(fileId.trim())) throw new ToolInputError('"fileId" must be a file id from search_nas_files');
     const id = fileId.trim().toLowerCase();
