@@ -30,6 +30,8 @@ export interface AiDelayResult {
   beforeClaudeMs: { p50: number; p95: number };
   /** Claude answered -> reply/push arrived at the LINE emulator, ms (the first message of each answer). */
   afterClaudeMs: { p50: number; p95: number };
+  /** The bot's own time per answer: before Claude plus after Claude, ms (the goal: p95 at most 300 through PgBouncer). */
+  ownMs: { p50: number; p95: number };
   /** Webhook sent -> answer at the LINE emulator, ms. */
   totalMs: { p50: number; p95: number };
   byReply: number;
@@ -44,6 +46,8 @@ export interface AiDelayResult {
 }
 
 export interface AiResult {
+  /** The database path the Worker took (direct, or pooled through PgBouncer). */
+  path: 'direct' | 'pooled';
   questionsPerDelay: number;
   /** Wall time of the scenario's asking and answering (binding excluded), s. */
   wallSec: number;
@@ -55,6 +59,7 @@ export interface AiResult {
 }
 
 export interface AiOptions {
+  path: AiResult['path'];
   delaysMs: number[];
   questionsPerDelay: number;
   secret: string;
@@ -198,6 +203,7 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
       const before: number[] = [];
       const after: number[] = [];
       const total: number[] = [];
+      const own: number[] = [];
       let byReply = 0;
       let byPush = 0;
       let sentTwice = 0;
@@ -216,6 +222,7 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
           .sort((a, b) => a.at - b.at);
         if (first) before.push(first.at - e.sentAt);
         if (sends[0] && last) after.push(sends[0].at - last.answeredAt!);
+        if (first && sends[0] && last) own.push(first.at - e.sentAt + (sends[0].at - last.answeredAt!));
         if (sends[0]) total.push(sends[0].at - e.sentAt);
         if (sends.length === 0) notSent++;
         else if (sends.length > 1) sentTwice++;
@@ -232,6 +239,7 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
         answered,
         beforeClaudeMs: p50p95(before),
         afterClaudeMs: p50p95(after),
+        ownMs: p50p95(own),
         totalMs: p50p95(total),
         byReply,
         byPush,
@@ -242,6 +250,7 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
       };
     });
     return {
+      path: options.path,
       questionsPerDelay: options.questionsPerDelay,
       wallSec,
       delays,

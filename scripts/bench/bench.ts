@@ -8,7 +8,7 @@
  *   mixed events:      our Worker, then the @line/bot-sdk middleware baseline (verify + parse, 200)
  *   group text only:   our Worker, then the seed article's approach (3 LINE calls + a query per lookup)
  *   ai:                bound users' 1:1 questions, the Claude emulator answering after 2, 20 and 60 s
- *                      (first path only; ai.ts): the bot's time before and after Claude, reply or push
+ *                      (on each path; ai.ts): the bot's time before and after Claude, reply or push
  *
  * With a local PostgreSQL it does so both ways in one run: `direct` (straight into Postgres, trust,
  * no pipelining) and `pooled` (through PgBouncer in transaction mode with a password role, as Neon's
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   }
   if (options.paths.length === 0) throw new UserError('--paths takes direct, pooled or both');
   // The SDK baseline stores nothing: alone, it needs one path, not both.
-  if (!options.only.has('worker') && !options.only.has('article')) options.paths = options.paths.slice(0, 1);
+  if (!options.only.has('worker') && !options.only.has('article') && !options.only.has('ai')) options.paths = options.paths.slice(0, 1);
   // Progress goes to stderr so that --json leaves stdout to the report alone.
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     }
 
     const results: TargetResult[] = [];
-    let ai: AiResult | undefined;
+    const ai: AiResult[] = [];
     let database = '';
     for (const path of options.paths) {
       const stopsHere: Array<() => Promise<unknown>> = [];
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
         countRoundTrips: true,
         lineLatencyMs: options.lineLatencyMs,
         bundleDir: join(tmp, `bundle-${path}`),
-        ...(options.only.has('ai') && path === options.paths[0] ? { claude: { use: 'emulator' as const, apiKey: BENCH_ANTHROPIC_KEY } } : {}),
+        ...(options.only.has('ai') ? { claude: { use: 'emulator' as const, apiKey: BENCH_ANTHROPIC_KEY } } : {}),
       });
       stopsHere.push(() => stack.stop());
       stack.proxy!.traceUntil(INBOX_INSERT);
@@ -239,11 +239,13 @@ async function main(): Promise<void> {
         const articleStats = async () => (await (await fetch(`${article.url}/__stats`)).json()) as Record<string, number>;
         results.push(await run('article', 'group-text', article.url, articleStats));
       }
-      // Once, on the first path: its figures are the bot's own time around Claude, not the database's.
-      if (options.only.has('ai') && path === options.paths[0]) {
+      // On each path: through PgBouncer is how production reaches Neon.
+      if (options.only.has('ai')) {
         await clean(stack, db);
         say(`  ai (1:1 questions, ${path}): Claude answering after ${options.aiDelaysMs.map((d) => `${d / 1000} s`).join(', ')} ...`);
-        ai = await runAiScenario(stack, db, {
+        ai.push(
+          await runAiScenario(stack, db, {
+            path,
           delaysMs: options.aiDelaysMs,
           questionsPerDelay: options.aiQuestions,
           secret: SECRET,
@@ -251,7 +253,8 @@ async function main(): Promise<void> {
           secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN, ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58' },
           bundleDir: join(tmp, `bundle-${path}`),
           say,
-        });
+          }),
+        );
       }
       await stopPath();
     }
@@ -270,7 +273,7 @@ async function main(): Promise<void> {
         dbLatencyMs: options.dbLatencyMs,
       },
       results,
-      ...(ai ? { ai } : {}),
+      ...(ai.length ? { ai } : {}),
       ratios: ratios(results),
       goals: goals(results),
     };

@@ -99,8 +99,8 @@ export interface BenchReport {
   skipped: Array<{ path: DbPath; reason: string }>;
   config: { durationSec: number; warmupSec: number; connections: number; eventsPerRequest: number; lineLatencyMs: number; dbLatencyMs: number };
   results: TargetResult[];
-  /** The AI scenario (`--only ai`), when it ran. */
-  ai?: AiResult;
+  /** The AI scenario (`--only ai`), once per path, when it ran. */
+  ai?: AiResult[];
   ratios: Record<string, number | null>;
   goals: Goal[];
 }
@@ -312,9 +312,8 @@ export function formatReport(report: BenchReport): string {
     );
   }
 
-  if (report.ai) {
-    const a = report.ai;
-    out.push('', `AI answers, 1:1 (issue 9): ${a.questionsPerDelay} bound users per Claude delay, asking at once; reply window 50 s`);
+  for (const a of report.ai ?? []) {
+    out.push('', `AI answers, 1:1 (issue 9), ${a.path}: ${a.questionsPerDelay} bound users per Claude delay, asking at once; reply window 50 s`);
     const sec = (ms: number) => `${(ms / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} s`;
     const row = (name: string, f: (d: AiResult['delays'][number]) => string) => [name, ...a.delays.map(f)];
     out.push(
@@ -323,6 +322,7 @@ export function formatReport(report: BenchReport): string {
         row('answers (answered / asked)', (d) => `${d.answered} / ${d.questions}`),
         row('before Claude: webhook sent -> Claude request, p50 / p95 ms', (d) => `${n0(d.beforeClaudeMs.p50)} / ${n0(d.beforeClaudeMs.p95)}`),
         row("after Claude: Claude's answer -> LINE reply/push, p50 / p95 ms", (d) => `${n0(d.afterClaudeMs.p50)} / ${n0(d.afterClaudeMs.p95)}`),
+        row("the bot's own time (before + after, per answer), p50 / p95 ms", (d) => `${n0(d.ownMs.p50)} / ${n0(d.ownMs.p95)}`),
         row('webhook sent -> answer at LINE, p50 / p95 s', (d) => `${n1(d.totalMs.p50 / 1000)} / ${n1(d.totalMs.p95 / 1000)}`),
         row('sent by reply / push', (d) => `${d.byReply} / ${d.byPush}`),
         row('share by reply', (d) => `${Math.round(d.replyShare * 100)}%`),

@@ -88,19 +88,20 @@ describe('npm run bench -- --smoke --json', () => {
     expect(report.goals.map((g) => typeof g.met === 'boolean' || g.met === null)).toEqual([true, true, true]);
     expect(report.goals[2]!.met, `${report.goals[2]!.detail}\n${stderr.slice(-2000)}`).toBe(true);
 
-    // The AI scenario, at a tiny Claude delay: bound users' 1:1 questions, each answered once, by reply.
-    const ai = report.ai!;
-    expect(ai, 'the AI scenario ran').toBeDefined();
+    // The AI scenario on both paths, at a tiny Claude delay: bound users' 1:1 questions, each answered once, by reply.
+    expect(report.ai?.map((a) => a.path), 'the AI scenario ran on both paths').toEqual(['direct', 'pooled']);
+    for (const ai of report.ai!) {
     expect(ai.delays.map((d) => d.claudeDelayMs)).toEqual([200]);
     const [d] = ai.delays;
     expect(d!.questions).toBe(2);
-    for (const key of ['beforeClaudeMs', 'afterClaudeMs', 'totalMs'] as const) {
+    for (const key of ['beforeClaudeMs', 'afterClaudeMs', 'ownMs', 'totalMs'] as const) {
       for (const p of ['p50', 'p95'] as const) expect(isNumber(d![key][p]) && d![key][p] >= 0, `ai ${key} ${p}`).toBe(true);
     }
     expect(d!.totalMs.p50).toBeGreaterThanOrEqual(200);
     expect([d!.answered, d!.byReply, d!.byPush, d!.replyShare, d!.sentTwice, d!.notSent, d!.sentByAgrees]).toEqual([2, 2, 0, 1, 0, 0, true]);
     expect(ai.claudeRequests).toBe(2);
     expect([ai.errors, ai.lineViolations, ai.claudeViolations]).toEqual([0, 0, 0]);
+    }
   });
 
   it('says so, and runs nothing, when the pooled path is asked for without pgbouncer', async () => {
