@@ -70,34 +70,37 @@ export async function loadAnswer(db: Queryable, answerId: string): Promise<Answe
   return row;
 }
 
-/** A finished step's result, kept so a restarted run repeats no Claude call and no send. */
-export async function readStep<T>(db: Queryable, answerId: string, name: string): Promise<T | undefined> {
-  const [row] = await db
-    .select({ value: sql<T | null>`${lineAiAnswers.steps} -> ${name}` })
-    .from(lineAiAnswers)
-    .where(eq(lineAiAnswers.id, answerId));
-  return row?.value ?? undefined;
+/** A finished step's result, kept (in the row as read) so a restarted run repeats no Claude call and no send. */
+export function keptStep<T>(row: Pick<AnswerRow, 'steps'>, name: string): T | undefined {
+  const steps = row.steps as Record<string, T | null> | null;
+  return steps?.[name] ?? undefined;
 }
 
 /**
  * Keeps a finished step's result, unless the question has been unsent meanwhile: the unsend redacted
- * the steps kept so far, and a result written after it would bring the text back. The row is locked
- * first, in its own statement: an UPDATE that waited for the unsend's lock would still judge
- * "unsent" by the snapshot it started with, so the check runs only once the lock is held.
+ * the steps kept so far, and a result written after it would bring the text back.
+ *
+ * One statement, one round trip. The question's row is read with FOR SHARE first (a MATERIALIZED
+ * CTE): an unsend that has changed it but not yet committed is waited for, and the locking read then
+ * sees its `unsent_at` (READ COMMITTED locking reads take the newest version); an unsend that has
+ * not yet changed it waits for this statement, and then redacts what it wrote. A plain subquery
+ * would judge "unsent" by the statement's snapshot, taken before the wait. The unsend locks the
+ * message before the answer, as this does: no deadlock.
  */
-export async function writeStep(db: Database | Transaction, answerId: string, name: string, value: unknown): Promise<void> {
-  const unsent = sql`EXISTS (SELECT 1 FROM ${lineMessages} WHERE ${lineMessages.id} = ${lineAiAnswers.questionMessageId} AND ${lineMessages.unsentAt} IS NOT NULL)`;
-  await db.transaction(async (tx) => {
-    await tx.select({ id: lineAiAnswers.id }).from(lineAiAnswers).where(eq(lineAiAnswers.id, answerId)).for('update');
-    await tx
-      .update(lineAiAnswers)
-      .set({
-        steps: sql`CASE WHEN ${unsent} THEN ${lineAiAnswers.steps} ELSE ${lineAiAnswers.steps} || jsonb_build_object(${name}::text, ${JSON.stringify(value ?? null)}::jsonb) END`,
-        status: sql`CASE WHEN ${lineAiAnswers.status} = 'pending' THEN 'running' ELSE ${lineAiAnswers.status} END`,
-        progressAt: sql`now()`,
-      })
-      .where(eq(lineAiAnswers.id, answerId));
-  });
+export async function writeStep(db: Queryable, answerId: string, name: string, value: unknown): Promise<void> {
+  await db.execute(sql`
+    WITH question AS MATERIALIZED (
+      SELECT ${lineMessages.unsentAt} AS unsent_at
+      FROM ${lineMessages} JOIN ${lineAiAnswers} ON ${lineAiAnswers.questionMessageId} = ${lineMessages.id}
+      WHERE ${lineAiAnswers.id} = ${answerId}
+      FOR SHARE OF ${lineMessages}
+    )
+    UPDATE ${lineAiAnswers} SET
+      steps = CASE WHEN EXISTS (SELECT 1 FROM question WHERE unsent_at IS NOT NULL) THEN ${lineAiAnswers.steps}
+        ELSE ${lineAiAnswers.steps} || jsonb_build_object(${name}::text, ${JSON.stringify(value ?? null)}::jsonb) END,
+      status = CASE WHEN ${lineAiAnswers.status} = 'pending' THEN 'running' ELSE ${lineAiAnswers.status} END,
+      progress_at = now()
+    WHERE ${lineAiAnswers.id} = ${answerId}`);
 }
 
 /** A step still working (a Claude call may take minutes): the backstop must not take it for stalled. */

@@ -14,9 +14,9 @@ import { eq } from 'drizzle-orm';
 import { replies } from '../bot/replies';
 import { lineMessages } from '../db/schema';
 import type { Sent } from '../line/outbound';
-import { createLogger, describeError } from '../lib/log';
+import { createLogger, describeError, type Logger } from '../lib/log';
 import { openServices, type Services } from '../services';
-import { finishAnswer, loadAnswer, readStep, touchAnswer, writeStep } from './answers';
+import { finishAnswer, keptStep, loadAnswer, touchAnswer, writeStep, type AnswerRow } from './answers';
 import { askClaude, createClaude, isFinalClaudeError, textOf, toolUsesOf, type ClaudeRound } from './claude';
 import { loadAnswerContext } from './context';
 import { fetchImages } from './images';
@@ -40,6 +40,7 @@ const CLAUDE: WorkflowStepConfig = { retries: { limit: 2, delay: '10 seconds', b
 const SEND: WorkflowStepConfig = { retries: { limit: 3, delay: '3 seconds', backoff: 'exponential' }, timeout: '1 minute' };
 
 type ToolOutcome = { content: string; isError: boolean };
+type Memo = <T>(name: string, config: WorkflowStepConfig, fn: (s: Services, row: AnswerRow) => Promise<T>) => Promise<T>;
 
 export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
   override async run(event: Readonly<WorkflowEvent<AnswerParams>>, step: WorkflowStep) {
@@ -47,33 +48,54 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
     const log = createLogger({ job: 'ai-answer', answerId, instanceId: event.instanceId });
     const env = this.env;
 
-    /** A step whose result is also kept in the answer's row; a kept result is returned as it is. */
-    const memo = <T>(name: string, config: WorkflowStepConfig, fn: (s: Services) => Promise<T>): Promise<T> =>
+    // One connection for the whole run, not one per step: opening it (WebSocket, startup, password)
+    // costs more than the step's queries. A step that fails drops it, so a retry never inherits a
+    // connection left mid-query or mid-transaction; the next step opens a fresh one.
+    let open: Services | undefined;
+    const services = () => (open ??= openServices(env, log));
+    const drop = () => {
+      const s = open;
+      open = undefined;
+      void s?.close();
+    };
+
+    /**
+     * A step whose result is also kept in the answer's row; a kept result is returned as it is.
+     * The row is read once per step, with the kept results in it, and handed to the step.
+     */
+    const memo = <T>(name: string, config: WorkflowStepConfig, fn: (s: Services, row: AnswerRow) => Promise<T>): Promise<T> =>
       step.do(name, config, async () => {
-        const services = openServices(env, log);
+        const s = services();
         try {
-          const kept = await readStep<T>(services.db, answerId, name);
+          const row = await loadAnswer(s.db, answerId);
+          if (!row) throw new NonRetryableError(`answer ${answerId} does not exist`);
+          const kept = keptStep<T>(row, name);
           if (kept !== undefined) return kept as never;
           // Progress is reported while the step works, so only a run that really stopped looks stalled.
-          const beat = setInterval(() => void touchAnswer(services.db, answerId).catch(() => {}), HEARTBEAT_MS);
+          const beat = setInterval(() => void touchAnswer(s.db, answerId).catch(() => {}), HEARTBEAT_MS);
           let value: T;
           try {
-            value = await fn(services);
+            value = await fn(s, row);
           } finally {
             clearInterval(beat);
           }
-          await writeStep(services.db, answerId, name, value);
+          await writeStep(s.db, answerId, name, value);
           return value as never;
-        } finally {
-          await services.close();
+        } catch (err) {
+          drop();
+          throw err;
         }
       }) as Promise<T>;
 
-    const context = await memo('load context', QUICK, async (s) => {
-      const row = await loadAnswer(s.db, answerId);
-      if (!row) throw new NonRetryableError(`answer ${answerId} does not exist`);
-      return loadAnswerContext(s.db, answerId, { model: s.ai.model });
-    });
+    try {
+      return await this.answer(memo, log);
+    } finally {
+      await open?.close();
+    }
+  }
+
+  private async answer(memo: Memo, log: Logger) {
+    const context = await memo('load context', QUICK, (s, row) => loadAnswerContext(s.db, row.id, { model: s.ai.model }));
 
     const transcript: Anthropic.MessageParam[] = [...context.messages];
     const rounds: ClaudeRound[] = [];
@@ -107,14 +129,13 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
       log.error('ai.no_answer', { error: err, rounds: rounds.length });
     }
 
-    const sent = await memo<Sent>(answer !== null ? 'send answer' : 'send apology', SEND, async (s) => {
-      const row = await loadAnswer(s.db, answerId);
-      return sendAnswer(s, row!, answer ?? replies.aiNoAnswer(), answer !== null ? 'answer' : 'apology');
-    });
+    const sent = await memo<Sent>(answer !== null ? 'send answer' : 'send apology', SEND, (s, row) =>
+      sendAnswer(s, row, answer ?? replies.aiNoAnswer(), answer !== null ? 'answer' : 'apology'),
+    );
 
-    await memo('finish', QUICK, async (s) => {
+    await memo('finish', QUICK, async (s, row) => {
       const sum = (f: (u: ClaudeRound['usage']) => number) => rounds.reduce((n, r) => n + f(r.usage), 0);
-      await finishAnswer(s.db, answerId, {
+      await finishAnswer(s.db, row.id, {
         status: answer !== null ? 'answered' : 'failed',
         outcome: answer !== null ? 'answered' : 'no_answer',
         model: context.model,

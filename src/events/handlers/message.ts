@@ -170,10 +170,17 @@ async function isBotMessage(deps: EventDeps, lineMessageId: string): Promise<boo
 
 /**
  * After the answer's record has committed: the loading animation in a 1:1 chat, and the answer's
- * Workflow. Neither may fail the event: the Cron Trigger starts an answer whose Workflow never did.
+ * Workflow, side by side (the animation is a LINE request; the answer need not wait for it).
+ * Neither may fail the event: the Cron Trigger starts an answer whose Workflow never did.
  */
 async function launchAnswer(deps: EventDeps, started: { answerId: string; instanceId: string }, oneToOneUserId: string | null) {
-  if (oneToOneUserId) await deps.line.startLoading(oneToOneUserId).catch((err: unknown) => deps.log.warn('ai.loading_failed', { error: err }));
+  const loading = oneToOneUserId
+    ? deps.line.startLoading(oneToOneUserId).catch((err: unknown) => deps.log.warn('ai.loading_failed', { error: err }))
+    : undefined;
+  await Promise.all([loading, createWorkflow(deps, started)]);
+}
+
+async function createWorkflow(deps: EventDeps, started: { answerId: string; instanceId: string }) {
   if (!deps.ai.workflow) {
     deps.log.warn('ai.no_workflow_binding', { answerId: started.answerId });
     return;
