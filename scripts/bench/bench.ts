@@ -40,6 +40,7 @@ import { probeLatency, type LoadResult } from './load.ts';
 import { formatReport, goals, machine, ratios, type AckPath, type BenchReport, type DbPath, type Integrity, type TargetResult } from './report.ts';
 import type { Mix } from './workload.ts';
 import { BENCH_ANTHROPIC_KEY, runAiScenario, type AiResult } from './ai.ts';
+import { cpuMsPerAck, cpuSnapshot } from './cpu.ts';
 
 const SECRET = 'bench-channel-secret';
 const ACCESS_TOKEN = 'bench-access-token';
@@ -311,9 +312,11 @@ async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (li
   }
   await clean(stack, db);
   const statsBefore = (await spec.stats?.()) ?? {};
+  const cpuBefore = cpuSnapshot();
   say(`  ${spec.target} (${spec.mix}${spec.target === 'sdk-baseline' ? '' : `, ${spec.path}`}): ${options.durationSec} s at ${options.connections} connections ...`);
   const loaded: LoadResult = await load(options.durationSec);
   const drained = await settle();
+  const cpuAfter = cpuSnapshot();
 
   const acked = loaded.statuses['200'] ?? 0;
   const non2xx = Object.entries(loaded.statuses).filter(([code]) => !code.startsWith('2')).reduce((s, [, n]) => s + n, 0);
@@ -329,6 +332,8 @@ async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (li
     ackPerSec: acked / loaded.durationSec,
     latencyMs: loaded.latencyMs,
     errors: { non2xx, connection: loaded.errors, failedEvents: 0, lineViolations: violations, undrained: drained ? 0 : 1 },
+    // The run and its drain: the Worker processes after the ack, the article before it.
+    cpuMsPerAck: cpuMsPerAck(cpuBefore, cpuAfter, acked),
   };
 
   if (spec.target === 'worker') {

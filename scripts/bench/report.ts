@@ -4,6 +4,7 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import type { Mix } from './workload.ts';
 import type { AiResult } from './ai.ts';
+import type { CpuGroup } from './cpu.ts';
 
 export interface Percentiles {
   p50: number;
@@ -78,6 +79,8 @@ export interface TargetResult {
   /** Startup and password messages per connection (pipelined, they share one flight). */
   dbHandshakeMessagesPerConnection?: number;
   ackPath?: AckPath;
+  /** CPU ms per acknowledged event over the run and its drain, by process (scripts/bench/cpu.ts; Linux only). */
+  cpuMsPerAck?: Partial<Record<CpuGroup, number>>;
   probe?: LatencyProbe;
   integrity?: Integrity;
   errors: { non2xx: number; connection: number; failedEvents: number; lineViolations: number; undrained: number };
@@ -296,6 +299,18 @@ export function formatReport(report: BenchReport): string {
       "The article's pool keeps its connections open: its ack waits on one round trip per query (no count on the wire, the slope shows it).",
     );
     if (!L) out.push('Without --db-latency an answer can arrive before a message the client was about to send anyway: the counts are upper bounds.');
+  }
+
+  const withCpu = results.filter((x) => x.cpuMsPerAck);
+  if (withCpu.length) {
+    const groups = [...new Set(withCpu.flatMap((x) => Object.keys(x.cpuMsPerAck!)))] as CpuGroup[];
+    out.push('', 'CPU ms per acknowledged event, the run and its drain (user + system, by process; Postgres not counted)');
+    out.push(
+      table([
+        ['', ...groups, 'all'],
+        ...withCpu.map((x) => [label(x), ...groups.map((g) => n2(x.cpuMsPerAck![g])), n2(Object.values(x.cpuMsPerAck!).reduce((a, b) => a + b, 0))]),
+      ]),
+    );
   }
 
   const checked = results.filter((x) => x.integrity);
