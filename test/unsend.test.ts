@@ -5,7 +5,7 @@
  * name), the thumbnail is gone from R2, and the console previews nothing of it.
  */
 import { env, introspectWorkflowInstance } from 'cloudflare:test';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { instanceIdFor, writeStep } from '../src/ai/answers';
@@ -125,6 +125,31 @@ describe('unsend removes the text everywhere', () => {
     expect((await unsend({ userId: newId.user() }, question!.messageId)).status).toBe(200);
     expect(await columnsHolding(secret)).toEqual([]);
     await withDb((db) => writeStep(db, answer.id, 'ask Claude 1', { content: [{ type: 'text', text: `你問的是 ${secret}` }] }));
+    expect(await columnsHolding(secret)).toEqual([]);
+    expect(Object.keys((await answerRow(answer.id)).steps as object)).toEqual(['load context']);
+  });
+
+  it('a step kept while an unsend is committing waits for it and is not kept (writeStep reads the question FOR SHARE)', async () => {
+    const secret = marker();
+    const answer = await seedAiAnswer({ question: '還在想的問題' });
+    await withDb((db) => writeStep(db, answer.id, 'load context', { messages: [] }));
+    let written: Promise<void> | undefined;
+    let settled = false;
+    // The unsend's order: the question marked unsent, then the answer's row redacted; the step is
+    // kept meanwhile, so it must wait for the commit. A plain UPDATE would wait for the answer's
+    // row only and then judge "unsent" by its snapshot from before the wait: it would keep the step.
+    await withDb((db) =>
+      db.transaction(async (tx) => {
+        await tx.update(lineMessages).set({ unsentAt: sql`now()` }).where(eq(lineMessages.id, answer.questionMessageId));
+        await tx.update(lineAiAnswers).set({ question: '', steps: sql`${lineAiAnswers.steps}` }).where(eq(lineAiAnswers.id, answer.id));
+        written = withDb((db2) => writeStep(db2, answer.id, 'ask Claude 1', { content: [{ type: 'text', text: `你問的是 ${secret}` }] })).finally(() => {
+          settled = true;
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        expect(settled, 'writeStep waits for the unsend').toBe(false);
+      }),
+    );
+    await written;
     expect(await columnsHolding(secret)).toEqual([]);
     expect(Object.keys((await answerRow(answer.id)).steps as object)).toEqual(['load context']);
   });
