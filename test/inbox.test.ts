@@ -311,3 +311,36 @@ describe('large bodies', () => {
     expect(rows.rows[0]?.n).toBe(10_000);
   }, 120_000);
 });
+
+describe('a write Postgres rolls back for a deadlock', () => {
+  it('is run again at once: the event is done on its first attempt, its message stored once', async () => {
+    const marker = `deadlock-${newId.event()}`;
+    const name = `deadlock_once_${newId.replyToken().slice(0, 10).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+    // The first INSERT of this test's message fails as a deadlock victim would (a sequence is not
+    // rolled back, so only the first try is refused); the retry goes through.
+    await withDb(async (db) => {
+      await db.execute(sql.raw(`CREATE SEQUENCE ${name}`));
+      await db.execute(
+        sql.raw(
+          `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF nextval('${name}') = 1 THEN RAISE EXCEPTION 'deadlock detected (test)' USING ERRCODE = '40P01'; END IF; RETURN NEW; END $$`,
+        ),
+      );
+      await db.execute(sql.raw(`CREATE TRIGGER ${name} BEFORE INSERT ON line_messages FOR EACH ROW WHEN (NEW.content = '${marker}') EXECUTE FUNCTION ${name}()`));
+    });
+    try {
+      const ev = textEvent({ userId: newId.user() }, marker);
+      expect((await postEvents([ev])).status).toBe(200);
+      expect(await inboxRow(ev.webhookEventId)).toMatchObject({ status: 'done', attempts: 1, lastError: null });
+      const stored = await withDb((db) => db.select().from(lineMessages).where(eq(lineMessages.messageId, ev.message.id)));
+      expect(stored.map((m) => m.content)).toEqual([marker]);
+      const tries = await withDb((db) => db.execute<{ n: string }>(sql.raw(`SELECT last_value::text AS n FROM ${name}`)));
+      expect(tries.rows[0]!.n).toBe('2');
+    } finally {
+      await withDb(async (db) => {
+        await db.execute(sql.raw(`DROP TRIGGER ${name} ON line_messages`));
+        await db.execute(sql.raw(`DROP FUNCTION ${name}()`));
+        await db.execute(sql.raw(`DROP SEQUENCE ${name}`));
+      });
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { markDone, markDoneQuery, markFailed } from '../inbox/status';
 import type { RecordedEvent } from '../inbox/record';
 import { isOfferData } from '../ai/offers';
 import { describeError } from '../lib/log';
+import { sleep } from '../lib/time';
 import { handleFollow, handleUnfollow } from './handlers/follow';
 import { handleJoin, handleLeave } from './handlers/join';
 import { handleMemberJoined, handleMemberLeft } from './handlers/members';
@@ -44,13 +45,15 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
     const apply = handler ? await handler(event, deps) : undefined;
     let after: AfterCommit | void = undefined;
     if (apply && 'oneStatement' in apply) {
-      await deps.db.execute(apply.oneStatement((payload) => markDoneQuery(deps.db, recorded.id, payload).getSQL()));
+      await retryConflicts(log, () => deps.db.execute(apply.oneStatement((payload) => markDoneQuery(deps.db, recorded.id, payload).getSQL())));
     } else if (apply) {
-      after = await deps.db.transaction(async (tx) => {
-        const effect = await apply(tx);
-        await markDone(tx, recorded.id);
-        return effect;
-      });
+      after = await retryConflicts(log, () =>
+        deps.db.transaction(async (tx) => {
+          const effect = await apply(tx);
+          await markDone(tx, recorded.id);
+          return effect;
+        }),
+      );
     } else {
       await markDone(deps.db, recorded.id);
     }
@@ -67,6 +70,35 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
     // The error itself: the logger describes it (status, LINE's message, x-line-request-id).
     log[status === 'dead' ? 'error' : 'warn'](`event.${status}`, { attempts: recorded.attempts, error: err });
     return status;
+  }
+}
+
+/** Tries of an event's write when Postgres rolled it back for a deadlock or a serialization failure. */
+export const CONFLICT_TRIES = 3;
+const CONFLICT_CODES = new Set(['40P01', '40001']);
+
+const isConflict = (err: unknown): boolean => {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (CONFLICT_CODES.has(String((e as { code?: unknown }).code))) return true;
+  }
+  return false;
+};
+
+/**
+ * An event's write again, at once, when Postgres chose it as a deadlock's victim (an unsend and
+ * the message it names, processed side by side, lock the message and the inbox rows in turn): the
+ * whole write was rolled back, so running it again is safe, and the event need not wait for the
+ * Cron Trigger's retry.
+ */
+async function retryConflicts<T>(log: EventDeps['log'], write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (attempt >= CONFLICT_TRIES || !isConflict(err)) throw err;
+      log.info('event.write_conflict_retried', { attempt });
+      await sleep(5 + Math.random() * 20 * attempt);
+    }
   }
 }
 
