@@ -409,6 +409,19 @@ export const nasFiles = pgTable(
   ],
 );
 
+/**
+ * An indexed NAS file as it was when someone asked for it (a send request, an AI offer): what the
+ * file must still be when it is sent. Columns made afresh for each table.
+ */
+const nasFileSnapshot = () => ({
+  nasFileId: uuid('nas_file_id').references(() => nasFiles.id, { onDelete: 'set null' }),
+  share: varchar('share', { length: 64 }).notNull(),
+  path: text('path').notNull(),
+  name: text('name').notNull(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull(),
+});
+
 export const nasSendStatuses = ['pending', 'uploading', 'uploaded', 'sent', 'failed'] as const;
 export type NasSendStatus = (typeof nasSendStatuses)[number];
 
@@ -424,13 +437,8 @@ export const nasSendRequests = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     /** What asked, for idempotency: `event:<webhookEventId>` or `ai:<answer id>:<tool_use id>`. */
     requestKey: varchar('request_key', { length: 200 }).notNull().unique(),
-    nasFileId: uuid('nas_file_id').references(() => nasFiles.id, { onDelete: 'set null' }),
     /** The indexed file as it was when asked; the job sends only if the NAS still has exactly this. */
-    share: varchar('share', { length: 64 }).notNull(),
-    path: text('path').notNull(),
-    name: text('name').notNull(),
-    size: bigint('size', { mode: 'number' }).notNull(),
-    modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull(),
+    ...nasFileSnapshot(),
     /** The asker and the chat: the group or room, or NULL for a 1:1 chat with `line_user_id`. */
     lineUserId: uuid('line_user_id')
       .notNull()
@@ -610,13 +618,8 @@ export const aiFileOffers = pgTable(
     answerId: uuid('answer_id')
       .notNull()
       .references(() => lineAiAnswers.id, { onDelete: 'cascade' }),
-    nasFileId: uuid('nas_file_id').references(() => nasFiles.id, { onDelete: 'set null' }),
     /** The indexed file as it was when offered; the tap sends only if the index still has exactly this. */
-    share: varchar('share', { length: 64 }).notNull(),
-    path: text('path').notNull(),
-    name: text('name').notNull(),
-    size: bigint('size', { mode: 'number' }).notNull(),
-    modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull(),
+    ...nasFileSnapshot(),
     /** The asker (the only one whose tap counts) and the chat. */
     lineUserId: uuid('line_user_id')
       .notNull()
