@@ -26,11 +26,10 @@ import {
   UploadError,
   type UploadKind,
 } from '../nas/upload';
-import { bearerMatches } from '../security/bearer';
-import { checkBearer, clientOf } from '../security/limiter';
-import { bearerSecret, secretProblem } from '../security/tokens';
+import { refuseBearer } from '../security/bearer';
+import { clientOf } from '../security/limiter';
 import { openServices, type Services } from '../services';
-import { UUID_PATTERN } from './admin/schemas';
+import { isUuid } from '../lib/uuid';
 
 type Ctx = Context<AppEnv>;
 
@@ -54,7 +53,7 @@ async function withServices(c: Ctx, fn: (services: Services, background: (p: Pro
 
 function requestId(c: Ctx, what = 'send request'): string {
   const id = c.req.param('id') ?? '';
-  if (!UUID_PATTERN.test(id)) throw new UploadError(404, 'not_found', `unknown ${what}`);
+  if (!isUuid(id)) throw new UploadError(404, 'not_found', `unknown ${what}`);
   return id.toLowerCase();
 }
 
@@ -161,28 +160,27 @@ async function failure(c: Ctx) {
  */
 async function requireAgentToken(c: Ctx, next: () => Promise<void>) {
   const log = c.get('log');
-  const secret = bearerSecret('NAS_AGENT_TOKEN', c.env.NAS_AGENT_TOKEN, log);
-  if (!secret.ok) return refuse(c, 503, 'not_configured', secretProblem('NAS_AGENT_TOKEN', secret));
-  const header = c.req.header('authorization');
-  const client = clientOf(c.req.header('cf-connecting-ip'));
-  const handle = openDb(c.env, log);
-  let verdict;
+  let handle: ReturnType<typeof openDb> | undefined;
+  let refusal;
   try {
-    verdict = await checkBearer(handle.db, { surface: 'nas', via: 'nas', client, log }, () => bearerMatches(header, secret.token));
-  } catch (err) {
-    // Without the limiter's count nothing may be compared: refused, and the job retries a 503.
-    log.error('nas.limiter_unavailable', { error: err });
-    return refuse(c, 503, 'database_unavailable', 'database unavailable; retry later');
+    refusal = await refuseBearer({
+      secret: 'NAS_AGENT_TOKEN',
+      expected: c.env.NAS_AGENT_TOKEN,
+      header: c.req.header('authorization'),
+      surface: 'nas',
+      via: 'nas',
+      client: clientOf(c.req.header('cf-connecting-ip')),
+      path: c.req.path,
+      log,
+      db: () => (handle ??= openDb(c.env, log)).db,
+    });
   } finally {
-    c.executionCtx.waitUntil(handle.close());
+    if (handle) c.executionCtx.waitUntil(handle.close());
   }
-  if (!verdict.ok && verdict.limited) {
-    c.header('Retry-After', String(verdict.retryAfterSeconds));
-    return refuse(c, 429, 'rate_limited', `too many wrong tokens; try again in ${verdict.retryAfterSeconds} s`);
-  }
-  if (!verdict.ok) {
-    log.warn('nas.unauthorized', { path: c.req.path, hasHeader: header !== undefined, client });
-    return refuse(c, 401, 'unauthorized', 'missing or invalid bearer token');
+  if (refusal) {
+    // The job retries a 429 (after Retry-After) and a 503.
+    if (refusal.status === 429) c.header('Retry-After', String(refusal.retryAfterSeconds));
+    return refuse(c, refusal.status, refusal.code, refusal.message);
   }
   await next();
 }

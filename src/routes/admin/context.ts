@@ -10,11 +10,11 @@ import type { AuditActor } from '../../audit/record';
 import type { Database } from '../../db/client';
 import { lineGroups, lineUsers, projects } from '../../db/schema';
 import { ApiError, errorResponse, type FieldError } from '../../http/errors';
-import { bearerMatches } from '../../security/bearer';
-import { checkBearer, clientOf } from '../../security/limiter';
-import { bearerSecret, secretProblem } from '../../security/tokens';
+import { refuseBearer } from '../../security/bearer';
+import { clientOf } from '../../security/limiter';
 import type { AppEnv } from '../../http/types';
 import { UUID_PATTERN } from './schemas';
+import { hasPgCode } from '../../db/errors';
 
 export type AdminEnv = AppEnv & { Variables: AppEnv['Variables'] & { db: Database } };
 
@@ -47,25 +47,20 @@ export const adminRouter = () => new OpenAPIHono<AdminEnv>({ defaultHook: valida
  * 503, never "open". Needs `db` (withDatabase runs first).
  */
 export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) => {
-  const log = c.get('log');
-  const secret = bearerSecret('ADMIN_API_TOKEN', c.env.ADMIN_API_TOKEN, log);
-  if (!secret.ok) throw new ApiError(503, 'not_configured', secretProblem('ADMIN_API_TOKEN', secret));
-  const header = c.req.header('authorization');
-  const client = clientOf(c.req.header('cf-connecting-ip'));
-  const verdict = await checkBearer(c.get('db'), { surface: 'admin', via: 'api', client, log }, () => bearerMatches(header, secret.token)).catch(
-    (err: unknown) => {
-      // Without the limiter's count nothing may be compared: refused, and retried later.
-      log.error('admin.limiter_unavailable', { error: err });
-      throw new ApiError(503, 'database_unavailable', 'database unavailable; retry later');
-    },
-  );
-  if (!verdict.ok && verdict.limited) {
-    c.header('Retry-After', String(verdict.retryAfterSeconds));
-    throw new ApiError(429, 'rate_limited', `too many wrong tokens; try again in ${verdict.retryAfterSeconds} s`);
-  }
-  if (!verdict.ok) {
-    log.warn('admin.unauthorized', { path: c.req.path, hasHeader: header !== undefined, client });
-    throw new ApiError(401, 'unauthorized', 'missing or invalid bearer token');
+  const refusal = await refuseBearer({
+    secret: 'ADMIN_API_TOKEN',
+    expected: c.env.ADMIN_API_TOKEN,
+    header: c.req.header('authorization'),
+    surface: 'admin',
+    via: 'api',
+    client: clientOf(c.req.header('cf-connecting-ip')),
+    path: c.req.path,
+    log: c.get('log'),
+    db: () => c.get('db'),
+  });
+  if (refusal) {
+    if (refusal.status === 429) c.header('Retry-After', String(refusal.retryAfterSeconds));
+    throw new ApiError(refusal.status, refusal.code, refusal.message);
   }
   await next();
 };
@@ -81,12 +76,11 @@ export const notFound = (what: string, id: string | number) => new ApiError(404,
 export const invalidField = (where: FieldError['in'], path: string, why: string) =>
   new ApiError(400, 'invalid_request', `${where} ${path}: ${why}`, { fields: [{ in: where, path, message: why }] });
 
+const UNIQUE_VIOLATION = new Set(['23505']);
+
 /** Postgres unique violation, for turning duplicates into 409. */
 export const isUniqueViolation = (err: unknown): boolean => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === '23505') return true;
-  }
-  return false;
+  return hasPgCode(err, UNIQUE_VIOLATION);
 };
 
 // ---- query pieces the lists share -------------------------------------------------------------
