@@ -14,6 +14,7 @@ import { aiFileOffers, lineUsers, nasFiles } from '../db/schema';
 import { clip } from './context';
 import { oneLine } from './quote';
 import type { AskerContext } from './types';
+import { isUuid } from '../lib/uuid';
 
 /** An offer's button works this long (ai_file_offers.expires_at, Postgres' clock). */
 export const OFFER_TTL_MINUTES = 30;
@@ -22,7 +23,6 @@ const OFFER_TTL_SQL = sql.raw(`interval '${OFFER_TTL_MINUTES} minutes'`);
 export const MAX_OFFERS_PER_ANSWER = 5;
 
 const PREFIX = 'offer:';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export const offerData = (offerId: string) => `${PREFIX}${offerId}`;
 /** A postback the bot's offer buttons could have sent (anything else stays in the inbox only). */
@@ -31,7 +31,8 @@ export const isOfferData = (data: unknown): data is string => typeof data === 's
 export function offerIdOf(data: unknown): string | null {
   if (!isOfferData(data)) return null;
   const id = data.slice(PREFIX.length);
-  return UUID.test(id) ? id : null;
+  // Exactly as the bot wrote it (Postgres prints ids in lower case): any other spelling was edited.
+  return isUuid(id) && id === id.toLowerCase() ? id : null;
 }
 
 export type OfferOutcome = { kind: 'offered' | 'alreadyOffered'; offerId: string } | { kind: 'limit' };

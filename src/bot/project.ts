@@ -5,8 +5,8 @@ import type { Transaction } from '../db/client';
 import { setGroupProject } from '../domain/groups';
 import { lineGroups, projects } from '../db/schema';
 import { replies } from './replies';
+import { isUuid } from '../lib/uuid';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function showProject(tx: Transaction, chatPk: string): Promise<string> {
   const [row] = await tx
@@ -19,7 +19,7 @@ export async function showProject(tx: Transaction, chatPk: string): Promise<stri
 
 /** Finds a project by its id, else by its name (case-insensitive). */
 export async function findProject(tx: Transaction, target: string) {
-  const where = UUID.test(target) ? eq(projects.id, target) : sql`lower(${projects.name}) = lower(${target})`;
+  const where = isUuid(target) ? eq(projects.id, target) : sql`lower(${projects.name}) = lower(${target})`;
   const [row] = await tx.select({ id: projects.id, name: projects.name }).from(projects).where(where).limit(1);
   return row;
 }

@@ -5,7 +5,6 @@
 import type { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { ApiError } from '../http/errors';
-import { UUID_PATTERN } from '../routes/admin/schemas';
 import type { ConsoleEnv } from './types';
 
 /** A filter form sends its empty fields as `name=`: an empty field means no filter. */
@@ -35,4 +34,4 @@ export async function formOf(c: Context<ConsoleEnv>): Promise<Record<string, str
   return out;
 }
 
-export const isUuid = (v: string) => UUID_PATTERN.test(v);
+export { isUuid } from '../lib/uuid';

@@ -2,11 +2,10 @@
  * Reading the audit trail: newest first, filtered by action, account and chat, cursor paging like
  * the other lists. One function for `GET /audit` and the console's audit screen.
  */
-import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { auditLog, lineGroups, lineUsers, users } from '../db/schema';
-import { UUID_PATTERN } from '../routes/admin/schemas';
+import { auditLog, users } from '../db/schema';
+import { chat, chatFilters, sender } from '../routes/admin/context';
 import { decodeCursor, paginate } from '../routes/admin/cursor';
 import type { AuditAction } from '../audit/record';
 
@@ -21,32 +20,29 @@ export interface AuditQuery {
   limit: number;
 }
 
-const actor = alias(lineUsers, 'actor');
-const chat = alias(lineGroups, 'audit_chat');
-
 /**
  * The id alone orders the trail: it grows with every insert, whereas `at` is the inserting
  * transaction's start (two entries can share it, and a later insert can carry an earlier time).
  */
 export async function listAudit(db: Queryable, q: AuditQuery) {
   const cursor = decodeCursor(q.before, 'int');
-  const where: SQL[] = [];
+  // The chat by our UUID or LINE's id, as every list takes it (the acting LINE user is `sender`).
+  const where = chatFilters({ groupId: q.groupId }, { lineGroupId: auditLog.lineGroupId, lineUserId: auditLog.actorLineUserId });
   if (q.action) where.push(eq(auditLog.action, q.action));
   if (q.userId !== undefined) where.push(eq(auditLog.actorUserId, q.userId));
-  if (q.groupId) where.push(UUID_PATTERN.test(q.groupId) ? eq(auditLog.lineGroupId, q.groupId.toLowerCase()) : eq(chat.lineGroupId, q.groupId));
   if (cursor) where.push(lt(auditLog.id, cursor.id));
   const rows = await db
     .select({
       a: auditLog,
       username: users.username,
-      actorLineId: actor.lineUserId,
-      actorName: actor.displayName,
+      actorLineId: sender.lineUserId,
+      actorName: sender.displayName,
       groupLineId: chat.lineGroupId,
       groupName: chat.name,
     })
     .from(auditLog)
     .leftJoin(users, eq(users.id, auditLog.actorUserId))
-    .leftJoin(actor, eq(actor.id, auditLog.actorLineUserId))
+    .leftJoin(sender, eq(sender.id, auditLog.actorLineUserId))
     .leftJoin(chat, eq(chat.id, auditLog.lineGroupId))
     .where(and(...where))
     .orderBy(desc(auditLog.id))

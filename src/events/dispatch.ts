@@ -8,6 +8,7 @@ import type { RecordedEvent } from '../inbox/record';
 import { isOfferData } from '../ai/offers';
 import { describeError } from '../lib/log';
 import { sleep } from '../lib/time';
+import { hasPgCode } from '../db/errors';
 import { handleFollow, handleUnfollow } from './handlers/follow';
 import { handleJoin, handleLeave } from './handlers/join';
 import { handleMemberJoined, handleMemberLeft } from './handlers/members';
@@ -75,14 +76,8 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
 
 /** Tries of an event's write when Postgres rolled it back for a deadlock or a serialization failure. */
 export const CONFLICT_TRIES = 3;
+/** Deadlock victim, serialization failure. */
 const CONFLICT_CODES = new Set(['40P01', '40001']);
-
-const isConflict = (err: unknown): boolean => {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (CONFLICT_CODES.has(String((e as { code?: unknown }).code))) return true;
-  }
-  return false;
-};
 
 /**
  * An event's write again, at once, when Postgres chose it as a deadlock's victim (an unsend and
@@ -95,7 +90,7 @@ async function retryConflicts<T>(log: EventDeps['log'], write: () => Promise<T>)
     try {
       return await write();
     } catch (err) {
-      if (attempt >= CONFLICT_TRIES || !isConflict(err)) throw err;
+      if (attempt >= CONFLICT_TRIES || !hasPgCode(err, CONFLICT_CODES)) throw err;
       log.info('event.write_conflict_retried', { attempt });
       await sleep(5 + Math.random() * 20 * attempt);
     }

@@ -15,6 +15,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { nasFiles } from '../db/schema.ts';
 import type { NasFolder } from './folder.ts';
 import { normalizeForSearch } from './search-text.ts';
+import { isUuid } from '../lib/uuid.ts';
 
 /** The Worker's Neon database or transaction, or the benchmark's node-postgres one. */
 type Queryable = PgDatabase<PgQueryResultHKT, any, any>;
@@ -23,7 +24,6 @@ export const MAX_KEYWORDS = 8;
 export const MAX_KEYWORD_CHARS = 100;
 export const MAX_FILE_TYPES = 5;
 export const MAX_RESULTS = 10;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Where an asker may search: every share, or only under some folders (a group's project folder, or the folders of the asker's projects). */
 export type NasScope = { kind: 'all' } | { kind: 'folders'; folders: NasFolder[] };
@@ -180,7 +180,7 @@ export async function searchNasFiles(db: Queryable, scope: NasScope, query: NasQ
 
 /** A file by id, only if it is (still) in the scope: what a send re-checks, whatever id it was given. */
 export async function fileInScope(db: Queryable, scope: NasScope, fileId: string) {
-  if (!UUID.test(fileId)) return undefined;
+  if (!isUuid(fileId)) return undefined;
   const [row] = await db
     .select()
     .from(nasFiles)

@@ -12,8 +12,8 @@ import { MAX_OFFERS_PER_ANSWER, OFFER_BUTTON_LABEL, OFFER_TTL_MINUTES, offerFile
 import { oneLine } from '../quote';
 import { ToolInputError, type AiTool } from '../types';
 import { noScopeText } from './nas-search';
+import { isUuid } from '../../lib/uuid';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const sendNasFileTool: AiTool = {
   name: 'send_nas_file',
@@ -30,7 +30,7 @@ export const sendNasFileTool: AiTool = {
 
   async run({ db, nas = DEFAULT_NAS_CONFIG }, asker, input) {
     const fileId = (input as { fileId?: unknown } | null)?.fileId;
-    if (typeof fileId !== 'string' || !UUID.test(fileId.trim())) throw new ToolInputError('"fileId" must be a file id from search_nas_files');
+    if (typeof fileId !== 'string' || !isUuid(fileId.trim())) throw new ToolInputError('"fileId" must be a file id from search_nas_files');
     const id = fileId.trim().toLowerCase();
 
     const decision = await nasScopeOf(db, asker);

@@ -64,8 +64,7 @@ const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
 
 // ---- scalars ---------------------------------------------------------------------------------
 
-/** Canonical 8-4-4-4-12 hex, any version: what Postgres' uuid type stores. */
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export { UUID_PATTERN } from '../../lib/uuid';
 export const Uuid = z.guid({ error: 'must be a UUID' }).openapi({ example: '0b9f2c7e-8a51-4d2e-9c3a-5f1e2d3c4b5a' });
 
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
