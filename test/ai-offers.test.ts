@@ -16,7 +16,7 @@ import { createAccount, createProject, issueCode } from './support/admin';
 import { claudeRequests, type ClaudeRequest } from './support/claude';
 import { withDb } from './support/db';
 import { lineRequests, seedProfile, type RecordedRequest } from './support/emulator';
-import { event, newId, postEvents, textEvent, type SourceSpec, type TestEvent, type TestMessageEvent } from './support/line';
+import { event, newId, postEvents, textEvent, type SourceSpec, type TestEvent } from './support/line';
 import { bytesOf, loadRequest, updateRequest, upload } from './support/nas';
 import { insertNasFiles, newShare } from './support/nas-find';
 

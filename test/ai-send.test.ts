@@ -5,7 +5,7 @@ import { answerMessages, MAX_ANSWER_MESSAGES } from '../src/ai/send';
 import { MAX_TEXT_LENGTH } from '../src/line/messages';
 
 type Msg = { type: string; text: string; quoteToken?: string; substitution?: unknown };
-const unescape = (m: Msg) => (m.type === 'textV2' ? m.text.replace(/^\{asker\} /, '').replace(/\{\{/g, '{').replace(/\}\}/g, '}') : m.text);
+const plainText = (m: Msg) => (m.type === 'textV2' ? m.text.replace(/^\{asker\} /, '').replace(/\{\{/g, '{').replace(/\}\}/g, '}') : m.text);
 
 describe('answerMessages', () => {
   it('1:1: plain text messages, each quoting the question', () => {
@@ -34,7 +34,7 @@ describe('answerMessages', () => {
           expect(m.quoteToken).toBe('q');
           expect(m.text).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
         }
-        const joined = out.map(unescape).join('');
+        const joined = out.map(plainText).join('');
         if (out.length < MAX_ANSWER_MESSAGES) expect(joined).toBe(t);
         else expect(t.startsWith(joined.slice(0, -1)) || joined.endsWith('…')).toBe(true);
       }),

@@ -4,15 +4,15 @@
  * Direct calls with the asker's context, then a whole answer through the Claude emulator.
  */
 import { env, introspectWorkflowInstance } from 'cloudflare:test';
-import { and, asc, eq, like, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { instanceIdFor } from '../src/ai/answers';
 import { runTool } from '../src/ai/tools';
 import { MAX_OFFERS_PER_ANSWER } from '../src/ai/offers';
 import type { AskerContext } from '../src/ai/types';
 import { aiFileOffers, auditLog, lineAiAnswers, lineGroups, lineUsers, nasSendRequests, projectMembers, projects, users } from '../src/db/schema';
-import { nasConfig, type NasConfig } from '../src/nas/requests';
-import { addMember, createAccount, createProjectWithFolder, issueCode, seedAiAnswer } from './support/admin';
+import type { NasConfig } from '../src/nas/requests';
+import { createAccount, issueCode, seedAiAnswer } from './support/admin';
 import { withDb } from './support/db';
 import { lineRequests } from './support/emulator';
 import { newId, postEvents, textEvent } from './support/line';

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseNasFolder } from '../src/nas/folder';
-import { sql } from 'drizzle-orm';
 import { fileInScope, isProblem, parseFindText, queryOf, scopeCondition, searchNasFiles, searchStatement, type NasQuery, type NasScope } from '../src/nas/search';
 import { withDb } from './support/db';
 import { insertNasFiles, newShare } from './support/nas-find';

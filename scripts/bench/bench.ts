@@ -205,7 +205,7 @@ async function main(): Promise<void> {
       const db = new pg.Client({ connectionString: dbUrl });
       await db.connect();
       stopsHere.push(() => db.end());
-      const version = ((await db.query('select version() as v')).rows[0]?.v as string).split(' on ')[0]!;
+      const version = ((await db.query('select version() as v')).rows[0]!.v as string).split(' on ')[0]!;
       database = given ? `${version} (local server, fresh database)` : `${version} (embedded PGlite, file-backed)`;
 
       // The article's pool through a TCP proxy with the same delay model, to the same endpoint.

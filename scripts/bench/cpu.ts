@@ -57,7 +57,10 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
   // Parents before children is not guaranteed: repeat until no process joins.
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [pid, s] of all) if (!mine.has(pid) && mine.has(s.ppid)) (mine.add(pid), (grew = true));
+    for (const [pid, s] of all) if (!mine.has(pid) && mine.has(s.ppid)) {
+      mine.add(pid);
+      grew = true;
+    }
   }
   const out: CpuSnapshot = new Map();
   for (const pid of mine) {

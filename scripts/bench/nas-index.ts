@@ -51,7 +51,7 @@ const line = (label: string, ms: number, s: WalkSummary, extra = '') =>
 let url: string | undefined;
 try {
   console.log(`nas-index bench: ${fmt(total)} files (${dirs} folders x ${perDir}), batch ${batchSize}, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`);
-  let t = Date.now();
+  const t = Date.now();
   for (let d = 0; d < dirs; d++) {
     mkdirSync(folder(d));
     for (let f = 0; f < perDir; f++) closeSync(openSync(join(folder(d), `file-${f}.dat`), 'w'));
@@ -83,9 +83,16 @@ try {
     for (let i = 0; i < total; i++) {
       const d = Math.floor(i / perDir);
       const f = i % perDir;
-      if (i % 200 === 0) (appendFileSync(join(folder(d), `file-${f}.dat`), 'changed'), rewritten++);
-      else if (i % 400 === 1) (unlinkSync(join(folder(d), `file-${f}.dat`)), deleted++);
-      else if (i % 400 === 3) (writeFileSync(join(folder(d), `new-${f}.dat`), 'new'), added++);
+      if (i % 200 === 0) {
+        appendFileSync(join(folder(d), `file-${f}.dat`), 'changed');
+        rewritten++;
+      } else if (i % 400 === 1) {
+        unlinkSync(join(folder(d), `file-${f}.dat`));
+        deleted++;
+      } else if (i % 400 === 3) {
+        writeFileSync(join(folder(d), `new-${f}.dat`), 'new');
+        added++;
+      }
     }
     const changed = await walk();
     line('1% changed', changed.ms, changed.s, ` (made: ${rewritten} rewritten, ${added} added, ${deleted} deleted)`);
@@ -97,8 +104,13 @@ try {
     for (let i = 0; i < total; i++) {
       const d = Math.floor(i / perDir);
       const f = i % perDir;
-      if (i % 400 === 5) (unlinkSync(join(folder(d), `file-${f}.dat`)), r++);
-      else if (i % 400 === 7) (writeFileSync(join(folder(d), `added-${f}.dat`), 'new'), a++);
+      if (i % 400 === 5) {
+        unlinkSync(join(folder(d), `file-${f}.dat`));
+        r++;
+      } else if (i % 400 === 7) {
+        writeFileSync(join(folder(d), `added-${f}.dat`), 'new');
+        a++;
+      }
     }
     const rescanChanged = await walk(true);
     line('rescan 0.5%', rescanChanged.ms, rescanChanged.s, ` (made: ${a} added, ${r} deleted), folders not listed ${rescanChanged.s.unchangedDirs} of ${rescanChanged.s.dirs}`);

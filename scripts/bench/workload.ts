@@ -88,7 +88,10 @@ export function createWorkload(options: WorkloadOptions): { next(): NextRequest 
       const group = pick(groups);
       const ctx: Context = { sender: pick(group.members), group: group.id, groupMembers: group.members, room: pick(rooms), recent: recent.shift() };
       let r = Math.random() * total;
-      const maker = makers.find(([w]) => (r -= w) < 0)?.[1] ?? makers[0]![1];
+      const maker = makers.find(([w]) => {
+        r -= w;
+        return r < 0;
+      })?.[1] ?? makers[0]![1];
       const event = maker(ctx);
       const message = event.message as { id?: string } | undefined;
       if (message?.id && recent.length < 50) recent.push(message.id);

@@ -36,7 +36,7 @@ export function delayedSender(send: (data: Buffer) => void, delay: () => number)
     const ms = delay();
     if (ms <= 0 && queue.length === 0) return send(data);
     queue.push({ due: performance.now() + ms, data });
-    timer ??= setTimeout(flush, ms);
+    if (timer === undefined) timer = setTimeout(flush, ms);
   };
 }
 

@@ -256,6 +256,7 @@ function prepareSchemas(spec: OpenApiDocument): PreparedSchemas {
       properties: { [propertyName]: { enum: Object.keys(mapping) } },
       allOf: Object.entries(mapping).map(([value, ref]) => ({
         if: { properties: { [propertyName]: { const: value } }, required: [propertyName] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, never awaited.
         then: { $ref: ref },
       })),
     };

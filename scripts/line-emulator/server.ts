@@ -440,7 +440,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     }
 
     // Parse and validate the body (JSON only; binary uploads are passed through unchecked).
-    let body: unknown = undefined;
+    let body: unknown;
     let bodyReadable = true;
     const contentType = header(req, 'content-type') ?? '';
     if (raw.length > 0 && /\bjson\b/i.test(contentType)) {

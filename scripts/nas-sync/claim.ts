@@ -199,7 +199,7 @@ export async function finalizeSynced(
              ${f.removeRequestedAt} IS NOT NULL AS remove
         FROM ${f} WHERE ${f.id} = ${file.id} FOR UPDATE`);
     const row = r.rows[0];
-    if (!row || !row.ours) return 'claim_lost';
+    if (!row?.ours) return 'claim_lost';
     if (row.remove) return 'remove_requested';
     if (dailyBytesPerSender !== undefined) {
       await lockSender(tx, file.senderId);

@@ -3,7 +3,7 @@
  * redelivered or retried event never asks twice; the Workflow then works from it.
  */
 import { and, count, eq, gte, sql } from 'drizzle-orm';
-import type { Database, Queryable, Transaction } from '../db/client';
+import type { Queryable, Transaction } from '../db/client';
 import { lineAiAnswers, lineMessages, lineUsers } from '../db/schema';
 import { sha256Hex } from '../lib/hex';
 import { taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';

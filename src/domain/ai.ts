@@ -21,10 +21,11 @@ export const MAX_DAYS = 366;
  * first day there is). A range the other end makes impossible names the field the caller gave
  * (the other one was a default). Throws a 400 ApiError for an impossible range.
  */
-export function usageRange(q: { from?: string; to?: string }) {
+function usageRange(q: { from?: string; to?: string }) {
   const to = q.to ?? taipeiDate(new Date());
   const monthBack = addDays(to, -(DEFAULT_DAYS - 1));
   // Not into year 0000, which Postgres does not have; four-digit years compare as text.
+  // biome-ignore lint/complexity/useMathMinMax: the days are ISO strings, not numbers.
   const from = q.from ?? (monthBack < FIRST_DAY ? FIRST_DAY : monthBack);
   const span = daysBetween(from, to);
   if (span < 0) {

@@ -44,6 +44,7 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
   try {
     const handler = handlerFor(event);
     const apply = handler ? await handler(event, deps) : undefined;
+    // biome-ignore lint/complexity/noUselessUndefinedInitialization: tsc wants a `void` union assigned before it is read.
     let after: AfterCommit | void = undefined;
     if (apply && 'oneStatement' in apply) {
       await retryConflicts(log, () => deps.db.execute(apply.oneStatement((payload) => markDoneQuery(deps.db, recorded.id, payload).getSQL())));

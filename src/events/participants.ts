@@ -36,7 +36,7 @@ const toKnown = (r: RowRef | null | undefined) =>
   r ? { id: r.id, refreshedAt: r.refreshedAt ? new Date(r.refreshedAt) : null } : null;
 
 export const isStale = (known: { refreshedAt: Date | null } | null, ttlMs: number, now = Date.now()) =>
-  !known || !known.refreshedAt || now - known.refreshedAt.getTime() >= ttlMs;
+  !known?.refreshedAt || now - known.refreshedAt.getTime() >= ttlMs;
 
 /** Profile fields as LINE gave them; `null` when LINE refused (404: not a friend, left the group). */
 export type ProfileFields = Pick<LineUserInsert, 'displayName' | 'pictureUrl' | 'statusMessage' | 'language'>;

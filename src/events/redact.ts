@@ -99,7 +99,7 @@ export const payloadRedactedWhen = (unsent: SQL): SQL => sql`CASE WHEN ${unsent}
 export function needlesOf(texts: (string | null | undefined)[]): string[] {
   const forms = new Set<string>();
   for (const text of texts) {
-    if (!text || !text.trim()) continue;
+    if (!text?.trim()) continue;
     forms.add(text);
     forms.add(text.trim());
     const flat = text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim();

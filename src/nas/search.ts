@@ -18,6 +18,7 @@ import { normalizeForSearch } from './search-text.ts';
 import { isUuid } from '../lib/uuid.ts';
 
 /** The Worker's Neon database or transaction, or the benchmark's node-postgres one. */
+// biome-ignore lint/suspicious/noExplicitAny: any schema: the Worker's and the benchmark's databases differ in it.
 type Queryable = PgDatabase<PgQueryResultHKT, any, any>;
 
 export const MAX_KEYWORDS = 8;

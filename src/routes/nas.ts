@@ -172,7 +172,10 @@ async function requireAgentToken(c: Ctx, next: () => Promise<void>) {
       client: clientOf(c.req.header('cf-connecting-ip')),
       path: c.req.path,
       log,
-      db: () => (handle ??= openDb(c.env, log)).db,
+      db: () => {
+        handle ??= openDb(c.env, log);
+        return handle.db;
+      },
     });
   } finally {
     if (handle) c.executionCtx.waitUntil(handle.close());

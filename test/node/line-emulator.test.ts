@@ -144,7 +144,7 @@ describe('emulator server', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    let json: any = undefined;
+    let json: any;
     try {
       json = JSON.parse(text);
     } catch {

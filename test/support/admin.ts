@@ -159,7 +159,10 @@ export function contract(): Promise<Contract> {
     const validators = new Map<Json, ValidateFunction>();
     const validatorFor = (schema: Json) => {
       let v = validators.get(schema);
-      if (!v) validators.set(schema, (v = ajv.compile(prepare(schema))));
+      if (!v) {
+        v = ajv.compile(prepare(schema));
+        validators.set(schema, v);
+      }
       return v;
     };
     const operations = operationsOf(doc);

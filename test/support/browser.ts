@@ -171,7 +171,8 @@ export async function seedConsole(env: ConsoleStack, options: { photo: Uint8Arra
     const events = texts.map((m) => {
       const userId = directory.user(m.from).userId;
       const event = build.text(type === 'group' ? build.inGroup(id, userId) : build.inRoom(id, userId), m.text, directory.mentionable());
-      return { ...event, timestamp: (at += 1_000) };
+      at += 1_000;
+      return { ...event, timestamp: at };
     });
     const { delivery, report } = await deliver(env.target, build.webhookBody(directory.botUserId, events));
     if (delivery.status !== 200 || report?.events.some((e) => e.inbox?.status !== 'done')) {

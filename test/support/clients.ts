@@ -17,7 +17,9 @@ export const newClientIp = () => `2001:db8:${hex4()}:${hex4()}:${hex4()}:${hex4(
 /** Sets a fresh `cf-connecting-ip` unless the headers name one; returns it when it set one. */
 export function ownClient(headers: Record<string, string>): string | undefined {
   if (Object.keys(headers).some((k) => k.toLowerCase() === 'cf-connecting-ip')) return undefined;
-  return (headers['cf-connecting-ip'] = newClientIp());
+  const ip = newClientIp();
+  headers['cf-connecting-ip'] = ip;
+  return ip;
 }
 
 /** Forgets the wrong tokens of these clients. */

@@ -77,7 +77,10 @@ export async function indexShare(options: IndexShareOptions): Promise<WalkSummar
         const slash = path.lastIndexOf('/');
         const dir = slash < 0 ? '' : path.slice(0, slash);
         let list = byDir.get(dir);
-        if (!list) byDir.set(dir, (list = []));
+        if (!list) {
+          list = [];
+          byDir.set(dir, list);
+        }
         list.push(path);
       }
     }
@@ -260,7 +263,10 @@ export async function runIndexer(options: IndexerOptions): Promise<{ walks: Walk
         });
         walks.push(s);
         if (s.outcome === 'walked' && rescanMs) state.set(share.name, { lastFullAt: full ? Date.now() : last!.lastFullAt, dirs });
-        if (s.outcome === 'failed') (errors++, (failed = true));
+        if (s.outcome === 'failed') {
+          errors++;
+          failed = true;
+        }
       }
       if (options.once || stop.aborted) break;
       const pause = Math.min(rescanMs || intervalMs, intervalMs, failed ? retryMs : Infinity);

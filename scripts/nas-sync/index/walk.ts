@@ -88,8 +88,11 @@ export async function walkShare(options: WalkOptions): Promise<WalkCounts> {
     if (st.isFile()) {
       counts.files++;
       options.onFile({ path: rel, name, size: st.size, mtimeMs: st.mtimeMs });
-    } else if (st.isDirectory()) (queue.push(rel), subdirs.push(rel)); // replaced by a folder since readdir
-    else if (st.isSymbolicLink()) counts.symlinks++;
+    } else if (st.isDirectory()) {
+      // replaced by a folder since readdir
+      queue.push(rel);
+      subdirs.push(rel);
+    } else if (st.isSymbolicLink()) counts.symlinks++;
     else counts.other++;
   };
 
@@ -143,8 +146,10 @@ export async function walkShare(options: WalkOptions): Promise<WalkCounts> {
       }
       const rel = dir === '' ? name : `${dir}/${name}`;
       if (ent.isSymbolicLink()) counts.symlinks++;
-      else if (ent.isDirectory()) (queue.push(rel), subdirs.push(rel));
-      else if (ent.isFile()) files.push({ rel, name });
+      else if (ent.isDirectory()) {
+        queue.push(rel);
+        subdirs.push(rel);
+      } else if (ent.isFile()) files.push({ rel, name });
       else counts.other++;
     }
     for (let i = 0; i < files.length; i += STAT_PARALLEL) {

@@ -38,13 +38,13 @@ export function PostButton({ action, label, fields = {}, kind }: { action: strin
 }
 
 /** A table of accounts (the accounts screen, a project's members): username, display name, a role, and a column of buttons. */
-export function AccountTableHead({ lang, role, action }: { lang: Lang; role: MessageKey; action: MessageKey }) {
+export function AccountTableHead({ lang, roleColumn, action }: { lang: Lang; roleColumn: MessageKey; action: MessageKey }) {
   return (
     <thead>
       <tr>
         <th scope="col">{t(lang, 'accounts.username')}</th>
         <th scope="col">{t(lang, 'accounts.displayName')}</th>
-        <th scope="col">{t(lang, role)}</th>
+        <th scope="col">{t(lang, roleColumn)}</th>
         <th scope="col">
           <span class="visually-hidden">{t(lang, action)}</span>
         </th>
@@ -87,6 +87,7 @@ export function TextFilter({ name, label, value }: { name: string; label: string
 /** A GET filter form around its fields, with its submit button. */
 export function Filters({ action, lang, children }: PropsWithChildren<{ action: string; lang: Lang }>) {
   return (
+    // biome-ignore lint/a11y/useSemanticElements: role="search" on the form is the same landmark as a <search> wrapper, one element fewer.
     <form method="get" action={action} class="filters" role="search" aria-label={t(lang, 'common.filters')}>
       {children}
       <div class="field">

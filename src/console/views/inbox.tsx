@@ -3,7 +3,7 @@ import { webhookEventStatuses } from '../../db/schema';
 import type { EventItem } from '../../domain/events';
 import { t, type Lang } from '../i18n';
 import { BASE } from '../types';
-import { Empty, Filters, Pager, PostButton, Select, TextFilter, When } from './common';
+import { Empty, Filters, Pager, PostButton, TextFilter, When } from './common';
 
 export function InboxPage({ lang, events, nextCursor, query }: { lang: Lang; events: EventItem[]; nextCursor: string | null; query: Record<string, string | undefined> }) {
   return (

@@ -18,6 +18,7 @@ export interface PageProps {
 
 declare module 'hono' {
   interface ContextRenderer {
+    // biome-ignore lint/style/useShorthandFunctionType: an interface, so that it merges with Hono's.
     (content: string | Promise<string>, props: PageProps): Response | Promise<Response>;
   }
 }

@@ -91,7 +91,7 @@ function Members({ lang, project, members }: { lang: Lang; project: ProjectItem;
       ) : (
         <div class="table-wrap">
           <table>
-            <AccountTableHead lang={lang} role="members.role" action="members.remove" />
+            <AccountTableHead lang={lang} roleColumn="members.role" action="members.remove" />
             <tbody>
               {members.map((m) => (
                 <tr data-member={String(m.userId)}>

@@ -29,7 +29,7 @@ import { createSendRequest } from '../../nas/requests';
 import { nasScopeOf } from '../../nas/scope';
 import { fileInScope } from '../../nas/search';
 import type { WebhookEventObject } from '../../webhook/body';
-import { chatOf, sourceOf, type Apply, type EventDeps, type EventHandler } from '../types';
+import { chatOf, sourceOf, type Apply, type EventHandler } from '../types';
 
 /** The postback's data as LINE sent it (anything else: undefined). */
 export const postbackDataOf = (event: WebhookEventObject): unknown => (event.postback as { data?: unknown } | null | undefined)?.data;
