@@ -108,7 +108,7 @@ export interface BenchReport {
   goals: Goal[];
 }
 
-export const errorCount = (r: TargetResult) => Object.values(r.errors).reduce((s, n) => s + n, 0);
+const errorCount = (r: TargetResult) => Object.values(r.errors).reduce((s, n) => s + n, 0);
 
 export function machine(): Record<string, string | number> {
   const cpus = os.cpus();
@@ -129,7 +129,7 @@ export function machine(): Record<string, string | number> {
   };
 }
 
-export const find = (results: TargetResult[], target: TargetResult['target'], mix: Mix, path?: DbPath) =>
+const find = (results: TargetResult[], target: TargetResult['target'], mix: Mix, path?: DbPath) =>
   results.find((r) => r.target === target && r.mix === mix && (target === 'sdk-baseline' || r.path === path));
 const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? a / b : null);
 

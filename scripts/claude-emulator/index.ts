@@ -2,12 +2,6 @@
 export {
   startClaudeEmulator,
   type ClaudeEmulator,
-  type ClaudeEmulatorOptions,
-  type ClaudeEmulatorStats,
-  type Delay,
-  type Fault,
   type RecordedRequest,
-  type ScriptedAnswer,
 } from './server.ts';
-export { defaultAnswer, lastUserText, PromptCache } from './answer.ts';
-export { apiKeyOf, checkBody, checkHeaders, sniffImage, type Problem } from './validate.ts';
+export { lastUserText } from './answer.ts';

@@ -24,7 +24,7 @@ export interface Limits {
 }
 export const DEFAULT_LIMITS: Limits = { maxImageBase64: 5 * 1024 * 1024 };
 export const MAX_BODY_BYTES = 32 * 1024 * 1024; // Messages API request size limit
-export const MAX_CACHE_BREAKPOINTS = 4;
+const MAX_CACHE_BREAKPOINTS = 4;
 
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -57,7 +57,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const invalid = (message: string): Problem => ({ status: 400, type: 'invalid_request_error', message });
 
 /** The API key, from `x-api-key` or `Authorization: Bearer` (the SDK 1.x sends the latter). */
-export function apiKeyOf(headers: IncomingHttpHeaders): string | undefined {
+function apiKeyOf(headers: IncomingHttpHeaders): string | undefined {
   const xKey = headers['x-api-key'];
   if (typeof xKey === 'string' && xKey.trim() !== '') return xKey.trim();
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '');
@@ -281,7 +281,7 @@ function checkImage(block: Json, at: string, limits: Limits, out: string[]): voi
 }
 
 /** The media type the bytes' magic number says, for the four image types Anthropic takes. */
-export function sniffImage(head: Buffer): string | undefined {
+function sniffImage(head: Buffer): string | undefined {
   if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
   if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
   if (/^GIF8[79]a/.test(head.subarray(0, 6).toString('latin1'))) return 'image/gif';
@@ -290,7 +290,7 @@ export function sniffImage(head: Buffer): string | undefined {
 }
 
 /** Every cache_control marker in prompt order (tools, system, messages; the top-level one last). */
-export function breakpointsOf(body: Json): { path: string; value: unknown }[] {
+function breakpointsOf(body: Json): { path: string; value: unknown }[] {
   const found: { path: string; value: unknown }[] = [];
   const visit = (block: unknown, path: string) => {
     if (isObject(block) && block.cache_control !== undefined && block.cache_control !== null) found.push({ path, value: block.cache_control });

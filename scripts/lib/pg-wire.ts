@@ -8,7 +8,7 @@
 export const SSL_REQUEST = 80877103;
 export const GSSENC_REQUEST = 80877104;
 export const CANCEL_REQUEST = 80877102;
-export const PROTOCOL_3 = 196608;
+const PROTOCOL_3 = 196608;
 
 export interface FrontendMessage {
   /** The type byte as a character ('Q', 'P', 'S' ...), or '' for an untyped startup-phase message. */

@@ -2,28 +2,13 @@
 export {
   generateContent,
   startLineEmulator,
-  summarizeMessages,
-  type EmulatorState,
-  type Fault,
-  type GeneratedContent,
   type LineEmulator,
-  type LineEmulatorOptions,
-  type RecordedRequest,
-  type SeededContent,
-  type SeededGroup,
-  type SeededProfile,
-  type SeededRoom,
 } from './server.ts';
 export {
   createOpenApiValidator,
   DEFAULT_SPEC_PATH,
-  type OpenApiValidator,
-  type OperationMatch,
-  type ValidationDetail,
-  type ValidationResult,
 } from './openapi-validator.ts';
 export {
-  applySeed,
   groupIdOf,
   idFor,
   readSeedFile,
@@ -31,6 +16,5 @@ export {
   userIdOf,
   type EmulatorSeed,
   type SeedChat,
-  type SeedUser,
 } from './seed.ts';
-export { describeEvent, formatTranscriptEntry, type Names, type TranscriptEntry } from './transcript.ts';
+export { formatTranscriptEntry, type Names, type TranscriptEntry } from './transcript.ts';

@@ -23,8 +23,6 @@ import { summarizeMessages } from './summarize.ts';
 import { chatOfSource, describeBotMessages, describeEvent, type Names, type TranscriptEntry } from './transcript.ts';
 import { listen } from '../lib/listen.ts';
 
-export { summarizeMessages };
-
 export interface LineEmulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;

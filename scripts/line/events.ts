@@ -30,7 +30,7 @@ export interface WebhookBody {
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
 /** A ULID: 48-bit time then 80 random bits, Crockford base32 (LINE's webhookEventId format). */
-export function ulid(time = Date.now()): string {
+function ulid(time = Date.now()): string {
   let out = '';
   let t = time;
   for (let i = 0; i < 10; i++) {
@@ -43,13 +43,13 @@ export function ulid(time = Date.now()): string {
 
 let messageSequence = randomBytes(2).readUInt16BE();
 /** Message ids are numeric strings (18 digits today); unique within a process. */
-export function messageId(time = Date.now()): string {
+function messageId(time = Date.now()): string {
   messageSequence = (messageSequence + 1) % 100_000;
   return String(BigInt(time) * 100_000n + BigInt(messageSequence));
 }
 
-export const replyToken = () => randomBytes(16).toString('hex');
-export const quoteToken = () => randomBytes(48).toString('base64url');
+const replyToken = () => randomBytes(16).toString('hex');
+const quoteToken = () => randomBytes(48).toString('base64url');
 
 // ---------------------------------------------------------------------------------------------
 // Sources
@@ -61,7 +61,7 @@ export const inRoom = (roomId: string, userId?: string): Source => (userId ? { t
 // ---------------------------------------------------------------------------------------------
 // Events
 
-export function event(type: string, source: Source | undefined, fields: Record<string, unknown> = {}, time = Date.now()): WebhookEvent {
+function event(type: string, source: Source | undefined, fields: Record<string, unknown> = {}, time = Date.now()): WebhookEvent {
   return {
     type,
     mode: 'active',

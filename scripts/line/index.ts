@@ -13,9 +13,9 @@ import { EmulatorControl, postWebhook, type Delivery } from './send.ts';
 
 export * as build from './events.ts';
 export { Directory, type Chat, type Person } from './people.ts';
-export { postWebhook, signature, EmulatorControl, type Delivery } from './send.ts';
-export { inspectDelivery, type AiAnswerRow, type Report, type EventReport } from './inspect.ts';
-export type { WebhookBody, WebhookEvent, Source } from './events.ts';
+export { signature, type Delivery } from './send.ts';
+export type { AiAnswerRow, Report } from './inspect.ts';
+export type { WebhookBody, Source } from './events.ts';
 
 export interface Target {
   webhookUrl: string;
@@ -78,7 +78,7 @@ export interface SentEntry {
   body: WebhookBody;
 }
 
-export function recordSent(url: string, body: WebhookBody, path = SENT_LOG): void {
+function recordSent(url: string, body: WebhookBody, path = SENT_LOG): void {
   mkdirSync(dirname(path), { recursive: true });
   appendFileSync(path, `${JSON.stringify({ at: new Date().toISOString(), url, body })}\n`);
 }

@@ -12,4 +12,3 @@ export const STACK_STATE_FILE = join(LOCAL_DIR, 'dev-stack.json');
 export const SENT_LOG = join(LOCAL_DIR, 'line-sent.jsonl');
 /** Users, groups and rooms the emulator knows by name (edit freely). */
 export const DEFAULT_SEED_FILE = fileURLToPath(new URL('./seed.json', import.meta.url));
-export const WRANGLER_BIN = join(PROJECT_ROOT, 'node_modules', '.bin', 'wrangler');

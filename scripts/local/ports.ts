@@ -6,7 +6,7 @@ export class UserError extends Error {
   override name = 'UserError';
 }
 
-export class PortInUseError extends UserError {
+class PortInUseError extends UserError {
   constructor(
     readonly port: number,
     what: string,

@@ -60,7 +60,7 @@ export async function ensureSampleNas(dir = DEFAULT_NAS_DIR): Promise<SampleNas>
 }
 
 /** A one-page PDF with a line of text (hand-assembled: objects, then the xref of their offsets). */
-export function pdf(title: string): Buffer {
+function pdf(title: string): Buffer {
   const text = title.replace(/[()\\]/g, '');
   const stream = `BT /F1 24 Tf 72 720 Td (${text}) Tj ET`;
   const objects = [
@@ -84,7 +84,7 @@ export function pdf(title: string): Buffer {
 }
 
 /** An RGB PNG with a diagonal gradient over `rgb` (zlib only: no image library needed). */
-export function png(width: number, height: number, rgb: [number, number, number]): Buffer {
+function png(width: number, height: number, rgb: [number, number, number]): Buffer {
   const raw = Buffer.alloc((width * 3 + 1) * height);
   for (let y = 0; y < height; y++) {
     const row = y * (width * 3 + 1); // each row starts with filter type 0

@@ -154,7 +154,7 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
   return { url: ready.origin, stop: () => mf.dispose(), kill: () => mf.dispose(), exited: new Promise<void>(() => {}) };
 }
 
-export async function bundleWorker(outdir: string): Promise<void> {
+async function bundleWorker(outdir: string): Promise<void> {
   const child = spawn(process.execPath, [WRANGLER_JS, 'deploy', '--dry-run', '--outdir', outdir], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,9 +16,9 @@ import { finishAnswer } from './answers';
  * a run that really stopped goes quiet this long. With the Cron Trigger every minute, a lost run is
  * restarted at most STALLED_AFTER_MS + 1 minute after its last progress.
  */
-export const STALLED_AFTER_MS = 45_000;
+const STALLED_AFTER_MS = 45_000;
 /** Restarts before the answer is given up (logged, marked failed). */
-export const MAX_RESTARTS = 5;
+const MAX_RESTARTS = 5;
 
 export async function restartStalledAnswers(db: Queryable, workflow: Workflow | undefined, log: Logger, now = new Date(), limit = 20) {
   if (!workflow) return { restarted: 0, created: 0, gaveUp: 0 };

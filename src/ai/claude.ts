@@ -9,7 +9,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { AnswerContext } from './types';
 
 /** Tokens Claude may write per round: LINE answers are short (5 messages of 5000 characters at most). */
-export const MAX_OUTPUT_TOKENS = 2048;
+const MAX_OUTPUT_TOKENS = 2048;
 
 export interface ClaudeRound {
   content: Anthropic.ContentBlock[];

@@ -30,15 +30,15 @@ export interface LoadOptions {
   historyTokenBudget?: number;
 }
 
-export const DEFAULT_HISTORY_TOKEN_BUDGET = 8000;
+const DEFAULT_HISTORY_TOKEN_BUDGET = 8000;
 /** Rows read at most, whatever the budget: markers like [圖片] cost a few tokens each. */
 const HISTORY_MAX_ROWS = 400;
 /** One long message (a pasted document) must not use up the whole budget. */
 const MAX_MESSAGE_CHARS = 2000;
 /** Role switch and the line break between messages. */
 const PER_MESSAGE_TOKENS = 3;
-export const IMAGE_WINDOW_MS = 10 * 60_000;
-export const MAX_IMAGES = 3;
+const IMAGE_WINDOW_MS = 10 * 60_000;
+const MAX_IMAGES = 3;
 
 export async function loadAnswerContext(db: Queryable, answerId: string, options: LoadOptions): Promise<AnswerContext> {
   const [row] = await db
@@ -107,7 +107,7 @@ export async function loadAnswerContext(db: Queryable, answerId: string, options
 }
 
 /** The messages of the asker's chat, and nothing else (see the file's comment). */
-export function inChat(asker: Pick<AskerContext, 'chatPk' | 'lineUserPk'>): SQL {
+function inChat(asker: Pick<AskerContext, 'chatPk' | 'lineUserPk'>): SQL {
   return asker.chatPk !== null
     ? eq(lineMessages.lineGroupId, asker.chatPk)
     : and(isNull(lineMessages.lineGroupId), eq(lineMessages.lineUserId, asker.lineUserPk))!;
@@ -117,7 +117,7 @@ export function inChat(asker: Pick<AskerContext, 'chatPk' | 'lineUserPk'>): SQL 
  * In a group or room, only messages after the bot's latest join and the latest member's join, read
  * now (a member may join while an answer runs). A 1:1 chat has no such bound.
  */
-export function afterJoins(asker: Pick<AskerContext, 'chatPk'>): SQL | undefined {
+function afterJoins(asker: Pick<AskerContext, 'chatPk'>): SQL | undefined {
   if (asker.chatPk === null) return undefined;
   return sql`${lineMessages.sentAt} > coalesce(
     (select greatest(${lineGroups.joinedAt}, ${lineGroups.memberJoinedAt}) from ${lineGroups} where ${lineGroups.id} = ${asker.chatPk}),
@@ -125,7 +125,7 @@ export function afterJoins(asker: Pick<AskerContext, 'chatPk'>): SQL | undefined
 }
 
 /** Unsent messages never reach the model: unsent after arrival, or a tombstone for one unsent before. */
-export const notUnsent: SQL = and(isNull(lineMessages.unsentAt), ne(lineMessages.messageType, 'unsent'))!;
+const notUnsent: SQL = and(isNull(lineMessages.unsentAt), ne(lineMessages.messageType, 'unsent'))!;
 
 export interface Line {
   role: 'user' | 'assistant';
@@ -194,7 +194,7 @@ async function loadHistory(
 }
 
 /** The newest lines whose estimate fits the budget, stopping at the first that does not (no gaps). */
-export function newestWithin(newestFirst: Line[], budget: number): Line[] {
+function newestWithin(newestFirst: Line[], budget: number): Line[] {
   const kept: Line[] = [];
   let used = 0;
   for (const line of newestFirst) {

@@ -7,7 +7,7 @@ import type { LineClient } from '../line/client';
 import type { Logger } from '../lib/log';
 
 /** Anthropic's 5 MB image limit counts the base64 text: 5 MiB of base64 is 3.75 MiB of bytes. */
-export const MAX_IMAGE_BYTES = (5 * 1024 * 1024 * 3) / 4;
+const MAX_IMAGE_BYTES = (5 * 1024 * 1024 * 3) / 4;
 const MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
 type MediaType = (typeof MEDIA_TYPES)[number];
 

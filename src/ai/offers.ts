@@ -24,7 +24,7 @@ export const MAX_OFFERS_PER_ANSWER = 5;
 
 const PREFIX = 'offer:';
 
-export const offerData = (offerId: string) => `${PREFIX}${offerId}`;
+const offerData = (offerId: string) => `${PREFIX}${offerId}`;
 /** A postback the bot's offer buttons could have sent (anything else stays in the inbox only). */
 export const isOfferData = (data: unknown): data is string => typeof data === 'string' && data.startsWith(PREFIX);
 /** The offer id in a button's data, or null for anything the bot never sends (edited or forged data). */

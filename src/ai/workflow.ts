@@ -32,7 +32,7 @@ export interface AnswerParams {
 const HEARTBEAT_MS = 10_000;
 
 /** Tool rounds per answer; the round after the last may not call tools, so it must answer. */
-export const MAX_TOOL_ROUNDS = 8;
+const MAX_TOOL_ROUNDS = 8;
 
 const QUICK: WorkflowStepConfig = { retries: { limit: 3, delay: '2 seconds', backoff: 'exponential' }, timeout: '1 minute' };
 // The SDK already retried 429/5xx/529 within the call; these are the Workflow's retries on top.

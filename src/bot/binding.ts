@@ -15,9 +15,9 @@ import { lineBindingAttempts, lineBindingCodes, lineUsers, users } from '../db/s
 import { randomCode } from './binding-code';
 import { replies } from './replies';
 
-export const CODE_TTL_MS = 10 * 60_000;
+const CODE_TTL_MS = 10 * 60_000;
 export const MAX_WRONG_CODES = 5;
-export const WRONG_CODE_WINDOW_MINUTES = 15;
+const WRONG_CODE_WINDOW_MINUTES = 15;
 
 const isLive = () =>
   and(isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt), gt(lineBindingCodes.expiresAt, sql`now()`));

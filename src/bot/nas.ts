@@ -16,7 +16,7 @@ import type { NasScopeDecision } from './policy';
 import { replies } from './replies';
 
 /** A list can be picked from this long after the search. */
-export const SEARCH_LIST_TTL_MINUTES = 30;
+const SEARCH_LIST_TTL_MINUTES = 30;
 /** Long names and folders are cut in the list, so ten results stay one LINE message. */
 const LIST_TTL_SQL = sql.raw(`interval '${SEARCH_LIST_TTL_MINUTES} minutes'`);
 const MAX_NAME_CHARS = 120;
@@ -38,7 +38,7 @@ export interface NasAsk {
 const askerOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk' | 'userId'>) => ({ ...chatActor(ask.lineUserPk, ask.userId), lineGroupId: ask.chatPk });
 
 /** `group:<line_groups.id>` or `user:<line_users.id>`. */
-export const chatKeyOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk'>) => (ask.chatPk !== null ? `group:${ask.chatPk}` : `user:${ask.lineUserPk}`);
+const chatKeyOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk'>) => (ask.chatPk !== null ? `group:${ask.chatPk}` : `user:${ask.lineUserPk}`);
 
 /** The reply to a scope that does not allow a search (null: it does). */
 function refusal(decision: NasScopeDecision): string | null {
@@ -58,7 +58,7 @@ function refusal(decision: NasScopeDecision): string | null {
   }
 }
 
-export function problemReply(p: QueryProblem): string {
+function problemReply(p: QueryProblem): string {
   switch (p.problem) {
     case 'noKeywords':
       return replies.findUsage();
@@ -143,7 +143,7 @@ export async function sendFile(tx: Transaction, ask: NasAsk, index: number | nul
 }
 
 /** The keywords and types as the user will recognise them. */
-export const describeQuery = (q: NasQuery) => [...q.keywords, ...(q.extensions.length > 0 ? [`type:${q.extensions.join(',')}`] : [])].join(' ');
+const describeQuery = (q: NasQuery) => [...q.keywords, ...(q.extensions.length > 0 ? [`type:${q.extensions.join(',')}`] : [])].join(' ');
 
 function listText(query: NasQuery, hits: NasFileHit[], more: boolean): string {
   const lines = [`找到${more ? '超過 ' : ' '}${hits.length} 個符合「${describeQuery(query)}」的檔案：`];

@@ -18,7 +18,7 @@ export async function showProject(tx: Transaction, chatPk: string): Promise<stri
 }
 
 /** Finds a project by its id, else by its name (case-insensitive). */
-export async function findProject(tx: Transaction, target: string) {
+async function findProject(tx: Transaction, target: string) {
   const where = isUuid(target) ? eq(projects.id, target) : sql`lower(${projects.name}) = lower(${target})`;
   const [row] = await tx.select({ id: projects.id, name: projects.name }).from(projects).where(where).limit(1);
   return row;

@@ -16,7 +16,7 @@ import { bindProject, showProject, unbindProject } from './project';
 import { helpText, replies } from './replies';
 
 /** An unbound user in a 1:1 chat hears how to bind at most this often. */
-export const BINDING_PROMPT_INTERVAL_MS = 24 * 60 * 60 * 1000;
+const BINDING_PROMPT_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
 export interface TextContext {
   text: string;

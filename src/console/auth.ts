@@ -12,13 +12,13 @@ import { renderMessage } from './render';
 import { SESSION_COOKIE, verifySession, type SignedOutSessions } from './session';
 import { BASE, type ConsoleEnv, type Operator } from './types';
 
-export const isHttps = (url: string) => new URL(url).protocol === 'https:';
+const isHttps = (url: string) => new URL(url).protocol === 'https:';
 
 /** The cookie's attributes; deleting it must name the same Path and flags. */
 export const cookieOptions = (url: string) => ({ path: BASE, httpOnly: true, secure: isHttps(url), sameSite: 'Strict' as const });
 
 /** What a CSRF token is bound to: the session, or the Access user (whose session Access keeps). */
-export const csrfSubject = (o: Operator) => (o.via === 'token' ? o.session.id : `access:${o.sub}`);
+const csrfSubject = (o: Operator) => (o.via === 'token' ? o.session.id : `access:${o.sub}`);
 
 /** A foreign Origin or a cross-site Sec-Fetch-Site: 403 before anything is read or changed. */
 export const refuseCrossSite: MiddlewareHandler<ConsoleEnv> = async (c, next) => {

@@ -10,7 +10,7 @@ import { isSafeMethod } from './csrf';
 import type { MessageKey } from './i18n';
 import type { ConsoleEnv } from './types';
 
-export const FLASH_COOKIE = 'linebot_console_notice';
+const FLASH_COOKIE = 'linebot_console_notice';
 
 export const notices = [
   'notice.aiOn',

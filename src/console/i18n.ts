@@ -685,7 +685,7 @@ export function pickLanguage(header: string | undefined | null): Lang {
 }
 
 /** The locale numbers and dates are formatted in. */
-export const localeOf = (lang: Lang) => (lang === 'en' ? 'en-US' : 'zh-TW');
+const localeOf = (lang: Lang) => (lang === 'en' ? 'en-US' : 'zh-TW');
 
 export const formatNumber = (lang: Lang, n: number) => new Intl.NumberFormat(localeOf(lang)).format(n);
 

@@ -35,7 +35,7 @@ export async function deriveKey(adminToken: string | undefined, label: string): 
   );
 }
 
-export const base64url = (bytes: ArrayBuffer | Uint8Array) => encodeBase64Url(bytes instanceof Uint8Array ? bytes.slice().buffer : bytes).replace(/=+$/, '');
+const base64url = (bytes: ArrayBuffer | Uint8Array) => encodeBase64Url(bytes instanceof Uint8Array ? bytes.slice().buffer : bytes).replace(/=+$/, '');
 
 export async function hmac(key: CryptoKey, data: string): Promise<string> {
   return base64url(await crypto.subtle.sign('HMAC', key, enc.encode(data)));

@@ -23,7 +23,7 @@ import type { AfterCommit, EventDeps, EventHandler } from './types';
  * beacon, accountLink, membership, types LINE adds later) stays in the inbox as received and is
  * marked done; so does a postback that is not a tap on an AI file offer (`handlerFor`).
  */
-export const handlers: Record<string, EventHandler> = {
+const handlers: Record<string, EventHandler> = {
   message: handleMessage,
   follow: handleFollow,
   unfollow: handleUnfollow,
@@ -76,7 +76,7 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
 }
 
 /** Tries of an event's write when Postgres rolled it back for a deadlock or a serialization failure. */
-export const CONFLICT_TRIES = 3;
+const CONFLICT_TRIES = 3;
 /** Deadlock victim, serialization failure. */
 const CONFLICT_CODES = new Set(['40P01', '40001']);
 

@@ -12,19 +12,19 @@ import { lineMessages, lineWebhookEvents } from '../db/schema';
  * mentions, a sticker's keywords and text, a file's name, a location's title, address and place,
  * an externally hosted image's or video's URLs. Ids, types and quote tokens stay.
  */
-export const CONTENT_KEYS = ['text', 'emojis', 'mention', 'fileName', 'title', 'address', 'latitude', 'longitude', 'keywords', 'contentProvider'];
+const CONTENT_KEYS = ['text', 'emojis', 'mention', 'fileName', 'title', 'address', 'latitude', 'longitude', 'keywords', 'contentProvider'];
 
 /** Of those, the ones whose strings are the user's words (the needles searched for elsewhere). */
 const TEXT_KEYS = new Set(['text', 'fileName', 'title', 'address', 'keywords']);
 
 /** What replaces an unsent text where it was quoted inside other text. */
-export const REDACTED = '[已收回]';
+const REDACTED = '[已收回]';
 
 /**
  * A text shorter than this (in code points) is not searched for in other rows (later answers, the
  * bot's replies): "ok" or "好" would blank every such word there, and is no secret of its own.
  */
-export const MIN_QUOTED_LENGTH = 3;
+const MIN_QUOTED_LENGTH = 3;
 
 const keysArray = sql`array[${sql.join(
   CONTENT_KEYS.map((k) => sql`${k}`),

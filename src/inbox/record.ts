@@ -13,7 +13,6 @@ import { clip, storable, storableString } from './storable';
 const MAX_ROWS_PER_INSERT = 5000;
 
 export type InboxInsert = typeof lineWebhookEvents.$inferInsert;
-export type InboxRow = typeof lineWebhookEvents.$inferSelect;
 
 /** A recorded event ready to process: its inbox id, key and the event object as stored (see storable.ts). */
 export interface RecordedEvent {
@@ -78,7 +77,7 @@ export async function toInboxRows(destination: string | undefined, entries: unkn
 }
 
 /** What an `invalid` row's `event_type` says. */
-export const INVALID_EVENT_TYPE = '(invalid)';
+const INVALID_EVENT_TYPE = '(invalid)';
 
 async function invalidRow(destination: string | null, received: unknown, index: number): Promise<InboxInsert> {
   const value = storable(received);

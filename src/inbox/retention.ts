@@ -10,11 +10,11 @@ import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '../db/schema';
 
 /** Rows per statement, and statements per cron run: up to 2,000 payloads a minute. */
-export const PURGE_BATCH = 500;
-export const PURGE_STATEMENTS_PER_RUN = 4;
+const PURGE_BATCH = 500;
+const PURGE_STATEMENTS_PER_RUN = 4;
 
 /** One batch: the oldest done payloads received more than `days` ago. Returns how many were purged. */
-export async function purgeBatch(db: Queryable, days: number, batch = PURGE_BATCH): Promise<number> {
+async function purgeBatch(db: Queryable, days: number, batch = PURGE_BATCH): Promise<number> {
   const e = lineWebhookEvents;
   const rows = await db.execute<{ id: number }>(sql`
     UPDATE ${e} SET payload = NULL, payload_purged_at = now()

@@ -24,10 +24,10 @@ const toRecorded = (r: { id: number; webhookEventId: string; attempts: number; p
 /** Attempts in all (the first, in the webhook request, plus retries) before a row is `dead`. */
 export const MAX_ATTEMPTS = 8;
 /** A `processing` row older than this lost its worker (waitUntil lasts about 30 s). */
-export const STUCK_AFTER_MS = 2 * 60_000;
+const STUCK_AFTER_MS = 2 * 60_000;
 
 /** Wait before the next attempt: 1, 2, 4 ... minutes, at most an hour (cron runs every minute). */
-export const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
+const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
 
 /**
  * The UPDATE that marks rows done, unexecuted (a handler's one-statement write embeds it, and may

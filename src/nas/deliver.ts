@@ -27,9 +27,9 @@ import { essence, markFailed, type SendRequestRow } from './upload';
 type Deps = Pick<EventDeps, 'db' | 'line' | 'log'>;
 
 /** LINE's limit for an image message's originalContentUrl. */
-export const IMAGE_MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
+const IMAGE_MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
 /** The backstop delivers an uploaded row (or tells a failed one) left alone this long. */
-export const DELIVERY_GRACE_MS = 60_000;
+const DELIVERY_GRACE_MS = 60_000;
 /** A request no job claimed (pending) or finished (uploading) within this long: the NAS is down. */
 export const NAS_STALE_MS = 10 * 60_000;
 /** The backstop stops trying after this long (LINE keeps retry keys for 24 h). */
@@ -74,13 +74,13 @@ export function failureText(reason: FailureReason | 'nas_unreachable', row: Pick
   }
 }
 
-export function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
+function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
   const type = row.contentType ? essence(row.contentType) : '';
   return (type === 'image/jpeg' || type === 'image/png') && row.size <= IMAGE_MESSAGE_MAX_BYTES && row.previewR2Key !== null;
 }
 
 /** The message carrying an uploaded file's link. */
-export function fileMessage(row: SendRequestRow, token: string, base: string, expiresAt: Date): Message {
+function fileMessage(row: SendRequestRow, token: string, base: string, expiresAt: Date): Message {
   const urls = shareUrls(base, token);
   if (isImageMessageFile(row)) return { type: 'image', originalContentUrl: urls.file, previewImageUrl: urls.preview };
   return {
@@ -90,7 +90,7 @@ export function fileMessage(row: SendRequestRow, token: string, base: string, ex
 }
 
 /** What a share link's token becomes in the stored copy of the bot's message. */
-export const redactedToken = (shareLinkId: string) => `[share-link:${shareLinkId}]`;
+const redactedToken = (shareLinkId: string) => `[share-link:${shareLinkId}]`;
 
 /** Into the request's chat through the outbound module: by the asking message's reply token while it is good, else by push keyed by the request and `kind`. */
 async function sendToChat(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number, recorded = messages) {
@@ -113,14 +113,14 @@ export interface DeliverOptions {
 }
 
 /** The share links' origin: the request's public_base_url, else PUBLIC_BASE_URL, else the upload's origin. */
-export function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: Pick<Env, 'PUBLIC_BASE_URL'>, origin?: string): string | null {
+function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: Pick<Env, 'PUBLIC_BASE_URL'>, origin?: string): string | null {
   return row.publicBaseUrl || env.PUBLIC_BASE_URL || origin || null;
 }
 
 export type DeliveryResult = 'sent' | 'told' | 'skipped';
 
 /** How a send request was asked for, from its key: `/send` (`event:`), a tap on an AI offer (`offer:`), the AI itself (`ai:`). */
-export function requestHow(requestKey: string): 'command' | 'tap' | 'ai_offer' | 'other' {
+function requestHow(requestKey: string): 'command' | 'tap' | 'ai_offer' | 'other' {
   if (requestKey.startsWith('event:')) return 'command';
   if (requestKey.startsWith('offer:')) return 'tap';
   if (requestKey.startsWith('ai:')) return 'ai_offer';
@@ -128,7 +128,7 @@ export function requestHow(requestKey: string): 'command' | 'tap' | 'ai_offer' |
 }
 
 /** What the asker reads when the file is no longer theirs to get here (the scope changed after the request). */
-export function refusedText(name: string, why: Exclude<NasScopeDecision['kind'], 'scope'> | 'outside_scope'): string {
+function refusedText(name: string, why: Exclude<NasScopeDecision['kind'], 'scope'> | 'outside_scope'): string {
   const file = `「${shown(name)}」沒有傳出：`;
   switch (why) {
     case 'unbound':
@@ -196,7 +196,7 @@ async function tellFailure(deps: Deps, row: SendRequestRow, options: DeliverOpti
  * `sent_at`). Re-reads the row first: a request another run delivered meanwhile is skipped. An
  * uploaded file whose asker may no longer get it here is not delivered (refuseOutOfScope).
  */
-export async function deliverSendRequest(deps: Deps, id: string, options: DeliverOptions): Promise<DeliveryResult> {
+async function deliverSendRequest(deps: Deps, id: string, options: DeliverOptions): Promise<DeliveryResult> {
   const now = options.now ?? Date.now();
   const [row] = await deps.db.select().from(nasSendRequests).where(eq(nasSendRequests.id, id));
   if (!row || row.sentAt !== null || (row.status !== 'uploaded' && row.status !== 'failed')) return 'skipped';

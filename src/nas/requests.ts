@@ -4,7 +4,6 @@
  * `ai:<answerId>:<fileId>` for the AI), so a redelivered event or a retried tool step creates nothing.
  * The file is snapshotted as indexed: the job sends only if the NAS still has exactly that.
  */
-import { sql } from 'drizzle-orm';
 import { defaultSettings, settings } from '../config/settings';
 import type { Queryable } from '../db/client';
 import { type nasFiles, nasSendRequests } from '../db/schema';
@@ -79,13 +78,4 @@ export async function createSendRequest(db: Queryable, r: NewSendRequest): Promi
     .onConflictDoNothing({ target: nasSendRequests.requestKey })
     .returning({ id: nasSendRequests.id });
   return row ? { created: true, id: row.id } : { created: false, id: null };
-}
-
-/** The request an earlier delivery of the same ask created, if any. */
-export async function sendRequestByKey(db: Queryable, requestKey: string) {
-  const [row] = await db
-    .select({ id: nasSendRequests.id, status: nasSendRequests.status, name: nasSendRequests.name })
-    .from(nasSendRequests)
-    .where(sql`${nasSendRequests.requestKey} = ${requestKey}`);
-  return row;
 }

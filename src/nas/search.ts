@@ -23,7 +23,7 @@ type Queryable = PgDatabase<PgQueryResultHKT, any, any>;
 
 export const MAX_KEYWORDS = 8;
 export const MAX_KEYWORD_CHARS = 100;
-export const MAX_FILE_TYPES = 5;
+const MAX_FILE_TYPES = 5;
 export const MAX_RESULTS = 10;
 
 /** Where an asker may search: every share, or only under some folders (a group's project folder, or the folders of the asker's projects). */
@@ -103,7 +103,7 @@ function checkQuery(keywords: string[], types: string[]): NasQuery | QueryProble
 export const isProblem = (q: NasQuery | QueryProblem): q is QueryProblem => 'problem' in q;
 
 /** `%`, `_` and the escape character as literals in a LIKE pattern (Postgres' default escape, `\`). */
-export const escapeLike = (s: string): string => s.replace(/[\\%_]/g, '\\$&');
+const escapeLike = (s: string): string => s.replace(/[\\%_]/g, '\\$&');
 
 /** The scope as a condition on nas_files; undefined = no restriction. */
 export function scopeCondition(scope: NasScope): SQL | undefined {

@@ -16,7 +16,7 @@ import { sha256Hex } from '../lib/hex';
  * days later, and an image that stops loading while LINE still shows it is a broken message. An
  * operator can revoke either kind at any time.
  */
-export const IMAGE_MESSAGE_LINK_TTL_SECONDS = 30 * 86_400;
+const IMAGE_MESSAGE_LINK_TTL_SECONDS = 30 * 86_400;
 
 export type ShareLinkKind = 'image_message' | 'download';
 
@@ -25,14 +25,14 @@ export function shareLinkTtlSeconds(kind: ShareLinkKind, s: Pick<Settings, 'shar
 }
 
 /** 22 base64url characters: what `newToken` makes, and the only form `/s/` looks up. */
-export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
-export function newToken(): string {
+function newToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-export const tokenHash = (token: string) => sha256Hex(token);
+const tokenHash = (token: string) => sha256Hex(token);
 
 export type ShareLinkRow = typeof shareLinks.$inferSelect;
 type SendRequestRow = typeof nasSendRequests.$inferSelect;

@@ -29,7 +29,7 @@ export interface AuthLimit {
 export const AUTH_LIMIT: AuthLimit = { perClient: 10, total: 100, windowMinutes: 15 };
 
 /** Failures kept after their window: a day, for an operator looking into an incident. */
-export const AUTH_FAILURE_RETENTION_HOURS = 24;
+const AUTH_FAILURE_RETENTION_HOURS = 24;
 
 export type AuthSurface = 'admin' | 'nas' | 'console';
 
@@ -63,10 +63,10 @@ export function limitDecision(w: FailureWindow, rule: AuthLimit = AUTH_LIMIT): L
 }
 
 /** Would one more failure of this client reach a limit (the failure that starts a refusal)? */
-export const tripsLimit = (w: FailureWindow, rule: AuthLimit = AUTH_LIMIT) => w.client + 1 >= rule.perClient || w.total + 1 >= rule.total;
+const tripsLimit = (w: FailureWindow, rule: AuthLimit = AUTH_LIMIT) => w.client + 1 >= rule.perClient || w.total + 1 >= rule.total;
 
 /** One query: the client's and everyone's failures within the window. */
-export async function failureWindow(db: Queryable, client: string, rule: AuthLimit = AUTH_LIMIT): Promise<FailureWindow> {
+async function failureWindow(db: Queryable, client: string, rule: AuthLimit = AUTH_LIMIT): Promise<FailureWindow> {
   const result = await db.execute<{ client: number; total: number; client_age_ms: number | null; total_age_ms: number | null }>(sql`
     SELECT count(*) FILTER (WHERE ${authFailures.client} = ${client})::int AS client,
            count(*)::int AS total,

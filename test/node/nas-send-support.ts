@@ -57,7 +57,7 @@ export interface WorkerStub {
   close(): Promise<void>;
 }
 
-export async function startWorkerStub(fx: NasSyncFixture): Promise<WorkerStub> {
+async function startWorkerStub(fx: NasSyncFixture): Promise<WorkerStub> {
   const violations: string[] = [];
   const stub: WorkerStub = {
     url: '',

@@ -13,7 +13,7 @@ import { forgetIfRefused, ownClient } from './clients';
 import { withDb } from './db';
 import { newId } from './line';
 
-export const ADMIN_BASE = 'https://bot.example/api/linebot/admin';
+const ADMIN_BASE = 'https://bot.example/api/linebot/admin';
 
 export interface AdminFetchOptions {
   body?: unknown;
@@ -93,7 +93,7 @@ export interface OpenApiDoc {
   [k: string]: Json;
 }
 
-export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 
 /** Every operation of the document, with a matcher for concrete paths. */
 export function operationsOf(doc: OpenApiDoc) {

@@ -17,7 +17,7 @@ import { DEFAULT_SEED_FILE } from '../../scripts/local/paths.ts';
 import { startStack, type Stack } from '../../scripts/local/stack.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const INSTALL_HINT = 'apt-get install -y chromium fonts-noto-cjk, or scripts/install-system-packages.sh';
 
 /** Why the browser tests cannot run here, or null when they can. */
@@ -39,7 +39,7 @@ export const VIEWPORTS = {
   desktop: { width: 1280, height: 800 },
 } as const;
 
-export const SCREENSHOT_DIR = join(ROOT, 'test-output', 'screenshots');
+const SCREENSHOT_DIR = join(ROOT, 'test-output', 'screenshots');
 
 /**
  * `<name>-phone.png` and `<name>-desktop.png` of the page as it is now (the whole page), then the
@@ -59,9 +59,9 @@ export async function captureScreens(page: Page, name: string, dir = SCREENSHOT_
   return files;
 }
 
-export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const ADMIN_TOKEN = 'browser-test-admin-token-3e9f27c1d8';
-export const CHANNEL_SECRET = 'browser-test-channel-secret';
+const CHANNEL_SECRET = 'browser-test-channel-secret';
 
 export interface ConsoleStack {
   stack: Stack;

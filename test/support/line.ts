@@ -21,7 +21,7 @@ export const newId = {
 
 export type SourceSpec = { userId: string; groupId?: string; roomId?: string };
 
-export function source(s: SourceSpec) {
+function source(s: SourceSpec) {
   if (s.groupId) return { type: 'group', groupId: s.groupId, userId: s.userId };
   if (s.roomId) return { type: 'room', roomId: s.roomId, userId: s.userId };
   return { type: 'user', userId: s.userId };

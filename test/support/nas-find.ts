@@ -9,7 +9,7 @@ export type NasFileSpec = { path: string; size?: number; modifiedAt?: Date; shar
 export const newShare = () => `t${crypto.randomUUID().replace(/-/g, '').slice(0, 20)}`;
 
 /** Rows for `share`, name and extension derived from the path as the indexer derives them. */
-export function nasFileRow(share: string, spec: NasFileSpec): typeof nasFiles.$inferInsert {
+function nasFileRow(share: string, spec: NasFileSpec): typeof nasFiles.$inferInsert {
   const name = spec.path.slice(spec.path.lastIndexOf('/') + 1);
   const dot = name.lastIndexOf('.');
   return {

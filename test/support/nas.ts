@@ -14,7 +14,7 @@ import { forgetIfRefused, ownClient } from './clients';
 import { withDb } from './db';
 import { newId } from './line';
 
-export const BASE = 'https://bot.example';
+const BASE = 'https://bot.example';
 export const NAS_TOKEN = env.NAS_AGENT_TOKEN;
 
 type Insert<T extends { $inferInsert: unknown }> = Partial<T['$inferInsert']>;
@@ -41,7 +41,7 @@ export function bytesOf(length: number, seed = 1): Uint8Array {
  * for a group, a group bound to a project whose folder is the whole share. The delivery checks the
  * asker's scope again (src/nas/deliver.ts), so a test of something else needs one.
  */
-export async function seedAskerInScope(options: { group?: boolean } = {}) {
+async function seedAskerInScope(options: { group?: boolean } = {}) {
   return withDb(async (db) => {
     const [account] = await db.insert(users).values({ username: `asker.${unique()}`, role: 'admin' }).returning();
     const user = await seedLineUser({ displayName: 'Asker', userId: account!.id });

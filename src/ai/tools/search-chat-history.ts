@@ -60,7 +60,7 @@ export const searchChatHistory: AiTool = {
 };
 
 /** 1 to 10 keywords of 1 to 100 characters each, as the model may send them. */
-export function parseKeywords(input: unknown): string[] {
+function parseKeywords(input: unknown): string[] {
   const raw = (input as { keywords?: unknown } | null)?.keywords;
   const list =
     typeof raw === 'string' ? raw.split(/\s+/) : Array.isArray(raw) && raw.every((k) => typeof k === 'string') ? (raw as string[]) : null;

@@ -76,7 +76,7 @@ const nameOf = (file?: { fileName: string | null; nasPath: string | null }) => f
  * through the Worker: the NAS copy is on-prem, out of the Worker's reach), its kind, name and
  * NAS sync state.
  */
-export function FileChip({ lang, type, file }: { lang: Lang; type: string; file?: FileSummary | FileItem }) {
+function FileChip({ lang, type, file }: { lang: Lang; type: string; file?: FileSummary | FileItem }) {
   const name = nameOf(file) ?? t(lang, 'file.noName');
   return (
     <span class="file-chip">
@@ -104,7 +104,7 @@ export function MessageBody({ lang, m, file }: { lang: Lang; m: MessageItem; fil
 }
 
 /** Oldest at the top, as a chat reads; the bot's messages on the other side. */
-export function Timeline({ lang, messages, files }: { lang: Lang; messages: MessageItem[]; files: Map<string, FileSummary> }) {
+function Timeline({ lang, messages, files }: { lang: Lang; messages: MessageItem[]; files: Map<string, FileSummary> }) {
   return (
     <ol class="timeline">
       {[...messages].reverse().map((m) => (

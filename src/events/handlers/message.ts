@@ -215,7 +215,7 @@ export function contentOf(message: MessageObject): string | null {
 type FileFields = Omit<typeof lineFiles.$inferInsert, 'id' | 'messageId'>;
 
 /** Media hosted by LINE: every file, and image/video/audio unless an external provider hosts it. */
-export function fileOf(message: MessageObject): FileFields | null {
+function fileOf(message: MessageObject): FileFields | null {
   const type = message.type;
   if (type === 'file') {
     const fileName = str(message.fileName);

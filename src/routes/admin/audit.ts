@@ -8,7 +8,7 @@ import { ChatRef, Cursor, errorResponses, json, Limit, page, UserId } from './sc
 
 const timestamp = z.string().openapi({ format: 'date-time' });
 
-export const AuditEntrySchema = z
+const AuditEntrySchema = z
   .object({
     id: z.number().int(),
     at: timestamp,
