@@ -10,25 +10,26 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The pages checked: the front door and every page under docs/. */
+/** The pages checked: the front door, every page under docs/ and the on-prem job's README. */
 const pages = () => [
   join(ROOT, 'README.md'),
   ...readdirSync(join(ROOT, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .map((name) => join(ROOT, 'docs', name)),
+  join(ROOT, 'nas-sync', 'README.md'),
 ];
 
 /** The page's lines with fenced code blocks blanked: links and headings there are text. */
 function outsideFences(markdown: string): string[] {
   let fence: string | null = null;
   return markdown.split('\n').map((line) => {
-    const opener = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
+    const marker = /^\s{0,3}(`{3,}|~{3,})/.exec(line)?.[1];
     if (fence) {
-      if (opener && opener[1][0] === fence[0] && opener[1].length >= fence.length) fence = null;
+      if (marker?.startsWith(fence[0]!) && marker.length >= fence.length) fence = null;
       return '';
     }
-    if (opener) fence = opener[1];
-    return opener ? '' : line;
+    if (marker) fence = marker;
+    return marker ? '' : line;
   });
 }
 
@@ -65,12 +66,12 @@ function anchorsOf(markdown: string): Set<string> {
   for (const line of outsideFences(markdown)) {
     const heading = /^\s{0,3}#{1,6}\s+(.*)$/.exec(line);
     if (heading) {
-      const slug = githubSlug(headingText(heading[1]));
+      const slug = githubSlug(headingText(heading[1]!));
       const count = seen.get(slug) ?? 0;
       seen.set(slug, count + 1);
       anchors.add(count === 0 ? slug : `${slug}-${count}`);
     }
-    for (const id of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(id[1]);
+    for (const id of line.matchAll(/<a\s+(?:id|name)="([^"]+)"/g)) anchors.add(id[1]!);
   }
   return anchors;
 }
@@ -81,10 +82,10 @@ function linksOf(markdown: string): { line: number; target: string }[] {
   outsideFences(markdown).forEach((prose, i) => {
     const line = prose.replace(/(`+)[\s\S]*?\1/g, ''); // inline code spans
     for (const m of line.matchAll(/\]\(\s*(<[^>]*>|[^)\s]+)(?:\s+"[^"]*")?\s*\)/g)) {
-      links.push({ line: i + 1, target: m[1].replace(/^<|>$/g, '') });
+      links.push({ line: i + 1, target: m[1]!.replace(/^<|>$/g, '') });
     }
     const definition = /^\s{0,3}\[[^\]]+\]:\s*(\S+)/.exec(line);
-    if (definition) links.push({ line: i + 1, target: definition[1] });
+    if (definition) links.push({ line: i + 1, target: definition[1]! });
   });
   return links;
 }
