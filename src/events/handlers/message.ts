@@ -10,10 +10,10 @@ import { addressing } from '../../ai/addressing';
 import { startAnswer } from '../../ai/answers';
 import { clip } from '../../inbox/storable';
 import { mayRespond, respondToText } from '../../bot/respond';
-import { replies } from '../../bot/replies';
 import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../../db/schema';
 import type { InboxInsert } from '../../inbox/record';
 import type { WebhookEventObject } from '../../webhook/body';
+import { say } from '../../messages/catalog';
 import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
@@ -128,7 +128,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
       );
       if (started.kind === 'started') return () => launchAnswer(deps, started, chat === null ? source.userId! : null);
       if (started.kind !== 'limited' || !started.notify) return;
-      reply = replies.aiDailyLimit(deps.ai.dailyLimit);
+      reply = say(response.lang, 'ai.dailyLimit', { limit: deps.ai.dailyLimit });
     } else {
       reply = response.text;
     }
