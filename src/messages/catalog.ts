@@ -185,8 +185,8 @@ const en: Record<BotMessageKey, string> = {
   'help.reset': '/reset or 新對話: the AI starts the conversation anew',
   'help.help': '/help or /說明: show this help',
 
-  'find.found': 'Found {count} files matching "{query}":',
-  'find.foundMore': 'Found more than {count} files matching "{query}":',
+  'find.found': '{count} found for "{query}":',
+  'find.foundMore': 'More than {count} found for "{query}":',
   'find.listCut': 'Too many results: only the {max} most relevant are listed; more keywords narrow the search.',
 
   'offer.button': 'Send',
