@@ -5,12 +5,13 @@
  * user beside them keeps today's texts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_OFFERS_PER_ANSWER, OFFER_TTL_MINUTES } from '../src/ai/offers';
+import { MAX_OFFERS_PER_ANSWER, OFFER_TTL_MINUTES, offerMessage } from '../src/ai/offers';
 import { MAX_WRONG_CODES, WRONG_CODE_WINDOW_MINUTES } from '../src/bot/binding';
 import { CODE_LENGTH } from '../src/bot/binding-code';
 import { SEARCH_LIST_TTL_MINUTES } from '../src/bot/nas';
 import { defaultSettings } from '../src/config/settings';
-import { failureText, humanSize, refusedText } from '../src/nas/deliver';
+import { failureText, fileMessage, humanSize, refusedText } from '../src/nas/deliver';
+import type { SendRequestRow } from '../src/nas/upload';
 import { MAX_FILE_TYPES, MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RESULTS } from '../src/nas/search';
 import { catalogues, helpText, say as text, type BotMessageKey } from '../src/messages/catalog';
 import { botLanguage, browserLanguage } from '../src/messages/language';
@@ -88,6 +89,35 @@ describe('the catalogue', () => {
     expect(failureText('zh-TW', 'unreadable', row, 1)).toBe('NAS 無法讀取「plan.pdf」，請稍後再試或聯絡管理員。');
     expect(refusedText('en', 'plan.pdf', 'unbound')).toBe('"plan.pdf" was not sent: your LINE account is no longer bound.');
     expect(refusedText('zh-TW', 'plan.pdf', 'noFolder')).toBe('「plan.pdf」沒有傳出：這個檔案已不在此聊天可存取的資料夾內（專案或其資料夾已變更），請重新搜尋。');
+  });
+});
+
+describe('messages beyond a text', () => {
+  const offers = [
+    { id: '00000000-0000-4000-8000-000000000001', name: 'a.pdf', size: 2048 },
+    { id: '00000000-0000-4000-8000-000000000002', name: 'b.pdf', size: 4096 },
+  ];
+  const texts = (m: unknown) => JSON.stringify(m);
+
+  it('the AI’s file offers: English alone for en, today’s for zh-TW', () => {
+    const en = offerMessage(offers, 'en');
+    expect(en.altText).toBe('Files to send: a.pdf, b.pdf');
+    expect(texts(en)).toContain(`"text":"Only the person who asked can send a file by tapping its button (within ${OFFER_TTL_MINUTES} minutes)."`);
+    expect(texts(en)).toContain('"label":"Send"');
+    expect(texts(en)).toContain('"displayText":"Send \\"a.pdf\\""');
+    expect(texts(en)).not.toMatch(HAN);
+    const zh = offerMessage(offers, 'zh-TW');
+    expect(zh.altText).toBe('可傳送的檔案 Files to send：a.pdf、b.pdf');
+    expect(texts(zh)).toContain(`只有提問的人點「傳送」才會傳送檔案（${OFFER_TTL_MINUTES} 分鐘內有效）。\\nOnly the person who asked`);
+    expect(texts(zh)).toContain('"displayText":"傳送「a.pdf」"');
+  });
+
+  it('a NAS file’s link message, its end in Taipei time with the weekday in the reader’s language', () => {
+    const row = { name: 'plan.pdf', size: 2048, contentType: 'application/pdf', previewR2Key: null } as SendRequestRow;
+    const friday = new Date('2026-05-08T09:30:00Z'); // 17:30 on a Friday in Taipei
+    const text = (lang: 'en' | 'zh-TW') => (fileMessage(lang, row, 'TOKEN', 'https://bot.example', friday) as { text: string }).text;
+    expect(text('zh-TW')).toBe('📎 plan.pdf（2 KB）\n下載連結：https://bot.example/s/TOKEN\n連結有效至 2026-05-08 (週五) 17:30（台北時間）');
+    expect(text('en')).toBe('📎 plan.pdf (2 KB)\nDownload: https://bot.example/s/TOKEN\nThe link works until 2026-05-08 (Fri) 17:30 (Taipei time).');
   });
 });
 
