@@ -77,7 +77,7 @@ describe('offer buttons', () => {
 
   it('offerMessage: one Flex bubble, a postback button per file within LINE limits, names without bidi controls', () => {
     const offers = Array.from({ length: 5 }, (_, i) => ({ id: crypto.randomUUID(), name: `${'長'.repeat(400)}\u202E${i}.pdf`, size: 1024 * (i + 1) }));
-    const message = offerMessage(offers);
+    const message = offerMessage(offers, 'zh-TW');
     const json = JSON.stringify(message);
     expect(json).not.toMatch(BIDI);
     expect(message.altText.length).toBeLessThanOrEqual(400);

@@ -187,7 +187,7 @@ describe('binding with a code in a 1:1 chat', () => {
 
   it('the wrong-code count is taken under a lock: parallel redemptions cannot get past it', async () => {
     const user = await seedLineUser({});
-    const sender = { lineUserPk: user.id, userId: null };
+    const sender = { lineUserPk: user.id, userId: null, lang: 'zh-TW' as const };
     const outcomes = await Promise.all(
       Array.from({ length: 12 }, (_, i) => withDb((db) => db.transaction((tx) => redeemBindingCode(tx, sender, stored(WRONG(i)))))),
     );

@@ -181,7 +181,7 @@ function mutate(ev: Record<string, unknown>, m: Mutation) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The oracle, written from the rules (DESIGN.md), not from the code under test
+// The oracle, written from the rules (docs/architecture.md#rules-that-hold-everywhere), not from the code under test
 
 /**
  * The entries of a body that is a webhook: UTF-8 JSON, an object, `events` an array. Each entry

@@ -255,7 +255,8 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     if (full) {
       // Seeded profiles show only what was seeded: real users may lack a picture or status.
       profile.statusMessage = seeded ? seeded.statusMessage : 'Hello from the LINE emulator';
-      profile.language = seeded ? seeded.language : 'en';
+      // An unseeded user reads the company's language, as most real users do (the bot answers in it).
+      profile.language = seeded ? seeded.language : 'zh-TW';
     }
     return dropUndefined(profile);
   };

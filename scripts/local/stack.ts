@@ -61,6 +61,8 @@ export interface StackOptions {
 export interface Stack {
   workerUrl: string;
   webhookUrl: string;
+  /** The webhook on workerd's own socket, past Miniflare's entry worker (Miniflare only; the bench). */
+  webhookDirectUrl?: string;
   /** Where Node-side tools (the sender, the bench) reach the same database. */
   databaseUrl: string;
   /** What the Worker got as DATABASE_URL, DB_WS_PROXY, the LINE and (emulated) Claude addresses; never a key. */
@@ -166,7 +168,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         return startWranglerDev({ port: chosen, host, vars, inspectorPort, persistTo: options.persistTo, onOutput: options.onWorkerOutput });
       }
       if (!options.bundleDir) throw new Error('startStack: bundleDir is required for the miniflare worker');
-      return startMiniflareWorker({ port, host, bindings: vars, bundleDir: options.bundleDir, onLog: options.onWorkerOutput });
+      return startMiniflareWorker({ port, host, bindings: vars, bundleDir: options.bundleDir, onLog: options.onWorkerOutput, inspectorPort: ports.inspector });
     };
     const [workerStarted, databaseReady] = await Promise.allSettled([startWorker(workerPort), embeddedReady]);
     // Replaced by restartWorker; the stop below always stops the one running.
@@ -209,6 +211,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return {
       workerUrl,
       webhookUrl: workerUrl + WEBHOOK_PATH,
+      webhookDirectUrl: workerStarted.value.directUrl ? workerStarted.value.directUrl + WEBHOOK_PATH : undefined,
       databaseUrl,
       workerVars,
       embedded,

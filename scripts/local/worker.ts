@@ -15,6 +15,11 @@ import { UserError } from './ports.ts';
 export interface LocalWorker {
   /** e.g. http://127.0.0.1:8787 */
   url: string;
+  /**
+   * Miniflare only: a socket of workerd's own that serves the Worker with no Miniflare entry worker
+   * in front (that layer adds dev conveniences and CPU production does not have): the bench's load.
+   */
+  directUrl?: string;
   stop(): Promise<void>;
   /** Ends it at once, as a crash would (SIGKILL to wrangler and workerd); Miniflare is disposed. */
   kill(): Promise<void>;
@@ -124,6 +129,8 @@ export interface MiniflareWorkerOptions {
   bundleDir: string;
   /** The Worker's own log lines; dropped when absent (benchmarks). */
   onLog?: (line: string) => void;
+  /** workerd's V8 inspector (scripts/bench/profile.ts attaches its CPU profiler there). */
+  inspectorPort?: number;
 }
 
 /** Bundles the Worker exactly as `wrangler deploy` would, then serves it from one workerd. */
@@ -146,12 +153,15 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
       host: options.host,
       port: options.port,
       cf: false, // no internet lookup for request.cf
+      ...(options.inspectorPort !== undefined ? { inspectorPort: options.inspectorPort } : {}),
+      unsafeDirectSockets: [{ host: options.host, port: 0 }],
       log: new Log(LogLevel.WARN),
       handleStructuredLogs: (log) => onLog?.(log.message),
     }),
   );
   const ready = await mf.ready;
-  return { url: ready.origin, stop: () => mf.dispose(), kill: () => mf.dispose(), exited: new Promise<void>(() => {}) };
+  const direct = await mf.unsafeGetDirectURL();
+  return { url: ready.origin, directUrl: direct.origin, stop: () => mf.dispose(), kill: () => mf.dispose(), exited: new Promise<void>(() => {}) };
 }
 
 async function bundleWorker(outdir: string): Promise<void> {

@@ -1,4 +1,4 @@
-/** The AI settings of a deployment, read once from env (names from DESIGN.md's configuration table). */
+/** The AI settings of a deployment, read once from env (names from docs/configuration.md). */
 import { settings } from '../config/settings';
 import type { Logger } from '../lib/log';
 import { parseBotNames } from './addressing';

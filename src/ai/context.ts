@@ -17,6 +17,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineAiAnswers, lineGroups, lineMessages, lineUsers, projects } from '../db/schema';
+import { botLanguage } from '../messages/language';
 import { systemPrompt } from './prompt';
 import { oneLine, thirdPartyMessage } from './quote';
 import { estimateTokens } from './tokens';
@@ -50,6 +51,7 @@ export async function loadAnswerContext(db: Queryable, answerId: string, options
       chatPk: lineAiAnswers.lineGroupId,
       askerName: lineUsers.displayName,
       askerLineId: lineUsers.lineUserId,
+      askerLanguage: lineUsers.language,
       userHistoryFrom: lineUsers.aiHistoryFrom,
       chatType: lineGroups.sourceType,
       chatName: lineGroups.name,
@@ -91,6 +93,7 @@ export async function loadAnswerContext(db: Queryable, answerId: string, options
 
   return {
     asker,
+    lang: botLanguage(row.askerLanguage),
     model: options.model,
     system: systemPrompt({
       chatType: asker.chatType,

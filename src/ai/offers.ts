@@ -11,6 +11,7 @@ import { recordAudit } from '../audit/record';
 import { formatSize } from '../bot/nas';
 import type { Queryable } from '../db/client';
 import { aiFileOffers, lineUsers, type nasFiles } from '../db/schema';
+import { say, type BotLang } from '../messages/catalog';
 import { clip } from './context';
 import { oneLine } from './quote';
 import type { AskerContext } from './types';
@@ -108,14 +109,17 @@ export function offersOf(db: Queryable, answerId: string): Promise<OfferShown[]>
 const SHOWN_NAME_CHARS = 100;
 const DISPLAY_NAME_CHARS = 200;
 const ALT_TEXT_CHARS = 400;
-export const OFFER_BUTTON_LABEL = '傳送';
+/** The button's label as the model is told it (send_nas_file): the zh-TW one; an English reader's says Send. */
+export const OFFER_BUTTON_LABEL = say('zh-TW', 'offer.button');
 
 /**
- * One Flex message for an answer's offers: each file by name and size with its own 傳送 (send)
- * button. Names are shown as one clean line (no bidi controls: "exe.pdf" cannot pose as a PDF).
+ * One Flex message for an answer's offers, in the asker's language: each file by name and size
+ * with its own 傳送 (send) button. Names are shown as one clean line (no bidi controls: "exe.pdf"
+ * cannot pose as a PDF).
  */
-export function offerMessage(offers: OfferShown[]): messagingApi.FlexMessage {
-  const names = offers.map((o) => oneLine(o.name, SHOWN_NAME_CHARS) || '(未命名)');
+export function offerMessage(offers: OfferShown[], lang: BotLang): messagingApi.FlexMessage {
+  const names = offers.map((o) => oneLine(o.name, SHOWN_NAME_CHARS) || say(lang, 'offer.unnamed'));
+  const label = say(lang, 'offer.button');
   const rows = offers.map(
     (o, i): messagingApi.FlexBox => ({
       type: 'box',
@@ -128,15 +132,15 @@ export function offerMessage(offers: OfferShown[]): messagingApi.FlexMessage {
           type: 'button',
           style: 'primary',
           height: 'sm',
-          action: { type: 'postback', label: OFFER_BUTTON_LABEL, data: offerData(o.id), displayText: `傳送「${clip(names[i]!, DISPLAY_NAME_CHARS)}」` },
+          action: { type: 'postback', label, data: offerData(o.id), displayText: say(lang, 'offer.displayText', { name: clip(names[i]!, DISPLAY_NAME_CHARS) }) },
         },
       ],
     }),
   );
-  const intro = `只有提問的人點「${OFFER_BUTTON_LABEL}」才會傳送檔案（${OFFER_TTL_MINUTES} 分鐘內有效）。\nOnly the person who asked can send a file by tapping its button (within ${OFFER_TTL_MINUTES} minutes).`;
+  const intro = say(lang, 'offer.intro', { button: label, minutes: OFFER_TTL_MINUTES });
   return {
     type: 'flex',
-    altText: clip(`可傳送的檔案 Files to send：${names.join('、')}`, ALT_TEXT_CHARS),
+    altText: clip(say(lang, 'offer.altText', { names }), ALT_TEXT_CHARS),
     contents: {
       type: 'bubble',
       body: {

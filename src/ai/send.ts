@@ -9,6 +9,7 @@ import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { MAX_TEXT_LENGTH, splitText } from '../line/messages';
 import { destinationOf, replyAttemptMark, sendMessages, type Sent } from '../line/outbound';
+import { languageOfLineUser } from '../messages/language';
 import type { AnswerRow } from './answers';
 import { offerMessage, offersOf } from './offers';
 
@@ -90,7 +91,7 @@ export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, k
     mentionUserId: mention,
     maxMessages: offers.length > 0 ? MAX_ANSWER_MESSAGES - 1 : MAX_ANSWER_MESSAGES,
   });
-  if (offers.length > 0) messages.push(offerMessage(offers));
+  if (offers.length > 0) messages.push(offerMessage(offers, await languageOfLineUser(deps.db, row.lineUserId)));
 
   return sendMessages(deps, {
     chat,

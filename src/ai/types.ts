@@ -4,6 +4,7 @@
  */
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Queryable } from '../db/client';
+import type { BotLang } from '../messages/catalog';
 import type { NasConfig } from '../nas/requests';
 
 /** The asker and the chat, read from the answer's own row (line_ai_answers), never from the model. */
@@ -23,6 +24,8 @@ export interface AskerContext {
 /** What one Claude request is built from (the Workflow's "load context" step returns it). */
 export interface AnswerContext {
   asker: AskerContext;
+  /** The asker's language, for what the bot itself says (the apology); the model answers in the question's. */
+  lang: BotLang;
   model: string;
   /** System prompt blocks: the stable first block carries `cache_control`; the final one (date, asker) none. */
   system: Anthropic.TextBlockParam[];

@@ -11,10 +11,10 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type WorkflowStepConfig } from 'cloudflare:workers';
 import { NonRetryableError } from 'cloudflare:workflows';
 import { eq } from 'drizzle-orm';
-import { replies } from '../bot/replies';
 import { lineMessages } from '../db/schema';
 import type { Sent } from '../line/outbound';
 import { createLogger, describeError, type Logger } from '../lib/log';
+import { say } from '../messages/catalog';
 import { openServices, type Services } from '../services';
 import { finishAnswer, keptStep, loadAnswer, touchAnswer, writeStep, type AnswerRow } from './answers';
 import { askClaude, createClaude, isFinalClaudeError, textOf, toolUsesOf, type ClaudeRound } from './claude';
@@ -109,7 +109,7 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         rounds.push(result);
         const uses = toolUsesOf(result.content);
         if (result.stopReason !== 'tool_use' || uses.length === 0) {
-          answer = textOf(result.content) || replies.aiNoAnswer();
+          answer = textOf(result.content) || say(context.lang, 'ai.noAnswer');
           break;
         }
         transcript.push({ role: 'assistant', content: result.content });
@@ -130,7 +130,7 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
     }
 
     const sent = await memo<Sent>(answer !== null ? 'send answer' : 'send apology', SEND, (s, row) =>
-      sendAnswer(s, row, answer ?? replies.aiNoAnswer(), answer !== null ? 'answer' : 'apology'),
+      sendAnswer(s, row, answer ?? say(context.lang, 'ai.noAnswer'), answer !== null ? 'answer' : 'apology'),
     );
 
     await memo('finish', QUICK, async (s, row) => {

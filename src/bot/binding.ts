@@ -13,11 +13,11 @@ import { chatActor, recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Transaction } from '../db/client';
 import { lineBindingAttempts, lineBindingCodes, lineUsers, users } from '../db/schema';
 import { randomCode } from './binding-code';
-import { replies } from './replies';
+import { say, type BotLang } from '../messages/catalog';
 
 const CODE_TTL_MS = 10 * 60_000;
 export const MAX_WRONG_CODES = 5;
-const WRONG_CODE_WINDOW_MINUTES = 15;
+export const WRONG_CODE_WINDOW_MINUTES = 15;
 
 const isLive = () =>
   and(isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt), gt(lineBindingCodes.expiresAt, sql`now()`));
@@ -71,6 +71,8 @@ export interface Sender {
   lineUserPk: string;
   /** The bound company account, if any. */
   userId: number | null;
+  /** The language the bot answers them in. */
+  lang: BotLang;
 }
 
 const accountName = (u: { displayName: string | null; username: string }) => u.displayName || u.username;
@@ -96,7 +98,7 @@ export async function redeemBindingCode(tx: Transaction, sender: Sender, code: s
       ),
     );
   // Locked: the code is not even looked at, so guessing learns nothing.
-  if (wrong >= MAX_WRONG_CODES) return replies.lockedOut(WRONG_CODE_WINDOW_MINUTES);
+  if (wrong >= MAX_WRONG_CODES) return say(sender.lang, 'bind.lockedOut', { minutes: WRONG_CODE_WINDOW_MINUTES });
 
   const [live] = await tx
     .select({ id: lineBindingCodes.id, userId: lineBindingCodes.userId, username: users.username, displayName: users.displayName })
@@ -109,33 +111,33 @@ export async function redeemBindingCode(tx: Transaction, sender: Sender, code: s
 
   if (!live) {
     await recordAttempt(false);
-    return replies.wrongCode();
+    return say(sender.lang, 'bind.wrongCode');
   }
   const markUsed = () =>
     tx.update(lineBindingCodes).set({ usedAt: sql`now()`, usedByLineUserId: sender.lineUserPk }).where(eq(lineBindingCodes.id, live.id));
 
   if (sender.userId !== null) {
-    if (sender.userId !== live.userId) return replies.lineAlreadyBound();
+    if (sender.userId !== live.userId) return say(sender.lang, 'bind.lineAlreadyBound');
     await markUsed();
-    return replies.alreadyBoundSame(accountName(live));
+    return say(sender.lang, 'bind.alreadySame', { account: accountName(live) });
   }
   const [taken] = await tx
     .select({ id: lineUsers.id })
     .from(lineUsers)
     .where(and(eq(lineUsers.userId, live.userId), ne(lineUsers.id, sender.lineUserPk)));
-  if (taken) return replies.accountTaken();
+  if (taken) return say(sender.lang, 'bind.accountTaken');
 
   await tx.update(lineUsers).set({ userId: live.userId, updatedAt: sql`now()` }).where(eq(lineUsers.id, sender.lineUserPk));
   await markUsed();
   await recordAttempt(true);
   await recordAudit(tx, { action: 'binding.bound', ...chatActor(sender.lineUserPk, live.userId), targetType: 'user', targetId: live.userId });
-  return replies.bound(accountName(live));
+  return say(sender.lang, 'bind.bound', { account: accountName(live) });
 }
 
 /** `/unbind` in a 1:1 chat. */
 export async function unbindLineUser(tx: Transaction, sender: Sender): Promise<string> {
-  if (sender.userId === null) return replies.notBound();
+  if (sender.userId === null) return say(sender.lang, 'bind.notBound');
   await tx.update(lineUsers).set({ userId: null, updatedAt: sql`now()` }).where(eq(lineUsers.id, sender.lineUserPk));
   await recordAudit(tx, { action: 'binding.unbound', ...chatActor(sender.lineUserPk, sender.userId), targetType: 'user', targetId: sender.userId });
-  return replies.unbound();
+  return say(sender.lang, 'bind.unbound');
 }

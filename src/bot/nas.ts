@@ -11,12 +11,13 @@ import { nasSearchLists } from '../db/schema';
 import { taipeiDateTime } from '../lib/taipei';
 import { createSendRequest, type NasConfig } from '../nas/requests';
 import { nasScopeOf } from '../nas/scope';
-import { fileInScope, isProblem, MAX_RESULTS, parseFindText, searchNasFiles, type NasFileHit, type NasQuery, type QueryProblem } from '../nas/search';
+import { fileInScope, isProblem, MAX_FILE_TYPES, MAX_RESULTS, parseFindText, searchNasFiles, type NasFileHit, type NasQuery, type QueryProblem } from '../nas/search';
+import { say, type BotLang } from '../messages/catalog';
+import { CODE_LENGTH } from './binding-code';
 import type { NasScopeDecision } from './policy';
-import { replies } from './replies';
 
 /** A list can be picked from this long after the search. */
-const SEARCH_LIST_TTL_MINUTES = 30;
+export const SEARCH_LIST_TTL_MINUTES = 30;
 /** Long names and folders are cut in the list, so ten results stay one LINE message. */
 const LIST_TTL_SQL = sql.raw(`interval '${SEARCH_LIST_TTL_MINUTES} minutes'`);
 const MAX_NAME_CHARS = 120;
@@ -32,6 +33,8 @@ export interface NasAsk {
   nas: NasConfig;
   /** The asker's company account (users.id), for the audit trail; null or absent: not bound. */
   userId?: number | null;
+  /** The asker's language: the replies are theirs. */
+  lang: BotLang;
 }
 
 /** Who asked, from where, as the audit trail records it. */
@@ -41,41 +44,43 @@ const askerOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk' | 'userId'>) => ({ ..
 const chatKeyOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk'>) => (ask.chatPk !== null ? `group:${ask.chatPk}` : `user:${ask.lineUserPk}`);
 
 /** The reply to a scope that does not allow a search (null: it does). */
-function refusal(decision: NasScopeDecision): string | null {
+function refusal(lang: BotLang, decision: NasScopeDecision): string | null {
   switch (decision.kind) {
     case 'scope':
       return null;
     case 'unbound':
-      return replies.bindingPrompt();
+      return say(lang, 'bind.prompt', { codeLength: CODE_LENGTH });
     case 'noProject':
-      return replies.findNoProject();
+      return say(lang, 'find.noProject');
     case 'noFolder':
-      return replies.findNoFolder(decision.projectName);
+      return say(lang, 'find.noFolder', { project: decision.projectName });
     case 'notMember':
-      return replies.findNotMember(decision.projectName);
+      return say(lang, 'find.notMember', { project: decision.projectName });
     case 'noProjects':
-      return replies.findNoProjects(decision.withoutFolder);
+      return decision.withoutFolder.length === 0
+        ? say(lang, 'find.noProjects')
+        : say(lang, 'find.projectsWithoutFolder', { projects: decision.withoutFolder });
   }
 }
 
-function problemReply(p: QueryProblem): string {
+function problemReply(lang: BotLang, p: QueryProblem): string {
   switch (p.problem) {
     case 'noKeywords':
-      return replies.findUsage();
+      return say(lang, 'find.usage');
     case 'tooManyKeywords':
-      return replies.findTooManyKeywords(p.max);
+      return say(lang, 'find.tooManyKeywords', { max: p.max });
     case 'keywordTooLong':
-      return replies.findKeywordTooLong(p.max);
+      return say(lang, 'find.keywordTooLong', { max: p.max });
     case 'badFileType':
-      return replies.findBadType(p.value);
+      return say(lang, 'find.badType', { value: p.value, maxTypes: MAX_FILE_TYPES });
   }
 }
 
 export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Promise<string> {
   const query = parseFindText(text);
-  if (isProblem(query)) return problemReply(query);
+  if (isProblem(query)) return problemReply(ask.lang, query);
   const decision = await nasScopeOf(tx, ask);
-  if (decision.kind !== 'scope') return refusal(decision)!;
+  if (decision.kind !== 'scope') return refusal(ask.lang, decision)!;
   // One more than shown: enough to say there are more.
   const hits = await searchNasFiles(tx, decision.scope, query, MAX_RESULTS + 1);
   // The keywords and how many were found, never the results.
@@ -88,7 +93,7 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
   if (hits.length === 0) {
     // No list: a `/send 1` now must not pick from an older search.
     await tx.delete(nasSearchLists).where(eq(nasSearchLists.chatKey, key));
-    return replies.findNothing(describeQuery(query));
+    return say(ask.lang, 'find.nothing', { wanted: describeQuery(query) });
   }
   const shown = hits.slice(0, MAX_RESULTS);
   const fileIds = shown.map((h) => h.id);
@@ -96,12 +101,12 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
     .insert(nasSearchLists)
     .values({ chatKey: key, lineUserId: ask.lineUserPk, fileIds })
     .onConflictDoUpdate({ target: nasSearchLists.chatKey, set: { lineUserId: ask.lineUserPk, fileIds, createdAt: sql`now()` } });
-  return listText(query, shown, hits.length > MAX_RESULTS);
+  return listText(ask.lang, query, shown, hits.length > MAX_RESULTS);
 }
 
 /** A send request for file `index` of the chat's list, or the reason there is none (a reply text). Null: requested, say nothing now. */
 export async function sendFile(tx: Transaction, ask: NasAsk, index: number | null): Promise<string | null> {
-  if (index === null) return replies.sendUsage();
+  if (index === null) return say(ask.lang, 'send.usage');
   const [list] = await tx
     .select({
       fileIds: nasSearchLists.fileIds,
@@ -109,17 +114,17 @@ export async function sendFile(tx: Transaction, ask: NasAsk, index: number | nul
     })
     .from(nasSearchLists)
     .where(eq(nasSearchLists.chatKey, chatKeyOf(ask)));
-  if (!list) return replies.sendNoList();
-  if (!list.fresh) return replies.sendListExpired();
+  if (!list) return say(ask.lang, 'send.noList');
+  if (!list.fresh) return say(ask.lang, 'send.listExpired', { minutes: SEARCH_LIST_TTL_MINUTES });
   const ids = Array.isArray(list.fileIds) ? list.fileIds : [];
-  if (index < 1 || index > ids.length) return replies.sendNoSuchNumber(ids.length);
+  if (index < 1 || index > ids.length) return say(ask.lang, 'send.noSuchNumber', { count: ids.length });
 
   // The list may be older than a project change, an unbinding or the file's removal: check now.
   const decision = await nasScopeOf(tx, ask);
-  if (decision.kind !== 'scope') return refusal(decision)!;
+  if (decision.kind !== 'scope') return refusal(ask.lang, decision)!;
   const file = await fileInScope(tx, decision.scope, String(ids[index - 1]));
-  if (!file) return replies.sendFileGone();
-  if (file.size > ask.nas.sendMaxBytes) return replies.sendTooLarge(file.name, formatSize(file.size), formatSize(ask.nas.sendMaxBytes));
+  if (!file) return say(ask.lang, 'send.fileGone');
+  if (file.size > ask.nas.sendMaxBytes) return tooLargeReply(ask.lang, file.name, file.size, ask.nas.sendMaxBytes);
 
   const request = await createSendRequest(tx, {
     requestKey: `event:${ask.eventKey}`,
@@ -145,17 +150,20 @@ export async function sendFile(tx: Transaction, ask: NasAsk, index: number | nul
 /** The keywords and types as the user will recognise them. */
 const describeQuery = (q: NasQuery) => [...q.keywords, ...(q.extensions.length > 0 ? [`type:${q.extensions.join(',')}`] : [])].join(' ');
 
-function listText(query: NasQuery, hits: NasFileHit[], more: boolean): string {
-  const lines = [`找到${more ? '超過 ' : ' '}${hits.length} 個符合「${describeQuery(query)}」的檔案：`];
+/** A file over NAS_SEND_MAX_BYTES: `/send` and a tap on an AI offer say the same. */
+export const tooLargeReply = (lang: BotLang, name: string, size: number, maxBytes: number) =>
+  say(lang, 'send.tooLarge', { name, size: formatSize(size), max: formatSize(maxBytes) });
+
+function listText(lang: BotLang, query: NasQuery, hits: NasFileHit[], more: boolean): string {
+  const lines = [say(lang, more ? 'find.foundMore' : 'find.found', { count: hits.length, query: describeQuery(query) })];
   hits.forEach((h, i) => {
     lines.push(`${i + 1}. ${clip(h.name, MAX_NAME_CHARS)}`);
     lines.push(`   📁 ${clip(folderOf(h), MAX_FOLDER_CHARS)}`);
     lines.push(`   ${formatSize(h.size)}・${taipeiDateTime(h.modifiedAt)}`);
   });
   lines.push('');
-  if (more) lines.push('結果太多，只列出最相關的 10 個；加上更多關鍵字可以縮小範圍。');
-  lines.push(`傳送「/send 編號」取得檔案，例如 /send 1（${SEARCH_LIST_TTL_MINUTES} 分鐘內有效）。`);
-  lines.push(`Send "/send <number>" (e.g. /send 1) within ${SEARCH_LIST_TTL_MINUTES} minutes to get a file.`);
+  if (more) lines.push(say(lang, 'find.listCut', { max: MAX_RESULTS }));
+  lines.push(say(lang, 'find.listFooter', { minutes: SEARCH_LIST_TTL_MINUTES }));
   return lines.join('\n');
 }
 

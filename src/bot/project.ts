@@ -4,17 +4,17 @@ import type { AuditActor } from '../audit/record';
 import type { Transaction } from '../db/client';
 import { setGroupProject } from '../domain/groups';
 import { lineGroups, projects } from '../db/schema';
-import { replies } from './replies';
+import { say, type BotLang } from '../messages/catalog';
 import { isUuid } from '../lib/uuid';
 
 
-export async function showProject(tx: Transaction, chatPk: string): Promise<string> {
+export async function showProject(tx: Transaction, chatPk: string, lang: BotLang): Promise<string> {
   const [row] = await tx
     .select({ name: projects.name })
     .from(lineGroups)
     .innerJoin(projects, eq(projects.id, lineGroups.projectId))
     .where(eq(lineGroups.id, chatPk));
-  return row ? replies.projectShow(row.name) : replies.projectNone();
+  return row ? say(lang, 'project.show', { name: row.name }) : say(lang, 'project.none');
 }
 
 /** Finds a project by its id, else by its name (case-insensitive). */
@@ -30,14 +30,14 @@ async function currentProject(tx: Transaction, chatPk: string): Promise<string |
   return row?.projectId ?? null;
 }
 
-export async function bindProject(tx: Transaction, chatPk: string, target: string, actor: AuditActor): Promise<string> {
+export async function bindProject(tx: Transaction, chatPk: string, target: string, actor: AuditActor, lang: BotLang): Promise<string> {
   const project = await findProject(tx, target);
-  if (!project) return replies.projectNotFound(target);
+  if (!project) return say(lang, 'project.notFound', { target });
   await setGroupProject(tx, chatPk, await currentProject(tx, chatPk), project.id, actor);
-  return replies.projectBound(project.name);
+  return say(lang, 'project.bound', { name: project.name });
 }
 
-export async function unbindProject(tx: Transaction, chatPk: string, actor: AuditActor): Promise<string> {
+export async function unbindProject(tx: Transaction, chatPk: string, actor: AuditActor, lang: BotLang): Promise<string> {
   await setGroupProject(tx, chatPk, await currentProject(tx, chatPk), null, actor);
-  return replies.projectUnbound();
+  return say(lang, 'project.unbound');
 }

@@ -13,7 +13,9 @@ import { parseCommand, type Command } from './commands';
 import { availableCommands, decide, type ChatType, type PolicyInput } from './policy';
 import { findFiles, sendFile } from './nas';
 import { bindProject, showProject, unbindProject } from './project';
-import { helpText, replies } from './replies';
+import { helpText, say, type BotLang } from '../messages/catalog';
+import { botLanguage } from '../messages/language';
+import { CODE_LENGTH } from './binding-code';
 
 /** An unbound user in a 1:1 chat hears how to bind at most this often. */
 const BINDING_PROMPT_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -34,7 +36,8 @@ export interface TextContext {
   nas: NasConfig;
 }
 
-export type Response = { kind: 'reply'; text: string } | { kind: 'ai' } | null;
+/** `lang`: the sender's, for a notice about the AI answer (the daily limit). */
+export type Response = { kind: 'reply'; text: string } | { kind: 'ai'; lang: BotLang } | null;
 
 /**
  * Whether the bot could say anything to this text. Plain chatter in a group that does not mention
@@ -51,7 +54,7 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
   const inGroup = ctx.chatType !== 'user';
 
   const [sender] = await tx
-    .select({ userId: lineUsers.userId, role: users.role, bindingPromptedAt: lineUsers.bindingPromptedAt })
+    .select({ userId: lineUsers.userId, role: users.role, bindingPromptedAt: lineUsers.bindingPromptedAt, language: lineUsers.language })
     .from(lineUsers)
     .leftJoin(users, eq(users.id, lineUsers.userId))
     .where(eq(lineUsers.id, ctx.lineUserPk));
@@ -73,18 +76,20 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
       sender.bindingPromptedAt !== null && Date.now() - sender.bindingPromptedAt.getTime() < BINDING_PROMPT_INTERVAL_MS,
   };
   const action = decide(input);
-  const who = { lineUserPk: ctx.lineUserPk, userId: sender.userId };
+  // The sender's language, in a group too: the reply answers them.
+  const lang = botLanguage(sender.language);
+  const who = { lineUserPk: ctx.lineUserPk, userId: sender.userId, lang };
 
   switch (action.kind) {
     case 'silence':
       return null;
     case 'ai':
-      return { kind: 'ai' };
+      return { kind: 'ai', lang };
     case 'bindingPrompt':
       await tx.update(lineUsers).set({ bindingPromptedAt: sql`now()` }).where(eq(lineUsers.id, ctx.lineUserPk));
-      return reply(replies.bindingPrompt());
+      return reply(say(lang, 'bind.prompt', { codeLength: CODE_LENGTH }));
     case 'refuse':
-      return reply(replies.projectRefused());
+      return reply(say(lang, 'project.refused'));
     case 'command': {
       const text = await runCommand(tx, action.command, ctx, who, account);
       return text === null ? null : reply(text);
@@ -98,7 +103,7 @@ async function runCommand(
   tx: Transaction,
   command: Command,
   ctx: TextContext,
-  who: { lineUserPk: string; userId: number | null },
+  who: { lineUserPk: string; userId: number | null; lang: BotLang },
   account: PolicyInput['account'],
 ): Promise<string | null> {
   switch (command.kind) {
@@ -107,21 +112,21 @@ async function runCommand(
     case 'unbind':
       return unbindLineUser(tx, who);
     case 'help':
-      return helpText(availableCommands(ctx.chatType, account));
+      return helpText(who.lang, availableCommands(ctx.chatType, account));
     case 'reset':
       // For this chat only: a group's or room's row, or the user's own for the 1:1 chat.
       if (ctx.chatPk !== null) await tx.update(lineGroups).set({ aiHistoryFrom: ctx.sentAt }).where(eq(lineGroups.id, ctx.chatPk));
       else await tx.update(lineUsers).set({ aiHistoryFrom: ctx.sentAt }).where(eq(lineUsers.id, ctx.lineUserPk));
-      return replies.historyReset();
+      return say(who.lang, 'ai.historyReset');
     case 'project':
-      if (ctx.chatPk === null) return replies.projectOnlyInGroups();
-      if (command.action === 'show') return showProject(tx, ctx.chatPk);
-      if (command.action === 'bind') return bindProject(tx, ctx.chatPk, command.target, chatActor(ctx.lineUserPk, who.userId));
-      return unbindProject(tx, ctx.chatPk, chatActor(ctx.lineUserPk, who.userId));
+      if (ctx.chatPk === null) return say(who.lang, 'project.onlyInGroups');
+      if (command.action === 'show') return showProject(tx, ctx.chatPk, who.lang);
+      if (command.action === 'bind') return bindProject(tx, ctx.chatPk, command.target, chatActor(ctx.lineUserPk, who.userId), who.lang);
+      return unbindProject(tx, ctx.chatPk, chatActor(ctx.lineUserPk, who.userId), who.lang);
     case 'find':
-      return findFiles(tx, { ...ctx, userId: who.userId }, command.text);
+      return findFiles(tx, { ...ctx, userId: who.userId, lang: who.lang }, command.text);
     case 'send':
       // Null when requested: the file message, sent once the NAS has uploaded it, uses the reply token.
-      return sendFile(tx, { ...ctx, userId: who.userId }, command.index);
+      return sendFile(tx, { ...ctx, userId: who.userId, lang: who.lang }, command.index);
   }
 }

@@ -24,7 +24,7 @@ export interface NumericSetting {
 /** R2's limit for a single PUT: the upload endpoint streams a file in one. */
 export const R2_SINGLE_PUT_MAX_BYTES = 5 * 1024 ** 3 - 5 * 1024 ** 2;
 
-/** The table of numeric settings (names and defaults as in the README's Configuration table). */
+/** The table of numeric settings (names and defaults as in docs/configuration.md). */
 export const numericSettings = {
   /** AI answers per LINE user per Asia/Taipei day; 0 turns answers off, the ceiling bounds a day's cost. */
   aiDailyLimitPerUser: { env: 'AI_DAILY_LIMIT_PER_USER', default: 100, min: 0, max: 10_000 },

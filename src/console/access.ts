@@ -38,11 +38,11 @@ export function accessConfig(env: AccessEnv): AccessConfig | null {
   return { teamDomain, aud };
 }
 
-const certsUrl = (c: AccessConfig) => `https://${c.teamDomain}/cdn-cgi/access/certs`;
+export const certsUrl = (c: AccessConfig) => `https://${c.teamDomain}/cdn-cgi/access/certs`;
 
 export type FetchJwks = (url: string) => Promise<HonoJsonWebKey[]>;
 
-const fetchJwksOverHttp: FetchJwks = async (url) => {
+export const fetchJwksOverHttp: FetchJwks = async (url) => {
   const res = await fetch(url, { headers: { accept: 'application/json' } });
   if (!res.ok) throw new Error(`JWKS ${url} answered ${res.status}`);
   const body = (await res.json()) as { keys?: unknown };

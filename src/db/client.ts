@@ -5,7 +5,6 @@
 import { Pool, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { Logger } from '../lib/log';
-import * as schema from './schema';
 
 export type Database = ReturnType<typeof createDb>;
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
@@ -41,8 +40,12 @@ function hasPassword(url: string): boolean {
   }
 }
 
+/**
+ * No relational schema: the code builds its queries with the SQL-like API only, and drizzle would
+ * otherwise walk every table's relations again for each request's instance.
+ */
 function createDb(pool: Pool) {
-  return drizzle({ client: pool, schema });
+  return drizzle({ client: pool });
 }
 
 export interface DbHandle {
@@ -61,6 +64,8 @@ export function openDb(env: DbEnv, log: Logger): DbHandle {
     // connection (TLS + auth) costs far more than any query we send.
     max: 1,
     connectionTimeoutMillis: 10_000,
+    // The pool lives as long as its request: no idle timer to arm and clear around every query.
+    idleTimeoutMillis: 0,
   });
   // An idle client whose socket drops emits 'error' on the pool; unhandled, it would crash the request.
   pool.on('error', (err: Error) => log.warn('db.pool_error', { error: err }));

@@ -2,7 +2,7 @@
  * Recording accepted webhook events in `line_webhook_events` before answering LINE.
  * One multi-row INSERT per request; a redelivered event (same key) is skipped by the database.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { sha256Hex } from '../lib/hex';
 import { chunk } from '../line/messages';
 import type { Queryable } from '../db/client';
@@ -102,11 +102,20 @@ async function invalidRow(destination: string | null, received: unknown, index: 
  * ones this request goes on to process), and how many new rows were `invalid` (kept, not
  * processed). Event rows start as `processing` with attempt 1.
  */
-export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<{ events: RecordedEvent[]; invalid: number }> {
+export interface Recorded {
+  /** New events to process now. */
+  events: RecordedEvent[];
+  /** New `invalid` rows (kept, never processed). */
+  invalid: number;
+  /** New events recorded and stored in one statement (`recordAtIntake`): nothing left to do. */
+  done: number;
+}
+
+export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<Recorded> {
   // The same key twice in one body: only its first occurrence is recorded and processed.
   const seen = new Set<string>();
   const unique = rows.filter((r) => !seen.has(r.webhookEventId) && seen.add(r.webhookEventId));
-  if (unique.length === 0) return { events: [], invalid: 0 };
+  if (unique.length === 0) return { events: [], invalid: 0, done: 0 };
   const inserted: { id: number; webhookEventId: string }[] = [];
   // One INSERT for any real body; only a freak body of thousands of events is split, because a
   // statement takes at most 65535 parameters.
@@ -128,7 +137,20 @@ export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<
     if (row.status === 'invalid') invalid++;
     else events.push({ id, webhookEventId: row.webhookEventId, attempts: 1, event: row.payload as WebhookEventObject });
   }
-  return { events, invalid };
+  return { events, invalid, done: 0 };
+}
+
+/**
+ * One event recorded by a statement that may also store it (a handler's intake statement, e.g.
+ * `intakeStatement` of the message handler): it inserts `row` and returns its id and status, or
+ * nothing for a redelivery. `done` means stored too; `processing` goes the usual way.
+ */
+export async function recordAtIntake(db: Queryable, statement: SQL, row: InboxInsert): Promise<Recorded> {
+  const result = await db.execute<{ id: string | number; status: string }>(statement);
+  const inserted = result.rows[0];
+  if (!inserted) return { events: [], invalid: 0, done: 0 };
+  if (inserted.status === 'done') return { events: [], invalid: 0, done: 1 };
+  return { events: [{ id: Number(inserted.id), webhookEventId: row.webhookEventId, attempts: 1, event: row.payload as WebhookEventObject }], invalid: 0, done: 0 };
 }
 
 function sourceTypeOf(event: WebhookEventObject): string | null {

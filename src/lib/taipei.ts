@@ -13,8 +13,11 @@ export function taipeiDateTime(at: Date, options: { weekday?: boolean } = {}): s
   const t = new Date(at.getTime() + TAIPEI_OFFSET_MS);
   const date = t.toISOString().slice(0, 10);
   const time = t.toISOString().slice(11, 16);
-  return options.weekday ? `${date} (週${WEEKDAYS[t.getUTCDay()]}) ${time}` : `${date} ${time}`;
+  return options.weekday ? `${date} (週${WEEKDAYS[taipeiWeekday(at)]}) ${time}` : `${date} ${time}`;
 }
+
+/** The day of the week in Asia/Taipei: 0 for Sunday to 6 for Saturday. */
+export const taipeiWeekday = (at: Date): number => new Date(at.getTime() + TAIPEI_OFFSET_MS).getUTCDay();
 
 /** `YYYY-MM-DD` in Asia/Taipei. */
 export const taipeiDate = (at: Date): string => taipeiDateTime(at).slice(0, 10);

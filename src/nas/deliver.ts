@@ -19,7 +19,9 @@ import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
 import { destinationOf, replyAttemptMark, sendMessages } from '../line/outbound';
-import { taipeiDateTime } from '../lib/taipei';
+import { taipeiDate, taipeiDateTime, taipeiWeekday } from '../lib/taipei';
+import { say, type BotLang, type BotMessageKey } from '../messages/catalog';
+import { languageOfLineUser } from '../messages/language';
 import { nasScopeOf } from './scope';
 import { createShareLink, shareLinkTtlSeconds, shareUrls } from './share-links';
 import { essence, markFailed, type SendRequestRow } from './upload';
@@ -27,9 +29,9 @@ import { essence, markFailed, type SendRequestRow } from './upload';
 type Deps = Pick<EventDeps, 'db' | 'line' | 'log'>;
 
 /** LINE's limit for an image message's originalContentUrl. */
-const IMAGE_MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
+export const IMAGE_MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
 /** The backstop delivers an uploaded row (or tells a failed one) left alone this long. */
-const DELIVERY_GRACE_MS = 60_000;
+export const DELIVERY_GRACE_MS = 60_000;
 /** A request no job claimed (pending) or finished (uploading) within this long: the NAS is down. */
 export const NAS_STALE_MS = 10 * 60_000;
 /** The backstop stops trying after this long (LINE keeps retry keys for 24 h). */
@@ -55,37 +57,41 @@ export function humanSize(bytes: number): string {
 /** A file name in a message: long names cut (LINE texts are short, names may be 255 bytes). */
 const shown = (name: string) => (name.length > 120 ? `${name.slice(0, 119)}…` : name);
 
-/** What the asker reads when the job could not send the file (stored in `error`). */
-export function failureText(reason: FailureReason | 'nas_unreachable', row: Pick<SendRequestRow, 'name' | 'size'>, maxBytes: number): string {
-  const name = `「${shown(row.name)}」`;
-  switch (reason) {
-    case 'missing':
-      return `${name}已不在 NAS 上，無法傳送。`;
-    case 'changed':
-      return `${name}在搜尋之後已被修改，請重新搜尋（/find）後再傳送。`;
-    case 'outside_share':
-      return `${name}不在可傳送的共用資料夾內，無法傳送。`;
-    case 'unreadable':
-      return `NAS 無法讀取${name}，請稍後再試或聯絡管理員。`;
-    case 'too_large':
-      return `${name}（${humanSize(row.size)}）超過可傳送的上限 ${humanSize(maxBytes)}，無法傳送。`;
-    case 'nas_unreachable':
-      return `目前無法連線到 NAS，${name}沒有傳出，請稍後再試。`;
-  }
+const failureKeys: Record<FailureReason | 'nas_unreachable', BotMessageKey> = {
+  missing: 'nas.failed.missing',
+  changed: 'nas.failed.changed',
+  outside_share: 'nas.failed.outsideShare',
+  unreadable: 'nas.failed.unreadable',
+  too_large: 'nas.failed.tooLarge',
+  nas_unreachable: 'nas.failed.unreachable',
+};
+
+/** What the asker reads, in their language, when the job could not send the file (stored in `error`). */
+export function failureText(
+  lang: BotLang,
+  reason: FailureReason | 'nas_unreachable',
+  row: Pick<SendRequestRow, 'name' | 'size'>,
+  maxBytes: number,
+): string {
+  return say(lang, failureKeys[reason], { name: shown(row.name), size: humanSize(row.size), max: humanSize(maxBytes) });
 }
 
-function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
+/** A link's end as the asker reads it: `2026-05-08 (週五) 17:30`, `2026-05-08 (Fri) 17:30` (Taipei time). */
+const linkExpiry = (lang: BotLang, at: Date) =>
+  say(lang, 'nas.linkExpiry', { date: taipeiDate(at), weekday: say(lang, `weekday.${taipeiWeekday(at)}` as BotMessageKey), time: taipeiDateTime(at).slice(11) });
+
+export function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
   const type = row.contentType ? essence(row.contentType) : '';
   return (type === 'image/jpeg' || type === 'image/png') && row.size <= IMAGE_MESSAGE_MAX_BYTES && row.previewR2Key !== null;
 }
 
-/** The message carrying an uploaded file's link. */
-function fileMessage(row: SendRequestRow, token: string, base: string, expiresAt: Date): Message {
+/** The message carrying an uploaded file's link, in the asker's language. */
+export function fileMessage(lang: BotLang, row: SendRequestRow, token: string, base: string, expiresAt: Date): Message {
   const urls = shareUrls(base, token);
   if (isImageMessageFile(row)) return { type: 'image', originalContentUrl: urls.file, previewImageUrl: urls.preview };
   return {
     type: 'text',
-    text: `📎 ${shown(row.name)}（${humanSize(row.size)}）\n下載連結：${urls.file}\n連結有效至 ${taipeiDateTime(expiresAt, { weekday: true })}（台北時間）`,
+    text: say(lang, 'nas.fileMessage', { name: shown(row.name), size: humanSize(row.size), url: urls.file, expires: linkExpiry(lang, expiresAt) }),
   };
 }
 
@@ -113,7 +119,7 @@ export interface DeliverOptions {
 }
 
 /** The share links' origin: the request's public_base_url, else PUBLIC_BASE_URL, else the upload's origin. */
-function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: Pick<Env, 'PUBLIC_BASE_URL'>, origin?: string): string | null {
+export function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: Pick<Env, 'PUBLIC_BASE_URL'>, origin?: string): string | null {
   return row.publicBaseUrl || env.PUBLIC_BASE_URL || origin || null;
 }
 
@@ -127,21 +133,18 @@ function requestHow(requestKey: string): 'command' | 'tap' | 'ai_offer' | 'other
   return 'other';
 }
 
+const refusalKeys: Record<Exclude<NasScopeDecision['kind'], 'scope'> | 'outside_scope', BotMessageKey> = {
+  unbound: 'nas.refused.unbound',
+  noProject: 'nas.refused.noProject',
+  notMember: 'nas.refused.notMember',
+  noProjects: 'nas.refused.notMember',
+  noFolder: 'nas.refused.outsideScope',
+  outside_scope: 'nas.refused.outsideScope',
+};
+
 /** What the asker reads when the file is no longer theirs to get here (the scope changed after the request). */
-function refusedText(name: string, why: Exclude<NasScopeDecision['kind'], 'scope'> | 'outside_scope'): string {
-  const file = `「${shown(name)}」沒有傳出：`;
-  switch (why) {
-    case 'unbound':
-      return `${file}您的 LINE 帳號已解除綁定。`;
-    case 'noProject':
-      return `${file}此群組已不再綁定專案。`;
-    case 'notMember':
-    case 'noProjects':
-      return `${file}您已不是可存取這個檔案的專案成員。成員由管理員加入。`;
-    case 'noFolder':
-    case 'outside_scope':
-      return `${file}這個檔案已不在此聊天可存取的資料夾內（專案或其資料夾已變更），請重新搜尋。`;
-  }
+export function refusedText(lang: BotLang, name: string, why: keyof typeof refusalKeys): string {
+  return say(lang, 'nas.refused', { name: shown(name), reason: say(lang, refusalKeys[why]) });
 }
 
 /** An audit entry about a request: its asker and chat, how it was asked for, the file's share and path. */
@@ -168,7 +171,7 @@ async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRe
   const why = decision.kind === 'scope' ? 'outside_scope' : decision.kind;
   const actorUserId = await accountIdOf(deps.db, row.lineUserId);
   const failed = await deps.db.transaction(async (tx) => {
-    const marked = await markFailed(tx, row.id, refusedText(row.name, why), ['uploaded']);
+    const marked = await markFailed(tx, row.id, refusedText(await languageOfLineUser(tx, row.lineUserId), row.name, why), ['uploaded']);
     if (marked) {
       await auditRequest(tx, 'nas.send_refused', row, actorUserId, { reason: why });
     }
@@ -180,7 +183,7 @@ async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRe
 
 /** Tells the asker why a failed request was not sent, then marks it told (`sent_at`). */
 async function tellFailure(deps: Deps, row: SendRequestRow, options: DeliverOptions, now: number): Promise<DeliveryResult> {
-  const text = row.error ?? failureText('unreadable', row, settings(options.env, deps.log).nasSendMaxBytes);
+  const text = row.error ?? failureText(await languageOfLineUser(deps.db, row.lineUserId), 'unreadable', row, settings(options.env, deps.log).nasSendMaxBytes);
   const sentBy = await sendOrGiveUp(deps, row, [{ type: 'text', text }], 'failure', now);
   if (!sentBy) return 'skipped';
   await deps.db
@@ -213,7 +216,7 @@ async function deliverSendRequest(deps: Deps, id: string, options: DeliverOption
   // An image message's links outlive a download link's SHARE_LINK_TTL: LINE fetches them whenever the chat is opened.
   const ttl = shareLinkTtlSeconds(isImageMessageFile(row) ? 'image_message' : 'download', settings(options.env, log));
   const { token, link } = await createShareLink(deps.db, row, ttl);
-  const message = fileMessage(row, token, base, link.expiresAt);
+  const message = fileMessage(await languageOfLineUser(deps.db, row.lineUserId), row, token, base, link.expiresAt);
   // The chat history keeps the message without its token: the database alone opens no link.
   const recorded = JSON.parse(JSON.stringify(message).replaceAll(token, redactedToken(link.id))) as Message;
   const sentBy = await sendOrGiveUp(deps, row, [message], 'file', now, [recorded]);
@@ -278,7 +281,7 @@ export async function runNasBackstop(deps: Deps, env: DeliverOptions['env'], now
   const counts = { timedOut: 0, sent: 0, told: 0, errors: 0 };
   const at = (ms: number) => new Date(now - ms).toISOString();
   const stale = await deps.db
-    .select({ id: nasSendRequests.id, name: nasSendRequests.name, size: nasSendRequests.size, status: nasSendRequests.status })
+    .select({ id: nasSendRequests.id, name: nasSendRequests.name, size: nasSendRequests.size, status: nasSendRequests.status, lineUserId: nasSendRequests.lineUserId })
     .from(nasSendRequests)
     .where(
       or(
@@ -292,7 +295,8 @@ export async function runNasBackstop(deps: Deps, env: DeliverOptions['env'], now
     .limit(BACKSTOP_BATCH);
   const timedOut: string[] = [];
   for (const s of stale) {
-    const failed = await markFailed(deps.db, s.id, failureText('nas_unreachable', s, settings(env, deps.log).nasSendMaxBytes), [s.status]);
+    const text = failureText(await languageOfLineUser(deps.db, s.lineUserId), 'nas_unreachable', s, settings(env, deps.log).nasSendMaxBytes);
+    const failed = await markFailed(deps.db, s.id, text, [s.status]);
     if (failed) {
       timedOut.push(s.id);
       counts.timedOut++;

@@ -9,7 +9,7 @@ import type { Queryable } from '../db/client';
 import { type nasFiles, nasSendRequests } from '../db/schema';
 import type { Logger } from '../lib/log';
 
-/** The NAS settings of a deployment (names from DESIGN.md's configuration table). */
+/** The NAS settings of a deployment (names from docs/configuration.md). */
 export interface NasConfig {
   /** Files larger than this are answered with a message instead of sent. */
   sendMaxBytes: number;

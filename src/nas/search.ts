@@ -23,7 +23,7 @@ type Queryable = PgDatabase<PgQueryResultHKT, any, any>;
 
 export const MAX_KEYWORDS = 8;
 export const MAX_KEYWORD_CHARS = 100;
-const MAX_FILE_TYPES = 5;
+export const MAX_FILE_TYPES = 5;
 export const MAX_RESULTS = 10;
 
 /** Where an asker may search: every share, or only under some folders (a group's project folder, or the folders of the asker's projects). */

@@ -10,6 +10,7 @@ import { Hono, type Context } from 'hono';
 import { settings } from '../config/settings';
 import { openDb } from '../db/client';
 import type { AppEnv } from '../http/types';
+import { languageOfLineUser } from '../messages/language';
 import { deliverInBackground, failureReasons, failureText, type FailureReason } from '../nas/deliver';
 import { assertThumbnailable, markThumbnailStored, thumbnailKeyOf } from '../nas/thumbnails';
 import {
@@ -146,7 +147,8 @@ async function failure(c: Ctx) {
   return withServices(c, async ({ db, line, log }, background) => {
     const row = await loadSendRequest(db, id);
     assertUploading(row, id);
-    const failed = await markFailed(db, id, failureText(reason as FailureReason, row, settings(c.env, c.get('log')).nasSendMaxBytes));
+    const text = failureText(await languageOfLineUser(db, row.lineUserId), reason as FailureReason, row, settings(c.env, c.get('log')).nasSendMaxBytes);
+    const failed = await markFailed(db, id, text);
     if (!failed) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open`);
     log.info('nas.request_failed', { sendRequestId: id, reason });
     background(deliverInBackground({ db, line, log }, id, { env: c.env, origin: uploadOrigin(c) }));

@@ -10,6 +10,8 @@ import { Hono, type Context } from 'hono';
 import { openDb } from '../db/client';
 import { shareLinks } from '../db/schema';
 import type { AppEnv } from '../http/types';
+import { say, type BotMessageKey } from '../messages/catalog';
+import { browserLanguage } from '../messages/language';
 import { findShareLink } from '../nas/share-links';
 import { essence } from '../nas/upload';
 import { clientOf } from '../security/limiter';
@@ -75,8 +77,10 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'cross-origin',
 };
 
-/** 404, 410, 429 and 503 in a few words of Traditional Chinese, as a tiny page. */
-function gone(c: Ctx, status: 404 | 410 | 429 | 503, text: string) {
+/** 404, 410, 429 and 503 in a few words (Traditional Chinese unless the browser prefers English), as a tiny page. */
+function gone(c: Ctx, status: 404 | 410 | 429 | 503, key: BotMessageKey) {
+  const lang = browserLanguage(c.req.header('accept-language'));
+  const text = say(lang, key);
   const body = `<!doctype html><meta charset="utf-8"><title>${text}</title><p>${text}</p>\n`;
   return new Response(c.req.method === 'HEAD' ? null : body, {
     status,
@@ -123,7 +127,7 @@ async function countMiss(c: Ctx, client: string): Promise<boolean> {
 }
 
 function limited(c: Ctx, seconds: number) {
-  const res = gone(c, 429, '查詢次數過多，請稍後再試');
+  const res = gone(c, 429, 'share.tooMany');
   res.headers.set('retry-after', String(seconds));
   return res;
 }
@@ -142,29 +146,29 @@ async function serve(c: Ctx, which: 'file' | 'preview') {
     } catch (err) {
       // The database is away: a moment's outage, not a broken link. Say so, and when to try again.
       c.get('log').error('share.lookup_failed', { error: err });
-      const res = gone(c, 503, '暫時無法提供檔案，請稍後再試');
+      const res = gone(c, 503, 'share.unavailable');
       res.headers.set('retry-after', '30');
       return res;
     }
     if (!link) {
       if (!(await countMiss(c, client))) return limited(c, SHARE_MISS_LIMIT.periodSeconds);
-      return gone(c, 404, '找不到這個連結');
+      return gone(c, 404, 'share.notFound');
     }
-    if (link.state !== 'active') return gone(c, 410, link.state === 'revoked' ? '這個連結已被撤銷' : '這個連結已過期');
+    if (link.state !== 'active') return gone(c, 410, link.state === 'revoked' ? 'share.revoked' : 'share.expired');
     const key = which === 'file' ? link.r2Key : link.previewR2Key;
-    if (!key) return gone(c, 404, '這個檔案沒有預覽圖');
+    if (!key) return gone(c, 404, 'share.noPreview');
 
     const bucket = c.env.FILES;
     const head = c.req.method === 'HEAD';
     // The file's size is the link's; a preview's is only known to R2.
     const meta = which === 'file' ? { size: link.size } : await bucket.head(key);
-    if (!meta) return gone(c, 410, '檔案已不存在');
+    if (!meta) return gone(c, 410, 'share.fileGone');
     const range = parseRange(c.req.header('range'), meta.size);
     if (range === 'unsatisfiable') {
       return c.body(null, 416, { ...SECURITY_HEADERS, 'content-range': `bytes */${meta.size}`, 'accept-ranges': 'bytes' });
     }
     const object = head ? await bucket.head(key) : await bucket.get(key, range ? { range } : {});
-    if (!object) return gone(c, 410, '檔案已不存在');
+    if (!object) return gone(c, 410, 'share.fileGone');
     const { type, inline } = servedType(which === 'file' ? link.contentType : (object.httpMetadata?.contentType ?? 'image/jpeg'));
     const headers: Record<string, string> = {
       ...SECURITY_HEADERS,

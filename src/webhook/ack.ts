@@ -8,7 +8,8 @@
  */
 import { ACK_BUDGET_MS } from '../config';
 import { processEvents } from '../events/dispatch';
-import { recordEvents, toInboxRows, type RecordedEvent } from '../inbox/record';
+import { intakeStatement } from '../events/handlers/message';
+import { recordAtIntake, recordEvents, toInboxRows, type RecordedEvent } from '../inbox/record';
 import type { Logger } from '../lib/log';
 import type { Services } from '../services';
 import type { WebhookBody } from './body';
@@ -27,7 +28,15 @@ export async function recordAndProcess(
   ackBudgetMs = ACK_BUDGET_MS,
 ): Promise<AckResult> {
   const rows = await toInboxRows(body.destination, body.events);
-  const recording = recordEvents(services.db, rows);
+  // LINE mostly sends one event per body: group chatter from known members is recorded and stored
+  // in one statement; anything else, or a failure of that statement, goes the usual way.
+  const intake = rows.length === 1 ? intakeStatement(services, rows[0]!) : null;
+  const recording = intake
+    ? recordAtIntake(services.db, intake, rows[0]!).catch((error: unknown) => {
+        log.warn('webhook.intake_statement_failed', { error });
+        return recordEvents(services.db, rows);
+      })
+    : recordEvents(services.db, rows);
   const process = (recorded: RecordedEvent[]) => processEvents(services, recorded).then((counts) => {
     log.info('webhook.processed', { events: recorded.length, ...counts });
   });
@@ -46,7 +55,10 @@ export async function recordAndProcess(
     log.warn('webhook.ack_budget_exceeded', { budgetMs: ackBudgetMs, events: rows.length });
     waitUntil(
       recording
-        .then((r) => process(r.events), (error) => {
+        .then((r) => {
+          if (r.done > 0) log.info('webhook.processed', { events: r.done, done: r.done, failed: 0, dead: 0, atIntake: true });
+          return process(r.events);
+        }, (error) => {
           // After a 200, LINE will not redeliver: this log line is the only copy of these events.
           log.error('webhook.record_failed_after_ack', { error, destination: body.destination, events: body.events });
         })
@@ -59,8 +71,9 @@ export async function recordAndProcess(
     log.error('webhook.record_failed', { error: first.error, events: rows.length });
     return { status: 'unavailable', error: first.error };
   }
-  const { events, invalid } = first.recorded;
+  const { events, invalid, done } = first.recorded;
   if (invalid > 0) log.warn('webhook.invalid_events', { invalid, events: rows.length });
-  waitUntil(process(events).finally(services.close));
-  return { status: 'recorded', recorded: events.length, invalid, duplicates: rows.length - events.length - invalid };
+  if (done > 0) log.info('webhook.processed', { events: done, done, failed: 0, dead: 0, atIntake: true });
+  waitUntil((events.length > 0 ? process(events) : Promise.resolve()).finally(services.close));
+  return { status: 'recorded', recorded: events.length + done, invalid, duplicates: rows.length - events.length - done - invalid };
 }

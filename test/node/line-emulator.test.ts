@@ -175,7 +175,7 @@ describe('emulator server', () => {
   it('serves profiles, group summaries and member counts, default or seeded', async () => {
     const prof = await call('GET', '/v2/bot/profile/Uabcdef1a2b');
     expect(prof.status).toBe(200);
-    expect(prof.json).toMatchObject({ displayName: 'User 1a2b', language: 'en' });
+    expect(prof.json).toMatchObject({ displayName: 'User 1a2b', language: 'zh-TW' });
     expect(matchesSpec('UserProfileResponse', prof.json)).toBe(true);
     expect(prof.headers.get('x-line-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 

@@ -305,7 +305,7 @@ describe('PostgreSQL: npm run db:migrate on a database at 0001 holding data', ()
     }
   });
 
-  it('stops, changing nothing, when two usernames differ only in case (as the README says)', async () => {
+  it('stops, changing nothing, when two usernames differ only in case (as docs/operations.md says)', async () => {
     const url = await createDatabase(ADMIN_URL, clashName);
     await migrateDatabase(url, before0002);
     const clash = new pg.Client({ connectionString: url });

@@ -5,13 +5,15 @@
  * The message's and the file's UUIDs are made here, not by the database, so both rows can name
  * each other (`line_files.message_id`, `line_messages.file_id`) within one statement.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { addressing } from '../../ai/addressing';
 import { startAnswer } from '../../ai/answers';
 import { clip } from '../../inbox/storable';
 import { mayRespond, respondToText } from '../../bot/respond';
-import { replies } from '../../bot/replies';
-import { lineFiles, lineMessages } from '../../db/schema';
+import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../../db/schema';
+import type { InboxInsert } from '../../inbox/record';
+import type { WebhookEventObject } from '../../webhook/body';
+import { say } from '../../messages/catalog';
 import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
@@ -46,27 +48,13 @@ export const handleMessage: EventHandler = async (event, deps) => {
   const messagePk = crypto.randomUUID();
   const filePk = file ? crypto.randomUUID() : null;
 
-  const row = (userPk: string | null, chatPk: string | null): typeof lineMessages.$inferInsert => ({
-    id: messagePk,
-    messageId,
-    fileId: filePk,
-    lineUserId: userPk,
-    lineGroupId: chatPk,
-    sourceType: sourceTypeOf(source),
-    messageType: typeof message.type === 'string' ? message.type.slice(0, 32) : 'unknown',
-    content: contentOf(message),
-    replyToken,
-    quoteToken: str(message.quoteToken),
-    quotedMessageId,
-    rawMessage: message,
-    sentAt: fromLineTimestamp(event.timestamp, new Date()),
-  });
+  const row = (userPk: string | null, chatPk: string | null) =>
+    messageRow(event, message as MessageObject & { id: string }, { messagePk, filePk, userPk, chatPk });
 
   // The common case (a known sender in a known group, nothing for the bot to answer): the
   // message, its file and the inbox row's `done` in one statement.
   const resolved = participants.resolved;
-  const mayAnswer = (userPk: string | null) =>
-    text !== null && !!replyToken && userPk !== null && chatType !== null && mayRespond(text, chatType, addressed);
+  const mayAnswer = (userPk: string | null) => userPk !== null && chatType !== null && mayAnswerText(text, replyToken, chatType, addressed);
   if (resolved && !mayAnswer(resolved.userPk)) {
     return {
       oneStatement: (markDone) => {
@@ -140,7 +128,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
       );
       if (started.kind === 'started') return () => launchAnswer(deps, started, chat === null ? source.userId! : null);
       if (started.kind !== 'limited' || !started.notify) return;
-      reply = replies.aiDailyLimit(deps.ai.dailyLimit);
+      reply = say(response.lang, 'ai.dailyLimit', { limit: deps.ai.dailyLimit });
     } else {
       reply = response.text;
     }
@@ -190,6 +178,105 @@ async function createWorkflow(deps: EventDeps, started: { answerId: string; inst
   } catch (err) {
     deps.log.warn('ai.workflow_create_failed', { answerId: started.answerId, error: err });
   }
+}
+
+/** The `line_messages` row of a message event (the ids made by the caller, see the file's comment). */
+function messageRow(
+  event: WebhookEventObject,
+  message: MessageObject & { id: string },
+  ids: { messagePk: string; filePk: string | null; userPk: string | null; chatPk: string | null },
+): typeof lineMessages.$inferInsert {
+  return {
+    id: ids.messagePk,
+    messageId: message.id,
+    fileId: ids.filePk,
+    lineUserId: ids.userPk,
+    lineGroupId: ids.chatPk,
+    sourceType: sourceTypeOf(sourceOf(event)),
+    messageType: typeof message.type === 'string' ? message.type.slice(0, 32) : 'unknown',
+    content: contentOf(message),
+    replyToken: str(event.replyToken),
+    quoteToken: str(message.quoteToken),
+    quotedMessageId: str(message.quotedMessageId),
+    rawMessage: message,
+    sentAt: fromLineTimestamp(event.timestamp, new Date()),
+  };
+}
+
+/** Whether a text may get an answer from a known sender (a command, the AI, binding): then the full path runs. */
+const mayAnswerText = (text: string | null, replyToken: string | null, chatType: 'user' | 'group' | 'room', addressed: boolean) =>
+  text !== null && !!replyToken && mayRespond(text, chatType, addressed);
+
+/**
+ * Recording and storing in one statement, decided before anything is read: a message that asks
+ * for no answer (no command, not addressed to the bot, not in a 1:1 chat where every text is
+ * for the AI) from a sender with a user id. The statement inserts the inbox row `done` together
+ * with the message (and its file) when the sender's row, and the chat's, exist and are fresh and
+ * the message is new; otherwise it inserts the inbox row `processing`, as `recordEvents` does,
+ * and the usual path (profiles from LINE, tombstones, commands) takes it from there.
+ *
+ * Returns null when the event needs the usual path anyway: another type, no message id or sender,
+ * a chat LINE did not describe, a text that may be answered, or a quote in a group (whether it
+ * quotes the bot is a read of its own).
+ *
+ * Why: most of a company account's traffic is group chatter. Recording it and then processing it
+ * took three round trips after the connection (the INSERT, the participant lookup, the write);
+ * this takes one, which is most of the Worker's CPU per event (npm run bench:profile).
+ */
+export function intakeStatement(deps: Pick<EventDeps, 'db' | 'ai' | 'profileTtlMs'>, inbox: InboxInsert): SQL | null {
+  const event = inbox.payload as WebhookEventObject;
+  if (event.type !== 'message' || inbox.status === 'invalid') return null;
+  const message = event.message as MessageObject | undefined;
+  if (!message || typeof message.id !== 'string' || !message.id) return null;
+  const source = sourceOf(event);
+  const chat = chatOf(source);
+  if (!source.userId || (chat === null && source.type !== 'user')) return null;
+  const text = message.type === 'text' && typeof message.text === 'string' ? message.text : null;
+  if (text !== null && chat !== null && str(message.quotedMessageId) !== null) return null;
+  const addressed = text !== null ? addressing(text, message.mention, deps.ai.botNames, false).addressed : false;
+  if (mayAnswerText(text, str(event.replyToken), chat ? chat.type : 'user', addressed)) return null;
+
+  const file = fileOf(message);
+  const filePk = file ? crypto.randomUUID() : null;
+  const m = messageRow(event, message as MessageObject & { id: string }, { messagePk: crypto.randomUUID(), filePk, userPk: null, chatPk: null });
+  // Fresh as `isStale` judges it, by Postgres' clock.
+  const freshAfter = sql`now() - make_interval(secs => ${deps.profileTtlMs / 1000}::float8)`;
+  const chatRow = chat
+    ? sql`(select ${lineGroups.id} from ${lineGroups} where ${lineGroups.lineGroupId} = ${chat.id} and ${lineGroups.summaryRefreshedAt} > ${freshAfter})`
+    : sql`null::uuid`;
+  const ready = sql`ready as (
+      select u.id as user_pk, ${chatRow} as chat_pk
+        from ${lineUsers} u
+       where u.line_user_id = ${source.userId} and u.profile_refreshed_at > ${freshAfter}
+         and not exists (select 1 from ${lineMessages} where ${lineMessages.messageId} = ${m.messageId}))`;
+  const isReady = chat ? sql`exists (select 1 from ready where chat_pk is not null)` : sql`exists (select 1 from ready)`;
+  const insertInbox = deps.db
+    .insert(lineWebhookEvents)
+    .values({
+      ...inbox,
+      status: sql`case when ${isReady} then 'done' else 'processing' end`,
+      lockedAt: sql`case when ${isReady} then null else now() end`,
+      processedAt: sql`case when ${isReady} then now() end`,
+    })
+    .onConflictDoNothing({ target: lineWebhookEvents.webhookEventId })
+    .returning({ id: lineWebhookEvents.id, status: lineWebhookEvents.status });
+  const insertFile = file
+    ? sql`, f as (insert into ${lineFiles} (id, message_id, file_type, file_name, file_size, duration)
+          select ${filePk}::uuid, m.id, ${file.fileType}::varchar, ${file.fileName ?? null}::varchar, ${file.fileSize ?? null}::bigint, ${file.duration ?? null}::integer
+          from m on conflict (message_id) do nothing)`
+    : sql``;
+  return sql`with ${ready},
+    ev as (${insertInbox.getSQL()}),
+    m as (insert into ${lineMessages} (id, message_id, file_id, line_user_id, line_group_id, source_type, message_type, content,
+                                       reply_token, quote_token, quoted_message_id, raw_message, sent_at)
+          select ${m.id}::uuid, ${m.messageId}::varchar, ${filePk}::uuid, ready.user_pk, ready.chat_pk, ${m.sourceType}::varchar,
+                 ${m.messageType}::varchar, ${m.content ?? null}::text, ${m.replyToken ?? null}::varchar, ${m.quoteToken ?? null}::varchar,
+                 ${m.quotedMessageId ?? null}::varchar, ${JSON.stringify(m.rawMessage)}::jsonb, ${(m.sentAt as Date).toISOString()}::timestamptz
+            from ev, ready
+           where ev.status = 'done'
+          on conflict (message_id) do nothing
+          returning id)${insertFile}
+    select id, status from ev`;
 }
 
 /** The searchable text of a message. */

@@ -17,11 +17,12 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { OFFER_TTL_MINUTES, offerIdOf } from '../../ai/offers';
 import { recordAudit } from '../../audit/record';
-import { formatSize } from '../../bot/nas';
+import { tooLargeReply } from '../../bot/nas';
 import { offerTapFor } from '../../bot/policy';
-import { replies } from '../../bot/replies';
 import { aiFileOffers, lineGroups, lineUsers } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
+import { say } from '../../messages/catalog';
+import { botLanguage } from '../../messages/language';
 import { str } from '../../lib/values';
 import { textMessages } from '../../line/messages';
 import { sendMessages, type BotChat } from '../../line/outbound';
@@ -46,7 +47,7 @@ export const handlePostback: EventHandler = async (event, deps) => {
   }
 
   const [tapper] = await deps.db
-    .select({ id: lineUsers.id, userId: lineUsers.userId })
+    .select({ id: lineUsers.id, userId: lineUsers.userId, language: lineUsers.language })
     .from(lineUsers)
     .where(eq(lineUsers.lineUserId, source.userId));
   const [chatRow] = chat ? await deps.db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, chat.id)) : [null];
@@ -78,6 +79,8 @@ export const handlePostback: EventHandler = async (event, deps) => {
   const decision = offerTapFor({ tapper: { lineUserPk: tapper?.id ?? null, bound: tapper?.userId != null }, chatPk, offer: offer ?? null });
   log.info('offer.tapped', { decision: decision.kind });
 
+  // The tapper's language: every answer here is to them.
+  const lang = botLanguage(tapper?.language);
   const eventAt = fromLineTimestamp(event.timestamp, new Date());
   const replyToken = str(event.replyToken);
   const botChat: BotChat | null = chatPk !== null ? { type: chat!.type, chatPk } : tapper ? { type: 'user', lineUserPk: tapper.id } : null;
@@ -94,11 +97,11 @@ export const handlePostback: EventHandler = async (event, deps) => {
     case 'ignore':
       return;
     case 'notAsker':
-      return answer(replies.offerNotAsker());
+      return answer(say(lang, 'offer.notAsker'));
     case 'alreadySent':
-      return answer(replies.offerAlreadySent());
+      return answer(say(lang, 'offer.alreadySent'));
     case 'expired':
-      return answer(replies.offerExpired(OFFER_TTL_MINUTES));
+      return answer(say(lang, 'offer.expired', { minutes: OFFER_TTL_MINUTES }));
     case 'send':
       break;
   }
@@ -121,13 +124,13 @@ export const handlePostback: EventHandler = async (event, deps) => {
 
   // The scope now, not when the model offered it: an unbinding or project change since then counts.
   const scope = await nasScopeOf(deps.db, asker);
-  if (scope.kind !== 'scope') return refuse(scope.kind, replies.offerNoScope());
+  if (scope.kind !== 'scope') return refuse(scope.kind, say(lang, 'offer.noScope'));
   const file = o.nasFileId ? await fileInScope(deps.db, scope.scope, o.nasFileId) : undefined;
   const unchanged =
     file && file.share === o.share && file.path === o.path && file.size === o.size && file.modifiedAt.getTime() === o.modifiedAt.getTime();
-  if (!file || !unchanged) return refuse('changed', replies.offerFileChanged());
+  if (!file || !unchanged) return refuse('changed', say(lang, 'offer.fileChanged'));
   if (file.size > deps.nas.sendMaxBytes) {
-    return refuse('too_large', replies.sendTooLarge(o.name, formatSize(file.size), formatSize(deps.nas.sendMaxBytes)));
+    return refuse('too_large', tooLargeReply(lang, o.name, file.size, deps.nas.sendMaxBytes));
   }
 
   return async (tx) => {
@@ -137,7 +140,7 @@ export const handlePostback: EventHandler = async (event, deps) => {
       .set({ tappedAt: sql`now()` })
       .where(and(eq(aiFileOffers.id, o.id), eq(aiFileOffers.lineUserId, asker.lineUserPk), isNull(aiFileOffers.sendRequestId), isNull(aiFileOffers.tappedAt)))
       .returning({ id: aiFileOffers.id });
-    if (claimed.length === 0) return answer(replies.offerAlreadySent())(tx);
+    if (claimed.length === 0) return answer(say(lang, 'offer.alreadySent'))(tx);
     const request = await createSendRequest(tx, {
       requestKey: `offer:${o.id}`,
       file,
@@ -147,7 +150,7 @@ export const handlePostback: EventHandler = async (event, deps) => {
       eventAt,
       publicBaseUrl: deps.nas.publicBaseUrl,
     });
-    if (!request.id) return answer(replies.offerAlreadySent())(tx);
+    if (!request.id) return answer(say(lang, 'offer.alreadySent'))(tx);
     await tx.update(aiFileOffers).set({ sendRequestId: request.id }).where(eq(aiFileOffers.id, o.id));
     await recordAudit(tx, {
       action: 'nas.send_requested',
