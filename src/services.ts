@@ -24,5 +24,9 @@ export function openServices(env: Env, log: Logger, webhookOrigin: string | null
 export function lineClientOf(env: ConfigEnv) {
   const c = config(env);
   // No access token (a misconfiguration): LINE refuses every call with 401, as it refuses a wrong one.
-  return createLineClient({ channelAccessToken: c.secrets.lineChannelAccessToken ?? '', apiBaseUrl: c.lineApiBaseUrl, dataApiBaseUrl: c.lineDataApiBaseUrl });
+  return createLineClient({
+    channelAccessToken: c.secrets.lineChannelAccessToken ?? '',
+    apiBaseUrl: c.lineApiBaseUrl,
+    dataApiBaseUrl: c.lineDataApiBaseUrl,
+  });
 }

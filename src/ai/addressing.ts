@@ -2,8 +2,8 @@
  * Whether a group message is addressed to the bot, and the question without the address. Pure.
  *
  * A message addresses the bot by LINE's mention of it (`mention.mentionees[].isSelf`), by quoting
- * one of its messages, or by `@name` for a name in BOT_NAMES (parsed in src/config): LINE's desktop clients often send
- * the typed `@name` with no mention metadata.
+ * one of its messages, or by `@name` for a name in BOT_NAMES (as src/config reads it): LINE's
+ * desktop clients often send the typed `@name` with no mention metadata.
  */
 
 type Mentionee = { index?: unknown; length?: unknown; isSelf?: unknown };

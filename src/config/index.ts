@@ -57,8 +57,10 @@ export interface AccessConfig {
 /** Each undefined when unset or empty. Not enumerable, and JSON shows only `set`/`unset`. */
 export type Secrets = { readonly [K in SecretKey]: string | undefined };
 
-export type Config = Settings & { readonly [K in Exclude<VarKey, 'accessTeamDomain' | 'accessAud'>]: ValueOf<(typeof vars)[K]['schema']> } & {
-  /** Null unless both ACCESS_TEAM_DOMAIN and ACCESS_AUD are set (a half-configured Access must not be trusted with an empty audience). */
+type PlainVarKey = Exclude<VarKey, 'accessTeamDomain' | 'accessAud'>;
+
+export type Config = Settings & { readonly [K in PlainVarKey]: ValueOf<(typeof vars)[K]['schema']> } & {
+  /** Null unless both ACCESS_TEAM_DOMAIN and ACCESS_AUD are set: a half-configured Access must not be trusted with an empty audience. */
   readonly access: AccessConfig | null;
   readonly secrets: Secrets;
 };
@@ -73,13 +75,17 @@ export type ConfigName =
 export type ConfigEnv = { readonly [K in ConfigName]?: unknown };
 
 /** Every setting: its name in env, its Config key, its schema, and the bounds a numeric one reports. */
-const entries = [
-  ...Object.entries(numericSettings).map(([key, spec]) => ({ key, env: spec.env, schema: numericSetting(spec), secret: false, bounds: { min: spec.min, max: spec.max } })),
-  ...Object.entries(vars).map(([key, v]) => ({ key, env: v.env, schema: v.schema as z.ZodType<Parsed<unknown>>, secret: false, bounds: undefined })),
-  ...Object.entries(secretNames).map(([key, env]) => ({ key, env, schema: secretSetting(), secret: true, bounds: undefined })),
+type Entry = { key: string; env: ConfigName; schema: z.ZodType<Parsed<unknown>>; secret: boolean; bounds?: { min: number; max: number } };
+const entries: Entry[] = [
+  ...Object.entries(numericSettings).map(([key, spec]) => {
+    const { env, min, max } = spec;
+    return { key, env, schema: numericSetting(spec), secret: false, bounds: { min, max } };
+  }),
+  ...Object.entries(vars).map(([key, { env, schema }]) => ({ key, env, schema, secret: false })),
+  ...Object.entries(secretNames).map(([key, env]) => ({ key, env, schema: secretSetting(), secret: true })),
 ];
 
-const schema = z.object(Object.fromEntries(entries.map((e) => [e.env, e.schema])) as Record<ConfigName, z.ZodType<Parsed<unknown>>>);
+const schema = z.object(Object.fromEntries(entries.map((e) => [e.env, e.schema])) as Record<ConfigName, Entry['schema']>);
 
 /** `name=value` lines already logged by this isolate (bounded: a value cannot change within a deployment anyway). */
 const reported = new Set<string>();
@@ -96,12 +102,12 @@ function report(log: Logger, seen: Set<string>, line: string, msg: string, field
  * (this isolate's by default; a test passes its own). The Worker calls `config` instead.
  */
 export function parseConfig(env: ConfigEnv, log: Logger, seen: Set<string> = reported): Config {
-  const input = Object.fromEntries(entries.map((e) => [e.env, env[e.env as ConfigName]]));
+  const input = Object.fromEntries(entries.map((e) => [e.env, env[e.env]]));
   const parsed = schema.parse(input) as Record<ConfigName, Parsed<unknown>>;
   const values: Record<string, unknown> = {};
   const secrets: Record<string, unknown> = {};
   for (const { key, env: name, secret, bounds } of entries) {
-    const p = parsed[name as ConfigName];
+    const p = parsed[name];
     (secret ? secrets : values)[key] = p.value;
     if (p.problem === 'unset') report(log, seen, `${name}:unset`, 'config.secret_unset', { name });
     else if (p.problem) {
@@ -114,13 +120,14 @@ export function parseConfig(env: ConfigEnv, log: Logger, seen: Set<string> = rep
   // One of the two without the other leaves Access off: said once, by the name that is missing.
   if (Boolean(teamDomain) !== Boolean(aud) && parsed.ACCESS_TEAM_DOMAIN.problem === undefined) {
     const missing = teamDomain ? 'ACCESS_AUD' : 'ACCESS_TEAM_DOMAIN';
-    report(log, seen, `${missing}=`, 'config.setting_invalid', { name: missing, given: '', used: null, reason: 'ACCESS_TEAM_DOMAIN and ACCESS_AUD go together: Access is off' });
+    const reason = 'ACCESS_TEAM_DOMAIN and ACCESS_AUD go together: Access is off';
+    report(log, seen, `${missing}=`, 'config.setting_invalid', { name: missing, given: '', used: null, reason });
   }
   const access = teamDomain && aud ? Object.freeze({ teamDomain: teamDomain as string, aud: aud as string }) : null;
   return Object.freeze({ ...rest, access, secrets: sealSecrets(secrets) }) as Config;
 }
 
-/** The secrets as read-only, non-enumerable properties: a log of the Config (or of `secrets`) shows only which are set. */
+/** The secrets as read-only, non-enumerable properties: a log of the Config (or its `secrets`) shows only which are set. */
 function sealSecrets(values: Record<string, unknown>): Secrets {
   const sealed = {};
   for (const [key, value] of Object.entries(values)) Object.defineProperty(sealed, key, { value, enumerable: false });

@@ -69,8 +69,8 @@ export const hostSetting = () =>
   fromText<string | null>(null, (text) => {
     const host = text.replace(/^https?:\/\//i, '').replace(/\/+$/, '').toLowerCase();
     if (host === '') return { value: null };
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(host)) return { value: null, problem: 'invalid', given: shown(text) };
-    return { value: host };
+    const isHost = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(host);
+    return isHost ? { value: host } : { value: null, problem: 'invalid', given: shown(text) };
   });
 
 /** A secret: used exactly as set (a token's spaces are its own); undefined when unset or empty. */
