@@ -204,6 +204,11 @@ const varCases: VarCase[] = [
   ['AI_MODEL', ['x'], 'aiModel', 'claude-sonnet-5-5', 'config.setting_invalid'],
   ['DB_WS_PROXY', '', 'dbWsProxy', null, null],
   ['DB_WS_PROXY', '127.0.0.1:6432/v2', 'dbWsProxy', '127.0.0.1:6432/v2', null],
+  // An enum: one of its words, any case; anything else is the default.
+  ['AI_LATE_ANSWER', undefined, 'aiLateAnswer', 'button', null],
+  ['AI_LATE_ANSWER', 'push', 'aiLateAnswer', 'push', null],
+  ['AI_LATE_ANSWER', ' PUSH ', 'aiLateAnswer', 'push', null],
+  ['AI_LATE_ANSWER', 'pushed', 'aiLateAnswer', 'button', 'config.setting_invalid'],
   // A list: comma-separated, trimmed, a leading @ dropped, empties ignored.
   ['BOT_NAMES', undefined, 'botNames', [], null],
   ['BOT_NAMES', '', 'botNames', [], null],
@@ -290,7 +295,7 @@ describe('the other kinds of setting', () => {
     const env = new Proxy({}, { get: (_t, name) => (typeof name === 'string' && read.push(name), undefined) });
     parseConfig(env, recordingLogger().log, new Set());
     expect(read.filter((n) => /^[A-Z_]+$/.test(n)).sort()).toEqual([
-      'ACCESS_AUD', 'ACCESS_TEAM_DOMAIN', 'ADMIN_API_TOKEN', 'AI_DAILY_LIMIT_PER_USER', 'AI_MODEL', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL',
+      'ACCESS_AUD', 'ACCESS_TEAM_DOMAIN', 'ADMIN_API_TOKEN', 'AI_DAILY_LIMIT_PER_USER', 'AI_LATE_ANSWER', 'AI_MODEL', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL',
       'BOT_NAMES', 'DATABASE_URL', 'DB_WS_PROXY', 'INBOX_RETENTION_DAYS', 'LINE_API_BASE_URL', 'LINE_CHANNEL_ACCESS_TOKEN', 'LINE_CHANNEL_SECRET',
       'LINE_DATA_API_BASE_URL', 'NAS_AGENT_TOKEN', 'NAS_SEND_MAX_BYTES', 'PUBLIC_BASE_URL', 'SHARE_LINK_TTL',
     ]);

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { createLogger, type Logger } from '../lib/log';
-import { hostSetting, listSetting, optionalTextSetting, secretSetting, textSetting, urlSetting, type Parsed } from './kinds';
+import { enumSetting, hostSetting, listSetting, optionalTextSetting, secretSetting, textSetting, urlSetting, type Parsed } from './kinds';
 import { numericSetting, numericSettings, type Settings } from './settings';
 
 /** The vars other than numbers, by the Config key they fill. */
@@ -28,6 +28,11 @@ const vars = {
   anthropicBaseUrl: { env: 'ANTHROPIC_BASE_URL', schema: urlSetting(null) },
   /** `@name` in a group addresses the bot; a leading `@` written in the setting is forgiven. */
   botNames: { env: 'BOT_NAMES', schema: listSetting((name) => name.replace(/^@/, '')) },
+  /**
+   * An answer not ready within the reply window: `button` (a tap brings a free reply) or `push`.
+   * DESIGN.md's name and default; nothing reads it yet (the late-answer feature will).
+   */
+  aiLateAnswer: { env: 'AI_LATE_ANSWER', schema: enumSetting(['button', 'push'], 'button') },
   /** Null: the origin LINE called the webhook on (or the job uploaded to). */
   publicBaseUrl: { env: 'PUBLIC_BASE_URL', schema: urlSetting(null) },
   accessTeamDomain: { env: 'ACCESS_TEAM_DOMAIN', schema: hostSetting() },

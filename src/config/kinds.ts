@@ -56,6 +56,14 @@ export function urlSetting<D extends string | null>(fallback: D) {
   });
 }
 
+/** One of a few words (case as written in `choices`, matched without regard to case); anything else is the default, said so. */
+export const enumSetting = <const C extends readonly string[]>(choices: C, fallback: C[number]) =>
+  fromText<C[number]>(fallback, (text) => {
+    if (text === '') return { value: fallback };
+    const choice = choices.find((c) => c.toLowerCase() === text.toLowerCase());
+    return choice ? { value: choice } : { value: fallback, problem: 'invalid', given: shown(text) };
+  });
+
 /** A comma-separated list: each item trimmed and passed through `item`, empty ones dropped. */
 export const listSetting = (item: (text: string) => string = (t) => t) =>
   fromText<readonly string[]>([], (text) => ({ value: Object.freeze(text.split(',').map((t) => item(t.trim())).filter(Boolean)) }));
