@@ -60,7 +60,7 @@ export interface AccessConfig {
 }
 
 /** Each undefined when unset or empty. Not enumerable, and JSON shows only `set`/`unset`. */
-export type Secrets = { readonly [K in SecretKey]: string | undefined };
+type Secrets = { readonly [K in SecretKey]: string | undefined };
 
 type PlainVarKey = Exclude<VarKey, 'accessTeamDomain' | 'accessAud'>;
 
@@ -71,7 +71,7 @@ export type Config = Settings & { readonly [K in PlainVarKey]: ValueOf<(typeof v
 };
 
 /** Every name the Worker reads as configuration. */
-export type ConfigName =
+type ConfigName =
   | (typeof numericSettings)[keyof typeof numericSettings]['env']
   | (typeof vars)[VarKey]['env']
   | (typeof secretNames)[SecretKey];
