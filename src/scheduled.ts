@@ -7,8 +7,8 @@
  * deletes wrong-token records older than a day (the limiter needs 15 minutes of them).
  */
 import { restartStalledAnswers } from './ai/backstop';
-import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config';
-import { settings } from './config/settings';
+import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config/constants';
+import { config } from './config';
 import { processEvents } from './events/dispatch';
 import { purgeInboxPayloads } from './inbox/retention';
 import { claimDueEvents } from './inbox/status';
@@ -40,7 +40,7 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (answers.restarted + answers.created + answers.gaveUp > 0) log.info('cron.ai_backstop', answers);
     const nas = await runNasBackstop(services, env, now.getTime());
     if (nas.timedOut + nas.sent + nas.told + nas.errors > 0) log.info('cron.nas_backstop', nas);
-    const days = settings(env, log).inboxRetentionDays;
+    const days = config(env).inboxRetentionDays;
     const purged = await purgeInboxPayloads(services.db, days);
     if (purged > 0) log.info('cron.inbox_purged', { purged, days });
     const authFailures = await pruneAuthFailures(services.db);

@@ -3,7 +3,8 @@
  * built from env. The pool must be closed by whoever opened it (`close`, via ctx.waitUntil).
  */
 import { aiConfig } from './ai/config';
-import { PROFILE_TTL_MS } from './config';
+import { config, type ConfigEnv } from './config';
+import { PROFILE_TTL_MS } from './config/constants';
 import { openDb, type DbHandle } from './db/client';
 import type { EventDeps } from './events/types';
 import { createLineClient } from './line/client';
@@ -15,10 +16,17 @@ export interface Services extends EventDeps, Pick<DbHandle, 'close'> {}
 /** `webhookOrigin`: the origin LINE called the webhook on (share links default to it); unknown in a cron run. */
 export function openServices(env: Env, log: Logger, webhookOrigin: string | null = null): Services {
   const { db, close } = openDb(env, log);
-  const line = createLineClient({
-    channelAccessToken: env.LINE_CHANNEL_ACCESS_TOKEN,
-    apiBaseUrl: env.LINE_API_BASE_URL,
-    dataApiBaseUrl: env.LINE_DATA_API_BASE_URL,
+  const line = lineClientOf(env);
+  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env), nas: nasConfig(env, webhookOrigin), files: env.FILES };
+}
+
+/** The LINE client of this deployment's channel and hosts. */
+export function lineClientOf(env: ConfigEnv) {
+  const c = config(env);
+  // No access token (a misconfiguration): LINE refuses every call with 401, as it refuses a wrong one.
+  return createLineClient({
+    channelAccessToken: c.secrets.lineChannelAccessToken ?? '',
+    apiBaseUrl: c.lineApiBaseUrl,
+    dataApiBaseUrl: c.lineDataApiBaseUrl,
   });
-  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env, log), nas: nasConfig(env, log, webhookOrigin), files: env.FILES };
 }

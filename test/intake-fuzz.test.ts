@@ -11,7 +11,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAX_WEBHOOK_BODY_BYTES } from '../src/config';
+import { MAX_WEBHOOK_BODY_BYTES } from '../src/config/constants';
 import { lineWebhookEvents } from '../src/db/schema';
 import { inboxKey } from '../src/inbox/record';
 import { MAX_DEPTH, storable, TOO_DEEP } from '../src/inbox/storable';

@@ -2,8 +2,8 @@
  * Whether a group message is addressed to the bot, and the question without the address. Pure.
  *
  * A message addresses the bot by LINE's mention of it (`mention.mentionees[].isSelf`), by quoting
- * one of its messages, or by `@name` for a name in BOT_NAMES: LINE's desktop clients often send
- * the typed `@name` with no mention metadata.
+ * one of its messages, or by `@name` for a name in BOT_NAMES (as src/config reads it): LINE's
+ * desktop clients often send the typed `@name` with no mention metadata.
  */
 
 type Mentionee = { index?: unknown; length?: unknown; isSelf?: unknown };
@@ -14,13 +14,7 @@ export interface Addressing {
   question: string;
 }
 
-export const parseBotNames = (value: string | undefined): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((n) => n.trim().replace(/^@/, ''))
-    .filter(Boolean);
-
-export function addressing(text: string, mention: unknown, botNames: string[], quotesBot: boolean): Addressing {
+export function addressing(text: string, mention: unknown, botNames: readonly string[], quotesBot: boolean): Addressing {
   let question = text;
   let addressed = quotesBot;
 

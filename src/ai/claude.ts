@@ -6,6 +6,7 @@
  * `retry-after`; what it gives up on is retried by the Workflow step. Other 4xx are final.
  */
 import Anthropic from '@anthropic-ai/sdk';
+import { config, type ConfigEnv } from '../config';
 import type { AnswerContext } from './types';
 
 /** Tokens Claude may write per round: LINE answers are short (5 messages of 5000 characters at most). */
@@ -19,15 +20,11 @@ export interface ClaudeRound {
   latencyMs: number;
 }
 
-export interface ClaudeEnv {
-  ANTHROPIC_API_KEY: string;
-  ANTHROPIC_BASE_URL?: string;
-}
-
-export function createClaude(env: ClaudeEnv): Anthropic {
+export function createClaude(env: ConfigEnv): Anthropic {
+  const c = config(env);
   return new Anthropic({
-    apiKey: env.ANTHROPIC_API_KEY,
-    baseURL: env.ANTHROPIC_BASE_URL || undefined,
+    apiKey: c.secrets.anthropicApiKey,
+    baseURL: c.anthropicBaseUrl ?? undefined,
     maxRetries: 3,
     timeout: 120_000,
   });

@@ -1,17 +1,13 @@
 /**
- * The Worker's settings from env, parsed in one place with zod into one typed object. Each numeric
- * setting has a default, used only when it is unset or empty, and bounds: a number out of range is
- * clamped to the nearest bound (a typo of 0 or 99999999 still means "short" or "long", never the
- * default in disguise), a fraction is cut to a whole number, and both are logged
- * (`config.setting_clamped` {name, given, used}). A value that is no number at all cannot be read
- * as short or long: the default is used and `config.setting_invalid` {name, given, used} is logged.
- * Each such line is written once per isolate per setting and value (`settings` runs per request).
- *
- * Only numeric settings live here so far; the others join the same schema and object when the
- * whole configuration moves here (issue 18).
+ * The numeric settings: each has a default, used only when it is unset or empty, and bounds: a
+ * number out of range is clamped to the nearest bound (a typo of 0 or 99999999 still means "short"
+ * or "long", never the default in disguise), a fraction is cut to a whole number, and both are
+ * logged (`config.setting_clamped` {name, given, used, min, max}). A value that is no number at all
+ * cannot be read as short or long: the default is used and `config.setting_invalid` is logged.
+ * Parsed with the rest of the configuration in ./index.ts, which logs each line once per isolate.
  */
 import { z } from 'zod';
-import type { Logger } from '../lib/log';
+import { fromText, shown, type Parsed } from './kinds';
 
 export interface NumericSetting {
   /** The variable's name in env (wrangler.toml [vars]). */
@@ -37,11 +33,8 @@ export const numericSettings = {
 } as const satisfies Record<string, NumericSetting>;
 
 type SettingKey = keyof typeof numericSettings;
-type EnvName = (typeof numericSettings)[SettingKey]['env'];
 
 export type Settings = { readonly [K in SettingKey]: number };
-/** What `settings` reads: env, or any part of it (a var set in wrangler.toml without quotes is a number). */
-export type SettingsEnv = { readonly [K in EnvName]?: unknown };
 
 /** Every setting at its default: what an unset env means. */
 export const defaultSettings = Object.fromEntries(
@@ -54,56 +47,15 @@ const numberText = z
   .regex(/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i)
   .transform(Number);
 
-export type Parsed =
-  | { value: number; problem?: undefined }
-  | { value: number; problem: 'clamped' | 'invalid'; given: string };
-
 /** The schema of one numeric setting: its raw value to the value used, and why it differs. */
 export function numericSetting(spec: NumericSetting) {
-  return z.unknown().transform((raw): Parsed => {
-    if (raw !== null && raw !== undefined && typeof raw !== 'string' && typeof raw !== 'number') {
-      return { value: spec.default, problem: 'invalid', given: `(${typeof raw})` };
-    }
-    const text = raw === null || raw === undefined ? '' : String(raw).trim();
+  return fromText(spec.default, (text): Parsed<number> => {
     if (text === '') return { value: spec.default };
-    // What the log line shows: enough to recognise the value, never a pasted secret whole.
-    const given = text.slice(0, 40);
+    const given = shown(text);
     const parsed = numberText.safeParse(text);
     if (!parsed.success) return { value: spec.default, problem: 'invalid', given };
     // Infinity (a number too long to hold) truncates to itself and clamps to the nearest bound too.
     const value = Math.min(spec.max, Math.max(spec.min, Math.trunc(parsed.data)));
     return value === parsed.data ? { value } : { value, problem: 'clamped', given };
   });
-}
-
-const schema = z.object(
-  Object.fromEntries(Object.values(numericSettings).map((spec) => [spec.env, numericSetting(spec)])) as {
-    [K in SettingKey as (typeof numericSettings)[K]['env']]: ReturnType<typeof numericSetting>;
-  },
-);
-
-/** `name=value` pairs already logged by this isolate. */
-const reported = new Set<string>();
-
-/**
- * The settings as the Worker uses them. `seen`: the lines already logged (this isolate's by
- * default; a test passes its own).
- */
-export function settings(env: SettingsEnv, log: Logger, seen: Set<string> = reported): Settings {
-  // Only the settings' own keys are read: env also holds bindings and secrets.
-  const input = Object.fromEntries(Object.values(numericSettings).map((spec) => [spec.env, env[spec.env]]));
-  const parsed = schema.parse(input) as Record<EnvName, Parsed>;
-  const out: Record<string, number> = {};
-  for (const [key, spec] of Object.entries(numericSettings)) {
-    const p = parsed[spec.env];
-    out[key] = p.value;
-    if (!p.problem) continue;
-    const line = `${spec.env}=${p.given}`;
-    if (seen.has(line)) continue;
-    if (seen.size >= 1000) seen.clear(); // bounded: a value cannot change within a deployment anyway
-    seen.add(line);
-    const fields = { name: spec.env, given: p.given, used: p.value, min: spec.min, max: spec.max };
-    log.warn(p.problem === 'clamped' ? 'config.setting_clamped' : 'config.setting_invalid', fields);
-  }
-  return out as Settings;
 }

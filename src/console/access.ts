@@ -1,8 +1,8 @@
 /**
  * Cloudflare Access in front of /admin (optional): the `Cf-Access-Jwt-Assertion` header Access
  * adds to every request it let through is an RS256 JWT signed with the team's keys. A valid one
- * counts as signed in. Only when both ACCESS_TEAM_DOMAIN and ACCESS_AUD are set: a half-configured
- * Access must not be trusted with an empty audience.
+ * counts as signed in. Only when both ACCESS_TEAM_DOMAIN and ACCESS_AUD are set (`config(env).access`,
+ * src/config): a half-configured Access must not be trusted with an empty audience.
  *
  * Verified with Web Crypto (Hono's JWT helper): the signature against the team's JWKS at
  * `https://<team domain>/cdn-cgi/access/certs`, `aud` = ACCESS_AUD, `iss` = the team domain, and
@@ -10,33 +10,10 @@
  */
 import { Jwt } from 'hono/utils/jwt';
 import type { HonoJsonWebKey } from 'hono/utils/jwt/jws';
+import type { AccessConfig } from '../config';
 import type { Logger } from '../lib/log';
 
 export const ACCESS_HEADER = 'cf-access-jwt-assertion';
-
-export interface AccessConfig {
-  /** `myteam.cloudflareaccess.com`, without scheme or path. */
-  teamDomain: string;
-  aud: string;
-}
-
-export interface AccessEnv {
-  ACCESS_TEAM_DOMAIN?: string;
-  ACCESS_AUD?: string;
-}
-
-/** The configuration, or null when Access is not (fully) configured. */
-export function accessConfig(env: AccessEnv): AccessConfig | null {
-  const teamDomain = (env.ACCESS_TEAM_DOMAIN ?? '')
-    .trim()
-    .replace(/^https?:\/\//i, '')
-    .replace(/\/+$/, '')
-    .toLowerCase();
-  const aud = (env.ACCESS_AUD ?? '').trim();
-  // A host name, nothing that could point the key fetch at a path or another port.
-  if (!aud || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(teamDomain)) return null;
-  return { teamDomain, aud };
-}
 
 export const certsUrl = (c: AccessConfig) => `https://${c.teamDomain}/cdn-cgi/access/certs`;
 

@@ -5,8 +5,9 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
+import { config } from '../config';
 import { secretState } from '../security/tokens';
-import { ACCESS_HEADER, accessConfig, verifyAccessJwt, type JwksSource } from './access';
+import { ACCESS_HEADER, verifyAccessJwt, type JwksSource } from './access';
 import { crossSiteRefusal, CSRF_FIELD, csrfToken, isSafeMethod, verifyCsrfToken } from './csrf';
 import { renderMessage } from './render';
 import { SESSION_COOKIE, verifySession, type SignedOutSessions } from './session';
@@ -49,7 +50,7 @@ export const identifyOperator =
   (deps: IdentifyDeps): MiddlewareHandler<ConsoleEnv> =>
   async (c, next) => {
     let operator: Operator | null = null;
-    const access = accessConfig(c.env);
+    const { access, secrets } = config(c.env);
     const assertion = c.req.header(ACCESS_HEADER);
     if (access && assertion) {
       const who = await verifyAccessJwt(assertion, access, deps.jwks, c.get('log'));
@@ -58,15 +59,15 @@ export const identifyOperator =
     const cookie = getCookie(c, SESSION_COOKIE);
     if (!operator && cookie !== undefined) {
       // Token sessions count only while token sign-in is on: not under Access, not with an unusable token.
-      const tokenSignIn = !access && secretState('ADMIN_API_TOKEN', c.env.ADMIN_API_TOKEN).ok;
-      const session = tokenSignIn ? await verifySession(c.env.ADMIN_API_TOKEN, cookie) : null;
+      const tokenSignIn = !access && secretState('ADMIN_API_TOKEN', secrets.adminApiToken).ok;
+      const session = tokenSignIn ? await verifySession(secrets.adminApiToken, cookie) : null;
       if (session && !deps.signedOut.has(session.id)) operator = { via: 'token', session };
       else deleteCookie(c, SESSION_COOKIE, cookieOptions(c.req.url));
     }
     if (operator) {
       c.set('operator', operator);
       // No admin token, no key: the forms carry an empty token, which every check refuses.
-      c.set('csrfToken', (await csrfToken(c.env.ADMIN_API_TOKEN, csrfSubject(operator))) ?? '');
+      c.set('csrfToken', (await csrfToken(secrets.adminApiToken, csrfSubject(operator))) ?? '');
     }
     await next();
   };
@@ -92,7 +93,7 @@ export const requireCsrfToken: MiddlewareHandler<ConsoleEnv> = async (c, next) =
   if (isSafeMethod(c.req.method)) return next();
   const body = await readForm(c);
   if (!body) return renderMessage(c, 400);
-  if (!(await verifyCsrfToken(c.env.ADMIN_API_TOKEN, csrfSubject(c.get('operator')), body[CSRF_FIELD]))) {
+  if (!(await verifyCsrfToken(config(c.env).secrets.adminApiToken, csrfSubject(c.get('operator')), body[CSRF_FIELD]))) {
     c.get('log').warn('console.csrf_refused', { path: c.req.path, method: c.req.method, hasToken: body[CSRF_FIELD] !== undefined });
     return renderMessage(c, 403);
   }

@@ -1,7 +1,6 @@
 /** The console's request context: who is signed in, in which language, and the request's database. */
 import type { Database } from '../db/client';
 import type { AppEnv } from '../http/types';
-import type { AccessEnv } from './access';
 import type { Notice } from './flash';
 import type { Lang } from './i18n';
 import type { Session } from './session';
@@ -10,8 +9,7 @@ import type { Session } from './session';
 export type Operator = { via: 'token'; session: Session } | { via: 'access'; sub: string; email?: string };
 
 export type ConsoleEnv = {
-  // ACCESS_* are optional until wrangler.toml declares them.
-  Bindings: Env & AccessEnv;
+  Bindings: Env;
   Variables: AppEnv['Variables'] & {
     lang: Lang;
     operator: Operator;

@@ -4,17 +4,13 @@
  */
 import { Pool, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
+import { config, type ConfigEnv } from '../config';
 import type { Logger } from '../lib/log';
 
 export type Database = ReturnType<typeof createDb>;
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 /** Anything that runs queries: the database or an open transaction. */
 export type Queryable = Database | Transaction;
-
-export interface DbEnv {
-  DATABASE_URL: string;
-  DB_WS_PROXY?: string;
-}
 
 /**
  * Local development and tests reach Postgres through a ws:// byte-pipe proxy (DB_WS_PROXY);
@@ -24,11 +20,11 @@ export interface DbEnv {
  * Neon's proxy and the local PgBouncer (`auth_type = plain`) take: it is on when the URL carries a
  * password, as against Neon, and off for a local Postgres reached with trust auth.
  */
-function configureDriver(env: DbEnv) {
-  if (env.DB_WS_PROXY) {
-    neonConfig.wsProxy = env.DB_WS_PROXY;
+function configureDriver(wsProxy: string | null, url: string) {
+  if (wsProxy) {
+    neonConfig.wsProxy = wsProxy;
     neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineConnect = hasPassword(env.DATABASE_URL) ? 'password' : false;
+    neonConfig.pipelineConnect = hasPassword(url) ? 'password' : false;
   }
 }
 
@@ -55,11 +51,12 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-export function openDb(env: DbEnv, log: Logger): DbHandle {
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set');
-  configureDriver(env);
+export function openDb(env: ConfigEnv, log: Logger): DbHandle {
+  const { databaseUrl } = config(env).secrets;
+  if (!databaseUrl) throw new Error('DATABASE_URL is not set');
+  configureDriver(config(env).dbWsProxy, databaseUrl);
   const pool = new Pool({
-    connectionString: env.DATABASE_URL,
+    connectionString: databaseUrl,
     // One connection per request: the ack INSERT and the event processing share it, and a
     // connection (TLS + auth) costs far more than any query we send.
     max: 1,

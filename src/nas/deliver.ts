@@ -11,7 +11,7 @@
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { recordAudit, type AuditAction } from '../audit/record';
 import { fileWithinScope, type NasScopeDecision } from '../bot/policy';
-import { settings } from '../config/settings';
+import { config, type ConfigEnv } from '../config';
 import type { Queryable } from '../db/client';
 import { accountIdOf } from '../domain/line-users';
 import { nasSendRequests } from '../db/schema';
@@ -112,15 +112,15 @@ async function sendToChat(deps: Deps, row: SendRequestRow, messages: Message[], 
 }
 
 export interface DeliverOptions {
-  env: Pick<Env, 'SHARE_LINK_TTL' | 'PUBLIC_BASE_URL' | 'NAS_SEND_MAX_BYTES'>;
+  env: ConfigEnv;
   /** The origin the upload came in on: the link's base when neither the request nor PUBLIC_BASE_URL names one. */
   origin?: string;
   now?: number;
 }
 
 /** The share links' origin: the request's public_base_url, else PUBLIC_BASE_URL, else the upload's origin. */
-export function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: Pick<Env, 'PUBLIC_BASE_URL'>, origin?: string): string | null {
-  return row.publicBaseUrl || env.PUBLIC_BASE_URL || origin || null;
+export function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: ConfigEnv, origin?: string): string | null {
+  return row.publicBaseUrl || config(env).publicBaseUrl || origin || null;
 }
 
 export type DeliveryResult = 'sent' | 'told' | 'skipped';
@@ -183,7 +183,7 @@ async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRe
 
 /** Tells the asker why a failed request was not sent, then marks it told (`sent_at`). */
 async function tellFailure(deps: Deps, row: SendRequestRow, options: DeliverOptions, now: number): Promise<DeliveryResult> {
-  const text = row.error ?? failureText(await languageOfLineUser(deps.db, row.lineUserId), 'unreadable', row, settings(options.env, deps.log).nasSendMaxBytes);
+  const text = row.error ?? failureText(await languageOfLineUser(deps.db, row.lineUserId), 'unreadable', row, config(options.env).nasSendMaxBytes);
   const sentBy = await sendOrGiveUp(deps, row, [{ type: 'text', text }], 'failure', now);
   if (!sentBy) return 'skipped';
   await deps.db
@@ -214,7 +214,7 @@ async function deliverSendRequest(deps: Deps, id: string, options: DeliverOption
   const base = linkBase(row, options.env, options.origin);
   if (!base) throw new Error(`send request ${row.id}: no base URL for its share link`);
   // An image message's links outlive a download link's SHARE_LINK_TTL: LINE fetches them whenever the chat is opened.
-  const ttl = shareLinkTtlSeconds(isImageMessageFile(row) ? 'image_message' : 'download', settings(options.env, log));
+  const ttl = shareLinkTtlSeconds(isImageMessageFile(row) ? 'image_message' : 'download', config(options.env));
   const { token, link } = await createShareLink(deps.db, row, ttl);
   const message = fileMessage(await languageOfLineUser(deps.db, row.lineUserId), row, token, base, link.expiresAt);
   // The chat history keeps the message without its token: the database alone opens no link.
@@ -295,7 +295,7 @@ export async function runNasBackstop(deps: Deps, env: DeliverOptions['env'], now
     .limit(BACKSTOP_BATCH);
   const timedOut: string[] = [];
   for (const s of stale) {
-    const text = failureText(await languageOfLineUser(deps.db, s.lineUserId), 'nas_unreachable', s, settings(env, deps.log).nasSendMaxBytes);
+    const text = failureText(await languageOfLineUser(deps.db, s.lineUserId), 'nas_unreachable', s, config(env).nasSendMaxBytes);
     const failed = await markFailed(deps.db, s.id, text, [s.status]);
     if (failed) {
       timedOut.push(s.id);

@@ -4,10 +4,10 @@
  * `ai:<answerId>:<fileId>` for the AI), so a redelivered event or a retried tool step creates nothing.
  * The file is snapshotted as indexed: the job sends only if the NAS still has exactly that.
  */
-import { defaultSettings, settings } from '../config/settings';
+import { config, type ConfigEnv } from '../config';
+import { defaultSettings } from '../config/settings';
 import type { Queryable } from '../db/client';
 import { type nasFiles, nasSendRequests } from '../db/schema';
-import type { Logger } from '../lib/log';
 
 /** The NAS settings of a deployment (names from docs/configuration.md). */
 export interface NasConfig {
@@ -17,33 +17,14 @@ export interface NasConfig {
   publicBaseUrl: string | null;
 }
 
-/** NAS_SEND_MAX_BYTES as the upload endpoint reads it (src/config/settings.ts): /find never offers what it would refuse. */
-export function nasConfig(
-  env: Partial<Pick<Env, 'NAS_SEND_MAX_BYTES' | 'PUBLIC_BASE_URL'>>,
-  log: Logger,
-  webhookOrigin: string | null = null,
-): NasConfig {
-  return {
-    sendMaxBytes: settings(env, log).nasSendMaxBytes,
-    publicBaseUrl: originOf(env.PUBLIC_BASE_URL) ?? originOf(webhookOrigin),
-  };
+/** NAS_SEND_MAX_BYTES as the upload endpoint reads it (src/config): /find never offers what it would refuse. */
+export function nasConfig(env: ConfigEnv, webhookOrigin: string | null = null): NasConfig {
+  const c = config(env);
+  return { sendMaxBytes: c.nasSendMaxBytes, publicBaseUrl: c.publicBaseUrl ?? webhookOrigin };
 }
 
 /** Without env: NAS_SEND_MAX_BYTES' default, no public origin. */
 export const DEFAULT_NAS_CONFIG: NasConfig = { sendMaxBytes: defaultSettings.nasSendMaxBytes, publicBaseUrl: null };
-
-/** An http(s) origin without a trailing slash, or null. */
-function originOf(value: string | null | undefined): string | null {
-  if (!value) return null;
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
-    // PUBLIC_BASE_URL may carry a path (a Worker behind a route prefix): keep it, minus the trailing slash.
-    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-  } catch {
-    return null;
-  }
-}
 
 export interface NewSendRequest {
   requestKey: string;

@@ -7,6 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { config } from '../config';
 import { openDb } from '../db/client';
 import type { AppEnv } from '../http/types';
 import { sleep } from '../lib/time';
@@ -20,14 +21,15 @@ type DatabaseState = 'ok' | 'unreachable';
  * The last probe of this isolate (started at `at`), shared by the requests that come while it runs.
  * Kept with the database it probed: another DATABASE_URL (a test's) is probed anew.
  */
-let lastProbe: { at: number; url: string; result: Promise<DatabaseState> } | undefined;
+let lastProbe: { at: number; url: string | undefined; result: Promise<DatabaseState> } | undefined;
 
 export const health = new Hono<AppEnv>().get('/', async (c) => {
   const log = c.get('log');
   const started = Date.now();
   let cachedAgeMs: number | null = started - (lastProbe?.at ?? -Infinity);
-  if (!lastProbe || lastProbe.url !== c.env.DATABASE_URL || cachedAgeMs >= HEALTH_PROBE_INTERVAL_MS || cachedAgeMs < 0) {
-    lastProbe = { at: started, url: c.env.DATABASE_URL, result: checkDatabase(c.env, log, (p) => c.executionCtx.waitUntil(p)) };
+  const url = config(c.env).secrets.databaseUrl;
+  if (!lastProbe || lastProbe.url !== url || cachedAgeMs >= HEALTH_PROBE_INTERVAL_MS || cachedAgeMs < 0) {
+    lastProbe = { at: started, url, result: checkDatabase(c.env, log, (p) => c.executionCtx.waitUntil(p)) };
     cachedAgeMs = null;
   }
   const database = await lastProbe.result;

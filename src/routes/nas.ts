@@ -7,7 +7,7 @@
  * 404, 409, 422.
  */
 import { Hono, type Context } from 'hono';
-import { settings } from '../config/settings';
+import { config } from '../config';
 import { openDb } from '../db/client';
 import type { AppEnv } from '../http/types';
 import { languageOfLineUser } from '../messages/language';
@@ -66,7 +66,7 @@ async function upload(c: Ctx, kind: UploadKind) {
   let headers;
   try {
     id = requestId(c);
-    headers = uploadHeaders(c.req.raw.headers, kind, settings(c.env, c.get('log')).nasSendMaxBytes);
+    headers = uploadHeaders(c.req.raw.headers, kind, config(c.env).nasSendMaxBytes);
   } catch (err) {
     if (err instanceof UploadError) return refuse(c, err.status, err.code, err.message);
     throw err;
@@ -84,7 +84,7 @@ async function upload(c: Ctx, kind: UploadKind) {
       log.info('nas.preview_stored', { sendRequestId: id, size: object.size });
       return c.json({ status: 'stored' }, 200);
     }
-    const baseUrl = c.env.PUBLIC_BASE_URL || uploadOrigin(c);
+    const baseUrl = config(c.env).publicBaseUrl ?? uploadOrigin(c);
     const uploaded = await markUploaded(db, id, { r2Key: key, contentType: headers.contentType, sha256: headers.sha256, baseUrl });
     if (!uploaded) {
       // A racing upload of the same request moved it first: its object (same key, same bytes)
@@ -147,7 +147,7 @@ async function failure(c: Ctx) {
   return withServices(c, async ({ db, line, log }, background) => {
     const row = await loadSendRequest(db, id);
     assertUploading(row, id);
-    const text = failureText(await languageOfLineUser(db, row.lineUserId), reason as FailureReason, row, settings(c.env, c.get('log')).nasSendMaxBytes);
+    const text = failureText(await languageOfLineUser(db, row.lineUserId), reason as FailureReason, row, config(c.env).nasSendMaxBytes);
     const failed = await markFailed(db, id, text);
     if (!failed) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open`);
     log.info('nas.request_failed', { sendRequestId: id, reason });
@@ -167,7 +167,7 @@ async function requireAgentToken(c: Ctx, next: () => Promise<void>) {
   try {
     refusal = await refuseBearer({
       secret: 'NAS_AGENT_TOKEN',
-      expected: c.env.NAS_AGENT_TOKEN,
+      expected: config(c.env).secrets.nasAgentToken,
       header: c.req.header('authorization'),
       surface: 'nas',
       via: 'nas',

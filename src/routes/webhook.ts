@@ -1,7 +1,8 @@
 /** POST /api/linebot/webhook: LINE's webhook. */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { MAX_WEBHOOK_BODY_BYTES } from '../config';
+import { config } from '../config';
+import { MAX_WEBHOOK_BODY_BYTES } from '../config/constants';
 import { ApiError } from '../http/errors';
 import type { AppEnv } from '../http/types';
 import { openServices } from '../services';
@@ -21,7 +22,7 @@ export const webhook = new Hono<AppEnv>().post(
     const log = c.get('log');
     const raw = await c.req.arrayBuffer();
     // Hono's header lookup is case-insensitive, as HTTP headers are.
-    if (!(await verifySignature(c.env.LINE_CHANNEL_SECRET, raw, c.req.header('x-line-signature')))) {
+    if (!(await verifySignature(config(c.env).secrets.lineChannelSecret ?? '', raw, c.req.header('x-line-signature')))) {
       log.warn('webhook.invalid_signature', { bytes: raw.byteLength });
       throw new ApiError(401, 'invalid_signature', 'missing or invalid X-Line-Signature');
     }

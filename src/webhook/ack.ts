@@ -6,7 +6,7 @@
  * the events are logged whole at error level, the one case where the log is the last copy.
  * If the INSERT fails within the budget the answer is 503, so LINE's redelivery can retry.
  */
-import { ACK_BUDGET_MS } from '../config';
+import { ACK_BUDGET_MS } from '../config/constants';
 import { processEvents } from '../events/dispatch';
 import { intakeStatement } from '../events/handlers/message';
 import { recordAtIntake, recordEvents, toInboxRows, type RecordedEvent } from '../inbox/record';

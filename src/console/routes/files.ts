@@ -7,8 +7,8 @@
  */
 import { Hono } from 'hono';
 import { getFile, hasLinePreview, isUnsentFile } from '../../domain/files';
-import { createLineClient } from '../../line/client';
 import { thumbnailKey } from '../../nas/thumbnails';
+import { lineClientOf } from '../../services';
 import { isUuid } from '../forms';
 import { renderMessage } from '../render';
 import type { ConsoleEnv } from '../types';
@@ -30,11 +30,7 @@ export const fileRoutes = new Hono<ConsoleEnv>().get('/files/:id/preview', async
     const thumb = await c.env.FILES.get(key);
     if (thumb) return c.body(thumb.body, 200, { 'Content-Type': 'image/jpeg' });
   }
-  const line = createLineClient({
-    channelAccessToken: c.env.LINE_CHANNEL_ACCESS_TOKEN,
-    apiBaseUrl: c.env.LINE_API_BASE_URL,
-    dataApiBaseUrl: c.env.LINE_DATA_API_BASE_URL,
-  });
+  const line = lineClientOf(c.env);
   let res: Response;
   try {
     res = await line.getMessageContentPreview(file.lineMessageId);

@@ -8,10 +8,10 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import { recordAudit } from '../../audit/record';
+import { config } from '../../config';
 import { openDb } from '../../db/client';
 import { checkBearer, clientOf } from '../../security/limiter';
 import { bearerSecret } from '../../security/tokens';
-import { accessConfig } from '../access';
 import { cookieOptions, readForm } from '../auth';
 import { t } from '../i18n';
 import { SESSION_COOKIE, SESSION_TTL_S, signSession, type SignedOutSessions } from '../session';
@@ -27,8 +27,8 @@ export function signInRoutes() {
   };
   /** Why nobody can sign in with the token here, if so. */
   const tokenSignInOff = (c: Context<ConsoleEnv>): LoginProblem | undefined => {
-    if (accessConfig(c.env)) return { kind: 'access' };
-    if (!bearerSecret('ADMIN_API_TOKEN', c.env.ADMIN_API_TOKEN, c.get('log')).ok) return { kind: 'disabled' };
+    if (config(c.env).access) return { kind: 'access' };
+    if (!bearerSecret('ADMIN_API_TOKEN', config(c.env).secrets.adminApiToken, c.get('log')).ok) return { kind: 'disabled' };
     return undefined;
   };
 
@@ -45,7 +45,8 @@ export function signInRoutes() {
         log.warn('console.sign_in_disabled', { client, reason: off.kind });
         return page(c, off.kind === 'access' ? 403 : 401, off);
       }
-      const expected = c.env.ADMIN_API_TOKEN;
+      // Set and long enough: tokenSignInOff said so.
+      const expected = config(c.env).secrets.adminApiToken ?? '';
       const handle = openDb(c.env, log);
       try {
         const attempt = { surface: 'console', via: 'console', client, log } as const;

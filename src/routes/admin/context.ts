@@ -7,6 +7,7 @@ import { eq, type AnyColumn, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AuditActor } from '../../audit/record';
+import { config } from '../../config';
 import type { Database } from '../../db/client';
 import { lineGroups, lineUsers, projects } from '../../db/schema';
 import { ApiError, errorResponse, type FieldError } from '../../http/errors';
@@ -49,7 +50,7 @@ export const adminRouter = () => new OpenAPIHono<AdminEnv>({ defaultHook: valida
 export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) => {
   const refusal = await refuseBearer({
     secret: 'ADMIN_API_TOKEN',
-    expected: c.env.ADMIN_API_TOKEN,
+    expected: config(c.env).secrets.adminApiToken,
     header: c.req.header('authorization'),
     surface: 'admin',
     via: 'api',

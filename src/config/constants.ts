@@ -1,4 +1,4 @@
-/** Tunables of the service. Configuration that differs per deployment lives in env (see wrangler.toml). */
+/** Tunables of the service. Configuration that differs per deployment lives in env (wrangler.toml), read through ./index.ts. */
 
 /** LINE's webhook deadline is 1-2 s; past this the ack stops waiting for the inbox INSERT. */
 export const ACK_BUDGET_MS = 1_000;
