@@ -12,9 +12,10 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type Workflo
 import { NonRetryableError } from 'cloudflare:workflows';
 import { eq } from 'drizzle-orm';
 import { replies } from '../bot/replies';
-import { lineMessages } from '../db/schema';
+import { lineMessages } from '@linebot-edge/shared/schema';
 import type { Sent } from '../line/outbound';
-import { createLogger, describeError, type Logger } from '../lib/log';
+import { describeError } from '@linebot-edge/shared/error-text';
+import { createLogger, type Logger } from '../lib/log';
 import { openServices, type Services } from '../services';
 import { finishAnswer, keptStep, loadAnswer, touchAnswer, writeStep, type AnswerRow } from './answers';
 import { askClaude, createClaude, isFinalClaudeError, textOf, toolUsesOf, type ClaudeRound } from './claude';

@@ -5,7 +5,7 @@
 import { Pool, neonConfig } from '@neondatabase/serverless';
 import { drizzle } from 'drizzle-orm/neon-serverless';
 import type { Logger } from '../lib/log';
-import * as schema from './schema';
+import * as schema from '@linebot-edge/shared/schema';
 
 export type Database = ReturnType<typeof createDb>;
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];

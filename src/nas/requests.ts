@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { defaultSettings, settings } from '../config/settings';
 import type { Queryable } from '../db/client';
-import { nasFiles, nasSendRequests } from '../db/schema';
+import { nasFiles, nasSendRequests } from '@linebot-edge/shared/schema';
 import type { Logger } from '../lib/log';
 
 /** The NAS settings of a deployment (names from DESIGN.md's configuration table). */

@@ -6,11 +6,12 @@
  * Refusals come in the contract's order: 503 (token not configured), 429 (limited), 401, 404 (malformed id), 411, 400, 413, then by the row:
  * 404, 409, 422.
  */
+import { failureReasons, PREVIEW_MAX_BYTES, type FailureReason } from '@linebot-edge/shared/upload-contract';
 import { Hono, type Context } from 'hono';
 import { settings } from '../config/settings';
 import { openDb } from '../db/client';
 import type { AppEnv } from '../http/types';
-import { deliverInBackground, failureReasons, failureText, type FailureReason } from '../nas/deliver';
+import { deliverInBackground, failureText } from '../nas/deliver';
 import { assertThumbnailable, markThumbnailStored, thumbnailKeyOf } from '../nas/thumbnails';
 import {
   assertUploading,
@@ -19,7 +20,6 @@ import {
   markFailed,
   markPreviewStored,
   markUploaded,
-  PREVIEW_MAX_BYTES,
   r2KeyOf,
   storeUpload,
   uploadHeaders,
@@ -140,7 +140,7 @@ async function failure(c: Ctx) {
   } catch {
     return refuse(c, 400, 'invalid_body', 'the body must be JSON {"reason": "..."}');
   }
-  if (typeof reason !== 'string' || !failureReasons.includes(reason as FailureReason)) {
+  if (typeof reason !== 'string' || !(failureReasons as readonly string[]).includes(reason)) {
     return refuse(c, 400, 'invalid_body', `reason must be one of ${failureReasons.join(', ')}`);
   }
   return withServices(c, async ({ db, line, log }, background) => {

@@ -11,7 +11,7 @@ import { startAnswer } from '../../ai/answers';
 import { clip } from '../../inbox/storable';
 import { mayRespond, respondToText } from '../../bot/respond';
 import { replies } from '../../bot/replies';
-import { lineFiles, lineMessages } from '../../db/schema';
+import { lineFiles, lineMessages } from '@linebot-edge/shared/schema';
 import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';

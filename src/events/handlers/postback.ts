@@ -20,7 +20,7 @@ import { recordAudit } from '../../audit/record';
 import { formatSize } from '../../bot/nas';
 import { offerTapFor } from '../../bot/policy';
 import { replies } from '../../bot/replies';
-import { aiFileOffers, lineGroups, lineUsers } from '../../db/schema';
+import { aiFileOffers, lineGroups, lineUsers } from '@linebot-edge/shared/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { str } from '../../lib/values';
 import { textMessages } from '../../line/messages';
