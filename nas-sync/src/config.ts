@@ -1,16 +1,20 @@
 /**
- * The nas-sync job's configuration: environment (the names the Worker uses too) and command line.
- * Every problem is reported at once, in words an operator can act on.
+ * The nas-sync job's configuration: environment (the names the Worker uses too) and command line,
+ * read once at start with zod into one typed object (CliConfig). Every problem is reported at once,
+ * naming its variable or flag, in words an operator can act on.
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { NAS_SEND_MAX_BYTES } from '@linebot-edge/shared/upload-contract';
+import { z } from 'zod';
 import { formatBinaryBytes } from './bytes.ts';
 import { DAILY_BYTES_MAX, DAILY_BYTES_MIN, DEFAULT_DAILY_BYTES_PER_USER } from './daily-cap.ts';
 import { isWithin, realPathAllowingMissing } from './fs.ts';
 import { parseShares, type Share } from './index/shares.ts';
 import { DEFAULT_TIME_ZONE, timeZoneProblem } from './paths.ts';
-import { parseSendConfig, type SendSetup } from './send/config.ts';
+import { sendEnv, sendSetup, type SendSetup } from './send/config.ts';
+import { byteCount, envSetting, envText, problemsOf, type Problem } from './settings.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -63,7 +67,7 @@ export const DEFAULTS = {
   rescanIntervalMinutes: 15,
 };
 
-export const USAGE = `Usage: npm run nas-sync -- [options]
+export const USAGE = `Usage: node nas-sync/src/main.ts [options]      (in a checkout: npm run nas-sync -- [options])
 
 Copies media LINE hosts (line_files rows without nas_path) onto the NAS under NAS_ROOT,
 and deletes the NAS copy of unsent messages. With NAS_SHARES, also indexes the company shares
@@ -110,7 +114,8 @@ Environment:
   WORKER_URL, NAS_AGENT_TOKEN, NAS_SHARES
                              set all three to serve /send requests: the Worker's https URL, its
                              agent token, the shares (name:path,...) files are sent from
-  NAS_SEND_MAX_BYTES         largest file sent (default 104857600)
+  NAS_SEND_MAX_BYTES         largest file sent (default ${NAS_SEND_MAX_BYTES.default}; ${NAS_SEND_MAX_BYTES.min} to ${NAS_SEND_MAX_BYTES.max}, a value
+                             outside is clamped and logged, as the Worker does)
   NAS_SYNC_DAILY_BYTES_PER_USER
                              media bytes copied per LINE sender per Asia/Taipei day (default
                              ${DEFAULT_DAILY_BYTES_PER_USER} = 1 GiB; ${DAILY_BYTES_MIN} to ${DAILY_BYTES_MAX}, a value outside is clamped
@@ -134,156 +139,194 @@ in NAS_SHARES stay until deleted by hand). A walk holds the share's index in mem
 hundred bytes per file). Network: outbound only (Postgres, LINE, the Worker).
 `;
 
-export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        once: { type: 'boolean', default: false },
-        status: { type: 'boolean', default: false },
-        'retry-failed': { type: 'boolean', default: false },
-        concurrency: { type: 'string' },
-        'poll-interval': { type: 'string' },
-        'no-listen': { type: 'boolean', default: false },
-        'max-attempts': { type: 'string' },
-        'index-interval': { type: 'string' },
-        'rescan-interval': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new ConfigError(`${(e as Error).message}\n\n${USAGE}`);
-  }
+/** The flags as parseArgs reads them; their values are checked by `cli`. */
+const flags = {
+  once: { type: 'boolean', default: false },
+  status: { type: 'boolean', default: false },
+  'retry-failed': { type: 'boolean', default: false },
+  concurrency: { type: 'string' },
+  'poll-interval': { type: 'string' },
+  'no-listen': { type: 'boolean', default: false },
+  'max-attempts': { type: 'string' },
+  'index-interval': { type: 'string' },
+  'rescan-interval': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
-  const problems: string[] = [];
-  const command: Command = values.help ? 'help' : values.status ? 'status' : values['retry-failed'] ? 'retry-failed' : 'sync';
-  const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
-    if (raw === undefined) return fallback;
+/** A flag's value, or `fallback` when it is not given; `read` reports what is wrong. */
+const flag = <T>(fallback: T, read: (raw: string, problem: Problem) => T) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => (raw === undefined ? fallback : read(raw, (message) => ctx.addIssue({ code: 'custom', message, input: raw }))));
+
+const wholeFlag = (name: string, fallback: number, min: number, max: number) =>
+  flag(fallback, (raw, problem) => {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`--${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
-      return fallback;
-    }
-    return n;
+    if (Number.isInteger(n) && n >= min && n <= max) return n;
+    problem(`--${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    return fallback;
+  });
+
+/** A duration in units of `unitMs` (milliseconds out); `zeroOff`: 0 turns it off. */
+const durationFlag = (name: string, fallbackMs: number, unitMs: number, range: string, min: number, max: number, zeroOff = false) =>
+  flag(fallbackMs, (raw, problem) => {
+    const n = Number(raw);
+    if (raw.trim() !== '' && Number.isFinite(n) && ((zeroOff && n === 0) || (n >= min && n <= max))) return Math.round(n * unitMs);
+    problem(`--${name} must be ${range} (got ${JSON.stringify(raw)})`);
+    return fallbackMs;
+  });
+
+const cli = z.object({
+  concurrency: wholeFlag('concurrency', DEFAULTS.concurrency, 1, 64),
+  'poll-interval': durationFlag('poll-interval', DEFAULTS.pollIntervalMs, 1000, 'a number of seconds from 0.1 to 3600', 0.1, 3600),
+  'max-attempts': wholeFlag('max-attempts', DEFAULTS.maxAttempts, 1, 1000),
+  'index-interval': durationFlag('index-interval', DEFAULTS.indexIntervalHours * 3600_000, 3600_000, 'a number of hours from 0.01 to 720', 0.01, 720),
+  'rescan-interval': durationFlag('rescan-interval', DEFAULTS.rescanIntervalMinutes * 60_000, 60_000, '0 (off) or a number of minutes from 0.1 to 1440', 0.1, 1440, true),
+});
+
+const databaseUrl = envText.pipe(
+  z
+    .string()
+    .min(1, { error: "DATABASE_URL is not set (the Postgres URL of the Worker's database)", abort: true })
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL'),
+);
+
+const dataApiBaseUrl = envSetting((raw, problem) => {
+  const url = (raw || DEFAULTS.dataApiBaseUrl).replace(/\/+$/, '');
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
+  } catch {
+    problem(`LINE_DATA_API_BASE_URL is not an http(s) URL: ${JSON.stringify(url)}`);
+  }
+  return url;
+});
+
+/** NAS_ROOT: the absolute path of a folder that exists (the NAS is mounted), resolved. */
+const nasRoot = envSetting((raw, problem) => {
+  if (!raw) {
+    problem('NAS_ROOT is not set (the absolute path of the mounted NAS folder)');
+    return '';
+  }
+  if (!isAbsolute(raw)) {
+    problem(`NAS_ROOT must be an absolute path (got ${JSON.stringify(raw)})`);
+    return '';
+  }
+  const root = resolve(raw);
+  try {
+    if (!statSync(root).isDirectory()) problem(`NAS_ROOT is not a directory: ${root}`);
+  } catch {
+    problem(`NAS_ROOT does not exist (is the NAS mounted?): ${root}`);
+  }
+  return root;
+});
+
+const timeZone = envSetting((raw, problem) => {
+  const zone = raw || DEFAULT_TIME_ZONE;
+  const wrong = timeZoneProblem(zone);
+  if (wrong) problem(wrong);
+  return zone;
+});
+
+const shares = envSetting((raw, problem): Share[] => {
+  const parsed = parseShares(raw);
+  parsed.problems.forEach(problem);
+  return parsed.shares;
+});
+
+/** What `--status` and `--retry-failed` read: the database only (they never touch LINE or the NAS). */
+const statusEnv = z.object({ DATABASE_URL: databaseUrl });
+
+/** What `sync` reads (NAS_SHARES twice: as written, is it set?, and as the shares). */
+const syncEnv = z.object({
+  DATABASE_URL: databaseUrl,
+  LINE_CHANNEL_ACCESS_TOKEN: envText.pipe(z.string().min(1, 'LINE_CHANNEL_ACCESS_TOKEN is not set (the channel access token of the LINE Official Account)')),
+  LINE_DATA_API_BASE_URL: dataApiBaseUrl,
+  NAS_ROOT: nasRoot,
+  NAS_TIMEZONE: timeZone,
+  NAS_SHARES: envText,
+  shares,
+  NAS_SYNC_DAILY_BYTES_PER_USER: byteCount(
+    'NAS_SYNC_DAILY_BYTES_PER_USER',
+    { default: DEFAULT_DAILY_BYTES_PER_USER, min: DAILY_BYTES_MIN, max: DAILY_BYTES_MAX },
+    { example: `${DEFAULT_DAILY_BYTES_PER_USER} for 1 GiB`, fractions: 'refuse', format: (n) => `${n} (${formatBinaryBytes(n)})` },
+  ),
+  ...sendEnv,
+});
+
+type EnvPart = Pick<CliConfig, 'databaseUrl' | 'channelAccessToken' | 'dataApiBaseUrl' | 'nasRoot' | 'timeZone' | 'shares' | 'send' | 'dailyBytesPerSender' | 'warnings'>;
+
+/** The environment `command` reads, or its problems. */
+function readEnv(command: Command, env: NodeJS.ProcessEnv): EnvPart | string[] {
+  const unused: EnvPart = {
+    databaseUrl: '',
+    channelAccessToken: '',
+    dataApiBaseUrl: DEFAULTS.dataApiBaseUrl,
+    nasRoot: '',
+    timeZone: DEFAULT_TIME_ZONE,
+    shares: [],
+    send: { enabled: false, missing: [] },
+    dailyBytesPerSender: DEFAULT_DAILY_BYTES_PER_USER,
+    warnings: [],
   };
-  const concurrency = int('concurrency', values.concurrency, DEFAULTS.concurrency, 1, 64);
-  const pollSeconds = values['poll-interval'] === undefined ? NaN : Number(values['poll-interval']);
-  let pollIntervalMs = DEFAULTS.pollIntervalMs;
-  if (values['poll-interval'] !== undefined) {
-    if (!Number.isFinite(pollSeconds) || pollSeconds < 0.1 || pollSeconds > 3600) {
-      problems.push(`--poll-interval must be a number of seconds from 0.1 to 3600 (got ${JSON.stringify(values['poll-interval'])})`);
-    } else pollIntervalMs = Math.round(pollSeconds * 1000);
+  if (command === 'help') return unused;
+  if (command !== 'sync') {
+    const r = statusEnv.safeParse(env);
+    return r.success ? { ...unused, databaseUrl: r.data.DATABASE_URL } : problemsOf(r.error);
   }
-  const maxAttempts = int('max-attempts', values['max-attempts'], DEFAULTS.maxAttempts, 1, 1000);
-  let indexIntervalMs = DEFAULTS.indexIntervalHours * 3600_000;
-  if (values['index-interval'] !== undefined) {
-    const hours = Number(values['index-interval']);
-    if (!Number.isFinite(hours) || hours < 0.01 || hours > 720) {
-      problems.push(`--index-interval must be a number of hours from 0.01 to 720 (got ${JSON.stringify(values['index-interval'])})`);
-    } else indexIntervalMs = Math.round(hours * 3600_000);
-  }
-  let rescanIntervalMs = DEFAULTS.rescanIntervalMinutes * 60_000;
-  if (values['rescan-interval'] !== undefined) {
-    const minutes = Number(values['rescan-interval']);
-    if (values['rescan-interval'].trim() === '' || !Number.isFinite(minutes) || (minutes !== 0 && (minutes < 0.1 || minutes > 1440))) {
-      problems.push(`--rescan-interval must be 0 (off) or a number of minutes from 0.1 to 1440 (got ${JSON.stringify(values['rescan-interval'])})`);
-    } else rescanIntervalMs = Math.round(minutes * 60_000);
-  }
-
-  const databaseUrl = env.DATABASE_URL?.trim() ?? '';
-  const channelAccessToken = env.LINE_CHANNEL_ACCESS_TOKEN?.trim() ?? '';
-  const dataApiBaseUrl = (env.LINE_DATA_API_BASE_URL?.trim() || DEFAULTS.dataApiBaseUrl).replace(/\/+$/, '');
-  const nasRootRaw = env.NAS_ROOT?.trim() ?? '';
-  let nasRoot = '';
-  const timeZone = env.NAS_TIMEZONE?.trim() || DEFAULT_TIME_ZONE;
-  let shares: Share[] = [];
-  let send: SendSetup = { enabled: false, missing: [] };
-  let dailyBytesPerSender = DEFAULT_DAILY_BYTES_PER_USER;
-  const warnings: string[] = [];
-
-  if (command !== 'help') {
-    if (!databaseUrl) problems.push('DATABASE_URL is not set (the Postgres URL of the Worker\'s database)');
-    else if (!/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
-  }
-  if (command === 'sync') {
-    if (!channelAccessToken) problems.push('LINE_CHANNEL_ACCESS_TOKEN is not set (the channel access token of the LINE Official Account)');
-    try {
-      const u = new URL(dataApiBaseUrl);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('not http(s)');
-    } catch {
-      problems.push(`LINE_DATA_API_BASE_URL is not an http(s) URL: ${JSON.stringify(dataApiBaseUrl)}`);
-    }
-    if (!nasRootRaw) problems.push('NAS_ROOT is not set (the absolute path of the mounted NAS folder)');
-    else if (!isAbsolute(nasRootRaw)) problems.push(`NAS_ROOT must be an absolute path (got ${JSON.stringify(nasRootRaw)})`);
-    else {
-      nasRoot = resolve(nasRootRaw);
-      try {
-        if (!statSync(nasRoot).isDirectory()) problems.push(`NAS_ROOT is not a directory: ${nasRoot}`);
-      } catch {
-        problems.push(`NAS_ROOT does not exist (is the NAS mounted?): ${nasRoot}`);
-      }
-    }
-    const zone = timeZoneProblem(timeZone);
-    if (zone) problems.push(zone);
-    const parsed = parseShares(env.NAS_SHARES);
-    problems.push(...parsed.problems);
-    shares = parsed.shares;
-    send = parseSendConfig(env, problems, shares);
-    dailyBytesPerSender = parseDailyBytes(env.NAS_SYNC_DAILY_BYTES_PER_USER, problems, warnings);
-  }
-  if (problems.length > 0) throw new ConfigError(`nas-sync: configuration problem${problems.length > 1 ? 's' : ''}:\n  - ${problems.join('\n  - ')}`);
-  const overlaps = command === 'sync' ? overlapProblems(nasRoot, shares) : [];
-  if (overlaps.length > 0) {
-    throw new ConfigError(`nas-sync: refusing to start: NAS_ROOT and NAS_SHARES overlap:\n  - ${overlaps.join('\n  - ')}`, 1);
-  }
-
+  const r = syncEnv.safeParse({ ...env, shares: env.NAS_SHARES });
+  if (!r.success) return problemsOf(r.error);
+  const e = r.data;
   return {
-    command,
-    once: values.once,
-    json: values.json,
-    concurrency,
-    pollIntervalMs,
-    listen: !values['no-listen'],
-    maxAttempts,
-    databaseUrl,
-    channelAccessToken,
-    dataApiBaseUrl,
-    nasRoot,
-    timeZone,
-    shares,
-    indexIntervalMs,
-    rescanIntervalMs,
-    send,
-    dailyBytesPerSender,
-    warnings,
+    databaseUrl: e.DATABASE_URL,
+    channelAccessToken: e.LINE_CHANNEL_ACCESS_TOKEN,
+    dataApiBaseUrl: e.LINE_DATA_API_BASE_URL,
+    nasRoot: e.NAS_ROOT,
+    timeZone: e.NAS_TIMEZONE,
+    shares: e.shares,
+    send: sendSetup(e, e.NAS_SHARES, e.shares),
+    dailyBytesPerSender: e.NAS_SYNC_DAILY_BYTES_PER_USER.value,
+    warnings: [e.NAS_SYNC_DAILY_BYTES_PER_USER.warning, e.NAS_SEND_MAX_BYTES.warning].filter((w) => w !== undefined),
   };
 }
 
 /**
- * NAS_SYNC_DAILY_BYTES_PER_USER: a whole number of bytes. Out of range it is clamped to the
- * nearest bound and said so (a typo must not silently lift or tighten the cap); anything that is
- * not a number is a configuration problem, never the default in disguise.
+ * The job's configuration from its command line and environment, read once at start. Every
+ * problem is reported at once (ConfigError, exit status 2), each naming its flag or variable.
  */
-function parseDailyBytes(raw: string | undefined, problems: string[], warnings: string[]): number {
-  const text = raw?.trim() ?? '';
-  if (text === '') return DEFAULT_DAILY_BYTES_PER_USER;
-  const n = Number(text);
-  if (!Number.isFinite(n) || !Number.isInteger(n)) {
-    problems.push(`NAS_SYNC_DAILY_BYTES_PER_USER must be a whole number of bytes, e.g. ${DEFAULT_DAILY_BYTES_PER_USER} for 1 GiB (got ${JSON.stringify(text)})`);
-    return DEFAULT_DAILY_BYTES_PER_USER;
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: flags, strict: true, allowPositionals: false }));
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}\n\n${USAGE}`);
   }
-  const clamped = Math.min(DAILY_BYTES_MAX, Math.max(DAILY_BYTES_MIN, n));
-  if (clamped !== n) {
-    warnings.push(
-      `NAS_SYNC_DAILY_BYTES_PER_USER ${text} is outside ${DAILY_BYTES_MIN} (${formatBinaryBytes(DAILY_BYTES_MIN)}) to ${DAILY_BYTES_MAX} ` +
-        `(${formatBinaryBytes(DAILY_BYTES_MAX)}): using ${clamped} (${formatBinaryBytes(clamped)})`,
-    );
+  const command: Command = values.help ? 'help' : values.status ? 'status' : values['retry-failed'] ? 'retry-failed' : 'sync';
+  const cliRead = cli.safeParse(values);
+  const envRead = readEnv(command, env);
+  const problems = [...(cliRead.success ? [] : problemsOf(cliRead.error)), ...(Array.isArray(envRead) ? envRead : [])];
+  if (!cliRead.success || Array.isArray(envRead)) {
+    throw new ConfigError(`nas-sync: configuration problem${problems.length > 1 ? 's' : ''}:\n  - ${problems.join('\n  - ')}`);
   }
-  return clamped;
+  const overlaps = command === 'sync' ? overlapProblems(envRead.nasRoot, envRead.shares) : [];
+  if (overlaps.length > 0) {
+    throw new ConfigError(`nas-sync: refusing to start: NAS_ROOT and NAS_SHARES overlap:\n  - ${overlaps.join('\n  - ')}`, 1);
+  }
+  const f = cliRead.data;
+  return {
+    command,
+    once: values.once,
+    json: values.json,
+    concurrency: f.concurrency,
+    pollIntervalMs: f['poll-interval'],
+    listen: !values['no-listen'],
+    maxAttempts: f['max-attempts'],
+    indexIntervalMs: f['index-interval'],
+    rescanIntervalMs: f['rescan-interval'],
+    ...envRead,
+  };
 }
 
 /**

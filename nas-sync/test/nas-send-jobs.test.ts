@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config.ts';
 import { parseSendConfig } from '../src/send/config.ts';
+import { NAS_SEND_MAX_BYTES, R2_SINGLE_PUT_MAX_BYTES } from '@linebot-edge/shared/upload-contract';
 import { AGENT_TOKEN, SHARE, setupSend, sleep, waitFor, type SendFixture } from './nas-send-support.ts';
 import { jsonLines, runNode, TOKEN } from './nas-sync-support.ts';
 
@@ -146,8 +147,7 @@ describe('configuration', () => {
     NAS_SHARES: `${SHARE}:${s.shareRoot}`,
   });
   const problemsOf = (env: NodeJS.ProcessEnv) => {
-    const problems: string[] = [];
-    const setup = parseSendConfig(env, problems);
+    const { setup, problems } = parseSendConfig(env);
     return { setup, problems };
   };
 
@@ -164,6 +164,18 @@ describe('configuration', () => {
     }
     const { setup } = problemsOf({ ...base(), WORKER_URL: 'https://a.example', NAS_SEND_MAX_BYTES: '5000' });
     expect(setup).toMatchObject({ enabled: true, maxBytes: 5000 });
+  });
+
+  it.each([
+    ['0', NAS_SEND_MAX_BYTES.min, 'NAS_SEND_MAX_BYTES 0 is outside 1 to 5363466240: using 1'],
+    ['-1', NAS_SEND_MAX_BYTES.min, 'is outside'],
+    ['99999999999999', R2_SINGLE_PUT_MAX_BYTES, `using ${R2_SINGLE_PUT_MAX_BYTES}`],
+    ['4096.7', 4096, 'NAS_SEND_MAX_BYTES 4096.7 is not a whole number: using 4096'],
+  ])('NAS_SEND_MAX_BYTES %s is clamped into the Worker\'s bounds (%d) and said at start', (raw, used, warning) => {
+    const c = parseConfig([], { ...base(), WORKER_URL: 'https://a.example', NAS_SEND_MAX_BYTES: raw });
+    expect(c.send).toMatchObject({ enabled: true, maxBytes: used });
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]).toContain(warning);
   });
 
   it('wrong values are problems (exit 2), naming the variable and never echoing the token', () => {
@@ -194,15 +206,16 @@ describe('configuration', () => {
   });
 
   it('shares parsed by the caller are used as they are (their problems reported there, not twice)', () => {
-    const problems: string[] = [];
     const shares = [{ name: 'elsewhere', root: '/mnt/not-checked-here' }];
-    expect(parseSendConfig({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: 'anything' }, problems, shares)).toMatchObject({
-      enabled: true,
-      shares,
+    expect(parseSendConfig({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: 'anything' }, shares)).toMatchObject({
+      setup: { enabled: true, shares },
+      problems: [],
     });
-    expect(problems).toEqual([]);
-    expect(parseSendConfig({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: 'bad' }, problems, [])).toEqual({ enabled: false, missing: [] });
-    expect(problems).toEqual([]);
+    expect(parseSendConfig({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: 'bad' }, [])).toEqual({
+      setup: { enabled: false, missing: [] },
+      problems: [],
+      warnings: [],
+    });
     expect(problemsOf({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: ' , ' }).problems).toEqual(['NAS_SHARES names no share']);
   });
 
