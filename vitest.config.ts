@@ -57,11 +57,11 @@ export default defineConfig({
       // `npm run dev` and of a Neon direct (unpooled) connection string.
       workerProject('worker-direct', ['test/inbox.test.ts', 'test/conformance.test.ts', 'test/smoke.test.ts']),
       {
-        // Node-side tools (emulator, dev stack, bench, nas-sync), in plain Node.
+        // Node-side tools (emulator, dev stack, bench) and the nas-sync package's tests, in plain Node.
         test: {
           name: 'node',
           environment: 'node',
-          include: ['test/node/**/*.test.ts'],
+          include: ['test/node/**/*.test.ts', 'nas-sync/test/**/*.test.ts'],
           testTimeout: 60_000,
           // Setup hooks start databases and servers; a loaded 2-core machine needs more than 10 s.
           hookTimeout: 60_000,

@@ -1,4 +1,5 @@
 /** The HTTP app: routes mounted under their paths, one error handler, a request id and logger per request. */
+import { NAS_API_PATH } from '@linebot-edge/shared/upload-contract';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { errorResponse, handleError } from './http/errors';
@@ -22,7 +23,7 @@ export function createApp(options: { console?: ReturnType<typeof createConsole> 
   app.route('/api/linebot/webhook', webhook);
   app.route('/healthz', health);
   app.route('/api/linebot/admin', admin);
-  app.route('/api/linebot/nas', nas);
+  app.route(NAS_API_PATH, nas);
   app.route('/s', share);
   app.route('/admin', options.console ?? adminConsole);
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));

@@ -7,7 +7,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { restartStalledAnswers } from '../src/ai/backstop';
 import { instanceIdFor } from '../src/ai/answers';
-import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '../src/db/schema';
+import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
 import { createLogger } from '../src/lib/log';
 import { createAccount, issueCode } from './support/admin';
 import { claudeFault, claudeRequests, claudeScript, claudeViolations, seedLineContent } from './support/claude';

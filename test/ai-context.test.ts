@@ -8,7 +8,7 @@ import { loadAnswerContext, messageText, toTurns } from '../src/ai/context';
 import { DEFAULT_PROMPT } from '../src/ai/prompt';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { estimateTokens } from '../src/ai/tokens';
-import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, projects, users } from '../src/db/schema';
+import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, projects, users } from '@linebot-edge/shared/schema';
 import { withDb } from './support/db';
 import { newId } from './support/line';
 

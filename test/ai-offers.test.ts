@@ -11,7 +11,7 @@ import { env, introspectWorkflowInstance } from 'cloudflare:test';
 import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { instanceIdFor } from '../src/ai/answers';
-import { aiFileOffers, auditLog, lineAiAnswers, lineGroups, lineUsers, lineWebhookEvents, nasFiles, nasSendRequests, projectMembers, projects } from '../src/db/schema';
+import { aiFileOffers, auditLog, lineAiAnswers, lineGroups, lineUsers, lineWebhookEvents, nasFiles, nasSendRequests, projectMembers, projects } from '@linebot-edge/shared/schema';
 import { createAccount, createProject, issueCode } from './support/admin';
 import { claudeRequests, type ClaudeRequest } from './support/claude';
 import { withDb } from './support/db';

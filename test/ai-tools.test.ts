@@ -8,7 +8,7 @@ import { aiTools, capToolResult, MAX_TOOL_RESULT_CHARS, runTool, toolDefinitions
 import { escapeLike } from '../src/ai/tools/search-chat-history';
 import { ToolInputError, type AiTool, type AskerContext } from '../src/ai/types';
 import { openDb } from '../src/db/client';
-import { lineGroups, lineMessages, lineUsers, projects, users } from '../src/db/schema';
+import { lineGroups, lineMessages, lineUsers, projects, users } from '@linebot-edge/shared/schema';
 import { createLogger } from '../src/lib/log';
 import { withDb } from './support/db';
 import { newId } from './support/line';

@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditLog, lineUsers } from '../src/db/schema';
+import { auditLog, lineUsers } from '@linebot-edge/shared/schema';
 import { liveCodeOf } from '../src/domain/accounts';
 import { adminFetch, createAccount, expectJson, issueCode, seedGroup } from './support/admin';
 import { pkOf, say } from './support/chat';

@@ -5,7 +5,7 @@
  */
 import { and, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { lineGroups, lineMessages, lineUsers } from '../src/db/schema';
+import { lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
 import { derivedRetryKey } from '../src/line/messages';
 import { createAccount, issueCode } from './support/admin';
 import { withDb } from './support/db';

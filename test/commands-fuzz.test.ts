@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { lineGroups, lineMessages, lineWebhookEvents, projects } from '../src/db/schema';
+import { lineGroups, lineMessages, lineWebhookEvents, projects } from '@linebot-edge/shared/schema';
 import { createAccount, createProject, issueCode } from './support/admin';
 import { withDb } from './support/db';
 import { lineRequests, violations } from './support/emulator';

@@ -5,7 +5,7 @@
  */
 import { inArray } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lineWebhookEvents } from '../src/db/schema';
+import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { inboxKey } from '../src/inbox/record';
 import { parseWebhookBody } from '../src/webhook/body';
 import { withDb } from './support/db';

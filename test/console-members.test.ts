@@ -6,7 +6,7 @@
  */
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditLog, projectMembers } from '../src/db/schema';
+import { auditLog, projectMembers } from '@linebot-edge/shared/schema';
 import { addMember, createAccount, createProject } from './support/admin';
 import { expectEscaped, expectForgedPostsRefused, HOSTILE, operator, page, send, submit } from './support/console';
 import { withDb } from './support/db';

@@ -9,7 +9,7 @@ import { eq, sql } from 'drizzle-orm';
 import { jsx } from 'hono/jsx';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
-import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../src/db/schema';
+import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { updateGroup } from '../src/domain/groups';
 import { CONTENT_SECURITY_POLICY } from '../src/console/headers';
 import { createConsole } from '../src/console/index';

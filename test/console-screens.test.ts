@@ -8,7 +8,7 @@ import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { formatCode } from '../src/bot/binding-code';
-import { lineBindingCodes, lineGroups, lineMessages, lineUsers, lineWebhookEvents, users } from '../src/db/schema';
+import { lineBindingCodes, lineGroups, lineMessages, lineUsers, lineWebhookEvents, users } from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { createAccount, createProject, seedAiAnswer, seedFile, seedGroup, seedInboxEvent, seedLineUser, seedMessage } from './support/admin';
 import { ESCAPED, expectEscaped, expectForgedPostsRefused, HOSTILE, operator, page, send, submit } from './support/console';

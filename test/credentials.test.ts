@@ -8,7 +8,7 @@
 import { env } from 'cloudflare:test';
 import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { authFailures } from '../src/db/schema';
+import { authFailures } from '@linebot-edge/shared/schema';
 import { AUTH_LIMIT, limitDecision, pruneAuthFailures, type FailureWindow } from '../src/security/limiter';
 import { SHARE_MISS_LIMIT } from '../src/routes/share';
 import { MIN_TOKEN_LENGTH, secretState } from '../src/security/tokens';

@@ -5,8 +5,8 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
-import { lineWebhookEvents } from '../src/db/schema';
-import { describeError, errorText } from '../src/lib/log';
+import { lineWebhookEvents } from '@linebot-edge/shared/schema';
+import { describeError, errorText } from '@linebot-edge/shared/error-text';
 import { withDb } from './support/db';
 import { newId, postEvents, textEvent } from './support/line';
 

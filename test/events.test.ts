@@ -4,7 +4,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../src/db/schema';
+import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { withDb } from './support/db';
 import { addFault, lineRequests, seedGroup, seedProfile, violations } from './support/emulator';
 import { event, messageEvent, newId, postEvents, textEvent, type TestEvent } from './support/line';

@@ -7,7 +7,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq, inArray, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lineWebhookEvents } from '../src/db/schema';
+import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import worker from '../src/index';
 import { purgeInboxPayloads } from '../src/inbox/retention';
 import { contract, seedInboxEvent, type Contract } from './support/admin';

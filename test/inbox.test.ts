@@ -6,7 +6,7 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../src/db/schema';
+import { lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { MAX_ATTEMPTS } from '../src/inbox/status';
 import { createLogger } from '../src/lib/log';
 import { openServices } from '../src/services';

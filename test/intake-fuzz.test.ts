@@ -12,7 +12,7 @@ import { inArray, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_WEBHOOK_BODY_BYTES } from '../src/config/constants';
-import { lineWebhookEvents } from '../src/db/schema';
+import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { inboxKey } from '../src/inbox/record';
 import { MAX_DEPTH, storable, TOO_DEEP } from '../src/inbox/storable';
 import { fromLineTimestamp } from '../src/lib/time';

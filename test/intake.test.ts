@@ -6,7 +6,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../src/db/schema';
+import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { withDb } from './support/db';
 import { lineRequests, seedGroup, seedProfile } from './support/emulator';
 import { event, messageEvent, newId, postEvents, textEvent, type TestEvent } from './support/line';

@@ -5,7 +5,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lineGroups, nasSearchLists, nasSendRequests, projects } from '../src/db/schema';
+import { lineGroups, nasSearchLists, nasSendRequests, projects } from '@linebot-edge/shared/schema';
 import { createSendRequest } from '../src/nas/requests';
 import { addMember, adminFetch, contract, createProject, createProjectWithFolder, expectJson } from './support/admin';
 import { withDb } from './support/db';

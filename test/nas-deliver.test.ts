@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:test';
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { lineMessages } from '../src/db/schema';
+import { lineMessages } from '@linebot-edge/shared/schema';
 import { derivedRetryKey } from '../src/line/messages';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { humanSize, NAS_STALE_MS } from '../src/nas/deliver';

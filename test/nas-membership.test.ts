@@ -6,7 +6,7 @@
  */
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { auditLog, nasSendRequests, shareLinks } from '../src/db/schema';
+import { auditLog, nasSendRequests, shareLinks } from '@linebot-edge/shared/schema';
 import { createShareLink } from '../src/nas/share-links';
 import { addMember, adminFetch, createProject, createProjectWithFolder, expectJson, removeMember } from './support/admin';
 import { accountOf, boundUser, groupPkOf, pkOf, repliesTo, say } from './support/chat';

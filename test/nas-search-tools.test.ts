@@ -10,7 +10,7 @@ import { instanceIdFor } from '../src/ai/answers';
 import { runTool } from '../src/ai/tools';
 import { MAX_OFFERS_PER_ANSWER } from '../src/ai/offers';
 import type { AskerContext } from '../src/ai/types';
-import { aiFileOffers, auditLog, lineAiAnswers, lineGroups, lineUsers, nasSendRequests, projectMembers, projects, users } from '../src/db/schema';
+import { aiFileOffers, auditLog, lineAiAnswers, lineGroups, lineUsers, nasSendRequests, projectMembers, projects, users } from '@linebot-edge/shared/schema';
 import type { NasConfig } from '../src/nas/requests';
 import { createAccount, issueCode, seedAiAnswer } from './support/admin';
 import { withDb } from './support/db';

@@ -8,7 +8,7 @@ import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { lineFiles } from '../src/db/schema';
+import { lineFiles } from '@linebot-edge/shared/schema';
 import { seedFile, seedGroup } from './support/admin';
 import { operator, send } from './support/console';
 import { withDb } from './support/db';

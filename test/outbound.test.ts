@@ -9,7 +9,7 @@ import { env } from 'cloudflare:test';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../src/db/client';
-import { lineMessages, nasSendRequests } from '../src/db/schema';
+import { lineMessages, nasSendRequests } from '@linebot-edge/shared/schema';
 import { createLineClient, type Message } from '../src/line/client';
 import { derivedRetryKey, textMessages } from '../src/line/messages';
 import { destinationOf, REPLY_WINDOW_MS, replyAttemptMark, sendMessages, type Outbound } from '../src/line/outbound';

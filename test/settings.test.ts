@@ -9,8 +9,9 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { aiConfig } from '../src/ai/config';
+import { R2_SINGLE_PUT_MAX_BYTES } from '@linebot-edge/shared/upload-contract';
 import { config, parseConfig, type Config, type ConfigEnv } from '../src/config';
-import { defaultSettings, numericSettings, R2_SINGLE_PUT_MAX_BYTES, type Settings } from '../src/config/settings';
+import { defaultSettings, numericSettings, type Settings } from '../src/config/settings';
 import type { Logger } from '../src/lib/log';
 import { nasConfig } from '../src/nas/requests';
 import { bytesOf, linksOf, seedSendRequest, upload } from './support/nas';

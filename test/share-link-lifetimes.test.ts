@@ -7,7 +7,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { shareLinks } from '../src/db/schema';
+import { shareLinks } from '@linebot-edge/shared/schema';
 import { adminFetch, createProject, expectJson } from './support/admin';
 import { withDb } from './support/db';
 import { lineRequests } from './support/emulator';

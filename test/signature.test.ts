@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:test';
 import { count, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { lineWebhookEvents } from '../src/db/schema';
+import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { inboxKey } from '../src/inbox/record';
 import { signBody, verifySignature } from '../src/webhook/signature';
 import vectorsFile from './fixtures/signature-vectors.json';

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, inject, it, vi } from 'vitest';
-import { lineMessages, lineWebhookEvents } from '../src/db/schema';
+import { lineMessages, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { withDb } from './support/db';
 import { newId, postEvents, textEvent } from './support/line';
 

@@ -9,7 +9,7 @@ import { eq, sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { instanceIdFor, writeStep } from '../src/ai/answers';
-import { lineAiAnswers, lineFiles, lineMessages, lineWebhookEvents } from '../src/db/schema';
+import { lineAiAnswers, lineFiles, lineMessages, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { createAccount, issueCode, seedAiAnswer, seedLineUser, seedMessage } from './support/admin';
 import { operator, send } from './support/console';
 import { claudeDelay } from './support/claude';

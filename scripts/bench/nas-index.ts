@@ -22,8 +22,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDatabase, dropDatabase, migrateDatabase } from '../lib/database.ts';
-import { openDatabase } from '../nas-sync/db.ts';
-import { indexShare, type WalkSummary } from '../nas-sync/index/index.ts';
+import { openDatabase } from '../../nas-sync/src/db.ts';
+import { indexShare, type WalkSummary } from '../../nas-sync/src/index/index.ts';
 
 const { values } = parseArgs({
   options: {

@@ -11,9 +11,9 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import * as schema from '../../src/db/schema.ts';
+import * as schema from '@linebot-edge/shared/schema';
 import { parseNasFolder } from '../../src/nas/folder.ts';
-import { searchTextOf } from '../../src/nas/search-text.ts';
+import { searchTextOf } from '@linebot-edge/shared/search-text';
 import { isProblem, parseFindText, searchStatement, type NasScope } from '../../src/nas/search.ts';
 import { createDatabase, dropDatabase, migrateDatabase, withDatabase } from '../lib/database.ts';
 import { percentile } from './percentile.ts';

@@ -26,9 +26,10 @@ export interface NasJob {
 
 export function startNasJob(options: NasJobOptions): NasJob {
   const child = spawn(
+    // Node itself strips the job's types, as on the NAS host (no tsx).
     process.execPath,
     // Poll every second as well: the embedded database may not deliver NOTIFY to another session.
-    ['--import', 'tsx', join(PROJECT_ROOT, 'scripts', 'nas-sync', 'main.ts'), '--poll-interval', '1', '--json'],
+    [join(PROJECT_ROOT, 'nas-sync', 'src', 'main.ts'), '--poll-interval', '1', '--json'],
     {
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],

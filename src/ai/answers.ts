@@ -4,7 +4,7 @@
  */
 import { and, count, eq, gte, sql } from 'drizzle-orm';
 import type { Queryable, Transaction } from '../db/client';
-import { lineAiAnswers, lineMessages, lineUsers } from '../db/schema';
+import { lineAiAnswers, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
 import { sha256Hex } from '../lib/hex';
 import { taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
 

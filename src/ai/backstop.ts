@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineAiAnswers } from '../db/schema';
+import { lineAiAnswers } from '@linebot-edge/shared/schema';
 import type { Logger } from '../lib/log';
 import { finishAnswer } from './answers';
 

@@ -16,7 +16,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { and, desc, eq, gt, gte, isNotNull, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineAiAnswers, lineGroups, lineMessages, lineUsers, projects } from '../db/schema';
+import { lineAiAnswers, lineGroups, lineMessages, lineUsers, projects } from '@linebot-edge/shared/schema';
 import { botLanguage } from '../messages/language';
 import { systemPrompt } from './prompt';
 import { oneLine, thirdPartyMessage } from './quote';

@@ -10,7 +10,7 @@ import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/record';
 import { formatSize } from '../bot/nas';
 import type { Queryable } from '../db/client';
-import { aiFileOffers, lineUsers, type nasFiles } from '../db/schema';
+import { aiFileOffers, lineUsers, type nasFiles } from '@linebot-edge/shared/schema';
 import { say, type BotLang } from '../messages/catalog';
 import { clip } from './context';
 import { oneLine } from './quote';

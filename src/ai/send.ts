@@ -4,7 +4,7 @@
  * is good, else by push keyed by the event; the answer's `reply_attempted_at` marks the reply.
  */
 import { eq } from 'drizzle-orm';
-import { lineAiAnswers, lineMessages, lineUsers } from '../db/schema';
+import { lineAiAnswers, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { MAX_TEXT_LENGTH, splitText } from '../line/messages';

@@ -4,7 +4,7 @@
  * when the change does. Details are facts (a path, keywords, a count), never secrets or message text.
  */
 import type { Queryable } from '../db/client';
-import { auditLog, type AuditVia } from '../db/schema';
+import { auditLog, type AuditVia } from '@linebot-edge/shared/schema';
 
 /** The actions the trail knows; the admin API's `action` filter and the console list them. */
 export const auditActions = [

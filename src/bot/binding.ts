@@ -11,7 +11,7 @@
 import { and, count, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import { chatActor, recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Transaction } from '../db/client';
-import { lineBindingAttempts, lineBindingCodes, lineUsers, users } from '../db/schema';
+import { lineBindingAttempts, lineBindingCodes, lineUsers, users } from '@linebot-edge/shared/schema';
 import { randomCode } from './binding-code';
 import { say, type BotLang } from '../messages/catalog';
 

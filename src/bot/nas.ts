@@ -7,7 +7,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { chatActor, recordAudit } from '../audit/record';
 import type { Transaction } from '../db/client';
-import { nasSearchLists } from '../db/schema';
+import { nasSearchLists } from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../lib/taipei';
 import { createSendRequest, type NasConfig } from '../nas/requests';
 import { nasScopeOf } from '../nas/scope';

@@ -3,7 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { AuditActor } from '../audit/record';
 import type { Transaction } from '../db/client';
 import { setGroupProject } from '../domain/groups';
-import { lineGroups, projects } from '../db/schema';
+import { lineGroups, projects } from '@linebot-edge/shared/schema';
 import { say, type BotLang } from '../messages/catalog';
 import { isUuid } from '../lib/uuid';
 

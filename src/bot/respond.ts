@@ -6,7 +6,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { chatActor } from '../audit/record';
 import type { Transaction } from '../db/client';
-import { lineGroups, lineUsers, users } from '../db/schema';
+import { lineGroups, lineUsers, users } from '@linebot-edge/shared/schema';
 import type { NasConfig } from '../nas/requests';
 import { redeemBindingCode, unbindLineUser } from './binding';
 import { parseCommand, type Command } from './commands';

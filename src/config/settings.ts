@@ -6,6 +6,7 @@
  * cannot be read as short or long: the default is used and `config.setting_invalid` is logged.
  * Parsed with the rest of the configuration in ./index.ts, which logs each line once per isolate.
  */
+import { NAS_SEND_MAX_BYTES } from '@linebot-edge/shared/upload-contract';
 import { z } from 'zod';
 import { fromText, shown, type Parsed } from './kinds';
 
@@ -17,17 +18,14 @@ export interface NumericSetting {
   max: number;
 }
 
-/** R2's limit for a single PUT: the upload endpoint streams a file in one. */
-export const R2_SINGLE_PUT_MAX_BYTES = 5 * 1024 ** 3 - 5 * 1024 ** 2;
-
 /** The table of numeric settings (names and defaults as in docs/configuration.md). */
 export const numericSettings = {
   /** AI answers per LINE user per Asia/Taipei day; 0 turns answers off, the ceiling bounds a day's cost. */
   aiDailyLimitPerUser: { env: 'AI_DAILY_LIMIT_PER_USER', default: 100, min: 0, max: 10_000 },
   /** Seconds a download link lives: one LINE can still fetch a minute later, at most 30 days. */
   shareLinkTtlSeconds: { env: 'SHARE_LINK_TTL', default: 86_400, min: 60, max: 30 * 86_400 },
-  /** The largest file sent into a chat: what /find offers and what the upload endpoint takes. */
-  nasSendMaxBytes: { env: 'NAS_SEND_MAX_BYTES', default: 104_857_600, min: 1, max: R2_SINGLE_PUT_MAX_BYTES },
+  /** The largest file sent into a chat: what /find offers and what the upload endpoint takes (bounds shared with nas-sync). */
+  nasSendMaxBytes: { env: 'NAS_SEND_MAX_BYTES', ...NAS_SEND_MAX_BYTES },
   /** Days a done inbox event keeps its payload. */
   inboxRetentionDays: { env: 'INBOX_RETENTION_DAYS', default: 30, min: 1, max: 3650 },
 } as const satisfies Record<string, NumericSetting>;

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { nasSendRequests, shareLinks } from '../db/schema';
+import { nasSendRequests, shareLinks } from '@linebot-edge/shared/schema';
 import { taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
 
 export interface NasSendFigures {

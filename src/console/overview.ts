@@ -6,7 +6,7 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { TAIPEI_SQL, taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
-import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../db/schema';
+import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { nasSendFigures, type NasSendFigures } from './overview-nas';
 
 

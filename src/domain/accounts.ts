@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { AuditActor } from '../audit/record';
 import { issueBindingCode } from '../bot/binding';
 import type { Database, Queryable } from '../db/client';
-import { lineBindingCodes, users } from '../db/schema';
+import { lineBindingCodes, users } from '@linebot-edge/shared/schema';
 import { isUniqueViolation } from '../routes/admin/context';
 
 export interface Account {

@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineAiAnswers, lineGroups } from '../db/schema';
+import { lineAiAnswers, lineGroups } from '@linebot-edge/shared/schema';
 import { TAIPEI_SQL, taipeiDate } from '../lib/taipei';
 import { chat, chatFilters, invalidField, sender } from '../routes/admin/context';
 import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';

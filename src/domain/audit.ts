@@ -4,7 +4,7 @@
  */
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { auditLog, users } from '../db/schema';
+import { auditLog, users } from '@linebot-edge/shared/schema';
 import { chat, chatFilters, sender } from '../routes/admin/context';
 import { decodeCursor, paginate } from '../routes/admin/cursor';
 import type { AuditAction } from '../audit/record';

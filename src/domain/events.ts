@@ -4,7 +4,7 @@
  */
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineWebhookEvents, type WebhookEventStatus } from '../db/schema';
+import { lineWebhookEvents, type WebhookEventStatus } from '@linebot-edge/shared/schema';
 import { processEvent } from '../events/dispatch';
 import type { RecordedEvent } from '../inbox/record';
 import { claimForRetry } from '../inbox/status';

@@ -4,7 +4,7 @@
  */
 import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineFiles, lineMessages, type FileSyncStatus } from '../db/schema';
+import { lineFiles, lineMessages, type FileSyncStatus } from '@linebot-edge/shared/schema';
 import { chat, chatFilters, sender } from '../routes/admin/context';
 import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
 

@@ -6,7 +6,7 @@
 import { and, asc, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
-import { lineGroups, projects } from '../db/schema';
+import { lineGroups, projects } from '@linebot-edge/shared/schema';
 import { projectColumns } from '../routes/admin/context';
 import { revokeGroupShareLinks } from './share-links';
 import { iso } from '../routes/admin/schemas';

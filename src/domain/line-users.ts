@@ -5,7 +5,7 @@
 import { and, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
-import { lineUsers, users } from '../db/schema';
+import { lineUsers, users } from '@linebot-edge/shared/schema';
 import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
 
 export interface LineUserQuery {

@@ -8,7 +8,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
-import { projectMembers, projects, users, type projectMemberRoles } from '../db/schema';
+import { projectMembers, projects, users, type projectMemberRoles } from '@linebot-edge/shared/schema';
 
 export type MemberRole = (typeof projectMemberRoles)[number];
 

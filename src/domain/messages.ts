@@ -5,7 +5,7 @@
  */
 import { and, eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineMessages } from '../db/schema';
+import { lineMessages } from '@linebot-edge/shared/schema';
 import { chat, chatFilters, sender } from '../routes/admin/context';
 import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
 import { iso } from '../routes/admin/schemas';

@@ -7,7 +7,7 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
-import { lineGroups, projects } from '../db/schema';
+import { lineGroups, projects } from '@linebot-edge/shared/schema';
 import { isUniqueViolation, projectColumns } from '../routes/admin/context';
 
 export async function listProjects(db: Queryable) {

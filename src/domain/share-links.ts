@@ -6,7 +6,7 @@
 import { and, eq, gt, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
-import { shareLinks } from '../db/schema';
+import { shareLinks } from '@linebot-edge/shared/schema';
 import { expiredByDb, shareLinkState, type ShareLinkState } from '../nas/share-links';
 import { chat, chatFilters, sender } from '../routes/admin/context';
 import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';

@@ -6,7 +6,7 @@
 import { markDone, markDoneQuery, markFailed } from '../inbox/status';
 import type { RecordedEvent } from '../inbox/record';
 import { isOfferData } from '../ai/offers';
-import { describeError } from '../lib/log';
+import { describeError } from '@linebot-edge/shared/error-text';
 import { sleep } from '../lib/time';
 import { hasPgCode } from '../db/errors';
 import { handleFollow, handleUnfollow } from './handlers/follow';

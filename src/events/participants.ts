@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Queryable, Transaction } from '../db/client';
-import { lineGroups, lineUsers } from '../db/schema';
+import { lineGroups, lineUsers } from '@linebot-edge/shared/schema';
 import { LineApiError } from '../line/errors';
 import type { LineClient, UserProfile } from '../line/client';
 import type { Chat, EventDeps } from './types';

@@ -5,7 +5,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineMessages, lineWebhookEvents } from '../db/schema';
+import { lineMessages, lineWebhookEvents } from '@linebot-edge/shared/schema';
 
 /**
  * Keys of a LINE message object that carry what the user wrote or sent: text and its emojis and

@@ -6,7 +6,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { sha256Hex } from '../lib/hex';
 import { chunk } from '../line/messages';
 import type { Queryable } from '../db/client';
-import { lineWebhookEvents } from '../db/schema';
+import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { isWebhookEvent, type WebhookEventObject } from '../webhook/body';
 import { clip, storable, storableString } from './storable';
 

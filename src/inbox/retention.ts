@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineWebhookEvents } from '../db/schema';
+import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 
 /** Rows per statement, and statements per cron run: up to 2,000 payloads a minute. */
 const PURGE_BATCH = 500;

@@ -3,7 +3,7 @@
  */
 import { and, asc, eq, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineWebhookEvents } from '../db/schema';
+import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import type { WebhookEventObject } from '../webhook/body';
 import type { RecordedEvent } from './record';
 

@@ -21,7 +21,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
-import { lineGroups, lineMessages, lineUsers } from '../db/schema';
+import { lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
 import type { Logger } from '../lib/log';
 import { MAX_MESSAGES_PER_REQUEST, type LineClient, type Message, type SentMessages } from './client';
 import { LineApiError } from './errors';

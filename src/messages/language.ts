@@ -8,7 +8,7 @@
 import { eq } from 'drizzle-orm';
 import { pickLanguage } from '../console/i18n';
 import type { Queryable } from '../db/client';
-import { lineUsers } from '../db/schema';
+import { lineUsers } from '@linebot-edge/shared/schema';
 import type { BotLang } from './catalog';
 
 const DEFAULT_BOT_LANG: BotLang = 'zh-TW';

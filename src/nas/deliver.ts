@@ -8,13 +8,14 @@
  * `sent_at` records that the asker was told: on a `sent` row the file went out, on a `failed` row
  * the failure was told (NULL: not yet, the Cron backstop tells it).
  */
+import { isImageMessageType, type FailureReason } from '@linebot-edge/shared/upload-contract';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { recordAudit, type AuditAction } from '../audit/record';
 import { fileWithinScope, type NasScopeDecision } from '../bot/policy';
 import { config, type ConfigEnv } from '../config';
 import type { Queryable } from '../db/client';
 import { accountIdOf } from '../domain/line-users';
-import { nasSendRequests } from '../db/schema';
+import { nasSendRequests } from '@linebot-edge/shared/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
@@ -28,8 +29,6 @@ import { essence, markFailed, type SendRequestRow } from './upload';
 
 type Deps = Pick<EventDeps, 'db' | 'line' | 'log'>;
 
-/** LINE's limit for an image message's originalContentUrl. */
-export const IMAGE_MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
 /** The backstop delivers an uploaded row (or tells a failed one) left alone this long. */
 export const DELIVERY_GRACE_MS = 60_000;
 /** A request no job claimed (pending) or finished (uploading) within this long: the NAS is down. */
@@ -37,9 +36,6 @@ export const NAS_STALE_MS = 10 * 60_000;
 /** The backstop stops trying after this long (LINE keeps retry keys for 24 h). */
 const DELIVERY_GIVE_UP_MS = 23 * 3600_000;
 const BACKSTOP_BATCH = 25;
-
-export type FailureReason = 'missing' | 'changed' | 'outside_share' | 'unreadable' | 'too_large';
-export const failureReasons: FailureReason[] = ['missing', 'changed', 'outside_share', 'unreadable', 'too_large'];
 
 /** Sizes as people read them: 512 B, 3.4 KB, 12.5 MB (1024-based, one decimal). */
 export function humanSize(bytes: number): string {
@@ -82,7 +78,7 @@ const linkExpiry = (lang: BotLang, at: Date) =>
 
 export function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
   const type = row.contentType ? essence(row.contentType) : '';
-  return (type === 'image/jpeg' || type === 'image/png') && row.size <= IMAGE_MESSAGE_MAX_BYTES && row.previewR2Key !== null;
+  return isImageMessageType(type, row.size) && row.previewR2Key !== null;
 }
 
 /** The message carrying an uploaded file's link, in the asker's language. */

@@ -7,7 +7,7 @@
 import { config, type ConfigEnv } from '../config';
 import { defaultSettings } from '../config/settings';
 import type { Queryable } from '../db/client';
-import { type nasFiles, nasSendRequests } from '../db/schema';
+import { type nasFiles, nasSendRequests } from '@linebot-edge/shared/schema';
 
 /** The NAS settings of a deployment (names from docs/configuration.md). */
 export interface NasConfig {

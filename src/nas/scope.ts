@@ -7,7 +7,7 @@
  */
 import { and, asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineGroups, lineUsers, projectMembers, projects, users } from '../db/schema';
+import { lineGroups, lineUsers, projectMembers, projects, users } from '@linebot-edge/shared/schema';
 import { nasScopeFor, type ChatType, type NasProjectFolder, type NasScopeDecision } from '../bot/policy';
 
 export interface NasAsker {

@@ -1,6 +1,6 @@
 /**
  * Searching the NAS index (nas_files) for `/find` and the AI's `search_nas_files`: every keyword
- * must occur in the file's `share/path` (search_text, normalised as src/nas/search-text.ts says, so
+ * must occur in the file's `share/path` (search_text, normalised as src/shared/search-text.ts says, so
  * full/half width and case do not matter and CJK matches as substrings), within the asker's scope,
  * optionally of some extensions. Files whose name alone has every keyword come first, then the
  * newer, then by path.
@@ -12,9 +12,9 @@
 import { and, asc, desc, eq, inArray, like, or, sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 // With extensions: the Node benchmark (scripts/bench/nas-search.ts) runs this very module.
-import { nasFiles } from '../db/schema.ts';
+import { nasFiles } from '@linebot-edge/shared/schema';
 import type { NasFolder } from './folder.ts';
-import { normalizeForSearch } from './search-text.ts';
+import { normalizeForSearch } from '@linebot-edge/shared/search-text';
 import { isUuid } from '../lib/uuid.ts';
 
 /** The Worker's Neon database or transaction, or the benchmark's node-postgres one. */

@@ -6,7 +6,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Settings } from '../config/settings';
 import type { Queryable } from '../db/client';
-import { shareLinks, type nasSendRequests } from '../db/schema';
+import { shareLinks, type nasSendRequests } from '@linebot-edge/shared/schema';
 import { sha256Hex } from '../lib/hex';
 
 /**

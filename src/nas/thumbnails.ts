@@ -6,7 +6,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { lineFiles } from '../db/schema';
+import { lineFiles } from '@linebot-edge/shared/schema';
 import { UploadError } from './upload';
 
 export const thumbnailKeyOf = (fileId: string) => `thumbs/${fileId}`;

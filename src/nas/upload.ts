@@ -5,14 +5,13 @@
  * leaves nothing behind. The request's status moves with conditional UPDATEs only, so a replayed or
  * racing upload can never move it twice.
  */
+import { PREVIEW_CONTENT_TYPES, PREVIEW_MAX_BYTES, SHA256_HEADER } from '@linebot-edge/shared/upload-contract';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { nasSendRequests } from '../db/schema';
+import { nasSendRequests } from '@linebot-edge/shared/schema';
 
 export type UploadKind = 'file' | 'preview';
 
-/** The contract's preview limit (LINE's previewImageUrl takes at most 1 MB). */
-export const PREVIEW_MAX_BYTES = 1_048_576;
 export const r2KeyOf = (requestId: string, kind: UploadKind) => `sends/${requestId}/${kind}`;
 
 /** A refusal in the contract's shape: `{"error": "<code>", "message": "..."}` with its status. */
@@ -34,7 +33,6 @@ export interface UploadHeaders {
 
 /** `type/subtype` with optional `; name=value` parameters, as a file's Content-Type is stored. */
 const MEDIA_TYPE = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})((?:\s*;\s*[a-z0-9!#$&^_.+-]+=(?:[a-z0-9!#$&^_.+-]+|"[^"\\\u0000-\u001f\u007f]*"))*)\s*$/i;
-const PREVIEW_TYPES = ['image/jpeg', 'image/png'];
 
 /** The media type without parameters, lower case. */
 export const essence = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase();
@@ -48,13 +46,13 @@ export function uploadHeaders(headers: Headers, kind: UploadKind, maxBytes: numb
   if (lengthHeader === null) throw new UploadError(411, 'length_required', 'Content-Length is required');
   if (!/^\d{1,16}$/.test(lengthHeader.trim())) throw new UploadError(400, 'invalid_header', 'Content-Length must be a decimal number of bytes');
   const length = Number(lengthHeader.trim());
-  const sha256 = headers.get('x-content-sha256')?.trim() ?? '';
+  const sha256 = headers.get(SHA256_HEADER)?.trim() ?? '';
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new UploadError(400, 'invalid_header', 'X-Content-SHA256 must be 64 lowercase hex digits');
   const rawType = headers.get('content-type')?.trim() ?? '';
   const m = rawType.length <= 255 ? MEDIA_TYPE.exec(rawType) : null;
   if (!m) throw new UploadError(400, 'invalid_header', 'Content-Type must be a media type (type/subtype)');
   const contentType = `${m[1]!.toLowerCase()}/${m[2]!.toLowerCase()}${m[3]!.trim() ? `; ${m[3]!.replace(/^\s*;\s*/, '').replace(/\s*;\s*/g, '; ')}` : ''}`;
-  if (kind === 'preview' && !PREVIEW_TYPES.includes(essence(contentType))) {
+  if (kind === 'preview' && !PREVIEW_CONTENT_TYPES.includes(essence(contentType))) {
     throw new UploadError(400, 'invalid_header', 'a preview is image/jpeg (or image/png)');
   }
   const limit = kind === 'preview' ? PREVIEW_MAX_BYTES : maxBytes;

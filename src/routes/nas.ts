@@ -6,12 +6,13 @@
  * Refusals come in the contract's order: 503 (token not configured), 429 (limited), 401, 404 (malformed id), 411, 400, 413, then by the row:
  * 404, 409, 422.
  */
+import { failureReasons, PREVIEW_MAX_BYTES, type FailureReason } from '@linebot-edge/shared/upload-contract';
 import { Hono, type Context } from 'hono';
 import { config } from '../config';
 import { openDb } from '../db/client';
 import type { AppEnv } from '../http/types';
 import { languageOfLineUser } from '../messages/language';
-import { deliverInBackground, failureReasons, failureText, type FailureReason } from '../nas/deliver';
+import { deliverInBackground, failureText } from '../nas/deliver';
 import { assertThumbnailable, markThumbnailStored, thumbnailKeyOf } from '../nas/thumbnails';
 import {
   assertUploading,
@@ -20,7 +21,6 @@ import {
   markFailed,
   markPreviewStored,
   markUploaded,
-  PREVIEW_MAX_BYTES,
   r2KeyOf,
   storeUpload,
   uploadHeaders,
@@ -141,7 +141,7 @@ async function failure(c: Ctx) {
   } catch {
     return refuse(c, 400, 'invalid_body', 'the body must be JSON {"reason": "..."}');
   }
-  if (typeof reason !== 'string' || !failureReasons.includes(reason as FailureReason)) {
+  if (typeof reason !== 'string' || !(failureReasons as readonly string[]).includes(reason)) {
     return refuse(c, 400, 'invalid_body', `reason must be one of ${failureReasons.join(', ')}`);
   }
   return withServices(c, async ({ db, line, log }, background) => {

@@ -8,7 +8,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { openDb } from '../db/client';
-import { shareLinks } from '../db/schema';
+import { shareLinks } from '@linebot-edge/shared/schema';
 import type { AppEnv } from '../http/types';
 import { say, type BotMessageKey } from '../messages/catalog';
 import { browserLanguage } from '../messages/language';

@@ -6,7 +6,7 @@
  */
 import { timingSafeEqual } from 'hono/utils/buffer';
 import type { Database } from '../db/client';
-import type { AuditVia } from '../db/schema';
+import type { AuditVia } from '@linebot-edge/shared/schema';
 import type { Logger } from '../lib/log';
 import { checkBearer, type AuthSurface } from './limiter';
 import { bearerSecret, secretProblem, type SecretName } from './tokens';

@@ -14,7 +14,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Database, Queryable, Transaction } from '../db/client';
-import { authFailures, type AuditVia } from '../db/schema';
+import { authFailures, type AuditVia } from '@linebot-edge/shared/schema';
 import { recordAudit } from '../audit/record';
 import type { Logger } from '../lib/log';
 

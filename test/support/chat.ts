@@ -4,7 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { lineGroups, lineUsers } from '../../src/db/schema';
+import { lineGroups, lineUsers } from '@linebot-edge/shared/schema';
 import { createAccount, issueCode } from './admin';
 import { withDb } from './db';
 import { lineRequests } from './emulator';

@@ -6,7 +6,7 @@
  * Tests of the limits themselves name their clients and clean up after themselves.
  */
 import { inArray } from 'drizzle-orm';
-import { authFailures } from '../../src/db/schema';
+import { authFailures } from '@linebot-edge/shared/schema';
 import { withDb } from './db';
 
 const hex4 = () => Math.floor(Math.random() * 0x10000).toString(16);

@@ -1,6 +1,6 @@
 /** NAS index rows for the search tests, inserted directly as the on-prem indexer writes them. */
-import { nasFiles } from '../../src/db/schema';
-import { searchTextOf } from '../../src/nas/search-text';
+import { nasFiles } from '@linebot-edge/shared/schema';
+import { searchTextOf } from '@linebot-edge/shared/search-text';
 import { withDb } from './db';
 
 export type NasFileSpec = { path: string; size?: number; modifiedAt?: Date; share?: string };

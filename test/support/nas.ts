@@ -5,7 +5,7 @@
  */
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
-import { nasFiles, nasSendRequests, projects, shareLinks, users } from '../../src/db/schema';
+import { nasFiles, nasSendRequests, projects, shareLinks, users } from '@linebot-edge/shared/schema';
 import worker from '../../src/index';
 import { toHex } from '../../src/lib/hex';
 import { createShareLink } from '../../src/nas/share-links';

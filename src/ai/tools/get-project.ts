@@ -4,7 +4,7 @@
  * the answer runs shows no project.
  */
 import { eq } from 'drizzle-orm';
-import { lineGroups, projects } from '../../db/schema';
+import { lineGroups, projects } from '@linebot-edge/shared/schema';
 import { taipeiDate } from '../../lib/taipei';
 import { oneLine } from '../quote';
 import type { AiTool } from '../types';

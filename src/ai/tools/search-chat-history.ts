@@ -6,7 +6,7 @@
  * in a group or room (`chatMessages`). What senders without an account wrote comes back quoted.
  */
 import { ilike, isNotNull } from 'drizzle-orm';
-import { lineMessages } from '../../db/schema';
+import { lineMessages } from '@linebot-edge/shared/schema';
 import { chatMessages, clip, messageText, senderLabel } from '../context';
 import { taipeiDateTime } from '../../lib/taipei';
 import { oneLine, thirdPartyMessage } from '../quote';

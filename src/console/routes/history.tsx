@@ -1,7 +1,7 @@
 /** Messages and files of every chat: the API's filters and cursor paging, as pages. */
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { fileSyncStatuses } from '../../db/schema';
+import { fileSyncStatuses } from '@linebot-edge/shared/schema';
 import { listFiles } from '../../domain/files';
 import { listMessages } from '../../domain/messages';
 import { ChatQuery, Cursor, Text } from '../../routes/admin/schemas';

@@ -1,5 +1,5 @@
 /** Messages and files of every chat, with their filters and pager. */
-import { fileSyncStatuses } from '../../db/schema';
+import { fileSyncStatuses } from '@linebot-edge/shared/schema';
 import type { FileItem } from '../../domain/files';
 import type { MessageItem } from '../../domain/messages';
 import { t, type Lang } from '../i18n';

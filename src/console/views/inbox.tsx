@@ -1,5 +1,5 @@
 /** The inbox: events that failed or died, with their errors, and a retry button each. */
-import { webhookEventStatuses } from '../../db/schema';
+import { webhookEventStatuses } from '@linebot-edge/shared/schema';
 import type { EventItem } from '../../domain/events';
 import { t, type Lang } from '../i18n';
 import { BASE } from '../types';

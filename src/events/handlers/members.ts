@@ -5,7 +5,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Transaction } from '../../db/client';
-import { lineGroups } from '../../db/schema';
+import { lineGroups } from '@linebot-edge/shared/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { LineApiError } from '../../line/errors';
 import type { LineClient } from '../../line/client';

@@ -4,7 +4,7 @@
  * never to a message already unsent. An edit that overtakes its message stores the message.
  */
 import { and, isNull, lt, or, sql } from 'drizzle-orm';
-import { lineMessages } from '../../db/schema';
+import { lineMessages } from '@linebot-edge/shared/schema';
 import { redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { prepareParticipants } from '../participants';

@@ -10,7 +10,7 @@ import { addressing } from '../../ai/addressing';
 import { startAnswer } from '../../ai/answers';
 import { clip } from '../../inbox/storable';
 import { mayRespond, respondToText } from '../../bot/respond';
-import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '../../db/schema';
+import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import type { InboxInsert } from '../../inbox/record';
 import type { WebhookEventObject } from '../../webhook/body';
 import { say } from '../../messages/catalog';

@@ -19,7 +19,7 @@ import { OFFER_TTL_MINUTES, offerIdOf } from '../../ai/offers';
 import { recordAudit } from '../../audit/record';
 import { tooLargeReply } from '../../bot/nas';
 import { offerTapFor } from '../../bot/policy';
-import { aiFileOffers, lineGroups, lineUsers } from '../../db/schema';
+import { aiFileOffers, lineGroups, lineUsers } from '@linebot-edge/shared/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { say } from '../../messages/catalog';
 import { botLanguage } from '../../messages/language';

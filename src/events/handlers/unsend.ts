@@ -11,7 +11,7 @@
  */
 import { and, eq, gte, isNull, or, sql } from 'drizzle-orm';
 import type { Transaction } from '../../db/client';
-import { lineAiAnswers, lineFiles, lineMessages } from '../../db/schema';
+import { lineAiAnswers, lineFiles, lineMessages } from '@linebot-edge/shared/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { str } from '../../lib/values';
 import { thumbnailKeyOf } from '../../nas/thumbnails';

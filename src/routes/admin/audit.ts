@@ -1,7 +1,7 @@
 /** The audit trail (append-only): list it, newest first, filtered by action, account and chat. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { auditActions } from '../../audit/record';
-import { auditVias } from '../../db/schema';
+import { auditVias } from '@linebot-edge/shared/schema';
 import { listAudit } from '../../domain/audit';
 import { adminRouter } from './context';
 import { ChatRef, Cursor, errorResponses, json, Limit, page, UserId } from './schemas';

@@ -9,7 +9,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { AuditActor } from '../../audit/record';
 import { config } from '../../config';
 import type { Database } from '../../db/client';
-import { lineGroups, lineUsers, projects } from '../../db/schema';
+import { lineGroups, lineUsers, projects } from '@linebot-edge/shared/schema';
 import { ApiError, errorResponse, type FieldError } from '../../http/errors';
 import { refuseBearer } from '../../security/bearer';
 import { clientOf } from '../../security/limiter';

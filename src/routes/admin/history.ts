@@ -1,6 +1,6 @@
 /** Stored messages and files, newest first, filtered by group and sender, with cursor paging. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { fileSyncStatuses } from '../../db/schema';
+import { fileSyncStatuses } from '@linebot-edge/shared/schema';
 import { listFiles } from '../../domain/files';
 import { listMessages } from '../../domain/messages';
 import { adminRouter } from './context';

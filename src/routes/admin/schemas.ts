@@ -7,7 +7,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { errorCodes, fieldLocations } from '../../http/errors';
-import { aiAnswerStatuses, fileSyncStatuses, webhookEventStatuses } from '../../db/schema';
+import { aiAnswerStatuses, fileSyncStatuses, webhookEventStatuses } from '@linebot-edge/shared/schema';
 import { MAX_NAS_FOLDER_CHARS, nasFolderProblem } from '../../nas/folder';
 
 // ---- errors and responses --------------------------------------------------------------------
