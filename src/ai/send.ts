@@ -3,13 +3,13 @@
  * exactly once by the outbound module (src/line/outbound.ts): by reply while the question's token
  * is good, else by push keyed by the event; the answer's `reply_attempted_at` marks the reply.
  */
-import { eq } from 'drizzle-orm';
-import { lineAiAnswers, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
+import { eq, sql } from 'drizzle-orm';
+import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { MAX_TEXT_LENGTH, splitText } from '../line/messages';
-import { destinationOf, replyAttemptMark, sendMessages, type Sent } from '../line/outbound';
-import { languageOfLineUser } from '../messages/language';
+import { replyAttemptMark, sendMessages, type BotChat, type Sent } from '../line/outbound';
+import { botLanguage } from '../messages/language';
 import type { AnswerRow } from './answers';
 import { offerMessage, offersOf } from './offers';
 
@@ -63,27 +63,45 @@ const escapeBraces = (s: string) => s.replace(/[{}]/g, (b) => b + b);
 
 type SendDeps = Pick<EventDeps, 'db' | 'line' | 'log'>;
 
-async function questionUnsent(deps: SendDeps, row: AnswerRow): Promise<boolean> {
-  const [m] = await deps.db.select({ unsentAt: lineMessages.unsentAt }).from(lineMessages).where(eq(lineMessages.id, row.questionMessageId));
-  return m?.unsentAt != null;
+/**
+ * Whether the question was unsent, and whom the answer goes to (the chat, LINE's id to push to, the
+ * asker's LINE id for the mention and language): one round trip, not four.
+ */
+async function audienceOf(deps: SendDeps, row: AnswerRow) {
+  const [a] = await deps.db
+    .select({
+      unsentAt: lineMessages.unsentAt,
+      askerLineId: lineUsers.lineUserId,
+      language: lineUsers.language,
+      chatLineId: lineGroups.lineGroupId,
+      chatType: lineGroups.sourceType,
+    })
+    .from(lineMessages)
+    .innerJoin(lineUsers, eq(lineUsers.id, row.lineUserId))
+    .leftJoin(lineGroups, row.lineGroupId === null ? sql`false` : eq(lineGroups.id, row.lineGroupId))
+    .where(eq(lineMessages.id, row.questionMessageId));
+  if (!a) throw new Error(`answer ${row.id}: its question or asker is gone`);
+  if (row.lineGroupId !== null && a.chatLineId === null) throw new Error(`chat ${row.lineGroupId} is gone`);
+  const chat: BotChat =
+    row.lineGroupId === null ? { type: 'user', lineUserPk: row.lineUserId } : { type: a.chatType as 'group' | 'room', chatPk: row.lineGroupId };
+  return {
+    unsent: a.unsentAt !== null,
+    chat,
+    to: a.chatLineId ?? a.askerLineId,
+    askerLineId: a.askerLineId,
+    lang: botLanguage(a.language),
+  };
 }
 
-/** The asker's LINE id, for the mention in a group (from the answer's own row, never from the model). */
-async function askerLineId(deps: SendDeps, row: AnswerRow): Promise<string> {
-  const [asker] = await deps.db.select({ lineUserId: lineUsers.lineUserId }).from(lineUsers).where(eq(lineUsers.id, row.lineUserId));
-  if (!asker) throw new Error(`answer ${row.id}: its asker is gone`);
-  return asker.lineUserId;
-}
-
-/** Sends the answer (or the apology) through the outbound module: reply or push, exactly once (src/line/outbound.ts). */
 export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, kind: 'answer' | 'apology', now = Date.now()): Promise<Sent> {
+  const audience = await audienceOf(deps, row);
   // The asker took the question back while Claude worked: nothing is sent (an answer would quote it).
-  if (await questionUnsent(deps, row)) {
+  if (audience.unsent) {
     deps.log.info('ai.question_unsent', { answerId: row.id });
     return { sentBy: null, messageIds: [] };
   }
-  const { chat, to } = await destinationOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
-  const mention = row.lineGroupId ? await askerLineId(deps, row) : null;
+  const { chat, to, lang } = audience;
+  const mention = row.lineGroupId ? audience.askerLineId : null;
   // An apology offers nothing: the answer those offers belonged to was never given.
   const offers = kind === 'answer' ? await offersOf(deps.db, row.id) : [];
   const messages = answerMessages(text, {
@@ -91,7 +109,7 @@ export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, k
     mentionUserId: mention,
     maxMessages: offers.length > 0 ? MAX_ANSWER_MESSAGES - 1 : MAX_ANSWER_MESSAGES,
   });
-  if (offers.length > 0) messages.push(offerMessage(offers, await languageOfLineUser(deps.db, row.lineUserId)));
+  if (offers.length > 0) messages.push(offerMessage(offers, lang));
 
   return sendMessages(deps, {
     chat,

@@ -54,21 +54,26 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
     // connection left mid-query or mid-transaction; the next step opens a fresh one.
     let open: Services | undefined;
     const services = () => (open ??= openServices(env, log));
+    /** The answer's row after the step this run ran last; a step of a resumed or retried run reads it. */
+    let seen: AnswerRow | undefined;
     const drop = () => {
       const s = open;
       open = undefined;
+      seen = undefined;
       void s?.close();
     };
 
     /**
      * A step whose result is also kept in the answer's row; a kept result is returned as it is.
-     * The row is read once per step, with the kept results in it, and handed to the step.
+     * The row is read at the first step this run executes, with the kept results in it, and handed
+     * to the step; later steps of the same run get it as that step left it.
      */
     const memo = <T>(name: string, config: WorkflowStepConfig, fn: (s: Services, row: AnswerRow) => Promise<T>): Promise<T> =>
       step.do(name, config, async () => {
         const s = services();
         try {
-          const row = await loadAnswer(s.db, answerId);
+          const row = seen ?? (await loadAnswer(s.db, answerId));
+          seen = undefined;
           if (!row) throw new NonRetryableError(`answer ${answerId} does not exist`);
           const kept = keptStep<T>(row, name);
           if (kept !== undefined) return kept as never;
@@ -81,6 +86,10 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
             clearInterval(beat);
           }
           await writeStep(s.db, answerId, name, value);
+          // The next step starts from this row instead of reading it again (a round trip before and
+          // one after Claude): what it needs of the row is fixed at the asking event, except what
+          // is decided in Postgres anyway (the reply's attempt mark, the question's unsend).
+          seen = { ...row, status: row.status === 'pending' ? 'running' : row.status, steps: { ...(row.steps as object | null), [name]: value } };
           return value as never;
         } catch (err) {
           drop();
