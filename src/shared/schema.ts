@@ -20,6 +20,7 @@ import {
   pgTable,
   primaryKey,
   serial,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -366,6 +367,13 @@ export const lineAiAnswers = pgTable(
     restarts: integer('restarts').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /**
+     * AI_LATE_ANSWER=button: when the reply token was spent on a "still working" message with a
+     * "取得回答" button because the answer was not ready within the reply window.
+     */
+    lateNoticeAt: timestamp('late_notice_at', { withTimezone: true }),
+    /** When a tap on that button delivered the answer by reply (claimed once: a second tap sends nothing). */
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   },
   (t) => [
     index('line_ai_answers_unfinished_idx').on(t.progressAt).where(sql`${t.status} IN ('pending', 'running')`),
@@ -631,4 +639,51 @@ export const aiFileOffers = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('ai_file_offers_answer_file_unique').on(t.answerId, t.nasFileId)],
+);
+
+/**
+ * Bot texts an operator changed (welcome on follow and join, ...): one row per key and language;
+ * a key without a row uses the message catalogue's default (src/messages/catalog.ts).
+ */
+export const botTexts = pgTable(
+  'bot_texts',
+  {
+    key: varchar('key', { length: 64 }).notNull(),
+    /** `zh-TW` or `en`, as the catalogue's languages. */
+    lang: varchar('lang', { length: 8 }).notNull(),
+    text: text('text').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Who changed it (console operator or `api`). */
+    updatedBy: varchar('updated_by', { length: 100 }),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.lang] })],
+);
+
+/**
+ * The LINE channel's push quota as LINE last reported it (`GET /v2/bot/message/quota` and
+ * `/quota/consumption`): one row, refreshed at most every 10 minutes when the console asks.
+ */
+export const linePushQuota = pgTable('line_push_quota', {
+  id: smallint('id').primaryKey().default(1),
+  /** `none` (no limit) or `limited`, as LINE says. */
+  quotaType: varchar('quota_type', { length: 16 }).notNull(),
+  /** The month's limit; NULL when `none`. */
+  quotaValue: bigint('quota_value', { mode: 'number' }),
+  /** Messages counted this month so far. */
+  totalUsage: bigint('total_usage', { mode: 'number' }).notNull(),
+  fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A push LINE refused for quota or rate (429, `line.quota_exceeded`): counted per month in the console. */
+export const linePushRefusals = pgTable(
+  'line_push_refusals',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    refusedAt: timestamp('refused_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The push's retry key source (what was being answered); never message content. */
+    pushKey: varchar('push_key', { length: 200 }),
+    /** `user`, `group` or `room`. */
+    chatType: varchar('chat_type', { length: 8 }),
+  },
+  (t) => [index('line_push_refusals_at_idx').on(t.refusedAt)],
 );
