@@ -1,7 +1,7 @@
 /** The HTTP app: routes mounted under their paths, one error handler, a request id and logger per request. */
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
-import { errorResponse, handleError } from './http/errors';
+import { errorResponse, handleError } from './api/errors';
 import type { AppEnv } from './http/types';
 import { createLogger } from './lib/log';
 import { console as adminConsole, type createConsole } from './console';

@@ -7,7 +7,7 @@ import type { AuditActor } from '../audit/record';
 import { issueBindingCode } from '../bot/binding';
 import type { Database, Queryable } from '../db/client';
 import { lineBindingCodes, users } from '../db/schema';
-import { isUniqueViolation } from '../routes/admin/context';
+import { isUniqueViolation } from '../db/errors';
 
 export interface Account {
   id: number;

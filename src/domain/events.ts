@@ -9,8 +9,8 @@ import { processEvent } from '../events/dispatch';
 import type { RecordedEvent } from '../inbox/record';
 import { claimForRetry } from '../inbox/status';
 import type { Logger } from '../lib/log';
-import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
-import { iso } from '../routes/admin/schemas';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../api/cursor';
+import { iso } from '../api/dates';
 import { openServices } from '../services';
 
 export interface EventQuery {

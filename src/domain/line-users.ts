@@ -6,7 +6,7 @@ import { and, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
 import { lineUsers, users } from '../db/schema';
-import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../api/cursor';
 
 export interface LineUserQuery {
   /** One LINE user by our UUID (the caller checks the form). */

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { MAX_WEBHOOK_BODY_BYTES } from '../config';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../api/errors';
 import type { AppEnv } from '../http/types';
 import { openServices } from '../services';
 import { recordAndProcess } from '../webhook/ack';

@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { listEvents, processInBackground, retryEvent } from '../../domain/events';
-import { Cursor, EventId, EventStatus, Text } from '../../routes/admin/schemas';
+import { Cursor, EventId, EventStatus, Text } from '../../api/schemas';
 import { redirectWithNotice } from '../flash';
 import { parseQuery, queryOf } from '../forms';
 import { t } from '../i18n';

@@ -6,7 +6,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listMembers, removeMember, setMember } from '../../domain/members';
 import { adminRouter, apiActor, notFound } from './context';
-import { errorResponses, json, MemberSchema, SetMemberSchema, UserId, Uuid } from './schemas';
+import { errorResponses, json, MemberSchema, SetMemberSchema, UserId, Uuid } from '../../api/schemas';
 
 const MemberParams = z.object({ id: Uuid, userId: UserId });
 

@@ -6,8 +6,8 @@
  * 400, never a database error.
  */
 import { desc, sql, type AnyColumn } from 'drizzle-orm';
-import { invalidField } from './context';
-import { UUID_PATTERN } from './schemas';
+import { UUID_PATTERN } from '../lib/uuid';
+import { invalidField } from './errors';
 
 export type IdKind = 'uuid' | 'int';
 type IdOf<K extends IdKind> = K extends 'uuid' ? string : number;
