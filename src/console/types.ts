@@ -2,7 +2,7 @@
 import type { Database } from '../db/client';
 import type { AppEnv } from '../http/types';
 import type { AccessEnv } from './access';
-import type { Notice } from './flash';
+import type { Notice } from './notices';
 import type { Lang } from './i18n';
 import type { Session } from './session';
 
