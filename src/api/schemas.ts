@@ -8,7 +8,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { aiAnswerStatuses, fileSyncStatuses, webhookEventStatuses } from '../db/schema';
-import { MAX_NAS_FOLDER_CHARS, nasFolderProblem } from '../nas/folder';
+import { MAX_NAS_FOLDER_CHARS, nasFolderProblem } from '../access/nas-folder';
 import { isDay } from './dates';
 import { errorCodes, fieldLocations } from './errors';
 

@@ -12,7 +12,7 @@ import { taipeiDateTime } from '../lib/taipei';
 import { createSendRequest, type NasConfig } from '../nas/requests';
 import { nasScopeOf } from '../nas/scope';
 import { fileInScope, isProblem, MAX_RESULTS, parseFindText, searchNasFiles, type NasFileHit, type NasQuery, type QueryProblem } from '../nas/search';
-import type { NasScopeDecision } from './policy';
+import type { NasScopeDecision } from '../access/policy';
 import { replies } from './replies';
 
 /** A list can be picked from this long after the search. */

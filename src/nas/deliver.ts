@@ -10,7 +10,7 @@
  */
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { recordAudit, type AuditAction } from '../audit/record';
-import { fileWithinScope, type NasScopeDecision } from '../bot/policy';
+import { fileWithinScope, type NasScopeDecision } from '../access/policy';
 import { settings } from '../config/settings';
 import type { Queryable } from '../db/client';
 import { accountIdOf } from '../domain/line-users';

@@ -3,7 +3,7 @@
  * file offers (`offer:<offer id>`, src/ai/offers.ts); dispatch.ts routes nothing else here, so any
  * other postback stays in the inbox only.
  *
- * Who may send what is decided by `offerTapFor` (src/bot/policy.ts) from the stored offer, never
+ * Who may send what is decided by `offerTapFor` (src/access/policy.ts) from the stored offer, never
  * from the data beyond its id: only the asker's tap in the offer's chat counts, within 30 minutes,
  * once. The asker's NAS scope is checked again now, and the file must still be indexed exactly as
  * offered. Then the send request is made with the tap's own reply token (a free reply once the
@@ -18,7 +18,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { OFFER_TTL_MINUTES, offerIdOf } from '../../ai/offers';
 import { recordAudit } from '../../audit/record';
 import { formatSize } from '../../bot/nas';
-import { offerTapFor } from '../../bot/policy';
+import { offerTapFor } from '../../access/policy';
 import { replies } from '../../bot/replies';
 import { aiFileOffers, lineGroups, lineUsers } from '../../db/schema';
 import { fromLineTimestamp } from '../../lib/time';
