@@ -1,0 +1,86 @@
+/**
+ * Which way the Worker's imports may point (`npm run lint:deps`). The layers, top to bottom:
+ * src/app.ts and src/index.ts mount routes/ (management API, webhook, NAS agent, share pages) and
+ * console/; these call domain/ and the chat side (bot/, nas/, ai/, events/); everything may use the
+ * shared contracts (api/), the one access policy (access/), the database (db/) and lib/.
+ * Type-only imports count: a type is a dependency a reader has to follow too.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A module must not reach itself again through its imports: break the cycle by moving the shared piece down.',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'routes-only-from-the-app',
+      severity: 'error',
+      comment:
+        'Only the app (src/app.ts) mounts src/routes/; what a route shares with others (schemas, cursors, errors) belongs in src/api/, a query in src/domain/.',
+      from: { path: '^src/', pathNot: ['^src/routes/', '^src/app\\.ts$'] },
+      to: { path: '^src/routes/' },
+    },
+    {
+      name: 'lower-layers-not-to-surfaces',
+      severity: 'error',
+      comment: 'The domain, the database, the API contracts, the access policy and lib/ serve the surfaces (routes/, console/) and never import them.',
+      from: { path: '^src/(domain|db|api|access|lib)/' },
+      to: { path: '^src/(routes|console)/' },
+    },
+    {
+      name: 'db-at-the-bottom',
+      severity: 'error',
+      comment: 'src/db/ (client, schema, Postgres errors) imports none of the layers that use it.',
+      from: { path: '^src/db/' },
+      to: { path: '^src/(domain|routes|console|bot|nas|events|ai|api|access|webhook|inbox)/' },
+    },
+    {
+      name: 'access-policy-is-pure',
+      severity: 'error',
+      comment: 'The one access policy (src/access/) is pure decisions that bot/, nas/, ai/ and events/ all ask: it imports only itself and lib/.',
+      from: { path: '^src/access/' },
+      to: { path: '^src/', pathNot: '^src/(access|lib)/' },
+    },
+    {
+      name: 'nas-not-to-bot',
+      severity: 'error',
+      comment: 'NAS search and delivery (src/nas/) sit below the bot commands that use them (src/bot/).',
+      from: { path: '^src/nas/' },
+      to: { path: '^src/bot/' },
+    },
+    {
+      name: 'src-not-to-scripts-or-test',
+      severity: 'error',
+      comment: 'The Worker never imports the tools (scripts/) or the tests (test/).',
+      from: { path: '^src/' },
+      to: { path: '^(scripts|test)/' },
+    },
+    {
+      name: 'worker-not-to-nas-sync',
+      severity: 'error',
+      comment: 'The Worker shares code with the on-prem nas-sync job only through src/shared/ (the shared package), never by a path into the job.',
+      from: { path: '^src/', pathNot: '^src/shared/' },
+      to: { path: '(^|/)nas-sync/' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      comment: "An import that resolves to no file (a moved module, a typo); workerd's own cloudflare: modules excepted.",
+      from: { path: '^src/' },
+      to: { couldNotResolve: true, pathNot: '^cloudflare:' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+    },
+  },
+};
