@@ -45,11 +45,11 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(access|lib)/' },
     },
     {
-      name: 'nas-not-to-bot',
+      name: 'nas-below-bot-and-domain',
       severity: 'error',
-      comment: 'NAS search and delivery (src/nas/) sit below the bot commands that use them (src/bot/).',
+      comment: 'NAS search and delivery (src/nas/) sit below the bot commands (src/bot/) and the domain (src/domain/) that use them.',
       from: { path: '^src/nas/' },
-      to: { path: '^src/bot/' },
+      to: { path: '^src/(bot|domain)/' },
     },
     {
       name: 'src-not-to-scripts-or-test',

@@ -50,12 +50,6 @@ export async function listLineUsers(db: Queryable, q: LineUserQuery) {
   };
 }
 
-/** The account a LINE user is bound to now (users.id), or null: who acted, for the audit trail. */
-export async function accountIdOf(db: Queryable, lineUserPk: string): Promise<number | null> {
-  const [row] = await db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, lineUserPk));
-  return row?.userId ?? null;
-}
-
 export async function getLineUser(db: Queryable, id: string): Promise<LineUserItem | null> {
   return (await listLineUsers(db, { id, limit: 1 })).items[0] ?? null;
 }

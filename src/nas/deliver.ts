@@ -9,11 +9,10 @@
  * the failure was told (NULL: not yet, the Cron backstop tells it).
  */
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
-import { recordAudit, type AuditAction } from '../audit/record';
+import { accountIdOf, recordAudit, type AuditAction } from '../audit/record';
 import { fileWithinScope, type NasScopeDecision } from '../access/policy';
 import { settings } from '../config/settings';
 import type { Queryable } from '../db/client';
-import { accountIdOf } from '../domain/line-users';
 import { nasSendRequests } from '../db/schema';
 import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';

@@ -3,9 +3,8 @@
  * same scope: the asker's and chat's (src/access/policy.ts `nasScopeFor`, read now). Whatever folder,
  * share or chat the model names is ignored, so it never sees a file outside that scope.
  */
-import { chatActor, recordAudit } from '../../audit/record';
+import { accountIdOf, chatActor, recordAudit } from '../../audit/record';
 import { folderOf, formatSize } from '../../bot/nas';
-import { accountIdOf } from '../../domain/line-users';
 import { taipeiDateTime } from '../../lib/taipei';
 import { nasScopeOf } from '../../nas/scope';
 import { isProblem, MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RESULTS, queryOf, searchNasFiles, type QueryProblem } from '../../nas/search';
