@@ -6,7 +6,7 @@ import { ApiError } from '../api/errors';
 import type { AppEnv } from '../http/types';
 import { openServices } from '../services';
 import { recordAndProcess } from '../webhook/ack';
-import { InvalidWebhookBody, parseWebhookBody } from '../webhook/body';
+import { InvalidWebhookBody, parseWebhookBody } from '../line/webhook-body';
 import { verifySignature } from '../webhook/signature';
 
 export const webhook = new Hono<AppEnv>().post(

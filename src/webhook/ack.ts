@@ -11,7 +11,7 @@ import { processEvents } from '../events/dispatch';
 import { recordEvents, toInboxRows, type RecordedEvent } from '../inbox/record';
 import type { Logger } from '../lib/log';
 import type { Services } from '../services';
-import type { WebhookBody } from './body';
+import type { WebhookBody } from '../line/webhook-body';
 
 export type AckResult =
   /** `recorded`: new events, processed now; `invalid`: new entries that are no event, kept; `duplicates`: seen before. */

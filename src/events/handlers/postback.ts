@@ -28,7 +28,7 @@ import { sendMessages, type BotChat } from '../../line/outbound';
 import { createSendRequest } from '../../nas/requests';
 import { nasScopeOf } from '../../nas/scope';
 import { fileInScope } from '../../nas/search';
-import type { WebhookEventObject } from '../../webhook/body';
+import type { WebhookEventObject } from '../../line/webhook-body';
 import { chatOf, sourceOf, type Apply, type EventDeps, type EventHandler } from '../types';
 
 /** The postback's data as LINE sent it (anything else: undefined). */
