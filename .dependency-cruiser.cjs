@@ -31,6 +31,14 @@ module.exports = {
       to: { path: '^src/(routes|console)/' },
     },
     {
+      name: 'surfaces-call-the-domain',
+      severity: 'error',
+      comment:
+        "Routes and the console parse, check and call functions of src/domain/ (or nas/, bot/); they write no query themselves. /healthz's `select 1` probe excepted.",
+      from: { path: '^src/(routes|console)/', pathNot: '^src/routes/health\\.ts$' },
+      to: { path: '(^|/)node_modules/drizzle-orm/' },
+    },
+    {
       name: 'db-at-the-bottom',
       severity: 'error',
       comment: 'src/db/ (client, schema, Postgres errors) imports none of the layers that use it.',
