@@ -53,6 +53,13 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(access|lib)/' },
     },
     {
+      name: 'domain-below-bot',
+      severity: 'error',
+      comment: 'The bot commands (src/bot/) call the domain (binding codes, group projects); the domain never calls the bot.',
+      from: { path: '^src/domain/' },
+      to: { path: '^src/bot/' },
+    },
+    {
       name: 'nas-below-bot-and-domain',
       severity: 'error',
       comment: 'NAS search and delivery (src/nas/) sit below the bot commands (src/bot/) and the domain (src/domain/) that use them.',

@@ -1,6 +1,6 @@
 /** Parsing what a user typed into a bot command (../access/policy.ts `Command`). Pure: no I/O. */
 import type { Command } from '../access/policy';
-import { normalizeCode } from './binding-code';
+import { normalizeCode } from '../domain/binding-code';
 
 /**
  * A binding code (./binding-code.ts) after `/bind`, or alone as it is shown: three groups of three,
