@@ -67,6 +67,20 @@ module.exports = {
       to: { path: '^src/(bot|domain)/' },
     },
     {
+      name: 'handlers-below-events',
+      severity: 'error',
+      comment: 'src/events/ dispatches LINE events to the bot, the AI and the NAS delivery; they never import events/ back.',
+      from: { path: '^src/(bot|ai|nas)/' },
+      to: { path: '^src/events/' },
+    },
+    {
+      name: 'webhook-on-top',
+      severity: 'error',
+      comment: "src/webhook/ (signature, durable ack) records into inbox/ and hands over to events/; LINE's body format lives in line/, below them.",
+      from: { path: '^src/(inbox|events|line)/' },
+      to: { path: '^src/webhook/' },
+    },
+    {
       name: 'src-not-to-scripts-or-test',
       severity: 'error',
       comment: 'The Worker never imports the tools (scripts/) or the tests (test/).',

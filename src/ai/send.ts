@@ -5,10 +5,9 @@
  */
 import { eq } from 'drizzle-orm';
 import { lineAiAnswers, lineMessages, lineUsers } from '../db/schema';
-import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { MAX_TEXT_LENGTH, splitText } from '../line/messages';
-import { destinationOf, replyAttemptMark, sendMessages, type Sent } from '../line/outbound';
+import { destinationOf, replyAttemptMark, sendMessages, type OutboundDeps, type Sent } from '../line/outbound';
 import type { AnswerRow } from './answers';
 import { offerMessage, offersOf } from './offers';
 
@@ -60,7 +59,7 @@ export function answerMessages(
 
 const escapeBraces = (s: string) => s.replace(/[{}]/g, (b) => b + b);
 
-type SendDeps = Pick<EventDeps, 'db' | 'line' | 'log'>;
+type SendDeps = OutboundDeps;
 
 async function questionUnsent(deps: SendDeps, row: AnswerRow): Promise<boolean> {
   const [m] = await deps.db.select({ unsentAt: lineMessages.unsentAt }).from(lineMessages).where(eq(lineMessages.id, row.questionMessageId));

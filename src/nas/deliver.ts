@@ -14,16 +14,15 @@ import { fileWithinScope, type NasScopeDecision } from '../access/policy';
 import { settings } from '../config/settings';
 import type { Queryable } from '../db/client';
 import { nasSendRequests } from '../db/schema';
-import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
-import { destinationOf, replyAttemptMark, sendMessages } from '../line/outbound';
+import { destinationOf, replyAttemptMark, sendMessages, type OutboundDeps } from '../line/outbound';
 import { taipeiDateTime } from '../lib/taipei';
 import { nasScopeOf } from './scope';
 import { createShareLink, shareLinkTtlSeconds, shareUrls } from './share-links';
 import { essence, markFailed, type SendRequestRow } from './upload';
 
-type Deps = Pick<EventDeps, 'db' | 'line' | 'log'>;
+type Deps = OutboundDeps;
 
 /** LINE's limit for an image message's originalContentUrl. */
 export const IMAGE_MESSAGE_MAX_BYTES = 10 * 1024 * 1024;
