@@ -53,11 +53,12 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(access|lib)/' },
     },
     {
-      name: 'domain-below-bot',
+      name: 'domain-below-the-chat-side',
       severity: 'error',
-      comment: 'The bot commands (src/bot/) call the domain (binding codes, group projects); the domain never calls the bot.',
+      comment:
+        'The bot commands (src/bot/) call the domain (binding codes, group projects); the domain never calls the bot, the AI, the event dispatch or opens services (src/services.ts runs a retried event).',
       from: { path: '^src/domain/' },
-      to: { path: '^src/bot/' },
+      to: { path: ['^src/(bot|ai|events)/', '^src/services\\.ts$'] },
     },
     {
       name: 'nas-below-bot-and-domain',

@@ -5,7 +5,9 @@
 import { aiConfig } from './ai/config';
 import { PROFILE_TTL_MS } from './config';
 import { openDb, type DbHandle } from './db/client';
+import { processEvent } from './events/dispatch';
 import type { EventDeps } from './events/types';
+import type { RecordedEvent } from './inbox/record';
 import { createLineClient } from './line/client';
 import type { Logger } from './lib/log';
 import { nasConfig } from './nas/requests';
@@ -21,4 +23,13 @@ export function openServices(env: Env, log: Logger, webhookOrigin: string | null
     dataApiBaseUrl: env.LINE_DATA_API_BASE_URL,
   });
   return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env, log), nas: nasConfig(env, log, webhookOrigin), files: env.FILES };
+}
+
+/**
+ * Processes a claimed event after the response, with its own services: the request's pool closes
+ * with the response, processing goes on after it.
+ */
+export function processInBackground(env: Env, log: Logger, waitUntil: (p: Promise<unknown>) => void, event: RecordedEvent) {
+  const services = openServices(env, log);
+  waitUntil(processEvent(services, event).finally(services.close));
 }

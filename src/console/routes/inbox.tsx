@@ -1,7 +1,8 @@
 /** The inbox screen: failed and dead events (or any one status), and retrying one now. */
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { listEvents, processInBackground, retryEvent } from '../../domain/events';
+import { listEvents, retryEvent } from '../../domain/events';
+import { processInBackground } from '../../services';
 import { Cursor, EventId, EventStatus, Text } from '../../api/schemas';
 import { redirectWithNotice } from '../flash';
 import { parseQuery, queryOf } from '../forms';
