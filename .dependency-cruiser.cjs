@@ -1,9 +1,14 @@
 /**
- * Which way the Worker's imports may point (`npm run lint:deps`). The layers, top to bottom:
- * src/app.ts and src/index.ts mount routes/ (management API, webhook, NAS agent, share pages) and
- * console/; these call domain/ and the chat side (bot/, nas/, ai/, events/); everything may use the
- * shared contracts (api/), the one access policy (access/), the database (db/) and lib/.
- * Type-only imports count: a type is a dependency a reader has to follow too.
+ * Which way the Worker's imports may point (`npm run lint:deps`). Top to bottom, each layer importing
+ * only layers below it:
+ *   src/index.ts, app.ts, scheduled.ts            entry points: mount the surfaces, run the crons
+ *   routes/, console/ > webhook/                  surfaces: parse and check, then call below
+ *   services.ts                                   per-request services: database, LINE client, settings
+ *   events/ > ai/ > bot/ > domain/ > nas/         the work: dispatch, AI, commands, queries, NAS
+ *   inbox/, line/, security/, audit/, config/     the inbox, the LINE platform, credentials, the trail
+ *   api/ > http/, access/ > db/ > lib/            contracts, the access policy, the database, helpers
+ * (ai/workflow.ts is the Workflow's entry point and opens services like the others.) Type-only
+ * imports count: a type is a dependency a reader has to follow too.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -80,6 +85,13 @@ module.exports = {
       comment: "src/webhook/ (signature, durable ack) records into inbox/ and hands over to events/; LINE's body format lives in line/, below them.",
       from: { path: '^src/(inbox|events|line)/' },
       to: { path: '^src/webhook/' },
+    },
+    {
+      name: 'lib-at-the-bottom',
+      severity: 'error',
+      comment: 'src/lib/ holds small helpers every layer uses; it imports nothing else of the Worker.',
+      from: { path: '^src/lib/' },
+      to: { path: '^src/', pathNot: '^src/lib/' },
     },
     {
       name: 'src-not-to-scripts-or-test',
