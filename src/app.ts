@@ -2,7 +2,7 @@
 import { NAS_API_PATH } from '@linebot-edge/shared/upload-contract';
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
-import { errorResponse, handleError } from './http/errors';
+import { errorResponse, handleError } from './api/errors';
 import type { AppEnv } from './http/types';
 import { createLogger } from './lib/log';
 import { console as adminConsole, type createConsole } from './console';

@@ -6,7 +6,9 @@ import { aiConfig } from './ai/config';
 import { config, type ConfigEnv } from './config';
 import { PROFILE_TTL_MS } from './config/constants';
 import { openDb, type DbHandle } from './db/client';
+import { processEvent } from './events/dispatch';
 import type { EventDeps } from './events/types';
+import type { RecordedEvent } from './inbox/record';
 import { createLineClient } from './line/client';
 import type { Logger } from './lib/log';
 import { nasConfig } from './nas/requests';
@@ -29,4 +31,13 @@ export function lineClientOf(env: ConfigEnv) {
     apiBaseUrl: c.lineApiBaseUrl,
     dataApiBaseUrl: c.lineDataApiBaseUrl,
   });
+}
+
+/**
+ * Processes a claimed event after the response, with its own services: the request's pool closes
+ * with the response, processing goes on after it.
+ */
+export function processInBackground(env: Env, log: Logger, waitUntil: (p: Promise<unknown>) => void, event: RecordedEvent) {
+  const services = openServices(env, log);
+  waitUntil(processEvent(services, event).finally(services.close));
 }

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CODE_ALPHABET, CODE_LENGTH, formatCode, normalizeCode, randomCode } from '../src/bot/binding-code';
+import { CODE_ALPHABET, CODE_LENGTH, formatCode, normalizeCode, randomCode } from '../src/domain/binding-code';
 import { parseCommand } from '../src/bot/commands';
 
 describe('generated codes', () => {

@@ -5,7 +5,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_WRONG_CODES, redeemBindingCode } from '../src/bot/binding';
-import { CODE_ALPHABET, normalizeCode } from '../src/bot/binding-code';
+import { CODE_ALPHABET, normalizeCode } from '../src/domain/binding-code';
 import { lineBindingCodes, lineGroups, lineUsers } from '@linebot-edge/shared/schema';
 import { adminFetch, createAccount, createProject, expectJson, issueCode, seedLineUser } from './support/admin';
 import { withDb } from './support/db';

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_OFFERS_PER_ANSWER, OFFER_TTL_MINUTES, offerMessage } from '../src/ai/offers';
 import { MAX_WRONG_CODES, WRONG_CODE_WINDOW_MINUTES } from '../src/bot/binding';
-import { CODE_LENGTH } from '../src/bot/binding-code';
+import { CODE_LENGTH } from '../src/domain/binding-code';
 import { SEARCH_LIST_TTL_MINUTES } from '../src/bot/nas';
 import { defaultSettings } from '../src/config/settings';
 import { failureText, fileMessage, humanSize, refusedText } from '../src/nas/deliver';

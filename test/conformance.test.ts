@@ -7,7 +7,7 @@ import { inArray } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { inboxKey } from '../src/inbox/record';
-import { parseWebhookBody } from '../src/webhook/body';
+import { parseWebhookBody } from '../src/line/webhook-body';
 import { withDb } from './support/db';
 import { violations } from './support/emulator';
 import { postWebhook } from './support/line';

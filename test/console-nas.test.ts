@@ -7,7 +7,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { nasSendFigures } from '../src/console/overview-nas';
+import { nasSendFigures } from '../src/domain/overview-nas';
 import { lineUsers, nasFiles, nasSendRequests, projects, shareLinks } from '@linebot-edge/shared/schema';
 import { adminFetch, createProject, expectJson, seedGroup, seedLineUser } from './support/admin';
 import { ESCAPED, expectEscaped, expectForgedPostsRefused, HOSTILE, operator, page, send, submit } from './support/console';

@@ -13,7 +13,7 @@ import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebh
 import { updateGroup } from '../src/domain/groups';
 import { CONTENT_SECURITY_POLICY } from '../src/console/headers';
 import { createConsole } from '../src/console/index';
-import { CHART_DAYS, messagesPerDay, overviewFigures, type Overview } from '../src/console/overview';
+import { CHART_DAYS, messagesPerDay, overviewFigures, type Overview } from '../src/domain/overview';
 import { layoutBars, niceMax } from '../src/console/views/chart';
 import { OverviewPage } from '../src/console/views/overview';
 import { Avatar, DisplayName, safeImageUrl } from '../src/console/views/people';

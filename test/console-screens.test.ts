@@ -7,7 +7,7 @@
 import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { formatCode } from '../src/bot/binding-code';
+import { formatCode } from '../src/domain/binding-code';
 import { lineBindingCodes, lineGroups, lineMessages, lineUsers, lineWebhookEvents, users } from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { createAccount, createProject, seedAiAnswer, seedFile, seedGroup, seedInboxEvent, seedLineUser, seedMessage } from './support/admin';

@@ -17,7 +17,7 @@ import { inboxKey } from '../src/inbox/record';
 import { MAX_DEPTH, storable, TOO_DEEP } from '../src/inbox/storable';
 import { fromLineTimestamp } from '../src/lib/time';
 import { INT4, num, SAFE_INTEGER } from '../src/lib/values';
-import type { WebhookEventObject } from '../src/webhook/body';
+import type { WebhookEventObject } from '../src/line/webhook-body';
 import { signBody } from '../src/webhook/signature';
 import { withDb } from './support/db';
 import { violations } from './support/emulator';

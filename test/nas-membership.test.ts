@@ -1,6 +1,6 @@
 /**
  * Project membership and the NAS, end to end through the webhook: who may search and send where
- * (src/bot/policy.ts `nasScopeFor`), a membership change through the admin API counting from the
+ * (src/access/policy.ts `nasScopeFor`), a membership change through the admin API counting from the
  * next message, a send request checked again when its file is delivered, a group's project change
  * revoking its share links, and the audit trail those leave.
  */

@@ -4,8 +4,9 @@
  * the scope (a folder prefix never matches a sibling that merely starts the same).
  */
 import { describe, expect, it } from 'vitest';
-import { parseNasFolder } from '../src/nas/folder';
-import { fileInScope, isProblem, parseFindText, queryOf, scopeCondition, searchNasFiles, searchStatement, type NasQuery, type NasScope } from '../src/nas/search';
+import { parseNasFolder } from '../src/access/nas-folder';
+import type { NasScope } from '../src/access/policy';
+import { fileInScope, isProblem, parseFindText, queryOf, scopeCondition, searchNasFiles, searchStatement, type NasQuery } from '../src/nas/search';
 import { withDb } from './support/db';
 import { insertNasFiles, newShare } from './support/nas-find';
 

@@ -1,7 +1,7 @@
 /** The access policy and command parsing, row by row (pure functions, no I/O). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCommand, type Command } from '../src/bot/commands';
+import { parseCommand } from '../src/bot/commands';
 import { addressing } from '../src/ai/addressing';
 import {
   availableCommands,
@@ -10,14 +10,15 @@ import {
   nasScopeFor,
   offerTapFor,
   type Action,
+  type Command,
   type ChatType,
   type NasScopeDecision,
+  type NasScope,
   type NasScopeInput,
   type OfferTapDecision,
   type OfferTapInput,
   type PolicyInput,
-} from '../src/bot/policy';
-import type { NasScope } from '../src/nas/search';
+} from '../src/access/policy';
 
 const admin = { role: 'admin' as const };
 const member = { role: 'member' as const };

@@ -12,9 +12,10 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import * as schema from '@linebot-edge/shared/schema';
-import { parseNasFolder } from '../../src/nas/folder.ts';
+import { parseNasFolder } from '../../src/access/nas-folder.ts';
+import type { NasScope } from '../../src/access/policy.ts';
 import { searchTextOf } from '@linebot-edge/shared/search-text';
-import { isProblem, parseFindText, searchStatement, type NasScope } from '../../src/nas/search.ts';
+import { isProblem, parseFindText, searchStatement } from '../../src/nas/search.ts';
 import { createDatabase, dropDatabase, migrateDatabase, withDatabase } from '../lib/database.ts';
 import { percentile } from './percentile.ts';
 

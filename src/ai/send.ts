@@ -5,10 +5,9 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
-import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { MAX_TEXT_LENGTH, splitText } from '../line/messages';
-import { replyAttemptMark, sendMessages, type BotChat, type Sent } from '../line/outbound';
+import { replyAttemptMark, sendMessages, type BotChat, type OutboundDeps, type Sent } from '../line/outbound';
 import { botLanguage } from '../messages/language';
 import type { AnswerRow } from './answers';
 import { offerMessage, offersOf } from './offers';
@@ -61,7 +60,7 @@ export function answerMessages(
 
 const escapeBraces = (s: string) => s.replace(/[{}]/g, (b) => b + b);
 
-type SendDeps = Pick<EventDeps, 'db' | 'line' | 'log'>;
+type SendDeps = OutboundDeps;
 
 /**
  * Whether the question was unsent, and whom the answer goes to (the chat, LINE's id to push to, the

@@ -3,8 +3,9 @@
  * inside the transaction of the change it records where there is one, so an entry exists exactly
  * when the change does. Details are facts (a path, keywords, a count), never secrets or message text.
  */
+import { eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
-import { auditLog, type AuditVia } from '@linebot-edge/shared/schema';
+import { auditLog, lineUsers, type AuditVia } from '@linebot-edge/shared/schema';
 
 /** The actions the trail knows; the admin API's `action` filter and the console list them. */
 export const auditActions = [
@@ -72,3 +73,9 @@ export const chatActor = (lineUserPk: string, userId: number | null | undefined)
   actorLineUserId: lineUserPk,
   actorUserId: userId ?? null,
 });
+
+/** The account a LINE user is bound to now (users.id), or null: who acted, for the audit trail. */
+export async function accountIdOf(db: Queryable, lineUserPk: string): Promise<number | null> {
+  const [row] = await db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, lineUserPk));
+  return row?.userId ?? null;
+}

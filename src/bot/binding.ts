@@ -1,71 +1,23 @@
 /**
- * User binding: an admin issues a one-time code for a company account; the LINE user sends it to
- * the bot in a 1:1 chat; the bot ties `line_users.user_id` to the account.
+ * User binding: an admin issues a one-time code for a company account (src/domain/accounts.ts);
+ * the LINE user sends it to the bot in a 1:1 chat; the bot ties `line_users.user_id` to the account.
  *
- * Unlike the seed's reference: codes (./binding-code.ts: 9 characters without look-alikes, over
+ * Unlike the seed's reference: codes (src/domain/binding-code.ts: 9 characters without look-alikes, over
  * 40 bits) come from crypto.getRandomValues without modulo bias, are unique among live codes (a
  * partial unique index), single-use, valid 10 minutes, revoked when a newer one is issued, and
  * guessing is limited to 5 wrong codes per LINE user per 15 minutes, counted under a lock on the
  * LINE user's row so that parallel deliveries cannot get past it.
  */
 import { and, count, eq, gt, isNull, ne, sql } from 'drizzle-orm';
-import { chatActor, recordAudit, type AuditActor } from '../audit/record';
-import type { Database, Transaction } from '../db/client';
+import { chatActor, recordAudit } from '../audit/record';
+import type { Transaction } from '../db/client';
 import { lineBindingAttempts, lineBindingCodes, lineUsers, users } from '@linebot-edge/shared/schema';
-import { randomCode } from './binding-code';
 import { say, type BotLang } from '../messages/catalog';
-
-const CODE_TTL_MS = 10 * 60_000;
 export const MAX_WRONG_CODES = 5;
 export const WRONG_CODE_WINDOW_MINUTES = 15;
 
 const isLive = () =>
   and(isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt), gt(lineBindingCodes.expiresAt, sql`now()`));
-
-/**
- * Issues a new code for an account, revoking its earlier live codes; audited (never the code) when
- * `actor` says who asked. The code in its stored form (no dashes).
- */
-export async function issueBindingCode(db: Database, userId: number, actor?: AuditActor): Promise<{ code: string; expiresAt: Date }> {
-  const run = async (tx: Transaction) => {
-    await tx
-      .update(lineBindingCodes)
-      .set({ revokedAt: sql`now()` })
-      .where(and(eq(lineBindingCodes.userId, userId), isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt)));
-    const expiresAt = new Date(Date.now() + CODE_TTL_MS);
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const code = randomCode();
-      // An expired code still holds its value in the live-code index until it is revoked.
-      await tx
-        .update(lineBindingCodes)
-        .set({ revokedAt: sql`now()` })
-        .where(
-          and(
-            eq(lineBindingCodes.code, code),
-            isNull(lineBindingCodes.usedAt),
-            isNull(lineBindingCodes.revokedAt),
-            sql`${lineBindingCodes.expiresAt} <= now()`,
-          ),
-        );
-      const inserted = await tx
-        .insert(lineBindingCodes)
-        .values({ code, userId, expiresAt })
-        .onConflictDoNothing({
-          target: lineBindingCodes.code,
-          where: sql`${lineBindingCodes.usedAt} IS NULL AND ${lineBindingCodes.revokedAt} IS NULL`,
-        })
-        .returning({ code: lineBindingCodes.code });
-      if (inserted.length > 0) {
-        if (actor) {
-          await recordAudit(tx, { action: 'binding.code_issued', ...actor, targetType: 'user', targetId: userId, details: { expiresAt: expiresAt.toISOString() } });
-        }
-        return { code, expiresAt };
-      }
-    }
-    throw new Error('could not find a free binding code');
-  };
-  return db.transaction(run);
-}
 
 export interface Sender {
   lineUserPk: string;

@@ -1,19 +1,6 @@
-/** Parsing what a user typed into a bot command. Pure: no I/O. */
-import { normalizeCode } from './binding-code';
-
-export type Command =
-  | { kind: 'bind'; code: string }
-  | { kind: 'unbind' }
-  | { kind: 'help' }
-  /** Start the AI's history of this chat anew. */
-  | { kind: 'reset' }
-  | { kind: 'project'; action: 'show' }
-  | { kind: 'project'; action: 'bind'; target: string }
-  | { kind: 'project'; action: 'unbind' }
-  /** Search the NAS: the words as typed (src/nas/search.ts parses them). */
-  | { kind: 'find'; text: string }
-  /** Send file `index` (1-based) of this chat's last /find list; null when no number was given. */
-  | { kind: 'send'; index: number | null };
+/** Parsing what a user typed into a bot command (../access/policy.ts `Command`). Pure: no I/O. */
+import type { Command } from '../access/policy';
+import { normalizeCode } from '../domain/binding-code';
 
 /**
  * A binding code (./binding-code.ts) after `/bind`, or alone as it is shown: three groups of three,

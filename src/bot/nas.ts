@@ -12,9 +12,9 @@ import { taipeiDateTime } from '../lib/taipei';
 import { createSendRequest, type NasConfig } from '../nas/requests';
 import { nasScopeOf } from '../nas/scope';
 import { fileInScope, isProblem, MAX_FILE_TYPES, MAX_RESULTS, parseFindText, searchNasFiles, type NasFileHit, type NasQuery, type QueryProblem } from '../nas/search';
+import type { NasScopeDecision } from '../access/policy';
 import { say, type BotLang } from '../messages/catalog';
-import { CODE_LENGTH } from './binding-code';
-import type { NasScopeDecision } from './policy';
+import { CODE_LENGTH } from '../domain/binding-code';
 
 /** A list can be picked from this long after the search. */
 export const SEARCH_LIST_TTL_MINUTES = 30;

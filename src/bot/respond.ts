@@ -9,13 +9,13 @@ import type { Transaction } from '../db/client';
 import { lineGroups, lineUsers, users } from '@linebot-edge/shared/schema';
 import type { NasConfig } from '../nas/requests';
 import { redeemBindingCode, unbindLineUser } from './binding';
-import { parseCommand, type Command } from './commands';
-import { availableCommands, decide, type ChatType, type PolicyInput } from './policy';
+import { availableCommands, decide, type ChatType, type Command, type PolicyInput } from '../access/policy';
+import { parseCommand } from './commands';
 import { findFiles, sendFile } from './nas';
 import { bindProject, showProject, unbindProject } from './project';
 import { helpText, say, type BotLang } from '../messages/catalog';
 import { botLanguage } from '../messages/language';
-import { CODE_LENGTH } from './binding-code';
+import { CODE_LENGTH } from '../domain/binding-code';
 
 /** An unbound user in a 1:1 chat hears how to bind at most this often. */
 const BINDING_PROMPT_INTERVAL_MS = 24 * 60 * 60 * 1000;

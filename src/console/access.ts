@@ -15,11 +15,11 @@ import type { Logger } from '../lib/log';
 
 export const ACCESS_HEADER = 'cf-access-jwt-assertion';
 
-export const certsUrl = (c: AccessConfig) => `https://${c.teamDomain}/cdn-cgi/access/certs`;
+const certsUrl = (c: AccessConfig) => `https://${c.teamDomain}/cdn-cgi/access/certs`;
 
 export type FetchJwks = (url: string) => Promise<HonoJsonWebKey[]>;
 
-export const fetchJwksOverHttp: FetchJwks = async (url) => {
+const fetchJwksOverHttp: FetchJwks = async (url) => {
   const res = await fetch(url, { headers: { accept: 'application/json' } });
   if (!res.ok) throw new Error(`JWKS ${url} answered ${res.status}`);
   const body = (await res.json()) as { keys?: unknown };

@@ -4,7 +4,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../api/errors';
 import type { ConsoleEnv } from './types';
 
 /** A filter form sends its empty fields as `name=`: an empty field means no filter. */

@@ -12,7 +12,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { jsxRenderer } from 'hono/jsx-renderer';
 import { withDatabase } from '../http/database';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../api/errors';
 import { jwksCache, type FetchJwks, type JwksSource } from './access';
 import { CONSOLE_CSS } from './assets';
 import { identifyOperator, refuseCrossSite, requireCsrfToken, requireOperator } from './auth';

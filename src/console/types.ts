@@ -1,7 +1,7 @@
 /** The console's request context: who is signed in, in which language, and the request's database. */
 import type { Database } from '../db/client';
 import type { AppEnv } from '../http/types';
-import type { Notice } from './flash';
+import type { Notice } from './notices';
 import type { Lang } from './i18n';
 import type { Session } from './session';
 

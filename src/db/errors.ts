@@ -5,3 +5,8 @@ export function hasPgCode(err: unknown, codes: ReadonlySet<string>): boolean {
   }
   return false;
 }
+
+const UNIQUE_VIOLATION = new Set(['23505']);
+
+/** Postgres unique violation, for turning duplicates into 409. */
+export const isUniqueViolation = (err: unknown): boolean => hasPgCode(err, UNIQUE_VIOLATION);

@@ -3,11 +3,11 @@
  * console and the management API's `/users`.
  */
 import { and, asc, desc, eq, gt, isNull, sql } from 'drizzle-orm';
-import type { AuditActor } from '../audit/record';
-import { issueBindingCode } from '../bot/binding';
-import type { Database, Queryable } from '../db/client';
+import { recordAudit, type AuditActor } from '../audit/record';
+import type { Database, Queryable, Transaction } from '../db/client';
 import { lineBindingCodes, users } from '@linebot-edge/shared/schema';
-import { isUniqueViolation } from '../routes/admin/context';
+import { isUniqueViolation } from '../db/errors';
+import { randomCode } from './binding-code';
 
 export interface Account {
   id: number;
@@ -49,6 +49,54 @@ export async function createAccount(db: Queryable, account: NewAccount): Promise
     if (isUniqueViolation(err)) return 'conflict';
     throw err;
   }
+}
+
+/** How long a binding code can be redeemed (src/bot/binding.ts redeems it). */
+const CODE_TTL_MS = 10 * 60_000;
+
+/**
+ * Issues a new code for an account, revoking its earlier live codes; audited (never the code) when
+ * `actor` says who asked. The code in its stored form (no dashes).
+ */
+async function issueBindingCode(db: Database, userId: number, actor?: AuditActor): Promise<{ code: string; expiresAt: Date }> {
+  const run = async (tx: Transaction) => {
+    await tx
+      .update(lineBindingCodes)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(lineBindingCodes.userId, userId), isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt)));
+    const expiresAt = new Date(Date.now() + CODE_TTL_MS);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const code = randomCode();
+      // An expired code still holds its value in the live-code index until it is revoked.
+      await tx
+        .update(lineBindingCodes)
+        .set({ revokedAt: sql`now()` })
+        .where(
+          and(
+            eq(lineBindingCodes.code, code),
+            isNull(lineBindingCodes.usedAt),
+            isNull(lineBindingCodes.revokedAt),
+            sql`${lineBindingCodes.expiresAt} <= now()`,
+          ),
+        );
+      const inserted = await tx
+        .insert(lineBindingCodes)
+        .values({ code, userId, expiresAt })
+        .onConflictDoNothing({
+          target: lineBindingCodes.code,
+          where: sql`${lineBindingCodes.usedAt} IS NULL AND ${lineBindingCodes.revokedAt} IS NULL`,
+        })
+        .returning({ code: lineBindingCodes.code });
+      if (inserted.length > 0) {
+        if (actor) {
+          await recordAudit(tx, { action: 'binding.code_issued', ...actor, targetType: 'user', targetId: userId, details: { expiresAt: expiresAt.toISOString() } });
+        }
+        return { code, expiresAt };
+      }
+    }
+    throw new Error('could not find a free binding code');
+  };
+  return db.transaction(run);
 }
 
 /** A new binding code for the account (revoking its earlier ones), or null when there is no such account. */

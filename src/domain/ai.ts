@@ -7,9 +7,11 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineAiAnswers, lineGroups } from '@linebot-edge/shared/schema';
 import { TAIPEI_SQL, taipeiDate } from '../lib/taipei';
-import { chat, chatFilters, invalidField, sender } from '../routes/admin/context';
-import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
-import { addDays, daysBetween, FIRST_DAY, iso, QUESTION_PREVIEW } from '../routes/admin/schemas';
+import { invalidField } from '../api/errors';
+import { chat, chatFilters, sender } from './chat-filters';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../api/cursor';
+import { addDays, daysBetween, FIRST_DAY, iso } from '../api/dates';
+import { QUESTION_PREVIEW } from '../api/schemas';
 
 const a = lineAiAnswers;
 

@@ -5,8 +5,8 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { auditLog, users } from '@linebot-edge/shared/schema';
-import { chat, chatFilters, sender } from '../routes/admin/context';
-import { decodeCursor, paginate } from '../routes/admin/cursor';
+import { chat, chatFilters, sender } from './chat-filters';
+import { decodeCursor, paginate } from '../api/cursor';
 import type { AuditAction } from '../audit/record';
 
 export interface AuditQuery {

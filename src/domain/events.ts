@@ -1,17 +1,15 @@
 /**
- * The inbox as operators see it: events that failed or died, and retrying one now. Shared by the
- * console and the management API's `/events`.
+ * The inbox as operators see it: events that failed or died, and claiming one for a retry (which
+ * src/services.ts `processInBackground` then runs). Shared by the console and the management API's
+ * `/events`.
  */
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents, type WebhookEventStatus } from '@linebot-edge/shared/schema';
-import { processEvent } from '../events/dispatch';
 import type { RecordedEvent } from '../inbox/record';
 import { claimForRetry } from '../inbox/status';
-import type { Logger } from '../lib/log';
-import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
-import { iso } from '../routes/admin/schemas';
-import { openServices } from '../services';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../api/cursor';
+import { iso } from '../api/dates';
 
 export interface EventQuery {
   /** Any of these statuses (none: every status). */
@@ -64,13 +62,4 @@ export async function retryEvent(db: Queryable, id: number): Promise<Retry> {
   if (event) return { result: 'retrying', event };
   const [row] = await db.select({ status: lineWebhookEvents.status }).from(lineWebhookEvents).where(eq(lineWebhookEvents.id, id));
   return row ? { result: 'not_retryable', status: row.status } : { result: 'not_found' };
-}
-
-/**
- * Processes a claimed event after the response, with its own services: the request's pool closes
- * with the response, processing goes on after it.
- */
-export function processInBackground(env: Env, log: Logger, waitUntil: (p: Promise<unknown>) => void, event: RecordedEvent) {
-  const services = openServices(env, log);
-  waitUntil(processEvent(services, event).finally(services.close));
 }

@@ -5,8 +5,8 @@
 import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineFiles, lineMessages, type FileSyncStatus } from '@linebot-edge/shared/schema';
-import { chat, chatFilters, sender } from '../routes/admin/context';
-import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
+import { chat, chatFilters, sender } from './chat-filters';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../api/cursor';
 
 export interface FileQuery {
   /** One file by our UUID (the caller checks the form). */

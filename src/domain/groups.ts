@@ -7,9 +7,9 @@ import { and, asc, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
 import { lineGroups, projects } from '@linebot-edge/shared/schema';
-import { projectColumns } from '../routes/admin/context';
+import { projectColumns } from './projects';
 import { revokeGroupShareLinks } from './share-links';
-import { iso } from '../routes/admin/schemas';
+import { iso } from '../api/dates';
 
 export interface GroupQuery {
   /** One group by our UUID (the caller checks the form). */

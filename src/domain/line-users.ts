@@ -6,7 +6,7 @@ import { and, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
 import { lineUsers, users } from '@linebot-edge/shared/schema';
-import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../api/cursor';
 
 export interface LineUserQuery {
   /** One LINE user by our UUID (the caller checks the form). */
@@ -48,12 +48,6 @@ export async function listLineUsers(db: Queryable, q: LineUserQuery) {
     })),
     nextCursor,
   };
-}
-
-/** The account a LINE user is bound to now (users.id), or null: who acted, for the audit trail. */
-export async function accountIdOf(db: Queryable, lineUserPk: string): Promise<number | null> {
-  const [row] = await db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, lineUserPk));
-  return row?.userId ?? null;
 }
 
 export async function getLineUser(db: Queryable, id: string): Promise<LineUserItem | null> {

@@ -6,9 +6,9 @@
 import { and, eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineMessages } from '@linebot-edge/shared/schema';
-import { chat, chatFilters, sender } from '../routes/admin/context';
-import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
-import { iso } from '../routes/admin/schemas';
+import { chat, chatFilters, sender } from './chat-filters';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../api/cursor';
+import { iso } from '../api/dates';
 
 export interface MessageQuery {
   /** A group by our UUID or LINE's id (see `chatFilters`). */

@@ -7,8 +7,11 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
+import { isUniqueViolation } from '../db/errors';
 import { lineGroups, projects } from '@linebot-edge/shared/schema';
-import { isUniqueViolation, projectColumns } from '../routes/admin/context';
+
+/** A project as the API and the console show it, on its own and inside a group. */
+export const projectColumns = { id: projects.id, name: projects.name, aiInstructions: projects.aiInstructions, nasFolder: projects.nasFolder };
 
 export async function listProjects(db: Queryable) {
   return db.select(projectColumns).from(projects).orderBy(asc(projects.name)).limit(1000);

@@ -8,9 +8,9 @@ import { recordAudit, type AuditActor } from '../audit/record';
 import type { Database, Queryable } from '../db/client';
 import { shareLinks } from '@linebot-edge/shared/schema';
 import { expiredByDb, shareLinkState, type ShareLinkState } from '../nas/share-links';
-import { chat, chatFilters, sender } from '../routes/admin/context';
-import { decodeCursor, newestFirst, olderThan, paginate } from '../routes/admin/cursor';
-import { iso } from '../routes/admin/schemas';
+import { chat, chatFilters, sender } from './chat-filters';
+import { decodeCursor, newestFirst, olderThan, paginate } from '../api/cursor';
+import { iso } from '../api/dates';
 
 export interface ShareLinkQuery {
   /** Our UUID or LINE's id of the group or room. */

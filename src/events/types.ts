@@ -4,7 +4,7 @@ import type { Database, Transaction } from '../db/client';
 import type { LineClient } from '../line/client';
 import type { Logger } from '../lib/log';
 import type { NasConfig } from '../nas/requests';
-import type { WebhookEventObject } from '../webhook/body';
+import type { WebhookEventObject } from '../line/webhook-body';
 
 export interface EventDeps {
   db: Database;

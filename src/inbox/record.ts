@@ -7,7 +7,7 @@ import { sha256Hex } from '../lib/hex';
 import { chunk } from '../line/messages';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '@linebot-edge/shared/schema';
-import { isWebhookEvent, type WebhookEventObject } from '../webhook/body';
+import { isWebhookEvent, type WebhookEventObject } from '../line/webhook-body';
 import { clip, storable, storableString } from './storable';
 
 const MAX_ROWS_PER_INSERT = 5000;

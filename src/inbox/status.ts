@@ -4,7 +4,7 @@
 import { and, asc, eq, inArray, isNotNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineWebhookEvents } from '@linebot-edge/shared/schema';
-import type { WebhookEventObject } from '../webhook/body';
+import type { WebhookEventObject } from '../line/webhook-body';
 import type { RecordedEvent } from './record';
 
 /** What a claim reads back: enough to process the event again. */

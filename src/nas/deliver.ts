@@ -10,16 +10,14 @@
  */
 import { isImageMessageType, type FailureReason } from '@linebot-edge/shared/upload-contract';
 import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
-import { recordAudit, type AuditAction } from '../audit/record';
-import { fileWithinScope, type NasScopeDecision } from '../bot/policy';
-import { config, type ConfigEnv } from '../config';
+import { accountIdOf, recordAudit, type AuditAction } from '../audit/record';
+import { fileWithinScope, type NasScopeDecision } from '../access/policy';
 import type { Queryable } from '../db/client';
-import { accountIdOf } from '../domain/line-users';
 import { nasSendRequests } from '@linebot-edge/shared/schema';
-import type { EventDeps } from '../events/types';
 import type { Message } from '../line/client';
 import { LineApiError } from '../line/errors';
-import { destinationOf, replyAttemptMark, sendMessages } from '../line/outbound';
+import { destinationOf, replyAttemptMark, sendMessages, type OutboundDeps } from '../line/outbound';
+import { config, type ConfigEnv } from '../config';
 import { taipeiDate, taipeiDateTime, taipeiWeekday } from '../lib/taipei';
 import { say, type BotLang, type BotMessageKey } from '../messages/catalog';
 import { languageOfLineUser } from '../messages/language';
@@ -27,10 +25,10 @@ import { nasScopeOf } from './scope';
 import { createShareLink, shareLinkTtlSeconds, shareUrls } from './share-links';
 import { essence, markFailed, type SendRequestRow } from './upload';
 
-type Deps = Pick<EventDeps, 'db' | 'line' | 'log'>;
+type Deps = OutboundDeps;
 
 /** The backstop delivers an uploaded row (or tells a failed one) left alone this long. */
-export const DELIVERY_GRACE_MS = 60_000;
+const DELIVERY_GRACE_MS = 60_000;
 /** A request no job claimed (pending) or finished (uploading) within this long: the NAS is down. */
 export const NAS_STALE_MS = 10 * 60_000;
 /** The backstop stops trying after this long (LINE keeps retry keys for 24 h). */
@@ -76,7 +74,7 @@ export function failureText(
 const linkExpiry = (lang: BotLang, at: Date) =>
   say(lang, 'nas.linkExpiry', { date: taipeiDate(at), weekday: say(lang, `weekday.${taipeiWeekday(at)}` as BotMessageKey), time: taipeiDateTime(at).slice(11) });
 
-export function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
+function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
   const type = row.contentType ? essence(row.contentType) : '';
   return isImageMessageType(type, row.size) && row.previewR2Key !== null;
 }
@@ -115,7 +113,7 @@ export interface DeliverOptions {
 }
 
 /** The share links' origin: the request's public_base_url, else PUBLIC_BASE_URL, else the upload's origin. */
-export function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: ConfigEnv, origin?: string): string | null {
+function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: ConfigEnv, origin?: string): string | null {
   return row.publicBaseUrl || config(env).publicBaseUrl || origin || null;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The data behind the NAS scope rule (src/bot/policy.ts `nasScopeFor`): whether the asker is bound
+ * The data behind the NAS scope rule (src/access/policy.ts `nasScopeFor`): whether the asker is bound
  * now, the project the chat is bound to now with its folder and whether the asker is a member of
  * it, and in a 1:1 chat the projects the asker is a member of. Read afresh for every search, every
  * send and every delivery, so an unbinding, a project change or a membership change takes effect
@@ -8,7 +8,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineGroups, lineUsers, projectMembers, projects, users } from '@linebot-edge/shared/schema';
-import { nasScopeFor, type ChatType, type NasProjectFolder, type NasScopeDecision } from '../bot/policy';
+import { nasScopeFor, type ChatType, type NasProjectFolder, type NasScopeDecision } from '../access/policy';
 
 export interface NasAsker {
   /** line_users.id */

@@ -13,7 +13,7 @@ import { and, asc, desc, eq, inArray, like, or, sql, type SQL } from 'drizzle-or
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 // With extensions: the Node benchmark (scripts/bench/nas-search.ts) runs this very module.
 import { nasFiles } from '@linebot-edge/shared/schema';
-import type { NasFolder } from './folder.ts';
+import type { NasScope } from '../access/policy.ts';
 import { normalizeForSearch } from '@linebot-edge/shared/search-text';
 import { isUuid } from '../lib/uuid.ts';
 
@@ -26,8 +26,6 @@ export const MAX_KEYWORD_CHARS = 100;
 export const MAX_FILE_TYPES = 5;
 export const MAX_RESULTS = 10;
 
-/** Where an asker may search: every share, or only under some folders (a group's project folder, or the folders of the asker's projects). */
-export type NasScope = { kind: 'all' } | { kind: 'folders'; folders: NasFolder[] };
 
 export interface NasQuery {
   /** Normalised (normalizeForSearch), non-empty, at most MAX_KEYWORDS. */

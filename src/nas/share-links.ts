@@ -76,6 +76,13 @@ export async function findShareLink(db: Queryable, token: string): Promise<(Shar
   return { ...found.link, state: shareLinkState(found.link, found.expired) };
 }
 
+/** A download of the whole file (not a later range of it): counted on the link. */
+export const countDownload = (db: Queryable, linkId: string) =>
+  db
+    .update(shareLinks)
+    .set({ downloadCount: sql`${shareLinks.downloadCount} + 1`, lastDownloadedAt: sql`now()` })
+    .where(eq(shareLinks.id, linkId));
+
 /** A link's state; `expired` as Postgres judges it (`expires_at <= now()`, see `expiredByDb`). */
 export function shareLinkState(link: Pick<ShareLinkRow, 'revokedAt'>, expired: boolean): ShareLinkState {
   if (link.revokedAt) return 'revoked';

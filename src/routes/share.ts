@@ -5,14 +5,12 @@
  * anything a browser could execute (HTML, SVG, XML, scripts) as application/octet-stream, always
  * with nosniff and a sandboxing CSP. Guessing tokens is limited per client (see below).
  */
-import { eq, sql } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { openDb } from '../db/client';
-import { shareLinks } from '@linebot-edge/shared/schema';
 import type { AppEnv } from '../http/types';
+import { countDownload, findShareLink } from '../nas/share-links';
 import { say, type BotMessageKey } from '../messages/catalog';
 import { browserLanguage } from '../messages/language';
-import { findShareLink } from '../nas/share-links';
 import { essence } from '../nas/upload';
 import { clientOf } from '../security/limiter';
 
@@ -181,11 +179,7 @@ async function serve(c: Ctx, which: 'file' | 'preview') {
     };
     if (range) headers['content-range'] = `bytes ${range.offset}-${range.offset + range.length - 1}/${object.size}`;
     if (!head && which === 'file' && (!range || range.offset === 0)) {
-      after = handle.db
-        .update(shareLinks)
-        .set({ downloadCount: sql`${shareLinks.downloadCount} + 1`, lastDownloadedAt: sql`now()` })
-        .where(eq(shareLinks.id, link.id))
-        .catch((err) => c.get('log').warn('share.count_failed', { shareLinkId: link.id, error: err }));
+      after = countDownload(handle.db, link.id).catch((err) => c.get('log').warn('share.count_failed', { shareLinkId: link.id, error: err }));
     }
     const body = head ? null : (object as R2ObjectBody).body;
     return new Response(body, { status: range ? 206 : 200, headers });

@@ -1,13 +1,13 @@
 /** POST /api/linebot/webhook: LINE's webhook. */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from '../api/errors';
 import { config } from '../config';
 import { MAX_WEBHOOK_BODY_BYTES } from '../config/constants';
-import { ApiError } from '../http/errors';
 import type { AppEnv } from '../http/types';
 import { openServices } from '../services';
 import { recordAndProcess } from '../webhook/ack';
-import { InvalidWebhookBody, parseWebhookBody } from '../webhook/body';
+import { InvalidWebhookBody, parseWebhookBody } from '../line/webhook-body';
 import { verifySignature } from '../webhook/signature';
 
 export const webhook = new Hono<AppEnv>().post(

@@ -12,7 +12,7 @@ import { intakeStatement } from '../events/handlers/message';
 import { recordAtIntake, recordEvents, toInboxRows, type RecordedEvent } from '../inbox/record';
 import type { Logger } from '../lib/log';
 import type { Services } from '../services';
-import type { WebhookBody } from './body';
+import type { WebhookBody } from '../line/webhook-body';
 
 export type AckResult =
   /** `recorded`: new events, processed now; `invalid`: new entries that are no event, kept; `duplicates`: seen before. */

@@ -1,18 +1,17 @@
 /**
  * `search_nas_files`: the company NAS index, searched exactly as `/find` searches it and within the
- * same scope: the asker's and chat's (src/bot/policy.ts `nasScopeFor`, read now). Whatever folder,
+ * same scope: the asker's and chat's (src/access/policy.ts `nasScopeFor`, read now). Whatever folder,
  * share or chat the model names is ignored, so it never sees a file outside that scope.
  */
-import { chatActor, recordAudit } from '../../audit/record';
+import { accountIdOf, chatActor, recordAudit } from '../../audit/record';
 import { folderOf, formatSize } from '../../bot/nas';
-import { accountIdOf } from '../../domain/line-users';
 import { taipeiDateTime } from '../../lib/taipei';
 import { nasScopeOf } from '../../nas/scope';
 import { isProblem, MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RESULTS, queryOf, searchNasFiles, type QueryProblem } from '../../nas/search';
 import { oneLine } from '../quote';
 import { ToolInputError, type AiTool } from '../types';
 import { keywordsSchema } from './keywords';
-import type { NasScopeDecision } from '../../bot/policy';
+import type { NasScopeDecision } from '../../access/policy';
 
 const MAX_NAME_CHARS = 200;
 const MAX_FOLDER_CHARS = 300;

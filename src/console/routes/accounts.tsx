@@ -5,7 +5,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { createAccount, getAccount, issueCodeFor, listAccounts, liveCodeOf } from '../../domain/accounts';
-import { CreateUserSchema, UserId } from '../../routes/admin/schemas';
+import { CreateUserSchema, UserId } from '../../api/schemas';
 import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { formOf, issuesText } from '../forms';

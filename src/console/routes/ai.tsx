@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { aiUsage, aiUsagePerUser, listAiLogs } from '../../domain/ai';
-import { CalendarDate, ChatQuery, Cursor } from '../../routes/admin/schemas';
+import { CalendarDate, ChatQuery, Cursor } from '../../api/schemas';
 import { parseQuery, queryOf } from '../forms';
 import { t } from '../i18n';
 import type { ConsoleEnv } from '../types';

@@ -3,7 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { auditActions } from '../../audit/record';
 import { listAudit } from '../../domain/audit';
-import { ChatRef, Cursor, UserId } from '../../routes/admin/schemas';
+import { ChatRef, Cursor, UserId } from '../../api/schemas';
 import { parseQuery, queryOf } from '../forms';
 import { t } from '../i18n';
 import type { ConsoleEnv } from '../types';

@@ -9,7 +9,7 @@ import { filesOfMessages, listFiles } from '../../domain/files';
 import { getGroup, listGroups, updateGroup } from '../../domain/groups';
 import { listMessages } from '../../domain/messages';
 import { listProjects } from '../../domain/projects';
-import { BoolQuery, PatchGroupSchema } from '../../routes/admin/schemas';
+import { BoolQuery, PatchGroupSchema } from '../../api/schemas';
 import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { formOf, issuesText, isUuid, parseQuery } from '../forms';

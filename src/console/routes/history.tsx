@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { fileSyncStatuses } from '@linebot-edge/shared/schema';
 import { listFiles } from '../../domain/files';
 import { listMessages } from '../../domain/messages';
-import { ChatQuery, Cursor, Text } from '../../routes/admin/schemas';
+import { ChatQuery, Cursor, Text } from '../../api/schemas';
 import { parseQuery, queryOf } from '../forms';
 import { t } from '../i18n';
 import type { ConsoleEnv } from '../types';

@@ -1,8 +1,9 @@
 /** The inbox screen: failed and dead events (or any one status), and retrying one now. */
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
-import { listEvents, processInBackground, retryEvent } from '../../domain/events';
-import { Cursor, EventId, EventStatus, Text } from '../../routes/admin/schemas';
+import { listEvents, retryEvent } from '../../domain/events';
+import { processInBackground } from '../../services';
+import { Cursor, EventId, EventStatus, Text } from '../../api/schemas';
 import { redirectWithNotice } from '../flash';
 import { parseQuery, queryOf } from '../forms';
 import { t } from '../i18n';

@@ -2,7 +2,7 @@
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { getLineUser, listLineUsers, removeBinding } from '../../domain/line-users';
-import { BoolQuery, Cursor } from '../../routes/admin/schemas';
+import { BoolQuery, Cursor } from '../../api/schemas';
 import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { isUuid, parseQuery, queryOf } from '../forms';

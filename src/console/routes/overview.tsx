@@ -1,7 +1,7 @@
 /** GET /admin: the overview screen. */
 import { Hono } from 'hono';
 import { t } from '../i18n';
-import { loadOverview } from '../overview';
+import { loadOverview } from '../../domain/overview';
 import type { ConsoleEnv } from '../types';
 import { OverviewPage } from '../views/overview';
 

@@ -8,7 +8,7 @@ import { Hono, type Context } from 'hono';
 import { accountByUsername, listAccounts } from '../../domain/accounts';
 import { membersByProject, removeMember, setMember } from '../../domain/members';
 import { createProject, listProjectsWithGroups, updateProject } from '../../domain/projects';
-import { CreateProjectSchema, MemberRole, PatchProjectSchema, UserId } from '../../routes/admin/schemas';
+import { CreateProjectSchema, MemberRole, PatchProjectSchema, UserId } from '../../api/schemas';
 import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { formOf, issuesText, isUuid } from '../forms';

@@ -6,7 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { listShareLinks, revokeShareLink } from '../../domain/share-links';
-import { ChatQuery, Cursor, shareLinkStates } from '../../routes/admin/schemas';
+import { ChatQuery, Cursor, shareLinkStates } from '../../api/schemas';
 import { consoleActor } from '../audit';
 import { redirectWithNotice } from '../flash';
 import { isUuid, parseQuery, queryOf } from '../forms';

@@ -1,5 +1,5 @@
 /** Company accounts: the list, the form that creates one, and a binding code shown large. */
-import { formatCode } from '../../bot/binding-code';
+import { formatCode } from '../../domain/binding-code';
 import type { Account } from '../../domain/accounts';
 import { taipeiDateTime } from '../../lib/taipei';
 import { t, type Lang } from '../i18n';

@@ -4,7 +4,7 @@
  * for assistive technology, and the same figures as a table under a disclosure.
  */
 import { formatNumber, t, type Lang } from '../i18n';
-import type { DayCount } from '../overview';
+import type { DayCount } from '../../domain/overview';
 
 const W = 600;
 const H = 200;

@@ -1,6 +1,6 @@
 /** The overview screen: the figures an operator checks first (each names the screen it comes from), and messages per day. */
 import { formatAge, formatNumber, t, type Lang } from '../i18n';
-import type { Overview } from '../overview';
+import type { Overview } from '../../domain/overview';
 import { BASE } from '../types';
 import { BarChart } from './chart';
 

@@ -6,7 +6,7 @@
 import type { Account } from '../../domain/accounts';
 import type { ProjectMember } from '../../domain/members';
 import type { ProjectItem } from '../../domain/projects';
-import { MAX_NAS_FOLDER_CHARS } from '../../nas/folder';
+import { MAX_NAS_FOLDER_CHARS } from '../../access/nas-folder';
 import { formatNumber, t, type Lang } from '../i18n';
 import { BASE } from '../types';
 import { AccountTableHead, CsrfField, Empty, PostButton } from './common';

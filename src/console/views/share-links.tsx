@@ -1,6 +1,6 @@
 /** Share links of NAS files sent into chats: the list with its filters and pager, and revoke. */
 import type { ShareLinkItem, ShareLinkNames } from '../../domain/share-links';
-import { shareLinkStates } from '../../routes/admin/schemas';
+import { shareLinkStates } from '../../api/schemas';
 import { formatNumber, t, type Lang } from '../i18n';
 import { BASE } from '../types';
 import { Empty, Filters, formatBytes, Pager, PostButton, Select, TextFilter, When } from './common';

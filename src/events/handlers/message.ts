@@ -12,7 +12,7 @@ import { clip } from '../../inbox/storable';
 import { mayRespond, respondToText } from '../../bot/respond';
 import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
 import type { InboxInsert } from '../../inbox/record';
-import type { WebhookEventObject } from '../../webhook/body';
+import type { WebhookEventObject } from '../../line/webhook-body';
 import { say } from '../../messages/catalog';
 import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';

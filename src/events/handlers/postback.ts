@@ -3,7 +3,7 @@
  * file offers (`offer:<offer id>`, src/ai/offers.ts); dispatch.ts routes nothing else here, so any
  * other postback stays in the inbox only.
  *
- * Who may send what is decided by `offerTapFor` (src/bot/policy.ts) from the stored offer, never
+ * Who may send what is decided by `offerTapFor` (src/access/policy.ts) from the stored offer, never
  * from the data beyond its id: only the asker's tap in the offer's chat counts, within 30 minutes,
  * once. The asker's NAS scope is checked again now, and the file must still be indexed exactly as
  * offered. Then the send request is made with the tap's own reply token (a free reply once the
@@ -18,7 +18,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { OFFER_TTL_MINUTES, offerIdOf } from '../../ai/offers';
 import { recordAudit } from '../../audit/record';
 import { tooLargeReply } from '../../bot/nas';
-import { offerTapFor } from '../../bot/policy';
+import { offerTapFor } from '../../access/policy';
 import { aiFileOffers, lineGroups, lineUsers } from '@linebot-edge/shared/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { say } from '../../messages/catalog';
@@ -29,7 +29,7 @@ import { sendMessages, type BotChat } from '../../line/outbound';
 import { createSendRequest } from '../../nas/requests';
 import { nasScopeOf } from '../../nas/scope';
 import { fileInScope } from '../../nas/search';
-import type { WebhookEventObject } from '../../webhook/body';
+import type { WebhookEventObject } from '../../line/webhook-body';
 import { chatOf, sourceOf, type Apply, type EventHandler } from '../types';
 
 /** The postback's data as LINE sent it (anything else: undefined). */

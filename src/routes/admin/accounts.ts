@@ -1,10 +1,10 @@
 /** Company accounts (the minimal `users` table) and their binding codes. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { formatCode } from '../../bot/binding-code';
+import { formatCode } from '../../domain/binding-code';
 import { createAccount, issueCodeFor, listAccounts } from '../../domain/accounts';
-import { ApiError } from '../../http/errors';
+import { ApiError } from '../../api/errors';
 import { adminRouter, apiActor, notFound } from './context';
-import { BindingCodeSchema, CreateUserSchema, errorResponses, json, UserId, UserSchema } from './schemas';
+import { BindingCodeSchema, CreateUserSchema, errorResponses, json, UserId, UserSchema } from '../../api/schemas';
 
 export const accounts = adminRouter()
   .openapi(

@@ -5,7 +5,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { aiUsage, DEFAULT_DAYS, listAiLogs, MAX_DAYS } from '../../domain/ai';
 import { adminRouter } from './context';
-import { AiLogSchema, AiUsageSchema, CalendarDate, ChatQuery, Cursor, errorResponses, json, Limit, page } from './schemas';
+import { AiLogSchema, AiUsageSchema, CalendarDate, ChatQuery, Cursor, errorResponses, json, Limit, page } from '../../api/schemas';
 
 export const aiRoutes = adminRouter()
   .openapi(

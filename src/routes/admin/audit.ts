@@ -4,7 +4,7 @@ import { auditActions } from '../../audit/record';
 import { auditVias } from '@linebot-edge/shared/schema';
 import { listAudit } from '../../domain/audit';
 import { adminRouter } from './context';
-import { ChatRef, Cursor, errorResponses, json, Limit, page, UserId } from './schemas';
+import { ChatRef, Cursor, errorResponses, json, Limit, page, UserId } from '../../api/schemas';
 
 const timestamp = z.string().openapi({ format: 'date-time' });
 

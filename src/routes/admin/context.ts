@@ -1,21 +1,16 @@
 /**
  * The management API's shared wiring: bearer-token auth (constant-time), a database per request,
- * validation errors that say which field and why, and the query pieces several routes share.
+ * validation errors that say which field and why.
  */
 import { OpenAPIHono, type Hook, type z } from '@hono/zod-openapi';
-import { eq, type AnyColumn, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AuditActor } from '../../audit/record';
 import { config } from '../../config';
 import type { Database } from '../../db/client';
-import { lineGroups, lineUsers, projects } from '@linebot-edge/shared/schema';
-import { ApiError, errorResponse, type FieldError } from '../../http/errors';
+import { ApiError, errorResponse, type FieldError } from '../../api/errors';
 import { refuseBearer } from '../../security/bearer';
 import { clientOf } from '../../security/limiter';
 import type { AppEnv } from '../../http/types';
-import { UUID_PATTERN } from './schemas';
-import { hasPgCode } from '../../db/errors';
 
 export type AdminEnv = AppEnv & { Variables: AppEnv['Variables'] & { db: Database } };
 
@@ -72,46 +67,6 @@ export { withDatabase } from '../../http/database';
 export const apiActor = (c: Context<AdminEnv>): AuditActor => ({ via: 'api', operator: 'api', client: c.req.header('cf-connecting-ip') ?? null });
 
 export const notFound = (what: string, id: string | number) => new ApiError(404, 'not_found', `${what} ${id} not found`);
-
-/** A 400 found by a handler rather than by zod (a cursor, a date range), in the same shape. */
-export const invalidField = (where: FieldError['in'], path: string, why: string) =>
-  new ApiError(400, 'invalid_request', `${where} ${path}: ${why}`, { fields: [{ in: where, path, message: why }] });
-
-const UNIQUE_VIOLATION = new Set(['23505']);
-
-/** Postgres unique violation, for turning duplicates into 409. */
-export const isUniqueViolation = (err: unknown): boolean => {
-  return hasPgCode(err, UNIQUE_VIOLATION);
-};
-
-// ---- query pieces the lists share -------------------------------------------------------------
-
-/**
- * The LINE user and the chat of a listed row (a message's sender, an answer's asker), joined under
- * these names so that `chatFilters` can compare LINE's ids on them whatever the row's table.
- */
-export const sender = alias(lineUsers, 'sender');
-export const chat = alias(lineGroups, 'chat');
-
-/**
- * A group or user named by our UUID or by LINE's id. Anything that is not a UUID is compared with
- * LINE's id as text, never cast: a string of digits or an odd value simply matches nothing.
- */
-const byRef = (ref: string | undefined, ours: AnyColumn, lines: AnyColumn): SQL | undefined =>
-  !ref ? undefined : UUID_PATTERN.test(ref) ? eq(ours, ref) : eq(lines, ref);
-
-/**
- * The `groupId` / `lineUserId` filters of a list whose rows have these two foreign keys; the query
- * must join `chat` on the first and `sender` on the second (an empty value means no filter).
- */
-export function chatFilters(q: { groupId?: string; lineUserId?: string }, row: { lineGroupId: AnyColumn; lineUserId: AnyColumn }): SQL[] {
-  const group = byRef(q.groupId, row.lineGroupId, chat.lineGroupId);
-  const user = byRef(q.lineUserId, row.lineUserId, sender.lineUserId);
-  return [group, user].filter((w) => w !== undefined);
-}
-
-/** A project as the API shows it, on its own and inside a group. */
-export const projectColumns = { id: projects.id, name: projects.name, aiInstructions: projects.aiInstructions, nasFolder: projects.nasFolder };
 
 /** How a log line records a change of AI instructions: their length, never their text. */
 export const instructionsLog = (v: string | null | undefined) =>

@@ -1,9 +1,10 @@
 /** The inbox: find events that failed or died, and retry them. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { listEvents, processInBackground, retryEvent } from '../../domain/events';
-import { ApiError } from '../../http/errors';
+import { listEvents, retryEvent } from '../../domain/events';
+import { processInBackground } from '../../services';
+import { ApiError } from '../../api/errors';
 import { adminRouter, notFound } from './context';
-import { Cursor, errorResponses, EventId, EventStatus, InboxEventSchema, json, Limit, page, Text } from './schemas';
+import { Cursor, errorResponses, EventId, EventStatus, InboxEventSchema, json, Limit, page, Text } from '../../api/schemas';
 
 export const eventRoutes = adminRouter()
   .openapi(

@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { getGroup, listGroups, updateGroup } from '../../domain/groups';
 import { adminRouter, apiActor, instructionsLog, notFound } from './context';
-import { BoolQuery, errorResponses, GroupSchema, json, PatchGroupSchema, Uuid } from './schemas';
+import { BoolQuery, errorResponses, GroupSchema, json, PatchGroupSchema, Uuid } from '../../api/schemas';
 
 export const groupRoutes = adminRouter()
   .openapi(

@@ -4,7 +4,7 @@ import { fileSyncStatuses } from '@linebot-edge/shared/schema';
 import { listFiles } from '../../domain/files';
 import { listMessages } from '../../domain/messages';
 import { adminRouter } from './context';
-import { ChatQuery, Cursor, errorResponses, FileSchema, json, Limit, MessageSchema, page } from './schemas';
+import { ChatQuery, Cursor, errorResponses, FileSchema, json, Limit, MessageSchema, page } from '../../api/schemas';
 
 export const historyRoutes = adminRouter()
   .openapi(

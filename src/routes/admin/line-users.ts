@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listLineUsers, removeBinding } from '../../domain/line-users';
 import { adminRouter, apiActor, notFound } from './context';
-import { BoolQuery, Cursor, errorResponses, json, Limit, LineUserSchema, page, Uuid } from './schemas';
+import { BoolQuery, Cursor, errorResponses, json, Limit, LineUserSchema, page, Uuid } from '../../api/schemas';
 
 export const lineUserRoutes = adminRouter()
   .openapi(

@@ -1,12 +1,12 @@
 /**
  * Project membership, kept current by the company system (its source of truth): list, set (add or
  * change the role) and remove. A member of a project searches and sends within its NAS folder, in
- * its groups and in 1:1 chats (src/bot/policy.ts); a change counts from the next message.
+ * its groups and in 1:1 chats (src/access/policy.ts); a change counts from the next message.
  */
 import { createRoute, z } from '@hono/zod-openapi';
 import { listMembers, removeMember, setMember } from '../../domain/members';
 import { adminRouter, apiActor, notFound } from './context';
-import { errorResponses, json, MemberSchema, SetMemberSchema, UserId, Uuid } from './schemas';
+import { errorResponses, json, MemberSchema, SetMemberSchema, UserId, Uuid } from '../../api/schemas';
 
 const MemberParams = z.object({ id: Uuid, userId: UserId });
 

@@ -1,9 +1,9 @@
 /** Projects of the company system (the minimal `projects` table), with their AI instructions and NAS folder. */
 import { createRoute, z } from '@hono/zod-openapi';
 import { createProject, listProjects, updateProject } from '../../domain/projects';
-import { ApiError } from '../../http/errors';
+import { ApiError } from '../../api/errors';
 import { adminRouter, apiActor, instructionsLog, notFound } from './context';
-import { CreateProjectSchema, errorResponses, json, PatchProjectSchema, ProjectSchema, Uuid } from './schemas';
+import { CreateProjectSchema, errorResponses, json, PatchProjectSchema, ProjectSchema, Uuid } from '../../api/schemas';
 
 const nameTaken = (name: string) => new ApiError(409, 'conflict', `project ${name} already exists`);
 

@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listShareLinks, revokeShareLink } from '../../domain/share-links';
 import { adminRouter, apiActor, notFound } from './context';
-import { ChatQuery, Cursor, errorResponses, json, Limit, page, ShareLinkSchema, shareLinkStates, Uuid } from './schemas';
+import { ChatQuery, Cursor, errorResponses, json, Limit, page, ShareLinkSchema, shareLinkStates, Uuid } from '../../api/schemas';
 
 export const shareLinkRoutes = adminRouter()
   .openapi(

@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { AppEnv } from './types';
+import type { AppEnv } from '../http/types';
 
 /** Every `error.code` this service answers with (the management API's Error schema lists them). */
 export const errorCodes = [
@@ -48,6 +48,10 @@ export interface FieldError {
   path: string;
   message: string;
 }
+
+/** A 400 found by code rather than by zod (a cursor, a date range), in the same shape as zod's. */
+export const invalidField = (where: FieldError['in'], path: string, why: string) =>
+  new ApiError(400, 'invalid_request', `${where} ${path}: ${why}`, { fields: [{ in: where, path, message: why }] });
 
 export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: ErrorCode, message: string, fields?: FieldError[]) {
   return c.json({ error: fields ? { code, message, fields } : { code, message }, requestId: c.get('requestId') }, status);

@@ -1,6 +1,7 @@
 /**
  * Access control: for an incoming message, what the bot may do. One pure function, so the whole
- * policy is a table that tests can walk row by row.
+ * policy is a table that tests can walk row by row. The one policy module: the bot's commands, the
+ * NAS search and delivery, the AI's tools and the offer taps all ask it, so it imports none of them.
  *
  * | who                        | where        | commands                                   | AI reply                          |
  * |----------------------------|--------------|--------------------------------------------|-----------------------------------|
@@ -34,11 +35,27 @@
  * | bound            | group / room | nothing: "bind a project"                                           |
  * |                  | no project   |                                                                     |
  */
-import { parseNasFolder, type NasFolder } from '../nas/folder';
-import type { NasScope } from '../nas/search';
-import type { Command } from './commands';
+import { parseNasFolder, type NasFolder } from './nas-folder.ts';
 
 export type ChatType = 'user' | 'group' | 'room';
+
+/** A command as src/bot/commands.ts parses it from what the user typed. */
+export type Command =
+  | { kind: 'bind'; code: string }
+  | { kind: 'unbind' }
+  | { kind: 'help' }
+  /** Start the AI's history of this chat anew. */
+  | { kind: 'reset' }
+  | { kind: 'project'; action: 'show' }
+  | { kind: 'project'; action: 'bind'; target: string }
+  | { kind: 'project'; action: 'unbind' }
+  /** Search the NAS: the words as typed (src/nas/search.ts parses them). */
+  | { kind: 'find'; text: string }
+  /** Send file `index` (1-based) of this chat's last /find list; null when no number was given. */
+  | { kind: 'send'; index: number | null };
+
+/** Where an asker may search: every share, or only under some folders (a group's project folder, or the folders of the asker's projects). */
+export type NasScope = { kind: 'all' } | { kind: 'folders'; folders: NasFolder[] };
 
 export interface PolicyInput {
   chatType: ChatType;

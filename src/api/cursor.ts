@@ -6,8 +6,8 @@
  * 400, never a database error.
  */
 import { desc, sql, type AnyColumn } from 'drizzle-orm';
-import { invalidField } from './context';
-import { UUID_PATTERN } from './schemas';
+import { UUID_PATTERN } from '../lib/uuid';
+import { invalidField } from './errors';
 
 export type IdKind = 'uuid' | 'int';
 type IdOf<K extends IdKind> = K extends 'uuid' ? string : number;
@@ -24,7 +24,7 @@ const CURSOR = /^(-?\d{1,15}):([0-9A-Fa-f-]{36}|[1-9]\d{0,15})$/;
 
 const toBase64Url = (text: string) => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
-export const encodeCursor = (key: CursorKey): string => toBase64Url(`${key.at.getTime()}:${key.id}`);
+const encodeCursor = (key: CursorKey): string => toBase64Url(`${key.at.getTime()}:${key.id}`);
 
 const invalid = (why: string) => invalidField('query', 'before', why);
 

@@ -1,7 +1,8 @@
 /**
- * The figures of the overview screen, as plain functions of the database: two statements, one for
- * the counts and one for the 30-day series. "Today" is the company's day (Asia/Taipei), taken from
- * the database's clock, as the AI usage report and the daily AI limit count it.
+ * The figures of the console's overview screen, as plain functions of the database: two
+ * statements, one for the counts and one for the 30-day series. "Today" is the company's day
+ * (Asia/Taipei), taken from the database's clock, as the AI usage report and the daily AI limit
+ * count it.
  */
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';

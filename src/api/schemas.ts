@@ -1,18 +1,20 @@
 /**
- * The management API's request and response shapes (zod, also the source of openapi.json).
+ * The management API's request and response shapes (zod, also the source of openapi.json), which
+ * the console's forms parse with too.
  *
  * Inputs are parsed strictly so that nothing reaches Postgres it would refuse: ids within their
  * column's range, no U+0000 or unpaired surrogate in text (Postgres text cannot hold the first,
  * the driver would silently replace the second), unknown body fields refused.
  */
 import { z } from '@hono/zod-openapi';
-import { errorCodes, fieldLocations } from '../../http/errors';
 import { aiAnswerStatuses, fileSyncStatuses, webhookEventStatuses } from '@linebot-edge/shared/schema';
-import { MAX_NAS_FOLDER_CHARS, nasFolderProblem } from '../../nas/folder';
+import { MAX_NAS_FOLDER_CHARS, nasFolderProblem } from '../access/nas-folder';
+import { isDay } from './dates';
+import { errorCodes, fieldLocations } from './errors';
 
 // ---- errors and responses --------------------------------------------------------------------
 
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.enum(errorCodes),
@@ -64,7 +66,6 @@ const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
 
 // ---- scalars ---------------------------------------------------------------------------------
 
-export { UUID_PATTERN } from '../../lib/uuid';
 export const Uuid = z.guid({ error: 'must be a UUID' }).openapi({ example: '0b9f2c7e-8a51-4d2e-9c3a-5f1e2d3c4b5a' });
 
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
@@ -91,22 +92,7 @@ export const Cursor = z.string().max(200).optional().openapi({ description: '`ne
 export const BoolQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 const timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-28T09:00:00.000Z' });
-export const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-/**
- * A calendar day as `YYYY-MM-DD`, years 0001 to 9999 (Postgres has no year 0, and a Date past
- * 9999 has no such form). The round trip through Date refuses days a month does not have.
- */
-const DAY_MS = 86_400_000;
-export const dayToMs = (day: string) => Date.parse(`${day}T00:00:00.000Z`);
-export const msToDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-export const addDays = (day: string, n: number) => msToDay(dayToMs(day) + n * DAY_MS);
-export const daysBetween = (from: string, to: string) => Math.round((dayToMs(to) - dayToMs(from)) / DAY_MS);
-export const FIRST_DAY = '0001-01-01';
-const isDay = (v: string) => {
-  const ms = dayToMs(v);
-  return v >= FIRST_DAY && Number.isFinite(ms) && msToDay(ms) === v;
-};
+/** A calendar day as `YYYY-MM-DD`, years 0001 to 9999 (./dates.ts `isDay`). */
 export const CalendarDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
@@ -115,7 +101,7 @@ export const CalendarDate = z
 
 // ---- accounts and projects -------------------------------------------------------------------
 
-export const Role = z.enum(['admin', 'member']);
+const Role = z.enum(['admin', 'member']);
 export const UserSchema = z
   .object({ id: z.number().int(), username: z.string(), displayName: z.string().nullable(), role: Role })
   .openapi('User');
@@ -250,7 +236,7 @@ export const PatchGroupSchema = z
 export const ChatRef = Text(64)
   .optional()
   .openapi({ description: "our UUID, or LINE's id (C..., R..., U...) compared as text: anything else matches nothing; empty means no filter" });
-/** The chat filters of a list (see `chatFilters`). */
+/** The chat filters of a list (src/domain/chat-filters.ts `chatFilters`). */
 export const ChatQuery = { groupId: ChatRef, lineUserId: ChatRef };
 
 export const MessageSchema = z
