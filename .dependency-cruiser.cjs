@@ -16,7 +16,8 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      comment: 'A module must not reach itself again through its imports: break the cycle by moving the shared piece down.',
+      comment:
+        'A module must not reach itself again through its imports: break the cycle by moving the shared piece down.',
       from: { path: '^src/' },
       to: { circular: true },
     },
@@ -31,7 +32,8 @@ module.exports = {
     {
       name: 'lower-layers-not-to-surfaces',
       severity: 'error',
-      comment: 'The domain, the database, the API contracts, the access policy and lib/ serve the surfaces (routes/, console/) and never import them.',
+      comment:
+        'The domain, the database, the API contracts, the access policy and lib/ serve the surfaces (routes/, console/) and never import them.',
       from: { path: '^src/(domain|db|api|access|lib)/' },
       to: { path: '^src/(routes|console)/' },
     },
@@ -53,7 +55,8 @@ module.exports = {
     {
       name: 'access-policy-is-pure',
       severity: 'error',
-      comment: 'The one access policy (src/access/) is pure decisions that bot/, nas/, ai/ and events/ all ask: it imports only itself and lib/.',
+      comment:
+        'The one access policy (src/access/) is pure decisions that bot/, nas/, ai/ and events/ all ask: it imports only itself and lib/.',
       from: { path: '^src/access/' },
       to: { path: '^src/', pathNot: '^src/(access|lib)/' },
     },
@@ -68,28 +71,32 @@ module.exports = {
     {
       name: 'nas-below-bot-and-domain',
       severity: 'error',
-      comment: 'NAS search and delivery (src/nas/) sit below the bot commands (src/bot/) and the domain (src/domain/) that use them.',
+      comment:
+        'NAS search and delivery (src/nas/) sit below the bot commands (src/bot/) and the domain (src/domain/) that use them.',
       from: { path: '^src/nas/' },
       to: { path: '^src/(bot|domain)/' },
     },
     {
       name: 'handlers-below-events',
       severity: 'error',
-      comment: 'src/events/ dispatches LINE events to the bot, the AI and the NAS delivery; they never import events/ back.',
+      comment:
+        'src/events/ dispatches LINE events to the bot, the AI and the NAS delivery; they never import events/ back.',
       from: { path: '^src/(bot|ai|nas)/' },
       to: { path: '^src/events/' },
     },
     {
       name: 'webhook-on-top',
       severity: 'error',
-      comment: "src/webhook/ (signature, durable ack) records into inbox/ and hands over to events/; LINE's body format lives in line/, below them.",
+      comment:
+        "src/webhook/ (signature, durable ack) records into inbox/ and hands over to events/; LINE's body format lives in line/, below them.",
       from: { path: '^src/(inbox|events|line)/' },
       to: { path: '^src/webhook/' },
     },
     {
       name: 'lib-at-the-bottom',
       severity: 'error',
-      comment: 'src/lib/ holds small helpers every layer uses; it imports nothing else of the Worker (only the shared package below everything).',
+      comment:
+        'src/lib/ holds small helpers every layer uses; it imports nothing else of the Worker (only the shared package below everything).',
       from: { path: '^src/lib/' },
       to: { path: '^src/', pathNot: '^src/(lib|shared)/' },
     },
@@ -110,14 +117,16 @@ module.exports = {
     {
       name: 'worker-not-to-nas-sync',
       severity: 'error',
-      comment: 'The Worker shares code with the on-prem nas-sync job only through src/shared/ (the shared package), never by a path into the job.',
+      comment:
+        'The Worker shares code with the on-prem nas-sync job only through src/shared/ (the shared package), never by a path into the job.',
       from: { path: '^src/', pathNot: '^src/shared/' },
       to: { path: '(^|/)nas-sync/' },
     },
     {
       name: 'not-to-unresolvable',
       severity: 'error',
-      comment: "An import that resolves to no file (a moved module, a typo); workerd's own cloudflare: modules excepted.",
+      comment:
+        "An import that resolves to no file (a moved module, a typo); workerd's own cloudflare: modules excepted.",
       from: { path: '^src/' },
       to: { couldNotResolve: true, pathNot: '^cloudflare:' },
     },

@@ -14,7 +14,14 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatTranscriptEntry, readSeedFile } from './line-emulator/index.ts';
 import { ensureDemoData } from './local/demo.ts';
-import { chooseClaude, DEV_VARS, DEV_VARS_EXAMPLE, ensureDevVars, LOCAL_ANTHROPIC_API_KEY, readDevVars } from './local/dev-vars.ts';
+import {
+  chooseClaude,
+  DEV_VARS,
+  DEV_VARS_EXAMPLE,
+  ensureDevVars,
+  LOCAL_ANTHROPIC_API_KEY,
+  readDevVars,
+} from './local/dev-vars.ts';
 import { DEFAULT_DATA_DIR, DEFAULT_SEED_FILE, STACK_STATE_FILE } from './local/paths.ts';
 import { UserError } from './local/ports.ts';
 import { isLocalUrl, redactUrl, startStack, type Stack } from './local/stack.ts';
@@ -83,7 +90,8 @@ async function main(): Promise<void> {
 
   const createdVars = ensureDevVars();
   const forced = values.claude;
-  if (forced !== undefined && forced !== 'emulator' && forced !== 'anthropic') throw new UserError(`--claude must be emulator or anthropic (got ${forced})`);
+  if (forced !== undefined && forced !== 'emulator' && forced !== 'anthropic')
+    throw new UserError(`--claude must be emulator or anthropic (got ${forced})`);
   const claudeChoice = chooseClaude(readDevVars(DEV_VARS), forced);
   const databaseUrl = process.env.DATABASE_URL || undefined;
   const dataDir = values['data-dir'] ?? DEFAULT_DATA_DIR;
@@ -137,30 +145,43 @@ async function main(): Promise<void> {
   say(`  LINE emulator  ${stack.emulator.url}   seed ${rel(seedFile)}, control ${stack.emulator.url}/__emulator/`);
   say(`  Postgres       ${database}`);
   if (stack.proxy) say(`  WS proxy       ${stack.proxy.address}   (DB_WS_PROXY for the Neon driver)`);
-  if (stack.claude) say(`  Claude         emulator ${stack.claude.url}   (${claudeChoice.reason}; control ${stack.claude.url}/__emulator/)`);
+  if (stack.claude)
+    say(
+      `  Claude         emulator ${stack.claude.url}   (${claudeChoice.reason}; control ${stack.claude.url}/__emulator/)`,
+    );
   else {
-    const where = claudeChoice.use === 'anthropic' && claudeChoice.baseUrl ? `ANTHROPIC_BASE_URL ${redactUrl(claudeChoice.baseUrl)}` : `Anthropic's API`;
+    const where =
+      claudeChoice.use === 'anthropic' && claudeChoice.baseUrl
+        ? `ANTHROPIC_BASE_URL ${redactUrl(claudeChoice.baseUrl)}`
+        : `Anthropic's API`;
     say(`  Claude         ${where}   (${claudeChoice.reason}; real requests, billed)`);
   }
-  if (sampleNas) say(`  NAS            sample in ${rel(values['nas-dir'])}${sampleNas.created ? ` (${sampleNas.created} files just created)` : ''}; the nas-sync job indexes it, serves /send, copies LINE media`);
+  if (sampleNas)
+    say(
+      `  NAS            sample in ${rel(values['nas-dir'])}${sampleNas.created ? ` (${sampleNas.created} files just created)` : ''}; the nas-sync job indexes it, serves /send, copies LINE media`,
+    );
   if (demo) say(`  Demo data      ${[demo.account, demo.group].filter(Boolean).join('; ')}`);
   say(`  Secrets        ${rel(DEV_VARS)}${createdVars ? ' (just created from .dev.vars.example)' : ''}`);
   say(`  Cron           fired every minute (${workerUrl}/__scheduled)`);
   say('');
   say(`Talk to the bot:  npm run line -- text "hello @bob" --group ops --user alice`);
-  if (sampleNas) say(`Find a NAS file:  npm run line -- text "/find 平面圖" --group ops --user alice   then  "/send 1"`);
+  if (sampleNas)
+    say(`Find a NAS file:  npm run line -- text "/find 平面圖" --group ops --user alice   then  "/send 1"`);
   say(`Ctrl-C stops everything.`);
   say('');
 
-  writeStackState({
-    pid: process.pid,
-    workerUrl: stack.workerUrl,
-    webhookUrl: stack.webhookUrl,
-    emulatorUrl: stack.emulator.url,
-    claudeUrl: stack.claude?.url,
-    databaseUrl: isLocalUrl(stack.databaseUrl) ? stack.databaseUrl : undefined,
-    startedAt: new Date().toISOString(),
-  }, values['state-file']);
+  writeStackState(
+    {
+      pid: process.pid,
+      workerUrl: stack.workerUrl,
+      webhookUrl: stack.webhookUrl,
+      emulatorUrl: stack.emulator.url,
+      claudeUrl: stack.claude?.url,
+      databaseUrl: isLocalUrl(stack.databaseUrl) ? stack.databaseUrl : undefined,
+      startedAt: new Date().toISOString(),
+    },
+    values['state-file'],
+  );
 
   // Cloudflare runs the Cron Trigger every minute; wrangler dev only on request.
   const cron = setInterval(() => {

@@ -117,13 +117,22 @@ async function main(): Promise<number> {
 
   const directory = new Directory(readSeedFile(values.seed ?? DEFAULT_SEED_FILE));
   const user = directory.user(values.user);
-  const chat: Chat | undefined = values.group ? directory.chat('group', values.group) : values.room ? directory.chat('room', values.room) : undefined;
-  const source: Source = chat ? (chat.type === 'group' ? build.inGroup(chat.id, user.userId) : build.inRoom(chat.id, user.userId)) : build.inUser(user.userId);
+  const chat: Chat | undefined = values.group
+    ? directory.chat('group', values.group)
+    : values.room
+      ? directory.chat('room', values.room)
+      : undefined;
+  const source: Source = chat
+    ? chat.type === 'group'
+      ? build.inGroup(chat.id, user.userId)
+      : build.inRoom(chat.id, user.userId)
+    : build.inUser(user.userId);
   const chatSource = (): Source => {
     if (!chat) throw new UserError(`${command} needs --group or --room`);
     return chat.type === 'group' ? build.inGroup(chat.id) : build.inRoom(chat.id);
   };
-  const people = (names: string[]): Person[] => (names.length > 0 ? names : [values.user]).map((n) => directory.user(n));
+  const people = (names: string[]): Person[] =>
+    (names.length > 0 ? names : [values.user]).map((n) => directory.user(n));
   const duration = values.duration === undefined ? undefined : Number(values.duration);
 
   const attachments: Attachment[] = [];
@@ -149,9 +158,17 @@ async function main(): Promise<number> {
       } catch (e) {
         throw new UserError(`cannot read ${path}: ${(e as Error).message}`);
       }
-      const event = build.media(source, command, { fileName: basename(path), fileSize: statSync(path).size, durationMs: duration });
+      const event = build.media(source, command, {
+        fileName: basename(path),
+        fileSize: statSync(path).size,
+        durationMs: duration,
+      });
       const messageId = (event.message as { id: string }).id;
-      attachments.push({ messageId, bytes, contentType: MIME[extname(path).toLowerCase()] ?? 'application/octet-stream' });
+      attachments.push({
+        messageId,
+        bytes,
+        contentType: MIME[extname(path).toLowerCase()] ?? 'application/octet-stream',
+      });
       body = one(event);
       break;
     }
@@ -184,13 +201,23 @@ async function main(): Promise<number> {
     case 'memberJoined': {
       const joined = people(args);
       adHocUsers.push(...joined);
-      body = one(build.memberJoined(chatSource(), joined.map((p) => p.userId)));
+      body = one(
+        build.memberJoined(
+          chatSource(),
+          joined.map((p) => p.userId),
+        ),
+      );
       break;
     }
     case 'member-left':
     case 'memberLeft': {
       const left = people(args);
-      body = one(build.memberLeft(chatSource(), left.map((p) => p.userId)));
+      body = one(
+        build.memberLeft(
+          chatSource(),
+          left.map((p) => p.userId),
+        ),
+      );
       break;
     }
     case 'unsend': {
@@ -227,7 +254,8 @@ async function main(): Promise<number> {
 function lastMessageFrom(source: Source): string | undefined {
   for (const entry of readSent()) {
     for (const e of [...entry.body.events].reverse()) {
-      if (e.type === 'message' && JSON.stringify(e.source) === JSON.stringify(source)) return (e.message as { id: string }).id;
+      if (e.type === 'message' && JSON.stringify(e.source) === JSON.stringify(source))
+        return (e.message as { id: string }).id;
     }
   }
   return undefined;
@@ -244,13 +272,18 @@ function print(body: WebhookBody, outcome: Outcome, target: Target, directory: D
     const redelivered = e.deliveryContext.isRedelivery ? ' (redelivery)' : '';
     console.log(`→ ${e.type}${m ? `/${m.type} message ${m.id}` : ''}  event ${e.webhookEventId}${redelivered}`);
   }
-  console.log(`← ${delivery.status} in ${delivery.ms.toFixed(0)} ms from ${target.webhookUrl}  ${short(delivery.response)}`);
+  console.log(
+    `← ${delivery.status} in ${delivery.ms.toFixed(0)} ms from ${target.webhookUrl}  ${short(delivery.response)}`,
+  );
   if (!report) {
-    if (delivery.status === 200 && !target.databaseUrl) console.log('  (no database to read back from: pass --database-url, or run `npm run dev`)');
+    if (delivery.status === 200 && !target.databaseUrl)
+      console.log('  (no database to read back from: pass --database-url, or run `npm run dev`)');
     return;
   }
   for (const e of report.events) {
-    const inbox = e.inbox ? `${e.inbox.status} (attempt ${e.inbox.attempts})${e.inbox.last_error ? `: ${short(e.inbox.last_error)}` : ''}` : 'not in the inbox';
+    const inbox = e.inbox
+      ? `${e.inbox.status} (attempt ${e.inbox.attempts})${e.inbox.last_error ? `: ${short(e.inbox.last_error)}` : ''}`
+      : 'not in the inbox';
     console.log(`  ${e.event.type}: ${inbox}`);
     if (e.answer) console.log(`    AI answer: ${describeAnswer(e.answer, short)}`);
     for (const row of e.stored) {
@@ -264,7 +297,9 @@ function print(body: WebhookBody, outcome: Outcome, target: Target, directory: D
   }
   if (report.timedOut) console.log('  (still processing or answering after the wait; check the `npm run dev` output)');
   const lookups = report.lineCalls.filter((c) => !report.sent.includes(c));
-  console.log(`  LINE API calls by the bot: ${lookups.length === 0 ? 'none' : lookups.map((c) => `${c.method} ${c.path} ${c.status}`).join(', ')}`);
+  console.log(
+    `  LINE API calls by the bot: ${lookups.length === 0 ? 'none' : lookups.map((c) => `${c.method} ${c.path} ${c.status}`).join(', ')}`,
+  );
   console.log(`  bot sent: ${report.sent.length === 0 ? 'nothing' : ''}`);
   // As the chat shows them: a textV2's {asker} is the @name it mentions.
   const names: Names = {
@@ -274,7 +309,9 @@ function print(body: WebhookBody, outcome: Outcome, target: Target, directory: D
   };
   for (const s of report.sent) {
     const messages = (s.body as { messages?: unknown } | null)?.messages;
-    console.log(`    ${s.path.split('/').pop()} ${s.status}: ${Array.isArray(messages) ? describeBotMessages(messages, names) : short(s.body)}`);
+    console.log(
+      `    ${s.path.split('/').pop()} ${s.status}: ${Array.isArray(messages) ? describeBotMessages(messages, names) : short(s.body)}`,
+    );
   }
 }
 
@@ -284,8 +321,14 @@ function describeAnswer(a: AiAnswerRow, short: (v: unknown) => string): string {
   if (a.status === 'pending' || a.status === 'running') return `${a.status} (not finished when the wait ended)`;
   const what = a.status === 'answered' ? 'answered' : `failed (${a.outcome ?? 'no outcome'}), apology sent`;
   const cache = a.cache_read_input_tokens ? `, ${a.cache_read_input_tokens} read from cache` : '';
-  const tools = a.tool_calls.length > 0 ? `, tools ${a.tool_calls.map((t) => `${t.name}${t.ok ? '' : ' (error)'}`).join(', ')}` : '';
-  const claude = a.input_tokens + a.output_tokens > 0 ? ` (Claude ${time(a.latency_ms)}, ${a.model ?? '?'}, ${a.input_tokens} in / ${a.output_tokens} out tokens${cache}${tools})` : '';
+  const tools =
+    a.tool_calls.length > 0
+      ? `, tools ${a.tool_calls.map((t) => `${t.name}${t.ok ? '' : ' (error)'}`).join(', ')}`
+      : '';
+  const claude =
+    a.input_tokens + a.output_tokens > 0
+      ? ` (Claude ${time(a.latency_ms)}, ${a.model ?? '?'}, ${a.input_tokens} in / ${a.output_tokens} out tokens${cache}${tools})`
+      : '';
   return `${what}${a.sent_by ? ` by ${a.sent_by}` : ''} ${time(a.total_ms)} after the question${claude}${a.error ? `: ${short(a.error)}` : ''}`;
 }
 
@@ -294,8 +337,10 @@ main().then(
   (e: unknown) => {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     if (e instanceof UserError) console.error(`npm run line: ${e.message}`);
-    else if (cause?.code === 'ECONNREFUSED') console.error('npm run line: nothing answers at the webhook URL; is `npm run dev` running?');
-    else if (e instanceof TypeError && e.message === 'fetch failed') console.error(`npm run line: cannot reach the webhook: ${cause?.message ?? e.message}`);
+    else if (cause?.code === 'ECONNREFUSED')
+      console.error('npm run line: nothing answers at the webhook URL; is `npm run dev` running?');
+    else if (e instanceof TypeError && e.message === 'fetch failed')
+      console.error(`npm run line: cannot reach the webhook: ${cause?.message ?? e.message}`);
     else console.error(e);
     process.exit(1);
   },

@@ -18,7 +18,9 @@ const applied = async () => {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const r = await client.query(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`).catch(() => ({ rows: [{ n: 0 }] }));
+    const r = await client
+      .query(`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`)
+      .catch(() => ({ rows: [{ n: 0 }] }));
     return r.rows[0].n as number;
   } finally {
     await client.end();
@@ -29,11 +31,17 @@ try {
   const before = await applied();
   await migrateDatabase(url);
   const after = await applied();
-  console.log(after > before ? `migrations applied successfully: ${after - before} new (${after} in all, from ${MIGRATIONS_FOLDER})` : `database is up to date (${after} migrations)`);
+  console.log(
+    after > before
+      ? `migrations applied successfully: ${after - before} new (${after} in all, from ${MIGRATIONS_FOLDER})`
+      : `database is up to date (${after} migrations)`,
+  );
 } catch (e) {
   // drizzle wraps what Postgres said in `cause`: that is the useful part.
   const err = (e as { cause?: unknown }).cause ?? e;
   const { message, detail, constraint } = err as { message?: string; detail?: string; constraint?: string };
-  console.error(`migration failed, nothing was changed: ${message ?? String(err)}${detail ? `\n  ${detail}` : ''}${constraint ? `\n  (constraint ${constraint})` : ''}`);
+  console.error(
+    `migration failed, nothing was changed: ${message ?? String(err)}${detail ? `\n  ${detail}` : ''}${constraint ? `\n  (constraint ${constraint})` : ''}`,
+  );
   process.exit(1);
 }

@@ -34,7 +34,11 @@ try {
   // The ops group as an operator would have set it up: AI on, bound to its project.
   await env.db.query(
     `update line_groups set allow_ai_response = true, project_id = (select id from projects where name = $1), ai_instructions = $3 where line_group_id = $2`,
-    [PROJECTS[0], directory.chat('group', 'ops').id, '回答請用繁體中文，簡短明確。\n本群組是 Tower B 工地現場：提到進度時請附上日期。'],
+    [
+      PROJECTS[0],
+      directory.chat('group', 'ops').id,
+      '回答請用繁體中文，簡短明確。\n本群組是 Tower B 工地現場：提到進度時請附上日期。',
+    ],
   );
   const context = await browser.newContext({ locale: 'zh-TW', viewport: VIEWPORTS.desktop, deviceScaleFactor: 1 });
   const page = await context.newPage();
@@ -48,11 +52,18 @@ try {
   await page.screenshot({ path: overview });
   shots.push(['overview', overview]);
 
-  const [ops] = (await env.db.query<{ id: string }>('select id from line_groups where line_group_id = $1', [directory.chat('group', 'ops').id])).rows;
+  const [ops] = (
+    await env.db.query<{ id: string }>('select id from line_groups where line_group_id = $1', [
+      directory.chat('group', 'ops').id,
+    ])
+  ).rows;
   await page.goto(`${env.url}/admin/groups/${ops!.id}`);
   // Down to the end of the chat timeline (the bot's answer on the other side), its settings above.
   const timeline = await page.locator('ol.timeline').boundingBox();
-  if (timeline) await page.evaluate(`window.scrollTo(0, ${Math.round(timeline.y + timeline.height - VIEWPORTS.desktop.height + 24)})`);
+  if (timeline)
+    await page.evaluate(
+      `window.scrollTo(0, ${Math.round(timeline.y + timeline.height - VIEWPORTS.desktop.height + 24)})`,
+    );
   const group = join(ROOT, 'docs', 'console-group.png');
   await page.screenshot({ path: group });
   shots.push(['group', group]);

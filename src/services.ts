@@ -19,7 +19,16 @@ export interface Services extends EventDeps, Pick<DbHandle, 'close'> {}
 export function openServices(env: Env, log: Logger, webhookOrigin: string | null = null): Services {
   const { db, close } = openDb(env, log);
   const line = lineClientOf(env);
-  return { db, line, log, close, profileTtlMs: PROFILE_TTL_MS, ai: aiConfig(env), nas: nasConfig(env, webhookOrigin), files: env.FILES };
+  return {
+    db,
+    line,
+    log,
+    close,
+    profileTtlMs: PROFILE_TTL_MS,
+    ai: aiConfig(env),
+    nas: nasConfig(env, webhookOrigin),
+    files: env.FILES,
+  };
 }
 
 /** The LINE client of this deployment's channel and hosts. */
@@ -37,7 +46,12 @@ export function lineClientOf(env: ConfigEnv) {
  * Processes a claimed event after the response, with its own services: the request's pool closes
  * with the response, processing goes on after it.
  */
-export function processInBackground(env: Env, log: Logger, waitUntil: (p: Promise<unknown>) => void, event: RecordedEvent) {
+export function processInBackground(
+  env: Env,
+  log: Logger,
+  waitUntil: (p: Promise<unknown>) => void,
+  event: RecordedEvent,
+) {
   const services = openServices(env, log);
   waitUntil(processEvent(services, event).finally(services.close));
 }

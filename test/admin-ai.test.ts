@@ -33,7 +33,10 @@ describe('AI instructions', () => {
     const set = await call('PATCH', `/groups/${group.id}`, 200, { aiInstructions: text });
     expect(set).toMatchObject({ id: group.id, aiInstructions: text, allowAiResponse: false });
     // Other fields leave them alone.
-    expect(await call('PATCH', `/groups/${group.id}`, 200, { allowAiResponse: true })).toMatchObject({ aiInstructions: text, allowAiResponse: true });
+    expect(await call('PATCH', `/groups/${group.id}`, 200, { allowAiResponse: true })).toMatchObject({
+      aiInstructions: text,
+      allowAiResponse: true,
+    });
     const list = await call('GET', '/groups', 200);
     expect(list.items.find((g: { id: string }) => g.id === group.id).aiInstructions).toBe(text);
     // The longest allowed, then blank (an emptied text box) and null both clear.
@@ -47,11 +50,19 @@ describe('AI instructions', () => {
   it('are set on a project, which can also be renamed, and show in its groups', async () => {
     const project = await createProject();
     expect(project.aiInstructions).toBeNull();
-    const withText = await call('POST', '/projects', 201, { name: `Tower ${unique()}`, aiInstructions: 'Cite drawing numbers.' });
+    const withText = await call('POST', '/projects', 201, {
+      name: `Tower ${unique()}`,
+      aiInstructions: 'Cite drawing numbers.',
+    });
     expect(withText.aiInstructions).toBe('Cite drawing numbers.');
 
     const set = await call('PATCH', `/projects/${project.id}`, 200, { aiInstructions: 'Budget questions go to Amy.' });
-    expect(set).toEqual({ id: project.id, name: project.name, aiInstructions: 'Budget questions go to Amy.', nasFolder: null });
+    expect(set).toEqual({
+      id: project.id,
+      name: project.name,
+      aiInstructions: 'Budget questions go to Amy.',
+      nasFolder: null,
+    });
     const name = `Renamed ${unique()}`;
     const renamed = await call('PATCH', `/projects/${project.id}`, 200, { name: `  ${name} ` });
     expect(renamed).toEqual({ id: project.id, name, aiInstructions: 'Budget questions go to Amy.', nasFolder: null });
@@ -60,7 +71,10 @@ describe('AI instructions', () => {
     const group = await seedGroup();
     const bound = await call('PATCH', `/groups/${group.id}`, 200, { projectId: project.id });
     expect(bound.project).toEqual(renamed);
-    expect(await call('PATCH', `/projects/${project.id}`, 200, { aiInstructions: null })).toEqual({ ...renamed, aiInstructions: null });
+    expect(await call('PATCH', `/projects/${project.id}`, 200, { aiInstructions: null })).toEqual({
+      ...renamed,
+      aiInstructions: null,
+    });
   });
 });
 
@@ -94,8 +108,20 @@ describe('GET /ai-logs', () => {
       finishedAt: new Date(base + 3500),
     });
     // Still running; then one by another asker in the same group, and one in Amy's 1:1 chat.
-    const running = await seedAiAnswer({ lineUserId: amy.id, lineGroupId: group.id, status: 'running', createdAt: new Date(base + 1000) });
-    const byBob = await seedAiAnswer({ lineUserId: bob.id, lineGroupId: group.id, status: 'failed', outcome: 'no_answer', error: 'Claude answered 529', createdAt: new Date(base + 2000) });
+    const running = await seedAiAnswer({
+      lineUserId: amy.id,
+      lineGroupId: group.id,
+      status: 'running',
+      createdAt: new Date(base + 1000),
+    });
+    const byBob = await seedAiAnswer({
+      lineUserId: bob.id,
+      lineGroupId: group.id,
+      status: 'failed',
+      outcome: 'no_answer',
+      error: 'Claude answered 529',
+      createdAt: new Date(base + 2000),
+    });
     const direct = await seedAiAnswer({ lineUserId: amy.id, createdAt: new Date(base + 3000) });
 
     const inGroup = await call('GET', `/ai-logs?groupId=${group.lineGroupId}`, 200);
@@ -130,8 +156,23 @@ describe('GET /ai-logs', () => {
       createdAt: new Date(base).toISOString(),
       finishedAt: new Date(base + 3500).toISOString(),
     });
-    expect(inGroup.items[1]).toMatchObject({ status: 'running', outcome: null, model: null, inputTokens: 0, latencyMs: null, toolCalls: [], requestIds: [], sentBy: null, finishedAt: null });
-    expect(inGroup.items[0]).toMatchObject({ lineUserId: bob.lineUserId, userName: null, outcome: 'no_answer', error: 'Claude answered 529' });
+    expect(inGroup.items[1]).toMatchObject({
+      status: 'running',
+      outcome: null,
+      model: null,
+      inputTokens: 0,
+      latencyMs: null,
+      toolCalls: [],
+      requestIds: [],
+      sentBy: null,
+      finishedAt: null,
+    });
+    expect(inGroup.items[0]).toMatchObject({
+      lineUserId: bob.lineUserId,
+      userName: null,
+      outcome: 'no_answer',
+      error: 'Claude answered 529',
+    });
 
     // Our UUIDs and LINE's ids alike, as /messages takes them; a 1:1 answer has no group.
     const amys = await call('GET', `/ai-logs?lineUserId=${amy.id.toUpperCase()}`, 200);
@@ -169,11 +210,35 @@ describe('GET /ai-logs', () => {
   it('reads odd JSON the answer left (not arrays, odd entries) as empty or defaulted, never failing the list', async () => {
     const user = await seedLineUser();
     const at = Date.now() - 1000;
-    await seedAiAnswer({ lineUserId: user.id, toolCalls: { name: 'x' }, requestIds: 'req_1', sentBy: 'fax', createdAt: new Date(at) });
-    await seedAiAnswer({ lineUserId: user.id, toolCalls: [null, 'x', { ok: true }, { name: 'get_project' }], requestIds: ['req_2', 7, null], createdAt: new Date(at + 1) });
+    await seedAiAnswer({
+      lineUserId: user.id,
+      toolCalls: { name: 'x' },
+      requestIds: 'req_1',
+      sentBy: 'fax',
+      createdAt: new Date(at),
+    });
+    await seedAiAnswer({
+      lineUserId: user.id,
+      toolCalls: [null, 'x', { ok: true }, { name: 'get_project' }],
+      requestIds: ['req_2', 7, null],
+      createdAt: new Date(at + 1),
+    });
     const { items } = await call('GET', `/ai-logs?lineUserId=${user.id}`, 200);
-    expect(items.map((i: { toolCalls: unknown; requestIds: unknown; sentBy: unknown }) => [i.toolCalls, i.requestIds, i.sentBy])).toEqual([
-      [[{ name: '(unnamed)', ok: true }, { name: 'get_project', ok: false }], ['req_2'], null],
+    expect(
+      items.map((i: { toolCalls: unknown; requestIds: unknown; sentBy: unknown }) => [
+        i.toolCalls,
+        i.requestIds,
+        i.sentBy,
+      ]),
+    ).toEqual([
+      [
+        [
+          { name: '(unnamed)', ok: true },
+          { name: 'get_project', ok: false },
+        ],
+        ['req_2'],
+        null,
+      ],
       [[], [], null],
     ]);
   });
@@ -186,19 +251,40 @@ describe('GET /ai-usage', () => {
     const group = await seedGroup({ name: 'Usage group' });
     const room = await seedGroup({ name: null, sourceType: 'room' });
     const user = await seedLineUser();
-    const tokens = (n: number) => ({ inputTokens: n, outputTokens: n + 1, cacheCreationInputTokens: n + 2, cacheReadInputTokens: n + 3 });
+    const tokens = (n: number) => ({
+      inputTokens: n,
+      outputTokens: n + 1,
+      cacheCreationInputTokens: n + 2,
+      cacheReadInputTokens: n + 3,
+    });
     // Day 1 in Taipei begins at 16:00 UTC of the day before: the last millisecond before it is the day before.
     await seedAiAnswer({ lineUserId: user.id, lineGroupId: group.id, ...tokens(1), createdAt: new Date(midnight - 1) });
     await seedAiAnswer({ lineUserId: user.id, lineGroupId: group.id, ...tokens(10), createdAt: new Date(midnight) });
-    await seedAiAnswer({ lineUserId: user.id, lineGroupId: group.id, ...tokens(100), createdAt: new Date(midnight + DAY - 1) });
-    await seedAiAnswer({ lineUserId: user.id, lineGroupId: room.id, ...tokens(1000), createdAt: new Date(midnight + 2 * DAY) });
+    await seedAiAnswer({
+      lineUserId: user.id,
+      lineGroupId: group.id,
+      ...tokens(100),
+      createdAt: new Date(midnight + DAY - 1),
+    });
+    await seedAiAnswer({
+      lineUserId: user.id,
+      lineGroupId: room.id,
+      ...tokens(1000),
+      createdAt: new Date(midnight + 2 * DAY),
+    });
     await seedAiAnswer({ lineUserId: user.id, ...tokens(10_000), createdAt: new Date(midnight + 2 * DAY + 1) });
     await seedAiAnswer({ ...tokens(100_000), createdAt: new Date(midnight + 2 * DAY + 2) });
 
     const from = dayOf(day);
     const to = dayOf(day + 2 * DAY);
     const usage = await call('GET', `/ai-usage?from=${from}&to=${to}`, 200);
-    const figures = (answers: number, n: number) => ({ answers, inputTokens: n, outputTokens: n + answers, cacheCreationInputTokens: n + 2 * answers, cacheReadInputTokens: n + 3 * answers });
+    const figures = (answers: number, n: number) => ({
+      answers,
+      inputTokens: n,
+      outputTokens: n + answers,
+      cacheCreationInputTokens: n + 2 * answers,
+      cacheReadInputTokens: n + 3 * answers,
+    });
     expect(usage).toEqual({
       from,
       to,

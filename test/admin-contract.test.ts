@@ -53,7 +53,10 @@ describe('the document', () => {
     const ops = operationsOf(doc);
     expect(ops.length).toBeGreaterThanOrEqual(13);
     const ids = ops.map((o) => o.op.operationId);
-    expect(ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id)), ids.join()).toBe(true);
+    expect(
+      ids.every((id) => typeof id === 'string' && /^[a-z][A-Za-z]+$/.test(id)),
+      ids.join(),
+    ).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
     for (const { method, template, op } of ops) {
       const statuses = Object.keys(op.responses);
@@ -74,7 +77,10 @@ describe('the document', () => {
           continue;
         }
         expect(Object.keys(response.content), `${where} ${status}`).toEqual(['application/json']);
-        if (Number(status) >= 400) expect(response.content['application/json'].schema, `${where} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+        if (Number(status) >= 400)
+          expect(response.content['application/json'].schema, `${where} ${status}`).toEqual({
+            $ref: '#/components/schemas/Error',
+          });
       }
     }
   });
@@ -86,7 +92,9 @@ describe('the document', () => {
     });
     const lineUser = api.doc.components.schemas.LineUser;
     expect(lineUser.properties.user).toEqual({ anyOf: [{ $ref: '#/components/schemas/User' }, { type: 'null' }] });
-    expect(api.doc.components.schemas.Group.properties.project).toEqual({ anyOf: [{ $ref: '#/components/schemas/Project' }, { type: 'null' }] });
+    expect(api.doc.components.schemas.Group.properties.project).toEqual({
+      anyOf: [{ $ref: '#/components/schemas/Project' }, { type: 'null' }],
+    });
   });
 
   it('resolves every $ref, and every component schema is reachable from an operation', () => {
@@ -116,13 +124,18 @@ describe('real answers match the document', () => {
     return res.body;
   };
   const noToken = { token: null } as const;
-  const big = { rawBody: JSON.stringify({ pad: 'x'.repeat(65 * 1024) }), headers: { 'content-type': 'application/json' } };
+  const big = {
+    rawBody: JSON.stringify({ pad: 'x'.repeat(65 * 1024) }),
+    headers: { 'content-type': 'application/json' },
+  };
   const textBody = { rawBody: 'hello', headers: { 'content-type': 'text/plain' } };
   const unknownUuid = () => crypto.randomUUID();
   const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
   it('accounts', async () => {
-    const account = await call('POST', '/users', 201, { body: { username: `Contract.${unique()}`, displayName: 'C', role: 'admin' } });
+    const account = await call('POST', '/users', 201, {
+      body: { username: `Contract.${unique()}`, displayName: 'C', role: 'admin' },
+    });
     await call('POST', '/users', 201, { body: { username: `contract.${unique()}` } });
     await call('POST', '/users', 400, { body: { username: '' } });
     await call('POST', '/users', 401, { ...noToken, body: { username: 'x' } });
@@ -152,7 +165,9 @@ describe('real answers match the document', () => {
 
     const other = await createProject();
     await call('PATCH', `/projects/${project.id}`, 200, { body: { aiInstructions: 'Quote the contract number.' } });
-    await call('PATCH', `/projects/${project.id}`, 200, { body: { name: `Renamed ${unique()}`, aiInstructions: null } });
+    await call('PATCH', `/projects/${project.id}`, 200, {
+      body: { name: `Renamed ${unique()}`, aiInstructions: null },
+    });
     await call('PATCH', `/projects/${project.id}`, 400, { body: {} });
     await call('PATCH', `/projects/${project.id}`, 401, { ...noToken, body: { name: 'x' } });
     await call('PATCH', `/projects/${unknownUuid()}`, 404, { body: { name: `Nowhere ${unique()}` } });
@@ -167,9 +182,17 @@ describe('real answers match the document', () => {
     const path = `/projects/${project.id}/members/${account.id}`;
     expect(await call('GET', `/projects/${project.id}/members`, 200)).toEqual({ items: [] });
     const added = await call('PUT', path, 201, { body: { role: 'member' } });
-    expect(added).toMatchObject({ userId: account.id, username: account.username, displayName: 'Member C', accountRole: 'member', role: 'member' });
+    expect(added).toMatchObject({
+      userId: account.id,
+      username: account.username,
+      displayName: 'Member C',
+      accountRole: 'member',
+      role: 'member',
+    });
     expect(await call('PUT', path, 200, { body: { role: 'manager' } })).toMatchObject({ role: 'manager' });
-    expect((await call('GET', `/projects/${project.id}/members`, 200)).items).toEqual([expect.objectContaining({ userId: account.id, role: 'manager' })]);
+    expect((await call('GET', `/projects/${project.id}/members`, 200)).items).toEqual([
+      expect.objectContaining({ userId: account.id, role: 'manager' }),
+    ]);
     await call('GET', '/projects/not-a-uuid/members', 400);
     await call('GET', `/projects/${project.id}/members`, 401, noToken);
     await call('GET', `/projects/${unknownUuid()}/members`, 404);
@@ -199,7 +222,11 @@ describe('real answers match the document', () => {
     const bound = await seedLineUser({ ...fields, userId: account.id, createdAt: new Date(at) });
     await seedLineUser({ createdAt: new Date(at - 1) });
     await seedLineUser({ createdAt: new Date(at - 2) });
-    const page = await call('GET', `/line-users?limit=2&before=${btoa(`${at + 1}:${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`)}`, 200);
+    const page = await call(
+      'GET',
+      `/line-users?limit=2&before=${btoa(`${at + 1}:${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`)}`,
+      200,
+    );
     expect(page.items.map((u: { user: unknown }) => u.user === null)).toEqual([false, true]);
     await call('GET', `/line-users?limit=2&before=${page.nextCursor}`, 200);
     await call('GET', '/line-users?bound=yes', 400);
@@ -214,7 +241,13 @@ describe('real answers match the document', () => {
 
   it('groups', async () => {
     const project = await createProject();
-    const group = await seedGroup({ name: 'Contract', pictureUrl: 'https://x.example/g.png', memberCount: 3, projectId: project.id, leftAt: new Date() });
+    const group = await seedGroup({
+      name: 'Contract',
+      pictureUrl: 'https://x.example/g.png',
+      memberCount: 3,
+      projectId: project.id,
+      leftAt: new Date(),
+    });
     await seedGroup({ sourceType: 'room', name: null, memberCount: null, joinedAt: null });
     const list = await call('GET', '/groups', 200);
     expect(list.items.find((g: { id: string }) => g.id === group.id).project).toEqual(project);
@@ -223,7 +256,9 @@ describe('real answers match the document', () => {
 
     await call('PATCH', `/groups/${group.id}`, 200, { body: { allowAiResponse: true } });
     await call('PATCH', `/groups/${group.id}`, 200, { body: { projectId: null } });
-    await call('PATCH', `/groups/${group.id}`, 200, { body: { aiInstructions: 'Site visits are on Fridays.', projectId: project.id } });
+    await call('PATCH', `/groups/${group.id}`, 200, {
+      body: { aiInstructions: 'Site visits are on Fridays.', projectId: project.id },
+    });
     await call('PATCH', `/groups/${group.id}`, 200, { body: { aiInstructions: null } });
     await call('PATCH', `/groups/${group.id}`, 400, { body: { projectId: 5 } });
     await call('PATCH', `/groups/${group.id}`, 401, { ...noToken, body: { allowAiResponse: true } });
@@ -235,11 +270,25 @@ describe('real answers match the document', () => {
   it('messages and files', async () => {
     const group = await seedGroup({ name: 'Files' });
     const user = await seedLineUser({ displayName: 'Sender' });
-    await seedMessage({ lineGroupId: group.id, lineUserId: user.id, content: 'hi', unsentAt: new Date(), editedAt: new Date() });
+    await seedMessage({
+      lineGroupId: group.id,
+      lineUserId: user.id,
+      content: 'hi',
+      unsentAt: new Date(),
+      editedAt: new Date(),
+    });
     await seedMessage({ lineGroupId: group.id, isFromBot: true, aiProcessed: true, content: 'answer' });
     await seedFile(
       { lineGroupId: group.id, lineUserId: user.id },
-      { fileType: 'video', fileName: 'clip.mp4', fileSize: 10, mimeType: 'video/mp4', duration: 1200, nasPath: 'a/b.mp4', syncStatus: 'synced' },
+      {
+        fileType: 'video',
+        fileName: 'clip.mp4',
+        fileSize: 10,
+        mimeType: 'video/mp4',
+        duration: 1200,
+        nasPath: 'a/b.mp4',
+        syncStatus: 'synced',
+      },
     );
     await seedFile({ lineUserId: user.id }, { fileType: 'audio' });
 
@@ -298,7 +347,13 @@ describe('real answers match the document', () => {
 
   it('inbox events', async () => {
     const eventType = `contract.${unique()}`;
-    const failed = await seedInboxEvent({ eventType, status: 'failed', lastError: 'x', nextAttemptAt: new Date(), processedAt: new Date() });
+    const failed = await seedInboxEvent({
+      eventType,
+      status: 'failed',
+      lastError: 'x',
+      nextAttemptAt: new Date(),
+      processedAt: new Date(),
+    });
     const done = await seedInboxEvent({ eventType, status: 'done', sourceType: 'group' });
     await call('GET', `/events?eventType=${eventType}`, 200);
     await call('GET', '/events?status=lost', 400);
@@ -341,9 +396,18 @@ describe('real answers match the document', () => {
         details: { keywords: ['合約'], results: 3 },
       }),
     );
-    const list = await call('GET', `/audit?userId=${account.id}&groupId=${group.lineGroupId}&action=nas.search&limit=1`, 200);
+    const list = await call(
+      'GET',
+      `/audit?userId=${account.id}&groupId=${group.lineGroupId}&action=nas.search&limit=1`,
+      200,
+    );
     expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ action: 'nas.search', via: 'chat', userId: account.id, lineGroupId: group.lineGroupId });
+    expect(list.items[0]).toMatchObject({
+      action: 'nas.search',
+      via: 'chat',
+      userId: account.id,
+      lineGroupId: group.lineGroupId,
+    });
     await call('GET', '/audit?action=nas.nope', 400);
     await call('GET', '/audit', 401, noToken);
   });
@@ -355,7 +419,11 @@ describe('real answers match the document', () => {
 
   it('every operation: 429 once the client is limited, 503 while the token is too short', async () => {
     const ip = newClientIp();
-    await withDb((db) => db.execute(sql`INSERT INTO auth_failures (surface, client) SELECT 'admin', ${ip} FROM generate_series(1, ${AUTH_LIMIT.perClient}::int)`));
+    await withDb((db) =>
+      db.execute(
+        sql`INSERT INTO auth_failures (surface, client) SELECT 'admin', ${ip} FROM generate_series(1, ${AUTH_LIMIT.perClient}::int)`,
+      ),
+    );
     const short = env.ADMIN_API_TOKEN.slice(0, 31);
     try {
       for (const { method, template } of operationsOf(api.doc)) {
@@ -373,13 +441,19 @@ describe('real answers match the document', () => {
 
   // Runs last (tests in a file run in order): every documented answer was produced above.
   it('every documented answer is reachable', () => {
-    const documented = operationsOf(api.doc).flatMap(({ op }) => Object.keys(op.responses).map((s) => `${op.operationId} ${s}`));
-    expect(documented.filter((d) => !seen.has(d)), 'documented answers no test produced').toEqual([]);
+    const documented = operationsOf(api.doc).flatMap(({ op }) =>
+      Object.keys(op.responses).map((s) => `${op.operationId} ${s}`),
+    );
+    expect(
+      documented.filter((d) => !seen.has(d)),
+      'documented answers no test produced',
+    ).toEqual([]);
   });
 });
 
 describe('the check itself', () => {
-  const fake = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+  const fake = (body: unknown, status = 200) =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
   const group = {
     id: crypto.randomUUID(),
     lineGroupId: 'C1',

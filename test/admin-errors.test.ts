@@ -4,7 +4,15 @@
  * also checked against the served OpenAPI document.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { contract, createAccount, createProject, seedGroup, seedInboxEvent, type AdminFetchOptions, type Contract } from './support/admin';
+import {
+  contract,
+  createAccount,
+  createProject,
+  seedGroup,
+  seedInboxEvent,
+  type AdminFetchOptions,
+  type Contract,
+} from './support/admin';
 
 type FieldError = { in: string; path: string; message: string };
 let api: Contract;
@@ -19,7 +27,12 @@ async function expectError(method: string, path: string, status: number, code: s
   return res.body as { error: { code: string; message: string; fields?: FieldError[] } };
 }
 
-async function expect400(method: string, path: string, field: { in: string; path: string }, options?: AdminFetchOptions) {
+async function expect400(
+  method: string,
+  path: string,
+  field: { in: string; path: string },
+  options?: AdminFetchOptions,
+) {
   const body = await expectError(method, path, 400, 'invalid_request', options);
   expect(body.error.fields, body.error.message).toEqual(expect.arrayContaining([expect.objectContaining(field)]));
   return body;
@@ -35,9 +48,24 @@ describe('400: which field and why', () => {
     await expect400('POST', '/users', { in: 'body', path: 'username' }, { body: { username: 'nul\u0000' } });
     await expect400('POST', '/users', { in: 'body', path: 'role' }, { body: { username: 'ok.name', role: 'owner' } });
     await expect400('POST', '/users', { in: 'body', path: 'username' }, { body: { username: 'x'.repeat(101) } });
-    await expect400('POST', '/users', { in: 'body', path: 'displayName' }, { body: { username: 'ok.name', displayName: 'A\u0000' } });
-    await expect400('POST', '/users', { in: 'body', path: 'displayName' }, { body: { username: 'ok.name', displayName: 'lone \ud800' } });
-    await expect400('POST', '/users', { in: 'body', path: 'isAdmin' }, { body: { username: 'ok.name', isAdmin: true } });
+    await expect400(
+      'POST',
+      '/users',
+      { in: 'body', path: 'displayName' },
+      { body: { username: 'ok.name', displayName: 'A\u0000' } },
+    );
+    await expect400(
+      'POST',
+      '/users',
+      { in: 'body', path: 'displayName' },
+      { body: { username: 'ok.name', displayName: 'lone \ud800' } },
+    );
+    await expect400(
+      'POST',
+      '/users',
+      { in: 'body', path: 'isAdmin' },
+      { body: { username: 'ok.name', isAdmin: true } },
+    );
     await expect400('POST', '/users', { in: 'body', path: '(root)' }, { body: ['username'] });
   });
 
@@ -49,10 +77,20 @@ describe('400: which field and why', () => {
     // Nesting deep enough to exhaust a recursive parser, under the size limit.
     const deep = '['.repeat(30_000) + ']'.repeat(30_000);
     await expect400('POST', '/users', { in: 'body', path: '(root)' }, { rawBody: deep, headers: json });
-    await expect400('POST', '/users', { in: 'body', path: '(root)' }, { rawBody: `{"username":${deep}}`.slice(0, 60_000), headers: json });
+    await expect400(
+      'POST',
+      '/users',
+      { in: 'body', path: '(root)' },
+      { rawBody: `{"username":${deep}}`.slice(0, 60_000), headers: json },
+    );
     // 1e400 parses as Infinity, which is no string.
     await expect400('POST', '/projects', { in: 'body', path: 'name' }, { rawBody: '{"name":1e400}', headers: json });
-    await expect400('PATCH', `/groups/${uuid()}`, { in: 'body', path: 'allowAiResponse' }, { rawBody: '{"allowAiResponse":"\\u0000"}', headers: json });
+    await expect400(
+      'PATCH',
+      `/groups/${uuid()}`,
+      { in: 'body', path: 'allowAiResponse' },
+      { rawBody: '{"allowAiResponse":"\\u0000"}', headers: json },
+    );
   });
 
   it('POST /projects', async () => {
@@ -78,12 +116,32 @@ describe('400: which field and why', () => {
   it('PATCH /groups/:id', async () => {
     const id = uuid();
     await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'projectId' }, { body: { projectId: 'not-a-uuid' } });
-    await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'allowAiResponse' }, { body: { allowAiResponse: 'yes' } });
+    await expect400(
+      'PATCH',
+      `/groups/${id}`,
+      { in: 'body', path: 'allowAiResponse' },
+      { body: { allowAiResponse: 'yes' } },
+    );
     await expect400('PATCH', `/groups/${id}`, { in: 'body', path: '(root)' }, { body: {} });
     await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'groupName' }, { body: { groupName: 'renamed' } });
-    await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 'x'.repeat(4001) } });
-    await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 'a\u0000b' } });
-    await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 'lone \ud800' } });
+    await expect400(
+      'PATCH',
+      `/groups/${id}`,
+      { in: 'body', path: 'aiInstructions' },
+      { body: { aiInstructions: 'x'.repeat(4001) } },
+    );
+    await expect400(
+      'PATCH',
+      `/groups/${id}`,
+      { in: 'body', path: 'aiInstructions' },
+      { body: { aiInstructions: 'a\u0000b' } },
+    );
+    await expect400(
+      'PATCH',
+      `/groups/${id}`,
+      { in: 'body', path: 'aiInstructions' },
+      { body: { aiInstructions: 'lone \ud800' } },
+    );
     await expect400('PATCH', `/groups/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 42 } });
   });
 
@@ -95,14 +153,39 @@ describe('400: which field and why', () => {
     await expect400('PATCH', `/projects/${id}`, { in: 'body', path: '(root)' }, { body: {} });
     await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'name' }, { body: { name: '  ' } });
     await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'name' }, { body: { name: null } });
-    await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: 'x'.repeat(4001) } });
-    await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'aiInstructions' }, { body: { aiInstructions: ['x'] } });
+    await expect400(
+      'PATCH',
+      `/projects/${id}`,
+      { in: 'body', path: 'aiInstructions' },
+      { body: { aiInstructions: 'x'.repeat(4001) } },
+    );
+    await expect400(
+      'PATCH',
+      `/projects/${id}`,
+      { in: 'body', path: 'aiInstructions' },
+      { body: { aiInstructions: ['x'] } },
+    );
     await expect400('PATCH', `/projects/${id}`, { in: 'body', path: 'id' }, { body: { id, name: 'x' } });
-    await expect400('POST', '/projects', { in: 'body', path: 'aiInstructions' }, { body: { name: 'x', aiInstructions: '\u0000' } });
+    await expect400(
+      'POST',
+      '/projects',
+      { in: 'body', path: 'aiInstructions' },
+      { body: { name: 'x', aiInstructions: '\u0000' } },
+    );
   });
 
   it('GET /ai-usage: days YYYY-MM-DD (Asia/Taipei), to not before from, at most 366 days', async () => {
-    for (const bad of ['2026-02-30', '2026-13-01', '0000-01-01', '2026-1-1', '20260101', '2026-01-01T00:00:00Z', 'today', '', '%00']) {
+    for (const bad of [
+      '2026-02-30',
+      '2026-13-01',
+      '0000-01-01',
+      '2026-1-1',
+      '20260101',
+      '2026-01-01T00:00:00Z',
+      'today',
+      '',
+      '%00',
+    ]) {
       await expect400('GET', `/ai-usage?from=${bad}&to=2026-03-01`, { in: 'query', path: 'from' });
       await expect400('GET', `/ai-usage?from=2026-01-01&to=${bad}`, { in: 'query', path: 'to' });
     }
@@ -161,7 +244,11 @@ describe('400: which field and why', () => {
       expect(res.body.error.fields).toEqual([expect.objectContaining({ in: 'query', path: 'before' })]);
     }
     await expect400('GET', `/ai-logs?before=${b64url('1700000000000:12')}`, { in: 'query', path: 'before' });
-    for (const before of [b64url(`1700000000000:${uuid()}`), b64url('1700000000000:9007199254740992'), b64url('1700000000000:0')]) {
+    for (const before of [
+      b64url(`1700000000000:${uuid()}`),
+      b64url('1700000000000:9007199254740992'),
+      b64url('1700000000000:0'),
+    ]) {
       await expect400('GET', `/events?before=${before}`, { in: 'query', path: 'before' });
     }
     expect((await api.call('GET', `/events?before=${b64url('1700000000000:9007199254740991')}`)).status).toBe(200);
@@ -224,7 +311,10 @@ describe('413 and 415: the body itself', () => {
     ['DELETE', `/line-users/${uuid()}/binding`],
     ['POST', '/events/1/retry'],
   ])('over 64 KiB: %s %s -> 413', async (method, path) => {
-    await expectError(method, path, 413, 'payload_too_large', { rawBody: big, headers: { 'content-type': 'application/json' } });
+    await expectError(method, path, 413, 'payload_too_large', {
+      rawBody: big,
+      headers: { 'content-type': 'application/json' },
+    });
   });
 
   it.each([

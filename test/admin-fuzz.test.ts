@@ -43,7 +43,9 @@ function pct(s: string): string {
   for (const ch of s) {
     const u = ch.charCodeAt(0);
     if (ch.length === 1 && u >= 0xd800 && u <= 0xdfff) {
-      out += [0xe0 | (u >> 12), 0x80 | ((u >> 6) & 0x3f), 0x80 | (u & 0x3f)].map((b) => `%${b.toString(16).toUpperCase()}`).join('');
+      out += [0xe0 | (u >> 12), 0x80 | ((u >> 6) & 0x3f), 0x80 | (u & 0x3f)]
+        .map((b) => `%${b.toString(16).toUpperCase()}`)
+        .join('');
     } else {
       out += encodeURIComponent(ch);
     }
@@ -52,13 +54,63 @@ function pct(s: string): string {
 }
 
 const specials = [
-  '\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\ud83d\ude00', '', ' ', '\t', '\n',
-  '0', '-0', '-1', '1.5', '1e3', '1e400', '-1e400', '1e-400', '0x10', '+5', ' 7 ', '00000000000000000001',
-  '2147483647', '2147483648', '4294967296', '9007199254740991', '9007199254740992', '99999999999999999999999',
-  'NaN', 'Infinity', '-Infinity', 'null', 'undefined', 'true', 'false', '[]', '{}', '[1]',
-  "' OR '1'='1", '"; DROP TABLE users; --', '../..', 'C', 'U', 'R', 'C'.repeat(64), 'U'.padEnd(33, 'f'),
-  '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', '{00000000-0000-0000-0000-000000000000}',
-  '中文字', 'é', 'e\u0301', '\u202egnp.exe', '\ufeff', '\uffff', '\u{10ffff}', '🙂'.repeat(300),
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  'x\ud83d',
+  '\ud83d\ude00',
+  '',
+  ' ',
+  '\t',
+  '\n',
+  '0',
+  '-0',
+  '-1',
+  '1.5',
+  '1e3',
+  '1e400',
+  '-1e400',
+  '1e-400',
+  '0x10',
+  '+5',
+  ' 7 ',
+  '00000000000000000001',
+  '2147483647',
+  '2147483648',
+  '4294967296',
+  '9007199254740991',
+  '9007199254740992',
+  '99999999999999999999999',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  'null',
+  'undefined',
+  'true',
+  'false',
+  '[]',
+  '{}',
+  '[1]',
+  "' OR '1'='1",
+  '"; DROP TABLE users; --',
+  '../..',
+  'C',
+  'U',
+  'R',
+  'C'.repeat(64),
+  'U'.padEnd(33, 'f'),
+  '00000000-0000-0000-0000-000000000000',
+  'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+  '{00000000-0000-0000-0000-000000000000}',
+  '中文字',
+  'é',
+  'e\u0301',
+  '\u202egnp.exe',
+  '\ufeff',
+  '\uffff',
+  '\u{10ffff}',
+  '🙂'.repeat(300),
 ];
 /** Already percent-encoded or broken encodings, put into the URL as they are. */
 const rawTokens = ['%', '%zz', '%E0%A4%A', '%ED%A0%80', '%C0%80', '%00', '%2F', '%2e%2e', '+', '%2B', '%FF%FE', '%25'];
@@ -83,20 +135,46 @@ const hostileText = fc.oneof(
   fc.tuple(numberText, fc.oneof(fc.uuid(), numberText)).map(([ms, id]) => b64url(`${ms}:${id}`)),
 );
 /** Cursors of the right form ("ms:id", base64url) around the edges of what the columns hold. */
-const edgeMs = [-62135596800001, -62135596800000, 0, 253402300799999, 253402300800000, 8.64e15, -8.64e15, 999999999999999];
+const edgeMs = [
+  -62135596800001, -62135596800000, 0, 253402300799999, 253402300800000, 8.64e15, -8.64e15, 999999999999999,
+];
 const cursorish = fc
   .tuple(
-    fc.oneof(fc.maxSafeInteger(), fc.constantFrom(...edgeMs), fc.integer({ min: 253402300800000, max: 999999999999999 })).map(String),
-    fc.oneof(fc.uuid(), fc.maxSafeNat().map(String), fc.constantFrom('0', '-1', '9007199254740992', '9223372036854775808', '1.5')),
+    fc
+      .oneof(
+        fc.maxSafeInteger(),
+        fc.constantFrom(...edgeMs),
+        fc.integer({ min: 253402300800000, max: 999999999999999 }),
+      )
+      .map(String),
+    fc.oneof(
+      fc.uuid(),
+      fc.maxSafeNat().map(String),
+      fc.constantFrom('0', '-1', '9007199254740992', '9223372036854775808', '1.5'),
+    ),
   )
   .map(([ms, id]) => b64url(`${ms}:${id}`));
 /** Dates of the right form (YYYY-MM-DD) at the edges of the calendar and of what Postgres holds. */
 const dateish = fc.oneof(
-  fc.constantFrom('0000-01-01', '0001-01-01', '9999-12-31', '2024-02-29', '2026-02-29', '2026-02-30', '2026-13-01', '2026-00-10', '2026-01-32', '1899-12-31', '1970-01-01'),
-  fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
-  fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 })).map(
-    ([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`,
+  fc.constantFrom(
+    '0000-01-01',
+    '0001-01-01',
+    '9999-12-31',
+    '2024-02-29',
+    '2026-02-29',
+    '2026-02-30',
+    '2026-13-01',
+    '2026-00-10',
+    '2026-01-32',
+    '1899-12-31',
+    '1970-01-01',
   ),
+  fc
+    .date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString().slice(0, 10)),
+  fc
+    .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }))
+    .map(([y, m, d]) => `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`),
 );
 const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: hostileText },
@@ -109,10 +187,33 @@ const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 6 }), hostileText, { maxKeys: 3 }),
 );
 /** Literals JSON.stringify cannot produce, spliced into an otherwise valid body. */
-const jsonLiterals = ['1e400', '-1e400', '1e-400', '123456789012345678901234567890', '-0', '"\\u0000"', '"\\ud800"', '"\\udc00\\ud800"', '[[[[[]]]]]'];
+const jsonLiterals = [
+  '1e400',
+  '-1e400',
+  '1e-400',
+  '123456789012345678901234567890',
+  '-0',
+  '"\\u0000"',
+  '"\\ud800"',
+  '"\\udc00\\ud800"',
+  '[[[[[]]]]]',
+];
 const malformedJson = ['', '{', '{"a":', 'nul', '{"a":1}x', '\u0000', "{'a':1}", '{"a":1,}', '\ufeff{}', '[1,2'];
-const otherTypes = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json;', 'application/xml', 'application/jsonx', ''];
-const jsonTypes = ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/merge-patch+json'];
+const otherTypes = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json;',
+  'application/xml',
+  'application/jsonx',
+  '',
+];
+const jsonTypes = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'APPLICATION/JSON',
+  'application/merge-patch+json',
+];
 
 /** Could name an existing account or inbox row: never sent (see the header comment). */
 const mayExist = (s: string) => /^\d{1,16}$/.test(s) && Number(s) >= 1 && Number(s) < 2_000_000_000;
@@ -129,7 +230,14 @@ function planner() {
     const params: Array<{ name: string; in: string; schema: any }> = op.parameters ?? [];
     const bodyRef: string | undefined = op.requestBody?.content['application/json'].schema.$ref;
     const bodyFields = bodyRef ? Object.keys(api.doc.components.schemas[bodyRef.split('/').pop()!].properties) : [];
-    return { method, template, operationId: op.operationId as string, params, bodyFields, hasBody: Boolean(op.requestBody) };
+    return {
+      method,
+      template,
+      operationId: op.operationId as string,
+      params,
+      bodyFields,
+      hasBody: Boolean(op.requestBody),
+    };
   });
 
   const pathValue = fc.oneof(
@@ -147,25 +255,33 @@ function planner() {
   const valueFor = (q: string) => (q === 'before' ? cursorValue : q === 'from' || q === 'to' ? dateValue : queryValue);
   const bodyFor = (op: (typeof ops)[number], target: string) => {
     const valid = validBodies[op.operationId]!;
-    const json = (text: string) => fc.constantFrom(...jsonTypes).map((type) => ({ rawBody: text, headers: { 'content-type': type } }));
-    if (op.bodyFields.includes(target)) return hostileJson.chain((v) => json(JSON.stringify({ ...valid(), [target]: v })));
+    const json = (text: string) =>
+      fc.constantFrom(...jsonTypes).map((type) => ({ rawBody: text, headers: { 'content-type': type } }));
+    if (op.bodyFields.includes(target))
+      return hostileJson.chain((v) => json(JSON.stringify({ ...valid(), [target]: v })));
     if (target === 'extra field') {
-      return fc.tuple(fc.string({ unit: utf16Unit, maxLength: 10 }), hostileJson).chain(([k, v]) => json(JSON.stringify({ ...valid(), [k]: v })));
+      return fc
+        .tuple(fc.string({ unit: utf16Unit, maxLength: 10 }), hostileJson)
+        .chain(([k, v]) => json(JSON.stringify({ ...valid(), [k]: v })));
     }
     if (target === 'all fields') {
-      return fc.array(hostileJson, { minLength: op.bodyFields.length, maxLength: op.bodyFields.length }).chain((vs) =>
-        json(JSON.stringify(Object.fromEntries(op.bodyFields.map((f, i) => [f, vs[i]])))),
-      );
+      return fc
+        .array(hostileJson, { minLength: op.bodyFields.length, maxLength: op.bodyFields.length })
+        .chain((vs) => json(JSON.stringify(Object.fromEntries(op.bodyFields.map((f, i) => [f, vs[i]])))));
     }
     // the body as a whole
     return fc.oneof(
       hostileJson.chain((v) => json(JSON.stringify(v) ?? 'null')),
-      fc.tuple(fc.constantFrom(...op.bodyFields), fc.constantFrom(...jsonLiterals)).chain(([f, lit]) => json(`{"${f}":${lit}}`)),
+      fc
+        .tuple(fc.constantFrom(...op.bodyFields), fc.constantFrom(...jsonLiterals))
+        .chain(([f, lit]) => json(`{"${f}":${lit}}`)),
       fc.constantFrom(...malformedJson).chain(json),
-      fc.tuple(fc.constantFrom(...otherTypes), fc.constantFrom('{"name":"x"}', 'name=x', '<x/>', '\u0000')).map(([type, rawBody]) => ({
-        rawBody,
-        headers: type ? { 'content-type': type } : {},
-      })),
+      fc
+        .tuple(fc.constantFrom(...otherTypes), fc.constantFrom('{"name":"x"}', 'name=x', '<x/>', '\u0000'))
+        .map(([type, rawBody]) => ({
+          rawBody,
+          headers: type ? { 'content-type': type } : {},
+        })),
     );
   };
 
@@ -182,13 +298,17 @@ function planner() {
       ];
       return fc.constantFrom(...targets).chain((target) => {
         const hostile = (name: string) => target === 'everything' || target === name;
-        const path = fc.tuple(...pathParams.map((p) => (hostile(`path ${p.name}`) ? pathValue : fc.constant(validPathValue(p.schema))))).map((values) =>
-          pathParams.reduce((t, p, i) => t.replace(`{${p.name}}`, values[i]!), op.template),
-        );
+        const path = fc
+          .tuple(
+            ...pathParams.map((p) => (hostile(`path ${p.name}`) ? pathValue : fc.constant(validPathValue(p.schema)))),
+          )
+          .map((values) => pathParams.reduce((t, p, i) => t.replace(`{${p.name}}`, values[i]!), op.template));
         const query = fc
           .tuple(
             ...queryParams.map((q) => (hostile(`query ${q}`) ? valueFor(q).map((v) => ({ [q]: v })) : fc.constant({}))),
-            target === 'query extra' ? fc.tuple(fc.string({ maxLength: 8 }).map(pct), queryValue).map(([k, v]) => ({ [k || 'x']: v })) : fc.constant({}),
+            target === 'query extra'
+              ? fc.tuple(fc.string({ maxLength: 8 }).map(pct), queryValue).map(([k, v]) => ({ [k || 'x']: v }))
+              : fc.constant({}),
           )
           .map((parts) => Object.assign({}, ...parts) as Record<string, string | string[]>);
         const body: fc.Arbitrary<AdminFetchOptions> = op.hasBody
@@ -212,7 +332,8 @@ function planner() {
 }
 
 /** An id that is well formed and names nothing: a random UUID, or the largest id the column holds. */
-const validPathValue = (schema: { type?: string; maximum?: number }) => (schema.type === 'integer' ? String(schema.maximum) : crypto.randomUUID());
+const validPathValue = (schema: { type?: string; maximum?: number }) =>
+  schema.type === 'integer' ? String(schema.maximum) : crypto.randomUUID();
 
 const queryString = (q: Record<string, string | string[]>) => {
   const pairs = Object.entries(q).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}=${x}`));
@@ -235,10 +356,16 @@ describe('hostile input never gets a 5xx', () => {
       );
       // Every operation was reached; most answers are refusals, some got through to the database.
       const ops = new Set([...counts.keys()].map((k) => k.split(' ')[0]));
-      expect([...ops].sort()).toEqual(operationsOf(api.doc).map((o) => o.op.operationId).sort());
+      expect([...ops].sort()).toEqual(
+        operationsOf(api.doc)
+          .map((o) => o.op.operationId)
+          .sort(),
+      );
       const total = [...counts.values()].reduce((a, b) => a + b, 0);
       const passed = [...counts].filter(([k]) => !/ 4\d\d$/.test(k)).reduce((a, [, n]) => a + n, 0);
-      console.warn(JSON.stringify({ msg: 'fuzz.summary', total, passed, counts: Object.fromEntries([...counts].sort()) }));
+      console.warn(
+        JSON.stringify({ msg: 'fuzz.summary', total, passed, counts: Object.fromEntries([...counts].sort()) }),
+      );
       expect(total).toBeGreaterThan(RUNS / 4);
       expect(passed).toBeGreaterThan(0);
     },

@@ -35,7 +35,11 @@ async function allPages<T>(path: string): Promise<T[]> {
   let cursor: string | null = null;
   for (let i = 0; i < 1000; i++) {
     const sep = path.includes('?') ? '&' : '?';
-    const page: { items: T[]; nextCursor: string | null } = await call('GET', cursor ? `${path}${sep}before=${cursor}` : path, 200);
+    const page: { items: T[]; nextCursor: string | null } = await call(
+      'GET',
+      cursor ? `${path}${sep}before=${cursor}` : path,
+      200,
+    );
     items.push(...page.items);
     cursor = page.nextCursor;
     if (!cursor) return items;
@@ -89,7 +93,10 @@ describe('LINE users', () => {
     });
     expect(boundPage.items.every((u: { bound: boolean }) => u.bound)).toBe(true);
     const unboundPage = await call('GET', '/line-users?bound=false&limit=200', 200);
-    expect(unboundPage.items.find((u: { id: string }) => u.id === unbound.id)).toMatchObject({ bound: false, user: null });
+    expect(unboundPage.items.find((u: { id: string }) => u.id === unbound.id)).toMatchObject({
+      bound: false,
+      user: null,
+    });
     expect(unboundPage.items.find((u: { id: string }) => u.id === bound.id)).toBeUndefined();
 
     // Every row once, newest first.
@@ -117,7 +124,12 @@ describe('LINE users', () => {
       seen.push(page.items[0].id);
       cursor = page.nextCursor;
     }
-    expect(seen).toEqual(seeded.map((s) => s.id).sort().reverse());
+    expect(seen).toEqual(
+      seeded
+        .map((s) => s.id)
+        .sort()
+        .reverse(),
+    );
   });
 });
 
@@ -135,7 +147,11 @@ describe('groups', () => {
 
     const project = await createProject();
     const patched = await call('PATCH', `/groups/${group.id}`, 200, { allowAiResponse: true, projectId: project.id });
-    expect(patched).toMatchObject({ id: group.id, allowAiResponse: true, project: { id: project.id, name: project.name } });
+    expect(patched).toMatchObject({
+      id: group.id,
+      allowAiResponse: true,
+      project: { id: project.id, name: project.name },
+    });
     const cleared = await call('PATCH', `/groups/${group.id}`, 200, { projectId: null });
     expect(cleared).toMatchObject({ allowAiResponse: true, project: null });
     const inactive = await call('GET', '/groups?active=false', 200);
@@ -149,13 +165,31 @@ describe('messages and files', () => {
     const user = await seedLineUser({ displayName: 'Amy' });
     const base = Date.now() - 60_000;
     const [m0, m1] = await Promise.all(
-      [0, 1].map((i) => seedMessage({ lineGroupId: group.id, lineUserId: user.id, content: `m${i}`, sentAt: new Date(base + i * 1000) })),
+      [0, 1].map((i) =>
+        seedMessage({
+          lineGroupId: group.id,
+          lineUserId: user.id,
+          content: `m${i}`,
+          sentAt: new Date(base + i * 1000),
+        }),
+      ),
     );
-    const reply = await seedMessage({ lineGroupId: group.id, content: 'bot says hi', isFromBot: true, sentAt: new Date(base + 2000) });
+    const reply = await seedMessage({
+      lineGroupId: group.id,
+      content: 'bot says hi',
+      isFromBot: true,
+      sentAt: new Date(base + 2000),
+    });
 
     const first = await call('GET', `/messages?groupId=${group.lineGroupId}&limit=2`, 200);
     expect(first.items.map((m: { content: string }) => m.content)).toEqual(['bot says hi', 'm1']);
-    expect(first.items[0]).toMatchObject({ id: reply.id, isFromBot: true, aiProcessed: false, fileId: null, lineUserId: null });
+    expect(first.items[0]).toMatchObject({
+      id: reply.id,
+      isFromBot: true,
+      aiProcessed: false,
+      fileId: null,
+      lineUserId: null,
+    });
     expect(first.items[1]).toEqual({
       id: m1!.id,
       messageId: m1!.messageId,
@@ -181,7 +215,9 @@ describe('messages and files', () => {
     // Our UUIDs work as filters too, for the group and for the sender.
     expect((await call('GET', `/messages?groupId=${group.id}&limit=10`, 200)).items).toHaveLength(3);
     expect((await call('GET', `/messages?lineUserId=${user.lineUserId}`, 200)).items).toHaveLength(2);
-    expect((await call('GET', `/messages?lineUserId=${user.id.toUpperCase()}&groupId=${group.id}`, 200)).items).toHaveLength(2);
+    expect(
+      (await call('GET', `/messages?lineUserId=${user.id.toUpperCase()}&groupId=${group.id}`, 200)).items,
+    ).toHaveLength(2);
     // Anything else is compared with LINE's id as text: digits are never cast, odd values match nothing.
     for (const odd of ['1', '99999999999999999999', 'not-an-id', encodeURIComponent('Cé中')]) {
       expect((await call('GET', `/messages?groupId=${odd}`, 200)).items, odd).toEqual([]);
@@ -193,13 +229,28 @@ describe('messages and files', () => {
     const user = await seedLineUser();
     const chat = { lineGroupId: group.id, lineUserId: user.id };
     const image = await seedFile(chat, { fileType: 'image' });
-    const doc = await seedFile(chat, { fileType: 'file', fileName: 'plan.pdf', fileSize: 2048, syncError: 'daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei' });
-    const done = await seedFile(chat, { fileType: 'image', syncStatus: 'synced', nasPath: 'x.jpg', syncError: 'an old error' });
+    const doc = await seedFile(chat, {
+      fileType: 'file',
+      fileName: 'plan.pdf',
+      fileSize: 2048,
+      syncError: 'daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei',
+    });
+    const done = await seedFile(chat, {
+      fileType: 'image',
+      syncStatus: 'synced',
+      nasPath: 'x.jpg',
+      syncError: 'an old error',
+    });
 
     const page = await call('GET', `/files?groupId=${group.lineGroupId}`, 200);
-    expect(page.items.map((f: { id: string }) => f.id).sort()).toEqual([image.file.id, doc.file.id, done.file.id].sort());
+    expect(page.items.map((f: { id: string }) => f.id).sort()).toEqual(
+      [image.file.id, doc.file.id, done.file.id].sort(),
+    );
     // The reason a file waits is shown while it waits (or failed), not after it synced.
-    expect(page.items.find((f: { id: string }) => f.id === done.file.id)).toMatchObject({ syncStatus: 'synced', syncError: null });
+    expect(page.items.find((f: { id: string }) => f.id === done.file.id)).toMatchObject({
+      syncStatus: 'synced',
+      syncError: null,
+    });
     expect(page.items.find((f: { id: string }) => f.id === doc.file.id)).toMatchObject({
       messageId: doc.message.id,
       lineMessageId: doc.message.messageId,
@@ -215,10 +266,15 @@ describe('messages and files', () => {
     });
     const images = await call('GET', `/files?groupId=${group.id}&fileType=image&syncStatus=pending`, 200);
     expect(images.items.map((f: { messageId: string }) => f.messageId)).toEqual([image.message.id]);
-    expect((await call('GET', `/files?lineUserId=${user.id}&syncStatus=synced`, 200)).items.map((f: { id: string }) => f.id)).toEqual([done.file.id]);
+    expect(
+      (await call('GET', `/files?lineUserId=${user.id}&syncStatus=synced`, 200)).items.map((f: { id: string }) => f.id),
+    ).toEqual([done.file.id]);
 
     const messages = await call('GET', `/messages?groupId=${group.id}`, 200);
-    expect(messages.items.find((m: { id: string }) => m.id === doc.message.id)).toMatchObject({ messageType: 'file', fileId: doc.file.id });
+    expect(messages.items.find((m: { id: string }) => m.id === doc.message.id)).toMatchObject({
+      messageType: 'file',
+      fileId: doc.file.id,
+    });
   });
 });
 
@@ -227,7 +283,9 @@ describe('inbox events', () => {
     const eventType = `test.${unique()}`;
     const at = new Date();
     const rows = await Promise.all(
-      [0, 1, 2].map(() => seedInboxEvent({ eventType, status: 'failed', lastError: 'LINE answered 500', receivedAt: at })),
+      [0, 1, 2].map(() =>
+        seedInboxEvent({ eventType, status: 'failed', lastError: 'LINE answered 500', receivedAt: at }),
+      ),
     );
     const ids = rows.map((r) => r.id).sort((a, b) => b - a);
     const all = await allPages<{ id: number }>(`/events?status=failed&eventType=${eventType}&limit=1`);
@@ -243,7 +301,11 @@ describe('inbox events', () => {
       payload: row.payload,
     });
 
-    expect(await call('POST', `/events/${row.id}/retry`, 202)).toEqual({ id: row.id, status: 'processing', attempts: 2 });
+    expect(await call('POST', `/events/${row.id}/retry`, 202)).toEqual({
+      id: row.id,
+      status: 'processing',
+      attempts: 2,
+    });
     // A postback is kept in the inbox only: the retry marks it done at once.
     const done = await call('GET', `/events?status=done&eventType=${eventType}`, 200);
     expect(done.items).toEqual([expect.objectContaining({ id: row.id, status: 'done', attempts: 2 })]);

@@ -28,7 +28,9 @@ async function boundUser(name = 'AI Asker') {
 async function groupWithAi(userId: string, allow = true) {
   const groupId = newId.group();
   expect((await postEvents([textEvent({ userId, groupId }, 'hello all')])).status).toBe(200);
-  await withDb((db) => db.update(lineGroups).set({ allowAiResponse: allow }).where(eq(lineGroups.lineGroupId, groupId)));
+  await withDb((db) =>
+    db.update(lineGroups).set({ allowAiResponse: allow }).where(eq(lineGroups.lineGroupId, groupId)),
+  );
   return groupId;
 }
 
@@ -45,8 +47,11 @@ async function askEvent(ev: TestMessageEvent, options: { env?: Partial<Env> } = 
 const ask = (src: SourceSpec, text: string) => askEvent(textEvent(src, text));
 
 const repliesTo = async (replyToken: string) =>
-  (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken: string }).replyToken === replyToken);
-const pushesTo = async (to: string) => (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to: string }).to === to);
+  (await lineRequests('/v2/bot/message/reply')).filter(
+    (r) => (r.body as { replyToken: string }).replyToken === replyToken,
+  );
+const pushesTo = async (to: string) =>
+  (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to: string }).to === to);
 const messagesOf = (r: RecordedRequest) => (r.body as { messages: Array<Record<string, any>> }).messages;
 
 describe('who is answered (the policy, end to end)', () => {
@@ -54,7 +59,13 @@ describe('who is answered (the policy, end to end)', () => {
     const userId = await boundUser();
     const marker = newId.event();
     const { ev, answer } = await ask({ userId }, `明天的會議幾點？ ${marker}`);
-    expect(answer).toMatchObject({ status: 'answered', outcome: 'answered', sentBy: 'reply', model: 'claude-sonnet-5-5', error: null });
+    expect(answer).toMatchObject({
+      status: 'answered',
+      outcome: 'answered',
+      sentBy: 'reply',
+      model: 'claude-sonnet-5-5',
+      error: null,
+    });
     expect(answer!.inputTokens).toBeGreaterThan(0);
     expect(answer!.outputTokens).toBeGreaterThan(0);
     expect(answer!.requestIds).toHaveLength(1);
@@ -64,12 +75,19 @@ describe('who is answered (the policy, end to end)', () => {
     const [first] = messagesOf(reply!);
     expect(first!.text).toContain(marker);
     expect(first!.quoteToken).toBe(ev.message.quoteToken);
-    expect(await lineRequests('/v2/bot/chat/loading/start').then((rs) => rs.filter((r) => (r.body as { chatId: string }).chatId === userId))).toHaveLength(1);
+    expect(
+      await lineRequests('/v2/bot/chat/loading/start').then((rs) =>
+        rs.filter((r) => (r.body as { chatId: string }).chatId === userId),
+      ),
+    ).toHaveLength(1);
 
     const rows = await withDb((db) => db.select().from(lineMessages).where(eq(lineMessages.messageId, ev.message.id)));
     expect(rows[0]!.aiProcessed).toBe(true);
     const botRows = await withDb((db) =>
-      db.select().from(lineMessages).where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.content, first!.text))),
+      db
+        .select()
+        .from(lineMessages)
+        .where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.content, first!.text))),
     );
     expect(botRows).toHaveLength(1);
     // The model saw a system prompt marked for caching, and the tools.
@@ -83,12 +101,19 @@ describe('who is answered (the policy, end to end)', () => {
     const groupId = await groupWithAi(userId);
     const marker = newId.event();
     const text = `@小幫手 報價單進度？ ${marker}`;
-    const ev = messageEvent({ userId, groupId }, { type: 'text', text, mention: { mentionees: [{ index: 0, length: 4, isSelf: true, type: 'user' }] } });
+    const ev = messageEvent(
+      { userId, groupId },
+      { type: 'text', text, mention: { mentionees: [{ index: 0, length: 4, isSelf: true, type: 'user' }] } },
+    );
     const { answer } = await askEvent(ev);
     expect(answer).toMatchObject({ status: 'answered', question: `報價單進度？ ${marker}` });
     const [reply] = await repliesTo(ev.replyToken);
     const [first] = messagesOf(reply!);
-    expect(first).toMatchObject({ type: 'textV2', quoteToken: ev.message.quoteToken, substitution: { asker: { type: 'mention', mentionee: { type: 'user', userId } } } });
+    expect(first).toMatchObject({
+      type: 'textV2',
+      quoteToken: ev.message.quoteToken,
+      substitution: { asker: { type: 'mention', mentionee: { type: 'user', userId } } },
+    });
     expect(first!.text.startsWith('{asker} ')).toBe(true);
   });
 
@@ -98,9 +123,14 @@ describe('who is answered (the policy, end to end)', () => {
     const m1 = newId.event();
     const first = await ask({ userId, groupId }, `@helper 幫我看一下 ${m1}`);
     expect(first.answer).toMatchObject({ status: 'answered', question: `幫我看一下 ${m1}` });
-    const botMessageId = (((await repliesTo(first.ev.replyToken))[0]!.response) as { sentMessages: Array<{ id: string }> }).sentMessages[0]!.id;
+    const botMessageId = (
+      (await repliesTo(first.ev.replyToken))[0]!.response as { sentMessages: Array<{ id: string }> }
+    ).sentMessages[0]!.id;
     const m2 = newId.event();
-    const quoting = messageEvent({ userId, groupId }, { type: 'text', text: `那明天呢 ${m2}`, quotedMessageId: botMessageId });
+    const quoting = messageEvent(
+      { userId, groupId },
+      { type: 'text', text: `那明天呢 ${m2}`, quotedMessageId: botMessageId },
+    );
     const second = await askEvent(quoting);
     expect(second.answer).toMatchObject({ status: 'answered' });
     // The history of the second question holds the first exchange, as user and assistant turns.
@@ -121,7 +151,11 @@ describe('who is answered (the policy, end to end)', () => {
     expect((await postEvents([chatter, aiOff, unboundInGroup, unbound1to1])).status).toBe(200);
     for (const ev of [chatter, aiOff, unboundInGroup, unbound1to1]) {
       expect(await answerOf(ev.webhookEventId)).toBeUndefined();
-      expect(await withDb((db) => db.select({ id: lineMessages.id }).from(lineMessages).where(eq(lineMessages.messageId, ev.message.id)))).toHaveLength(1);
+      expect(
+        await withDb((db) =>
+          db.select({ id: lineMessages.id }).from(lineMessages).where(eq(lineMessages.messageId, ev.message.id)),
+        ),
+      ).toHaveLength(1);
     }
     expect(await claudeRequests(marker)).toHaveLength(0);
   });
@@ -133,7 +167,14 @@ describe('context and tools', () => {
     const groupId = await groupWithAi(userId);
     const other = await groupWithAi(userId);
     const word = `報價${newId.event().slice(-6)}`;
-    expect((await postEvents([textEvent({ userId, groupId }, `${word} 第一版已寄出`), textEvent({ userId, groupId: other }, `${word} 另一個群組的機密`)])).status).toBe(200);
+    expect(
+      (
+        await postEvents([
+          textEvent({ userId, groupId }, `${word} 第一版已寄出`),
+          textEvent({ userId, groupId: other }, `${word} 另一個群組的機密`),
+        ])
+      ).status,
+    ).toBe(200);
     const { answer } = await ask({ userId, groupId }, `@小幫手 搜尋 ${word}`);
     expect(answer).toMatchObject({ status: 'answered', toolCalls: [{ name: 'search_chat_history', ok: true }] });
     const requests = await claudeRequests(word);
@@ -161,7 +202,10 @@ describe('context and tools', () => {
     const userId = await boundUser();
     const image = messageEvent({ userId }, { type: 'image', contentProvider: { type: 'line' } });
     // A 1x1 PNG.
-    const png = Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0));
+    const png = Uint8Array.from(
+      atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='),
+      (c) => c.charCodeAt(0),
+    );
     await seedLineContent(image.message.id, png, 'image/png');
     // An image alone is not a question in a 1:1 chat; it is stored (and its file row made).
     expect((await postEvents([image])).status).toBe(200);
@@ -181,7 +225,9 @@ describe('exactly once', () => {
     expect((await postEvents([{ ...ev, deliveryContext: { isRedelivery: true } }])).status).toBe(200);
     expect(await claudeRequests(marker)).toHaveLength(1);
     expect(await repliesTo(ev.replyToken)).toHaveLength(1);
-    expect(await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)))).toHaveLength(1);
+    expect(
+      await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId))),
+    ).toHaveLength(1);
   });
 
   it('a question processed after its reply token expired is answered by push, with a retry key from the event', async () => {
@@ -200,7 +246,13 @@ describe('exactly once', () => {
     const userId = await boundUser();
     const marker = newId.event();
     // The client tries a push three times (two retries on 429).
-    await addFault({ path: '/v2/bot/message/push', bodyContains: userId, status: 429, body: { message: 'You have reached your monthly limit.' }, times: 3 });
+    await addFault({
+      path: '/v2/bot/message/push',
+      bodyContains: userId,
+      status: 429,
+      body: { message: 'You have reached your monthly limit.' },
+      times: 3,
+    });
     const ev = { ...textEvent({ userId }, `額度用完時 ${marker}`), timestamp: Date.now() - 70_000 };
     const { answer } = await askEvent(ev);
     expect(answer).toMatchObject({ status: 'answered', sentBy: null });
@@ -217,14 +269,20 @@ describe('exactly once', () => {
     await withDb((db) =>
       db
         .update(lineAiAnswers)
-        .set({ status: 'running', steps: sql`${lineAiAnswers.steps} - 'send answer' - 'finish'`, progressAt: sql`now() - interval '10 minutes'` })
+        .set({
+          status: 'running',
+          steps: sql`${lineAiAnswers.steps} - 'send answer' - 'finish'`,
+          progressAt: sql`now() - interval '10 minutes'`,
+        })
         .where(eq(lineAiAnswers.id, answer!.id)),
     );
     await using instance = await introspectWorkflowInstance(env.AI_ANSWER, answer!.instanceId);
     const counts = await withDb((db) => restartStalledAnswers(db, env.AI_ANSWER, createLogger({ test: 'backstop' })));
     expect(counts.restarted + counts.created).toBeGreaterThanOrEqual(1);
     await instance.waitForStatus('complete');
-    await vi.waitFor(async () => expect((await answerOf(ev.webhookEventId))!.status).toBe('answered'), { timeout: 10_000 });
+    await vi.waitFor(async () => expect((await answerOf(ev.webhookEventId))!.status).toBe('answered'), {
+      timeout: 10_000,
+    });
     expect(await claudeRequests(marker)).toHaveLength(1);
     const replies = await repliesTo(ev.replyToken);
     // The rerun's reply was refused (the token was used): it did not push the same answer.
@@ -240,8 +298,19 @@ describe('exactly once', () => {
     expect((await postEvents([ev], { env: { AI_ANSWER: undefined } as Partial<Env> })).status).toBe(200);
     const pending = (await answerOf(ev.webhookEventId))!;
     // now() keeps microseconds; a compare-and-set against the millisecond Date read back would never match.
-    await withDb((db) => db.update(lineAiAnswers).set({ progressAt: sql`now() - interval '10 minutes 0.123456 seconds'` }).where(eq(lineAiAnswers.id, pending.id)));
-    const [micros] = (await withDb((db) => db.execute(sql`select extract(microseconds from progress_at)::int % 1000 as us from line_ai_answers where id = ${pending.id}`))).rows as [{ us: number }];
+    await withDb((db) =>
+      db
+        .update(lineAiAnswers)
+        .set({ progressAt: sql`now() - interval '10 minutes 0.123456 seconds'` })
+        .where(eq(lineAiAnswers.id, pending.id)),
+    );
+    const [micros] = (
+      await withDb((db) =>
+        db.execute(
+          sql`select extract(microseconds from progress_at)::int % 1000 as us from line_ai_answers where id = ${pending.id}`,
+        ),
+      )
+    ).rows as [{ us: number }];
     expect(micros.us).not.toBe(0);
     await using instance = await introspectWorkflowInstance(env.AI_ANSWER, pending.instanceId);
     const log = createLogger({ test: 'backstop-overlap' });
@@ -260,7 +329,12 @@ describe('exactly once', () => {
     expect((await postEvents([ev], { env: { AI_ANSWER: undefined } as Partial<Env> })).status).toBe(200);
     const pending = await answerOf(ev.webhookEventId);
     expect(pending).toMatchObject({ status: 'pending' });
-    await withDb((db) => db.update(lineAiAnswers).set({ progressAt: sql`now() - interval '10 minutes'` }).where(eq(lineAiAnswers.id, pending!.id)));
+    await withDb((db) =>
+      db
+        .update(lineAiAnswers)
+        .set({ progressAt: sql`now() - interval '10 minutes'` })
+        .where(eq(lineAiAnswers.id, pending!.id)),
+    );
     await using instance = await introspectWorkflowInstance(env.AI_ANSWER, pending!.instanceId);
     const counts = await withDb((db) => restartStalledAnswers(db, env.AI_ANSWER, createLogger({ test: 'backstop' })));
     expect(counts.created).toBeGreaterThanOrEqual(1);
@@ -276,7 +350,9 @@ describe('failures and limits', () => {
     const marker = newId.event();
     await claudeFault({ status: 429, match: marker, times: 1, retryAfter: 0.01 });
     const lines: string[] = [];
-    const spies = (['log', 'warn', 'error'] as const).map((level) => vi.spyOn(console, level).mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(' '))));
+    const spies = (['log', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(' '))),
+    );
     try {
       const { answer } = await ask({ userId }, `重試 ${marker}`);
       expect(answer).toMatchObject({ status: 'answered' });
@@ -333,7 +409,9 @@ describe('failures and limits', () => {
     expect(messagesOf((await repliesTo(second.replyToken))[0]!)[0]!.text).toContain('上限');
     expect(await repliesTo(third.replyToken)).toHaveLength(0);
     expect(await claudeRequests(marker)).toHaveLength(1);
-    const [user] = await withDb((db) => db.select({ on: lineUsers.aiLimitNoticeOn }).from(lineUsers).where(eq(lineUsers.lineUserId, userId)));
+    const [user] = await withDb((db) =>
+      db.select({ on: lineUsers.aiLimitNoticeOn }).from(lineUsers).where(eq(lineUsers.lineUserId, userId)),
+    );
     expect(user!.on).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });

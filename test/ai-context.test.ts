@@ -8,7 +8,15 @@ import { loadAnswerContext, messageText, toTurns } from '../src/ai/context';
 import { DEFAULT_PROMPT } from '../src/ai/prompt';
 import { taipeiDateTime } from '../src/lib/taipei';
 import { estimateTokens } from '../src/ai/tokens';
-import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, projects, users } from '@linebot-edge/shared/schema';
+import {
+  lineAiAnswers,
+  lineFiles,
+  lineGroups,
+  lineMessages,
+  lineUsers,
+  projects,
+  users,
+} from '@linebot-edge/shared/schema';
 import { withDb } from './support/db';
 import { newId } from './support/line';
 
@@ -22,14 +30,43 @@ type MessageFields = Partial<typeof lineMessages.$inferInsert>;
 /** A LINE user bound to a company account (as every sender the AI quotes as themselves), unless `userId: null`. */
 const user = (fields: Partial<typeof lineUsers.$inferInsert> = {}) =>
   withDb(async (db) => {
-    const userId = 'userId' in fields ? fields.userId : (await db.insert(users).values({ username: `u.${crypto.randomUUID()}` }).returning())[0]!.id;
-    return (await db.insert(lineUsers).values({ lineUserId: newId.user(), ...fields, userId }).returning())[0]!;
+    const userId =
+      'userId' in fields
+        ? fields.userId
+        : (
+            await db
+              .insert(users)
+              .values({ username: `u.${crypto.randomUUID()}` })
+              .returning()
+          )[0]!.id;
+    return (
+      await db
+        .insert(lineUsers)
+        .values({ lineUserId: newId.user(), ...fields, userId })
+        .returning()
+    )[0]!;
   });
 /** A group the bot has been in since before its messages (joined_at unknown, as for a group first seen by a message). */
 const group = (fields: Partial<typeof lineGroups.$inferInsert> = {}) =>
-  withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), joinedAt: null, ...fields }).returning())[0]!);
+  withDb(
+    async (db) =>
+      (
+        await db
+          .insert(lineGroups)
+          .values({ lineGroupId: newId.group(), joinedAt: null, ...fields })
+          .returning()
+      )[0]!,
+  );
 const project = (fields: Partial<typeof projects.$inferInsert> = {}) =>
-  withDb(async (db) => (await db.insert(projects).values({ name: `Project ${crypto.randomUUID()}`, ...fields }).returning())[0]!);
+  withDb(
+    async (db) =>
+      (
+        await db
+          .insert(projects)
+          .values({ name: `Project ${crypto.randomUUID()}`, ...fields })
+          .returning()
+      )[0]!,
+  );
 
 /** Messages of one chat in one INSERT: a group's when `lineGroupId` is given, else the sender's 1:1 chat. */
 const messages = (rows: MessageFields[]) =>
@@ -55,14 +92,28 @@ const image = (fields: MessageFields) =>
     const fileId = crypto.randomUUID();
     const [m] = await db
       .insert(lineMessages)
-      .values({ id, fileId, messageId: newId.message(), sourceType: fields.lineGroupId ? 'group' : 'user', messageType: 'image', sentAt: new Date(), ...fields })
+      .values({
+        id,
+        fileId,
+        messageId: newId.message(),
+        sourceType: fields.lineGroupId ? 'group' : 'user',
+        messageType: 'image',
+        sentAt: new Date(),
+        ...fields,
+      })
       .returning();
     await db.insert(lineFiles).values({ id: fileId, messageId: id, fileType: 'image' });
     return m!;
   });
 
 /** The question (a stored message) and its answer row, as the message handler creates them. */
-async function ask(asker: { id: string }, chat: { id: string } | null, question: string, sentAt = at(0), content = question) {
+async function ask(
+  asker: { id: string },
+  chat: { id: string } | null,
+  question: string,
+  sentAt = at(0),
+  content = question,
+) {
   const [q] = await messages([{ lineUserId: asker.id, lineGroupId: chat?.id ?? null, content, sentAt }]);
   const answer = await withDb(async (db) => {
     const webhookEventId = newId.event();
@@ -119,7 +170,10 @@ describe('history: turns', () => {
     expect(ctx.messages).toEqual([
       { role: 'user', content: '王小明: 明天開會\n李大華: 幾點?' },
       { role: 'assistant', content: '九點\n在三樓' },
-      { role: 'user', content: `使用者${nameless.lineUserId.slice(-4)}: [圖片]\n李大華: [檔案 plan.pdf]\n王小明: 要帶什麼?` },
+      {
+        role: 'user',
+        content: `使用者${nameless.lineUserId.slice(-4)}: [圖片]\n李大華: [檔案 plan.pdf]\n王小明: 要帶什麼?`,
+      },
     ]);
     expect(ctx.asker).toEqual({
       answerId: answer.id,
@@ -182,21 +236,29 @@ describe('history: budget', () => {
     const wang = await user();
     // Each line: 100 CJK characters, about 100 tokens (+3 per message).
     const line = (n: number) => `第${String(n).padStart(2, '0')}則${'字'.repeat(96)}`;
-    await messages(Array.from({ length: 10 }, (_, i) => ({ lineUserId: wang.id, content: line(i + 1), sentAt: at(-20 + i) })));
+    await messages(
+      Array.from({ length: 10 }, (_, i) => ({ lineUserId: wang.id, content: line(i + 1), sentAt: at(-20 + i) })),
+    );
     const { answer } = await ask(wang, null, '總結一下');
 
     const ctx = await context(answer.id, { historyTokenBudget: 350 });
     expect(ctx.messages).toEqual([{ role: 'user', content: [line(8), line(9), line(10), '總結一下'].join('\n') }]);
 
     // The question is not counted against the budget: with none, it alone remains.
-    expect((await context(answer.id, { historyTokenBudget: 0 })).messages).toEqual([{ role: 'user', content: '總結一下' }]);
+    expect((await context(answer.id, { historyTokenBudget: 0 })).messages).toEqual([
+      { role: 'user', content: '總結一下' },
+    ]);
   });
 
   it('the default budget bounds a long chat; one very long message is clipped, not allowed to fill it', async () => {
     const wang = await user();
     const long = '長'.repeat(6000);
     await messages([
-      ...Array.from({ length: 300 }, (_, i) => ({ lineUserId: wang.id, content: `訊息${i}${'內容'.repeat(20)}`, sentAt: at(-30 + i / 100) })),
+      ...Array.from({ length: 300 }, (_, i) => ({
+        lineUserId: wang.id,
+        content: `訊息${i}${'內容'.repeat(20)}`,
+        sentAt: at(-30 + i / 100),
+      })),
       { isFromBot: true, lineUserId: wang.id, content: long, sentAt: at(-1) },
     ]);
     const { answer } = await ask(wang, null, '然後呢?');
@@ -228,10 +290,14 @@ describe('history: /reset', () => {
       { lineUserId: wang.id, content: '私訊舊話題', sentAt: at(-6) },
     ]);
     const inReset = await ask(wang, reset, '繼續');
-    expect((await context(inReset.answer.id)).messages).toEqual([{ role: 'user', content: '王小明: 新話題\n王小明: 繼續' }]);
+    expect((await context(inReset.answer.id)).messages).toEqual([
+      { role: 'user', content: '王小明: 新話題\n王小明: 繼續' },
+    ]);
 
     const inOther = await ask(wang, untouched, '繼續');
-    expect((await context(inOther.answer.id)).messages).toEqual([{ role: 'user', content: '王小明: 舊話題\n王小明: 繼續' }]);
+    expect((await context(inOther.answer.id)).messages).toEqual([
+      { role: 'user', content: '王小明: 舊話題\n王小明: 繼續' },
+    ]);
 
     const direct = await ask(wang, null, '繼續');
     expect((await context(direct.answer.id)).messages).toEqual([{ role: 'user', content: '私訊舊話題\n繼續' }]);
@@ -249,7 +315,9 @@ describe('history: /reset', () => {
     const direct = await ask(wang, null, '然後');
     expect((await context(direct.answer.id)).messages).toEqual([{ role: 'user', content: '新私訊\n然後' }]);
     const inGroup = await ask(wang, g, '然後');
-    expect((await context(inGroup.answer.id)).messages).toEqual([{ role: 'user', content: '王小明: 群組舊話題\n王小明: 然後' }]);
+    expect((await context(inGroup.answer.id)).messages).toEqual([
+      { role: 'user', content: '王小明: 群組舊話題\n王小明: 然後' },
+    ]);
   });
 });
 
@@ -259,7 +327,8 @@ describe('images', () => {
     const lee = await user();
     const g = await group();
     const other = await group();
-    const mine = (minutes: number, fields: MessageFields = {}) => image({ lineUserId: wang.id, lineGroupId: g.id, sentAt: at(minutes), ...fields });
+    const mine = (minutes: number, fields: MessageFields = {}) =>
+      image({ lineUserId: wang.id, lineGroupId: g.id, sentAt: at(minutes), ...fields });
     await mine(-10.5); // older than 10 minutes
     await mine(-9);
     const a = await mine(-8);
@@ -297,7 +366,10 @@ describe('system prompt', () => {
   const now = new Date('2025-03-14T01:30:00Z'); // Friday 09:30 in Taipei
 
   it('default rules, chat and project names and admin instructions in the cached block; date, time and asker after it', async () => {
-    const p = await project({ name: `大安案 ${crypto.randomUUID().slice(0, 8)}`, aiInstructions: '回答時引用合約編號。' });
+    const p = await project({
+      name: `大安案 ${crypto.randomUUID().slice(0, 8)}`,
+      aiInstructions: '回答時引用合約編號。',
+    });
     const g = await group({ name: '工地群組', projectId: p.id, aiInstructions: '只用繁體中文。' });
     const wang = await user({ displayName: '王小明' });
     const { answer } = await ask(wang, g, '進度?');
@@ -378,7 +450,9 @@ describe('pure parts', () => {
     expect(messageText({ messageType: 'video', content: null })).toBe('[影片]');
     expect(messageText({ messageType: 'audio', content: null })).toBe('[語音訊息]');
     expect(messageText({ messageType: 'file', content: 'a.pdf' })).toBe('[檔案 a.pdf]');
-    expect(messageText({ messageType: 'location', content: '台北101\n信義路五段7號' })).toBe('[位置 台北101 信義路五段7號]');
+    expect(messageText({ messageType: 'location', content: '台北101\n信義路五段7號' })).toBe(
+      '[位置 台北101 信義路五段7號]',
+    );
     expect(messageText({ messageType: 'sticker', content: null })).toBe('[貼圖]');
     expect(messageText({ messageType: 'newtype', content: null })).toBe('[newtype]');
     // The bot's textV2 (a mention of the asker) recorded without content: its text, placeholder removed.

@@ -20,24 +20,65 @@ const at = (minutes: number) => new Date(base + minutes * MIN);
 /** A LINE user bound to a company account (as every sender the AI quotes as themselves), unless `userId: null`. */
 const user = (fields: Partial<typeof lineUsers.$inferInsert> = {}) =>
   withDb(async (db) => {
-    const userId = 'userId' in fields ? fields.userId : (await db.insert(users).values({ username: `u.${crypto.randomUUID()}` }).returning())[0]!.id;
-    return (await db.insert(lineUsers).values({ lineUserId: newId.user(), ...fields, userId }).returning())[0]!;
+    const userId =
+      'userId' in fields
+        ? fields.userId
+        : (
+            await db
+              .insert(users)
+              .values({ username: `u.${crypto.randomUUID()}` })
+              .returning()
+          )[0]!.id;
+    return (
+      await db
+        .insert(lineUsers)
+        .values({ lineUserId: newId.user(), ...fields, userId })
+        .returning()
+    )[0]!;
   });
 /** A group the bot has been in since before its messages (joined_at unknown, as for a group first seen by a message). */
 const group = (fields: Partial<typeof lineGroups.$inferInsert> = {}) =>
-  withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), joinedAt: null, ...fields }).returning())[0]!);
+  withDb(
+    async (db) =>
+      (
+        await db
+          .insert(lineGroups)
+          .values({ lineGroupId: newId.group(), joinedAt: null, ...fields })
+          .returning()
+      )[0]!,
+  );
 const project = (fields: Partial<typeof projects.$inferInsert> = {}) =>
-  withDb(async (db) => (await db.insert(projects).values({ name: `Project ${crypto.randomUUID()}`, ...fields }).returning())[0]!);
+  withDb(
+    async (db) =>
+      (
+        await db
+          .insert(projects)
+          .values({ name: `Project ${crypto.randomUUID()}`, ...fields })
+          .returning()
+      )[0]!,
+  );
 const messages = (rows: Partial<typeof lineMessages.$inferInsert>[]) =>
   withDb(async (db) =>
     db
       .insert(lineMessages)
-      .values(rows.map((m) => ({ messageId: newId.message(), sourceType: m.lineGroupId ? 'group' : 'user', messageType: 'text', sentAt: new Date(), ...m })))
+      .values(
+        rows.map((m) => ({
+          messageId: newId.message(),
+          sourceType: m.lineGroupId ? 'group' : 'user',
+          messageType: 'text',
+          sentAt: new Date(),
+          ...m,
+        })),
+      )
       .returning(),
   );
 
 /** The asker's context as loadAnswerContext builds it from the answer's row. */
-const askerIn = (asker: { id: string }, chat: { id: string; sourceType?: 'group' | 'room'; projectId?: string | null } | null, questionMessagePk = crypto.randomUUID()): AskerContext => ({
+const askerIn = (
+  asker: { id: string },
+  chat: { id: string; sourceType?: 'group' | 'room'; projectId?: string | null } | null,
+  questionMessagePk = crypto.randomUUID(),
+): AskerContext => ({
   answerId: crypto.randomUUID(),
   lineUserPk: asker.id,
   chatPk: chat?.id ?? null,
@@ -92,7 +133,11 @@ describe('search_chat_history: scope', () => {
       { lineUserId: lee.id, content: '別人的報價單', sentAt: at(-3) },
       { isFromBot: true, lineUserId: lee.id, content: '給別人的報價單', sentAt: at(-3) },
     ]);
-    const lines = await found(askerIn(wang, null), { keywords: '報價單', groupId: g.lineGroupId, lineUserId: lee.lineUserId });
+    const lines = await found(askerIn(wang, null), {
+      keywords: '報價單',
+      groupId: g.lineGroupId,
+      lineUserId: lee.lineUserId,
+    });
     expect(lines.map((l) => l.slice(17))).toEqual(['bot: 報價單在共用資料夾', '王小明: 報價單在哪']);
 
     // And the group's search never finds the 1:1 messages.
@@ -125,8 +170,12 @@ describe('search_chat_history: matching and results', () => {
     ]);
     const asker = askerIn(wang, g);
     expect((await found(asker, { keywords: ['BUDGET'] })).length).toBe(2);
-    expect(await found(asker, { keywords: ['budget', '三樓'] })).toEqual([`${stamp(at(-3))} Wang: Budget for 三樓 approved`]);
-    expect(await found(asker, { keywords: 'budget 三樓' })).toEqual([`${stamp(at(-3))} Wang: Budget for 三樓 approved`]);
+    expect(await found(asker, { keywords: ['budget', '三樓'] })).toEqual([
+      `${stamp(at(-3))} Wang: Budget for 三樓 approved`,
+    ]);
+    expect(await found(asker, { keywords: 'budget 三樓' })).toEqual([
+      `${stamp(at(-3))} Wang: Budget for 三樓 approved`,
+    ]);
     // A phrase with a space, kept together in an array.
     expect(await found(asker, { keywords: ['budget pending'] })).toEqual([`${stamp(at(-2))} Wang: budget pending`]);
   });
@@ -136,7 +185,13 @@ describe('search_chat_history: matching and results', () => {
     const g = await group();
     await messages([
       { lineUserId: wang.id, lineGroupId: g.id, messageType: 'file', content: '施工圖-v2.pdf', sentAt: at(-2) },
-      { lineUserId: wang.id, lineGroupId: g.id, messageType: 'location', content: '施工現場\n台北市信義路', sentAt: at(-1) },
+      {
+        lineUserId: wang.id,
+        lineGroupId: g.id,
+        messageType: 'location',
+        content: '施工現場\n台北市信義路',
+        sentAt: at(-1),
+      },
     ]);
     expect((await found(askerIn(wang, g), { keywords: '施工' })).map((l) => l.slice(17))).toEqual([
       '王小明: [位置 施工現場 台北市信義路]',
@@ -169,7 +224,9 @@ describe('search_chat_history: matching and results', () => {
   it('the time is Taipei time (UTC+8)', async () => {
     const wang = await user({ displayName: '王小明' });
     const g = await group();
-    await messages([{ lineUserId: wang.id, lineGroupId: g.id, content: '跨年', sentAt: new Date('2025-12-31T16:05:00Z') }]);
+    await messages([
+      { lineUserId: wang.id, lineGroupId: g.id, content: '跨年', sentAt: new Date('2025-12-31T16:05:00Z') },
+    ]);
     expect(await found(askerIn(wang, g), { keywords: '跨年' })).toEqual(['2026-01-01 00:05 王小明: 跨年']);
   });
 
@@ -232,19 +289,27 @@ describe('search_chat_history: input', () => {
 
   it('a lone surrogate is searched for as U+FFFD, not a database error', async () => {
     const wang = await user();
-    expect(await search(askerIn(wang, null), { keywords: ['\uD800'] })).toEqual({ content: 'No messages in this chat contain "\uFFFD".', isError: false });
+    expect(await search(askerIn(wang, null), { keywords: ['\uD800'] })).toEqual({
+      content: 'No messages in this chat contain "\uFFFD".',
+      isError: false,
+    });
   });
 });
 
 describe('get_project', () => {
   it('a bound group: name, id and creation date, not the admin instructions; ids the model passes are ignored', async () => {
-    const p = await project({ name: `大安案 ${crypto.randomUUID().slice(0, 8)}`, aiInstructions: 'SECRET INSTRUCTIONS' });
+    const p = await project({
+      name: `大安案 ${crypto.randomUUID().slice(0, 8)}`,
+      aiInstructions: 'SECRET INSTRUCTIONS',
+    });
     const elsewhere = await project({ name: `Other ${crypto.randomUUID().slice(0, 8)}` });
     const g = await group({ projectId: p.id });
     const wang = await user();
     const result = await run(askerIn(wang, g), 'get_project', { projectId: elsewhere.id, groupId: 'Cffff' });
     expect(result.isError).toBe(false);
-    expect(result.content).toBe(`Project bound to this group:\nname: ${p.name}\nid: ${p.id}\ncreated: ${stamp(p.createdAt).slice(0, 10)}`);
+    expect(result.content).toBe(
+      `Project bound to this group:\nname: ${p.name}\nid: ${p.id}\ncreated: ${stamp(p.createdAt).slice(0, 10)}`,
+    );
     expect(result.content).not.toContain('SECRET');
   });
 
@@ -253,7 +318,10 @@ describe('get_project', () => {
     const g = await group(); // unbound now
     const wang = await user();
     const stale = askerIn(wang, { id: g.id, projectId: p.id });
-    expect(await run(stale, 'get_project', {})).toEqual({ content: 'No project is bound to this group.', isError: false });
+    expect(await run(stale, 'get_project', {})).toEqual({
+      content: 'No project is bound to this group.',
+      isError: false,
+    });
   });
 
   it('a bound room, an unbound room, a 1:1 chat', async () => {
@@ -261,22 +329,36 @@ describe('get_project', () => {
     const bound = await group({ lineGroupId: newId.room(), sourceType: 'room', projectId: p.id });
     const unbound = await group({ lineGroupId: newId.room(), sourceType: 'room' });
     const wang = await user();
-    expect((await run(askerIn(wang, bound), 'get_project', {})).content).toMatch(new RegExp(`^Project bound to this chat:\nname: ${p.name}\n`));
-    expect((await run(askerIn(wang, unbound), 'get_project', undefined)).content).toBe('No project is bound to this chat.');
+    expect((await run(askerIn(wang, bound), 'get_project', {})).content).toMatch(
+      new RegExp(`^Project bound to this chat:\nname: ${p.name}\n`),
+    );
+    expect((await run(askerIn(wang, unbound), 'get_project', undefined)).content).toBe(
+      'No project is bound to this chat.',
+    );
     const direct = await run(askerIn(wang, null), 'get_project', { groupId: bound.lineGroupId });
-    expect(direct).toEqual({ content: 'This is a 1:1 chat. Projects are bound to groups and rooms, so no project is bound here.', isError: false });
+    expect(direct).toEqual({
+      content: 'This is a 1:1 chat. Projects are bound to groups and rooms, so no project is bound here.',
+      isError: false,
+    });
   });
 });
 
 describe('the registry', () => {
   it('definitions: every tool once, the cache breakpoint on the last only', () => {
     const defs = toolDefinitions();
-    expect(defs.map((d) => d.name)).toEqual(['search_chat_history', 'get_project', 'search_nas_files', 'send_nas_file']);
+    expect(defs.map((d) => d.name)).toEqual([
+      'search_chat_history',
+      'get_project',
+      'search_nas_files',
+      'send_nas_file',
+    ]);
     expect(defs.map((d) => d.cache_control)).toEqual([undefined, undefined, undefined, { type: 'ephemeral' }]);
     for (const d of defs) {
       expect(d.input_schema.type).toBe('object');
       expect(d.description!.length).toBeGreaterThan(20);
-      expect(Object.keys(d).sort()).toEqual(['description', 'input_schema', 'name', ...(d.cache_control ? ['cache_control'] : [])].sort());
+      expect(Object.keys(d).sort()).toEqual(
+        ['description', 'input_schema', 'name', ...(d.cache_control ? ['cache_control'] : [])].sort(),
+      );
     }
     expect(new Set(aiTools.map((t) => t.name)).size).toBe(aiTools.length);
   });
@@ -284,11 +366,20 @@ describe('the registry', () => {
   it('an unknown tool is an error result naming the tools there are', async () => {
     const wang = await user();
     const result = await run(askerIn(wang, null), 'read_all_messages', {});
-    expect(result).toEqual({ content: 'Unknown tool "read_all_messages". Available tools: search_chat_history, get_project, search_nas_files, send_nas_file.', isError: true });
+    expect(result).toEqual({
+      content:
+        'Unknown tool "read_all_messages". Available tools: search_chat_history, get_project, search_nas_files, send_nas_file.',
+      isError: true,
+    });
   });
 
   it('results are capped at 8000 characters, marked as cut', async () => {
-    const big: AiTool = { name: 'big', description: 'd', input_schema: { type: 'object' }, run: async () => '字'.repeat(20_000) };
+    const big: AiTool = {
+      name: 'big',
+      description: 'd',
+      input_schema: { type: 'object' },
+      run: async () => '字'.repeat(20_000),
+    };
     const result = await withDb((db) => runTool({ db }, askerIn({ id: crypto.randomUUID() }, null), 'big', {}, [big]));
     expect(result.isError).toBe(false);
     expect(result.content).toHaveLength(MAX_TOOL_RESULT_CHARS);
@@ -301,11 +392,28 @@ describe('the registry', () => {
   });
 
   it('a ToolInputError from any tool is an error result; any other failure throws', async () => {
-    const picky: AiTool = { name: 'picky', description: 'd', input_schema: { type: 'object' }, run: async () => { throw new ToolInputError('no'); } };
-    const broken: AiTool = { name: 'broken', description: 'd', input_schema: { type: 'object' }, run: async () => { throw new Error('disk on fire'); } };
+    const picky: AiTool = {
+      name: 'picky',
+      description: 'd',
+      input_schema: { type: 'object' },
+      run: async () => {
+        throw new ToolInputError('no');
+      },
+    };
+    const broken: AiTool = {
+      name: 'broken',
+      description: 'd',
+      input_schema: { type: 'object' },
+      run: async () => {
+        throw new Error('disk on fire');
+      },
+    };
     const asker = askerIn({ id: crypto.randomUUID() }, null);
     await withDb(async (db) => {
-      expect(await runTool({ db }, asker, 'picky', {}, [picky, broken])).toEqual({ content: 'Invalid input for picky: no', isError: true });
+      expect(await runTool({ db }, asker, 'picky', {}, [picky, broken])).toEqual({
+        content: 'Invalid input for picky: no',
+        isError: true,
+      });
       await expect(runTool({ db }, asker, 'broken', {}, [picky, broken])).rejects.toThrow('disk on fire');
     });
   });
@@ -314,7 +422,9 @@ describe('the registry', () => {
     const handle = openDb(env, createLogger({ test: true }));
     await handle.close();
     const wang = await user();
-    await expect(runTool({ db: handle.db }, askerIn(wang, null), 'search_chat_history', { keywords: 'x' })).rejects.toThrow();
+    await expect(
+      runTool({ db: handle.db }, askerIn(wang, null), 'search_chat_history', { keywords: 'x' }),
+    ).rejects.toThrow();
     await expect(runTool({ db: handle.db }, askerIn(wang, await group()), 'get_project', {})).rejects.toThrow();
   });
 });
@@ -322,7 +432,15 @@ describe('the registry', () => {
 /** `YYYY-MM-DD HH:mm` in Asia/Taipei, computed independently of the code under test. */
 function stamp(d: Date): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Taipei', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Asia/Taipei',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    })
       .formatToParts(d)
       .map((p) => [p.type, p.value]),
   );

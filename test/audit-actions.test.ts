@@ -20,7 +20,12 @@ const entries = (where: { targetId?: string; actions: string[] }) =>
     db
       .select()
       .from(auditLog)
-      .where(and(inArray(auditLog.action, where.actions), where.targetId ? eq(auditLog.targetId, where.targetId) : undefined))
+      .where(
+        and(
+          inArray(auditLog.action, where.actions),
+          where.targetId ? eq(auditLog.targetId, where.targetId) : undefined,
+        ),
+      )
       .orderBy(asc(auditLog.id)),
   );
 
@@ -63,15 +68,34 @@ describe('bindings', () => {
 describe('projects, groups and share links', () => {
   it('project created and changed, group settings (instructions by length), a share link revoked once', async () => {
     const name = `Audit ${crypto.randomUUID()}`;
-    const project = await expectJson(await adminFetch('POST', '/projects', { body: { name, nasFolder: 'projects/a' } }), 201);
-    await expectJson(await adminFetch('PATCH', `/projects/${project.id}`, { body: { aiInstructions: 'secret plan', nasFolder: null } }), 200);
-    expect((await entries({ targetId: project.id, actions: ['project.created', 'project.changed'] })).map((e) => [e.action, e.via, e.details])).toEqual([
+    const project = await expectJson(
+      await adminFetch('POST', '/projects', { body: { name, nasFolder: 'projects/a' } }),
+      201,
+    );
+    await expectJson(
+      await adminFetch('PATCH', `/projects/${project.id}`, {
+        body: { aiInstructions: 'secret plan', nasFolder: null },
+      }),
+      200,
+    );
+    expect(
+      (await entries({ targetId: project.id, actions: ['project.created', 'project.changed'] })).map((e) => [
+        e.action,
+        e.via,
+        e.details,
+      ]),
+    ).toEqual([
       ['project.created', 'api', { name, nasFolder: 'projects/a' }],
       ['project.changed', 'api', { nasFolder: null, aiInstructionsLength: 11 }],
     ]);
 
     const group = await seedGroup();
-    await expectJson(await adminFetch('PATCH', `/groups/${group.id}`, { body: { aiInstructions: 'never in the trail', allowAiResponse: false } }), 200);
+    await expectJson(
+      await adminFetch('PATCH', `/groups/${group.id}`, {
+        body: { aiInstructions: 'never in the trail', allowAiResponse: false },
+      }),
+      200,
+    );
     const op = await operator();
     await submit(`/groups/${group.id}/ai`, op, { allow: 'true' });
     await submit(`/groups/${group.id}/project`, op, { projectId: project.id });
@@ -89,6 +113,8 @@ describe('projects, groups and share links', () => {
     const { link } = await seedShareLink({ name: 'a.pdf', contentType: 'application/pdf', bytes: new Uint8Array(8) });
     await expectJson(await adminFetch('DELETE', `/share-links/${link.id}`), 200);
     await expectJson(await adminFetch('DELETE', `/share-links/${link.id}`), 200);
-    expect((await entries({ targetId: link.id, actions: ['share_link.revoked'] })).map((e) => [e.via, e.details])).toEqual([['api', { reason: 'revoked' }]]);
+    expect(
+      (await entries({ targetId: link.id, actions: ['share_link.revoked'] })).map((e) => [e.via, e.details]),
+    ).toEqual([['api', { reason: 'revoked' }]]);
   });
 });

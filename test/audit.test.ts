@@ -14,8 +14,14 @@ describe('the audit log table', () => {
   it('refuses UPDATE and DELETE: an entry once written stays as written', async () => {
     const account = await createAccount();
     await withDb((db) => recordAudit(db, { action: 'binding.bound', via: 'chat', actorUserId: account.id }));
-    const [{ id }] = (await withDb((db) => db.execute(sql`select max(id)::int as id from audit_log where actor_user_id = ${account.id}`))).rows as [{ id: number }];
-    await expect(withDb((db) => db.execute(sql`update audit_log set action = 'nas.search' where id = ${id}`))).rejects.toThrow();
+    const [{ id }] = (
+      await withDb((db) =>
+        db.execute(sql`select max(id)::int as id from audit_log where actor_user_id = ${account.id}`),
+      )
+    ).rows as [{ id: number }];
+    await expect(
+      withDb((db) => db.execute(sql`update audit_log set action = 'nas.search' where id = ${id}`)),
+    ).rejects.toThrow();
     await expect(withDb((db) => db.execute(sql`delete from audit_log where id = ${id}`))).rejects.toThrow();
     const rows = (await withDb((db) => db.execute(sql`select action from audit_log where id = ${id}`))).rows;
     expect(rows).toEqual([{ action: 'binding.bound' }]);
@@ -42,7 +48,10 @@ describe('GET /audit', () => {
     let cursor: string | null = null;
     do {
       const q: string = `/audit?userId=${account.id}&limit=3${cursor ? `&before=${cursor}` : ''}`;
-      const body: { items: Array<{ details: { n: number } }>; nextCursor: string | null } = await expectJson(await adminFetch('GET', q), 200);
+      const body: { items: Array<{ details: { n: number } }>; nextCursor: string | null } = await expectJson(
+        await adminFetch('GET', q),
+        200,
+      );
       seen.push(...body.items.map((e) => e.details.n));
       cursor = body.nextCursor;
     } while (cursor);
@@ -73,8 +82,22 @@ describe('the console’s audit screen', () => {
     const asker = await seedLineUser({ displayName: HOSTILE, userId: account.id });
     const group = await seedGroup({ name: HOSTILE });
     await withDb(async (db) => {
-      await recordAudit(db, { action: 'nas.search', via: 'chat', actorUserId: account.id, actorLineUserId: asker.id, lineGroupId: group.id, details: { keywords: [HOSTILE], results: 0 } });
-      await recordAudit(db, { action: 'project.member_set', via: 'api', actorUserId: account.id, operator: 'api', targetType: 'project', targetId: 'p1' });
+      await recordAudit(db, {
+        action: 'nas.search',
+        via: 'chat',
+        actorUserId: account.id,
+        actorLineUserId: asker.id,
+        lineGroupId: group.id,
+        details: { keywords: [HOSTILE], results: 0 },
+      });
+      await recordAudit(db, {
+        action: 'project.member_set',
+        via: 'api',
+        actorUserId: account.id,
+        operator: 'api',
+        targetType: 'project',
+        targetId: 'p1',
+      });
     });
     const op = await operator();
     const html = await page(`/audit?userId=${account.id}`, op.cookie);

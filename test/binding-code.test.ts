@@ -75,7 +75,10 @@ describe('shown and typed', () => {
 });
 
 describe('properties', () => {
-  const code = fc.array(fc.constantFrom(...CODE_ALPHABET), { minLength: CODE_LENGTH, maxLength: CODE_LENGTH }).map((cs) => cs.join('')).filter((c) => /[2-9]/.test(c) && /[A-Z]/.test(c));
+  const code = fc
+    .array(fc.constantFrom(...CODE_ALPHABET), { minLength: CODE_LENGTH, maxLength: CODE_LENGTH })
+    .map((cs) => cs.join(''))
+    .filter((c) => /[2-9]/.test(c) && /[A-Z]/.test(c));
   const fullWidth = (s: string) => s.replace(/[!-~]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0));
   const shown = fc.record({
     code,
@@ -104,7 +107,8 @@ describe('properties', () => {
         const read = normalizeCode(text);
         if (read !== null) expect(read).toMatch(/^[2-9A-HJKMNP-Z]{9}$/);
         const command = parseCommand(text);
-        if (command?.kind === 'bind') expect(command.code === '' || /^[2-9A-HJKMNP-Z]{9}$/.test(command.code)).toBe(true);
+        if (command?.kind === 'bind')
+          expect(command.code === '' || /^[2-9A-HJKMNP-Z]{9}$/.test(command.code)).toBe(true);
       }),
       { numRuns: 2000 },
     );

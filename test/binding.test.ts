@@ -38,13 +38,19 @@ async function repliesTo(replyToken: string): Promise<string[]> {
 
 const wrongAttemptsOf = (lineUserId: string) =>
   withDb(async (db) => {
-    const { rows } = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM line_binding_attempts a JOIN line_users u ON u.id = a.line_user_id
+    const { rows } = await db.execute<{
+      n: number;
+    }>(sql`SELECT count(*)::int AS n FROM line_binding_attempts a JOIN line_users u ON u.id = a.line_user_id
       WHERE u.line_user_id = ${lineUserId} AND NOT a.succeeded`);
     return rows[0]!.n;
   });
 
 const boundAccountOf = (lineUserId: string) =>
-  withDb(async (db) => (await db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId)))[0]?.userId ?? null);
+  withDb(
+    async (db) =>
+      (await db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId)))[0]
+        ?.userId ?? null,
+  );
 
 async function bindNewUser(role: 'admin' | 'member' = 'member') {
   const account = await createAccount(role, `Person ${role}`);
@@ -67,7 +73,12 @@ describe('binding with a code in a 1:1 chat', () => {
     expect(replies[0]).toContain('陳大文');
     expect(replies[0]).toContain('bound');
     expect(await boundAccountOf(lineUserId)).toBe(account.id);
-    const [row] = await withDb((db) => db.select().from(lineBindingCodes).where(eq(lineBindingCodes.code, stored(code))));
+    const [row] = await withDb((db) =>
+      db
+        .select()
+        .from(lineBindingCodes)
+        .where(eq(lineBindingCodes.code, stored(code))),
+    );
     expect(row?.usedAt).toBeInstanceOf(Date);
 
     // Single use: the same code from someone else is just wrong now.
@@ -105,7 +116,12 @@ describe('binding with a code in a 1:1 chat', () => {
   it('an expired code is refused', async () => {
     const account = await createAccount();
     const { code } = await issueCode(account.id);
-    await withDb((db) => db.update(lineBindingCodes).set({ expiresAt: sql`now() - interval '1 second'` }).where(eq(lineBindingCodes.code, stored(code))));
+    await withDb((db) =>
+      db
+        .update(lineBindingCodes)
+        .set({ expiresAt: sql`now() - interval '1 second'` })
+        .where(eq(lineBindingCodes.code, stored(code))),
+    );
     const lineUserId = newId.user();
     expect((await say({ userId: lineUserId }, code)).replies[0]).toContain('綁定碼錯誤或已過期');
     expect(await boundAccountOf(lineUserId)).toBeNull();
@@ -162,7 +178,12 @@ describe('binding with a code in a 1:1 chat', () => {
     expect(locked.replies[0]).toContain('15 minutes');
     expect(await boundAccountOf(lineUserId)).toBeNull();
     // The valid code was not consumed by the locked attempt.
-    const [row] = await withDb((db) => db.select().from(lineBindingCodes).where(eq(lineBindingCodes.code, stored(code))));
+    const [row] = await withDb((db) =>
+      db
+        .select()
+        .from(lineBindingCodes)
+        .where(eq(lineBindingCodes.code, stored(code))),
+    );
     expect(row?.usedAt).toBeNull();
 
     // Once the window has passed, codes are checked again.
@@ -189,7 +210,9 @@ describe('binding with a code in a 1:1 chat', () => {
     const user = await seedLineUser({});
     const sender = { lineUserPk: user.id, userId: null, lang: 'zh-TW' as const };
     const outcomes = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => withDb((db) => db.transaction((tx) => redeemBindingCode(tx, sender, stored(WRONG(i)))))),
+      Array.from({ length: 12 }, (_, i) =>
+        withDb((db) => db.transaction((tx) => redeemBindingCode(tx, sender, stored(WRONG(i))))),
+      ),
     );
     expect(outcomes.filter((o) => o.includes('綁定碼錯誤或已過期'))).toHaveLength(MAX_WRONG_CODES);
     expect(outcomes.filter((o) => o.includes('錯誤次數過多'))).toHaveLength(12 - MAX_WRONG_CODES);
@@ -204,7 +227,9 @@ describe('binding with a code in a 1:1 chat', () => {
     await postEvents([ev]);
     await postEvents([{ ...ev, deliveryContext: { isRedelivery: true } }]);
     expect(await repliesTo(ev.replyToken)).toHaveLength(1);
-    const replies = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken: string }).replyToken === ev.replyToken);
+    const replies = (await lineRequests('/v2/bot/message/reply')).filter(
+      (r) => (r.body as { replyToken: string }).replyToken === ev.replyToken,
+    );
     expect(replies).toHaveLength(1);
     expect(await boundAccountOf(lineUserId)).toBe(account.id);
   });
@@ -220,13 +245,20 @@ describe('binding with a code in a 1:1 chat', () => {
     const lineUserId = newId.user();
     expect((await say({ userId: lineUserId }, 'hello?')).replies[0]).toContain('綁定碼（9 個英數字');
     expect((await say({ userId: lineUserId }, 'anyone?')).replies).toEqual([]);
-    await withDb((db) => db.update(lineUsers).set({ bindingPromptedAt: sql`now() - interval '25 hours'` }).where(eq(lineUsers.lineUserId, lineUserId)));
+    await withDb((db) =>
+      db
+        .update(lineUsers)
+        .set({ bindingPromptedAt: sql`now() - interval '25 hours'` })
+        .where(eq(lineUsers.lineUserId, lineUserId)),
+    );
     expect((await say({ userId: lineUserId }, 'hello again')).replies[0]).toContain('綁定碼（9 個英數字');
   });
 
   it('an admin can unbind through the API', async () => {
     const { lineUserId } = await bindNewUser();
-    const [row] = await withDb((db) => db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId)));
+    const [row] = await withDb((db) =>
+      db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId)),
+    );
     expect((await adminFetch('DELETE', `/line-users/${row!.id}/binding`)).status).toBe(204);
     expect(await boundAccountOf(lineUserId)).toBeNull();
   });
@@ -234,17 +266,29 @@ describe('binding with a code in a 1:1 chat', () => {
 
 describe('group commands', () => {
   const groupProject = (groupId: string) =>
-    withDb(async (db) => (await db.select({ projectId: lineGroups.projectId }).from(lineGroups).where(eq(lineGroups.lineGroupId, groupId)))[0]?.projectId);
+    withDb(
+      async (db) =>
+        (
+          await db
+            .select({ projectId: lineGroups.projectId })
+            .from(lineGroups)
+            .where(eq(lineGroups.lineGroupId, groupId))
+        )[0]?.projectId,
+    );
 
   it('a bound admin binds the group to a project by name, /project shows it, /project unbind clears it', async () => {
     const { lineUserId } = await bindNewUser('admin');
     const project = await createProject();
     const groupId = newId.group();
     expect((await say({ userId: lineUserId, groupId }, '/project')).replies[0]).toContain('尚未綁定專案');
-    expect((await say({ userId: lineUserId, groupId }, `/project bind ${project.name.toUpperCase()}`)).replies[0]).toContain(project.name);
+    expect(
+      (await say({ userId: lineUserId, groupId }, `/project bind ${project.name.toUpperCase()}`)).replies[0],
+    ).toContain(project.name);
     expect(await groupProject(groupId)).toBe(project.id);
     expect((await say({ userId: lineUserId, groupId }, '/project')).replies[0]).toContain(`專案：${project.name}`);
-    expect((await say({ userId: lineUserId, groupId }, '/project unbind')).replies[0]).toContain('已解除此群組的專案綁定');
+    expect((await say({ userId: lineUserId, groupId }, '/project unbind')).replies[0]).toContain(
+      '已解除此群組的專案綁定',
+    );
     expect(await groupProject(groupId)).toBeNull();
   });
 
@@ -252,9 +296,13 @@ describe('group commands', () => {
     const { lineUserId } = await bindNewUser('admin');
     const project = await createProject();
     const groupId = newId.group();
-    expect((await say({ userId: lineUserId, groupId }, `/project bind ${project.id}`)).replies[0]).toContain(project.name);
+    expect((await say({ userId: lineUserId, groupId }, `/project bind ${project.id}`)).replies[0]).toContain(
+      project.name,
+    );
     expect(await groupProject(groupId)).toBe(project.id);
-    expect((await say({ userId: lineUserId, groupId }, '/project bind No Such Project')).replies[0]).toContain('找不到專案');
+    expect((await say({ userId: lineUserId, groupId }, '/project bind No Such Project')).replies[0]).toContain(
+      '找不到專案',
+    );
     expect(await groupProject(groupId)).toBe(project.id);
   });
 
@@ -292,11 +340,13 @@ describe('group commands', () => {
     expect(unboundHelp).not.toContain('/project');
   });
 
-  it('group settings changed through the API show in the bot\'s answers', async () => {
+  it("group settings changed through the API show in the bot's answers", async () => {
     const { lineUserId } = await bindNewUser('member');
     const groupId = newId.group();
     await say({ userId: lineUserId, groupId }, 'hi all');
-    const [group] = await withDb((db) => db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, groupId)));
+    const [group] = await withDb((db) =>
+      db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, groupId)),
+    );
     const project = await createProject();
     await expectJson(await adminFetch('PATCH', `/groups/${group!.id}`, { body: { projectId: project.id } }), 200);
     expect((await say({ userId: lineUserId, groupId }, '/project')).replies[0]).toContain(project.name);
@@ -318,7 +368,9 @@ describe('answers processed late', () => {
     await postEvents([ev]);
     expect(await boundAccountOf(lineUserId)).toBe(account.id);
     expect(await repliesTo(ev.replyToken)).toEqual([]);
-    const pushes = (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to: string }).to === lineUserId);
+    const pushes = (await lineRequests('/v2/bot/message/push')).filter(
+      (r) => (r.body as { to: string }).to === lineUserId,
+    );
     expect(pushes).toHaveLength(1);
     expect((pushes[0]!.body as { messages: Array<{ text: string }> }).messages[0]!.text).toContain('綁定成功');
     expect(pushes[0]!.headers['x-line-retry-key']).toMatch(/^[0-9a-f-]{36}$/);

@@ -49,7 +49,8 @@ describe('the catalogue', () => {
       ...defaultSettings,
     };
     const numbers = new Map<number, string>();
-    for (const [name, value] of Object.entries(constants)) if (typeof value === 'number' && value > 1) numbers.set(value, name);
+    for (const [name, value] of Object.entries(constants))
+      if (typeof value === 'number' && value > 1) numbers.set(value, name);
     // Sanity: the heuristic knows the numbers the texts used to carry.
     expect([...numbers.keys()]).toEqual(expect.arrayContaining([30, 15, 9, 8, 5, 10]));
     for (const lang of ['zh-TW', 'en'] as const) {
@@ -69,26 +70,42 @@ describe('the catalogue', () => {
     expect(text('zh-TW', 'find.projectsWithoutFolder', { projects: ['A', 'B'] })).toBe(
       '您所屬的專案（A、B）尚未設定 NAS 資料夾，所以沒有可搜尋的檔案。請聯絡管理員設定。\nYour projects (A, B) have no NAS folder yet, so there is nothing to search. Ask an administrator to set one.',
     );
-    expect(text('zh-TW', 'bind.lockedOut', { minutes: 15 })).toBe('錯誤次數過多，請於 15 分鐘後再試。\nToo many wrong codes. Please wait 15 minutes and try again.');
-    expect(text('en', 'bind.lockedOut', { minutes: 15 })).toBe('Too many wrong codes. Please wait 15 minutes and try again.');
+    expect(text('zh-TW', 'bind.lockedOut', { minutes: 15 })).toBe(
+      '錯誤次數過多，請於 15 分鐘後再試。\nToo many wrong codes. Please wait 15 minutes and try again.',
+    );
+    expect(text('en', 'bind.lockedOut', { minutes: 15 })).toBe(
+      'Too many wrong codes. Please wait 15 minutes and try again.',
+    );
     expect(text('zh-TW', 'share.notFound')).toBe('找不到這個連結');
-    expect(text('en', 'ai.dailyLimit', { limit: 7 })).toBe("You have reached today's limit of 7 AI answers. Ask me again tomorrow.");
+    expect(text('en', 'ai.dailyLimit', { limit: 7 })).toBe(
+      "You have reached today's limit of 7 AI answers. Ask me again tomorrow.",
+    );
   });
 
   it('help: English alone for en; Chinese then English for zh-TW', () => {
     expect(helpText('en', ['find', 'help'])).toBe(
       'What you can do here:\n・/find <keywords>: search the NAS (add type:pdf to filter)\n・/help or /說明: show this help',
     );
-    expect(helpText('zh-TW', ['help'])).toBe('您可以使用的指令：\n・/help 或 /說明：顯示此說明\n\nWhat you can do here:\n・/help or /說明: show this help');
+    expect(helpText('zh-TW', ['help'])).toBe(
+      '您可以使用的指令：\n・/help 或 /說明：顯示此說明\n\nWhat you can do here:\n・/help or /說明: show this help',
+    );
   });
 
   it('NAS failures and refusals in the asker’s language, sizes from the setting', () => {
     const row = { name: 'plan.pdf', size: 3 * 1024 ** 2 };
-    expect(failureText('en', 'too_large', row, 1024 ** 2)).toBe(`"plan.pdf" (${humanSize(row.size)}) is over the ${humanSize(1024 ** 2)} the bot can send.`);
-    expect(failureText('zh-TW', 'too_large', row, 1024 ** 2)).toBe('「plan.pdf」（3 MB）超過可傳送的上限 1 MB，無法傳送。');
+    expect(failureText('en', 'too_large', row, 1024 ** 2)).toBe(
+      `"plan.pdf" (${humanSize(row.size)}) is over the ${humanSize(1024 ** 2)} the bot can send.`,
+    );
+    expect(failureText('zh-TW', 'too_large', row, 1024 ** 2)).toBe(
+      '「plan.pdf」（3 MB）超過可傳送的上限 1 MB，無法傳送。',
+    );
     expect(failureText('zh-TW', 'unreadable', row, 1)).toBe('NAS 無法讀取「plan.pdf」，請稍後再試或聯絡管理員。');
-    expect(refusedText('en', 'plan.pdf', 'unbound')).toBe('"plan.pdf" was not sent: your LINE account is no longer bound.');
-    expect(refusedText('zh-TW', 'plan.pdf', 'noFolder')).toBe('「plan.pdf」沒有傳出：這個檔案已不在此聊天可存取的資料夾內（專案或其資料夾已變更），請重新搜尋。');
+    expect(refusedText('en', 'plan.pdf', 'unbound')).toBe(
+      '"plan.pdf" was not sent: your LINE account is no longer bound.',
+    );
+    expect(refusedText('zh-TW', 'plan.pdf', 'noFolder')).toBe(
+      '「plan.pdf」沒有傳出：這個檔案已不在此聊天可存取的資料夾內（專案或其資料夾已變更），請重新搜尋。',
+    );
   });
 });
 
@@ -102,22 +119,31 @@ describe('messages beyond a text', () => {
   it('the AI’s file offers: English alone for en, today’s for zh-TW', () => {
     const en = offerMessage(offers, 'en');
     expect(en.altText).toBe('Files to send: a.pdf, b.pdf');
-    expect(texts(en)).toContain(`"text":"Only the person who asked can send a file by tapping its button (within ${OFFER_TTL_MINUTES} minutes)."`);
+    expect(texts(en)).toContain(
+      `"text":"Only the person who asked can send a file by tapping its button (within ${OFFER_TTL_MINUTES} minutes)."`,
+    );
     expect(texts(en)).toContain('"label":"Send"');
     expect(texts(en)).toContain('"displayText":"Send \\"a.pdf\\""');
     expect(texts(en)).not.toMatch(HAN);
     const zh = offerMessage(offers, 'zh-TW');
     expect(zh.altText).toBe('可傳送的檔案 Files to send：a.pdf、b.pdf');
-    expect(texts(zh)).toContain(`只有提問的人點「傳送」才會傳送檔案（${OFFER_TTL_MINUTES} 分鐘內有效）。\\nOnly the person who asked`);
+    expect(texts(zh)).toContain(
+      `只有提問的人點「傳送」才會傳送檔案（${OFFER_TTL_MINUTES} 分鐘內有效）。\\nOnly the person who asked`,
+    );
     expect(texts(zh)).toContain('"displayText":"傳送「a.pdf」"');
   });
 
   it('a NAS file’s link message, its end in Taipei time with the weekday in the reader’s language', () => {
     const row = { name: 'plan.pdf', size: 2048, contentType: 'application/pdf', previewR2Key: null } as SendRequestRow;
     const friday = new Date('2026-05-08T09:30:00Z'); // 17:30 on a Friday in Taipei
-    const text = (lang: 'en' | 'zh-TW') => (fileMessage(lang, row, 'TOKEN', 'https://bot.example', friday) as { text: string }).text;
-    expect(text('zh-TW')).toBe('📎 plan.pdf（2 KB）\n下載連結：https://bot.example/s/TOKEN\n連結有效至 2026-05-08 (週五) 17:30（台北時間）');
-    expect(text('en')).toBe('📎 plan.pdf (2 KB)\nDownload: https://bot.example/s/TOKEN\nThe link works until 2026-05-08 (Fri) 17:30 (Taipei time).');
+    const text = (lang: 'en' | 'zh-TW') =>
+      (fileMessage(lang, row, 'TOKEN', 'https://bot.example', friday) as { text: string }).text;
+    expect(text('zh-TW')).toBe(
+      '📎 plan.pdf（2 KB）\n下載連結：https://bot.example/s/TOKEN\n連結有效至 2026-05-08 (週五) 17:30（台北時間）',
+    );
+    expect(text('en')).toBe(
+      '📎 plan.pdf (2 KB)\nDownload: https://bot.example/s/TOKEN\nThe link works until 2026-05-08 (Fri) 17:30 (Taipei time).',
+    );
   });
 });
 
@@ -160,7 +186,9 @@ describe('an English-speaking LINE user, end to end', () => {
     const userId = newId.user();
     await seedProfile({ userId, displayName: 'Amy', language: 'en-US' });
     const [prompt] = (await say({ userId }, 'hello?')).replies;
-    expect(prompt).toBe(`Hi! Ask your administrator for a binding code (${CODE_LENGTH} letters and digits, like K7M-2QX-9PA) and send it to me here to link your account.`);
+    expect(prompt).toBe(
+      `Hi! Ask your administrator for a binding code (${CODE_LENGTH} letters and digits, like K7M-2QX-9PA) and send it to me here to link your account.`,
+    );
     const [wrong] = (await say({ userId }, 'ZZZ-ZZZ-ZZ2')).replies;
     expect(wrong).toBe('That code is wrong or has expired. Ask your administrator for a new one.');
 
@@ -185,15 +213,21 @@ describe('an English-speaking LINE user, end to end', () => {
       'No files match "nothingmatchesthis". Try other or fewer keywords; part of a file or folder name is enough.',
     ]);
     const tooMany = Array.from({ length: MAX_KEYWORDS + 1 }, (_, i) => `k${i}`).join(' ');
-    expect((await say({ userId: en.userId }, `/find ${tooMany}`)).replies).toEqual([`Use at most ${MAX_KEYWORDS} keywords.`]);
+    expect((await say({ userId: en.userId }, `/find ${tooMany}`)).replies).toEqual([
+      `Use at most ${MAX_KEYWORDS} keywords.`,
+    ]);
     const [list] = (await say({ userId: en.userId }, '/find floor')).replies;
     expect(list).toMatch(/^1 found for "floor":\n1\. floor\.pdf\n/);
     expect(list).toContain(`within ${SEARCH_LIST_TTL_MINUTES} minutes`);
     expect(list).not.toMatch(HAN);
-    expect((await say({ userId: en.userId }, '/send 2')).replies).toEqual(['No such number: give a number from 1 to 1.']);
+    expect((await say({ userId: en.userId }, '/send 2')).replies).toEqual([
+      'No such number: give a number from 1 to 1.',
+    ]);
 
     const zh = await boundUserSpeaking('zh-TW');
-    expect(zh.replies).toEqual(['綁定成功！您的 LINE 帳號已連結到「Pat Lee」。\nDone! Your LINE account is now bound to "Pat Lee".']);
+    expect(zh.replies).toEqual([
+      '綁定成功！您的 LINE 帳號已連結到「Pat Lee」。\nDone! Your LINE account is now bound to "Pat Lee".',
+    ]);
     await addMember(project.id, zh.accountId);
     expect((await say({ userId: zh.userId }, '/find nothingmatchesthis')).replies[0]).toMatch(
       /^找不到符合「nothingmatchesthis」的檔案。\n小提示：[\s\S]*\nNo files match "nothingmatchesthis"\./,
@@ -204,10 +238,16 @@ describe('an English-speaking LINE user, end to end', () => {
     const en = await boundUserSpeaking('en');
     const zh = await boundUserSpeaking('ja'); // not English: the company's zh-TW
     const groupId = newId.group();
-    expect((await say({ userId: en.userId, groupId }, '/project')).replies).toEqual(['This group is not bound to a project.']);
-    expect((await say({ userId: zh.userId, groupId }, '/project')).replies).toEqual(['此群組尚未綁定專案。\nThis group is not bound to a project.']);
+    expect((await say({ userId: en.userId, groupId }, '/project')).replies).toEqual([
+      'This group is not bound to a project.',
+    ]);
+    expect((await say({ userId: zh.userId, groupId }, '/project')).replies).toEqual([
+      '此群組尚未綁定專案。\nThis group is not bound to a project.',
+    ]);
     const project = await createProject();
-    expect((await say({ userId: en.userId, groupId }, `/project bind ${project.id}`)).replies).toEqual(['Only bound admins can change the project binding.']);
+    expect((await say({ userId: en.userId, groupId }, `/project bind ${project.id}`)).replies).toEqual([
+      'Only bound admins can change the project binding.',
+    ]);
   });
 
   it('over the daily AI limit: the notice in English, with the limit from the setting', async () => {
@@ -220,8 +260,12 @@ describe('an English-speaking LINE user, end to end', () => {
 
   it('a share page in the browser’s language', async () => {
     const token = `nosuchlink${newId.event().replace(/\W/g, '')}`;
-    expect((await call('GET', `/s/${token}`, { token: null, headers: { 'accept-language': 'en-US,en;q=0.9' } })).text()).toContain('<p>No such link.</p>');
-    expect((await call('GET', `/s/${token}`, { token: null, headers: { 'accept-language': 'zh-TW' } })).text()).toContain('<p>找不到這個連結</p>');
+    expect(
+      (await call('GET', `/s/${token}`, { token: null, headers: { 'accept-language': 'en-US,en;q=0.9' } })).text(),
+    ).toContain('<p>No such link.</p>');
+    expect(
+      (await call('GET', `/s/${token}`, { token: null, headers: { 'accept-language': 'zh-TW' } })).text(),
+    ).toContain('<p>找不到這個連結</p>');
   });
 });
 

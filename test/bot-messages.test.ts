@@ -15,15 +15,28 @@ import { newId, postEvents, textEvent, type SourceSpec } from './support/line';
 type Sent = { sentMessages: Array<{ id: string; quoteToken?: string }> };
 
 const botRows = (ids: string[]) =>
-  withDb((db) => db.select().from(lineMessages).where(and(eq(lineMessages.isFromBot, true), inArray(lineMessages.messageId, ids))));
+  withDb((db) =>
+    db
+      .select()
+      .from(lineMessages)
+      .where(and(eq(lineMessages.isFromBot, true), inArray(lineMessages.messageId, ids))),
+  );
 const pkOfUser = (lineUserId: string) =>
-  withDb(async (db) => (await db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId)))[0]!.id);
+  withDb(
+    async (db) =>
+      (await db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId)))[0]!.id,
+  );
 const pkOfChat = (lineGroupId: string) =>
-  withDb(async (db) => (await db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, lineGroupId)))[0]!.id);
+  withDb(
+    async (db) =>
+      (await db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, lineGroupId)))[0]!.id,
+  );
 
 /** What the emulator answered to the reply made with this token. */
 async function replyTo(replyToken: string): Promise<RecordedRequest | undefined> {
-  return (await lineRequests('/v2/bot/message/reply')).find((r) => (r.body as { replyToken?: string }).replyToken === replyToken);
+  return (await lineRequests('/v2/bot/message/reply')).find(
+    (r) => (r.body as { replyToken?: string }).replyToken === replyToken,
+  );
 }
 
 async function say(src: SourceSpec, text: string) {
@@ -60,7 +73,9 @@ describe('the bot’s replies are recorded', () => {
       expect(byId.get(s.id)!.rawMessage).toEqual(messages[i]);
     });
     // The question is still the user's own row, not the bot's.
-    const [question] = await withDb((db) => db.select().from(lineMessages).where(eq(lineMessages.messageId, ev.message.id)));
+    const [question] = await withDb((db) =>
+      db.select().from(lineMessages).where(eq(lineMessages.messageId, ev.message.id)),
+    );
     expect(question).toMatchObject({ isFromBot: false, lineUserId: userPk });
   });
 
@@ -77,7 +92,12 @@ describe('the bot’s replies are recorded', () => {
     const sent = (reply!.response as Sent).sentMessages;
     const rows = await botRows(sent.map((s) => s.id));
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ isFromBot: true, lineUserId: null, lineGroupId: await pkOfChat(groupId), sourceType: 'group' });
+    expect(rows[0]).toMatchObject({
+      isFromBot: true,
+      lineUserId: null,
+      lineGroupId: await pkOfChat(groupId),
+      sourceType: 'group',
+    });
   });
 
   it('a redelivered event makes no second reply and no second row', async () => {
@@ -85,11 +105,16 @@ describe('the bot’s replies are recorded', () => {
     const ev = await say({ userId }, '/help');
     const again = { ...ev, deliveryContext: { isRedelivery: true } };
     expect((await postEvents([again])).status).toBe(200);
-    const replies = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken?: string }).replyToken === ev.replyToken);
+    const replies = (await lineRequests('/v2/bot/message/reply')).filter(
+      (r) => (r.body as { replyToken?: string }).replyToken === ev.replyToken,
+    );
     expect(replies).toHaveLength(1);
     const userPk = await pkOfUser(userId);
     const rows = await withDb((db) =>
-      db.select().from(lineMessages).where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.lineUserId, userPk))),
+      db
+        .select()
+        .from(lineMessages)
+        .where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.lineUserId, userPk))),
     );
     expect(rows).toHaveLength((replies[0]!.response as Sent).sentMessages.length);
   });
@@ -97,16 +122,27 @@ describe('the bot’s replies are recorded', () => {
   it('a reply LINE refuses leaves no row of its own: the answer is pushed instead, keyed by the event, and recorded once', async () => {
     const userId = newId.user();
     const ev = textEvent({ userId }, '/help');
-    await addFault({ path: '/v2/bot/message/reply', bodyContains: ev.replyToken, status: 400, body: { message: 'Invalid reply token' }, times: 1 });
+    await addFault({
+      path: '/v2/bot/message/reply',
+      bodyContains: ev.replyToken,
+      status: 400,
+      body: { message: 'Invalid reply token' },
+      times: 1,
+    });
     expect((await postEvents([ev])).status).toBe(200);
     const reply = await replyTo(ev.replyToken);
     expect(reply?.status).toBe(400);
-    const pushes = (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to?: string }).to === userId);
+    const pushes = (await lineRequests('/v2/bot/message/push')).filter(
+      (r) => (r.body as { to?: string }).to === userId,
+    );
     expect(pushes).toHaveLength(1);
     expect(pushes[0]!.headers['x-line-retry-key']).toBe(await derivedRetryKey(`${ev.webhookEventId}:answer`, 0));
     const userPk = await pkOfUser(userId);
     const rows = await withDb((db) =>
-      db.select().from(lineMessages).where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.lineUserId, userPk))),
+      db
+        .select()
+        .from(lineMessages)
+        .where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.lineUserId, userPk))),
     );
     expect(rows.map((r) => r.messageId)).toEqual((pushes[0]!.response as Sent).sentMessages.map((s) => s.id));
   });
@@ -122,6 +158,11 @@ describe('the bot’s pushes are recorded', () => {
     const sent = (push!.response as Sent).sentMessages;
     const rows = await botRows(sent.map((s) => s.id));
     expect(rows).toHaveLength(sent.length);
-    expect(rows[0]).toMatchObject({ isFromBot: true, lineUserId: await pkOfUser(userId), lineGroupId: null, sourceType: 'user' });
+    expect(rows[0]).toMatchObject({
+      isFromBot: true,
+      lineUserId: await pkOfUser(userId),
+      lineGroupId: null,
+      sourceType: 'user',
+    });
   });
 });

@@ -12,7 +12,11 @@ import { withDb } from './support/db';
 import { violations } from './support/emulator';
 import { postWebhook } from './support/line';
 
-const bodies = import.meta.glob<string>('./fixtures/webhook-examples/*.json', { query: '?raw', import: 'default', eager: true });
+const bodies = import.meta.glob<string>('./fixtures/webhook-examples/*.json', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+});
 const started = Date.now();
 
 describe('webhook bodies from the LINE SDKs', () => {
@@ -31,7 +35,12 @@ describe('webhook bodies from the LINE SDKs', () => {
       const keys = [...new Set(await Promise.all(events.map(inboxKey)))];
       const rows = await withDb((db) =>
         db
-          .select({ key: lineWebhookEvents.webhookEventId, status: lineWebhookEvents.status, eventType: lineWebhookEvents.eventType, lastError: lineWebhookEvents.lastError })
+          .select({
+            key: lineWebhookEvents.webhookEventId,
+            status: lineWebhookEvents.status,
+            eventType: lineWebhookEvents.eventType,
+            lastError: lineWebhookEvents.lastError,
+          })
           .from(lineWebhookEvents)
           .where(inArray(lineWebhookEvents.webhookEventId, keys)),
       );

@@ -31,19 +31,63 @@ const TEMPLATES = [
 ];
 
 const FIELDS = [
-  'active', 'ai', 'unbound', 'after', 'before', 'bound', 'groupId', 'lineUserId', 'messageType', 'fileType', 'syncStatus',
-  'status', 'eventType', 'from', 'to', 'limit', 'allow', 'projectId', 'aiInstructions', 'username', 'displayName', 'role',
-  '__proto__', 'constructor',
+  'active',
+  'ai',
+  'unbound',
+  'after',
+  'before',
+  'bound',
+  'groupId',
+  'lineUserId',
+  'messageType',
+  'fileType',
+  'syncStatus',
+  'status',
+  'eventType',
+  'from',
+  'to',
+  'limit',
+  'allow',
+  'projectId',
+  'aiInstructions',
+  'username',
+  'displayName',
+  'role',
+  '__proto__',
+  'constructor',
 ];
 
 /** Values that are valid somewhere, near-valid, or hostile. */
 const value = fc.oneof(
-  fc.constantFrom('true', 'false', '', 'dead', 'failed', 'synced', 'image', 'admin', 'member', '2026-01-01', '2026-02-30', '0001-01-01', '9999-12-31'),
+  fc.constantFrom(
+    'true',
+    'false',
+    '',
+    'dead',
+    'failed',
+    'synced',
+    'image',
+    'admin',
+    'member',
+    '2026-01-01',
+    '2026-02-30',
+    '0001-01-01',
+    '9999-12-31',
+  ),
   fc.uuid().map(String),
   fc.integer({ min: -5, max: 2 ** 53 }).map(String),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('\u0000', '\ud800', '<img src=x onerror=alert(1)>', "' OR 1=1 --", 'x'.repeat(5000), 'MTIzOmFiYw', '%', '..'),
+  fc.constantFrom(
+    '\u0000',
+    '\ud800',
+    '<img src=x onerror=alert(1)>',
+    "' OR 1=1 --",
+    'x'.repeat(5000),
+    'MTIzOmFiYw',
+    '%',
+    '..',
+  ),
 );
 
 describe('console: no 5xx for any input', () => {
@@ -76,7 +120,11 @@ describe('console: no 5xx for any input', () => {
         const res =
           r.method === 'GET'
             ? await send('GET', `${path}${qs ? `?${qs}` : ''}`, { cookie: op.cookie, headers })
-            : await send('POST', path, { cookie: op.cookie, headers, rawBody: `${new URLSearchParams(r.form).toString()}&_csrf=${op.csrf}` });
+            : await send('POST', path, {
+                cookie: op.cookie,
+                headers,
+                rawBody: `${new URLSearchParams(r.form).toString()}&_csrf=${op.csrf}`,
+              });
         const body = await res.text();
         const what = `${r.method} ${path} ${qs} ${JSON.stringify(r.form)} -> ${res.status} ${body.slice(0, 300)}`;
         expect(res.status, what).toBeLessThan(500);
@@ -86,11 +134,23 @@ describe('console: no 5xx for any input', () => {
       {
         numRuns: 300,
         // A form that must succeed (AI on for the seeded group), whatever the random runs draw.
-        examples: [[{ method: 'POST', template: '/groups/{id}/ai', id: group.id, query: {}, form: { allow: 'true' }, lang: undefined }]],
+        examples: [
+          [
+            {
+              method: 'POST',
+              template: '/groups/{id}/ai',
+              id: group.id,
+              query: {},
+              form: { allow: 'true' },
+              lang: undefined,
+            },
+          ],
+        ],
       },
     );
     // The inputs got past the session and CSRF checks into the screens and their forms: pages,
     // redirects after forms, refused input and unknown ids all occurred.
-    for (const status of [200, 303, 400, 404]) expect(statuses.get(status) ?? 0, JSON.stringify([...statuses])).toBeGreaterThan(0);
+    for (const status of [200, 303, 400, 404])
+      expect(statuses.get(status) ?? 0, JSON.stringify([...statuses])).toBeGreaterThan(0);
   });
 });

@@ -12,14 +12,25 @@ import { expectEscaped, expectForgedPostsRefused, HOSTILE, operator, page, send,
 import { withDb } from './support/db';
 
 const membersOf = (projectId: string) =>
-  withDb((db) => db.select({ userId: projectMembers.userId, role: projectMembers.role }).from(projectMembers).where(eq(projectMembers.projectId, projectId)));
+  withDb((db) =>
+    db
+      .select({ userId: projectMembers.userId, role: projectMembers.role })
+      .from(projectMembers)
+      .where(eq(projectMembers.projectId, projectId)),
+  );
 /** The project's membership entries of the audit trail, newest first. */
 const auditOf = (projectId: string) =>
   withDb((db) =>
     db
       .select()
       .from(auditLog)
-      .where(and(eq(auditLog.targetType, 'project'), eq(auditLog.targetId, projectId), inArray(auditLog.action, ['project.member_set', 'project.member_removed'])))
+      .where(
+        and(
+          eq(auditLog.targetType, 'project'),
+          eq(auditLog.targetId, projectId),
+          inArray(auditLog.action, ['project.member_set', 'project.member_removed']),
+        ),
+      )
       .orderBy(desc(auditLog.id)),
   );
 /** The project's item on the page (its `<li data-project>`). */
@@ -39,12 +50,17 @@ describe('project members in the console', () => {
     const html = await page('/projects', cookie);
     expectEscaped(html);
     const item = itemOf(html, project.id);
-    const row = item.slice(item.indexOf(`data-member="${alice.id}"`), item.indexOf('</tr>', item.indexOf(`data-member="${alice.id}"`)));
+    const row = item.slice(
+      item.indexOf(`data-member="${alice.id}"`),
+      item.indexOf('</tr>', item.indexOf(`data-member="${alice.id}"`)),
+    );
     expect(row).toContain(alice.username);
     expect(row).toContain('<option value="manager" selected="">管理者</option>');
     expect(row).toContain(`action="/admin/projects/${project.id}/members/${alice.id}/remove"`);
     expect(item).toContain('成員 (1)');
-    expect(item.slice(item.indexOf('class="add-member"'))).toContain('name="username" type="text" list="account-choices"');
+    expect(item.slice(item.indexOf('class="add-member"'))).toContain(
+      'name="username" type="text" list="account-choices"',
+    );
     const choices = html.slice(html.indexOf('<datalist id="account-choices">'), html.indexOf('</datalist>'));
     expect(choices).toContain(`<option value="${bob.username}">Bob</option>`);
     expect(html.match(/<datalist/g)).toHaveLength(1);
@@ -61,7 +77,9 @@ describe('project members in the console', () => {
     const added = await submit(path, op, { username: account.username.toUpperCase(), role: 'member' });
     expect(added.html).toContain('已加入成員。');
     expect(await membersOf(project.id)).toEqual([{ userId: account.id, role: 'member' }]);
-    expect((await submit(path, op, { userId: String(account.id), role: 'manager' })).html).toContain('已變更成員的角色。');
+    expect((await submit(path, op, { userId: String(account.id), role: 'manager' })).html).toContain(
+      '已變更成員的角色。',
+    );
     expect(await membersOf(project.id)).toEqual([{ userId: account.id, role: 'manager' }]);
     // The same role again changes nothing and records nothing.
     await submit(path, op, { userId: String(account.id), role: 'manager' });
@@ -86,7 +104,8 @@ describe('project members in the console', () => {
     const op = await operator();
     const project = await createProject();
     const account = await createAccount();
-    const post = (path: string, form: Record<string, string>) => send('POST', path, { cookie: op.cookie, form: { _csrf: op.csrf, ...form } });
+    const post = (path: string, form: Record<string, string>) =>
+      send('POST', path, { cookie: op.cookie, form: { _csrf: op.csrf, ...form } });
     const path = `/projects/${project.id}/members`;
     expect((await post(path, { userId: String(account.id), role: 'owner' })).status).toBe(400);
     expect((await post(path, { username: account.username, role: 'owner' })).status).toBe(400);
@@ -102,7 +121,9 @@ describe('project members in the console', () => {
     const unknown = await post(path, { userId: '2147483647', role: 'member' });
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).toContain('沒有這個帳號');
-    expect((await post(`/projects/${crypto.randomUUID()}/members`, { userId: String(account.id), role: 'member' })).status).toBe(404);
+    expect(
+      (await post(`/projects/${crypto.randomUUID()}/members`, { userId: String(account.id), role: 'member' })).status,
+    ).toBe(404);
     expect((await post('/projects/nope/members', { userId: String(account.id), role: 'member' })).status).toBe(404);
     expect((await post(`${path}/x/remove`, {})).status).toBe(400);
     expect((await post(`/projects/${crypto.randomUUID()}/members/${account.id}/remove`, {})).status).toBe(404);

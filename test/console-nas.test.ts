@@ -10,13 +10,24 @@ import { describe, expect, it } from 'vitest';
 import { nasSendFigures } from '../src/domain/overview-nas';
 import { lineUsers, nasFiles, nasSendRequests, projects, shareLinks } from '@linebot-edge/shared/schema';
 import { adminFetch, createProject, expectJson, seedGroup, seedLineUser } from './support/admin';
-import { ESCAPED, expectEscaped, expectForgedPostsRefused, HOSTILE, operator, page, send, submit } from './support/console';
+import {
+  ESCAPED,
+  expectEscaped,
+  expectForgedPostsRefused,
+  HOSTILE,
+  operator,
+  page,
+  send,
+  submit,
+} from './support/console';
 import { inSnapshot, taipeiMidnight, withDb } from './support/db';
 import { bytesOf, call, seedShareLink } from './support/nas';
 import { newId } from './support/line';
 
-const linkRow = (id: string) => withDb(async (db) => (await db.select().from(shareLinks).where(eq(shareLinks.id, id)))[0]!);
-const projectRow = (id: string) => withDb(async (db) => (await db.select().from(projects).where(eq(projects.id, id)))[0]!);
+const linkRow = (id: string) =>
+  withDb(async (db) => (await db.select().from(shareLinks).where(eq(shareLinks.id, id)))[0]!);
+const projectRow = (id: string) =>
+  withDb(async (db) => (await db.select().from(projects).where(eq(projects.id, id)))[0]!);
 const projectsNamed = (name: string) => withDb((db) => db.select().from(projects).where(eq(projects.name, name)));
 const pdf = (name = 'plan.pdf') => ({ name, contentType: 'application/pdf', bytes: bytesOf(64, 3) });
 const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
@@ -72,7 +83,10 @@ describe('share links', () => {
     const group = await seedGroup({ name: HOSTILE });
     const asker = await seedLineUser({ displayName: `Asker ${unique()}` });
     const active = await seedShareLink(pdf(HOSTILE), { lineGroupId: group.id, lineUserId: asker.id });
-    const expired = await seedShareLink(pdf(`old-${unique()}.pdf`), { lineGroupId: group.id, expiresAt: new Date(Date.now() - 60_000) });
+    const expired = await seedShareLink(pdf(`old-${unique()}.pdf`), {
+      lineGroupId: group.id,
+      expiresAt: new Date(Date.now() - 60_000),
+    });
     const revoked = await seedShareLink(pdf(`gone-${unique()}.pdf`), { lineGroupId: group.id, revokedAt: new Date() });
     // Two downloads, counted by /s/ itself.
     expect((await call('GET', `/s/${active.token}`, { token: null })).status).toBe(200);
@@ -163,7 +177,10 @@ describe('share links', () => {
 
     // The API sees the same state (the same domain function).
     const api = await expectJson(await adminFetch('GET', `/share-links?state=revoked&limit=200`), 200);
-    expect(api.items.find((l: { id: string }) => l.id === link.id)).toMatchObject({ state: 'revoked', revokedAt: revokedAt!.toISOString() });
+    expect(api.items.find((l: { id: string }) => l.id === link.id)).toMatchObject({
+      state: 'revoked',
+      revokedAt: revokedAt!.toISOString(),
+    });
 
     await submit(`/share-links/${link.id}/revoke`, op);
     expect((await linkRow(link.id)).revokedAt).toEqual(revokedAt);
@@ -179,20 +196,31 @@ describe('projects', () => {
   it('lists each project with its groups count, NAS folder and AI instructions, escaped', async () => {
     const { cookie } = await operator();
     const project = await createProject(`${HOSTILE} ${unique()}`);
-    await expectJson(await adminFetch('PATCH', `/projects/${project.id}`, { body: { nasFolder: 'projects/案場A', aiInstructions: 'Use <b>metric</b>' } }), 200);
+    await expectJson(
+      await adminFetch('PATCH', `/projects/${project.id}`, {
+        body: { nasFolder: 'projects/案場A', aiInstructions: 'Use <b>metric</b>' },
+      }),
+      200,
+    );
     await seedGroup({ projectId: project.id });
     await seedGroup({ projectId: project.id });
     const empty = await createProject();
 
     const html = await page('/projects', cookie);
     expectEscaped(html);
-    const item = html.slice(html.indexOf(`data-project="${project.id}"`), html.indexOf('</li>', html.indexOf(`data-project="${project.id}"`)));
+    const item = html.slice(
+      html.indexOf(`data-project="${project.id}"`),
+      html.indexOf('</li>', html.indexOf(`data-project="${project.id}"`)),
+    );
     expect(item).toContain('2 個群組');
     expect(item).toContain('<span class="mono path">projects/案場A</span>');
     expect(item).toContain('value="projects/案場A"');
     expect(item).toContain('Use &lt;b&gt;metric&lt;/b&gt;');
     expect(item).toContain(`action="/admin/projects/${project.id}"`);
-    const other = html.slice(html.indexOf(`data-project="${empty.id}"`), html.indexOf('</li>', html.indexOf(`data-project="${empty.id}"`)));
+    const other = html.slice(
+      html.indexOf(`data-project="${empty.id}"`),
+      html.indexOf('</li>', html.indexOf(`data-project="${empty.id}"`)),
+    );
     expect(other).toContain('0 個群組');
     expect(other).toContain('未設定');
   });
@@ -216,7 +244,10 @@ describe('projects', () => {
       ['p/' + 'x'.repeat(1000), 'at most 1000'],
     ];
     for (const [bad, why] of refused) {
-      const res = await send('POST', `/projects/${project.id}`, { cookie: op.cookie, form: { _csrf: op.csrf, nasFolder: bad, aiInstructions: 'not saved' } });
+      const res = await send('POST', `/projects/${project.id}`, {
+        cookie: op.cookie,
+        form: { _csrf: op.csrf, nasFolder: bad, aiInstructions: 'not saved' },
+      });
       const html = await res.text();
       expect(res.status, bad).toBe(400);
       expect(html, bad).toContain(why.replace(/'/g, '&#39;'));
@@ -229,14 +260,29 @@ describe('projects', () => {
 
     // A form with only instructions leaves the folder alone; an emptied folder clears it.
     await submit(`/projects/${project.id}`, op, { aiInstructions: '回答請用繁體中文' });
-    expect(await projectRow(project.id)).toMatchObject({ nasFolder: 'projects/案場A/圖面', aiInstructions: '回答請用繁體中文' });
+    expect(await projectRow(project.id)).toMatchObject({
+      nasFolder: 'projects/案場A/圖面',
+      aiInstructions: '回答請用繁體中文',
+    });
     await submit(`/projects/${project.id}`, op, { nasFolder: '  ', aiInstructions: '回答請用繁體中文' });
     expect((await projectRow(project.id)).nasFolder).toBeNull();
 
     // Nothing to change, and a project that is not there.
-    expect((await send('POST', `/projects/${project.id}`, { cookie: op.cookie, form: { _csrf: op.csrf } })).status).toBe(400);
-    expect((await send('POST', `/projects/${crypto.randomUUID()}`, { cookie: op.cookie, form: { _csrf: op.csrf, nasFolder: 'projects/x' } })).status).toBe(404);
-    expect((await send('POST', '/projects/nope', { cookie: op.cookie, form: { _csrf: op.csrf, nasFolder: 'projects/x' } })).status).toBe(404);
+    expect(
+      (await send('POST', `/projects/${project.id}`, { cookie: op.cookie, form: { _csrf: op.csrf } })).status,
+    ).toBe(400);
+    expect(
+      (
+        await send('POST', `/projects/${crypto.randomUUID()}`, {
+          cookie: op.cookie,
+          form: { _csrf: op.csrf, nasFolder: 'projects/x' },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await send('POST', '/projects/nope', { cookie: op.cookie, form: { _csrf: op.csrf, nasFolder: 'projects/x' } }))
+        .status,
+    ).toBe(404);
   });
 
   it('creates a project; a taken name is 409 and a bad folder 400, creating nothing', async () => {
@@ -251,11 +297,16 @@ describe('projects', () => {
     expect(await taken.text()).toContain(`專案「${name}」已存在`);
 
     const other = `Other ${unique()}`;
-    const bad = await send('POST', '/projects', { cookie: op.cookie, form: { _csrf: op.csrf, name: other, nasFolder: '../x' } });
+    const bad = await send('POST', '/projects', {
+      cookie: op.cookie,
+      form: { _csrf: op.csrf, name: other, nasFolder: '../x' },
+    });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain(`value="${other}"`);
     expect(await projectsNamed(other)).toEqual([]);
-    expect((await send('POST', '/projects', { cookie: op.cookie, form: { _csrf: op.csrf, name: '   ' } })).status).toBe(400);
+    expect((await send('POST', '/projects', { cookie: op.cookie, form: { _csrf: op.csrf, name: '   ' } })).status).toBe(
+      400,
+    );
   });
 });
 
@@ -289,7 +340,15 @@ describe('overview: NAS sends', () => {
       const [user] = await tx.insert(lineUsers).values({ lineUserId: newId.user() }).returning();
       const [file] = await tx
         .insert(nasFiles)
-        .values({ share: 'projects', path: `o/${unique()}.pdf`, name: 'o.pdf', extension: 'pdf', size: 1, modifiedAt: new Date(), searchText: 'o' })
+        .values({
+          share: 'projects',
+          path: `o/${unique()}.pdf`,
+          name: 'o.pdf',
+          extension: 'pdf',
+          size: 1,
+          modifiedAt: new Date(),
+          searchText: 'o',
+        })
         .returning();
       const request = (status: 'sent' | 'uploaded' | 'failed', sentAt: ReturnType<typeof sql> | null) => ({
         requestKey: `event:${newId.event()}`,
@@ -321,7 +380,9 @@ describe('overview: NAS sends', () => {
         revokedAt,
       });
       const later = new Date(Date.now() + 3_600_000);
-      await tx.insert(shareLinks).values([link(later), link(later), link(new Date(Date.now() - 1000)), link(later, new Date())]);
+      await tx
+        .insert(shareLinks)
+        .values([link(later), link(later), link(new Date(Date.now() - 1000)), link(later, new Date())]);
       const after = await nasSendFigures(tx);
       expect(after.sentToday - before.sentToday).toBe(2);
       expect(after.activeLinks - before.activeLinks).toBe(2);

@@ -9,7 +9,14 @@ import { eq, sql } from 'drizzle-orm';
 import { jsx } from 'hono/jsx';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app';
-import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
+import {
+  lineAiAnswers,
+  lineFiles,
+  lineGroups,
+  lineMessages,
+  lineUsers,
+  lineWebhookEvents,
+} from '@linebot-edge/shared/schema';
 import { updateGroup } from '../src/domain/groups';
 import { CONTENT_SECURITY_POLICY } from '../src/console/headers';
 import { createConsole } from '../src/console/index';
@@ -26,7 +33,10 @@ const app = createApp({ console: createConsole() });
 
 /** A signed-in operator: the session cookie and the CSRF token its pages carry. */
 async function operator(lang?: string) {
-  const res = await send('POST', '/login', { form: { token: env.ADMIN_API_TOKEN }, headers: { 'cf-connecting-ip': `pages-${crypto.randomUUID()}` } });
+  const res = await send('POST', '/login', {
+    form: { token: env.ADMIN_API_TOKEN },
+    headers: { 'cf-connecting-ip': `pages-${crypto.randomUUID()}` },
+  });
   expect(res.status).toBe(303);
   const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
   const page = await send('GET', '', { cookie, headers: lang ? { 'accept-language': lang } : {} });
@@ -56,15 +66,27 @@ describe('security headers', () => {
     const { cookie, csrf } = await operator();
     const responses: Array<[string, Response, number]> = [
       ['sign-in page', await send('GET', '/login'), 200],
-      ['wrong token', await send('POST', '/login', { form: { token: 'nope' }, headers: { 'cf-connecting-ip': crypto.randomUUID() } }), 401],
+      [
+        'wrong token',
+        await send('POST', '/login', { form: { token: 'nope' }, headers: { 'cf-connecting-ip': crypto.randomUUID() } }),
+        401,
+      ],
       ['stylesheet', await send('GET', '/assets/console.css'), 200],
       ['redirect to sign-in', await send('GET', ''), 303],
       ['post without a session', await send('POST', '/logout'), 401],
       ['overview', await send('GET', '', { cookie }), 200],
       ['unknown page', await send('GET', '/no-such-screen', { cookie }), 404],
-      ['foreign origin', await send('POST', '/logout', { cookie, form: { _csrf: csrf }, headers: { origin: 'https://evil.example' } }), 403],
+      [
+        'foreign origin',
+        await send('POST', '/logout', { cookie, form: { _csrf: csrf }, headers: { origin: 'https://evil.example' } }),
+        403,
+      ],
       ['bad form', await send('POST', `/groups/not-a-uuid/ai`, { cookie, form: { _csrf: csrf, allow: 'true' } }), 400],
-      ['body too large', await send('POST', '/logout', { cookie, rawBody: `_csrf=${csrf}&x=${'a'.repeat(70_000)}` }), 413],
+      [
+        'body too large',
+        await send('POST', '/logout', { cookie, rawBody: `_csrf=${csrf}&x=${'a'.repeat(70_000)}` }),
+        413,
+      ],
     ];
     for (const [what, res, status] of responses) {
       expect(res.status, what).toBe(status);
@@ -90,16 +112,30 @@ describe('layout and language', () => {
   it('Traditional Chinese by default, with the whole menu and sign-out form', async () => {
     const { html } = await operator();
     expect(html).toMatch(/^<!DOCTYPE html><html lang="zh-Hant">/);
-    for (const label of ['概覽', '群組', 'LINE 使用者', '帳號', '訊息', '檔案', '收件匣', 'AI 紀錄', '登出']) expect(html).toContain(label);
+    for (const label of ['概覽', '群組', 'LINE 使用者', '帳號', '訊息', '檔案', '收件匣', 'AI 紀錄', '登出'])
+      expect(html).toContain(label);
     expect(html).toContain('<a href="/admin" aria-current="page">概覽</a>');
-    expect(html).toMatch(/<form method="post" action="\/admin\/logout"><input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{43}"\/?>/);
+    expect(html).toMatch(
+      /<form method="post" action="\/admin\/logout"><input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{43}"\/?>/,
+    );
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"');
   });
 
   it('English when the browser prefers it', async () => {
     const { html } = await operator('en-US,en;q=0.9,zh-TW;q=0.5');
     expect(html).toMatch(/<html lang="en">/);
-    for (const label of ['Overview', 'Groups', 'LINE users', 'Accounts', 'Messages', 'Files', 'Inbox', 'AI logs', 'Sign out']) expect(html).toContain(label);
+    for (const label of [
+      'Overview',
+      'Groups',
+      'LINE users',
+      'Accounts',
+      'Messages',
+      'Files',
+      'Inbox',
+      'AI logs',
+      'Sign out',
+    ])
+      expect(html).toContain(label);
     expect(html).not.toContain('概覽');
     const login = await (await send('GET', '/login', { headers: { 'accept-language': 'en' } })).text();
     expect(login).toContain('Admin token');
@@ -138,20 +174,43 @@ describe('what LINE users write is shown as text', () => {
   it('names that look like markup or entities stay what they are', async () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a name that looks like a template on purpose.
     const templateLike = '{{7*7}} ${7*7}';
-    for (const name of ['"><script>alert(1)</script>', "' onmouseover='x", '&lt;b&gt;', '</span><b>bold</b>', templateLike]) {
+    for (const name of [
+      '"><script>alert(1)</script>',
+      "' onmouseover='x",
+      '&lt;b&gt;',
+      '</span><b>bold</b>',
+      templateLike,
+    ]) {
       const html = await render(jsx(DisplayName, { name, lineId: 'U1' }));
       const text = html.replace(/^<span class="name">/, '').replace(/<\/span>$/, '');
       expect(text).not.toMatch(/[<>"']/);
-      expect(text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&')).toBe(name);
+      expect(
+        text
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&quot;/g, '"')
+          .replace(/&#39;/g, "'")
+          .replace(/&amp;/g, '&'),
+      ).toBe(name);
     }
   });
 
   it('no name: the LINE id, as text', async () => {
-    expect(await render(jsx(DisplayName, { name: null, lineId: 'U123' }))).toBe('<span class="name unnamed">U123</span>');
+    expect(await render(jsx(DisplayName, { name: null, lineId: 'U123' }))).toBe(
+      '<span class="name unnamed">U123</span>',
+    );
   });
 
   it('pictures only from https URLs, attribute-escaped', async () => {
-    const refused = ['javascript:alert(1)', 'data:image/svg+xml,<svg onload=alert(1)>', 'http://cdn.example/a.jpg', '//evil.example/x', 'not a url', '', null];
+    const refused = [
+      'javascript:alert(1)',
+      'data:image/svg+xml,<svg onload=alert(1)>',
+      'http://cdn.example/a.jpg',
+      '//evil.example/x',
+      'not a url',
+      '',
+      null,
+    ];
     for (const url of refused) {
       expect(safeImageUrl(url), String(url)).toBeNull();
       expect(await render(jsx(Avatar, { url }))).toBe('<span class="avatar" aria-hidden="true"></span>');
@@ -170,7 +229,10 @@ describe('overview figures', () => {
       const before = await overviewFigures(tx);
       const daysBefore = await messagesPerDay(tx);
 
-      const [u1, u2] = await tx.insert(lineUsers).values([{ lineUserId: newId.user() }, { lineUserId: newId.user() }]).returning();
+      const [u1, u2] = await tx
+        .insert(lineUsers)
+        .values([{ lineUserId: newId.user() }, { lineUserId: newId.user() }])
+        .returning();
       const [g1] = await tx
         .insert(lineGroups)
         .values([{ lineGroupId: newId.group() }, { lineGroupId: newId.group(), isActive: false }])
@@ -212,7 +274,11 @@ describe('overview figures', () => {
       const image = msgs[2]!;
       const more = await tx
         .insert(lineMessages)
-        .values([message(sql`now()`, { messageType: 'file' }), message(sql`now()`, { messageType: 'video' }), message(sql`now()`, { messageType: 'audio' })])
+        .values([
+          message(sql`now()`, { messageType: 'file' }),
+          message(sql`now()`, { messageType: 'video' }),
+          message(sql`now()`, { messageType: 'audio' }),
+        ])
         .returning();
       await tx.insert(lineFiles).values([
         // Waiting since long before anything else in the database: the oldest.
@@ -236,7 +302,11 @@ describe('overview figures', () => {
       });
       await tx
         .insert(lineAiAnswers)
-        .values([answer(sql`now()`, 1200, 80), answer(taipeiMidnight, 300, 20), answer(sql`${taipeiMidnight} - interval '1 second'`, 5000, 500)]);
+        .values([
+          answer(sql`now()`, 1200, 80),
+          answer(taipeiMidnight, 300, 20),
+          answer(sql`${taipeiMidnight} - interval '1 second'`, 5000, 500),
+        ]);
 
       const after = await overviewFigures(tx);
       const daysAfter = await messagesPerDay(tx);
@@ -287,43 +357,76 @@ const sampleOverview = (over: Partial<Overview['figures']> = {}): Overview => ({
     ai: { answers: 42, inputTokens: 123456, outputTokens: 7890 },
     ...over,
   },
-  perDay: Array.from({ length: 30 }, (_, i) => ({ day: `2026-06-${String(i + 1).padStart(2, '0')}`, messages: i === 29 ? 0 : i * 10 })),
+  perDay: Array.from({ length: 30 }, (_, i) => ({
+    day: `2026-06-${String(i + 1).padStart(2, '0')}`,
+    messages: i === 29 ? 0 : i * 10,
+  })),
 });
 
 describe('overview page', () => {
   it('shows each figure, formatted, in Chinese', async () => {
     const html = await render(jsx(OverviewPage, { lang: 'zh-Hant', overview: sampleOverview() }));
-    for (const text of ['1,234', '使用中 12／共 15', '321', '失敗 2', '放棄 1', '最久等待 3 小時', '42', '輸入 123,456／輸出 7,890 tokens', '近 30 天每日訊息數']) {
+    for (const text of [
+      '1,234',
+      '使用中 12／共 15',
+      '321',
+      '失敗 2',
+      '放棄 1',
+      '最久等待 3 小時',
+      '42',
+      '輸入 123,456／輸出 7,890 tokens',
+      '近 30 天每日訊息數',
+    ]) {
       expect(html).toContain(text);
     }
   });
 
   it('and in English; nothing waiting reads as such', async () => {
-    const html = await render(jsx(OverviewPage, { lang: 'en', overview: sampleOverview({ nas: { waiting: 0, oldestWaitingSeconds: null } }) }));
-    for (const text of ['LINE users', '12 active of 15', '2 failed', '1 dead', 'nothing waiting', '123,456 input / 7,890 output tokens']) {
+    const html = await render(
+      jsx(OverviewPage, { lang: 'en', overview: sampleOverview({ nas: { waiting: 0, oldestWaitingSeconds: null } }) }),
+    );
+    for (const text of [
+      'LINE users',
+      '12 active of 15',
+      '2 failed',
+      '1 dead',
+      'nothing waiting',
+      '123,456 input / 7,890 output tokens',
+    ]) {
       expect(html).toContain(text);
     }
   });
 
   it('the chart: an accessible SVG, a bar per day with its tooltip, and the data as a table', async () => {
     const html = await render(jsx(OverviewPage, { lang: 'en', overview: sampleOverview() }));
-    expect(html).toMatch(/<svg viewBox="0 0 600 200" role="img" aria-labelledby="messages-per-day-title messages-per-day-desc"/);
+    expect(html).toMatch(
+      /<svg viewBox="0 0 600 200" role="img" aria-labelledby="messages-per-day-title messages-per-day-desc"/,
+    );
     expect(html).toContain('<title id="messages-per-day-title">Messages per day, last 30 days</title>');
-    expect(html).toContain('<desc id="messages-per-day-desc">Bar chart of messages per day from 2026-06-01 to 2026-06-30; at most 280.</desc>');
+    expect(html).toContain(
+      '<desc id="messages-per-day-desc">Bar chart of messages per day from 2026-06-01 to 2026-06-30; at most 280.</desc>',
+    );
     expect(html.match(/<rect class="bar[^"]*"/g)).toHaveLength(30);
     expect(html).toContain('<title>2026-06-29: 280 messages</title>');
     expect(html).toContain('<rect class="bar zero"');
     expect(html.match(/<tr><td>2026-06-\d\d<\/td>/g)).toHaveLength(30);
     expect(html).toContain('<summary>Show the data</summary>');
     // Day labels: today and each week back, none crowding another.
-    expect([...html.matchAll(/<text [^>]*text-anchor="middle">([^<]*)</g)].map((m) => m[1])).toEqual(['06-02', '06-09', '06-16', '06-23', '06-30']);
+    expect([...html.matchAll(/<text [^>]*text-anchor="middle">([^<]*)</g)].map((m) => m[1])).toEqual([
+      '06-02',
+      '06-09',
+      '06-16',
+      '06-23',
+      '06-30',
+    ]);
   });
 
   it('over HTTP: the overview from the database, in the layout', async () => {
     const { html } = await operator();
     expect(html).toContain('<h1>概覽</h1>');
     expect(html.match(/<rect class="bar/g)).toHaveLength(30);
-    for (const figure of ['line-users', 'groups', 'messages-today', 'inbox', 'nas', 'ai']) expect(html).toContain(`data-figure="${figure}"`);
+    for (const figure of ['line-users', 'groups', 'messages-today', 'inbox', 'nas', 'ai'])
+      expect(html).toContain(`data-figure="${figure}"`);
   });
 });
 
@@ -360,13 +463,20 @@ describe('chart geometry', () => {
 // ---- a state-changing form: AI replies of a group --------------------------------------------------
 
 const aiOf = (id: string) =>
-  withDb(async (db) => (await db.select({ allow: lineGroups.allowAiResponse }).from(lineGroups).where(eq(lineGroups.id, id)))[0]?.allow);
+  withDb(
+    async (db) =>
+      (await db.select({ allow: lineGroups.allowAiResponse }).from(lineGroups).where(eq(lineGroups.id, id)))[0]?.allow,
+  );
 
 describe('POST /admin/groups/:id/ai', () => {
   it('with the CSRF token from our own page: sets the value asked for and goes to the group', async () => {
     const { cookie, csrf } = await operator();
     const group = await seedGroup({ allowAiResponse: false });
-    const res = await send('POST', `/groups/${group.id}/ai`, { cookie, form: { _csrf: csrf, allow: 'true' }, headers: { 'sec-fetch-site': 'same-origin' } });
+    const res = await send('POST', `/groups/${group.id}/ai`, {
+      cookie,
+      form: { _csrf: csrf, allow: 'true' },
+      headers: { 'sec-fetch-site': 'same-origin' },
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/admin/groups/${group.id}`);
     expect(await aiOf(group.id)).toBe(true);
@@ -402,29 +512,49 @@ describe('POST /admin/groups/:id/ai', () => {
       expectSecurityHeaders(res, what);
       expect(await aiOf(group.id), what).toBe(false);
     }
-    const refused = await send('POST', path, { cookie: a.cookie, form: { allow: 'true' }, headers: { 'accept-language': 'en' } });
+    const refused = await send('POST', path, {
+      cookie: a.cookie,
+      form: { allow: 'true' },
+      headers: { 'accept-language': 'en' },
+    });
     expect(await refused.text()).toContain('Nothing was changed.');
   });
 
   it('bad input: 400 for a malformed id or value, 404 for an unknown group', async () => {
     const { cookie, csrf } = await operator();
     const group = await seedGroup({ allowAiResponse: false });
-    expect((await send('POST', '/groups/not-a-uuid/ai', { cookie, form: { _csrf: csrf, allow: 'true' } })).status).toBe(400);
+    expect((await send('POST', '/groups/not-a-uuid/ai', { cookie, form: { _csrf: csrf, allow: 'true' } })).status).toBe(
+      400,
+    );
     for (const allow of ['yes', '1', 'TRUE', '', 'constructor', 'toString']) {
-      expect((await send('POST', `/groups/${group.id}/ai`, { cookie, form: { _csrf: csrf, allow } })).status, allow).toBe(400);
+      expect(
+        (await send('POST', `/groups/${group.id}/ai`, { cookie, form: { _csrf: csrf, allow } })).status,
+        allow,
+      ).toBe(400);
     }
     expect((await send('POST', `/groups/${group.id}/ai`, { cookie, form: { _csrf: csrf } })).status).toBe(400);
     expect(await aiOf(group.id)).toBe(false);
-    expect((await send('POST', `/groups/${crypto.randomUUID()}/ai`, { cookie, form: { _csrf: csrf, allow: 'true' } })).status).toBe(404);
+    expect(
+      (await send('POST', `/groups/${crypto.randomUUID()}/ai`, { cookie, form: { _csrf: csrf, allow: 'true' } }))
+        .status,
+    ).toBe(404);
   });
 
   it('a body that is not a form it can read: refused, nothing changed', async () => {
     const { cookie, csrf } = await operator();
     const group = await seedGroup({ allowAiResponse: false });
     const path = `/groups/${group.id}/ai`;
-    const broken = await send('POST', path, { cookie, rawBody: '--x\r\nnot multipart', headers: { 'content-type': 'multipart/form-data; boundary=y' } });
+    const broken = await send('POST', path, {
+      cookie,
+      rawBody: '--x\r\nnot multipart',
+      headers: { 'content-type': 'multipart/form-data; boundary=y' },
+    });
     expect(broken.status).toBe(400);
-    const json = await send('POST', path, { cookie, rawBody: JSON.stringify({ _csrf: csrf, allow: 'true' }), headers: { 'content-type': 'application/json' } });
+    const json = await send('POST', path, {
+      cookie,
+      rawBody: JSON.stringify({ _csrf: csrf, allow: 'true' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(json.status).toBe(403);
     expect(await aiOf(group.id)).toBe(false);
     // A real multipart form (what a browser sends with enctype="multipart/form-data") works.
@@ -432,7 +562,12 @@ describe('POST /admin/groups/:id/ai', () => {
     form.set('_csrf', csrf);
     form.set('allow', 'true');
     const ctx = createExecutionContext();
-    const request = new Request(`${ORIGIN}/admin${path}`, { method: 'POST', headers: { cookie, origin: ORIGIN }, body: form, redirect: 'manual' });
+    const request = new Request(`${ORIGIN}/admin${path}`, {
+      method: 'POST',
+      headers: { cookie, origin: ORIGIN },
+      body: form,
+      redirect: 'manual',
+    });
     const res = await app.fetch(request, env, ctx);
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(303);
@@ -450,15 +585,23 @@ describe('updateGroup (the console and the API share it)', () => {
     expect(row).toMatchObject({ allowAiResponse: true, aiInstructions: 'kept', projectId: project.id });
     expect(row!.updatedAt.getTime()).toBeGreaterThan(group.updatedAt.getTime());
 
-    expect(await withDb((db) => updateGroup(db, group.id, { projectId: null, aiInstructions: null }, operator))).toBe('updated');
+    expect(await withDb((db) => updateGroup(db, group.id, { projectId: null, aiInstructions: null }, operator))).toBe(
+      'updated',
+    );
     const [unbound] = await withDb((db) => db.select().from(lineGroups).where(eq(lineGroups.id, group.id)));
     expect(unbound).toMatchObject({ allowAiResponse: true, aiInstructions: null, projectId: null });
   });
 
   it('an unknown project changes nothing; an unknown group is reported', async () => {
     const group = await seedGroup({ allowAiResponse: false });
-    expect(await withDb((db) => updateGroup(db, group.id, { allowAiResponse: true, projectId: crypto.randomUUID() }, operator))).toBe('project_not_found');
+    expect(
+      await withDb((db) =>
+        updateGroup(db, group.id, { allowAiResponse: true, projectId: crypto.randomUUID() }, operator),
+      ),
+    ).toBe('project_not_found');
     expect(await aiOf(group.id)).toBe(false);
-    expect(await withDb((db) => updateGroup(db, crypto.randomUUID(), { allowAiResponse: true }, operator))).toBe('group_not_found');
+    expect(await withDb((db) => updateGroup(db, crypto.randomUUID(), { allowAiResponse: true }, operator))).toBe(
+      'group_not_found',
+    );
   });
 });

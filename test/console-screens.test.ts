@@ -8,26 +8,60 @@ import { env } from 'cloudflare:test';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { formatCode } from '../src/domain/binding-code';
-import { lineBindingCodes, lineGroups, lineMessages, lineUsers, lineWebhookEvents, users } from '@linebot-edge/shared/schema';
+import {
+  lineBindingCodes,
+  lineGroups,
+  lineMessages,
+  lineUsers,
+  lineWebhookEvents,
+  users,
+} from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../src/lib/taipei';
-import { createAccount, createProject, seedAiAnswer, seedFile, seedGroup, seedInboxEvent, seedLineUser, seedMessage } from './support/admin';
-import { ESCAPED, expectEscaped, expectForgedPostsRefused, HOSTILE, operator, page, send, submit } from './support/console';
+import {
+  createAccount,
+  createProject,
+  seedAiAnswer,
+  seedFile,
+  seedGroup,
+  seedInboxEvent,
+  seedLineUser,
+  seedMessage,
+} from './support/admin';
+import {
+  ESCAPED,
+  expectEscaped,
+  expectForgedPostsRefused,
+  HOSTILE,
+  operator,
+  page,
+  send,
+  submit,
+} from './support/console';
 import { withDb } from './support/db';
 import { addFault, lineRequests } from './support/emulator';
 import { newId } from './support/line';
 
-const groupRow = (id: string) => withDb(async (db) => (await db.select().from(lineGroups).where(eq(lineGroups.id, id)))[0]!);
-const lineUserRow = (id: string) => withDb(async (db) => (await db.select().from(lineUsers).where(eq(lineUsers.id, id)))[0]!);
-const eventRow = (id: number) => withDb(async (db) => (await db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.id, id)))[0]!);
+const groupRow = (id: string) =>
+  withDb(async (db) => (await db.select().from(lineGroups).where(eq(lineGroups.id, id)))[0]!);
+const lineUserRow = (id: string) =>
+  withDb(async (db) => (await db.select().from(lineUsers).where(eq(lineUsers.id, id)))[0]!);
+const eventRow = (id: number) =>
+  withDb(async (db) => (await db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.id, id)))[0]!);
 const accountsNamed = (username: string) => withDb((db) => db.select().from(users).where(eq(users.username, username)));
-const codesOf = (userId: number) => withDb((db) => db.select().from(lineBindingCodes).where(eq(lineBindingCodes.userId, userId)));
+const codesOf = (userId: number) =>
+  withDb((db) => db.select().from(lineBindingCodes).where(eq(lineBindingCodes.userId, userId)));
 
 const SCREENS = ['/groups', '/line-users', '/accounts', '/messages', '/files', '/inbox', '/ai-logs', '/ai-logs/usage'];
 
 describe('without a session', () => {
   it('every screen redirects to sign-in, every form is 401 and changes nothing', async () => {
     const group = await seedGroup({ allowAiResponse: false });
-    for (const path of [...SCREENS, `/groups/${group.id}`, `/line-users/${crypto.randomUUID()}/unbind`, '/accounts/1/binding-code']) {
+    for (const path of [
+      ...SCREENS,
+      `/groups/${group.id}`,
+      `/line-users/${crypto.randomUUID()}/unbind`,
+      '/accounts/1/binding-code',
+    ]) {
       const res = await send('GET', path);
       expect([res.status, res.headers.get('location')], path).toEqual([303, '/admin/login']);
     }
@@ -72,7 +106,14 @@ describe('groups and rooms', () => {
     const project = await createProject();
     // Older than what other test files create, so both are on the first page (oldest first) however many groups the suite made.
     const early = () => new Date(Date.UTC(2001, 0, 1) + Math.floor(Math.random() * 1e10));
-    const bound = await seedGroup({ name: `Site ${newId.group()}`, memberCount: 7, allowAiResponse: true, projectId: project.id, pictureUrl: 'https://profile.line-scdn.net/g1', createdAt: early() });
+    const bound = await seedGroup({
+      name: `Site ${newId.group()}`,
+      memberCount: 7,
+      allowAiResponse: true,
+      projectId: project.id,
+      pictureUrl: 'https://profile.line-scdn.net/g1',
+      createdAt: early(),
+    });
     const hostile = await seedGroup({ name: HOSTILE, isActive: false, sourceType: 'room', createdAt: early() });
 
     const html = await page('/groups', cookie);
@@ -100,7 +141,9 @@ describe('groups and rooms', () => {
     const seeded = await withDb((db) =>
       db
         .insert(lineGroups)
-        .values(Array.from({ length: 55 }, () => ({ lineGroupId: newId.group(), isActive: false, allowAiResponse: true })))
+        .values(
+          Array.from({ length: 55 }, () => ({ lineGroupId: newId.group(), isActive: false, allowAiResponse: true })),
+        )
         .returning({ id: lineGroups.id }),
     );
     const seen: string[] = [];
@@ -122,18 +165,40 @@ describe('groups and rooms', () => {
   it("a group's page: settings, the timeline both sides, files with their sync state, all escaped", async () => {
     const { cookie } = await operator();
     const project = await createProject();
-    const group = await seedGroup({ name: HOSTILE, memberCount: 3, allowAiResponse: false, aiInstructions: 'Answer in 繁體中文 <b>only</b>' });
+    const group = await seedGroup({
+      name: HOSTILE,
+      memberCount: 3,
+      allowAiResponse: false,
+      aiInstructions: 'Answer in 繁體中文 <b>only</b>',
+    });
     const sender = await seedLineUser({ displayName: HOSTILE });
     const t0 = Date.now() - 60_000;
     await seedMessage({ lineGroupId: group.id, lineUserId: sender.id, content: HOSTILE, sentAt: new Date(t0) });
-    await seedMessage({ lineGroupId: group.id, lineUserId: sender.id, content: 'from the bot', isFromBot: true, sentAt: new Date(t0 + 1000) });
+    await seedMessage({
+      lineGroupId: group.id,
+      lineUserId: sender.id,
+      content: 'from the bot',
+      isFromBot: true,
+      sentAt: new Date(t0 + 1000),
+    });
     const { file } = await seedFile(
       { lineGroupId: group.id, lineUserId: sender.id, sentAt: new Date(t0 + 2000) },
-      { fileType: 'file', fileName: `<b>plan</b>.pdf`, fileSize: 2048, syncStatus: 'synced', nasPath: 'line/2026/plan.pdf' },
+      {
+        fileType: 'file',
+        fileName: `<b>plan</b>.pdf`,
+        fileSize: 2048,
+        syncStatus: 'synced',
+        nasPath: 'line/2026/plan.pdf',
+      },
     );
     await seedFile(
       { lineGroupId: group.id, lineUserId: sender.id, sentAt: new Date(t0 + 3000) },
-      { fileType: 'image', syncStatus: 'pending', syncError: 'daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei', nextSyncAt: new Date(Date.now() + 3600_000) },
+      {
+        fileType: 'image',
+        syncStatus: 'pending',
+        syncError: 'daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei',
+        nextSyncAt: new Date(Date.now() + 3600_000),
+      },
     );
 
     const html = await page(`/groups/${group.id}`, cookie);
@@ -152,7 +217,9 @@ describe('groups and rooms', () => {
     expect(html).toContain('等待同步');
     expect(html).toContain('line/2026/plan.pdf');
     // Why a file waits (the nas-sync job's reason), under its status.
-    expect(html).toContain('<small class="muted">daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei</small>');
+    expect(html).toContain(
+      '<small class="muted">daily limit of 1 GiB per sender reached; copied after 00:00 Asia/Taipei</small>',
+    );
     expect(html).toContain(`data-file="${file.id}"`);
     expect(html).toContain('2.0 KB');
 
@@ -213,9 +280,16 @@ describe('groups and rooms', () => {
     expect((await post(`${path}/instructions`, {})).status).toBe(400);
 
     for (const sub of ['ai', 'project', 'instructions']) {
-      const res = await post(`/groups/${crypto.randomUUID()}/${sub}`, { allow: 'true', projectId: '', aiInstructions: 'x' });
+      const res = await post(`/groups/${crypto.randomUUID()}/${sub}`, {
+        allow: 'true',
+        projectId: '',
+        aiInstructions: 'x',
+      });
       expect(res.status, sub).toBe(404);
-      expect((await post(`/groups/nope/${sub}`, { allow: 'true', projectId: '', aiInstructions: 'x' })).status, sub).toBe(400);
+      expect(
+        (await post(`/groups/nope/${sub}`, { allow: 'true', projectId: '', aiInstructions: 'x' })).status,
+        sub,
+      ).toBe(400);
     }
     const row = await groupRow(group.id);
     expect(row).toMatchObject({ aiInstructions: 'kept', projectId: null });
@@ -226,9 +300,15 @@ describe('thumbnails', () => {
   it("an image still at LINE shows LINE's preview through the Worker; only raster images pass", async () => {
     const { cookie } = await operator();
     const group = await seedGroup();
-    const { message, file } = await seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus: 'synced', nasPath: 'line/p.jpg' });
+    const { message, file } = await seedFile(
+      { lineGroupId: group.id },
+      { fileType: 'image', syncStatus: 'synced', nasPath: 'line/p.jpg' },
+    );
     const gone = await seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus: 'unavailable' });
-    const doc = await seedFile({ lineGroupId: group.id }, { fileType: 'file', fileName: 'a.pdf', syncStatus: 'synced' });
+    const doc = await seedFile(
+      { lineGroupId: group.id },
+      { fileType: 'file', fileName: 'a.pdf', syncStatus: 'synced' },
+    );
 
     const html = await page(`/groups/${group.id}`, cookie);
     expect(html).toContain(`<img class="thumb" src="/admin/files/${file.id}/preview" alt="p.jpg"`);
@@ -256,7 +336,11 @@ describe('thumbnails', () => {
     expect((await send('GET', `/files/${svg.file.id}/preview`, { cookie })).status).toBe(404);
     // Gone from LINE: a 404 page, never a 5xx.
     const expired = await seedFile({ lineGroupId: group.id }, { fileType: 'image' });
-    await addFault({ path: `/v2/bot/message/${expired.message.messageId}/content/preview`, status: 404, body: { message: 'Not found' } });
+    await addFault({
+      path: `/v2/bot/message/${expired.message.messageId}/content/preview`,
+      status: 404,
+      body: { message: 'Not found' },
+    });
     expect((await send('GET', `/files/${expired.file.id}/preview`, { cookie })).status).toBe(404);
     for (const id of [gone.file.id, doc.file.id, crypto.randomUUID(), 'nope']) {
       expect((await send('GET', `/files/${id}/preview`, { cookie })).status, id).toBe(404);
@@ -296,8 +380,13 @@ describe('LINE users', () => {
 
     expect((await send('GET', `/line-users/${crypto.randomUUID()}/unbind`, { cookie: op.cookie })).status).toBe(404);
     expect((await send('GET', '/line-users/x/unbind', { cookie: op.cookie })).status).toBe(404);
-    expect((await send('POST', `/line-users/${crypto.randomUUID()}/unbind`, { cookie: op.cookie, form: { _csrf: op.csrf } })).status).toBe(404);
-    expect((await send('POST', '/line-users/x/unbind', { cookie: op.cookie, form: { _csrf: op.csrf } })).status).toBe(400);
+    expect(
+      (await send('POST', `/line-users/${crypto.randomUUID()}/unbind`, { cookie: op.cookie, form: { _csrf: op.csrf } }))
+        .status,
+    ).toBe(404);
+    expect((await send('POST', '/line-users/x/unbind', { cookie: op.cookie, form: { _csrf: op.csrf } })).status).toBe(
+      400,
+    );
     expect((await send('GET', '/line-users?before=bogus', { cookie: op.cookie })).status).toBe(400);
   });
 });
@@ -314,12 +403,20 @@ describe('company accounts', () => {
     const [row] = await accountsNamed(username);
     expect(row).toMatchObject({ displayName: HOSTILE, role: 'admin' });
 
-    const taken = await send('POST', '/accounts', { cookie: op.cookie, form: { _csrf: op.csrf, username: username.toUpperCase(), role: 'member' } });
+    const taken = await send('POST', '/accounts', {
+      cookie: op.cookie,
+      form: { _csrf: op.csrf, username: username.toUpperCase(), role: 'member' },
+    });
     expect(taken.status).toBe(409);
     const takenHtml = await taken.text();
     expect(takenHtml).toContain(`使用者名稱 ${username.toUpperCase()} 已存在。`);
     expect(takenHtml).toContain(`value="${username.toUpperCase()}"`); // the form keeps what was typed
-    const invalid: Array<Record<string, string>> = [{ username: 'has space' }, { username: '' }, { username: 'ok.name', role: 'root' }, { username: 'x'.repeat(101) }];
+    const invalid: Array<Record<string, string>> = [
+      { username: 'has space' },
+      { username: '' },
+      { username: 'ok.name', role: 'root' },
+      { username: 'x'.repeat(101) },
+    ];
     for (const form of invalid) {
       const res = await send('POST', '/accounts', { cookie: op.cookie, form: { _csrf: op.csrf, ...form } });
       expect(res.status, JSON.stringify(form)).toBe(400);
@@ -351,8 +448,12 @@ describe('company accounts', () => {
     for (const id of ['2147483647', '0', 'x', '99999999999']) {
       expect((await send('GET', `/accounts/${id}/binding-code`, { cookie: op.cookie })).status, id).toBe(404);
     }
-    expect((await send('POST', '/accounts/2147483647/binding-code', { cookie: op.cookie, form: { _csrf: op.csrf } })).status).toBe(404);
-    expect((await send('POST', '/accounts/x/binding-code', { cookie: op.cookie, form: { _csrf: op.csrf } })).status).toBe(400);
+    expect(
+      (await send('POST', '/accounts/2147483647/binding-code', { cookie: op.cookie, form: { _csrf: op.csrf } })).status,
+    ).toBe(404);
+    expect(
+      (await send('POST', '/accounts/x/binding-code', { cookie: op.cookie, form: { _csrf: op.csrf } })).status,
+    ).toBe(400);
   });
 });
 
@@ -362,7 +463,12 @@ describe('messages and files', () => {
     const group = await seedGroup({ name: 'Filter group' });
     const sender = await seedLineUser({ displayName: HOSTILE });
     const text = await seedMessage({ lineGroupId: group.id, lineUserId: sender.id, content: HOSTILE });
-    const sticker = await seedMessage({ lineGroupId: group.id, lineUserId: sender.id, messageType: 'sticker', content: 'happy' });
+    const sticker = await seedMessage({
+      lineGroupId: group.id,
+      lineUserId: sender.id,
+      messageType: 'sticker',
+      content: 'happy',
+    });
     const elsewhere = await seedMessage({ lineUserId: sender.id, content: 'in the 1:1 chat' });
 
     const byGroup = await page(`/messages?groupId=${group.id}`, cookie);
@@ -422,7 +528,10 @@ describe('messages and files', () => {
   it('files: filtered by type and sync status, with name, size and NAS path', async () => {
     const { cookie } = await operator();
     const group = await seedGroup();
-    const synced = await seedFile({ lineGroupId: group.id }, { fileType: 'file', fileName: HOSTILE, syncStatus: 'synced', nasPath: 'a/b.pdf', fileSize: 5 });
+    const synced = await seedFile(
+      { lineGroupId: group.id },
+      { fileType: 'file', fileName: HOSTILE, syncStatus: 'synced', nasPath: 'a/b.pdf', fileSize: 5 },
+    );
     const failed = await seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus: 'failed' });
 
     const all = await page(`/files?groupId=${group.id}`, cookie);
@@ -434,7 +543,9 @@ describe('messages and files', () => {
     expect(onlyFailed).toContain(`data-file="${failed.file.id}"`);
     expect(onlyFailed).not.toContain(`data-file="${synced.file.id}"`);
     expect(onlyFailed).toContain('<option value="failed" selected="">');
-    expect(await page(`/files?groupId=${group.id}&fileType=file`, cookie)).not.toContain(`data-file="${failed.file.id}"`);
+    expect(await page(`/files?groupId=${group.id}&fileType=file`, cookie)).not.toContain(
+      `data-file="${failed.file.id}"`,
+    );
     expect((await send('GET', '/files?syncStatus=lost', { cookie })).status).toBe(400);
   });
 });
@@ -443,7 +554,12 @@ describe('inbox', () => {
   it('shows failed and dead events with their errors; retry processes a dead one', async () => {
     const op = await operator();
     const dead = await seedInboxEvent({ status: 'dead', attempts: 8, lastError: `boom ${HOSTILE}` });
-    const failed = await seedInboxEvent({ status: 'failed', attempts: 2, lastError: 'LINE 500', nextAttemptAt: new Date(Date.now() + 60_000) });
+    const failed = await seedInboxEvent({
+      status: 'failed',
+      attempts: 2,
+      lastError: 'LINE 500',
+      nextAttemptAt: new Date(Date.now() + 60_000),
+    });
     const done = await seedInboxEvent({ status: 'done' });
 
     const html = await page('/inbox', op.cookie);
@@ -468,7 +584,10 @@ describe('inbox', () => {
     expect(conflict.status).toBe(409);
     expect(await conflict.text()).toContain('只能重試失敗或放棄的事件');
     expect((await eventRow(done.id)).attempts).toBe(1);
-    expect((await send('POST', `/inbox/${Number.MAX_SAFE_INTEGER}/retry`, { cookie: op.cookie, form: { _csrf: op.csrf } })).status).toBe(404);
+    expect(
+      (await send('POST', `/inbox/${Number.MAX_SAFE_INTEGER}/retry`, { cookie: op.cookie, form: { _csrf: op.csrf } }))
+        .status,
+    ).toBe(404);
     expect((await send('POST', '/inbox/0/retry', { cookie: op.cookie, form: { _csrf: op.csrf } })).status).toBe(400);
     expect((await send('GET', '/inbox?status=lost', { cookie: op.cookie })).status).toBe(400);
   });
@@ -490,9 +609,17 @@ describe('AI logs and usage', () => {
       outputTokens: 56,
       latencyMs: 789,
       sentBy: 'reply',
-      toolCalls: [{ name: 'search_chat_history', input: { q: 'secret input' }, ok: true }, { name: 'get_project', ok: false }],
+      toolCalls: [
+        { name: 'search_chat_history', input: { q: 'secret input' }, ok: true },
+        { name: 'get_project', ok: false },
+      ],
     });
-    const broken = await seedAiAnswer({ lineUserId: asker.id, status: 'failed', outcome: 'error', error: `Claude 529 ${HOSTILE}` });
+    const broken = await seedAiAnswer({
+      lineUserId: asker.id,
+      status: 'failed',
+      outcome: 'error',
+      error: `Claude 529 ${HOSTILE}`,
+    });
 
     const html = await page(`/ai-logs?lineUserId=${asker.id}`, cookie);
     expect(html).toContain(`data-answer="${answered.id}"`);
@@ -513,7 +640,9 @@ describe('AI logs and usage', () => {
     expect(users).toMatch(/<td class="num">2<\/td><td class="num">1,234<\/td><td class="num">56<\/td>/);
     const chats = usage.slice(usage.indexOf('data-usage="chats"'), usage.indexOf('data-usage="days"'));
     expect(chats).toContain('AI group');
-    expect(usage).toContain(`<input id="f-to" name="to" type="date" value="${taipeiDateTime(new Date()).slice(0, 10)}"/>`);
+    expect(usage).toContain(
+      `<input id="f-to" name="to" type="date" value="${taipeiDateTime(new Date()).slice(0, 10)}"/>`,
+    );
 
     const backwards = await send('GET', '/ai-logs/usage?from=2026-02-01&to=2026-01-01', { cookie });
     expect(backwards.status).toBe(400);

@@ -14,7 +14,16 @@ import { jwksCache, verifyAccessJwt, type FetchJwks } from '../src/console/acces
 import { crossSiteRefusal, csrfToken, verifyCsrfToken } from '../src/console/csrf';
 import { pickLanguage } from '../src/console/i18n';
 import { createConsole, type ConsoleDeps } from '../src/console/index';
-import { deriveKey, hmac, KEY_LABELS, SESSION_COOKIE, SESSION_TTL_S, SignedOutSessions, signSession, verifySession } from '../src/console/session';
+import {
+  deriveKey,
+  hmac,
+  KEY_LABELS,
+  SESSION_COOKIE,
+  SESSION_TTL_S,
+  SignedOutSessions,
+  signSession,
+  verifySession,
+} from '../src/console/session';
 import { createLogger } from '../src/lib/log';
 import { AUTH_LIMIT, clientOf } from '../src/security/limiter';
 import { forgetAuthFailures, forgetIfRefused, newClientIp, ownClient } from './support/clients';
@@ -49,7 +58,11 @@ async function send(app: ReturnType<typeof consoleApp>, method: string, path: st
   if (o.form) body = new URLSearchParams(o.form);
   const client = ownClient(headers);
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${origin}/admin${path}`, { method, headers, body, redirect: 'manual' }), { ...env, ...o.env }, ctx);
+  const res = await app.fetch(
+    new Request(`${origin}/admin${path}`, { method, headers, body, redirect: 'manual' }),
+    { ...env, ...o.env },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   await forgetIfRefused(res.status, client);
   return res;
@@ -66,7 +79,11 @@ function sessionCookie(res: Response) {
 }
 
 async function signIn(app: ReturnType<typeof consoleApp>, o: SendOptions = {}) {
-  const res = await send(app, 'POST', '/login', { ...o, form: { token: TOKEN }, headers: { 'cf-connecting-ip': uniqueIp(), ...o.headers } });
+  const res = await send(app, 'POST', '/login', {
+    ...o,
+    form: { token: TOKEN },
+    headers: { 'cf-connecting-ip': uniqueIp(), ...o.headers },
+  });
   expect(res.status).toBe(303);
   return sessionCookie(res)!.cookie;
 }
@@ -174,7 +191,14 @@ describe('CSRF token', () => {
 
 describe('cross-site refusal', () => {
   const self = 'https://bot.example';
-  const cases: Array<[method: string, origin: string | undefined, site: string | undefined, expected: ReturnType<typeof crossSiteRefusal>]> = [
+  const cases: Array<
+    [
+      method: string,
+      origin: string | undefined,
+      site: string | undefined,
+      expected: ReturnType<typeof crossSiteRefusal>,
+    ]
+  > = [
     ['POST', self, 'same-origin', null],
     ['POST', self, undefined, null],
     ['POST', undefined, 'same-origin', null],
@@ -239,11 +263,16 @@ describe('sign-in over HTTP', () => {
 
   it('the right token: a session cookie (HttpOnly, SameSite=Strict, Secure, Path=/admin, 12 h) and a 303 to /admin', async () => {
     const app = consoleApp();
-    const res = await send(app, 'POST', '/login', { form: { token: TOKEN }, headers: { 'cf-connecting-ip': uniqueIp() } });
+    const res = await send(app, 'POST', '/login', {
+      form: { token: TOKEN },
+      headers: { 'cf-connecting-ip': uniqueIp() },
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/admin');
     const c = sessionCookie(res)!;
-    expect(c.attrs).toEqual(expect.arrayContaining(['httponly', 'samesite=strict', 'secure', 'path=/admin', `max-age=${SESSION_TTL_S}`]));
+    expect(c.attrs).toEqual(
+      expect.arrayContaining(['httponly', 'samesite=strict', 'secure', 'path=/admin', `max-age=${SESSION_TTL_S}`]),
+    );
     expect(await verifySession(TOKEN, c.value)).not.toBeNull();
 
     const overview = await send(app, 'GET', '', { cookie: c.cookie });
@@ -254,7 +283,11 @@ describe('sign-in over HTTP', () => {
 
   it('over plain http (local development) the cookie is not Secure', async () => {
     const app = consoleApp();
-    const res = await send(app, 'POST', '/login', { origin: 'http://localhost:8787', form: { token: TOKEN }, headers: { 'cf-connecting-ip': uniqueIp() } });
+    const res = await send(app, 'POST', '/login', {
+      origin: 'http://localhost:8787',
+      form: { token: TOKEN },
+      headers: { 'cf-connecting-ip': uniqueIp() },
+    });
     expect(res.status).toBe(303);
     expect(sessionCookie(res)!.attrs).not.toContain('secure');
   });
@@ -262,7 +295,10 @@ describe('sign-in over HTTP', () => {
   it('a wrong token: 401, the form again with a message, no cookie', async () => {
     const app = consoleApp();
     for (const token of ['wrong', TOKEN.slice(0, -1), `${TOKEN} `, TOKEN.toUpperCase(), '']) {
-      const res = await send(app, 'POST', '/login', { form: { token }, headers: { 'cf-connecting-ip': uniqueIp(), 'accept-language': 'en' } });
+      const res = await send(app, 'POST', '/login', {
+        form: { token },
+        headers: { 'cf-connecting-ip': uniqueIp(), 'accept-language': 'en' },
+      });
       expect(res.status, token).toBe(401);
       expect(sessionCookie(res), token).toBeUndefined();
       expect(await res.text()).toContain('That token is not correct.');
@@ -273,10 +309,17 @@ describe('sign-in over HTTP', () => {
 
   it('an unset ADMIN_API_TOKEN refuses every sign-in, the empty string included', async () => {
     const app = consoleApp();
-    const page = await send(app, 'GET', '/login', { env: { ADMIN_API_TOKEN: '' }, headers: { 'accept-language': 'en' } });
+    const page = await send(app, 'GET', '/login', {
+      env: { ADMIN_API_TOKEN: '' },
+      headers: { 'accept-language': 'en' },
+    });
     expect(await page.text()).toContain('nobody can sign in');
     for (const token of ['', 'anything', TOKEN]) {
-      const res = await send(app, 'POST', '/login', { env: { ADMIN_API_TOKEN: '' }, form: { token }, headers: { 'cf-connecting-ip': uniqueIp() } });
+      const res = await send(app, 'POST', '/login', {
+        env: { ADMIN_API_TOKEN: '' },
+        form: { token },
+        headers: { 'cf-connecting-ip': uniqueIp() },
+      });
       expect(res.status).toBe(401);
       expect(sessionCookie(res)).toBeUndefined();
     }
@@ -289,7 +332,10 @@ describe('sign-in over HTTP', () => {
     const app = consoleApp();
     const ip = uniqueIp();
     const attempt = (token: string, client = ip) =>
-      send(app, 'POST', '/login', { form: { token }, headers: { 'cf-connecting-ip': client, 'accept-language': 'en' } });
+      send(app, 'POST', '/login', {
+        form: { token },
+        headers: { 'cf-connecting-ip': client, 'accept-language': 'en' },
+      });
     try {
       for (let i = 0; i < AUTH_LIMIT.perClient; i++) expect((await attempt(`wrong-${i}`)).status).toBe(401);
       const limited = await attempt(TOKEN);
@@ -335,13 +381,18 @@ describe('sign-in over HTTP', () => {
   it('an ADMIN_API_TOKEN shorter than 32 characters is no token: sign-in off, its sessions void', async () => {
     const app = consoleApp();
     const short = 'short-admin-token-31-characters'.slice(0, 31);
-    const page = await send(app, 'GET', '/login', { env: { ADMIN_API_TOKEN: short }, headers: { 'accept-language': 'en' } });
+    const page = await send(app, 'GET', '/login', {
+      env: { ADMIN_API_TOKEN: short },
+      headers: { 'accept-language': 'en' },
+    });
     expect(await page.text()).toContain('nobody can sign in');
     const res = await send(app, 'POST', '/login', { env: { ADMIN_API_TOKEN: short }, form: { token: short } });
     expect(res.status).toBe(401);
     expect(sessionCookie(res)).toBeUndefined();
     const cookie = (await signSession(short)).value;
-    expect((await send(app, 'GET', '', { cookie: `${SESSION_COOKIE}=${cookie}`, env: { ADMIN_API_TOKEN: short } })).status).toBe(303);
+    expect(
+      (await send(app, 'GET', '', { cookie: `${SESSION_COOKIE}=${cookie}`, env: { ADMIN_API_TOKEN: short } })).status,
+    ).toBe(303);
   });
 
   it('clients without CF-Connecting-IP share one bucket', () => {
@@ -353,12 +404,17 @@ describe('sign-in over HTTP', () => {
   it('logs say who tried and how it went, never a token or a session', async () => {
     const lines: string[] = [];
     const record = (line: unknown) => void lines.push(String(line));
-    const spies = (['log', 'warn', 'error'] as const).map((level) => vi.spyOn(console, level).mockImplementation(record));
+    const spies = (['log', 'warn', 'error'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation(record),
+    );
     try {
       const app = consoleApp();
       const wrong = `${TOKEN}-almost`;
       await send(app, 'POST', '/login', { form: { token: wrong }, headers: { 'cf-connecting-ip': 'log-test' } });
-      const ok = await send(app, 'POST', '/login', { form: { token: TOKEN }, headers: { 'cf-connecting-ip': 'log-test' } });
+      const ok = await send(app, 'POST', '/login', {
+        form: { token: TOKEN },
+        headers: { 'cf-connecting-ip': 'log-test' },
+      });
       const { cookie, value } = sessionCookie(ok)!;
       const csrf = await csrfOf(await send(app, 'GET', '', { cookie }));
       await send(app, 'POST', '/logout', { cookie, form: { _csrf: csrf! } });
@@ -374,7 +430,10 @@ describe('sign-in over HTTP', () => {
 
   it('a sign-in form posted from another origin is refused before the token is looked at', async () => {
     const app = consoleApp();
-    const res = await send(app, 'POST', '/login', { form: { token: TOKEN }, headers: { origin: 'https://evil.example', 'cf-connecting-ip': uniqueIp() } });
+    const res = await send(app, 'POST', '/login', {
+      form: { token: TOKEN },
+      headers: { origin: 'https://evil.example', 'cf-connecting-ip': uniqueIp() },
+    });
     expect(res.status).toBe(403);
     expect(sessionCookie(res)).toBeUndefined();
   });
@@ -388,7 +447,12 @@ describe('without a session', () => {
       expect(res.status, path).toBe(303);
       expect(res.headers.get('location'), path).toBe('/admin/login');
     }
-    for (const [method, path] of [['POST', '/logout'], ['POST', `/groups/${crypto.randomUUID()}/ai`], ['PUT', ''], ['DELETE', '/groups']]) {
+    for (const [method, path] of [
+      ['POST', '/logout'],
+      ['POST', `/groups/${crypto.randomUUID()}/ai`],
+      ['PUT', ''],
+      ['DELETE', '/groups'],
+    ]) {
       expect((await send(app, method!, path!, { form: { allow: 'true' } })).status, `${method} ${path}`).toBe(401);
     }
   });
@@ -451,7 +515,12 @@ async function rsaKey(kid: string) {
     true,
     ['sign', 'verify'],
   )) as CryptoKeyPair;
-  const publicJwk = { ...((await crypto.subtle.exportKey('jwk', pair.publicKey)) as JsonWebKey), kid, alg: 'RS256', use: 'sig' };
+  const publicJwk = {
+    ...((await crypto.subtle.exportKey('jwk', pair.publicKey)) as JsonWebKey),
+    kid,
+    alg: 'RS256',
+    use: 'sig',
+  };
   const privateJwk = { ...((await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey), kid, alg: 'RS256' };
   return { publicJwk, privateJwk };
 }
@@ -471,7 +540,8 @@ describe('Cloudflare Access', async () => {
     type: 'app',
     ...over,
   });
-  const assertion = (over?: Record<string, unknown>, signWith = key.privateJwk) => Jwt.sign(claims(over), signWith as never);
+  const assertion = (over?: Record<string, unknown>, signWith = key.privateJwk) =>
+    Jwt.sign(claims(over), signWith as never);
 
   const jwksCalls: string[] = [];
   const fetchJwks: FetchJwks = async (url) => {
@@ -485,18 +555,26 @@ describe('Cloudflare Access', async () => {
   it('a valid assertion proves its user; the keys come from the team certs URL, cached', async () => {
     jwksCalls.length = 0;
     const jwks = jwksCache(fetchJwks);
-    expect(await verifyAccessJwt(await assertion(), config, jwks, log)).toEqual({ sub: 'user-7f3a', email: 'ops@example.com' });
+    expect(await verifyAccessJwt(await assertion(), config, jwks, log)).toEqual({
+      sub: 'user-7f3a',
+      email: 'ops@example.com',
+    });
     expect(await verifyAccessJwt(await assertion({ aud: AUD }), config, jwks, log)).not.toBeNull();
     expect(jwksCalls).toEqual([`https://${TEAM}/cdn-cgi/access/certs`]);
   });
 
   const b64url = (v: string | ArrayBuffer) =>
-    (typeof v === 'string' ? btoa(v) : btoa(String.fromCharCode(...new Uint8Array(v)))).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+    (typeof v === 'string' ? btoa(v) : btoa(String.fromCharCode(...new Uint8Array(v))))
+      .replace(/=+$/, '')
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_');
   /** A token signed HS256 with the team's public key as the secret (the classic algorithm confusion). */
   const hs256WithPublicKey = async () => {
     const input = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: 'access-key-1' }))}.${b64url(JSON.stringify(claims()))}`;
     const publicKeyBytes = new TextEncoder().encode(JSON.stringify(key.publicJwk));
-    const secret = await crypto.subtle.importKey('raw', publicKeyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const secret = await crypto.subtle.importKey('raw', publicKeyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+    ]);
     return `${input}.${b64url(await crypto.subtle.sign('HMAC', secret, new TextEncoder().encode(input)))}`;
   };
 
@@ -509,7 +587,11 @@ describe('Cloudflare Access', async () => {
     ['not yet valid', () => assertion({ nbf: now() + 300 }), 'JwtTokenNotBefore'],
     ['another issuer', () => assertion({ iss: 'https://evil.cloudflareaccess.com' }), 'JwtTokenIssuer'],
     ['no subject', () => assertion({ sub: undefined }), 'no sub claim'],
-    ['signed by another key with the same kid', () => assertion({}, impostor.privateJwk), 'JwtTokenSignatureMismatched'],
+    [
+      'signed by another key with the same kid',
+      () => assertion({}, impostor.privateJwk),
+      'JwtTokenSignatureMismatched',
+    ],
     [
       'a changed payload',
       async () => {
@@ -519,12 +601,20 @@ describe('Cloudflare Access', async () => {
       'JwtTokenSignatureMismatched',
     ],
     ['HS256 with the public key as the secret', hs256WithPublicKey, 'JwtSymmetricAlgorithmNotAllowed'],
-    ['alg none', async () => `${b64url(JSON.stringify({ alg: 'none', kid: 'access-key-1' }))}.${(await assertion()).split('.')[1]}.`, 'JwtHeaderInvalid'],
+    [
+      'alg none',
+      async () =>
+        `${b64url(JSON.stringify({ alg: 'none', kid: 'access-key-1' }))}.${(await assertion()).split('.')[1]}.`,
+      'JwtHeaderInvalid',
+    ],
     ['garbage', async () => 'not.a.jwt', 'JwtTokenInvalid'],
   ];
   it.each(refused)('refuses %s', async (_name, make, reason) => {
     const warnings: Array<Record<string, unknown>> = [];
-    const recording = { ...log, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, ...fields }) };
+    const recording = {
+      ...log,
+      warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, ...fields }),
+    };
     const token = await make();
     expect(await verifyAccessJwt(token, config, jwksCache(fetchJwks), recording)).toBeNull();
     expect(warnings).toEqual([{ msg: 'console.access_jwt_refused', reason }]);

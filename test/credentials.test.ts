@@ -21,18 +21,56 @@ const MIN = 60_000;
 const WINDOW_MS = AUTH_LIMIT.windowMinutes * MIN;
 
 describe('the rule (pure)', () => {
-  const w = (over: Partial<FailureWindow>): FailureWindow => ({ client: 0, total: 0, clientReopenAgeMs: null, totalReopenAgeMs: null, ...over });
+  const w = (over: Partial<FailureWindow>): FailureWindow => ({
+    client: 0,
+    total: 0,
+    clientReopenAgeMs: null,
+    totalReopenAgeMs: null,
+    ...over,
+  });
   const cases: Array<[name: string, window: FailureWindow, expected: ReturnType<typeof limitDecision>]> = [
     ['nothing yet', w({}), { limited: false }],
     ['9 of the client, 99 in total', w({ client: 9, total: 99 }), { limited: false }],
-    ['the client at 10, its 10th newest just now', w({ client: 10, total: 10, clientReopenAgeMs: 0 }), { limited: true, scope: 'client', retryAfterSeconds: 900 }],
-    ['the client at 10, its 10th newest 10 minutes old', w({ client: 10, total: 10, clientReopenAgeMs: 10 * MIN }), { limited: true, scope: 'client', retryAfterSeconds: 300 }],
-    ['the client at 10, reopening within a second', w({ client: 10, total: 10, clientReopenAgeMs: WINDOW_MS - 1 }), { limited: true, scope: 'client', retryAfterSeconds: 1 }],
-    ['past the window by the clock of the query: still at least 1 s', w({ client: 10, total: 10, clientReopenAgeMs: WINDOW_MS + 5 }), { limited: true, scope: 'client', retryAfterSeconds: 1 }],
-    ['the client over (a race let 12 in)', w({ client: 12, total: 12, clientReopenAgeMs: 60_500 }), { limited: true, scope: 'client', retryAfterSeconds: 840 }],
-    ['100 in total, none of the client', w({ client: 0, total: 100, totalReopenAgeMs: 14 * MIN }), { limited: true, scope: 'total', retryAfterSeconds: 60 }],
-    ['both: the longer wait wins', w({ client: 10, total: 100, clientReopenAgeMs: 14 * MIN, totalReopenAgeMs: 1 * MIN }), { limited: true, scope: 'total', retryAfterSeconds: 840 }],
-    ['an age missing (never from the query) counts as now', w({ client: 10, total: 10 }), { limited: true, scope: 'client', retryAfterSeconds: 900 }],
+    [
+      'the client at 10, its 10th newest just now',
+      w({ client: 10, total: 10, clientReopenAgeMs: 0 }),
+      { limited: true, scope: 'client', retryAfterSeconds: 900 },
+    ],
+    [
+      'the client at 10, its 10th newest 10 minutes old',
+      w({ client: 10, total: 10, clientReopenAgeMs: 10 * MIN }),
+      { limited: true, scope: 'client', retryAfterSeconds: 300 },
+    ],
+    [
+      'the client at 10, reopening within a second',
+      w({ client: 10, total: 10, clientReopenAgeMs: WINDOW_MS - 1 }),
+      { limited: true, scope: 'client', retryAfterSeconds: 1 },
+    ],
+    [
+      'past the window by the clock of the query: still at least 1 s',
+      w({ client: 10, total: 10, clientReopenAgeMs: WINDOW_MS + 5 }),
+      { limited: true, scope: 'client', retryAfterSeconds: 1 },
+    ],
+    [
+      'the client over (a race let 12 in)',
+      w({ client: 12, total: 12, clientReopenAgeMs: 60_500 }),
+      { limited: true, scope: 'client', retryAfterSeconds: 840 },
+    ],
+    [
+      '100 in total, none of the client',
+      w({ client: 0, total: 100, totalReopenAgeMs: 14 * MIN }),
+      { limited: true, scope: 'total', retryAfterSeconds: 60 },
+    ],
+    [
+      'both: the longer wait wins',
+      w({ client: 10, total: 100, clientReopenAgeMs: 14 * MIN, totalReopenAgeMs: 1 * MIN }),
+      { limited: true, scope: 'total', retryAfterSeconds: 840 },
+    ],
+    [
+      'an age missing (never from the query) counts as now',
+      w({ client: 10, total: 10 }),
+      { limited: true, scope: 'client', retryAfterSeconds: 900 },
+    ],
   ];
   it.each(cases)('%s', (_name, window, expected) => expect(limitDecision(window)).toEqual(expected));
 
@@ -42,7 +80,9 @@ describe('the rule (pure)', () => {
 });
 
 describe('secrets (pure)', () => {
-  const cases: Array<[name: string, secret: 'ADMIN_API_TOKEN' | 'NAS_AGENT_TOKEN', value: string | undefined, ok: boolean | string]> = [
+  const cases: Array<
+    [name: string, secret: 'ADMIN_API_TOKEN' | 'NAS_AGENT_TOKEN', value: string | undefined, ok: boolean | string]
+  > = [
     ['unset', 'ADMIN_API_TOKEN', undefined, 'unset'],
     ['empty', 'NAS_AGENT_TOKEN', '', 'unset'],
     ['31 characters', 'ADMIN_API_TOKEN', 'x'.repeat(31), 'too_short'],
@@ -75,7 +115,8 @@ afterEach(async () => {
   await forgetAuthFailures(used.splice(0));
 });
 
-const admin = (ip: string, token: string = env.ADMIN_API_TOKEN) => adminFetch('GET', '/users', { token, headers: { 'cf-connecting-ip': ip } });
+const admin = (ip: string, token: string = env.ADMIN_API_TOKEN) =>
+  adminFetch('GET', '/users', { token, headers: { 'cf-connecting-ip': ip } });
 /** A NAS agent call that passes the token check with the right token (404: no such request). */
 const agent = (ip: string, token: string = env.NAS_AGENT_TOKEN) =>
   call('POST', `/api/linebot/nas/send-requests/${crypto.randomUUID()}/failure`, {
@@ -85,7 +126,14 @@ const agent = (ip: string, token: string = env.NAS_AGENT_TOKEN) =>
   });
 
 const auditOf = (ip: string) =>
-  withDb(async (db) => (await db.execute<{ action: string; via: string; details: Record<string, unknown> }>(sql`SELECT action, via, details FROM audit_log WHERE client = ${ip} ORDER BY id`)).rows);
+  withDb(
+    async (db) =>
+      (
+        await db.execute<{ action: string; via: string; details: Record<string, unknown> }>(
+          sql`SELECT action, via, details FROM audit_log WHERE client = ${ip} ORDER BY id`,
+        )
+      ).rows,
+  );
 
 describe('the management API', () => {
   it(`${AUTH_LIMIT.perClient} wrong tokens, then 429 with Retry-After even for the right token; another client is unaffected`, async () => {
@@ -106,12 +154,16 @@ describe('the management API', () => {
     // Another client is unaffected.
     expect((await admin(client())).status).toBe(200);
     // Audited once, when the limit was reached (not per refusal).
-    expect(await auditOf(ip)).toEqual([{ action: 'auth.rate_limited', via: 'api', details: { surface: 'admin', scope: 'client', windowMinutes: 15 } }]);
+    expect(await auditOf(ip)).toEqual([
+      { action: 'auth.rate_limited', via: 'api', details: { surface: 'admin', scope: 'client', windowMinutes: 15 } },
+    ]);
   });
 
   it('parallel wrong tokens from one client: never more than the limit compared and recorded', async () => {
     const ip = client();
-    const answers = await Promise.all(Array.from({ length: 3 * AUTH_LIMIT.perClient }, (_, i) => admin(ip, `burst-${i}`)));
+    const answers = await Promise.all(
+      Array.from({ length: 3 * AUTH_LIMIT.perClient }, (_, i) => admin(ip, `burst-${i}`)),
+    );
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(AUTH_LIMIT.perClient);
     expect(statuses.filter((s) => s === 429)).toHaveLength(2 * AUTH_LIMIT.perClient);
@@ -133,7 +185,9 @@ describe('the management API', () => {
     // Failures older than the window do not count.
     const old = client();
     await withDb((db) =>
-      db.execute(sql`INSERT INTO auth_failures (surface, client, at) SELECT 'admin', ${old}, now() - make_interval(mins => 16) FROM generate_series(1, 10)`),
+      db.execute(
+        sql`INSERT INTO auth_failures (surface, client, at) SELECT 'admin', ${old}, now() - make_interval(mins => 16) FROM generate_series(1, 10)`,
+      ),
     );
     expect((await admin(old)).status).toBe(200);
   });
@@ -149,7 +203,9 @@ describe('the NAS agent routes', () => {
     expect(limited.json()).toEqual({ error: 'rate_limited', message: expect.any(String) });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(14 * 60);
     expect((await agent(client())).status).toBe(404);
-    expect(await auditOf(ip)).toEqual([{ action: 'auth.rate_limited', via: 'nas', details: { surface: 'nas', scope: 'client', windowMinutes: 15 } }]);
+    expect(await auditOf(ip)).toEqual([
+      { action: 'auth.rate_limited', via: 'nas', details: { surface: 'nas', scope: 'client', windowMinutes: 15 } },
+    ]);
   });
 });
 
@@ -166,7 +222,12 @@ describe('one limiter for every surface', () => {
     // Counted, never tripped here (other tests may share that bucket): one failure, forgotten at once.
     const res = await adminFetch('GET', '/users', { token: 'wrong', headers: { 'CF-Connecting-IP': '' } });
     expect(res.status).toBe(401);
-    const rows = await withDb((db) => db.delete(authFailures).where(sql`${authFailures.client} = 'unknown' AND ${authFailures.at} > now() - interval '1 minute'`).returning());
+    const rows = await withDb((db) =>
+      db
+        .delete(authFailures)
+        .where(sql`${authFailures.client} = 'unknown' AND ${authFailures.at} > now() - interval '1 minute'`)
+        .returning(),
+    );
     expect(rows.length).toBeGreaterThanOrEqual(1);
   });
 });
@@ -179,7 +240,10 @@ describe('without the database', () => {
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ error: { code: 'database_unavailable' } });
     }
-    const nas = await call('POST', `/api/linebot/nas/send-requests/${crypto.randomUUID()}/failure`, { env: down, headers: { 'cf-connecting-ip': client() } });
+    const nas = await call('POST', `/api/linebot/nas/send-requests/${crypto.randomUUID()}/failure`, {
+      env: down,
+      headers: { 'cf-connecting-ip': client() },
+    });
     expect(nas.status).toBe(503);
     expect(nas.json()).toEqual({ error: 'database_unavailable', message: expect.any(String) });
   });
@@ -189,10 +253,17 @@ describe('the Cron Trigger', () => {
   it('deletes failures older than a day, keeps the recent ones', async () => {
     const [old, recent] = [client(), client()];
     await withDb((db) =>
-      db.execute(sql`INSERT INTO auth_failures (surface, client, at) VALUES ('admin', ${old}, now() - interval '25 hours'), ('nas', ${recent}, now() - interval '23 hours')`),
+      db.execute(
+        sql`INSERT INTO auth_failures (surface, client, at) VALUES ('admin', ${old}, now() - interval '25 hours'), ('nas', ${recent}, now() - interval '23 hours')`,
+      ),
     );
     await runCron();
-    const left = await withDb((db) => db.select({ client: authFailures.client }).from(authFailures).where(sql`${authFailures.client} IN (${old}, ${recent})`));
+    const left = await withDb((db) =>
+      db
+        .select({ client: authFailures.client })
+        .from(authFailures)
+        .where(sql`${authFailures.client} IN (${old}, ${recent})`),
+    );
     expect(left).toEqual([{ client: recent }]);
     // Nothing left to delete of these: the function says how many it deleted.
     expect(await withDb((db) => pruneAuthFailures(db))).toBeGreaterThanOrEqual(0);
@@ -202,8 +273,13 @@ describe('the Cron Trigger', () => {
 // ---- anonymous routes: share links ---------------------------------------------------------------
 
 describe('guessing share links', () => {
-  const unknownToken = () => btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-  const get = (path: string, ip: string, env?: Partial<Env>) => call('GET', path, { token: null, headers: { 'cf-connecting-ip': ip }, env });
+  const unknownToken = () =>
+    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
+      .replace(/=+$/, '')
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_');
+  const get = (path: string, ip: string, env?: Partial<Env>) =>
+    call('GET', path, { token: null, headers: { 'cf-connecting-ip': ip }, env });
   const DOWN = { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' };
 
   it(`${SHARE_MISS_LIMIT.limit} unknown tokens a minute per client, then 429 without touching the database; other clients unaffected`, async () => {

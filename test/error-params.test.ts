@@ -34,7 +34,10 @@ describe('describeError on a real failing query', () => {
     const described = describeError(err);
     expect(JSON.stringify(described)).not.toContain(secret);
     expect(described.message).toBe('Failed query: select $1::uuid as id');
-    expect(described.cause).toMatchObject({ code: '22P02', message: expect.stringContaining('invalid input syntax for type uuid') });
+    expect(described.cause).toMatchObject({
+      code: '22P02',
+      message: expect.stringContaining('invalid input syntax for type uuid'),
+    });
     expect(errorText(err)).not.toContain(secret);
     expect(errorText(err)).toContain('Failed query: select $1::uuid as id: invalid input syntax for type uuid');
     // Wrapped in another error's message (as a Workflow's NonRetryableError does): the tail goes too.
@@ -49,10 +52,14 @@ describe('a failed event', () => {
     // A real failure inside the handler's INSERT: a trigger refuses rows carrying this test's marker.
     await withDb(async (db) => {
       await db.execute(
-        sql.raw(`CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test trigger'; END $$`),
+        sql.raw(
+          `CREATE FUNCTION ${trigger}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test trigger'; END $$`,
+        ),
       );
       await db.execute(
-        sql.raw(`CREATE TRIGGER ${trigger} BEFORE INSERT ON line_messages FOR EACH ROW WHEN (NEW.content LIKE '%${secret}%') EXECUTE FUNCTION ${trigger}()`),
+        sql.raw(
+          `CREATE TRIGGER ${trigger} BEFORE INSERT ON line_messages FOR EACH ROW WHEN (NEW.content LIKE '%${secret}%') EXECUTE FUNCTION ${trigger}()`,
+        ),
       );
     });
     const lines: string[] = [];
@@ -69,7 +76,9 @@ describe('a failed event', () => {
         await db.execute(sql.raw(`DROP FUNCTION ${trigger}()`));
       });
     }
-    const [row] = await withDb((db) => db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, ev.webhookEventId)));
+    const [row] = await withDb((db) =>
+      db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, ev.webhookEventId)),
+    );
     expect(row!.status).toBe('failed');
     expect(row!.lastError).toContain('Failed query: ');
     expect(row!.lastError).toContain('refused by the test trigger');

@@ -30,7 +30,10 @@ const fileRow = (messageId: string) =>
     return row?.f;
   });
 const inboxRow = (webhookEventId: string) =>
-  withDb(async (db) => (await db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, webhookEventId)))[0]);
+  withDb(
+    async (db) =>
+      (await db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, webhookEventId)))[0],
+  );
 
 async function post(...events: TestEvent[]) {
   const res = await postEvents(events);
@@ -68,13 +71,18 @@ describe('message events', () => {
       fileId: null,
     });
     // The article's UUID ids.
-    for (const id of [user!.id, group!.id, message!.id]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of [user!.id, group!.id, message!.id])
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(message?.rawMessage).toEqual(ev.message);
     expect(await fileRow(idOf(ev))).toBeUndefined();
 
     const calls = (await lineRequests(groupId)).map((r) => r.path);
     expect(calls.sort()).toEqual(
-      [`/v2/bot/group/${groupId}/member/${userId}`, `/v2/bot/group/${groupId}/members/count`, `/v2/bot/group/${groupId}/summary`].sort(),
+      [
+        `/v2/bot/group/${groupId}/member/${userId}`,
+        `/v2/bot/group/${groupId}/members/count`,
+        `/v2/bot/group/${groupId}/summary`,
+      ].sort(),
     );
   });
 
@@ -104,7 +112,11 @@ describe('message events', () => {
     const image = messageEvent(src, { type: 'image', contentProvider: { type: 'line' } });
     const external = messageEvent(src, {
       type: 'image',
-      contentProvider: { type: 'external', originalContentUrl: 'https://example.com/a.jpg', previewImageUrl: 'https://example.com/a-s.jpg' },
+      contentProvider: {
+        type: 'external',
+        originalContentUrl: 'https://example.com/a.jpg',
+        previewImageUrl: 'https://example.com/a-s.jpg',
+      },
     });
     const video = messageEvent(src, { type: 'video', duration: 60000, contentProvider: { type: 'line' } });
     const audio = messageEvent(src, { type: 'audio', duration: 4200, contentProvider: { type: 'line' } });
@@ -116,15 +128,38 @@ describe('message events', () => {
     expect((await messageRow(idOf(external)))?.messageType).toBe('image');
     expect(await fileRow(idOf(video))).toMatchObject({ fileType: 'video', duration: 60000, nasPath: null });
     expect(await fileRow(idOf(audio))).toMatchObject({ fileType: 'audio', duration: 4200 });
-    expect(await fileRow(idOf(file))).toMatchObject({ fileType: 'file', fileName: '報價單 v2.pdf', fileSize: 123456, nasPath: null });
+    expect(await fileRow(idOf(file))).toMatchObject({
+      fileType: 'file',
+      fileName: '報價單 v2.pdf',
+      fileSize: 123456,
+      nasPath: null,
+    });
     expect((await messageRow(idOf(file)))?.content).toBe('報價單 v2.pdf');
   });
 
   it('location, sticker and unknown message types store their content (or none) without failing', async () => {
     const src = { userId: newId.user() };
-    const location = messageEvent(src, { type: 'location', title: '台北 101', address: '台北市信義區信義路五段7號', latitude: 25.03, longitude: 121.56 });
-    const stickerText = messageEvent(src, { type: 'sticker', packageId: '1', stickerId: '1', stickerResourceType: 'STATIC', text: 'OK!' });
-    const stickerKeywords = messageEvent(src, { type: 'sticker', packageId: '1', stickerId: '2', stickerResourceType: 'STATIC', keywords: ['happy', 'smile'] });
+    const location = messageEvent(src, {
+      type: 'location',
+      title: '台北 101',
+      address: '台北市信義區信義路五段7號',
+      latitude: 25.03,
+      longitude: 121.56,
+    });
+    const stickerText = messageEvent(src, {
+      type: 'sticker',
+      packageId: '1',
+      stickerId: '1',
+      stickerResourceType: 'STATIC',
+      text: 'OK!',
+    });
+    const stickerKeywords = messageEvent(src, {
+      type: 'sticker',
+      packageId: '1',
+      stickerId: '2',
+      stickerResourceType: 'STATIC',
+      keywords: ['happy', 'smile'],
+    });
     const unknown = messageEvent(src, { type: 'hologram', payload: { x: 1 } });
     await post(location, stickerText, stickerKeywords, unknown);
 
@@ -154,9 +189,13 @@ describe('message events', () => {
     for (let i = 0; i < 5; i++) {
       await post(...Array.from({ length: 10 }, (_, j) => textEvent({ userId, groupId }, `message ${i * 10 + j}`)));
     }
-    const [{ n }] = (await withDb((db) =>
-      db.execute<{ n: number }>(sql`select count(*)::int as n from line_messages m join line_users u on u.id = m.line_user_id where u.line_user_id = ${userId}`),
-    )).rows as [{ n: number }];
+    const [{ n }] = (
+      await withDb((db) =>
+        db.execute<{ n: number }>(
+          sql`select count(*)::int as n from line_messages m join line_users u on u.id = m.line_user_id where u.line_user_id = ${userId}`,
+        ),
+      )
+    ).rows as [{ n: number }];
     expect(n).toBe(50);
     expect(await lineRequests(`/member/${userId}`)).toHaveLength(1);
     expect(await lineRequests(`/group/${groupId}/summary`)).toHaveLength(1);
@@ -167,7 +206,10 @@ describe('message events', () => {
     const userId = newId.user();
     await post(textEvent({ userId }, 'first'));
     await withDb((db) =>
-      db.update(lineUsers).set({ profileRefreshedAt: sql`now() - interval '25 hours'` }).where(eq(lineUsers.lineUserId, userId)),
+      db
+        .update(lineUsers)
+        .set({ profileRefreshedAt: sql`now() - interval '25 hours'` })
+        .where(eq(lineUsers.lineUserId, userId)),
     );
     await seedProfile({ userId, displayName: 'Renamed' });
     await post(textEvent({ userId }, 'second'));
@@ -181,7 +223,12 @@ describe('follow, unfollow, join, leave, members', () => {
     const userId = newId.user();
     await seedProfile({ userId, displayName: 'New Friend', language: 'ja' });
     await post(event('follow', { userId }, { replyToken: newId.replyToken(), follow: { isUnblocked: false } }));
-    expect(await userRow(userId)).toMatchObject({ isFriend: true, displayName: 'New Friend', language: 'ja', unfollowedAt: null });
+    expect(await userRow(userId)).toMatchObject({
+      isFriend: true,
+      displayName: 'New Friend',
+      language: 'ja',
+      unfollowedAt: null,
+    });
     await post(event('unfollow', { userId }));
     const user = await userRow(userId);
     expect(user?.isFriend).toBe(false);
@@ -220,10 +267,19 @@ describe('follow, unfollow, join, leave, members', () => {
     await post(event('join', { userId: '', groupId }, { replyToken: newId.replyToken() }));
     await seedGroup({ groupId, groupName: 'Ops', count: 7 });
     await post(
-      event('memberJoined', { userId: '', groupId }, {
-        replyToken: newId.replyToken(),
-        joined: { members: [{ type: 'user', userId: a }, { type: 'user', userId: b }] },
-      }),
+      event(
+        'memberJoined',
+        { userId: '', groupId },
+        {
+          replyToken: newId.replyToken(),
+          joined: {
+            members: [
+              { type: 'user', userId: a },
+              { type: 'user', userId: b },
+            ],
+          },
+        },
+      ),
     );
     expect((await groupRow(groupId))?.memberCount).toBe(7);
     expect(await userRow(a)).toBeDefined();
@@ -241,7 +297,10 @@ describe('unsend and messageEdited', () => {
     const text = textEvent(src, 'oops, wrong group');
     const file = messageEvent(src, { type: 'file', fileName: 'secret.xlsx', fileSize: 10 });
     await post(text, file);
-    await post(event('unsend', src, { unsend: { messageId: idOf(text) } }), event('unsend', src, { unsend: { messageId: idOf(file) } }));
+    await post(
+      event('unsend', src, { unsend: { messageId: idOf(text) } }),
+      event('unsend', src, { unsend: { messageId: idOf(file) } }),
+    );
 
     const m = await messageRow(idOf(text));
     expect(m?.content).toBeNull();
@@ -262,7 +321,7 @@ describe('unsend and messageEdited', () => {
     expect(m?.unsentAt).toBeInstanceOf(Date);
   });
 
-  it('a known sender\'s media unsent before it arrives gets neither message content nor a file row', async () => {
+  it("a known sender's media unsent before it arrives gets neither message content nor a file row", async () => {
     const src = { userId: newId.user(), groupId: newId.group() };
     await post(textEvent(src, 'now the sender and the group are known'));
     const image = messageEvent(src, { type: 'image', contentProvider: { type: 'line' } });
@@ -277,8 +336,14 @@ describe('unsend and messageEdited', () => {
     const original = textEvent(src, 'meet at 9');
     await post(original);
     const messageId = idOf(original);
-    const newer = event('messageEdited', src, { timestamp: Date.now() + 2000, message: { id: messageId, type: 'text', text: 'meet at 10', quoteToken: 'q' } });
-    const older = event('messageEdited', src, { timestamp: Date.now() + 1000, message: { id: messageId, type: 'text', text: 'meet at 9:30', quoteToken: 'q' } });
+    const newer = event('messageEdited', src, {
+      timestamp: Date.now() + 2000,
+      message: { id: messageId, type: 'text', text: 'meet at 10', quoteToken: 'q' },
+    });
+    const older = event('messageEdited', src, {
+      timestamp: Date.now() + 1000,
+      message: { id: messageId, type: 'text', text: 'meet at 9:30', quoteToken: 'q' },
+    });
     await post(newer);
     await post(older);
     const m = await messageRow(messageId);
@@ -290,7 +355,11 @@ describe('unsend and messageEdited', () => {
     const src = { userId: newId.user(), groupId: newId.group() };
     const original = textEvent(src, 'private');
     await post(original, event('unsend', src, { unsend: { messageId: idOf(original) } }));
-    await post(event('messageEdited', src, { message: { id: idOf(original), type: 'text', text: 'edited private', quoteToken: 'q' } }));
+    await post(
+      event('messageEdited', src, {
+        message: { id: idOf(original), type: 'text', text: 'edited private', quoteToken: 'q' },
+      }),
+    );
     expect((await messageRow(idOf(original)))?.content).toBeNull();
   });
 });

@@ -11,7 +11,13 @@
  */
 import type { TestProject } from 'vitest/node';
 import { createDatabase, dropDatabase, migrateDatabase, withDatabase } from '../scripts/lib/database.ts';
-import { ensurePooledRole, pgbouncerAvailable, POOLED_ROLE, startPgBouncer, type PgBouncer } from '../scripts/lib/pgbouncer.ts';
+import {
+  ensurePooledRole,
+  pgbouncerAvailable,
+  POOLED_ROLE,
+  startPgBouncer,
+  type PgBouncer,
+} from '../scripts/lib/pgbouncer.ts';
 import { startWsProxy } from '../scripts/lib/ws-proxy.ts';
 import { startClaudeEmulator } from '../scripts/claude-emulator/index.ts';
 import { startLineEmulator } from '../scripts/line-emulator/index.ts';
@@ -23,7 +29,8 @@ export default async function setup(project: TestProject) {
   const name = `linebot_test_${Date.now()}_${process.pid}_${project.name.replace(/[^a-z0-9]/g, '_')}`;
   const wantPooled = project.name === 'worker';
   if (wantPooled && !pgbouncerAvailable()) {
-    const message = 'pgbouncer is not installed: the worker tests run on the direct database path only (install it: scripts/install-system-packages.sh)';
+    const message =
+      'pgbouncer is not installed: the worker tests run on the direct database path only (install it: scripts/install-system-packages.sh)';
     if (process.env.CI) throw new Error(message);
     console.warn(`\n${message}\n`);
   }

@@ -23,17 +23,26 @@ beforeAll(async () => {
 async function receivedDaysAgo(days: number, fields: Parameters<typeof seedInboxEvent>[0] = {}) {
   const row = await seedInboxEvent({ status: 'done', ...fields });
   await withDb((db) =>
-    db.update(lineWebhookEvents).set({ receivedAt: sql`now() - make_interval(days => ${days}::int)` }).where(eq(lineWebhookEvents.id, row.id)),
+    db
+      .update(lineWebhookEvents)
+      .set({ receivedAt: sql`now() - make_interval(days => ${days}::int)` })
+      .where(eq(lineWebhookEvents.id, row.id)),
   );
   return row;
 }
 
 const rowsOf = (ids: number[]) =>
-  withDb((db) => db.select().from(lineWebhookEvents).where(inArray(lineWebhookEvents.id, ids)).orderBy(lineWebhookEvents.id));
+  withDb((db) =>
+    db.select().from(lineWebhookEvents).where(inArray(lineWebhookEvents.id, ids)).orderBy(lineWebhookEvents.id),
+  );
 
 async function runCron(extra: Partial<Env> = {}) {
   const ctx = createExecutionContext();
-  await worker.scheduled!(createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }), { ...env, ...extra }, ctx);
+  await worker.scheduled!(
+    createScheduledController({ scheduledTime: Date.now(), cron: '* * * * *' }),
+    { ...env, ...extra },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
 }
 
@@ -46,7 +55,12 @@ describe('the cron purges old done payloads', () => {
     await runCron({ INBOX_RETENTION_DAYS: '30' });
 
     const [o, r, f, d] = await rowsOf([old.id, recent.id, failed.id, dead.id]);
-    expect(o).toMatchObject({ payload: null, webhookEventId: old.webhookEventId, eventType: 'postback', status: 'done' });
+    expect(o).toMatchObject({
+      payload: null,
+      webhookEventId: old.webhookEventId,
+      eventType: 'postback',
+      status: 'done',
+    });
     expect(o!.payloadPurgedAt).toBeInstanceOf(Date);
     for (const kept of [r, f, d]) {
       expect(kept!.payload).not.toBeNull();
@@ -54,7 +68,9 @@ describe('the cron purges old done payloads', () => {
     }
     // The purge time is Postgres' now(), after the row was received.
     const purgedLate = await withDb((db) =>
-      db.execute<{ ok: boolean }>(sql`SELECT payload_purged_at > received_at + interval '30 days' AS ok FROM line_webhook_events WHERE id = ${old.id}`),
+      db.execute<{ ok: boolean }>(
+        sql`SELECT payload_purged_at > received_at + interval '30 days' AS ok FROM line_webhook_events WHERE id = ${old.id}`,
+      ),
     );
     expect(purgedLate.rows).toEqual([{ ok: true }]);
 
@@ -69,7 +85,9 @@ describe('the cron purges old done payloads', () => {
     await runCron({ INBOX_RETENTION_DAYS: '30' });
     const res = await api.call('GET', `/events?status=done&eventType=${eventType}`);
     expect(res.status).toBe(200);
-    expect(res.body.items).toEqual([expect.objectContaining({ id: row.id, status: 'done', payload: null, payloadPurgedAt: expect.any(String) })]);
+    expect(res.body.items).toEqual([
+      expect.objectContaining({ id: row.id, status: 'done', payload: null, payloadPurgedAt: expect.any(String) }),
+    ]);
     const { cookie } = await operator();
     const html = await page(`/inbox?status=done&eventType=${eventType}`, cookie, 'en');
     expect(html).toContain(`#${row.id}`);
@@ -85,7 +103,12 @@ describe('the cron purges old done payloads', () => {
     expect(await withDb((db) => purgeInboxPayloads(db, 3399, { batch: 2, statements: 1 }))).toBe(2);
     const after = await rowsOf(ids);
     // The two oldest (3404 and 3403 days) went first.
-    expect(after.filter((r) => r.payload === null).map((r) => r.id).sort()).toEqual([ids[4]!, ids[3]!].sort());
+    expect(
+      after
+        .filter((r) => r.payload === null)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual([ids[4]!, ids[3]!].sort());
     expect(await withDb((db) => purgeInboxPayloads(db, 3399, { batch: 2, statements: 4 }))).toBe(3);
     expect((await rowsOf(ids)).every((r) => r.payload === null)).toBe(true);
   });

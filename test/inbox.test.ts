@@ -20,7 +20,10 @@ import { inboxKey } from '../src/inbox/record';
 const started = Date.now();
 
 const inboxRow = (webhookEventId: string) =>
-  withDb(async (db) => (await db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, webhookEventId)))[0]);
+  withDb(
+    async (db) =>
+      (await db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, webhookEventId)))[0],
+  );
 const messageRow = (messageId: string) =>
   withDb(async (db) => (await db.select().from(lineMessages).where(eq(lineMessages.messageId, messageId)))[0]);
 
@@ -67,7 +70,12 @@ describe('redelivery', () => {
         inbox: await db
           .select()
           .from(lineWebhookEvents)
-          .where(inArray(lineWebhookEvents.webhookEventId, events.map((e) => e.webhookEventId))),
+          .where(
+            inArray(
+              lineWebhookEvents.webhookEventId,
+              events.map((e) => e.webhookEventId),
+            ),
+          ),
       }));
     const before = await snapshot();
     expect(before.inbox.map((r) => r.status)).toEqual(['done', 'done', 'done', 'done']);
@@ -102,29 +110,50 @@ describe('entries of events that are no event', () => {
     const after = textEvent({ userId: newId.user() }, 'valid after');
     // Each unique: an invalid entry is keyed by its content, so the same `null` from another test would be a duplicate.
     const mark = newId.event();
-    const damaged = [{ ...textEvent({ userId: newId.user() }, 'x'), type: 5 }, Date.now() + Math.random(), `text ${mark}`, { type: '', mark }, [1, 2, mark], { type: ['message'], mark }];
+    const damaged = [
+      { ...textEvent({ userId: newId.user() }, 'x'), type: 5 },
+      Date.now() + Math.random(),
+      `text ${mark}`,
+      { type: '', mark },
+      [1, 2, mark],
+      { type: ['message'], mark },
+    ];
     const body = JSON.stringify({ destination: { not: 'a string' }, events: [before, ...damaged, after] });
     for (const round of [1, 2]) {
       const res = await postWebhook(body);
       const answer = await res.json();
       expect(res.status).toBe(200);
-      expect(answer).toMatchObject(round === 1 ? { recorded: 2, invalid: 6, duplicates: 0 } : { recorded: 0, invalid: 0, duplicates: 8 });
+      expect(answer).toMatchObject(
+        round === 1 ? { recorded: 2, invalid: 6, duplicates: 0 } : { recorded: 0, invalid: 0, duplicates: 8 },
+      );
     }
     for (const ev of [before, after]) {
       expect((await inboxRow(ev.webhookEventId))?.status).toBe('done');
       expect((await messageRow(ev.message.id))?.content).toBe(ev.message.text);
     }
     const keys = await Promise.all(damaged.map((d) => inboxKey(d)));
-    const rows = await withDb((db) => db.select().from(lineWebhookEvents).where(inArray(lineWebhookEvents.webhookEventId, keys)));
+    const rows = await withDb((db) =>
+      db.select().from(lineWebhookEvents).where(inArray(lineWebhookEvents.webhookEventId, keys)),
+    );
     expect(rows).toHaveLength(damaged.length);
     for (const row of rows) {
-      expect(row).toMatchObject({ status: 'invalid', eventType: '(invalid)', attempts: 0, destination: '{"not":"a string"}' });
+      expect(row).toMatchObject({
+        status: 'invalid',
+        eventType: '(invalid)',
+        attempts: 0,
+        destination: '{"not":"a string"}',
+      });
       expect(row.lastError).toMatch(/^events\[\d\] is not an object with a non-empty string "type"$/);
     }
     expect(rows.map((r) => r.payload)).toEqual(expect.arrayContaining(damaged.slice(1)));
     // Never retried by the cron.
     await runCron();
-    const again = await withDb((db) => db.select({ status: lineWebhookEvents.status }).from(lineWebhookEvents).where(inArray(lineWebhookEvents.webhookEventId, keys)));
+    const again = await withDb((db) =>
+      db
+        .select({ status: lineWebhookEvents.status })
+        .from(lineWebhookEvents)
+        .where(inArray(lineWebhookEvents.webhookEventId, keys)),
+    );
     expect(again.every((r) => r.status === 'invalid')).toBe(true);
   });
 
@@ -140,7 +169,12 @@ describe('failures and retries', () => {
     const userId = newId.user();
     const groupId = newId.group();
     // Fails the first try and both of the client's own retries.
-    await addFault({ path: `/v2/bot/group/${groupId}/member/${userId}`, status: 500, body: { message: 'boom' }, times: 3 });
+    await addFault({
+      path: `/v2/bot/group/${groupId}/member/${userId}`,
+      status: 500,
+      body: { message: 'boom' },
+      times: 3,
+    });
     const ev = textEvent({ userId, groupId }, 'survives an outage');
     const warnings: string[] = [];
     const spy = vi.spyOn(console, 'warn').mockImplementation((line: unknown) => void warnings.push(String(line)));
@@ -150,7 +184,9 @@ describe('failures and retries', () => {
       spy.mockRestore();
     }
     // The log says what LINE said, with the request id LINE support asks for.
-    const logged = warnings.map((l) => JSON.parse(l)).find((l) => l.msg === 'event.failed' && l.webhookEventId === ev.webhookEventId);
+    const logged = warnings
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'event.failed' && l.webhookEventId === ev.webhookEventId);
     expect(logged?.error).toMatchObject({ name: 'LineApiError', status: 500, requestId: expect.any(String) });
 
     const failed = await inboxRow(ev.webhookEventId);
@@ -186,7 +222,12 @@ describe('failures and retries', () => {
       // The transaction rolled back: not even the sender was written.
       expect(await messageRow(messageId)).toBeUndefined();
       expect(
-        await withDb((db) => db.select().from(lineUsers).where(eq(lineUsers.lineUserId, (ev.source as { userId: string }).userId))),
+        await withDb((db) =>
+          db
+            .select()
+            .from(lineUsers)
+            .where(eq(lineUsers.lineUserId, (ev.source as { userId: string }).userId)),
+        ),
       ).toEqual([]);
     } finally {
       await withDb(async (db) => {
@@ -267,10 +308,18 @@ describe('the ack', () => {
       const log = createLogger({ test: 'ack-budget-fail' });
       const services = openServices({ ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' }, log);
       const pending: Promise<unknown>[] = [];
-      const result = await recordAndProcess({ destination: 'Udest', events: [ev] }, services, (p) => pending.push(p), log, 0);
+      const result = await recordAndProcess(
+        { destination: 'Udest', events: [ev] },
+        services,
+        (p) => pending.push(p),
+        log,
+        0,
+      );
       expect(result.status).toBe('deferred');
       await Promise.all(pending);
-      const line = errors.mock.calls.map((c) => JSON.parse(String(c[0]))).find((l) => l.msg === 'webhook.record_failed_after_ack');
+      const line = errors.mock.calls
+        .map((c) => JSON.parse(String(c[0])))
+        .find((l) => l.msg === 'webhook.record_failed_after_ack');
       expect(line).toMatchObject({ level: 'error', destination: 'Udest', events: [ev] });
     } finally {
       errors.mockRestore();
@@ -296,7 +345,6 @@ afterAll(async () => {
   expect(bad, JSON.stringify(bad, null, 2)).toEqual([]);
 });
 
-
 describe('large bodies', () => {
   it('a signed body with 10,000 events is recorded whole (split below the 65,535-parameter limit)', async () => {
     const prefix = `B${Date.now().toString(36)}x`;
@@ -306,7 +354,9 @@ describe('large bodies', () => {
     // Within the ack budget or past it (then finished in waitUntil): either way all of it lands.
     expect(['recorded', 'deferred']).toContain(((await res.json()) as { status: string }).status);
     const rows = await withDb((db) =>
-      db.execute<{ n: number }>(sql`select count(*)::int as n from line_webhook_events where webhook_event_id like ${prefix + '%'} and status = 'done'`),
+      db.execute<{ n: number }>(
+        sql`select count(*)::int as n from line_webhook_events where webhook_event_id like ${prefix + '%'} and status = 'done'`,
+      ),
     );
     expect(rows.rows[0]?.n).toBe(10_000);
   }, 120_000);
@@ -315,7 +365,11 @@ describe('large bodies', () => {
 describe('a write Postgres rolls back for a deadlock', () => {
   it('is run again at once: the event is done on its first attempt, its message stored once', async () => {
     const marker = `deadlock-${newId.event()}`;
-    const name = `deadlock_once_${newId.replyToken().slice(0, 10).toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+    const name = `deadlock_once_${newId
+      .replyToken()
+      .slice(0, 10)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')}`;
     // The first INSERT of this test's message fails as a deadlock victim would (a sequence is not
     // rolled back, so only the first try is refused); the retry goes through.
     await withDb(async (db) => {
@@ -325,15 +379,23 @@ describe('a write Postgres rolls back for a deadlock', () => {
           `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF nextval('${name}') = 1 THEN RAISE EXCEPTION 'deadlock detected (test)' USING ERRCODE = '40P01'; END IF; RETURN NEW; END $$`,
         ),
       );
-      await db.execute(sql.raw(`CREATE TRIGGER ${name} BEFORE INSERT ON line_messages FOR EACH ROW WHEN (NEW.content = '${marker}') EXECUTE FUNCTION ${name}()`));
+      await db.execute(
+        sql.raw(
+          `CREATE TRIGGER ${name} BEFORE INSERT ON line_messages FOR EACH ROW WHEN (NEW.content = '${marker}') EXECUTE FUNCTION ${name}()`,
+        ),
+      );
     });
     try {
       const ev = textEvent({ userId: newId.user() }, marker);
       expect((await postEvents([ev])).status).toBe(200);
       expect(await inboxRow(ev.webhookEventId)).toMatchObject({ status: 'done', attempts: 1, lastError: null });
-      const stored = await withDb((db) => db.select().from(lineMessages).where(eq(lineMessages.messageId, ev.message.id)));
+      const stored = await withDb((db) =>
+        db.select().from(lineMessages).where(eq(lineMessages.messageId, ev.message.id)),
+      );
       expect(stored.map((m) => m.content)).toEqual([marker]);
-      const tries = await withDb((db) => db.execute<{ n: string }>(sql.raw(`SELECT last_value::text AS n FROM ${name}`)));
+      const tries = await withDb((db) =>
+        db.execute<{ n: string }>(sql.raw(`SELECT last_value::text AS n FROM ${name}`)),
+      );
       expect(tries.rows[0]!.n).toBe('2');
     } finally {
       await withDb(async (db) => {

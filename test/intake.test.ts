@@ -32,7 +32,15 @@ const wayOf = (ev: TestEvent) =>
   });
 
 const messageOf = (ev: TestEvent) =>
-  withDb(async (db) => (await db.select().from(lineMessages).where(eq(lineMessages.messageId, (ev.message as { id: string }).id)))[0]);
+  withDb(
+    async (db) =>
+      (
+        await db
+          .select()
+          .from(lineMessages)
+          .where(eq(lineMessages.messageId, (ev.message as { id: string }).id))
+      )[0],
+  );
 
 async function post(...events: TestEvent[]) {
   const res = await postEvents(events);
@@ -91,14 +99,19 @@ describe('one statement at intake', () => {
     const ev = textEvent({ userId, groupId }, '收到');
     expect(await post(ev)).toMatchObject({ recorded: 1 });
     expect(await post(ev)).toMatchObject({ recorded: 0, duplicates: 1 });
-    const n = await withDb((db) => db.$count(lineMessages, eq(lineMessages.messageId, (ev.message as { id: string }).id)));
+    const n = await withDb((db) =>
+      db.$count(lineMessages, eq(lineMessages.messageId, (ev.message as { id: string }).id)),
+    );
     expect(n).toBe(1);
   });
 
   it('a sender whose profile is older than the TTL goes the usual way, and LINE is asked again', async () => {
     const { userId, groupId } = await knownMember();
     await withDb((db) =>
-      db.update(lineUsers).set({ profileRefreshedAt: sql`now() - interval '25 hours'` }).where(eq(lineUsers.lineUserId, userId)),
+      db
+        .update(lineUsers)
+        .set({ profileRefreshedAt: sql`now() - interval '25 hours'` })
+        .where(eq(lineUsers.lineUserId, userId)),
     );
     const ev = textEvent({ userId, groupId }, '更新一下');
     await post(ev);
@@ -161,7 +174,9 @@ describe('one statement at intake', () => {
           end $$`),
       );
       await db.execute(
-        sql.raw(`create trigger intake_fault_${marker.slice(-8)} before insert on line_messages for each row execute function intake_fault_${marker.slice(-8)}()`),
+        sql.raw(
+          `create trigger intake_fault_${marker.slice(-8)} before insert on line_messages for each row execute function intake_fault_${marker.slice(-8)}()`,
+        ),
       );
     });
     try {

@@ -26,7 +26,9 @@ describe('errors', () => {
       status: 400,
       body: { message: 'The request body has 1 error(s)', details: [{ message: 'must be specified', property: 'to' }] },
     });
-    const err = await client().getProfile(userId).catch((e: unknown) => e);
+    const err = await client()
+      .getProfile(userId)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LineApiError);
     const e = err as LineApiError;
     expect(e.status).toBe(400);
@@ -57,7 +59,12 @@ describe('retries', () => {
 
   it('GET retries 429 and honours Retry-After', async () => {
     const groupId = newId.group();
-    await addFault({ path: `/v2/bot/group/${groupId}/summary`, status: 429, times: 1, body: { message: 'rate limited' } });
+    await addFault({
+      path: `/v2/bot/group/${groupId}/summary`,
+      status: 429,
+      times: 1,
+      body: { message: 'rate limited' },
+    });
     const summary = await client().getGroupSummary(groupId);
     expect(summary.groupId).toBe(groupId);
     expect((await lineRequests(groupId)).map((r) => r.status)).toEqual([429, 200]);
@@ -66,7 +73,9 @@ describe('retries', () => {
   it('GET gives up after its retries with the last error', async () => {
     const userId = newId.user();
     await addFault({ path: `/v2/bot/profile/${userId}`, status: 500, times: 10, body: { message: 'still down' } });
-    const err = (await client().getProfile(userId).catch((e: unknown) => e)) as LineApiError;
+    const err = (await client()
+      .getProfile(userId)
+      .catch((e: unknown) => e)) as LineApiError;
     expect(err.status).toBe(500);
     expect(err.isRetryable).toBe(true);
     expect(await lineRequests(userId)).toHaveLength(3);
@@ -78,7 +87,9 @@ describe('reply and push', () => {
     const replyToken = newId.replyToken();
     const sent = await client().replyMessage(replyToken, textMessages('你好'));
     expect(sent.sentMessages).toHaveLength(1);
-    const again = (await client().replyMessage(replyToken, textMessages('again')).catch((e: unknown) => e)) as LineApiError;
+    const again = (await client()
+      .replyMessage(replyToken, textMessages('again'))
+      .catch((e: unknown) => e)) as LineApiError;
     expect(again.status).toBe(400);
   });
 

@@ -33,15 +33,19 @@ async function groupWithFolder(userId: string, nasFolder: string | null | undefi
   await say({ userId, groupId }, 'hello');
   if (nasFolder !== undefined) {
     const project = await createProject();
-    if (nasFolder !== null) await expectJson(await adminFetch('PATCH', `/projects/${project.id}`, { body: { nasFolder } }), 200);
+    if (nasFolder !== null)
+      await expectJson(await adminFetch('PATCH', `/projects/${project.id}`, { body: { nasFolder } }), 200);
     if (isBound(userId)) await addMember(project.id, accountOf(userId));
-    await withDb((db) => db.update(lineGroups).set({ projectId: project.id }).where(eq(lineGroups.lineGroupId, groupId)));
+    await withDb((db) =>
+      db.update(lineGroups).set({ projectId: project.id }).where(eq(lineGroups.lineGroupId, groupId)),
+    );
     return { groupId, projectId: project.id };
   }
   return { groupId, projectId: null };
 }
 
-const requestsOf = (lineUserPk: string) => withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.lineUserId, lineUserPk)));
+const requestsOf = (lineUserPk: string) =>
+  withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.lineUserId, lineUserPk)));
 
 describe('/find', () => {
   it('in a bound group: the project folder only, numbered, with folder, size and Taipei date; the list is kept for the group', async () => {
@@ -63,21 +67,32 @@ describe('/find', () => {
     expect(text).not.toContain('案場AB');
     expect(text).toContain('/send 1');
     const groupPk = await groupPkOf(groupId);
-    const [kept] = await withDb((db) => db.select().from(nasSearchLists).where(eq(nasSearchLists.chatKey, `group:${groupPk}`)));
+    const [kept] = await withDb((db) =>
+      db
+        .select()
+        .from(nasSearchLists)
+        .where(eq(nasSearchLists.chatKey, `group:${groupPk}`)),
+    );
     expect(kept!.fileIds).toHaveLength(2);
     expect(kept!.lineUserId).toBe(await pkOf(userId));
 
     // Full-width command, keyword and type filter from a CJK keyboard; /找 without a space.
-    expect((await say({ userId, groupId }, '／ｆｉｎｄ　平面圖　ｔｙｐｅ：ｐｄｆ')).replies[0]).toContain('找到 1 個符合「平面圖 type:pdf」');
+    expect((await say({ userId, groupId }, '／ｆｉｎｄ　平面圖　ｔｙｐｅ：ｐｄｆ')).replies[0]).toContain(
+      '找到 1 個符合「平面圖 type:pdf」',
+    );
     expect((await say({ userId, groupId }, '/找平面圖')).replies[0]).toContain('找到 2 個');
   });
 
   it('a group without a project is told to bind one; a project without a folder, to ask an admin', async () => {
     const userId = await boundUser();
     const noProject = await groupWithFolder(userId, undefined);
-    expect((await say({ userId, groupId: noProject.groupId }, '/find 報價')).replies[0]).toContain('此群組尚未綁定專案');
+    expect((await say({ userId, groupId: noProject.groupId }, '/find 報價')).replies[0]).toContain(
+      '此群組尚未綁定專案',
+    );
     const noFolder = await groupWithFolder(userId, null);
-    expect((await say({ userId, groupId: noFolder.groupId }, '/find 報價')).replies[0]).toContain('尚未設定 NAS 資料夾');
+    expect((await say({ userId, groupId: noFolder.groupId }, '/find 報價')).replies[0]).toContain(
+      '尚未設定 NAS 資料夾',
+    );
   });
 
   it('1:1, bound admin: every share; unbound: the binding prompt; unbound in a group: silence', async () => {
@@ -113,7 +128,13 @@ describe('/find', () => {
     const share = newShare();
     const userId = await memberOfShare(share);
     const marker = `m${crypto.randomUUID().slice(0, 8)}`;
-    await insertNasFiles(share, Array.from({ length: 12 }, (_, i) => ({ path: `f/${marker}-${String(i).padStart(2, '0')}.txt`, modifiedAt: day(1 + i) })));
+    await insertNasFiles(
+      share,
+      Array.from({ length: 12 }, (_, i) => ({
+        path: `f/${marker}-${String(i).padStart(2, '0')}.txt`,
+        modifiedAt: day(1 + i),
+      })),
+    );
     const text = (await say({ userId }, `/find ${marker}`)).replies[0]!;
     expect(text).toContain('找到超過 10 個');
     expect(text).toContain(`1. ${marker}-11.txt`);
@@ -134,9 +155,19 @@ describe('/send', () => {
     const share = newShare();
     const userId = await boundUser();
     const { groupId, projectId } = await groupWithFolder(userId, `${share}/案場A`);
-    const [file] = await insertNasFiles(share, [{ path: '案場A/報價單.pdf', size: options.size ?? 2048, modifiedAt: day(5) }]);
+    const [file] = await insertNasFiles(share, [
+      { path: '案場A/報價單.pdf', size: options.size ?? 2048, modifiedAt: day(5) },
+    ]);
     expect((await say({ userId, groupId }, '/find 報價單')).replies[0]).toContain('1. 報價單.pdf');
-    return { share, userId, groupId, projectId, file: file!, userPk: await pkOf(userId), groupPk: await groupPkOf(groupId) };
+    return {
+      share,
+      userId,
+      groupId,
+      projectId,
+      file: file!,
+      userPk: await pkOf(userId),
+      groupPk: await groupPkOf(groupId),
+    };
   }
 
   it('creates one send request with the snapshot, the reply token and no reply now; a redelivery creates nothing', async () => {
@@ -165,15 +196,25 @@ describe('/send', () => {
     expect(await repliesTo(ev.replyToken)).toEqual([]);
     // The same key again (a retried step) inserts nothing.
     const again = await withDb((db) =>
-      createSendRequest(db, { requestKey: rows[0]!.requestKey, file: s.file, lineUserPk: s.userPk, chatPk: s.groupPk, replyToken: null, eventAt: new Date(), publicBaseUrl: null }),
+      createSendRequest(db, {
+        requestKey: rows[0]!.requestKey,
+        file: s.file,
+        lineUserPk: s.userPk,
+        chatPk: s.groupPk,
+        replyToken: null,
+        eventAt: new Date(),
+        publicBaseUrl: null,
+      }),
     );
     expect(again).toEqual({ created: false, id: null });
     expect(await requestsOf(s.userPk)).toHaveLength(1);
   });
 
-  it('PUBLIC_BASE_URL, when set, is the share links\' origin; /傳 works as /send', async () => {
+  it("PUBLIC_BASE_URL, when set, is the share links' origin; /傳 works as /send", async () => {
     const s = await searched();
-    await say({ userId: s.userId, groupId: s.groupId }, '/傳 1', { env: { PUBLIC_BASE_URL: 'https://files.example.com/' } });
+    await say({ userId: s.userId, groupId: s.groupId }, '/傳 1', {
+      env: { PUBLIC_BASE_URL: 'https://files.example.com/' },
+    });
     const [row] = await requestsOf(s.userPk);
     expect(row!.publicBaseUrl).toBe('https://files.example.com');
   });
@@ -182,8 +223,15 @@ describe('/send', () => {
     const s = await searched();
     expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 2')).replies[0]).toContain('請輸入 1 到 1 之間');
     expect((await say({ userId: s.userId, groupId: s.groupId }, '/send')).replies[0]).toContain('請輸入要傳送的編號');
-    await withDb((db) => db.update(nasSearchLists).set({ createdAt: sql`now() - interval '31 minutes'` }).where(eq(nasSearchLists.chatKey, `group:${s.groupPk}`)));
-    expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain('請重新用 /find 搜尋');
+    await withDb((db) =>
+      db
+        .update(nasSearchLists)
+        .set({ createdAt: sql`now() - interval '31 minutes'` })
+        .where(eq(nasSearchLists.chatKey, `group:${s.groupPk}`)),
+    );
+    expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain(
+      '請重新用 /find 搜尋',
+    );
     expect(await requestsOf(s.userPk)).toEqual([]);
   });
 
@@ -192,18 +240,29 @@ describe('/send', () => {
     const elsewhere = await createProjectWithFolder(`${s.share}/案場B`);
     await addMember(elsewhere.id, accountOf(s.userId));
     await withDb((db) => db.update(lineGroups).set({ projectId: elsewhere.id }).where(eq(lineGroups.id, s.groupPk)));
-    expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain('不在此聊天可存取的資料夾');
+    expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain(
+      '不在此聊天可存取的資料夾',
+    );
     // The project's folder moved instead.
     await withDb((db) => db.update(lineGroups).set({ projectId: s.projectId }).where(eq(lineGroups.id, s.groupPk)));
-    await withDb((db) => db.update(projects).set({ nasFolder: `${s.share}/案場AB` }).where(eq(projects.id, s.projectId!)));
-    expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain('不在此聊天可存取的資料夾');
+    await withDb((db) =>
+      db
+        .update(projects)
+        .set({ nasFolder: `${s.share}/案場AB` })
+        .where(eq(projects.id, s.projectId!)),
+    );
+    expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain(
+      '不在此聊天可存取的資料夾',
+    );
     // The project lost its folder.
     await withDb((db) => db.update(projects).set({ nasFolder: null }).where(eq(projects.id, s.projectId!)));
-    expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain('尚未設定 NAS 資料夾');
+    expect((await say({ userId: s.userId, groupId: s.groupId }, '/send 1')).replies[0]).toContain(
+      '尚未設定 NAS 資料夾',
+    );
     expect(await requestsOf(s.userPk)).toEqual([]);
   });
 
-  it('a file removed from the index is gone; another bound member may send from the group\'s list; an unbound one hears nothing', async () => {
+  it("a file removed from the index is gone; another bound member may send from the group's list; an unbound one hears nothing", async () => {
     const s = await searched();
     const other = await boundUser();
     await addMember(s.projectId!, accountOf(other), 'manager');
@@ -223,24 +282,40 @@ describe('/send', () => {
     expect(await requestsOf(s.userPk)).toEqual([]);
     // The limit is the var's.
     const small = await searched({ size: 5000 });
-    expect((await say({ userId: small.userId, groupId: small.groupId }, '/send 1', { env: { NAS_SEND_MAX_BYTES: '4096' } })).replies[0]).toContain('4.9 KB，超過可傳送的上限 4 KB');
+    expect(
+      (await say({ userId: small.userId, groupId: small.groupId }, '/send 1', { env: { NAS_SEND_MAX_BYTES: '4096' } }))
+        .replies[0],
+    ).toContain('4.9 KB，超過可傳送的上限 4 KB');
     // Read as the upload endpoint reads it (src/config/settings.ts): a fraction is cut, never the 100 MB default.
-    expect((await say({ userId: small.userId, groupId: small.groupId }, '/send 1', { env: { NAS_SEND_MAX_BYTES: '4096.7' } })).replies[0]).toContain('超過可傳送的上限 4 KB');
+    expect(
+      (
+        await say({ userId: small.userId, groupId: small.groupId }, '/send 1', {
+          env: { NAS_SEND_MAX_BYTES: '4096.7' },
+        })
+      ).replies[0],
+    ).toContain('超過可傳送的上限 4 KB');
     expect(await requestsOf(small.userPk)).toEqual([]);
   });
 
-  it('1:1: the list is the user\'s own', async () => {
+  it("1:1: the list is the user's own", async () => {
     const marker = `m${crypto.randomUUID().slice(0, 8)}`;
     const share = newShare();
     await insertNasFiles(share, [{ path: `${marker}.pdf` }]);
     const userId = await memberOfShare(share);
     await say({ userId }, `/find ${marker}`);
     const userPk = await pkOf(userId);
-    const [list] = await withDb((db) => db.select().from(nasSearchLists).where(eq(nasSearchLists.chatKey, `user:${userPk}`)));
+    const [list] = await withDb((db) =>
+      db
+        .select()
+        .from(nasSearchLists)
+        .where(eq(nasSearchLists.chatKey, `user:${userPk}`)),
+    );
     expect(list!.fileIds).toHaveLength(1);
     const { ev } = await say({ userId }, '/send 1');
     const rows = await requestsOf(userPk);
-    expect(rows.map((r) => [r.requestKey, r.lineGroupId, r.name])).toEqual([[`event:${ev.webhookEventId}`, null, `${marker}.pdf`]]);
+    expect(rows.map((r) => [r.requestKey, r.lineGroupId, r.name])).toEqual([
+      [`event:${ev.webhookEventId}`, null, `${marker}.pdf`],
+    ]);
     // Someone else's 1:1 has no list.
     const other = await boundUser();
     expect((await say({ userId: other }, '/send 1')).replies[0]).toContain('請先用 /find 搜尋');
@@ -251,7 +326,7 @@ afterAll(async () => {
   expect((await violations()).filter((v) => v.at >= started)).toEqual([]);
 });
 
-describe('the admin API: a project\'s nasFolder', () => {
+describe("the admin API: a project's nasFolder", () => {
   it('PATCH sets it (a trailing slash dropped), null clears it; responses match the document', async () => {
     const api = await contract();
     const project = await createProject();
@@ -260,10 +335,19 @@ describe('the admin API: a project\'s nasFolder', () => {
     // The list's items carry it (the document says so; the list is checked against it).
     expect((await api.call('GET', '/projects')).status).toBe(200);
     // A group's project carries it too.
-    const group = await withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), projectId: project.id }).returning())[0]!);
-    expect((await api.call('PATCH', `/groups/${group.id}`, { body: { allowAiResponse: false } })).body.project.nasFolder).toBe('projects/案場A/圖面');
-    expect((await api.call('PATCH', `/projects/${project.id}`, { body: { nasFolder: null } })).body.nasFolder).toBeNull();
-    const created = await api.call('POST', '/projects', { body: { name: `Folder ${crypto.randomUUID()}`, nasFolder: 'nas_2' } });
+    const group = await withDb(
+      async (db) =>
+        (await db.insert(lineGroups).values({ lineGroupId: newId.group(), projectId: project.id }).returning())[0]!,
+    );
+    expect(
+      (await api.call('PATCH', `/groups/${group.id}`, { body: { allowAiResponse: false } })).body.project.nasFolder,
+    ).toBe('projects/案場A/圖面');
+    expect(
+      (await api.call('PATCH', `/projects/${project.id}`, { body: { nasFolder: null } })).body.nasFolder,
+    ).toBeNull();
+    const created = await api.call('POST', '/projects', {
+      body: { name: `Folder ${crypto.randomUUID()}`, nasFolder: 'nas_2' },
+    });
     expect(created).toMatchObject({ status: 201, body: { nasFolder: 'nas_2' } });
   });
 
@@ -286,8 +370,12 @@ describe('the admin API: a project\'s nasFolder', () => {
     const project = await createProject();
     const res = await api.call('PATCH', `/projects/${project.id}`, { body: { nasFolder } });
     expect(res.status).toBe(400);
-    expect(res.body.error.fields).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'body', path: 'nasFolder' })]));
-    const [row] = await withDb((db) => db.select({ nasFolder: projects.nasFolder }).from(projects).where(eq(projects.id, project.id)));
+    expect(res.body.error.fields).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'body', path: 'nasFolder' })]),
+    );
+    const [row] = await withDb((db) =>
+      db.select({ nasFolder: projects.nasFolder }).from(projects).where(eq(projects.id, project.id)),
+    );
     expect(row!.nasFolder).toBeNull();
   });
 });

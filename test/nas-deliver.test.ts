@@ -13,11 +13,24 @@ import { taipeiDateTime } from '../src/lib/taipei';
 import { humanSize, NAS_STALE_MS } from '../src/nas/deliver';
 import { withDb } from './support/db';
 import { addFault, lineRequests, violations } from './support/emulator';
-import { bytesOf, call, linksOf, loadRequest, reportFailure, runCron, seedSendRequest, upload, updateRequest } from './support/nas';
+import {
+  bytesOf,
+  call,
+  linksOf,
+  loadRequest,
+  reportFailure,
+  runCron,
+  seedSendRequest,
+  upload,
+  updateRequest,
+} from './support/nas';
 
 const repliesWith = async (replyToken: string | null) =>
-  (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken: string }).replyToken === replyToken);
-const pushesTo = async (to: string) => (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to: string }).to === to);
+  (await lineRequests('/v2/bot/message/reply')).filter(
+    (r) => (r.body as { replyToken: string }).replyToken === replyToken,
+  );
+const pushesTo = async (to: string) =>
+  (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to: string }).to === to);
 type Msg = { type: string; text?: string; originalContentUrl?: string; previewImageUrl?: string };
 const messagesOf = (r: { body: unknown }) => (r.body as { messages: Msg[] }).messages;
 
@@ -29,7 +42,9 @@ const botRows = (where: { lineUserId?: string; lineGroupId?: string }) =>
       .where(
         and(
           eq(lineMessages.isFromBot, true),
-          where.lineGroupId ? eq(lineMessages.lineGroupId, where.lineGroupId) : eq(lineMessages.lineUserId, where.lineUserId!),
+          where.lineGroupId
+            ? eq(lineMessages.lineGroupId, where.lineGroupId)
+            : eq(lineMessages.lineUserId, where.lineUserId!),
         ),
       ),
   );
@@ -60,13 +75,23 @@ describe('delivering an upload', () => {
 
     expect(await loadRequest(request.id)).toMatchObject({ status: 'sent', sentBy: 'reply' });
     const [link] = await linksOf(request.id);
-    expect(link).toMatchObject({ fileName: '工地照片.jpg', size: 200_000, contentType: 'image/jpeg', lineUserId: user!.id, downloadCount: 1 });
+    expect(link).toMatchObject({
+      fileName: '工地照片.jpg',
+      size: 200_000,
+      contentType: 'image/jpeg',
+      lineUserId: user!.id,
+      downloadCount: 1,
+    });
     expect(link!.tokenHash).toMatch(/^[0-9a-f]{64}$/);
     // An image message's links live 30 days, whatever SHARE_LINK_TTL (test/share-link-lifetimes.test.ts).
     expect(link!.expiresAt.getTime() - link!.createdAt.getTime()).toBe(30 * 86_400_000);
     const rows = await botRows({ lineUserId: user!.id });
     expect(rows.map((r) => r.messageType)).toEqual(['image']);
-    expect(rows[0]!.rawMessage).toEqual({ ...message, originalContentUrl: `https://bot.example/s/[share-link:${link!.id}]`, previewImageUrl: `https://bot.example/s/[share-link:${link!.id}]/preview` });
+    expect(rows[0]!.rawMessage).toEqual({
+      ...message,
+      originalContentUrl: `https://bot.example/s/[share-link:${link!.id}]`,
+      previewImageUrl: `https://bot.example/s/[share-link:${link!.id}]/preview`,
+    });
   });
 
   it('a PDF: a text with the name, size, link and its expiry in Taipei time; SHARE_LINK_TTL and PUBLIC_BASE_URL apply', async () => {
@@ -83,7 +108,12 @@ describe('delivering an upload', () => {
     expect(message!.type).toBe('text');
     expect(message!.text).toContain('施工圖 v2.pdf');
     expect(message!.text).toContain(humanSize(150_000));
-    expect([humanSize(512), humanSize(1536), humanSize(150_000), humanSize(10 * 1024 ** 2)]).toEqual(['512 B', '1.5 KB', '146 KB', '10 MB']);
+    expect([humanSize(512), humanSize(1536), humanSize(150_000), humanSize(10 * 1024 ** 2)]).toEqual([
+      '512 B',
+      '1.5 KB',
+      '146 KB',
+      '10 MB',
+    ]);
     expect(message!.text).toMatch(/https:\/\/files\.example\/s\/[A-Za-z0-9_-]{22}\n/);
     expect(message!.text).toContain(taipeiDateTime(link!.expiresAt, { weekday: true }));
     expect((await loadRequest(request.id)).publicBaseUrl).toBe('https://files.example');
@@ -102,7 +132,10 @@ describe('delivering an upload', () => {
   });
 
   it('after the reply window: a push to the group with a retry key from the request id', async () => {
-    const { request, group } = await seedSendRequest({ name: 'a.pdf', size: 100, eventAt: new Date(Date.now() - 120_000) }, { group: true });
+    const { request, group } = await seedSendRequest(
+      { name: 'a.pdf', size: 100, eventAt: new Date(Date.now() - 120_000) },
+      { group: true },
+    );
     expect((await upload(request.id, 'file', bytesOf(100))).status).toBe(200);
     expect(await repliesWith(request.replyToken)).toEqual([]);
     const pushes = await pushesTo(group!.lineGroupId);
@@ -131,8 +164,18 @@ describe('delivering an upload', () => {
 
 describe('a push LINE refuses for the quota (429)', () => {
   it('leaves the file unsent and due: the backstop delivers it once LINE takes pushes again', async () => {
-    const { request, user } = await seedSendRequest({ name: 'quota.pdf', size: 100, eventAt: new Date(Date.now() - 120_000) });
-    await addFault({ path: '/v2/bot/message/push', bodyContains: user!.lineUserId, status: 429, body: { message: 'You have reached your monthly limit.' }, times: 3 });
+    const { request, user } = await seedSendRequest({
+      name: 'quota.pdf',
+      size: 100,
+      eventAt: new Date(Date.now() - 120_000),
+    });
+    await addFault({
+      path: '/v2/bot/message/push',
+      bodyContains: user!.lineUserId,
+      status: 429,
+      body: { message: 'You have reached your monthly limit.' },
+      times: 3,
+    });
     expect((await upload(request.id, 'file', bytesOf(100))).status).toBe(200);
     expect((await pushesTo(user!.lineUserId)).map((p) => p.status)).toEqual([429, 429, 429]);
     const unsent = await loadRequest(request.id);
@@ -169,7 +212,10 @@ describe('failures', () => {
 
 describe('failures after the reply window', () => {
   it('are pushed into the group with their own retry key', async () => {
-    const { request, group } = await seedSendRequest({ name: '舊檔.dwg', eventAt: new Date(Date.now() - 300_000) }, { group: true });
+    const { request, group } = await seedSendRequest(
+      { name: '舊檔.dwg', eventAt: new Date(Date.now() - 300_000) },
+      { group: true },
+    );
     expect((await reportFailure(request.id, 'missing')).status).toBe(200);
     const pushes = await pushesTo(group!.lineGroupId);
     expect(pushes).toHaveLength(1);
@@ -181,7 +227,11 @@ describe('failures after the reply window', () => {
 
 describe('the Cron backstop', () => {
   it('delivers an uploaded row left unsent (by push, the reply window being over) and only once', async () => {
-    const { request, user } = await seedSendRequest({ name: 'c.pdf', size: 64, eventAt: new Date(Date.now() - 180_000) });
+    const { request, user } = await seedSendRequest({
+      name: 'c.pdf',
+      size: 64,
+      eventAt: new Date(Date.now() - 180_000),
+    });
     const r2Key = `sends/${request.id}/file`;
     await env.FILES.put(r2Key, bytesOf(64));
     await updateRequest(request.id, {
@@ -203,7 +253,12 @@ describe('the Cron backstop', () => {
 
   it('leaves an upload just finished to its own delivery', async () => {
     const { request, user } = await seedSendRequest({ name: 'd.pdf', size: 64 });
-    await updateRequest(request.id, { status: 'uploaded', r2Key: 'sends/x/file', contentType: 'application/pdf', publicBaseUrl: 'https://e.example' });
+    await updateRequest(request.id, {
+      status: 'uploaded',
+      r2Key: 'sends/x/file',
+      contentType: 'application/pdf',
+      publicBaseUrl: 'https://e.example',
+    });
     await runCron();
     expect(await pushesTo(user!.lineUserId)).toEqual([]);
     expect(await repliesWith(request.replyToken)).toEqual([]);
@@ -212,8 +267,20 @@ describe('the Cron backstop', () => {
 
   it('requests the NAS job never took or never finished become failed, and the asker is told once', async () => {
     const old = new Date(Date.now() - NAS_STALE_MS - 60_000);
-    const { request: pending, user: a } = await seedSendRequest({ name: 'e.pdf', status: 'pending', claimedAt: null, createdAt: old, eventAt: old });
-    const { request: stuck, user: b } = await seedSendRequest({ name: 'f.pdf', status: 'uploading', claimedAt: old, createdAt: old, eventAt: old });
+    const { request: pending, user: a } = await seedSendRequest({
+      name: 'e.pdf',
+      status: 'pending',
+      claimedAt: null,
+      createdAt: old,
+      eventAt: old,
+    });
+    const { request: stuck, user: b } = await seedSendRequest({
+      name: 'f.pdf',
+      status: 'uploading',
+      claimedAt: old,
+      createdAt: old,
+      eventAt: old,
+    });
     const { request: fresh } = await seedSendRequest({ name: 'g.pdf', status: 'pending', claimedAt: null });
     await runCron();
     for (const [req, user] of [

@@ -8,7 +8,14 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { auditLog, nasSendRequests, shareLinks } from '@linebot-edge/shared/schema';
 import { createShareLink } from '../src/nas/share-links';
-import { addMember, adminFetch, createProject, createProjectWithFolder, expectJson, removeMember } from './support/admin';
+import {
+  addMember,
+  adminFetch,
+  createProject,
+  createProjectWithFolder,
+  expectJson,
+  removeMember,
+} from './support/admin';
 import { accountOf, boundUser, groupPkOf, pkOf, repliesTo, say } from './support/chat';
 import { withDb } from './support/db';
 import { violations } from './support/emulator';
@@ -43,11 +50,17 @@ const auditOf = (where: { actorLineUserId?: string; lineGroupId?: string; target
       .orderBy(asc(auditLog.id)),
   );
 
-const requestsOf = (lineUserPk: string) => withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.lineUserId, lineUserPk)));
+const requestsOf = (lineUserPk: string) =>
+  withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.lineUserId, lineUserPk)));
 
 /** What the on-prem job does with a pending request: claim it, then upload the file (size bytes). */
 async function nasJobUploads(id: string) {
-  const row = await updateRequest(id, { status: 'uploading', claimedAt: new Date(), claimedBy: 'test-job', attempts: 1 });
+  const row = await updateRequest(id, {
+    status: 'uploading',
+    claimedAt: new Date(),
+    claimedBy: 'test-job',
+    attempts: 1,
+  });
   expect((await upload(id, 'file', bytesOf(row.size))).status).toBe(200);
   return loadRequest(id);
 }
@@ -128,7 +141,9 @@ describe('a 1:1 chat', () => {
     expect(none[0]).toContain('您還不是任何專案的成員');
     const folderless = await createProject();
     await addMember(folderless.id, accountOf(loner));
-    expect((await say({ userId: loner }, `/find ${marker}`)).replies[0]).toContain(`您所屬的專案（${folderless.name}）尚未設定 NAS 資料夾`);
+    expect((await say({ userId: loner }, `/find ${marker}`)).replies[0]).toContain(
+      `您所屬的專案（${folderless.name}）尚未設定 NAS 資料夾`,
+    );
   });
 });
 
@@ -157,7 +172,9 @@ describe('a send request is checked again when its file is delivered', () => {
     const told = await repliesTo(s.ev.replyToken);
     expect(told).toHaveLength(1);
     expect(told[0]).toContain('「合約.pdf」沒有傳出：您已不是可存取這個檔案的專案成員');
-    expect(await withDb((db) => db.select().from(shareLinks).where(eq(shareLinks.sendRequestId, s.request.id)))).toEqual([]);
+    expect(
+      await withDb((db) => db.select().from(shareLinks).where(eq(shareLinks.sendRequestId, s.request.id))),
+    ).toEqual([]);
     const [refused] = (await auditOf({ targetId: s.request.id })).filter((e) => e.action === 'nas.send_refused');
     expect(refused).toMatchObject({
       via: 'chat',
@@ -171,10 +188,12 @@ describe('a send request is checked again when its file is delivered', () => {
     expect(await repliesTo(s.ev.replyToken)).toHaveLength(1);
   });
 
-  it("the group unbound from its project meanwhile (/project unbind): not delivered, told why", async () => {
+  it('the group unbound from its project meanwhile (/project unbind): not delivered, told why', async () => {
     const s = await requested();
     const admin = await boundUser('admin');
-    expect((await say({ userId: admin, groupId: s.groupId }, '/project unbind')).replies[0]).toContain('已解除此群組的專案綁定');
+    expect((await say({ userId: admin, groupId: s.groupId }, '/project unbind')).replies[0]).toContain(
+      '已解除此群組的專案綁定',
+    );
     const row = await nasJobUploads(s.request.id);
     expect(row.status).toBe('failed');
     expect((await repliesTo(s.ev.replyToken))[0]).toContain('此群組已不再綁定專案');
@@ -182,10 +201,15 @@ describe('a send request is checked again when its file is delivered', () => {
 
   it("the project's folder moved meanwhile: not delivered; a request still in scope is, once, and audited as sent", async () => {
     const s = await requested();
-    await expectJson(await adminFetch('PATCH', `/projects/${s.project.id}`, { body: { nasFolder: `${s.share}/案場B` } }), 200);
+    await expectJson(
+      await adminFetch('PATCH', `/projects/${s.project.id}`, { body: { nasFolder: `${s.share}/案場B` } }),
+      200,
+    );
     expect((await nasJobUploads(s.request.id)).status).toBe('failed');
     expect((await repliesTo(s.ev.replyToken))[0]).toContain('不在此聊天可存取的資料夾內');
-    expect((await auditOf({ targetId: s.request.id })).find((e) => e.action === 'nas.send_refused')!.details).toMatchObject({ reason: 'outside_scope' });
+    expect(
+      (await auditOf({ targetId: s.request.id })).find((e) => e.action === 'nas.send_refused')!.details,
+    ).toMatchObject({ reason: 'outside_scope' });
 
     const ok = await requested();
     const row = await nasJobUploads(ok.request.id);
@@ -197,10 +221,16 @@ describe('a send request is checked again when its file is delivered', () => {
 describe("a group's project change revokes its active share links", () => {
   /** A link sent into the group, still open. */
   async function openLink(lineGroupId: string) {
-    const { request } = await seedSendRequest({ status: 'sent', lineGroupId, r2Key: 'sends/x/file', contentType: 'application/pdf' });
+    const { request } = await seedSendRequest({
+      status: 'sent',
+      lineGroupId,
+      r2Key: 'sends/x/file',
+      contentType: 'application/pdf',
+    });
     return withDb((db) => createShareLink(db, request, 3600));
   }
-  const linkRow = async (id: string) => (await withDb((db) => db.select().from(shareLinks).where(eq(shareLinks.id, id))))[0]!;
+  const linkRow = async (id: string) =>
+    (await withDb((db) => db.select().from(shareLinks).where(eq(shareLinks.id, id))))[0]!;
 
   it('through the API and /project bind; other settings and binding the same project revoke nothing; each audited', async () => {
     const admin = await boundUser('admin');
@@ -210,7 +240,10 @@ describe("a group's project change revokes its active share links", () => {
     const otherGroup = await openLink((await groupOf(admin, first.id)).groupPk);
 
     const kept = await openLink(groupPk);
-    await expectJson(await adminFetch('PATCH', `/groups/${groupPk}`, { body: { allowAiResponse: true, projectId: first.id } }), 200);
+    await expectJson(
+      await adminFetch('PATCH', `/groups/${groupPk}`, { body: { allowAiResponse: true, projectId: first.id } }),
+      200,
+    );
     expect((await linkRow(kept.link.id)).revokedAt).toBeNull();
 
     await expectJson(await adminFetch('PATCH', `/groups/${groupPk}`, { body: { projectId: second.id } }), 200);
@@ -219,7 +252,9 @@ describe("a group's project change revokes its active share links", () => {
     expect((await linkRow(otherGroup.link.id)).revokedAt).toBeNull();
 
     const again = await openLink(groupPk);
-    expect((await say({ userId: admin, groupId }, `/project bind ${first.name}`)).replies[0]).toContain('已將此群組綁定到專案');
+    expect((await say({ userId: admin, groupId }, `/project bind ${first.name}`)).replies[0]).toContain(
+      '已將此群組綁定到專案',
+    );
     expect((await linkRow(again.link.id)).revokedAt).not.toBeNull();
 
     const trail = (await auditOf({ lineGroupId: groupPk })).filter((e) => e.action !== 'nas.search');
@@ -240,7 +275,10 @@ describe('the audit trail', () => {
   it('of a /find and a /send: keywords and counts (never the results), the request, the file that left the NAS', async () => {
     const share = newShare();
     const project = await createProjectWithFolder(share);
-    await insertNasFiles(share, [{ path: '機密/報價單-甲.pdf', size: 64 }, { path: '報價單-乙.pdf', size: 64 }]);
+    await insertNasFiles(share, [
+      { path: '機密/報價單-甲.pdf', size: 64 },
+      { path: '報價單-乙.pdf', size: 64 },
+    ]);
     const userId = await boundUser();
     await addMember(project.id, accountOf(userId));
     const userPk = await pkOf(userId);
@@ -252,10 +290,23 @@ describe('the audit trail', () => {
     const trail = (await auditOf({ actorLineUserId: userPk })).filter((e) => e.action.startsWith('nas.'));
     expect(trail.map((e) => e.action)).toEqual(['nas.search', 'nas.send_requested', 'nas.file_sent']);
     for (const e of trail) expect(e).toMatchObject({ via: 'chat', actorUserId: accountOf(userId), lineGroupId: null });
-    expect(trail[0]!.details).toEqual({ how: 'command', keywords: ['報價單'], types: ['pdf'], results: 2, more: false });
+    expect(trail[0]!.details).toEqual({
+      how: 'command',
+      keywords: ['報價單'],
+      types: ['pdf'],
+      results: 2,
+      more: false,
+    });
     expect(JSON.stringify(trail[0]!.details)).not.toContain('機密');
-    expect(trail[1]).toMatchObject({ targetType: 'nas_send_request', targetId: request!.id, details: { how: 'command', share, path: request!.path, size: 64 } });
-    expect(trail[2]).toMatchObject({ targetId: request!.id, details: { how: 'command', share, path: request!.path, sentBy: 'reply' } });
+    expect(trail[1]).toMatchObject({
+      targetType: 'nas_send_request',
+      targetId: request!.id,
+      details: { how: 'command', share, path: request!.path, size: 64 },
+    });
+    expect(trail[2]).toMatchObject({
+      targetId: request!.id,
+      details: { how: 'command', share, path: request!.path, sentBy: 'reply' },
+    });
     expect((await repliesTo(ev.replyToken))[0]).toContain('📎');
     // Times are the database's: the file left after it was asked for.
     expect(trail[2]!.at.getTime()).toBeGreaterThanOrEqual(request!.createdAt.getTime());

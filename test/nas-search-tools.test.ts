@@ -10,7 +10,17 @@ import { instanceIdFor } from '../src/ai/answers';
 import { runTool } from '../src/ai/tools';
 import { MAX_OFFERS_PER_ANSWER } from '../src/ai/offers';
 import type { AskerContext } from '../src/ai/types';
-import { aiFileOffers, auditLog, lineAiAnswers, lineGroups, lineUsers, nasSendRequests, projectMembers, projects, users } from '@linebot-edge/shared/schema';
+import {
+  aiFileOffers,
+  auditLog,
+  lineAiAnswers,
+  lineGroups,
+  lineUsers,
+  nasSendRequests,
+  projectMembers,
+  projects,
+  users,
+} from '@linebot-edge/shared/schema';
 import type { NasConfig } from '../src/nas/requests';
 import { createAccount, issueCode, seedAiAnswer } from './support/admin';
 import { withDb } from './support/db';
@@ -20,22 +30,37 @@ import { insertNasFiles, newShare } from './support/nas-find';
 
 const boundLineUser = (role: 'admin' | 'member' = 'member') =>
   withDb(async (db) => {
-    const [account] = await db.insert(users).values({ username: `nas.${crypto.randomUUID()}`, role }).returning();
+    const [account] = await db
+      .insert(users)
+      .values({ username: `nas.${crypto.randomUUID()}`, role })
+      .returning();
     return (await db.insert(lineUsers).values({ lineUserId: newId.user(), userId: account!.id }).returning())[0]!;
   });
-const unboundLineUser = () => withDb(async (db) => (await db.insert(lineUsers).values({ lineUserId: newId.user() }).returning())[0]!);
+const unboundLineUser = () =>
+  withDb(async (db) => (await db.insert(lineUsers).values({ lineUserId: newId.user() }).returning())[0]!);
 type LineUserRow = Awaited<ReturnType<typeof unboundLineUser>>;
 /** A project with this folder, of which the bound `members` are members. */
 const projectWith = (nasFolder: string | null, ...members: LineUserRow[]) =>
   withDb(async (db) => {
-    const [project] = await db.insert(projects).values({ name: `P ${crypto.randomUUID()}`, nasFolder }).returning();
+    const [project] = await db
+      .insert(projects)
+      .values({ name: `P ${crypto.randomUUID()}`, nasFolder })
+      .returning();
     for (const m of members) await db.insert(projectMembers).values({ projectId: project!.id, userId: m.userId! });
     return project!;
   });
 /** A group bound to a new project with this folder (undefined: no project), of which the bound `members` are members. */
 const groupWith = async (nasFolder: string | null | undefined, ...members: LineUserRow[]) => {
   const project = nasFolder === undefined ? null : await projectWith(nasFolder, ...members);
-  return withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), projectId: project?.id ?? null }).returning())[0]!);
+  return withDb(
+    async (db) =>
+      (
+        await db
+          .insert(lineGroups)
+          .values({ lineGroupId: newId.group(), projectId: project?.id ?? null })
+          .returning()
+      )[0]!,
+  );
 };
 
 const askerIn = (user: { id: string }, chat: { id: string } | null, answerId = crypto.randomUUID()): AskerContext => ({
@@ -46,7 +71,8 @@ const askerIn = (user: { id: string }, chat: { id: string } | null, answerId = c
   projectId: null,
   questionMessagePk: crypto.randomUUID(),
 });
-const run = (asker: AskerContext, name: string, input: unknown, nas?: NasConfig) => withDb((db) => runTool({ db, nas }, asker, name, input));
+const run = (asker: AskerContext, name: string, input: unknown, nas?: NasConfig) =>
+  withDb((db) => runTool({ db, nas }, asker, name, input));
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 const idsIn = (content: string) => [...content.matchAll(/id: ([0-9a-f-]{36})/g)].map((m) => m[1]);
 
@@ -61,16 +87,31 @@ describe('search_nas_files', () => {
     const user = await boundLineUser();
     const g = await groupWith(`${share}/案場A`, user);
     const asker = askerIn(user, g);
-    for (const input of [{ keywords: '報價單' }, { keywords: ['報價單'], folder: `${share}/HR`, share, groupId: 'C1', chatPk: crypto.randomUUID() }]) {
+    for (const input of [
+      { keywords: '報價單' },
+      { keywords: ['報價單'], folder: `${share}/HR`, share, groupId: 'C1', chatPk: crypto.randomUUID() },
+    ]) {
       const result = await run(asker, 'search_nas_files', input);
       expect(result.isError).toBe(false);
       expect(idsIn(result.content)).toEqual([files[0]!.id]);
-      expect(result.content).toContain(`name: 報價單.pdf | folder: ${share}/案場A | size: 2 KB | modified: 2026-03-01 10:00`);
+      expect(result.content).toContain(
+        `name: 報價單.pdf | folder: ${share}/案場A | size: 2 KB | modified: 2026-03-01 10:00`,
+      );
     }
-    expect((await run(asker, 'search_nas_files', { keywords: ['報價'], fileType: 'docx' })).content).toMatch(/^No NAS files match "報價" \(type docx\)/);
-    expect(idsIn((await run(asker, 'search_nas_files', { keywords: 'ＰＤＦ 報價', fileType: '.PDF' })).content)).toEqual([files[0]!.id]);
+    expect((await run(asker, 'search_nas_files', { keywords: ['報價'], fileType: 'docx' })).content).toMatch(
+      /^No NAS files match "報價" \(type docx\)/,
+    );
+    expect(
+      idsIn((await run(asker, 'search_nas_files', { keywords: 'ＰＤＦ 報價', fileType: '.PDF' })).content),
+    ).toEqual([files[0]!.id]);
     // Each search is in the audit trail as /find's are: keywords and count, never the results.
-    const trail = await withDb((db) => db.select().from(auditLog).where(and(eq(auditLog.actorLineUserId, user.id), eq(auditLog.action, 'nas.search'))).orderBy(asc(auditLog.id)));
+    const trail = await withDb((db) =>
+      db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.actorLineUserId, user.id), eq(auditLog.action, 'nas.search')))
+        .orderBy(asc(auditLog.id)),
+    );
     expect(trail.map((e) => [e.via, e.actorUserId, e.lineGroupId, e.details])).toEqual([
       ['chat', user.userId, g.id, { how: 'ai', keywords: ['報價單'], types: [], results: 1 }],
       ['chat', user.userId, g.id, { how: 'ai', keywords: ['報價單'], types: [], results: 1 }],
@@ -84,7 +125,9 @@ describe('search_nas_files', () => {
     const [x, y] = [newShare(), newShare()];
     await insertNasFiles(x, [{ path: `x/${marker}.txt` }]);
     await insertNasFiles(y, [{ path: `y/${marker}.txt` }]);
-    expect(idsIn((await run(askerIn(await boundLineUser('admin'), null), 'search_nas_files', { keywords: marker })).content)).toHaveLength(2);
+    expect(
+      idsIn((await run(askerIn(await boundLineUser('admin'), null), 'search_nas_files', { keywords: marker })).content),
+    ).toHaveLength(2);
     const member = await boundLineUser();
     await projectWith(x, member);
     expect(idsIn((await run(askerIn(member, null), 'search_nas_files', { keywords: marker })).content)).toHaveLength(1);
@@ -94,7 +137,10 @@ describe('search_nas_files', () => {
       [askerIn(await unboundLineUser(), await groupWith(`x/y`)), /not bound to a company account/],
       [askerIn(await boundLineUser(), await groupWith(undefined)), /not bound to a project/],
       [askerIn(folderless, await groupWith(null, folderless)), /has no NAS folder set/],
-      [askerIn(await boundLineUser(), await groupWith(`${x}/x`)), /not a member of this group's project .* An administrator adds members/],
+      [
+        askerIn(await boundLineUser(), await groupWith(`${x}/x`)),
+        /not a member of this group's project .* An administrator adds members/,
+      ],
       [askerIn(await boundLineUser(), null), /not a member of any project/],
       [askerIn(folderless, null), /projects \(P [0-9a-f-]+\) have no NAS folder set/],
     ];
@@ -108,7 +154,18 @@ describe('search_nas_files', () => {
 
   it("the model's mistakes are error results", async () => {
     const asker = askerIn(await boundLineUser(), null);
-    for (const input of [null, {}, { keywords: 5 }, { keywords: [] }, { keywords: '  ' }, { keywords: ['a', 1] }, { keywords: 'x'.repeat(101) }, { keywords: 'a', fileType: 7 }, { keywords: 'a', fileType: 'p%f' }, { keywords: '1 2 3 4 5 6 7 8 9' }]) {
+    for (const input of [
+      null,
+      {},
+      { keywords: 5 },
+      { keywords: [] },
+      { keywords: '  ' },
+      { keywords: ['a', 1] },
+      { keywords: 'x'.repeat(101) },
+      { keywords: 'a', fileType: 7 },
+      { keywords: 'a', fileType: 'p%f' },
+      { keywords: '1 2 3 4 5 6 7 8 9' },
+    ]) {
       const result = await run(asker, 'search_nas_files', input);
       expect(result.isError, JSON.stringify(input)).toBe(true);
       expect(result.content).toMatch(/^Invalid input for search_nas_files: /);
@@ -117,20 +174,27 @@ describe('search_nas_files', () => {
 });
 
 describe('send_nas_file offers, never sends', () => {
-  const offersOfAnswer = (answerId: string) => withDb((db) => db.select().from(aiFileOffers).where(eq(aiFileOffers.answerId, answerId)));
+  const offersOfAnswer = (answerId: string) =>
+    withDb((db) => db.select().from(aiFileOffers).where(eq(aiFileOffers.answerId, answerId)));
 
   it('in scope: one offer per answer and file (a snapshot, the asker, the chat, 30 minutes), audited; no send request', async () => {
     const share = newShare();
-    const [file] = await insertNasFiles(share, [{ path: '案場A/圖.png', size: 4096, modifiedAt: new Date('2026-04-04T04:04:04Z') }]);
+    const [file] = await insertNasFiles(share, [
+      { path: '案場A/圖.png', size: 4096, modifiedAt: new Date('2026-04-04T04:04:04Z') },
+    ]);
     const user = await boundLineUser();
     const g = await groupWith(`${share}/案場A`, user);
     const answer = await seedAiAnswer({ lineUserId: user.id, lineGroupId: g.id });
     const asker = askerIn(user, g, answer.id);
     const first = await run(asker, 'send_nas_file', { fileId: file!.id });
     expect(first.isError).toBe(false);
-    expect(first.content).toMatch(/^Offered "圖\.png" \(4 KB\): the asker will see a "傳送" button .* Nothing has been sent yet\.$/);
+    expect(first.content).toMatch(
+      /^Offered "圖\.png" \(4 KB\): the asker will see a "傳送" button .* Nothing has been sent yet\.$/,
+    );
     // A retried step, or the model asking twice: still one offer.
-    expect((await run(asker, 'send_nas_file', { fileId: file!.id.toUpperCase() })).content).toBe('"圖.png" is already offered in this answer.');
+    expect((await run(asker, 'send_nas_file', { fileId: file!.id.toUpperCase() })).content).toBe(
+      '"圖.png" is already offered in this answer.',
+    );
 
     const offers = await offersOfAnswer(answer.id);
     expect(offers).toHaveLength(1);
@@ -147,14 +211,34 @@ describe('send_nas_file offers, never sends', () => {
       sendRequestId: null,
     });
     const ttl = await withDb((db) =>
-      db.execute<{ minutes: number }>(sql`select extract(epoch from expires_at - created_at)::int / 60 as minutes from ai_file_offers where id = ${offers[0]!.id}`),
+      db.execute<{ minutes: number }>(
+        sql`select extract(epoch from expires_at - created_at)::int / 60 as minutes from ai_file_offers where id = ${offers[0]!.id}`,
+      ),
     );
     expect(ttl.rows[0]!.minutes).toBe(30);
-    expect(await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.nasFileId, file!.id)))).toEqual([]);
-    const audit = await withDb((db) => db.select().from(auditLog).where(and(eq(auditLog.action, 'ai.file_offered'), eq(auditLog.targetId, file!.id))));
+    expect(
+      await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.nasFileId, file!.id))),
+    ).toEqual([]);
+    const audit = await withDb((db) =>
+      db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, 'ai.file_offered'), eq(auditLog.targetId, file!.id))),
+    );
     expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ via: 'chat', actorLineUserId: user.id, actorUserId: user.userId, lineGroupId: g.id, targetType: 'nas_file' });
-    expect(audit[0]!.details).toMatchObject({ share, path: '案場A/圖.png', answerId: answer.id, offerId: offers[0]!.id });
+    expect(audit[0]).toMatchObject({
+      via: 'chat',
+      actorLineUserId: user.id,
+      actorUserId: user.userId,
+      lineGroupId: g.id,
+      targetType: 'nas_file',
+    });
+    expect(audit[0]!.details).toMatchObject({
+      share,
+      path: '案場A/圖.png',
+      answerId: answer.id,
+      offerId: offers[0]!.id,
+    });
   });
 
   it('an id the model invents or takes from elsewhere is refused: out of scope, unknown, malformed', async () => {
@@ -164,14 +248,20 @@ describe('send_nas_file offers, never sends', () => {
     const g = await groupWith(`${share}/案場A`, user);
     const answer = await seedAiAnswer({ lineUserId: user.id, lineGroupId: g.id });
     const asker = askerIn(user, g, answer.id);
-    expect((await run(asker, 'send_nas_file', { fileId: outside!.id })).content).toMatch(/^No such file in this chat's NAS scope/);
+    expect((await run(asker, 'send_nas_file', { fileId: outside!.id })).content).toMatch(
+      /^No such file in this chat's NAS scope/,
+    );
     expect((await run(asker, 'send_nas_file', { fileId: crypto.randomUUID() })).content).toMatch(/^No such file/);
     for (const input of [{}, { fileId: 3 }, { fileId: 'a.pdf' }, { fileId: `${inside!.id}' or 1=1` }, null]) {
       expect((await run(asker, 'send_nas_file', input)).isError).toBe(true);
     }
     // Unbound askers and unbound groups are offered nothing, whatever the id.
-    expect((await run(askerIn(await unboundLineUser(), null), 'send_nas_file', { fileId: inside!.id })).content).toMatch(/not bound/);
-    expect((await run(askerIn(user, await groupWith(undefined)), 'send_nas_file', { fileId: inside!.id })).content).toMatch(/not bound to a project/);
+    expect(
+      (await run(askerIn(await unboundLineUser(), null), 'send_nas_file', { fileId: inside!.id })).content,
+    ).toMatch(/not bound/);
+    expect(
+      (await run(askerIn(user, await groupWith(undefined)), 'send_nas_file', { fileId: inside!.id })).content,
+    ).toMatch(/not bound to a project/);
     expect(await offersOfAnswer(answer.id)).toEqual([]);
     const offered = await withDb((db) => db.select().from(aiFileOffers).where(eq(aiFileOffers.lineUserId, user.id)));
     expect(offered).toEqual([]);
@@ -179,7 +269,10 @@ describe('send_nas_file offers, never sends', () => {
 
   it('too large: not offered, the size told; at most 5 offers per answer', async () => {
     const share = newShare();
-    const files = await insertNasFiles(share, Array.from({ length: MAX_OFFERS_PER_ANSWER + 1 }, (_, i) => ({ path: `f${i}.bin`, size: 100 })));
+    const files = await insertNasFiles(
+      share,
+      Array.from({ length: MAX_OFFERS_PER_ANSWER + 1 }, (_, i) => ({ path: `f${i}.bin`, size: 100 })),
+    );
     const user = await boundLineUser();
     await projectWith(share, user);
     const answer = await seedAiAnswer({ lineUserId: user.id });
@@ -188,10 +281,13 @@ describe('send_nas_file offers, never sends', () => {
     expect((await run(asker, 'send_nas_file', { fileId: files[0]!.id }, small)).content).toBe(
       'Not offered: "f0.bin" is 100 B, larger than the 99 B the bot can send. Tell the user where it is on the NAS instead.',
     );
-    for (const f of files.slice(0, MAX_OFFERS_PER_ANSWER)) expect((await run(asker, 'send_nas_file', { fileId: f.id })).content).toMatch(/^Offered/);
+    for (const f of files.slice(0, MAX_OFFERS_PER_ANSWER))
+      expect((await run(asker, 'send_nas_file', { fileId: f.id })).content).toMatch(/^Offered/);
     expect((await run(asker, 'send_nas_file', { fileId: files.at(-1)!.id })).content).toMatch(/already offers 5 files/);
     expect(await offersOfAnswer(answer.id)).toHaveLength(MAX_OFFERS_PER_ANSWER);
-    expect(await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.lineUserId, user.id)))).toEqual([]);
+    expect(
+      await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.lineUserId, user.id))),
+    ).toEqual([]);
   });
 });
 
@@ -229,8 +325,12 @@ describe('through a whole answer (Claude emulator)', () => {
       await using instance = await introspectWorkflowInstance(env.AI_ANSWER, await instanceIdFor(ev.webhookEventId));
       expect((await postEvents([ev])).status).toBe(200);
       await instance.waitForStatus('complete');
-      const [answer] = await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)));
-      const replies = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken: string }).replyToken === ev.replyToken);
+      const [answer] = await withDb((db) =>
+        db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)),
+      );
+      const replies = (await lineRequests('/v2/bot/message/reply')).filter(
+        (r) => (r.body as { replyToken: string }).replyToken === ev.replyToken,
+      );
       expect(replies).toHaveLength(1);
       // Valid by LINE's OpenAPI document (the emulator checks every request), and accepted.
       expect([replies[0]!.status, replies[0]!.errors]).toEqual([200, []]);
@@ -248,8 +348,12 @@ describe('through a whole answer (Claude emulator)', () => {
     expect(offered.text).toContain(`send_nas_file 回傳：「Offered "${marker}-合約.pdf"`);
     expect(offered.messages.map((m) => m.type)).toEqual(['text', 'flex']);
     expect(offered.messages[1]!.altText).toContain(`${marker}-合約.pdf`);
-    expect(await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.nasFileId, file!.id)))).toEqual([]);
-    const [offer] = await withDb((db) => db.select().from(aiFileOffers).where(eq(aiFileOffers.answerId, offered.answer.id)));
+    expect(
+      await withDb((db) => db.select().from(nasSendRequests).where(eq(nasSendRequests.nasFileId, file!.id))),
+    ).toEqual([]);
+    const [offer] = await withDb((db) =>
+      db.select().from(aiFileOffers).where(eq(aiFileOffers.answerId, offered.answer.id)),
+    );
     expect(JSON.stringify(offered.messages[1])).toContain(`"data":"offer:${offer!.id}"`);
   });
 });

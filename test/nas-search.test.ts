@@ -6,7 +6,16 @@
 import { describe, expect, it } from 'vitest';
 import { parseNasFolder } from '../src/access/nas-folder';
 import type { NasScope } from '../src/access/policy';
-import { fileInScope, isProblem, parseFindText, queryOf, scopeCondition, searchNasFiles, searchStatement, type NasQuery } from '../src/nas/search';
+import {
+  fileInScope,
+  isProblem,
+  parseFindText,
+  queryOf,
+  scopeCondition,
+  searchNasFiles,
+  searchStatement,
+  type NasQuery,
+} from '../src/nas/search';
 import { withDb } from './support/db';
 import { insertNasFiles, newShare } from './support/nas-find';
 
@@ -43,7 +52,11 @@ describe('what matches', () => {
   it.each([
     ['a CJK substring of a name', '平面', ['案場A/圖面/平面圖-v2.pdf']],
     ['a CJK substring of a folder', '圖面', ['案場A/圖面/平面圖-v2.pdf', '案場A/圖面/立面圖.dwg']],
-    ['every keyword must match (AND), name or folder', '案場a 圖', ['案場A/圖面/平面圖-v2.pdf', '案場A/圖面/立面圖.dwg']],
+    [
+      'every keyword must match (AND), name or folder',
+      '案場a 圖',
+      ['案場A/圖面/平面圖-v2.pdf', '案場A/圖面/立面圖.dwg'],
+    ],
     ['AND with nothing in common', '平面 說明書', []],
     ['case-insensitive', 'quotation final', ['案場A/報價/Quotation_Final.XLSX']],
     ['upper case keyword', 'QUOTATION', ['案場A/報價/Quotation_Final.XLSX']],
@@ -66,9 +79,28 @@ describe('what matches', () => {
 
   it('the gram index (migration 0006) finds exactly the same files as strpos alone', async () => {
     await ready;
-    for (const text of ['平面', '圖面', '案場a 圖', 'quotation final', 'report2026', 'pdf資料', 'café', '100%', '%', 'a_b', 'c\\n', '圖面/立面', 'x', '不存在的檔案', '案場 type:pdf']) {
+    for (const text of [
+      '平面',
+      '圖面',
+      '案場a 圖',
+      'quotation final',
+      'report2026',
+      'pdf資料',
+      'café',
+      '100%',
+      '%',
+      'a_b',
+      'c\\n',
+      '圖面/立面',
+      'x',
+      '不存在的檔案',
+      '案場 type:pdf',
+    ]) {
       const [plain, indexed] = await withDb((db) =>
-        Promise.all([searchStatement(db, folder(share), query(text), { gramIndex: false }), searchStatement(db, folder(share), query(text))]),
+        Promise.all([
+          searchStatement(db, folder(share), query(text), { gramIndex: false }),
+          searchStatement(db, folder(share), query(text)),
+        ]),
       );
       expect(indexed, text).toEqual(plain);
     }
@@ -78,9 +110,17 @@ describe('what matches', () => {
     ['type:pdf', '案場 type:pdf', ['案場A/圖面/平面圖-v2.pdf', '案場B/資料/Ｒｅｐｏｒｔ２０２６.pdf']],
     ['type:.pdf', '案場 type:.pdf', ['案場A/圖面/平面圖-v2.pdf', '案場B/資料/Ｒｅｐｏｒｔ２０２６.pdf']],
     ['TYPE:PDF (case)', '案場 TYPE:PDF', ['案場A/圖面/平面圖-v2.pdf', '案場B/資料/Ｒｅｐｏｒｔ２０２６.pdf']],
-    ['ｔｙｐｅ：ｐｄｆ (full width)', '案場 ｔｙｐｅ：ｐｄｆ', ['案場A/圖面/平面圖-v2.pdf', '案場B/資料/Ｒｅｐｏｒｔ２０２６.pdf']],
+    [
+      'ｔｙｐｅ：ｐｄｆ (full width)',
+      '案場 ｔｙｐｅ：ｐｄｆ',
+      ['案場A/圖面/平面圖-v2.pdf', '案場B/資料/Ｒｅｐｏｒｔ２０２６.pdf'],
+    ],
     ['several types are OR', '案場 type:dwg,xlsx', ['案場A/圖面/立面圖.dwg', '案場A/報價/Quotation_Final.XLSX']],
-    ['two type: words are OR too', '案場 type:dwg type:docx', ['案場A/圖面/立面圖.dwg', '案場B/ＰＤＦ資料/說明書.docx']],
+    [
+      'two type: words are OR too',
+      '案場 type:dwg type:docx',
+      ['案場A/圖面/立面圖.dwg', '案場B/ＰＤＦ資料/說明書.docx'],
+    ],
     ['ext: and 類型:', '案場 ext:docx', ['案場B/ＰＤＦ資料/說明書.docx']],
     ['類型:', '案場 類型:dwg', ['案場A/圖面/立面圖.dwg']],
     ['the type is the extension, not a keyword', 'pdf type:docx', ['案場B/ＰＤＦ資料/說明書.docx']],
@@ -100,10 +140,20 @@ describe('order and limit', () => {
       { path: '其他/合約-新.pdf', modifiedAt: day(9) },
       { path: '合約/附件/圖.png', modifiedAt: day(15) }, // folder match only
     ]);
-    expect(await paths(folder(share), '合約')).toEqual(['其他/合約-新.pdf', '其他/合約-乙.pdf', '其他/合約-甲.pdf', '合約/舊/說明.txt', '合約/附件/圖.png']);
+    expect(await paths(folder(share), '合約')).toEqual([
+      '其他/合約-新.pdf',
+      '其他/合約-乙.pdf',
+      '其他/合約-甲.pdf',
+      '合約/舊/說明.txt',
+      '合約/附件/圖.png',
+    ]);
     expect(await paths(folder(share), '合約', 2)).toEqual(['其他/合約-新.pdf', '其他/合約-乙.pdf']);
     // Two keywords: the name must hold both to count as a name match.
-    expect(await paths(folder(share), '合約 pdf')).toEqual(['其他/合約-新.pdf', '其他/合約-乙.pdf', '其他/合約-甲.pdf']);
+    expect(await paths(folder(share), '合約 pdf')).toEqual([
+      '其他/合約-新.pdf',
+      '其他/合約-乙.pdf',
+      '其他/合約-甲.pdf',
+    ]);
     expect(await paths(folder(share), '合約 附件')).toEqual(['合約/附件/圖.png']);
   });
 
@@ -111,7 +161,16 @@ describe('order and limit', () => {
     const share = newShare();
     const [row] = await insertNasFiles(share, [{ path: 'x/估價單.PDF', size: 123_456, modifiedAt: day(3) }]);
     const [hit] = await withDb((db) => searchNasFiles(db, folder(share), query('估價')));
-    expect(hit).toEqual({ id: row!.id, share, path: 'x/估價單.PDF', name: '估價單.PDF', extension: 'pdf', size: 123_456, modifiedAt: day(3), nameMatch: true });
+    expect(hit).toEqual({
+      id: row!.id,
+      share,
+      path: 'x/估價單.PDF',
+      name: '估價單.PDF',
+      extension: 'pdf',
+      size: 123_456,
+      modifiedAt: day(3),
+      nameMatch: true,
+    });
     const [viaFolder] = await withDb((db) => searchNasFiles(db, folder(share), query('x')));
     expect(viaFolder?.nameMatch).toBe(false);
   });
@@ -134,7 +193,11 @@ describe('scope', () => {
   ]);
 
   it.each([
-    ['a folder and below, never a sibling that starts the same', 'projects/案場A', ['projects/案場A/子/圖2.pdf', 'projects/案場A/圖.pdf']],
+    [
+      'a folder and below, never a sibling that starts the same',
+      'projects/案場A',
+      ['projects/案場A/子/圖2.pdf', 'projects/案場A/圖.pdf'],
+    ],
     ['a deeper folder', 'projects/案場A/子', ['projects/案場A/子/圖2.pdf']],
     ['% in the folder is literal', 'projects/%', ['projects/%/圖.pdf']],
     ['_ in the folder is literal', 'projects/_x', ['projects/_x/圖.pdf']],
@@ -148,8 +211,23 @@ describe('scope', () => {
   it('a whole share, never another share; several folders are OR; no folder is nothing', async () => {
     await ready;
     expect(await paths(folder(share), '圖')).toHaveLength(6); // all but projects/案場A.pdf
-    const both = await withDb((db) => searchNasFiles(db, { kind: 'folders', folders: [{ share, prefix: 'projects/ax' }, { share: other, prefix: '' }] }, query('圖')));
-    expect(both.map((h) => `${h.share === share ? 'mine' : 'other'}:${h.path}`).sort()).toEqual(['mine:projects/ax/圖.pdf', 'other:projects/案場A/圖.pdf']);
+    const both = await withDb((db) =>
+      searchNasFiles(
+        db,
+        {
+          kind: 'folders',
+          folders: [
+            { share, prefix: 'projects/ax' },
+            { share: other, prefix: '' },
+          ],
+        },
+        query('圖'),
+      ),
+    );
+    expect(both.map((h) => `${h.share === share ? 'mine' : 'other'}:${h.path}`).sort()).toEqual([
+      'mine:projects/ax/圖.pdf',
+      'other:projects/案場A/圖.pdf',
+    ]);
     expect(await paths({ kind: 'folders', folders: [] }, '圖')).toEqual([]);
     expect(scopeCondition({ kind: 'all' })).toBeUndefined();
   });
@@ -167,7 +245,9 @@ describe('scope', () => {
     const [inside] = await withDb((db) => searchNasFiles(db, folder(share, 'projects/案場A'), query('圖2')));
     const [sibling] = await withDb((db) => searchNasFiles(db, folder(share, 'projects/案場AB'), query('圖')));
     await withDb(async (db) => {
-      expect((await fileInScope(db, folder(share, 'projects/案場A'), inside!.id))?.path).toBe('projects/案場A/子/圖2.pdf');
+      expect((await fileInScope(db, folder(share, 'projects/案場A'), inside!.id))?.path).toBe(
+        'projects/案場A/子/圖2.pdf',
+      );
       expect(await fileInScope(db, folder(share, 'projects/案場A'), sibling!.id)).toBeUndefined();
       expect(await fileInScope(db, folder(other), inside!.id)).toBeUndefined();
       expect((await fileInScope(db, { kind: 'all' }, sibling!.id))?.path).toBe('projects/案場AB/圖.pdf');
@@ -199,7 +279,10 @@ describe('parsing what users type', () => {
   });
 
   it('the AI keeps a phrase together and gives the type apart', () => {
-    expect(queryOf(['Final Report', 'ＰＤＦ'], 'PDF, docx')).toEqual({ keywords: ['final report', 'pdf'], extensions: ['pdf', 'docx'] });
+    expect(queryOf(['Final Report', 'ＰＤＦ'], 'PDF, docx')).toEqual({
+      keywords: ['final report', 'pdf'],
+      extensions: ['pdf', 'docx'],
+    });
     expect(queryOf(['  ', '\u0000'], undefined)).toEqual({ problem: 'noKeywords' });
   });
 });

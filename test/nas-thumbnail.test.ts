@@ -15,7 +15,8 @@ import { withDb } from './support/db';
 import { lineRequests } from './support/emulator';
 import { bytesOf, call, sha256, streamOf, type CallOptions } from './support/nas';
 
-const fileRow = (id: string) => withDb(async (db) => (await db.select().from(lineFiles).where(eq(lineFiles.id, id)))[0]!);
+const fileRow = (id: string) =>
+  withDb(async (db) => (await db.select().from(lineFiles).where(eq(lineFiles.id, id)))[0]!);
 
 /** A JPEG-looking body (the Worker does not decode it; the job makes a real one). */
 const jpegOf = (length: number, seed = 1) => {
@@ -24,7 +25,11 @@ const jpegOf = (length: number, seed = 1) => {
   return bytes;
 };
 
-async function putThumbnail(id: string, bytes: Uint8Array, options: CallOptions & { contentType?: string; sha?: string; length?: string | null } = {}) {
+async function putThumbnail(
+  id: string,
+  bytes: Uint8Array,
+  options: CallOptions & { contentType?: string; sha?: string; length?: string | null } = {},
+) {
   const headers: Record<string, string> = {
     'content-type': options.contentType ?? 'image/jpeg',
     'x-content-sha256': options.sha ?? (await sha256(bytes)),
@@ -36,7 +41,10 @@ async function putThumbnail(id: string, bytes: Uint8Array, options: CallOptions 
 
 const syncedImage = async () => {
   const group = await seedGroup();
-  return seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus: 'synced', nasPath: 'line/t.jpg', mimeType: 'image/jpeg' });
+  return seedFile(
+    { lineGroupId: group.id },
+    { fileType: 'image', syncStatus: 'synced', nasPath: 'line/t.jpg', mimeType: 'image/jpeg' },
+  );
 };
 
 describe('PUT /api/linebot/nas/files/:id/thumbnail', () => {
@@ -58,7 +66,10 @@ describe('PUT /api/linebot/nas/files/:id/thumbnail', () => {
       expect(res.json()).toEqual({ error: 'not_found', message: expect.any(String) });
     }
     const group = await seedGroup();
-    const doc = await seedFile({ lineGroupId: group.id }, { fileType: 'file', fileName: 'a.pdf', syncStatus: 'synced' });
+    const doc = await seedFile(
+      { lineGroupId: group.id },
+      { fileType: 'file', fileName: 'a.pdf', syncStatus: 'synced' },
+    );
     expect((await putThumbnail(doc.file.id, jpegOf(100))).json().error).toBe('not_an_image');
     for (const syncStatus of ['pending', 'unavailable', 'failed', 'removed'] as const) {
       const { file } = await seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus });
@@ -68,7 +79,10 @@ describe('PUT /api/linebot/nas/files/:id/thumbnail', () => {
       expect((await fileRow(file.id)).thumbnailR2Key).toBeNull();
     }
     // Synced, then unsent (the job has yet to delete the NAS copy): no thumbnail either.
-    const unsent = await seedFile({ lineGroupId: group.id }, { fileType: 'image', syncStatus: 'synced', removeRequestedAt: new Date() });
+    const unsent = await seedFile(
+      { lineGroupId: group.id },
+      { fileType: 'image', syncStatus: 'synced', removeRequestedAt: new Date() },
+    );
     expect((await putThumbnail(unsent.file.id, jpegOf(100))).json().error).toBe('not_synced');
   });
 

@@ -8,25 +8,67 @@
 import { env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bytesOf, call, loadRequest, NAS_TOKEN, seedSendRequest, seedShareLink, sha256, streamOf, type SendRequest } from './support/nas';
+import {
+  bytesOf,
+  call,
+  loadRequest,
+  NAS_TOKEN,
+  seedSendRequest,
+  seedShareLink,
+  sha256,
+  streamOf,
+  type SendRequest,
+} from './support/nas';
 
 const RUNS = 150;
-const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 80 });
+const printable = fc.string({
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  maxLength: 80,
+});
 // Header values a client can send (workerd warns about, and re-encodes, non-ASCII ones).
 const headerText = printable;
 const hostileId = fc.oneof(
   fc.uuid(),
-  fc.constantFrom('', '0', '-1', '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF', '..', '%00', '%2F', '中文', 'x'.repeat(300)),
+  fc.constantFrom(
+    '',
+    '0',
+    '-1',
+    '00000000-0000-0000-0000-000000000000',
+    'FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+    '..',
+    '%00',
+    '%2F',
+    '中文',
+    'x'.repeat(300),
+  ),
   printable.map(encodeURIComponent),
 );
 
 describe('upload routes', () => {
   const requests: SendRequest[] = [];
   beforeAll(async () => {
-    for (const status of ['uploading', 'uploading', 'uploading', 'uploading', 'pending', 'uploaded', 'sent', 'failed'] as const) {
+    for (const status of [
+      'uploading',
+      'uploading',
+      'uploading',
+      'uploading',
+      'pending',
+      'uploaded',
+      'sent',
+      'failed',
+    ] as const) {
       // Told already (sent_at) unless open: no Cron of another test file picks these up.
       const open = status === 'uploading' || status === 'pending';
-      requests.push((await seedSendRequest({ size: 64, status, sentAt: open ? null : new Date(), eventAt: new Date(Date.now() - 120_000) })).request);
+      requests.push(
+        (
+          await seedSendRequest({
+            size: 64,
+            status,
+            sentAt: open ? null : new Date(),
+            eventAt: new Date(Date.now() - 120_000),
+          })
+        ).request,
+      );
     }
   });
 
@@ -34,14 +76,47 @@ describe('upload routes', () => {
     const body = fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.constant(bytesOf(64)));
     const plan = fc.record({
       method: fc.constantFrom('PUT', 'PUT', 'POST', 'GET', 'DELETE', 'PATCH'),
-      target: fc.oneof(fc.integer({ min: 0, max: requests.length - 1 }).map((i) => requests[i]!.id), hostileId),
+      target: fc.oneof(
+        fc.integer({ min: 0, max: requests.length - 1 }).map((i) => requests[i]!.id),
+        hostileId,
+      ),
       kind: fc.constantFrom('file', 'preview', 'failure', 'other', ''),
-      token: fc.oneof({ weight: 6, arbitrary: fc.constant(NAS_TOKEN) }, fc.constant(null), headerText, fc.constant(`${NAS_TOKEN} `)),
-      length: fc.oneof({ weight: 4, arbitrary: fc.constant('auto') }, fc.constant(null), headerText, fc.nat().map(String), fc.constantFrom('1e3', '-1', '99999999999999999999', ' 64 ')),
-      contentType: fc.oneof(fc.constantFrom('application/pdf', 'image/jpeg', 'image/png', 'application/json', 'text/plain; charset=utf-8', ''), headerText),
-      sha: fc.oneof({ weight: 3, arbitrary: fc.constant('right') }, fc.constant(null), headerText, fc.stringMatching(/^[0-9a-f]{64}$/)),
+      token: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(NAS_TOKEN) },
+        fc.constant(null),
+        headerText,
+        fc.constant(`${NAS_TOKEN} `),
+      ),
+      length: fc.oneof(
+        { weight: 4, arbitrary: fc.constant('auto') },
+        fc.constant(null),
+        headerText,
+        fc.nat().map(String),
+        fc.constantFrom('1e3', '-1', '99999999999999999999', ' 64 '),
+      ),
+      contentType: fc.oneof(
+        fc.constantFrom(
+          'application/pdf',
+          'image/jpeg',
+          'image/png',
+          'application/json',
+          'text/plain; charset=utf-8',
+          '',
+        ),
+        headerText,
+      ),
+      sha: fc.oneof(
+        { weight: 3, arbitrary: fc.constant('right') },
+        fc.constant(null),
+        headerText,
+        fc.stringMatching(/^[0-9a-f]{64}$/),
+      ),
       body,
-      json: fc.oneof(fc.constantFrom('missing', 'changed', 'outside_share', 'unreadable', 'too_large'), printable, fc.constant(null)),
+      json: fc.oneof(
+        fc.constantFrom('missing', 'changed', 'outside_share', 'unreadable', 'too_large'),
+        printable,
+        fc.constant(null),
+      ),
       asJson: fc.boolean(),
     });
     await fc.assert(
@@ -60,7 +135,8 @@ describe('upload routes', () => {
         expect([200, 400, 401, 404, 409, 411, 413, 422], where).toContain(res.status);
         const json = res.json();
         if (res.status === 200) expect(['stored', 'uploaded', 'failed'], where).toContain(json.status);
-        else if (res.status !== 404 || p.token === NAS_TOKEN) expect(typeof (json.error?.code ?? json.error), where).toBe('string');
+        else if (res.status !== 404 || p.token === NAS_TOKEN)
+          expect(typeof (json.error?.code ?? json.error), where).toBe('string');
       }),
       { numRuns: RUNS },
     );
@@ -73,7 +149,8 @@ describe('upload routes', () => {
         expect(await sha256(stored)).toBe(row.sha256);
       }
       // Statuses only move forward.
-      if (r.status !== 'uploading') expect(row.status === r.status || (r.status === 'uploaded' && row.status === 'sent')).toBe(true);
+      if (r.status !== 'uploading')
+        expect(row.status === r.status || (r.status === 'uploaded' && row.status === 'sent')).toBe(true);
     }
   });
 });
@@ -88,7 +165,9 @@ describe('share links', () => {
       printable.map(encodeURIComponent),
       fc.constantFrom('', '%', '%zz', '%ED%A0%80', '..', 'a/b'),
     );
-    const n = fc.oneof(fc.nat({ max: 6000 }), fc.constantFrom(0, 4999, 5000, 5001, Number.MAX_SAFE_INTEGER)).map(String);
+    const n = fc
+      .oneof(fc.nat({ max: 6000 }), fc.constantFrom(0, 4999, 5000, 5001, Number.MAX_SAFE_INTEGER))
+      .map(String);
     const range = fc.oneof(
       fc.constant(null),
       fc.tuple(n, n).map(([a, b]) => `bytes=${a}-${b}`),
@@ -98,20 +177,26 @@ describe('share links', () => {
       headerText,
     );
     await fc.assert(
-      fc.asyncProperty(token, fc.constantFrom('', '/preview', '/x', '/preview/x'), range, fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE'), async (t, suffix, r, method) => {
-        const headers: Record<string, string> = r === null ? {} : { range: r };
-        const res = await call(method, `/s/${t}${suffix}`, { token: null, headers });
-        const where = `${method} /s/${t}${suffix} range=${r} -> ${res.status}`;
-        expect(res.status, where).toBeLessThan(500);
-        if (res.status === 206 && method === 'GET') {
-          const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
-          expect(m, where).not.toBeNull();
-          const [start, end] = [Number(m![1]), Number(m![2])];
-          const whole = suffix === '/preview' ? bytesOf(100) : bytes;
-          expect(res.bytes, where).toEqual(whole.slice(start, end + 1));
-        }
-        if (res.status === 200 && method === 'GET' && suffix === '') expect(res.bytes, where).toEqual(bytes);
-      }),
+      fc.asyncProperty(
+        token,
+        fc.constantFrom('', '/preview', '/x', '/preview/x'),
+        range,
+        fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE'),
+        async (t, suffix, r, method) => {
+          const headers: Record<string, string> = r === null ? {} : { range: r };
+          const res = await call(method, `/s/${t}${suffix}`, { token: null, headers });
+          const where = `${method} /s/${t}${suffix} range=${r} -> ${res.status}`;
+          expect(res.status, where).toBeLessThan(500);
+          if (res.status === 206 && method === 'GET') {
+            const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+            expect(m, where).not.toBeNull();
+            const [start, end] = [Number(m![1]), Number(m![2])];
+            const whole = suffix === '/preview' ? bytesOf(100) : bytes;
+            expect(res.bytes, where).toEqual(whole.slice(start, end + 1));
+          }
+          if (res.status === 200 && method === 'GET' && suffix === '') expect(res.bytes, where).toEqual(bytes);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -10,7 +10,9 @@ import { lineRequests, violations } from './support/emulator';
 import { bytesOf, call, loadRequest, NAS_TOKEN, reportFailure, seedSendRequest, sha256, upload } from './support/nas';
 
 const repliesWith = async (replyToken: string | null) =>
-  (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken: string }).replyToken === replyToken);
+  (await lineRequests('/v2/bot/message/reply')).filter(
+    (r) => (r.body as { replyToken: string }).replyToken === replyToken,
+  );
 
 describe('auth', () => {
   it('refuses a missing or wrong token with 401 before looking at anything else', async () => {
@@ -21,7 +23,14 @@ describe('auth', () => {
       expect(res.status, String(token)).toBe(401);
       expect(res.json()).toEqual({ error: 'unauthorized', message: expect.any(String) });
     }
-    expect((await call('PUT', `/api/linebot/nas/send-requests/${request.id}/file`, { token: null, headers: { authorization: 'Basic dGVzdA==' } })).status).toBe(401);
+    expect(
+      (
+        await call('PUT', `/api/linebot/nas/send-requests/${request.id}/file`, {
+          token: null,
+          headers: { authorization: 'Basic dGVzdA==' },
+        })
+      ).status,
+    ).toBe(401);
     // An unset or short secret refuses everything rather than meaning "open" (503: the route is off).
     for (const secret of ['', NAS_TOKEN.slice(0, 31)]) {
       const off = await upload(request.id, 'file', bytes, { token: secret, env: { NAS_AGENT_TOKEN: secret } });
@@ -63,7 +72,9 @@ describe('refusals', () => {
     expect(tooBig.status).toBe(413);
     expect(tooBig.json().error).toBe('payload_too_large');
     // NAS_SEND_MAX_BYTES read as /find reads it (src/config/settings.ts): 2000.9 is 2000, never the default.
-    expect((await upload(request.id, 'file', bytes, { length: '2001', env: { NAS_SEND_MAX_BYTES: '2000.9' } })).status).toBe(413);
+    expect(
+      (await upload(request.id, 'file', bytes, { length: '2001', env: { NAS_SEND_MAX_BYTES: '2000.9' } })).status,
+    ).toBe(413);
     expect((await upload(request.id, 'preview', bytesOf(1_048_577))).status).toBe(413);
     expect((await loadRequest(request.id)).status).toBe('uploading');
   });
@@ -81,7 +92,10 @@ describe('refusals', () => {
     expect(await env.FILES.head(`sends/${request.id}/file`)).toBeNull();
 
     // A body shorter than its declared Content-Length (a dropped connection).
-    const truncated = await upload(request.id, 'file', bytes.slice(0, 4000), { length: '5000', sha: await sha256(bytes) });
+    const truncated = await upload(request.id, 'file', bytes.slice(0, 4000), {
+      length: '5000',
+      sha: await sha256(bytes),
+    });
     expect(truncated.status).toBe(422);
     expect(await env.FILES.head(`sends/${request.id}/file`)).toBeNull();
 
@@ -153,8 +167,17 @@ describe('failure reports', () => {
   it('marks the request failed with the reason in words; 400 for an unknown reason or a bad body', async () => {
     const { request } = await seedSendRequest({ name: '合約.pdf' });
     expect((await reportFailure(request.id, 'exploded')).status).toBe(400);
-    expect((await call('POST', `/api/linebot/nas/send-requests/${request.id}/failure`, { body: '{', headers: { 'content-type': 'application/json' } })).status).toBe(400);
-    expect((await call('POST', `/api/linebot/nas/send-requests/${request.id}/failure`, { body: 'x'.repeat(5000) })).status).toBe(413);
+    expect(
+      (
+        await call('POST', `/api/linebot/nas/send-requests/${request.id}/failure`, {
+          body: '{',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await call('POST', `/api/linebot/nas/send-requests/${request.id}/failure`, { body: 'x'.repeat(5000) })).status,
+    ).toBe(413);
     expect((await loadRequest(request.id)).status).toBe('uploading');
     const res = await reportFailure(request.id, 'changed');
     expect(res.status).toBe(200);

@@ -25,14 +25,22 @@ type SentBody = { sentMessages: Array<{ id: string; quoteToken?: string }> };
 const line = createLineClient({ channelAccessToken: 'test', apiBaseUrl: env.LINE_API_BASE_URL, retryBaseDelayMs: 1 });
 /** Sends with a database of its own; `out` may be built from it (a mark on a real row). */
 const send = (out: Outbound | ((db: Database) => Outbound)) =>
-  withDb((db) => sendMessages({ db, line, log: createLogger({ test: 'outbound' }) }, typeof out === 'function' ? out(db) : out));
+  withDb((db) =>
+    sendMessages({ db, line, log: createLogger({ test: 'outbound' }) }, typeof out === 'function' ? out(db) : out),
+  );
 
 const repliesWith = async (token: string) =>
   (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken?: string }).replyToken === token);
-const pushesTo = async (to: string) => (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to?: string }).to === to);
+const pushesTo = async (to: string) =>
+  (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to?: string }).to === to);
 const idsOf = (r: RecordedRequest) => (r.response as SentBody).sentMessages.map((m) => m.id);
 const botRowsOf = (lineUserPk: string) =>
-  withDb((db) => db.select().from(lineMessages).where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.lineUserId, lineUserPk))));
+  withDb((db) =>
+    db
+      .select()
+      .from(lineMessages)
+      .where(and(eq(lineMessages.isFromBot, true), eq(lineMessages.lineUserId, lineUserPk))),
+  );
 
 /** A 1:1 chat with a fresh LINE user. */
 async function userChat() {
@@ -72,7 +80,9 @@ describe('reply or push', () => {
     const rows = await botRowsOf(pk);
     const byId = new Map(rows.map((r) => [r.messageId, [r.content, r.sourceType]]));
     expect(rows).toHaveLength(2);
-    expect(idsOf(reply!).map((id) => byId.get(id))).toEqual(messages.map((m) => [(m as { text: string }).text, 'user']));
+    expect(idsOf(reply!).map((id) => byId.get(id))).toEqual(
+      messages.map((m) => [(m as { text: string }).text, 'user']),
+    );
     expect(rows.every((r) => r.replyToken === null)).toBe(true);
   });
 
@@ -83,7 +93,11 @@ describe('reply or push', () => {
     const sent = await send({
       chat,
       messages: texts('late'),
-      reply: { token: newId.replyToken(), eventAt: new Date(Date.now() - REPLY_WINDOW_MS - 1_000), markAttempted: async () => (marked = true) },
+      reply: {
+        token: newId.replyToken(),
+        eventAt: new Date(Date.now() - REPLY_WINDOW_MS - 1_000),
+        markAttempted: async () => (marked = true),
+      },
       push: { to, key },
     });
     const [push] = await pushesTo(to);
@@ -96,7 +110,12 @@ describe('reply or push', () => {
   it('more messages than a reply carries go by push, even inside the window', async () => {
     const { to, chat } = await userChat();
     const token = newId.replyToken();
-    const sent = await send({ chat, messages: texts('1', '2', '3', '4', '5', '6'), reply: { token, eventAt: new Date() }, push: { to, key: `test:${newId.event()}` } });
+    const sent = await send({
+      chat,
+      messages: texts('1', '2', '3', '4', '5', '6'),
+      reply: { token, eventAt: new Date() },
+      push: { to, key: `test:${newId.event()}` },
+    });
     expect(sent.sentBy).toBe('push');
     expect(sent.messageIds).toHaveLength(6);
     expect(await repliesWith(token)).toEqual([]);
@@ -105,7 +124,12 @@ describe('reply or push', () => {
   it('push: null (a tap answered late): nothing is sent', async () => {
     const { pk, to, chat } = await userChat();
     const token = newId.replyToken();
-    const sent = await send({ chat, messages: texts('too late'), reply: { token, eventAt: new Date(Date.now() - 120_000) }, push: null });
+    const sent = await send({
+      chat,
+      messages: texts('too late'),
+      reply: { token, eventAt: new Date(Date.now() - 120_000) },
+      push: null,
+    });
     expect(sent).toEqual({ sentBy: null, messageIds: [] });
     expect(await repliesWith(token)).toEqual([]);
     expect(await pushesTo(to)).toEqual([]);
@@ -117,7 +141,9 @@ describe('reply or push', () => {
     const { chat, to } = await withDb((db) => destinationOf(db, { lineUserPk: crypto.randomUUID(), chatPk: group.id }));
     expect({ chat, to }).toEqual({ chat: { type: 'room', chatPk: group.id }, to: group.lineGroupId });
     const sent = await send({ chat, messages: texts('room'), push: { to, key: `test:${newId.event()}` } });
-    const rows = await withDb((db) => db.select().from(lineMessages).where(inArray(lineMessages.messageId, sent.messageIds)));
+    const rows = await withDb((db) =>
+      db.select().from(lineMessages).where(inArray(lineMessages.messageId, sent.messageIds)),
+    );
     expect(rows).toMatchObject([{ isFromBot: true, lineGroupId: group.id, lineUserId: null, sourceType: 'room' }]);
   });
 });
@@ -127,13 +153,20 @@ describe('exactly once', () => {
     // The mark is a real row's reply_attempted_at (a NAS send request's, set by Postgres).
     const { request, user } = await seedSendRequest({ status: 'failed', sentAt: new Date() });
     const chat = { type: 'user' as const, lineUserPk: user!.id };
-    const out = (attempted: boolean, now: number) => (db: Database): Outbound => ({
-      chat,
-      messages: texts('once'),
-      reply: { token: request.replyToken!, eventAt: request.eventAt, attempted, markAttempted: replyAttemptMark(db, nasSendRequests, request.id) },
-      push: { to: user!.lineUserId, key: `nas-send:${request.id}:failure` },
-      now,
-    });
+    const out =
+      (attempted: boolean, now: number) =>
+      (db: Database): Outbound => ({
+        chat,
+        messages: texts('once'),
+        reply: {
+          token: request.replyToken!,
+          eventAt: request.eventAt,
+          attempted,
+          markAttempted: replyAttemptMark(db, nasSendRequests, request.id),
+        },
+        push: { to: user!.lineUserId, key: `nas-send:${request.id}:failure` },
+        now,
+      });
     const first = await send(out(false, Date.now()));
     expect(first.sentBy).toBe('reply');
     const marked = await loadRequest(request.id);
@@ -171,7 +204,12 @@ describe('exactly once', () => {
     const token = newId.replyToken();
     await line.replyMessage(token, textMessages('正在處理…'));
     const key = `test:${newId.event()}`;
-    const sent = await send({ chat, messages: texts('after a refused reply'), reply: { token, eventAt: new Date(), markAttempted: async () => true }, push: { to, key } });
+    const sent = await send({
+      chat,
+      messages: texts('after a refused reply'),
+      reply: { token, eventAt: new Date(), markAttempted: async () => true },
+      push: { to, key },
+    });
     expect((await repliesWith(token)).map((r) => r.status)).toEqual([200, 400]);
     const [push] = await pushesTo(to);
     expect(push!.headers['x-line-retry-key']).toBe(await derivedRetryKey(key, 0));
@@ -190,7 +228,9 @@ describe('exactly once', () => {
     const pushes = await pushesTo(to);
     expect(pushes.map((p) => p.status)).toEqual([200, 200, 409, 409]);
     expect(pushes.map((p) => p.headers['x-line-retry-key'])).toEqual(
-      await Promise.all([0, 1, 0, 1].map((i) => derivedRetryKey(key, 0).then((k) => (i === 0 ? k : derivedRetryKey(k, i))))),
+      await Promise.all(
+        [0, 1, 0, 1].map((i) => derivedRetryKey(key, 0).then((k) => (i === 0 ? k : derivedRetryKey(k, i)))),
+      ),
     );
     const sentIds = pushes.slice(0, 2).flatMap(idsOf);
     expect(first).toEqual({ sentBy: 'push', messageIds: sentIds });
@@ -205,14 +245,28 @@ describe('exactly once', () => {
     const { pk, to, chat } = await userChat();
     const secret = `機密內容 ${newId.event()}`;
     // The client retries a 429 twice: three refusals, for this chat's pushes only.
-    await addFault({ path: '/v2/bot/message/push', bodyContains: to, status: 429, body: { message: 'You have reached your monthly limit.' }, times: 3 });
+    await addFault({
+      path: '/v2/bot/message/push',
+      bodyContains: to,
+      status: 429,
+      body: { message: 'You have reached your monthly limit.' },
+      times: 3,
+    });
     const warn = vi.spyOn(console, 'warn');
     const sent = await send({ chat, messages: textMessages(secret), push: { to, key: `test:${newId.event()}` } });
     expect(sent).toEqual({ sentBy: null, messageIds: [], refused: 'quota' });
     expect((await pushesTo(to)).map((p) => p.status)).toEqual([429, 429, 429]);
     const lines = warn.mock.calls.map(([l]) => String(l));
-    const quota = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'line.quota_exceeded');
-    expect(quota).toEqual([expect.objectContaining({ level: 'warn', chat: { type: 'user', id: pk }, lineMessage: 'You have reached your monthly limit.' })]);
+    const quota = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'line.quota_exceeded');
+    expect(quota).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        chat: { type: 'user', id: pk },
+        lineMessage: 'You have reached your monthly limit.',
+      }),
+    ]);
     expect(lines.some((l) => l.includes(secret))).toBe(false);
     expect(await botRowsOf(pk)).toEqual([]);
   });

@@ -111,7 +111,15 @@ const table: Row[] = [
 
 describe('decide', () => {
   it.each(table)('%s in a %s chat sending %o (%o) -> %s', (_who, chatType, account, command, extra, expected) => {
-    const action = decide({ chatType, account, command, groupAllowsAi: false, addressedToBot: false, promptedRecently: false, ...extra });
+    const action = decide({
+      chatType,
+      account,
+      command,
+      groupAllowsAi: false,
+      addressedToBot: false,
+      promptedRecently: false,
+      ...extra,
+    });
     expect(action.kind).toBe(expected);
     if (action.kind === 'command' || action.kind === 'refuse') expect(action.command).toBe(command);
   });
@@ -190,7 +198,30 @@ describe('property: any text a LINE user can type', () => {
   // RTL marks, combining marks, and the command words themselves.
   const pieces = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 40 }),
-    fc.constantFrom('/bind', '/unbind', '/help', '/說明', '/project', '/find', '/找', '/send', '/傳', 'type:pdf', 'bind', 'unbind', '／', '１２３４５６', '123456', ' ', '\n', '\u0000', '\ud800', '\udfff', '\u202e', 'e\u0301'),
+    fc.constantFrom(
+      '/bind',
+      '/unbind',
+      '/help',
+      '/說明',
+      '/project',
+      '/find',
+      '/找',
+      '/send',
+      '/傳',
+      'type:pdf',
+      'bind',
+      'unbind',
+      '／',
+      '１２３４５６',
+      '123456',
+      ' ',
+      '\n',
+      '\u0000',
+      '\ud800',
+      '\udfff',
+      '\u202e',
+      'e\u0301',
+    ),
   );
   const texts = fc.array(pieces, { maxLength: 6 }).map((parts) => parts.join(''));
 
@@ -200,7 +231,8 @@ describe('property: any text a LINE user can type', () => {
         const command = parseCommand(text);
         if (command === null) return;
         expect(['bind', 'unbind', 'help', 'project', 'reset', 'find', 'send']).toContain(command.kind);
-        if (command.kind === 'send' && command.index !== null) expect(Number.isInteger(command.index) && command.index >= 0).toBe(true);
+        if (command.kind === 'send' && command.index !== null)
+          expect(Number.isInteger(command.index) && command.index >= 0).toBe(true);
         // A code in its stored form, or '' for what came after /bind and cannot be one.
         if (command.kind === 'bind') expect(command.code).toMatch(/^([2-9A-HJKMNP-Z]{9})?$/);
         if (command.kind === 'project' && command.action === 'bind') expect(command.target.trim()).not.toBe('');
@@ -236,26 +268,69 @@ describe('addressing (is a group message meant for the bot?)', () => {
   // BOT_NAMES '小幫手, @Helper ,' as src/config reads it (test/settings.test.ts).
   const names = ['小幫手', 'Helper'];
   it.each([
-    ['LINE mention of the bot', '@小幫手 明天開會嗎', { mentionees: [{ index: 0, length: 4, isSelf: true, type: 'user' }] }, false, true, '明天開會嗎'],
-    ['a mention of someone else only', '@阿明 明天開會嗎', { mentionees: [{ index: 0, length: 3, type: 'user', userId: 'U1' }] }, false, false, '@阿明 明天開會嗎'],
+    [
+      'LINE mention of the bot',
+      '@小幫手 明天開會嗎',
+      { mentionees: [{ index: 0, length: 4, isSelf: true, type: 'user' }] },
+      false,
+      true,
+      '明天開會嗎',
+    ],
+    [
+      'a mention of someone else only',
+      '@阿明 明天開會嗎',
+      { mentionees: [{ index: 0, length: 3, type: 'user', userId: 'U1' }] },
+      false,
+      false,
+      '@阿明 明天開會嗎',
+    ],
     ['typed @name without metadata', '@小幫手 報價單在哪', null, false, true, '報價單在哪'],
     ['typed @name, other case, mid-text', '請問 @helper, where is it?', null, false, true, '請問 , where is it?'],
     ['a name inside another word is not an address', 'email me @helperbot', null, false, false, 'email me @helperbot'],
     ['a quote of a bot message', '那明天呢', null, true, true, '那明天呢'],
     ['plain chatter', '午餐吃什麼', null, false, false, '午餐吃什麼'],
-    ['isSelf with an index out of range still addresses, text kept', 'hi', { mentionees: [{ index: 5, length: 9, isSelf: true }] }, false, true, 'hi'],
-    ['two mentions of the bot', '@小幫手 @小幫手 hi', { mentionees: [{ index: 0, length: 4, isSelf: true }, { index: 5, length: 4, isSelf: true }] }, false, true, 'hi'],
+    [
+      'isSelf with an index out of range still addresses, text kept',
+      'hi',
+      { mentionees: [{ index: 5, length: 9, isSelf: true }] },
+      false,
+      true,
+      'hi',
+    ],
+    [
+      'two mentions of the bot',
+      '@小幫手 @小幫手 hi',
+      {
+        mentionees: [
+          { index: 0, length: 4, isSelf: true },
+          { index: 5, length: 4, isSelf: true },
+        ],
+      },
+      false,
+      true,
+      'hi',
+    ],
   ] as const)('%s', (_what, text, mention, quotesBot, addressed, question) => {
     expect(addressing(text, mention, names, quotesBot)).toEqual({ addressed, question });
   });
 
   it('property: never throws, the question is never longer than the text, regex characters in names are literal', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }), fc.boolean(), (text, botNames, quotes) => {
-        const r = addressing(text, { mentionees: [{ index: 0, length: 2, isSelf: true }] }, botNames.filter(Boolean), quotes);
-        expect(r.question.length).toBeLessThanOrEqual(text.length);
-        expect(r.addressed).toBe(true);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        fc.array(fc.string({ maxLength: 8 }), { maxLength: 3 }),
+        fc.boolean(),
+        (text, botNames, quotes) => {
+          const r = addressing(
+            text,
+            { mentionees: [{ index: 0, length: 2, isSelf: true }] },
+            botNames.filter(Boolean),
+            quotes,
+          );
+          expect(r.question.length).toBeLessThanOrEqual(text.length);
+          expect(r.addressed).toBe(true);
+        },
+      ),
     );
     expect(addressing('@a.b hi', null, ['a.b'], false).addressed).toBe(true);
     expect(addressing('@axb hi', null, ['a.b'], false).addressed).toBe(false);
@@ -275,19 +350,36 @@ describe('nasScopeFor (where /find, /send, the NAS tools and a delivery may look
     expected: NasScopeDecision,
   ];
   const all: NasScopeDecision = { kind: 'scope', scope: { kind: 'all' } };
-  const folders = (...fs: Array<[string, string]>): NasScopeDecision => ({ kind: 'scope', scope: { kind: 'folders', folders: fs.map(([share, prefix]) => ({ share, prefix })) } });
+  const folders = (...fs: Array<[string, string]>): NasScopeDecision => ({
+    kind: 'scope',
+    scope: { kind: 'folders', folders: fs.map(([share, prefix]) => ({ share, prefix })) },
+  });
   const folder = (share: string, prefix: string) => folders([share, prefix]);
   const notMember: NasScopeDecision = { kind: 'notMember', projectName: '大安案' };
   const rows: ScopeRow[] = [
     ['unbound, 1:1', 'user', none, null, [], { kind: 'unbound' }],
-    ['unbound, 1:1, memberships left over from an account', 'user', none, null, [mine('A', 'projects/A')], { kind: 'unbound' }],
+    [
+      'unbound, 1:1, memberships left over from an account',
+      'user',
+      none,
+      null,
+      [mine('A', 'projects/A')],
+      { kind: 'unbound' },
+    ],
     ['unbound, group with a folder', 'group', none, p('projects/案場A'), [], { kind: 'unbound' }],
     ['unbound, room', 'room', none, p('projects/案場A'), [], { kind: 'unbound' }],
     // 1:1: the union of the account's projects' folders; admins every share.
     ['admin, 1:1: every share', 'user', admin, null, [], all],
     ['admin, 1:1, member of one project: still every share', 'user', admin, null, [mine('A', 'projects/A')], all],
     ['member of no project, 1:1', 'user', member, null, [], { kind: 'noProjects', withoutFolder: [] }],
-    ['member of one project, 1:1: its folder', 'user', member, null, [mine('A', 'projects/A')], folder('projects', 'A')],
+    [
+      'member of one project, 1:1: its folder',
+      'user',
+      member,
+      null,
+      [mine('A', 'projects/A')],
+      folder('projects', 'A'),
+    ],
     [
       'member of two projects, 1:1: both folders',
       'user',
@@ -296,25 +388,81 @@ describe('nasScopeFor (where /find, /send, the NAS tools and a delivery may look
       [mine('A', 'projects/A'), mine('B', 'nas_2/B/docs')],
       folders(['projects', 'A'], ['nas_2', 'B/docs']),
     ],
-    ['two projects sharing a folder: once', 'user', member, null, [mine('A', 'projects/A'), mine('A2', 'projects/A/')], folder('projects', 'A')],
-    ['a project without a folder is ignored', 'user', member, null, [mine('A', null), mine('B', 'projects/B')], folder('projects', 'B')],
-    ['a project with a bad folder is ignored', 'user', member, null, [mine('A', 'projects/../hr'), mine('B', 'projects/B')], folder('projects', 'B')],
-    ['only projects without a folder, 1:1', 'user', member, null, [mine('A', null), mine('B', '/etc')], { kind: 'noProjects', withoutFolder: ['A', 'B'] }],
-    ['the group project argument is ignored in 1:1', 'user', member, p('projects/X'), [], { kind: 'noProjects', withoutFolder: [] }],
+    [
+      'two projects sharing a folder: once',
+      'user',
+      member,
+      null,
+      [mine('A', 'projects/A'), mine('A2', 'projects/A/')],
+      folder('projects', 'A'),
+    ],
+    [
+      'a project without a folder is ignored',
+      'user',
+      member,
+      null,
+      [mine('A', null), mine('B', 'projects/B')],
+      folder('projects', 'B'),
+    ],
+    [
+      'a project with a bad folder is ignored',
+      'user',
+      member,
+      null,
+      [mine('A', 'projects/../hr'), mine('B', 'projects/B')],
+      folder('projects', 'B'),
+    ],
+    [
+      'only projects without a folder, 1:1',
+      'user',
+      member,
+      null,
+      [mine('A', null), mine('B', '/etc')],
+      { kind: 'noProjects', withoutFolder: ['A', 'B'] },
+    ],
+    [
+      'the group project argument is ignored in 1:1',
+      'user',
+      member,
+      p('projects/X'),
+      [],
+      { kind: 'noProjects', withoutFolder: [] },
+    ],
     // Groups and rooms: the project's folder, for its members and admins.
     ['member, group without a project', 'group', member, null, [], { kind: 'noProject' }],
     ['admin, room without a project', 'room', admin, null, [], { kind: 'noProject' }],
     ['member, project without a folder', 'group', member, p(null), [], { kind: 'noFolder', projectName: '大安案' }],
     ['member, project folder', 'group', member, p('projects/案場A'), [], folder('projects', '案場A')],
-    ['member, project folder with a trailing slash', 'group', member, p('projects/案場A/'), [], folder('projects', '案場A')],
+    [
+      'member, project folder with a trailing slash',
+      'group',
+      member,
+      p('projects/案場A/'),
+      [],
+      folder('projects', '案場A'),
+    ],
     ['member, project folder is a whole share', 'room', member, p('projects'), [], folder('projects', '')],
     ['admin, deep folder', 'group', admin, p('nas_1/a/b/c'), [], folder('nas_1', 'a/b/c')],
-    ['admin who is no member of the project: its folder', 'group', admin, p('nas_1/a', false), [], folder('nas_1', 'a')],
+    [
+      'admin who is no member of the project: its folder',
+      'group',
+      admin,
+      p('nas_1/a', false),
+      [],
+      folder('nas_1', 'a'),
+    ],
     ['bound non-member, group', 'group', member, p('projects/案場A', false), [], notMember],
     ['bound non-member, room', 'room', member, p('projects/案場A', false), [], notMember],
     // A non-member learns nothing of the folder, set or not.
     ['bound non-member, project without a folder', 'group', member, p(null, false), [], notMember],
-    ['non-member whose other projects have that folder: the chat decides', 'group', member, p('projects/A', false), [mine('A', 'projects/A')], notMember],
+    [
+      'non-member whose other projects have that folder: the chat decides',
+      'group',
+      member,
+      p('projects/A', false),
+      [mine('A', 'projects/A')],
+      notMember,
+    ],
     // A folder written around the API's validation never widens the search: it counts as unset.
     ['.. in the stored folder', 'group', member, p('projects/../hr'), [], { kind: 'noFolder', projectName: '大安案' }],
     ['a leading slash', 'group', member, p('/etc'), [], { kind: 'noFolder', projectName: '大安案' }],
@@ -329,7 +477,10 @@ describe('nasScopeFor (where /find, /send, the NAS tools and a delivery may look
 });
 
 describe('fileWithinScope (a delivery checks the file again)', () => {
-  const scope = (...fs: Array<[string, string]>): NasScope => ({ kind: 'folders', folders: fs.map(([share, prefix]) => ({ share, prefix })) });
+  const scope = (...fs: Array<[string, string]>): NasScope => ({
+    kind: 'folders',
+    folders: fs.map(([share, prefix]) => ({ share, prefix })),
+  });
   type Row = [what: string, scope: NasScope, share: string, path: string, expected: boolean];
   const rows: Row[] = [
     ['every share', { kind: 'all' }, 'hr', 'salaries.xlsx', true],
@@ -354,17 +505,49 @@ describe('offerTapFor: a tap on an AI file offer', () => {
   const offer = { lineUserPk: asker, chatPk: chat, expired: false, tapped: false };
   type TapRow = [who: string, input: OfferTapInput, expected: OfferTapDecision['kind']];
   const table: TapRow[] = [
-    ['the asker, in time, in the offer’s chat', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer }, 'send'],
-    ['the asker, in a 1:1 offer', { tapper: { lineUserPk: asker, bound: true }, chatPk: null, offer: { ...offer, chatPk: null } }, 'send'],
-    ['the asker, now unbound: the scope check refuses later', { tapper: { lineUserPk: asker, bound: false }, chatPk: chat, offer }, 'send'],
-    ['the asker, expired', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, expired: true } }, 'expired'],
-    ['the asker, already tapped', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, tapped: true } }, 'alreadySent'],
-    ['the asker, tapped and expired', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, tapped: true, expired: true } }, 'alreadySent'],
+    [
+      'the asker, in time, in the offer’s chat',
+      { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer },
+      'send',
+    ],
+    [
+      'the asker, in a 1:1 offer',
+      { tapper: { lineUserPk: asker, bound: true }, chatPk: null, offer: { ...offer, chatPk: null } },
+      'send',
+    ],
+    [
+      'the asker, now unbound: the scope check refuses later',
+      { tapper: { lineUserPk: asker, bound: false }, chatPk: chat, offer },
+      'send',
+    ],
+    [
+      'the asker, expired',
+      { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, expired: true } },
+      'expired',
+    ],
+    [
+      'the asker, already tapped',
+      { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, tapped: true } },
+      'alreadySent',
+    ],
+    [
+      'the asker, tapped and expired',
+      { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: { ...offer, tapped: true, expired: true } },
+      'alreadySent',
+    ],
     ['a bound colleague', { tapper: { lineUserPk: 'other', bound: true }, chatPk: chat, offer }, 'notAsker'],
-    ['a bound colleague, expired offer', { tapper: { lineUserPk: 'other', bound: true }, chatPk: chat, offer: { ...offer, expired: true } }, 'notAsker'],
+    [
+      'a bound colleague, expired offer',
+      { tapper: { lineUserPk: 'other', bound: true }, chatPk: chat, offer: { ...offer, expired: true } },
+      'notAsker',
+    ],
     ['an unbound member', { tapper: { lineUserPk: 'other', bound: false }, chatPk: chat, offer }, 'ignore'],
     ['someone never seen', { tapper: { lineUserPk: null, bound: false }, chatPk: chat, offer }, 'ignore'],
-    ['the asker, from another chat', { tapper: { lineUserPk: asker, bound: true }, chatPk: 'elsewhere', offer }, 'unknown'],
+    [
+      'the asker, from another chat',
+      { tapper: { lineUserPk: asker, bound: true }, chatPk: 'elsewhere', offer },
+      'unknown',
+    ],
     ['the asker, from their 1:1 chat', { tapper: { lineUserPk: asker, bound: true }, chatPk: null, offer }, 'unknown'],
     ['no such offer', { tapper: { lineUserPk: asker, bound: true }, chatPk: chat, offer: null }, 'unknown'],
   ];

@@ -18,8 +18,15 @@ import { bytesOf, linksOf, seedSendRequest, upload } from './support/nas';
 
 function recordingLogger(): { log: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
-  const write = (level: string) => (msg: string, fields?: Record<string, unknown>) => void lines.push({ level, msg, ...fields });
-  const log: Logger = { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error'), child: () => log };
+  const write = (level: string) => (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, msg, ...fields });
+  const log: Logger = {
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: () => log,
+  };
   return { log, lines };
 }
 
@@ -35,7 +42,8 @@ const SECRETS = {
 /** A fresh parse with its own log and its own record of what was said. */
 const parse = (env: ConfigEnv, log: Logger) => parseConfig({ ...SECRETS, ...env }, log, new Set());
 /** Numbers only: what the numeric table tests compare. */
-const numbersOf = (c: Config): Settings => Object.fromEntries(Object.keys(numericSettings).map((k) => [k, c[k as Key]])) as Settings;
+const numbersOf = (c: Config): Settings =>
+  Object.fromEntries(Object.keys(numericSettings).map((k) => [k, c[k as Key]])) as Settings;
 
 type Key = keyof Settings;
 /** [setting, value given, value used, what is logged] */
@@ -95,7 +103,15 @@ describe('numeric settings', () => {
     expect(got[key]).toBe(used);
     // The others are untouched by it.
     expect({ ...got, [key]: 0 }).toEqual({ ...defaultSettings, [key]: 0 });
-    const expected = logged && { level: 'warn', msg: logged, name: spec.env, given: String(given).trim().slice(0, 40), used, min: spec.min, max: spec.max };
+    const expected = logged && {
+      level: 'warn',
+      msg: logged,
+      name: spec.env,
+      given: String(given).trim().slice(0, 40),
+      used,
+      min: spec.min,
+      max: spec.max,
+    };
     expect(lines).toEqual(expected ? [expected] : []);
   });
 
@@ -104,15 +120,22 @@ describe('numeric settings', () => {
       expect(spec.default, spec.env).toBeGreaterThanOrEqual(spec.min);
       expect(spec.default, spec.env).toBeLessThanOrEqual(spec.max);
     }
-    expect(Object.values(numericSettings).map((s) => s.env).sort()).toEqual(
-      ['AI_DAILY_LIMIT_PER_USER', 'INBOX_RETENTION_DAYS', 'NAS_SEND_MAX_BYTES', 'SHARE_LINK_TTL'],
-    );
+    expect(
+      Object.values(numericSettings)
+        .map((s) => s.env)
+        .sort(),
+    ).toEqual(['AI_DAILY_LIMIT_PER_USER', 'INBOX_RETENTION_DAYS', 'NAS_SEND_MAX_BYTES', 'SHARE_LINK_TTL']);
   });
 
   it('logs each setting and value once, a long value cut to 40 characters; reads nothing but its own keys', () => {
     const { log, lines } = recordingLogger();
     const seen = new Set<string>();
-    const env = { ...SECRETS, SHARE_LINK_TTL: '5', INBOX_RETENTION_DAYS: 'x'.repeat(100), LINE_CHANNEL_SECRET: 'never-shown' };
+    const env = {
+      ...SECRETS,
+      SHARE_LINK_TTL: '5',
+      INBOX_RETENTION_DAYS: 'x'.repeat(100),
+      LINE_CHANNEL_SECRET: 'never-shown',
+    };
     parseConfig(env, log, seen);
     parseConfig(env, log, seen);
     expect(lines.map((l) => [l.msg, l.name, l.given])).toEqual([
@@ -168,7 +191,9 @@ describe('numeric settings', () => {
   it('/find (nasConfig) and the upload endpoint read NAS_SEND_MAX_BYTES through it; the AI limit too', () => {
     const { log } = recordingLogger();
     for (const value of ['2000', '4096.7', '0', '99999999999999', '10MB', '']) {
-      expect(nasConfig({ NAS_SEND_MAX_BYTES: value }).sendMaxBytes, value).toBe(parse({ NAS_SEND_MAX_BYTES: value }, log).nasSendMaxBytes);
+      expect(nasConfig({ NAS_SEND_MAX_BYTES: value }).sendMaxBytes, value).toBe(
+        parse({ NAS_SEND_MAX_BYTES: value }, log).nasSendMaxBytes,
+      );
     }
     expect(aiConfig({ AI_DAILY_LIMIT_PER_USER: '-1' }).dailyLimit).toBe(0);
   });
@@ -222,7 +247,8 @@ describe('the other kinds of setting', () => {
     const { log, lines } = recordingLogger();
     const got = parse({ [name]: given }, log);
     expect(got[key]).toEqual(used);
-    const shown = typeof given === 'string' || typeof given === 'number' ? String(given).trim().slice(0, 40) : `(${typeof given})`;
+    const shown =
+      typeof given === 'string' || typeof given === 'number' ? String(given).trim().slice(0, 40) : `(${typeof given})`;
     expect(lines).toEqual(logged ? [{ level: 'warn', msg: logged, name, given: shown, used }] : []);
   });
 
@@ -230,12 +256,20 @@ describe('the other kinds of setting', () => {
   it.each([
     [{}, null, null],
     [{ ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: 'aud' }, { teamDomain: TEAM, aud: 'aud' }, null],
-    [{ ACCESS_TEAM_DOMAIN: `https://${TEAM.toUpperCase()}/`, ACCESS_AUD: ' aud ' }, { teamDomain: TEAM, aud: 'aud' }, null],
+    [
+      { ACCESS_TEAM_DOMAIN: `https://${TEAM.toUpperCase()}/`, ACCESS_AUD: ' aud ' },
+      { teamDomain: TEAM, aud: 'aud' },
+      null,
+    ],
     // Half configured: off, said by the name that is missing.
     [{ ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: '' }, null, ['ACCESS_AUD', '']],
     [{ ACCESS_TEAM_DOMAIN: ' ', ACCESS_AUD: 'aud' }, null, ['ACCESS_TEAM_DOMAIN', '']],
     // Nothing that could point the key fetch at a path or another port.
-    [{ ACCESS_TEAM_DOMAIN: 'evil.example/path?', ACCESS_AUD: 'aud' }, null, ['ACCESS_TEAM_DOMAIN', 'evil.example/path?']],
+    [
+      { ACCESS_TEAM_DOMAIN: 'evil.example/path?', ACCESS_AUD: 'aud' },
+      null,
+      ['ACCESS_TEAM_DOMAIN', 'evil.example/path?'],
+    ],
     [{ ACCESS_TEAM_DOMAIN: 'localhost:8080', ACCESS_AUD: 'aud' }, null, ['ACCESS_TEAM_DOMAIN', 'localhost:8080']],
   ] as const)('Access %j: %j', (env, access, logged) => {
     const { log, lines } = recordingLogger();
@@ -247,7 +281,12 @@ describe('the other kinds of setting', () => {
   it('secrets: kept exactly as set (spaces too), undefined when unset or empty, said once by name, never shown', () => {
     const { log, lines } = recordingLogger();
     const seen = new Set<string>();
-    const env = { ...SECRETS, LINE_CHANNEL_SECRET: ' s3cret-with-spaces ', ADMIN_API_TOKEN: '', NAS_AGENT_TOKEN: undefined };
+    const env = {
+      ...SECRETS,
+      LINE_CHANNEL_SECRET: ' s3cret-with-spaces ',
+      ADMIN_API_TOKEN: '',
+      NAS_AGENT_TOKEN: undefined,
+    };
     const got = parseConfig(env, log, seen);
     expect(got.secrets.lineChannelSecret).toBe(' s3cret-with-spaces ');
     expect(got.secrets.databaseUrl).toBe(SECRETS.DATABASE_URL);
@@ -262,7 +301,12 @@ describe('the other kinds of setting', () => {
     for (const value of Object.values(SECRETS)) expect(json).not.toContain(value);
     expect(json).not.toContain('s3cret');
     expect(JSON.parse(json).config.secrets).toEqual({
-      lineChannelSecret: 'set', lineChannelAccessToken: 'set', databaseUrl: 'set', adminApiToken: 'unset', nasAgentToken: 'unset', anthropicApiKey: 'set',
+      lineChannelSecret: 'set',
+      lineChannelAccessToken: 'set',
+      databaseUrl: 'set',
+      adminApiToken: 'unset',
+      nasAgentToken: 'unset',
+      anthropicApiKey: 'set',
     });
     expect(Object.keys(got.secrets)).toEqual([]);
     expect({ ...got.secrets }).toEqual({});
@@ -287,8 +331,12 @@ describe('the other kinds of setting', () => {
     expect(Object.isFrozen(first)).toBe(true);
     expect(Object.isFrozen(first.botNames)).toBe(true);
     expect(() => Object.assign(first, { aiModel: 'x' })).toThrow(TypeError);
-    const mine = warned.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.name === 'PUBLIC_BASE_URL');
-    expect(mine).toEqual([expect.objectContaining({ msg: 'config.setting_invalid', given: given.slice(0, 40), used: null })]);
+    const mine = warned
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.name === 'PUBLIC_BASE_URL');
+    expect(mine).toEqual([
+      expect.objectContaining({ msg: 'config.setting_invalid', given: given.slice(0, 40), used: null }),
+    ]);
   });
 
   it('reads every name of the configuration table that the Worker uses, and nothing else', () => {
@@ -304,9 +352,26 @@ describe('the other kinds of setting', () => {
     );
     parseConfig(env, recordingLogger().log, new Set());
     expect(read.filter((n) => /^[A-Z_]+$/.test(n)).sort()).toEqual([
-      'ACCESS_AUD', 'ACCESS_TEAM_DOMAIN', 'ADMIN_API_TOKEN', 'AI_DAILY_LIMIT_PER_USER', 'AI_LATE_ANSWER', 'AI_MODEL', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL',
-      'BOT_NAMES', 'DATABASE_URL', 'DB_WS_PROXY', 'INBOX_RETENTION_DAYS', 'LINE_API_BASE_URL', 'LINE_CHANNEL_ACCESS_TOKEN', 'LINE_CHANNEL_SECRET',
-      'LINE_DATA_API_BASE_URL', 'NAS_AGENT_TOKEN', 'NAS_SEND_MAX_BYTES', 'PUBLIC_BASE_URL', 'SHARE_LINK_TTL',
+      'ACCESS_AUD',
+      'ACCESS_TEAM_DOMAIN',
+      'ADMIN_API_TOKEN',
+      'AI_DAILY_LIMIT_PER_USER',
+      'AI_LATE_ANSWER',
+      'AI_MODEL',
+      'ANTHROPIC_API_KEY',
+      'ANTHROPIC_BASE_URL',
+      'BOT_NAMES',
+      'DATABASE_URL',
+      'DB_WS_PROXY',
+      'INBOX_RETENTION_DAYS',
+      'LINE_API_BASE_URL',
+      'LINE_CHANNEL_ACCESS_TOKEN',
+      'LINE_CHANNEL_SECRET',
+      'LINE_DATA_API_BASE_URL',
+      'NAS_AGENT_TOKEN',
+      'NAS_SEND_MAX_BYTES',
+      'PUBLIC_BASE_URL',
+      'SHARE_LINK_TTL',
     ]);
   });
 });
@@ -324,7 +389,9 @@ describe('through the Worker', () => {
     } finally {
       spy.mockRestore();
     }
-    const clamped = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'config.setting_clamped');
+    const clamped = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'config.setting_clamped');
     expect(clamped).toEqual([expect.objectContaining({ name: 'SHARE_LINK_TTL', given: '17', used: 60 })]);
   });
 });

@@ -21,8 +21,13 @@ async function delivered(kind: 'image' | 'pdf', options: { group?: boolean } = {
   const { request, group } = await seedSendRequest({ name: image ? '現場.jpg' : '報告.pdf', size: 3000 }, options);
   const env = { SHARE_LINK_TTL: '60' };
   if (image) expect((await upload(request.id, 'preview', bytesOf(500, 2), { env })).status).toBe(200);
-  expect((await upload(request.id, 'file', bytesOf(3000, 3), { env, contentType: image ? 'image/jpeg' : 'application/pdf' })).status).toBe(200);
-  const replies = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken: string }).replyToken === request.replyToken);
+  expect(
+    (await upload(request.id, 'file', bytesOf(3000, 3), { env, contentType: image ? 'image/jpeg' : 'application/pdf' }))
+      .status,
+  ).toBe(200);
+  const replies = (await lineRequests('/v2/bot/message/reply')).filter(
+    (r) => (r.body as { replyToken: string }).replyToken === request.replyToken,
+  );
   expect(replies).toHaveLength(1);
   const message = (replies[0]!.body as { messages: Msg[] }).messages[0]!;
   const [link] = await linksOf(request.id);
@@ -36,7 +41,10 @@ const age = (id: string, interval: string) =>
   withDb((db) =>
     db
       .update(shareLinks)
-      .set({ createdAt: sql`${shareLinks.createdAt} - ${interval}::interval`, expiresAt: sql`${shareLinks.expiresAt} - ${interval}::interval` })
+      .set({
+        createdAt: sql`${shareLinks.createdAt} - ${interval}::interval`,
+        expiresAt: sql`${shareLinks.expiresAt} - ${interval}::interval`,
+      })
       .where(eq(shareLinks.id, id)),
   );
 
@@ -62,7 +70,10 @@ describe('image messages', () => {
   it('revoked by an operator (DELETE /share-links/{id}): the image and its preview answer 410 at once', async () => {
     const { link, file, preview } = await delivered('image');
     expect(await statuses(file, preview)).toEqual([200, 200]);
-    expect(await expectJson(await adminFetch('DELETE', `/share-links/${link.id}`), 200)).toMatchObject({ id: link.id, state: 'revoked' });
+    expect(await expectJson(await adminFetch('DELETE', `/share-links/${link.id}`), 200)).toMatchObject({
+      id: link.id,
+      state: 'revoked',
+    });
     expect(await statuses(file, preview)).toEqual([410, 410]);
     expect((await get(preview)).text()).toContain('撤銷');
   });

@@ -9,11 +9,20 @@ import { contentDisposition, parseRange, servedType } from '../src/routes/share'
 import { adminFetch, expectJson } from './support/admin';
 import { bytesOf, call, seedShareLink } from './support/nas';
 
-const get = (path: string, headers: Record<string, string> = {}, method = 'GET') => call(method, path, { token: null, headers });
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+  call(method, path, { token: null, headers });
 
 describe('unknown, expired and revoked links', () => {
   it('404 for tokens that name nothing, malformed ones included', async () => {
-    for (const token of ['AAAAAAAAAAAAAAAAAAAAAA', 'short', 'x'.repeat(200), '%00', '..%2F..', '中文', 'AAAAAAAAAAAAAAAAAAAAA=']) {
+    for (const token of [
+      'AAAAAAAAAAAAAAAAAAAAAA',
+      'short',
+      'x'.repeat(200),
+      '%00',
+      '..%2F..',
+      '中文',
+      'AAAAAAAAAAAAAAAAAAAAA=',
+    ]) {
       const res = await get(`/s/${token}`);
       expect(res.status, token).toBe(404);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -37,7 +46,10 @@ describe('unknown, expired and revoked links', () => {
 
   it('503 with Retry-After when the database is unreachable: a moment away, not a broken link', async () => {
     const link = await seedShareLink({ name: 'x.pdf', contentType: 'application/pdf', bytes: bytesOf(10) });
-    const res = await call('GET', `/s/${link.token}`, { token: null, env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' } });
+    const res = await call('GET', `/s/${link.token}`, {
+      token: null,
+      env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' },
+    });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('30');
     expect(res.text()).toContain('稍後再試');
@@ -106,7 +118,12 @@ describe('serving the file', () => {
 
   it('the preview of an image; 404 for a file without one', async () => {
     const preview = bytesOf(2000, 13);
-    const { token } = await seedShareLink({ name: '照片.jpg', contentType: 'image/jpeg', bytes: bytesOf(5000), preview });
+    const { token } = await seedShareLink({
+      name: '照片.jpg',
+      contentType: 'image/jpeg',
+      bytes: bytesOf(5000),
+      preview,
+    });
     const res = await get(`/s/${token}/preview`);
     expect(res.status).toBe(200);
     expect(res.bytes).toEqual(preview);
@@ -125,7 +142,11 @@ describe('serving the file', () => {
       ['a.xml', 'application/xml'],
       ['s.js', 'text/javascript'],
     ]) {
-      const { token } = await seedShareLink({ name: name!, contentType: contentType!, bytes: new TextEncoder().encode('<script>alert(1)</script>') });
+      const { token } = await seedShareLink({
+        name: name!,
+        contentType: contentType!,
+        bytes: new TextEncoder().encode('<script>alert(1)</script>'),
+      });
       const res = await get(`/s/${token}`);
       expect(res.headers.get('content-type'), name).toBe('application/octet-stream');
       expect(res.headers.get('content-disposition'), name).toMatch(/^attachment; /);
@@ -135,7 +156,9 @@ describe('serving the file', () => {
     const { token } = await seedShareLink({ name: '報價單.xlsx', contentType: xlsx, bytes: bytesOf(10) });
     const res = await get(`/s/${token}`);
     expect(res.headers.get('content-type')).toBe(xlsx);
-    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="___.xlsx"; filename*=UTF-8''%E5%A0%B1%E5%83%B9%E5%96%AE.xlsx`);
+    expect(res.headers.get('content-disposition')).toBe(
+      `attachment; filename="___.xlsx"; filename*=UTF-8''%E5%A0%B1%E5%83%B9%E5%96%AE.xlsx`,
+    );
   });
 });
 
@@ -145,9 +168,13 @@ describe('pieces', () => {
     expect(servedType('image/png')).toEqual({ type: 'image/png', inline: true });
     expect(servedType('application/xhtml+xml').type).toBe('application/octet-stream');
     expect(servedType('application/vnd.mozilla.xul+xml').type).toBe('application/octet-stream');
-    expect(contentDisposition('a"b\\c\n%.txt', false)).toBe(`attachment; filename="a_b_c__.txt"; filename*=UTF-8''a%22b_c_%25.txt`);
+    expect(contentDisposition('a"b\\c\n%.txt', false)).toBe(
+      `attachment; filename="a_b_c__.txt"; filename*=UTF-8''a%22b_c_%25.txt`,
+    );
     expect(contentDisposition('', true)).toBe(`inline; filename="file"; filename*=UTF-8''file`);
-    expect(contentDisposition('x\ud800.txt', false)).toBe(`attachment; filename="x_.txt"; filename*=UTF-8''x%EF%BF%BD.txt`);
+    expect(contentDisposition('x\ud800.txt', false)).toBe(
+      `attachment; filename="x_.txt"; filename*=UTF-8''x%EF%BF%BD.txt`,
+    );
     expect(parseRange(undefined, 10)).toBeNull();
     expect(parseRange('bytes=0-0', 10)).toEqual({ offset: 0, length: 1 });
     expect(parseRange('bytes=0-', 0)).toBe('unsatisfiable');
@@ -156,7 +183,7 @@ describe('pieces', () => {
 });
 
 describe('admin: list and revoke', () => {
-  it('lists a chat\'s links by state with cursor paging, and revokes (idempotent, 404 unknown)', async () => {
+  it("lists a chat's links by state with cursor paging, and revokes (idempotent, 404 unknown)", async () => {
     const file = { name: 'r.pdf', contentType: 'application/pdf', bytes: bytesOf(10) };
     const a = await seedShareLink(file);
     const b = await seedShareLink(file, { expiresAt: new Date(Date.now() - 1000) });
@@ -179,7 +206,10 @@ describe('admin: list and revoke', () => {
     expect((await adminFetch('DELETE', `/share-links/${crypto.randomUUID()}`)).status).toBe(404);
     expect((await adminFetch('DELETE', `/share-links/nope`)).status).toBe(400);
     expect((await adminFetch('DELETE', `/share-links/${a.link.id}`, { token: null })).status).toBe(401);
-    const revokedList = await expectJson(await adminFetch('GET', `/share-links?state=revoked&lineUserId=${a.request.lineUserId}`), 200);
+    const revokedList = await expectJson(
+      await adminFetch('GET', `/share-links?state=revoked&lineUserId=${a.request.lineUserId}`),
+      200,
+    );
     expect(revokedList.items.map((l: { id: string }) => l.id)).toEqual([a.link.id]);
   });
 });

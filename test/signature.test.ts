@@ -12,7 +12,11 @@ import vectorsFile from './fixtures/signature-vectors.json';
 import { withDb } from './support/db';
 import { event, newId, postWebhook, webhookBody } from './support/line';
 
-const bodyFiles = import.meta.glob<string>('./fixtures/webhook-examples/*.json', { query: '?raw', import: 'default', eager: true });
+const bodyFiles = import.meta.glob<string>('./fixtures/webhook-examples/*.json', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+});
 
 interface Vector {
   id: string;
@@ -42,13 +46,17 @@ describe('signature vectors from the LINE SDKs', () => {
     expect(await signBody(v.channel_secret, bodyOf(v))).toBe(v.valid_signature);
   });
 
-  it.each(vectors.map((v) => [v.id, v] as const))('%s: invalid signatures and other secrets are refused', async (_id, v) => {
-    for (const bad of v.invalid_signatures) expect(await verifySignature(v.channel_secret, bodyOf(v), bad)).toBe(false);
-    expect(await verifySignature(`${v.channel_secret}x`, bodyOf(v), v.valid_signature)).toBe(false);
-    const tampered = bodyOf(v);
-    tampered[0] = tampered[0]! ^ 1;
-    expect(await verifySignature(v.channel_secret, tampered, v.valid_signature)).toBe(false);
-  });
+  it.each(vectors.map((v) => [v.id, v] as const))(
+    '%s: invalid signatures and other secrets are refused',
+    async (_id, v) => {
+      for (const bad of v.invalid_signatures)
+        expect(await verifySignature(v.channel_secret, bodyOf(v), bad)).toBe(false);
+      expect(await verifySignature(`${v.channel_secret}x`, bodyOf(v), v.valid_signature)).toBe(false);
+      const tampered = bodyOf(v);
+      tampered[0] = tampered[0]! ^ 1;
+      expect(await verifySignature(v.channel_secret, tampered, v.valid_signature)).toBe(false);
+    },
+  );
 
   it.each(vectors.map((v) => [v.id, v] as const))('%s: the route accepts only the valid signature', async (_id, v) => {
     const options = { env: { LINE_CHANNEL_SECRET: v.channel_secret } };
@@ -103,7 +111,9 @@ describe('webhook request checks', () => {
   it('a signature over re-serialised JSON does not verify the original bytes', async () => {
     const ev = event('follow', { userId: newId.user() });
     const pretty = JSON.stringify({ events: [ev] }, null, 2);
-    const res = await postWebhook(pretty, { signature: await signBody(env.LINE_CHANNEL_SECRET, JSON.stringify({ events: [ev] })) });
+    const res = await postWebhook(pretty, {
+      signature: await signBody(env.LINE_CHANNEL_SECRET, JSON.stringify({ events: [ev] })),
+    });
     expect(res.status).toBe(401);
   });
 

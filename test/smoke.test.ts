@@ -10,9 +10,16 @@ describe('smoke', () => {
     const ev = textEvent({ userId }, 'hello');
     const res = await postEvents([ev]);
     expect(res.status).toBe(200);
-    const rows = await withDb((db) => db.select().from(lineMessages).where(eq(lineMessages.messageId, ev.message.id as string)));
+    const rows = await withDb((db) =>
+      db
+        .select()
+        .from(lineMessages)
+        .where(eq(lineMessages.messageId, ev.message.id as string)),
+    );
     expect(rows[0]?.content).toBe('hello');
-    const inbox = await withDb((db) => db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, ev.webhookEventId)));
+    const inbox = await withDb((db) =>
+      db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, ev.webhookEventId)),
+    );
     expect(inbox[0]?.status).toBe('done');
   });
 });
@@ -40,7 +47,9 @@ describe('the database path under test', () => {
     const { sql } = await import('drizzle-orm');
     const path = inject('databasePath');
     const url = new URL(env.DATABASE_URL);
-    const [row] = await withDb(async (db) => (await db.execute<{ user: string }>(sql`select current_user as "user"`)).rows);
+    const [row] = await withDb(
+      async (db) => (await db.execute<{ user: string }>(sql`select current_user as "user"`)).rows,
+    );
     if (path === 'pooled') {
       expect(url.password).not.toBe('');
       expect(url.port).not.toBe('5432');

@@ -15,7 +15,15 @@ import { operator, send } from './support/console';
 import { claudeDelay } from './support/claude';
 import { columnsHolding, withDb } from './support/db';
 import { lineRequests } from './support/emulator';
-import { event, messageEvent, newId, postEvents, textEvent, type SourceSpec, type TestMessageEvent } from './support/line';
+import {
+  event,
+  messageEvent,
+  newId,
+  postEvents,
+  textEvent,
+  type SourceSpec,
+  type TestMessageEvent,
+} from './support/line';
 import { bytesOf, call, sha256, streamOf } from './support/nas';
 
 async function boundUser() {
@@ -31,12 +39,15 @@ async function ask(ev: TestMessageEvent) {
   await using instance = await introspectWorkflowInstance(env.AI_ANSWER, await instanceIdFor(ev.webhookEventId));
   expect((await postEvents([ev])).status).toBe(200);
   await instance.waitForStatus('complete');
-  return (await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId))))[0]!;
+  return (
+    await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)))
+  )[0]!;
 }
 
 const unsend = (src: SourceSpec, messageId: string) => postEvents([event('unsend', src, { unsend: { messageId } })]);
 const marker = () => `UNSENT${crypto.randomUUID().replace(/-/g, '')}`;
-const answerRow = async (id: string) => (await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.id, id))))[0]!;
+const answerRow = async (id: string) =>
+  (await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.id, id))))[0]!;
 
 describe('unsend removes the text everywhere', () => {
   it('a question the AI answered, and a later answer whose history held it: question cleared, steps and the bot’s replies redacted', async () => {
@@ -51,7 +62,13 @@ describe('unsend removes the text everywhere', () => {
     // The test can fail: before the unsend, the text is in the message, the inbox, both answers' steps and a bot reply.
     const before = await columnsHolding(secret);
     expect(before).toEqual(
-      expect.arrayContaining(['line_messages.content', 'line_messages.raw_message', 'line_webhook_events.payload', 'line_ai_answers.question', 'line_ai_answers.steps']),
+      expect.arrayContaining([
+        'line_messages.content',
+        'line_messages.raw_message',
+        'line_webhook_events.payload',
+        'line_ai_answers.question',
+        'line_ai_answers.steps',
+      ]),
     );
     expect(JSON.stringify(second.steps)).toContain(secret);
 
@@ -66,7 +83,9 @@ describe('unsend removes the text everywhere', () => {
     expect(JSON.stringify(a2.steps)).toContain(later);
     expect(JSON.stringify(a2.steps)).toContain('[已收回]');
     // The inbox keeps the event, its key and the message id; the admin API shows no text.
-    const [inbox] = await withDb((db) => db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, question.webhookEventId)));
+    const [inbox] = await withDb((db) =>
+      db.select().from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, question.webhookEventId)),
+    );
     expect(inbox!.payload).toMatchObject({ type: 'message', message: { id: question.message.id, type: 'text' } });
     expect((inbox!.payload as { message: object }).message).not.toHaveProperty('text');
   });
@@ -79,15 +98,31 @@ describe('unsend removes the text everywhere', () => {
     const text = textEvent(src, `第一版 ${original}`);
     const file = messageEvent(src, { type: 'file', fileName: `${fileSecret}.pdf`, fileSize: 1234 });
     expect((await postEvents([text, file])).status).toBe(200);
-    const edit = event('messageEdited', src, { timestamp: Date.now() + 1000, message: { id: text.message.id, type: 'text', text: `第二版 ${edited}`, quoteToken: 'q' } });
+    const edit = event('messageEdited', src, {
+      timestamp: Date.now() + 1000,
+      message: { id: text.message.id, type: 'text', text: `第二版 ${edited}`, quoteToken: 'q' },
+    });
     expect((await postEvents([edit])).status).toBe(200);
     expect(await columnsHolding(original)).toContain('line_webhook_events.payload');
-    expect(await columnsHolding(fileSecret)).toEqual(expect.arrayContaining(['line_files.file_name', 'line_messages.content']));
+    expect(await columnsHolding(fileSecret)).toEqual(
+      expect.arrayContaining(['line_files.file_name', 'line_messages.content']),
+    );
 
-    expect((await postEvents([event('unsend', src, { unsend: { messageId: text.message.id } }), event('unsend', src, { unsend: { messageId: file.message.id } })])).status).toBe(200);
+    expect(
+      (
+        await postEvents([
+          event('unsend', src, { unsend: { messageId: text.message.id } }),
+          event('unsend', src, { unsend: { messageId: file.message.id } }),
+        ])
+      ).status,
+    ).toBe(200);
     for (const m of [original, edited, fileSecret]) expect(await columnsHolding(m), m).toEqual([]);
     const [f] = await withDb((db) =>
-      db.select({ f: lineFiles }).from(lineFiles).innerJoin(lineMessages, eq(lineMessages.id, lineFiles.messageId)).where(eq(lineMessages.messageId, file.message.id)),
+      db
+        .select({ f: lineFiles })
+        .from(lineFiles)
+        .innerJoin(lineMessages, eq(lineMessages.id, lineFiles.messageId))
+        .where(eq(lineMessages.messageId, file.message.id)),
     );
     expect(f!.f).toMatchObject({ fileName: null, fileSize: 1234 });
     expect(f!.f.removeRequestedAt).toBeInstanceOf(Date);
@@ -102,7 +137,15 @@ describe('unsend removes the text everywhere', () => {
     expect((await unsend(src, text.message.id)).status).toBe(200);
     expect((await postEvents([text])).status).toBe(200);
     const editSecret = marker();
-    expect((await postEvents([event('messageEdited', src, { message: { id: text.message.id, type: 'text', text: editSecret, quoteToken: 'q' } })])).status).toBe(200);
+    expect(
+      (
+        await postEvents([
+          event('messageEdited', src, {
+            message: { id: text.message.id, type: 'text', text: editSecret, quoteToken: 'q' },
+          }),
+        ])
+      ).status,
+    ).toBe(200);
     // A stranger's message (the handler's transaction path) unsent before it arrives.
     const strangerSrc = { userId: newId.user(), groupId: newId.group() };
     const strangerSecret = marker();
@@ -111,7 +154,10 @@ describe('unsend removes the text everywhere', () => {
     expect((await postEvents([stranger])).status).toBe(200);
     for (const m of [secret, editSecret, strangerSecret]) expect(await columnsHolding(m), m).toEqual([]);
     const statuses = await withDb((db) =>
-      db.select({ status: lineWebhookEvents.status }).from(lineWebhookEvents).where(eq(lineWebhookEvents.webhookEventId, text.webhookEventId)),
+      db
+        .select({ status: lineWebhookEvents.status })
+        .from(lineWebhookEvents)
+        .where(eq(lineWebhookEvents.webhookEventId, text.webhookEventId)),
     );
     expect(statuses).toEqual([{ status: 'done' }]);
   });
@@ -119,12 +165,20 @@ describe('unsend removes the text everywhere', () => {
   it('a step an answer finishes after the unsend is not kept (it would bring the text back)', async () => {
     const secret = marker();
     const answer = await seedAiAnswer({ question: `還在想的問題 ${secret}` });
-    const [question] = await withDb((db) => db.select().from(lineMessages).where(eq(lineMessages.id, answer.questionMessageId)));
-    await withDb((db) => writeStep(db, answer.id, 'load context', { messages: [{ role: 'user', content: `還在想的問題 ${secret}` }] }));
-    expect(await columnsHolding(secret)).toEqual(expect.arrayContaining(['line_ai_answers.steps', 'line_ai_answers.question']));
+    const [question] = await withDb((db) =>
+      db.select().from(lineMessages).where(eq(lineMessages.id, answer.questionMessageId)),
+    );
+    await withDb((db) =>
+      writeStep(db, answer.id, 'load context', { messages: [{ role: 'user', content: `還在想的問題 ${secret}` }] }),
+    );
+    expect(await columnsHolding(secret)).toEqual(
+      expect.arrayContaining(['line_ai_answers.steps', 'line_ai_answers.question']),
+    );
     expect((await unsend({ userId: newId.user() }, question!.messageId)).status).toBe(200);
     expect(await columnsHolding(secret)).toEqual([]);
-    await withDb((db) => writeStep(db, answer.id, 'ask Claude 1', { content: [{ type: 'text', text: `你問的是 ${secret}` }] }));
+    await withDb((db) =>
+      writeStep(db, answer.id, 'ask Claude 1', { content: [{ type: 'text', text: `你問的是 ${secret}` }] }),
+    );
     expect(await columnsHolding(secret)).toEqual([]);
     expect(Object.keys((await answerRow(answer.id)).steps as object)).toEqual(['load context']);
   });
@@ -140,9 +194,17 @@ describe('unsend removes the text everywhere', () => {
     // row only and then judge "unsent" by its snapshot from before the wait: it would keep the step.
     await withDb((db) =>
       db.transaction(async (tx) => {
-        await tx.update(lineMessages).set({ unsentAt: sql`now()` }).where(eq(lineMessages.id, answer.questionMessageId));
-        await tx.update(lineAiAnswers).set({ question: '', steps: sql`${lineAiAnswers.steps}` }).where(eq(lineAiAnswers.id, answer.id));
-        written = withDb((db2) => writeStep(db2, answer.id, 'ask Claude 1', { content: [{ type: 'text', text: `你問的是 ${secret}` }] })).finally(() => {
+        await tx
+          .update(lineMessages)
+          .set({ unsentAt: sql`now()` })
+          .where(eq(lineMessages.id, answer.questionMessageId));
+        await tx
+          .update(lineAiAnswers)
+          .set({ question: '', steps: sql`${lineAiAnswers.steps}` })
+          .where(eq(lineAiAnswers.id, answer.id));
+        written = withDb((db2) =>
+          writeStep(db2, answer.id, 'ask Claude 1', { content: [{ type: 'text', text: `你問的是 ${secret}` }] }),
+        ).finally(() => {
           settled = true;
         });
         await new Promise((r) => setTimeout(r, 300));
@@ -163,10 +225,14 @@ describe('unsend removes the text everywhere', () => {
     expect((await postEvents([ev])).status).toBe(200);
     expect((await unsend({ userId }, ev.message.id)).status).toBe(200);
     await instance.waitForStatus('complete');
-    const [answer] = await withDb((db) => db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)));
+    const [answer] = await withDb((db) =>
+      db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)),
+    );
     expect(answer).toMatchObject({ question: '', sentBy: null });
     const sent = [...(await lineRequests('/v2/bot/message/reply')), ...(await lineRequests('/v2/bot/message/push'))];
-    expect(sent.filter((r) => JSON.stringify(r.body).includes(ev.replyToken) || JSON.stringify(r.body).includes(secret))).toEqual([]);
+    expect(
+      sent.filter((r) => JSON.stringify(r.body).includes(ev.replyToken) || JSON.stringify(r.body).includes(secret)),
+    ).toEqual([]);
     expect(await columnsHolding(secret)).toEqual([]);
   });
 
@@ -175,15 +241,28 @@ describe('unsend removes the text everywhere', () => {
     const image = messageEvent(src, { type: 'image', contentProvider: { type: 'line' } });
     expect((await postEvents([image])).status).toBe(200);
     const [row] = await withDb((db) =>
-      db.select({ id: lineFiles.id }).from(lineFiles).innerJoin(lineMessages, eq(lineMessages.id, lineFiles.messageId)).where(eq(lineMessages.messageId, image.message.id)),
+      db
+        .select({ id: lineFiles.id })
+        .from(lineFiles)
+        .innerJoin(lineMessages, eq(lineMessages.id, lineFiles.messageId))
+        .where(eq(lineMessages.messageId, image.message.id)),
     );
     const fileId = row!.id;
     // As the nas-sync job leaves it: synced, then its thumbnail uploaded.
-    await withDb((db) => db.update(lineFiles).set({ syncStatus: 'synced', nasPath: 'line/x.jpg', mimeType: 'image/jpeg' }).where(eq(lineFiles.id, fileId)));
+    await withDb((db) =>
+      db
+        .update(lineFiles)
+        .set({ syncStatus: 'synced', nasPath: 'line/x.jpg', mimeType: 'image/jpeg' })
+        .where(eq(lineFiles.id, fileId)),
+    );
     const jpeg = bytesOf(2000, 7);
     jpeg.set([0xff, 0xd8, 0xff], 0);
     const put = await call('PUT', `/api/linebot/nas/files/${fileId}/thumbnail`, {
-      headers: { 'content-type': 'image/jpeg', 'x-content-sha256': await sha256(jpeg), 'content-length': String(jpeg.byteLength) },
+      headers: {
+        'content-type': 'image/jpeg',
+        'x-content-sha256': await sha256(jpeg),
+        'content-length': String(jpeg.byteLength),
+      },
       body: streamOf(jpeg),
     });
     expect(put.status).toBe(200);
@@ -204,8 +283,20 @@ describe('unsend removes the text everywhere', () => {
 
 /** Text Postgres can hold (no NUL, no lone surrogate), with what JSON escapes: quotes, backslashes, control characters. */
 const storableText = fc
-  .string({ unit: fc.oneof(fc.constantFrom('"', '\\', '\n', '\t', '\u0001', '\u001f', '/', '{', '}', '<', '&', '\u2028'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), minLength: 3, maxLength: 30 })
-  .filter((t) => !t.includes('\u0000') && t.trim().length >= 3 && !/[\uD800-\uDFFF]/u.test(t.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')));
+  .string({
+    unit: fc.oneof(
+      fc.constantFrom('"', '\\', '\n', '\t', '\u0001', '\u001f', '/', '{', '}', '<', '&', '\u2028'),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+    ),
+    minLength: 3,
+    maxLength: 30,
+  })
+  .filter(
+    (t) =>
+      !t.includes('\u0000') &&
+      t.trim().length >= 3 &&
+      !/[\uD800-\uDFFF]/u.test(t.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')),
+  );
 
 describe('whatever the text', () => {
   it('an unsent text is found and replaced in a later answer’s kept steps, however JSON escapes it', async () => {
@@ -213,7 +304,11 @@ describe('whatever the text', () => {
       fc.asyncProperty(storableText, async (text) => {
         const unique = `${text}${marker()}`;
         const user = await seedLineUser();
-        const question = await seedMessage({ lineUserId: user.id, content: unique, rawMessage: { id: 'x', type: 'text', text: unique } });
+        const question = await seedMessage({
+          lineUserId: user.id,
+          content: unique,
+          rawMessage: { id: 'x', type: 'text', text: unique },
+        });
         const later = await seedAiAnswer({ lineUserId: user.id, question: 'and now?' });
         await withDb((db) =>
           db

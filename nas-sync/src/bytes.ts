@@ -1,6 +1,10 @@
 /** Byte counts for people: decimal for rates and totals (`1.5 MB`), binary for the daily cap (`1 GiB`). */
 
-function scale(bytes: number, step: number, units: readonly string[]): { value: number; unit: string; scaled: boolean } {
+function scale(
+  bytes: number,
+  step: number,
+  units: readonly string[],
+): { value: number; unit: string; scaled: boolean } {
   let i = 0;
   let value = bytes;
   while (value >= step && i < units.length - 1) {

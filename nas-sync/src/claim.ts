@@ -9,7 +9,16 @@
  */
 import { sql } from 'drizzle-orm';
 import { lineFiles, lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
-import { copiedToday, dailyLimitReason, decide, DAILY_LIMIT_PREFIX, lockSender, nextMidnight, tooLargeReason, type CapDecision } from './daily-cap.ts';
+import {
+  copiedToday,
+  dailyLimitReason,
+  decide,
+  DAILY_LIMIT_PREFIX,
+  lockSender,
+  nextMidnight,
+  tooLargeReason,
+  type CapDecision,
+} from './daily-cap.ts';
 import type { Db } from './db.ts';
 
 export interface ClaimedFile {
@@ -294,12 +303,18 @@ export async function statusCounts(db: Db, leaseMs: number): Promise<StatusCount
     unavailable: n('unavailable'),
     removed: n('removed'),
     removalPending: n('removal_pending'),
-    oldestWaitingSeconds: row.oldest_waiting_seconds === null || row.oldest_waiting_seconds === undefined ? null : Number(row.oldest_waiting_seconds),
+    oldestWaitingSeconds:
+      row.oldest_waiting_seconds === null || row.oldest_waiting_seconds === undefined
+        ? null
+        : Number(row.oldest_waiting_seconds),
   };
 }
 
 /** The most recent failed rows with their errors (for `--status`), named by LINE's message id. */
-export async function recentFailures(db: Db, limit = 5): Promise<{ messageId: string; attempts: number; error: string | null }[]> {
+export async function recentFailures(
+  db: Db,
+  limit = 5,
+): Promise<{ messageId: string; attempts: number; error: string | null }[]> {
   const r = await db.execute<{ message_id: string; sync_attempts: number; sync_error: string | null }>(sql`
     SELECT ${lineMessageId} AS message_id, ${f.syncAttempts} AS sync_attempts, ${f.syncError} AS sync_error
       FROM ${f} WHERE ${f.syncStatus} = 'failed' ORDER BY ${f.updatedAt} DESC LIMIT ${limit}`);

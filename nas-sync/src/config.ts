@@ -159,7 +159,9 @@ const flag = <T>(fallback: T, read: (raw: string, problem: Problem) => T) =>
   z
     .string()
     .optional()
-    .transform((raw, ctx) => (raw === undefined ? fallback : read(raw, (message) => ctx.addIssue({ code: 'custom', message, input: raw }))));
+    .transform((raw, ctx) =>
+      raw === undefined ? fallback : read(raw, (message) => ctx.addIssue({ code: 'custom', message, input: raw })),
+    );
 
 const wholeFlag = (name: string, fallback: number, min: number, max: number) =>
   flag(fallback, (raw, problem) => {
@@ -170,20 +172,51 @@ const wholeFlag = (name: string, fallback: number, min: number, max: number) =>
   });
 
 /** A duration in units of `unitMs` (milliseconds out); `zeroOff`: 0 turns it off. */
-const durationFlag = (name: string, fallbackMs: number, unitMs: number, range: string, min: number, max: number, zeroOff = false) =>
+const durationFlag = (
+  name: string,
+  fallbackMs: number,
+  unitMs: number,
+  range: string,
+  min: number,
+  max: number,
+  zeroOff = false,
+) =>
   flag(fallbackMs, (raw, problem) => {
     const n = Number(raw);
-    if (raw.trim() !== '' && Number.isFinite(n) && ((zeroOff && n === 0) || (n >= min && n <= max))) return Math.round(n * unitMs);
+    if (raw.trim() !== '' && Number.isFinite(n) && ((zeroOff && n === 0) || (n >= min && n <= max)))
+      return Math.round(n * unitMs);
     problem(`--${name} must be ${range} (got ${JSON.stringify(raw)})`);
     return fallbackMs;
   });
 
 const cli = z.object({
   concurrency: wholeFlag('concurrency', DEFAULTS.concurrency, 1, 64),
-  'poll-interval': durationFlag('poll-interval', DEFAULTS.pollIntervalMs, 1000, 'a number of seconds from 0.1 to 3600', 0.1, 3600),
+  'poll-interval': durationFlag(
+    'poll-interval',
+    DEFAULTS.pollIntervalMs,
+    1000,
+    'a number of seconds from 0.1 to 3600',
+    0.1,
+    3600,
+  ),
   'max-attempts': wholeFlag('max-attempts', DEFAULTS.maxAttempts, 1, 1000),
-  'index-interval': durationFlag('index-interval', DEFAULTS.indexIntervalHours * 3600_000, 3600_000, 'a number of hours from 0.01 to 720', 0.01, 720),
-  'rescan-interval': durationFlag('rescan-interval', DEFAULTS.rescanIntervalMinutes * 60_000, 60_000, '0 (off) or a number of minutes from 0.1 to 1440', 0.1, 1440, true),
+  'index-interval': durationFlag(
+    'index-interval',
+    DEFAULTS.indexIntervalHours * 3600_000,
+    3600_000,
+    'a number of hours from 0.01 to 720',
+    0.01,
+    720,
+  ),
+  'rescan-interval': durationFlag(
+    'rescan-interval',
+    DEFAULTS.rescanIntervalMinutes * 60_000,
+    60_000,
+    '0 (off) or a number of minutes from 0.1 to 1440',
+    0.1,
+    1440,
+    true,
+  ),
 });
 
 const databaseUrl = envText.pipe(
@@ -242,7 +275,9 @@ const statusEnv = z.object({ DATABASE_URL: databaseUrl });
 /** What `sync` reads (NAS_SHARES twice: as written, is it set?, and as the shares). */
 const syncEnv = z.object({
   DATABASE_URL: databaseUrl,
-  LINE_CHANNEL_ACCESS_TOKEN: envText.pipe(z.string().min(1, 'LINE_CHANNEL_ACCESS_TOKEN is not set (the channel access token of the LINE Official Account)')),
+  LINE_CHANNEL_ACCESS_TOKEN: envText.pipe(
+    z.string().min(1, 'LINE_CHANNEL_ACCESS_TOKEN is not set (the channel access token of the LINE Official Account)'),
+  ),
   LINE_DATA_API_BASE_URL: dataApiBaseUrl,
   NAS_ROOT: nasRoot,
   NAS_TIMEZONE: timeZone,
@@ -251,12 +286,27 @@ const syncEnv = z.object({
   NAS_SYNC_DAILY_BYTES_PER_USER: byteCount(
     'NAS_SYNC_DAILY_BYTES_PER_USER',
     { default: DEFAULT_DAILY_BYTES_PER_USER, min: DAILY_BYTES_MIN, max: DAILY_BYTES_MAX },
-    { example: `${DEFAULT_DAILY_BYTES_PER_USER} for 1 GiB`, fractions: 'refuse', format: (n) => `${n} (${formatBinaryBytes(n)})` },
+    {
+      example: `${DEFAULT_DAILY_BYTES_PER_USER} for 1 GiB`,
+      fractions: 'refuse',
+      format: (n) => `${n} (${formatBinaryBytes(n)})`,
+    },
   ),
   ...sendEnv,
 });
 
-type EnvPart = Pick<CliConfig, 'databaseUrl' | 'channelAccessToken' | 'dataApiBaseUrl' | 'nasRoot' | 'timeZone' | 'shares' | 'send' | 'dailyBytesPerSender' | 'warnings'>;
+type EnvPart = Pick<
+  CliConfig,
+  | 'databaseUrl'
+  | 'channelAccessToken'
+  | 'dataApiBaseUrl'
+  | 'nasRoot'
+  | 'timeZone'
+  | 'shares'
+  | 'send'
+  | 'dailyBytesPerSender'
+  | 'warnings'
+>;
 
 /** The environment `command` reads, or its problems. */
 function readEnv(command: Command, env: NodeJS.ProcessEnv): EnvPart | string[] {
@@ -303,16 +353,27 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
   } catch (e) {
     throw new ConfigError(`${(e as Error).message}\n\n${USAGE}`);
   }
-  const command: Command = values.help ? 'help' : values.status ? 'status' : values['retry-failed'] ? 'retry-failed' : 'sync';
+  const command: Command = values.help
+    ? 'help'
+    : values.status
+      ? 'status'
+      : values['retry-failed']
+        ? 'retry-failed'
+        : 'sync';
   const cliRead = cli.safeParse(values);
   const envRead = readEnv(command, env);
   const problems = [...(cliRead.success ? [] : problemsOf(cliRead.error)), ...(Array.isArray(envRead) ? envRead : [])];
   if (!cliRead.success || Array.isArray(envRead)) {
-    throw new ConfigError(`nas-sync: configuration problem${problems.length > 1 ? 's' : ''}:\n  - ${problems.join('\n  - ')}`);
+    throw new ConfigError(
+      `nas-sync: configuration problem${problems.length > 1 ? 's' : ''}:\n  - ${problems.join('\n  - ')}`,
+    );
   }
   const overlaps = command === 'sync' ? overlapProblems(envRead.nasRoot, envRead.shares) : [];
   if (overlaps.length > 0) {
-    throw new ConfigError(`nas-sync: refusing to start: NAS_ROOT and NAS_SHARES overlap:\n  - ${overlaps.join('\n  - ')}`, 1);
+    throw new ConfigError(
+      `nas-sync: refusing to start: NAS_ROOT and NAS_SHARES overlap:\n  - ${overlaps.join('\n  - ')}`,
+      1,
+    );
   }
   const f = cliRead.data;
   return {
@@ -353,8 +414,10 @@ export function overlapProblems(nasRoot: string, shares: readonly Share[]): stri
     const r = root === nasRoot ? nasRoot : `${nasRoot} (really ${root})`;
     const sh = `share ${share.name} ${real === share.root ? share.root : `${share.root} (really ${real})`}`;
     if (real === root) problems.push(`NAS_ROOT ${r} and ${sh} are the same folder`);
-    else if (isWithin(real, root)) problems.push(`NAS_ROOT ${r} is inside ${sh}: LINE media (1:1 chats too) would be indexed and found by /find`);
-    else if (isWithin(root, real)) problems.push(`${sh} is inside NAS_ROOT ${r}: the job would write and delete among the share's files`);
+    else if (isWithin(real, root))
+      problems.push(`NAS_ROOT ${r} is inside ${sh}: LINE media (1:1 chats too) would be indexed and found by /find`);
+    else if (isWithin(root, real))
+      problems.push(`${sh} is inside NAS_ROOT ${r}: the job would write and delete among the share's files`);
   }
   return problems;
 }

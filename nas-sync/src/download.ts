@@ -75,7 +75,10 @@ export async function downloadContent(o: DownloadOptions): Promise<DownloadOutco
       await res.body?.cancel().catch(() => {});
       return { kind: 'refused', size: announced!, decision };
     }
-    const tempPath = join(dir, `${partialPrefix(o.messageId)}${process.pid}-${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`);
+    const tempPath = join(
+      dir,
+      `${partialPrefix(o.messageId)}${process.pid}-${randomBytes(4).toString('hex')}${PARTIAL_SUFFIX}`,
+    );
     const hash = createHash('sha256');
     let size = 0;
     const tap = new Transform({
@@ -100,14 +103,25 @@ export async function downloadContent(o: DownloadOptions): Promise<DownloadOutco
       // The connection dropping mid-body is a network failure; a local write error is ours to report.
       return { kind: 'failed', status: 200, error: `download failed: ${describe(e)}`, rateLimited: false };
     }
-    return { kind: 'downloaded', tempPath, size, sha256: hash.digest('hex'), contentType: res.headers.get('content-type') };
+    return {
+      kind: 'downloaded',
+      tempPath,
+      size,
+      sha256: hash.digest('hex'),
+      contentType: res.headers.get('content-type'),
+    };
   }
 
   const detail = await errorDetail(res);
   if (res.status === 202) return { kind: 'preparing' };
   if (res.status === 404 || res.status === 410) {
-    const why = res.status === 410 ? 'expired or deleted at LINE' : 'not found at LINE (unsent, expired or never there)';
-    return { kind: 'unavailable', status: res.status, reason: `HTTP ${res.status}: ${why}${detail ? ` (${detail})` : ''}` };
+    const why =
+      res.status === 410 ? 'expired or deleted at LINE' : 'not found at LINE (unsent, expired or never there)';
+    return {
+      kind: 'unavailable',
+      status: res.status,
+      reason: `HTTP ${res.status}: ${why}${detail ? ` (${detail})` : ''}`,
+    };
   }
   return {
     kind: 'failed',

@@ -62,7 +62,9 @@ export async function assertParentInsideRoot(root: string, path: string): Promis
   const realParent = realPathAllowingMissing(dirname(path));
   if (!isWithin(realRoot, realParent)) {
     const shown = relative(resolve(root), dirname(resolve(path))) || '.';
-    throw new OutsideRootError(`refused: the folder ${shown} under NAS_ROOT resolves to ${realParent}, outside NAS_ROOT ${realRoot} (a symlink?)`);
+    throw new OutsideRootError(
+      `refused: the folder ${shown} under NAS_ROOT resolves to ${realParent}, outside NAS_ROOT ${realRoot} (a symlink?)`,
+    );
   }
 }
 

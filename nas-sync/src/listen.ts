@@ -89,7 +89,9 @@ export function startListener(options: ListenerOptions): Listener {
 
   // Never an unhandled rejection: the listener must not take the job down.
   const reconnect = () => {
-    connect().catch((e: unknown) => options.log('warn', 'nas_sync.listen_failed', { error: describe(e), note: 'polling carries on' }));
+    connect().catch((e: unknown) =>
+      options.log('warn', 'nas_sync.listen_failed', { error: describe(e), note: 'polling carries on' }),
+    );
   };
   reconnect();
 

@@ -49,7 +49,9 @@ async function main(): Promise<number> {
     try {
       if (config.command === 'retry-failed') {
         const n = await retryFailed(database.db);
-        process.stdout.write(config.json ? `${JSON.stringify({ requeued: n })}\n` : `${n} failed row(s) queued again\n`);
+        process.stdout.write(
+          config.json ? `${JSON.stringify({ requeued: n })}\n` : `${n} failed row(s) queued again\n`,
+        );
         return 0;
       }
       const counts = await statusCounts(database.db, LEASE_MS);
@@ -59,7 +61,8 @@ async function main(): Promise<number> {
       } else {
         process.stdout.write(formatStatus(counts) + formatIndex(index));
         const failures = counts.failed > 0 ? await recentFailures(database.db) : [];
-        for (const f of failures) process.stdout.write(`  failed ${f.messageId} (${f.attempts} attempts): ${f.error ?? ''}\n`);
+        for (const f of failures)
+          process.stdout.write(`  failed ${f.messageId} (${f.attempts} attempts): ${f.error ?? ''}\n`);
       }
       return 0;
     } finally {

@@ -35,7 +35,10 @@ export const byteLength = (s: string): number => utf8.encode(s).length;
  */
 export function sanitizeFileName(name: string, maxBytes = MAX_NAME_BYTES): string {
   // Only the last real segment counts: "../../etc/passwd" -> "passwd", "C:\\x\\a.txt" -> "a.txt".
-  const segments = name.normalize('NFC').split(/[\\/]+/).filter((s) => s !== '' && s !== '.' && s !== '..');
+  const segments = name
+    .normalize('NFC')
+    .split(/[\\/]+/)
+    .filter((s) => s !== '' && s !== '.' && s !== '..');
   let s = segments.at(-1) ?? '';
   s = s.replace(CONTROL, '').replace(INVISIBLE, '').replace(RESERVED_CHARS, '_');
   s = trimName(s);
@@ -141,7 +144,14 @@ const dayFormats = new Map<string, Intl.DateTimeFormat>();
 export function dateIn(at: Date, timeZone: string): string {
   let f = dayFormats.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', calendar: 'gregory', numberingSystem: 'latn' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      calendar: 'gregory',
+      numberingSystem: 'latn',
+    });
     dayFormats.set(timeZone, f);
   }
   const parts = Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
@@ -192,7 +202,10 @@ export function fileNameFor(input: Pick<NasPathInput, 'messageId' | 'fileType' |
   const id = sanitizeSegment(input.messageId);
   const typeExt = extensionForContentType(input.contentType, input.fileType);
   const prefix = `${id}_`;
-  const own = input.fileType === 'file' && input.fileName ? sanitizeFileName(input.fileName, MAX_NAME_BYTES - byteLength(prefix)) : '';
+  const own =
+    input.fileType === 'file' && input.fileName
+      ? sanitizeFileName(input.fileName, MAX_NAME_BYTES - byteLength(prefix))
+      : '';
   if (own === '') return id + typeExt;
   if (splitExtension(own).ext !== '' || typeExt === '') return prefix + own;
   return prefix + truncateName(own, MAX_NAME_BYTES - byteLength(prefix) - byteLength(typeExt)) + typeExt;

@@ -64,17 +64,28 @@ export function quietReporter(overrides: Partial<Reporter> = {}): Reporter {
   return { file() {}, removal() {}, bytes() {}, started() {}, log() {}, close() {}, ...overrides };
 }
 
-export function createReporter(options: { tty: boolean; out?: NodeJS.WritableStream; err?: NodeJS.WritableStream }): Reporter {
+export function createReporter(options: {
+  tty: boolean;
+  out?: NodeJS.WritableStream;
+  err?: NodeJS.WritableStream;
+}): Reporter {
   const out = options.out ?? process.stdout;
   return options.tty ? ttyReporter(out as NodeJS.WriteStream) : jsonReporter(out, options.err ?? process.stderr);
 }
 
 export function jsonReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStream = out): Reporter {
   const write = (level: Level, event: string, fields: Record<string, unknown>) =>
-    (level === 'info' ? out : err).write(`${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`);
+    (level === 'info' ? out : err).write(
+      `${JSON.stringify({ time: new Date().toISOString(), level, event, ...fields })}\n`,
+    );
   return {
     file(e) {
-      const level: Level = e.outcome === 'failed' ? 'error' : e.outcome === 'retry' || e.outcome === 'claim_lost' || e.outcome === 'daily_limit' ? 'warn' : 'info';
+      const level: Level =
+        e.outcome === 'failed'
+          ? 'error'
+          : e.outcome === 'retry' || e.outcome === 'claim_lost' || e.outcome === 'daily_limit'
+            ? 'warn'
+            : 'info';
       write(level, 'nas_sync.file', { ...e });
     },
     removal(r) {
@@ -91,7 +102,15 @@ export function jsonReporter(out: NodeJS.WritableStream, err: NodeJS.WritableStr
 
 function ttyReporter(out: NodeJS.WriteStream): Reporter {
   const counts: Record<FileOutcome, number> = {
-    synced: 0, preparing: 0, unavailable: 0, retry: 0, failed: 0, daily_limit: 0, discarded: 0, claim_lost: 0, released: 0,
+    synced: 0,
+    preparing: 0,
+    unavailable: 0,
+    retry: 0,
+    failed: 0,
+    daily_limit: 0,
+    discarded: 0,
+    claim_lost: 0,
+    released: 0,
   };
   let active = 0;
   let removed = 0;
@@ -133,12 +152,16 @@ function ttyReporter(out: NodeJS.WriteStream): Reporter {
       const detail =
         e.outcome === 'synced'
           ? `-> ${e.nasPath} (${formatBytes(e.bytes ?? 0)}, ${e.ms} ms)`
-          : [e.error, e.retryInMs !== undefined ? `next try in ${Math.round(e.retryInMs / 1000)} s` : ''].filter(Boolean).join('; ');
+          : [e.error, e.retryInMs !== undefined ? `next try in ${Math.round(e.retryInMs / 1000)} s` : '']
+              .filter(Boolean)
+              .join('; ');
       print(`${time()} ${e.outcome.padEnd(11)} ${e.fileType.padEnd(5)} ${e.messageId} ${detail}`);
     },
     removal(r) {
       if (!r.error) removed++;
-      print(`${time()} ${r.error ? 'remove-fail' : 'removed'.padEnd(11)} ${r.messageId} ${r.nasPath ?? '(no NAS copy)'}${r.error ? ` ${r.error}` : ''}`);
+      print(
+        `${time()} ${r.error ? 'remove-fail' : 'removed'.padEnd(11)} ${r.messageId} ${r.nasPath ?? '(no NAS copy)'}${r.error ? ` ${r.error}` : ''}`,
+      );
     },
     bytes(n) {
       totalBytes += n;
@@ -185,7 +208,10 @@ export function formatIndex(shares: ShareCounts[]): string {
   if (shares.length === 0) return '';
   return (
     shares
-      .map((s) => `index ${s.share.padEnd(10)} ${s.files} files, ${formatBytes(s.bytes)}, last change ${s.lastChangeAt?.toISOString() ?? '-'}`)
+      .map(
+        (s) =>
+          `index ${s.share.padEnd(10)} ${s.files} files, ${formatBytes(s.bytes)}, last change ${s.lastChangeAt?.toISOString() ?? '-'}`,
+      )
       .join('\n') + '\n'
   );
 }

@@ -47,7 +47,10 @@ export async function processRemovals(db: Db, nasRoot: string, batchSize = 100):
         }
       }
       if (!result.error) done.push(row.id);
-      else await tx.execute(sql`UPDATE ${f} SET sync_error = ${result.error.slice(0, 2000)}, updated_at = now() WHERE ${f.id} = ${row.id}`);
+      else
+        await tx.execute(
+          sql`UPDATE ${f} SET sync_error = ${result.error.slice(0, 2000)}, updated_at = now() WHERE ${f.id} = ${row.id}`,
+        );
       results.push(result);
     }
     if (done.length > 0) {
@@ -55,7 +58,10 @@ export async function processRemovals(db: Db, nasRoot: string, batchSize = 100):
         UPDATE ${f}
            SET nas_path = NULL, sync_status = 'removed', removed_at = now(), sync_claimed_at = NULL,
                next_sync_at = NULL, updated_at = now()
-         WHERE ${f.id} IN (${sql.join(done.map((id) => sql`${id}`), sql`, `)})`);
+         WHERE ${f.id} IN (${sql.join(
+           done.map((id) => sql`${id}`),
+           sql`, `,
+         )})`);
     }
     return results;
   });

@@ -31,7 +31,11 @@ export interface Adjusted<T> {
  * number is a problem, never the default in disguise. `fractions: 'refuse'` makes 1.5 a problem
  * too, `'cut'` cuts it to 1 (and says so).
  */
-export function byteCount(name: string, bounds: Bounds, options: { example: string; fractions: 'cut' | 'refuse'; format: (n: number) => string }) {
+export function byteCount(
+  name: string,
+  bounds: Bounds,
+  options: { example: string; fractions: 'cut' | 'refuse'; format: (n: number) => string },
+) {
   return envSetting((text, problem): Adjusted<number> => {
     if (text === '') return { value: bounds.default };
     const n = NUMBER_TEXT.test(text) ? Number(text) : NaN;
@@ -41,7 +45,10 @@ export function byteCount(name: string, bounds: Bounds, options: { example: stri
     }
     const value = clampToBounds(n, bounds);
     if (value === n) return { value };
-    const why = Number.isFinite(n) && n >= bounds.min && n <= bounds.max ? 'is not a whole number' : `is outside ${options.format(bounds.min)} to ${options.format(bounds.max)}`;
+    const why =
+      Number.isFinite(n) && n >= bounds.min && n <= bounds.max
+        ? 'is not a whole number'
+        : `is outside ${options.format(bounds.min)} to ${options.format(bounds.max)}`;
     return { value, warning: `${name} ${text} ${why}: using ${options.format(value)}` };
   });
 }

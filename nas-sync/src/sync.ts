@@ -18,7 +18,14 @@ import {
 } from './claim.ts';
 import { databaseNow, openDatabase, type Database } from './db.ts';
 import { describe, downloadContent, sweepStalePartials } from './download.ts';
-import { copiedToday, decide, DEFAULT_DAILY_BYTES_PER_USER, dailyLimitReason, tooLargeReason, type CapDecision } from './daily-cap.ts';
+import {
+  copiedToday,
+  decide,
+  DEFAULT_DAILY_BYTES_PER_USER,
+  dailyLimitReason,
+  tooLargeReason,
+  type CapDecision,
+} from './daily-cap.ts';
 import { checkNasRoot, moveIntoPlace, OutsideRootError, resolveInside } from './fs.ts';
 import { startListener, type Listener } from './listen.ts';
 import { buildNasPath, mediaType } from './paths.ts';
@@ -73,7 +80,12 @@ export interface SyncOptions {
    * `beforeRemovals` before each removal pass of the loop.
    */
   hooks?: {
-    beforeRename?: (ctx: { file: ClaimedFile; tempPath: string; finalPath: string; nasPath: string }) => void | Promise<void>;
+    beforeRename?: (ctx: {
+      file: ClaimedFile;
+      tempPath: string;
+      finalPath: string;
+      nasPath: string;
+    }) => void | Promise<void>;
     beforeRemovals?: () => Promise<void>;
   };
 }
@@ -107,8 +119,18 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
   const db = database.db;
 
   const summary: SyncSummary = {
-    synced: 0, preparing: 0, unavailable: 0, retry: 0, failed: 0, daily_limit: 0, discarded: 0, claim_lost: 0, released: 0,
-    removed: 0, bytes: 0, errors: 0,
+    synced: 0,
+    preparing: 0,
+    unavailable: 0,
+    retry: 0,
+    failed: 0,
+    daily_limit: 0,
+    discarded: 0,
+    claim_lost: 0,
+    released: 0,
+    removed: 0,
+    bytes: 0,
+    errors: 0,
   };
   const fileDone = (e: FileEvent) => {
     summary[e.outcome]++;
@@ -134,7 +156,8 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       stop,
       intervalMs: heartbeatMs,
       renew: () => renewClaim(db, file),
-      onError: (e) => reporter.log('warn', 'nas_sync.heartbeat_failed', { messageId: file.messageId, error: describe(e) }),
+      onError: (e) =>
+        reporter.log('warn', 'nas_sync.heartbeat_failed', { messageId: file.messageId, error: describe(e) }),
     });
     const stopHeartbeat = heartbeat.end;
 
@@ -156,8 +179,10 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
 
     /** Over its sender's daily cap (already recorded on the row, or by `record`). */
     const overCap = async (decision: Exclude<CapDecision, 'ok'>, size: number, record: boolean) => {
-      if (record && !(await recordOverCap(db, file, decision, size, dailyCap))) return fileDone({ ...base, outcome: 'claim_lost', ms: ms() });
-      if (decision === 'too_large') return fileDone({ ...base, outcome: 'failed', bytes: size, error: tooLargeReason(size, dailyCap), ms: ms() });
+      if (record && !(await recordOverCap(db, file, decision, size, dailyCap)))
+        return fileDone({ ...base, outcome: 'claim_lost', ms: ms() });
+      if (decision === 'too_large')
+        return fileDone({ ...base, outcome: 'failed', bytes: size, error: tooLargeReason(size, dailyCap), ms: ms() });
       fileDone({ ...base, outcome: 'daily_limit', bytes: size, error: dailyLimitReason(dailyCap), ms: ms() });
     };
 
@@ -166,7 +191,9 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       reporter.started(file.messageId);
       if (file.takenOver && file.attempts >= maxAttempts) {
         await stopHeartbeat();
-        return await fail(`gave up: ${file.attempts} attempts, the last ones abandoned by jobs that died (crash or kill while downloading?)`);
+        return await fail(
+          `gave up: ${file.attempts} attempts, the last ones abandoned by jobs that died (crash or kill while downloading?)`,
+        );
       }
       const out = await downloadContent({
         dataApiBaseUrl: options.dataApiBaseUrl,
@@ -184,10 +211,12 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
 
       switch (out.kind) {
         case 'preparing':
-          if (!(await markPreparing(db, file, preparingDelayMs))) return fileDone({ ...base, outcome: 'claim_lost', ms: ms() });
+          if (!(await markPreparing(db, file, preparingDelayMs)))
+            return fileDone({ ...base, outcome: 'claim_lost', ms: ms() });
           return fileDone({ ...base, outcome: 'preparing', status: 202, retryInMs: preparingDelayMs, ms: ms() });
         case 'unavailable':
-          if (!(await markUnavailable(db, file, out.reason))) return fileDone({ ...base, outcome: 'claim_lost', ms: ms() });
+          if (!(await markUnavailable(db, file, out.reason)))
+            return fileDone({ ...base, outcome: 'claim_lost', ms: ms() });
           return fileDone({ ...base, outcome: 'unavailable', status: out.status, error: out.reason, ms: ms() });
         case 'refused':
           return await overCap(out.decision, out.size, true);
@@ -247,7 +276,11 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
       // resolving outside NAS_ROOT fails the file at once (only the operator can fix it).
       await fail(describe(e), undefined, undefined, e instanceof OutsideRootError).catch((e2: unknown) => {
         summary.errors++;
-        reporter.log('error', 'nas_sync.record_failed', { messageId: file.messageId, error: describe(e), recordError: describe(e2) });
+        reporter.log('error', 'nas_sync.record_failed', {
+          messageId: file.messageId,
+          error: describe(e),
+          recordError: describe(e2),
+        });
       });
     } finally {
       await heartbeat.dispose();
@@ -328,7 +361,10 @@ export async function runSync(options: SyncOptions): Promise<SyncSummary> {
         if (!paused) break;
         // Rate limited: --once waits out a short pause; after a long one the next run carries on.
         if (pausedUntil - Date.now() > ONCE_MAX_PAUSE_MS) {
-          reporter.log('warn', 'nas_sync.rate_limited', { resumeInMs: pausedUntil - Date.now(), note: 'left for the next run' });
+          reporter.log('warn', 'nas_sync.rate_limited', {
+            resumeInMs: pausedUntil - Date.now(),
+            note: 'left for the next run',
+          });
           break;
         }
       }

@@ -30,8 +30,10 @@ async function uploadThumbnail(client: WorkerClient, image: SyncedImage): Promis
     image.signal,
     UPLOAD_TIMEOUT_MS,
   );
-  if (answer.kind === 'rejected') throw new Error(`the Worker answered ${answer.status}${answer.code ? ` ${answer.code}` : ''}`);
-  if (answer.kind === 'unreachable') throw new Error(`the Worker is unreachable after ${answer.tries} tries: ${answer.error}`);
+  if (answer.kind === 'rejected')
+    throw new Error(`the Worker answered ${answer.status}${answer.code ? ` ${answer.code}` : ''}`);
+  if (answer.kind === 'unreachable')
+    throw new Error(`the Worker is unreachable after ${answer.tries} tries: ${answer.error}`);
 }
 
 /** runSync's `onImageSynced` for this configuration, or undefined when sending is off. */

@@ -22,8 +22,11 @@ interface LockEntry {
   peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
-const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-const manifest = (dir: string) => JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as LockEntry & { name: string };
+const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, LockEntry>;
+};
+const manifest = (dir: string) =>
+  JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as LockEntry & { name: string };
 
 /** Where Node (and npm's layout) finds `name` from the package at `from`: its own node_modules, then its parents'. */
 function locate(name: string, from: string): string | undefined {
@@ -63,8 +66,12 @@ function productionClosure(start: string): Map<string, string> {
 /** The bare specifiers (packages) imported by the TypeScript files under `dir`. */
 function importedPackages(dir: string): Set<string> {
   const names = new Set<string>();
-  for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'))) {
-    for (const [, spec] of readFileSync(join(ROOT, dir, file), 'utf8').matchAll(/^(?:import|export)[^'"]*?from '([^'.][^']*)'/gm)) {
+  for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) =>
+    f.endsWith('.ts'),
+  )) {
+    for (const [, spec] of readFileSync(join(ROOT, dir, file), 'utf8').matchAll(
+      /^(?:import|export)[^'"]*?from '([^'.][^']*)'/gm,
+    )) {
       if (spec!.startsWith('node:')) continue;
       names.add(spec!.startsWith('@') ? spec!.split('/').slice(0, 2).join('/') : spec!.split('/')[0]!);
     }
@@ -72,17 +79,32 @@ function importedPackages(dir: string): Set<string> {
   return names;
 }
 
-const FORBIDDEN = ['wrangler', 'workerd', 'miniflare', 'vitest', 'playwright-core', '@electric-sql/pglite', 'autocannon', 'tsx', 'typescript'];
+const FORBIDDEN = [
+  'wrangler',
+  'workerd',
+  'miniflare',
+  'vitest',
+  'playwright-core',
+  '@electric-sql/pglite',
+  'autocannon',
+  'tsx',
+  'typescript',
+];
 
 describe('the NAS host install (the nas-sync workspace alone, production only)', () => {
   const closure = productionClosure('nas-sync');
 
   it("holds the job's dependencies and none of the Worker's tooling", () => {
-    for (const name of ['@linebot-edge/shared', 'drizzle-orm', 'pg', 'sharp', 'zod']) expect(closure.has(name), name).toBe(true);
+    for (const name of ['@linebot-edge/shared', 'drizzle-orm', 'pg', 'sharp', 'zod'])
+      expect(closure.has(name), name).toBe(true);
     expect(closure.get('@linebot-edge/shared')).toBe('src/shared');
     expect(FORBIDDEN.filter((name) => closure.has(name))).toEqual([]);
     // Nor the Worker's runtime: the job talks to Postgres with pg, to the Worker over HTTPS.
-    expect(['hono', '@neondatabase/serverless', '@anthropic-ai/sdk', '@cloudflare/vitest-plugin'].filter((name) => closure.has(name))).toEqual([]);
+    expect(
+      ['hono', '@neondatabase/serverless', '@anthropic-ai/sdk', '@cloudflare/vitest-plugin'].filter((name) =>
+        closure.has(name),
+      ),
+    ).toEqual([]);
   });
 
   it('needs no peer dependency left out (required peers of what it installs are installed too)', () => {

@@ -21,7 +21,11 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const baseEnv = () => ({ DATABASE_URL: 'postgres://x@127.0.0.1/db', LINE_CHANNEL_ACCESS_TOKEN: 't', NAS_ROOT: nasRoot });
+const baseEnv = () => ({
+  DATABASE_URL: 'postgres://x@127.0.0.1/db',
+  LINE_CHANNEL_ACCESS_TOKEN: 't',
+  NAS_ROOT: nasRoot,
+});
 
 describe('parseShares', () => {
   it('reads name:path pairs, trimming spaces and ignoring empty items', () => {
@@ -32,7 +36,9 @@ describe('parseShares', () => {
       ],
       problems: [],
     });
-    expect(parseShares(`a:${dir},b:${dir}/`).problems).toEqual([`NAS_SHARES: shares a and b have the same path ${dir}`]);
+    expect(parseShares(`a:${dir},b:${dir}/`).problems).toEqual([
+      `NAS_SHARES: shares a and b have the same path ${dir}`,
+    ]);
     expect(parseShares(undefined)).toEqual({ shares: [], problems: [] });
     expect(parseShares('')).toEqual({ shares: [], problems: [] });
   });
@@ -67,12 +73,26 @@ describe('parseShares', () => {
 describe('parseConfig', () => {
   it('has no shares and Asia/Taipei by default; the sync alone keeps working', () => {
     const c = parseConfig([], baseEnv());
-    expect(c).toMatchObject({ shares: [], timeZone: 'Asia/Taipei', indexIntervalMs: 6 * 3600_000, rescanIntervalMs: 15 * 60_000 });
+    expect(c).toMatchObject({
+      shares: [],
+      timeZone: 'Asia/Taipei',
+      indexIntervalMs: 6 * 3600_000,
+      rescanIntervalMs: 15 * 60_000,
+    });
   });
 
   it('takes NAS_SHARES, NAS_TIMEZONE and --index-interval', () => {
-    const c = parseConfig(['--index-interval', '0.5', '--rescan-interval', '2'], { ...baseEnv(), NAS_SHARES: `p:${share}`, NAS_TIMEZONE: 'Asia/Tokyo' });
-    expect(c).toMatchObject({ shares: [{ name: 'p', root: share }], timeZone: 'Asia/Tokyo', indexIntervalMs: 1_800_000, rescanIntervalMs: 120_000 });
+    const c = parseConfig(['--index-interval', '0.5', '--rescan-interval', '2'], {
+      ...baseEnv(),
+      NAS_SHARES: `p:${share}`,
+      NAS_TIMEZONE: 'Asia/Tokyo',
+    });
+    expect(c).toMatchObject({
+      shares: [{ name: 'p', root: share }],
+      timeZone: 'Asia/Tokyo',
+      indexIntervalMs: 1_800_000,
+      rescanIntervalMs: 120_000,
+    });
     expect(parseConfig(['--rescan-interval', '0'], baseEnv()).rescanIntervalMs).toBe(0);
   });
 
@@ -90,7 +110,9 @@ describe('parseConfig', () => {
   });
 
   it('--status needs neither shares nor a valid zone (it never touches the NAS)', () => {
-    expect(parseConfig(['--status'], { DATABASE_URL: 'postgres://x@h/db', NAS_SHARES: 'x', NAS_TIMEZONE: 'nope' }).command).toBe('status');
+    expect(
+      parseConfig(['--status'], { DATABASE_URL: 'postgres://x@h/db', NAS_SHARES: 'x', NAS_TIMEZONE: 'nope' }).command,
+    ).toBe('status');
   });
 });
 
@@ -122,20 +144,31 @@ describe('NAS_ROOT and the shares must not lie inside one another', () => {
     expect(refusal(`media:${join(dir, 'line-link')}`).message).toContain(`(really ${nasRoot})`);
     await mkdir(join(share, 'line-media'));
     await symlink(join(share, 'line-media'), join(dir, 'media-link'));
-    expect(refusal(`p:${share}`, join(dir, 'media-link')).message).toContain(`NAS_ROOT ${join(dir, 'media-link')} (really ${join(share, 'line-media')}) is inside share p`);
+    expect(refusal(`p:${share}`, join(dir, 'media-link')).message).toContain(
+      `NAS_ROOT ${join(dir, 'media-link')} (really ${join(share, 'line-media')}) is inside share p`,
+    );
   });
 
   it('a path not there yet is compared by its longest existing prefix (symlinks in it resolved)', () => {
     expect(overlapProblems(nasRoot, [{ name: 'later', root: join(nasRoot, 'not', 'yet') }])).toHaveLength(1);
-    expect(overlapProblems(nasRoot, [{ name: 'later', root: join(dir, 'line-link', 'not-yet') }])[0]).toContain('is inside NAS_ROOT');
+    expect(overlapProblems(nasRoot, [{ name: 'later', root: join(dir, 'line-link', 'not-yet') }])[0]).toContain(
+      'is inside NAS_ROOT',
+    );
     expect(overlapProblems(join(share, 'not-yet'), [{ name: 'p', root: share }])[0]).toContain('is inside share p');
     // Beside one another, even with a common prefix of the name: no problem.
-    expect(overlapProblems(nasRoot, [{ name: 'p', root: share }, { name: 'q', root: `${nasRoot}-archive` }])).toEqual([]);
+    expect(
+      overlapProblems(nasRoot, [
+        { name: 'p', root: share },
+        { name: 'q', root: `${nasRoot}-archive` },
+      ]),
+    ).toEqual([]);
     expect(parseConfig([], { ...baseEnv(), NAS_SHARES: `p:${share}` }).shares).toEqual([{ name: 'p', root: share }]);
   });
 
   it('other problems come first (exit status 2); --status, which never touches the NAS, is not refused', () => {
-    expect(() => parseConfig([], { NAS_ROOT: nasRoot, NAS_SHARES: `media:${nasRoot}` })).toThrow(/DATABASE_URL is not set/);
+    expect(() => parseConfig([], { NAS_ROOT: nasRoot, NAS_SHARES: `media:${nasRoot}` })).toThrow(
+      /DATABASE_URL is not set/,
+    );
     const e = (() => {
       try {
         parseConfig([], { NAS_ROOT: nasRoot, NAS_SHARES: `media:${nasRoot}` });
@@ -151,7 +184,10 @@ describe('NAS_ROOT and the shares must not lie inside one another', () => {
 describe('NAS_SYNC_DAILY_BYTES_PER_USER', () => {
   it('defaults to 1 GiB and takes a whole number of bytes', () => {
     expect(parseConfig([], baseEnv())).toMatchObject({ dailyBytesPerSender: 1_073_741_824, warnings: [] });
-    expect(parseConfig([], { ...baseEnv(), NAS_SYNC_DAILY_BYTES_PER_USER: ' 524288000 ' })).toMatchObject({ dailyBytesPerSender: 524_288_000, warnings: [] });
+    expect(parseConfig([], { ...baseEnv(), NAS_SYNC_DAILY_BYTES_PER_USER: ' 524288000 ' })).toMatchObject({
+      dailyBytesPerSender: 524_288_000,
+      warnings: [],
+    });
   });
 
   it.each([
@@ -167,7 +203,9 @@ describe('NAS_SYNC_DAILY_BYTES_PER_USER', () => {
   });
 
   it.each(['1GiB', 'lots', '1.5', 'Infinity'])('%j is a configuration problem, not the default', (raw) => {
-    expect(() => parseConfig([], { ...baseEnv(), NAS_SYNC_DAILY_BYTES_PER_USER: raw })).toThrow('NAS_SYNC_DAILY_BYTES_PER_USER must be a whole number of bytes');
+    expect(() => parseConfig([], { ...baseEnv(), NAS_SYNC_DAILY_BYTES_PER_USER: raw })).toThrow(
+      'NAS_SYNC_DAILY_BYTES_PER_USER must be a whole number of bytes',
+    );
   });
 });
 
@@ -197,16 +235,36 @@ describe('media day folders in NAS_TIMEZONE', () => {
 
 describe('names', () => {
   it.each([
-    ['.DS_Store', true], ['.snapshot', true], ['@eaDir', true], ['@EADIR', true], ['#recycle', true], ['#snapshot', true],
-    ['Thumbs.db', true], ['thumbs.DB', true], ['~$Budget.xlsx', true], ['~WRL0001.tmp', true], ['desktop.ini', true],
-    ['$RECYCLE.BIN', true], ['._photo.jpg', true], ['report.pdf', false], ['~notes.txt', false], ['@home', false], ['#1 plan.pdf', false],
+    ['.DS_Store', true],
+    ['.snapshot', true],
+    ['@eaDir', true],
+    ['@EADIR', true],
+    ['#recycle', true],
+    ['#snapshot', true],
+    ['Thumbs.db', true],
+    ['thumbs.DB', true],
+    ['~$Budget.xlsx', true],
+    ['~WRL0001.tmp', true],
+    ['desktop.ini', true],
+    ['$RECYCLE.BIN', true],
+    ['._photo.jpg', true],
+    ['report.pdf', false],
+    ['~notes.txt', false],
+    ['@home', false],
+    ['#1 plan.pdf', false],
     ['平面圖.pdf', false],
   ])('%s ignored: %s', (name, ignored) => {
     expect(isIgnoredName(name)).toBe(ignored);
   });
   it.each([
-    ['a.PDF', 'pdf'], ['archive.tar.gz', 'gz'], ['README', ''], ['.profile', ''], ['name.', ''], ['x.has space', ''],
-    [`x.${'a'.repeat(17)}`, ''], ['平面圖.ＰＤＦ', 'pdf'],
+    ['a.PDF', 'pdf'],
+    ['archive.tar.gz', 'gz'],
+    ['README', ''],
+    ['.profile', ''],
+    ['name.', ''],
+    ['x.has space', ''],
+    [`x.${'a'.repeat(17)}`, ''],
+    ['平面圖.ＰＤＦ', 'pdf'],
   ])('extension of %s is %j', (name, ext) => {
     expect(extensionOf(name)).toBe(ext);
   });

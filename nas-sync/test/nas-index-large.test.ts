@@ -41,7 +41,13 @@ it('indexes 100,000 files, and an unchanged second walk writes nothing', { timeo
   t = Date.now();
   const first = await indexShare({ database, share });
   const firstMs = Date.now() - t;
-  expect(first).toMatchObject({ outcome: 'walked', files: DIRS * PER_DIR, inserted: DIRS * PER_DIR, updated: 0, deleted: 0 });
+  expect(first).toMatchObject({
+    outcome: 'walked',
+    files: DIRS * PER_DIR,
+    inserted: DIRS * PER_DIR,
+    updated: 0,
+    deleted: 0,
+  });
   const count = await fx.db.execute<{ n: string; paths: string; last: Date }>(
     sql`SELECT count(*) AS n, count(DISTINCT path) AS paths, max(indexed_at) AS last FROM nas_files WHERE share = 'big'`,
   );
@@ -59,7 +65,9 @@ it('indexes 100,000 files, and an unchanged second walk writes nothing', { timeo
   const second = await indexShare({ database, share });
   const secondMs = Date.now() - t;
   expect(second).toMatchObject({ outcome: 'walked', files: DIRS * PER_DIR, inserted: 0, updated: 0, deleted: 0 });
-  const after = await fx.db.execute<{ last: Date }>(sql`SELECT max(indexed_at) AS last FROM nas_files WHERE share = 'big'`);
+  const after = await fx.db.execute<{ last: Date }>(
+    sql`SELECT max(indexed_at) AS last FROM nas_files WHERE share = 'big'`,
+  );
   expect(new Date(after.rows[0]!.last).getTime()).toBe(new Date(count.rows[0]!.last).getTime());
 
   console.log(`100,000 files: generated in ${generated} ms, first walk ${firstMs} ms, unchanged walk ${secondMs} ms`);

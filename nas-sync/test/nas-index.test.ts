@@ -7,7 +7,19 @@
 import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { appendFile, chmod, mkdir, mkdtemp, rename, rm, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  mkdir,
+  mkdtemp,
+  rename,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -54,7 +66,8 @@ async function makeShare(files: Record<string, string | Buffer> = {}): Promise<S
 const rowsOf = (share: string) =>
   fx.db.select().from(nasFiles).where(sql`${nasFiles.share} = ${share}`).orderBy(nasFiles.path);
 const pathsOf = async (share: string) => (await rowsOf(share)).map((r) => r.path);
-const walk = (share: Share, extra: Partial<Parameters<typeof indexShare>[0]> = {}) => indexShare({ database, share, ...extra });
+const walk = (share: Share, extra: Partial<Parameters<typeof indexShare>[0]> = {}) =>
+  indexShare({ database, share, ...extra });
 
 /** A reporter that collects the JSON log lines the job would print. */
 function collectingReporter() {
@@ -71,7 +84,7 @@ function collectingReporter() {
 describe('first walk', () => {
   it('indexes every regular file with its share-relative path, name, extension, size, mtime and search text', async () => {
     const share = await makeShare({
-      'README': 'hello',
+      README: 'hello',
       '案場A/圖面/平面圖.PDF': '%PDF-1.7 plan',
       '案場A/報價/Quote v2.final.xlsx': 'xlsx',
       'deep/a/b/c/d/e.tar.gz': 'gz',
@@ -92,7 +105,12 @@ describe('first walk', () => {
     expect(s).toMatchObject({ outcome: 'walked', files: 4, inserted: 4, updated: 0, deleted: 0, unreadable: 0 });
     expect(s.skipped).toBe(8);
     const rows = await rowsOf(share.name);
-    expect(rows.map((r) => r.path)).toEqual(['README', 'deep/a/b/c/d/e.tar.gz', '案場A/圖面/平面圖.PDF', '案場A/報價/Quote v2.final.xlsx']);
+    expect(rows.map((r) => r.path)).toEqual([
+      'README',
+      'deep/a/b/c/d/e.tar.gz',
+      '案場A/圖面/平面圖.PDF',
+      '案場A/報價/Quote v2.final.xlsx',
+    ]);
     const plan = rows.find((r) => r.name === '平面圖.PDF')!;
     expect(plan).toMatchObject({
       share: share.name,
@@ -146,7 +164,9 @@ describe('incremental walks', () => {
     const written = ['d0/f0.txt', 'd1/f1.txt', 'd2/new.txt', 'd4/renamed.txt'];
     for (const [path, row] of after) {
       if (written.includes(path)) {
-        expect(row.indexedAt.getTime(), path).toBeGreaterThan(Math.max(...[...before.values()].map((r) => r.indexedAt.getTime())));
+        expect(row.indexedAt.getTime(), path).toBeGreaterThan(
+          Math.max(...[...before.values()].map((r) => r.indexedAt.getTime())),
+        );
       } else {
         // Untouched rows keep their id and indexed_at: they were not written.
         expect(row.id).toBe(before.get(path)!.id);
@@ -159,7 +179,13 @@ describe('incremental walks', () => {
   });
 
   it('deletes the rows of a removed folder and of files that became hidden or symlinks', async () => {
-    const share = await makeShare({ 'keep.txt': 'k', 'old/a.txt': 'a', 'old/b/c.txt': 'c', 'visible.txt': 'v', 'link-me.txt': 'l' });
+    const share = await makeShare({
+      'keep.txt': 'k',
+      'old/a.txt': 'a',
+      'old/b/c.txt': 'c',
+      'visible.txt': 'v',
+      'link-me.txt': 'l',
+    });
     expect(await walk(share)).toMatchObject({ inserted: 5 });
     await rm(join(share.root, 'old'), { recursive: true });
     await rename(join(share.root, 'visible.txt'), join(share.root, '.visible.txt'));
@@ -193,7 +219,12 @@ describe('rescans (folder mtimes)', () => {
 
     const again = new Map();
     expect(await walk(share, { previousDirs: dirs, dirs: again })).toMatchObject({
-      mode: 'rescan', files: 22, unchangedDirs: 7, inserted: 0, updated: 0, deleted: 0,
+      mode: 'rescan',
+      files: 22,
+      unchangedDirs: 7,
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
     });
 
     await writeFile(join(share.root, 'd1/new.txt'), 'new');
@@ -226,7 +257,12 @@ describe('rescans (folder mtimes)', () => {
     await writeFile(join(share.root, 'a/2.txt'), '2');
     // Put the folder's mtime back to the nanosecond (utimes in Node rounds to microseconds).
     const ns = before.mtimeNs;
-    await promisify(execFile)('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, join(share.root, 'a')]);
+    await promisify(execFile)('touch', [
+      '-m',
+      '-d',
+      `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`,
+      join(share.root, 'a'),
+    ]);
     expect((await stat(join(share.root, 'a'))).mtimeMs).toBe(dirs.get('a').mtimeMs);
     expect(await walk(share, { previousDirs: dirs })).toMatchObject({ mode: 'rescan', inserted: 1 });
   });
@@ -299,14 +335,25 @@ describe('unreadable folders', () => {
       await chmod(join(share.root, 'nostat'), 0o755);
     }
     expect(s).toMatchObject({ outcome: 'walked', deleted: 1, unreadable: 2, kept: 3 });
-    expect(await pathsOf(share.name)).toEqual(['locked/deeper/two.txt', 'locked/one.txt', 'nostat/three.txt', 'open/a.txt']);
+    expect(await pathsOf(share.name)).toEqual([
+      'locked/deeper/two.txt',
+      'locked/one.txt',
+      'nostat/three.txt',
+      'open/a.txt',
+    ]);
     // Folders are read concurrently: the two warnings come in either order.
     const problems = lines()
       .filter((l) => l.event === 'nas_index.unreadable')
       .sort((a, b) => String(a.path).localeCompare(String(b.path)));
     expect(problems).toEqual([
       expect.objectContaining({ level: 'warn', share: share.name, kind: 'dir', path: 'locked', error: 'EACCES' }),
-      expect.objectContaining({ level: 'warn', share: share.name, kind: 'file', path: 'nostat/three.txt', error: 'EACCES' }),
+      expect.objectContaining({
+        level: 'warn',
+        share: share.name,
+        kind: 'file',
+        path: 'nostat/three.txt',
+        error: 'EACCES',
+      }),
     ]);
 
     // Readable again: the next walk catches up (one.txt really is gone).
@@ -337,7 +384,11 @@ describe('unreadable folders', () => {
     await rm(join(share.root, 'b'), { recursive: true });
     const { reporter, lines } = collectingReporter();
     expect(await walk(share, { reporter })).toMatchObject({ outcome: 'walked', deleted: 0, kept: 2 });
-    expect(lines().find((l) => l.event === 'nas_index.share_empty')).toMatchObject({ level: 'warn', share: share.name, indexed: 2 });
+    expect(lines().find((l) => l.event === 'nas_index.share_empty')).toMatchObject({
+      level: 'warn',
+      share: share.name,
+      indexed: 2,
+    });
     expect(await pathsOf(share.name)).toEqual(['a.txt', 'b/c.txt']);
   });
 });
@@ -348,7 +399,12 @@ describe('CJK names', () => {
     const nfd = nfc.normalize('NFD');
     expect(nfd).not.toBe(nfc);
     const kana = 'ガイド.pdf'; // NFD splits the dakuten: カ + ゙
-    const share = await makeShare({ [`mac/${nfd}`]: 'from a Mac', [`win/${nfc}`]: 'from Windows', [`mac/${kana.normalize('NFD')}`]: 'k', 'ｆｕｌｌ/Ｐｌａｎ２.PDF': 'f' });
+    const share = await makeShare({
+      [`mac/${nfd}`]: 'from a Mac',
+      [`win/${nfc}`]: 'from Windows',
+      [`mac/${kana.normalize('NFD')}`]: 'k',
+      'ｆｕｌｌ/Ｐｌａｎ２.PDF': 'f',
+    });
     expect(await walk(share)).toMatchObject({ inserted: 4 });
     const rows = await rowsOf(share.name);
     const mac = rows.find((r) => r.path.startsWith('mac/C'))!;
@@ -358,7 +414,10 @@ describe('CJK names', () => {
     expect(mac.searchText).toBe(`${share.name}/mac/café 見積書.xlsx`);
     expect(win.searchText).toBe(`${share.name}/win/café 見積書.xlsx`);
     expect(rows.find((r) => r.path.startsWith('mac/カ'))!.searchText).toBe(`${share.name}/mac/ガイド.pdf`);
-    expect(rows.find((r) => r.path.startsWith('ｆｕｌｌ'))).toMatchObject({ extension: 'pdf', searchText: `${share.name}/full/plan2.pdf` });
+    expect(rows.find((r) => r.path.startsWith('ｆｕｌｌ'))).toMatchObject({
+      extension: 'pdf',
+      searchText: `${share.name}/full/plan2.pdf`,
+    });
     // The stored path names the file: the sender can find it again.
     const found = await resolveInShare([share], share.name, mac.path);
     expect(found).toMatchObject({ size: Buffer.byteLength('from a Mac'), modifiedAt: mac.modifiedAt });
@@ -373,7 +432,10 @@ describe('one walk per share at a time', () => {
     const other = new pg.Client({ connectionString: fx.databaseUrl });
     await other.connect();
     try {
-      const r = await other.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [0x4e415349, share.name]);
+      const r = await other.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
+        0x4e415349,
+        share.name,
+      ]);
       expect(r.rows[0]!.ok).toBe(true);
       const { reporter, lines } = collectingReporter();
       expect(await walk(share, { reporter })).toMatchObject({ outcome: 'busy', inserted: 0 });
@@ -401,13 +463,24 @@ describe('continuous mode (runIndexer)', () => {
       for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 50));
       expect(await ok(), what).toBe(true);
     };
-    const running = runIndexer({ database, shares: [a, later], intervalMs: 60_000, rescanMs: 100, retryMs: 100, signal: stop.signal, reporter });
+    const running = runIndexer({
+      database,
+      shares: [a, later],
+      intervalMs: 60_000,
+      rescanMs: 100,
+      retryMs: 100,
+      signal: stop.signal,
+      reporter,
+    });
     await until('first walk of a', async () => (await pathsOf(a.name)).length === 1);
     // The missing share failed; the next round comes after retryMs, not the hour-long interval.
     await mkdir(later.root);
     await writeFile(join(later.root, 'late.txt'), 'l');
     await writeFile(join(a.root, 'two.txt'), '2');
-    await until('the retry round', async () => (await pathsOf(later.name)).length === 1 && (await pathsOf(a.name)).length === 2);
+    await until(
+      'the retry round',
+      async () => (await pathsOf(later.name)).length === 1 && (await pathsOf(a.name)).length === 2,
+    );
     stop.abort(new Error('SIGTERM'));
     const result = await running;
     expect(result.errors).toBeGreaterThanOrEqual(1);
@@ -420,7 +493,9 @@ describe('continuous mode (runIndexer)', () => {
     expect(result.walks.find((w) => w.share === later.name && w.outcome === 'walked')!.mode).toBe('full');
     // Other tests' shares are in the table but not in this job's NAS_SHARES: it says so.
     expect(lines().some((l) => l.event === 'nas_index.unconfigured_share' && l.share === 's1')).toBe(true);
-    expect(lines().find((l) => l.event === 'nas_index.walked' && l.share === later.name && l.outcome === 'failed')).toMatchObject({ level: 'error' });
+    expect(
+      lines().find((l) => l.event === 'nas_index.walked' && l.share === later.name && l.outcome === 'failed'),
+    ).toMatchObject({ level: 'error' });
   });
 });
 
@@ -461,13 +536,18 @@ describe('resolveInShare', () => {
     expect(await resolveInShare([share], share.name, 'docs/secret.txt')).toEqual({ problem: 'outside_share' });
     expect(await resolveInShare([share], share.name, 'docs/outdir/inner.txt')).toEqual({ problem: 'outside_share' });
     expect(await resolveInShare([share], share.name, 'loop1')).toEqual({ problem: 'outside_share' });
-    expect(await resolveInShare([share], share.name, 'docs/inside-link.txt')).toMatchObject({ absolute: join(share.root, 'docs/sub/b.txt'), size: 1 });
+    expect(await resolveInShare([share], share.name, 'docs/inside-link.txt')).toMatchObject({
+      absolute: join(share.root, 'docs/sub/b.txt'),
+      size: 1,
+    });
   });
 
   it('accepts a share root that is itself a symlink (its realpath is the boundary)', async () => {
     const link = join(fx.nasRoot, `link-${share.name}`);
     await symlink(share.root, link);
-    expect(await resolveInShare([{ name: share.name, root: link }], share.name, 'docs/a.pdf')).toMatchObject({ size: 4 });
+    expect(await resolveInShare([{ name: share.name, root: link }], share.name, 'docs/a.pdf')).toMatchObject({
+      size: 4,
+    });
   });
 });
 

@@ -44,7 +44,11 @@ describe('NOTIFY', () => {
   it('a request inserted while the job sleeps (poll 60 s) is uploaded at once; without the listener it waits', async () => {
     const job = s.send({ once: false, pollIntervalMs: LONG_POLL_MS });
     try {
-      await waitFor(() => s.logs.some((l) => l.includes('"channel":"nas_send_requests_pending"')), 10_000, 'the listener');
+      await waitFor(
+        () => s.logs.some((l) => l.includes('"channel":"nas_send_requests_pending"')),
+        10_000,
+        'the listener',
+      );
       await sleep(300); // past the polls at start: asleep for a minute
       await s.writeShareFile('notify/now.pdf', 'wake up');
       const started = Date.now();
@@ -90,7 +94,9 @@ describe('several jobs, one database', () => {
     const byJob = [a, b].map((j) => j.events.filter((e) => e.outcome === 'uploaded').map((e) => e.requestId));
     expect([...byJob[0]!, ...byJob[1]!].sort()).toEqual([...ids].sort());
     const claimers = (
-      await s.fx.db.execute<{ claimed_by: string }>(sql`SELECT DISTINCT claimed_by FROM nas_send_requests WHERE id IN ${ids}`)
+      await s.fx.db.execute<{ claimed_by: string }>(
+        sql`SELECT DISTINCT claimed_by FROM nas_send_requests WHERE id IN ${ids}`,
+      )
     ).rows.map((r) => r.claimed_by);
     expect(claimers.every((c) => c === 'job-a' || c === 'job-b')).toBe(true);
   });
@@ -113,7 +119,9 @@ describe('several jobs, one database', () => {
     }
     for (const id of ids) expect(fileUploads(id).map((c) => c.status)).toEqual([200]);
     const lines = runs.flatMap((r) => jsonLines(r.stdout + r.stderr));
-    const sent = lines.filter((l) => l.event === 'nas_send.request' && l.outcome === 'uploaded').map((l) => l.requestId as string);
+    const sent = lines
+      .filter((l) => l.event === 'nas_send.request' && l.outcome === 'uploaded')
+      .map((l) => l.requestId as string);
     expect(sent.sort()).toEqual([...ids].sort());
     expect(lines.filter((l) => l.event === 'nas_send.started')).toHaveLength(2);
   }, 120_000); // two job processes on a loaded 2-core machine
@@ -160,7 +168,12 @@ describe('configuration', () => {
     ] as const) {
       const { setup, problems } = problemsOf({ ...base(), WORKER_URL: url });
       expect(problems).toEqual([]);
-      expect(setup).toMatchObject({ enabled: true, workerUrl: want, maxBytes: 104_857_600, shares: [{ name: SHARE, root: s.shareRoot }] });
+      expect(setup).toMatchObject({
+        enabled: true,
+        workerUrl: want,
+        maxBytes: 104_857_600,
+        shares: [{ name: SHARE, root: s.shareRoot }],
+      });
     }
     const { setup } = problemsOf({ ...base(), WORKER_URL: 'https://a.example', NAS_SEND_MAX_BYTES: '5000' });
     expect(setup).toMatchObject({ enabled: true, maxBytes: 5000 });
@@ -171,7 +184,7 @@ describe('configuration', () => {
     ['-1', NAS_SEND_MAX_BYTES.min, 'is outside'],
     ['99999999999999', R2_SINGLE_PUT_MAX_BYTES, `using ${R2_SINGLE_PUT_MAX_BYTES}`],
     ['4096.7', 4096, 'NAS_SEND_MAX_BYTES 4096.7 is not a whole number: using 4096'],
-  ])('NAS_SEND_MAX_BYTES %s is clamped into the Worker\'s bounds (%d) and said at start', (raw, used, warning) => {
+  ])("NAS_SEND_MAX_BYTES %s is clamped into the Worker's bounds (%d) and said at start", (raw, used, warning) => {
     const c = parseConfig([], { ...base(), WORKER_URL: 'https://a.example', NAS_SEND_MAX_BYTES: raw });
     expect(c.send).toMatchObject({ enabled: true, maxBytes: used });
     expect(c.warnings).toHaveLength(1);
@@ -207,7 +220,9 @@ describe('configuration', () => {
 
   it('shares parsed by the caller are used as they are (their problems reported there, not twice)', () => {
     const shares = [{ name: 'elsewhere', root: '/mnt/not-checked-here' }];
-    expect(parseSendConfig({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: 'anything' }, shares)).toMatchObject({
+    expect(
+      parseSendConfig({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: 'anything' }, shares),
+    ).toMatchObject({
       setup: { enabled: true, shares },
       problems: [],
     });
@@ -216,7 +231,9 @@ describe('configuration', () => {
       problems: [],
       warnings: [],
     });
-    expect(problemsOf({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: ' , ' }).problems).toEqual(['NAS_SHARES names no share']);
+    expect(problemsOf({ ...base(), WORKER_URL: 'https://a.example', NAS_SHARES: ' , ' }).problems).toEqual([
+      'NAS_SHARES names no share',
+    ]);
   });
 
   it('off, not a problem, while any of the three is unset', () => {
@@ -228,6 +245,8 @@ describe('configuration', () => {
     });
     expect(parseConfig([], rest).send).toEqual({ enabled: false, missing: ['WORKER_URL'] });
     // --status and --retry-failed never send: no send configuration is read.
-    expect(parseConfig(['--status'], { DATABASE_URL: 'postgres://x@h/d', WORKER_URL: 'http://bad.example' }).send.enabled).toBe(false);
+    expect(
+      parseConfig(['--status'], { DATABASE_URL: 'postgres://x@h/d', WORKER_URL: 'http://bad.example' }).send.enabled,
+    ).toBe(false);
   });
 });

@@ -35,7 +35,27 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-const SEGMENTS = ['a', 'b', 'f.txt', 'g.pdf', 'in-link', 'dir-in', 'out-dir', 'out-file', 'dangling', 'loop', 'secret.txt', '..', '.', '', 'outside', 'share', '..\\..', 'x\0y', '%2e%2e'];
+const SEGMENTS = [
+  'a',
+  'b',
+  'f.txt',
+  'g.pdf',
+  'in-link',
+  'dir-in',
+  'out-dir',
+  'out-file',
+  'dangling',
+  'loop',
+  'secret.txt',
+  '..',
+  '.',
+  '',
+  'outside',
+  'share',
+  '..\\..',
+  'x\0y',
+  '%2e%2e',
+];
 
 describe('resolveInShare', () => {
   it('known cases', async () => {
@@ -53,20 +73,28 @@ describe('resolveInShare', () => {
     expect(await r('a')).toEqual({ problem: 'not_file' });
     expect(await resolveInShare(shares, 'q', 'a/f.txt')).toEqual({ problem: 'unknown_share' });
     const st = await stat(join(base, 'share', 'a', 'f.txt'));
-    expect((await r('a/f.txt')) as { modifiedAt: Date }).toMatchObject({ modifiedAt: new Date(Math.floor(st.mtimeMs)) });
+    expect((await r('a/f.txt')) as { modifiedAt: Date }).toMatchObject({
+      modifiedAt: new Date(Math.floor(st.mtimeMs)),
+    });
   });
 
   it('property: any path is a problem or a regular file inside the share', async () => {
     const realRoot = await realpath(join(base, 'share'));
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 6 }).map((s) => s.join('/')), fc.string()), async (path) => {
-        const res = await resolveInShare(shares, 'p', path);
-        if ('problem' in res) return;
-        const rel = relative(realRoot, res.absolute);
-        expect(rel.startsWith(`..${sep}`) || rel === '..' || rel === '').toBe(false);
-        expect((await stat(res.absolute)).isFile()).toBe(true);
-        expect(res.absolute).not.toContain('outside');
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 6 }).map((s) => s.join('/')),
+          fc.string(),
+        ),
+        async (path) => {
+          const res = await resolveInShare(shares, 'p', path);
+          if ('problem' in res) return;
+          const rel = relative(realRoot, res.absolute);
+          expect(rel.startsWith(`..${sep}`) || rel === '..' || rel === '').toBe(false);
+          expect((await stat(res.absolute)).isFile()).toBe(true);
+          expect(res.absolute).not.toContain('outside');
+        },
+      ),
       { numRuns: 500 },
     );
   });

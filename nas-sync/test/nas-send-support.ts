@@ -81,11 +81,21 @@ async function startWorkerStub(fx: NasSyncFixture): Promise<WorkerStub> {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const at = Date.now();
     const url = new URL(req.url ?? '/', 'http://x');
-    const m = url.pathname.startsWith(PREFIX) ? /^([^/]+)\/(preview|file|failure)$/.exec(url.pathname.slice(PREFIX.length)) : null;
+    const m = url.pathname.startsWith(PREFIX)
+      ? /^([^/]+)\/(preview|file|failure)$/.exec(url.pathname.slice(PREFIX.length))
+      : null;
     const what = m?.[2] ?? '?';
     const id = m?.[1] ?? '?';
     const record = (status: number, length = 0) =>
-      stub.calls.push({ method: req.method ?? '', what, id, status, length, contentType: req.headers['content-type'], at });
+      stub.calls.push({
+        method: req.method ?? '',
+        what,
+        id,
+        status,
+        length,
+        contentType: req.headers['content-type'],
+        at,
+      });
     const answer = (status: number, body: object, length = 0) => {
       record(status, length);
       json(res, status, body);
@@ -180,7 +190,8 @@ async function startWorkerStub(fx: NasSyncFixture): Promise<WorkerStub> {
     }
     const isImage = /\.(jpe?g|png)$/i.test(row.name) && Number(row.size) <= IMAGE_MAX;
     // An image's preview comes first; without one (not decodable) the Worker sends a link instead.
-    if (isImage && !entry.preview && !stub.previewless.has(id)) violations.push(`file ${id}: image uploaded before its preview`);
+    if (isImage && !entry.preview && !stub.previewless.has(id))
+      violations.push(`file ${id}: image uploaded before its preview`);
     const moved = await fx.db.execute(
       sql`UPDATE nas_send_requests SET status = 'uploaded', sha256 = ${actualSha}, content_type = ${type},
             r2_key = ${`sends/${id}/file`}, preview_r2_key = ${entry.preview ? `sends/${id}/preview` : null}, uploaded_at = now()
@@ -219,7 +230,11 @@ export interface SendFixture {
   /** Every log line of every job the tests ran (checked for the token). */
   logs: string[];
   /** runSend with the fixture's shares, worker, and a log collector. */
-  send(options?: Partial<SendOptions>): { events: SendEvent[]; done: Promise<Awaited<ReturnType<typeof runSend>>>; stop(): void };
+  send(options?: Partial<SendOptions>): {
+    events: SendEvent[];
+    done: Promise<Awaited<ReturnType<typeof runSend>>>;
+    stop(): void;
+  };
   close(): Promise<void>;
 }
 
@@ -296,7 +311,12 @@ export async function setupSend(label: string): Promise<SendFixture> {
     },
     async status(id) {
       const [row] = await fx.db
-        .select({ status: nasSendRequests.status, attempts: nasSendRequests.attempts, error: nasSendRequests.error, claimedBy: nasSendRequests.claimedBy })
+        .select({
+          status: nasSendRequests.status,
+          attempts: nasSendRequests.attempts,
+          error: nasSendRequests.error,
+          claimedBy: nasSendRequests.claimedBy,
+        })
         .from(nasSendRequests)
         .where(sql`${nasSendRequests.id} = ${id}`);
       if (!row) throw new Error(`no request ${id}`);
@@ -315,7 +335,9 @@ export async function setupSend(label: string): Promise<SendFixture> {
         pollIntervalMs: 50,
         retryBaseMs: 20,
         signal: controller.signal,
-        reporter: quietReporter({ log: (level, event, fields) => logs.push(JSON.stringify({ level, event, ...fields })) }),
+        reporter: quietReporter({
+          log: (level, event, fields) => logs.push(JSON.stringify({ level, event, ...fields })),
+        }),
         onEvent: (e) => events.push(e),
         ...options,
       });

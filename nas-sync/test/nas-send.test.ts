@@ -46,7 +46,9 @@ describe('images and other files', () => {
     const id = await s.request('案場A/照片/現場.JPG');
     const run = s.send();
     const summary = await run.done;
-    expect(run.events).toMatchObject([{ requestId: id, outcome: 'uploaded', preview: true, bytes: jpeg.length, attempts: 1 }]);
+    expect(run.events).toMatchObject([
+      { requestId: id, outcome: 'uploaded', preview: true, bytes: jpeg.length, attempts: 1 },
+    ]);
     expect(summary).toMatchObject({ uploaded: 1, errors: 0 });
 
     const stored = s.worker.stored.get(id)!;
@@ -60,7 +62,9 @@ describe('images and other files', () => {
     expect(meta.orientation ?? 1).toBe(1);
     expect(callsOf(id).map((c) => `${c.what} ${c.status}`)).toEqual(['preview 200', 'file 200']);
     expect(await s.status(id)).toMatchObject({ status: 'uploaded', attempts: 1 });
-    const [row] = (await s.fx.db.execute<{ sha256: string }>(sql`SELECT sha256 FROM nas_send_requests WHERE id = ${id}`)).rows;
+    const [row] = (
+      await s.fx.db.execute<{ sha256: string }>(sql`SELECT sha256 FROM nas_send_requests WHERE id = ${id}`)
+    ).rows;
     expect(row!.sha256).toBe(sha(jpeg));
   });
 
@@ -68,7 +72,9 @@ describe('images and other files', () => {
     // Noise does not compress: well over 1 MB as a PNG.
     const raw = Buffer.alloc(1000 * 700 * 4);
     for (let i = 0; i < raw.length; i++) raw[i] = (i * 2654435761) >>> 24;
-    const png = await sharp(raw, { raw: { width: 1000, height: 700, channels: 4 } }).png({ compressionLevel: 0 }).toBuffer();
+    const png = await sharp(raw, { raw: { width: 1000, height: 700, channels: 4 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
     expect(png.length).toBeGreaterThan(1_048_576);
     await s.writeShareFile('圖面/plan.png', png);
     const id = await s.request('圖面/plan.png');
@@ -108,7 +114,9 @@ describe('images and other files', () => {
 
   it('a PNG over the pixel limit (small file, huge canvas): no preview made, logged, sent as a file link; the job carries on', async () => {
     const side = Math.ceil(Math.sqrt(MAX_INPUT_PIXELS + 1));
-    const png = await sharp({ create: { width: side, height: side, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+    const png = await sharp({ create: { width: side, height: side, channels: 3, background: '#000' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     await s.writeShareFile('x/huge-canvas.png', png);
     const id = await s.request('x/huge-canvas.png');
     s.worker.previewless.add(id);
@@ -117,7 +125,9 @@ describe('images and other files', () => {
     expect(summary).toMatchObject({ uploaded: 1, errors: 0 });
     expect(run.events).toMatchObject([{ requestId: id, outcome: 'uploaded', preview: false }]);
     expect(callsOf(id).map((c) => `${c.what} ${c.status} ${c.contentType}`)).toEqual(['file 200 image/png']);
-    expect(s.logs.some((l) => l.includes('"event":"nas_send.no_preview"') && l.includes(id) && l.includes('pixel limit'))).toBe(true);
+    expect(
+      s.logs.some((l) => l.includes('"event":"nas_send.no_preview"') && l.includes(id) && l.includes('pixel limit')),
+    ).toBe(true);
   });
 
   it('a symlink to a file inside the share is followed', async () => {
@@ -152,7 +162,9 @@ describe('the file is not the indexed one: the Worker is told why', () => {
   it('changed since indexed (same size, newer mtime by one millisecond) -> changed', async () => {
     const abs = await s.writeShareFile('x/b.pdf', 'version 1');
     const id = await s.request('x/b.pdf');
-    const [row] = (await s.fx.db.execute<{ m: string }>(sql`SELECT modified_at::text AS m FROM nas_send_requests WHERE id = ${id}`)).rows;
+    const [row] = (
+      await s.fx.db.execute<{ m: string }>(sql`SELECT modified_at::text AS m FROM nas_send_requests WHERE id = ${id}`)
+    ).rows;
     expect(row!.m).toMatch(/\.\d{6}\+00$/); // the snapshot keeps microseconds; the job compares at ms
     await writeFile(abs, 'version 2');
     const t = (Math.floor(Date.parse(row!.m.replace(' ', 'T').replace('+00', 'Z'))) + 1) / 1000;
@@ -176,7 +188,10 @@ describe('the file is not the indexed one: the Worker is told why', () => {
 
   it('a path with .. segments -> outside_share', async () => {
     await writeFile(join(s.outside, 'x.txt'), 'x');
-    const id = await s.request(`../${s.outside.split('/').at(-1)}/x.txt`, { size: 1, modifiedAt: new Date().toISOString() });
+    const id = await s.request(`../${s.outside.split('/').at(-1)}/x.txt`, {
+      size: 1,
+      modifiedAt: new Date().toISOString(),
+    });
     await failed(id, 'outside_share');
   });
 
@@ -188,7 +203,6 @@ describe('the file is not the indexed one: the Worker is told why', () => {
     expect(run.events).toMatchObject([{ requestId: id, outcome: 'failed', reason: 'too_large' }]);
     expect(callsOf(id).map((c) => c.what)).toEqual(['failure']);
   });
-
 });
 
 describe("the Worker's answers", () => {

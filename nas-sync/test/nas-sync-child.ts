@@ -9,7 +9,13 @@ import { quietReporter } from '../src/progress.ts';
 import { runSync } from '../src/sync.ts';
 
 const mode = process.argv[2];
-const o = JSON.parse(process.argv[3] ?? '{}') as { databaseUrl: string; dataApiBaseUrl: string; nasRoot: string; token: string; size: number };
+const o = JSON.parse(process.argv[3] ?? '{}') as {
+  databaseUrl: string;
+  dataApiBaseUrl: string;
+  nasRoot: string;
+  token: string;
+  size: number;
+};
 const base = {
   databaseUrl: o.databaseUrl,
   dataApiBaseUrl: o.dataApiBaseUrl,

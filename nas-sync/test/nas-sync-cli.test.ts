@@ -25,7 +25,12 @@ const newId = () => String(++nextId);
 
 beforeAll(async () => {
   fx = await setupNasSync('cli');
-  env = { DATABASE_URL: fx.databaseUrl, LINE_CHANNEL_ACCESS_TOKEN: TOKEN, LINE_DATA_API_BASE_URL: fx.emulator.url, NAS_ROOT: fx.nasRoot };
+  env = {
+    DATABASE_URL: fx.databaseUrl,
+    LINE_CHANNEL_ACCESS_TOKEN: TOKEN,
+    LINE_DATA_API_BASE_URL: fx.emulator.url,
+    NAS_ROOT: fx.nasRoot,
+  };
 });
 afterAll(() => fx.close());
 
@@ -59,7 +64,9 @@ describe('configuration', () => {
     expect(r.code, r.stderr).toBe(0);
     const clamped = jsonLines(r.stderr).find((l) => l.event === 'nas_sync.setting_clamped');
     expect(clamped).toMatchObject({ level: 'warn' });
-    expect(clamped!.warning).toContain('NAS_SYNC_DAILY_BYTES_PER_USER 5 is outside 1048576 (1 MiB) to 1099511627776 (1 TiB): using 1048576 (1 MiB)');
+    expect(clamped!.warning).toContain(
+      'NAS_SYNC_DAILY_BYTES_PER_USER 5 is outside 1048576 (1 MiB) to 1099511627776 (1 TiB): using 1048576 (1 MiB)',
+    );
   });
 
   it('--help prints the usage', async () => {
@@ -93,7 +100,10 @@ describe('--once', () => {
       bytes: 7,
       mimeType: 'image/png',
     });
-    expect(files.find((l) => l.messageId === b)).toMatchObject({ outcome: 'synced', nasPath: `users/${USER}/files/2025-06-01/${b}_議事録.pdf` });
+    expect(files.find((l) => l.messageId === b)).toMatchObject({
+      outcome: 'synced',
+      nasPath: `users/${USER}/files/2025-06-01/${b}_議事録.pdf`,
+    });
     expect(lines.at(-1)).toMatchObject({ event: 'nas_sync.stopped', synced: 2 });
     expect(r.stdout + r.stderr).not.toContain(TOKEN);
     expect(await readFile(join(fx.nasRoot, `users/${USER}/files/2025-06-01/${b}_議事録.pdf`), 'utf8')).toBe('%PDF b');
@@ -109,7 +119,9 @@ describe('--once', () => {
     expect(r1.code, r1.stderr).toBe(0);
     expect(r2.code, r2.stderr).toBe(0);
     for (const id of ids) expect(fx.contentRequests(id), id).toBe(1);
-    const synced = [...jsonLines(r1.stdout), ...jsonLines(r2.stdout)].filter((l) => l.event === 'nas_sync.file' && l.outcome === 'synced');
+    const synced = [...jsonLines(r1.stdout), ...jsonLines(r2.stdout)].filter(
+      (l) => l.event === 'nas_sync.file' && l.outcome === 'synced',
+    );
     expect(synced.map((l) => l.messageId).sort()).toEqual([...ids].sort());
   });
 });
@@ -119,16 +131,32 @@ describe('--status and --retry-failed', () => {
     const failed = newId();
     const unavailable = newId();
     const waiting = newId();
-    for (const id of [failed, unavailable, waiting]) await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER });
-    await fx.db.update(lineFiles).set({ syncStatus: 'failed', syncAttempts: 8, syncError: 'HTTP 500: boom' }).where(fileOf(failed));
+    for (const id of [failed, unavailable, waiting])
+      await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER });
+    await fx.db
+      .update(lineFiles)
+      .set({ syncStatus: 'failed', syncAttempts: 8, syncError: 'HTTP 500: boom' })
+      .where(fileOf(failed));
     await fx.db.update(lineFiles).set({ syncStatus: 'unavailable', syncError: 'HTTP 410' }).where(fileOf(unavailable));
-    await fx.db.update(lineFiles).set({ nextSyncAt: sql`now() + interval '1 hour'`, syncAttempts: 1 }).where(fileOf(waiting));
+    await fx.db
+      .update(lineFiles)
+      .set({ nextSyncAt: sql`now() + interval '1 hour'`, syncAttempts: 1 })
+      .where(fileOf(waiting));
 
     const statusEnv = { DATABASE_URL: fx.databaseUrl }; // --status needs nothing else
     const json = await runNode([MAIN, '--status', '--json'], statusEnv);
     expect(json.code, json.stderr).toBe(0);
     const counts = JSON.parse(json.stdout) as Record<string, number>;
-    expect(counts).toMatchObject({ waiting: 1, due: 0, retrying: 1, inProgress: 0, dailyLimited: 0, failed: 1, unavailable: 1, removalPending: 0 });
+    expect(counts).toMatchObject({
+      waiting: 1,
+      due: 0,
+      retrying: 1,
+      inProgress: 0,
+      dailyLimited: 0,
+      failed: 1,
+      unavailable: 1,
+      removalPending: 0,
+    });
     expect(counts.synced).toBe(18); // the 2 + 16 files of the tests above
     expect(counts.oldestWaitingSeconds).toBeGreaterThanOrEqual(0);
 
@@ -192,7 +220,12 @@ describe('continuous mode', () => {
     expect(lines.at(-1)).toMatchObject({ event: 'nas_sync.stopped', released: 1 });
     expect(lines.find((l) => l.messageId === big)).toMatchObject({ outcome: 'released' });
     expect(stdout).toContain('"signal":"SIGTERM"');
-    expect(await fx.file(big)).toMatchObject({ syncStatus: 'pending', syncClaimedAt: null, syncAttempts: 0, nasPath: null });
+    expect(await fx.file(big)).toMatchObject({
+      syncStatus: 'pending',
+      syncClaimedAt: null,
+      syncAttempts: 0,
+      nasPath: null,
+    });
     expect(partials()).toEqual([]);
   });
 });

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide } from '../src/daily-cap.ts';
-import { assertParentInsideRoot, isWithin, moveIntoPlace, OutsideRootError, realPathAllowingMissing, resolveInside, unlinkInside } from '../src/fs.ts';
+import {
+  assertParentInsideRoot,
+  isWithin,
+  moveIntoPlace,
+  OutsideRootError,
+  realPathAllowingMissing,
+  resolveInside,
+  unlinkInside,
+} from '../src/fs.ts';
 
 let dir: string;
 let root: string;
@@ -78,7 +86,9 @@ describe('assertParentInsideRoot, moveIntoPlace, unlinkInside', () => {
 
     const temp2 = join(root, 'tmp-2');
     await writeFile(temp2, 'bytes');
-    await expect(moveIntoPlace(root, temp2, join(root, 'escape', 'C1', 'images', 'b.jpg'))).rejects.toThrow(OutsideRootError);
+    await expect(moveIntoPlace(root, temp2, join(root, 'escape', 'C1', 'images', 'b.jpg'))).rejects.toThrow(
+      OutsideRootError,
+    );
     expect(existsSync(join(outside, 'C1'))).toBe(false); // not even the folders
     expect(existsSync(temp2)).toBe(true);
   });
@@ -99,7 +109,10 @@ describe('assertParentInsideRoot, moveIntoPlace, unlinkInside', () => {
 });
 
 describe('properties', () => {
-  const segment = fc.oneof(fc.constantFrom('..', '.', '', 'groups', 'a.jpg', '..foo', 'x\\..'), fc.string({ maxLength: 8 }));
+  const segment = fc.oneof(
+    fc.constantFrom('..', '.', '', 'groups', 'a.jpg', '..foo', 'x\\..'),
+    fc.string({ maxLength: 8 }),
+  );
   it('resolveInside: any nas_path either throws or lands strictly below NAS_ROOT', () => {
     fc.assert(
       fc.property(fc.array(segment, { maxLength: 6 }), (segments) => {

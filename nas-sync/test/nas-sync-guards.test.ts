@@ -55,7 +55,8 @@ const dueAtNextTaipeiMidnight = async (messageId: string) =>
         FROM line_files WHERE ${fileOf(messageId)}`)
   ).rows[0];
 
-const capped = (options: Parameters<NasSyncFixture['syncOnce']>[0] = {}) => fx.syncOnce({ dailyBytesPerSender: CAP, ...options });
+const capped = (options: Parameters<NasSyncFixture['syncOnce']>[0] = {}) =>
+  fx.syncOnce({ dailyBytesPerSender: CAP, ...options });
 const onNas = async (id: string) => (await fx.listNas()).filter((f) => f.includes(id));
 
 describe('the daily cap per sender', () => {
@@ -68,7 +69,13 @@ describe('the daily cap per sender', () => {
     const { events } = await capped({ concurrency: 1 }); // oldest first: a3 is the one over
     for (const id of [a1, a2, b1]) expect((await fx.file(id)).syncStatus, id).toBe('synced');
     const waiting = await fx.file(a3);
-    expect(waiting).toMatchObject({ syncStatus: 'pending', syncAttempts: 0, syncError: WAIT_REASON, nasPath: null, syncClaimedAt: null });
+    expect(waiting).toMatchObject({
+      syncStatus: 'pending',
+      syncAttempts: 0,
+      syncError: WAIT_REASON,
+      nasPath: null,
+      syncClaimedAt: null,
+    });
     expect(await dueAtNextTaipeiMidnight(a3)).toEqual({ ok: true, at: '00:00:00.000000' });
     expect(events.find((e) => e.messageId === a3)).toMatchObject({ outcome: 'daily_limit', error: WAIT_REASON });
     // Refused on LINE's Content-Length: asked once, nothing written, no temp file left.
@@ -85,10 +92,17 @@ describe('the daily cap per sender', () => {
     expect(fx.contentRequests(a3)).toBe(1);
 
     // The next Taipei day: yesterday's copies no longer count, and the file is due.
-    await fx.db.execute(sql`UPDATE line_files SET synced_at = synced_at - interval '1 day' WHERE synced_at IS NOT NULL`);
+    await fx.db.execute(
+      sql`UPDATE line_files SET synced_at = synced_at - interval '1 day' WHERE synced_at IS NOT NULL`,
+    );
     await fx.db.update(lineFiles).set({ nextSyncAt: sql`now() - interval '1 second'` }).where(fileOf(a3));
     await capped();
-    expect(await fx.file(a3)).toMatchObject({ syncStatus: 'synced', syncError: null, syncAttempts: 0, fileSize: 40 * KiB });
+    expect(await fx.file(a3)).toMatchObject({
+      syncStatus: 'synced',
+      syncError: null,
+      syncAttempts: 0,
+      fileSize: 40 * KiB,
+    });
     expect((await statusCounts(fx.db, 300_000)).dailyLimited).toBe(0);
   });
 
@@ -102,13 +116,21 @@ describe('the daily cap per sender', () => {
         beforeRename: async ({ file }) => {
           // While `first` was downloading, another job copied 60 KiB of carol's today.
           if (file.messageId === first) {
-            await fx.db.update(lineFiles).set({ syncStatus: 'synced', syncedAt: sql`now()`, fileSize: 60 * KiB }).where(fileOf(second));
+            await fx.db
+              .update(lineFiles)
+              .set({ syncStatus: 'synced', syncedAt: sql`now()`, fileSize: 60 * KiB })
+              .where(fileOf(second));
           }
         },
       },
     });
     expect(events.find((e) => e.messageId === first)).toMatchObject({ outcome: 'daily_limit' });
-    expect(await fx.file(first)).toMatchObject({ syncStatus: 'pending', syncError: WAIT_REASON, syncAttempts: 0, nasPath: null });
+    expect(await fx.file(first)).toMatchObject({
+      syncStatus: 'pending',
+      syncError: WAIT_REASON,
+      syncAttempts: 0,
+      nasPath: null,
+    });
     expect(await onNas(first)).toEqual([]);
     expect(await readdir(join(fx.nasRoot, PARTIAL_DIR))).toEqual([]);
   });
@@ -119,14 +141,22 @@ describe('the daily cap per sender', () => {
     for (let i = 0; i < 6; i++) ids.push(await image(dave, 40 * KiB));
     // Two jobs, each with a pool of its own. Every download passes the early check (nothing
     // copied yet) and then waits, so all six are recorded at about the same time.
-    const job = () => capped({ concurrency: 3, pollIntervalMs: 20, hooks: { beforeRename: () => new Promise((r) => setTimeout(r, 100)) } });
+    const job = () =>
+      capped({
+        concurrency: 3,
+        pollIntervalMs: 20,
+        hooks: { beforeRename: () => new Promise((r) => setTimeout(r, 100)) },
+      });
     const events = (await Promise.all([job(), job()])).flatMap((run) => run.events);
     const rows = await Promise.all(ids.map((id) => fx.file(id)));
     expect(rows.filter((r) => r.syncStatus === 'synced')).toHaveLength(2);
     expect(rows.filter((r) => r.syncStatus === 'pending' && r.syncError === WAIT_REASON)).toHaveLength(4);
-    expect(events.filter((e) => ids.includes(e.messageId)).map((e) => e.outcome).sort()).toEqual([
-      'daily_limit', 'daily_limit', 'daily_limit', 'daily_limit', 'synced', 'synced',
-    ]);
+    expect(
+      events
+        .filter((e) => ids.includes(e.messageId))
+        .map((e) => e.outcome)
+        .sort(),
+    ).toEqual(['daily_limit', 'daily_limit', 'daily_limit', 'daily_limit', 'synced', 'synced']);
     expect((await fx.listNas()).filter((f) => ids.some((id) => f.includes(id)))).toHaveLength(2);
   });
 
@@ -166,7 +196,9 @@ describe('symlinks planted under NAS_ROOT', () => {
     const { events } = await fx.syncOnce();
     const row = await fx.file(id);
     expect(row).toMatchObject({ syncStatus: 'failed', nasPath: null, syncAttempts: 1 });
-    expect(row.syncError).toContain(`refused: the folder groups/${group}/images/2025-06-01 under NAS_ROOT resolves to ${outside}/images/2025-06-01, outside NAS_ROOT`);
+    expect(row.syncError).toContain(
+      `refused: the folder groups/${group}/images/2025-06-01 under NAS_ROOT resolves to ${outside}/images/2025-06-01, outside NAS_ROOT`,
+    );
     expect(events.find((e) => e.messageId === id)).toMatchObject({ outcome: 'failed' });
     expect(await listFiles(outside)).toEqual([]);
     expect(await readdir(outside)).toEqual([]); // not even its folders

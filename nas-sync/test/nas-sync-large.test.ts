@@ -34,10 +34,24 @@ afterAll(() => fx.close());
 it('streams a 256 MiB video to the NAS with flat memory and the right hash', async () => {
   const id = '700000000000000001';
   fx.emulator.state.content.set(id, { generate: { size: SIZE, seed: SEED }, contentType: 'video/mp4' });
-  await fx.seed({ messageId: id, fileType: 'video', chat: { group: 'C0123456789abcdef0123456789abcdef' }, userId: 'U0123456789abcdef0123456789abcdef' });
+  await fx.seed({
+    messageId: id,
+    fileType: 'video',
+    chat: { group: 'C0123456789abcdef0123456789abcdef' },
+    userId: 'U0123456789abcdef0123456789abcdef',
+  });
 
-  const options = { databaseUrl: fx.databaseUrl, dataApiBaseUrl: fx.emulator.url, nasRoot: fx.nasRoot, token: TOKEN, size: SIZE };
-  const child = await runNode(['--expose-gc', 'nas-sync/test/nas-sync-child.ts', 'memory', JSON.stringify(options)], {});
+  const options = {
+    databaseUrl: fx.databaseUrl,
+    dataApiBaseUrl: fx.emulator.url,
+    nasRoot: fx.nasRoot,
+    token: TOKEN,
+    size: SIZE,
+  };
+  const child = await runNode(
+    ['--expose-gc', 'nas-sync/test/nas-sync-child.ts', 'memory', JSON.stringify(options)],
+    {},
+  );
   expect(child.code, child.stderr).toBe(0);
   const report = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
     baseline: Mem;
@@ -50,7 +64,12 @@ it('streams a 256 MiB video to the NAS with flat memory and the right hash', asy
   const expected = createHash('sha256');
   for await (const chunk of generateContent({ size: SIZE, seed: SEED })) expected.update(chunk as Buffer);
   const row = await fx.file(id);
-  expect(row).toMatchObject({ syncStatus: 'synced', fileSize: SIZE, mimeType: 'video/mp4', sha256: expected.digest('hex') });
+  expect(row).toMatchObject({
+    syncStatus: 'synced',
+    fileSize: SIZE,
+    mimeType: 'video/mp4',
+    sha256: expected.digest('hex'),
+  });
   expect((await stat(join(fx.nasRoot, row.nasPath!))).size).toBe(SIZE);
 
   const { baseline, firstHalf, secondHalf } = report;

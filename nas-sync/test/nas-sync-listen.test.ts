@@ -156,7 +156,10 @@ describe('LISTEN/NOTIFY', () => {
         sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'linebot-nas-sync-listen'`,
       );
       await waitFor(() => job.count('nas_sync.listen_lost') === 1, 5_000, 'the loss to be logged');
-      expect(job.logs.find((l) => l.event === 'nas_sync.listen_lost')).toMatchObject({ level: 'warn', retryInMs: 1_000 });
+      expect(job.logs.find((l) => l.event === 'nas_sync.listen_lost')).toMatchObject({
+        level: 'warn',
+        retryInMs: 1_000,
+      });
       // Back after the first backoff step (1 s).
       await waitFor(() => job.count('nas_sync.listening') === 2, 5_000, 'the reconnect');
       expect(job.count('nas_sync.listen_lost')).toBe(1);

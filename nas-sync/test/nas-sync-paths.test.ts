@@ -95,7 +95,12 @@ describe('buildNasPath', () => {
     ['1:1 image', {}, 'users/U4af4980629aaaaaaaaaaaaaaaaaaaaaa/images/2025-03-04/468789577898262530.jpg'],
     [
       'group video (date in UTC)',
-      { fileType: 'video', lineGroupId: 'Ca56f94637cc4347f90a25382909b24b9', contentType: 'video/mp4', sentAt: new Date('2025-03-05T00:30:00+09:00') },
+      {
+        fileType: 'video',
+        lineGroupId: 'Ca56f94637cc4347f90a25382909b24b9',
+        contentType: 'video/mp4',
+        sentAt: new Date('2025-03-05T00:30:00+09:00'),
+      },
       'groups/Ca56f94637cc4347f90a25382909b24b9/videos/2025-03-04/468789577898262530.mp4',
     ],
     [
@@ -124,13 +129,22 @@ describe('buildNasPath', () => {
       'users/U4af4980629aaaaaaaaaaaaaaaaaaaaaa/files/2025-03-04/468789577898262530.pdf',
     ],
     ['no sender known', { lineUserId: null }, 'users/_unknown/images/2025-03-04/468789577898262530.jpg'],
-    ['hostile ids are sanitised too', { lineGroupId: '../../x', messageId: '1/../2' }, 'groups/x/images/2025-03-04/2.jpg'],
+    [
+      'hostile ids are sanitised too',
+      { lineGroupId: '../../x', messageId: '1/../2' },
+      'groups/x/images/2025-03-04/2.jpg',
+    ],
   ])('%s', (_label, overrides, expected) => {
     expect(buildNasPath({ ...base, ...overrides })).toBe(expected);
   });
 
   it('keeps the whole file name within 255 bytes, prefix included', () => {
-    const name = fileNameFor({ messageId: '468789577898262530', fileType: 'file', fileName: `${'漢'.repeat(300)}.docx`, contentType: null });
+    const name = fileNameFor({
+      messageId: '468789577898262530',
+      fileType: 'file',
+      fileName: `${'漢'.repeat(300)}.docx`,
+      contentType: null,
+    });
     expect(byteLength(name)).toBeLessThanOrEqual(255);
     expect(name.startsWith('468789577898262530_漢')).toBe(true);
     expect(name.endsWith('漢.docx')).toBe(true);

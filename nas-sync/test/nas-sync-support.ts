@@ -47,7 +47,9 @@ export interface NasSyncFixture {
   /** GET .../content requests the emulator saw for this message. */
   contentRequests(messageId: string): number;
   /** One `--once` run, as a library call, collecting the per-file events. */
-  syncOnce(options?: Partial<SyncOptions>): Promise<{ events: FileEvent[]; summary: Awaited<ReturnType<typeof runSync>> }>;
+  syncOnce(
+    options?: Partial<SyncOptions>,
+  ): Promise<{ events: FileEvent[]; summary: Awaited<ReturnType<typeof runSync>> }>;
   /** Every file under NAS_ROOT (relative, `/`-separated), temp files included. */
   listNas(): Promise<string[]>;
   close(): Promise<void>;
@@ -104,7 +106,12 @@ export async function setupNasSync(label: string): Promise<NasSyncFixture> {
         messageId: f.messageId,
         fileId,
         lineUserId: await userPk(sender),
-        lineGroupId: 'group' in chat ? await groupPk(chat.group, 'group') : 'room' in chat ? await groupPk(chat.room, 'room') : null,
+        lineGroupId:
+          'group' in chat
+            ? await groupPk(chat.group, 'group')
+            : 'room' in chat
+              ? await groupPk(chat.room, 'room')
+              : null,
         sourceType: 'group' in chat ? 'group' : 'room' in chat ? 'room' : 'user',
         messageType: fileType,
         content: fileType === 'file' ? (f.fileName ?? null) : null,
@@ -149,7 +156,12 @@ export async function listFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(root.length + 1).split('\\').join('/'))
+    .map((e) =>
+      join(e.parentPath, e.name)
+        .slice(root.length + 1)
+        .split('\\')
+        .join('/'),
+    )
     .sort();
 }
 

@@ -41,14 +41,22 @@ const partials = async () => (await readdir(join(fx.nasRoot, PARTIAL_DIR)).catch
 describe('downloads', () => {
   it('copies an image from a group chat to groups/{groupId}/images/{date}/{messageId}.jpg with size, type and hash', async () => {
     const id = newId();
-    const bytes = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from('a tiny jpeg'), Buffer.from([0xff, 0xd9])]);
+    const bytes = Buffer.concat([
+      Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+      Buffer.from('a tiny jpeg'),
+      Buffer.from([0xff, 0xd9]),
+    ]);
     fx.emulator.state.content.set(id, { body: bytes, contentType: 'image/jpeg' });
     await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER, sentAt: new Date('2025-03-04T15:59:00Z') }); // 23:59 in Asia/Taipei
 
     const { events } = await fx.syncOnce();
 
     const expectedPath = `groups/${GROUP}/images/2025-03-04/${id}.jpg`;
-    expect(events.find((e) => e.messageId === id)).toMatchObject({ outcome: 'synced', nasPath: expectedPath, bytes: bytes.length });
+    expect(events.find((e) => e.messageId === id)).toMatchObject({
+      outcome: 'synced',
+      nasPath: expectedPath,
+      bytes: bytes.length,
+    });
     expect(await readFile(join(fx.nasRoot, expectedPath))).toEqual(bytes);
     const row = await fx.file(id);
     expect(row).toMatchObject({
@@ -79,7 +87,13 @@ describe('downloads', () => {
     fx.emulator.state.content.set(dm, { body: Buffer.from('video bytes'), contentType: 'video/mp4' });
     fx.emulator.state.content.set(room, { body: Buffer.from('audio bytes'), contentType: 'audio/m4a' });
     await fx.seed({ messageId: dm, fileType: 'video', chat: { user: USER }, sentAt: new Date('2025-06-01T00:00:00Z') });
-    await fx.seed({ messageId: room, fileType: 'audio', chat: { room: ROOM }, userId: USER, sentAt: new Date('2025-06-02T12:00:00Z') });
+    await fx.seed({
+      messageId: room,
+      fileType: 'audio',
+      chat: { room: ROOM },
+      userId: USER,
+      sentAt: new Date('2025-06-02T12:00:00Z'),
+    });
 
     await fx.syncOnce();
 
@@ -93,10 +107,25 @@ describe('downloads', () => {
     const cjk = newId();
     const bare = newId();
     fx.emulator.state.content.set(evil, { body: Buffer.from('#!/bin/sh\necho pwned\n'), contentType: 'text/x-sh' });
-    fx.emulator.state.content.set(cjk, { body: Buffer.from('PK spreadsheet'), contentType: 'application/octet-stream' });
+    fx.emulator.state.content.set(cjk, {
+      body: Buffer.from('PK spreadsheet'),
+      contentType: 'application/octet-stream',
+    });
     fx.emulator.state.content.set(bare, { body: Buffer.from('%PDF-1.7'), contentType: 'application/pdf' });
-    await fx.seed({ messageId: evil, fileType: 'file', fileName: '../../../etc/cron.d/<job>:run?.sh', chat: { group: GROUP }, userId: USER });
-    await fx.seed({ messageId: cjk, fileType: 'file', fileName: '第3四半期 見積書 (最終).xlsx', chat: { group: GROUP }, userId: USER });
+    await fx.seed({
+      messageId: evil,
+      fileType: 'file',
+      fileName: '../../../etc/cron.d/<job>:run?.sh',
+      chat: { group: GROUP },
+      userId: USER,
+    });
+    await fx.seed({
+      messageId: cjk,
+      fileType: 'file',
+      fileName: '第3四半期 見積書 (最終).xlsx',
+      chat: { group: GROUP },
+      userId: USER,
+    });
     await fx.seed({ messageId: bare, fileType: 'file', fileName: 'CON', chat: { group: GROUP }, userId: USER });
 
     await fx.syncOnce();
@@ -106,7 +135,9 @@ describe('downloads', () => {
     expect((await fx.file(cjk)).nasPath).toBe(`${day}/${cjk}_第3四半期 見積書 (最終).xlsx`);
     // A reserved device name is defused; a name without an extension takes the Content-Type's.
     expect((await fx.file(bare)).nasPath).toBe(`${day}/${bare}__CON.pdf`);
-    expect(await readFile(join(fx.nasRoot, `${day}/${cjk}_第3四半期 見積書 (最終).xlsx`), 'utf8')).toBe('PK spreadsheet');
+    expect(await readFile(join(fx.nasRoot, `${day}/${cjk}_第3四半期 見積書 (最終).xlsx`), 'utf8')).toBe(
+      'PK spreadsheet',
+    );
     // Everything the job wrote is inside NAS_ROOT, under the chat's folder.
     for (const f of await fx.listNas()) expect(f.startsWith('groups/') || f.startsWith('users/')).toBe(true);
     expect(existsSync(join(fx.nasRoot, '..', 'etc'))).toBe(false);
@@ -142,26 +173,40 @@ describe("LINE's answers", () => {
     expect(await fx.file(video)).toMatchObject({ syncStatus: 'synced', syncError: null, nextSyncAt: null });
   });
 
-  it.each([410, 404])('%i (unsent or expired): marked unavailable with the reason and never asked again', async (status) => {
-    const id = newId();
-    fx.emulator.state.faults.push({ method: 'GET', path: contentPath(id), status, body: { message: 'Not found' } });
-    await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER });
+  it.each([410, 404])(
+    '%i (unsent or expired): marked unavailable with the reason and never asked again',
+    async (status) => {
+      const id = newId();
+      fx.emulator.state.faults.push({ method: 'GET', path: contentPath(id), status, body: { message: 'Not found' } });
+      await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER });
 
-    const { events } = await fx.syncOnce();
-    expect(events.find((e) => e.messageId === id)).toMatchObject({ outcome: 'unavailable', status });
-    const row = await fx.file(id);
-    expect(row).toMatchObject({ syncStatus: 'unavailable', nasPath: null, syncAttempts: 0 });
-    expect(row.syncError).toContain(`HTTP ${status}`);
+      const { events } = await fx.syncOnce();
+      expect(events.find((e) => e.messageId === id)).toMatchObject({ outcome: 'unavailable', status });
+      const row = await fx.file(id);
+      expect(row).toMatchObject({ syncStatus: 'unavailable', nasPath: null, syncAttempts: 0 });
+      expect(row.syncError).toContain(`HTTP ${status}`);
 
-    await fx.db.update(lineFiles).set({ nextSyncAt: null }).where(fileOf(id));
-    await fx.syncOnce();
-    expect(fx.contentRequests(id)).toBe(1);
-  });
+      await fx.db.update(lineFiles).set({ nextSyncAt: null }).where(fileOf(id));
+      await fx.syncOnce();
+      expect(fx.contentRequests(id)).toBe(1);
+    },
+  );
 
   it('429 and 5xx: backs off (honouring Retry-After), and after N failures marks the row failed with its error', async () => {
     const id = newId();
-    fx.emulator.state.faults.push({ method: 'GET', path: contentPath(id), status: 429, times: 1, headers: { 'retry-after': '120' } });
-    fx.emulator.state.faults.push({ method: 'GET', path: contentPath(id), status: 503, body: { message: 'Service Unavailable' } });
+    fx.emulator.state.faults.push({
+      method: 'GET',
+      path: contentPath(id),
+      status: 429,
+      times: 1,
+      headers: { 'retry-after': '120' },
+    });
+    fx.emulator.state.faults.push({
+      method: 'GET',
+      path: contentPath(id),
+      status: 503,
+      body: { message: 'Service Unavailable' },
+    });
     await fx.seed({ messageId: id, chat: { group: GROUP }, userId: USER });
 
     const before = Date.now();
@@ -212,7 +257,10 @@ describe('crash safety', () => {
       },
     });
     expect(sawTemp).toBe(true); // the whole file was in the temp file when the "crash" hit
-    expect(first.events.find((e) => e.messageId === id)).toMatchObject({ outcome: 'retry', error: 'disk yanked before rename' });
+    expect(first.events.find((e) => e.messageId === id)).toMatchObject({
+      outcome: 'retry',
+      error: 'disk yanked before rename',
+    });
     expect(existsSync(finalPath)).toBe(false);
     expect(await partials()).toEqual([]);
     expect(await fx.file(id)).toMatchObject({ syncStatus: 'pending', nasPath: null, syncAttempts: 1 });
@@ -232,7 +280,16 @@ describe('crash safety', () => {
     const finalPath = join(fx.nasRoot, `users/${USER}/images/2025-06-01/${id}.jpg`);
 
     const child = await runNode(
-      ['nas-sync/test/nas-sync-child.ts', 'crash', JSON.stringify({ databaseUrl: fx.databaseUrl, dataApiBaseUrl: fx.emulator.url, nasRoot: fx.nasRoot, token: TOKEN })],
+      [
+        'nas-sync/test/nas-sync-child.ts',
+        'crash',
+        JSON.stringify({
+          databaseUrl: fx.databaseUrl,
+          dataApiBaseUrl: fx.emulator.url,
+          nasRoot: fx.nasRoot,
+          token: TOKEN,
+        }),
+      ],
       {},
     );
     expect(child.signal).toBe('SIGKILL');
@@ -391,7 +448,11 @@ describe('several jobs at once', () => {
       },
     });
     expect(raced).toBe(true);
-    expect(events.filter((e) => ids.includes(e.messageId)).map((e) => e.outcome)).toEqual(['synced', 'synced', 'synced']);
+    expect(events.filter((e) => ids.includes(e.messageId)).map((e) => e.outcome)).toEqual([
+      'synced',
+      'synced',
+      'synced',
+    ]);
     for (const id of ids) expect((await fx.file(id)).syncStatus).toBe('synced');
   });
 
@@ -403,13 +464,18 @@ describe('several jobs at once', () => {
     let start: string;
     do start = await databaseNow(fx.db);
     while ((/\.(\d+)/.exec(start)?.[1] ?? '').length <= 3);
-    await fx.db.update(lineFiles).set({ nextSyncAt: sql`${start}::timestamptz` }).where(fileOf(id));
+    await fx.db
+      .update(lineFiles)
+      .set({ nextSyncAt: sql`${start}::timestamptz` })
+      .where(fileOf(id));
     const claimed = await claimFiles(fx.db, { limit: 100, leaseMs: 300_000, dueBefore: start });
     expect(claimed.map((c) => c.messageId)).toContain(id);
     // As a JS Date (milliseconds) the same start would not have reached it.
     await fx.db.update(lineFiles).set({ syncClaimedAt: null }).where(fileOf(id));
     expect(
-      (await claimFiles(fx.db, { limit: 100, leaseMs: 300_000, dueBefore: new Date(start).toISOString() })).map((c) => c.messageId),
+      (await claimFiles(fx.db, { limit: 100, leaseMs: 300_000, dueBefore: new Date(start).toISOString() })).map(
+        (c) => c.messageId,
+      ),
     ).not.toContain(id);
     // Give back what these claims took (rows other tests left due).
     await fx.db.update(lineFiles).set({ syncClaimedAt: null }).where(sql`${lineFiles.syncStatus} = 'pending'`);

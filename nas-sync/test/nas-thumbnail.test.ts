@@ -64,14 +64,20 @@ beforeEach(() => {
 });
 
 const uploader = () =>
-  thumbnailUploader({ enabled: true, workerUrl, agentToken: AGENT_TOKEN, shares: [], maxBytes: 104_857_600 }, { retries: 1, retryBaseMs: 10 });
+  thumbnailUploader(
+    { enabled: true, workerUrl, agentToken: AGENT_TOKEN, shares: [], maxBytes: 104_857_600 },
+    { retries: 1, retryBaseMs: 10 },
+  );
 
 async function syncWithThumbnails() {
   const logs: Array<{ event: string; fields?: Record<string, unknown> }> = [];
   const events: string[] = [];
   const summary = await fx.syncOnce({
     onImageSynced: uploader(),
-    reporter: quietReporter({ file: (e) => events.push(e.outcome), log: (_level, event, fields) => logs.push({ event, fields }) }),
+    reporter: quietReporter({
+      file: (e) => events.push(e.outcome),
+      log: (_level, event, fields) => logs.push({ event, fields }),
+    }),
   });
   return { ...summary, logs, events };
 }
@@ -80,7 +86,9 @@ describe('thumbnails of synced images', () => {
   it('a synced image: one PUT of a JPEG within 240 px and 1 MB, with its SHA-256 and the token; other files none', async () => {
     const image = newId();
     const doc = newId();
-    const photo = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#3366cc' } }).jpeg().toBuffer();
+    const photo = await sharp({ create: { width: 1200, height: 800, channels: 3, background: '#3366cc' } })
+      .jpeg()
+      .toBuffer();
     fx.emulator.state.content.set(image, { body: photo, contentType: 'image/jpeg' });
     fx.emulator.state.content.set(doc, { body: Buffer.from('%PDF-1.4 plan'), contentType: 'application/pdf' });
     await fx.seed({ messageId: image, chat: { user: USER } });
@@ -92,7 +100,11 @@ describe('thumbnails of synced images', () => {
     expect(row.syncStatus).toBe('synced');
     expect(puts.map((p) => p.path)).toEqual([`PUT /api/linebot/nas/files/${row.id}/thumbnail`]);
     const put = puts[0]!;
-    expect(put).toMatchObject({ authorization: `Bearer ${AGENT_TOKEN}`, contentType: 'image/jpeg', length: put.body.length });
+    expect(put).toMatchObject({
+      authorization: `Bearer ${AGENT_TOKEN}`,
+      contentType: 'image/jpeg',
+      length: put.body.length,
+    });
     expect(put.sha256).toBe(createHash('sha256').update(put.body).digest('hex'));
     expect(put.body.length).toBeLessThanOrEqual(1_048_576);
     const meta = await sharp(put.body).metadata();
@@ -106,11 +118,18 @@ describe('thumbnails of synced images', () => {
     const first = await syncWithThumbnails();
     expect((await fx.file(broken)).syncStatus).toBe('synced');
     expect(puts).toEqual([]);
-    expect(first.logs.filter((l) => l.event === 'nas_sync.thumbnail_failed').map((l) => l.fields?.messageId)).toEqual([broken]);
+    expect(first.logs.filter((l) => l.event === 'nas_sync.thumbnail_failed').map((l) => l.fields?.messageId)).toEqual([
+      broken,
+    ]);
 
     answer = 409;
     const refused = newId();
-    fx.emulator.state.content.set(refused, { body: await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } }).png().toBuffer(), contentType: 'image/png' });
+    fx.emulator.state.content.set(refused, {
+      body: await sharp({ create: { width: 64, height: 64, channels: 3, background: '#000' } })
+        .png()
+        .toBuffer(),
+      contentType: 'image/png',
+    });
     await fx.seed({ messageId: refused, chat: { user: USER } });
     const second = await syncWithThumbnails();
     expect((await fx.file(refused)).syncStatus).toBe('synced');
@@ -124,7 +143,9 @@ describe('thumbnails of synced images', () => {
   it('an image over the pixel limit (a small PNG of a huge canvas): refused before decoding, logged, the file still synced', async () => {
     // 7100 x 7100 = 50.41 MP: over MAX_INPUT_PIXELS, well under sharp's default (268 MP), 150 KB as a PNG.
     const side = Math.ceil(Math.sqrt(MAX_INPUT_PIXELS + 1));
-    const png = await sharp({ create: { width: side, height: side, channels: 3, background: '#000' } }).png({ compressionLevel: 9 }).toBuffer();
+    const png = await sharp({ create: { width: side, height: side, channels: 3, background: '#000' } })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
     expect(png.length).toBeLessThan(1_000_000);
     await expect(sharp(png).metadata()).resolves.toMatchObject({ width: side }); // a valid image
     const huge = newId();
@@ -138,7 +159,13 @@ describe('thumbnails of synced images', () => {
     expect(String(failed[0]!.fields?.error)).toContain('Input image exceeds pixel limit');
     // Just under the limit a preview is made.
     const ok = Math.floor(Math.sqrt(MAX_INPUT_PIXELS));
-    await expect(makePreview(await sharp({ create: { width: ok, height: ok, channels: 3, background: '#fff' } }).png().toBuffer())).resolves.toBeInstanceOf(Buffer);
+    await expect(
+      makePreview(
+        await sharp({ create: { width: ok, height: ok, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer(),
+      ),
+    ).resolves.toBeInstanceOf(Buffer);
   });
 
   it('sending not configured: no uploader', () => {

@@ -88,7 +88,9 @@ async function startAiWorker(stack: Stack, options: AiOptions): Promise<AiWorker
     if (name && binding && className) workflows[binding] = { name, className };
   }
   if (!workflows.AI_ANSWER) throw new Error('wrangler.toml declares no AI_ANSWER workflow');
-  const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = (await import('miniflare')) as typeof import('miniflare');
+  const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = (await import(
+    'miniflare'
+  )) as typeof import('miniflare');
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       modules: true,
@@ -119,7 +121,13 @@ const hex32 = (prefix: string, i: number) => prefix + i.toString(16).padStart(32
 
 function signed(secret: string, event: build.WebhookEvent): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(build.webhookBody(hex32('U', 0xb07), [event]));
-  return { body, headers: { 'content-type': 'application/json', 'x-line-signature': createHmac('sha256', secret).update(body).digest('base64') } };
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'x-line-signature': createHmac('sha256', secret).update(body).digest('base64'),
+    },
+  };
 }
 
 export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOptions): Promise<AiResult> {
@@ -131,7 +139,10 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
     const admin = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${worker.url}/api/linebot/admin${path}`, {
         method,
-        headers: { authorization: `Bearer ${options.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${options.adminToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();
@@ -147,7 +158,11 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
 
     // One bound user per question: accounts and binding codes through the admin API, bound by sending the code.
     const asks = options.delaysMs.flatMap((delayMs, d) =>
-      Array.from({ length: options.questionsPerDelay }, (_, i) => ({ delayMs, userId: hex32('U', 0xa1000 + d * 100 + i), tag: `bench-ai-d${delayMs}-q${i}` })),
+      Array.from({ length: options.questionsPerDelay }, (_, i) => ({
+        delayMs,
+        userId: hex32('U', 0xa1000 + d * 100 + i),
+        tag: `bench-ai-d${delayMs}-q${i}`,
+      })),
     );
     const stamp = Date.now().toString(36);
     options.say(`    binding ${asks.length} users ...`);
@@ -171,8 +186,14 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
 
     for (const d of options.delaysMs) claude.delay({ ms: d, match: `bench-ai-d${d}-` });
     const since = Date.now();
-    const events = asks.map((a) => ({ ...a, event: build.text(build.inUser(a.userId), `${a.tag}: 明天混凝土幾點澆置？`), sentAt: 0 }));
-    options.say(`    ${events.length} questions at Claude delays ${options.delaysMs.map((d) => `${d / 1000} s`).join(', ')} (${options.questionsPerDelay} each, all at once) ...`);
+    const events = asks.map((a) => ({
+      ...a,
+      event: build.text(build.inUser(a.userId), `${a.tag}: 明天混凝土幾點澆置？`),
+      sentAt: 0,
+    }));
+    options.say(
+      `    ${events.length} questions at Claude delays ${options.delaysMs.map((d) => `${d / 1000} s`).join(', ')} (${options.questionsPerDelay} each, all at once) ...`,
+    );
     await Promise.all(
       events.map(async (e) => {
         e.sentAt = Date.now();
@@ -183,7 +204,11 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
     // Until every answer is finished (or the longest delay plus a minute has passed).
     const deadline = Date.now() + Math.max(...options.delaysMs) + 60_000;
     const finished = async () =>
-      (await db.query(`select count(*)::int as n from line_ai_answers where status in ('answered', 'failed') and sent_by is not null`)).rows[0]?.n as number;
+      (
+        await db.query(
+          `select count(*)::int as n from line_ai_answers where status in ('answered', 'failed') and sent_by is not null`,
+        )
+      ).rows[0]?.n as number;
     while (Date.now() < deadline && (await finished()) < events.length) await sleep(200);
     await sleep(500); // a late second send would show up here
     const wallSec = (Date.now() - since) / 1000;
@@ -196,7 +221,12 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
     const claudeRequests = claude.requests().filter((r) => r.at >= since);
     const lineSends = stack.emulator
       .requests()
-      .filter((r) => r.at >= since && (r.path === '/v2/bot/message/reply' || r.path === '/v2/bot/message/push') && r.status === 200);
+      .filter(
+        (r) =>
+          r.at >= since &&
+          (r.path === '/v2/bot/message/reply' || r.path === '/v2/bot/message/push') &&
+          r.status === 200,
+      );
 
     const delays: AiDelayResult[] = options.delaysMs.map((delayMs) => {
       const mine = events.filter((e) => e.delayMs === delayMs);
@@ -211,7 +241,9 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
       let agrees = true;
       let answered = 0;
       for (const e of mine) {
-        const asked = claudeRequests.filter((r) => lastUserText((r.body as { messages?: unknown } | null)?.messages).includes(e.tag));
+        const asked = claudeRequests.filter((r) =>
+          lastUserText((r.body as { messages?: unknown } | null)?.messages).includes(e.tag),
+        );
         const first = asked.sort((a, b) => a.at - b.at)[0];
         const last = asked.filter((r) => r.answeredAt !== null).sort((a, b) => b.answeredAt! - a.answeredAt!)[0];
         const sends = lineSends

@@ -22,10 +22,19 @@ interface Config {
 }
 
 type Source = { type: string; userId?: string; groupId?: string; roomId?: string };
-type LineEvent = { type: string; timestamp: number; source?: Source; replyToken?: string; message?: Record<string, unknown> & { id: string; type: string } };
+type LineEvent = {
+  type: string;
+  timestamp: number;
+  source?: Source;
+  replyToken?: string;
+  message?: Record<string, unknown> & { id: string; type: string };
+};
 
 export async function startArticleServer(config: Config, port = 0, host = '127.0.0.1') {
-  const line = new messagingApi.MessagingApiClient({ channelAccessToken: config.accessToken, baseURL: config.lineApiUrl });
+  const line = new messagingApi.MessagingApiClient({
+    channelAccessToken: config.accessToken,
+    baseURL: config.lineApiUrl,
+  });
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 10 });
   const stats = { lineCalls: 0, queries: 0, groupMessages: 0, messages: 0, failed: 0, inFlight: 0 };
   const query = (text: string, values: unknown[]) => {
@@ -40,7 +49,11 @@ export async function startArticleServer(config: Config, port = 0, host = '127.0
   async function upsertUser(userId: string, profile: { displayName: string; pictureUrl?: string }): Promise<string> {
     const found = await query('select id from line_users where line_user_id = $1', [userId]);
     if (found.rows[0]) {
-      await query('update line_users set display_name = $2, picture_url = $3, updated_at = now() where id = $1', [found.rows[0].id, profile.displayName, profile.pictureUrl ?? null]);
+      await query('update line_users set display_name = $2, picture_url = $3, updated_at = now() where id = $1', [
+        found.rows[0].id,
+        profile.displayName,
+        profile.pictureUrl ?? null,
+      ]);
       return found.rows[0].id as string;
     }
     const inserted = await query(
@@ -53,7 +66,11 @@ export async function startArticleServer(config: Config, port = 0, host = '127.0
   async function upsertGroup(groupId: string, name: string, count: number): Promise<string> {
     const found = await query('select id from line_groups where line_group_id = $1', [groupId]);
     if (found.rows[0]) {
-      await query('update line_groups set name = $2, member_count = $3, updated_at = now() where id = $1', [found.rows[0].id, name, count]);
+      await query('update line_groups set name = $2, member_count = $3, updated_at = now() where id = $1', [
+        found.rows[0].id,
+        name,
+        count,
+      ]);
       return found.rows[0].id as string;
     }
     const inserted = await query(
@@ -84,7 +101,17 @@ export async function startArticleServer(config: Config, port = 0, host = '127.0
     await query(
       `insert into line_messages (message_id, line_user_id, line_group_id, source_type, message_type, content, reply_token, raw_message, sent_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9 / 1000.0)) on conflict (message_id) do nothing`,
-      [message.id, userPk, groupPk, source.type, message.type, typeof message.text === 'string' ? message.text : null, event.replyToken ?? null, message, event.timestamp],
+      [
+        message.id,
+        userPk,
+        groupPk,
+        source.type,
+        message.type,
+        typeof message.text === 'string' ? message.text : null,
+        event.replyToken ?? null,
+        message,
+        event.timestamp,
+      ],
     );
   }
 

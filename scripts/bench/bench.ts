@@ -32,13 +32,30 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createDatabase, dropDatabase, migrateDatabase } from '../lib/database.ts';
-import { ensurePooledRole, PGBOUNCER_BIN, pgbouncerAvailable, POOLED_ROLE, startPgBouncer, type PgBouncer } from '../lib/pgbouncer.ts';
+import {
+  ensurePooledRole,
+  PGBOUNCER_BIN,
+  pgbouncerAvailable,
+  POOLED_ROLE,
+  startPgBouncer,
+  type PgBouncer,
+} from '../lib/pgbouncer.ts';
 import { startTcpDelayProxy, type TcpDelayProxy } from '../lib/tcp-delay-proxy.ts';
 import { UserError } from '../local/ports.ts';
 import { isLocalUrl, redactUrl, startStack, type Stack } from '../local/stack.ts';
 import { runLoadChild, startServerChild, type ServerChild } from './children.ts';
 import { probeLatency, type LoadResult } from './load.ts';
-import { formatReport, goals, machine, ratios, type AckPath, type BenchReport, type DbPath, type Integrity, type TargetResult } from './report.ts';
+import {
+  formatReport,
+  goals,
+  machine,
+  ratios,
+  type AckPath,
+  type BenchReport,
+  type DbPath,
+  type Integrity,
+  type TargetResult,
+} from './report.ts';
 import type { Mix } from './workload.ts';
 import { BENCH_ANTHROPIC_KEY, runAiScenario, type AiResult } from './ai.ts';
 import { cpuMsPerAck, cpuSnapshot } from './cpu.ts';
@@ -94,7 +111,7 @@ async function main(): Promise<void> {
       'npm run bench -- [--duration s] [--warmup s] [--connections n] [--line-latency ms] [--db-latency ms]\n' +
         '                 [--only worker,sdk,article,ai] [--paths direct,pooled] [--ai-delays s,s,..] [--ai-questions n] [--smoke] [--json]\n' +
         'DATABASE_URL (a local PostgreSQL) replaces the embedded PGlite; the bench works in a fresh database it creates and drops,\n' +
-        'and runs the pooled path through a PgBouncer it starts (Debian\'s pgbouncer; skipped, and said so, when it is missing).\n' +
+        "and runs the pooled path through a PgBouncer it starts (Debian's pgbouncer; skipped, and said so, when it is missing).\n" +
         '--db-latency ms: every database round trip (connection open included) costs ms more, on both proxies.\n' +
         'ai: bound users ask 1:1 questions, the Claude emulator answers after each delay in --ai-delays (seconds, default 2,20,60;\n' +
         '--ai-questions per delay, default 3, all at once): overhead before and after Claude, reply or push (--smoke: 0.2 s, 2 questions).',
@@ -119,12 +136,21 @@ async function main(): Promise<void> {
   if (!options.aiDelaysMs.every((d) => d >= 0 && Number.isFinite(d)) || !(options.aiQuestions > 0)) {
     throw new UserError('--ai-delays takes seconds (e.g. 2,20,60) and --ai-questions a positive number');
   }
-  if (!(options.durationSec > 0) || !(options.connections > 0) || !(options.warmupSec >= 0) || !(options.lineLatencyMs >= 0) || !(options.dbLatencyMs >= 0)) {
-    throw new UserError('--duration, --warmup, --connections, --line-latency and --db-latency must be positive numbers');
+  if (
+    !(options.durationSec > 0) ||
+    !(options.connections > 0) ||
+    !(options.warmupSec >= 0) ||
+    !(options.lineLatencyMs >= 0) ||
+    !(options.dbLatencyMs >= 0)
+  ) {
+    throw new UserError(
+      '--duration, --warmup, --connections, --line-latency and --db-latency must be positive numbers',
+    );
   }
   if (options.paths.length === 0) throw new UserError('--paths takes direct, pooled or both');
   // The SDK baseline stores nothing: alone, it needs one path, not both.
-  if (!options.only.has('worker') && !options.only.has('article') && !options.only.has('ai')) options.paths = options.paths.slice(0, 1);
+  if (!options.only.has('worker') && !options.only.has('article') && !options.only.has('ai'))
+    options.paths = options.paths.slice(0, 1);
   // Progress goes to stderr so that --json leaves stdout to the report alone.
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -152,7 +178,10 @@ async function main(): Promise<void> {
     let directUrl: string | undefined;
     const name = `linebot_bench_${Date.now()}`;
     if (given) {
-      if (!isLocalUrl(given)) throw new UserError('npm run bench measures a local PostgreSQL: DATABASE_URL must point at 127.0.0.1 or localhost');
+      if (!isLocalUrl(given))
+        throw new UserError(
+          'npm run bench measures a local PostgreSQL: DATABASE_URL must point at 127.0.0.1 or localhost',
+        );
       const pooled = options.paths.includes('pooled');
       try {
         if (pooled) await ensurePooledRole(given);
@@ -166,7 +195,9 @@ async function main(): Promise<void> {
       const owner = new URL(directUrl);
       if (pooled) [owner.username, owner.password] = [POOLED_ROLE.user, POOLED_ROLE.password];
       await migrateDatabase(owner.toString()).catch((e: unknown) => {
-        throw new UserError(`cannot apply the migrations to the bench database: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`);
+        throw new UserError(
+          `cannot apply the migrations to the bench database: ${((e as Error).cause as Error | undefined)?.message ?? (e as Error).message}`,
+        );
       });
     }
 
@@ -185,14 +216,20 @@ async function main(): Promise<void> {
         bouncer = await startPgBouncer({ postgresHost: u.hostname, postgresPort: Number(u.port || 5432) });
         stopsHere.push(() => bouncer!.close());
       }
-      say(`${path}: starting the stack (${given ? `PostgreSQL at ${redactUrl(given)}` : 'embedded PGlite'}${bouncer ? ` behind PgBouncer on ${bouncer.port}` : ''}, Worker bundle on Miniflare) ...`);
+      say(
+        `${path}: starting the stack (${given ? `PostgreSQL at ${redactUrl(given)}` : 'embedded PGlite'}${bouncer ? ` behind PgBouncer on ${bouncer.port}` : ''}, Worker bundle on Miniflare) ...`,
+      );
       const stack = await startStack({
         worker: 'miniflare',
         ports: { worker: 0, emulator: 0, proxy: 0, database: 0 },
         databaseUrl: bouncer ? bouncer.urlFor(name) : directUrl,
         migrate: false,
         dataDir: given ? undefined : join(tmp, 'pgdata'),
-        secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN, ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58' },
+        secrets: {
+          LINE_CHANNEL_SECRET: SECRET,
+          LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN,
+          ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58',
+        },
         countRoundTrips: true,
         lineLatencyMs: options.lineLatencyMs,
         bundleDir: join(tmp, `bundle-${path}`),
@@ -211,7 +248,10 @@ async function main(): Promise<void> {
 
       // The article's pool through a TCP proxy with the same delay model, to the same endpoint.
       const articleUrl = new URL(bouncer ? bouncer.urlFor(name) : dbUrl);
-      const tcp: TcpDelayProxy = await startTcpDelayProxy({ target: { host: articleUrl.hostname, port: Number(articleUrl.port || 5432) }, delayMs: options.dbLatencyMs });
+      const tcp: TcpDelayProxy = await startTcpDelayProxy({
+        target: { host: articleUrl.hostname, port: Number(articleUrl.port || 5432) },
+        delayMs: options.dbLatencyMs,
+      });
       stopsHere.push(() => tcp.close());
       [articleUrl.hostname, articleUrl.port] = ['127.0.0.1', String(tcp.port)];
 
@@ -219,8 +259,12 @@ async function main(): Promise<void> {
         stack.proxy!.setDelay(ms);
         tcp.setDelay(ms);
       };
-      const run = (target: TargetResult['target'], mix: Mix, url: string, stats?: () => Promise<Record<string, number>>) =>
-        runTarget(stack, db, options, say, { target, mix, path, url, stats, setDelay });
+      const run = (
+        target: TargetResult['target'],
+        mix: Mix,
+        url: string,
+        stats?: () => Promise<Record<string, number>>,
+      ) => runTarget(stack, db, options, say, { target, mix, path, url, stats, setDelay });
 
       // Load goes to workerd's own socket: Miniflare's entry worker (dev conveniences) is not the Worker.
       const webhook = stack.webhookDirectUrl ?? stack.webhookUrl;
@@ -240,23 +284,30 @@ async function main(): Promise<void> {
           databaseUrl: articleUrl.toString(),
         });
         stopsHere.push(() => article.stop());
-        const articleStats = async () => (await (await fetch(`${article.url}/__stats`)).json()) as Record<string, number>;
+        const articleStats = async () =>
+          (await (await fetch(`${article.url}/__stats`)).json()) as Record<string, number>;
         results.push(await run('article', 'group-text', article.url, articleStats));
       }
       // On each path: through PgBouncer is how production reaches Neon.
       if (options.only.has('ai')) {
         await clean(stack, db);
-        say(`  ai (1:1 questions, ${path}): Claude answering after ${options.aiDelaysMs.map((d) => `${d / 1000} s`).join(', ')} ...`);
+        say(
+          `  ai (1:1 questions, ${path}): Claude answering after ${options.aiDelaysMs.map((d) => `${d / 1000} s`).join(', ')} ...`,
+        );
         ai.push(
           await runAiScenario(stack, db, {
             path,
-          delaysMs: options.aiDelaysMs,
-          questionsPerDelay: options.aiQuestions,
-          secret: SECRET,
-          adminToken: 'bench-admin-token-6b2d90e4a17c3f58',
-          secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN, ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58' },
-          bundleDir: join(tmp, `bundle-${path}`),
-          say,
+            delaysMs: options.aiDelaysMs,
+            questionsPerDelay: options.aiQuestions,
+            secret: SECRET,
+            adminToken: 'bench-admin-token-6b2d90e4a17c3f58',
+            secrets: {
+              LINE_CHANNEL_SECRET: SECRET,
+              LINE_CHANNEL_ACCESS_TOKEN: ACCESS_TOKEN,
+              ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58',
+            },
+            bundleDir: join(tmp, `bundle-${path}`),
+            say,
           }),
         );
       }
@@ -305,10 +356,24 @@ interface TargetSpec {
  * One target: a clean slate, a warm-up, the measured run, the backlog drained, counted and checked
  * against what was acked; then, with --db-latency, the unloaded probe at 0 and at the latency.
  */
-async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (line: string) => void, spec: TargetSpec): Promise<TargetResult> {
+async function runTarget(
+  stack: Stack,
+  db: pg.Client,
+  options: Options,
+  say: (line: string) => void,
+  spec: TargetSpec,
+): Promise<TargetResult> {
   const load = (durationSec: number) =>
-    runLoadChild({ url: spec.url, secret: SECRET, mix: spec.mix, connections: options.connections, durationSec, trackIds: spec.target !== 'sdk-baseline' });
-  const settle = () => (spec.stats ? drainServer(spec.stats, 30_000) : spec.target === 'worker' ? drain(db, 30_000) : Promise.resolve(true));
+    runLoadChild({
+      url: spec.url,
+      secret: SECRET,
+      mix: spec.mix,
+      connections: options.connections,
+      durationSec,
+      trackIds: spec.target !== 'sdk-baseline',
+    });
+  const settle = () =>
+    spec.stats ? drainServer(spec.stats, 30_000) : spec.target === 'worker' ? drain(db, 30_000) : Promise.resolve(true);
   if (options.warmupSec > 0) {
     await load(options.warmupSec);
     await settle();
@@ -316,13 +381,17 @@ async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (li
   await clean(stack, db);
   const statsBefore = (await spec.stats?.()) ?? {};
   const cpuBefore = cpuSnapshot();
-  say(`  ${spec.target} (${spec.mix}${spec.target === 'sdk-baseline' ? '' : `, ${spec.path}`}): ${options.durationSec} s at ${options.connections} connections ...`);
+  say(
+    `  ${spec.target} (${spec.mix}${spec.target === 'sdk-baseline' ? '' : `, ${spec.path}`}): ${options.durationSec} s at ${options.connections} connections ...`,
+  );
   const loaded: LoadResult = await load(options.durationSec);
   const drained = await settle();
   const cpuAfter = cpuSnapshot();
 
   const acked = loaded.statuses['200'] ?? 0;
-  const non2xx = Object.entries(loaded.statuses).filter(([code]) => !code.startsWith('2')).reduce((s, [, n]) => s + n, 0);
+  const non2xx = Object.entries(loaded.statuses)
+    .filter(([code]) => !code.startsWith('2'))
+    .reduce((s, [, n]) => s + n, 0);
   const lineCalls = stack.emulator.requests().length;
   const violations = stack.emulator.violations().length;
   const result: TargetResult = {
@@ -334,7 +403,13 @@ async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (li
     acked,
     ackPerSec: acked / loaded.durationSec,
     latencyMs: loaded.latencyMs,
-    errors: { non2xx, connection: loaded.errors, failedEvents: 0, lineViolations: violations, undrained: drained ? 0 : 1 },
+    errors: {
+      non2xx,
+      connection: loaded.errors,
+      failedEvents: 0,
+      lineViolations: violations,
+      undrained: drained ? 0 : 1,
+    },
     // The run and its drain: the Worker processes after the ack, the article before it.
     cpuMsPerAck: cpuMsPerAck(cpuBefore, cpuAfter, acked),
   };
@@ -350,13 +425,26 @@ async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (li
                percentile_cont(array[0.5, 0.95, 0.99]) within group (order by extract(epoch from processed_at - received_at) * 1000)
                  filter (where status = 'done') as e2e
           from line_webhook_events`)
-    ).rows[0] as { events: number; messages: number; done: number; failed: number; span: number | null; e2e: number[] | null };
+    ).rows[0] as {
+      events: number;
+      messages: number;
+      done: number;
+      failed: number;
+      span: number | null;
+      e2e: number[] | null;
+    };
     const rt = stack.proxy!.counts();
     result.errors.failedEvents = s.failed;
     if (s.failed > 0) {
       // Say why, so a failed goal under load can be read from the run's own output.
-      const why = (await db.query(`select event_type, status, last_error from line_webhook_events where status in ('failed', 'dead') limit 5`)).rows;
-      console.error(`bench: ${s.failed} events failed (${spec.target} ${spec.mix} ${spec.path}): ${JSON.stringify(why)}`);
+      const why = (
+        await db.query(
+          `select event_type, status, last_error from line_webhook_events where status in ('failed', 'dead') limit 5`,
+        )
+      ).rows;
+      console.error(
+        `bench: ${s.failed} events failed (${spec.target} ${spec.mix} ${spec.path}): ${JSON.stringify(why)}`,
+      );
     }
     result.persisted = s.done;
     result.persistedPerSec = s.span ? s.done / s.span : 0;
@@ -371,7 +459,9 @@ async function runTarget(stack: Stack, db: pg.Client, options: Options, say: (li
     result.integrity = await checkStored(db, stack, loaded, true);
   } else if (spec.target === 'article') {
     const s = (
-      await db.query(`select count(*)::int as messages, extract(epoch from max(created_at) - min(created_at))::float8 as span from line_messages`)
+      await db.query(
+        `select count(*)::int as messages, extract(epoch from max(created_at) - min(created_at))::float8 as span from line_messages`,
+      )
     ).rows[0] as { messages: number; span: number | null };
     const after = (await spec.stats?.()) ?? {};
     const stats = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (statsBefore[k] ?? 0)]));
@@ -430,7 +520,8 @@ function ackPath(stack: Stack): AckPath | undefined {
  * emulator refuses the second) would be doubled effects.
  */
 async function checkStored(db: pg.Client, stack: Stack, loaded: LoadResult, inbox: boolean): Promise<Integrity> {
-  const one = async (sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows[0] as Record<string, number>;
+  const one = async (sql: string, params: unknown[] = []) =>
+    (await db.query(sql, params)).rows[0] as Record<string, number>;
   const messages = await one(
     `select count(distinct message_id) filter (where message_id = any($1::text[]))::int as stored, (count(*) - count(distinct message_id))::int as doubled
        from line_messages where not is_from_bot`,
@@ -443,7 +534,9 @@ async function checkStored(db: pg.Client, stack: Stack, loaded: LoadResult, inbo
         [loaded.ackedEventIds],
       )
     : undefined;
-  const repliesTwice = stack.emulator.requests().filter((r) => r.path === '/v2/bot/message/reply' && r.status === 400).length;
+  const repliesTwice = stack.emulator
+    .requests()
+    .filter((r) => r.path === '/v2/bot/message/reply' && r.status === 400).length;
   const acked = loaded.ackedEventIds.length;
   return {
     built: loaded.built,
@@ -459,7 +552,9 @@ async function checkStored(db: pg.Client, stack: Stack, loaded: LoadResult, inbo
 
 /** Truncates every table the migrations made, and zeroes the counters. */
 async function clean(stack: Stack, db: pg.Client): Promise<void> {
-  const tables = (await db.query(`select tablename from pg_tables where schemaname = 'public'`)).rows.map((r) => `"${r.tablename as string}"`);
+  const tables = (await db.query(`select tablename from pg_tables where schemaname = 'public'`)).rows.map(
+    (r) => `"${r.tablename as string}"`,
+  );
   if (tables.length > 0) await db.query(`truncate ${tables.join(', ')} restart identity cascade`);
   stack.emulator.reset();
   stack.claude?.reset();

@@ -51,7 +51,10 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
-export async function startServerChild(file: 'sdk-server.ts' | 'article-server.ts', config: unknown): Promise<ServerChild> {
+export async function startServerChild(
+  file: 'sdk-server.ts' | 'article-server.ts',
+  config: unknown,
+): Promise<ServerChild> {
   const child = spawnTs(file, config);
   const { port } = await firstJsonLine<{ port: number }>(child, 30_000, file);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

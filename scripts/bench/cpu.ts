@@ -7,7 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-export type CpuGroup = 'workerd' | 'article process' | 'pgbouncer' | 'bench process (proxies, LINE emulator)' | 'load generator' | 'other';
+export type CpuGroup =
+  | 'workerd'
+  | 'article process'
+  | 'pgbouncer'
+  | 'bench process (proxies, LINE emulator)'
+  | 'load generator'
+  | 'other';
 export type CpuSnapshot = Map<number, { group: CpuGroup; sec: number }>;
 
 let ticks: number | undefined;
@@ -19,7 +25,11 @@ function stat(pid: number): { ppid: number; comm: string; sec: number } | undefi
     // comm is in parentheses and may hold spaces: the fields after it are split from its end.
     const close = text.lastIndexOf(')');
     const f = text.slice(close + 2).split(' ');
-    return { comm: text.slice(text.indexOf('(') + 1, close), ppid: Number(f[1]), sec: (Number(f[11]) + Number(f[12])) / clockTicks() };
+    return {
+      comm: text.slice(text.indexOf('(') + 1, close),
+      ppid: Number(f[1]),
+      sec: (Number(f[11]) + Number(f[12])) / clockTicks(),
+    };
   } catch {
     return undefined; // gone meanwhile
   }
@@ -44,7 +54,9 @@ function groupOf(pid: number, comm: string): CpuGroup {
 export function cpuSnapshot(): CpuSnapshot | undefined {
   let pids: number[];
   try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+    pids = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return undefined;
   }
@@ -57,10 +69,11 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
   // Parents before children is not guaranteed: repeat until no process joins.
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [pid, s] of all) if (!mine.has(pid) && mine.has(s.ppid)) {
-      mine.add(pid);
-      grew = true;
-    }
+    for (const [pid, s] of all)
+      if (!mine.has(pid) && mine.has(s.ppid)) {
+        mine.add(pid);
+        grew = true;
+      }
   }
   const out: CpuSnapshot = new Map();
   for (const pid of mine) {
@@ -71,7 +84,11 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
 }
 
 /** CPU ms per acknowledged event by group between two snapshots (processes that exited in between are not counted). */
-export function cpuMsPerAck(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined, acked: number): Partial<Record<CpuGroup, number>> | undefined {
+export function cpuMsPerAck(
+  before: CpuSnapshot | undefined,
+  after: CpuSnapshot | undefined,
+  acked: number,
+): Partial<Record<CpuGroup, number>> | undefined {
   if (!before || !after || acked === 0) return undefined;
   const out: Partial<Record<CpuGroup, number>> = {};
   for (const [pid, a] of after) {

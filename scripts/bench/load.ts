@@ -85,7 +85,8 @@ export async function runLoad(config: LoadConfig): Promise<LoadResult> {
   const result = await done;
   const durationSec = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => (latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+  const at = (q: number) =>
+    latencies.length === 0 ? 0 : latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
   return {
     durationSec,
     requests: latencies.length,
@@ -109,14 +110,20 @@ export async function runLoad(config: LoadConfig): Promise<LoadResult> {
  * One request at a time for a fixed time, from the calling process: the unloaded probe, where the
  * latency is the path's and not a queue's. Returns the median answer time in ms.
  */
-export async function probeLatency(config: Omit<LoadConfig, 'connections'>): Promise<{ requests: number; p50: number }> {
+export async function probeLatency(
+  config: Omit<LoadConfig, 'connections'>,
+): Promise<{ requests: number; p50: number }> {
   const workload = createWorkload({ mix: config.mix, secret: config.secret });
   const times: number[] = [];
   const until = performance.now() + config.durationSec * 1000;
   while (performance.now() < until) {
     const { body, signature } = workload.next();
     const started = performance.now();
-    const res = await fetch(config.url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-line-signature': signature } });
+    const res = await fetch(config.url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-line-signature': signature },
+    });
     await res.arrayBuffer();
     if (res.status === 200) times.push(performance.now() - started);
   }

@@ -17,7 +17,16 @@
  * The database is on this machine: a remote one (Neon) adds one round trip per batch of writes
  * (1000 rows) and the SELECT of the share's rows at the start of each walk.
  */
-import { appendFileSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -50,7 +59,9 @@ const line = (label: string, ms: number, s: WalkSummary, extra = '') =>
 
 let url: string | undefined;
 try {
-  console.log(`nas-index bench: ${fmt(total)} files (${dirs} folders x ${perDir}), batch ${batchSize}, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`);
+  console.log(
+    `nas-index bench: ${fmt(total)} files (${dirs} folders x ${perDir}), batch ${batchSize}, ${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}`,
+  );
   const t = Date.now();
   for (let d = 0; d < dirs; d++) {
     mkdirSync(folder(d));
@@ -113,7 +124,12 @@ try {
       }
     }
     const rescanChanged = await walk(true);
-    line('rescan 0.5%', rescanChanged.ms, rescanChanged.s, ` (made: ${a} added, ${r} deleted), folders not listed ${rescanChanged.s.unchangedDirs} of ${rescanChanged.s.dirs}`);
+    line(
+      'rescan 0.5%',
+      rescanChanged.ms,
+      rescanChanged.s,
+      ` (made: ${a} added, ${r} deleted), folders not listed ${rescanChanged.s.unchangedDirs} of ${rescanChanged.s.dirs}`,
+    );
   } finally {
     await database.end();
   }

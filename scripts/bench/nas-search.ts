@@ -20,7 +20,11 @@ import { createDatabase, dropDatabase, migrateDatabase, withDatabase } from '../
 import { percentile } from './percentile.ts';
 
 const { values: args } = parseArgs({
-  options: { rows: { type: 'string', default: '100000' }, runs: { type: 'string', default: '60' }, keep: { type: 'boolean', default: false } },
+  options: {
+    rows: { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '60' },
+    keep: { type: 'boolean', default: false },
+  },
 });
 const ROWS = Number(args.rows);
 const RUNS = Number(args.runs);
@@ -39,9 +43,43 @@ const rand = () => {
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
 const SHARES = ['projects', 'admin', 'design', 'archive'] as const;
-const SITES = Array.from({ length: 60 }, (_, i) => `${pick(['大安', '信義', '內湖', '板橋', '新莊', '竹北', '台中', 'Taoyuan', 'Kaohsiung'])}案場${String.fromCharCode(65 + (i % 26))}${Math.floor(i / 26) || ''}`);
-const DEPTS = ['圖面', '報價', '合約', '施工照片', '會議紀錄', 'Drawings', 'Invoices', '估價單', '請款', '驗收', 'BIM', '設計變更'];
-const STEMS = ['平面圖', '立面圖', '剖面圖', '報價單', '合約書', '施工日誌', 'Meeting Notes', 'Quotation', 'Floor Plan', 'invoice', '請款單', '會議紀錄', 'IMG', 'DSC', '結構計算書', 'Ｒｅｐｏｒｔ'];
+const SITES = Array.from(
+  { length: 60 },
+  (_, i) =>
+    `${pick(['大安', '信義', '內湖', '板橋', '新莊', '竹北', '台中', 'Taoyuan', 'Kaohsiung'])}案場${String.fromCharCode(65 + (i % 26))}${Math.floor(i / 26) || ''}`,
+);
+const DEPTS = [
+  '圖面',
+  '報價',
+  '合約',
+  '施工照片',
+  '會議紀錄',
+  'Drawings',
+  'Invoices',
+  '估價單',
+  '請款',
+  '驗收',
+  'BIM',
+  '設計變更',
+];
+const STEMS = [
+  '平面圖',
+  '立面圖',
+  '剖面圖',
+  '報價單',
+  '合約書',
+  '施工日誌',
+  'Meeting Notes',
+  'Quotation',
+  'Floor Plan',
+  'invoice',
+  '請款單',
+  '會議紀錄',
+  'IMG',
+  'DSC',
+  '結構計算書',
+  'Ｒｅｐｏｒｔ',
+];
 const EXTS = ['pdf', 'pdf', 'pdf', 'dwg', 'xlsx', 'docx', 'jpg', 'jpg', 'jpg', 'png', 'pptx', 'zip', 'txt'];
 
 function syntheticRow(i: number): typeof schema.nasFiles.$inferInsert {
@@ -52,7 +90,10 @@ function syntheticRow(i: number): typeof schema.nasFiles.$inferInsert {
   const stem = pick(STEMS);
   const ext = pick(EXTS);
   const name = `${stem}-${year}${String(1 + Math.floor(rand() * 12)).padStart(2, '0')}-v${1 + Math.floor(rand() * 5)}_${i}.${ext}`;
-  const path = share === 'projects' ? `${site}/${dept}/${year}/${name}` : `${pick(DEPTS)}/${year}/${pick(['Q1', 'Q2', 'Q3', 'Q4', '共用', 'Shared'])}/${name}`;
+  const path =
+    share === 'projects'
+      ? `${site}/${dept}/${year}/${name}`
+      : `${pick(DEPTS)}/${year}/${pick(['Q1', 'Q2', 'Q3', 'Q4', '共用', 'Shared'])}/${name}`;
   return {
     share,
     path,
@@ -84,7 +125,6 @@ const QUERIES: Array<[label: string, scope: NasScope, text: string]> = [
   ['1:1: all shares, nothing matches', everything, '不存在的檔名'],
 ];
 
-
 async function main() {
   const name = `linebot_bench_nas_${Date.now()}_${process.pid}`;
   const url = await createDatabase(adminUrl, name);
@@ -95,19 +135,35 @@ async function main() {
     const t0 = performance.now();
     const BATCH = 2000;
     for (let i = 0; i < ROWS; i += BATCH) {
-      await db.insert(schema.nasFiles).values(Array.from({ length: Math.min(BATCH, ROWS - i) }, (_, j) => syntheticRow(i + j)));
+      await db
+        .insert(schema.nasFiles)
+        .values(Array.from({ length: Math.min(BATCH, ROWS - i) }, (_, j) => syntheticRow(i + j)));
     }
     await pool.query('ANALYZE nas_files');
-    const { rows: [stats] } = await pool.query<{ n: string; bytes: string }>(`SELECT count(*) n, pg_total_relation_size('nas_files') bytes FROM nas_files`);
-    console.log(`nas_files: ${stats!.n} rows, ${(Number(stats!.bytes) / 2 ** 20).toFixed(1)} MiB with indexes, loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    console.log(`runs per query: ${RUNS} (after 5 warm-up runs); one connection, as the Worker has; Postgres ${(await pool.query('SHOW server_version')).rows[0].server_version}\n`);
+    const {
+      rows: [stats],
+    } = await pool.query<{ n: string; bytes: string }>(
+      `SELECT count(*) n, pg_total_relation_size('nas_files') bytes FROM nas_files`,
+    );
+    console.log(
+      `nas_files: ${stats!.n} rows, ${(Number(stats!.bytes) / 2 ** 20).toFixed(1)} MiB with indexes, loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `runs per query: ${RUNS} (after 5 warm-up runs); one connection, as the Worker has; Postgres ${(await pool.query('SHOW server_version')).rows[0].server_version}\n`,
+    );
 
     // A reference for how loaded the machine is: one plain scan of the table.
     const s0 = performance.now();
     await pool.query('SELECT count(*) FROM nas_files WHERE length(search_text) > 0');
-    console.log(`reference: a plain scan of the table takes ${(performance.now() - s0).toFixed(1)} ms; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}\n`);
+    console.log(
+      `reference: a plain scan of the table takes ${(performance.now() - s0).toFixed(1)} ms; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}\n`,
+    );
 
-    const { rows: [ix] } = await pool.query<{ size: string }>(`SELECT pg_size_pretty(pg_relation_size('nas_files_search_grams_idx')) size`);
+    const {
+      rows: [ix],
+    } = await pool.query<{ size: string }>(
+      `SELECT pg_size_pretty(pg_relation_size('nas_files_search_grams_idx')) size`,
+    );
     console.log(`---- as deployed: with the gram index of migration 0006 (${ix!.size}) ----\n`);
     await measure(db, pool, true);
     console.log(`\n---- for comparison: strpos over the table, no gram index ----\n`);
@@ -135,12 +191,20 @@ async function measure(db: ReturnType<typeof drizzle<typeof schema>>, pool: pg.P
         times.push(performance.now() - s);
       }
       times.sort((a, b) => a - b);
-      results.push({ label, hits, p50: percentile(times, 0.5), p95: percentile(times, 0.95), p99: percentile(times, 0.99) });
+      results.push({
+        label,
+        hits,
+        p50: percentile(times, 0.5),
+        p95: percentile(times, 0.95),
+        p99: percentile(times, 0.99),
+      });
     }
     const width = Math.max(...results.map((r) => r.label.length));
     console.log(`${'query'.padEnd(width)}  hits   p50 ms   p95 ms   p99 ms`);
     for (const r of results) {
-      console.log(`${r.label.padEnd(width)}  ${String(r.hits).padStart(4)} ${r.p50.toFixed(2).padStart(8)} ${r.p95.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}${r.p95 >= 50 ? '  <- over the 50 ms goal' : ''}`);
+      console.log(
+        `${r.label.padEnd(width)}  ${String(r.hits).padStart(4)} ${r.p50.toFixed(2).padStart(8)} ${r.p95.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}${r.p95 >= 50 ? '  <- over the 50 ms goal' : ''}`,
+      );
     }
     const all = results.map((r) => r.p95).sort((a, b) => a - b);
     console.log(`\nworst p95: ${all.at(-1)!.toFixed(2)} ms (goal: under 50 ms)`);

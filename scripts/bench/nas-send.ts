@@ -50,7 +50,12 @@ const stack = await startStack({
   databaseUrl,
   migrate: true,
   seed,
-  secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: 'bench-token', ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58', ANTHROPIC_API_KEY: 'unused' },
+  secrets: {
+    LINE_CHANNEL_SECRET: SECRET,
+    LINE_CHANNEL_ACCESS_TOKEN: 'bench-token',
+    ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58',
+    ANTHROPIC_API_KEY: 'unused',
+  },
   nas: { shares: nas.shares, mediaRoot: nas.mediaRoot, agentToken: AGENT_TOKEN, channelAccessToken: 'bench-token' },
 });
 const db = new pg.Client({ connectionString: databaseUrl });
@@ -85,13 +90,17 @@ try {
     const sent = await waitFor(() => botMessagesTo().slice(afterFind)[0], 60_000, `the file of /send #${i + 1}`);
     const body = sent.body as { messages?: Array<{ type: string }> };
     results.push({ kind, ms: sent.at - postedAt, by: sent.path.endsWith('reply') ? 'reply' : 'push' });
-    if ((body.messages?.[0]?.type === 'image') !== (kind === 'image')) throw new Error(`/send #${i + 1}: unexpected message ${JSON.stringify(body.messages?.[0])}`);
+    if ((body.messages?.[0]?.type === 'image') !== (kind === 'image'))
+      throw new Error(`/send #${i + 1}: unexpected message ${JSON.stringify(body.messages?.[0])}`);
   }
 
   const violations = stack.emulator.violations().length;
   console.log(`\n/send -> message at the LINE emulator (${sends} sends, nas-sync woken by NOTIFY)`);
   for (const kind of ['pdf', 'image'] as const) {
-    const ms = results.filter((r) => r.kind === kind).map((r) => r.ms).sort((a, b) => a - b);
+    const ms = results
+      .filter((r) => r.kind === kind)
+      .map((r) => r.ms)
+      .sort((a, b) => a - b);
     const by = results.filter((r) => r.kind === kind).map((r) => r.by);
     console.log(
       `  ${kind.padEnd(6)} n=${ms.length}  p50 ${percentile(ms, 0.5)} ms  p95 ${percentile(ms, 0.95)} ms  max ${ms.at(-1)} ms  reply ${by.filter((b) => b === 'reply').length} push ${by.filter((b) => b === 'push').length}`,

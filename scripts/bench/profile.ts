@@ -51,7 +51,8 @@ async function main() {
     },
   });
   const given = process.env.DATABASE_URL;
-  if (!given || !isLocalUrl(given)) throw new UserError('bench:profile needs DATABASE_URL pointing at a local PostgreSQL');
+  if (!given || !isLocalUrl(given))
+    throw new UserError('bench:profile needs DATABASE_URL pointing at a local PostgreSQL');
   const mix = values.mix as Mix;
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const tmp = mkdtempSync(join(tmpdir(), 'linebot-profile-'));
@@ -74,19 +75,33 @@ async function main() {
       ports: { worker: 0, emulator: 0, proxy: 0, database: 0, inspector },
       databaseUrl: bouncer.urlFor(name),
       migrate: false,
-      secrets: { LINE_CHANNEL_SECRET: SECRET, LINE_CHANNEL_ACCESS_TOKEN: 'bench-access-token', ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58' },
+      secrets: {
+        LINE_CHANNEL_SECRET: SECRET,
+        LINE_CHANNEL_ACCESS_TOKEN: 'bench-access-token',
+        ADMIN_API_TOKEN: 'bench-admin-token-6b2d90e4a17c3f58',
+      },
       bundleDir,
     });
     stops.unshift(() => stack.stop());
 
     // Warm the isolate (JIT, first connections) before sampling.
-    await runLoadChild({ url: stack.webhookDirectUrl ?? stack.webhookUrl, secret: SECRET, mix, connections: Number(values.connections), durationSec: 2 });
-    const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json/list`)).json()) as Array<{ id: string; title: string; webSocketDebuggerUrl: string }>;
+    await runLoadChild({
+      url: stack.webhookDirectUrl ?? stack.webhookUrl,
+      secret: SECRET,
+      mix,
+      connections: Number(values.connections),
+      durationSec: 2,
+    });
+    const targets = (await (await fetch(`http://127.0.0.1:${inspector}/json/list`)).json()) as Array<{
+      id: string;
+      title: string;
+      webSocketDebuggerUrl: string;
+    }>;
     say(`inspector targets: ${targets.map((t) => t.title || t.id).join(', ')}`);
     // Our Worker's isolate only: every isolate shares workerd's thread, and a profiler attached to
     // several attributes the same moments to each of them.
     const ours = targets.filter((t) => t.title.includes('core:user:'));
-    if (ours.length === 0) throw new Error('no core:user: target in workerd\'s inspector');
+    if (ours.length === 0) throw new Error("no core:user: target in workerd's inspector");
     const sessions = await Promise.all(ours.map((t) => cdp(t.webSocketDebuggerUrl)));
     for (const s of sessions) {
       await s.send('Profiler.enable');
@@ -94,7 +109,13 @@ async function main() {
       await s.send('Profiler.start');
     }
     say(`profiling ${values.duration} s of ${mix} at ${values.connections} connections ...`);
-    const load = await runLoadChild({ url: stack.webhookDirectUrl ?? stack.webhookUrl, secret: SECRET, mix, connections: Number(values.connections), durationSec: Number(values.duration) });
+    const load = await runLoadChild({
+      url: stack.webhookDirectUrl ?? stack.webhookUrl,
+      secret: SECRET,
+      mix,
+      connections: Number(values.connections),
+      durationSec: Number(values.duration),
+    });
     // Let waitUntil work drain into the profile too: it is CPU the ack path causes.
     await new Promise((r) => setTimeout(r, 3000));
     const profiles: Profile[] = [];
@@ -107,7 +128,10 @@ async function main() {
     const bundle = readFileSync(join(bundleDir, 'index.js'), 'utf8');
     report(profiles, moduleOfLine(bundle), Number(values.top), acked);
     if (values.out) {
-      writeFileSync(values.out, JSON.stringify(profiles.reduce((a, b) => (a.samples.length >= b.samples.length ? a : b))));
+      writeFileSync(
+        values.out,
+        JSON.stringify(profiles.reduce((a, b) => (a.samples.length >= b.samples.length ? a : b))),
+      );
       say(`wrote ${values.out}`);
     }
   } finally {
@@ -160,10 +184,14 @@ function report(profiles: Profile[], moduleOf: (line: number) => string, top: nu
   const print = (title: string, m: Map<string, number>) => {
     console.log(`\n${title}`);
     for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-      console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000 / Math.max(1, acked)).toFixed(3)} ms/ack  ${k}`);
+      console.log(
+        `${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000 / Math.max(1, acked)).toFixed(3)} ms/ack  ${k}`,
+      );
     }
   };
-  console.log(`JavaScript self time sampled in workerd: ${(total / 1000).toFixed(0)} ms, ${(total / 1000 / Math.max(1, acked)).toFixed(3)} ms per acked event (idle and (program) excluded)`);
+  console.log(
+    `JavaScript self time sampled in workerd: ${(total / 1000).toFixed(0)} ms, ${(total / 1000 / Math.max(1, acked)).toFixed(3)} ms per acked event (idle and (program) excluded)`,
+  );
   print('By module (node_modules by package)', byModule);
   print('Hottest functions', byFunction);
 }

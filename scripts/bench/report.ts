@@ -100,7 +100,14 @@ export interface BenchReport {
   paths: Partial<Record<DbPath, string>>;
   /** Paths that did not run, and why. */
   skipped: Array<{ path: DbPath; reason: string }>;
-  config: { durationSec: number; warmupSec: number; connections: number; eventsPerRequest: number; lineLatencyMs: number; dbLatencyMs: number };
+  config: {
+    durationSec: number;
+    warmupSec: number;
+    connections: number;
+    eventsPerRequest: number;
+    lineLatencyMs: number;
+    dbLatencyMs: number;
+  };
   results: TargetResult[];
   /** The AI scenario (`--only ai`), once per path, when it ran. */
   ai?: AiResult[];
@@ -115,7 +122,8 @@ export function machine(): Record<string, string | number> {
   const require = createRequire(import.meta.url);
   let workerd = '?';
   try {
-    workerd = (JSON.parse(readFileSync(require.resolve('workerd/package.json'), 'utf8')) as { version: string }).version;
+    workerd = (JSON.parse(readFileSync(require.resolve('workerd/package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     /* unknown */
   }
@@ -131,7 +139,8 @@ export function machine(): Record<string, string | number> {
 
 const find = (results: TargetResult[], target: TargetResult['target'], mix: Mix, path?: DbPath) =>
   results.find((r) => r.target === target && r.mix === mix && (target === 'sdk-baseline' || r.path === path));
-const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b !== 0 ? a / b : null);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a !== undefined && b !== undefined && b !== 0 ? a / b : null;
 
 /** Ratios are what to compare across runs: this machine is noisy, both sides share its noise. */
 export function ratios(results: TargetResult[]): Record<string, number | null> {
@@ -147,8 +156,14 @@ export function ratios(results: TargetResult[]): Record<string, number | null> {
       [`ackPerSecOursOverSdk${suffix}`]: ratio(ours?.ackPerSec, sdk?.ackPerSec),
       [`ackP50OursOverSdk${suffix}`]: ratio(ours?.latencyMs.p50, sdk?.latencyMs.p50),
       [`ackP99OursOverSdk${suffix}`]: ratio(ours?.latencyMs.p99, sdk?.latencyMs.p99),
-      [`lineCallsPerMessageArticleOverOurs${suffix}`]: ratio(article?.lineCallsPerMessage, oursText?.lineCallsPerMessage),
-      [`dbRoundTripsPerMessageArticleOverOurs${suffix}`]: ratio(article?.dbRoundTripsPerEvent, oursText?.dbRoundTripsPerEvent),
+      [`lineCallsPerMessageArticleOverOurs${suffix}`]: ratio(
+        article?.lineCallsPerMessage,
+        oursText?.lineCallsPerMessage,
+      ),
+      [`dbRoundTripsPerMessageArticleOverOurs${suffix}`]: ratio(
+        article?.dbRoundTripsPerEvent,
+        oursText?.dbRoundTripsPerEvent,
+      ),
       [`ackPerSecOursOverArticle${suffix}`]: ratio(oursText?.ackPerSec, article?.ackPerSec),
       [`ackP50ArticleOverOurs${suffix}`]: ratio(article?.latencyMs.p50, oursText?.latencyMs.p50),
       [`persistedPerSecOursOverArticle${suffix}`]: ratio(oursText?.persistedPerSec, article?.persistedPerSec),
@@ -164,7 +179,10 @@ export function goals(results: TargetResult[]): Goal[] {
   const throughput: Goal = {
     goal: "ack throughput through the pooler at least the article approach's",
     met: ours && article ? ours.ackPerSec >= article.ackPerSec : null,
-    detail: ours && article ? `group text, both through PgBouncer: ours ${n0(ours.ackPerSec)} acks/s, article ${n0(article.ackPerSec)}` : 'this run has no pooled run of both',
+    detail:
+      ours && article
+        ? `group text, both through PgBouncer: ours ${n0(ours.ackPerSec)} acks/s, article ${n0(article.ackPerSec)}`
+        : 'this run has no pooled run of both',
   };
 
   // The unloaded probe at a real latency is the clean count; under load without latency an
@@ -183,14 +201,21 @@ export function goals(results: TargetResult[]): Goal[] {
   };
 
   const checked = results.filter((r) => r.integrity);
-  const bad = checked.filter((r) => r.integrity!.lost + r.integrity!.messagesMissing + r.integrity!.doubled + r.errors.failedEvents > 0);
+  const bad = checked.filter(
+    (r) => r.integrity!.lost + r.integrity!.messagesMissing + r.integrity!.doubled + r.errors.failedEvents > 0,
+  );
   const integrity: Goal = {
     goal: 'nothing lost or doubled under load',
     met: checked.length ? bad.length === 0 : null,
     detail: checked.length
       ? bad.length === 0
         ? `${checked.length} runs: every acknowledged event stored once (${checked.reduce((s, r) => s + r.integrity!.acked, 0).toLocaleString('en-US')} acks)`
-        : bad.map((r) => `${label(r)}: ${r.integrity!.lost} lost, ${r.integrity!.messagesMissing} messages missing, ${r.integrity!.doubled} doubled, ${r.errors.failedEvents} failed`).join('; ')
+        : bad
+            .map(
+              (r) =>
+                `${label(r)}: ${r.integrity!.lost} lost, ${r.integrity!.messagesMissing} messages missing, ${r.integrity!.doubled} doubled, ${r.errors.failedEvents} failed`,
+            )
+            .join('; ')
       : 'this run stored nothing',
   };
   return [throughput, roundTrips, integrity];
@@ -201,7 +226,8 @@ const n1 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(1));
 const n2 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(2));
 const pct = (p: Percentiles | undefined) => (p ? `${n1(p.p50)} / ${n1(p.p95)} / ${n1(p.p99)}` : '—');
 const x = (r: number | null | undefined) => (r === null || r === undefined ? '—' : `${r.toFixed(2)}×`);
-const label = (r: TargetResult) => `${r.target === 'worker' ? 'ours' : r.target === 'article' ? 'article' : 'SDK'} ${r.mix}${r.path ? `, ${r.path}` : ''}`;
+const label = (r: TargetResult) =>
+  `${r.target === 'worker' ? 'ours' : r.target === 'article' ? 'article' : 'SDK'} ${r.mix}${r.path ? `, ${r.path}` : ''}`;
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -216,14 +242,22 @@ export function formatReport(report: BenchReport): string {
   out.push(`database: ${report.database}`);
   for (const [path, what] of Object.entries(report.paths)) out.push(`${path}: ${what}`);
   for (const s of report.skipped) out.push(`${s.path}: SKIPPED, ${s.reason}`);
-  if (results.length) out.push(`load: ${config.connections} connections, ${config.durationSec} s per target after ${config.warmupSec} s warm-up, one signed event per request`);
-  out.push(`LINE API latency: ${config.lineLatencyMs > 0 ? `${config.lineLatencyMs} ms added to every call (modelling api.line.me)` : 'none (the local emulator answers at once)'}`);
+  if (results.length)
+    out.push(
+      `load: ${config.connections} connections, ${config.durationSec} s per target after ${config.warmupSec} s warm-up, one signed event per request`,
+    );
+  out.push(
+    `LINE API latency: ${config.lineLatencyMs > 0 ? `${config.lineLatencyMs} ms added to every call (modelling api.line.me)` : 'none (the local emulator answers at once)'}`,
+  );
   out.push(
     `database latency: ${config.dbLatencyMs > 0 ? `${config.dbLatencyMs} ms per round trip at the proxies, connection open included (modelling the edge to Neon's region)` : 'none (--db-latency <ms> models the distance to Neon)'}`,
   );
 
   const paths = (['direct', 'pooled'] as const).filter((p) => results.some((x) => x.path === p));
-  const mixed = [...paths.map((p) => find(results, 'worker', 'mixed', p)), find(results, 'sdk-baseline', 'mixed')].filter((x) => x !== undefined);
+  const mixed = [
+    ...paths.map((p) => find(results, 'worker', 'mixed', p)),
+    find(results, 'sdk-baseline', 'mixed'),
+  ].filter((x) => x !== undefined);
   if (mixed.length) {
     out.push('', 'Mixed events (group chatter, media, 1:1, follows, member changes, unsend ...)');
     const row = (name: string, f: (x: TargetResult) => string) => [name, ...mixed.map((x) => f(x))];
@@ -233,18 +267,36 @@ export function formatReport(report: BenchReport): string {
         ['', ...mixed.map((x) => (x.target === 'worker' ? `ours, ${x.path}` : '@line/bot-sdk middleware'))],
         row('acks/s', (x) => n0(x.ackPerSec)),
         row('ack latency p50 / p95 / p99 ms', (x) => pct(x.latencyMs)),
-        row('events persisted/s (received to done)', (x) => (x.target === 'worker' ? n0(x.persistedPerSec) : 'stores nothing')),
-        row('received to done p50 / p95 / p99 ms', worker((x) => pct(x.e2eMs))),
-        row('LINE API calls / event', worker((x) => n2(x.lineCallsPerEvent))),
-        row('DB batches / event (Sync or Query)', worker((x) => n2(x.dbRoundTripsPerEvent))),
-        row('DB connections / request (login messages each)', worker((x) => `${n2(x.dbConnectionsPerRequest)} (${n1(x.dbHandshakeMessagesPerConnection)})`)),
+        row('events persisted/s (received to done)', (x) =>
+          x.target === 'worker' ? n0(x.persistedPerSec) : 'stores nothing',
+        ),
+        row(
+          'received to done p50 / p95 / p99 ms',
+          worker((x) => pct(x.e2eMs)),
+        ),
+        row(
+          'LINE API calls / event',
+          worker((x) => n2(x.lineCallsPerEvent)),
+        ),
+        row(
+          'DB batches / event (Sync or Query)',
+          worker((x) => n2(x.dbRoundTripsPerEvent)),
+        ),
+        row(
+          'DB connections / request (login messages each)',
+          worker((x) => `${n2(x.dbConnectionsPerRequest)} (${n1(x.dbHandshakeMessagesPerConnection)})`),
+        ),
         row('errors', (x) => String(errorCount(x))),
       ]),
     );
-    for (const p of paths) if (r[`ackPerSecOursOverSdk${p === 'direct' ? '' : 'Pooled'}`] != null) out.push(`ours / SDK acks/s, ${p}: ${x(r[`ackPerSecOursOverSdk${p === 'direct' ? '' : 'Pooled'}`])}`);
+    for (const p of paths)
+      if (r[`ackPerSecOursOverSdk${p === 'direct' ? '' : 'Pooled'}`] != null)
+        out.push(`ours / SDK acks/s, ${p}: ${x(r[`ackPerSecOursOverSdk${p === 'direct' ? '' : 'Pooled'}`])}`);
   }
 
-  const text = paths.flatMap((p) => [find(results, 'worker', 'group-text', p), find(results, 'article', 'group-text', p)]).filter((x) => x !== undefined);
+  const text = paths
+    .flatMap((p) => [find(results, 'worker', 'group-text', p), find(results, 'article', 'group-text', p)])
+    .filter((x) => x !== undefined);
   if (text.length) {
     out.push('', 'Group text messages only: cost per group message');
     const row = (name: string, f: (x: TargetResult) => string) => [name, ...text.map((x) => f(x))];
@@ -262,7 +314,9 @@ export function formatReport(report: BenchReport): string {
     for (const p of paths) {
       const k = p === 'direct' ? '' : 'Pooled';
       if (r[`ackPerSecOursOverArticle${k}`] != null) {
-        out.push(`ours / article, ${p}: acks/s ${x(r[`ackPerSecOursOverArticle${k}`])}, LINE calls ${x(r[`lineCallsPerMessageArticleOverOurs${k}`] == null ? null : 1 / r[`lineCallsPerMessageArticleOverOurs${k}`]!)}`);
+        out.push(
+          `ours / article, ${p}: acks/s ${x(r[`ackPerSecOursOverArticle${k}`])}, LINE calls ${x(r[`lineCallsPerMessageArticleOverOurs${k}`] == null ? null : 1 / r[`lineCallsPerMessageArticleOverOurs${k}`]!)}`,
+        );
       }
     }
     if (!config.lineLatencyMs) {
@@ -277,18 +331,27 @@ export function formatReport(report: BenchReport): string {
   if (traced.length) {
     out.push('', "The ack's critical path: database round trips before the 200, connection setup included");
     const row = (name: string, f: (x: TargetResult) => string) => [name, ...traced.map((x) => f(x))];
-    const rt = (a: AckPath | undefined) => (a ? `${n1(a.roundTrips.p50)} / ${n1(a.roundTrips.p95)} / ${a.roundTrips.max}` : '—');
+    const rt = (a: AckPath | undefined) =>
+      a ? `${n1(a.roundTrips.p50)} / ${n1(a.roundTrips.p95)} / ${a.roundTrips.max}` : '—';
     const L = config.dbLatencyMs;
     out.push(
       table([
         ['', ...traced.map(label)],
         row(`round trips to the INSERT's answer, under load p50 / p95 / max`, (x) => rt(x.ackPath)),
-        row(`WebSocket open to the INSERT's answer p50 ms, under load`, (x) => (x.ackPath ? n1(x.ackPath.ms.p50) : '—')),
+        row(`WebSocket open to the INSERT's answer p50 ms, under load`, (x) =>
+          x.ackPath ? n1(x.ackPath.ms.p50) : '—',
+        ),
         ...(L > 0
           ? [
-              row(`one connection, no load: round trips counted at ${L} ms p50 / p95 / max`, (x) => rt(x.probe?.ackPath)),
-              row(`one connection, no load: WebSocket open to the INSERT's answer p50 ms at ${L} ms`, (x) => (x.probe?.ackPath ? n1(x.probe.ackPath.ms.p50) : '—')),
-              row(`one connection, no load: ack p50 ms at 0 / at ${L} ms`, (x) => (x.probe ? `${n1(x.probe.ackP50AtZeroMs)} / ${n1(x.probe.ackP50AtLatencyMs)}` : '—')),
+              row(`one connection, no load: round trips counted at ${L} ms p50 / p95 / max`, (x) =>
+                rt(x.probe?.ackPath),
+              ),
+              row(`one connection, no load: WebSocket open to the INSERT's answer p50 ms at ${L} ms`, (x) =>
+                x.probe?.ackPath ? n1(x.probe.ackPath.ms.p50) : '—',
+              ),
+              row(`one connection, no load: ack p50 ms at 0 / at ${L} ms`, (x) =>
+                x.probe ? `${n1(x.probe.ackP50AtZeroMs)} / ${n1(x.probe.ackP50AtLatencyMs)}` : '—',
+              ),
               row(`latency slope: (p50 at ${L} - p50 at 0) / ${L}`, (x) => n1(x.probe?.slopeRoundTrips)),
             ]
           : []),
@@ -298,17 +361,27 @@ export function formatReport(report: BenchReport): string {
       'Counted at the WebSocket proxy: a flight is what the Worker sends before it receives anything; the open (upgrade, 101) is one.',
       "The article's pool keeps its connections open: its ack waits on one round trip per query (no count on the wire, the slope shows it).",
     );
-    if (!L) out.push('Without --db-latency an answer can arrive before a message the client was about to send anyway: the counts are upper bounds.');
+    if (!L)
+      out.push(
+        'Without --db-latency an answer can arrive before a message the client was about to send anyway: the counts are upper bounds.',
+      );
   }
 
   const withCpu = results.filter((x) => x.cpuMsPerAck);
   if (withCpu.length) {
     const groups = [...new Set(withCpu.flatMap((x) => Object.keys(x.cpuMsPerAck!)))] as CpuGroup[];
-    out.push('', 'CPU ms per acknowledged event, the run and its drain (user + system, by process; Postgres not counted)');
+    out.push(
+      '',
+      'CPU ms per acknowledged event, the run and its drain (user + system, by process; Postgres not counted)',
+    );
     out.push(
       table([
         ['', ...groups, 'all'],
-        ...withCpu.map((x) => [label(x), ...groups.map((g) => n2(x.cpuMsPerAck![g])), n2(Object.values(x.cpuMsPerAck!).reduce((a, b) => a + b, 0))]),
+        ...withCpu.map((x) => [
+          label(x),
+          ...groups.map((g) => n2(x.cpuMsPerAck![g])),
+          n2(Object.values(x.cpuMsPerAck!).reduce((a, b) => a + b, 0)),
+        ]),
       ]),
     );
   }
@@ -321,33 +394,61 @@ export function formatReport(report: BenchReport): string {
         ['', 'bodies built', 'acked', 'acked in the inbox', 'lost', 'acked messages', 'stored', 'missing', 'doubled'],
         ...checked.map((x) => {
           const i = x.integrity!;
-          return [label(x), n0(i.built), n0(i.acked), i.ackedInInbox === undefined ? 'no inbox' : n0(i.ackedInInbox), n0(i.lost), n0(i.ackedMessages), n0(i.messagesStored), n0(i.messagesMissing), n0(i.doubled)];
+          return [
+            label(x),
+            n0(i.built),
+            n0(i.acked),
+            i.ackedInInbox === undefined ? 'no inbox' : n0(i.ackedInInbox),
+            n0(i.lost),
+            n0(i.ackedMessages),
+            n0(i.messagesStored),
+            n0(i.messagesMissing),
+            n0(i.doubled),
+          ];
         }),
       ]),
     );
   }
 
   for (const a of report.ai ?? []) {
-    out.push('', `AI answers, 1:1 (issue 9), ${a.path}: ${a.questionsPerDelay} bound users per Claude delay, asking at once; reply window 50 s`);
+    out.push(
+      '',
+      `AI answers, 1:1 (issue 9), ${a.path}: ${a.questionsPerDelay} bound users per Claude delay, asking at once; reply window 50 s`,
+    );
     const sec = (ms: number) => `${(ms / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} s`;
     const row = (name: string, f: (d: AiResult['delays'][number]) => string) => [name, ...a.delays.map(f)];
     out.push(
       table([
         ['Claude answers after', ...a.delays.map((d) => sec(d.claudeDelayMs))],
         row('answers (answered / asked)', (d) => `${d.answered} / ${d.questions}`),
-        row('before Claude: webhook sent -> Claude request, p50 / p95 ms', (d) => `${n0(d.beforeClaudeMs.p50)} / ${n0(d.beforeClaudeMs.p95)}`),
-        row("after Claude: Claude's answer -> LINE reply/push, p50 / p95 ms", (d) => `${n0(d.afterClaudeMs.p50)} / ${n0(d.afterClaudeMs.p95)}`),
-        row("the bot's own time (before + after, per answer), p50 / p95 ms", (d) => `${n0(d.ownMs.p50)} / ${n0(d.ownMs.p95)}`),
-        row('webhook sent -> answer at LINE, p50 / p95 s', (d) => `${n1(d.totalMs.p50 / 1000)} / ${n1(d.totalMs.p95 / 1000)}`),
+        row(
+          'before Claude: webhook sent -> Claude request, p50 / p95 ms',
+          (d) => `${n0(d.beforeClaudeMs.p50)} / ${n0(d.beforeClaudeMs.p95)}`,
+        ),
+        row(
+          "after Claude: Claude's answer -> LINE reply/push, p50 / p95 ms",
+          (d) => `${n0(d.afterClaudeMs.p50)} / ${n0(d.afterClaudeMs.p95)}`,
+        ),
+        row(
+          "the bot's own time (before + after, per answer), p50 / p95 ms",
+          (d) => `${n0(d.ownMs.p50)} / ${n0(d.ownMs.p95)}`,
+        ),
+        row(
+          'webhook sent -> answer at LINE, p50 / p95 s',
+          (d) => `${n1(d.totalMs.p50 / 1000)} / ${n1(d.totalMs.p95 / 1000)}`,
+        ),
         row('sent by reply / push', (d) => `${d.byReply} / ${d.byPush}`),
         row('share by reply', (d) => `${Math.round(d.replyShare * 100)}%`),
         row('sent twice / not sent', (d) => `${d.sentTwice} / ${d.notSent}`),
       ]),
     );
-    out.push(`${a.claudeRequests} Claude requests; ${a.wallSec.toFixed(1)} s wall; errors: ${a.errors} webhook, ${a.lineViolations} LINE contract, ${a.claudeViolations} Claude contract`);
+    out.push(
+      `${a.claudeRequests} Claude requests; ${a.wallSec.toFixed(1)} s wall; errors: ${a.errors} webhook, ${a.lineViolations} LINE contract, ${a.claudeViolations} Claude contract`,
+    );
   }
 
   out.push('', 'Goals (issue 12), this run:');
-  for (const g of report.goals) out.push(`  [${g.met === null ? 'not measured' : g.met ? 'met' : 'NOT met'}] ${g.goal}: ${g.detail}`);
+  for (const g of report.goals)
+    out.push(`  [${g.met === null ? 'not measured' : g.met ? 'met' : 'NOT met'}] ${g.goal}: ${g.detail}`);
   return out.join('\n');
 }

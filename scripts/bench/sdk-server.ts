@@ -27,7 +27,9 @@ export function startSdkServer(config: MiddlewareConfig, port = 0, host = '127.0
     });
   });
   return new Promise<{ port: number; close: () => void }>((resolve) => {
-    server.listen(port, host, () => resolve({ port: (server.address() as AddressInfo).port, close: () => server.close() }));
+    server.listen(port, host, () =>
+      resolve({ port: (server.address() as AddressInfo).port, close: () => server.close() }),
+    );
   });
 }
 

@@ -44,23 +44,55 @@ interface Context {
   recent: string | undefined;
 }
 
-const TEXTS = ['ok', 'Concrete pour moved to 2 pm', 'Photos of level 3 attached', 'Who has the key to the site office?', '了解しました', '收到，明天見', 'Crane inspection passed ✅'];
+const TEXTS = [
+  'ok',
+  'Concrete pour moved to 2 pm',
+  'Photos of level 3 attached',
+  'Who has the key to the site office?',
+  '了解しました',
+  '收到，明天見',
+  'Crane inspection passed ✅',
+];
 
 const MIXED: Array<[number, Maker]> = [
   [50, (c) => build.text(build.inGroup(c.group, c.sender), pick(TEXTS))],
-  [10, (c) => build.text(build.inGroup(c.group, c.sender), `@${c.groupMembers[0]!.slice(-4)} please check`, [{ names: [c.groupMembers[0]!.slice(-4)], userId: c.groupMembers[0]! }])],
+  [
+    10,
+    (c) =>
+      build.text(build.inGroup(c.group, c.sender), `@${c.groupMembers[0]!.slice(-4)} please check`, [
+        { names: [c.groupMembers[0]!.slice(-4)], userId: c.groupMembers[0]! },
+      ]),
+  ],
   [8, (c) => build.sticker(build.inGroup(c.group, c.sender))],
   [7, (c) => build.media(build.inGroup(c.group, c.sender), 'image')],
   [2, (c) => build.media(build.inGroup(c.group, c.sender), 'video', { durationMs: 12_000 })],
   [1, (c) => build.media(build.inGroup(c.group, c.sender), 'audio', { durationMs: 4_000 })],
-  [2, (c) => build.media(build.inGroup(c.group, c.sender), 'file', { fileName: 'drawing-rev3.pdf', fileSize: 482_113 })],
-  [2, (c) => build.location(build.inGroup(c.group, c.sender), { title: 'Gate 2', address: 'Tower B', latitude: 25.03, longitude: 121.56 })],
+  [
+    2,
+    (c) => build.media(build.inGroup(c.group, c.sender), 'file', { fileName: 'drawing-rev3.pdf', fileSize: 482_113 }),
+  ],
+  [
+    2,
+    (c) =>
+      build.location(build.inGroup(c.group, c.sender), {
+        title: 'Gate 2',
+        address: 'Tower B',
+        latitude: 25.03,
+        longitude: 121.56,
+      }),
+  ],
   [3, (c) => build.text(build.inRoom(c.room, c.sender), pick(TEXTS))],
   [8, (c) => build.text(build.inUser(c.sender), pick(TEXTS))],
   [1, (c) => build.follow(c.sender)],
   [0.5, (c) => build.unfollow(c.sender)],
   [1, (c) => build.postback(build.inUser(c.sender), 'action=menu&item=schedule')],
-  [1, (c) => (c.recent ? build.unsend(build.inGroup(c.group, c.sender), c.recent) : build.text(build.inGroup(c.group, c.sender), 'ok'))],
+  [
+    1,
+    (c) =>
+      c.recent
+        ? build.unsend(build.inGroup(c.group, c.sender), c.recent)
+        : build.text(build.inGroup(c.group, c.sender), 'ok'),
+  ],
   [0.5, (c) => build.memberJoined(build.inGroup(c.group), [c.sender])],
   [0.5, (c) => build.memberLeft(build.inGroup(c.group), [c.sender])],
   [0.25, (c) => build.join(build.inGroup(c.group))],
@@ -86,18 +118,30 @@ export function createWorkload(options: WorkloadOptions): { next(): NextRequest 
   return {
     next(): NextRequest {
       const group = pick(groups);
-      const ctx: Context = { sender: pick(group.members), group: group.id, groupMembers: group.members, room: pick(rooms), recent: recent.shift() };
+      const ctx: Context = {
+        sender: pick(group.members),
+        group: group.id,
+        groupMembers: group.members,
+        room: pick(rooms),
+        recent: recent.shift(),
+      };
       let r = Math.random() * total;
-      const maker = makers.find(([w]) => {
-        r -= w;
-        return r < 0;
-      })?.[1] ?? makers[0]![1];
+      const maker =
+        makers.find(([w]) => {
+          r -= w;
+          return r < 0;
+        })?.[1] ?? makers[0]![1];
       const event = maker(ctx);
       const message = event.message as { id?: string } | undefined;
       if (message?.id && recent.length < 50) recent.push(message.id);
       const body = JSON.stringify(build.webhookBody(destination, [event]));
       const signature = createHmac('sha256', options.secret).update(body).digest('base64');
-      return { body, signature, eventId: event.webhookEventId, messageId: event.type === 'message' ? message?.id : undefined };
+      return {
+        body,
+        signature,
+        eventId: event.webhookEventId,
+        messageId: event.type === 'message' ? message?.id : undefined,
+      };
     },
   };
 }

@@ -5,7 +5,13 @@
  * deterministic estimate (~3 characters a token), with Anthropic's prompt-caching arithmetic.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ContentBlock, MessageCreateParamsBase, StopReason, Tool, Usage } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  ContentBlock,
+  MessageCreateParamsBase,
+  StopReason,
+  Tool,
+  Usage,
+} from '@anthropic-ai/sdk/resources/messages';
 import { contentBlocks } from './validate.ts';
 
 type Json = Record<string, unknown>;
@@ -23,7 +29,13 @@ export interface Answer {
 
 export const newId = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`;
 const text = (t: string): ContentBlock => ({ type: 'text', text: t, citations: null });
-const toolUse = (name: string, input: unknown, id = newId('toolu_')): ContentBlock => ({ type: 'tool_use', id, name, input, caller: { type: 'direct' } });
+const toolUse = (name: string, input: unknown, id = newId('toolu_')): ContentBlock => ({
+  type: 'tool_use',
+  id,
+  name,
+  input,
+  caller: { type: 'direct' },
+});
 
 const TRIGGER = /搜尋|search/i;
 const TOOL_COMMAND = /\/tool\s+([A-Za-z0-9_-]+)\s*([\s\S]*)$/;
@@ -65,20 +77,34 @@ export function defaultAnswer(req: ValidRequest): Answer {
       const output = typeof r.content === 'string' ? r.content : textOf(Array.isArray(r.content) ? r.content : []);
       return `${String(name)}${r.is_error ? ' 回報錯誤' : ' 回傳'}：「${output.slice(0, QUOTE_CHARS)}」`;
     });
-    return { kind: 'text', stop_reason: 'end_turn', content: [text(`（模擬回覆）收到：「${question}」，${quotes.join('；')}${tail}`)] };
+    return {
+      kind: 'text',
+      stop_reason: 'end_turn',
+      content: [text(`（模擬回覆）收到：「${question}」，${quotes.join('；')}${tail}`)],
+    };
   }
 
   const tools = (req.tools ?? []).filter((t): t is Tool => isObject(t) && typeof (t as Tool).input_schema === 'object');
   const toolsAllowed = tools.length > 0 && req.tool_choice?.type !== 'none' && last.role === 'user';
   if (toolsAllowed) {
     const call = toolCallFor(question, tools);
-    if (typeof call === 'string') return { kind: 'text', stop_reason: 'end_turn', content: [text(`（模擬回覆）${call}${tail}`)] };
-    if (call) return { kind: 'tool_use', stop_reason: 'tool_use', content: [text('（模擬回覆）讓我查一下。'), toolUse(call.name, call.input)] };
+    if (typeof call === 'string')
+      return { kind: 'text', stop_reason: 'end_turn', content: [text(`（模擬回覆）${call}${tail}`)] };
+    if (call)
+      return {
+        kind: 'tool_use',
+        stop_reason: 'tool_use',
+        content: [text('（模擬回覆）讓我查一下。'), toolUse(call.name, call.input)],
+      };
   }
 
   const images = lastBlocks.filter((b) => b.type === 'image').length;
   const withImages = images > 0 ? `（附圖 ${images} 張）` : '';
-  return { kind: 'text', stop_reason: 'end_turn', content: [text(`（模擬回覆）收到：「${question}」${withImages}${tail}`)] };
+  return {
+    kind: 'text',
+    stop_reason: 'end_turn',
+    content: [text(`（模擬回覆）收到：「${question}」${withImages}${tail}`)],
+  };
 }
 
 /**
@@ -111,7 +137,8 @@ function toolCallFor(question: string, tools: Tool[]): { name: string; input: un
 /** Fills what a scripted block may leave out (ids, citations) so it is a valid response block. */
 export function completeBlock(block: Json): ContentBlock {
   if (block.type === 'text') return text(String(block.text ?? ''));
-  if (block.type === 'tool_use') return toolUse(String(block.name), block.input ?? {}, typeof block.id === 'string' ? block.id : undefined);
+  if (block.type === 'tool_use')
+    return toolUse(String(block.name), block.input ?? {}, typeof block.id === 'string' ? block.id : undefined);
   return block as unknown as ContentBlock;
 }
 

@@ -11,7 +11,17 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContentBlock, Message, StopReason, Usage } from '@anthropic-ai/sdk/resources/messages';
-import { completeBlock, defaultAnswer, lastUserText, limitToMaxTokens, newId, outputTokens, PromptCache, type Answer, type ValidRequest } from './answer.ts';
+import {
+  completeBlock,
+  defaultAnswer,
+  lastUserText,
+  limitToMaxTokens,
+  newId,
+  outputTokens,
+  PromptCache,
+  type Answer,
+  type ValidRequest,
+} from './answer.ts';
 import { checkBody, checkHeaders, DEFAULT_LIMITS, MAX_BODY_BYTES, type Problem } from './validate.ts';
 import { listen } from '../lib/listen.ts';
 
@@ -126,7 +136,10 @@ const FAULT_TYPES: Record<number, [string, string]> = {
   403: ['permission_error', 'Your API key does not have permission to use the specified resource.'],
   404: ['not_found_error', 'Not found'],
   413: ['request_too_large', 'Request exceeds the maximum allowed number of bytes.'],
-  429: ['rate_limit_error', 'Number of request tokens has exceeded your per-minute rate limit (injected by the Claude emulator)'],
+  429: [
+    'rate_limit_error',
+    'Number of request tokens has exceeded your per-minute rate limit (injected by the Claude emulator)',
+  ],
   500: ['api_error', 'Internal server error'],
   504: ['timeout_error', 'Request timed out'],
   529: ['overloaded_error', 'Overloaded'],
@@ -140,7 +153,10 @@ interface Reply {
 }
 
 export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): Promise<ClaudeEmulator> {
-  const limits = { ...DEFAULT_LIMITS, ...(options.maxImageBase64Bytes ? { maxImageBase64: options.maxImageBase64Bytes } : {}) };
+  const limits = {
+    ...DEFAULT_LIMITS,
+    ...(options.maxImageBase64Bytes ? { maxImageBase64: options.maxImageBase64Bytes } : {}),
+  };
   const log = options.log ?? (() => {});
   const cache = new PromptCache(options.minCacheTokens ?? 0);
   const recorded: RecordedRequest[] = [];
@@ -160,16 +176,27 @@ export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): 
   const addFault = (f: Fault): void => void faults.push({ ...f });
   const addDelay = (d: Delay): void => void delays.push({ ...d });
   // A scripted answer is used once unless it says otherwise (faults and delays last until cleared).
-  const addScript = (...answers: ScriptedAnswer[]): void => void scripts.push(...answers.map((a) => ({ times: 1, ...a })));
+  const addScript = (...answers: ScriptedAnswer[]): void =>
+    void scripts.push(...answers.map((a) => ({ times: 1, ...a })));
 
   // ------------------------------------------------------------------------------------------
   // POST /v1/messages
 
   /** Decides the whole answer at arrival (so queue order is arrival order); a delay only postpones it. */
-  const decide = (headers: IncomingHttpHeaders, raw: Buffer | null, requestId: string, rec: RecordedRequest): { reply: Reply; delayMs: number } => {
+  const decide = (
+    headers: IncomingHttpHeaders,
+    raw: Buffer | null,
+    requestId: string,
+    rec: RecordedRequest,
+  ): { reply: Reply; delayMs: number } => {
     const problems: Problem[] = [...checkHeaders(headers, options.apiKey)];
     let body: unknown;
-    if (raw === null) problems.push({ status: 413, type: 'request_too_large', message: 'Request exceeds the maximum allowed number of bytes.' });
+    if (raw === null)
+      problems.push({
+        status: 413,
+        type: 'request_too_large',
+        message: 'Request exceeds the maximum allowed number of bytes.',
+      });
     else {
       try {
         body = JSON.parse(raw.toString('utf8'));
@@ -186,7 +213,11 @@ export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): 
     const fault = take(faults, question);
     if (fault) return { reply: faultReply(fault, requestId), delayMs: delay?.ms ?? 0 };
     const problem = problems[0];
-    if (problem) return { reply: { status: problem.status, body: errorBody(problem.type, problem.message, requestId), answer: 'error' }, delayMs: delay?.ms ?? 0 };
+    if (problem)
+      return {
+        reply: { status: problem.status, body: errorBody(problem.type, problem.message, requestId), answer: 'error' },
+        delayMs: delay?.ms ?? 0,
+      };
 
     const req = body as ValidRequest;
     const scripted = take(scripts, question);
@@ -209,7 +240,12 @@ export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): 
     return { reply: { status: 200, body: message, answer: answer.kind }, delayMs: delay?.ms ?? 0 };
   };
 
-  const handleApi = async (req: IncomingMessage, res: ServerResponse, path: string, raw: Buffer | null): Promise<void> => {
+  const handleApi = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    raw: Buffer | null,
+  ): Promise<void> => {
     const id = newId('req_');
     const rec: RecordedRequest = {
       id,
@@ -271,12 +307,15 @@ export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): 
         status: 200,
         body: {
           requests: recorded.filter(
-            (r) => (Number.isNaN(since) || r.at >= since) && (pending === null || (r.status === null) === (pending === 'true')),
+            (r) =>
+              (Number.isNaN(since) || r.at >= since) &&
+              (pending === null || (r.status === null) === (pending === 'true')),
           ),
         },
       };
     }
-    if (key === 'GET violations') return { status: 200, body: { violations: recorded.filter((r) => r.errors.length > 0) } };
+    if (key === 'GET violations')
+      return { status: 200, body: { violations: recorded.filter((r) => r.errors.length > 0) } };
     if (key === 'GET stats') return { status: 200, body: stats() };
     if (key === 'POST reset') {
       reset();
@@ -284,9 +323,11 @@ export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): 
     }
     if (key === 'POST faults') {
       const f = json() as Fault;
-      if (!isObject(f) || !Number.isInteger(f.status) || f.status < 400 || f.status > 599) throw new ControlError('status (400-599) is required');
+      if (!isObject(f) || !Number.isInteger(f.status) || f.status < 400 || f.status > 599)
+        throw new ControlError('status (400-599) is required');
       checkCommon(f);
-      if (f.retryAfter !== undefined && !(typeof f.retryAfter === 'number' && f.retryAfter >= 0)) throw new ControlError('retryAfter must be seconds >= 0');
+      if (f.retryAfter !== undefined && !(typeof f.retryAfter === 'number' && f.retryAfter >= 0))
+        throw new ControlError('retryAfter must be seconds >= 0');
       addFault(f);
       return { status: 201, body: { ok: true, faults: faults.length } };
     }
@@ -302,7 +343,8 @@ export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): 
       const given = json();
       const answers = (Array.isArray(given) ? given : [given]) as ScriptedAnswer[];
       for (const a of answers) {
-        if (!isObject(a) || (typeof a.text !== 'string' && !Array.isArray(a.content))) throw new ControlError('each answer needs text or content');
+        if (!isObject(a) || (typeof a.text !== 'string' && !Array.isArray(a.content)))
+          throw new ControlError('each answer needs text or content');
         checkCommon(a);
       }
       addScript(...answers);
@@ -350,7 +392,12 @@ export async function startClaudeEmulator(options: ClaudeEmulatorOptions = {}): 
       if (url.pathname.startsWith(CONTROL_PREFIX)) {
         let out: { status: number; body: unknown };
         try {
-          out = handleControl((req.method ?? 'GET').toUpperCase(), url.pathname.slice(CONTROL_PREFIX.length), url, raw ?? Buffer.alloc(0));
+          out = handleControl(
+            (req.method ?? 'GET').toUpperCase(),
+            url.pathname.slice(CONTROL_PREFIX.length),
+            url,
+            raw ?? Buffer.alloc(0),
+          );
         } catch (e) {
           out = { status: e instanceof ControlError ? 400 : 500, body: { message: (e as Error).message } };
         }
@@ -391,7 +438,8 @@ class ControlError extends Error {}
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkCommon(rule: { times?: unknown; match?: unknown }): void {
-  if (rule.times !== undefined && !(Number.isInteger(rule.times) && (rule.times as number) > 0)) throw new ControlError('times must be a positive integer');
+  if (rule.times !== undefined && !(Number.isInteger(rule.times) && (rule.times as number) > 0))
+    throw new ControlError('times must be a positive integer');
   if (rule.match !== undefined && typeof rule.match !== 'string') throw new ControlError('match must be a string');
 }
 
@@ -411,10 +459,18 @@ function scriptedAnswer(s: ScriptedAnswer): Answer {
 }
 
 function faultReply(f: Fault, requestId: string): Reply {
-  const [type, message] = FAULT_TYPES[f.status] ?? [f.status >= 500 ? 'api_error' : 'invalid_request_error', 'Injected fault'];
+  const [type, message] = FAULT_TYPES[f.status] ?? [
+    f.status >= 500 ? 'api_error' : 'invalid_request_error',
+    'Injected fault',
+  ];
   const headers: Record<string, string> = { ...f.headers };
   if (f.retryAfter !== undefined) headers['retry-after'] = String(f.retryAfter);
-  return { status: f.status, headers, body: f.body ?? errorBody(f.type ?? type, f.message ?? message, requestId), answer: 'fault' };
+  return {
+    status: f.status,
+    headers,
+    body: f.body ?? errorBody(f.type ?? type, f.message ?? message, requestId),
+    answer: 'fault',
+  };
 }
 
 /** Anthropic's error envelope. */
@@ -456,7 +512,12 @@ function redactHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 function recordableBody(body: unknown): unknown {
   return JSON.parse(
     JSON.stringify(body, function (this: Record<string, unknown>, key, value) {
-      if (key === 'data' && typeof value === 'string' && value.length > RECORDED_IMAGE_CHARS && this.type === 'base64') {
+      if (
+        key === 'data' &&
+        typeof value === 'string' &&
+        value.length > RECORDED_IMAGE_CHARS &&
+        this.type === 'base64'
+      ) {
         return `<${value.length} base64 characters, sha256 ${createHash('sha256').update(value).digest('hex')}>`;
       }
       return value;
@@ -468,8 +529,17 @@ function summarize(r: RecordedRequest): string {
   const body = r.body as { messages?: unknown[] } | null;
   const question = lastUserText(body?.messages).replace(/\s+/g, ' ').slice(0, 60);
   const m = r.status === 200 ? (r.response as Message) : undefined;
-  if (!m) return `claude ${r.status} ${r.answer}: ${(r.response as { error?: { message?: string } })?.error?.message ?? ''}`;
-  const said = m.content.map((b) => (b.type === 'text' ? b.text : b.type === 'tool_use' ? `[tool_use ${b.name} ${JSON.stringify(b.input)}]` : `[${b.type}]`)).join(' ');
+  if (!m)
+    return `claude ${r.status} ${r.answer}: ${(r.response as { error?: { message?: string } })?.error?.message ?? ''}`;
+  const said = m.content
+    .map((b) =>
+      b.type === 'text'
+        ? b.text
+        : b.type === 'tool_use'
+          ? `[tool_use ${b.name} ${JSON.stringify(b.input)}]`
+          : `[${b.type}]`,
+    )
+    .join(' ');
   const u = m.usage;
   return (
     `claude「${question}」(${body?.messages?.length ?? 0} msgs) -> ${said} ` +

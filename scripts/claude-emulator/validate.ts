@@ -35,19 +35,55 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 // `satisfies Record<…>` makes these lists exactly the SDK's: an SDK upgrade that adds a parameter
 // or block type fails `npm run typecheck` here instead of the emulator refusing valid requests.
 const PARAMS = {
-  max_tokens: 1, messages: 1, model: 1, cache_control: 1, container: 1, diagnostics: 1, inference_geo: 1,
-  metadata: 1, output_config: 1, service_tier: 1, speed: 1, stop_sequences: 1, stream: 1, system: 1,
-  thinking: 1, tool_choice: 1, tools: 1, user_profile_id: 1, workspace_id: 1,
+  max_tokens: 1,
+  messages: 1,
+  model: 1,
+  cache_control: 1,
+  container: 1,
+  diagnostics: 1,
+  inference_geo: 1,
+  metadata: 1,
+  output_config: 1,
+  service_tier: 1,
+  speed: 1,
+  stop_sequences: 1,
+  stream: 1,
+  system: 1,
+  thinking: 1,
+  tool_choice: 1,
+  tools: 1,
+  user_profile_id: 1,
+  workspace_id: 1,
 } satisfies Record<keyof MessageCreateParamsBase, 1>;
 const BLOCK_TYPES = {
-  text: 1, image: 1, document: 1, search_result: 1, thinking: 1, redacted_thinking: 1, tool_use: 1,
-  tool_result: 1, server_tool_use: 1, web_search_tool_result: 1, web_fetch_tool_result: 1,
-  code_execution_tool_result: 1, bash_code_execution_tool_result: 1, text_editor_code_execution_tool_result: 1,
-  tool_search_tool_result: 1, container_upload: 1,
+  text: 1,
+  image: 1,
+  document: 1,
+  search_result: 1,
+  thinking: 1,
+  redacted_thinking: 1,
+  tool_use: 1,
+  tool_result: 1,
+  server_tool_use: 1,
+  web_search_tool_result: 1,
+  web_fetch_tool_result: 1,
+  code_execution_tool_result: 1,
+  bash_code_execution_tool_result: 1,
+  text_editor_code_execution_tool_result: 1,
+  tool_search_tool_result: 1,
+  container_upload: 1,
 } satisfies Record<ContentBlockParam['type'], 1>;
 const TOOL_KEYS = {
-  input_schema: 1, name: 1, allowed_callers: 1, cache_control: 1, defer_loading: 1, description: 1,
-  eager_input_streaming: 1, input_examples: 1, strict: 1, type: 1,
+  input_schema: 1,
+  name: 1,
+  allowed_callers: 1,
+  cache_control: 1,
+  defer_loading: 1,
+  description: 1,
+  eager_input_streaming: 1,
+  input_examples: 1,
+  strict: 1,
+  type: 1,
 } satisfies Record<keyof Tool, 1>;
 
 const ajv = new Ajv2020({ strict: false, validateFormats: false });
@@ -67,11 +103,15 @@ function apiKeyOf(headers: IncomingHttpHeaders): string | undefined {
 export function checkHeaders(headers: IncomingHttpHeaders, expectedKey?: string): Problem[] {
   const problems: Problem[] = [];
   const key = apiKeyOf(headers);
-  if (key === undefined) problems.push({ status: 401, type: 'authentication_error', message: 'x-api-key header is required' });
-  else if (expectedKey !== undefined && key !== expectedKey) problems.push({ status: 401, type: 'authentication_error', message: 'invalid x-api-key' });
+  if (key === undefined)
+    problems.push({ status: 401, type: 'authentication_error', message: 'x-api-key header is required' });
+  else if (expectedKey !== undefined && key !== expectedKey)
+    problems.push({ status: 401, type: 'authentication_error', message: 'invalid x-api-key' });
   const version = headers['anthropic-version'];
-  if (typeof version !== 'string' || version.trim() === '') problems.push(invalid('anthropic-version: header is required'));
-  else if (!/^\d{4}-\d{2}-\d{2}$/.test(version.trim())) problems.push(invalid(`anthropic-version: invalid version ${JSON.stringify(version)}`));
+  if (typeof version !== 'string' || version.trim() === '')
+    problems.push(invalid('anthropic-version: header is required'));
+  else if (!/^\d{4}-\d{2}-\d{2}$/.test(version.trim()))
+    problems.push(invalid(`anthropic-version: invalid version ${JSON.stringify(version)}`));
   return problems;
 }
 
@@ -82,11 +122,13 @@ export function checkBody(body: unknown, limits: Limits = DEFAULT_LIMITS): Probl
   const notFound: Problem[] = [];
 
   for (const key of Object.keys(body)) if (!(key in PARAMS)) out.push(`${key}: Extra inputs are not permitted`);
-  if (body.stream === true) out.push('stream: streaming is not emulated by the local Claude emulator; omit `stream` or send false');
+  if (body.stream === true)
+    out.push('stream: streaming is not emulated by the local Claude emulator; omit `stream` or send false');
 
   if (body.model === undefined) out.push('model: Field required');
   else if (typeof body.model !== 'string') out.push('model: Input should be a valid string');
-  else if (!MODEL_ID.test(body.model)) notFound.push({ status: 404, type: 'not_found_error', message: `model: ${body.model}` });
+  else if (!MODEL_ID.test(body.model))
+    notFound.push({ status: 404, type: 'not_found_error', message: `model: ${body.model}` });
 
   if (body.max_tokens === undefined) out.push('max_tokens: Field required');
   else if (!Number.isInteger(body.max_tokens)) out.push('max_tokens: Input should be a valid integer');
@@ -106,7 +148,8 @@ function checkSystem(system: unknown, out: string[]): void {
   if (!Array.isArray(system)) return void out.push('system: Input should be a valid string or a list of text blocks');
   system.forEach((block, k) => {
     if (!isObject(block) || block.type !== 'text') out.push(`system.${k}.type: Input should be 'text'`);
-    else if (typeof block.text !== 'string' || block.text === '') out.push(`system.${k}: text content blocks must be non-empty`);
+    else if (typeof block.text !== 'string' || block.text === '')
+      out.push(`system.${k}: text content blocks must be non-empty`);
   });
 }
 
@@ -123,16 +166,20 @@ function checkTools(tools: unknown, out: string[]): Set<string> | undefined {
     names.add(name);
     if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') return; // a server tool: not modelled
     const at = `tools.${k}.custom`;
-    for (const key of Object.keys(tool)) if (!(key in TOOL_KEYS)) out.push(`${at}.${key}: Extra inputs are not permitted`);
+    for (const key of Object.keys(tool))
+      if (!(key in TOOL_KEYS)) out.push(`${at}.${key}: Extra inputs are not permitted`);
     if (!TOOL_NAME.test(name)) out.push(`${at}.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`);
-    if (tool.description !== undefined && typeof tool.description !== 'string') out.push(`${at}.description: Input should be a valid string`);
+    if (tool.description !== undefined && typeof tool.description !== 'string')
+      out.push(`${at}.description: Input should be a valid string`);
     const schema = tool.input_schema;
     if (!isObject(schema)) return void out.push(`${at}.input_schema: Input should be a valid dictionary`);
     if (schema.type !== 'object') return void out.push(`${at}.input_schema.type: Input should be 'object'`);
     try {
       ajv.compile(schema);
     } catch {
-      out.push(`${at}.input_schema: JSON schema is invalid - please consult https://json-schema.org or our documentation at https://docs.anthropic.com/en/docs/tool-use`);
+      out.push(
+        `${at}.input_schema: JSON schema is invalid - please consult https://json-schema.org or our documentation at https://docs.anthropic.com/en/docs/tool-use`,
+      );
     }
   });
   return names;
@@ -163,21 +210,29 @@ function checkMessages(messages: unknown, toolsOffered: boolean, limits: Limits,
     if (!isObject(message)) return void out.push(`messages.${i}: Input should be a valid dictionary`);
     const role = message.role;
     if (role === 'system') {
-      return void out.push(`messages.${i}.role: system messages are not emulated; use the top-level "system" parameter`);
+      return void out.push(
+        `messages.${i}.role: system messages are not emulated; use the top-level "system" parameter`,
+      );
     }
-    if (role !== 'user' && role !== 'assistant') return void out.push(`messages.${i}.role: Input should be 'user' or 'assistant'`);
+    if (role !== 'user' && role !== 'assistant')
+      return void out.push(`messages.${i}.role: Input should be 'user' or 'assistant'`);
     // STRICTER: Anthropic merges consecutive same-role turns; the bot must build proper turns itself.
     if (i === 0 && role !== 'user') out.push('messages: first message must use the "user" role');
     const previous = messages[i - 1] as Json | undefined;
     if (i > 0 && isObject(previous) && previous.role === role) {
-      out.push(`messages: roles must alternate between "user" and "assistant", but found multiple "${role}" roles in a row`);
+      out.push(
+        `messages: roles must alternate between "user" and "assistant", but found multiple "${role}" roles in a row`,
+      );
     }
 
     const blocks = contentBlocks(message.content);
     const isFinalAssistant = role === 'assistant' && i === messages.length - 1;
-    if (blocks === undefined) return void out.push(`messages.${i}.content: Input should be a valid string or a list of content blocks`);
+    if (blocks === undefined)
+      return void out.push(`messages.${i}.content: Input should be a valid string or a list of content blocks`);
     if (blocks.length === 0 && !isFinalAssistant) {
-      out.push(`messages.${i}: all messages must have non-empty content except for the optional final assistant message`);
+      out.push(
+        `messages.${i}: all messages must have non-empty content except for the optional final assistant message`,
+      );
     }
 
     const answered = new Set<string>();
@@ -186,7 +241,9 @@ function checkMessages(messages: unknown, toolsOffered: boolean, limits: Limits,
       const at = `messages.${i}.content.${j}`;
       if (!isObject(block) || typeof block.type !== 'string') return void out.push(`${at}.type: Field required`);
       if (!(block.type in BLOCK_TYPES)) {
-        return void out.push(`${at}.type: Input tag '${block.type}' found using 'type' does not match any of the expected tags`);
+        return void out.push(
+          `${at}.type: Input tag '${block.type}' found using 'type' does not match any of the expected tags`,
+        );
       }
       if (block.type === 'text') checkText(block, at, out);
       else if (block.type === 'image') {
@@ -194,8 +251,10 @@ function checkMessages(messages: unknown, toolsOffered: boolean, limits: Limits,
         checkImage(block, at, limits, out);
       } else if (block.type === 'tool_use') {
         usesTools = true;
-        if (role !== 'assistant') return void out.push(`${at}: tool_use blocks are only allowed in "assistant" messages`);
-        if (typeof block.id !== 'string' || !TOOL_USE_ID.test(block.id)) out.push(`${at}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`);
+        if (role !== 'assistant')
+          return void out.push(`${at}: tool_use blocks are only allowed in "assistant" messages`);
+        if (typeof block.id !== 'string' || !TOOL_USE_ID.test(block.id))
+          out.push(`${at}.tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'`);
         else if (seenToolUseIds.has(block.id)) out.push(`${at}: \`tool_use\` ids must be unique`);
         else seenToolUseIds.add(block.id);
         if (typeof block.name !== 'string') out.push(`${at}.tool_use.name: Field required`);
@@ -203,7 +262,8 @@ function checkMessages(messages: unknown, toolsOffered: boolean, limits: Limits,
       } else if (block.type === 'tool_result') {
         usesTools = true;
         if (role !== 'user') return void out.push(`${at}: tool_result blocks are only allowed in "user" messages`);
-        if (sawOtherBlock) out.push(`messages.${i}.content: tool_result blocks must come first in the content, before any other blocks`);
+        if (sawOtherBlock)
+          out.push(`messages.${i}.content: tool_result blocks must come first in the content, before any other blocks`);
         const id = block.tool_use_id;
         if (typeof id !== 'string' || owedBy !== i - 1 || !owed.includes(id)) {
           out.push(
@@ -221,12 +281,16 @@ function checkMessages(messages: unknown, toolsOffered: boolean, limits: Limits,
       const missing = owed.filter((id) => !answered.has(id));
       if (missing.length > 0) out.push(toolUseWithoutResult(owedBy, missing));
     }
-    owed = role === 'assistant' ? blocks.filter((b) => isObject(b) && b.type === 'tool_use').map((b) => String((b as Json).id)) : [];
+    owed =
+      role === 'assistant'
+        ? blocks.filter((b) => isObject(b) && b.type === 'tool_use').map((b) => String((b as Json).id))
+        : [];
     owedBy = i;
   });
   // A final assistant message that calls a tool can never be answered.
   if (owed.length > 0) out.push(toolUseWithoutResult(owedBy, owed));
-  if (usesTools && !toolsOffered) out.push('Requests which include `tool_use` or `tool_result` blocks must define tools.');
+  if (usesTools && !toolsOffered)
+    out.push('Requests which include `tool_use` or `tool_result` blocks must define tools.');
 }
 
 const toolUseWithoutResult = (i: number, ids: string[]) =>
@@ -246,14 +310,17 @@ function checkText(block: Json, at: string, out: string[]): void {
 
 function checkToolResultContent(content: unknown, at: string, limits: Limits, out: string[]): void {
   if (content === undefined || typeof content === 'string') return;
-  if (!Array.isArray(content)) return void out.push(`${at}.content: Input should be a valid string or a list of content blocks`);
+  if (!Array.isArray(content))
+    return void out.push(`${at}.content: Input should be a valid string or a list of content blocks`);
   content.forEach((block, n) => {
     const inner = `${at}.content.${n}`;
     if (!isObject(block)) return void out.push(`${inner}: Input should be a valid dictionary`);
     if (block.type === 'text') checkText(block, inner, out);
     else if (block.type === 'image') checkImage(block, inner, limits, out);
     else if (!['search_result', 'document', 'tool_reference', 'browser_state'].includes(block.type as string)) {
-      out.push(`${inner}.type: Input tag '${String(block.type)}' found using 'type' does not match any of the expected tags`);
+      out.push(
+        `${inner}.type: Input tag '${String(block.type)}' found using 'type' does not match any of the expected tags`,
+      );
     }
   });
 }
@@ -262,10 +329,13 @@ function checkImage(block: Json, at: string, limits: Limits, out: string[]): voi
   const source = block.source;
   if (!isObject(source)) return void out.push(`${at}.source: Field required`);
   // STRICTER: Anthropic also takes url and file sources; the bot sends LINE content as base64.
-  if (source.type !== 'base64') return void out.push(`${at}.source.type: the Claude emulator accepts base64 image sources only`);
+  if (source.type !== 'base64')
+    return void out.push(`${at}.source.type: the Claude emulator accepts base64 image sources only`);
   const mediaType = source.media_type;
   if (typeof mediaType !== 'string' || !IMAGE_TYPES.includes(mediaType)) {
-    return void out.push(`${at}.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`);
+    return void out.push(
+      `${at}.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`,
+    );
   }
   const data = source.data;
   if (typeof data !== 'string' || data.length === 0 || data.length % 4 !== 0 || !BASE64.test(data)) {
@@ -273,11 +343,19 @@ function checkImage(block: Json, at: string, limits: Limits, out: string[]): voi
   }
   if (data.length > limits.maxImageBase64) {
     const mb = Math.round(limits.maxImageBase64 / 1024 / 1024);
-    return void out.push(`${at}.source.base64: image exceeds ${mb} MB maximum: ${data.length} bytes > ${limits.maxImageBase64} bytes`);
+    return void out.push(
+      `${at}.source.base64: image exceeds ${mb} MB maximum: ${data.length} bytes > ${limits.maxImageBase64} bytes`,
+    );
   }
   const actual = sniffImage(Buffer.from(data.slice(0, 24), 'base64'));
-  if (actual === undefined) out.push(`${at}.source.base64.data: The image was specified using the ${mediaType} media type, but does not appear to be a valid image`);
-  else if (actual !== mediaType) out.push(`${at}.source.base64.data: The image was specified using the ${mediaType} media type, but the image appears to be a ${actual} image`);
+  if (actual === undefined)
+    out.push(
+      `${at}.source.base64.data: The image was specified using the ${mediaType} media type, but does not appear to be a valid image`,
+    );
+  else if (actual !== mediaType)
+    out.push(
+      `${at}.source.base64.data: The image was specified using the ${mediaType} media type, but the image appears to be a ${actual} image`,
+    );
 }
 
 /** The media type the bytes' magic number says, for the four image types Anthropic takes. */
@@ -285,7 +363,8 @@ function sniffImage(head: Buffer): string | undefined {
   if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'image/jpeg';
   if (head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'image/png';
   if (/^GIF8[79]a/.test(head.subarray(0, 6).toString('latin1'))) return 'image/gif';
-  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP') return 'image/webp';
+  if (head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP')
+    return 'image/webp';
   return undefined;
 }
 
@@ -293,7 +372,8 @@ function sniffImage(head: Buffer): string | undefined {
 function breakpointsOf(body: Json): { path: string; value: unknown }[] {
   const found: { path: string; value: unknown }[] = [];
   const visit = (block: unknown, path: string) => {
-    if (isObject(block) && block.cache_control !== undefined && block.cache_control !== null) found.push({ path, value: block.cache_control });
+    if (isObject(block) && block.cache_control !== undefined && block.cache_control !== null)
+      found.push({ path, value: block.cache_control });
   };
   if (Array.isArray(body.tools)) body.tools.forEach((t, k) => visit(t, `tools.${k}`));
   if (Array.isArray(body.system)) body.system.forEach((b, k) => visit(b, `system.${k}`));
@@ -302,7 +382,8 @@ function breakpointsOf(body: Json): { path: string; value: unknown }[] {
       if (!isObject(m) || !Array.isArray(m.content)) return;
       m.content.forEach((b, j) => {
         visit(b, `messages.${i}.content.${j}`);
-        if (isObject(b) && Array.isArray(b.content)) b.content.forEach((inner, n) => visit(inner, `messages.${i}.content.${j}.content.${n}`));
+        if (isObject(b) && Array.isArray(b.content))
+          b.content.forEach((inner, n) => visit(inner, `messages.${i}.content.${j}.content.${n}`));
       });
     });
   }
@@ -318,11 +399,15 @@ function checkCacheControl(body: Json, out: string[]): void {
       out.push(`${path}.cache_control.type: Input should be 'ephemeral'`);
       continue;
     }
-    if (value.ttl !== undefined && value.ttl !== '5m' && value.ttl !== '1h') out.push(`${path}.cache_control.ttl: Input should be '5m' or '1h'`);
-    if (value.ttl === '1h' && sawShort) out.push(`${path}.cache_control: a ttl='1h' cache_control block must not come after a ttl='5m' one`);
+    if (value.ttl !== undefined && value.ttl !== '5m' && value.ttl !== '1h')
+      out.push(`${path}.cache_control.ttl: Input should be '5m' or '1h'`);
+    if (value.ttl === '1h' && sawShort)
+      out.push(`${path}.cache_control: a ttl='1h' cache_control block must not come after a ttl='5m' one`);
     if (value.ttl !== '1h') sawShort = true;
   }
   if (markers.length > MAX_CACHE_BREAKPOINTS) {
-    out.push(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${markers.length}.`);
+    out.push(
+      `A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${markers.length}.`,
+    );
   }
 }

@@ -29,7 +29,9 @@ const quoteIdent = (name: string) => {
 
 /** Creates a database; with `owner`, owned by that role (as a Neon database is by its role). */
 export async function createDatabase(adminUrl: string, name: string, owner?: string): Promise<string> {
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`));
+  await withClient(adminUrl, (c) =>
+    c.query(`CREATE DATABASE ${quoteIdent(name)}${owner ? ` OWNER ${quoteIdent(owner)}` : ''}`),
+  );
   return withDatabase(adminUrl, name);
 }
 

@@ -43,7 +43,8 @@ export class FrontendFramer {
       }
       if (this.buffer.length < 5) break;
       const length = 1 + this.buffer.readInt32BE(1);
-      if (length < 5) throw new Error(`malformed message '${String.fromCharCode(this.buffer[0]!)}' (length ${length - 1})`);
+      if (length < 5)
+        throw new Error(`malformed message '${String.fromCharCode(this.buffer[0]!)}' (length ${length - 1})`);
       if (this.buffer.length < length) break;
       out.push({ type: String.fromCharCode(this.buffer[0]!), bytes: this.take(length) });
     }

@@ -62,7 +62,9 @@ export interface PgBouncerOptions {
 
 export async function startPgBouncer(options: PgBouncerOptions = {}): Promise<PgBouncer> {
   if (!pgbouncerAvailable()) {
-    throw new Error(`pgbouncer not found at ${PGBOUNCER_BIN}: install Debian's package (apt-get install pgbouncer) or run scripts/install-system-packages.sh`);
+    throw new Error(
+      `pgbouncer not found at ${PGBOUNCER_BIN}: install Debian's package (apt-get install pgbouncer) or run scripts/install-system-packages.sh`,
+    );
   }
   const port = options.port || (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'linebot-pgbouncer-'));
@@ -94,7 +96,9 @@ export async function startPgBouncer(options: PgBouncerOptions = {}): Promise<Pg
     { mode: 0o644 },
   );
   const asRoot = process.getuid?.() === 0;
-  const child = spawn(PGBOUNCER_BIN, [...(asRoot ? ['-u', 'postgres'] : []), ini], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(PGBOUNCER_BIN, [...(asRoot ? ['-u', 'postgres'] : []), ini], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   await waitForListening(port, child, () => stderr);

@@ -40,7 +40,11 @@ export function delayedSender(send: (data: Buffer) => void, delay: () => number)
   };
 }
 
-export async function startTcpDelayProxy(options: { target: { host: string; port: number }; delayMs?: number; host?: string }): Promise<TcpDelayProxy> {
+export async function startTcpDelayProxy(options: {
+  target: { host: string; port: number };
+  delayMs?: number;
+  host?: string;
+}): Promise<TcpDelayProxy> {
   let delayMs = options.delayMs ?? 0;
   let opened = 0;
   const sockets = new Set<net.Socket>();
@@ -58,7 +62,10 @@ export async function startTcpDelayProxy(options: { target: { host: string; port
         for (const chunk of pending) upstream!.write(chunk);
         pending.length = 0;
       });
-      const toClient = delayedSender((data) => client.writable && client.write(data), () => delayMs);
+      const toClient = delayedSender(
+        (data) => client.writable && client.write(data),
+        () => delayMs,
+      );
       upstream.on('data', toClient);
       upstream.on('close', () => {
         sockets.delete(upstream!);

@@ -6,7 +6,15 @@
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import type { WebSocket, WebSocketServer as WebSocketServerType } from 'ws';
-import { FrontendFramer, GSSENC_REQUEST, roundTripKind, SSL_REQUEST, zeroCounts, type FrontendMessage, type RoundTripCounts } from './pg-wire.ts';
+import {
+  FrontendFramer,
+  GSSENC_REQUEST,
+  roundTripKind,
+  SSL_REQUEST,
+  zeroCounts,
+  type FrontendMessage,
+  type RoundTripCounts,
+} from './pg-wire.ts';
 import { delayedSender } from './tcp-delay-proxy.ts';
 
 // Loaded through Node's resolver: bundlers (vitest's module runner) may pick ws's browser stub.
@@ -113,11 +121,14 @@ export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProx
         trace = undefined;
       }
     };
-    const toClient = delayedSender((data) => {
-      if (ws.readyState !== ws.OPEN) return;
-      ws.send(data);
-      if (trace && !trace.serverAnswered(data)) trace = undefined;
-    }, () => delayMs);
+    const toClient = delayedSender(
+      (data) => {
+        if (ws.readyState !== ws.OPEN) return;
+        ws.send(data);
+        if (trace && !trace.serverAnswered(data)) trace = undefined;
+      },
+      () => delayMs,
+    );
     const tcp = net.connect({ host: match[1]!, port: Number(match[2]) });
     sockets.add(tcp);
     tcp.setNoDelay(true);

@@ -81,8 +81,9 @@ const DOC_ID = 'line-messaging-api.json';
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext typing the default import is the
 // module object, at run time it is the function itself (which also carries `.default`).
-const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ??
-  addFormatsImport) as unknown as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as unknown as (
+  ajv: Ajv,
+) => Ajv;
 
 export function createOpenApiValidator(specPath: string = DEFAULT_SPEC_PATH): OpenApiValidator {
   const spec = parseYaml(readFileSync(specPath, 'utf8')) as OpenApiDocument;

@@ -143,7 +143,8 @@ export interface LineEmulator {
 }
 
 /** What a handler decided to answer; recorded and then written in one place. */
-const isPlainJson = (v: unknown) => Array.isArray(v) || (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype);
+const isPlainJson = (v: unknown) =>
+  Array.isArray(v) || (typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype);
 
 interface Reply {
   status: number;
@@ -176,7 +177,8 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     group: (id) => state.groups.get(id)?.groupName ?? `Group ${last4(id)}`,
     room: (id) => state.rooms.get(id)?.name ?? `Room ${last4(id)}`,
   };
-  const nameOf = (id: string) => (id.startsWith('C') ? names.group(id) : id.startsWith('R') ? names.room(id) : `1:1 ${names.user(id)}`);
+  const nameOf = (id: string) =>
+    id.startsWith('C') ? names.group(id) : id.startsWith('R') ? names.room(id) : `1:1 ${names.user(id)}`;
   if (options.seed) applySeed(state, options.seed);
 
   // Message ids look like LINE's (numeric strings) and are unique for the emulator's lifetime.
@@ -214,8 +216,13 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
         return ok(profileOf(p.userId!, false));
       case 'getGroupSummary': {
         const g = state.groups.get(p.groupId!);
-        const summary: Record<string, unknown> = { groupId: p.groupId, groupName: g?.groupName ?? `Group ${last4(p.groupId!)}` };
-        const pictureUrl = g ? g.pictureUrl : `https://example.com/line-emulator/groups/${encodeURIComponent(p.groupId!)}.png`;
+        const summary: Record<string, unknown> = {
+          groupId: p.groupId,
+          groupName: g?.groupName ?? `Group ${last4(p.groupId!)}`,
+        };
+        const pictureUrl = g
+          ? g.pictureUrl
+          : `https://example.com/line-emulator/groups/${encodeURIComponent(p.groupId!)}.png`;
         if (pictureUrl !== undefined) summary.pictureUrl = pictureUrl;
         return ok(summary);
       }
@@ -265,7 +272,13 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     if (state.usedReplyTokens.has(body.replyToken)) return { status: 400, body: { message: 'Invalid reply token' } };
     state.usedReplyTokens.add(body.replyToken);
     log(`reply -> ${summarizeMessages(body.messages)}`);
-    transcript?.({ at: Date.now(), from: 'bot', kind: 'reply', chat: state.replyTokenChats.get(body.replyToken), text: describeBotMessages(body.messages) });
+    transcript?.({
+      at: Date.now(),
+      from: 'bot',
+      kind: 'reply',
+      chat: state.replyTokenChats.get(body.replyToken),
+      text: describeBotMessages(body.messages),
+    });
     return ok({ sentMessages: body.messages.map(nextSentMessage) });
   };
 
@@ -285,7 +298,13 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     const sentMessages = body.messages.map(nextSentMessage);
     if (retryKey !== undefined) state.acceptedRetryKeys.set(retryKey, { requestId, sentMessages });
     log(`push ${body.to} -> ${summarizeMessages(body.messages)}`);
-    transcript?.({ at: Date.now(), from: 'bot', kind: 'push', chat: nameOf(body.to), text: describeBotMessages(body.messages) });
+    transcript?.({
+      at: Date.now(),
+      from: 'bot',
+      kind: 'push',
+      chat: nameOf(body.to),
+      text: describeBotMessages(body.messages),
+    });
     return { status: 200, headers: { 'x-line-request-id': requestId }, body: { sentMessages } };
   };
 
@@ -357,7 +376,10 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     if (route === 'POST /rooms') {
       const b = json();
       if (typeof b.roomId !== 'string') throw new ControlError('roomId is required');
-      state.rooms.set(b.roomId, { count: typeof b.count === 'number' ? b.count : undefined, name: optionalString(b.name) });
+      state.rooms.set(b.roomId, {
+        count: typeof b.count === 'number' ? b.count : undefined,
+        name: optionalString(b.name),
+      });
       return { status: 201, body: { ok: true } };
     }
     if (route === 'POST /webhook') {
@@ -366,7 +388,9 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       const b = json();
       const events = Array.isArray(b.events) ? b.events.filter(isObject) : [];
       for (const event of events) {
-        const source = isObject(event.source) ? (event.source as { type?: string; userId?: string; groupId?: string; roomId?: string }) : undefined;
+        const source = isObject(event.source)
+          ? (event.source as { type?: string; userId?: string; groupId?: string; roomId?: string })
+          : undefined;
         const chat = chatOfSource(source, names);
         if (typeof event.replyToken === 'string') state.replyTokenChats.set(event.replyToken, chat);
         transcript?.({
@@ -426,7 +450,15 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     // Authentication first, as LINE does.
     const auth = header(req, 'authorization');
     if (!auth || !/^Bearer\s+\S+/i.test(auth)) {
-      fail({ status: 401, body: { message: 'Authentication failed. Confirm that the access token in the authorization header is valid.' } }, 'missing or malformed Authorization: Bearer header');
+      fail(
+        {
+          status: 401,
+          body: {
+            message: 'Authentication failed. Confirm that the access token in the authorization header is valid.',
+          },
+        },
+        'missing or malformed Authorization: Bearer header',
+      );
     }
 
     // Route by the spec.
@@ -435,7 +467,12 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       const error = match.pathKnown
         ? `${method} is not an operation of ${path} in the LINE spec`
         : `${method} ${path} is not a path in the LINE spec`;
-      fail(match.pathKnown ? { status: 405, body: { message: 'Method not allowed' } } : { status: 404, body: { message: 'Not found' } }, error);
+      fail(
+        match.pathKnown
+          ? { status: 405, body: { message: 'Method not allowed' } }
+          : { status: 404, body: { message: 'Not found' } },
+        error,
+      );
     }
 
     // Parse and validate the body (JSON only; binary uploads are passed through unchecked).
@@ -447,7 +484,10 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       if (parsed.ok) body = parsed.value;
       else {
         bodyReadable = false;
-        fail({ status: 400, body: { message: 'The request body is not valid JSON' } }, 'request body is not valid JSON');
+        fail(
+          { status: 400, body: { message: 'The request body is not valid JSON' } },
+          'request body is not valid JSON',
+        );
       }
     } else if (raw.length > 0 && 'operationId' in match && isJsonOperation(match)) {
       bodyReadable = false;
@@ -466,7 +506,10 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     // Retry keys must be UUIDs (the spec's `format: uuid`); LINE rejects anything else.
     const retryKey = header(req, 'x-line-retry-key');
     if (retryKey !== undefined && !UUID_RE.test(retryKey)) {
-      fail({ status: 400, body: { message: 'The value for the X-Line-Retry-Key header is invalid' } }, 'X-Line-Retry-Key must be a UUID');
+      fail(
+        { status: 400, body: { message: 'The value for the X-Line-Retry-Key header is invalid' } },
+        'X-Line-Retry-Key must be a UUID',
+      );
     }
 
     // An injected fault replaces the answer but keeps any real contract errors on record.
@@ -648,7 +691,7 @@ function genericSuccess(spec: OpenApiDocument, match: OperationMatch): Reply {
  */
 export function generateContent({ size, seed = 1 }: GeneratedContent): Readable {
   const CHUNK = 64 * 1024;
-  let state = (seed >>> 0) || 0x9e3779b9;
+  let state = seed >>> 0 || 0x9e3779b9;
   let left = size;
   return new Readable({
     read() {

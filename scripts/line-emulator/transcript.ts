@@ -42,7 +42,9 @@ export function describeEvent(event: Record<string, unknown>, names: Names): str
     ((list as { members?: Array<{ userId?: string }> } | undefined)?.members ?? [])
       .map((m) => (m.userId ? names.user(m.userId) : '?'))
       .join(', ');
-  const redelivered = (event.deliveryContext as { isRedelivery?: boolean } | undefined)?.isRedelivery ? ' (redelivered)' : '';
+  const redelivered = (event.deliveryContext as { isRedelivery?: boolean } | undefined)?.isRedelivery
+    ? ' (redelivered)'
+    : '';
   let text: string;
   switch (event.type) {
     case 'message':
@@ -113,7 +115,10 @@ const remember = (names: Names): void => {
 
 type TextV2 = { type: 'textV2'; text: string; substitution?: Record<string, unknown> };
 const isTextV2 = (m: unknown): m is TextV2 =>
-  typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'textV2' && typeof (m as { text?: unknown }).text === 'string';
+  typeof m === 'object' &&
+  m !== null &&
+  (m as { type?: unknown }).type === 'textV2' &&
+  typeof (m as { text?: unknown }).text === 'string';
 
 /**
  * A textV2's text as the chat shows it: `{key}` replaced by its substitution (a mention as
@@ -131,7 +136,8 @@ export function renderTextV2(message: { text: string; substitution?: Record<stri
     if (sub.type !== 'mention') return whole;
     const mentionee = (sub.mentionee ?? {}) as { type?: string; userId?: string };
     if (mentionee.type === 'all') return '@All';
-    if (typeof mentionee.userId === 'string') return `@${names ? names.user(mentionee.userId) : `User ${mentionee.userId.slice(-4)}`}`;
+    if (typeof mentionee.userId === 'string')
+      return `@${names ? names.user(mentionee.userId) : `User ${mentionee.userId.slice(-4)}`}`;
     return whole;
   });
 }

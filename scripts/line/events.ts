@@ -55,13 +55,20 @@ const quoteToken = () => randomBytes(48).toString('base64url');
 // Sources
 
 export const inUser = (userId: string): Source => ({ type: 'user', userId });
-export const inGroup = (groupId: string, userId?: string): Source => (userId ? { type: 'group', groupId, userId } : { type: 'group', groupId });
-export const inRoom = (roomId: string, userId?: string): Source => (userId ? { type: 'room', roomId, userId } : { type: 'room', roomId });
+export const inGroup = (groupId: string, userId?: string): Source =>
+  userId ? { type: 'group', groupId, userId } : { type: 'group', groupId };
+export const inRoom = (roomId: string, userId?: string): Source =>
+  userId ? { type: 'room', roomId, userId } : { type: 'room', roomId };
 
 // ---------------------------------------------------------------------------------------------
 // Events
 
-function event(type: string, source: Source | undefined, fields: Record<string, unknown> = {}, time = Date.now()): WebhookEvent {
+function event(
+  type: string,
+  source: Source | undefined,
+  fields: Record<string, unknown> = {},
+  time = Date.now(),
+): WebhookEvent {
   return {
     type,
     mode: 'active',
@@ -92,7 +99,12 @@ export interface Mentionable {
  * A text message. `@name` words that match `mentionable` become mentions (index and length in
  * UTF-16 units, as LINE counts); `@All` mentions everyone.
  */
-export function text(source: Source, body: string, mentionable: Mentionable[] = [], quotedMessageId?: string): WebhookEvent {
+export function text(
+  source: Source,
+  body: string,
+  mentionable: Mentionable[] = [],
+  quotedMessageId?: string,
+): WebhookEvent {
   const mentionees: Record<string, unknown>[] = [];
   for (const m of body.matchAll(/@([^\s@]+)/g)) {
     const word = m[1]!.replace(/[.,!?:;)]+$/, '');
@@ -102,11 +114,23 @@ export function text(source: Source, body: string, mentionable: Mentionable[] = 
       continue;
     }
     const who = mentionable.find((x) => x.names.some((n) => n.toLowerCase() === word.toLowerCase()));
-    if (who) mentionees.push({ index: m.index, length, type: 'user', userId: who.userId, ...(who.isSelf ? { isSelf: true } : {}) });
+    if (who)
+      mentionees.push({
+        index: m.index,
+        length,
+        type: 'user',
+        userId: who.userId,
+        ...(who.isSelf ? { isSelf: true } : {}),
+      });
   }
   return messageEvent(
     source,
-    { type: 'text', text: body, ...(mentionees.length > 0 ? { mention: { mentionees } } : {}), ...(quotedMessageId ? { quotedMessageId } : {}) },
+    {
+      type: 'text',
+      text: body,
+      ...(mentionees.length > 0 ? { mention: { mentionees } } : {}),
+      ...(quotedMessageId ? { quotedMessageId } : {}),
+    },
     true,
   );
 }
@@ -114,39 +138,63 @@ export function text(source: Source, body: string, mentionable: Mentionable[] = 
 export type MediaType = 'image' | 'video' | 'audio' | 'file';
 
 /** Media that LINE hosts (contentProvider line): the bot fetches the bytes from the content API. */
-export function media(source: Source, type: MediaType, info: { fileName?: string; fileSize?: number; durationMs?: number } = {}): WebhookEvent {
+export function media(
+  source: Source,
+  type: MediaType,
+  info: { fileName?: string; fileSize?: number; durationMs?: number } = {},
+): WebhookEvent {
   switch (type) {
     case 'image':
       return messageEvent(source, { type, contentProvider: { type: 'line' } }, true);
     case 'video':
-      return messageEvent(source, { type, duration: info.durationMs ?? 10_000, contentProvider: { type: 'line' } }, true);
+      return messageEvent(
+        source,
+        { type, duration: info.durationMs ?? 10_000, contentProvider: { type: 'line' } },
+        true,
+      );
     case 'audio':
-      return messageEvent(source, { type, duration: info.durationMs ?? 5_000, contentProvider: { type: 'line' } }, false);
+      return messageEvent(
+        source,
+        { type, duration: info.durationMs ?? 5_000, contentProvider: { type: 'line' } },
+        false,
+      );
     case 'file':
       return messageEvent(source, { type, fileName: info.fileName ?? 'file.bin', fileSize: info.fileSize ?? 0 }, false);
   }
 }
 
-export function sticker(source: Source, packageId = '446', stickerId = '1988', keywords: string[] = ['Moon', 'Happy']): WebhookEvent {
+export function sticker(
+  source: Source,
+  packageId = '446',
+  stickerId = '1988',
+  keywords: string[] = ['Moon', 'Happy'],
+): WebhookEvent {
   return messageEvent(source, { type: 'sticker', packageId, stickerId, stickerResourceType: 'STATIC', keywords }, true);
 }
 
-export function location(source: Source, place: { title?: string; address?: string; latitude: number; longitude: number }): WebhookEvent {
+export function location(
+  source: Source,
+  place: { title?: string; address?: string; latitude: number; longitude: number },
+): WebhookEvent {
   return messageEvent(source, { type: 'location', ...place }, false);
 }
 
-export const follow = (userId: string, isUnblocked = false) => event('follow', inUser(userId), { replyToken: replyToken(), follow: { isUnblocked } });
+export const follow = (userId: string, isUnblocked = false) =>
+  event('follow', inUser(userId), { replyToken: replyToken(), follow: { isUnblocked } });
 export const unfollow = (userId: string) => event('unfollow', inUser(userId));
 export const join = (chat: Source) => event('join', chat, { replyToken: replyToken() });
 export const leave = (chat: Source) => event('leave', chat);
 
 const members = (userIds: string[]) => ({ members: userIds.map((userId) => ({ type: 'user', userId })) });
-export const memberJoined = (chat: Source, userIds: string[]) => event('memberJoined', chat, { replyToken: replyToken(), joined: members(userIds) });
+export const memberJoined = (chat: Source, userIds: string[]) =>
+  event('memberJoined', chat, { replyToken: replyToken(), joined: members(userIds) });
 export const memberLeft = (chat: Source, userIds: string[]) => event('memberLeft', chat, { left: members(userIds) });
 
-export const unsend = (source: Source, messageIdToUnsend: string) => event('unsend', source, { unsend: { messageId: messageIdToUnsend } });
+export const unsend = (source: Source, messageIdToUnsend: string) =>
+  event('unsend', source, { unsend: { messageId: messageIdToUnsend } });
 
-export const postback = (source: Source, data: string) => event('postback', source, { replyToken: replyToken(), postback: { data } });
+export const postback = (source: Source, data: string) =>
+  event('postback', source, { replyToken: replyToken(), postback: { data } });
 
 /** The same events again, as LINE redelivers them: same ids, `isRedelivery: true`. */
 export function redelivery(body: WebhookBody): WebhookBody {

@@ -65,7 +65,13 @@ export async function deliver(target: Target, body: WebhookBody, options: Delive
   const delivery = await postWebhook(target.webhookUrl, target.channelSecret, body);
   if (options.record) recordSent(target.webhookUrl, body);
   if (options.wait === false || !target.databaseUrl || delivery.status !== 200) return { delivery };
-  const report = await inspectDelivery({ databaseUrl: target.databaseUrl, emulatorUrl: target.emulatorUrl, body, since, timeoutMs: options.timeoutMs });
+  const report = await inspectDelivery({
+    databaseUrl: target.databaseUrl,
+    emulatorUrl: target.emulatorUrl,
+    body,
+    since,
+    timeoutMs: options.timeoutMs,
+  });
   return { delivery, report };
 }
 

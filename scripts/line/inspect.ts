@@ -112,7 +112,9 @@ export async function inspectDelivery(options: {
       });
     }
     const lineCalls = options.emulatorUrl ? await settledCalls(options.emulatorUrl, options.since) : [];
-    const sent = lineCalls.filter((c) => /\/v2\/bot\/message\/(reply|push|multicast|broadcast|narrowcast)$/.test(c.path));
+    const sent = lineCalls.filter((c) =>
+      /\/v2\/bot\/message\/(reply|push|multicast|broadcast|narrowcast)$/.test(c.path),
+    );
     return { events, sent, lineCalls, timedOut };
   } finally {
     await client.end();
@@ -139,7 +141,8 @@ async function aiAnswers(client: pg.Client, ids: string[]): Promise<AiAnswerRow[
 async function storedFor(client: pg.Client, event: WebhookEvent): Promise<Record<string, unknown>[]> {
   const source = event.source as { userId?: string; groupId?: string; roomId?: string } | undefined;
   const chatId = source?.groupId ?? source?.roomId;
-  const q = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows as Record<string, unknown>[];
+  const q = async (sql: string, params: unknown[]) =>
+    (await client.query(sql, params)).rows as Record<string, unknown>[];
   const message = (id: string) =>
     q(
       `select 'line_messages' as "table", m.id, m.message_type, m.content, m.unsent_at, u.display_name as "from", g.name as "in",
@@ -152,9 +155,14 @@ async function storedFor(client: pg.Client, event: WebhookEvent): Promise<Record
       [id],
     );
   const user = (id: string) =>
-    q(`select 'line_users' as "table", id, display_name, language, is_friend from line_users where line_user_id = $1`, [id]);
+    q(`select 'line_users' as "table", id, display_name, language, is_friend from line_users where line_user_id = $1`, [
+      id,
+    ]);
   const chat = (id: string) =>
-    q(`select 'line_groups' as "table", id, source_type, name, member_count, is_active from line_groups where line_group_id = $1`, [id]);
+    q(
+      `select 'line_groups' as "table", id, source_type, name, member_count, is_active from line_groups where line_group_id = $1`,
+      [id],
+    );
 
   switch (event.type) {
     case 'message':

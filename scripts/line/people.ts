@@ -44,7 +44,9 @@ export class Directory {
     const list: SeedChat[] = (type === 'group' ? this.seed.groups : this.seed.rooms) ?? [];
     const idOf = type === 'group' ? groupIdOf : roomIdOf;
     const key = nameOrId.toLowerCase();
-    const c = list.find((x) => x.name.toLowerCase() === key || x.groupName?.toLowerCase() === key || idOf(x) === nameOrId);
+    const c = list.find(
+      (x) => x.name.toLowerCase() === key || x.groupName?.toLowerCase() === key || idOf(x) === nameOrId,
+    );
     if (c) return { type, id: idOf(c), name: c.groupName ?? c.name, adHoc: false };
     const prefix = type === 'group' ? 'C' : 'R';
     const id = looksLikeId(nameOrId, prefix) ? nameOrId : idFor(prefix, nameOrId);

@@ -18,7 +18,11 @@ export interface Delivery {
   raw: string;
 }
 
-export async function postWebhook(webhookUrl: string, channelSecret: string, body: WebhookBody | string): Promise<Delivery> {
+export async function postWebhook(
+  webhookUrl: string,
+  channelSecret: string,
+  body: WebhookBody | string,
+): Promise<Delivery> {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const started = performance.now();
   const res = await fetch(webhookUrl, {
@@ -45,7 +49,11 @@ export class EmulatorControl {
   constructor(readonly url: string) {}
 
   private async post(path: string, body: string | Uint8Array, contentType = 'application/json'): Promise<void> {
-    const res = await fetch(`${this.url}/__emulator${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+    const res = await fetch(`${this.url}/__emulator${path}`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    });
     if (!res.ok) throw new Error(`LINE emulator refused ${path}: ${res.status} ${await res.text()}`);
   }
 

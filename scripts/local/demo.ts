@@ -25,7 +25,10 @@ export async function ensureDemoData(databaseUrl: string, seed: EmulatorSeed): P
     const projectIds: string[] = [];
     for (const [i, folder] of SAMPLE_PROJECT_FOLDERS.entries()) {
       const name = folder.split('/').pop()!;
-      await client.query('INSERT INTO projects (name, nas_folder) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, folder]);
+      await client.query('INSERT INTO projects (name, nas_folder) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [
+        name,
+        folder,
+      ]);
       const { rows } = await client.query<{ id: string }>('SELECT id FROM projects WHERE name = $1', [name]);
       projectIds[i] = rows[0]!.id;
       summary.projects.push(`${name} → ${folder}`);
@@ -66,7 +69,10 @@ export async function ensureDemoData(databaseUrl: string, seed: EmulatorSeed): P
          ON CONFLICT (line_group_id) DO NOTHING`,
         [groupIdOf(ops), ops.groupName ?? ops.name, projectIds[0]],
       );
-      await client.query('UPDATE line_groups SET project_id = $2 WHERE line_group_id = $1 AND project_id IS NULL', [groupIdOf(ops), projectIds[0]]);
+      await client.query('UPDATE line_groups SET project_id = $2 WHERE line_group_id = $1 AND project_id IS NULL', [
+        groupIdOf(ops),
+        projectIds[0],
+      ]);
       summary.group = `ops → ${SAMPLE_PROJECT_FOLDERS[0].split('/').pop()}`;
     }
     await client.query('COMMIT');

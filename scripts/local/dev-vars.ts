@@ -54,11 +54,17 @@ export function chooseClaude(devVars: Record<string, string>, forced?: 'emulator
   const baseUrl = devVars.ANTHROPIC_BASE_URL?.trim() || undefined;
   if (forced === 'emulator') return { use: 'emulator', reason: '--claude emulator' };
   if (forced === 'anthropic') {
-    if (!real) throw new UserError(`--claude anthropic needs a real ANTHROPIC_API_KEY in ${DEV_VARS} (it has ${key ? 'the local placeholder' : 'none'})`);
+    if (!real)
+      throw new UserError(
+        `--claude anthropic needs a real ANTHROPIC_API_KEY in ${DEV_VARS} (it has ${key ? 'the local placeholder' : 'none'})`,
+      );
     return { use: 'anthropic', reason: `--claude anthropic, ANTHROPIC_API_KEY from .dev.vars`, baseUrl };
   }
   if (real) return { use: 'anthropic', reason: 'ANTHROPIC_API_KEY from .dev.vars', baseUrl };
-  return { use: 'emulator', reason: key ? 'the placeholder ANTHROPIC_API_KEY in .dev.vars' : 'no ANTHROPIC_API_KEY in .dev.vars' };
+  return {
+    use: 'emulator',
+    reason: key ? 'the placeholder ANTHROPIC_API_KEY in .dev.vars' : 'no ANTHROPIC_API_KEY in .dev.vars',
+  };
 }
 
 /** The channel secret the local Worker checks: .dev.vars, else the example's made-up value. */

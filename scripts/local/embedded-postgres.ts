@@ -94,7 +94,14 @@ export async function listenEmbeddedPostgres(options: EmbeddedPostgresOptions): 
       await closeDb();
     })());
   const ready = opened.then(
-    (): EmbeddedPostgres => ({ url: server.url, port: server.port, created, counts: server.counts, resetCounts: server.resetCounts, close }),
+    (): EmbeddedPostgres => ({
+      url: server.url,
+      port: server.port,
+      created,
+      counts: server.counts,
+      resetCounts: server.resetCounts,
+      close,
+    }),
   );
   ready.catch(() => {});
   return { url: server.url, port: server.port, created, ready, close };
@@ -110,7 +117,9 @@ function lockDataDir(dataDir: string): () => void {
   if (existsSync(lock)) {
     const pid = Number(readFileSync(lock, 'utf8').trim());
     if (pid && pid !== process.pid && isAlive(pid)) {
-      throw new UserError(`the embedded database ${dataDir} is in use by another process (pid ${pid}); stop it first, or pass --data-dir`);
+      throw new UserError(
+        `the embedded database ${dataDir} is in use by another process (pid ${pid}); stop it first, or pass --data-dir`,
+      );
     }
   }
   writeFileSync(lock, String(process.pid));

@@ -12,7 +12,16 @@
  */
 import type { PGlite } from '@electric-sql/pglite';
 import net from 'node:net';
-import { CANCEL_REQUEST, FrontendFramer, GSSENC_REQUEST, roundTripKind, SSL_REQUEST, zeroCounts, type FrontendMessage, type RoundTripCounts } from '../lib/pg-wire.ts';
+import {
+  CANCEL_REQUEST,
+  FrontendFramer,
+  GSSENC_REQUEST,
+  roundTripKind,
+  SSL_REQUEST,
+  zeroCounts,
+  type FrontendMessage,
+  type RoundTripCounts,
+} from '../lib/pg-wire.ts';
 
 export interface PgliteServerOptions {
   /**
@@ -166,10 +175,12 @@ export async function startPgliteServer(options: PgliteServerOptions): Promise<P
         return;
       }
       if (messages.length === 0) return;
-      chain = chain.then(() => run(messages)).catch((e: unknown) => {
-        log(`embedded postgres: ${(e as Error).message}`);
-        socket.destroy();
-      });
+      chain = chain
+        .then(() => run(messages))
+        .catch((e: unknown) => {
+          log(`embedded postgres: ${(e as Error).message}`);
+          socket.destroy();
+        });
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {

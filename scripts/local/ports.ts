@@ -12,7 +12,9 @@ class PortInUseError extends UserError {
     what: string,
     flag: string,
   ) {
-    super(`port ${port} (${what}) is already in use: stop whatever holds it (another \`npm run dev\`?) or pass ${flag} <port> (0 picks a free one)`);
+    super(
+      `port ${port} (${what}) is already in use: stop whatever holds it (another \`npm run dev\`?) or pass ${flag} <port> (0 picks a free one)`,
+    );
   }
 }
 

@@ -32,7 +32,8 @@ const FILES: Record<string, Content> = {
   'projects/Tower B 大樓/照片/2026-11-20 工地進度.png': () => png(640, 480, [40, 110, 170]),
   'projects/Tower B 大樓/照片/鋼筋檢查 3F.jpg': () => jpeg(1600, 1200, [150, 90, 40]),
   'projects/Tower B 大樓/報價/報價單-鋼構 Ｖ2.xlsx': () => bytes(18_000, 7),
-  'projects/Tower B 大樓/會議記錄/2026-11-25 工務會議.txt': () => Buffer.from('工務會議記錄\n1. 3F 鋼筋檢查完成\n2. 下週一澆置\n'),
+  'projects/Tower B 大樓/會議記錄/2026-11-25 工務會議.txt': () =>
+    Buffer.from('工務會議記錄\n1. 3F 鋼筋檢查完成\n2. 下週一澆置\n'),
   'projects/Design Review 設計審查/提案簡報.pptx': () => bytes(42_000, 11),
   'projects/Design Review 設計審查/材質板.png': () => png(800, 600, [200, 180, 140]),
   'library/標準圖/樓梯詳圖.pdf': () => pdf('Standard stair detail'),
@@ -107,13 +108,20 @@ function png(width: number, height: number, rgb: [number, number, number]): Buff
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, no filter, no interlace
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A JPEG through sharp (the job's image library), from the same gradient. */
 async function jpeg(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
   const { default: sharp } = await import('sharp');
-  return sharp(png(width, height, rgb)).jpeg({ quality: 85 }).toBuffer();
+  return sharp(png(width, height, rgb))
+    .jpeg({ quality: 85 })
+    .toBuffer();
 }
 
 /** Deterministic filler bytes for office files the sample only lists and sends as links. */

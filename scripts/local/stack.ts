@@ -7,7 +7,12 @@
 import { startClaudeEmulator, type ClaudeEmulator } from '../claude-emulator/index.ts';
 import { migrateDatabase } from '../lib/database.ts';
 import { startWsProxy, type WsProxy } from '../lib/ws-proxy.ts';
-import { startLineEmulator, type EmulatorSeed, type LineEmulator, type TranscriptEntry } from '../line-emulator/index.ts';
+import {
+  startLineEmulator,
+  type EmulatorSeed,
+  type LineEmulator,
+  type TranscriptEntry,
+} from '../line-emulator/index.ts';
 import { listenEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
 import { startNasJob } from './nas-job.ts';
 import { ensurePortFree, explainListenError, freePort, UserError } from './ports.ts';
@@ -20,7 +25,14 @@ export interface StackOptions {
   worker: 'wrangler-dev' | 'miniflare';
   host?: string;
   /** 0 picks free ports. */
-  ports?: { worker?: number; emulator?: number; proxy?: number; database?: number; claude?: number; inspector?: number };
+  ports?: {
+    worker?: number;
+    emulator?: number;
+    proxy?: number;
+    database?: number;
+    claude?: number;
+    inspector?: number;
+  };
   /** Use this Postgres instead of the embedded one. */
   databaseUrl?: string;
   /** Apply drizzle/ to `databaseUrl` first (the embedded database is always migrated). */
@@ -44,7 +56,13 @@ export interface StackOptions {
    * Run the on-prem nas-sync job beside the Worker (index `shares`, serve send requests, copy LINE
    * media into `mediaRoot`); the Worker gets `agentToken` as NAS_AGENT_TOKEN.
    */
-  nas?: { shares: string; mediaRoot: string; agentToken: string; channelAccessToken: string; onOutput?: (line: string) => void };
+  nas?: {
+    shares: string;
+    mediaRoot: string;
+    agentToken: string;
+    channelAccessToken: string;
+    onOutput?: (line: string) => void;
+  };
   /** Delay of every LINE API answer, modelling the network to api.line.me (benchmarks). */
   lineLatencyMs?: number;
   /** Count the Worker's Postgres round trips on the wire (benchmarks). */
@@ -101,7 +119,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await ensurePortFree(ports.emulator ?? 0, host, 'the LINE emulator', '--emulator-port');
     await ensurePortFree(ports.proxy ?? 0, host, 'the database WebSocket proxy', '--proxy-port');
     if (!options.databaseUrl) await ensurePortFree(ports.database ?? 0, host, 'the embedded Postgres', '--db-port');
-    if (options.claude?.use === 'emulator') await ensurePortFree(ports.claude ?? 0, host, 'the Claude emulator', '--claude-port');
+    if (options.claude?.use === 'emulator')
+      await ensurePortFree(ports.claude ?? 0, host, 'the Claude emulator', '--claude-port');
 
     // The embedded database opens and migrates (~10 s) while the rest, the Worker included, starts.
     let embeddedReady: Promise<EmbeddedPostgres> | undefined;
@@ -111,11 +130,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (options.migrate) {
         await migrateDatabase(databaseUrl).catch((e: unknown) => {
           const cause = (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : '';
-          throw new UserError(`cannot apply the migrations to DATABASE_URL (${redactUrl(databaseUrl)}): ${cause || (e as Error).message}`);
+          throw new UserError(
+            `cannot apply the migrations to DATABASE_URL (${redactUrl(databaseUrl)}): ${cause || (e as Error).message}`,
+          );
         });
       }
     } else {
-      const starting = await listenEmbeddedPostgres({ dataDir: options.dataDir, port: ports.database ?? 0, host, log }).catch((e: unknown) => {
+      const starting = await listenEmbeddedPostgres({
+        dataDir: options.dataDir,
+        port: ports.database ?? 0,
+        host,
+        log,
+      }).catch((e: unknown) => {
         throw explainListenError(e, ports.database ?? 0, 'the embedded Postgres', '--db-port');
       });
       stops.push(() => starting.close());
@@ -127,25 +153,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const local = isLocalUrl(databaseUrl);
     let proxy: WsProxy | undefined;
     if (local) {
-      proxy = await startWsProxy({ port: ports.proxy ?? 0, host, countRoundTrips: options.countRoundTrips }).catch((e: unknown) => {
-        throw explainListenError(e, ports.proxy ?? 0, 'the database WebSocket proxy', '--proxy-port');
-      });
+      proxy = await startWsProxy({ port: ports.proxy ?? 0, host, countRoundTrips: options.countRoundTrips }).catch(
+        (e: unknown) => {
+          throw explainListenError(e, ports.proxy ?? 0, 'the database WebSocket proxy', '--proxy-port');
+        },
+      );
       stops.push(() => proxy!.close());
     }
 
-    const emulator = await startLineEmulator({ port: ports.emulator ?? 0, host, seed: options.seed, transcript: options.transcript, latencyMs: options.lineLatencyMs }).catch(
-      (e: unknown) => {
-        throw explainListenError(e, ports.emulator ?? 0, 'the LINE emulator', '--emulator-port');
-      },
-    );
+    const emulator = await startLineEmulator({
+      port: ports.emulator ?? 0,
+      host,
+      seed: options.seed,
+      transcript: options.transcript,
+      latencyMs: options.lineLatencyMs,
+    }).catch((e: unknown) => {
+      throw explainListenError(e, ports.emulator ?? 0, 'the LINE emulator', '--emulator-port');
+    });
     stops.push(() => emulator.close());
 
     let claude: ClaudeEmulator | undefined;
     if (options.claude?.use === 'emulator') {
       const { apiKey, log: claudeLog } = options.claude;
-      claude = await startClaudeEmulator({ port: ports.claude ?? 0, host, apiKey, log: claudeLog }).catch((e: unknown) => {
-        throw explainListenError(e, ports.claude ?? 0, 'the Claude emulator', '--claude-port');
-      });
+      claude = await startClaudeEmulator({ port: ports.claude ?? 0, host, apiKey, log: claudeLog }).catch(
+        (e: unknown) => {
+          throw explainListenError(e, ports.claude ?? 0, 'the Claude emulator', '--claude-port');
+        },
+      );
       stops.push(() => claude!.close());
     }
 
@@ -157,7 +191,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(claude ? { ANTHROPIC_BASE_URL: claude.url } : {}),
     };
     // The key goes to the Worker but not into workerVars (printed and returned to callers).
-    const keys: Record<string, string> = options.claude?.use === 'emulator' ? { ANTHROPIC_API_KEY: options.claude.apiKey } : {};
+    const keys: Record<string, string> =
+      options.claude?.use === 'emulator' ? { ANTHROPIC_API_KEY: options.claude.apiKey } : {};
     if (options.nas) keys.NAS_AGENT_TOKEN = options.nas.agentToken;
     const vars = { ...options.secrets, ...keys, ...workerVars };
     const startWorker = async (port: number): Promise<LocalWorker> => {
@@ -165,10 +200,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // wrangler dev needs a number; 0 means "any free port" for us.
         const chosen = port === 0 ? await freePort(host) : port;
         const inspectorPort = ports.inspector ?? (await freePortOr(9229, host));
-        return startWranglerDev({ port: chosen, host, vars, inspectorPort, persistTo: options.persistTo, onOutput: options.onWorkerOutput });
+        return startWranglerDev({
+          port: chosen,
+          host,
+          vars,
+          inspectorPort,
+          persistTo: options.persistTo,
+          onOutput: options.onWorkerOutput,
+        });
       }
       if (!options.bundleDir) throw new Error('startStack: bundleDir is required for the miniflare worker');
-      return startMiniflareWorker({ port, host, bindings: vars, bundleDir: options.bundleDir, onLog: options.onWorkerOutput, inspectorPort: ports.inspector });
+      return startMiniflareWorker({
+        port,
+        host,
+        bindings: vars,
+        bundleDir: options.bundleDir,
+        onLog: options.onWorkerOutput,
+        inspectorPort: ports.inspector,
+      });
     };
     const [workerStarted, databaseReady] = await Promise.allSettled([startWorker(workerPort), embeddedReady]);
     // Replaced by restartWorker; the stop below always stops the one running.
@@ -187,7 +236,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       // workerd may hold it a moment after wrangler has gone.
       const port = Number(new URL(workerUrl).port);
       for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 200))) {
-        const free = await ensurePortFree(port, host, 'the Worker', '--port').then(() => true, (e: unknown) => (Date.now() > deadline ? Promise.reject(e) : false));
+        const free = await ensurePortFree(port, host, 'the Worker', '--port').then(
+          () => true,
+          (e: unknown) => (Date.now() > deadline ? Promise.reject(e) : false),
+        );
         if (free) break;
       }
       worker = await startWorker(port);

@@ -29,7 +29,13 @@ export interface LocalWorker {
 
 const WRANGLER_JS = join(PROJECT_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 /** Wrangler asks the internet for `request.cf` and telemetry; offline these are only noise. */
-const NOISE = [/Unable to fetch the `Request\.cf` object/, /getaddrinfo ENOTFOUND/, /^\s+at .*\(node:/, /Cloudflare collects anonymous telemetry/, /telemetry\.md$/];
+const NOISE = [
+  /Unable to fetch the `Request\.cf` object/,
+  /getaddrinfo ENOTFOUND/,
+  /^\s+at .*\(node:/,
+  /Cloudflare collects anonymous telemetry/,
+  /telemetry\.md$/,
+];
 
 export interface WranglerDevOptions {
   port: number;
@@ -138,7 +144,9 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
   await bundleWorker(options.bundleDir);
   const { compatibilityDate, compatibilityFlags } = readCompatibility();
   // miniflare comes with wrangler; loaded lazily so `npm run dev` never pays for it.
-  const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = (await import('miniflare')) as typeof import('miniflare');
+  const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = (await import(
+    'miniflare'
+  )) as typeof import('miniflare');
   const onLog = options.onLog;
   const mf: MiniflareType = new Miniflare(
     convertV4MiniflareOptions({
@@ -161,7 +169,13 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
   );
   const ready = await mf.ready;
   const direct = await mf.unsafeGetDirectURL();
-  return { url: ready.origin, directUrl: direct.origin, stop: () => mf.dispose(), kill: () => mf.dispose(), exited: new Promise<void>(() => {}) };
+  return {
+    url: ready.origin,
+    directUrl: direct.origin,
+    stop: () => mf.dispose(),
+    kill: () => mf.dispose(),
+    exited: new Promise<void>(() => {}),
+  };
 }
 
 async function bundleWorker(outdir: string): Promise<void> {
@@ -183,7 +197,10 @@ function readCompatibility(): { compatibilityDate: string; compatibilityFlags: s
   const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
   if (!date) throw new Error('wrangler.toml has no compatibility_date');
-  return { compatibilityDate: date, compatibilityFlags: flags ? [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) : [] };
+  return {
+    compatibilityDate: date,
+    compatibilityFlags: flags ? [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) : [],
+  };
 }
 
 /** The `[[ratelimits]]` bindings of wrangler.toml (the bundle does not carry them either). */
@@ -196,7 +213,8 @@ function readRatelimits(): Record<string, { namespace_id: string; simple: { limi
     const namespaceId = /^namespace_id\s*=\s*"([^"]+)"/m.exec(body)?.[1];
     const limit = /\blimit\s*=\s*(\d+)/.exec(body)?.[1];
     const period = /\bperiod\s*=\s*(\d+)/.exec(body)?.[1];
-    if (!name || !namespaceId || !limit || (period !== '10' && period !== '60')) throw new Error(`wrangler.toml: a [[ratelimits]] entry this reader does not understand:\n${body}`);
+    if (!name || !namespaceId || !limit || (period !== '10' && period !== '60'))
+      throw new Error(`wrangler.toml: a [[ratelimits]] entry this reader does not understand:\n${body}`);
     out[name] = { namespace_id: namespaceId, simple: { limit: Number(limit), period: Number(period) as 10 | 60 } };
   }
   return out;
@@ -234,4 +252,3 @@ async function stopGroup(child: ChildProcess, exited: Promise<unknown>): Promise
   // workerd children may outlive wrangler by a moment; the group signal reached them too.
   signal('SIGKILL');
 }
-

@@ -18,7 +18,8 @@ export function nasFolderProblem(value: string): string | null {
   if (value.length === 0) return 'must not be empty';
   if (value.length > MAX_NAS_FOLDER_CHARS) return `must be at most ${MAX_NAS_FOLDER_CHARS} characters`;
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters';
-  if (/\p{Cs}/u.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, ''))) return 'must not contain an unpaired surrogate';
+  if (/\p{Cs}/u.test(value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '')))
+    return 'must not contain an unpaired surrogate';
   if (value.includes('\\')) return "use '/' between folders, not '\\'";
   if (value.startsWith('/')) return "must start with the share's name, not '/'";
   const [share, ...rest] = value.replace(/\/+$/, '').split('/');

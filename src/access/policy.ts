@@ -173,7 +173,9 @@ export function nasScopeFor(input: NasScopeInput): NasScopeDecision {
       if (!folder) withoutFolder.push(p.name);
       else if (!folders.some((f) => f.share === folder.share && f.prefix === folder.prefix)) folders.push(folder);
     }
-    return folders.length > 0 ? { kind: 'scope', scope: { kind: 'folders', folders } } : { kind: 'noProjects', withoutFolder };
+    return folders.length > 0
+      ? { kind: 'scope', scope: { kind: 'folders', folders } }
+      : { kind: 'noProjects', withoutFolder };
   }
   if (!input.project) return { kind: 'noProject' };
   // Before the folder: a non-member learns nothing about the project's folder.
@@ -221,7 +223,8 @@ export type OfferTapDecision = { kind: 'unknown' | 'notAsker' | 'ignore' | 'alre
 export function offerTapFor(input: OfferTapInput): OfferTapDecision {
   const { tapper, offer } = input;
   if (!offer || offer.chatPk !== input.chatPk) return { kind: 'unknown' };
-  if (tapper.lineUserPk === null || tapper.lineUserPk !== offer.lineUserPk) return { kind: tapper.bound ? 'notAsker' : 'ignore' };
+  if (tapper.lineUserPk === null || tapper.lineUserPk !== offer.lineUserPk)
+    return { kind: tapper.bound ? 'notAsker' : 'ignore' };
   if (offer.tapped) return { kind: 'alreadySent' };
   if (offer.expired) return { kind: 'expired' };
   return { kind: 'send' };

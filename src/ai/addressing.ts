@@ -14,7 +14,12 @@ export interface Addressing {
   question: string;
 }
 
-export function addressing(text: string, mention: unknown, botNames: readonly string[], quotesBot: boolean): Addressing {
+export function addressing(
+  text: string,
+  mention: unknown,
+  botNames: readonly string[],
+  quotesBot: boolean,
+): Addressing {
   let question = text;
   let addressed = quotesBot;
 

@@ -9,8 +9,8 @@ import { sha256Hex } from '../lib/hex';
 import { taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
 
 /** The Workflow instance of the answer to an event: derived from the event, so a second create is refused. */
-export const instanceIdFor = async (webhookEventId: string) => `answer-${(await sha256Hex(webhookEventId)).slice(0, 48)}`;
-
+export const instanceIdFor = async (webhookEventId: string) =>
+  `answer-${(await sha256Hex(webhookEventId)).slice(0, 48)}`;
 
 export interface NewAnswer {
   webhookEventId: string;
@@ -34,13 +34,20 @@ export async function startAnswer(tx: Transaction, answer: NewAnswer, dailyLimit
   const [{ today } = { today: 0 }] = await tx
     .select({ today: count() })
     .from(lineAiAnswers)
-    .where(and(eq(lineAiAnswers.lineUserId, answer.lineUserPk), gte(lineAiAnswers.createdAt, taipeiMidnightSql(taipeiTodaySql))));
+    .where(
+      and(
+        eq(lineAiAnswers.lineUserId, answer.lineUserPk),
+        gte(lineAiAnswers.createdAt, taipeiMidnightSql(taipeiTodaySql)),
+      ),
+    );
   if (today >= dailyLimit) {
     // One notice per day: the first refused question of the day sets the date.
     const noticed = await tx
       .update(lineUsers)
       .set({ aiLimitNoticeOn: sql`${taipeiTodaySql}` })
-      .where(and(eq(lineUsers.id, answer.lineUserPk), sql`${lineUsers.aiLimitNoticeOn} IS DISTINCT FROM ${taipeiTodaySql}`))
+      .where(
+        and(eq(lineUsers.id, answer.lineUserPk), sql`${lineUsers.aiLimitNoticeOn} IS DISTINCT FROM ${taipeiTodaySql}`),
+      )
       .returning({ id: lineUsers.id });
     return { kind: 'limited', notify: noticed.length > 0 };
   }
@@ -108,7 +115,11 @@ export async function touchAnswer(db: Queryable, answerId: string): Promise<void
   await db.update(lineAiAnswers).set({ progressAt: sql`now()` }).where(eq(lineAiAnswers.id, answerId));
 }
 
-export async function finishAnswer(db: Queryable, answerId: string, fields: Partial<typeof lineAiAnswers.$inferInsert>): Promise<void> {
+export async function finishAnswer(
+  db: Queryable,
+  answerId: string,
+  fields: Partial<typeof lineAiAnswers.$inferInsert>,
+): Promise<void> {
   await db
     .update(lineAiAnswers)
     .set({ ...fields, finishedAt: sql`now()`, progressAt: sql`now()` })

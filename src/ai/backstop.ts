@@ -20,7 +20,13 @@ const STALLED_AFTER_MS = 45_000;
 /** Restarts before the answer is given up (logged, marked failed). */
 const MAX_RESTARTS = 5;
 
-export async function restartStalledAnswers(db: Queryable, workflow: Workflow | undefined, log: Logger, now = new Date(), limit = 20) {
+export async function restartStalledAnswers(
+  db: Queryable,
+  workflow: Workflow | undefined,
+  log: Logger,
+  now = new Date(),
+  limit = 20,
+) {
   if (!workflow) return { restarted: 0, created: 0, gaveUp: 0 };
   const stalledBefore = new Date(now.getTime() - STALLED_AFTER_MS);
   const stalled = await db
@@ -33,7 +39,11 @@ export async function restartStalledAnswers(db: Queryable, workflow: Workflow | 
   const counts = { restarted: 0, created: 0, gaveUp: 0 };
   for (const row of stalled) {
     if (row.restarts >= MAX_RESTARTS) {
-      await finishAnswer(db, row.id, { status: 'failed', outcome: 'stalled', error: `no progress after ${row.restarts} restarts` });
+      await finishAnswer(db, row.id, {
+        status: 'failed',
+        outcome: 'stalled',
+        error: `no progress after ${row.restarts} restarts`,
+      });
       log.error('ai.gave_up', { answerId: row.id, restarts: row.restarts });
       counts.gaveUp++;
       continue;
@@ -64,7 +74,12 @@ export async function restartStalledAnswers(db: Queryable, workflow: Workflow | 
         await workflow.create({ id: row.instanceId, params: { answerId: row.id } });
         counts.created++;
       }
-      log.warn('ai.backstop', { answerId: row.id, instanceId: row.instanceId, action: instance ? 'restart' : 'create', restarts: row.restarts + 1 });
+      log.warn('ai.backstop', {
+        answerId: row.id,
+        instanceId: row.instanceId,
+        action: instance ? 'restart' : 'create',
+        restarts: row.restarts + 1,
+      });
     } catch (err) {
       log.error('ai.backstop_failed', { answerId: row.id, error: err });
     }

@@ -44,7 +44,9 @@ export async function askClaude(
       max_tokens: MAX_OUTPUT_TOKENS,
       system: context.system,
       messages,
-      ...(tools.length > 0 ? { tools, tool_choice: options.allowTools ? { type: 'auto' as const } : { type: 'none' as const } } : {}),
+      ...(tools.length > 0
+        ? { tools, tool_choice: options.allowTools ? { type: 'auto' as const } : { type: 'none' as const } }
+        : {}),
     })
     .withResponse();
   return {

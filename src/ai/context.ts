@@ -225,7 +225,11 @@ export function toTurns(lines: Line[], question: Line & { role: 'user' }): Anthr
 }
 
 /** A message as text for the model: its content, or a short marker for what it cannot see. */
-export function messageText(m: { messageType: string; content: string | null; rawText?: string | null }): string | null {
+export function messageText(m: {
+  messageType: string;
+  content: string | null;
+  rawText?: string | null;
+}): string | null {
   const content = m.content?.trim() || null;
   switch (m.messageType) {
     case 'text':

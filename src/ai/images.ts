@@ -11,7 +11,11 @@ const MAX_IMAGE_BYTES = (5 * 1024 * 1024 * 3) / 4;
 const MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'] as const;
 type MediaType = (typeof MEDIA_TYPES)[number];
 
-export async function fetchImages(line: LineClient, log: Logger, lineMessageIds: string[]): Promise<Anthropic.ImageBlockParam[]> {
+export async function fetchImages(
+  line: LineClient,
+  log: Logger,
+  lineMessageIds: string[],
+): Promise<Anthropic.ImageBlockParam[]> {
   const blocks: Anthropic.ImageBlockParam[] = [];
   for (const id of lineMessageIds) {
     try {

@@ -43,7 +43,11 @@ export type OfferOutcome = { kind: 'offered' | 'alreadyOffered'; offerId: string
  * one offer per answer and file (a retried tool step finds it), at most MAX_OFFERS_PER_ANSWER,
  * audited as `ai.file_offered` in the same transaction.
  */
-export async function offerFile(db: Queryable, asker: AskerContext, file: typeof nasFiles.$inferSelect): Promise<OfferOutcome> {
+export async function offerFile(
+  db: Queryable,
+  asker: AskerContext,
+  file: typeof nasFiles.$inferSelect,
+): Promise<OfferOutcome> {
   return db.transaction(async (tx) => {
     const ofAnswer = eq(aiFileOffers.answerId, asker.answerId);
     const [existing] = await tx
@@ -72,10 +76,16 @@ export async function offerFile(db: Queryable, asker: AskerContext, file: typeof
       .returning({ id: aiFileOffers.id });
     if (!row) {
       // A concurrent run of the same step offered it a moment ago.
-      const [again] = await tx.select({ id: aiFileOffers.id }).from(aiFileOffers).where(and(ofAnswer, eq(aiFileOffers.nasFileId, file.id)));
+      const [again] = await tx
+        .select({ id: aiFileOffers.id })
+        .from(aiFileOffers)
+        .where(and(ofAnswer, eq(aiFileOffers.nasFileId, file.id)));
       return { kind: 'alreadyOffered', offerId: again!.id };
     }
-    const [account] = await tx.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, asker.lineUserPk));
+    const [account] = await tx
+      .select({ userId: lineUsers.userId })
+      .from(lineUsers)
+      .where(eq(lineUsers.id, asker.lineUserPk));
     await recordAudit(tx, {
       action: 'ai.file_offered',
       via: 'chat',
@@ -132,7 +142,12 @@ export function offerMessage(offers: OfferShown[], lang: BotLang): messagingApi.
           type: 'button',
           style: 'primary',
           height: 'sm',
-          action: { type: 'postback', label, data: offerData(o.id), displayText: say(lang, 'offer.displayText', { name: clip(names[i]!, DISPLAY_NAME_CHARS) }) },
+          action: {
+            type: 'postback',
+            label,
+            data: offerData(o.id),
+            displayText: say(lang, 'offer.displayText', { name: clip(names[i]!, DISPLAY_NAME_CHARS) }),
+          },
         },
       ],
     }),

@@ -42,7 +42,8 @@ export function systemPrompt(f: PromptFacts): Anthropic.TextBlockParam[] {
     f.chatType === 'user'
       ? 'Chat: a 1:1 chat with the asker.'
       : `Chat: a LINE ${f.chatType === 'room' ? 'multi-person chat (room)' : 'group'}${f.chatName ? ` named ${quoted(f.chatName)}` : ''}.`;
-  const project = f.chatType === 'user' ? null : `Project bound to this chat: ${f.projectName ? quoted(f.projectName) : 'none'}.`;
+  const project =
+    f.chatType === 'user' ? null : `Project bound to this chat: ${f.projectName ? quoted(f.projectName) : 'none'}.`;
   const stable = [
     DEFAULT_PROMPT,
     [chat, project].filter(Boolean).join('\n'),
@@ -71,4 +72,3 @@ function adminInstructions(scope: string, tag: string, text: string | null): str
 
 /** Names come from LINE users (a group's name is set by any member): one quoted line, so a name cannot pose as an instruction. */
 const quoted = (s: string) => `"${oneLine(s).replaceAll('"', "'")}"`;
-

@@ -24,7 +24,11 @@ export function oneLine(s: string, max = 80): string {
 }
 
 /** Every line of a text through `oneLine` (no length limit): line structure kept, nothing else. */
-export const eachLine = (text: string): string => text.split('\n').map((line) => oneLine(line, Infinity)).join('\n');
+export const eachLine = (text: string): string =>
+  text
+    .split('\n')
+    .map((line) => oneLine(line, Infinity))
+    .join('\n');
 
 export const THIRD_PARTY_TAG = 'third_party_message';
 

@@ -42,7 +42,8 @@ export function answerMessages(
   }
   if (pieces.length > maxMessages) {
     pieces.length = maxMessages;
-    pieces[maxMessages - 1] = `${splitText(pieces[maxMessages - 1]!, MAX_TEXT_LENGTH - 1 - prefix.length)[0]!.slice(0, -1)}…`;
+    pieces[maxMessages - 1] =
+      `${splitText(pieces[maxMessages - 1]!, MAX_TEXT_LENGTH - 1 - prefix.length)[0]!.slice(0, -1)}…`;
   }
   const quote = options.quoteToken ? { quoteToken: options.quoteToken } : {};
   return pieces.map((piece, i): Message => {
@@ -82,7 +83,9 @@ async function audienceOf(deps: SendDeps, row: AnswerRow) {
   if (!a) throw new Error(`answer ${row.id}: its question or asker is gone`);
   if (row.lineGroupId !== null && a.chatLineId === null) throw new Error(`chat ${row.lineGroupId} is gone`);
   const chat: BotChat =
-    row.lineGroupId === null ? { type: 'user', lineUserPk: row.lineUserId } : { type: a.chatType as 'group' | 'room', chatPk: row.lineGroupId };
+    row.lineGroupId === null
+      ? { type: 'user', lineUserPk: row.lineUserId }
+      : { type: a.chatType as 'group' | 'room', chatPk: row.lineGroupId };
   return {
     unsent: a.unsentAt !== null,
     chat,
@@ -92,7 +95,13 @@ async function audienceOf(deps: SendDeps, row: AnswerRow) {
   };
 }
 
-export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, kind: 'answer' | 'apology', now = Date.now()): Promise<Sent> {
+export async function sendAnswer(
+  deps: SendDeps,
+  row: AnswerRow,
+  text: string,
+  kind: 'answer' | 'apology',
+  now = Date.now(),
+): Promise<Sent> {
   const audience = await audienceOf(deps, row);
   // The asker took the question back while Claude worked: nothing is sent (an answer would quote it).
   if (audience.unsent) {
@@ -113,7 +122,12 @@ export async function sendAnswer(deps: SendDeps, row: AnswerRow, text: string, k
   return sendMessages(deps, {
     chat,
     messages,
-    reply: { token: row.replyToken, eventAt: row.eventAt, attempted: row.replyAttemptedAt !== null, markAttempted: replyAttemptMark(deps.db, lineAiAnswers, row.id) },
+    reply: {
+      token: row.replyToken,
+      eventAt: row.eventAt,
+      attempted: row.replyAttemptedAt !== null,
+      markAttempted: replyAttemptMark(deps.db, lineAiAnswers, row.id),
+    },
     push: { to, key: `${row.webhookEventId}:${kind}` },
     now,
   });

@@ -38,7 +38,13 @@ export interface ToolResult {
  * Runs one tool_use. The model's mistakes (an unknown tool, input that does not fit) come back as
  * an error result it can correct; real failures (the database is down) throw, so the step retries.
  */
-export async function runTool(deps: ToolDeps, asker: AskerContext, name: string, input: unknown, tools: AiTool[] = aiTools): Promise<ToolResult> {
+export async function runTool(
+  deps: ToolDeps,
+  asker: AskerContext,
+  name: string,
+  input: unknown,
+  tools: AiTool[] = aiTools,
+): Promise<ToolResult> {
   const tool = tools.find((t) => t.name === name);
   if (!tool) {
     const known = tools.map((t) => t.name).join(', ');
@@ -48,7 +54,8 @@ export async function runTool(deps: ToolDeps, asker: AskerContext, name: string,
     // Each tool makes stored names one line; this keeps any bidi or control character out of every result.
     return { content: capToolResult(eachLine(await tool.run(deps, asker, input))), isError: false };
   } catch (err) {
-    if (err instanceof ToolInputError) return { content: capToolResult(`Invalid input for ${name}: ${err.message}`), isError: true };
+    if (err instanceof ToolInputError)
+      return { content: capToolResult(`Invalid input for ${name}: ${err.message}`), isError: true };
     throw err;
   }
 }

@@ -35,13 +35,26 @@ const HEARTBEAT_MS = 10_000;
 /** Tool rounds per answer; the round after the last may not call tools, so it must answer. */
 const MAX_TOOL_ROUNDS = 8;
 
-const QUICK: WorkflowStepConfig = { retries: { limit: 3, delay: '2 seconds', backoff: 'exponential' }, timeout: '1 minute' };
+const QUICK: WorkflowStepConfig = {
+  retries: { limit: 3, delay: '2 seconds', backoff: 'exponential' },
+  timeout: '1 minute',
+};
 // The SDK already retried 429/5xx/529 within the call; these are the Workflow's retries on top.
-const CLAUDE: WorkflowStepConfig = { retries: { limit: 2, delay: '10 seconds', backoff: 'exponential' }, timeout: '5 minutes' };
-const SEND: WorkflowStepConfig = { retries: { limit: 3, delay: '3 seconds', backoff: 'exponential' }, timeout: '1 minute' };
+const CLAUDE: WorkflowStepConfig = {
+  retries: { limit: 2, delay: '10 seconds', backoff: 'exponential' },
+  timeout: '5 minutes',
+};
+const SEND: WorkflowStepConfig = {
+  retries: { limit: 3, delay: '3 seconds', backoff: 'exponential' },
+  timeout: '1 minute',
+};
 
 type ToolOutcome = { content: string; isError: boolean };
-type Memo = <T>(name: string, config: WorkflowStepConfig, fn: (s: Services, row: AnswerRow) => Promise<T>) => Promise<T>;
+type Memo = <T>(
+  name: string,
+  config: WorkflowStepConfig,
+  fn: (s: Services, row: AnswerRow) => Promise<T>,
+) => Promise<T>;
 
 export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
   override async run(event: Readonly<WorkflowEvent<AnswerParams>>, step: WorkflowStep) {
@@ -68,7 +81,11 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
      * The row is read at the first step this run executes, with the kept results in it, and handed
      * to the step; later steps of the same run get it as that step left it.
      */
-    const memo = <T>(name: string, config: WorkflowStepConfig, fn: (s: Services, row: AnswerRow) => Promise<T>): Promise<T> =>
+    const memo = <T>(
+      name: string,
+      config: WorkflowStepConfig,
+      fn: (s: Services, row: AnswerRow) => Promise<T>,
+    ): Promise<T> =>
       step.do(name, config, async () => {
         const s = services();
         try {
@@ -89,7 +106,11 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
           // The next step starts from this row instead of reading it again (a round trip before and
           // one after Claude): what it needs of the row is fixed at the asking event, except what
           // is decided in Postgres anyway (the reply's attempt mark, the question's unsend).
-          seen = { ...row, status: row.status === 'pending' ? 'running' : row.status, steps: { ...(row.steps as object | null), [name]: value } };
+          seen = {
+            ...row,
+            status: row.status === 'pending' ? 'running' : row.status,
+            steps: { ...(row.steps as object | null), [name]: value },
+          };
           return value as never;
         } catch (err) {
           drop();
@@ -105,7 +126,9 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
   }
 
   private async answer(memo: Memo, log: Logger) {
-    const context = await memo('load context', QUICK, (s, row) => loadAnswerContext(s.db, row.id, { model: s.ai.model }));
+    const context = await memo('load context', QUICK, (s, row) =>
+      loadAnswerContext(s.db, row.id, { model: s.ai.model }),
+    );
 
     const transcript: Anthropic.MessageParam[] = [...context.messages];
     const rounds: ClaudeRound[] = [];
@@ -115,7 +138,9 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
     try {
       for (let round = 1; round <= MAX_TOOL_ROUNDS + 1 && answer === null; round++) {
         const allowTools = round <= MAX_TOOL_ROUNDS;
-        const result = await memo<ClaudeRound>(`ask Claude ${round}`, CLAUDE, (s) => this.ask(s, context, transcript, allowTools));
+        const result = await memo<ClaudeRound>(`ask Claude ${round}`, CLAUDE, (s) =>
+          this.ask(s, context, transcript, allowTools),
+        );
         rounds.push(result);
         const uses = toolUsesOf(result.content);
         if (result.stopReason !== 'tool_use' || uses.length === 0) {
@@ -161,22 +186,47 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         // Nothing went out because LINE refused the push (line.quota_exceeded): the row says so too.
         error: failure ?? (sent.refused ? 'LINE refused the push (429: quota or rate limit)' : null),
       });
-      await s.db.update(lineMessages).set({ aiProcessed: true }).where(eq(lineMessages.id, context.asker.questionMessagePk));
-      const tokens = { input: sum((u) => u.inputTokens), output: sum((u) => u.outputTokens), cacheRead: sum((u) => u.cacheReadInputTokens) };
-      log.info('ai.answered', { outcome: answer !== null ? 'answered' : 'no_answer', rounds: rounds.length, tools: toolCalls.length, sentBy: sent.sentBy, tokens });
+      await s.db
+        .update(lineMessages)
+        .set({ aiProcessed: true })
+        .where(eq(lineMessages.id, context.asker.questionMessagePk));
+      const tokens = {
+        input: sum((u) => u.inputTokens),
+        output: sum((u) => u.outputTokens),
+        cacheRead: sum((u) => u.cacheReadInputTokens),
+      };
+      log.info('ai.answered', {
+        outcome: answer !== null ? 'answered' : 'no_answer',
+        rounds: rounds.length,
+        tools: toolCalls.length,
+        sentBy: sent.sentBy,
+        tokens,
+      });
       return { done: true };
     });
     return { answered: answer !== null, sentBy: sent.sentBy };
   }
 
-  private async ask(s: Services, context: AnswerContext, transcript: Anthropic.MessageParam[], allowTools: boolean): Promise<ClaudeRound> {
+  private async ask(
+    s: Services,
+    context: AnswerContext,
+    transcript: Anthropic.MessageParam[],
+    allowTools: boolean,
+  ): Promise<ClaudeRound> {
     const images = await fetchImages(s.line, s.log, context.imageMessageIds);
     try {
-      return await askClaude(createClaude(this.env), context, withImages(transcript, images, context.messages.length - 1), toolDefinitions(), {
-        allowTools,
-      });
+      return await askClaude(
+        createClaude(this.env),
+        context,
+        withImages(transcript, images, context.messages.length - 1),
+        toolDefinitions(),
+        {
+          allowTools,
+        },
+      );
     } catch (err) {
-      if (isFinalClaudeError(err)) throw new NonRetryableError(`Claude refused the request: ${describeError(err).message}`);
+      if (isFinalClaudeError(err))
+        throw new NonRetryableError(`Claude refused the request: ${describeError(err).message}`);
       throw err;
     }
   }

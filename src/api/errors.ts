@@ -53,8 +53,17 @@ export interface FieldError {
 export const invalidField = (where: FieldError['in'], path: string, why: string) =>
   new ApiError(400, 'invalid_request', `${where} ${path}: ${why}`, { fields: [{ in: where, path, message: why }] });
 
-export function errorResponse(c: Context<AppEnv>, status: ContentfulStatusCode, code: ErrorCode, message: string, fields?: FieldError[]) {
-  return c.json({ error: fields ? { code, message, fields } : { code, message }, requestId: c.get('requestId') }, status);
+export function errorResponse(
+  c: Context<AppEnv>,
+  status: ContentfulStatusCode,
+  code: ErrorCode,
+  message: string,
+  fields?: FieldError[],
+) {
+  return c.json(
+    { error: fields ? { code, message, fields } : { code, message }, requestId: c.get('requestId') },
+    status,
+  );
 }
 
 /** Hono's own refusals: a malformed JSON body (400), an oversize body (413), a non-JSON body on a JSON route (415). */
@@ -68,11 +77,13 @@ const HTTP_CODES: Partial<Record<number, ErrorCode>> = {
 
 /** app.onError: the one place that turns errors into HTTP. */
 export function handleError(err: Error, c: Context<AppEnv>) {
-  if (err instanceof ApiError) return errorResponse(c, err.status as ContentfulStatusCode, err.code, err.message, err.fields);
+  if (err instanceof ApiError)
+    return errorResponse(c, err.status as ContentfulStatusCode, err.code, err.message, err.fields);
   if (err instanceof HTTPException) {
     const code = HTTP_CODES[err.status] ?? (err.status < 500 ? 'invalid_request' : 'internal_error');
     // Hono's only 400 is a body its validator could not parse: the body as a whole is the field.
-    const fields: FieldError[] | undefined = err.status === 400 ? [{ in: 'body', path: '(root)', message: err.message }] : undefined;
+    const fields: FieldError[] | undefined =
+      err.status === 400 ? [{ in: 'body', path: '(root)', message: err.message }] : undefined;
     return errorResponse(c, err.status as ContentfulStatusCode, code, err.message, fields);
   }
   c.get('log').error('http.unhandled_error', { error: err, path: c.req.path });

@@ -42,7 +42,12 @@ const errorDescriptions = {
 } as const;
 type ErrorStatus = Exclude<keyof typeof errorDescriptions, 429 | 503>;
 type ErrorResponse = ReturnType<typeof json<typeof ErrorSchema>>;
-const RETRY_AFTER = { 'Retry-After': { description: 'Seconds until the client may try again', schema: { type: 'integer' as const, minimum: 1 } } };
+const RETRY_AFTER = {
+  'Retry-After': {
+    description: 'Seconds until the client may try again',
+    schema: { type: 'integer' as const, minimum: 1 },
+  },
+};
 
 /**
  * The error answers an operation can give, each with the Error envelope. Every operation behind
@@ -51,7 +56,9 @@ const RETRY_AFTER = { 'Retry-After': { description: 'Seconds until the client ma
 export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
   const all: Array<keyof typeof errorDescriptions> = statuses.includes(401 as S) ? [...statuses, 429, 503] : statuses;
   const response = (s: keyof typeof errorDescriptions) =>
-    s === 429 ? { ...json(ErrorSchema, errorDescriptions[s]), headers: RETRY_AFTER } : json(ErrorSchema, errorDescriptions[s]);
+    s === 429
+      ? { ...json(ErrorSchema, errorDescriptions[s]), headers: RETRY_AFTER }
+      : json(ErrorSchema, errorDescriptions[s]);
   return Object.fromEntries(all.map((s) => [s, response(s)])) as { [K in S]: ErrorResponse } & {
     429: ErrorResponse;
     503: ErrorResponse;
@@ -69,7 +76,8 @@ const orNull = <T extends z.ZodType>(schema: T) => z.union([schema, z.null()]);
 export const Uuid = z.guid({ error: 'must be a UUID' }).openapi({ example: '0b9f2c7e-8a51-4d2e-9c3a-5f1e2d3c4b5a' });
 
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
-const storable = (s: z.ZodString) => s.refine((v) => !UNSTORABLE.test(v), 'must not contain U+0000 or an unpaired surrogate');
+const storable = (s: z.ZodString) =>
+  s.refine((v) => !UNSTORABLE.test(v), 'must not contain U+0000 or an unpaired surrogate');
 /** Free text Postgres stores as sent. */
 export const Text = (max: number) => storable(z.string().max(max));
 
@@ -126,7 +134,11 @@ export const CreateUserSchema = z
 const AiInstructions = storable(z.string().max(4000))
   .nullable()
   .transform((v) => (v?.trim() ? v : null))
-  .openapi({ type: ['string', 'null'], maxLength: 4000, description: 'added to the AI system prompt; null or blank clears' });
+  .openapi({
+    type: ['string', 'null'],
+    maxLength: 4000,
+    description: 'added to the AI system prompt; null or blank clears',
+  });
 const ProjectName = storable(z.string().trim().min(1).max(255)).openapi({ description: 'unique' });
 /** The project's NAS folder, `share/relative/path`: `/find` in its groups searches there; null clears. */
 const NasFolder = z
@@ -142,26 +154,42 @@ const NasFolder = z
     type: ['string', 'null'],
     maxLength: MAX_NAS_FOLDER_CHARS,
     example: 'projects/案場A',
-    description: "`share/relative/path`: a share of NAS_SHARES, then a folder in it ('/'-separated, no '.' or '..'); /find in the project's groups searches it; null clears",
+    description:
+      "`share/relative/path`: a share of NAS_SHARES, then a folder in it ('/'-separated, no '.' or '..'); /find in the project's groups searches it; null clears",
   });
 
 export const ProjectSchema = z
   .object({
     id: Uuid,
     name: z.string(),
-    aiInstructions: z.string().nullable().openapi({ description: "added to the AI system prompt in the project's groups" }),
-    nasFolder: z.string().nullable().openapi({ description: "NAS folder `share/relative/path` that /find searches in the project's groups" }),
+    aiInstructions: z
+      .string()
+      .nullable()
+      .openapi({ description: "added to the AI system prompt in the project's groups" }),
+    nasFolder: z
+      .string()
+      .nullable()
+      .openapi({ description: "NAS folder `share/relative/path` that /find searches in the project's groups" }),
   })
   .openapi('Project');
 export const CreateProjectSchema = z
   .strictObject({ name: ProjectName, aiInstructions: AiInstructions.optional(), nasFolder: NasFolder.optional() })
   .openapi('CreateProject');
 export const PatchProjectSchema = z
-  .strictObject({ name: ProjectName.optional(), aiInstructions: AiInstructions.optional(), nasFolder: NasFolder.optional() })
-  .refine((v) => v.name !== undefined || v.aiInstructions !== undefined || v.nasFolder !== undefined, 'give name, aiInstructions or nasFolder')
+  .strictObject({
+    name: ProjectName.optional(),
+    aiInstructions: AiInstructions.optional(),
+    nasFolder: NasFolder.optional(),
+  })
+  .refine(
+    (v) => v.name !== undefined || v.aiInstructions !== undefined || v.nasFolder !== undefined,
+    'give name, aiInstructions or nasFolder',
+  )
   .openapi('PatchProject');
 
-export const MemberRole = z.enum(['member', 'manager']).openapi({ description: 'the role in the project; both search and send within its NAS folder' });
+export const MemberRole = z
+  .enum(['member', 'manager'])
+  .openapi({ description: 'the role in the project; both search and send within its NAS folder' });
 export const MemberSchema = z
   .object({
     userId: z.number().int(),
@@ -181,7 +209,8 @@ export const BindingCodeSchema = z
       .string()
       .regex(/^[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}$/)
       .openapi({
-        description: 'As people read it: 9 characters without look-alikes (no 0/O, 1/I/L) in groups of three; the bot takes it with or without the dashes, in any case',
+        description:
+          'As people read it: 9 characters without look-alikes (no 0/O, 1/I/L) in groups of three; the bot takes it with or without the dashes, in any case',
         example: 'K7M-2QX-9PA',
       }),
     expiresAt: timestamp,
@@ -233,9 +262,10 @@ export const PatchGroupSchema = z
 // ---- messages, files, inbox ------------------------------------------------------------------
 
 /** A group or a LINE user named by our UUID or by LINE's own id (C..., R..., U...), compared as text. */
-export const ChatRef = Text(64)
-  .optional()
-  .openapi({ description: "our UUID, or LINE's id (C..., R..., U...) compared as text: anything else matches nothing; empty means no filter" });
+export const ChatRef = Text(64).optional().openapi({
+  description:
+    "our UUID, or LINE's id (C..., R..., U...) compared as text: anything else matches nothing; empty means no filter",
+});
 /** The chat filters of a list (src/domain/chat-filters.ts `chatFilters`). */
 export const ChatQuery = { groupId: ChatRef, lineUserId: ChatRef };
 
@@ -246,9 +276,11 @@ export const MessageSchema = z
     messageType: z.string(),
     sourceType: z.string(),
     content: z.string().nullable(),
-    isFromBot: z.boolean().openapi({ description: 'sent by the bot; lineUserId is then the user of the 1:1 chat it went to' }),
+    isFromBot: z
+      .boolean()
+      .openapi({ description: 'sent by the bot; lineUserId is then the user of the 1:1 chat it went to' }),
     aiProcessed: z.boolean(),
-    fileId: Uuid.nullable().openapi({ description: 'the message\'s file (see /files), for media messages' }),
+    fileId: Uuid.nullable().openapi({ description: "the message's file (see /files), for media messages" }),
     lineUserId: z.string().nullable(),
     senderName: z.string().nullable(),
     lineGroupId: z.string().nullable(),
@@ -271,10 +303,10 @@ export const FileSchema = z
     duration: z.number().int().nullable(),
     nasPath: z.string().nullable(),
     syncStatus: z.enum(fileSyncStatuses),
-    syncError: z
-      .string()
-      .nullable()
-      .openapi({ description: "why a pending file waits or a failed one failed (the nas-sync job's words, e.g. its sender's daily limit); null otherwise" }),
+    syncError: z.string().nullable().openapi({
+      description:
+        "why a pending file waits or a failed one failed (the nas-sync job's words, e.g. its sender's daily limit); null otherwise",
+    }),
     lineUserId: z.string().nullable(),
     lineGroupId: z.string().nullable(),
     sentAt: timestamp,
@@ -316,19 +348,33 @@ export const AiLogSchema = z
     groupName: z.string().nullable(),
     lineUserId: z.string().openapi({ description: "LINE's id of the asker" }),
     userName: z.string().nullable(),
-    question: z.string().openapi({ description: `the question as the model saw it, its first ${QUESTION_PREVIEW} characters` }),
+    question: z
+      .string()
+      .openapi({ description: `the question as the model saw it, its first ${QUESTION_PREVIEW} characters` }),
     status: z.enum(aiAnswerStatuses),
-    outcome: z.string().nullable().openapi({ description: 'answered, no_answer (Claude failed), error...; null while running' }),
+    outcome: z
+      .string()
+      .nullable()
+      .openapi({ description: 'answered, no_answer (Claude failed), error...; null while running' }),
     model: z.string().nullable(),
     inputTokens: z.number().int(),
     outputTokens: z.number().int(),
     cacheCreationInputTokens: z.number().int(),
     cacheReadInputTokens: z.number().int(),
-    latencyMs: z.number().int().nullable().openapi({ description: 'time spent waiting for Claude, all rounds together' }),
+    latencyMs: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'time spent waiting for Claude, all rounds together' }),
     stopReason: z.string().nullable(),
-    toolCalls: z.array(z.object({ name: z.string(), ok: z.boolean() }).openapi('AiToolCall')).openapi({ description: 'in call order' }),
+    toolCalls: z
+      .array(z.object({ name: z.string(), ok: z.boolean() }).openapi('AiToolCall'))
+      .openapi({ description: 'in call order' }),
     requestIds: z.array(z.string()).openapi({ description: "Anthropic's request id of every Claude call" }),
-    sentBy: z.enum(['reply', 'push']).nullable().openapi({ description: 'reply (free) or push (counts against the LINE plan); null if nothing was sent' }),
+    sentBy: z
+      .enum(['reply', 'push'])
+      .nullable()
+      .openapi({ description: 'reply (free) or push (counts against the LINE plan); null if nothing was sent' }),
     error: z.string().nullable(),
     restarts: z.number().int().openapi({ description: 'how often the backstop started or restarted it' }),
     createdAt: timestamp,
@@ -348,14 +394,17 @@ export const AiUsageSchema = z
     from: CalendarDate,
     to: CalendarDate,
     totals: z.object(usageFigures).openapi('AiUsageTotals'),
-    days: z
-      .array(z.object({ date: CalendarDate, ...usageFigures }).openapi('AiUsageDay'))
-      .openapi({ description: 'every day from `from` to `to` (Asia/Taipei), oldest first, days without answers included' }),
+    days: z.array(z.object({ date: CalendarDate, ...usageFigures }).openapi('AiUsageDay')).openapi({
+      description: 'every day from `from` to `to` (Asia/Taipei), oldest first, days without answers included',
+    }),
     chats: z
       .array(
         z
           .object({
-            lineGroupId: z.string().nullable().openapi({ description: "LINE's id of the group or room; null for all 1:1 chats together" }),
+            lineGroupId: z
+              .string()
+              .nullable()
+              .openapi({ description: "LINE's id of the group or room; null for all 1:1 chats together" }),
             groupName: z.string().nullable(),
             chatType: z.enum(['group', 'room', 'user']),
             ...usageFigures,

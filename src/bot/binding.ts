@@ -53,20 +53,29 @@ export async function redeemBindingCode(tx: Transaction, sender: Sender, code: s
   if (wrong >= MAX_WRONG_CODES) return say(sender.lang, 'bind.lockedOut', { minutes: WRONG_CODE_WINDOW_MINUTES });
 
   const [live] = await tx
-    .select({ id: lineBindingCodes.id, userId: lineBindingCodes.userId, username: users.username, displayName: users.displayName })
+    .select({
+      id: lineBindingCodes.id,
+      userId: lineBindingCodes.userId,
+      username: users.username,
+      displayName: users.displayName,
+    })
     .from(lineBindingCodes)
     .innerJoin(users, eq(users.id, lineBindingCodes.userId))
     .where(and(eq(lineBindingCodes.code, code), isLive()))
     .for('update', { of: lineBindingCodes });
 
-  const recordAttempt = (succeeded: boolean) => tx.insert(lineBindingAttempts).values({ lineUserId: sender.lineUserPk, succeeded });
+  const recordAttempt = (succeeded: boolean) =>
+    tx.insert(lineBindingAttempts).values({ lineUserId: sender.lineUserPk, succeeded });
 
   if (!live) {
     await recordAttempt(false);
     return say(sender.lang, 'bind.wrongCode');
   }
   const markUsed = () =>
-    tx.update(lineBindingCodes).set({ usedAt: sql`now()`, usedByLineUserId: sender.lineUserPk }).where(eq(lineBindingCodes.id, live.id));
+    tx
+      .update(lineBindingCodes)
+      .set({ usedAt: sql`now()`, usedByLineUserId: sender.lineUserPk })
+      .where(eq(lineBindingCodes.id, live.id));
 
   if (sender.userId !== null) {
     if (sender.userId !== live.userId) return say(sender.lang, 'bind.lineAlreadyBound');
@@ -79,10 +88,18 @@ export async function redeemBindingCode(tx: Transaction, sender: Sender, code: s
     .where(and(eq(lineUsers.userId, live.userId), ne(lineUsers.id, sender.lineUserPk)));
   if (taken) return say(sender.lang, 'bind.accountTaken');
 
-  await tx.update(lineUsers).set({ userId: live.userId, updatedAt: sql`now()` }).where(eq(lineUsers.id, sender.lineUserPk));
+  await tx
+    .update(lineUsers)
+    .set({ userId: live.userId, updatedAt: sql`now()` })
+    .where(eq(lineUsers.id, sender.lineUserPk));
   await markUsed();
   await recordAttempt(true);
-  await recordAudit(tx, { action: 'binding.bound', ...chatActor(sender.lineUserPk, live.userId), targetType: 'user', targetId: live.userId });
+  await recordAudit(tx, {
+    action: 'binding.bound',
+    ...chatActor(sender.lineUserPk, live.userId),
+    targetType: 'user',
+    targetId: live.userId,
+  });
   return say(sender.lang, 'bind.bound', { account: accountName(live) });
 }
 
@@ -90,6 +107,11 @@ export async function redeemBindingCode(tx: Transaction, sender: Sender, code: s
 export async function unbindLineUser(tx: Transaction, sender: Sender): Promise<string> {
   if (sender.userId === null) return say(sender.lang, 'bind.notBound');
   await tx.update(lineUsers).set({ userId: null, updatedAt: sql`now()` }).where(eq(lineUsers.id, sender.lineUserPk));
-  await recordAudit(tx, { action: 'binding.unbound', ...chatActor(sender.lineUserPk, sender.userId), targetType: 'user', targetId: sender.userId });
+  await recordAudit(tx, {
+    action: 'binding.unbound',
+    ...chatActor(sender.lineUserPk, sender.userId),
+    targetType: 'user',
+    targetId: sender.userId,
+  });
   return say(sender.lang, 'bind.unbound');
 }

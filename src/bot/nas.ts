@@ -11,7 +11,17 @@ import { nasSearchLists } from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../lib/taipei';
 import { createSendRequest, type NasConfig } from '../nas/requests';
 import { nasScopeOf } from '../nas/scope';
-import { fileInScope, isProblem, MAX_FILE_TYPES, MAX_RESULTS, parseFindText, searchNasFiles, type NasFileHit, type NasQuery, type QueryProblem } from '../nas/search';
+import {
+  fileInScope,
+  isProblem,
+  MAX_FILE_TYPES,
+  MAX_RESULTS,
+  parseFindText,
+  searchNasFiles,
+  type NasFileHit,
+  type NasQuery,
+  type QueryProblem,
+} from '../nas/search';
 import type { NasScopeDecision } from '../access/policy';
 import { say, type BotLang } from '../messages/catalog';
 import { CODE_LENGTH } from '../domain/binding-code';
@@ -38,10 +48,14 @@ export interface NasAsk {
 }
 
 /** Who asked, from where, as the audit trail records it. */
-const askerOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk' | 'userId'>) => ({ ...chatActor(ask.lineUserPk, ask.userId), lineGroupId: ask.chatPk });
+const askerOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk' | 'userId'>) => ({
+  ...chatActor(ask.lineUserPk, ask.userId),
+  lineGroupId: ask.chatPk,
+});
 
 /** `group:<line_groups.id>` or `user:<line_users.id>`. */
-const chatKeyOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk'>) => (ask.chatPk !== null ? `group:${ask.chatPk}` : `user:${ask.lineUserPk}`);
+const chatKeyOf = (ask: Pick<NasAsk, 'lineUserPk' | 'chatPk'>) =>
+  ask.chatPk !== null ? `group:${ask.chatPk}` : `user:${ask.lineUserPk}`;
 
 /** The reply to a scope that does not allow a search (null: it does). */
 function refusal(lang: BotLang, decision: NasScopeDecision): string | null {
@@ -87,7 +101,13 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
   await recordAudit(tx, {
     action: 'nas.search',
     ...askerOf(ask),
-    details: { how: 'command', keywords: query.keywords, types: query.extensions, results: Math.min(hits.length, MAX_RESULTS), more: hits.length > MAX_RESULTS },
+    details: {
+      how: 'command',
+      keywords: query.keywords,
+      types: query.extensions,
+      results: Math.min(hits.length, MAX_RESULTS),
+      more: hits.length > MAX_RESULTS,
+    },
   });
   const key = chatKeyOf(ask);
   if (hits.length === 0) {
@@ -100,7 +120,10 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
   await tx
     .insert(nasSearchLists)
     .values({ chatKey: key, lineUserId: ask.lineUserPk, fileIds })
-    .onConflictDoUpdate({ target: nasSearchLists.chatKey, set: { lineUserId: ask.lineUserPk, fileIds, createdAt: sql`now()` } });
+    .onConflictDoUpdate({
+      target: nasSearchLists.chatKey,
+      set: { lineUserId: ask.lineUserPk, fileIds, createdAt: sql`now()` },
+    });
   return listText(ask.lang, query, shown, hits.length > MAX_RESULTS);
 }
 
@@ -148,14 +171,17 @@ export async function sendFile(tx: Transaction, ask: NasAsk, index: number | nul
 }
 
 /** The keywords and types as the user will recognise them. */
-const describeQuery = (q: NasQuery) => [...q.keywords, ...(q.extensions.length > 0 ? [`type:${q.extensions.join(',')}`] : [])].join(' ');
+const describeQuery = (q: NasQuery) =>
+  [...q.keywords, ...(q.extensions.length > 0 ? [`type:${q.extensions.join(',')}`] : [])].join(' ');
 
 /** A file over NAS_SEND_MAX_BYTES: `/send` and a tap on an AI offer say the same. */
 export const tooLargeReply = (lang: BotLang, name: string, size: number, maxBytes: number) =>
   say(lang, 'send.tooLarge', { name, size: formatSize(size), max: formatSize(maxBytes) });
 
 function listText(lang: BotLang, query: NasQuery, hits: NasFileHit[], more: boolean): string {
-  const lines = [say(lang, more ? 'find.foundMore' : 'find.found', { count: hits.length, query: describeQuery(query) })];
+  const lines = [
+    say(lang, more ? 'find.foundMore' : 'find.found', { count: hits.length, query: describeQuery(query) }),
+  ];
   hits.forEach((h, i) => {
     lines.push(`${i + 1}. ${clip(h.name, MAX_NAME_CHARS)}`);
     lines.push(`   📁 ${clip(folderOf(h), MAX_FOLDER_CHARS)}`);

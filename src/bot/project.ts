@@ -7,7 +7,6 @@ import { lineGroups, projects } from '@linebot-edge/shared/schema';
 import { say, type BotLang } from '../messages/catalog';
 import { isUuid } from '../lib/uuid';
 
-
 export async function showProject(tx: Transaction, chatPk: string, lang: BotLang): Promise<string> {
   const [row] = await tx
     .select({ name: projects.name })
@@ -26,18 +25,33 @@ async function findProject(tx: Transaction, target: string) {
 
 /** The chat's project now, its row locked until the change commits. */
 async function currentProject(tx: Transaction, chatPk: string): Promise<string | null> {
-  const [row] = await tx.select({ projectId: lineGroups.projectId }).from(lineGroups).where(eq(lineGroups.id, chatPk)).for('update');
+  const [row] = await tx
+    .select({ projectId: lineGroups.projectId })
+    .from(lineGroups)
+    .where(eq(lineGroups.id, chatPk))
+    .for('update');
   return row?.projectId ?? null;
 }
 
-export async function bindProject(tx: Transaction, chatPk: string, target: string, actor: AuditActor, lang: BotLang): Promise<string> {
+export async function bindProject(
+  tx: Transaction,
+  chatPk: string,
+  target: string,
+  actor: AuditActor,
+  lang: BotLang,
+): Promise<string> {
   const project = await findProject(tx, target);
   if (!project) return say(lang, 'project.notFound', { target });
   await setGroupProject(tx, chatPk, await currentProject(tx, chatPk), project.id, actor);
   return say(lang, 'project.bound', { name: project.name });
 }
 
-export async function unbindProject(tx: Transaction, chatPk: string, actor: AuditActor, lang: BotLang): Promise<string> {
+export async function unbindProject(
+  tx: Transaction,
+  chatPk: string,
+  actor: AuditActor,
+  lang: BotLang,
+): Promise<string> {
   await setGroupProject(tx, chatPk, await currentProject(tx, chatPk), null, actor);
   return say(lang, 'project.unbound');
 }

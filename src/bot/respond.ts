@@ -54,7 +54,12 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
   const inGroup = ctx.chatType !== 'user';
 
   const [sender] = await tx
-    .select({ userId: lineUsers.userId, role: users.role, bindingPromptedAt: lineUsers.bindingPromptedAt, language: lineUsers.language })
+    .select({
+      userId: lineUsers.userId,
+      role: users.role,
+      bindingPromptedAt: lineUsers.bindingPromptedAt,
+      language: lineUsers.language,
+    })
     .from(lineUsers)
     .leftJoin(users, eq(users.id, lineUsers.userId))
     .where(eq(lineUsers.id, ctx.lineUserPk));
@@ -63,7 +68,9 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
   // The group setting matters only to a message addressed to the bot (the AI rule); commands never read it.
   const groupAllowsAi =
     inGroup && ctx.addressedToBot && ctx.chatPk !== null
-      ? ((await tx.select({ allow: lineGroups.allowAiResponse }).from(lineGroups).where(eq(lineGroups.id, ctx.chatPk)))[0]?.allow ?? false)
+      ? ((
+          await tx.select({ allow: lineGroups.allowAiResponse }).from(lineGroups).where(eq(lineGroups.id, ctx.chatPk))
+        )[0]?.allow ?? false)
       : false;
 
   const input: PolicyInput = {
@@ -115,13 +122,15 @@ async function runCommand(
       return helpText(who.lang, availableCommands(ctx.chatType, account));
     case 'reset':
       // For this chat only: a group's or room's row, or the user's own for the 1:1 chat.
-      if (ctx.chatPk !== null) await tx.update(lineGroups).set({ aiHistoryFrom: ctx.sentAt }).where(eq(lineGroups.id, ctx.chatPk));
+      if (ctx.chatPk !== null)
+        await tx.update(lineGroups).set({ aiHistoryFrom: ctx.sentAt }).where(eq(lineGroups.id, ctx.chatPk));
       else await tx.update(lineUsers).set({ aiHistoryFrom: ctx.sentAt }).where(eq(lineUsers.id, ctx.lineUserPk));
       return say(who.lang, 'ai.historyReset');
     case 'project':
       if (ctx.chatPk === null) return say(who.lang, 'project.onlyInGroups');
       if (command.action === 'show') return showProject(tx, ctx.chatPk, who.lang);
-      if (command.action === 'bind') return bindProject(tx, ctx.chatPk, command.target, chatActor(ctx.lineUserPk, who.userId), who.lang);
+      if (command.action === 'bind')
+        return bindProject(tx, ctx.chatPk, command.target, chatActor(ctx.lineUserPk, who.userId), who.lang);
       return unbindProject(tx, ctx.chatPk, chatActor(ctx.lineUserPk, who.userId), who.lang);
     case 'find':
       return findFiles(tx, { ...ctx, userId: who.userId, lang: who.lang }, command.text);

@@ -14,7 +14,16 @@
  */
 import { z } from 'zod';
 import { createLogger, type Logger } from '../lib/log';
-import { enumSetting, hostSetting, listSetting, optionalTextSetting, secretSetting, textSetting, urlSetting, type Parsed } from './kinds';
+import {
+  enumSetting,
+  hostSetting,
+  listSetting,
+  optionalTextSetting,
+  secretSetting,
+  textSetting,
+  urlSetting,
+  type Parsed,
+} from './kinds';
 import { numericSetting, numericSettings, type Settings } from './settings';
 
 /** The vars other than numbers, by the Config key they fill. */
@@ -80,7 +89,13 @@ type ConfigName =
 export type ConfigEnv = { readonly [K in ConfigName]?: unknown };
 
 /** Every setting: its name in env, its Config key, its schema, and the bounds a numeric one reports. */
-type Entry = { key: string; env: ConfigName; schema: z.ZodType<Parsed<unknown>>; secret: boolean; bounds?: { min: number; max: number } };
+type Entry = {
+  key: string;
+  env: ConfigName;
+  schema: z.ZodType<Parsed<unknown>>;
+  secret: boolean;
+  bounds?: { min: number; max: number };
+};
 const entries: Entry[] = [
   ...Object.entries(numericSettings).map(([key, spec]) => {
     const { env, min, max } = spec;
@@ -90,7 +105,9 @@ const entries: Entry[] = [
   ...Object.entries(secretNames).map(([key, env]) => ({ key, env, schema: secretSetting(), secret: true })),
 ];
 
-const schema = z.object(Object.fromEntries(entries.map((e) => [e.env, e.schema])) as Record<ConfigName, Entry['schema']>);
+const schema = z.object(
+  Object.fromEntries(entries.map((e) => [e.env, e.schema])) as Record<ConfigName, Entry['schema']>,
+);
 
 /** `name=value` lines already logged by this isolate (bounded: a value cannot change within a deployment anyway). */
 const reported = new Set<string>();
@@ -137,7 +154,8 @@ function sealSecrets(values: Record<string, unknown>): Secrets {
   const sealed = {};
   for (const [key, value] of Object.entries(values)) Object.defineProperty(sealed, key, { value, enumerable: false });
   Object.defineProperty(sealed, 'toJSON', {
-    value: () => Object.fromEntries(Object.keys(values).map((key) => [key, values[key] === undefined ? 'unset' : 'set'])),
+    value: () =>
+      Object.fromEntries(Object.keys(values).map((key) => [key, values[key] === undefined ? 'unset' : 'set'])),
     enumerable: false,
   });
   return Object.freeze(sealed) as Secrets;

@@ -66,7 +66,14 @@ export const enumSetting = <const C extends readonly string[]>(choices: C, fallb
 
 /** A comma-separated list: each item trimmed and passed through `item`, empty ones dropped. */
 export const listSetting = (item: (text: string) => string = (t) => t) =>
-  fromText<readonly string[]>([], (text) => ({ value: Object.freeze(text.split(',').map((t) => item(t.trim())).filter(Boolean)) }));
+  fromText<readonly string[]>([], (text) => ({
+    value: Object.freeze(
+      text
+        .split(',')
+        .map((t) => item(t.trim()))
+        .filter(Boolean),
+    ),
+  }));
 
 /**
  * A host name (Cloudflare Access' team domain, `myteam.cloudflareaccess.com`), lower-cased, a
@@ -75,7 +82,10 @@ export const listSetting = (item: (text: string) => string = (t) => t) =>
  */
 export const hostSetting = () =>
   fromText<string | null>(null, (text) => {
-    const host = text.replace(/^https?:\/\//i, '').replace(/\/+$/, '').toLowerCase();
+    const host = text
+      .replace(/^https?:\/\//i, '')
+      .replace(/\/+$/, '')
+      .toLowerCase();
     if (host === '') return { value: null };
     const isHost = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(host);
     return isHost ? { value: host } : { value: null, problem: 'invalid', given: shown(text) };

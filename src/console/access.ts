@@ -63,7 +63,12 @@ const kidOf = (token: string): string | undefined => {
 };
 
 /** The identity a `Cf-Access-Jwt-Assertion` proves, or null (logged as a warning with the reason, never the token). */
-export async function verifyAccessJwt(token: string, config: AccessConfig, jwks: JwksSource, log: Logger): Promise<AccessIdentity | null> {
+export async function verifyAccessJwt(
+  token: string,
+  config: AccessConfig,
+  jwks: JwksSource,
+  log: Logger,
+): Promise<AccessIdentity | null> {
   try {
     const keys = await jwks(certsUrl(config), kidOf(token));
     const payload = await Jwt.verifyWithJwks(token, {

@@ -16,7 +16,12 @@ import { BASE, type ConsoleEnv, type Operator } from './types';
 const isHttps = (url: string) => new URL(url).protocol === 'https:';
 
 /** The cookie's attributes; deleting it must name the same Path and flags. */
-export const cookieOptions = (url: string) => ({ path: BASE, httpOnly: true, secure: isHttps(url), sameSite: 'Strict' as const });
+export const cookieOptions = (url: string) => ({
+  path: BASE,
+  httpOnly: true,
+  secure: isHttps(url),
+  sameSite: 'Strict' as const,
+});
 
 /** What a CSRF token is bound to: the session, or the Access user (whose session Access keeps). */
 const csrfSubject = (o: Operator) => (o.via === 'token' ? o.session.id : `access:${o.sub}`);
@@ -94,7 +99,11 @@ export const requireCsrfToken: MiddlewareHandler<ConsoleEnv> = async (c, next) =
   const body = await readForm(c);
   if (!body) return renderMessage(c, 400);
   if (!(await verifyCsrfToken(config(c.env).secrets.adminApiToken, csrfSubject(c.get('operator')), body[CSRF_FIELD]))) {
-    c.get('log').warn('console.csrf_refused', { path: c.req.path, method: c.req.method, hasToken: body[CSRF_FIELD] !== undefined });
+    c.get('log').warn('console.csrf_refused', {
+      path: c.req.path,
+      method: c.req.method,
+      hasToken: body[CSRF_FIELD] !== undefined,
+    });
     return renderMessage(c, 403);
   }
   await next();

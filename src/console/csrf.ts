@@ -43,7 +43,11 @@ export async function csrfToken(adminToken: string | undefined, sessionId: strin
   return key ? hmac(key, sessionId) : null;
 }
 
-export async function verifyCsrfToken(adminToken: string | undefined, sessionId: string, token: unknown): Promise<boolean> {
+export async function verifyCsrfToken(
+  adminToken: string | undefined,
+  sessionId: string,
+  token: unknown,
+): Promise<boolean> {
   if (typeof token !== 'string') return false;
   const key = await deriveKey(adminToken, KEY_LABELS.csrf);
   return key ? hmacVerify(key, sessionId, token) : false;

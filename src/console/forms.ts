@@ -13,7 +13,8 @@ export function queryOf(c: Context<ConsoleEnv>): Record<string, string> {
 }
 
 /** Why a value was refused, as the API says it: `before: not a cursor...`. */
-export const issuesText = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+export const issuesText = (error: z.ZodError) =>
+  error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 
 /** The query parsed by `schema`, or a 400 (the console's error handler renders its message). */
 export function parseQuery<S extends z.ZodType>(c: Context<ConsoleEnv>, schema: S): z.infer<S> {

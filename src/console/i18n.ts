@@ -303,7 +303,8 @@ const zh = {
   'projects.name': '名稱',
   'projects.groups': '群組數',
   'projects.nasFolder': 'NAS 資料夾',
-  'projects.nasFolderHelp': '格式為「共用資料夾/路徑」，例如 projects/案場A；留空表示不設定，群組內的 /find 會請使用者先設定。',
+  'projects.nasFolderHelp':
+    '格式為「共用資料夾/路徑」，例如 projects/案場A；留空表示不設定，群組內的 /find 會請使用者先設定。',
   'projects.instructions': 'AI 指示',
   'projects.instructionsHelp': '加入此專案各群組的 AI 系統提示，最多 4000 字；留空即清除。',
   'projects.save': '儲存',
@@ -314,7 +315,8 @@ const zh = {
   'projects.groupsOf': '{n} 個群組',
   'projects.noFolder': '未設定',
   'members.title': '成員',
-  'members.help': '成員（一般成員或管理者）可在此專案的群組內，以及與機器人的 1 對 1 聊天中，搜尋並傳送專案 NAS 資料夾的檔案；變更在下一則訊息生效。',
+  'members.help':
+    '成員（一般成員或管理者）可在此專案的群組內，以及與機器人的 1 對 1 聊天中，搜尋並傳送專案 NAS 資料夾的檔案；變更在下一則訊息生效。',
   'members.none': '尚無成員。',
   'members.role': '專案角色',
   'members.account': '帳號',
@@ -446,7 +448,8 @@ const en: Record<MessageKey, string> = {
   'group.projectSave': 'Save project',
   'group.noProjects': 'No projects yet; create them through the management API.',
   'group.instructions': 'AI instructions',
-  'group.instructionsHelp': 'Added to the AI system prompt in this group, at most 4000 characters; save it empty to remove it.',
+  'group.instructionsHelp':
+    'Added to the AI system prompt in this group, at most 4000 characters; save it empty to remove it.',
   'group.instructionsSave': 'Save instructions',
   'group.timeline': 'Latest messages',
   'group.timelineEmpty': 'No messages yet.',
@@ -485,7 +488,8 @@ const en: Record<MessageKey, string> = {
   'lineUsers.messages': 'Messages',
   'lineUsers.empty': 'No LINE user matches.',
   'lineUsers.confirmTitle': 'Unbind?',
-  'lineUsers.confirmText': 'This LINE user will no longer be bound to the account {account}. Binding again needs a new code.',
+  'lineUsers.confirmText':
+    'This LINE user will no longer be bound to the account {account}. Binding again needs a new code.',
   'lineUsers.confirm': 'Yes, unbind',
   'lineUsers.notBound': 'This user is bound to no account: nothing to unbind.',
   'lineUsers.since': 'First seen',
@@ -506,7 +510,8 @@ const en: Record<MessageKey, string> = {
   'code.title': 'Binding code',
   'code.for': 'Binding code of {username}',
   'code.expires': 'Valid until {time} (Asia/Taipei), once.',
-  'code.help': 'The user sends this code (with or without the dashes, in any case) or "/bind <code>" in the 1:1 chat with the bot.',
+  'code.help':
+    'The user sends this code (with or without the dashes, in any case) or "/bind <code>" in the 1:1 chat with the bot.',
   'code.none': 'This account has no binding code that can still be used.',
   'code.issueAgain': 'Issue a new code',
   'code.back': 'Back to the accounts',
@@ -611,7 +616,8 @@ const en: Record<MessageKey, string> = {
 
   'nav.audit': 'Audit',
   'audit.title': 'Audit trail',
-  'audit.help': 'Append-only: files that left the NAS, searches, bindings, membership and setting changes, revocations, sign-ins and rate limits.',
+  'audit.help':
+    'Append-only: files that left the NAS, searches, bindings, membership and setting changes, revocations, sign-ins and rate limits.',
   'audit.at': 'When',
   'audit.action': 'Action',
   'audit.actor': 'Who',
@@ -628,9 +634,11 @@ const en: Record<MessageKey, string> = {
   'projects.name': 'Name',
   'projects.groups': 'Groups',
   'projects.nasFolder': 'NAS folder',
-  'projects.nasFolderHelp': '`share/path`, e.g. projects/Site A; empty means none, and /find in its groups asks for one.',
+  'projects.nasFolderHelp':
+    '`share/path`, e.g. projects/Site A; empty means none, and /find in its groups asks for one.',
   'projects.instructions': 'AI instructions',
-  'projects.instructionsHelp': "Added to the AI system prompt in the project's groups, up to 4000 characters; empty clears.",
+  'projects.instructionsHelp':
+    "Added to the AI system prompt in the project's groups, up to 4000 characters; empty clears.",
   'projects.save': 'Save',
   'projects.empty': 'No projects yet.',
   'projects.create': 'Create a project',
@@ -639,7 +647,8 @@ const en: Record<MessageKey, string> = {
   'projects.groupsOf': '{n} groups',
   'projects.noFolder': 'not set',
   'members.title': 'Members',
-  'members.help': "Members (member or manager) search and send the files of the project's NAS folder in its groups and in their 1:1 chat with the bot; a change counts from the next message.",
+  'members.help':
+    "Members (member or manager) search and send the files of the project's NAS folder in its groups and in their 1:1 chat with the bot; a change counts from the next message.",
   'members.none': 'No members yet.',
   'members.role': 'Project role',
   'members.account': 'Account',
@@ -677,7 +686,11 @@ export function pickLanguage(header: string | undefined | null): Lang {
       const [tag = '', ...params] = part.trim().split(';');
       const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p)?.[1]).find((v) => v !== undefined);
       const quality = q === undefined ? 1 : Number(q);
-      return { primary: tag.trim().toLowerCase().split('-')[0], quality: Number.isFinite(quality) ? quality : 0, index };
+      return {
+        primary: tag.trim().toLowerCase().split('-')[0],
+        quality: Number.isFinite(quality) ? quality : 0,
+        index,
+      };
     })
     .filter((e) => e.quality > 0 && (e.primary === 'en' || e.primary === 'zh'))
     .sort((a, b) => b.quality - a.quality || a.index - b.index);

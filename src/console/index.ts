@@ -94,8 +94,10 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   });
   app.onError((err, c) => {
     // A query the API's schemas refuse (a foreign cursor, an impossible date range): 400 saying why.
-    if (err instanceof ApiError && PAGE_STATUSES.has(err.status)) return renderMessage(c, err.status as MessageStatus, err.message);
-    if (err instanceof HTTPException && PAGE_STATUSES.has(err.status)) return renderMessage(c, err.status as MessageStatus);
+    if (err instanceof ApiError && PAGE_STATUSES.has(err.status))
+      return renderMessage(c, err.status as MessageStatus, err.message);
+    if (err instanceof HTTPException && PAGE_STATUSES.has(err.status))
+      return renderMessage(c, err.status as MessageStatus);
     c.get('log').error('console.unhandled_error', { error: err, path: c.req.path });
     return renderMessage(c, 500);
   });

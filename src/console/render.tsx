@@ -8,5 +8,7 @@ import { MessagePage, type MessageStatus } from './views/message';
 export function renderMessage(c: Context<ConsoleEnv>, status: MessageStatus, detail?: string) {
   const lang = c.get('lang') ?? 'zh-Hant';
   c.status(status);
-  return c.render(<MessagePage lang={lang} status={status} signedIn={Boolean(c.get('operator'))} detail={detail} />, { title: t(lang, 'error.title') });
+  return c.render(<MessagePage lang={lang} status={status} signedIn={Boolean(c.get('operator'))} detail={detail} />, {
+    title: t(lang, 'error.title'),
+  });
 }

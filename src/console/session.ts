@@ -35,7 +35,8 @@ export async function deriveKey(adminToken: string | undefined, label: string): 
   );
 }
 
-const base64url = (bytes: ArrayBuffer | Uint8Array) => encodeBase64Url(bytes instanceof Uint8Array ? bytes.slice().buffer : bytes).replace(/=+$/, '');
+const base64url = (bytes: ArrayBuffer | Uint8Array) =>
+  encodeBase64Url(bytes instanceof Uint8Array ? bytes.slice().buffer : bytes).replace(/=+$/, '');
 
 export async function hmac(key: CryptoKey, data: string): Promise<string> {
   return base64url(await crypto.subtle.sign('HMAC', key, enc.encode(data)));
@@ -60,7 +61,10 @@ const newSessionId = () => base64url(crypto.getRandomValues(new Uint8Array(16)))
 const COOKIE_VALUE = /^([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})$/;
 
 /** A new session and its cookie value. Throws without a token: no key, no session. */
-export async function signSession(adminToken: string | undefined, now = Date.now()): Promise<{ session: Session; value: string }> {
+export async function signSession(
+  adminToken: string | undefined,
+  now = Date.now(),
+): Promise<{ session: Session; value: string }> {
   const key = await deriveKey(adminToken, KEY_LABELS.session);
   if (!key) throw new Error('ADMIN_API_TOKEN is not set');
   const session = { id: newSessionId(), expiresAt: Math.floor(now / 1000) + SESSION_TTL_S };
@@ -73,7 +77,11 @@ export async function signSession(adminToken: string | undefined, now = Date.now
  * a rotated token), expired by its own signed expiry (whatever the browser's Max-Age did), or an
  * expiry further out than any session this code signs.
  */
-export async function verifySession(adminToken: string | undefined, value: string | undefined, now = Date.now()): Promise<Session | null> {
+export async function verifySession(
+  adminToken: string | undefined,
+  value: string | undefined,
+  now = Date.now(),
+): Promise<Session | null> {
   const m = value ? COOKIE_VALUE.exec(value) : null;
   if (!m) return null;
   const key = await deriveKey(adminToken, KEY_LABELS.session);

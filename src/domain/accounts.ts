@@ -22,7 +22,12 @@ export interface NewAccount {
   role: 'admin' | 'member';
 }
 
-const toAccount = (u: typeof users.$inferSelect): Account => ({ id: u.id, username: u.username, displayName: u.displayName, role: u.role });
+const toAccount = (u: typeof users.$inferSelect): Account => ({
+  id: u.id,
+  username: u.username,
+  displayName: u.displayName,
+  role: u.role,
+});
 
 /** By id, up to 1000. */
 export async function listAccounts(db: Queryable): Promise<Account[]> {
@@ -58,12 +63,18 @@ const CODE_TTL_MS = 10 * 60_000;
  * Issues a new code for an account, revoking its earlier live codes; audited (never the code) when
  * `actor` says who asked. The code in its stored form (no dashes).
  */
-async function issueBindingCode(db: Database, userId: number, actor?: AuditActor): Promise<{ code: string; expiresAt: Date }> {
+async function issueBindingCode(
+  db: Database,
+  userId: number,
+  actor?: AuditActor,
+): Promise<{ code: string; expiresAt: Date }> {
   const run = async (tx: Transaction) => {
     await tx
       .update(lineBindingCodes)
       .set({ revokedAt: sql`now()` })
-      .where(and(eq(lineBindingCodes.userId, userId), isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt)));
+      .where(
+        and(eq(lineBindingCodes.userId, userId), isNull(lineBindingCodes.usedAt), isNull(lineBindingCodes.revokedAt)),
+      );
     const expiresAt = new Date(Date.now() + CODE_TTL_MS);
     for (let attempt = 0; attempt < 10; attempt++) {
       const code = randomCode();
@@ -89,7 +100,13 @@ async function issueBindingCode(db: Database, userId: number, actor?: AuditActor
         .returning({ code: lineBindingCodes.code });
       if (inserted.length > 0) {
         if (actor) {
-          await recordAudit(tx, { action: 'binding.code_issued', ...actor, targetType: 'user', targetId: userId, details: { expiresAt: expiresAt.toISOString() } });
+          await recordAudit(tx, {
+            action: 'binding.code_issued',
+            ...actor,
+            targetType: 'user',
+            targetId: userId,
+            details: { expiresAt: expiresAt.toISOString() },
+          });
         }
         return { code, expiresAt };
       }
@@ -100,7 +117,11 @@ async function issueBindingCode(db: Database, userId: number, actor?: AuditActor
 }
 
 /** A new binding code for the account (revoking its earlier ones), or null when there is no such account. */
-export async function issueCodeFor(db: Database, userId: number, actor: AuditActor): Promise<{ code: string; expiresAt: Date } | null> {
+export async function issueCodeFor(
+  db: Database,
+  userId: number,
+  actor: AuditActor,
+): Promise<{ code: string; expiresAt: Date } | null> {
   if (!(await getAccount(db, userId))) return null;
   return issueBindingCode(db, userId, actor);
 }

@@ -31,9 +31,12 @@ function usageRange(q: { from?: string; to?: string }) {
   const from = q.from ?? (monthBack < FIRST_DAY ? FIRST_DAY : monthBack);
   const span = daysBetween(from, to);
   if (span < 0) {
-    throw q.to ? invalidField('query', 'to', 'must not be before from') : invalidField('query', 'from', 'must not be after today (Asia/Taipei)');
+    throw q.to
+      ? invalidField('query', 'to', 'must not be before from')
+      : invalidField('query', 'from', 'must not be after today (Asia/Taipei)');
   }
-  if (span >= MAX_DAYS) throw invalidField('query', q.from ? 'from' : 'to', `the range covers at most ${MAX_DAYS} days`);
+  if (span >= MAX_DAYS)
+    throw invalidField('query', q.from ? 'from' : 'to', `the range covers at most ${MAX_DAYS} days`);
   return { from, to };
 }
 
@@ -87,7 +90,13 @@ export async function listAiLogs(db: Queryable, q: AiLogQuery) {
   const where = chatFilters(q, a);
   if (cursor) where.push(olderThan(a.createdAt, a.id, cursor));
   const rows = await db
-    .select({ a: logColumns, userLineId: sender.lineUserId, userName: sender.displayName, groupLineId: chat.lineGroupId, groupName: chat.name })
+    .select({
+      a: logColumns,
+      userLineId: sender.lineUserId,
+      userName: sender.displayName,
+      groupLineId: chat.lineGroupId,
+      groupName: chat.name,
+    })
     .from(a)
     .innerJoin(sender, eq(sender.id, a.lineUserId))
     .leftJoin(chat, eq(chat.id, a.lineGroupId))
@@ -134,7 +143,13 @@ const figures = {
   cacheReadInputTokens: sql<number>`coalesce(sum(${a.cacheReadInputTokens}), 0)`.mapWith(Number),
 };
 export type UsageFigures = { [K in keyof typeof figures]: number };
-const zero = (): UsageFigures => ({ answers: 0, inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 });
+const zero = (): UsageFigures => ({
+  answers: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheCreationInputTokens: 0,
+  cacheReadInputTokens: 0,
+});
 const add = (sum: UsageFigures, f: UsageFigures) => {
   for (const k of Object.keys(sum) as Array<keyof UsageFigures>) sum[k] += f[k];
   return sum;
@@ -155,10 +170,19 @@ export async function aiUsage(db: Queryable, q: { from?: string; to?: string }) 
   const where = inRange(from, to);
   const day = sql<string>`to_char(${a.createdAt} AT TIME ZONE ${TAIPEI_SQL}, 'YYYY-MM-DD')`;
   const [perDay, perChat] = await Promise.all([
-    db.select({ date: day, ...figures }).from(a).where(where).groupBy(day),
+    db
+      .select({ date: day, ...figures })
+      .from(a)
+      .where(where)
+      .groupBy(day),
     // Grouped by the group's key, so its columns may be selected; every 1:1 answer falls in the one NULL group.
     db
-      .select({ lineGroupId: lineGroups.lineGroupId, groupName: lineGroups.name, sourceType: lineGroups.sourceType, ...figures })
+      .select({
+        lineGroupId: lineGroups.lineGroupId,
+        groupName: lineGroups.name,
+        sourceType: lineGroups.sourceType,
+        ...figures,
+      })
       .from(a)
       .leftJoin(lineGroups, eq(lineGroups.id, a.lineGroupId))
       .where(where)

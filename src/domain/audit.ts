@@ -27,7 +27,10 @@ export interface AuditQuery {
 export async function listAudit(db: Queryable, q: AuditQuery) {
   const cursor = decodeCursor(q.before, 'int');
   // The chat by our UUID or LINE's id, as every list takes it (the acting LINE user is `sender`).
-  const where = chatFilters({ groupId: q.groupId }, { lineGroupId: auditLog.lineGroupId, lineUserId: auditLog.actorLineUserId });
+  const where = chatFilters(
+    { groupId: q.groupId },
+    { lineGroupId: auditLog.lineGroupId, lineUserId: auditLog.actorLineUserId },
+  );
   if (q.action) where.push(eq(auditLog.action, q.action));
   if (q.userId !== undefined) where.push(eq(auditLog.actorUserId, q.userId));
   if (cursor) where.push(lt(auditLog.id, cursor.id));

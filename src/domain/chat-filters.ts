@@ -25,7 +25,10 @@ const byRef = (ref: string | undefined, ours: AnyColumn, lines: AnyColumn): SQL 
  * The `groupId` / `lineUserId` filters of a list whose rows have these two foreign keys; the query
  * must join `chat` on the first and `sender` on the second (an empty value means no filter).
  */
-export function chatFilters(q: { groupId?: string; lineUserId?: string }, row: { lineGroupId: AnyColumn; lineUserId: AnyColumn }): SQL[] {
+export function chatFilters(
+  q: { groupId?: string; lineUserId?: string },
+  row: { lineGroupId: AnyColumn; lineUserId: AnyColumn },
+): SQL[] {
   const group = byRef(q.groupId, row.lineGroupId, chat.lineGroupId);
   const user = byRef(q.lineUserId, row.lineUserId, sender.lineUserId);
   return [group, user].filter((w) => w !== undefined);

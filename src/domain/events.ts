@@ -54,12 +54,18 @@ export async function listEvents(db: Queryable, q: EventQuery) {
   return { items: items.map(toItem), nextCursor };
 }
 
-export type Retry = { result: 'retrying'; event: RecordedEvent } | { result: 'not_found' } | { result: 'not_retryable'; status: WebhookEventStatus };
+export type Retry =
+  | { result: 'retrying'; event: RecordedEvent }
+  | { result: 'not_found' }
+  | { result: 'not_retryable'; status: WebhookEventStatus };
 
 /** Claims a failed or dead event for processing now; anything else is left as it is and reported. */
 export async function retryEvent(db: Queryable, id: number): Promise<Retry> {
   const event = await claimForRetry(db, id);
   if (event) return { result: 'retrying', event };
-  const [row] = await db.select({ status: lineWebhookEvents.status }).from(lineWebhookEvents).where(eq(lineWebhookEvents.id, id));
+  const [row] = await db
+    .select({ status: lineWebhookEvents.status })
+    .from(lineWebhookEvents)
+    .where(eq(lineWebhookEvents.id, id));
   return row ? { result: 'not_retryable', status: row.status } : { result: 'not_found' };
 }

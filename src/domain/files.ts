@@ -83,7 +83,8 @@ export const hasLinePreview = (f: { fileType: string; syncStatus: FileSyncStatus
  * The NAS path as shown: none once unsent. A file message's copy is named after the file
  * (`{messageId}_{fileName}`), and the row keeps the path only until the sync job has deleted it.
  */
-const shownNasPath = (f: { nasPath: string | null; removeRequestedAt: Date | null }) => (f.removeRequestedAt ? null : f.nasPath);
+const shownNasPath = (f: { nasPath: string | null; removeRequestedAt: Date | null }) =>
+  f.removeRequestedAt ? null : f.nasPath;
 
 /**
  * Whether the file's message was unsent (or the file flagged for removal): LINE asks that what was
@@ -123,5 +124,10 @@ export async function filesOfMessages(db: Queryable, messageIds: string[]): Prom
     })
     .from(lineFiles)
     .where(inArray(lineFiles.messageId, messageIds));
-  return new Map(rows.map(({ messageId, removeRequestedAt, ...f }) => [messageId, { ...f, nasPath: shownNasPath({ ...f, removeRequestedAt }) }]));
+  return new Map(
+    rows.map(({ messageId, removeRequestedAt, ...f }) => [
+      messageId,
+      { ...f, nasPath: shownNasPath({ ...f, removeRequestedAt }) },
+    ]),
+  );
 }

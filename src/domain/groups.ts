@@ -40,7 +40,9 @@ export async function listGroups(db: Queryable, q: GroupQuery = {}) {
   if (q.aiOn !== undefined) where.push(eq(lineGroups.allowAiResponse, q.aiOn));
   if (q.unbound !== undefined) where.push(q.unbound ? isNull(lineGroups.projectId) : isNotNull(lineGroups.projectId));
   if (q.after !== undefined) {
-    where.push(sql`(${lineGroups.createdAt}, ${lineGroups.id}) > (SELECT g.created_at, g.id FROM ${lineGroups} g WHERE g.id = ${q.after})`);
+    where.push(
+      sql`(${lineGroups.createdAt}, ${lineGroups.id}) > (SELECT g.created_at, g.id FROM ${lineGroups} g WHERE g.id = ${q.after})`,
+    );
   }
   const rows = await db
     .select({ g: lineGroups, p: projectColumns })
@@ -85,21 +87,47 @@ export type GroupUpdate = 'updated' | 'group_not_found' | 'project_not_found';
  * transaction with its audit entries; a change of project also revokes the group's active share
  * links (setGroupProject).
  */
-export async function updateGroup(db: Database, id: string, patch: GroupPatch, actor: AuditActor): Promise<GroupUpdate> {
+export async function updateGroup(
+  db: Database,
+  id: string,
+  patch: GroupPatch,
+  actor: AuditActor,
+): Promise<GroupUpdate> {
   return db.transaction(async (tx) => {
     if (patch.projectId) {
       const [project] = await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, patch.projectId));
       if (!project) return 'project_not_found';
     }
-    const [before] = await tx.select({ projectId: lineGroups.projectId }).from(lineGroups).where(eq(lineGroups.id, id)).for('update');
+    const [before] = await tx
+      .select({ projectId: lineGroups.projectId })
+      .from(lineGroups)
+      .where(eq(lineGroups.id, id))
+      .for('update');
     if (!before) return 'group_not_found';
-    const { projectId, ...settings } = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as GroupPatch;
+    const { projectId, ...settings } = Object.fromEntries(
+      Object.entries(patch).filter(([, v]) => v !== undefined),
+    ) as GroupPatch;
     if (Object.keys(settings).length > 0) {
-      await tx.update(lineGroups).set({ ...settings, updatedAt: sql`now()` }).where(eq(lineGroups.id, id));
+      await tx
+        .update(lineGroups)
+        .set({ ...settings, updatedAt: sql`now()` })
+        .where(eq(lineGroups.id, id));
       // The instructions are free text: the trail keeps their length.
       const { aiInstructions, ...rest } = settings;
-      const details = { ...rest, ...(aiInstructions !== undefined ? { aiInstructionsLength: aiInstructions === null ? null : aiInstructions.length } : {}) };
-      await recordAudit(tx, { action: 'group.settings_changed', ...actor, lineGroupId: id, targetType: 'line_group', targetId: id, details });
+      const details = {
+        ...rest,
+        ...(aiInstructions !== undefined
+          ? { aiInstructionsLength: aiInstructions === null ? null : aiInstructions.length }
+          : {}),
+      };
+      await recordAudit(tx, {
+        action: 'group.settings_changed',
+        ...actor,
+        lineGroupId: id,
+        targetType: 'line_group',
+        targetId: id,
+        details,
+      });
     }
     if (projectId !== undefined) await setGroupProject(tx, id, before.projectId, projectId, actor);
     return 'updated';
@@ -111,9 +139,22 @@ export async function updateGroup(db: Database, id: string, patch: GroupPatch, a
  * the console and `/project bind|unbind` all change it here. A real change is audited and revokes
  * the group's active share links: files sent for the old project stop opening.
  */
-export async function setGroupProject(tx: Queryable, groupPk: string, from: string | null, to: string | null, actor: AuditActor): Promise<void> {
+export async function setGroupProject(
+  tx: Queryable,
+  groupPk: string,
+  from: string | null,
+  to: string | null,
+  actor: AuditActor,
+): Promise<void> {
   await tx.update(lineGroups).set({ projectId: to, updatedAt: sql`now()` }).where(eq(lineGroups.id, groupPk));
   if (from === to) return;
-  await recordAudit(tx, { action: 'group.project_set', ...actor, lineGroupId: groupPk, targetType: 'line_group', targetId: groupPk, details: { from, to } });
+  await recordAudit(tx, {
+    action: 'group.project_set',
+    ...actor,
+    lineGroupId: groupPk,
+    targetType: 'line_group',
+    targetId: groupPk,
+    details: { from, to },
+  });
   await revokeGroupShareLinks(tx, groupPk, actor);
 }

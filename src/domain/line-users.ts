@@ -60,11 +60,21 @@ export async function getLineUser(db: Queryable, id: string): Promise<LineUserIt
  */
 export async function removeBinding(db: Database, id: string, actor: AuditActor): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const [before] = await tx.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, id)).for('update');
+    const [before] = await tx
+      .select({ userId: lineUsers.userId })
+      .from(lineUsers)
+      .where(eq(lineUsers.id, id))
+      .for('update');
     if (!before) return false;
     if (before.userId === null) return true;
     await tx.update(lineUsers).set({ userId: null, updatedAt: sql`now()` }).where(eq(lineUsers.id, id));
-    await recordAudit(tx, { action: 'binding.unbound', ...actor, targetType: 'user', targetId: before.userId, details: { lineUserPk: id } });
+    await recordAudit(tx, {
+      action: 'binding.unbound',
+      ...actor,
+      targetType: 'user',
+      targetId: before.userId,
+      details: { lineUserPk: id },
+    });
     return true;
   });
 }

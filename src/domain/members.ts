@@ -58,19 +58,37 @@ export async function listMembers(db: Queryable, projectId: string): Promise<Pro
 /** Every project's members, by project id (a project without members is absent). */
 export async function membersByProject(db: Queryable): Promise<Map<string, ProjectMember[]>> {
   const byProject = new Map<string, ProjectMember[]>();
-  for (const { projectId, member } of await memberRows(db)) byProject.set(projectId, [...(byProject.get(projectId) ?? []), member]);
+  for (const { projectId, member } of await memberRows(db))
+    byProject.set(projectId, [...(byProject.get(projectId) ?? []), member]);
   return byProject;
 }
 
-export type MemberSet = { member: ProjectMember; outcome: 'added' | 'changed' | 'unchanged' } | 'project_not_found' | 'user_not_found';
+export type MemberSet =
+  | { member: ProjectMember; outcome: 'added' | 'changed' | 'unchanged' }
+  | 'project_not_found'
+  | 'user_not_found';
 
 /** Makes the account a member of the project with this role (adds it, or changes its role). */
-export async function setMember(db: Database, projectId: string, userId: number, role: MemberRole, actor: AuditActor): Promise<MemberSet> {
+export async function setMember(
+  db: Database,
+  projectId: string,
+  userId: number,
+  role: MemberRole,
+  actor: AuditActor,
+): Promise<MemberSet> {
   return db.transaction(async (tx) => {
     // The project's row locked: a concurrent removal of the project waits for this change.
-    const [project] = await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).for('share');
+    const [project] = await tx
+      .select({ id: projects.id })
+      .from(projects)
+      .where(eq(projects.id, projectId))
+      .for('share');
     if (!project) return 'project_not_found';
-    const [account] = await tx.select({ id: users.id, username: users.username }).from(users).where(eq(users.id, userId)).for('share');
+    const [account] = await tx
+      .select({ id: users.id, username: users.username })
+      .from(users)
+      .where(eq(users.id, userId))
+      .for('share');
     if (!account) return 'user_not_found';
     const where = and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId));
     const [before] = await tx.select({ role: projectMembers.role }).from(projectMembers).where(where).for('update');
@@ -80,7 +98,10 @@ export async function setMember(db: Database, projectId: string, userId: number,
       await tx
         .insert(projectMembers)
         .values({ projectId, userId, role })
-        .onConflictDoUpdate({ target: [projectMembers.projectId, projectMembers.userId], set: { role, updatedAt: sql`now()` } });
+        .onConflictDoUpdate({
+          target: [projectMembers.projectId, projectMembers.userId],
+          set: { role, updatedAt: sql`now()` },
+        });
       outcome = 'added';
     } else if (before.role !== role) {
       await tx.update(projectMembers).set({ role, updatedAt: sql`now()` }).where(where);
@@ -103,7 +124,12 @@ export async function setMember(db: Database, projectId: string, userId: number,
 }
 
 /** Removes the account from the project; 'absent' when it was no member (or is no account), 'project_not_found'. */
-export async function removeMember(db: Database, projectId: string, userId: number, actor: AuditActor): Promise<'removed' | 'absent' | 'project_not_found'> {
+export async function removeMember(
+  db: Database,
+  projectId: string,
+  userId: number,
+  actor: AuditActor,
+): Promise<'removed' | 'absent' | 'project_not_found'> {
   return db.transaction(async (tx) => {
     if (!(await projectExists(tx, projectId))) return 'project_not_found';
     const [removed] = await tx

@@ -29,7 +29,13 @@ export async function listMessages(db: Queryable, q: MessageQuery) {
   if (q.messageType) where.push(eq(lineMessages.messageType, q.messageType));
   if (cursor) where.push(olderThan(lineMessages.sentAt, lineMessages.id, cursor));
   const rows = await db
-    .select({ m: lineMessages, userLineId: sender.lineUserId, senderName: sender.displayName, groupLineId: chat.lineGroupId, groupName: chat.name })
+    .select({
+      m: lineMessages,
+      userLineId: sender.lineUserId,
+      senderName: sender.displayName,
+      groupLineId: chat.lineGroupId,
+      groupName: chat.name,
+    })
     .from(lineMessages)
     .leftJoin(sender, eq(sender.id, lineMessages.lineUserId))
     .leftJoin(chat, eq(chat.id, lineMessages.lineGroupId))

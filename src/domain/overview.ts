@@ -7,9 +7,15 @@
 import { sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { TAIPEI_SQL, taipeiMidnightSql, taipeiTodaySql } from '../lib/taipei';
-import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
+import {
+  lineAiAnswers,
+  lineFiles,
+  lineGroups,
+  lineMessages,
+  lineUsers,
+  lineWebhookEvents,
+} from '@linebot-edge/shared/schema';
 import { nasSendFigures, type NasSendFigures } from './overview-nas';
-
 
 export const CHART_DAYS = 30;
 
@@ -61,7 +67,10 @@ export async function overviewFigures(db: Queryable): Promise<OverviewFigures> {
     groups: { active: n(r.groups_active), total: n(r.groups_total) },
     messagesToday: n(r.messages_today),
     inbox: { failed: n(r.failed), dead: n(r.dead) },
-    nas: { waiting: n(r.waiting), oldestWaitingSeconds: r.oldest_waiting_seconds == null ? null : Math.max(0, n(r.oldest_waiting_seconds)) },
+    nas: {
+      waiting: n(r.waiting),
+      oldestWaitingSeconds: r.oldest_waiting_seconds == null ? null : Math.max(0, n(r.oldest_waiting_seconds)),
+    },
     ai: { answers: n(r.answers), inputTokens: n(r.input_tokens), outputTokens: n(r.output_tokens) },
   };
 }

@@ -31,7 +31,14 @@ const stateFilter: Record<ShareLinkState, () => SQL> = {
 
 async function loadLinks(db: Queryable, where: SQL[], limit: number) {
   const rows = await db
-    .select({ l: shareLinks, expired: expiredByDb(), userLineId: sender.lineUserId, senderName: sender.displayName, groupLineId: chat.lineGroupId, groupName: chat.name })
+    .select({
+      l: shareLinks,
+      expired: expiredByDb(),
+      userLineId: sender.lineUserId,
+      senderName: sender.displayName,
+      groupLineId: chat.lineGroupId,
+      groupName: chat.name,
+    })
     .from(shareLinks)
     .leftJoin(sender, eq(sender.id, shareLinks.lineUserId))
     .leftJoin(chat, eq(chat.id, shareLinks.lineGroupId))
@@ -92,8 +99,20 @@ export async function revokeShareLink(db: Database, id: string, actor: AuditActo
   });
 }
 
-const auditRevoked = (db: Queryable, link: { id: string; lineGroupId: string | null }, actor: AuditActor, reason: 'revoked' | 'group_project_changed') =>
-  recordAudit(db, { action: 'share_link.revoked', ...actor, lineGroupId: link.lineGroupId, targetType: 'share_link', targetId: link.id, details: { reason } });
+const auditRevoked = (
+  db: Queryable,
+  link: { id: string; lineGroupId: string | null },
+  actor: AuditActor,
+  reason: 'revoked' | 'group_project_changed',
+) =>
+  recordAudit(db, {
+    action: 'share_link.revoked',
+    ...actor,
+    lineGroupId: link.lineGroupId,
+    targetType: 'share_link',
+    targetId: link.id,
+    details: { reason },
+  });
 
 /**
  * A group's project changed: its active links are revoked (each audited), in the caller's

@@ -47,7 +47,9 @@ export async function processEvent(deps: EventDeps, recorded: RecordedEvent): Pr
     // biome-ignore lint/complexity/noUselessUndefinedInitialization: tsc wants a `void` union assigned before it is read.
     let after: AfterCommit | void = undefined;
     if (apply && 'oneStatement' in apply) {
-      await retryConflicts(log, () => deps.db.execute(apply.oneStatement((payload) => markDoneQuery(deps.db, recorded.id, payload).getSQL())));
+      await retryConflicts(log, () =>
+        deps.db.execute(apply.oneStatement((payload) => markDoneQuery(deps.db, recorded.id, payload).getSQL())),
+      );
     } else if (apply) {
       after = await retryConflicts(log, () =>
         deps.db.transaction(async (tx) => {
@@ -120,7 +122,10 @@ export async function processEvents(deps: EventDeps, events: RecordedEvent[]): P
     const batch = inboxOnly;
     inboxOnly = [];
     try {
-      await markDone(deps.db, batch.map((r) => r.id));
+      await markDone(
+        deps.db,
+        batch.map((r) => r.id),
+      );
       counts.done += batch.length;
     } catch {
       // Fall back to one by one, so each records its own failure.

@@ -42,7 +42,11 @@ export const isStale = (known: { refreshedAt: Date | null } | null, ttlMs: numbe
 export type ProfileFields = Pick<LineUserInsert, 'displayName' | 'pictureUrl' | 'statusMessage' | 'language'>;
 
 /** The sender's profile through the endpoint that fits where they spoke. */
-export async function fetchProfile(line: LineClient, lineUserId: string, chat: Chat | null): Promise<ProfileFields | null> {
+export async function fetchProfile(
+  line: LineClient,
+  lineUserId: string,
+  chat: Chat | null,
+): Promise<ProfileFields | null> {
   try {
     const p =
       chat?.type === 'group'
@@ -136,7 +140,8 @@ export async function upsertChat(
  */
 export async function prepareParticipants(deps: EventDeps, lineUserId: string | undefined, chat: Chat | null) {
   const known = await loadKnown(deps.db, lineUserId, chat);
-  const profile = lineUserId && isStale(known.user, deps.profileTtlMs) ? await fetchProfile(deps.line, lineUserId, chat) : undefined;
+  const profile =
+    lineUserId && isStale(known.user, deps.profileTtlMs) ? await fetchProfile(deps.line, lineUserId, chat) : undefined;
   const chatInfo = chat && isStale(known.chat, deps.profileTtlMs) ? await fetchChatInfo(deps.line, chat) : undefined;
 
   const userReady = !lineUserId || (known.user !== null && profile === undefined);

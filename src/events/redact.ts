@@ -12,7 +12,18 @@ import { lineMessages, lineWebhookEvents } from '@linebot-edge/shared/schema';
  * mentions, a sticker's keywords and text, a file's name, a location's title, address and place,
  * an externally hosted image's or video's URLs. Ids, types and quote tokens stay.
  */
-const CONTENT_KEYS = ['text', 'emojis', 'mention', 'fileName', 'title', 'address', 'latitude', 'longitude', 'keywords', 'contentProvider'];
+const CONTENT_KEYS = [
+  'text',
+  'emojis',
+  'mention',
+  'fileName',
+  'title',
+  'address',
+  'latitude',
+  'longitude',
+  'keywords',
+  'contentProvider',
+];
 
 /** Of those, the ones whose strings are the user's words (the needles searched for elsewhere). */
 const TEXT_KEYS = new Set(['text', 'fileName', 'title', 'address', 'keywords']);
@@ -88,7 +99,8 @@ export const isUnsent = (messageId: string) =>
  * For a one-statement write whose own inbox row is marked done in the same UPDATE: its payload,
  * redacted when `unsent` holds.
  */
-export const payloadRedactedWhen = (unsent: SQL): SQL => sql`CASE WHEN ${unsent} THEN ${redactedPayload} ELSE ${lineWebhookEvents.payload} END`;
+export const payloadRedactedWhen = (unsent: SQL): SQL =>
+  sql`CASE WHEN ${unsent} THEN ${redactedPayload} ELSE ${lineWebhookEvents.payload} END`;
 
 /**
  * The forms the text takes where the project quoted it: as it is, flattened to one line (file
@@ -105,7 +117,11 @@ export function needlesOf(texts: (string | null | undefined)[]): string[] {
     const flat = text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim();
     forms.add(flat);
     // Cut as the AI's history cuts: a text at 1999, a file name or location at 200, a sticker at 100.
-    for (const [form, max] of [[text, 1999], [flat, 200], [flat, 100]] as const) {
+    for (const [form, max] of [
+      [text, 1999],
+      [flat, 200],
+      [flat, 100],
+    ] as const) {
       if (form.length > max) forms.add(form.slice(0, max).replace(/[\uD800-\uDBFF]$/, ''));
     }
   }
@@ -127,7 +143,19 @@ export function redactText(s: string, needles: string[]): string {
  * roles, ids, model names), never what a person wrote: left alone, so a redaction cannot break the
  * memo's structure even when the unsent text happens to be "text" or "user".
  */
-const PROTOCOL_KEYS = new Set(['type', 'role', 'id', 'tool_use_id', 'model', 'stopReason', 'requestId', 'sentBy', 'cache_control', 'quoteToken', 'quotedMessageId']);
+const PROTOCOL_KEYS = new Set([
+  'type',
+  'role',
+  'id',
+  'tool_use_id',
+  'model',
+  'stopReason',
+  'requestId',
+  'sentBy',
+  'cache_control',
+  'quoteToken',
+  'quotedMessageId',
+]);
 
 /** A JSON value with every needle replaced inside its strings (not its keys, not protocol values). */
 export function redactJson<T>(value: T, needles: string[]): T {
@@ -136,7 +164,9 @@ export function redactJson<T>(value: T, needles: string[]): T {
     if (typeof v === 'string') return redactText(v, needles);
     if (Array.isArray(v)) return v.map(walk);
     if (typeof v === 'object' && v !== null) {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, PROTOCOL_KEYS.has(k) && typeof x === 'string' ? x : walk(x)]));
+      return Object.fromEntries(
+        Object.entries(v).map(([k, x]) => [k, PROTOCOL_KEYS.has(k) && typeof x === 'string' ? x : walk(x)]),
+      );
     }
     return v;
   };

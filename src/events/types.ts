@@ -65,7 +65,8 @@ export function sourceOf(event: WebhookEventObject): Source {
 }
 
 /** The source type as LINE named it (user, group, room, or one LINE adds later). */
-export const sourceTypeOf = (source: Source): string => (typeof source.type === 'string' && source.type ? source.type.slice(0, 32) : 'unknown');
+export const sourceTypeOf = (source: Source): string =>
+  typeof source.type === 'string' && source.type ? source.type.slice(0, 32) : 'unknown';
 
 export function chatOf(source: Source): Chat | null {
   if (source.type === 'group' && source.groupId) return { type: 'group', id: source.groupId };

@@ -150,7 +150,18 @@ export async function recordAtIntake(db: Queryable, statement: SQL, row: InboxIn
   const inserted = result.rows[0];
   if (!inserted) return { events: [], invalid: 0, done: 0 };
   if (inserted.status === 'done') return { events: [], invalid: 0, done: 1 };
-  return { events: [{ id: Number(inserted.id), webhookEventId: row.webhookEventId, attempts: 1, event: row.payload as WebhookEventObject }], invalid: 0, done: 0 };
+  return {
+    events: [
+      {
+        id: Number(inserted.id),
+        webhookEventId: row.webhookEventId,
+        attempts: 1,
+        event: row.payload as WebhookEventObject,
+      },
+    ],
+    invalid: 0,
+    done: 0,
+  };
 }
 
 function sourceTypeOf(event: WebhookEventObject): string | null {

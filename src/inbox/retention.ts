@@ -29,7 +29,11 @@ async function purgeBatch(db: Queryable, days: number, batch = PURGE_BATCH): Pro
 }
 
 /** A cron run's share: batches until one comes back short or the run's statements are used. */
-export async function purgeInboxPayloads(db: Queryable, days: number, o: { batch?: number; statements?: number } = {}): Promise<number> {
+export async function purgeInboxPayloads(
+  db: Queryable,
+  days: number,
+  o: { batch?: number; statements?: number } = {},
+): Promise<number> {
   const batch = o.batch ?? PURGE_BATCH;
   let purged = 0;
   for (let i = 0; i < (o.statements ?? PURGE_STATEMENTS_PER_RUN); i++) {

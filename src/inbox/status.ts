@@ -36,7 +36,14 @@ const retryDelayMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, at
 export const markDoneQuery = (db: Queryable, ids: number | number[], payload?: SQL) =>
   db
     .update(lineWebhookEvents)
-    .set({ status: 'done', processedAt: sql`now()`, lockedAt: null, nextAttemptAt: null, lastError: null, ...(payload ? { payload } : {}) })
+    .set({
+      status: 'done',
+      processedAt: sql`now()`,
+      lockedAt: null,
+      nextAttemptAt: null,
+      lastError: null,
+      ...(payload ? { payload } : {}),
+    })
     .where(Array.isArray(ids) ? inArray(lineWebhookEvents.id, ids) : eq(lineWebhookEvents.id, ids));
 
 export async function markDone(db: Queryable, ids: number | number[]): Promise<void> {
@@ -69,14 +76,23 @@ export async function claimDueEvents(db: Queryable, now: Date, limit: number): P
 
   await db
     .update(lineWebhookEvents)
-    .set({ status: 'dead', lockedAt: null, lastError: sql`coalesce(${lineWebhookEvents.lastError}, 'worker lost while processing')` })
+    .set({
+      status: 'dead',
+      lockedAt: null,
+      lastError: sql`coalesce(${lineWebhookEvents.lastError}, 'worker lost while processing')`,
+    })
     .where(and(isStuck, sql`${lineWebhookEvents.attempts} >= ${MAX_ATTEMPTS}`));
 
   const due = db
     .select({ id: lineWebhookEvents.id })
     .from(lineWebhookEvents)
     // A payload is purged only from done events; a row without one could not be processed anyway.
-    .where(and(or(and(eq(lineWebhookEvents.status, 'failed'), lte(lineWebhookEvents.nextAttemptAt, now)), isStuck), isNotNull(lineWebhookEvents.payload)))
+    .where(
+      and(
+        or(and(eq(lineWebhookEvents.status, 'failed'), lte(lineWebhookEvents.nextAttemptAt, now)), isStuck),
+        isNotNull(lineWebhookEvents.payload),
+      ),
+    )
     .orderBy(asc(lineWebhookEvents.id))
     .limit(limit)
     .for('update', { skipLocked: true });
@@ -93,8 +109,19 @@ export async function claimDueEvents(db: Queryable, now: Date, limit: number): P
 export async function claimForRetry(db: Queryable, id: number): Promise<RecordedEvent | null> {
   const [row] = await db
     .update(lineWebhookEvents)
-    .set({ status: 'processing', lockedAt: sql`now()`, nextAttemptAt: null, attempts: sql`${lineWebhookEvents.attempts} + 1` })
-    .where(and(eq(lineWebhookEvents.id, id), inArray(lineWebhookEvents.status, ['failed', 'dead']), isNotNull(lineWebhookEvents.payload)))
+    .set({
+      status: 'processing',
+      lockedAt: sql`now()`,
+      nextAttemptAt: null,
+      attempts: sql`${lineWebhookEvents.attempts} + 1`,
+    })
+    .where(
+      and(
+        eq(lineWebhookEvents.id, id),
+        inArray(lineWebhookEvents.status, ['failed', 'dead']),
+        isNotNull(lineWebhookEvents.payload),
+      ),
+    )
     .returning(recordedColumns);
   return row ? toRecorded(row) : null;
 }

@@ -55,4 +55,5 @@ function toStorable(value: unknown, depth: number): Json {
  * At most `max` UTF-16 code units of a storable string, for a bounded column: `varchar(n)` counts
  * characters, and a cut never leaves half a surrogate pair behind.
  */
-export const clip = (s: string, max: number): string => (s.length <= max ? s : s.slice(0, max).replace(/[\uD800-\uDBFF]$/, ''));
+export const clip = (s: string, max: number): string =>
+  s.length <= max ? s : s.slice(0, max).replace(/[\uD800-\uDBFF]$/, '');

@@ -80,8 +80,7 @@ export function createLineClient(options: LineClientOptions) {
     return exp + Math.random() * exp * 0.2;
   }
 
-  const getJson = async <T>(path: string): Promise<T> =>
-    (await send(apiBase, 'GET', path, { retry: true })).json<T>();
+  const getJson = async <T>(path: string): Promise<T> => (await send(apiBase, 'GET', path, { retry: true })).json<T>();
 
   const id = encodeURIComponent;
 
@@ -117,7 +116,11 @@ export function createLineClient(options: LineClientOptions) {
      * (the given UUID, then keys derived from it) so a retry never delivers twice: LINE answers
      * 409 to a key it already accepted, which counts as success here.
      */
-    async pushMessage(to: string, messages: Message[], retryKey: string = crypto.randomUUID()): Promise<SentMessages[]> {
+    async pushMessage(
+      to: string,
+      messages: Message[],
+      retryKey: string = crypto.randomUUID(),
+    ): Promise<SentMessages[]> {
       const results: SentMessages[] = [];
       const batches = chunk(messages, MAX_MESSAGES_PER_REQUEST);
       for (const [i, batch] of batches.entries()) {
@@ -174,7 +177,15 @@ async function toError(method: string, path: string, res: Response): Promise<Lin
   } catch {
     // LINE's error bodies are JSON; anything else (a proxy's HTML page) carries no detail for us.
   }
-  return new LineApiError(method, path, res.status, message, details, res.headers.get('x-line-request-id') ?? undefined, { sentMessages });
+  return new LineApiError(
+    method,
+    path,
+    res.status,
+    message,
+    details,
+    res.headers.get('x-line-request-id') ?? undefined,
+    { sentMessages },
+  );
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');

@@ -18,7 +18,10 @@ export class LineApiError extends Error {
     readonly requestId: string | undefined,
     options?: { cause?: unknown; sentMessages?: SentMessage[] },
   ) {
-    super(`LINE API ${method} ${path} failed: ${status || 'network error'}${lineMessage ? ` ${lineMessage}` : ''}`, options);
+    super(
+      `LINE API ${method} ${path} failed: ${status || 'network error'}${lineMessage ? ` ${lineMessage}` : ''}`,
+      options,
+    );
     this.sentMessages = options?.sentMessages;
   }
 

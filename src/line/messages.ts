@@ -38,7 +38,9 @@ export function chunk<T>(items: T[], size: number): T[][] {
 
 /** A stable UUID for batch `index` of a push whose first batch uses `retryKey`. */
 export async function derivedRetryKey(retryKey: string, index: number): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${retryKey}:${index}`)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest('SHA-256', new TextEncoder().encode(`${retryKey}:${index}`)),
+  );
   const b = digest.slice(0, 16);
   b[6] = (b[6]! & 0x0f) | 0x50; // version 5-style (name-based)
   b[8] = (b[8]! & 0x3f) | 0x80; // RFC 4122 variant

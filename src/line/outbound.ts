@@ -106,7 +106,11 @@ export async function sendMessages(deps: OutboundDeps, out: Outbound): Promise<S
   } catch (err) {
     if (!(err instanceof LineApiError && err.status === 429)) throw err;
     // The chat and LINE's words, never the messages: an operator sees who went unanswered and why.
-    deps.log.warn('line.quota_exceeded', { chat: chatRef(out.chat), lineMessage: err.lineMessage, lineRequestId: err.requestId });
+    deps.log.warn('line.quota_exceeded', {
+      chat: chatRef(out.chat),
+      lineMessage: err.lineMessage,
+      lineRequestId: err.requestId,
+    });
     return { sentBy: null, messageIds: [], refused: 'quota' };
   }
 }
@@ -116,7 +120,8 @@ export async function sendMessages(deps: OutboundDeps, out: Outbound): Promise<S
  * request): set once, by a conditional UPDATE, so of two runs only one is told it was first.
  */
 export const replyAttemptMark =
-  (db: Database, table: PgTable & { id: AnyPgColumn; replyAttemptedAt: AnyPgColumn }, id: string) => async (): Promise<boolean> => {
+  (db: Database, table: PgTable & { id: AnyPgColumn; replyAttemptedAt: AnyPgColumn }, id: string) =>
+  async (): Promise<boolean> => {
     const marked = await db.execute(
       sql`UPDATE ${table} SET ${sql.identifier(table.replyAttemptedAt.name)} = now() WHERE ${table.id} = ${id} AND ${table.replyAttemptedAt} IS NULL RETURNING 1`,
     );
@@ -130,9 +135,15 @@ const chatRef = (chat: BotChat) => ({ type: chat.type, id: chat.type === 'user' 
  * The chat of a user (and, in a group or room, its row) and the LINE id a push goes to, read from
  * their rows: never from a model, a form or a postback.
  */
-export async function destinationOf(db: Database, where: { lineUserPk: string; chatPk: string | null }): Promise<{ chat: BotChat; to: string }> {
+export async function destinationOf(
+  db: Database,
+  where: { lineUserPk: string; chatPk: string | null },
+): Promise<{ chat: BotChat; to: string }> {
   if (where.chatPk === null) {
-    const [user] = await db.select({ lineUserId: lineUsers.lineUserId }).from(lineUsers).where(eq(lineUsers.id, where.lineUserPk));
+    const [user] = await db
+      .select({ lineUserId: lineUsers.lineUserId })
+      .from(lineUsers)
+      .where(eq(lineUsers.id, where.lineUserPk));
     if (!user) throw new Error(`line user ${where.lineUserPk} is gone`);
     return { chat: { type: 'user', lineUserPk: where.lineUserPk }, to: user.lineUserId };
   }
@@ -169,7 +180,12 @@ async function record(deps: OutboundDeps, out: Outbound, sent: SentMessages[]): 
  * (5 per request), its entries in message order. Keyed by LINE's message id, so a 409's
  * `sentMessages` (the same ids) add nothing.
  */
-async function recordBotMessages(db: Database, chat: BotChat, messages: Message[], sent: SentMessages[]): Promise<void> {
+async function recordBotMessages(
+  db: Database,
+  chat: BotChat,
+  messages: Message[],
+  sent: SentMessages[],
+): Promise<void> {
   const now = new Date();
   const rows = chunk(messages, MAX_MESSAGES_PER_REQUEST).flatMap((batch, i) =>
     batch.flatMap((message, j) => {

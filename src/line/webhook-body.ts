@@ -29,10 +29,15 @@ export function parseWebhookBody(bytes: ArrayBuffer): WebhookBody {
   if (!isObject(parsed)) throw new InvalidWebhookBody('body is not a JSON object');
   const { destination, events } = parsed;
   if (!Array.isArray(events)) throw new InvalidWebhookBody('"events" must be an array');
-  return { destination: destination === undefined || typeof destination === 'string' ? destination : JSON.stringify(destination), events };
+  return {
+    destination:
+      destination === undefined || typeof destination === 'string' ? destination : JSON.stringify(destination),
+    events,
+  };
 }
 
 /** An entry of `events` the bot can process: an object with a non-empty string `type`. */
-export const isWebhookEvent = (entry: unknown): entry is WebhookEventObject => isObject(entry) && typeof entry.type === 'string' && entry.type !== '';
+export const isWebhookEvent = (entry: unknown): entry is WebhookEventObject =>
+  isObject(entry) && typeof entry.type === 'string' && entry.type !== '';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

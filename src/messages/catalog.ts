@@ -38,7 +38,8 @@ const zhWithEnglish = {
   'ai.dailyLimit': '今天的 AI 回答次數已達上限（{limit} 次），明天再問我吧。',
   'ai.noAnswer': '抱歉，我現在無法回答，請稍後再試。',
 
-  'find.usage': '請在 /find 後面輸入關鍵字，例如：\n/find 報價單\n/find 平面圖 type:pdf\n（多個關鍵字以空白分開，檔名或資料夾須包含全部關鍵字）',
+  'find.usage':
+    '請在 /find 後面輸入關鍵字，例如：\n/find 報價單\n/find 平面圖 type:pdf\n（多個關鍵字以空白分開，檔名或資料夾須包含全部關鍵字）',
   'find.tooManyKeywords': '關鍵字最多 {max} 個，請減少後再試。',
   'find.keywordTooLong': '每個關鍵字最多 {max} 個字，請縮短後再試。',
   'find.badType': '無法辨識的檔案類型「{value}」，請寫成 type:pdf 或 type:pdf,docx（最多 {maxTypes} 種）。',
@@ -46,8 +47,10 @@ const zhWithEnglish = {
   'find.noFolder': '專案「{project}」尚未設定 NAS 資料夾，請聯絡管理員設定。',
   'find.notMember': '您不是專案「{project}」的成員，無法在此搜尋或傳送 NAS 檔案。成員由管理員加入。',
   'find.noProjects': '您還不是任何專案的成員，所以沒有可搜尋的 NAS 資料夾。成員由管理員加入。',
-  'find.projectsWithoutFolder': '您所屬的專案（{projects}）尚未設定 NAS 資料夾，所以沒有可搜尋的檔案。請聯絡管理員設定。',
-  'find.nothing': '找不到符合「{wanted}」的檔案。\n小提示：\n・換個關鍵字或減少關鍵字\n・關鍵字可以是檔名或資料夾名稱的一部分\n・用 type:pdf 只找某種檔案',
+  'find.projectsWithoutFolder':
+    '您所屬的專案（{projects}）尚未設定 NAS 資料夾，所以沒有可搜尋的檔案。請聯絡管理員設定。',
+  'find.nothing':
+    '找不到符合「{wanted}」的檔案。\n小提示：\n・換個關鍵字或減少關鍵字\n・關鍵字可以是檔名或資料夾名稱的一部分\n・用 type:pdf 只找某種檔案',
   'find.listFooter': '傳送「/send 編號」取得檔案，例如 /send 1（{minutes} 分鐘內有效）。',
 
   'send.usage': '請輸入要傳送的編號，例如：/send 1（先用 /find 搜尋）。',
@@ -132,7 +135,8 @@ const en: Record<BotMessageKey, string> = {
   'bind.lockedOut': 'Too many wrong codes. Please wait {minutes} minutes and try again.',
   'bind.unbound': 'Your LINE account is no longer bound.',
   'bind.notBound': 'Your LINE account is not bound to an account.',
-  'bind.prompt': 'Hi! Ask your administrator for a binding code ({codeLength} letters and digits, like K7M-2QX-9PA) and send it to me here to link your account.',
+  'bind.prompt':
+    'Hi! Ask your administrator for a binding code ({codeLength} letters and digits, like K7M-2QX-9PA) and send it to me here to link your account.',
 
   'project.show': 'This group is bound to project: {name}',
   'project.none': 'This group is not bound to a project.',
@@ -146,15 +150,20 @@ const en: Record<BotMessageKey, string> = {
   'ai.dailyLimit': "You have reached today's limit of {limit} AI answers. Ask me again tomorrow.",
   'ai.noAnswer': 'Sorry, I cannot answer right now. Please try again later.',
 
-  'find.usage': 'Type keywords after /find, e.g. "/find quotation" or "/find plan type:pdf" (every keyword must be in the file or folder name).',
+  'find.usage':
+    'Type keywords after /find, e.g. "/find quotation" or "/find plan type:pdf" (every keyword must be in the file or folder name).',
   'find.tooManyKeywords': 'Use at most {max} keywords.',
   'find.keywordTooLong': 'A keyword has at most {max} characters.',
   'find.badType': 'Unknown file type "{value}": write type:pdf or type:pdf,docx (at most {maxTypes}).',
-  'find.noProject': 'This group is not bound to a project, so there is no NAS folder to search. An admin can bind one with /project bind <name>.',
+  'find.noProject':
+    'This group is not bound to a project, so there is no NAS folder to search. An admin can bind one with /project bind <name>.',
   'find.noFolder': 'Project "{project}" has no NAS folder yet. Ask an administrator to set it.',
-  'find.notMember': 'You are not a member of project "{project}", so you cannot search or send its NAS files here. An administrator adds members.',
-  'find.noProjects': 'You are not a member of any project, so there is no NAS folder for you to search. An administrator adds members.',
-  'find.projectsWithoutFolder': 'Your projects ({projects}) have no NAS folder yet, so there is nothing to search. Ask an administrator to set one.',
+  'find.notMember':
+    'You are not a member of project "{project}", so you cannot search or send its NAS files here. An administrator adds members.',
+  'find.noProjects':
+    'You are not a member of any project, so there is no NAS folder for you to search. An administrator adds members.',
+  'find.projectsWithoutFolder':
+    'Your projects ({projects}) have no NAS folder yet, so there is nothing to search. Ask an administrator to set one.',
   'find.nothing': 'No files match "{wanted}". Try other or fewer keywords; part of a file or folder name is enough.',
   'find.listFooter': 'Send "/send <number>" (e.g. /send 1) within {minutes} minutes to get a file.',
 
@@ -205,8 +214,10 @@ const en: Record<BotMessageKey, string> = {
   'nas.refused': '"{name}" was not sent: {reason}',
   'nas.refused.unbound': 'your LINE account is no longer bound.',
   'nas.refused.noProject': 'this group is no longer bound to a project.',
-  'nas.refused.notMember': 'you are no longer a member of a project that may get this file. An administrator adds members.',
-  'nas.refused.outsideScope': 'the file is no longer in a folder this chat may use (the project or its folder changed). Please search again.',
+  'nas.refused.notMember':
+    'you are no longer a member of a project that may get this file. An administrator adds members.',
+  'nas.refused.outsideScope':
+    'the file is no longer in a folder this chat may use (the project or its folder changed). Please search again.',
 
   'weekday.0': 'Sun',
   'weekday.1': 'Mon',
@@ -253,6 +264,9 @@ export function say(lang: BotLang, key: BotMessageKey, params?: Record<string, P
 /** `/help`: the commands this reader may use here; a zh-TW reader gets the English list under the Chinese one. */
 export function helpText(lang: BotLang, commands: readonly string[]): string {
   const keys = commands.map((c) => `help.${c}`).filter((k): k is BotMessageKey => k in zh && k !== 'help.title');
-  const section = (column: BotLang) => [fill(column, 'help.title', undefined), ...keys.map((k) => `・${fill(column, k, undefined)}`)];
+  const section = (column: BotLang) => [
+    fill(column, 'help.title', undefined),
+    ...keys.map((k) => `・${fill(column, k, undefined)}`),
+  ];
   return (lang === 'en' ? section('en') : [...section('zh-TW'), '', ...section('en')]).join('\n');
 }

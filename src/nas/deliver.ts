@@ -72,7 +72,11 @@ export function failureText(
 
 /** A link's end as the asker reads it: `2026-05-08 (週五) 17:30`, `2026-05-08 (Fri) 17:30` (Taipei time). */
 const linkExpiry = (lang: BotLang, at: Date) =>
-  say(lang, 'nas.linkExpiry', { date: taipeiDate(at), weekday: say(lang, `weekday.${taipeiWeekday(at)}` as BotMessageKey), time: taipeiDateTime(at).slice(11) });
+  say(lang, 'nas.linkExpiry', {
+    date: taipeiDate(at),
+    weekday: say(lang, `weekday.${taipeiWeekday(at)}` as BotMessageKey),
+    time: taipeiDateTime(at).slice(11),
+  });
 
 function isImageMessageFile(row: Pick<SendRequestRow, 'contentType' | 'size' | 'previewR2Key'>): boolean {
   const type = row.contentType ? essence(row.contentType) : '';
@@ -85,7 +89,12 @@ export function fileMessage(lang: BotLang, row: SendRequestRow, token: string, b
   if (isImageMessageFile(row)) return { type: 'image', originalContentUrl: urls.file, previewImageUrl: urls.preview };
   return {
     type: 'text',
-    text: say(lang, 'nas.fileMessage', { name: shown(row.name), size: humanSize(row.size), url: urls.file, expires: linkExpiry(lang, expiresAt) }),
+    text: say(lang, 'nas.fileMessage', {
+      name: shown(row.name),
+      size: humanSize(row.size),
+      url: urls.file,
+      expires: linkExpiry(lang, expiresAt),
+    }),
   };
 }
 
@@ -93,13 +102,25 @@ export function fileMessage(lang: BotLang, row: SendRequestRow, token: string, b
 const redactedToken = (shareLinkId: string) => `[share-link:${shareLinkId}]`;
 
 /** Into the request's chat through the outbound module: by the asking message's reply token while it is good, else by push keyed by the request and `kind`. */
-async function sendToChat(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number, recorded = messages) {
+async function sendToChat(
+  deps: Deps,
+  row: SendRequestRow,
+  messages: Message[],
+  kind: 'file' | 'failure',
+  now: number,
+  recorded = messages,
+) {
   const { chat, to } = await destinationOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
   return sendMessages(deps, {
     chat,
     messages,
     recorded,
-    reply: { token: row.replyToken, eventAt: row.eventAt, attempted: row.replyAttemptedAt !== null, markAttempted: replyAttemptMark(deps.db, nasSendRequests, row.id) },
+    reply: {
+      token: row.replyToken,
+      eventAt: row.eventAt,
+      attempted: row.replyAttemptedAt !== null,
+      markAttempted: replyAttemptMark(deps.db, nasSendRequests, row.id),
+    },
     push: { to, key: `nas-send:${row.id}:${kind}` },
     now,
   });
@@ -142,7 +163,13 @@ export function refusedText(lang: BotLang, name: string, why: keyof typeof refus
 }
 
 /** An audit entry about a request: its asker and chat, how it was asked for, the file's share and path. */
-const auditRequest = (db: Queryable, action: AuditAction, row: SendRequestRow, actorUserId: number | null, details: Record<string, unknown>) =>
+const auditRequest = (
+  db: Queryable,
+  action: AuditAction,
+  row: SendRequestRow,
+  actorUserId: number | null,
+  details: Record<string, unknown>,
+) =>
   recordAudit(db, {
     action,
     via: 'chat',
@@ -165,7 +192,12 @@ async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRe
   const why = decision.kind === 'scope' ? 'outside_scope' : decision.kind;
   const actorUserId = await accountIdOf(deps.db, row.lineUserId);
   const failed = await deps.db.transaction(async (tx) => {
-    const marked = await markFailed(tx, row.id, refusedText(await languageOfLineUser(tx, row.lineUserId), row.name, why), ['uploaded']);
+    const marked = await markFailed(
+      tx,
+      row.id,
+      refusedText(await languageOfLineUser(tx, row.lineUserId), row.name, why),
+      ['uploaded'],
+    );
     if (marked) {
       await auditRequest(tx, 'nas.send_refused', row, actorUserId, { reason: why });
     }
@@ -176,8 +208,20 @@ async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRe
 }
 
 /** Tells the asker why a failed request was not sent, then marks it told (`sent_at`). */
-async function tellFailure(deps: Deps, row: SendRequestRow, options: DeliverOptions, now: number): Promise<DeliveryResult> {
-  const text = row.error ?? failureText(await languageOfLineUser(deps.db, row.lineUserId), 'unreadable', row, config(options.env).nasSendMaxBytes);
+async function tellFailure(
+  deps: Deps,
+  row: SendRequestRow,
+  options: DeliverOptions,
+  now: number,
+): Promise<DeliveryResult> {
+  const text =
+    row.error ??
+    failureText(
+      await languageOfLineUser(deps.db, row.lineUserId),
+      'unreadable',
+      row,
+      config(options.env).nasSendMaxBytes,
+    );
   const sentBy = await sendOrGiveUp(deps, row, [{ type: 'text', text }], 'failure', now);
   if (!sentBy) return 'skipped';
   await deps.db
@@ -238,7 +282,14 @@ async function deliverSendRequest(deps: Deps, id: string, options: DeliverOption
  * `sent_at` is set so no run tries again. Retryable errors (5xx, network) are thrown; a push LINE
  * refused for the quota (429, logged as line.quota_exceeded) is left, like them, for the backstop.
  */
-async function sendOrGiveUp(deps: Deps, row: SendRequestRow, messages: Message[], kind: 'file' | 'failure', now: number, recorded = messages) {
+async function sendOrGiveUp(
+  deps: Deps,
+  row: SendRequestRow,
+  messages: Message[],
+  kind: 'file' | 'failure',
+  now: number,
+  recorded = messages,
+) {
   try {
     return (await sendToChat(deps, row, messages, kind, now, recorded)).sentBy;
   } catch (err) {
@@ -275,21 +326,38 @@ export async function runNasBackstop(deps: Deps, env: DeliverOptions['env'], now
   const counts = { timedOut: 0, sent: 0, told: 0, errors: 0 };
   const at = (ms: number) => new Date(now - ms).toISOString();
   const stale = await deps.db
-    .select({ id: nasSendRequests.id, name: nasSendRequests.name, size: nasSendRequests.size, status: nasSendRequests.status, lineUserId: nasSendRequests.lineUserId })
+    .select({
+      id: nasSendRequests.id,
+      name: nasSendRequests.name,
+      size: nasSendRequests.size,
+      status: nasSendRequests.status,
+      lineUserId: nasSendRequests.lineUserId,
+    })
     .from(nasSendRequests)
     .where(
       or(
-        and(eq(nasSendRequests.status, 'pending'), lt(nasSendRequests.createdAt, sql`${at(NAS_STALE_MS)}::timestamptz`)),
+        and(
+          eq(nasSendRequests.status, 'pending'),
+          lt(nasSendRequests.createdAt, sql`${at(NAS_STALE_MS)}::timestamptz`),
+        ),
         and(
           eq(nasSendRequests.status, 'uploading'),
-          lt(sql`coalesce(${nasSendRequests.claimedAt}, ${nasSendRequests.createdAt})`, sql`${at(NAS_STALE_MS)}::timestamptz`),
+          lt(
+            sql`coalesce(${nasSendRequests.claimedAt}, ${nasSendRequests.createdAt})`,
+            sql`${at(NAS_STALE_MS)}::timestamptz`,
+          ),
         ),
       ),
     )
     .limit(BACKSTOP_BATCH);
   const timedOut: string[] = [];
   for (const s of stale) {
-    const text = failureText(await languageOfLineUser(deps.db, s.lineUserId), 'nas_unreachable', s, config(env).nasSendMaxBytes);
+    const text = failureText(
+      await languageOfLineUser(deps.db, s.lineUserId),
+      'nas_unreachable',
+      s,
+      config(env).nasSendMaxBytes,
+    );
     const failed = await markFailed(deps.db, s.id, text, [s.status]);
     if (failed) {
       timedOut.push(s.id);

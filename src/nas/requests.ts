@@ -39,7 +39,10 @@ export interface NewSendRequest {
 }
 
 /** Inserts the request; `created: false` when one with this key exists already (a redelivery). */
-export async function createSendRequest(db: Queryable, r: NewSendRequest): Promise<{ created: boolean; id: string | null }> {
+export async function createSendRequest(
+  db: Queryable,
+  r: NewSendRequest,
+): Promise<{ created: boolean; id: string | null }> {
   const [row] = await db
     .insert(nasSendRequests)
     .values({

@@ -28,14 +28,23 @@ export async function nasScopeOf(db: Queryable, asker: NasAsker): Promise<NasSco
   let memberOf: NasProjectFolder[] = [];
   if (asker.chatPk !== null) {
     const [chat] = await db
-      .select({ sourceType: lineGroups.sourceType, name: projects.name, nasFolder: projects.nasFolder, memberId: projectMembers.userId })
+      .select({
+        sourceType: lineGroups.sourceType,
+        name: projects.name,
+        nasFolder: projects.nasFolder,
+        memberId: projectMembers.userId,
+      })
       .from(lineGroups)
       .leftJoin(projects, eq(projects.id, lineGroups.projectId))
       // The asker's membership of the chat's project (no account: no row).
-      .leftJoin(projectMembers, and(eq(projectMembers.projectId, projects.id), eq(projectMembers.userId, account?.id ?? -1)))
+      .leftJoin(
+        projectMembers,
+        and(eq(projectMembers.projectId, projects.id), eq(projectMembers.userId, account?.id ?? -1)),
+      )
       .where(eq(lineGroups.id, asker.chatPk));
     chatType = chat?.sourceType === 'room' ? 'room' : 'group';
-    project = chat?.name != null ? { name: chat.name, nasFolder: chat.nasFolder, askerIsMember: chat.memberId !== null } : null;
+    project =
+      chat?.name != null ? { name: chat.name, nasFolder: chat.nasFolder, askerIsMember: chat.memberId !== null } : null;
   } else if (account && account.role !== 'admin') {
     memberOf = await db
       .select({ name: projects.name, nasFolder: projects.nasFolder })

@@ -26,7 +26,6 @@ export const MAX_KEYWORD_CHARS = 100;
 export const MAX_FILE_TYPES = 5;
 export const MAX_RESULTS = 10;
 
-
 export interface NasQuery {
   /** Normalised (normalizeForSearch), non-empty, at most MAX_KEYWORDS. */
   keywords: string[];
@@ -59,7 +58,8 @@ const EXTENSION = /^[\p{L}\p{N}_-]{1,32}$/u;
 /** Control characters separate words like spaces do. */
 const SEPARATORS = /[\s\p{Cc}]+/u;
 /** A lone surrogate has no UTF-8 form: as U+FFFD it simply matches nothing (String#toWellFormed, also on older Node). */
-const wellFormed = (s: string) => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+const wellFormed = (s: string) =>
+  s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
 /** What a user typed after `/find`: words, and `type:` filters among them. */
 export function parseFindText(text: string): NasQuery | QueryProblem {
@@ -77,7 +77,9 @@ export function parseFindText(text: string): NasQuery | QueryProblem {
 /** The AI's input: keywords as a list (a phrase with spaces kept together) or one string split at spaces. */
 export function queryOf(keywords: string[], fileType: string | undefined): NasQuery | QueryProblem {
   const normal = keywords.flatMap((k) => {
-    const n = normalizeForSearch(wellFormed(k)).replace(/\p{Cc}+/gu, ' ').trim();
+    const n = normalizeForSearch(wellFormed(k))
+      .replace(/\p{Cc}+/gu, ' ')
+      .trim();
     return n ? [n] : [];
   });
   return checkQuery(normal, fileType === undefined ? [] : normalizeForSearch(wellFormed(fileType)).split(/[\s,]+/));
@@ -92,7 +94,8 @@ function checkQuery(keywords: string[], types: string[]): NasQuery | QueryProble
   for (const raw of types) {
     const t = raw.trim().replace(/^\./, '');
     if (t === '') continue;
-    if (!EXTENSION.test(t) || extensions.length >= MAX_FILE_TYPES) return { problem: 'badFileType', value: raw.slice(0, 40) };
+    if (!EXTENSION.test(t) || extensions.length >= MAX_FILE_TYPES)
+      return { problem: 'badFileType', value: raw.slice(0, 40) };
     if (!extensions.includes(t)) extensions.push(t);
   }
   return { keywords: unique, extensions };
@@ -109,7 +112,9 @@ export function scopeCondition(scope: NasScope): SQL | undefined {
   if (scope.folders.length === 0) return sql`false`;
   return or(
     ...scope.folders.map((f) =>
-      f.prefix === '' ? eq(nasFiles.share, f.share) : and(eq(nasFiles.share, f.share), like(nasFiles.path, `${escapeLike(f.prefix)}/%`)),
+      f.prefix === ''
+        ? eq(nasFiles.share, f.share)
+        : and(eq(nasFiles.share, f.share), like(nasFiles.path, `${escapeLike(f.prefix)}/%`)),
     ),
   );
 }
@@ -139,7 +144,9 @@ export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery,
   // prefix index. A single character is in most paths, so it narrows nothing: strpos alone.
   const gramKeywords = query.keywords.filter((k) => [...k].length >= 2);
   const grams =
-    options.gramIndex !== false && gramKeywords.length > 0 && (scope.kind === 'all' || scope.folders.some((f) => f.prefix === ''))
+    options.gramIndex !== false &&
+    gramKeywords.length > 0 &&
+    (scope.kind === 'all' || scope.folders.some((f) => f.prefix === ''))
       ? sql`nas_grams(${nasFiles.searchText}) @> (${sql.join(
           gramKeywords.map((k) => sql`nas_grams(${k}::text)`),
           sql` || `,
@@ -173,7 +180,12 @@ export function searchStatement(db: Queryable, scope: NasScope, query: NasQuery,
     .limit(limit);
 }
 
-export async function searchNasFiles(db: Queryable, scope: NasScope, query: NasQuery, limit = MAX_RESULTS): Promise<NasFileHit[]> {
+export async function searchNasFiles(
+  db: Queryable,
+  scope: NasScope,
+  query: NasQuery,
+  limit = MAX_RESULTS,
+): Promise<NasFileHit[]> {
   return searchStatement(db, scope, query, { limit });
 }
 

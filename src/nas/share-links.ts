@@ -21,7 +21,9 @@ const IMAGE_MESSAGE_LINK_TTL_SECONDS = 30 * 86_400;
 export type ShareLinkKind = 'image_message' | 'download';
 
 export function shareLinkTtlSeconds(kind: ShareLinkKind, s: Pick<Settings, 'shareLinkTtlSeconds'>): number {
-  return kind === 'image_message' ? Math.max(s.shareLinkTtlSeconds, IMAGE_MESSAGE_LINK_TTL_SECONDS) : s.shareLinkTtlSeconds;
+  return kind === 'image_message'
+    ? Math.max(s.shareLinkTtlSeconds, IMAGE_MESSAGE_LINK_TTL_SECONDS)
+    : s.shareLinkTtlSeconds;
 }
 
 /** 22 base64url characters: what `newToken` makes, and the only form `/s/` looks up. */
@@ -29,7 +31,10 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 function newToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 const tokenHash = (token: string) => sha256Hex(token);
@@ -66,7 +71,10 @@ export async function createShareLink(db: Queryable, request: SendRequestRow, tt
 export type ShareLinkState = 'active' | 'expired' | 'revoked';
 
 /** The link a token names with its state by Postgres' clock, or null (unknown or malformed: both are a plain 404). */
-export async function findShareLink(db: Queryable, token: string): Promise<(ShareLinkRow & { state: ShareLinkState }) | null> {
+export async function findShareLink(
+  db: Queryable,
+  token: string,
+): Promise<(ShareLinkRow & { state: ShareLinkState }) | null> {
   if (!TOKEN_PATTERN.test(token)) return null;
   const [found] = await db
     .select({ link: shareLinks, expired: expiredByDb() })

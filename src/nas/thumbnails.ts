@@ -14,13 +14,22 @@ export const thumbnailKeyOf = (fileId: string) => `thumbs/${fileId}`;
 /** 404 unless the row exists, 409 unless it is an image the job has synced and nobody unsent. */
 export async function assertThumbnailable(db: Queryable, id: string): Promise<void> {
   const [row] = await db
-    .select({ fileType: lineFiles.fileType, syncStatus: lineFiles.syncStatus, removeRequestedAt: lineFiles.removeRequestedAt })
+    .select({
+      fileType: lineFiles.fileType,
+      syncStatus: lineFiles.syncStatus,
+      removeRequestedAt: lineFiles.removeRequestedAt,
+    })
     .from(lineFiles)
     .where(eq(lineFiles.id, id));
   if (!row) throw new UploadError(404, 'not_found', `file ${id} not found`);
-  if (row.fileType !== 'image') throw new UploadError(409, 'not_an_image', `file ${id} is a ${row.fileType}, not an image`);
+  if (row.fileType !== 'image')
+    throw new UploadError(409, 'not_an_image', `file ${id} is a ${row.fileType}, not an image`);
   if (row.syncStatus !== 'synced' || row.removeRequestedAt) {
-    throw new UploadError(409, 'not_synced', `file ${id} is ${row.removeRequestedAt ? 'unsent' : row.syncStatus}, not synced`);
+    throw new UploadError(
+      409,
+      'not_synced',
+      `file ${id} is ${row.removeRequestedAt ? 'unsent' : row.syncStatus}, not synced`,
+    );
   }
 }
 

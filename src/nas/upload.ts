@@ -32,7 +32,8 @@ export interface UploadHeaders {
 }
 
 /** `type/subtype` with optional `; name=value` parameters, as a file's Content-Type is stored. */
-const MEDIA_TYPE = /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})((?:\s*;\s*[a-z0-9!#$&^_.+-]+=(?:[a-z0-9!#$&^_.+-]+|"[^"\\\u0000-\u001f\u007f]*"))*)\s*$/i;
+const MEDIA_TYPE =
+  /^([a-z0-9][a-z0-9!#$&^_.+-]{0,126})\/([a-z0-9][a-z0-9!#$&^_.+-]{0,126})((?:\s*;\s*[a-z0-9!#$&^_.+-]+=(?:[a-z0-9!#$&^_.+-]+|"[^"\\\u0000-\u001f\u007f]*"))*)\s*$/i;
 
 /** The media type without parameters, lower case. */
 export const essence = (contentType: string) => contentType.split(';')[0]!.trim().toLowerCase();
@@ -44,10 +45,12 @@ export const essence = (contentType: string) => contentType.split(';')[0]!.trim(
 export function uploadHeaders(headers: Headers, kind: UploadKind, maxBytes: number): UploadHeaders {
   const lengthHeader = headers.get('content-length');
   if (lengthHeader === null) throw new UploadError(411, 'length_required', 'Content-Length is required');
-  if (!/^\d{1,16}$/.test(lengthHeader.trim())) throw new UploadError(400, 'invalid_header', 'Content-Length must be a decimal number of bytes');
+  if (!/^\d{1,16}$/.test(lengthHeader.trim()))
+    throw new UploadError(400, 'invalid_header', 'Content-Length must be a decimal number of bytes');
   const length = Number(lengthHeader.trim());
   const sha256 = headers.get(SHA256_HEADER)?.trim() ?? '';
-  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new UploadError(400, 'invalid_header', 'X-Content-SHA256 must be 64 lowercase hex digits');
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    throw new UploadError(400, 'invalid_header', 'X-Content-SHA256 must be 64 lowercase hex digits');
   const rawType = headers.get('content-type')?.trim() ?? '';
   const m = rawType.length <= 255 ? MEDIA_TYPE.exec(rawType) : null;
   if (!m) throw new UploadError(400, 'invalid_header', 'Content-Type must be a media type (type/subtype)');
@@ -69,31 +72,46 @@ const isDigestMismatch = (err: unknown) => /\b10037\b|SHA-256 checksum/i.test(St
  * known one) and errors when the body is longer or shorter than declared; R2 verifies the SHA-256.
  * On any mismatch the object is deleted (nothing is kept) and a 422 thrown.
  */
-export async function storeUpload(bucket: R2Bucket, key: string, body: ReadableStream<Uint8Array> | null, h: UploadHeaders): Promise<R2Object> {
+export async function storeUpload(
+  bucket: R2Bucket,
+  key: string,
+  body: ReadableStream<Uint8Array> | null,
+  h: UploadHeaders,
+): Promise<R2Object> {
   const fixed = new FixedLengthStream(h.length);
   let received = 0;
   const counting = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       received += chunk.byteLength;
       // Longer than declared: stop here rather than let R2 see the excess.
-      if (received > h.length) throw new UploadError(422, 'size_mismatch', `body longer than Content-Length ${h.length}`);
+      if (received > h.length)
+        throw new UploadError(422, 'size_mismatch', `body longer than Content-Length ${h.length}`);
       controller.enqueue(chunk);
     },
     flush() {
-      if (received !== h.length) throw new UploadError(422, 'size_mismatch', `received ${received} bytes, Content-Length said ${h.length}`);
+      if (received !== h.length)
+        throw new UploadError(422, 'size_mismatch', `received ${received} bytes, Content-Length said ${h.length}`);
     },
   });
-  const piped = (body ?? new Response('').body!).pipeThrough(counting).pipeTo(fixed.writable).catch(() => undefined);
+  const piped = (body ?? new Response('').body!)
+    .pipeThrough(counting)
+    .pipeTo(fixed.writable)
+    .catch(() => undefined);
   try {
-    const object = await bucket.put(key, fixed.readable, { sha256: h.sha256, httpMetadata: { contentType: h.contentType } });
+    const object = await bucket.put(key, fixed.readable, {
+      sha256: h.sha256,
+      httpMetadata: { contentType: h.contentType },
+    });
     await piped;
     return object;
   } catch (err) {
     await piped;
     // Whatever R2 may have kept of it goes (a real R2 keeps nothing of a failed PUT).
     await bucket.delete(key).catch(() => undefined);
-    if (isDigestMismatch(err)) throw new UploadError(422, 'sha256_mismatch', 'the body does not match X-Content-SHA256');
-    if (received !== h.length) throw new UploadError(422, 'size_mismatch', `received ${received} bytes, Content-Length said ${h.length}`);
+    if (isDigestMismatch(err))
+      throw new UploadError(422, 'sha256_mismatch', 'the body does not match X-Content-SHA256');
+    if (received !== h.length)
+      throw new UploadError(422, 'size_mismatch', `received ${received} bytes, Content-Length said ${h.length}`);
     throw err;
   }
 }
@@ -108,7 +126,8 @@ export async function loadSendRequest(db: Queryable, id: string): Promise<SendRe
 /** 409 unless the job holds the request (status uploading). */
 export function assertUploading(row: SendRequestRow | null, id: string): asserts row is SendRequestRow {
   if (!row) throw new UploadError(404, 'not_found', `send request ${id} not found`);
-  if (row.status !== 'uploading') throw new UploadError(409, 'not_uploading', `send request ${id} is ${row.status}, not open for upload`);
+  if (row.status !== 'uploading')
+    throw new UploadError(409, 'not_uploading', `send request ${id} is ${row.status}, not open for upload`);
 }
 
 export async function markPreviewStored(db: Queryable, id: string, key: string): Promise<boolean> {

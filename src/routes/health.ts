@@ -34,10 +34,17 @@ export const health = new Hono<AppEnv>().get('/', async (c) => {
   }
   const database = await lastProbe.result;
   c.header('cache-control', 'no-store');
-  return c.json({ ok: database === 'ok', database, latencyMs: Date.now() - started, cachedAgeMs }, database === 'ok' ? 200 : 503);
+  return c.json(
+    { ok: database === 'ok', database, latencyMs: Date.now() - started, cachedAgeMs },
+    database === 'ok' ? 200 : 503,
+  );
 });
 
-async function checkDatabase(env: Env, log: AppEnv['Variables']['log'], waitUntil: (p: Promise<unknown>) => void): Promise<DatabaseState> {
+async function checkDatabase(
+  env: Env,
+  log: AppEnv['Variables']['log'],
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<DatabaseState> {
   let handle: ReturnType<typeof openDb> | undefined;
   try {
     handle = openDb(env, log);

@@ -36,10 +36,14 @@ type Ctx = Context<AppEnv>;
 
 const MAX_FAILURE_BODY_BYTES = 4096;
 
-const refuse = (c: Ctx, status: UploadError['status'] | 429 | 503, error: string, message: string) => c.json({ error, message }, status);
+const refuse = (c: Ctx, status: UploadError['status'] | 429 | 503, error: string, message: string) =>
+  c.json({ error, message }, status);
 
 /** Runs `fn` with services, turning UploadErrors into the contract's answers; the pool closes after `background`. */
-async function withServices(c: Ctx, fn: (services: Services, background: (p: Promise<void>) => void) => Promise<Response>) {
+async function withServices(
+  c: Ctx,
+  fn: (services: Services, background: (p: Promise<void>) => void) => Promise<Response>,
+) {
   const services = openServices(c.env, c.get('log'));
   const pending: Promise<void>[] = [];
   try {
@@ -75,17 +79,27 @@ async function upload(c: Ctx, kind: UploadKind) {
     const row = await loadSendRequest(db, id);
     assertUploading(row, id);
     if (kind === 'file' && headers.length !== row.size) {
-      throw new UploadError(422, 'size_mismatch', `the request is for ${row.size} bytes, Content-Length is ${headers.length}`);
+      throw new UploadError(
+        422,
+        'size_mismatch',
+        `the request is for ${row.size} bytes, Content-Length is ${headers.length}`,
+      );
     }
     const key = r2KeyOf(id, kind);
     const object = await storeUpload(c.env.FILES, key, c.req.raw.body, headers);
     if (kind === 'preview') {
-      if (!(await markPreviewStored(db, id, key))) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open for upload`);
+      if (!(await markPreviewStored(db, id, key)))
+        throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open for upload`);
       log.info('nas.preview_stored', { sendRequestId: id, size: object.size });
       return c.json({ status: 'stored' }, 200);
     }
     const baseUrl = config(c.env).publicBaseUrl ?? uploadOrigin(c);
-    const uploaded = await markUploaded(db, id, { r2Key: key, contentType: headers.contentType, sha256: headers.sha256, baseUrl });
+    const uploaded = await markUploaded(db, id, {
+      r2Key: key,
+      contentType: headers.contentType,
+      sha256: headers.sha256,
+      baseUrl,
+    });
     if (!uploaded) {
       // A racing upload of the same request moved it first: its object (same key, same bytes)
       // stays. Anything else (the backstop gave up on the job meanwhile): nothing is kept.
@@ -106,7 +120,8 @@ async function thumbnail(c: Ctx) {
   try {
     id = requestId(c, 'file');
     headers = uploadHeaders(c.req.raw.headers, 'preview', PREVIEW_MAX_BYTES);
-    if (essence(headers.contentType) !== 'image/jpeg') throw new UploadError(400, 'invalid_header', 'a thumbnail is image/jpeg');
+    if (essence(headers.contentType) !== 'image/jpeg')
+      throw new UploadError(400, 'invalid_header', 'a thumbnail is image/jpeg');
   } catch (err) {
     if (err instanceof UploadError) return refuse(c, err.status, err.code, err.message);
     throw err;
@@ -132,11 +147,13 @@ async function failure(c: Ctx) {
     return refuse(c, (err as UploadError).status, (err as UploadError).code, (err as UploadError).message);
   }
   const length = Number(c.req.header('content-length') ?? NaN);
-  if (length > MAX_FAILURE_BODY_BYTES) return refuse(c, 413, 'payload_too_large', `body larger than ${MAX_FAILURE_BODY_BYTES} bytes`);
+  if (length > MAX_FAILURE_BODY_BYTES)
+    return refuse(c, 413, 'payload_too_large', `body larger than ${MAX_FAILURE_BODY_BYTES} bytes`);
   let reason: unknown;
   try {
     const text = await c.req.text();
-    if (text.length > MAX_FAILURE_BODY_BYTES) return refuse(c, 413, 'payload_too_large', `body larger than ${MAX_FAILURE_BODY_BYTES} bytes`);
+    if (text.length > MAX_FAILURE_BODY_BYTES)
+      return refuse(c, 413, 'payload_too_large', `body larger than ${MAX_FAILURE_BODY_BYTES} bytes`);
     reason = (JSON.parse(text) as { reason?: unknown } | null)?.reason;
   } catch {
     return refuse(c, 400, 'invalid_body', 'the body must be JSON {"reason": "..."}');
@@ -147,7 +164,12 @@ async function failure(c: Ctx) {
   return withServices(c, async ({ db, line, log }, background) => {
     const row = await loadSendRequest(db, id);
     assertUploading(row, id);
-    const text = failureText(await languageOfLineUser(db, row.lineUserId), reason as FailureReason, row, config(c.env).nasSendMaxBytes);
+    const text = failureText(
+      await languageOfLineUser(db, row.lineUserId),
+      reason as FailureReason,
+      row,
+      config(c.env).nasSendMaxBytes,
+    );
     const failed = await markFailed(db, id, text);
     if (!failed) throw new UploadError(409, 'not_uploading', `send request ${id} is no longer open`);
     log.info('nas.request_failed', { sendRequestId: id, reason });

@@ -16,9 +16,11 @@ import { clientOf } from '../security/limiter';
 
 type Ctx = Context<AppEnv>;
 
-const INLINE = /^(image\/(jpeg|png|gif|webp|avif|bmp|heic|heif)|video\/[a-z0-9.+-]+|audio\/[a-z0-9.+-]+|application\/pdf)$/;
+const INLINE =
+  /^(image\/(jpeg|png|gif|webp|avif|bmp|heic|heif)|video\/[a-z0-9.+-]+|audio\/[a-z0-9.+-]+|application\/pdf)$/;
 /** Attachments keep their type when a browser would never run it; anything else is octet-stream. */
-const PASSIVE = /^(text\/(plain|csv)|application\/(zip|gzip|x-7z-compressed|x-rar-compressed|vnd\.rar|x-tar|msword|rtf|octet-stream|vnd\.[a-z0-9.-]+(?<!xml))|image\/(tiff|x-icon|vnd\.[a-z0-9.-]+)|font\/[a-z0-9.+-]+|model\/[a-z0-9.+-]+)$/;
+const PASSIVE =
+  /^(text\/(plain|csv)|application\/(zip|gzip|x-7z-compressed|x-rar-compressed|vnd\.rar|x-tar|msword|rtf|octet-stream|vnd\.[a-z0-9.-]+(?<!xml))|image\/(tiff|x-icon|vnd\.[a-z0-9.-]+)|font\/[a-z0-9.+-]+|model\/[a-z0-9.+-]+)$/;
 
 export function servedType(contentType: string): { type: string; inline: boolean } {
   const e = essence(contentType);
@@ -163,15 +165,24 @@ async function serve(c: Ctx, which: 'file' | 'preview') {
     if (!meta) return gone(c, 410, 'share.fileGone');
     const range = parseRange(c.req.header('range'), meta.size);
     if (range === 'unsatisfiable') {
-      return c.body(null, 416, { ...SECURITY_HEADERS, 'content-range': `bytes */${meta.size}`, 'accept-ranges': 'bytes' });
+      return c.body(null, 416, {
+        ...SECURITY_HEADERS,
+        'content-range': `bytes */${meta.size}`,
+        'accept-ranges': 'bytes',
+      });
     }
     const object = head ? await bucket.head(key) : await bucket.get(key, range ? { range } : {});
     if (!object) return gone(c, 410, 'share.fileGone');
-    const { type, inline } = servedType(which === 'file' ? link.contentType : (object.httpMetadata?.contentType ?? 'image/jpeg'));
+    const { type, inline } = servedType(
+      which === 'file' ? link.contentType : (object.httpMetadata?.contentType ?? 'image/jpeg'),
+    );
     const headers: Record<string, string> = {
       ...SECURITY_HEADERS,
       'content-type': type,
-      'content-disposition': contentDisposition(which === 'file' ? link.fileName : `preview-${link.fileName}.jpg`, inline),
+      'content-disposition': contentDisposition(
+        which === 'file' ? link.fileName : `preview-${link.fileName}.jpg`,
+        inline,
+      ),
       'accept-ranges': 'bytes',
       etag: object.httpEtag,
       'last-modified': object.uploaded.toUTCString(),
@@ -179,7 +190,9 @@ async function serve(c: Ctx, which: 'file' | 'preview') {
     };
     if (range) headers['content-range'] = `bytes ${range.offset}-${range.offset + range.length - 1}/${object.size}`;
     if (!head && which === 'file' && (!range || range.offset === 0)) {
-      after = countDownload(handle.db, link.id).catch((err) => c.get('log').warn('share.count_failed', { shareLinkId: link.id, error: err }));
+      after = countDownload(handle.db, link.id).catch((err) =>
+        c.get('log').warn('share.count_failed', { shareLinkId: link.id, error: err }),
+      );
     }
     const body = head ? null : (object as R2ObjectBody).body;
     return new Response(body, { status: range ? 206 : 200, headers });

@@ -22,7 +22,9 @@ export const webhook = new Hono<AppEnv>().post(
     const log = c.get('log');
     const raw = await c.req.arrayBuffer();
     // Hono's header lookup is case-insensitive, as HTTP headers are.
-    if (!(await verifySignature(config(c.env).secrets.lineChannelSecret ?? '', raw, c.req.header('x-line-signature')))) {
+    if (
+      !(await verifySignature(config(c.env).secrets.lineChannelSecret ?? '', raw, c.req.header('x-line-signature')))
+    ) {
       log.warn('webhook.invalid_signature', { bytes: raw.byteLength });
       throw new ApiError(401, 'invalid_signature', 'missing or invalid X-Line-Signature');
     }
@@ -45,7 +47,8 @@ export const webhook = new Hono<AppEnv>().post(
       throw new ApiError(503, 'database_unavailable', 'database unavailable');
     }
     const result = await recordAndProcess(body, services, (p) => c.executionCtx.waitUntil(p), log);
-    if (result.status === 'unavailable') throw new ApiError(503, 'database_unavailable', 'database unavailable; retry later');
+    if (result.status === 'unavailable')
+      throw new ApiError(503, 'database_unavailable', 'database unavailable; retry later');
     return c.json({ ok: true, ...result });
   },
 );

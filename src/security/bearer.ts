@@ -44,7 +44,9 @@ export async function refuseBearer(r: BearerRequest): Promise<BearerRefusal | nu
   if (!secret.ok) return { status: 503, code: 'not_configured', message: secretProblem(r.secret, secret) };
   let verdict;
   try {
-    verdict = await checkBearer(r.db(), { surface, via: r.via, client, log }, () => bearerMatches(r.header, secret.token));
+    verdict = await checkBearer(r.db(), { surface, via: r.via, client, log }, () =>
+      bearerMatches(r.header, secret.token),
+    );
   } catch (err) {
     // Without the limiter's count nothing may be compared: refused, and retried later.
     log.error(`${surface}.limiter_unavailable`, { error: err });
@@ -53,7 +55,12 @@ export async function refuseBearer(r: BearerRequest): Promise<BearerRefusal | nu
   if (verdict.ok) return null;
   if (verdict.limited) {
     const { retryAfterSeconds } = verdict;
-    return { status: 429, code: 'rate_limited', message: `too many wrong tokens; try again in ${retryAfterSeconds} s`, retryAfterSeconds };
+    return {
+      status: 429,
+      code: 'rate_limited',
+      message: `too many wrong tokens; try again in ${retryAfterSeconds} s`,
+      retryAfterSeconds,
+    };
   }
   log.warn(`${surface}.unauthorized`, { path: r.path, hasHeader: r.header !== undefined, client });
   return { status: 401, code: 'unauthorized', message: 'missing or invalid bearer token' };

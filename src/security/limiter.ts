@@ -34,7 +34,8 @@ const AUTH_FAILURE_RETENTION_HOURS = 24;
 export type AuthSurface = 'admin' | 'nas' | 'console';
 
 /** Who is trying: Cloudflare's client address, else one shared bucket (local runs, no header). */
-export const clientOf = (connectingIp: string | undefined | null): string => connectingIp?.trim().slice(0, 64) || 'unknown';
+export const clientOf = (connectingIp: string | undefined | null): string =>
+  connectingIp?.trim().slice(0, 64) || 'unknown';
 
 /**
  * The failures within the window as the database sees them: counts, and how old the failure is
@@ -48,7 +49,9 @@ export interface FailureWindow {
   totalReopenAgeMs: number | null;
 }
 
-export type LimitDecision = { limited: false } | { limited: true; scope: 'client' | 'total'; retryAfterSeconds: number };
+export type LimitDecision =
+  | { limited: false }
+  | { limited: true; scope: 'client' | 'total'; retryAfterSeconds: number };
 
 /** Limited when either count reached its limit; the wait is until both are below it again. */
 export function limitDecision(w: FailureWindow, rule: AuthLimit = AUTH_LIMIT): LimitDecision {
@@ -63,11 +66,17 @@ export function limitDecision(w: FailureWindow, rule: AuthLimit = AUTH_LIMIT): L
 }
 
 /** Would one more failure of this client reach a limit (the failure that starts a refusal)? */
-const tripsLimit = (w: FailureWindow, rule: AuthLimit = AUTH_LIMIT) => w.client + 1 >= rule.perClient || w.total + 1 >= rule.total;
+const tripsLimit = (w: FailureWindow, rule: AuthLimit = AUTH_LIMIT) =>
+  w.client + 1 >= rule.perClient || w.total + 1 >= rule.total;
 
 /** One query: the client's and everyone's failures within the window. */
 async function failureWindow(db: Queryable, client: string, rule: AuthLimit = AUTH_LIMIT): Promise<FailureWindow> {
-  const result = await db.execute<{ client: number; total: number; client_age_ms: number | null; total_age_ms: number | null }>(sql`
+  const result = await db.execute<{
+    client: number;
+    total: number;
+    client_age_ms: number | null;
+    total_age_ms: number | null;
+  }>(sql`
     SELECT count(*) FILTER (WHERE ${authFailures.client} = ${client})::int AS client,
            count(*)::int AS total,
            (extract(epoch FROM now() - (array_agg(${authFailures.at} ORDER BY ${authFailures.at} DESC)
@@ -76,7 +85,12 @@ async function failureWindow(db: Queryable, client: string, rule: AuthLimit = AU
       FROM ${authFailures}
      WHERE ${authFailures.at} > now() - make_interval(mins => ${rule.windowMinutes}::int)`);
   const row = result.rows[0]!;
-  return { client: Number(row.client), total: Number(row.total), clientReopenAgeMs: row.client_age_ms, totalReopenAgeMs: row.total_age_ms };
+  return {
+    client: Number(row.client),
+    total: Number(row.total),
+    clientReopenAgeMs: row.client_age_ms,
+    totalReopenAgeMs: row.total_age_ms,
+  };
 }
 
 export interface BearerAttempt {
@@ -87,7 +101,10 @@ export interface BearerAttempt {
   log: Logger;
 }
 
-export type BearerVerdict = { ok: true } | { ok: false; limited: false } | { ok: false; limited: true; retryAfterSeconds: number };
+export type BearerVerdict =
+  | { ok: true }
+  | { ok: false; limited: false }
+  | { ok: false; limited: true; retryAfterSeconds: number };
 
 /**
  * The limiter around one bearer check: refused when the client is limited (the token is not
@@ -121,13 +138,20 @@ export async function checkBearer(
     if (onWrong) await onWrong(tx);
     if (trips) {
       const scope = window.client + 1 >= rule.perClient ? 'client' : 'total';
-      await recordAudit(tx, { action: 'auth.rate_limited', via, client, details: { surface, scope, windowMinutes: rule.windowMinutes } });
+      await recordAudit(tx, {
+        action: 'auth.rate_limited',
+        via,
+        client,
+        details: { surface, scope, windowMinutes: rule.windowMinutes },
+      });
     }
     return { ok: false, limited: false, trips };
   });
   if ('trips' in verdict && verdict.trips) log.warn('auth.limit_reached', { surface, client });
   if (verdict.ok) return { ok: true };
-  return verdict.limited ? { ok: false, limited: true, retryAfterSeconds: verdict.retryAfterSeconds } : { ok: false, limited: false };
+  return verdict.limited
+    ? { ok: false, limited: true, retryAfterSeconds: verdict.retryAfterSeconds }
+    : { ok: false, limited: false };
 }
 
 /** The Cron Trigger's part: failures older than a day go (the window needs 15 minutes of them). */

@@ -33,7 +33,12 @@ export function bearerSecret(name: SecretName, value: string | undefined, log: L
   const state = secretState(name, value);
   if (!state.ok && !reported.has(`${name}:${state.reason}`)) {
     reported.add(`${name}:${state.reason}`);
-    log.error('auth.secret_refused', { secret: name, reason: state.reason, length: value?.length ?? 0, minLength: MIN_TOKEN_LENGTH });
+    log.error('auth.secret_refused', {
+      secret: name,
+      reason: state.reason,
+      length: value?.length ?? 0,
+      minLength: MIN_TOKEN_LENGTH,
+    });
   }
   return state;
 }
@@ -43,4 +48,3 @@ export const secretProblem = (name: SecretName, state: Extract<SecretState, { ok
   state.reason === 'unset'
     ? `${name} is not set: this route is off until it is`
     : `${name} is shorter than ${MIN_TOKEN_LENGTH} characters: this route is off until a longer one is set`;
-

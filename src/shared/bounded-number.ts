@@ -14,4 +14,5 @@ export interface Bounds {
 }
 
 /** A fraction cut to a whole number, then clamped to the nearest bound (Infinity too). */
-export const clampToBounds = (n: number, bounds: Bounds): number => Math.min(bounds.max, Math.max(bounds.min, Math.trunc(n)));
+export const clampToBounds = (n: number, bounds: Bounds): number =>
+  Math.min(bounds.max, Math.max(bounds.min, Math.trunc(n)));

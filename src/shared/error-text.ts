@@ -15,11 +15,21 @@
 export function describeError(err: unknown, hidden: string[] = []): Record<string, unknown> {
   if (!(err instanceof Error)) {
     const message = (err as { message?: unknown } | null)?.message;
-    return { message: typeof message === 'string' ? hideParams(message, hidden) : typeof err === 'object' && err !== null ? 'non-Error value' : String(err) };
+    return {
+      message:
+        typeof message === 'string'
+          ? hideParams(message, hidden)
+          : typeof err === 'object' && err !== null
+            ? 'non-Error value'
+            : String(err),
+    };
   }
   const query = queryOf(err);
   const secrets = query ? [...hidden, ...paramTexts(query.params)] : hidden;
-  const out: Record<string, unknown> = { name: err.name, message: query ? `Failed query: ${query.sql}` : hideParams(err.message, secrets) };
+  const out: Record<string, unknown> = {
+    name: err.name,
+    message: query ? `Failed query: ${query.sql}` : hideParams(err.message, secrets),
+  };
   for (const key of ['status', 'code', 'requestId', 'details'] as const) {
     const v = (err as unknown as Record<string, unknown>)[key];
     if (v !== undefined) out[key] = typeof v === 'string' ? hideParams(v, secrets) : v;
@@ -44,7 +54,9 @@ function queryOf(err: Error): { sql: string; params: unknown[] } | null {
 
 /** Parameters as they may appear in a message; short ones ("user", 1) would blank common words. */
 function paramTexts(params: unknown[]): string[] {
-  const texts = params.map((p) => (typeof p === 'string' ? p : p !== null && typeof p === 'object' ? JSON.stringify(p) : String(p)));
+  const texts = params.map((p) =>
+    typeof p === 'string' ? p : p !== null && typeof p === 'object' ? JSON.stringify(p) : String(p),
+  );
   return texts.filter((t) => t.length >= 4).sort((a, b) => b.length - a.length);
 }
 

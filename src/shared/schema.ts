@@ -40,7 +40,9 @@ export const users = pgTable(
     id: serial('id').primaryKey(),
     username: varchar('username', { length: 100 }).notNull().unique(),
     displayName: varchar('display_name', { length: 255 }),
-    role: varchar('role', { length: 20, enum: ['admin', 'member'] }).notNull().default('member'),
+    role: varchar('role', { length: 20, enum: ['admin', 'member'] })
+      .notNull()
+      .default('member'),
     ...timestamps,
   },
   // "Alice" and "alice" are one person to the people who issue binding codes.
@@ -97,7 +99,9 @@ export const lineGroups = pgTable(
     /** groupId for groups, roomId for rooms. */
     lineGroupId: varchar('line_group_id', { length: 64 }).notNull().unique(),
     /** Added: rooms are kept here too. */
-    sourceType: varchar('source_type', { length: 8, enum: ['group', 'room'] }).notNull().default('group'),
+    sourceType: varchar('source_type', { length: 8, enum: ['group', 'room'] })
+      .notNull()
+      .default('group'),
     name: varchar('name', { length: 256 }),
     pictureUrl: text('picture_url'),
     memberCount: integer('member_count').default(0),
@@ -211,7 +215,10 @@ export const lineFiles = pgTable(
       .on(t.nextSyncAt, t.id)
       .where(sql`${t.syncStatus} = 'pending' AND ${t.removeRequestedAt} IS NULL`),
     index('line_files_remove_idx').on(t.id).where(sql`${t.removeRequestedAt} IS NOT NULL AND ${t.removedAt} IS NULL`),
-    check('line_files_sync_status_check', sql`${t.syncStatus} IN ('pending', 'synced', 'unavailable', 'failed', 'removed')`),
+    check(
+      'line_files_sync_status_check',
+      sql`${t.syncStatus} IN ('pending', 'synced', 'unavailable', 'failed', 'removed')`,
+    ),
     index('line_files_created_idx').on(t.createdAt.desc(), t.id.desc()),
     /** nas-sync's daily cap per sender: today's copies (nas-sync/src/daily-cap.ts). */
     index('line_files_synced_idx').on(t.syncedAt).where(sql`${t.syncedAt} IS NOT NULL`),
@@ -264,7 +271,9 @@ export const lineWebhookEvents = pgTable(
       .on(sql`(${t.payload} #>> '{message,id}')`)
       .where(sql`(${t.payload} #>> '{message,id}') IS NOT NULL`),
     // Retention walks done events with a payload, oldest first.
-    index('line_webhook_events_retention_idx').on(t.receivedAt).where(sql`${t.status} = 'done' AND ${t.payload} IS NOT NULL`),
+    index('line_webhook_events_retention_idx')
+      .on(t.receivedAt)
+      .where(sql`${t.status} = 'done' AND ${t.payload} IS NOT NULL`),
     check('line_webhook_events_status_check', sql`${t.status} IN ('processing', 'done', 'failed', 'dead', 'invalid')`),
   ],
 );
@@ -529,7 +538,6 @@ export const nasSearchLists = pgTable('nas_search_lists', {
   fileIds: jsonb('file_ids').$type<string[]>().notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
-
 
 export const projectMemberRoles = ['member', 'manager'] as const;
 export type ProjectMemberRole = (typeof projectMemberRoles)[number];

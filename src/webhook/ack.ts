@@ -37,16 +37,20 @@ export async function recordAndProcess(
         return recordEvents(services.db, rows);
       })
     : recordEvents(services.db, rows);
-  const process = (recorded: RecordedEvent[]) => processEvents(services, recorded).then((counts) => {
-    log.info('webhook.processed', { events: recorded.length, ...counts });
-  });
+  const process = (recorded: RecordedEvent[]) =>
+    processEvents(services, recorded).then((counts) => {
+      log.info('webhook.processed', { events: recorded.length, ...counts });
+    });
 
   let timer = 0;
   const budget = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), ackBudgetMs) as unknown as number;
   });
   const first = await Promise.race([
-    recording.then((recorded) => ({ recorded }), (error: unknown) => ({ error })),
+    recording.then(
+      (recorded) => ({ recorded }),
+      (error: unknown) => ({ error }),
+    ),
     budget,
   ]);
   clearTimeout(timer);
@@ -55,13 +59,17 @@ export async function recordAndProcess(
     log.warn('webhook.ack_budget_exceeded', { budgetMs: ackBudgetMs, events: rows.length });
     waitUntil(
       recording
-        .then((r) => {
-          if (r.done > 0) log.info('webhook.processed', { events: r.done, done: r.done, failed: 0, dead: 0, atIntake: true });
-          return process(r.events);
-        }, (error) => {
-          // After a 200, LINE will not redeliver: this log line is the only copy of these events.
-          log.error('webhook.record_failed_after_ack', { error, destination: body.destination, events: body.events });
-        })
+        .then(
+          (r) => {
+            if (r.done > 0)
+              log.info('webhook.processed', { events: r.done, done: r.done, failed: 0, dead: 0, atIntake: true });
+            return process(r.events);
+          },
+          (error) => {
+            // After a 200, LINE will not redeliver: this log line is the only copy of these events.
+            log.error('webhook.record_failed_after_ack', { error, destination: body.destination, events: body.events });
+          },
+        )
         .finally(services.close),
     );
     return { status: 'deferred' };
@@ -75,5 +83,10 @@ export async function recordAndProcess(
   if (invalid > 0) log.warn('webhook.invalid_events', { invalid, events: rows.length });
   if (done > 0) log.info('webhook.processed', { events: done, done, failed: 0, dead: 0, atIntake: true });
   waitUntil((events.length > 0 ? process(events) : Promise.resolve()).finally(services.close));
-  return { status: 'recorded', recorded: events.length + done, invalid, duplicates: rows.length - events.length - done - invalid };
+  return {
+    status: 'recorded',
+    recorded: events.length + done,
+    invalid,
+    duplicates: rows.length - events.length - done - invalid,
+  };
 }

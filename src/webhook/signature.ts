@@ -10,9 +10,13 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(channelSecret: string): Promise<CryptoKey> {
   let key = keys.get(channelSecret);
   if (!key) {
-    key = crypto.subtle.importKey('raw', new TextEncoder().encode(channelSecret), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'verify',
-    ]);
+    key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(channelSecret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['verify'],
+    );
     keys.set(channelSecret, key);
   }
   return key;

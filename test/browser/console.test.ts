@@ -41,7 +41,8 @@ const incidents: string[] = [];
 
 const url = (path: string) => `${env.url}${path}`;
 const path = () => new URL(page.url()).pathname;
-const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => (await env.db.query(sql, params)).rows as T[];
+const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+  (await env.db.query(sql, params)).rows as T[];
 const groupRow = async (name: string) =>
   (
     await rows<{ id: string; allow_ai_response: boolean; project_id: string | null }>(
@@ -76,11 +77,13 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     // check. A stylesheet or image that fails is an incident (the favicon aside: Chromium asks for
     // one, the console has none).
     page.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) incidents.push(`console error: ${m.text()}`);
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+        incidents.push(`console error: ${m.text()}`);
     });
     page.on('response', (r) => {
       const req = r.request();
-      if (r.status() >= 400 && req.resourceType() !== 'document' && new URL(r.url()).pathname !== '/favicon.ico') incidents.push(`${r.status()} for ${req.resourceType()} ${r.url()}`);
+      if (r.status() >= 400 && req.resourceType() !== 'document' && new URL(r.url()).pathname !== '/favicon.ico')
+        incidents.push(`${r.status()} for ${req.resourceType()} ${r.url()}`);
     });
   });
 
@@ -107,7 +110,9 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await expect(page.locator('button[type="submit"]').textContent()).resolves.toBe(say('login.submit'));
     await captureScreens(page, 'login');
     // English for a browser that prefers it.
-    const english = await context.request.get(url('/admin/login'), { headers: { 'accept-language': 'en-US,en;q=0.9' } });
+    const english = await context.request.get(url('/admin/login'), {
+      headers: { 'accept-language': 'en-US,en;q=0.9' },
+    });
     expect(await english.text()).toContain(`>${t('en', 'login.submit')}</button>`);
   });
 
@@ -128,13 +133,17 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
 
   it('shows the overview with the seeded figures', async () => {
     const figure = (name: string) => page.locator(`[data-figure="${name}"] .figure`).textContent();
-    await expect(figure('line-users')).resolves.toBe(String(CONSOLE_SEED.users!.filter((u) => SEEDED_TEXTS.some((m) => m.from === u.name)).length));
+    await expect(figure('line-users')).resolves.toBe(
+      String(CONSOLE_SEED.users!.filter((u) => SEEDED_TEXTS.some((m) => m.from === u.name)).length),
+    );
     await expect(figure('groups')).resolves.toBe('3'); // ops, design and the lunch room
     const today = SEEDED_TEXTS.length + SEEDED_PHOTOS;
     await expect(figure('messages-today')).resolves.toBe(String(today));
     await expect(figure('nas')).resolves.toBe(String(SEEDED_PHOTOS)); // the photo waits for the NAS job
     // Today's bar of the server-drawn chart (Asia/Taipei days) holds them.
-    await expect(page.locator(`svg[aria-labelledby^="messages-per-day-title"] rect.bar[data-value="${today}"]`).count()).resolves.toBe(1);
+    await expect(
+      page.locator(`svg[aria-labelledby^="messages-per-day-title"] rect.bar[data-value="${today}"]`).count(),
+    ).resolves.toBe(1);
     await captureScreens(page, 'overview');
   });
 
@@ -143,9 +152,13 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     const items = page.locator('li.item');
     await expect(items.count()).resolves.toBe(3);
     const titles = await page.locator('li.item .item-title').allTextContents();
-    expect(titles).toEqual(expect.arrayContaining(['Tower B – Site Ops', 'Design Review', directory.chat('room', 'lunch').id]));
+    expect(titles).toEqual(
+      expect.arrayContaining(['Tower B – Site Ops', 'Design Review', directory.chat('room', 'lunch').id]),
+    );
     // All new: active, AI off, no project.
-    await expect(page.locator('li.item', { hasText: 'Tower B – Site Ops' }).textContent()).resolves.toContain(say('groups.aiOff'));
+    await expect(page.locator('li.item', { hasText: 'Tower B – Site Ops' }).textContent()).resolves.toContain(
+      say('groups.aiOff'),
+    );
     await captureScreens(page, 'groups');
   });
 
@@ -153,24 +166,36 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.getByRole('link', { name: 'Tower B – Site Ops' }).click();
     expect(path()).toBe(`/admin/groups/${(await groupRow('ops')).id}`);
     const timeline = page.locator('ol.timeline li.msg');
-    await expect(timeline.count()).resolves.toBe(SEEDED_TEXTS.filter((m) => m.chat === 'group:ops').length + SEEDED_PHOTOS);
+    await expect(timeline.count()).resolves.toBe(
+      SEEDED_TEXTS.filter((m) => m.chat === 'group:ops').length + SEEDED_PHOTOS,
+    );
     // Oldest first, as a chat reads; the photo last, as a file waiting for the NAS copy.
     await expect(timeline.first().locator('.bubble').textContent()).resolves.toBe(SEEDED_TEXTS[0].text);
     await expect(timeline.last().locator('.file-chip .sync').textContent()).resolves.toBe(say('syncStatus.pending'));
     // Its thumbnail is LINE's preview through the Worker (the page's CSP allows only our origin): a decoded 240x180 image.
     const thumb = timeline.last().locator('img.thumb');
     await thumb.scrollIntoViewIfNeeded();
-    await expect.poll(() => thumb.evaluate((img: { complete: boolean; naturalWidth: number; naturalHeight: number }) => (img.complete ? `${img.naturalWidth}x${img.naturalHeight}` : 'loading'))).toBe('240x180');
+    await expect
+      .poll(() =>
+        thumb.evaluate((img: { complete: boolean; naturalWidth: number; naturalHeight: number }) =>
+          img.complete ? `${img.naturalWidth}x${img.naturalHeight}` : 'loading',
+        ),
+      )
+      .toBe('240x180');
     await expect(page.locator('.table-wrap tr[data-file]').count()).resolves.toBe(SEEDED_PHOTOS); // the group's files
     // The name and the message, character for character, as text nodes.
     await expect(page.locator('ol.timeline .msg-head .name', { hasText: EVIL_NAME }).count()).resolves.toBe(1);
-    await expect(page.locator('ol.timeline .bubble', { hasText: '<script>alert(2)</script>' }).count()).resolves.toBe(1);
+    await expect(page.locator('ol.timeline .bubble', { hasText: '<script>alert(2)</script>' }).count()).resolves.toBe(
+      1,
+    );
     await expect(page.locator('img[src="x"]').count()).resolves.toBe(0);
     await expect(page.locator('main script').count()).resolves.toBe(0);
     await captureScreens(page, 'group');
     // Were markup ever to get in, the policy would stop it: an inline script put into the page is refused.
     const refused = page.waitForEvent('console', (m) => m.text().includes('Content Security Policy'));
-    await page.evaluate(`{ const s = document.createElement('script'); s.textContent = 'document.title = "ran"'; document.body.append(s); }`);
+    await page.evaluate(
+      `{ const s = document.createElement('script'); s.textContent = 'document.title = "ran"'; document.body.append(s); }`,
+    );
     await refused;
     expect(await page.title()).not.toBe('ran');
     // That refusal was this test's own doing.
@@ -216,7 +241,9 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.fill('textarea#aiInstructions', text);
     await page.click(`form[action="/admin/groups/${id}/instructions"] button[type="submit"]`);
     await expect(notice()).resolves.toBe(say('notice.instructionsSaved'));
-    const [row] = await rows<{ ai_instructions: string }>('select ai_instructions from line_groups where id = $1', [id]);
+    const [row] = await rows<{ ai_instructions: string }>('select ai_instructions from line_groups where id = $1', [
+      id,
+    ]);
     // As the browser sends a textarea: line breaks as CRLF.
     expect(row!.ai_instructions.replace(/\r\n/g, '\n')).toBe(text);
     await expect(page.locator('textarea#aiInstructions').inputValue()).resolves.toBe(text);
@@ -226,12 +253,16 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
   it('lists messages and files of every chat, filtered by chat', async () => {
     await open('/admin/messages');
     await expect(page.locator('table.messages tbody tr').count()).resolves.toBe(SEEDED_TEXTS.length + SEEDED_PHOTOS);
-    await expect(page.locator('table.messages td.content', { hasText: '<script>alert(2)</script>' }).count()).resolves.toBe(1);
+    await expect(
+      page.locator('table.messages td.content', { hasText: '<script>alert(2)</script>' }).count(),
+    ).resolves.toBe(1);
     await expect(page.locator('table.messages td', { hasText: EVIL_NAME }).count()).resolves.toBe(1);
     await captureScreens(page, 'messages');
     const { id } = await groupRow('design');
     await open(`/admin/messages?groupId=${id}`);
-    await expect(page.locator('table.messages td.content').allTextContents()).resolves.toEqual(['Design review moved to 3pm']);
+    await expect(page.locator('table.messages td.content').allTextContents()).resolves.toEqual([
+      'Design review moved to 3pm',
+    ]);
 
     await open('/admin/files');
     await expect(page.locator('tr[data-file]').count()).resolves.toBe(SEEDED_PHOTOS);
@@ -240,17 +271,19 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await expect(page.locator('tr[data-file]').count()).resolves.toBe(0);
   });
 
-  it("lists LINE users with a markup name as text, and who is bound to which account", async () => {
+  it('lists LINE users with a markup name as text, and who is bound to which account', async () => {
     await open('/admin/line-users');
     await expect(page.getByText(EVIL_NAME, { exact: true }).count()).resolves.toBeGreaterThanOrEqual(1);
     await expect(page.locator('img[src="x"]').count()).resolves.toBe(0);
-    for (const u of ['Alice Chen', 'Bob Tanaka', 'Carol Lin', 'Dave Wu']) await expect(page.getByText(u, { exact: true }).count()).resolves.toBeGreaterThanOrEqual(1);
+    for (const u of ['Alice Chen', 'Bob Tanaka', 'Carol Lin', 'Dave Wu'])
+      await expect(page.getByText(u, { exact: true }).count()).resolves.toBeGreaterThanOrEqual(1);
     await captureScreens(page, 'line-users');
   });
 
   it('issues a binding code (shown large, with its expiry) that binds the LINE user who sends it', async () => {
     await open('/admin/accounts');
-    for (const a of ACCOUNTS) await expect(page.locator(`tr:has(td.mono:text-is("${a.username}"))`).count()).resolves.toBe(1);
+    for (const a of ACCOUNTS)
+      await expect(page.locator(`tr:has(td.mono:text-is("${a.username}"))`).count()).resolves.toBe(1);
     await captureScreens(page, 'accounts');
     const [dave] = await rows<{ id: number }>(`select id from users where username = 'dave'`);
     await page.click(`form[action="/admin/accounts/${dave!.id}/binding-code"] button[type="submit"]`);
@@ -274,9 +307,14 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await captureScreens(page, 'binding-code');
 
     // Dave sends it to the bot in a 1:1 chat: bound, as the LINE users screen then shows.
-    const { report } = await deliver(env.target, build.webhookBody(directory.botUserId, [build.text(build.inUser(directory.user('dave').userId), shown)]));
+    const { report } = await deliver(
+      env.target,
+      build.webhookBody(directory.botUserId, [build.text(build.inUser(directory.user('dave').userId), shown)]),
+    );
     expect(report?.events[0]?.inbox?.status).toBe('done');
-    const [bound] = await rows<{ user_id: number | null }>('select user_id from line_users where line_user_id = $1', [directory.user('dave').userId]);
+    const [bound] = await rows<{ user_id: number | null }>('select user_id from line_users where line_user_id = $1', [
+      directory.user('dave').userId,
+    ]);
     expect(bound?.user_id).toBe(dave!.id);
   });
 
@@ -287,12 +325,16 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.click(`a[href="/admin/line-users/${row!.id}/unbind"]`);
     expect(path()).toBe(`/admin/line-users/${row!.id}/unbind`);
     // Nothing changes until the confirmation is sent.
-    expect((await rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!.user_id).not.toBeNull();
+    expect(
+      (await rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!.user_id,
+    ).not.toBeNull();
     await captureScreens(page, 'unbind');
     await page.click(`form[action="/admin/line-users/${row!.id}/unbind"] button[type="submit"]`);
     expect(path()).toBe('/admin/line-users');
     await expect(notice()).resolves.toBe(say('notice.unbound'));
-    expect((await rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!.user_id).toBeNull();
+    expect(
+      (await rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!.user_id,
+    ).toBeNull();
   });
 
   it('retries a dead event from the inbox: it is processed again and its status changes', async () => {
@@ -313,8 +355,17 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     expect(path()).toBe('/admin/inbox');
     await expect(notice()).resolves.toBe(say('notice.retried'));
     // Processed in the background: done, and the message it carried is stored.
-    await expect.poll(async () => (await rows<{ status: string }>('select status from line_webhook_events where id = $1', [dead!.id]))[0]!.status, { timeout: 15_000 }).toBe('done');
-    const [message] = await rows<{ content: string }>('select content from line_messages where message_id = $1', [(event.message as { id: string }).id]);
+    await expect
+      .poll(
+        async () =>
+          (await rows<{ status: string }>('select status from line_webhook_events where id = $1', [dead!.id]))[0]!
+            .status,
+        { timeout: 15_000 },
+      )
+      .toBe('done');
+    const [message] = await rows<{ content: string }>('select content from line_messages where message_id = $1', [
+      (event.message as { id: string }).id,
+    ]);
     expect(message?.content).toBe('請問明天的會議改到幾點？');
     // Gone from the failed-and-dead list; listed as done, with no retry button.
     await page.reload();
@@ -325,7 +376,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await expect(doneRow.locator('form').count()).resolves.toBe(0);
   });
 
-  it("shows an AI answer in the AI logs: who asked where, the question as text, tokens and tools", async () => {
+  it('shows an AI answer in the AI logs: who asked where, the question as text, tokens and tools', async () => {
     // As the AI Workflow records one (the Worker bundle on Miniflare runs no Workflow): mallory's question in ops.
     const question = '<script>alert(3)</script> 明天幾點灌漿？';
     const [answer] = await rows<{ id: string }>(
@@ -364,16 +415,30 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await row.locator('button[type="submit"]').click();
     expect(path()).toBe('/admin/share-links');
     await expect(notice()).resolves.toBe(say('notice.shareLinkRevoked'));
-    expect((await rows<{ revoked_at: Date | null }>('select revoked_at from share_links where id = $1', [link!.id]))[0]!.revoked_at).not.toBeNull();
+    expect(
+      (await rows<{ revoked_at: Date | null }>('select revoked_at from share_links where id = $1', [link!.id]))[0]!
+        .revoked_at,
+    ).not.toBeNull();
     await expect(page.locator(`tr[data-share-link="${link!.id}"]`).getAttribute('data-state')).resolves.toBe('revoked');
     expect((await context.request.get(url(`/s/${token}`))).status()).toBe(410);
   });
 
   it('has every screen in the menu, and any screen not opened above answers', async () => {
     const hrefs = await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
-    expect(hrefs).toEqual(expect.arrayContaining(['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox']));
+    expect(hrefs).toEqual(
+      expect.arrayContaining(['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox']),
+    );
     // The screens the tests above have not opened yet: each answers, with a heading and no markup from LINE.
-    const seen = ['/admin', '/admin/groups', '/admin/line-users', '/admin/accounts', '/admin/inbox', '/admin/messages', '/admin/files', '/admin/ai-logs'];
+    const seen = [
+      '/admin',
+      '/admin/groups',
+      '/admin/line-users',
+      '/admin/accounts',
+      '/admin/inbox',
+      '/admin/messages',
+      '/admin/files',
+      '/admin/ai-logs',
+    ];
     for (const href of hrefs.filter((h) => !seen.includes(h))) {
       await open(href);
       await expect(page.locator('h1').count(), href).resolves.toBeGreaterThanOrEqual(1);
@@ -391,20 +456,40 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
       expect(csrf).not.toBe('');
       const action = url(`/admin/groups/${ops.id}/ai`);
       // Same session cookie (the context's request sends it), as a page on someone else's site would.
-      const foreign = await context.request.post(action, { form: { allow: 'false', _csrf: csrf }, headers: { origin: 'https://evil.example' }, maxRedirects: 0 });
+      const foreign = await context.request.post(action, {
+        form: { allow: 'false', _csrf: csrf },
+        headers: { origin: 'https://evil.example' },
+        maxRedirects: 0,
+      });
       expect(foreign.status()).toBe(403);
-      const crossSite = await context.request.post(action, { form: { allow: 'false', _csrf: csrf }, headers: { 'sec-fetch-site': 'cross-site' }, maxRedirects: 0 });
+      const crossSite = await context.request.post(action, {
+        form: { allow: 'false', _csrf: csrf },
+        headers: { 'sec-fetch-site': 'cross-site' },
+        maxRedirects: 0,
+      });
       expect(crossSite.status()).toBe(403);
-      const noToken = await context.request.post(action, { form: { allow: 'false' }, headers: { origin: env.url }, maxRedirects: 0 });
+      const noToken = await context.request.post(action, {
+        form: { allow: 'false' },
+        headers: { origin: env.url },
+        maxRedirects: 0,
+      });
       expect(noToken.status()).toBe(403);
       const flipped = csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A');
-      const wrongToken = await context.request.post(action, { form: { allow: 'false', _csrf: flipped }, headers: { origin: env.url }, maxRedirects: 0 });
+      const wrongToken = await context.request.post(action, {
+        form: { allow: 'false', _csrf: flipped },
+        headers: { origin: env.url },
+        maxRedirects: 0,
+      });
       expect(wrongToken.status()).toBe(403);
       // The refusal is a page saying so.
       expect(await wrongToken.text()).toContain(say('error.403'));
       expect((await groupRow('ops')).allow_ai_response).toBe(true);
       // The same post with our own page's token goes through: the refusals were for the forgery.
-      const real = await context.request.post(action, { form: { allow: 'false', _csrf: csrf }, headers: { origin: env.url }, maxRedirects: 0 });
+      const real = await context.request.post(action, {
+        form: { allow: 'false', _csrf: csrf },
+        headers: { origin: env.url },
+        maxRedirects: 0,
+      });
       expect(real.status()).toBe(303);
       expect((await groupRow('ops')).allow_ai_response).toBe(false);
     });

@@ -27,7 +27,9 @@ describe('the total wrong-token limit', () => {
     const last = newClientIp();
     const fresh = newClientIp();
     expect((await adminFetch('GET', '/users', { headers: { 'cf-connecting-ip': fresh } })).status).toBe(200);
-    expect((await adminFetch('GET', '/users', { token: 'wrong', headers: { 'cf-connecting-ip': last } })).status).toBe(401);
+    expect((await adminFetch('GET', '/users', { token: 'wrong', headers: { 'cf-connecting-ip': last } })).status).toBe(
+      401,
+    );
 
     const limited = await adminFetch('GET', '/users', { headers: { 'cf-connecting-ip': fresh } });
     expect(limited.status).toBe(429);
@@ -48,7 +50,10 @@ describe('the total wrong-token limit', () => {
     );
     expect(agent.status).toBe(429);
     // Audited once, by the failure that reached the limit.
-    const trail = await withDb(async (db) => (await db.execute(sql`SELECT client, details FROM audit_log WHERE action = 'auth.rate_limited'`)).rows);
+    const trail = await withDb(
+      async (db) =>
+        (await db.execute(sql`SELECT client, details FROM audit_log WHERE action = 'auth.rate_limited'`)).rows,
+    );
     expect(trail).toEqual([{ client: last, details: { surface: 'admin', scope: 'total', windowMinutes: 15 } }]);
 
     // Once the failures have left the window, everyone is let in again.
@@ -63,13 +68,18 @@ describe('GET /healthz', () => {
     const ctx = createExecutionContext();
     const res = await worker.fetch(new Request('https://bot.example/healthz'), env, ctx);
     await waitOnExecutionContext(ctx);
-    return { status: res.status, body: (await res.json()) as { ok: boolean; database: string; cachedAgeMs: number | null } };
+    return {
+      status: res.status,
+      body: (await res.json()) as { ok: boolean; database: string; cachedAgeMs: number | null },
+    };
   };
   /** Sessions ever opened to this database, once the backends that ended have reported theirs. */
   const sessions = async () => {
     await sleep(1_500);
     return withDb(async (db) => {
-      const { rows } = await db.execute<{ n: number }>(sql`SELECT sessions::int AS n FROM pg_stat_database WHERE datname = current_database()`);
+      const { rows } = await db.execute<{ n: number }>(
+        sql`SELECT sessions::int AS n FROM pg_stat_database WHERE datname = current_database()`,
+      );
       return rows[0]!.n;
     });
   };

@@ -58,7 +58,12 @@ beforeAll(async () => {
     onWorkerOutput: (line) => (output += `${line}\n`),
   });
   await ensureDemoData(stack.databaseUrl, seed); // alice is bound: her questions go to Claude
-  target = { webhookUrl: stack.webhookUrl, channelSecret: secrets.LINE_CHANNEL_SECRET!, emulatorUrl: stack.emulator.url, databaseUrl: stack.databaseUrl };
+  target = {
+    webhookUrl: stack.webhookUrl,
+    channelSecret: secrets.LINE_CHANNEL_SECRET!,
+    emulatorUrl: stack.emulator.url,
+    databaseUrl: stack.databaseUrl,
+  };
 }, 120_000);
 
 afterAll(async () => {
@@ -75,7 +80,13 @@ const answerRow = async (question: string) => {
       `select status, outcome, sent_by, restarts, steps, (now() - progress_at) as quiet_for from line_ai_answers where question = $1`,
       [question],
     );
-    return rows as Array<{ status: string; outcome: string | null; sent_by: string | null; restarts: number; steps: Record<string, unknown> }>;
+    return rows as Array<{
+      status: string;
+      outcome: string | null;
+      sent_by: string | null;
+      restarts: number;
+      steps: Record<string, unknown>;
+    }>;
   } finally {
     await db.end();
   }
@@ -85,9 +96,15 @@ const botMessagesWith = (text: string) =>
   stack.emulator
     .requests()
     .filter((r) => /\/message\/(reply|push)$/.test(r.path) && r.status === 200)
-    .flatMap((r) => ((r.body as { messages?: Array<{ type: string; text?: string }> }).messages ?? []).map((m) => ({ path: r.path, ...m })))
+    .flatMap((r) =>
+      ((r.body as { messages?: Array<{ type: string; text?: string }> }).messages ?? []).map((m) => ({
+        path: r.path,
+        ...m,
+      })),
+    )
     .filter((m) => m.text?.includes(text));
-const claudeCallsWith = (text: string) => stack.claude!.requests().filter((r) => JSON.stringify(r.body ?? '').includes(text));
+const claudeCallsWith = (text: string) =>
+  stack.claude!.requests().filter((r) => JSON.stringify(r.body ?? '').includes(text));
 
 describe('a restart of wrangler dev while Claude is answering', () => {
   it('answers within 2 minutes of the kill, exactly once, restarted by the Cron Trigger', async () => {
@@ -95,7 +112,11 @@ describe('a restart of wrangler dev while Claude is answering', () => {
     const question = `restart ${Date.now()}: 明天幾點開工？`;
     // Slow enough to be cut mid-call; the retried call answers at once.
     stack.claude!.delay({ ms: 20_000, match: question, times: 1 });
-    const { delivery } = await deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inUser(alice.userId), question)]), { wait: false });
+    const { delivery } = await deliver(
+      target,
+      build.webhookBody(directory.botUserId, [build.text(build.inUser(alice.userId), question)]),
+      { wait: false },
+    );
     expect(delivery.status).toBe(200);
 
     // The Workflow is waiting for Claude: then the plug is pulled.

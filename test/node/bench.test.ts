@@ -15,7 +15,10 @@ import type { BenchReport } from '../../scripts/bench/report.ts';
 
 const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-function runBench(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runBench(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/bench.ts', ...args], {
       cwd: PROJECT_ROOT,
@@ -43,17 +46,26 @@ describe('npm run bench -- --smoke --json', () => {
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.database).toMatch(/PostgreSQL/);
     expect(report.config.dbLatencyMs).toBe(2);
-    const direct = ['worker/mixed/direct', 'sdk-baseline/mixed/-', 'worker/group-text/direct', 'article/group-text/direct'];
+    const direct = [
+      'worker/mixed/direct',
+      'sdk-baseline/mixed/-',
+      'worker/group-text/direct',
+      'article/group-text/direct',
+    ];
     const pooled = ['worker/mixed/pooled', 'worker/group-text/pooled', 'article/group-text/pooled'];
     const pooledRan = pgbouncerAvailable();
-    expect(report.results.map((r) => `${r.target}/${r.mix}/${r.path ?? '-'}`)).toEqual(pooledRan ? [...direct, ...pooled] : direct);
+    expect(report.results.map((r) => `${r.target}/${r.mix}/${r.path ?? '-'}`)).toEqual(
+      pooledRan ? [...direct, ...pooled] : direct,
+    );
     if (pooledRan) expect(report.skipped).toEqual([]);
     else expect(report.skipped).toEqual([{ path: 'pooled', reason: expect.stringMatching(/pgbouncer not found/) }]);
 
     const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
     for (const r of report.results) {
-      for (const key of ['ackPerSec', 'acked', 'requests', 'durationSec'] as const) expect(isNumber(r[key]), `${r.target} ${key}`).toBe(true);
-      for (const p of ['p50', 'p95', 'p99'] as const) expect(isNumber(r.latencyMs[p]), `${r.target} latency ${p}`).toBe(true);
+      for (const key of ['ackPerSec', 'acked', 'requests', 'durationSec'] as const)
+        expect(isNumber(r[key]), `${r.target} ${key}`).toBe(true);
+      for (const p of ['p50', 'p95', 'p99'] as const)
+        expect(isNumber(r.latencyMs[p]), `${r.target} latency ${p}`).toBe(true);
       for (const n of Object.values(r.errors)) expect(isNumber(n)).toBe(true);
       expect(r.acked, `${r.target} acknowledged something`).toBeGreaterThan(0);
     }
@@ -65,7 +77,12 @@ describe('npm run bench -- --smoke --json', () => {
       expect([r.integrity!.lost, r.integrity!.messagesMissing, r.integrity!.doubled], label).toEqual([0, 0, 0]);
     }
     for (const r of report.results.filter((x) => x.target === 'worker')) {
-      for (const key of ['persistedPerSec', 'lineCallsPerEvent', 'dbRoundTripsPerEvent', 'dbConnectionsPerRequest'] as const) {
+      for (const key of [
+        'persistedPerSec',
+        'lineCallsPerEvent',
+        'dbRoundTripsPerEvent',
+        'dbConnectionsPerRequest',
+      ] as const) {
         expect(isNumber(r[key]), `worker ${key}`).toBe(true);
       }
       for (const p of ['p50', 'p95', 'p99'] as const) expect(isNumber(r.e2eMs?.[p])).toBe(true);
@@ -79,7 +96,8 @@ describe('npm run bench -- --smoke --json', () => {
     }
     for (const r of report.results.filter((x) => x.mix === 'group-text')) {
       expect(r.probe, `${r.target} ${r.path} probe`).toBeDefined();
-      for (const key of ['ackP50AtZeroMs', 'ackP50AtLatencyMs', 'slopeRoundTrips'] as const) expect(isNumber(r.probe![key]), `${r.target} probe ${key}`).toBe(true);
+      for (const key of ['ackP50AtZeroMs', 'ackP50AtLatencyMs', 'slopeRoundTrips'] as const)
+        expect(isNumber(r.probe![key]), `${r.target} probe ${key}`).toBe(true);
       if (r.target === 'worker') expect(r.probe!.ackPath!.roundTrips.p50).toBe(r.path === 'direct' ? 3 : 2);
     }
     const article = report.results.find((r) => r.target === 'article')!;
@@ -89,23 +107,32 @@ describe('npm run bench -- --smoke --json', () => {
     expect(report.goals[2]!.met, `${report.goals[2]!.detail}\n${stderr.slice(-2000)}`).toBe(true);
 
     // The AI scenario on both paths, at a tiny Claude delay: bound users' 1:1 questions, each answered once, by reply.
-    expect(report.ai?.map((a) => a.path), 'the AI scenario ran on every path').toEqual(pooledRan ? ['direct', 'pooled'] : ['direct']);
+    expect(
+      report.ai?.map((a) => a.path),
+      'the AI scenario ran on every path',
+    ).toEqual(pooledRan ? ['direct', 'pooled'] : ['direct']);
     for (const ai of report.ai!) {
       expect(ai.delays.map((d) => d.claudeDelayMs)).toEqual([200]);
       const [d] = ai.delays;
       expect(d!.questions).toBe(2);
       for (const key of ['beforeClaudeMs', 'afterClaudeMs', 'ownMs', 'totalMs'] as const) {
-        for (const p of ['p50', 'p95'] as const) expect(isNumber(d![key][p]) && d![key][p] >= 0, `ai ${ai.path} ${key} ${p}`).toBe(true);
+        for (const p of ['p50', 'p95'] as const)
+          expect(isNumber(d![key][p]) && d![key][p] >= 0, `ai ${ai.path} ${key} ${p}`).toBe(true);
       }
       expect(d!.totalMs.p50).toBeGreaterThanOrEqual(200);
-      expect([d!.answered, d!.byReply, d!.byPush, d!.replyShare, d!.sentTwice, d!.notSent, d!.sentByAgrees], ai.path).toEqual([2, 2, 0, 1, 0, 0, true]);
+      expect(
+        [d!.answered, d!.byReply, d!.byPush, d!.replyShare, d!.sentTwice, d!.notSent, d!.sentByAgrees],
+        ai.path,
+      ).toEqual([2, 2, 0, 1, 0, 0, true]);
       expect(ai.claudeRequests).toBe(2);
       expect([ai.errors, ai.lineViolations, ai.claudeViolations]).toEqual([0, 0, 0]);
     }
   });
 
   it('says so, and runs nothing, when the pooled path is asked for without pgbouncer', async () => {
-    const { code, stderr } = await runBench(['--smoke', '--json', '--paths', 'pooled'], { PGBOUNCER_BIN: '/nonexistent/pgbouncer' });
+    const { code, stderr } = await runBench(['--smoke', '--json', '--paths', 'pooled'], {
+      PGBOUNCER_BIN: '/nonexistent/pgbouncer',
+    });
     expect(code).toBe(1);
     expect(stderr).toContain('pooled runs skipped: pgbouncer not found at /nonexistent/pgbouncer');
   });

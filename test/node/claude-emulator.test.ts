@@ -3,7 +3,14 @@
  * on (Anthropic's validation and errors, deterministic answers, the tool loop, usage and prompt
  * caching, faults with the SDK's own retries, delays, scripted answers) and the control endpoints.
  */
-import Anthropic, { AuthenticationError, BadRequestError, InternalServerError, NotFoundError, OverloadedError, RateLimitError } from '@anthropic-ai/sdk';
+import Anthropic, {
+  AuthenticationError,
+  BadRequestError,
+  InternalServerError,
+  NotFoundError,
+  OverloadedError,
+  RateLimitError,
+} from '@anthropic-ai/sdk';
 import type { MessageCreateParamsNonStreaming, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startClaudeEmulator, type ClaudeEmulator, type RecordedRequest } from '../../scripts/claude-emulator/index.ts';
@@ -16,16 +23,27 @@ const SEARCH: Tool = {
   input_schema: { type: 'object', properties: { keywords: { type: 'string' } }, required: ['keywords'] },
 };
 const PROJECT: Tool = { name: 'get_project', input_schema: { type: 'object', properties: {} } };
-const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1, 0xff, 0xd9]).toString('base64');
+const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46, 0, 1, 0xff, 0xd9]).toString(
+  'base64',
+);
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]).toString('base64');
 
 let emu: ClaudeEmulator;
 const client = (options: ConstructorParameters<typeof Anthropic>[0] = {}) =>
   new Anthropic({ apiKey: KEY, baseURL: emu.url, maxRetries: 0, ...options });
 const ask = (params: Partial<MessageCreateParamsNonStreaming>, c = client()) =>
-  c.messages.create({ model: MODEL, max_tokens: 512, messages: [{ role: 'user', content: '你好' }], ...params } as MessageCreateParamsNonStreaming);
+  c.messages.create({
+    model: MODEL,
+    max_tokens: 512,
+    messages: [{ role: 'user', content: '你好' }],
+    ...params,
+  } as MessageCreateParamsNonStreaming);
 /** The error the SDK throws for a request (undefined when it succeeds). */
-const failure = (params: Record<string, unknown>, c = client()) => ask(params as Partial<MessageCreateParamsNonStreaming>, c).then(() => undefined, (e: unknown) => e);
+const failure = (params: Record<string, unknown>, c = client()) =>
+  ask(params as Partial<MessageCreateParamsNonStreaming>, c).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 const control = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${emu.url}/__emulator/${path}`, {
     method,
@@ -44,7 +62,13 @@ beforeEach(() => emu.reset());
 describe('answers', () => {
   it('answers in the Messages API shape, naming the question and the history length, with usage', async () => {
     const { data: m, response } = await ask({}).withResponse();
-    expect(m).toMatchObject({ type: 'message', role: 'assistant', model: MODEL, stop_reason: 'end_turn', stop_sequence: null });
+    expect(m).toMatchObject({
+      type: 'message',
+      role: 'assistant',
+      model: MODEL,
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+    });
     expect(m.id).toMatch(/^msg_/);
     expect(m.content).toEqual([{ type: 'text', text: '（模擬回覆）收到：「你好」（對話紀錄 1 則）', citations: null }]);
     expect(response.headers.get('request-id')).toMatch(/^req_/);
@@ -54,7 +78,14 @@ describe('answers', () => {
     // Deterministic: the same request costs the same.
     expect((await ask({})).usage).toEqual(m.usage);
     const rec = emu.requests()[0]!;
-    expect(rec).toMatchObject({ method: 'POST', path: '/v1/messages', status: 200, answer: 'text', errors: [], aborted: false });
+    expect(rec).toMatchObject({
+      method: 'POST',
+      path: '/v1/messages',
+      status: 200,
+      answer: 'text',
+      errors: [],
+      aborted: false,
+    });
     expect(rec.id).toBe(response.headers.get('request-id'));
   });
 
@@ -62,10 +93,18 @@ describe('answers', () => {
     const history: MessageParam[] = [
       { role: 'user', content: '[Alice] 早安' },
       { role: 'assistant', content: '早安！' },
-      { role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: JPEG } }, { type: 'text', text: '[Alice] 這張圖是什麼？' }] },
+      {
+        role: 'user',
+        content: [
+          { type: 'image', source: { type: 'base64', media_type: 'image/jpeg', data: JPEG } },
+          { type: 'text', text: '[Alice] 這張圖是什麼？' },
+        ],
+      },
     ];
     const m = await ask({ messages: history, system: '你是公司助理' });
-    expect(m.content[0]).toMatchObject({ text: '（模擬回覆）收到：「[Alice] 這張圖是什麼？」（附圖 1 張）（對話紀錄 3 則）' });
+    expect(m.content[0]).toMatchObject({
+      text: '（模擬回覆）收到：「[Alice] 這張圖是什麼？」（附圖 1 張）（對話紀錄 3 則）',
+    });
     const short = await ask({ max_tokens: 3 });
     expect(short.stop_reason).toBe('max_tokens');
     expect(short.usage.output_tokens).toBeLessThanOrEqual(3);
@@ -77,7 +116,12 @@ describe('validation, as Anthropic answers it', () => {
   const result = (id: string) => ({ type: 'tool_result', tool_use_id: id, content: 'found' }) as const;
   const image = (media_type: string, data: string, type = 'base64') => ({
     role: 'user',
-    content: [{ type: 'image', source: type === 'url' ? { type, url: 'https://example.com/a.jpg' } : { type, media_type, data } }],
+    content: [
+      {
+        type: 'image',
+        source: type === 'url' ? { type, url: 'https://example.com/a.jpg' } : { type, media_type, data },
+      },
+    ],
   });
   const cached = { type: 'text', text: 'x', cache_control: { type: 'ephemeral' } };
 
@@ -86,12 +130,41 @@ describe('validation, as Anthropic answers it', () => {
     ['max_tokens missing', { max_tokens: undefined }, 'max_tokens: Field required'],
     ['messages missing', { messages: undefined }, 'messages: Field required'],
     ['messages empty', { messages: [] }, 'messages: List should have at least 1 item'],
-    ['first message from the assistant', { messages: [{ role: 'assistant', content: 'hi' }, { role: 'user', content: 'hi' }] }, 'first message must use the "user" role'],
-    ['two user turns in a row', { messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }] }, 'roles must alternate between "user" and "assistant"'],
-    ['empty content', { messages: [{ role: 'user', content: '' }] }, 'messages.0: all messages must have non-empty content'],
+    [
+      'first message from the assistant',
+      {
+        messages: [
+          { role: 'assistant', content: 'hi' },
+          { role: 'user', content: 'hi' },
+        ],
+      },
+      'first message must use the "user" role',
+    ],
+    [
+      'two user turns in a row',
+      {
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'user', content: 'b' },
+        ],
+      },
+      'roles must alternate between "user" and "assistant"',
+    ],
+    [
+      'empty content',
+      { messages: [{ role: 'user', content: '' }] },
+      'messages.0: all messages must have non-empty content',
+    ],
     [
       'tool_result answering no tool_use of the previous message',
-      { tools: [SEARCH], messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: [toolUse] }, { role: 'user', content: [result('toolu_other')] }] },
+      {
+        tools: [SEARCH],
+        messages: [
+          { role: 'user', content: 'q' },
+          { role: 'assistant', content: [toolUse] },
+          { role: 'user', content: [result('toolu_other')] },
+        ],
+      },
       'messages.2.content.0: unexpected `tool_use_id` found in `tool_result` blocks: toolu_other',
     ],
     [
@@ -110,28 +183,76 @@ describe('validation, as Anthropic answers it', () => {
     ],
     [
       'tool_use without its tool_result next',
-      { tools: [SEARCH], messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: [toolUse] }, { role: 'user', content: 'and?' }] },
+      {
+        tools: [SEARCH],
+        messages: [
+          { role: 'user', content: 'q' },
+          { role: 'assistant', content: [toolUse] },
+          { role: 'user', content: 'and?' },
+        ],
+      },
       'messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_1',
     ],
     [
       'tool_result after text in the same message',
-      { tools: [SEARCH], messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: [toolUse] }, { role: 'user', content: [{ type: 'text', text: 'x' }, result('toolu_1')] }] },
+      {
+        tools: [SEARCH],
+        messages: [
+          { role: 'user', content: 'q' },
+          { role: 'assistant', content: [toolUse] },
+          { role: 'user', content: [{ type: 'text', text: 'x' }, result('toolu_1')] },
+        ],
+      },
       'tool_result blocks must come first',
     ],
     [
       'tool blocks without tools',
-      { messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: [toolUse] }, { role: 'user', content: [result('toolu_1')] }] },
+      {
+        messages: [
+          { role: 'user', content: 'q' },
+          { role: 'assistant', content: [toolUse] },
+          { role: 'user', content: [result('toolu_1')] },
+        ],
+      },
       'Requests which include `tool_use` or `tool_result` blocks must define tools.',
     ],
     ['image by url', { messages: [image('image/jpeg', JPEG, 'url')] }, 'accepts base64 image sources only'],
-    ['image of an unsupported type', { messages: [image('image/bmp', JPEG)] }, "media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"],
+    [
+      'image of an unsupported type',
+      { messages: [image('image/bmp', JPEG)] },
+      "media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'",
+    ],
     ['image that is not base64', { messages: [image('image/jpeg', 'not base64!')] }, 'Invalid base64 data'],
-    ['image whose bytes are another type', { messages: [image('image/jpeg', PNG)] }, 'specified using the image/jpeg media type, but the image appears to be a image/png image'],
-    ['image over 5 MB (of base64)', { messages: [image('image/jpeg', 'A'.repeat(5 * 1024 * 1024 + 4))] }, 'image exceeds 5 MB maximum: 5242884 bytes > 5242880 bytes'],
-    ['five cache breakpoints', { messages: [{ role: 'user', content: Array(5).fill(cached) }] }, 'A maximum of 4 blocks with cache_control may be provided. Found 5.'],
-    ['a tool name with a space', { tools: [{ ...SEARCH, name: 'search chat' }] }, "tools.0.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"],
-    ['a tool schema that is not an object', { tools: [{ ...SEARCH, input_schema: { type: 'string' } }] }, "tools.0.custom.input_schema.type: Input should be 'object'"],
-    ['an invalid JSON schema', { tools: [{ ...SEARCH, input_schema: { type: 'object', properties: { k: { type: 'text' } } } }] }, 'tools.0.custom.input_schema: JSON schema is invalid'],
+    [
+      'image whose bytes are another type',
+      { messages: [image('image/jpeg', PNG)] },
+      'specified using the image/jpeg media type, but the image appears to be a image/png image',
+    ],
+    [
+      'image over 5 MB (of base64)',
+      { messages: [image('image/jpeg', 'A'.repeat(5 * 1024 * 1024 + 4))] },
+      'image exceeds 5 MB maximum: 5242884 bytes > 5242880 bytes',
+    ],
+    [
+      'five cache breakpoints',
+      { messages: [{ role: 'user', content: Array(5).fill(cached) }] },
+      'A maximum of 4 blocks with cache_control may be provided. Found 5.',
+    ],
+    [
+      'a tool name with a space',
+      { tools: [{ ...SEARCH, name: 'search chat' }] },
+      "tools.0.custom.name: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'",
+    ],
+    [
+      'a tool schema that is not an object',
+      { tools: [{ ...SEARCH, input_schema: { type: 'string' } }] },
+      "tools.0.custom.input_schema.type: Input should be 'object'",
+    ],
+    [
+      'an invalid JSON schema',
+      { tools: [{ ...SEARCH, input_schema: { type: 'object', properties: { k: { type: 'text' } } } }] },
+      'tools.0.custom.input_schema: JSON schema is invalid',
+    ],
     ['two tools of one name', { tools: [SEARCH, SEARCH] }, 'tools: Tool names must be unique.'],
     ['a misspelt parameter', { max_token: 5 }, 'max_token: Extra inputs are not permitted'],
     ['streaming', { stream: true }, 'stream: streaming is not emulated'],
@@ -149,7 +270,11 @@ describe('validation, as Anthropic answers it', () => {
   });
 
   it('records every problem of a request, answers the first; summarises big images in the record', async () => {
-    const e = await failure({ model: undefined, max_tokens: undefined, messages: [image('image/jpeg', 'A'.repeat(100_000))] });
+    const e = await failure({
+      model: undefined,
+      max_tokens: undefined,
+      messages: [image('image/jpeg', 'A'.repeat(100_000))],
+    });
     expect((e as BadRequestError).apiMessage).toBe('model: Field required');
     const rec = emu.violations()[0]!;
     expect(rec.errors).toHaveLength(3);
@@ -163,7 +288,10 @@ describe('validation, as Anthropic answers it', () => {
       messages: [
         { role: 'user', content: 'q' },
         { role: 'assistant', content: [{ type: 'text', text: '查一下' }, toolUse] },
-        { role: 'user', content: [result('toolu_1'), { type: 'text', text: 'thanks', cache_control: { type: 'ephemeral' } }] },
+        {
+          role: 'user',
+          content: [result('toolu_1'), { type: 'text', text: 'thanks', cache_control: { type: 'ephemeral' } }],
+        },
       ],
     });
     expect(m.stop_reason).toBe('end_turn');
@@ -226,7 +354,12 @@ describe('tool use', () => {
       messages: [
         question,
         { role: 'assistant', content: first.content },
-        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: '[2024-05-01] Alice: 報價單已寄給客戶，金額 12 萬' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: call.id, content: '[2024-05-01] Alice: 報價單已寄給客戶，金額 12 萬' },
+          ],
+        },
       ],
     });
     expect(second.stop_reason).toBe('end_turn');
@@ -237,50 +370,79 @@ describe('tool use', () => {
   });
 
   it('follows the offered schema (keywords as a list) and calls any tool with /tool', async () => {
-    const listSearch = { ...SEARCH, input_schema: { type: 'object' as const, properties: { keywords: { type: 'array', items: { type: 'string' } } } } };
+    const listSearch = {
+      ...SEARCH,
+      input_schema: { type: 'object' as const, properties: { keywords: { type: 'array', items: { type: 'string' } } } },
+    };
     const m = await ask({ tools: [listSearch], messages: [{ role: 'user', content: 'search invoice March' }] });
     expect(m.content[1]).toMatchObject({ name: 'search_chat_history', input: { keywords: ['invoice', 'March'] } });
-    const p = await ask({ tools: [SEARCH, PROJECT], messages: [{ role: 'user', content: '/tool get_project {"detail": true}' }] });
+    const p = await ask({
+      tools: [SEARCH, PROJECT],
+      messages: [{ role: 'user', content: '/tool get_project {"detail": true}' }],
+    });
     expect(p.content[1]).toMatchObject({ name: 'get_project', input: { detail: true } });
     const missing = await ask({ tools: [SEARCH], messages: [{ role: 'user', content: '/tool nas_search {}' }] });
     expect(missing.stop_reason).toBe('end_turn');
     // Without tools, or with tool_choice none, a trigger word is just text.
     expect((await ask({ messages: [{ role: 'user', content: '搜尋 x' }] })).stop_reason).toBe('end_turn');
-    expect((await ask({ tools: [SEARCH], tool_choice: { type: 'none' }, messages: [{ role: 'user', content: '搜尋 x' }] })).stop_reason).toBe('end_turn');
+    expect(
+      (await ask({ tools: [SEARCH], tool_choice: { type: 'none' }, messages: [{ role: 'user', content: '搜尋 x' }] }))
+        .stop_reason,
+    ).toBe('end_turn');
   });
 });
 
 describe('prompt caching', () => {
-  const system = [{ type: 'text' as const, text: '你是公司助理。'.repeat(50), cache_control: { type: 'ephemeral' as const } }];
+  const system = [
+    { type: 'text' as const, text: '你是公司助理。'.repeat(50), cache_control: { type: 'ephemeral' as const } },
+  ];
 
   it('reports a cache write for a new prefix and reads for the same prefix later', async () => {
     const first = await ask({ system, tools: [SEARCH] });
     expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(100);
     expect(first.usage.cache_read_input_tokens).toBe(0);
-    expect(first.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: first.usage.cache_creation_input_tokens, ephemeral_1h_input_tokens: 0 });
+    expect(first.usage.cache_creation).toEqual({
+      ephemeral_5m_input_tokens: first.usage.cache_creation_input_tokens,
+      ephemeral_1h_input_tokens: 0,
+    });
 
     const again = await ask({ system, tools: [SEARCH], messages: [{ role: 'user', content: '另一個問題' }] });
     expect(again.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
     expect(again.usage.cache_creation_input_tokens).toBe(0);
 
     // Another system prompt is another prefix; another model has its own cache.
-    expect((await ask({ system: [{ ...system[0]!, text: '不同' }], tools: [SEARCH] })).usage.cache_read_input_tokens).toBe(0);
+    expect(
+      (await ask({ system: [{ ...system[0]!, text: '不同' }], tools: [SEARCH] })).usage.cache_read_input_tokens,
+    ).toBe(0);
     expect((await ask({ model: 'claude-haiku-4-5', system, tools: [SEARCH] })).usage.cache_read_input_tokens).toBe(0);
   });
 
   it('extends a cached conversation: reads the earlier prefix, writes only the new part', async () => {
-    const turn = (text: string) => ({ role: 'user' as const, content: [{ type: 'text' as const, text, cache_control: { type: 'ephemeral' as const } }] });
+    const turn = (text: string) => ({
+      role: 'user' as const,
+      content: [{ type: 'text' as const, text, cache_control: { type: 'ephemeral' as const } }],
+    });
     const one = await ask({ system, messages: [turn('第一個問題')] });
-    const two = await ask({ system, messages: [{ role: 'user', content: '第一個問題' }, { role: 'assistant', content: '答' }, turn('第二個問題')] });
+    const two = await ask({
+      system,
+      messages: [{ role: 'user', content: '第一個問題' }, { role: 'assistant', content: '答' }, turn('第二個問題')],
+    });
     // The whole first prompt (system and first question) is found 2 blocks back from the new breakpoint.
     expect(two.usage.cache_read_input_tokens).toBe(one.usage.cache_creation_input_tokens);
     expect(two.usage.cache_creation_input_tokens).toBeGreaterThan(0);
     expect(two.usage.cache_creation_input_tokens).toBeLessThan(two.usage.cache_read_input_tokens!);
     // Every input token is counted exactly once.
-    const total = (u: Anthropic.Usage) => u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+    const total = (u: Anthropic.Usage) =>
+      u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
     const uncached = await startClaudeEmulator();
     try {
-      const plain = await ask({ system, messages: [{ role: 'user', content: '第一個問題' }, { role: 'assistant', content: '答' }, turn('第二個問題')] }, new Anthropic({ apiKey: KEY, baseURL: uncached.url }));
+      const plain = await ask(
+        {
+          system,
+          messages: [{ role: 'user', content: '第一個問題' }, { role: 'assistant', content: '答' }, turn('第二個問題')],
+        },
+        new Anthropic({ apiKey: KEY, baseURL: uncached.url }),
+      );
       expect(total(two.usage)).toBe(total(plain.usage));
     } finally {
       await uncached.close();
@@ -368,14 +530,23 @@ describe('faults, delays and scripts', () => {
   it('answers scripted responses in order, by match, then its own again', async () => {
     const queued = await control('POST', 'script', [
       { match: '天氣', text: '今天晴天' },
-      { content: [{ type: 'text', text: '我看看專案' }, { type: 'tool_use', name: 'get_project', input: {} }] },
+      {
+        content: [
+          { type: 'text', text: '我看看專案' },
+          { type: 'tool_use', name: 'get_project', input: {} },
+        ],
+      },
     ]);
     expect(queued.json.scripted).toBe(2);
     const weather = await ask({ messages: [{ role: 'user', content: '天氣如何' }] });
     expect(weather.content).toEqual([{ type: 'text', text: '今天晴天', citations: null }]);
     const tool = await ask({ tools: [PROJECT] });
     expect(tool.stop_reason).toBe('tool_use');
-    expect(tool.content[1]).toMatchObject({ type: 'tool_use', name: 'get_project', id: expect.stringMatching(/^toolu_/) });
+    expect(tool.content[1]).toMatchObject({
+      type: 'tool_use',
+      name: 'get_project',
+      id: expect.stringMatching(/^toolu_/),
+    });
     expect((await ask({})).content[0]).toMatchObject({ text: '（模擬回覆）收到：「你好」（對話紀錄 1 則）' });
     emu.script({ text: 'x'.repeat(12_000), usage: { output_tokens: 4000 } });
     const long = await ask({});

@@ -16,7 +16,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSeedFile } from '../../scripts/line-emulator/index.ts';
 import { build, deliver, Directory, type Target } from '../../scripts/line/index.ts';
-import { chooseClaude, DEV_VARS, DEV_VARS_EXAMPLE, LOCAL_ANTHROPIC_API_KEY, localChannelSecret, readDevVars } from '../../scripts/local/dev-vars.ts';
+import {
+  chooseClaude,
+  DEV_VARS,
+  DEV_VARS_EXAMPLE,
+  LOCAL_ANTHROPIC_API_KEY,
+  localChannelSecret,
+  readDevVars,
+} from '../../scripts/local/dev-vars.ts';
 import { startEmbeddedPostgres } from '../../scripts/local/embedded-postgres.ts';
 import { DEFAULT_SEED_FILE, PROJECT_ROOT } from '../../scripts/local/paths.ts';
 import type { StackState } from '../../scripts/local/state.ts';
@@ -38,7 +45,21 @@ beforeAll(async () => {
     process.execPath,
     // --claude emulator: offline even where .dev.vars holds a real ANTHROPIC_API_KEY.
     [
-      ...['--import', 'tsx', 'scripts/dev.ts', '--port', '0', '--emulator-port', '0', '--proxy-port', '0', '--db-port', '0', '--claude-port', '0'],
+      ...[
+        '--import',
+        'tsx',
+        'scripts/dev.ts',
+        '--port',
+        '0',
+        '--emulator-port',
+        '0',
+        '--proxy-port',
+        '0',
+        '--db-port',
+        '0',
+        '--claude-port',
+        '0',
+      ],
       ...['--claude', 'emulator', '--data-dir', dataDir, '--state-file', stateFile, '--nas-dir', nasDir],
     ],
     { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DATABASE_URL: '' } },
@@ -54,7 +75,12 @@ beforeAll(async () => {
   }
   state = JSON.parse(readFileSync(stateFile, 'utf8')) as StackState;
   // .dev.vars is created from the example on first run: the secret the Worker checks.
-  target = { webhookUrl: state.webhookUrl, channelSecret: localChannelSecret(), emulatorUrl: state.emulatorUrl, databaseUrl: state.databaseUrl };
+  target = {
+    webhookUrl: state.webhookUrl,
+    channelSecret: localChannelSecret(),
+    emulatorUrl: state.emulatorUrl,
+    databaseUrl: state.databaseUrl,
+  };
 }, 90_000);
 
 afterAll(async () => {
@@ -72,15 +98,26 @@ const admin = async (method: string, path: string, body?: unknown) => {
   expect(res.status, `${method} ${path}: ${await res.clone().text()}`).toBeLessThan(300);
   return res.json() as Promise<Record<string, unknown>>;
 };
-type EmulatorRequest = { at: number; method: string; path: string; status: number; body: { messages?: Array<Record<string, string>> } | null };
+type EmulatorRequest = {
+  at: number;
+  method: string;
+  path: string;
+  status: number;
+  body: { messages?: Array<Record<string, string>> } | null;
+};
 /** The bot's replies and pushes since `since`, once one matches. */
 const botMessage = async (since: number, match: (m: Record<string, string>) => boolean) => {
   let found: Record<string, string> | undefined;
   await expect
     .poll(
       async () => {
-        const requests = (await (await fetch(`${state.emulatorUrl}/__emulator/requests?since=${since}`)).json()) as { requests: EmulatorRequest[] };
-        found = requests.requests.filter((r) => /\/message\/(reply|push)$/.test(r.path)).flatMap((r) => r.body?.messages ?? []).find(match);
+        const requests = (await (await fetch(`${state.emulatorUrl}/__emulator/requests?since=${since}`)).json()) as {
+          requests: EmulatorRequest[];
+        };
+        found = requests.requests
+          .filter((r) => /\/message\/(reply|push)$/.test(r.path))
+          .flatMap((r) => r.body?.messages ?? [])
+          .find(match);
         return found;
       },
       { timeout: 30_000, interval: 250 },
@@ -88,13 +125,25 @@ const botMessage = async (since: number, match: (m: Record<string, string>) => b
     .toBeDefined();
   return found!;
 };
-type ClaudeRequest = { headers: Record<string, string>; body: { model: string; messages: unknown[] }; status: number; errors: string[] };
+type ClaudeRequest = {
+  headers: Record<string, string>;
+  body: { model: string; messages: unknown[] };
+  status: number;
+  errors: string[];
+};
 const claudeRequests = async (since: number) =>
-  ((await (await fetch(`${state.claudeUrl}/__emulator/requests?since=${since}`)).json()) as { requests: ClaudeRequest[] }).requests;
+  (
+    (await (await fetch(`${state.claudeUrl}/__emulator/requests?since=${since}`)).json()) as {
+      requests: ClaudeRequest[];
+    }
+  ).requests;
 
 const emulatorRequests = async (since: number) =>
-  ((await (await fetch(`${state.emulatorUrl}/__emulator/requests?since=${since}`)).json()) as { requests: Array<{ method: string; path: string; status: number }> })
-    .requests;
+  (
+    (await (await fetch(`${state.emulatorUrl}/__emulator/requests?since=${since}`)).json()) as {
+      requests: Array<{ method: string; path: string; status: number }>;
+    }
+  ).requests;
 
 describe('npm run dev', () => {
   it('prints where everything is', () => {
@@ -110,14 +159,21 @@ describe('npm run dev', () => {
   it('stores a text message sent with the sender, and looks the group up on the emulator', async () => {
     const alice = directory.user('alice');
     const ops = directory.chat('group', 'ops');
-    const body = build.webhookBody(directory.botUserId, [build.text(build.inGroup(ops.id, alice.userId), 'hello @bob', directory.mentionable())]);
+    const body = build.webhookBody(directory.botUserId, [
+      build.text(build.inGroup(ops.id, alice.userId), 'hello @bob', directory.mentionable()),
+    ]);
     const since = Date.now();
     const { delivery, report } = await deliver(target, body);
 
     expect(delivery.status).toBe(200);
     expect(delivery.response).toMatchObject({ ok: true, recorded: 1 });
     expect(report?.events[0]?.inbox?.status).toBe('done');
-    expect(report?.events[0]?.stored[0]).toMatchObject({ message_type: 'text', content: 'hello @bob', from: 'Alice Chen', in: 'Tower B – Site Ops' });
+    expect(report?.events[0]?.stored[0]).toMatchObject({
+      message_type: 'text',
+      content: 'hello @bob',
+      from: 'Alice Chen',
+      in: 'Tower B – Site Ops',
+    });
 
     // Straight from the embedded database, too.
     const db = new pg.Client({ connectionString: state.databaseUrl });
@@ -126,7 +182,12 @@ describe('npm run dev', () => {
       const id = (body.events[0]!.message as { id: string }).id;
       const { rows } = await db.query('select content, raw_message from line_messages where message_id = $1', [id]);
       expect(rows[0]?.content).toBe('hello @bob');
-      expect(rows[0]?.raw_message.mention.mentionees[0]).toMatchObject({ index: 6, length: 4, type: 'user', userId: directory.user('bob').userId });
+      expect(rows[0]?.raw_message.mention.mentionees[0]).toMatchObject({
+        index: 6,
+        length: 4,
+        type: 'user',
+        userId: directory.user('bob').userId,
+      });
     } finally {
       await db.end();
     }
@@ -137,7 +198,10 @@ describe('npm run dev', () => {
       `GET /v2/bot/group/${ops.id}/summary 200`,
       `GET /v2/bot/group/${ops.id}/members/count 200`,
     ]);
-    expect(((await (await fetch(`${state.emulatorUrl}/__emulator/violations`)).json()) as { violations: unknown[] }).violations).toEqual([]);
+    expect(
+      ((await (await fetch(`${state.emulatorUrl}/__emulator/violations`)).json()) as { violations: unknown[] })
+        .violations,
+    ).toEqual([]);
   });
 
   it('serves media bytes a sender attached, and records the file for the NAS sync', async () => {
@@ -149,7 +213,9 @@ describe('npm run dev', () => {
       attachments: [{ messageId: id, bytes, contentType: 'image/png' }],
     });
     expect(report?.events[0]?.stored[0]).toMatchObject({ message_type: 'image', file_type: 'image' });
-    const content = await fetch(`${state.emulatorUrl}/v2/bot/message/${id}/content`, { headers: { authorization: 'Bearer t' } });
+    const content = await fetch(`${state.emulatorUrl}/v2/bot/message/${id}/content`, {
+      headers: { authorization: 'Bearer t' },
+    });
     expect(content.headers.get('content-type')).toBe('image/png');
     expect(new Uint8Array(await content.arrayBuffer())).toEqual(bytes);
 
@@ -158,7 +224,12 @@ describe('npm run dev', () => {
     await db.connect();
     try {
       const synced = async () =>
-        (await db.query(`select f.sync_status, f.nas_path from line_files f join line_messages m on m.id = f.message_id where m.message_id = $1`, [id])).rows[0];
+        (
+          await db.query(
+            `select f.sync_status, f.nas_path from line_files f join line_messages m on m.id = f.message_id where m.message_id = $1`,
+            [id],
+          )
+        ).rows[0];
       await expect.poll(synced, { timeout: 30_000, interval: 250 }).toMatchObject({ sync_status: 'synced' });
       expect(new Uint8Array(readFileSync(join(nasDir, 'line-media', (await synced()).nas_path)))).toEqual(bytes);
     } finally {
@@ -171,15 +242,19 @@ describe('npm run dev', () => {
     expect(output).toMatch(/Demo data {6}alice \(admin\) bound to LINE user alice; ops → Tower B 大樓/);
     const alice = directory.user('alice');
     const ops = directory.chat('group', 'ops');
-    const say = (text: string) => deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inGroup(ops.id, alice.userId), text)]));
+    const say = (text: string) =>
+      deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inGroup(ops.id, alice.userId), text)]));
 
     // The job indexes the sample at start; the list names the two floor plans.
     let since = Date.now();
     await expect
-      .poll(async () => {
-        await say('/find 平面圖 type:pdf');
-        return (await botMessage(since, (m) => m.type === 'text' && m.text!.includes('平面圖'))).text;
-      }, { timeout: 30_000, interval: 1_000 })
+      .poll(
+        async () => {
+          await say('/find 平面圖 type:pdf');
+          return (await botMessage(since, (m) => m.type === 'text' && m.text!.includes('平面圖'))).text;
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
       .toMatch(/1\. 平面圖-1F\.pdf[\s\S]*2\. 平面圖-2F\.pdf/);
     since = Date.now();
     await say('/send 1');
@@ -189,7 +264,9 @@ describe('npm run dev', () => {
     const file = await fetch(link);
     expect(file.status).toBe(200);
     expect(file.headers.get('content-type')).toBe('application/pdf');
-    expect(file.headers.get('content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent('平面圖-1F.pdf')}`);
+    expect(file.headers.get('content-disposition')).toContain(
+      `filename*=UTF-8''${encodeURIComponent('平面圖-1F.pdf')}`,
+    );
     expect(new TextDecoder().decode((await file.arrayBuffer()).slice(0, 5))).toBe('%PDF-');
 
     since = Date.now();
@@ -204,7 +281,10 @@ describe('npm run dev', () => {
     const preview = await fetch(image.previewImageUrl!);
     expect(preview.headers.get('content-type')).toBe('image/jpeg');
     expect((await preview.arrayBuffer()).byteLength).toBeLessThanOrEqual(1024 * 1024);
-    expect(((await (await fetch(`${state.emulatorUrl}/__emulator/violations`)).json()) as { violations: unknown[] }).violations).toEqual([]);
+    expect(
+      ((await (await fetch(`${state.emulatorUrl}/__emulator/violations`)).json()) as { violations: unknown[] })
+        .violations,
+    ).toEqual([]);
   });
 
   it('takes a redelivery as a duplicate', async () => {
@@ -223,12 +303,18 @@ describe('npm run dev', () => {
     const binding = (async () => {
       const account = await admin('POST', '/users', { username: 'dave', displayName: 'Dave', role: 'member' });
       const { code } = (await admin('POST', `/users/${String(account.id)}/binding-code`)) as { code: string };
-      const bound = await deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inUser(dave.userId), code)]));
+      const bound = await deliver(
+        target,
+        build.webhookBody(directory.botUserId, [build.text(build.inUser(dave.userId), code)]),
+      );
       expect(bound.report?.sent.map((s) => s.path)).toEqual(['/v2/bot/message/reply']);
       expect(bound.report?.events[0]?.answer).toBeUndefined(); // a binding code is a command, not a question
     })();
     const groupWithAi = (async () => {
-      await deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inGroup(design.id, dave.userId), 'morning all')]));
+      await deliver(
+        target,
+        build.webhookBody(directory.botUserId, [build.text(build.inGroup(design.id, dave.userId), 'morning all')]),
+      );
       const { items } = (await admin('GET', '/groups')) as { items: Array<{ id: string; lineGroupId: string }> };
       await admin('PATCH', `/groups/${items.find((g) => g.lineGroupId === design.id)!.id}`, { allowAiResponse: true });
     })();
@@ -237,11 +323,22 @@ describe('npm run dev', () => {
     // Then a question in each chat, side by side too.
     const oneToOne = (async () => {
       // Answered by reply with the emulator's deterministic answer.
-      const asked = await deliver(target, build.webhookBody(directory.botUserId, [build.text(build.inUser(dave.userId), '明天幾點開工？')]));
+      const asked = await deliver(
+        target,
+        build.webhookBody(directory.botUserId, [build.text(build.inUser(dave.userId), '明天幾點開工？')]),
+      );
       const answer = asked.report?.events[0]?.answer;
-      expect(answer).toMatchObject({ status: 'answered', outcome: 'answered', sent_by: 'reply', model: 'claude-sonnet-5-5', error: null });
+      expect(answer).toMatchObject({
+        status: 'answered',
+        outcome: 'answered',
+        sent_by: 'reply',
+        model: 'claude-sonnet-5-5',
+        error: null,
+      });
       expect(answer!.output_tokens).toBeGreaterThan(0);
-      const replies = asked.report!.sent.filter((s) => s.path === '/v2/bot/message/reply' && JSON.stringify(s.body).includes('明天幾點開工？'));
+      const replies = asked.report!.sent.filter(
+        (s) => s.path === '/v2/bot/message/reply' && JSON.stringify(s.body).includes('明天幾點開工？'),
+      );
       expect(replies).toHaveLength(1);
       expect((replies[0]!.body as { messages: Array<{ type: string; text: string }> }).messages[0]).toMatchObject({
         type: 'text',
@@ -258,21 +355,34 @@ describe('npm run dev', () => {
         ],
         { cwd: PROJECT_ROOT },
       );
-      expect(cli.stdout).toMatch(/AI answer: answered by reply [\d.]+ m?s after the question \(Claude [\d.]+ m?s, claude-sonnet-5-5, \d+ in \/ \d+ out tokens/);
+      expect(cli.stdout).toMatch(
+        /AI answer: answered by reply [\d.]+ m?s after the question \(Claude [\d.]+ m?s, claude-sonnet-5-5, \d+ in \/ \d+ out tokens/,
+      );
       expect(cli.stdout).toMatch(/reply 200: \[textV2\] @Dave Wu （模擬回覆）收到：「[^\n]*進度如何？」/);
     })();
     await Promise.all([oneToOne, inGroup]);
 
     // One Claude call per question, accepted: the emulator takes only the local key npm run dev gave the Worker (else 401).
     const calls = await claudeRequests(since);
-    expect(calls.map((c) => ({ status: c.status, errors: c.errors, model: c.body.model }))).toEqual(Array(2).fill({ status: 200, errors: [], model: 'claude-sonnet-5-5' }));
+    expect(calls.map((c) => ({ status: c.status, errors: c.errors, model: c.body.model }))).toEqual(
+      Array(2).fill({ status: 200, errors: [], model: 'claude-sonnet-5-5' }),
+    );
     expect(calls.filter((c) => JSON.stringify(c.body.messages).includes('明天幾點開工？'))).toHaveLength(1);
     expect(calls.filter((c) => JSON.stringify(c.body.messages).includes('進度如何？'))).toHaveLength(1);
     // The dev console: each Claude call, and the answers in the chat transcript.
-    await expect.poll(() => output).toMatch(/\d\d:\d\d:\d\d {2}claude「[^\n]*明天幾點開工？[^\n]*」\(\d+ msgs\) -> （模擬回覆）[^\n]*\[in \d+, out \d+/);
-    await expect.poll(() => output).toMatch(/\[1:1 Dave Wu\] bot \(reply\): \[text\] （模擬回覆）收到：「[^\n]*明天幾點開工？」/);
+    await expect
+      .poll(() => output)
+      .toMatch(
+        /\d\d:\d\d:\d\d {2}claude「[^\n]*明天幾點開工？[^\n]*」\(\d+ msgs\) -> （模擬回覆）[^\n]*\[in \d+, out \d+/,
+      );
+    await expect
+      .poll(() => output)
+      .toMatch(/\[1:1 Dave Wu\] bot \(reply\): \[text\] （模擬回覆）收到：「[^\n]*明天幾點開工？」/);
     await expect.poll(() => output).toMatch(/\[Design Review\] bot \(reply\): \[textV2\] @Dave Wu （模擬回覆）/);
-    expect(((await (await fetch(`${state.emulatorUrl}/__emulator/violations`)).json()) as { violations: unknown[] }).violations).toEqual([]);
+    expect(
+      ((await (await fetch(`${state.emulatorUrl}/__emulator/violations`)).json()) as { violations: unknown[] })
+        .violations,
+    ).toEqual([]);
   });
 
   it('stops everything on one SIGINT, and keeps the data for the next start', async () => {
@@ -307,11 +417,22 @@ describe('which Claude npm run dev uses', () => {
   it('the emulator unless .dev.vars holds a real key; --claude decides instead', () => {
     expect(chooseClaude({})).toEqual({ use: 'emulator', reason: 'no ANTHROPIC_API_KEY in .dev.vars' });
     expect(chooseClaude({ ANTHROPIC_API_KEY: '' }).use).toBe('emulator');
-    expect(chooseClaude({ ANTHROPIC_API_KEY: LOCAL_ANTHROPIC_API_KEY })).toEqual({ use: 'emulator', reason: 'the placeholder ANTHROPIC_API_KEY in .dev.vars' });
-    expect(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real' })).toEqual({ use: 'anthropic', reason: 'ANTHROPIC_API_KEY from .dev.vars', baseUrl: undefined });
-    expect(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real', ANTHROPIC_BASE_URL: 'https://gateway.example/v1' })).toMatchObject({ baseUrl: 'https://gateway.example/v1' });
+    expect(chooseClaude({ ANTHROPIC_API_KEY: LOCAL_ANTHROPIC_API_KEY })).toEqual({
+      use: 'emulator',
+      reason: 'the placeholder ANTHROPIC_API_KEY in .dev.vars',
+    });
+    expect(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real' })).toEqual({
+      use: 'anthropic',
+      reason: 'ANTHROPIC_API_KEY from .dev.vars',
+      baseUrl: undefined,
+    });
+    expect(
+      chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real', ANTHROPIC_BASE_URL: 'https://gateway.example/v1' }),
+    ).toMatchObject({ baseUrl: 'https://gateway.example/v1' });
     expect(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real' }, 'emulator').use).toBe('emulator');
-    expect(() => chooseClaude({ ANTHROPIC_API_KEY: LOCAL_ANTHROPIC_API_KEY }, 'anthropic')).toThrow(/needs a real ANTHROPIC_API_KEY/);
+    expect(() => chooseClaude({ ANTHROPIC_API_KEY: LOCAL_ANTHROPIC_API_KEY }, 'anthropic')).toThrow(
+      /needs a real ANTHROPIC_API_KEY/,
+    );
     // The reasons are printed: they never carry the key.
     expect(JSON.stringify(chooseClaude({ ANTHROPIC_API_KEY: 'sk-ant-real' }))).not.toContain('sk-ant-real');
   });

@@ -53,7 +53,10 @@ function headingText(raw: string): string {
     .map((part) =>
       part.startsWith('`')
         ? part.replace(/`/g, '')
-        : part.replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/<[^>]+>/g, '').replace(/\*/g, ''),
+        : part
+            .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+            .replace(/<[^>]+>/g, '')
+            .replace(/\*/g, ''),
     )
     .join('')
     .trim();
@@ -109,7 +112,10 @@ describe('the helpers read Markdown as GitHub does', () => {
     ['How it works', 'how-it-works'],
     ['Errors in logs and `last_error`', 'errors-in-logs-and-last_error'],
     ['What the bot sends: one outbound module', 'what-the-bot-sends-one-outbound-module'],
-    ['Local platform: `npm run dev`, `npm run line`, `npm run bench`', 'local-platform-npm-run-dev-npm-run-line-npm-run-bench'],
+    [
+      'Local platform: `npm run dev`, `npm run line`, `npm run bench`',
+      'local-platform-npm-run-dev-npm-run-line-npm-run-bench',
+    ],
     ['`npm run line -- <event> ...`', 'npm-run-line----event-'],
     ['AI answers (Claude)', 'ai-answers-claude'],
     ['NAS 搜尋 and send', 'nas-搜尋-and-send'],
@@ -118,7 +124,8 @@ describe('the helpers read Markdown as GitHub does', () => {
   });
 
   it('numbers repeated headings, skips code, keeps explicit ids', () => {
-    const md = '# Tests\n## Tests\n```\n# not a heading [x](nowhere.md)\n```\n<a id="share-links"></a>**Share links**\n';
+    const md =
+      '# Tests\n## Tests\n```\n# not a heading [x](nowhere.md)\n```\n<a id="share-links"></a>**Share links**\n';
     expect([...anchorsOf(md)]).toEqual(['tests', 'tests-1', 'share-links']);
     expect(linksOf(md)).toEqual([]);
   });

@@ -54,12 +54,31 @@ describe('OpenAPI validator', () => {
   });
 
   it('follows nested discriminators (template actions, flex, narrowcast recipients)', () => {
-    const template = push([{ type: 'template', altText: 'a', template: { type: 'buttons', text: 't', actions: [{ type: 'nope', label: 'x' }] } }]);
+    const template = push([
+      {
+        type: 'template',
+        altText: 'a',
+        template: { type: 'buttons', text: 't', actions: [{ type: 'nope', label: 'x' }] },
+      },
+    ]);
     expect(template.errors.some((e) => e.includes('actions[0].type'))).toBe(true);
-    const flex = push([{ type: 'flex', altText: 'a', contents: { type: 'bubble', body: { type: 'box', layout: 'sideways', contents: [] } } }]);
+    const flex = push([
+      {
+        type: 'flex',
+        altText: 'a',
+        contents: { type: 'bubble', body: { type: 'box', layout: 'sideways', contents: [] } },
+      },
+    ]);
     expect(flex.errors.some((e) => e.includes('contents.body.layout'))).toBe(true);
     const flexOk = push([
-      { type: 'flex', altText: 'a', contents: { type: 'bubble', body: { type: 'box', layout: 'vertical', contents: [{ type: 'text', text: 'hi' }] } } },
+      {
+        type: 'flex',
+        altText: 'a',
+        contents: {
+          type: 'bubble',
+          body: { type: 'box', layout: 'vertical', contents: [{ type: 'text', text: 'hi' }] },
+        },
+      },
     ]);
     expect(flexOk.errors).toEqual([]);
     const narrow = validator.validateRequest('POST', '/v2/bot/message/narrowcast', {
@@ -71,7 +90,9 @@ describe('OpenAPI validator', () => {
   });
 
   it('checks bodies, paths and methods', () => {
-    const reply = validator.validateRequest('POST', '/v2/bot/message/reply', { messages: [{ type: 'text', text: 'x' }] });
+    const reply = validator.validateRequest('POST', '/v2/bot/message/reply', {
+      messages: [{ type: 'text', text: 'x' }],
+    });
     expect(reply.errors.some((e) => e.startsWith('replyToken'))).toBe(true);
     expect(validator.validateRequest('POST', '/v2/bot/message/push', undefined).errors).toHaveLength(1);
     expect(validator.validateRequest('GET', '/v2/bot/profile/U1', undefined).errors).toEqual([]);
@@ -91,7 +112,10 @@ describe('OpenAPI validator', () => {
     for (const [path, item] of Object.entries(spec.paths as Record<string, Record<string, unknown>>)) {
       for (const method of Object.keys(item)) {
         if (!['get', 'post', 'put', 'delete'].includes(method)) continue;
-        expect(() => validator.validateRequest(method, path.replace(/\{[^}]+\}/g, 'x'), {}), `${method} ${path}`).not.toThrow();
+        expect(
+          () => validator.validateRequest(method, path.replace(/\{[^}]+\}/g, 'x'), {}),
+          `${method} ${path}`,
+        ).not.toThrow();
         compiled++;
       }
     }
@@ -123,7 +147,8 @@ describe('OpenAPI validator', () => {
 describe('emulator server', () => {
   const responseAjv = new Ajv({ strict: false, allErrors: true });
   // ajv-formats is CommonJS: the default import is the plugin at run time but typed as the module.
-  const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as unknown as (ajv: Ajv) => Ajv;
+  const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ??
+    addFormatsImport) as unknown as (ajv: Ajv) => Ajv;
   addFormats(responseAjv);
   responseAjv.addSchema({ components: spec.components }, 'spec');
   /** Whether an emulator response matches the spec's response schema of that name. */
@@ -184,7 +209,12 @@ describe('emulator server', () => {
     expect(seeded.json).toMatchObject({ displayName: 'Alice', language: 'ja' });
     expect(seeded.json).not.toHaveProperty('pictureUrl');
 
-    const created = await call('POST', '/__emulator/profiles', { userId: 'Uhttp', displayName: 'Bob', pictureUrl: 'https://example.com/b.png' }, {});
+    const created = await call(
+      'POST',
+      '/__emulator/profiles',
+      { userId: 'Uhttp', displayName: 'Bob', pictureUrl: 'https://example.com/b.png' },
+      {},
+    );
     expect(created.status).toBe(201);
     const gm = await call('GET', '/v2/bot/group/Cgroup/member/Uhttp');
     expect(gm.json).toMatchObject({ displayName: 'Bob', pictureUrl: 'https://example.com/b.png' });
@@ -211,13 +241,19 @@ describe('emulator server', () => {
   it('accepts a reply token once', async () => {
     const r1 = await call('POST', '/v2/bot/message/reply', {
       replyToken: 'tok1',
-      messages: [{ type: 'text', text: 'hello' }, { type: 'sticker', packageId: '446', stickerId: '1988' }],
+      messages: [
+        { type: 'text', text: 'hello' },
+        { type: 'sticker', packageId: '446', stickerId: '1988' },
+      ],
     });
     expect(r1.status).toBe(200);
     expect(r1.json.sentMessages).toHaveLength(2);
     expect(matchesSpec('ReplyMessageResponse', r1.json)).toBe(true);
     expect(r1.json.sentMessages[0].id).not.toBe(r1.json.sentMessages[1].id);
-    const r2 = await call('POST', '/v2/bot/message/reply', { replyToken: 'tok1', messages: [{ type: 'text', text: 'again' }] });
+    const r2 = await call('POST', '/v2/bot/message/reply', {
+      replyToken: 'tok1',
+      messages: [{ type: 'text', text: 'again' }],
+    });
     expect(r2.status).toBe(400);
     expect(r2.json.message).toBe('Invalid reply token');
     expect(logLines[0]).toBe('reply -> [text] hello | [sticker] 446/1988');
@@ -242,7 +278,10 @@ describe('emulator server', () => {
 
   it('answers invalid requests like LINE and records them as violations', async () => {
     emu.reset();
-    const bad = await call('POST', '/v2/bot/message/push', { to: 'Uabc', messages: [{ type: 'text' }, { type: 'bogus' }] });
+    const bad = await call('POST', '/v2/bot/message/push', {
+      to: 'Uabc',
+      messages: [{ type: 'text' }, { type: 'bogus' }],
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.message).toBe('The request body has 2 error(s)');
     expect(bad.json.details?.[0]?.property).toBe('messages[0].text');
@@ -251,7 +290,11 @@ describe('emulator server', () => {
     const notFound = await call('GET', '/v2/bot/nowhere');
     expect(notFound.status).toBe(404);
     expect(notFound.json.message).toBe('Not found');
-    const badJson = await fetch(`${emu.url}/v2/bot/message/push`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{oops' });
+    const badJson = await fetch(`${emu.url}/v2/bot/message/push`, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: '{oops',
+    });
     expect(badJson.status).toBe(400);
     expect(emu.violations()).toHaveLength(3);
     const httpViolations = (await call('GET', '/__emulator/violations', undefined, {})).json.violations;
@@ -270,13 +313,19 @@ describe('emulator server', () => {
     expect(c1.status).toBe(200);
     expect(c1.headers.get('content-type')).toBe('image/jpeg');
     expect([c1bytes[0], c1bytes[1]]).toEqual([0xff, 0xd8]);
-    const again = Buffer.from(await (await fetch(`${emu.url}/v2/bot/message/12345/content`, { headers: AUTH })).arrayBuffer());
+    const again = Buffer.from(
+      await (await fetch(`${emu.url}/v2/bot/message/12345/content`, { headers: AUTH })).arrayBuffer(),
+    );
     expect(again.equals(c1bytes)).toBe(true);
     emu.state.content.set('777', { body: Buffer.from('RIFFwav'), contentType: 'audio/x-m4a' });
     const c2 = await fetch(`${emu.url}/v2/bot/message/777/content`, { headers: AUTH });
     expect(c2.headers.get('content-type')).toBe('audio/x-m4a');
     expect(await c2.text()).toBe('RIFFwav');
-    await fetch(`${emu.url}/__emulator/content/888`, { method: 'POST', headers: { 'content-type': 'video/mp4' }, body: new Uint8Array([1, 2, 3]) });
+    await fetch(`${emu.url}/__emulator/content/888`, {
+      method: 'POST',
+      headers: { 'content-type': 'video/mp4' },
+      body: new Uint8Array([1, 2, 3]),
+    });
     const c3 = await fetch(`${emu.url}/v2/bot/message/888/content`, { headers: AUTH });
     expect(c3.headers.get('content-type')).toBe('video/mp4');
     expect(Buffer.from(await c3.arrayBuffer()).equals(Buffer.from([1, 2, 3]))).toBe(true);
@@ -290,9 +339,22 @@ describe('emulator server', () => {
     expect([f1.status, f2.status]).toEqual([500, 200]);
     expect(emu.requests()[0]!.status).toBe(500);
     expect(emu.violations()).toHaveLength(0);
-    const fr = await call('POST', '/__emulator/faults', { pathRegex: '^/v2/bot/message/(reply|push)$', status: 429, body: { message: 'Too many requests' }, headers: { 'retry-after': '1' } }, {});
+    const fr = await call(
+      'POST',
+      '/__emulator/faults',
+      {
+        pathRegex: '^/v2/bot/message/(reply|push)$',
+        status: 429,
+        body: { message: 'Too many requests' },
+        headers: { 'retry-after': '1' },
+      },
+      {},
+    );
     expect(fr.status).toBe(201);
-    const f3 = await call('POST', '/v2/bot/message/reply', { replyToken: 'tokF', messages: [{ type: 'text', text: 'x' }] });
+    const f3 = await call('POST', '/v2/bot/message/reply', {
+      replyToken: 'tokF',
+      messages: [{ type: 'text', text: 'x' }],
+    });
     expect(f3.status).toBe(429);
     expect(f3.json.message).toBe('Too many requests');
     expect(f3.headers.get('retry-after')).toBe('1');
@@ -300,12 +362,20 @@ describe('emulator server', () => {
     expect(emu.state.usedReplyTokens.has('tokF')).toBe(false);
     expect((await call('DELETE', '/__emulator/faults', undefined, {})).status).toBe(200);
     expect(emu.state.faults).toHaveLength(0);
-    expect((await call('POST', '/v2/bot/message/reply', { replyToken: 'tokF', messages: [{ type: 'text', text: 'x' }] })).status).toBe(200);
+    expect(
+      (await call('POST', '/v2/bot/message/reply', { replyToken: 'tokF', messages: [{ type: 'text', text: 'x' }] }))
+        .status,
+    ).toBe(200);
   });
 
   it('injects a fault only into requests whose body holds the given text (parallel tests keep their own)', async () => {
     emu.reset();
-    const fr = await call('POST', '/__emulator/faults', { path: '/v2/bot/message/push', bodyContains: 'Uquota', status: 429, times: 1 }, {});
+    const fr = await call(
+      'POST',
+      '/__emulator/faults',
+      { path: '/v2/bot/message/push', bodyContains: 'Uquota', status: 429, times: 1 },
+      {},
+    );
     expect(fr.status).toBe(201);
     const other = await call('POST', '/v2/bot/message/push', { to: 'Uother', messages: [{ type: 'text', text: 'x' }] });
     const mine = await call('POST', '/v2/bot/message/push', { to: 'Uquota', messages: [{ type: 'text', text: 'x' }] });
@@ -375,15 +445,28 @@ describe('emulator for a person: seed and transcript', () => {
       body: JSON.stringify({
         destination: 'Ubot',
         events: [
-          { type: 'message', replyToken: 'rt-1', source: { type: 'group', groupId: ops, userId: alice }, message: { id: '1', type: 'text', text: 'hello' } },
+          {
+            type: 'message',
+            replyToken: 'rt-1',
+            source: { type: 'group', groupId: ops, userId: alice },
+            message: { id: '1', type: 'text', text: 'hello' },
+          },
           { type: 'join', source: { type: 'room', roomId: lunch } },
         ],
       }),
     });
     expect(reported.status).toBe(201);
     const auth = { authorization: 'Bearer t', 'content-type': 'application/json' };
-    await fetch(`${emu.url}/v2/bot/message/reply`, { method: 'POST', headers: auth, body: JSON.stringify({ replyToken: 'rt-1', messages: [{ type: 'text', text: 'Hi Alice' }] }) });
-    await fetch(`${emu.url}/v2/bot/message/push`, { method: 'POST', headers: auth, body: JSON.stringify({ to: alice, messages: [{ type: 'text', text: 'psst' }] }) });
+    await fetch(`${emu.url}/v2/bot/message/reply`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ replyToken: 'rt-1', messages: [{ type: 'text', text: 'Hi Alice' }] }),
+    });
+    await fetch(`${emu.url}/v2/bot/message/push`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ to: alice, messages: [{ type: 'text', text: 'psst' }] }),
+    });
 
     expect(entries.map(({ at: _at, ...e }) => e)).toEqual([
       { from: 'user', kind: 'message', chat: 'Site Ops', speaker: 'Alice Chen', text: 'hello' },

@@ -11,10 +11,15 @@ import { createOpenApiValidator } from '../../scripts/line-emulator/index.ts';
 import { build, Directory, signature } from '../../scripts/line/index.ts';
 import { describeBotMessages, renderTextV2, type Names } from '../../scripts/line-emulator/transcript.ts';
 
-const webhookSpec = createOpenApiValidator(fileURLToPath(new URL('../fixtures/line-openapi/webhook.yml', import.meta.url)));
+const webhookSpec = createOpenApiValidator(
+  fileURLToPath(new URL('../fixtures/line-openapi/webhook.yml', import.meta.url)),
+);
 const directory = new Directory({
   botUserId: 'U00000000000000000000000000000b07',
-  users: [{ name: 'alice', displayName: 'Alice Chen' }, { name: 'bob', displayName: 'Bob Tanaka' }],
+  users: [
+    { name: 'alice', displayName: 'Alice Chen' },
+    { name: 'bob', displayName: 'Bob Tanaka' },
+  ],
   groups: [{ name: 'ops', groupName: 'Site Ops' }],
   rooms: [{ name: 'lunch' }],
 });
@@ -52,14 +57,21 @@ describe('webhook bodies', () => {
   });
 
   it('the spec check is real: a broken body fails it', () => {
-    const broken = build.webhookBody(directory.botUserId, [{ ...build.sticker(build.inUser(alice)), message: { id: '1', type: 'sticker' } }]);
+    const broken = build.webhookBody(directory.botUserId, [
+      { ...build.sticker(build.inUser(alice)), message: { id: '1', type: 'sticker' } },
+    ]);
     expect(webhookSpec.validateRequest('POST', '/callback', broken).errors.length).toBeGreaterThan(0);
   });
 
   it('mentions users, the bot and everyone at the right characters', () => {
     const text = 'hi @bob and @bot, @All';
     const event = build.text(build.inGroup(ops, alice), text, directory.mentionable());
-    const message = event.message as { text: string; mention: { mentionees: Array<{ index: number; length: number; type: string; userId?: string; isSelf?: boolean }> } };
+    const message = event.message as {
+      text: string;
+      mention: {
+        mentionees: Array<{ index: number; length: number; type: string; userId?: string; isSelf?: boolean }>;
+      };
+    };
     const spans = message.mention.mentionees.map((m) => text.slice(m.index, m.index + m.length));
     expect(spans).toEqual(['@bob', '@bot', '@All']);
     expect(message.mention.mentionees.map(({ type, userId, isSelf }) => ({ type, userId, isSelf }))).toEqual([
@@ -98,22 +110,42 @@ describe('the bot side of the transcript', () => {
   const mention = (userId: string) => ({ type: 'mention', mentionee: { type: 'user', userId } });
 
   it('reads a textV2 as LINE shows it: mentions as @name, @All, emojis, escaped braces', () => {
-    const answer = { type: 'textV2', text: '{asker} 明天九點。', substitution: { asker: mention(alice) }, quoteToken: 'q' };
+    const answer = {
+      type: 'textV2',
+      text: '{asker} 明天九點。',
+      substitution: { asker: mention(alice) },
+      quoteToken: 'q',
+    };
     expect(describeBotMessages([answer], names)).toBe('[textV2] @Alice Chen 明天九點。');
     expect(
       renderTextV2(
         {
           text: '{a} {b}, {all}: {{x}} {smile} {missing}',
-          substitution: { a: mention(alice), b: mention(bob), all: { type: 'mention', mentionee: { type: 'all' } }, smile: { type: 'emoji', productId: 'p', emojiId: '001' } },
+          substitution: {
+            a: mention(alice),
+            b: mention(bob),
+            all: { type: 'mention', mentionee: { type: 'all' } },
+            smile: { type: 'emoji', productId: 'p', emojiId: '001' },
+          },
         },
         names,
       ),
     ).toBe('@Alice Chen @Bob Tanaka, @All: {x} (emoji) {missing}');
     // Without names: the emulator's default for an unknown user.
-    expect(renderTextV2({ text: '{asker} hi', substitution: { asker: mention(alice) } })).toBe(`@User ${alice.slice(-4)} hi`);
+    expect(renderTextV2({ text: '{asker} hi', substitution: { asker: mention(alice) } })).toBe(
+      `@User ${alice.slice(-4)} hi`,
+    );
   });
 
   it('leaves other messages as the emulator summarises them', () => {
-    expect(describeBotMessages([{ type: 'text', text: 'a\nb' }, { type: 'sticker', packageId: '446', stickerId: '1988' }], names)).toBe('[text] a ⏎ b | [sticker] 446/1988');
+    expect(
+      describeBotMessages(
+        [
+          { type: 'text', text: 'a\nb' },
+          { type: 'sticker', packageId: '446', stickerId: '1988' },
+        ],
+        names,
+      ),
+    ).toBe('[text] a ⏎ b | [sticker] 446/1988');
   });
 });

@@ -7,7 +7,14 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { eq } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { lineAiAnswers, lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
+import {
+  lineAiAnswers,
+  lineFiles,
+  lineGroups,
+  lineMessages,
+  lineUsers,
+  lineWebhookEvents,
+} from '@linebot-edge/shared/schema';
 import worker from '../../src/index';
 import { forgetIfRefused, ownClient } from './clients';
 import { withDb } from './db';
@@ -34,7 +41,11 @@ export async function adminFetch(method: string, path: string, options: AdminFet
     body = JSON.stringify(options.body);
   }
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${ADMIN_BASE}${path}`, { method, headers, body }), { ...env, ...options.env }, ctx);
+  const res = await worker.fetch(
+    new Request(`${ADMIN_BASE}${path}`, { method, headers, body }),
+    { ...env, ...options.env },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   await forgetIfRefused(res.status, client);
   return res;
@@ -58,7 +69,10 @@ export async function createAccount(role: 'admin' | 'member' = 'member', display
 }
 
 export async function createProject(name = `Project ${unique()}`) {
-  return expectJson<{ id: string; name: string; aiInstructions: string | null }>(await adminFetch('POST', '/projects', { body: { name } }), 201);
+  return expectJson<{ id: string; name: string; aiInstructions: string | null }>(
+    await adminFetch('POST', '/projects', { body: { name } }),
+    201,
+  );
 }
 
 /** A project with a NAS folder (`share/path`), made through the API. */
@@ -71,7 +85,8 @@ export async function createProjectWithFolder(nasFolder: string, name?: string) 
 /** Makes the account a member of the project through the API (201 added, 200 changed). */
 export async function addMember(projectId: string, userId: number, role: 'member' | 'manager' = 'member') {
   const res = await adminFetch('PUT', `/projects/${projectId}/members/${userId}`, { body: { role } });
-  if (res.status !== 201 && res.status !== 200) throw new Error(`expected 201 or 200, got ${res.status}: ${await res.text()}`);
+  if (res.status !== 201 && res.status !== 200)
+    throw new Error(`expected 201 or 200, got ${res.status}: ${await res.text()}`);
   return (await res.json()) as { userId: number; role: string };
 }
 
@@ -80,7 +95,10 @@ export async function removeMember(projectId: string, userId: number) {
 }
 
 export async function issueCode(userId: number) {
-  return expectJson<{ code: string; expiresAt: string }>(await adminFetch('POST', `/users/${userId}/binding-code`), 201);
+  return expectJson<{ code: string; expiresAt: string }>(
+    await adminFetch('POST', `/users/${userId}/binding-code`),
+    201,
+  );
 }
 
 // ---- the contract: real responses against the served OpenAPI document ----------------------
@@ -155,7 +173,8 @@ export function contract(): Promise<Contract> {
     const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
     addFormats(ajv);
     ajv.addKeyword('example'); // OpenAPI's annotation, not JSON Schema's
-    for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(prepare(schema), SCHEMA_ID + name);
+    for (const [name, schema] of Object.entries(doc.components.schemas))
+      ajv.addSchema(prepare(schema), SCHEMA_ID + name);
     const validators = new Map<Json, ValidateFunction>();
     const validatorFor = (schema: Json) => {
       let v = validators.get(schema);
@@ -182,7 +201,10 @@ export function contract(): Promise<Contract> {
         schema = { $ref: `${SCHEMA_REF}Error` };
       } else {
         const response = found.op.responses[String(res.status)];
-        expect(response, `status ${res.status} is not documented for ${found.method} ${found.template}: ${where}`).toBeDefined();
+        expect(
+          response,
+          `status ${res.status} is not documented for ${found.method} ${found.template}: ${where}`,
+        ).toBeDefined();
         const media = response.content?.['application/json'];
         if (!media) {
           expect(text, `${where}: documented without a body`).toBe('');
@@ -193,10 +215,15 @@ export function contract(): Promise<Contract> {
       expect(res.headers.get('content-type'), where).toMatch(/^application\/json/);
       const body = JSON.parse(text);
       const validate = validatorFor(schema);
-      if (!validate(body)) expect.fail(`${where}\ndoes not match ${JSON.stringify(schema)}: ${ajv.errorsText(validate.errors)}`);
+      if (!validate(body))
+        expect.fail(`${where}\ndoes not match ${JSON.stringify(schema)}: ${ajv.errorsText(validate.errors)}`);
       return { status: res.status, body, operation: found?.op.operationId };
     };
-    return { doc, check, call: async (method, path, options) => check(method, path, await adminFetch(method, path, options)) };
+    return {
+      doc,
+      check,
+      call: async (method, path, options) => check(method, path, await adminFetch(method, path, options)),
+    };
   })();
   return contractPromise;
 }
@@ -206,10 +233,26 @@ export function contract(): Promise<Contract> {
 type Insert<T extends { $inferInsert: unknown }> = Partial<T['$inferInsert']>;
 
 export const seedLineUser = (fields: Insert<typeof lineUsers> = {}) =>
-  withDb(async (db) => (await db.insert(lineUsers).values({ lineUserId: newId.user(), ...fields }).returning())[0]!);
+  withDb(
+    async (db) =>
+      (
+        await db
+          .insert(lineUsers)
+          .values({ lineUserId: newId.user(), ...fields })
+          .returning()
+      )[0]!,
+  );
 
 export const seedGroup = (fields: Insert<typeof lineGroups> = {}) =>
-  withDb(async (db) => (await db.insert(lineGroups).values({ lineGroupId: newId.group(), ...fields }).returning())[0]!);
+  withDb(
+    async (db) =>
+      (
+        await db
+          .insert(lineGroups)
+          .values({ lineGroupId: newId.group(), ...fields })
+          .returning()
+      )[0]!,
+  );
 
 /** A message in a group (given `lineGroupId`) or a 1:1 chat. */
 export const seedMessage = (fields: Insert<typeof lineMessages> = {}) =>
@@ -233,7 +276,10 @@ export const seedMessage = (fields: Insert<typeof lineMessages> = {}) =>
 export async function seedFile(message: Insert<typeof lineMessages>, file: Insert<typeof lineFiles> = {}) {
   const m = await seedMessage({ messageType: file.fileType ?? 'image', content: null, ...message });
   return withDb(async (db) => {
-    const [f] = await db.insert(lineFiles).values({ messageId: m.id, fileType: m.messageType, ...file }).returning();
+    const [f] = await db
+      .insert(lineFiles)
+      .values({ messageId: m.id, fileType: m.messageType, ...file })
+      .returning();
     const [linked] = await db.update(lineMessages).set({ fileId: f!.id }).where(eq(lineMessages.id, m.id)).returning();
     return { message: linked!, file: f! };
   });
@@ -242,8 +288,19 @@ export async function seedFile(message: Insert<typeof lineMessages>, file: Inser
 export const seedInboxEvent = (fields: Insert<typeof lineWebhookEvents> = {}) =>
   withDb(async (db) => {
     const webhookEventId = fields.webhookEventId ?? newId.event();
-    const payload = { type: 'postback', webhookEventId, timestamp: Date.now(), mode: 'active', postback: { data: 'x' } };
-    return (await db.insert(lineWebhookEvents).values({ webhookEventId, eventType: 'postback', payload, ...fields }).returning())[0]!;
+    const payload = {
+      type: 'postback',
+      webhookEventId,
+      timestamp: Date.now(),
+      mode: 'active',
+      postback: { data: 'x' },
+    };
+    return (
+      await db
+        .insert(lineWebhookEvents)
+        .values({ webhookEventId, eventType: 'postback', payload, ...fields })
+        .returning()
+    )[0]!;
   });
 
 /**
@@ -254,14 +311,23 @@ export async function seedAiAnswer(fields: Insert<typeof lineAiAnswers> = {}) {
   const lineUserId = fields.lineUserId ?? (await seedLineUser()).id;
   const question = fields.question ?? 'What is on today?';
   const questionMessageId =
-    fields.questionMessageId ?? (await seedMessage({ lineUserId, lineGroupId: fields.lineGroupId ?? null, content: question })).id;
+    fields.questionMessageId ??
+    (await seedMessage({ lineUserId, lineGroupId: fields.lineGroupId ?? null, content: question })).id;
   const webhookEventId = fields.webhookEventId ?? newId.event();
   return withDb(
     async (db) =>
       (
         await db
           .insert(lineAiAnswers)
-          .values({ webhookEventId, instanceId: `ai-${webhookEventId}`, eventAt: new Date(), ...fields, lineUserId, question, questionMessageId })
+          .values({
+            webhookEventId,
+            instanceId: `ai-${webhookEventId}`,
+            eventAt: new Date(),
+            ...fields,
+            lineUserId,
+            question,
+            questionMessageId,
+          })
           .returning()
       )[0]!,
   );

@@ -29,7 +29,16 @@ export function chromiumMissing(): string | null {
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -78,7 +87,10 @@ export interface ConsoleStack {
  * The dev stack (scripts/local/stack.ts: the ws proxy, the LINE emulator, the Worker) on a fresh,
  * migrated database in the local Postgres, with fixed test secrets.
  */
-export async function startConsoleStack(label: string, options: { seed?: EmulatorSeed; log?: (line: string) => void } = {}): Promise<ConsoleStack> {
+export async function startConsoleStack(
+  label: string,
+  options: { seed?: EmulatorSeed; log?: (line: string) => void } = {},
+): Promise<ConsoleStack> {
   const name = `linebot_${label}_${Date.now()}_${process.pid}`;
   const databaseUrl = await createDatabase(ADMIN_URL, name);
   const stops: Array<() => Promise<unknown>> = [() => dropDatabase(ADMIN_URL, name)];
@@ -116,7 +128,12 @@ export async function startConsoleStack(label: string, options: { seed?: Emulato
     const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     db.on('error', () => {});
     stops.push(() => db.end());
-    const target = { webhookUrl: stack.webhookUrl, channelSecret: CHANNEL_SECRET, emulatorUrl: stack.emulator.url, databaseUrl };
+    const target = {
+      webhookUrl: stack.webhookUrl,
+      channelSecret: CHANNEL_SECRET,
+      emulatorUrl: stack.emulator.url,
+      databaseUrl,
+    };
     return { stack, url: stack.workerUrl, db, target, stop };
   } catch (e) {
     await stop();
@@ -132,7 +149,9 @@ export const CONSOLE_SEED: EmulatorSeed = (() => {
   return {
     ...base,
     users: [...(base.users ?? []), { name: 'mallory', displayName: EVIL_NAME, language: 'en' }],
-    groups: (base.groups ?? []).map((g) => (g.name === 'ops' ? { ...g, members: [...(g.members ?? []), 'mallory'] } : g)),
+    groups: (base.groups ?? []).map((g) =>
+      g.name === 'ops' ? { ...g, members: [...(g.members ?? []), 'mallory'] } : g,
+    ),
   };
 })();
 export const directory = new Directory(CONSOLE_SEED);
@@ -160,9 +179,10 @@ export const SEEDED_PHOTOS = 1;
  * mallory's message out.
  */
 export async function seedConsole(env: ConsoleStack, options: { photo: Uint8Array; history?: boolean }): Promise<void> {
-  const chats = new Map<string, typeof SEEDED_TEXTS[number][]>();
+  const chats = new Map<string, (typeof SEEDED_TEXTS)[number][]>();
   // The README's pictures show a chat as operators have it; the tests need mallory's too.
-  for (const m of SEEDED_TEXTS) if (!options.history || m.from !== 'mallory') chats.set(m.chat, [...(chats.get(m.chat) ?? []), m]);
+  for (const m of SEEDED_TEXTS)
+    if (!options.history || m.from !== 'mallory') chats.set(m.chat, [...(chats.get(m.chat) ?? []), m]);
   // A second apart, so every chat reads in the order written (LINE's timestamps are the order).
   let at = Date.now() - 60_000;
   for (const [chat, texts] of chats) {
@@ -170,13 +190,19 @@ export async function seedConsole(env: ConsoleStack, options: { photo: Uint8Arra
     const id = directory.chat(type, name).id;
     const events = texts.map((m) => {
       const userId = directory.user(m.from).userId;
-      const event = build.text(type === 'group' ? build.inGroup(id, userId) : build.inRoom(id, userId), m.text, directory.mentionable());
+      const event = build.text(
+        type === 'group' ? build.inGroup(id, userId) : build.inRoom(id, userId),
+        m.text,
+        directory.mentionable(),
+      );
       at += 1_000;
       return { ...event, timestamp: at };
     });
     const { delivery, report } = await deliver(env.target, build.webhookBody(directory.botUserId, events));
     if (delivery.status !== 200 || report?.events.some((e) => e.inbox?.status !== 'done')) {
-      throw new Error(`seeding ${chat} failed: ${delivery.status} ${JSON.stringify(report?.events.map((e) => e.inbox))}`);
+      throw new Error(
+        `seeding ${chat} failed: ${delivery.status} ${JSON.stringify(report?.events.map((e) => e.inbox))}`,
+      );
     }
   }
   // A photo from the site, its bytes on the emulator (the NAS job would fetch them from there).
@@ -185,9 +211,15 @@ export async function seedConsole(env: ConsoleStack, options: { photo: Uint8Arra
   const sent = await deliver(env.target, build.webhookBody(directory.botUserId, [photo]), {
     attachments: [{ messageId: (photo.message as { id: string }).id, bytes: options.photo, contentType: 'image/jpeg' }],
   });
-  if (sent.report?.events[0]?.inbox?.status !== 'done') throw new Error(`seeding the photo failed: ${JSON.stringify(sent.report?.events[0]?.inbox)}`);
+  if (sent.report?.events[0]?.inbox?.status !== 'done')
+    throw new Error(`seeding the photo failed: ${JSON.stringify(sent.report?.events[0]?.inbox)}`);
   for (const name of PROJECTS) await env.db.query('insert into projects (name) values ($1)', [name]);
-  for (const a of ACCOUNTS) await env.db.query('insert into users (username, display_name, role) values ($1, $2, $3)', [a.username, a.displayName, a.role]);
+  for (const a of ACCOUNTS)
+    await env.db.query('insert into users (username, display_name, role) values ($1, $2, $3)', [
+      a.username,
+      a.displayName,
+      a.role,
+    ]);
   if (options.history) await seedHistory(env.db);
 }
 

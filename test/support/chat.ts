@@ -19,7 +19,9 @@ export async function say(src: SourceSpec, text: string, options?: PostOptions) 
 
 /** The texts of every reply the bot sent with this reply token (each accepted by the emulator). */
 export async function repliesTo(replyToken: string): Promise<string[]> {
-  const sent = (await lineRequests('/v2/bot/message/reply')).filter((r) => (r.body as { replyToken?: string }).replyToken === replyToken);
+  const sent = (await lineRequests('/v2/bot/message/reply')).filter(
+    (r) => (r.body as { replyToken?: string }).replyToken === replyToken,
+  );
   for (const r of sent) expect(r.status).toBe(200);
   return sent.flatMap((r) => (r.body as { messages: Array<{ text: string }> }).messages.map((m) => m.text));
 }
@@ -40,6 +42,10 @@ export async function boundUser(role: 'admin' | 'member' = 'member') {
 }
 
 export const pkOf = async (lineUserId: string) =>
-  (await withDb((db) => db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId))))[0]!.id;
+  (
+    await withDb((db) => db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.lineUserId, lineUserId)))
+  )[0]!.id;
 export const groupPkOf = async (groupId: string) =>
-  (await withDb((db) => db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, groupId))))[0]!.id;
+  (
+    await withDb((db) => db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, groupId)))
+  )[0]!.id;

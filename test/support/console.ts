@@ -25,7 +25,11 @@ export async function send(method: string, path: string, o: SendOptions = {}) {
   if (o.form) body = new URLSearchParams(o.form);
   if (o.rawBody !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
   const ctx = createExecutionContext();
-  const res = await app.fetch(new Request(`${ORIGIN}/admin${path}`, { method, headers, body, redirect: 'manual' }), env, ctx);
+  const res = await app.fetch(
+    new Request(`${ORIGIN}/admin${path}`, { method, headers, body, redirect: 'manual' }),
+    env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   await forgetIfRefused(res.status, client);
   return res;
@@ -33,7 +37,10 @@ export async function send(method: string, path: string, o: SendOptions = {}) {
 
 /** A signed-in operator: the session cookie and the CSRF token its pages carry. */
 export async function operator() {
-  const res = await send('POST', '/login', { form: { token: env.ADMIN_API_TOKEN }, headers: { 'cf-connecting-ip': `screens-${crypto.randomUUID()}` } });
+  const res = await send('POST', '/login', {
+    form: { token: env.ADMIN_API_TOKEN },
+    headers: { 'cf-connecting-ip': `screens-${crypto.randomUUID()}` },
+  });
   expect(res.status).toBe(303);
   const cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
   const html = await (await send('GET', '', { cookie })).text();
@@ -63,7 +70,9 @@ export async function submit(path: string, op: { cookie: string; csrf: string },
     .getSetCookie()
     .map((c) => c.split(';')[0]!)
     .find((c) => c.startsWith('linebot_console_notice='));
-  const landed = await send('GET', location.slice('/admin'.length), { cookie: notice ? `${op.cookie}; ${notice}` : op.cookie });
+  const landed = await send('GET', location.slice('/admin'.length), {
+    cookie: notice ? `${op.cookie}; ${notice}` : op.cookie,
+  });
   expect(landed.status).toBe(200);
   return { location, html: await landed.text(), notice };
 }
@@ -81,18 +90,33 @@ export function expectEscaped(html: string) {
  * Every form in `forms` refused with 403 and no notice when its post is forged: no CSRF token, a
  * wrong one, a foreign Origin, a cross-site fetch. (The caller checks that nothing changed.)
  */
-export async function expectForgedPostsRefused(op: { cookie: string; csrf: string }, forms: Array<[string, Record<string, string>]>) {
+export async function expectForgedPostsRefused(
+  op: { cookie: string; csrf: string },
+  forms: Array<[string, Record<string, string>]>,
+) {
   for (const [path, form] of forms) {
     const cases: Array<[string, SendOptions]> = [
       ['no token', { cookie: op.cookie, form }],
-      ['wrong token', { cookie: op.cookie, form: { ...form, _csrf: op.csrf.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')) } }],
-      ['foreign origin', { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { origin: 'https://evil.example' } }],
-      ['cross-site fetch', { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { 'sec-fetch-site': 'cross-site' } }],
+      [
+        'wrong token',
+        { cookie: op.cookie, form: { ...form, _csrf: op.csrf.replace(/^./, (ch) => (ch === 'A' ? 'B' : 'A')) } },
+      ],
+      [
+        'foreign origin',
+        { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { origin: 'https://evil.example' } },
+      ],
+      [
+        'cross-site fetch',
+        { cookie: op.cookie, form: { ...form, _csrf: op.csrf }, headers: { 'sec-fetch-site': 'cross-site' } },
+      ],
     ];
     for (const [what, options] of cases) {
       const res = await send('POST', path, options);
       expect(res.status, `${path} ${what}`).toBe(403);
-      expect(res.headers.getSetCookie().some((c) => c.startsWith('linebot_console_notice=')), `${path} ${what}`).toBe(false);
+      expect(
+        res.headers.getSetCookie().some((c) => c.startsWith('linebot_console_notice=')),
+        `${path} ${what}`,
+      ).toBe(false);
     }
   }
 }

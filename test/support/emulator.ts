@@ -27,15 +27,40 @@ export async function violations(): Promise<RecordedRequest[]> {
 }
 
 /** `bodyContains`: only requests whose JSON body holds this text (a push's `to`, a reply token), so parallel test files keep their own faults. */
-export async function addFault(fault: { method?: string; path?: string; pathRegex?: string; bodyContains?: string; status: number; body?: unknown; times?: number }) {
-  const res = await control('/faults', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });
+export async function addFault(fault: {
+  method?: string;
+  path?: string;
+  pathRegex?: string;
+  bodyContains?: string;
+  status: number;
+  body?: unknown;
+  times?: number;
+}) {
+  const res = await control('/faults', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(fault),
+  });
   if (!res.ok) throw new Error(`emulator refused the fault: ${res.status}`);
 }
 
-export async function seedProfile(profile: { userId: string; displayName: string; pictureUrl?: string; language?: string }) {
-  await control('/profiles', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(profile) });
+export async function seedProfile(profile: {
+  userId: string;
+  displayName: string;
+  pictureUrl?: string;
+  language?: string;
+}) {
+  await control('/profiles', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(profile),
+  });
 }
 
 export async function seedGroup(group: { groupId: string; groupName: string; pictureUrl?: string; count?: number }) {
-  await control('/groups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(group) });
+  await control('/groups', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(group),
+  });
 }

@@ -6,7 +6,8 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import worker from '../../src/index';
 import { signBody } from '../../src/webhook/signature';
 
-const hex = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n / 2)), (b) => b.toString(16).padStart(2, '0')).join('');
+const hex = (n: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(n / 2)), (b) => b.toString(16).padStart(2, '0')).join('');
 let sequence = 0;
 
 /** Fresh ids per test: all test files share one database. */
@@ -29,7 +30,10 @@ function source(s: SourceSpec) {
 
 /** A webhook event as the tests build it: LINE's common fields plus whatever the type carries. */
 export type TestEvent = { type: string; webhookEventId: string; timestamp: number } & Record<string, unknown>;
-export type TestMessageEvent = TestEvent & { replyToken: string; message: { id: string; type: string } & Record<string, unknown> };
+export type TestMessageEvent = TestEvent & {
+  replyToken: string;
+  message: { id: string; type: string } & Record<string, unknown>;
+};
 
 export function event(type: string, src: SourceSpec | null, fields: Record<string, unknown> = {}): TestEvent {
   return {
@@ -43,7 +47,11 @@ export function event(type: string, src: SourceSpec | null, fields: Record<strin
   };
 }
 
-export function messageEvent(src: SourceSpec, message: { type: string } & Record<string, unknown>, fields: Record<string, unknown> = {}) {
+export function messageEvent(
+  src: SourceSpec,
+  message: { type: string } & Record<string, unknown>,
+  fields: Record<string, unknown> = {},
+) {
   return event('message', src, {
     replyToken: newId.replyToken(),
     message: { id: newId.message(), quoteToken: hex(16), ...message },
@@ -67,7 +75,9 @@ export interface PostOptions {
 /** Posts a body to the webhook and waits for its background processing (ctx.waitUntil) too. */
 export async function postWebhook(body: string | Uint8Array, options: PostOptions = {}) {
   const signature =
-    options.signature === undefined ? await signBody(options.secret ?? env.LINE_CHANNEL_SECRET, body) : options.signature;
+    options.signature === undefined
+      ? await signBody(options.secret ?? env.LINE_CHANNEL_SECRET, body)
+      : options.signature;
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
   if (signature !== null) headers['x-line-signature'] = signature;
   const request = new Request('https://bot.example/api/linebot/webhook', { method: 'POST', headers, body });

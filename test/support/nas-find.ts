@@ -16,7 +16,13 @@ function nasFileRow(share: string, spec: NasFileSpec): typeof nasFiles.$inferIns
     share: spec.share ?? share,
     path: spec.path,
     name,
-    extension: dot > 0 ? name.slice(dot + 1).toLowerCase().slice(0, 32) : '',
+    extension:
+      dot > 0
+        ? name
+            .slice(dot + 1)
+            .toLowerCase()
+            .slice(0, 32)
+        : '',
     size: spec.size ?? 1000,
     modifiedAt: spec.modifiedAt ?? new Date('2026-01-01T00:00:00Z'),
     searchText: searchTextOf(spec.share ?? share, spec.path),
@@ -25,5 +31,10 @@ function nasFileRow(share: string, spec: NasFileSpec): typeof nasFiles.$inferIns
 
 export async function insertNasFiles(share: string, specs: NasFileSpec[]) {
   if (specs.length === 0) return [];
-  return withDb((db) => db.insert(nasFiles).values(specs.map((s) => nasFileRow(share, s))).returning());
+  return withDb((db) =>
+    db
+      .insert(nasFiles)
+      .values(specs.map((s) => nasFileRow(share, s)))
+      .returning(),
+  );
 }

@@ -43,10 +43,16 @@ export function bytesOf(length: number, seed = 1): Uint8Array {
  */
 async function seedAskerInScope(options: { group?: boolean } = {}) {
   return withDb(async (db) => {
-    const [account] = await db.insert(users).values({ username: `asker.${unique()}`, role: 'admin' }).returning();
+    const [account] = await db
+      .insert(users)
+      .values({ username: `asker.${unique()}`, role: 'admin' })
+      .returning();
     const user = await seedLineUser({ displayName: 'Asker', userId: account!.id });
     if (!options.group) return { user, group: null };
-    const [project] = await db.insert(projects).values({ name: `Site ${unique()}`, nasFolder: 'projects' }).returning();
+    const [project] = await db
+      .insert(projects)
+      .values({ name: `Site ${unique()}`, nasFolder: 'projects' })
+      .returning();
     return { user, group: await seedGroup({ name: 'Site A', projectId: project!.id }) };
   });
 }
@@ -56,7 +62,9 @@ async function seedAskerInScope(options: { group?: boolean } = {}) {
  * row, and the request in `status` (default `uploading`, as a job's claim leaves it).
  */
 export async function seedSendRequest(fields: Insert<typeof nasSendRequests> = {}, options: { group?: boolean } = {}) {
-  const asker = fields.lineUserId ? null : await seedAskerInScope({ group: options.group && fields.lineGroupId === undefined });
+  const asker = fields.lineUserId
+    ? null
+    : await seedAskerInScope({ group: options.group && fields.lineGroupId === undefined });
   const user = asker?.user ?? null;
   const group = asker?.group ?? null;
   const name = fields.name ?? `平面圖-${unique()}.pdf`;
@@ -104,10 +112,13 @@ export async function seedSendRequest(fields: Insert<typeof nasSendRequests> = {
 export const loadRequest = (id: string) =>
   withDb(async (db) => (await db.select().from(nasSendRequests).where(eq(nasSendRequests.id, id)))[0]!);
 
-export const linksOf = (sendRequestId: string) => withDb((db) => db.select().from(shareLinks).where(eq(shareLinks.sendRequestId, sendRequestId)));
+export const linksOf = (sendRequestId: string) =>
+  withDb((db) => db.select().from(shareLinks).where(eq(shareLinks.sendRequestId, sendRequestId)));
 
 export const updateRequest = (id: string, fields: Insert<typeof nasSendRequests>) =>
-  withDb(async (db) => (await db.update(nasSendRequests).set(fields).where(eq(nasSendRequests.id, id)).returning())[0]!);
+  withDb(
+    async (db) => (await db.update(nasSendRequests).set(fields).where(eq(nasSendRequests.id, id)).returning())[0]!,
+  );
 
 export interface CallOptions {
   token?: string | null;
@@ -129,7 +140,14 @@ export async function call(method: string, path: string, options: CallOptions = 
   const body = method === 'HEAD' ? new Uint8Array() : new Uint8Array(await res.arrayBuffer());
   await waitOnExecutionContext(ctx);
   await forgetIfRefused(res.status, client);
-  return { res, status: res.status, headers: res.headers, bytes: body, text: () => new TextDecoder().decode(body), json: () => JSON.parse(new TextDecoder().decode(body)) };
+  return {
+    res,
+    status: res.status,
+    headers: res.headers,
+    bytes: body,
+    text: () => new TextDecoder().decode(body),
+    json: () => JSON.parse(new TextDecoder().decode(body)),
+  };
 }
 
 /** PUT a preview or file as the job does: length, type and SHA-256 declared, body streamed. */
@@ -180,7 +198,12 @@ export async function seedShareLink(
   file: { name: string; contentType: string; bytes: Uint8Array; preview?: Uint8Array },
   link: Insert<typeof shareLinks> = {},
 ) {
-  const { request } = await seedSendRequest({ name: file.name, size: file.bytes.byteLength, status: 'sent', contentType: file.contentType });
+  const { request } = await seedSendRequest({
+    name: file.name,
+    size: file.bytes.byteLength,
+    status: 'sent',
+    contentType: file.contentType,
+  });
   const r2Key = `sends/${request.id}/file`;
   await env.FILES.put(r2Key, file.bytes, { httpMetadata: { contentType: file.contentType } });
   let previewR2Key: string | null = null;
@@ -190,7 +213,9 @@ export async function seedShareLink(
   }
   return withDb(async (db) => {
     const { token, link: row } = await createShareLink(db, { ...request, r2Key, previewR2Key }, 3600);
-    const [updated] = Object.keys(link).length ? await db.update(shareLinks).set(link).where(eq(shareLinks.id, row.id)).returning() : [row];
+    const [updated] = Object.keys(link).length
+      ? await db.update(shareLinks).set(link).where(eq(shareLinks.id, row.id)).returning()
+      : [row];
     return { token, link: updated!, request };
   });
 }

@@ -63,7 +63,20 @@ export async function indexShare(options: IndexShareOptions): Promise<WalkSummar
   const maxLogged = options.maxLoggedProblems ?? 50;
   const started = Date.now();
   const summary: WalkSummary = {
-    share: share.name, outcome: 'walked', mode: options.previousDirs ? 'rescan' : 'full', unchangedDirs: 0, files: 0, dirs: 0, inserted: 0, updated: 0, deleted: 0, kept: 0, unreadable: 0, symlinks: 0, skipped: 0, ms: 0,
+    share: share.name,
+    outcome: 'walked',
+    mode: options.previousDirs ? 'rescan' : 'full',
+    unchangedDirs: 0,
+    files: 0,
+    dirs: 0,
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    kept: 0,
+    unreadable: 0,
+    symlinks: 0,
+    skipped: 0,
+    ms: 0,
   };
 
   const result = await withShareLock(database.pool, share.name, async () => {
@@ -110,7 +123,10 @@ export async function indexShare(options: IndexShareOptions): Promise<WalkSummar
     const progress = setInterval(() => {
       const seconds = (Date.now() - started) / 1000;
       reporter.log('info', 'nas_index.progress', {
-        share: share.name, files: summary.files, dirs: summary.dirs, written: summary.inserted + summary.updated,
+        share: share.name,
+        files: summary.files,
+        dirs: summary.dirs,
+        written: summary.inserted + summary.updated,
         filesPerSecond: Math.round(summary.files / Math.max(seconds, 0.001)),
       });
     }, options.progressIntervalMs ?? 10_000);
@@ -151,12 +167,16 @@ export async function indexShare(options: IndexShareOptions): Promise<WalkSummar
       });
       await flush();
       Object.assign(summary, { symlinks: counts.symlinks, skipped: counts.skipped, dirs: counts.dirs });
-      if (logged > maxLogged) reporter.log('warn', 'nas_index.unreadable_more', { share: share.name, count: logged - maxLogged });
+      if (logged > maxLogged)
+        reporter.log('warn', 'nas_index.unreadable_more', { share: share.name, count: logged - maxLogged });
 
       if (counts.rootEntries === 0 && indexedBefore > 0) {
         summary.kept = stored.size;
         reporter.log('warn', 'nas_index.share_empty', {
-          share: share.name, root: share.root, indexed: indexedBefore, note: 'the share folder is empty (is the NAS mounted?): nothing deleted',
+          share: share.name,
+          root: share.root,
+          indexed: indexedBefore,
+          note: 'the share folder is empty (is the NAS mounted?): nothing deleted',
         });
       } else {
         const gone: string[] = [];
@@ -164,7 +184,8 @@ export async function indexShare(options: IndexShareOptions): Promise<WalkSummar
           if (unreadableFiles.has(path) || unreadableDirs.some((d) => path.startsWith(d))) summary.kept++;
           else gone.push(row.id);
         }
-        for (let i = 0; i < gone.length; i += batchSize) summary.deleted += await deleteFiles(db, gone.slice(i, i + batchSize));
+        for (let i = 0; i < gone.length; i += batchSize)
+          summary.deleted += await deleteFiles(db, gone.slice(i, i + batchSize));
       }
     } catch (e) {
       await writing.catch(() => {});
@@ -198,7 +219,9 @@ async function warnUnconfigured(database: Database, shares: readonly Share[], re
     for (const c of await shareCounts(database.db)) {
       if (!shares.some((s) => s.name === c.share)) {
         reporter.log('warn', 'nas_index.unconfigured_share', {
-          share: c.share, files: c.files, note: `not in NAS_SHARES; its rows stay searchable (DELETE FROM nas_files WHERE share = '${c.share}' to drop them)`,
+          share: c.share,
+          files: c.files,
+          note: `not in NAS_SHARES; its rows stay searchable (DELETE FROM nas_files WHERE share = '${c.share}' to drop them)`,
         });
       }
     }
@@ -242,7 +265,10 @@ export async function runIndexer(options: IndexerOptions): Promise<{ walks: Walk
   if (!options.database && !options.databaseUrl) throw new Error('runIndexer needs databaseUrl or database');
   const database =
     options.database ??
-    openDatabase(options.databaseUrl!, { max: 2, onError: (e) => reporter.log('warn', 'nas_index.db_connection_error', { error: describe(e) }) });
+    openDatabase(options.databaseUrl!, {
+      max: 2,
+      onError: (e) => reporter.log('warn', 'nas_index.db_connection_error', { error: describe(e) }),
+    });
   const walks: WalkSummary[] = [];
   let errors = 0;
   try {
@@ -257,12 +283,18 @@ export async function runIndexer(options: IndexerOptions): Promise<{ walks: Walk
         const full = !rescanMs || !last || Date.now() - last.lastFullAt >= intervalMs;
         const dirs = new Map<string, DirState>();
         const s = await indexShare({
-          database, share, reporter, signal: stop, batchSize: options.batchSize, progressIntervalMs: options.progressIntervalMs,
+          database,
+          share,
+          reporter,
+          signal: stop,
+          batchSize: options.batchSize,
+          progressIntervalMs: options.progressIntervalMs,
           dirs: rescanMs ? dirs : undefined,
           previousDirs: full ? undefined : last.dirs,
         });
         walks.push(s);
-        if (s.outcome === 'walked' && rescanMs) state.set(share.name, { lastFullAt: full ? Date.now() : last!.lastFullAt, dirs });
+        if (s.outcome === 'walked' && rescanMs)
+          state.set(share.name, { lastFullAt: full ? Date.now() : last!.lastFullAt, dirs });
         if (s.outcome === 'failed') {
           errors++;
           failed = true;

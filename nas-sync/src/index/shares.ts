@@ -20,10 +20,16 @@ const SHARE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  * checked on disk (absolute, exists, is a directory) unless `checkDisk` is false. A path may not
  * contain a comma (the separator); the first `:` ends the name, so a path may contain colons.
  */
-export function parseShares(raw: string | undefined, options: { checkDisk?: boolean } = {}): { shares: Share[]; problems: string[] } {
+export function parseShares(
+  raw: string | undefined,
+  options: { checkDisk?: boolean } = {},
+): { shares: Share[]; problems: string[] } {
   const shares: Share[] = [];
   const problems: string[] = [];
-  const items = (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const seenNames = new Map<string, string>();
   const seenRoots = new Map<string, string>();
   for (const item of items) {
@@ -40,7 +46,9 @@ export function parseShares(raw: string | undefined, options: { checkDisk?: bool
     }
     const other = seenNames.get(name.toLowerCase());
     if (other !== undefined) {
-      problems.push(`NAS_SHARES: share name ${JSON.stringify(name)} is used twice (names are compared ignoring case; also ${JSON.stringify(other)})`);
+      problems.push(
+        `NAS_SHARES: share name ${JSON.stringify(name)} is used twice (names are compared ignoring case; also ${JSON.stringify(other)})`,
+      );
       continue;
     }
     seenNames.set(name.toLowerCase(), name);

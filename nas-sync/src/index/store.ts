@@ -21,12 +21,25 @@ export interface IndexedFile {
 
 /** Every row of one share, by path. */
 export async function loadShareIndex(db: Db, share: string): Promise<Map<string, IndexedFile>> {
-  const r = await db.execute<{ id: string; path: string; size: string; mtime_ms: string; extension: string; search_text: string }>(sql`
+  const r = await db.execute<{
+    id: string;
+    path: string;
+    size: string;
+    mtime_ms: string;
+    extension: string;
+    search_text: string;
+  }>(sql`
     SELECT id, path, size, floor(extract(epoch FROM modified_at) * 1000)::bigint AS mtime_ms, extension, search_text
     FROM ${nasFiles} WHERE share = ${share}`);
   const map = new Map<string, IndexedFile>();
   for (const row of r.rows) {
-    map.set(row.path, { id: row.id, size: Number(row.size), mtimeMs: Number(row.mtime_ms), extension: row.extension, searchText: row.search_text });
+    map.set(row.path, {
+      id: row.id,
+      size: Number(row.size),
+      mtimeMs: Number(row.mtime_ms),
+      extension: row.extension,
+      searchText: row.search_text,
+    });
   }
   return map;
 }
@@ -36,7 +49,13 @@ export function rowFor(share: string, file: WalkedFile, stored: IndexedFile | un
   const mtimeMs = Math.floor(file.mtimeMs);
   const extension = extensionOf(file.name);
   const searchText = searchTextOf(share, file.path);
-  if (stored && stored.size === file.size && stored.mtimeMs === mtimeMs && stored.extension === extension && stored.searchText === searchText) {
+  if (
+    stored &&
+    stored.size === file.size &&
+    stored.mtimeMs === mtimeMs &&
+    stored.extension === extension &&
+    stored.searchText === searchText
+  ) {
     return null;
   }
   return { path: file.path, name: file.name, extension, size: file.size, mtimeMs, searchText };
@@ -44,7 +63,11 @@ export function rowFor(share: string, file: WalkedFile, stored: IndexedFile | un
 export type FileRow = NonNullable<ReturnType<typeof rowFor>>;
 
 /** Inserts new files and updates changed ones in one statement; indexed_at = now() for each. */
-export async function upsertFiles(db: Db, share: string, rows: readonly FileRow[]): Promise<{ inserted: number; updated: number }> {
+export async function upsertFiles(
+  db: Db,
+  share: string,
+  rows: readonly FileRow[],
+): Promise<{ inserted: number; updated: number }> {
   if (rows.length === 0) return { inserted: 0, updated: 0 };
   const r = await db.execute<{ inserted: boolean }>(sql`
     INSERT INTO ${nasFiles} (share, path, name, extension, size, modified_at, search_text, indexed_at)
@@ -82,7 +105,12 @@ export interface ShareCounts {
 export async function shareCounts(db: Db): Promise<ShareCounts[]> {
   const r = await db.execute<{ share: string; files: string; bytes: string | null; last: Date | string | null }>(sql`
     SELECT share, count(*) AS files, sum(size) AS bytes, max(indexed_at) AS last FROM ${nasFiles} GROUP BY share ORDER BY share`);
-  return r.rows.map((x) => ({ share: x.share, files: Number(x.files), bytes: Number(x.bytes ?? 0), lastChangeAt: x.last ? new Date(x.last) : null }));
+  return r.rows.map((x) => ({
+    share: x.share,
+    files: Number(x.files),
+    bytes: Number(x.bytes ?? 0),
+    lastChangeAt: x.last ? new Date(x.last) : null,
+  }));
 }
 
 /** Advisory-lock keys: this namespace and hashtext(share), so two jobs never walk one share at once. */
@@ -97,7 +125,10 @@ export async function withShareLock<T>(pool: pg.Pool, share: string, fn: () => P
   const client = await pool.connect();
   let broken = false;
   try {
-    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_NAMESPACE, share]);
+    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
+      LOCK_NAMESPACE,
+      share,
+    ]);
     if (!r.rows[0]?.ok) return 'busy';
     try {
       return await fn();

@@ -65,7 +65,8 @@ class WalkError extends Error {
   override readonly name = 'WalkError';
 }
 
-const errorCode = (e: unknown): string => (e as NodeJS.ErrnoException | null)?.code ?? String((e as Error)?.message ?? e);
+const errorCode = (e: unknown): string =>
+  (e as NodeJS.ErrnoException | null)?.code ?? String((e as Error)?.message ?? e);
 /** What a file or folder that vanished mid-walk looks like: gone, not unreadable. */
 const GONE = new Set(['ENOENT', 'ENOTDIR']);
 const STAT_PARALLEL = 32;

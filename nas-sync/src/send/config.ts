@@ -11,7 +11,11 @@ import { parseShares, type Share } from './resolve.ts';
 
 export type SendSetup =
   | { enabled: true; workerUrl: string; agentToken: string; shares: Share[]; maxBytes: number }
-  | { enabled: false; /** The variables left unset (why sending is off). */ missing: string[] };
+  | {
+      enabled: false;
+      /** The variables left unset (why sending is off). */
+      missing: string[];
+    };
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -30,7 +34,9 @@ const workerUrl = envSetting((raw, problem) => {
   } else if (u.protocol === 'https:' || (u.protocol === 'http:' && LOCAL_HOSTS.has(u.hostname))) {
     return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
   } else {
-    problem(`WORKER_URL must be https:// (http:// only for localhost); got ${JSON.stringify(`${u.protocol}//${u.host}`)}`);
+    problem(
+      `WORKER_URL must be https:// (http:// only for localhost); got ${JSON.stringify(`${u.protocol}//${u.host}`)}`,
+    );
   }
   return '';
 });
@@ -39,8 +45,14 @@ const workerUrl = envSetting((raw, problem) => {
 export const sendEnv = {
   WORKER_URL: workerUrl,
   // A bearer token goes into a header as is: printable ASCII without spaces. Never echoed back.
-  NAS_AGENT_TOKEN: envText.pipe(z.string().regex(/^[\x21-\x7e]*$/, 'NAS_AGENT_TOKEN must be printable ASCII without spaces')),
-  NAS_SEND_MAX_BYTES: byteCount('NAS_SEND_MAX_BYTES', NAS_SEND_MAX_BYTES, { example: '104857600 for 100 MiB', fractions: 'cut', format: String }),
+  NAS_AGENT_TOKEN: envText.pipe(
+    z.string().regex(/^[\x21-\x7e]*$/, 'NAS_AGENT_TOKEN must be printable ASCII without spaces'),
+  ),
+  NAS_SEND_MAX_BYTES: byteCount('NAS_SEND_MAX_BYTES', NAS_SEND_MAX_BYTES, {
+    example: '104857600 for 100 MiB',
+    fractions: 'cut',
+    format: String,
+  }),
 };
 
 export interface SendEnv {
@@ -51,9 +63,19 @@ export interface SendEnv {
 
 /** The setup from the sender's variables, once they have parsed without a problem. */
 export function sendSetup(env: SendEnv, rawShares: string, shares: readonly Share[]): SendSetup {
-  const missing = [...(env.WORKER_URL ? [] : ['WORKER_URL']), ...(env.NAS_AGENT_TOKEN ? [] : ['NAS_AGENT_TOKEN']), ...(rawShares ? [] : ['NAS_SHARES'])];
+  const missing = [
+    ...(env.WORKER_URL ? [] : ['WORKER_URL']),
+    ...(env.NAS_AGENT_TOKEN ? [] : ['NAS_AGENT_TOKEN']),
+    ...(rawShares ? [] : ['NAS_SHARES']),
+  ];
   if (missing.length > 0 || shares.length === 0) return { enabled: false, missing };
-  return { enabled: true, workerUrl: env.WORKER_URL, agentToken: env.NAS_AGENT_TOKEN, shares: [...shares], maxBytes: env.NAS_SEND_MAX_BYTES.value };
+  return {
+    enabled: true,
+    workerUrl: env.WORKER_URL,
+    agentToken: env.NAS_AGENT_TOKEN,
+    shares: [...shares],
+    maxBytes: env.NAS_SEND_MAX_BYTES.value,
+  };
 }
 
 const sendOnly = z.object({ ...sendEnv, NAS_SHARES: envText });
@@ -62,9 +84,13 @@ const sendOnly = z.object({ ...sendEnv, NAS_SHARES: envText });
  * The sender's configuration on its own (the job reads it with the rest, config.ts). `shares`:
  * NAS_SHARES as the caller parsed it (its problems reported there); parsed here if absent.
  */
-export function parseSendConfig(env: NodeJS.ProcessEnv, shares?: readonly Share[]): { setup: SendSetup; problems: string[]; warnings: string[] } {
+export function parseSendConfig(
+  env: NodeJS.ProcessEnv,
+  shares?: readonly Share[],
+): { setup: SendSetup; problems: string[]; warnings: string[] } {
   const parsed = sendOnly.safeParse(env);
-  if (!parsed.success) return { setup: { enabled: false, missing: [] }, problems: problemsOf(parsed.error), warnings: [] };
+  if (!parsed.success)
+    return { setup: { enabled: false, missing: [] }, problems: problemsOf(parsed.error), warnings: [] };
   const raw = parsed.data.NAS_SHARES;
   let served = shares;
   const problems: string[] = [];

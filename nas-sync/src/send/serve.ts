@@ -121,11 +121,21 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
     onRetry: (i) => log('warn', 'nas_send.retry', i),
   });
 
-  const summary: SendSummary = { uploaded: 0, failed: 0, taken: 0, gave_up: 0, released: 0, claim_lost: 0, bytes: 0, errors: 0 };
+  const summary: SendSummary = {
+    uploaded: 0,
+    failed: 0,
+    taken: 0,
+    gave_up: 0,
+    released: 0,
+    claim_lost: 0,
+    bytes: 0,
+    errors: 0,
+  };
   const done = (e: SendEvent) => {
     summary[e.outcome]++;
     if (e.outcome === 'uploaded') summary.bytes += e.bytes ?? 0;
-    const level: Level = e.outcome === 'gave_up' ? 'error' : e.outcome === 'claim_lost' || e.outcome === 'failed' ? 'warn' : 'info';
+    const level: Level =
+      e.outcome === 'gave_up' ? 'error' : e.outcome === 'claim_lost' || e.outcome === 'failed' ? 'warn' : 'info';
     log(level, 'nas_send.request', { ...e });
     options.onEvent?.(e);
   };
@@ -156,7 +166,12 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
         ...base,
         outcome: 'gave_up',
         status: a.kind === 'rejected' ? a.status : undefined,
-        error: a.kind === 'unreachable' ? `${a.error} (${a.tries} tries)` : a.kind === 'rejected' ? `HTTP ${a.status} ${a.code ?? ''}`.trim() : undefined,
+        error:
+          a.kind === 'unreachable'
+            ? `${a.error} (${a.tries} tries)`
+            : a.kind === 'rejected'
+              ? `HTTP ${a.status} ${a.code ?? ''}`.trim()
+              : undefined,
         ms: ms(),
       });
 
@@ -165,13 +180,23 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
       if (claim.attempts > maxAttempts) return await fail('unreadable', `gave up after ${claim.attempts - 1} claims`);
       const share = options.shares.find((s) => s.name === claim.share);
       // An unmounted share is this machine's trouble, not the file's: give the request back.
-      if (!share || !(await stat(share.root).then((s) => s.isDirectory(), () => false))) {
+      if (
+        !share ||
+        !(await stat(share.root).then(
+          (s) => s.isDirectory(),
+          () => false,
+        ))
+      ) {
         throw new RootGoneError(`share ${claim.share} is not mounted here`);
       }
       const resolved = await resolveInShare(options.shares, claim.share, claim.path);
       if ('problem' in resolved) {
         const reason: FailureReason =
-          resolved.problem === 'not_file' ? 'missing' : resolved.problem === 'unknown_share' ? 'outside_share' : resolved.problem;
+          resolved.problem === 'not_file'
+            ? 'missing'
+            : resolved.problem === 'unknown_share'
+              ? 'outside_share'
+              : resolved.problem;
         return await fail(reason);
       }
       try {
@@ -184,7 +209,8 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
       // What was opened, by the kernel's account (Linux): a folder swapped for a symlink between the
       // realpath check and the open would show here.
       const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
-      if (opened !== undefined && isAbsolute(opened) && !inside(await realpath(share.root), opened)) return await fail('outside_share', 'moved out while opening');
+      if (opened !== undefined && isAbsolute(opened) && !inside(await realpath(share.root), opened))
+        return await fail('outside_share', 'moved out while opening');
       const same = async (): Promise<FailureReason | undefined> => {
         const st = await handle.stat();
         if (!st.isFile()) return 'missing';
@@ -208,7 +234,12 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
         }
         const hash = createHash('sha256');
         let length = 0;
-        for await (const chunk of createReadStream('', { fd: handle, start: 0, autoClose: false, signal: heartbeat.signal }) as AsyncIterable<Buffer>) {
+        for await (const chunk of createReadStream('', {
+          fd: handle,
+          start: 0,
+          autoClose: false,
+          signal: heartbeat.signal,
+        }) as AsyncIterable<Buffer>) {
           hash.update(chunk);
           length += chunk.length;
         }
@@ -220,18 +251,23 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
       for (let round = 1; ; round++) {
         const { sha256, length } = await hashFile();
         if (length !== claim.size) return await fail('changed', `read ${length} of ${claim.size} bytes`);
-        const jpeg = noPreview || preview ? undefined : await makePreview(buffer!).catch((e: unknown) => {
-          // Not the image its name says (or damaged): the Worker sends it as a file link instead.
-          log('warn', 'nas_send.no_preview', { requestId: claim.id, error: describe(e) });
-          noPreview = true;
-          return undefined;
-        });
+        const jpeg =
+          noPreview || preview
+            ? undefined
+            : await makePreview(buffer!).catch((e: unknown) => {
+                // Not the image its name says (or damaged): the Worker sends it as a file link instead.
+                log('warn', 'nas_send.no_preview', { requestId: claim.id, error: describe(e) });
+                noPreview = true;
+                return undefined;
+              });
         if (jpeg) {
           const a = await client.put(claim.id, 'preview', bufferBody(jpeg, 'image/jpeg'), heartbeat.signal, 60_000);
           if (a.kind !== 'ok') {
-            if (a.kind === 'rejected' && a.status === 409) return done({ ...base, outcome: 'taken', status: 409, ms: ms() });
+            if (a.kind === 'rejected' && a.status === 409)
+              return done({ ...base, outcome: 'taken', status: 409, ms: ms() });
             if (a.kind === 'rejected' && a.status === 422 && round === 1) continue;
-            if (a.kind === 'rejected' && a.status === 422) return await fail('unreadable', 'preview refused twice (422)');
+            if (a.kind === 'rejected' && a.status === 422)
+              return await fail('unreadable', 'preview refused twice (422)');
             return gaveUp(a);
           }
           preview = true;
@@ -240,13 +276,16 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
           ? bufferBody(buffer, contentType, sha256)
           : {
               open: () =>
-                Readable.toWeb(createReadStream('', { fd: handle, start: 0, autoClose: false, signal: heartbeat.signal })) as ReadableStream<Uint8Array>,
+                Readable.toWeb(
+                  createReadStream('', { fd: handle, start: 0, autoClose: false, signal: heartbeat.signal }),
+                ) as ReadableStream<Uint8Array>,
               length,
               contentType,
               sha256,
             };
         const a = await client.put(claim.id, 'file', body, heartbeat.signal, timeoutMs);
-        if (a.kind === 'ok') return done({ ...base, outcome: 'uploaded', status: a.status, bytes: length, preview, ms: ms() });
+        if (a.kind === 'ok')
+          return done({ ...base, outcome: 'uploaded', status: a.status, bytes: length, preview, ms: ms() });
         if (a.kind === 'rejected' && a.status === 413) return await fail('too_large');
         if (a.kind === 'rejected' && a.status === 422) {
           // Size or hash did not match what arrived: the file changed under us, or the bytes were hurt on the way.
@@ -258,7 +297,8 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
         return answered(a, { ...base, outcome: 'uploaded' });
       }
     } catch (e) {
-      if (heartbeat.signal.reason instanceof ClaimLostError) return done({ ...base, outcome: 'claim_lost', error: 'claim taken over by another job', ms: ms() });
+      if (heartbeat.signal.reason instanceof ClaimLostError)
+        return done({ ...base, outcome: 'claim_lost', error: 'claim taken over by another job', ms: ms() });
       if (stop.aborted || e instanceof RootGoneError) {
         await heartbeat.end();
         await releaseSendClaim(db, claim, claimedBy).catch(() => {});
@@ -268,7 +308,9 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
       // Trouble reading here (an I/O error mid-file): tell the asker rather than try forever.
       summary.errors++;
       log('error', 'nas_send.error', { requestId: claim.id, error: describe(e) });
-      await fail('unreadable', describe(e)).catch((e2: unknown) => log('error', 'nas_send.record_failed', { requestId: claim.id, error: describe(e2) }));
+      await fail('unreadable', describe(e)).catch((e2: unknown) =>
+        log('error', 'nas_send.record_failed', { requestId: claim.id, error: describe(e2) }),
+      );
     } finally {
       await heartbeat.dispose();
       await fh?.close().catch(() => {});
@@ -286,7 +328,12 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
   try {
     const openedBefore = options.once ? await databaseNow(db) : undefined;
     const listening = !options.once && options.listen !== false && Boolean(options.databaseUrl) && !stop.aborted;
-    log('info', 'nas_send.started', { once: Boolean(options.once), shares: shareNames, workerUrl: options.workerUrl, listen: listening });
+    log('info', 'nas_send.started', {
+      once: Boolean(options.once),
+      shares: shareNames,
+      workerUrl: options.workerUrl,
+      listen: listening,
+    });
     if (listening) {
       listener = startListener({ url: options.databaseUrl!, channel: SEND_CHANNEL, onWake: () => wake(), log });
     }
@@ -294,7 +341,8 @@ export async function runSend(options: SendOptions): Promise<SendSummary> {
       let claimed: ClaimedSend[] = [];
       const free = concurrency - inflight.size;
       try {
-        if (free > 0) claimed = await claimSends(db, { limit: free, leaseMs, claimedBy, shares: shareNames, openedBefore });
+        if (free > 0)
+          claimed = await claimSends(db, { limit: free, leaseMs, claimedBy, shares: shareNames, openedBefore });
       } catch (e) {
         summary.errors++;
         log('error', 'nas_send.poll_failed', { error: describe(e) });
@@ -329,10 +377,19 @@ export async function serveSendRequests(
   options: Omit<SendOptions, 'workerUrl' | 'agentToken' | 'shares' | 'maxBytes'>,
 ): Promise<SendSummary | undefined> {
   if (!setup.enabled) {
-    options.reporter?.log('info', 'nas_send.off', { missing: setup.missing, note: 'send requests (/send) are not served by this job' });
+    options.reporter?.log('info', 'nas_send.off', {
+      missing: setup.missing,
+      note: 'send requests (/send) are not served by this job',
+    });
     return undefined;
   }
-  return runSend({ ...options, workerUrl: setup.workerUrl, agentToken: setup.agentToken, shares: setup.shares, maxBytes: setup.maxBytes });
+  return runSend({
+    ...options,
+    workerUrl: setup.workerUrl,
+    agentToken: setup.agentToken,
+    shares: setup.shares,
+    maxBytes: setup.maxBytes,
+  });
 }
 
 const inside = (root: string, p: string): boolean => {

@@ -38,7 +38,13 @@ export interface Body {
 }
 
 export interface WorkerClient {
-  put(requestId: string, what: 'preview' | 'file', body: Body, signal: AbortSignal, timeoutMs: number): Promise<WorkerAnswer>;
+  put(
+    requestId: string,
+    what: 'preview' | 'file',
+    body: Body,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<WorkerAnswer>;
   failure(requestId: string, reason: FailureReason, signal: AbortSignal): Promise<WorkerAnswer>;
   /** `fileId`: the `line_files.id` of an image the sync has just written to the NAS. */
   thumbnail(fileId: string, body: Body, signal: AbortSignal, timeoutMs: number): Promise<WorkerAnswer>;
@@ -85,7 +91,8 @@ export function workerClient(options: WorkerClientOptions): WorkerClient {
         } as RequestInit);
         const text = await res.text().catch(() => '');
         if (res.ok) return { kind: 'ok', status: res.status };
-        if (res.status !== 429 && res.status < 500) return { kind: 'rejected', status: res.status, code: errorCode(text) };
+        if (res.status !== 429 && res.status < 500)
+          return { kind: 'rejected', status: res.status, code: errorCode(text) };
         error = `HTTP ${res.status}${errorCode(text) ? ` ${errorCode(text)}` : ''}`;
         const ra = Number(res.headers.get('retry-after'));
         if (Number.isFinite(ra) && ra > 0) retryAfterMs = Math.min(ra * 1000, 60_000);
@@ -115,7 +122,14 @@ export function workerClient(options: WorkerClientOptions): WorkerClient {
       return call(what, requestId, signal, timeoutMs, putBody(body));
     },
     thumbnail(fileId, body, signal, timeoutMs) {
-      return call('thumbnail', fileId, signal, timeoutMs, putBody(body), `files/${encodeURIComponent(fileId)}/thumbnail`);
+      return call(
+        'thumbnail',
+        fileId,
+        signal,
+        timeoutMs,
+        putBody(body),
+        `files/${encodeURIComponent(fileId)}/thumbnail`,
+      );
     },
     failure(requestId, reason, signal) {
       return call('failure', requestId, signal, 30_000, () => ({

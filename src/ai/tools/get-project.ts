@@ -16,7 +16,8 @@ export const getProject: AiTool = {
   input_schema: { type: 'object', properties: {} },
 
   async run({ db }, asker) {
-    if (asker.chatPk === null) return 'This is a 1:1 chat. Projects are bound to groups and rooms, so no project is bound here.';
+    if (asker.chatPk === null)
+      return 'This is a 1:1 chat. Projects are bound to groups and rooms, so no project is bound here.';
     const [project] = await db
       .select({ id: projects.id, name: projects.name, createdAt: projects.createdAt })
       .from(lineGroups)
@@ -24,6 +25,11 @@ export const getProject: AiTool = {
       .where(eq(lineGroups.id, asker.chatPk));
     const chat = asker.chatType === 'room' ? 'chat' : 'group';
     if (!project) return `No project is bound to this ${chat}.`;
-    return [`Project bound to this ${chat}:`, `name: ${oneLine(project.name, 200)}`, `id: ${project.id}`, `created: ${taipeiDate(project.createdAt)}`].join('\n');
+    return [
+      `Project bound to this ${chat}:`,
+      `name: ${oneLine(project.name, 200)}`,
+      `id: ${project.id}`,
+      `created: ${taipeiDate(project.createdAt)}`,
+    ].join('\n');
   },
 };

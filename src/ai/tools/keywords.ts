@@ -6,7 +6,12 @@ export function keywordsSchema(limits: { maxKeywords: number; maxKeywordChars: n
   return {
     anyOf: [
       { type: 'string', minLength: 1, maxLength: 1000 },
-      { type: 'array', items: { type: 'string', minLength: 1, maxLength: limits.maxKeywordChars }, minItems: 1, maxItems: limits.maxKeywords },
+      {
+        type: 'array',
+        items: { type: 'string', minLength: 1, maxLength: limits.maxKeywordChars },
+        minItems: 1,
+        maxItems: limits.maxKeywords,
+      },
     ],
     description,
   };

@@ -7,7 +7,15 @@ import { accountIdOf, chatActor, recordAudit } from '../../audit/record';
 import { folderOf, formatSize } from '../../bot/nas';
 import { taipeiDateTime } from '../../lib/taipei';
 import { nasScopeOf } from '../../nas/scope';
-import { isProblem, MAX_KEYWORD_CHARS, MAX_KEYWORDS, MAX_RESULTS, queryOf, searchNasFiles, type QueryProblem } from '../../nas/search';
+import {
+  isProblem,
+  MAX_KEYWORD_CHARS,
+  MAX_KEYWORDS,
+  MAX_RESULTS,
+  queryOf,
+  searchNasFiles,
+  type QueryProblem,
+} from '../../nas/search';
 import { oneLine } from '../quote';
 import { ToolInputError, type AiTool } from '../types';
 import { keywordsSchema } from './keywords';
@@ -27,8 +35,15 @@ export const searchNasFilesTool: AiTool = {
   input_schema: {
     type: 'object',
     properties: {
-      keywords: keywordsSchema({ maxKeywords: MAX_KEYWORDS, maxKeywordChars: MAX_KEYWORD_CHARS }, 'Words that must all occur in the path or name, e.g. ["報價單", "2026"].'),
-      fileType: { type: 'string', maxLength: 100, description: 'Optional extension filter: "pdf", or several as "pdf,docx".' },
+      keywords: keywordsSchema(
+        { maxKeywords: MAX_KEYWORDS, maxKeywordChars: MAX_KEYWORD_CHARS },
+        'Words that must all occur in the path or name, e.g. ["報價單", "2026"].',
+      ),
+      fileType: {
+        type: 'string',
+        maxLength: 100,
+        description: 'Optional extension filter: "pdf", or several as "pdf,docx".',
+      },
     },
     required: ['keywords'],
   },
@@ -47,22 +62,33 @@ export const searchNasFilesTool: AiTool = {
       lineGroupId: asker.chatPk,
       details: { how: 'ai', keywords: query.keywords, types: query.extensions, results: hits.length },
     });
-    const wanted = query.keywords.map((k) => `"${k}"`).join(' + ') + (query.extensions.length ? ` (type ${query.extensions.join(', ')})` : '');
+    const wanted =
+      query.keywords.map((k) => `"${k}"`).join(' + ') +
+      (query.extensions.length ? ` (type ${query.extensions.join(', ')})` : '');
     if (hits.length === 0) return `No NAS files match ${wanted} in this chat's scope.`;
     const lines = hits.map(
       // Names and folders as anyone with write access to the NAS made them: one clean line each.
       (h) =>
         `- id: ${h.id} | name: ${oneLine(h.name, MAX_NAME_CHARS)} | folder: ${oneLine(folderOf(h), MAX_FOLDER_CHARS)} | size: ${formatSize(h.size)} | modified: ${taipeiDateTime(h.modifiedAt)}`,
     );
-    return [`${hits.length} NAS file(s) match ${wanted} (name matches first, then newest; Asia/Taipei time):`, ...lines].join('\n');
+    return [
+      `${hits.length} NAS file(s) match ${wanted} (name matches first, then newest; Asia/Taipei time):`,
+      ...lines,
+    ].join('\n');
   },
 };
 
 function parseInput(input: unknown): { keywords: string[]; fileType: string | undefined } {
   const { keywords: raw, fileType } = (input ?? {}) as { keywords?: unknown; fileType?: unknown };
-  const keywords = typeof raw === 'string' ? raw.split(/\s+/) : Array.isArray(raw) && raw.every((k) => typeof k === 'string') ? (raw as string[]) : null;
+  const keywords =
+    typeof raw === 'string'
+      ? raw.split(/\s+/)
+      : Array.isArray(raw) && raw.every((k) => typeof k === 'string')
+        ? (raw as string[])
+        : null;
   if (!keywords) throw new ToolInputError('"keywords" must be a string or an array of strings');
-  if (fileType !== undefined && fileType !== null && typeof fileType !== 'string') throw new ToolInputError('"fileType" must be a string such as "pdf"');
+  if (fileType !== undefined && fileType !== null && typeof fileType !== 'string')
+    throw new ToolInputError('"fileType" must be a string such as "pdf"');
   return { keywords, fileType: typeof fileType === 'string' && fileType.trim() !== '' ? fileType : undefined };
 }
 

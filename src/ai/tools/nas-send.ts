@@ -14,7 +14,6 @@ import { ToolInputError, type AiTool } from '../types';
 import { noScopeText } from './nas-search';
 import { isUuid } from '../../lib/uuid';
 
-
 export const sendNasFileTool: AiTool = {
   name: 'send_nas_file',
   description:
@@ -30,13 +29,15 @@ export const sendNasFileTool: AiTool = {
 
   async run({ db, nas = DEFAULT_NAS_CONFIG }, asker, input) {
     const fileId = (input as { fileId?: unknown } | null)?.fileId;
-    if (typeof fileId !== 'string' || !isUuid(fileId.trim())) throw new ToolInputError('"fileId" must be a file id from search_nas_files');
+    if (typeof fileId !== 'string' || !isUuid(fileId.trim()))
+      throw new ToolInputError('"fileId" must be a file id from search_nas_files');
     const id = fileId.trim().toLowerCase();
 
     const decision = await nasScopeOf(db, asker);
     if (decision.kind !== 'scope') return noScopeText(decision);
     const file = await fileInScope(db, decision.scope, id);
-    if (!file) return "No such file in this chat's NAS scope (it may have been moved or deleted). Search again with search_nas_files.";
+    if (!file)
+      return "No such file in this chat's NAS scope (it may have been moved or deleted). Search again with search_nas_files.";
     const name = oneLine(file.name, 200);
     if (file.size > nas.sendMaxBytes) {
       return `Not offered: "${name}" is ${formatSize(file.size)}, larger than the ${formatSize(nas.sendMaxBytes)} the bot can send. Tell the user where it is on the NAS instead.`;

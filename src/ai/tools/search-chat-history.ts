@@ -31,7 +31,10 @@ export const searchChatHistory: AiTool = {
   input_schema: {
     type: 'object',
     properties: {
-      keywords: keywordsSchema({ maxKeywords: MAX_KEYWORDS, maxKeywordChars: MAX_KEYWORD_CHARS }, 'Words or phrases that must all occur in a message, e.g. ["會議", "週五"].'),
+      keywords: keywordsSchema(
+        { maxKeywords: MAX_KEYWORDS, maxKeywordChars: MAX_KEYWORD_CHARS },
+        'Words or phrases that must all occur in a message, e.g. ["會議", "週五"].',
+      ),
     },
     required: ['keywords'],
   },
@@ -52,10 +55,14 @@ export const searchChatHistory: AiTool = {
       const who = r.isFromBot ? 'bot' : senderLabel(r.senderName, r.senderLineId);
       const when = taipeiDateTime(r.sentAt);
       // Someone without an account: quoted as data, cut before it is wrapped so the block stays closed.
-      if (!r.isFromBot && !r.senderBound && asker.chatPk !== null) return `${when} ${thirdPartyMessage(who, oneLine(messageText(r) ?? '', MAX_THIRD_PARTY_CHARS))}`;
+      if (!r.isFromBot && !r.senderBound && asker.chatPk !== null)
+        return `${when} ${thirdPartyMessage(who, oneLine(messageText(r) ?? '', MAX_THIRD_PARTY_CHARS))}`;
       return clip(`${when} ${who}: ${oneLine(messageText(r) ?? '', MAX_RESULT_CHARS)}`, MAX_RESULT_CHARS);
     });
-    return [`${rows.length} message(s) in this chat contain ${wanted} (newest first, Asia/Taipei time):`, ...lines].join('\n');
+    return [
+      `${rows.length} message(s) in this chat contain ${wanted} (newest first, Asia/Taipei time):`,
+      ...lines,
+    ].join('\n');
   },
 };
 
@@ -63,10 +70,15 @@ export const searchChatHistory: AiTool = {
 function parseKeywords(input: unknown): string[] {
   const raw = (input as { keywords?: unknown } | null)?.keywords;
   const list =
-    typeof raw === 'string' ? raw.split(/\s+/) : Array.isArray(raw) && raw.every((k) => typeof k === 'string') ? (raw as string[]) : null;
+    typeof raw === 'string'
+      ? raw.split(/\s+/)
+      : Array.isArray(raw) && raw.every((k) => typeof k === 'string')
+        ? (raw as string[])
+        : null;
   if (!list) throw new ToolInputError('"keywords" must be a string or an array of strings');
   const keywords = list.map((k) => k.trim()).filter((k) => k !== '');
-  if (keywords.length < 1 || keywords.length > MAX_KEYWORDS) throw new ToolInputError(`give 1 to ${MAX_KEYWORDS} non-empty keywords`);
+  if (keywords.length < 1 || keywords.length > MAX_KEYWORDS)
+    throw new ToolInputError(`give 1 to ${MAX_KEYWORDS} non-empty keywords`);
   for (const k of keywords) {
     if (k.length > MAX_KEYWORD_CHARS) throw new ToolInputError(`a keyword has at most ${MAX_KEYWORD_CHARS} characters`);
     // Postgres text cannot hold U+0000 (the query would fail), and no message contains a control character worth searching for.

@@ -22,7 +22,10 @@ const accountId = (c: Context<ConsoleEnv>) => {
 export const accountRoutes = new Hono<ConsoleEnv>()
   .get('/accounts', async (c) => {
     const lang = c.get('lang');
-    return c.render(<AccountsPage lang={lang} accounts={await listAccounts(c.get('db'))} />, { title: t(lang, 'accounts.title'), screen: 'accounts' });
+    return c.render(<AccountsPage lang={lang} accounts={await listAccounts(c.get('db'))} />, {
+      title: t(lang, 'accounts.title'),
+      screen: 'accounts',
+    });
   })
   .post('/accounts', async (c) => {
     const lang = c.get('lang');
@@ -55,7 +58,10 @@ export const accountRoutes = new Hono<ConsoleEnv>()
     const account = id === null ? null : await getAccount(db, id);
     if (!account) return renderMessage(c, 404);
     const code = await liveCodeOf(db, account.id);
-    return c.render(<BindingCodePage lang={lang} account={account} code={code} />, { title: t(lang, 'code.title'), screen: 'accounts' });
+    return c.render(<BindingCodePage lang={lang} account={account} code={code} />, {
+      title: t(lang, 'code.title'),
+      screen: 'accounts',
+    });
   })
   .post('/accounts/:id/binding-code', async (c) => {
     const id = accountId(c);
@@ -63,6 +69,10 @@ export const accountRoutes = new Hono<ConsoleEnv>()
     const issued = await issueCodeFor(c.get('db'), id, consoleActor(c));
     if (!issued) return renderMessage(c, 404);
     // The code is a secret for ten minutes: never logged.
-    c.get('log').info('console.binding_code_issued', { userId: id, expiresAt: issued.expiresAt, by: c.get('operator').via });
+    c.get('log').info('console.binding_code_issued', {
+      userId: id,
+      expiresAt: issued.expiresAt,
+      by: c.get('operator').via,
+    });
     return redirectWithNotice(c, `${BASE}/accounts/${id}/binding-code`, 'notice.codeIssued');
   });

@@ -17,10 +17,13 @@ export const aiRoutes = new Hono<ConsoleEnv>()
     const q = parseQuery(c, LogQuery);
     const { items, nextCursor } = await listAiLogs(c.get('db'), { ...q, limit: 50 });
     const { groupId, lineUserId, before } = queryOf(c);
-    return c.render(<AiLogsPage lang={lang} answers={items} nextCursor={nextCursor} query={{ groupId, lineUserId, before }} />, {
-      title: t(lang, 'ai.title'),
-      screen: 'aiLogs',
-    });
+    return c.render(
+      <AiLogsPage lang={lang} answers={items} nextCursor={nextCursor} query={{ groupId, lineUserId, before }} />,
+      {
+        title: t(lang, 'ai.title'),
+        screen: 'aiLogs',
+      },
+    );
   })
   .get('/ai-logs/usage', async (c) => {
     const lang = c.get('lang');
@@ -29,5 +32,8 @@ export const aiRoutes = new Hono<ConsoleEnv>()
     // A range the report cannot cover is the API's 400, rendered with its reason.
     const usage = await aiUsage(db, q);
     const users = await aiUsagePerUser(db, q);
-    return c.render(<AiUsagePage lang={lang} usage={usage} users={users} />, { title: t(lang, 'ai.usage'), screen: 'aiLogs' });
+    return c.render(<AiUsagePage lang={lang} usage={usage} users={users} />, {
+      title: t(lang, 'ai.usage'),
+      screen: 'aiLogs',
+    });
   });

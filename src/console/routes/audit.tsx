@@ -12,7 +12,12 @@ import { AuditPage } from '../views/audit';
 const PAGE = 50;
 
 // The API's query schema, without its limit (the console pages by 50).
-const ListQuery = z.object({ action: z.enum(auditActions).optional(), userId: UserId.optional(), groupId: ChatRef, before: Cursor });
+const ListQuery = z.object({
+  action: z.enum(auditActions).optional(),
+  userId: UserId.optional(),
+  groupId: ChatRef,
+  before: Cursor,
+});
 
 export const auditRoutes = new Hono<ConsoleEnv>().get('/audit', async (c) => {
   const lang = c.get('lang');
@@ -20,5 +25,8 @@ export const auditRoutes = new Hono<ConsoleEnv>().get('/audit', async (c) => {
   const { items, nextCursor } = await listAudit(c.get('db'), { ...q, limit: PAGE });
   const given = queryOf(c);
   const query = { action: given.action, userId: given.userId, groupId: given.groupId, before: given.before };
-  return c.render(<AuditPage lang={lang} entries={items} nextCursor={nextCursor} query={query} />, { title: t(lang, 'audit.title'), screen: 'audit' });
+  return c.render(<AuditPage lang={lang} entries={items} nextCursor={nextCursor} query={query} />, {
+    title: t(lang, 'audit.title'),
+    screen: 'audit',
+  });
 });

@@ -33,8 +33,17 @@ export const groupRoutes = new Hono<ConsoleEnv>()
   .get('/groups', async (c) => {
     const lang = c.get('lang');
     const query = parseQuery(c, ListQuery);
-    const { items, next } = await listGroups(c.get('db'), { active: query.active, aiOn: query.ai, unbound: query.unbound, after: query.after, limit: PAGE });
-    return c.render(<GroupListPage lang={lang} groups={items} next={next} query={query} />, { title: t(lang, 'groups.title'), screen: 'groups' });
+    const { items, next } = await listGroups(c.get('db'), {
+      active: query.active,
+      aiOn: query.ai,
+      unbound: query.unbound,
+      after: query.after,
+      limit: PAGE,
+    });
+    return c.render(<GroupListPage lang={lang} groups={items} next={next} query={query} />, {
+      title: t(lang, 'groups.title'),
+      screen: 'groups',
+    });
   })
   .get('/groups/:id', async (c) => {
     const lang = c.get('lang');
@@ -46,7 +55,10 @@ export const groupRoutes = new Hono<ConsoleEnv>()
     if (!group) return renderMessage(c, 404);
     const projects = await listProjects(db);
     const messages = await listMessages(db, { groupId: id, limit: TIMELINE });
-    const files = await filesOfMessages(db, messages.items.filter((m) => m.fileId).map((m) => m.id));
+    const files = await filesOfMessages(
+      db,
+      messages.items.filter((m) => m.fileId).map((m) => m.id),
+    );
     const groupFiles = await listFiles(db, { groupId: id, limit: GROUP_FILES });
     return c.render(
       <GroupPage
@@ -97,6 +109,14 @@ export const groupRoutes = new Hono<ConsoleEnv>()
     const result = await updateGroup(c.get('db'), id, { aiInstructions }, consoleActor(c));
     if (result !== 'updated') return renderMessage(c, 404);
     // The operator's free text: the log says how long, not what.
-    c.get('log').info('console.group_updated', { groupPk: id, aiInstructionsLength: aiInstructions?.length ?? null, by: c.get('operator').via });
-    return redirectWithNotice(c, `${BASE}/groups/${id}`, aiInstructions ? 'notice.instructionsSaved' : 'notice.instructionsCleared');
+    c.get('log').info('console.group_updated', {
+      groupPk: id,
+      aiInstructionsLength: aiInstructions?.length ?? null,
+      by: c.get('operator').via,
+    });
+    return redirectWithNotice(
+      c,
+      `${BASE}/groups/${id}`,
+      aiInstructions ? 'notice.instructionsSaved' : 'notice.instructionsCleared',
+    );
   });

@@ -30,12 +30,18 @@ export const historyRoutes = new Hono<ConsoleEnv>()
     const q = parseQuery(c, MessageQuery);
     const { items, nextCursor } = await listMessages(c.get('db'), { ...q, limit: PAGE });
     const query = shown(queryOf(c), ['groupId', 'lineUserId', 'messageType', 'before']);
-    return c.render(<MessagesPage lang={lang} messages={items} nextCursor={nextCursor} query={query} />, { title: t(lang, 'messages.title'), screen: 'messages' });
+    return c.render(<MessagesPage lang={lang} messages={items} nextCursor={nextCursor} query={query} />, {
+      title: t(lang, 'messages.title'),
+      screen: 'messages',
+    });
   })
   .get('/files', async (c) => {
     const lang = c.get('lang');
     const q = parseQuery(c, FileQuery);
     const { items, nextCursor } = await listFiles(c.get('db'), { ...q, limit: PAGE });
     const query = shown(queryOf(c), ['groupId', 'lineUserId', 'fileType', 'syncStatus', 'before']);
-    return c.render(<FilesPage lang={lang} files={items} nextCursor={nextCursor} query={query} />, { title: t(lang, 'files.title'), screen: 'files' });
+    return c.render(<FilesPage lang={lang} files={items} nextCursor={nextCursor} query={query} />, {
+      title: t(lang, 'files.title'),
+      screen: 'files',
+    });
   });

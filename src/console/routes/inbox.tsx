@@ -18,12 +18,19 @@ export const inboxRoutes = new Hono<ConsoleEnv>()
     const lang = c.get('lang');
     const { status, ...q } = parseQuery(c, Query);
     // By default what needs an operator: the failed, the dead and what LINE sent that was no event.
-    const { items, nextCursor } = await listEvents(c.get('db'), { ...q, statuses: status ? [status] : ['failed', 'dead', 'invalid'], limit: 50 });
-    const { status: s, eventType, before } = queryOf(c);
-    return c.render(<InboxPage lang={lang} events={items} nextCursor={nextCursor} query={{ status: s, eventType, before }} />, {
-      title: t(lang, 'inbox.title'),
-      screen: 'inbox',
+    const { items, nextCursor } = await listEvents(c.get('db'), {
+      ...q,
+      statuses: status ? [status] : ['failed', 'dead', 'invalid'],
+      limit: 50,
     });
+    const { status: s, eventType, before } = queryOf(c);
+    return c.render(
+      <InboxPage lang={lang} events={items} nextCursor={nextCursor} query={{ status: s, eventType, before }} />,
+      {
+        title: t(lang, 'inbox.title'),
+        screen: 'inbox',
+      },
+    );
   })
   .post('/inbox/:id/retry', async (c) => {
     const lang = c.get('lang');
@@ -32,7 +39,12 @@ export const inboxRoutes = new Hono<ConsoleEnv>()
     const id = parsed.data;
     const retry = await retryEvent(c.get('db'), id);
     if (retry.result === 'not_found') return renderMessage(c, 404);
-    if (retry.result === 'not_retryable') return renderMessage(c, 409, t(lang, 'inbox.notRetryable', { id, status: t(lang, `eventStatus.${retry.status}`) }));
+    if (retry.result === 'not_retryable')
+      return renderMessage(
+        c,
+        409,
+        t(lang, 'inbox.notRetryable', { id, status: t(lang, `eventStatus.${retry.status}`) }),
+      );
     const log = c.get('log');
     processInBackground(c.env, log, (p) => c.executionCtx.waitUntil(p), retry.event);
     log.info('console.event_retry', { inboxId: id, attempts: retry.event.attempts, by: c.get('operator').via });

@@ -29,7 +29,10 @@ export const lineUserRoutes = new Hono<ConsoleEnv>()
     const id = c.req.param('id');
     const user = isUuid(id) ? await getLineUser(c.get('db'), id) : null;
     if (!user) return renderMessage(c, 404);
-    return c.render(<UnbindPage lang={lang} user={user} />, { title: t(lang, 'lineUsers.confirmTitle'), screen: 'lineUsers' });
+    return c.render(<UnbindPage lang={lang} user={user} />, {
+      title: t(lang, 'lineUsers.confirmTitle'),
+      screen: 'lineUsers',
+    });
   })
   .post('/line-users/:id/unbind', async (c) => {
     const id = c.req.param('id');

@@ -8,5 +8,8 @@ import { OverviewPage } from '../views/overview';
 export const overviewRoutes = new Hono<ConsoleEnv>().get('/', async (c) => {
   const lang = c.get('lang');
   const overview = await loadOverview(c.get('db'));
-  return c.render(<OverviewPage lang={lang} overview={overview} />, { title: t(lang, 'overview.title'), screen: 'overview' });
+  return c.render(<OverviewPage lang={lang} overview={overview} />, {
+    title: t(lang, 'overview.title'),
+    screen: 'overview',
+  });
 });

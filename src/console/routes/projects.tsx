@@ -25,10 +25,13 @@ async function projectsPage(c: Context<ConsoleEnv>, refused?: ProjectProblem & {
   const projects = await listProjectsWithGroups(db);
   const members = await membersByProject(db);
   const accounts = await listAccounts(db);
-  return c.render(<ProjectsPage lang={lang} projects={projects} members={members} accounts={accounts} refused={refused} />, {
-    title: t(lang, 'projects.title'),
-    screen: 'projects',
-  });
+  return c.render(
+    <ProjectsPage lang={lang} projects={projects} members={members} accounts={accounts} refused={refused} />,
+    {
+      title: t(lang, 'projects.title'),
+      screen: 'projects',
+    },
+  );
 }
 
 /**
@@ -62,12 +65,25 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     const fields = await formOf(c);
     const form: ProjectForm = { name: fields.name, nasFolder: fields.nasFolder, aiInstructions: fields.aiInstructions };
     // Empty optional fields are no value at creation.
-    const body = Object.fromEntries(Object.entries({ name: form.name ?? '', ...patchOf(form) }).filter(([, v]) => v !== null));
+    const body = Object.fromEntries(
+      Object.entries({ name: form.name ?? '', ...patchOf(form) }).filter(([, v]) => v !== null),
+    );
     const parsed = CreateProjectSchema.safeParse(body);
-    if (!parsed.success) return projectsPage(c, { status: 400, target: 'new', form, problem: issuesText(parsed.error) });
+    if (!parsed.success)
+      return projectsPage(c, { status: 400, target: 'new', form, problem: issuesText(parsed.error) });
     const created = await createProject(c.get('db'), parsed.data, consoleActor(c));
-    if (created === 'conflict') return projectsPage(c, { status: 409, target: 'new', form, problem: t(c.get('lang'), 'projects.taken', { name: parsed.data.name }) });
-    c.get('log').info('console.project_created', { projectPk: created.id, nasFolder: created.nasFolder, by: c.get('operator').via });
+    if (created === 'conflict')
+      return projectsPage(c, {
+        status: 409,
+        target: 'new',
+        form,
+        problem: t(c.get('lang'), 'projects.taken', { name: parsed.data.name }),
+      });
+    c.get('log').info('console.project_created', {
+      projectPk: created.id,
+      nasFolder: created.nasFolder,
+      by: c.get('operator').via,
+    });
     return redirectWithNotice(c, `${BASE}/projects`, 'notice.projectCreated');
   })
   .post('/projects/:id', async (c) => {
@@ -85,7 +101,9 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     c.get('log').info('console.project_updated', {
       projectPk: id,
       ...(nasFolder !== undefined ? { nasFolder } : {}),
-      ...(aiInstructions !== undefined ? { aiInstructionsLength: aiInstructions === null ? null : aiInstructions.length } : {}),
+      ...(aiInstructions !== undefined
+        ? { aiInstructionsLength: aiInstructions === null ? null : aiInstructions.length }
+        : {}),
       by: c.get('operator').via,
     });
     return redirectWithNotice(c, `${BASE}/projects`, 'notice.projectSaved');
@@ -101,8 +119,18 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     const result = await setMember(c.get('db'), id, form.userId, form.role, consoleActor(c));
     if (result === 'project_not_found') return renderMessage(c, 404);
     if (result === 'user_not_found') return unknownAccount();
-    c.get('log').info('console.member_set', { projectPk: id, userId: form.userId, role: form.role, outcome: result.outcome, by: c.get('operator').via });
-    return redirectWithNotice(c, `${BASE}/projects#m-${id}`, result.outcome === 'added' ? 'notice.memberAdded' : 'notice.memberChanged');
+    c.get('log').info('console.member_set', {
+      projectPk: id,
+      userId: form.userId,
+      role: form.role,
+      outcome: result.outcome,
+      by: c.get('operator').via,
+    });
+    return redirectWithNotice(
+      c,
+      `${BASE}/projects#m-${id}`,
+      result.outcome === 'added' ? 'notice.memberAdded' : 'notice.memberChanged',
+    );
   })
   .post('/projects/:id/members/:userId/remove', async (c) => {
     const id = c.req.param('id');
@@ -111,6 +139,11 @@ export const projectRoutes = new Hono<ConsoleEnv>()
     if (!userId.success) return renderMessage(c, 400);
     const result = await removeMember(c.get('db'), id, userId.data, consoleActor(c));
     if (result === 'project_not_found') return renderMessage(c, 404);
-    c.get('log').info('console.member_removed', { projectPk: id, userId: userId.data, outcome: result, by: c.get('operator').via });
+    c.get('log').info('console.member_removed', {
+      projectPk: id,
+      userId: userId.data,
+      outcome: result,
+      by: c.get('operator').via,
+    });
     return redirectWithNotice(c, `${BASE}/projects#m-${id}`, 'notice.memberRemoved');
   });

@@ -27,7 +27,10 @@ export const shareLinkRoutes = new Hono<ConsoleEnv>()
     const { items, nextCursor } = await listShareLinks(c.get('db'), { ...q, limit: PAGE });
     const given = queryOf(c);
     const query = { state: given.state, groupId: given.groupId, lineUserId: given.lineUserId, before: given.before };
-    return c.render(<ShareLinksPage lang={lang} links={items} nextCursor={nextCursor} query={query} />, { title: t(lang, 'shareLinks.title'), screen: 'shareLinks' });
+    return c.render(<ShareLinksPage lang={lang} links={items} nextCursor={nextCursor} query={query} />, {
+      title: t(lang, 'shareLinks.title'),
+      screen: 'shareLinks',
+    });
   })
   .post('/share-links/:id/revoke', async (c) => {
     const id = c.req.param('id');

@@ -28,7 +28,8 @@ export function signInRoutes() {
   /** Why nobody can sign in with the token here, if so. */
   const tokenSignInOff = (c: Context<ConsoleEnv>): LoginProblem | undefined => {
     if (config(c.env).access) return { kind: 'access' };
-    if (!bearerSecret('ADMIN_API_TOKEN', config(c.env).secrets.adminApiToken, c.get('log')).ok) return { kind: 'disabled' };
+    if (!bearerSecret('ADMIN_API_TOKEN', config(c.env).secrets.adminApiToken, c.get('log')).ok)
+      return { kind: 'disabled' };
     return undefined;
   };
 
@@ -57,7 +58,13 @@ export function signInRoutes() {
             const given = (await readForm(c))?.token;
             return typeof given === 'string' && given !== '' && (await timingSafeEqual(given, expected));
           },
-          (tx) => recordAudit(tx, { action: 'console.sign_in_refused', via: 'console', client, details: { reason: 'wrong_token' } }),
+          (tx) =>
+            recordAudit(tx, {
+              action: 'console.sign_in_refused',
+              via: 'console',
+              client,
+              details: { reason: 'wrong_token' },
+            }),
         );
         // Checked before the token: once limited, even the right token waits.
         if (!verdict.ok && verdict.limited) {
@@ -69,7 +76,12 @@ export function signInRoutes() {
           return page(c, 401, { kind: 'wrong' });
         }
         const { session, value } = await signSession(expected);
-        await recordAudit(handle.db, { action: 'console.sign_in', via: 'console', operator: `token:${session.id}`, client });
+        await recordAudit(handle.db, {
+          action: 'console.sign_in',
+          via: 'console',
+          operator: `token:${session.id}`,
+          client,
+        });
         setCookie(c, SESSION_COOKIE, value, { ...cookieOptions(c.req.url), maxAge: SESSION_TTL_S });
         log.info('console.signed_in', { via: 'token', client });
         return c.redirect(BASE, 303);

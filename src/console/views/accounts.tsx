@@ -12,7 +12,17 @@ export interface AccountForm {
   role?: string;
 }
 
-export function AccountsPage({ lang, accounts, form = {}, problem }: { lang: Lang; accounts: Account[]; form?: AccountForm; problem?: string }) {
+export function AccountsPage({
+  lang,
+  accounts,
+  form = {},
+  problem,
+}: {
+  lang: Lang;
+  accounts: Account[];
+  form?: AccountForm;
+  problem?: string;
+}) {
   return (
     <>
       <h1>{t(lang, 'accounts.title')}</h1>
@@ -29,7 +39,11 @@ export function AccountsPage({ lang, accounts, form = {}, problem }: { lang: Lan
                   <td>{a.displayName ?? '—'}</td>
                   <td>{t(lang, `role.${a.role}`)}</td>
                   <td>
-                    <PostButton action={`${BASE}/accounts/${a.id}/binding-code`} label={t(lang, 'accounts.issue')} kind="secondary" />
+                    <PostButton
+                      action={`${BASE}/accounts/${a.id}/binding-code`}
+                      label={t(lang, 'accounts.issue')}
+                      kind="secondary"
+                    />
                   </td>
                 </tr>
               ))}
@@ -49,12 +63,28 @@ export function AccountsPage({ lang, accounts, form = {}, problem }: { lang: Lan
           <CsrfField />
           <div class="field">
             <label for="username">{t(lang, 'accounts.username')}</label>
-            <input id="username" name="username" type="text" required maxlength={100} pattern="[A-Za-z0-9._@\-]+" autocomplete="off" value={form.username ?? ''} />
+            <input
+              id="username"
+              name="username"
+              type="text"
+              required
+              maxlength={100}
+              pattern="[A-Za-z0-9._@\-]+"
+              autocomplete="off"
+              value={form.username ?? ''}
+            />
             <p class="help">{t(lang, 'accounts.usernameHelp')}</p>
           </div>
           <div class="field">
             <label for="displayName">{t(lang, 'accounts.displayName')}</label>
-            <input id="displayName" name="displayName" type="text" maxlength={255} autocomplete="off" value={form.displayName ?? ''} />
+            <input
+              id="displayName"
+              name="displayName"
+              type="text"
+              maxlength={255}
+              autocomplete="off"
+              value={form.displayName ?? ''}
+            />
             <p class="help">{t(lang, 'accounts.displayNameHelp')}</p>
           </div>
           <div class="field">
@@ -77,7 +107,15 @@ export function AccountsPage({ lang, accounts, form = {}, problem }: { lang: Lan
   );
 }
 
-export function BindingCodePage({ lang, account, code }: { lang: Lang; account: Account; code: { code: string; expiresAt: Date } | null }) {
+export function BindingCodePage({
+  lang,
+  account,
+  code,
+}: {
+  lang: Lang;
+  account: Account;
+  code: { code: string; expiresAt: Date } | null;
+}) {
   return (
     <section class="panel code-panel">
       <h1>{t(lang, 'code.for', { username: account.username })}</h1>
@@ -88,14 +126,20 @@ export function BindingCodePage({ lang, account, code }: { lang: Lang; account: 
             {formatCode(code.code)}
           </p>
           <p>
-            <time datetime={code.expiresAt.toISOString()}>{t(lang, 'code.expires', { time: taipeiDateTime(code.expiresAt) })}</time>
+            <time datetime={code.expiresAt.toISOString()}>
+              {t(lang, 'code.expires', { time: taipeiDateTime(code.expiresAt) })}
+            </time>
           </p>
           <p class="help">{t(lang, 'code.help')}</p>
         </>
       ) : (
         <p>{t(lang, 'code.none')}</p>
       )}
-      <PostButton action={`${BASE}/accounts/${account.id}/binding-code`} label={t(lang, 'code.issueAgain')} kind={code ? 'secondary' : undefined} />
+      <PostButton
+        action={`${BASE}/accounts/${account.id}/binding-code`}
+        label={t(lang, 'code.issueAgain')}
+        kind={code ? 'secondary' : undefined}
+      />
       <p>
         <a href={`${BASE}/accounts`}>{t(lang, 'code.back')}</a>
       </p>

@@ -18,7 +18,17 @@ function Tabs({ lang, current }: { lang: Lang; current: 'logs' | 'usage' }) {
   );
 }
 
-export function AiLogsPage({ lang, answers, nextCursor, query }: { lang: Lang; answers: AiLogItem[]; nextCursor: string | null; query: Record<string, string | undefined> }) {
+export function AiLogsPage({
+  lang,
+  answers,
+  nextCursor,
+  query,
+}: {
+  lang: Lang;
+  answers: AiLogItem[];
+  nextCursor: string | null;
+  query: Record<string, string | undefined>;
+}) {
   const num = (n: number) => formatNumber(lang, n);
   return (
     <>
@@ -40,11 +50,19 @@ export function AiLogsPage({ lang, answers, nextCursor, query }: { lang: Lang; a
                   <span>
                     {t(lang, 'ai.asker')}: <DisplayName name={a.userName} lineId={a.lineUserId} />
                   </span>
-                  <span>{a.lineGroupId ? <DisplayName name={a.groupName} lineId={a.lineGroupId} /> : t(lang, 'common.oneToOne')}</span>
+                  <span>
+                    {a.lineGroupId ? (
+                      <DisplayName name={a.groupName} lineId={a.lineGroupId} />
+                    ) : (
+                      t(lang, 'common.oneToOne')
+                    )}
+                  </span>
                 </div>
                 <p class="question">{a.question}</p>
                 <span class="badges">
-                  <span class={a.status === 'failed' ? 'badge bad' : a.status === 'answered' ? 'badge good' : 'badge'}>{t(lang, `aiStatus.${a.status}`)}</span>
+                  <span class={a.status === 'failed' ? 'badge bad' : a.status === 'answered' ? 'badge good' : 'badge'}>
+                    {t(lang, `aiStatus.${a.status}`)}
+                  </span>
                   {a.outcome ? <span class="badge">{a.outcome}</span> : null}
                   <span class="badge">{a.sentBy ? t(lang, `ai.sentBy.${a.sentBy}`) : t(lang, 'ai.notSent')}</span>
                   {a.restarts > 0 ? <span class="badge warn">{t(lang, 'ai.restarts', { n: a.restarts })}</span> : null}
@@ -52,7 +70,12 @@ export function AiLogsPage({ lang, answers, nextCursor, query }: { lang: Lang; a
                 <div class="item-meta">
                   <span>{t(lang, 'ai.tokens', { input: num(a.inputTokens), output: num(a.outputTokens) })}</span>
                   {a.cacheCreationInputTokens || a.cacheReadInputTokens ? (
-                    <span>{t(lang, 'ai.cache', { creation: num(a.cacheCreationInputTokens), read: num(a.cacheReadInputTokens) })}</span>
+                    <span>
+                      {t(lang, 'ai.cache', {
+                        creation: num(a.cacheCreationInputTokens),
+                        read: num(a.cacheReadInputTokens),
+                      })}
+                    </span>
                   ) : null}
                   {a.latencyMs !== null ? <span>{t(lang, 'ai.latency', { ms: num(a.latencyMs) })}</span> : null}
                   {a.model ? <span class="mono">{a.model}</span> : null}
@@ -168,7 +191,13 @@ export function AiUsagePage({ lang, usage, users }: { lang: Lang; usage: AiUsage
           <tbody>
             {usage.chats.map((ch) => (
               <tr>
-                <th scope="row">{ch.lineGroupId ? <DisplayName name={ch.groupName} lineId={ch.lineGroupId} /> : t(lang, 'common.oneToOne')}</th>
+                <th scope="row">
+                  {ch.lineGroupId ? (
+                    <DisplayName name={ch.groupName} lineId={ch.lineGroupId} />
+                  ) : (
+                    t(lang, 'common.oneToOne')
+                  )}
+                </th>
                 <FigureCells lang={lang} f={ch} />
               </tr>
             ))}

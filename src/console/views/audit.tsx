@@ -59,7 +59,13 @@ export function AuditPage({
       <h1>{t(lang, 'audit.title')}</h1>
       <p class="help">{t(lang, 'audit.help')}</p>
       <Filters action={`${BASE}/audit`} lang={lang}>
-        <Select lang={lang} name="action" label={t(lang, 'audit.filterAction')} value={query.action} choices={auditActions.map((a) => ({ value: a, label: a }))} />
+        <Select
+          lang={lang}
+          name="action"
+          label={t(lang, 'audit.filterAction')}
+          value={query.action}
+          choices={auditActions.map((a) => ({ value: a, label: a }))}
+        />
         <TextFilter name="userId" label={t(lang, 'audit.filterUser')} value={query.userId} />
         <TextFilter name="groupId" label={t(lang, 'audit.filterChat')} value={query.groupId} />
       </Filters>

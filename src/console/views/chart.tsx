@@ -61,7 +61,12 @@ export function BarChart({ lang, days, id }: { lang: Lang; days: DayCount[]; id:
   const most = formatNumber(lang, Math.max(0, ...days.map((d) => d.messages)));
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`${id}-title ${id}-desc`} xmlns="http://www.w3.org/2000/svg">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-labelledby={`${id}-title ${id}-desc`}
+        xmlns="http://www.w3.org/2000/svg"
+      >
         <title id={`${id}-title`}>{t(lang, 'overview.chartTitle')}</title>
         <desc id={`${id}-desc`}>{t(lang, 'overview.chartDesc', { from: first, to: last, max: most })}</desc>
         <line class="axis" x1={PAD.left} y1={baseline} x2={W - PAD.right} y2={baseline} />
@@ -74,7 +79,15 @@ export function BarChart({ lang, days, id }: { lang: Lang; days: DayCount[]; id:
         </text>
         <g>
           {bars.map((b) => (
-            <rect class={b.value === 0 ? 'bar zero' : 'bar'} x={b.x} y={b.y} width={b.width} height={b.height} data-day={b.day} data-value={b.value}>
+            <rect
+              class={b.value === 0 ? 'bar zero' : 'bar'}
+              x={b.x}
+              y={b.y}
+              width={b.width}
+              height={b.height}
+              data-day={b.day}
+              data-value={b.value}
+            >
               <title>{t(lang, 'overview.chartBar', { day: b.day, n: formatNumber(lang, b.value) })}</title>
             </rect>
           ))}

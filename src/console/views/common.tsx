@@ -23,7 +23,17 @@ export function CsrfField() {
 }
 
 /** A POST form to `action` with the CSRF field and one submit button. */
-export function PostButton({ action, label, fields = {}, kind }: { action: string; label: string; fields?: Record<string, string>; kind?: 'secondary' | 'danger' }) {
+export function PostButton({
+  action,
+  label,
+  fields = {},
+  kind,
+}: {
+  action: string;
+  label: string;
+  fields?: Record<string, string>;
+  kind?: 'secondary' | 'danger';
+}) {
   return (
     <form method="post" action={action} class="inline">
       <CsrfField />
@@ -38,7 +48,15 @@ export function PostButton({ action, label, fields = {}, kind }: { action: strin
 }
 
 /** A table of accounts (the accounts screen, a project's members): username, display name, a role, and a column of buttons. */
-export function AccountTableHead({ lang, roleColumn, action }: { lang: Lang; roleColumn: MessageKey; action: MessageKey }) {
+export function AccountTableHead({
+  lang,
+  roleColumn,
+  action,
+}: {
+  lang: Lang;
+  roleColumn: MessageKey;
+  action: MessageKey;
+}) {
   return (
     <thead>
       <tr>
@@ -59,7 +77,19 @@ export interface Choice {
 }
 
 /** A select of a GET filter form; the empty value means no filter. */
-export function Select({ name, label, choices, value, lang }: { name: string; label: string; choices: Choice[]; value?: string; lang: Lang }) {
+export function Select({
+  name,
+  label,
+  choices,
+  value,
+  lang,
+}: {
+  name: string;
+  label: string;
+  choices: Choice[];
+  value?: string;
+  lang: Lang;
+}) {
   return (
     <div class="field">
       <label for={`f-${name}`}>{label}</label>
@@ -108,7 +138,19 @@ export function hrefOf(path: string, query: Record<string, string | undefined>):
 }
 
 /** Links to the next page (the same filters, the cursor of this page's last row) and back to the first. */
-export function Pager({ lang, path, query, cursor, param = 'before' }: { lang: Lang; path: string; query: Record<string, string | undefined>; cursor: string | null; param?: string }) {
+export function Pager({
+  lang,
+  path,
+  query,
+  cursor,
+  param = 'before',
+}: {
+  lang: Lang;
+  path: string;
+  query: Record<string, string | undefined>;
+  cursor: string | null;
+  param?: string;
+}) {
   const paged = query[param] !== undefined;
   if (!cursor && !paged) return null;
   return (

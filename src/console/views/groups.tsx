@@ -20,27 +20,65 @@ function GroupBadges({ lang, g }: { lang: Lang; g: GroupItem }) {
   return (
     <span class="badges">
       <span class="badge">{t(lang, g.sourceType === 'room' ? 'groups.room' : 'groups.group')}</span>
-      <span class={g.isActive ? 'badge good' : 'badge muted'}>{t(lang, g.isActive ? 'groups.active' : 'groups.left')}</span>
-      <span class={g.allowAiResponse ? 'badge good' : 'badge'}>{t(lang, g.allowAiResponse ? 'groups.aiOn' : 'groups.aiOff')}</span>
+      <span class={g.isActive ? 'badge good' : 'badge muted'}>
+        {t(lang, g.isActive ? 'groups.active' : 'groups.left')}
+      </span>
+      <span class={g.allowAiResponse ? 'badge good' : 'badge'}>
+        {t(lang, g.allowAiResponse ? 'groups.aiOn' : 'groups.aiOff')}
+      </span>
     </span>
   );
 }
 
-const members = (lang: Lang, n: number | null) => (n === null ? t(lang, 'groups.membersUnknown') : t(lang, 'groups.members', { n: formatNumber(lang, n) }));
+const members = (lang: Lang, n: number | null) =>
+  n === null ? t(lang, 'groups.membersUnknown') : t(lang, 'groups.members', { n: formatNumber(lang, n) });
 
-export function GroupListPage({ lang, groups, next, query }: { lang: Lang; groups: GroupItem[]; next: string | null; query: GroupListQuery }) {
+export function GroupListPage({
+  lang,
+  groups,
+  next,
+  query,
+}: {
+  lang: Lang;
+  groups: GroupItem[];
+  next: string | null;
+  query: GroupListQuery;
+}) {
   const yesNo = (on: MessageKey, off: MessageKey) => [
     { value: 'true', label: t(lang, on) },
     { value: 'false', label: t(lang, off) },
   ];
-  const q = { active: boolText(query.active), ai: boolText(query.ai), unbound: boolText(query.unbound), after: query.after };
+  const q = {
+    active: boolText(query.active),
+    ai: boolText(query.ai),
+    unbound: boolText(query.unbound),
+    after: query.after,
+  };
   return (
     <>
       <h1>{t(lang, 'groups.title')}</h1>
       <Filters action={`${BASE}/groups`} lang={lang}>
-        <Select lang={lang} name="active" label={t(lang, 'groups.filterActive')} value={q.active} choices={yesNo('groups.activeOnly', 'groups.leftOnly')} />
-        <Select lang={lang} name="ai" label={t(lang, 'groups.filterAi')} value={q.ai} choices={yesNo('groups.aiOn', 'groups.aiOff')} />
-        <Select lang={lang} name="unbound" label={t(lang, 'groups.filterProject')} value={q.unbound} choices={yesNo('groups.unboundOnly', 'groups.boundOnly')} />
+        <Select
+          lang={lang}
+          name="active"
+          label={t(lang, 'groups.filterActive')}
+          value={q.active}
+          choices={yesNo('groups.activeOnly', 'groups.leftOnly')}
+        />
+        <Select
+          lang={lang}
+          name="ai"
+          label={t(lang, 'groups.filterAi')}
+          value={q.ai}
+          choices={yesNo('groups.aiOn', 'groups.aiOff')}
+        />
+        <Select
+          lang={lang}
+          name="unbound"
+          label={t(lang, 'groups.filterProject')}
+          value={q.unbound}
+          choices={yesNo('groups.unboundOnly', 'groups.boundOnly')}
+        />
       </Filters>
       {groups.length === 0 ? (
         <Empty>{t(lang, 'groups.empty')}</Empty>
@@ -69,7 +107,8 @@ export function GroupListPage({ lang, groups, next, query }: { lang: Lang; group
 }
 
 /** A file's name, else the last part of its NAS path (images have no name of their own). */
-const nameOf = (file?: { fileName: string | null; nasPath: string | null }) => file?.fileName ?? file?.nasPath?.split('/').pop() ?? null;
+const nameOf = (file?: { fileName: string | null; nasPath: string | null }) =>
+  file?.fileName ?? file?.nasPath?.split('/').pop() ?? null;
 
 /**
  * What a file message shows: a thumbnail while LINE still has the image or video (LINE's preview
@@ -80,7 +119,16 @@ function FileChip({ lang, type, file }: { lang: Lang; type: string; file?: FileS
   const name = nameOf(file) ?? t(lang, 'file.noName');
   return (
     <span class="file-chip">
-      {file && hasLinePreview(file) ? <img class="thumb" src={`${BASE}/files/${file.id}/preview`} alt={name} loading="lazy" width={120} height={120} /> : null}
+      {file && hasLinePreview(file) ? (
+        <img
+          class="thumb"
+          src={`${BASE}/files/${file.id}/preview`}
+          alt={name}
+          loading="lazy"
+          width={120}
+          height={120}
+        />
+      ) : null}
       <span class="file-type">{typeLabel(lang, file?.fileType ?? type)}</span>
       <span class="name">{name}</span>
       {file ? <span class={`sync sync-${file.syncStatus}`}>{t(lang, `syncStatus.${file.syncStatus}`)}</span> : null}
@@ -110,7 +158,11 @@ function Timeline({ lang, messages, files }: { lang: Lang; messages: MessageItem
       {[...messages].reverse().map((m) => (
         <li class={m.isFromBot ? 'msg bot' : 'msg'} data-message={m.id}>
           <div class="msg-head">
-            {m.isFromBot ? <span class="name">{t(lang, 'msg.bot')}</span> : <DisplayName name={m.senderName} lineId={m.lineUserId ?? t(lang, 'msg.unknownSender')} />}
+            {m.isFromBot ? (
+              <span class="name">{t(lang, 'msg.bot')}</span>
+            ) : (
+              <DisplayName name={m.senderName} lineId={m.lineUserId ?? t(lang, 'msg.unknownSender')} />
+            )}
             <When at={m.sentAt} />
             {m.editedAt ? <span class="muted">{t(lang, 'msg.edited')}</span> : null}
           </div>
@@ -176,7 +228,16 @@ export interface GroupPageProps {
   moreFiles: boolean;
 }
 
-export function GroupPage({ lang, group: g, projects, messages, moreMessages, files, groupFiles, moreFiles }: GroupPageProps) {
+export function GroupPage({
+  lang,
+  group: g,
+  projects,
+  messages,
+  moreMessages,
+  files,
+  groupFiles,
+  moreFiles,
+}: GroupPageProps) {
   const self = `${BASE}/groups/${g.id}`;
   return (
     <>
@@ -263,7 +324,11 @@ export function GroupPage({ lang, group: g, projects, messages, moreMessages, fi
       </div>
 
       <h2>{t(lang, 'group.timeline')}</h2>
-      {messages.length === 0 ? <Empty>{t(lang, 'group.timelineEmpty')}</Empty> : <Timeline lang={lang} messages={messages} files={files} />}
+      {messages.length === 0 ? (
+        <Empty>{t(lang, 'group.timelineEmpty')}</Empty>
+      ) : (
+        <Timeline lang={lang} messages={messages} files={files} />
+      )}
       {moreMessages ? (
         <p>
           <a href={hrefOf(`${BASE}/messages`, { groupId: g.id })}>{t(lang, 'group.moreMessages')}</a>
@@ -271,7 +336,11 @@ export function GroupPage({ lang, group: g, projects, messages, moreMessages, fi
       ) : null}
 
       <h2>{t(lang, 'group.files')}</h2>
-      {groupFiles.length === 0 ? <Empty>{t(lang, 'group.filesEmpty')}</Empty> : <FileTable lang={lang} files={groupFiles} />}
+      {groupFiles.length === 0 ? (
+        <Empty>{t(lang, 'group.filesEmpty')}</Empty>
+      ) : (
+        <FileTable lang={lang} files={groupFiles} />
+      )}
       {moreFiles ? (
         <p>
           <a href={hrefOf(`${BASE}/files`, { groupId: g.id })}>{t(lang, 'group.moreFiles')}</a>

@@ -32,7 +32,17 @@ function ChatOf({ lang, m }: { lang: Lang; m: MessageItem }) {
   );
 }
 
-export function MessagesPage({ lang, messages, nextCursor, query }: { lang: Lang; messages: MessageItem[]; nextCursor: string | null; query: HistoryQuery }) {
+export function MessagesPage({
+  lang,
+  messages,
+  nextCursor,
+  query,
+}: {
+  lang: Lang;
+  messages: MessageItem[];
+  nextCursor: string | null;
+  query: HistoryQuery;
+}) {
   return (
     <>
       <h1>{t(lang, 'messages.title')}</h1>
@@ -91,13 +101,29 @@ export function MessagesPage({ lang, messages, nextCursor, query }: { lang: Lang
   );
 }
 
-export function FilesPage({ lang, files, nextCursor, query }: { lang: Lang; files: FileItem[]; nextCursor: string | null; query: HistoryQuery }) {
+export function FilesPage({
+  lang,
+  files,
+  nextCursor,
+  query,
+}: {
+  lang: Lang;
+  files: FileItem[];
+  nextCursor: string | null;
+  query: HistoryQuery;
+}) {
   return (
     <>
       <h1>{t(lang, 'files.title')}</h1>
       <Filters action={`${BASE}/files`} lang={lang}>
         <ChatFilters lang={lang} query={query} />
-        <Select lang={lang} name="fileType" label={t(lang, 'messages.filterType')} value={query.fileType} choices={FILE_TYPES.map((v) => ({ value: v, label: typeLabel(lang, v) }))} />
+        <Select
+          lang={lang}
+          name="fileType"
+          label={t(lang, 'messages.filterType')}
+          value={query.fileType}
+          choices={FILE_TYPES.map((v) => ({ value: v, label: typeLabel(lang, v) }))}
+        />
         <Select
           lang={lang}
           name="syncStatus"

@@ -5,7 +5,17 @@ import { t, type Lang } from '../i18n';
 import { BASE } from '../types';
 import { Empty, Filters, Pager, PostButton, TextFilter, When } from './common';
 
-export function InboxPage({ lang, events, nextCursor, query }: { lang: Lang; events: EventItem[]; nextCursor: string | null; query: Record<string, string | undefined> }) {
+export function InboxPage({
+  lang,
+  events,
+  nextCursor,
+  query,
+}: {
+  lang: Lang;
+  events: EventItem[];
+  nextCursor: string | null;
+  query: Record<string, string | undefined>;
+}) {
   return (
     <>
       <h1>{t(lang, 'inbox.title')}</h1>
@@ -35,7 +45,17 @@ export function InboxPage({ lang, events, nextCursor, query }: { lang: Lang; eve
                   {e.sourceType ? <span class="muted"> · {e.sourceType}</span> : null}
                 </div>
                 <span class="badges">
-                  <span class={e.status === 'dead' || e.status === 'invalid' ? 'badge bad' : e.status === 'failed' ? 'badge warn' : 'badge'}>{t(lang, `eventStatus.${e.status}`)}</span>
+                  <span
+                    class={
+                      e.status === 'dead' || e.status === 'invalid'
+                        ? 'badge bad'
+                        : e.status === 'failed'
+                          ? 'badge warn'
+                          : 'badge'
+                    }
+                  >
+                    {t(lang, `eventStatus.${e.status}`)}
+                  </span>
                   <span class="badge">{t(lang, 'inbox.attempts', { n: e.attempts })}</span>
                 </span>
                 <div class="item-meta">
@@ -58,7 +78,9 @@ export function InboxPage({ lang, events, nextCursor, query }: { lang: Lang; eve
                 ) : (
                   <span class="muted">{t(lang, 'inbox.payloadPurged')}</span>
                 )}
-                {e.status === 'failed' || e.status === 'dead' ? <PostButton action={`${BASE}/inbox/${e.id}/retry`} label={t(lang, 'inbox.retry')} /> : null}
+                {e.status === 'failed' || e.status === 'dead' ? (
+                  <PostButton action={`${BASE}/inbox/${e.id}/retry`} label={t(lang, 'inbox.retry')} />
+                ) : null}
               </div>
             </li>
           ))}

@@ -5,9 +5,20 @@ import { BASE } from '../types';
 import { CsrfField, Empty, Filters, hrefOf, Pager, Select, When } from './common';
 import { Avatar, DisplayName } from './people';
 
-const accountName = (u: NonNullable<LineUserItem['user']>) => (u.displayName ? `${u.displayName} (${u.username})` : u.username);
+const accountName = (u: NonNullable<LineUserItem['user']>) =>
+  u.displayName ? `${u.displayName} (${u.username})` : u.username;
 
-export function LineUserListPage({ lang, users, nextCursor, query }: { lang: Lang; users: LineUserItem[]; nextCursor: string | null; query: { bound?: string; before?: string } }) {
+export function LineUserListPage({
+  lang,
+  users,
+  nextCursor,
+  query,
+}: {
+  lang: Lang;
+  users: LineUserItem[];
+  nextCursor: string | null;
+  query: { bound?: string; before?: string };
+}) {
   return (
     <>
       <h1>{t(lang, 'lineUsers.title')}</h1>
@@ -41,7 +52,9 @@ export function LineUserListPage({ lang, users, nextCursor, query }: { lang: Lan
                   </span>
                 </div>
                 <span class="badges">
-                  <span class={u.isFriend ? 'badge good' : 'badge muted'}>{t(lang, u.isFriend ? 'lineUsers.friend' : 'lineUsers.notFriend')}</span>
+                  <span class={u.isFriend ? 'badge good' : 'badge muted'}>
+                    {t(lang, u.isFriend ? 'lineUsers.friend' : 'lineUsers.notFriend')}
+                  </span>
                   <span class={u.user ? 'badge good' : 'badge'}>
                     {t(lang, 'lineUsers.account')}: {u.user ? accountName(u.user) : t(lang, 'lineUsers.noAccount')}
                   </span>

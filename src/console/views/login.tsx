@@ -2,7 +2,11 @@
 import { t, type Lang } from '../i18n';
 import { BASE } from '../types';
 
-export type LoginProblem = { kind: 'wrong' } | { kind: 'disabled' } | { kind: 'access' } | { kind: 'limited'; retryAfterSeconds: number };
+export type LoginProblem =
+  | { kind: 'wrong' }
+  | { kind: 'disabled' }
+  | { kind: 'access' }
+  | { kind: 'limited'; retryAfterSeconds: number };
 
 export function LoginPage({ lang, problem }: { lang: Lang; problem?: LoginProblem }) {
   const message =

@@ -26,7 +26,9 @@ export function OverviewPage({ lang, overview }: { lang: Lang; overview: Overvie
             <a href={`${BASE}/groups`}>{t(lang, 'overview.groups')}</a>
           </dt>
           <dd class="figure">{num(f.groups.active)}</dd>
-          <dd class="note">{t(lang, 'overview.groupsActive', { active: num(f.groups.active), total: num(f.groups.total) })}</dd>
+          <dd class="note">
+            {t(lang, 'overview.groupsActive', { active: num(f.groups.active), total: num(f.groups.total) })}
+          </dd>
         </div>
         <div class="card" data-figure="messages-today">
           <dt>
@@ -39,8 +41,12 @@ export function OverviewPage({ lang, overview }: { lang: Lang; overview: Overvie
           <dt>
             <a href={`${BASE}/inbox`}>{t(lang, 'overview.inbox')}</a>
           </dt>
-          <dd class={f.inbox.failed > 0 ? 'warn' : undefined}>{t(lang, 'overview.inboxFailed', { n: num(f.inbox.failed) })}</dd>
-          <dd class={f.inbox.dead > 0 ? 'bad' : undefined}>{t(lang, 'overview.inboxDead', { n: num(f.inbox.dead) })}</dd>
+          <dd class={f.inbox.failed > 0 ? 'warn' : undefined}>
+            {t(lang, 'overview.inboxFailed', { n: num(f.inbox.failed) })}
+          </dd>
+          <dd class={f.inbox.dead > 0 ? 'bad' : undefined}>
+            {t(lang, 'overview.inboxDead', { n: num(f.inbox.dead) })}
+          </dd>
         </div>
         <div class="card" data-figure="nas">
           <dt>
@@ -48,7 +54,9 @@ export function OverviewPage({ lang, overview }: { lang: Lang; overview: Overvie
           </dt>
           <dd class="figure">{num(f.nas.waiting)}</dd>
           <dd class={oldest !== null && oldest > NAS_STALE_SECONDS ? 'note warn' : 'note'}>
-            {oldest === null ? t(lang, 'overview.nasNone') : t(lang, 'overview.nasOldest', { age: formatAge(lang, oldest) })}
+            {oldest === null
+              ? t(lang, 'overview.nasNone')
+              : t(lang, 'overview.nasOldest', { age: formatAge(lang, oldest) })}
           </dd>
         </div>
         <div class="card" data-figure="ai">
@@ -56,7 +64,9 @@ export function OverviewPage({ lang, overview }: { lang: Lang; overview: Overvie
             <a href={`${BASE}/ai-logs/usage`}>{t(lang, 'overview.aiToday')}</a>
           </dt>
           <dd class="figure">{num(f.ai.answers)}</dd>
-          <dd class="note">{t(lang, 'overview.aiTokens', { input: num(f.ai.inputTokens), output: num(f.ai.outputTokens) })}</dd>
+          <dd class="note">
+            {t(lang, 'overview.aiTokens', { input: num(f.ai.inputTokens), output: num(f.ai.outputTokens) })}
+          </dd>
         </div>
         {f.nasSends ? (
           <div class="card" data-figure="nas-sends">

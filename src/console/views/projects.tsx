@@ -111,7 +111,11 @@ function Members({ lang, project, members }: { lang: Lang; project: ProjectItem;
                     </form>
                   </td>
                   <td>
-                    <PostButton action={`${action}/${m.userId}/remove`} label={t(lang, 'members.remove')} kind="danger" />
+                    <PostButton
+                      action={`${action}/${m.userId}/remove`}
+                      label={t(lang, 'members.remove')}
+                      kind="danger"
+                    />
                   </td>
                 </tr>
               ))}
@@ -123,7 +127,15 @@ function Members({ lang, project, members }: { lang: Lang; project: ProjectItem;
         <CsrfField />
         <div class="field">
           <label for={`add-${project.id}`}>{t(lang, 'members.account')}</label>
-          <input id={`add-${project.id}`} name="username" type="text" list="account-choices" required maxlength={100} autocomplete="off" />
+          <input
+            id={`add-${project.id}`}
+            name="username"
+            type="text"
+            list="account-choices"
+            required
+            maxlength={100}
+            autocomplete="off"
+          />
           <p class="help">{t(lang, 'members.accountHelp')}</p>
         </div>
         <div class="field">
@@ -172,7 +184,12 @@ export function ProjectsPage({
                 <div class="item-meta">
                   <span>{t(lang, 'projects.groupsOf', { n: formatNumber(lang, p.groups) })}</span>
                   <span>
-                    {t(lang, 'projects.nasFolder')}: {p.nasFolder ? <span class="mono path">{p.nasFolder}</span> : <span class="muted">{t(lang, 'projects.noFolder')}</span>}
+                    {t(lang, 'projects.nasFolder')}:{' '}
+                    {p.nasFolder ? (
+                      <span class="mono path">{p.nasFolder}</span>
+                    ) : (
+                      <span class="muted">{t(lang, 'projects.noFolder')}</span>
+                    )}
                   </span>
                 </div>
                 <Problem text={refused?.target === p.id ? refused.problem : undefined} />
@@ -203,7 +220,15 @@ export function ProjectsPage({
           <CsrfField />
           <div class="field">
             <label for="new-name">{t(lang, 'projects.name')}</label>
-            <input id="new-name" name="name" type="text" required maxlength={255} autocomplete="off" value={created?.form.name ?? ''} />
+            <input
+              id="new-name"
+              name="name"
+              type="text"
+              required
+              maxlength={255}
+              autocomplete="off"
+              value={created?.form.name ?? ''}
+            />
           </div>
           <FolderAndInstructions lang={lang} prefix="new" form={created?.form ?? {}} />
           <button class="button" type="submit">

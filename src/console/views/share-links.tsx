@@ -101,7 +101,13 @@ export function ShareLinksPage({
                     <When at={item.lastDownloadedAt} />
                   </td>
                   <td>
-                    {item.state === 'revoked' ? null : <PostButton action={`${BASE}/share-links/${item.id}/revoke`} label={t(lang, 'shareLinks.revoke')} kind="danger" />}
+                    {item.state === 'revoked' ? null : (
+                      <PostButton
+                        action={`${BASE}/share-links/${item.id}/revoke`}
+                        label={t(lang, 'shareLinks.revoke')}
+                        kind="danger"
+                      />
+                    )}
                   </td>
                 </tr>
               ))}

@@ -41,7 +41,8 @@ export const handleMessage: EventHandler = async (event, deps) => {
   const text = message.type === 'text' && typeof message.text === 'string' ? message.text : null;
   const quotedMessageId = str(message.quotedMessageId);
   // In a group, a quote of one of the bot's own messages addresses the bot.
-  const quotesBot = text !== null && chat !== null && quotedMessageId !== null && (await isBotMessage(deps, quotedMessageId));
+  const quotesBot =
+    text !== null && chat !== null && quotedMessageId !== null && (await isBotMessage(deps, quotedMessageId));
   const address = text !== null ? addressing(text, message.mention, deps.ai.botNames, quotesBot) : null;
   const addressed = address?.addressed ?? false;
   const file = fileOf(message);
@@ -54,7 +55,8 @@ export const handleMessage: EventHandler = async (event, deps) => {
   // The common case (a known sender in a known group, nothing for the bot to answer): the
   // message, its file and the inbox row's `done` in one statement.
   const resolved = participants.resolved;
-  const mayAnswer = (userPk: string | null) => userPk !== null && chatType !== null && mayAnswerText(text, replyToken, chatType, addressed);
+  const mayAnswer = (userPk: string | null) =>
+    userPk !== null && chatType !== null && mayAnswerText(text, replyToken, chatType, addressed);
   if (resolved && !mayAnswer(resolved.userPk)) {
     return {
       oneStatement: (markDone) => {
@@ -132,7 +134,8 @@ export const handleMessage: EventHandler = async (event, deps) => {
     } else {
       reply = response.text;
     }
-    const botChat: BotChat = chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
+    const botChat: BotChat =
+      chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
     // Processed late (a cron retry), the reply token has expired: the outbound module pushes
     // instead, keyed by the event, so LINE delivers it once however often this runs. The reply
     // needs no mark: it runs once, after this transaction commits once.
@@ -161,7 +164,11 @@ async function isBotMessage(deps: EventDeps, lineMessageId: string): Promise<boo
  * Workflow, side by side (the animation is a LINE request; the answer need not wait for it).
  * Neither may fail the event: the Cron Trigger starts an answer whose Workflow never did.
  */
-async function launchAnswer(deps: EventDeps, started: { answerId: string; instanceId: string }, oneToOneUserId: string | null) {
+async function launchAnswer(
+  deps: EventDeps,
+  started: { answerId: string; instanceId: string },
+  oneToOneUserId: string | null,
+) {
   const loading = oneToOneUserId
     ? deps.line.startLoading(oneToOneUserId).catch((err: unknown) => deps.log.warn('ai.loading_failed', { error: err }))
     : undefined;
@@ -204,8 +211,12 @@ function messageRow(
 }
 
 /** Whether a text may get an answer from a known sender (a command, the AI, binding): then the full path runs. */
-const mayAnswerText = (text: string | null, replyToken: string | null, chatType: 'user' | 'group' | 'room', addressed: boolean) =>
-  text !== null && !!replyToken && mayRespond(text, chatType, addressed);
+const mayAnswerText = (
+  text: string | null,
+  replyToken: string | null,
+  chatType: 'user' | 'group' | 'room',
+  addressed: boolean,
+) => text !== null && !!replyToken && mayRespond(text, chatType, addressed);
 
 /**
  * Recording and storing in one statement, decided before anything is read: a message that asks
@@ -238,7 +249,12 @@ export function intakeStatement(deps: Pick<EventDeps, 'db' | 'ai' | 'profileTtlM
 
   const file = fileOf(message);
   const filePk = file ? crypto.randomUUID() : null;
-  const m = messageRow(event, message as MessageObject & { id: string }, { messagePk: crypto.randomUUID(), filePk, userPk: null, chatPk: null });
+  const m = messageRow(event, message as MessageObject & { id: string }, {
+    messagePk: crypto.randomUUID(),
+    filePk,
+    userPk: null,
+    chatPk: null,
+  });
   // Fresh as `isStale` judges it, by Postgres' clock.
   const freshAfter = sql`now() - make_interval(secs => ${deps.profileTtlMs / 1000}::float8)`;
   const chatRow = chat
@@ -249,7 +265,9 @@ export function intakeStatement(deps: Pick<EventDeps, 'db' | 'ai' | 'profileTtlM
         from ${lineUsers} u
        where u.line_user_id = ${source.userId} and u.profile_refreshed_at > ${freshAfter}
          and not exists (select 1 from ${lineMessages} where ${lineMessages.messageId} = ${m.messageId}))`;
-  const isReady = chat ? sql`exists (select 1 from ready where chat_pk is not null)` : sql`exists (select 1 from ready)`;
+  const isReady = chat
+    ? sql`exists (select 1 from ready where chat_pk is not null)`
+    : sql`exists (select 1 from ready)`;
   const insertInbox = deps.db
     .insert(lineWebhookEvents)
     .values({
@@ -307,7 +325,11 @@ function fileOf(message: MessageObject): FileFields | null {
   if (type === 'file') {
     const fileName = str(message.fileName);
     // The column holds 512; LINE's names are far shorter, a forged one must not fail the event.
-    return { fileType: 'file', fileName: fileName && clip(fileName, 512), fileSize: num(message.fileSize, SAFE_INTEGER) };
+    return {
+      fileType: 'file',
+      fileName: fileName && clip(fileName, 512),
+      fileSize: num(message.fileSize, SAFE_INTEGER),
+    };
   }
   if (type === 'image' || type === 'video' || type === 'audio') {
     const provider = message.contentProvider as { type?: unknown } | undefined;

@@ -33,7 +33,8 @@ import type { WebhookEventObject } from '../../line/webhook-body';
 import { chatOf, sourceOf, type Apply, type EventHandler } from '../types';
 
 /** The postback's data as LINE sent it (anything else: undefined). */
-export const postbackDataOf = (event: WebhookEventObject): unknown => (event.postback as { data?: unknown } | null | undefined)?.data;
+export const postbackDataOf = (event: WebhookEventObject): unknown =>
+  (event.postback as { data?: unknown } | null | undefined)?.data;
 
 export const handlePostback: EventHandler = async (event, deps) => {
   const offerId = offerIdOf(postbackDataOf(event));
@@ -50,7 +51,9 @@ export const handlePostback: EventHandler = async (event, deps) => {
     .select({ id: lineUsers.id, userId: lineUsers.userId, language: lineUsers.language })
     .from(lineUsers)
     .where(eq(lineUsers.lineUserId, source.userId));
-  const [chatRow] = chat ? await deps.db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, chat.id)) : [null];
+  const [chatRow] = chat
+    ? await deps.db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, chat.id))
+    : [null];
   if (chat && !chatRow) {
     // A chat the bot never stored has no offers.
     log.warn('offer.tap_refused', { reason: 'unknown_chat' });
@@ -76,21 +79,33 @@ export const handlePostback: EventHandler = async (event, deps) => {
     .where(eq(aiFileOffers.id, offerId));
 
   const chatPk = chatRow?.id ?? null;
-  const decision = offerTapFor({ tapper: { lineUserPk: tapper?.id ?? null, bound: tapper?.userId != null }, chatPk, offer: offer ?? null });
+  const decision = offerTapFor({
+    tapper: { lineUserPk: tapper?.id ?? null, bound: tapper?.userId != null },
+    chatPk,
+    offer: offer ?? null,
+  });
   log.info('offer.tapped', { decision: decision.kind });
 
   // The tapper's language: every answer here is to them.
   const lang = botLanguage(tapper?.language);
   const eventAt = fromLineTimestamp(event.timestamp, new Date());
   const replyToken = str(event.replyToken);
-  const botChat: BotChat | null = chatPk !== null ? { type: chat!.type, chatPk } : tapper ? { type: 'user', lineUserPk: tapper.id } : null;
+  const botChat: BotChat | null =
+    chatPk !== null ? { type: chat!.type, chatPk } : tapper ? { type: 'user', lineUserPk: tapper.id } : null;
   /** One short reply to the tap, while its token is valid; a tap processed late is not answered (never pushed). */
-  const answer = (text: string): Apply => async () => {
-    if (!botChat) return;
-    return async () => {
-      await sendMessages(deps, { chat: botChat, messages: textMessages(text), reply: { token: replyToken, eventAt }, push: null });
+  const answer =
+    (text: string): Apply =>
+    async () => {
+      if (!botChat) return;
+      return async () => {
+        await sendMessages(deps, {
+          chat: botChat,
+          messages: textMessages(text),
+          reply: { token: replyToken, eventAt },
+          push: null,
+        });
+      };
     };
-  };
 
   switch (decision.kind) {
     case 'unknown':
@@ -108,26 +123,32 @@ export const handlePostback: EventHandler = async (event, deps) => {
   // `send`: the tapper is the asker, in the offer's chat.
   const asker = { lineUserPk: tapper!.id, chatPk };
   const o = offer!;
-  const refuse = (reason: string, text: string): Apply => async (tx) => {
-    await recordAudit(tx, {
-      action: 'nas.send_refused',
-      via: 'chat',
-      actorUserId: tapper!.userId,
-      actorLineUserId: asker.lineUserPk,
-      lineGroupId: asker.chatPk,
-      targetType: 'nas_file',
-      targetId: o.nasFileId,
-      details: { how: 'ai_offer', reason, offerId: o.id, share: o.share, path: o.path },
-    });
-    return answer(text)(tx);
-  };
+  const refuse =
+    (reason: string, text: string): Apply =>
+    async (tx) => {
+      await recordAudit(tx, {
+        action: 'nas.send_refused',
+        via: 'chat',
+        actorUserId: tapper!.userId,
+        actorLineUserId: asker.lineUserPk,
+        lineGroupId: asker.chatPk,
+        targetType: 'nas_file',
+        targetId: o.nasFileId,
+        details: { how: 'ai_offer', reason, offerId: o.id, share: o.share, path: o.path },
+      });
+      return answer(text)(tx);
+    };
 
   // The scope now, not when the model offered it: an unbinding or project change since then counts.
   const scope = await nasScopeOf(deps.db, asker);
   if (scope.kind !== 'scope') return refuse(scope.kind, say(lang, 'offer.noScope'));
   const file = o.nasFileId ? await fileInScope(deps.db, scope.scope, o.nasFileId) : undefined;
   const unchanged =
-    file && file.share === o.share && file.path === o.path && file.size === o.size && file.modifiedAt.getTime() === o.modifiedAt.getTime();
+    file &&
+    file.share === o.share &&
+    file.path === o.path &&
+    file.size === o.size &&
+    file.modifiedAt.getTime() === o.modifiedAt.getTime();
   if (!file || !unchanged) return refuse('changed', say(lang, 'offer.fileChanged'));
   if (file.size > deps.nas.sendMaxBytes) {
     return refuse('too_large', tooLargeReply(lang, o.name, file.size, deps.nas.sendMaxBytes));
@@ -138,7 +159,14 @@ export const handlePostback: EventHandler = async (event, deps) => {
     const claimed = await tx
       .update(aiFileOffers)
       .set({ tappedAt: sql`now()` })
-      .where(and(eq(aiFileOffers.id, o.id), eq(aiFileOffers.lineUserId, asker.lineUserPk), isNull(aiFileOffers.sendRequestId), isNull(aiFileOffers.tappedAt)))
+      .where(
+        and(
+          eq(aiFileOffers.id, o.id),
+          eq(aiFileOffers.lineUserId, asker.lineUserPk),
+          isNull(aiFileOffers.sendRequestId),
+          isNull(aiFileOffers.tappedAt),
+        ),
+      )
       .returning({ id: aiFileOffers.id });
     if (claimed.length === 0) return answer(say(lang, 'offer.alreadySent'))(tx);
     const request = await createSendRequest(tx, {
@@ -160,7 +188,15 @@ export const handlePostback: EventHandler = async (event, deps) => {
       lineGroupId: asker.chatPk,
       targetType: 'nas_file',
       targetId: file.id,
-      details: { how: 'ai_offer', share: file.share, path: file.path, size: file.size, offerId: o.id, answerId: o.answerId, sendRequestId: request.id },
+      details: {
+        how: 'ai_offer',
+        share: file.share,
+        path: file.path,
+        size: file.size,
+        offerId: o.id,
+        answerId: o.answerId,
+        sendRequestId: request.id,
+      },
     });
     log.info('offer.send_requested', { sendRequestId: request.id });
     // Nothing to say now: the file message replies with this tap's token once it is uploaded.

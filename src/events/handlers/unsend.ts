@@ -91,7 +91,9 @@ export const handleUnsend: EventHandler = async (event, deps) => {
       .where(eq(lineFiles.messageId, stored.id));
     // The thumbnail's key is also derived from the id: an upload that stored the object but had not
     // yet recorded it is deleted too (its record is then refused, src/nas/thumbnails.ts).
-    const keys = [...new Set(files.flatMap((f) => [thumbnailKeyOf(f.id), ...(f.thumbnailR2Key ? [f.thumbnailR2Key] : [])]))];
+    const keys = [
+      ...new Set(files.flatMap((f) => [thumbnailKeyOf(f.id), ...(f.thumbnailR2Key ? [f.thumbnailR2Key] : [])])),
+    ];
     return () => deleteObjects(deps, keys);
   };
 };
@@ -117,7 +119,10 @@ async function redactAnswers(tx: Transaction, message: StoredMessage, texts: (st
   const quoted = quotedNeedles(needles);
   // The chat the message was in: a group or room, or a 1:1 chat (no group, the user's messages and the bot's to them).
   const inChat = message.lineGroupId
-    ? { answers: eq(lineAiAnswers.lineGroupId, message.lineGroupId), messages: eq(lineMessages.lineGroupId, message.lineGroupId) }
+    ? {
+        answers: eq(lineAiAnswers.lineGroupId, message.lineGroupId),
+        messages: eq(lineMessages.lineGroupId, message.lineGroupId),
+      }
     : message.lineUserId
       ? {
           answers: and(isNull(lineAiAnswers.lineGroupId), eq(lineAiAnswers.lineUserId, message.lineUserId)),
@@ -126,7 +131,12 @@ async function redactAnswers(tx: Transaction, message: StoredMessage, texts: (st
       : null;
 
   const answers = await tx
-    .select({ id: lineAiAnswers.id, question: lineAiAnswers.question, steps: lineAiAnswers.steps, toolCalls: lineAiAnswers.toolCalls })
+    .select({
+      id: lineAiAnswers.id,
+      question: lineAiAnswers.question,
+      steps: lineAiAnswers.steps,
+      toolCalls: lineAiAnswers.toolCalls,
+    })
     .from(lineAiAnswers)
     .where(
       or(
@@ -168,14 +178,20 @@ async function redactAnswers(tx: Transaction, message: StoredMessage, texts: (st
         inChat.messages,
         eq(lineMessages.isFromBot, true),
         gte(lineMessages.sentAt, message.sentAt),
-        or(containsAny(sql`${lineMessages.content}`, quoted, 'text'), containsAny(sql`${lineMessages.rawMessage}`, quoted, 'jsonb')),
+        or(
+          containsAny(sql`${lineMessages.content}`, quoted, 'text'),
+          containsAny(sql`${lineMessages.rawMessage}`, quoted, 'jsonb'),
+        ),
       ),
     )
     .for('update');
   for (const r of replies) {
     await tx
       .update(lineMessages)
-      .set({ content: r.content === null ? null : redactText(r.content, quoted), rawMessage: redactJson(r.rawMessage, quoted) })
+      .set({
+        content: r.content === null ? null : redactText(r.content, quoted),
+        rawMessage: redactJson(r.rawMessage, quoted),
+      })
       .where(eq(lineMessages.id, r.id));
   }
 }

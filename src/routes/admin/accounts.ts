@@ -30,7 +30,10 @@ export const accounts = adminRouter()
       path: '/users',
       operationId: 'listUsers',
       summary: 'List accounts',
-      responses: { 200: json(z.object({ items: z.array(UserSchema) }).openapi('UserList'), 'Accounts'), ...errorResponses(401) },
+      responses: {
+        200: json(z.object({ items: z.array(UserSchema) }).openapi('UserList'), 'Accounts'),
+        ...errorResponses(401),
+      },
     }),
     async (c) => {
       return c.json({ items: await listAccounts(c.get('db')) }, 200);
@@ -41,7 +44,8 @@ export const accounts = adminRouter()
       method: 'post',
       path: '/users/{userId}/binding-code',
       operationId: 'issueBindingCode',
-      summary: 'Issue a one-time binding code (9 characters, shown K7M-2QX-9PA, 10 minutes); revokes the account\'s earlier codes',
+      summary:
+        "Issue a one-time binding code (9 characters, shown K7M-2QX-9PA, 10 minutes); revokes the account's earlier codes",
       request: { params: z.object({ userId: UserId }) },
       responses: { 201: json(BindingCodeSchema, 'Issued'), ...errorResponses(400, 401, 404, 413) },
     }),

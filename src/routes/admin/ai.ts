@@ -5,7 +5,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { aiUsage, DEFAULT_DAYS, listAiLogs, MAX_DAYS } from '../../domain/ai';
 import { adminRouter } from './context';
-import { AiLogSchema, AiUsageSchema, CalendarDate, ChatQuery, Cursor, errorResponses, json, Limit, page } from '../../api/schemas';
+import {
+  AiLogSchema,
+  AiUsageSchema,
+  CalendarDate,
+  ChatQuery,
+  Cursor,
+  errorResponses,
+  json,
+  Limit,
+  page,
+} from '../../api/schemas';
 
 export const aiRoutes = adminRouter()
   .openapi(
@@ -27,8 +37,12 @@ export const aiRoutes = adminRouter()
       summary: 'AI answers and tokens per Asia/Taipei day and per chat',
       request: {
         query: z.object({
-          from: CalendarDate.optional().openapi({ description: `first day (Asia/Taipei); default ${DEFAULT_DAYS - 1} days before to` }),
-          to: CalendarDate.optional().openapi({ description: `last day (Asia/Taipei), not before from, at most ${MAX_DAYS} days after it; default today` }),
+          from: CalendarDate.optional().openapi({
+            description: `first day (Asia/Taipei); default ${DEFAULT_DAYS - 1} days before to`,
+          }),
+          to: CalendarDate.optional().openapi({
+            description: `last day (Asia/Taipei), not before from, at most ${MAX_DAYS} days after it; default today`,
+          }),
         }),
       },
       responses: { 200: json(AiUsageSchema, 'Usage over the range'), ...errorResponses(400, 401) },

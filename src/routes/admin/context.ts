@@ -64,9 +64,14 @@ export const requireAdminToken: MiddlewareHandler<AdminEnv> = async (c, next) =>
 export { withDatabase } from '../../http/database';
 
 /** The management API as the audit trail names it: the company system, holding the bearer token. */
-export const apiActor = (c: Context<AdminEnv>): AuditActor => ({ via: 'api', operator: 'api', client: c.req.header('cf-connecting-ip') ?? null });
+export const apiActor = (c: Context<AdminEnv>): AuditActor => ({
+  via: 'api',
+  operator: 'api',
+  client: c.req.header('cf-connecting-ip') ?? null,
+});
 
-export const notFound = (what: string, id: string | number) => new ApiError(404, 'not_found', `${what} ${id} not found`);
+export const notFound = (what: string, id: string | number) =>
+  new ApiError(404, 'not_found', `${what} ${id} not found`);
 
 /** How a log line records a change of AI instructions: their length, never their text. */
 export const instructionsLog = (v: string | null | undefined) =>

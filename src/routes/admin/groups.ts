@@ -12,7 +12,10 @@ export const groupRoutes = adminRouter()
       operationId: 'listGroups',
       summary: 'List groups and rooms, oldest first',
       request: { query: z.object({ active: BoolQuery.optional() }) },
-      responses: { 200: json(z.object({ items: z.array(GroupSchema) }).openapi('GroupList'), 'Groups and rooms'), ...errorResponses(400, 401) },
+      responses: {
+        200: json(z.object({ items: z.array(GroupSchema) }).openapi('GroupList'), 'Groups and rooms'),
+        ...errorResponses(400, 401),
+      },
     }),
     async (c) => {
       const { active } = c.req.valid('query');
@@ -26,7 +29,8 @@ export const groupRoutes = adminRouter()
       method: 'patch',
       path: '/groups/{id}',
       operationId: 'updateGroup',
-      summary: 'Allow or stop AI replies in a group, set its AI instructions; bind it to a project or unbind it (projectId null)',
+      summary:
+        'Allow or stop AI replies in a group, set its AI instructions; bind it to a project or unbind it (projectId null)',
       request: {
         params: z.object({ id: Uuid }),
         body: { content: { 'application/json': { schema: PatchGroupSchema } }, required: true },

@@ -44,7 +44,8 @@ admin.doc31('/openapi.json', {
   info: {
     title: 'linebot-edge management API',
     version: '1.0.0',
-    description: 'Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links and the audit trail.',
+    description:
+      'Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links and the audit trail.',
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],

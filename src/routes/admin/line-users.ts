@@ -12,7 +12,10 @@ export const lineUserRoutes = adminRouter()
       operationId: 'listLineUsers',
       summary: 'List LINE users, newest first, with whether and to whom each is bound',
       request: { query: z.object({ bound: BoolQuery.optional(), limit: Limit, before: Cursor }) },
-      responses: { 200: json(page(LineUserSchema, 'LineUserPage'), 'A page of LINE users'), ...errorResponses(400, 401) },
+      responses: {
+        200: json(page(LineUserSchema, 'LineUserPage'), 'A page of LINE users'),
+        ...errorResponses(400, 401),
+      },
     }),
     async (c) => c.json(await listLineUsers(c.get('db'), c.req.valid('query')), 200),
   )

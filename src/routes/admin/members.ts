@@ -18,7 +18,10 @@ export const memberRoutes = adminRouter()
       operationId: 'listProjectMembers',
       summary: "List a project's members with their roles, by username",
       request: { params: z.object({ id: Uuid }) },
-      responses: { 200: json(z.object({ items: z.array(MemberSchema) }).openapi('ProjectMemberList'), 'Members'), ...errorResponses(400, 401, 404) },
+      responses: {
+        200: json(z.object({ items: z.array(MemberSchema) }).openapi('ProjectMemberList'), 'Members'),
+        ...errorResponses(400, 401, 404),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');

@@ -30,7 +30,10 @@ export const projectRoutes = adminRouter()
       path: '/projects',
       operationId: 'listProjects',
       summary: 'List projects',
-      responses: { 200: json(z.object({ items: z.array(ProjectSchema) }).openapi('ProjectList'), 'Projects'), ...errorResponses(401) },
+      responses: {
+        200: json(z.object({ items: z.array(ProjectSchema) }).openapi('ProjectList'), 'Projects'),
+        ...errorResponses(401),
+      },
     }),
     async (c) => {
       return c.json({ items: await listProjects(c.get('db')) }, 200);
@@ -54,7 +57,12 @@ export const projectRoutes = adminRouter()
       const row = await updateProject(c.get('db'), id, patch, apiActor(c));
       if (row === 'conflict') throw nameTaken(patch.name!);
       if (row === 'not_found') throw notFound('project', id);
-      c.get('log').info('admin.project_updated', { projectPk: id, renamed: patch.name !== undefined, ...instructionsLog(patch.aiInstructions), ...(patch.nasFolder !== undefined ? { nasFolder: patch.nasFolder } : {}) });
+      c.get('log').info('admin.project_updated', {
+        projectPk: id,
+        renamed: patch.name !== undefined,
+        ...instructionsLog(patch.aiInstructions),
+        ...(patch.nasFolder !== undefined ? { nasFolder: patch.nasFolder } : {}),
+      });
       return c.json(row, 200);
     },
   );

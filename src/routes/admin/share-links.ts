@@ -2,7 +2,17 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { listShareLinks, revokeShareLink } from '../../domain/share-links';
 import { adminRouter, apiActor, notFound } from './context';
-import { ChatQuery, Cursor, errorResponses, json, Limit, page, ShareLinkSchema, shareLinkStates, Uuid } from '../../api/schemas';
+import {
+  ChatQuery,
+  Cursor,
+  errorResponses,
+  json,
+  Limit,
+  page,
+  ShareLinkSchema,
+  shareLinkStates,
+  Uuid,
+} from '../../api/schemas';
 
 export const shareLinkRoutes = adminRouter()
   .openapi(
@@ -11,8 +21,13 @@ export const shareLinkRoutes = adminRouter()
       path: '/share-links',
       operationId: 'listShareLinks',
       summary: 'Share links of NAS files sent into chats, newest first',
-      request: { query: z.object({ ...ChatQuery, state: z.enum(shareLinkStates).optional(), before: Cursor, limit: Limit }) },
-      responses: { 200: json(page(ShareLinkSchema, 'ShareLinkPage'), 'A page of share links'), ...errorResponses(400, 401) },
+      request: {
+        query: z.object({ ...ChatQuery, state: z.enum(shareLinkStates).optional(), before: Cursor, limit: Limit }),
+      },
+      responses: {
+        200: json(page(ShareLinkSchema, 'ShareLinkPage'), 'A page of share links'),
+        ...errorResponses(400, 401),
+      },
     }),
     async (c) => {
       const { items, nextCursor } = await listShareLinks(c.get('db'), c.req.valid('query'));
