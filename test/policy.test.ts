@@ -148,7 +148,8 @@ describe('parseCommand', () => {
     ['123456', null], // the old six-digit codes
     ['K7M-2QX-9PAA', null],
     ['my code is K7M-2QX-9PA', null],
-    ['/bind', null],
+    ['/bind', help], // the rich menu's 綁定 button: help says how to bind
+    ['/綁定', help],
     ['/unbind', unbind],
     ['/help', help],
     ['/說明', help],

@@ -439,3 +439,33 @@ export const ShareLinkSchema = z
     createdAt: timestamp,
   })
   .openapi('ShareLink');
+
+// ---- bot texts (operator-edited welcome texts) ---------------------------------------------------
+
+/** The languages the bot speaks (src/messages/catalog.ts). */
+export const botTextLangs = ['zh-TW', 'en'] as const;
+/** LINE's limit of one text message, in UTF-16 code units as LINE (and zod's `max`) count. */
+const MAX_BOT_TEXT_LENGTH = 5000;
+
+export const BotTextSchema = z
+  .object({
+    key: z.string().openapi({ example: 'welcome.follow' }),
+    lang: z.enum(botTextLangs),
+    text: z.string().openapi({ description: 'what the bot says now: the override, else the default' }),
+    defaultText: z.string().openapi({ description: "the message catalogue's text, said when no override is set" }),
+    overridden: z.boolean(),
+    updatedAt: timestamp.nullable(),
+    updatedBy: z.string().nullable().openapi({ description: 'who set the override (console operator or `api`)' }),
+  })
+  .openapi('BotText');
+export const SetBotTextSchema = z
+  .strictObject({
+    text: Text(MAX_BOT_TEXT_LENGTH)
+      .refine((v) => v.trim() !== '', 'must not be blank')
+      .openapi({ description: `at most ${MAX_BOT_TEXT_LENGTH} UTF-16 code units (one LINE text message)` }),
+  })
+  .openapi('SetBotText');
+export const BotTextParams = z.object({
+  key: z.string().max(64).openapi({ description: 'one of the keys GET /bot-texts lists', example: 'welcome.follow' }),
+  lang: z.enum(botTextLangs),
+});

@@ -29,6 +29,9 @@ export const auditActions = [
   'account.changed',
   // Share links.
   'share_link.revoked',
+  // The bot's operator-edited texts (bot_texts).
+  'bot_text.changed',
+  'bot_text.reset',
   // Credentials.
   'console.sign_in',
   'console.sign_in_refused',

@@ -20,7 +20,8 @@ export function parseCommand(text: string): Command | null {
   const bare = BARE_CODE.test(t) ? normalizeCode(t) : null;
   if (bare) return { kind: 'bind', code: bare };
   if (/^\/unbind$/i.test(t)) return { kind: 'unbind' };
-  if (/^\/(help|說明)$/i.test(t)) return { kind: 'help' };
+  // `/bind` or `/綁定` alone (the rich menu's 綁定 button): help, which tells the unbound how to bind.
+  if (/^\/(help|說明|bind|綁定)$/i.test(t)) return { kind: 'help' };
   if (/^(\/reset|\/?新對話)$/i.test(t)) return { kind: 'reset' };
   const find = FIND.exec(t);
   if (find) return { kind: 'find', text: find[1]!.trim() };

@@ -9,11 +9,12 @@ import type { Transaction } from '../db/client';
 import { lineGroups, lineUsers, users } from '@linebot-edge/shared/schema';
 import type { NasConfig } from '../nas/requests';
 import { redeemBindingCode, unbindLineUser } from './binding';
-import { availableCommands, decide, type ChatType, type Command, type PolicyInput } from '../access/policy';
+import { decide, type ChatType, type Command, type PolicyInput } from '../access/policy';
 import { parseCommand } from './commands';
 import { findFiles, sendFile } from './nas';
 import { bindProject, showProject, unbindProject } from './project';
-import { helpText, say, type BotLang } from '../messages/catalog';
+import { say, type BotLang } from '../messages/catalog';
+import { helpReply, type HelpReply } from './help';
 import { botLanguage } from '../messages/language';
 import { CODE_LENGTH } from '../domain/binding-code';
 
@@ -36,8 +37,14 @@ export interface TextContext {
   nas: NasConfig;
 }
 
-/** `lang`: the sender's, for a notice about the AI answer (the daily limit). */
-export type Response = { kind: 'reply'; text: string } | { kind: 'ai'; lang: BotLang } | null;
+/**
+ * `lang`: the sender's, for a notice about the AI answer (the daily limit). A reply may carry quick
+ * reply buttons (/help's).
+ */
+export type Response =
+  | { kind: 'reply'; text: string; quickReply?: HelpReply['quickReply'] }
+  | { kind: 'ai'; lang: BotLang }
+  | null;
 
 /**
  * Whether the bot could say anything to this text. Plain chatter in a group that does not mention
@@ -98,6 +105,7 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
     case 'refuse':
       return reply(say(lang, 'project.refused'));
     case 'command': {
+      if (action.command.kind === 'help') return { kind: 'reply', ...helpReply(lang, ctx.chatType, account) };
       const text = await runCommand(tx, action.command, ctx, who, account);
       return text === null ? null : reply(text);
     }
@@ -119,7 +127,7 @@ async function runCommand(
     case 'unbind':
       return unbindLineUser(tx, who);
     case 'help':
-      return helpText(who.lang, availableCommands(ctx.chatType, account));
+      return helpReply(who.lang, ctx.chatType, account).text;
     case 'reset':
       // For this chat only: a group's or room's row, or the user's own for the 1:1 chat.
       if (ctx.chatPk !== null)

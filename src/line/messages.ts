@@ -30,6 +30,14 @@ const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 export const textMessages = (text: string): messagingApi.TextMessage[] =>
   splitText(text).map((piece) => ({ type: 'text', text: piece }));
 
+export type QuickReply = messagingApi.QuickReply;
+
+/** LINE shows quick reply buttons only under the last message of a reply or push: they go there. */
+export function withQuickReply<M extends messagingApi.Message>(messages: M[], quickReply: QuickReply | undefined): M[] {
+  if (!quickReply || messages.length === 0) return messages;
+  return messages.map((m, i) => (i === messages.length - 1 ? { ...m, quickReply } : m));
+}
+
 export function chunk<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

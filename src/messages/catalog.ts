@@ -66,6 +66,12 @@ const zhWithEnglish = {
   'offer.noScope': '您目前無權從 NAS 傳送這個檔案（帳號或專案權限已變更）。',
   'offer.fileChanged': '這個檔案在提供之後已被移動、修改或刪除，請重新請我搜尋。',
   'offer.intro': '只有提問的人點「{button}」才會傳送檔案（{minutes} 分鐘內有效）。',
+
+  // Defaults of the operator-editable texts (bot_texts, src/domain/bot-texts.ts).
+  'welcome.follow':
+    '您好！我是公司的 LINE 助理：可以搜尋並傳送 NAS 上的檔案，也能用 AI 回答您的問題。\n開始之前請先綁定帳號：向管理員取得綁定碼（例如 K7M-2QX-9PA），直接在這裡傳送給我即可。傳送 /說明 查看可以做什麼。',
+  'welcome.join':
+    '大家好！我是公司的 LINE 助理。在群組中，我可以搜尋並傳送此群組專案在 NAS 上的檔案（/找 關鍵字）；管理員開啟後，也能用 AI 回答提及我（@）的問題。\n請管理員先把此群組綁定到專案：/project bind <專案名稱>。傳送 /說明 查看可以做什麼。',
 };
 
 /** Texts said in one language only. */
@@ -82,6 +88,12 @@ const zhOnly = {
   'help.projectUnbind': '/project unbind：解除專案綁定',
   'help.reset': '/reset 或 新對話：AI 從這裡重新開始對話',
   'help.help': '/help 或 /說明：顯示此說明',
+
+  // Quick reply buttons under /help (LINE: a label has at most 20 characters).
+  'quick.find': '搜尋檔案',
+  'quick.reset': '新對話',
+  'quick.project': '專案',
+  'quick.help': '說明',
 
   'find.found': '找到 {count} 個符合「{query}」的檔案：',
   'find.foundMore': '找到超過 {count} 個符合「{query}」的檔案：',
@@ -181,6 +193,11 @@ const en: Record<BotMessageKey, string> = {
   'offer.fileChanged': 'This file was moved, changed or deleted since it was offered. Please ask me to search again.',
   'offer.intro': 'Only the person who asked can send a file by tapping its button (within {minutes} minutes).',
 
+  'welcome.follow':
+    "Hi! I'm the company's LINE assistant: I search and send files from the NAS and answer your questions with AI.\nFirst bind your account: ask an administrator for a binding code (like K7M-2QX-9PA) and send it to me here. Send /help to see what you can do.",
+  'welcome.join':
+    "Hello everyone! I'm the company's LINE assistant. Here I search and send the NAS files of this group's project (/find <keywords>); once an administrator turns it on, I also answer questions that mention me (@).\nAn administrator first binds this group to a project: /project bind <project name>. Send /help to see what you can do.",
+
   'list.separator': ', ',
 
   'help.title': 'What you can do here:',
@@ -193,6 +210,11 @@ const en: Record<BotMessageKey, string> = {
   'help.projectUnbind': '/project unbind: unbind the project',
   'help.reset': '/reset or 新對話: the AI starts the conversation anew',
   'help.help': '/help or /說明: show this help',
+
+  'quick.find': 'Search files',
+  'quick.reset': 'New chat',
+  'quick.project': 'Project',
+  'quick.help': 'Help',
 
   'find.found': '{count} found for "{query}":',
   'find.foundMore': 'More than {count} found for "{query}":',

@@ -1,7 +1,11 @@
 /** `follow` (added as a friend or unblocked) and `unfollow` (blocked). */
+import { botText } from '../../domain/bot-texts';
 import { fromLineTimestamp } from '../../lib/time';
+import { str } from '../../lib/values';
+import { languageOfLineUser } from '../../messages/language';
 import { fetchProfile, isStale, loadKnown, upsertLineUser } from '../participants';
 import { sourceOf, type EventHandler } from '../types';
+import { sendWelcome } from './welcome';
 
 export const handleFollow: EventHandler = async (event, deps) => {
   const { userId } = sourceOf(event);
@@ -11,7 +15,14 @@ export const handleFollow: EventHandler = async (event, deps) => {
   const profile = isStale(known.user, deps.profileTtlMs) ? await fetchProfile(deps.line, userId, null) : undefined;
   const at = fromLineTimestamp(event.timestamp, new Date());
   return async (tx) => {
-    await upsertLineUser(tx, userId, profile, { isFriend: true, followedAt: at, unfollowedAt: null });
+    const lineUserPk = await upsertLineUser(tx, userId, profile, {
+      isFriend: true,
+      followedAt: at,
+      unfollowedAt: null,
+    });
+    // In the language of the profile just stored: the greeting answers this user.
+    const text = await botText(tx, 'welcome.follow', await languageOfLineUser(tx, lineUserPk));
+    return sendWelcome(deps, { type: 'user', lineUserPk }, text, str(event.replyToken), at);
   };
 };
 

@@ -17,7 +17,7 @@ import { say } from '../../messages/catalog';
 import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
-import { textMessages } from '../../line/messages';
+import { textMessages, withQuickReply, type QuickReply } from '../../line/messages';
 import { sendMessages, type BotChat } from '../../line/outbound';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventDeps, type EventHandler } from '../types';
@@ -112,6 +112,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
     });
     if (!response) return;
     let reply: string;
+    let quickReply: QuickReply | undefined;
     if (response.kind === 'ai') {
       const started = await startAnswer(
         tx,
@@ -133,6 +134,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
       reply = say(response.lang, 'ai.dailyLimit', { limit: deps.ai.dailyLimit });
     } else {
       reply = response.text;
+      quickReply = response.quickReply;
     }
     const botChat: BotChat =
       chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
@@ -143,7 +145,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
     return async () => {
       await sendMessages(deps, {
         chat: botChat,
-        messages: textMessages(reply),
+        messages: withQuickReply(textMessages(reply), quickReply),
         reply: { token: replyToken, eventAt },
         push: { to: chat?.id ?? source.userId!, key: `${eventKey}:answer` },
       });

@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { accounts } from './accounts';
 import { aiRoutes } from './ai';
 import { auditRoutes } from './audit';
+import { botTextRoutes } from './bot-texts';
 import { adminRouter, requireAdminToken, withDatabase } from './context';
 import { eventRoutes } from './events';
 import { groupRoutes } from './groups';
@@ -35,6 +36,7 @@ admin.route('/', eventRoutes);
 admin.route('/', aiRoutes);
 admin.route('/', shareLinkRoutes);
 admin.route('/', auditRoutes);
+admin.route('/', botTextRoutes);
 
 admin.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
 // OpenAPI 3.1: nullable fields are `type: [..., "null"]` and nullable objects `anyOf` with null,
@@ -45,7 +47,7 @@ admin.doc31('/openapi.json', {
     title: 'linebot-edge management API',
     version: '1.0.0',
     description:
-      'Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links and the audit trail.',
+      'Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links, the audit trail and the bot texts operators reword (the welcome).',
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],
