@@ -412,6 +412,43 @@ describe('real answers match the document', () => {
     await call('GET', '/audit', 401, noToken);
   });
 
+  it('bot texts', async () => {
+    // welcome.join in English: the bot greets groups in zh-TW, so no other test hears this text.
+    const path = '/bot-texts/welcome.join/en';
+    const list = await call('GET', '/bot-texts', 200);
+    expect(list.items.map((t: { key: string; lang: string }) => `${t.key}/${t.lang}`)).toEqual([
+      'welcome.follow/zh-TW',
+      'welcome.follow/en',
+      'welcome.join/zh-TW',
+      'welcome.join/en',
+    ]);
+    await call('GET', '/bot-texts', 401, noToken);
+
+    const set = await call('PUT', path, 200, { body: { text: 'Hello, team! 👋' } });
+    expect(set).toMatchObject({ key: 'welcome.join', lang: 'en', text: 'Hello, team! 👋', overridden: true });
+    expect(set.defaultText).not.toBe(set.text);
+    await call('PUT', path, 200, { body: { text: 'x'.repeat(5000) } });
+    await call('PUT', path, 400, { body: { text: 'x'.repeat(5001) } });
+    await call('PUT', path, 400, { body: { text: '  \n ' } });
+    await call('PUT', '/bot-texts/welcome.join/ja', 400, { body: { text: 'こんにちは' } });
+    await call('PUT', path, 401, { ...noToken, body: { text: 'x' } });
+    await call('PUT', '/bot-texts/welcome.nope/en', 404, { body: { text: 'x' } });
+    await call('PUT', path, 413, big);
+    await call('PUT', path, 415, textBody);
+
+    await call('DELETE', path, 204);
+    await call('DELETE', path, 204); // already the default
+    await call('DELETE', '/bot-texts/welcome.join/xx', 400);
+    await call('DELETE', path, 401, noToken);
+    await call('DELETE', '/bot-texts/nope/en', 404);
+    await call('DELETE', path, 413, big);
+    const after = (await call('GET', '/bot-texts', 200)).items.find(
+      (t: { key: string; lang: string }) => t.key === 'welcome.join' && t.lang === 'en',
+    );
+    expect(after).toMatchObject({ overridden: false, updatedAt: null, updatedBy: null });
+    expect(after.text).toBe(after.defaultText);
+  });
+
   it('paths that are no operation answer the Error envelope', async () => {
     await call('GET', '/nope', 404);
     await call('GET', '/nope', 401, noToken);

@@ -32,6 +32,8 @@ const validBodies: Record<string, () => Record<string, unknown>> = {
   updateGroup: () => ({ allowAiResponse: true }),
   updateProject: () => ({ aiInstructions: 'fuzz' }),
   setProjectMember: () => ({ role: 'member' }),
+  // Under a random key (the path's valid value for a string): a 404, never a change to a real text.
+  setBotText: () => ({ text: 'fuzz' }),
 };
 
 /**
@@ -331,9 +333,12 @@ function planner() {
   );
 }
 
-/** An id that is well formed and names nothing: a random UUID, or the largest id the column holds. */
-const validPathValue = (schema: { type?: string; maximum?: number }) =>
-  schema.type === 'integer' ? String(schema.maximum) : crypto.randomUUID();
+/**
+ * A path value that is well formed and names nothing: a random UUID, or the largest id the column
+ * holds; for a choice (a bot text's language), its first.
+ */
+const validPathValue = (schema: { type?: string; maximum?: number; enum?: string[] }) =>
+  schema.enum ? schema.enum[0]! : schema.type === 'integer' ? String(schema.maximum) : crypto.randomUUID();
 
 const queryString = (q: Record<string, string | string[]>) => {
   const pairs = Object.entries(q).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${k}=${x}`));

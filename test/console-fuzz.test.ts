@@ -28,6 +28,10 @@ const TEMPLATES = [
   '/inbox/{id}/retry',
   '/ai-logs',
   '/ai-logs/usage',
+  // Never a real key ({id} is random): the texts other tests read stay as they are.
+  '/bot-texts',
+  '/bot-texts/{id}/en',
+  '/bot-texts/{id}/{id}/reset',
 ];
 
 const FIELDS = [
@@ -53,6 +57,7 @@ const FIELDS = [
   'username',
   'displayName',
   'role',
+  'text',
   '__proto__',
   'constructor',
 ];

@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { say } from '../src/messages/catalog';
 import { adminFetch, createAccount, expectJson, issueCode } from './support/admin';
 import { boundUser } from './support/chat';
+import { ESCAPED, expectForgedPostsRefused, HOSTILE, operator, page, send, submit } from './support/console';
+import { withDb } from './support/db';
+import { auditLog } from '@linebot-edge/shared/schema';
+import { desc, eq } from 'drizzle-orm';
 import { lineRequests, seedProfile, violations } from './support/emulator';
 import { event, newId, postEvents, textEvent, type TestEvent } from './support/line';
 
@@ -175,5 +179,96 @@ describe('/help', () => {
       ['New chat', '/reset'],
       ['Help', '/help'],
     ]);
+  });
+});
+
+/** welcome.follow in English: the texts other test files change are others (the contract test: welcome.join/en). */
+const FOLLOW_EN = '/bot-texts/welcome.follow/en';
+const followEn = async () =>
+  (await expectJson(await adminFetch('GET', '/bot-texts'), 200)).items.find(
+    (t: { key: string; lang: string }) => t.key === 'welcome.follow' && t.lang === 'en',
+  );
+const lastAudit = () =>
+  withDb(
+    async (db) =>
+      (
+        await db
+          .select()
+          .from(auditLog)
+          .where(eq(auditLog.targetId, 'welcome.follow/en'))
+          .orderBy(desc(auditLog.id))
+          .limit(1)
+      )[0],
+  );
+
+describe('the console’s bot texts screen', () => {
+  it('without a session: the screen redirects to sign-in, its forms are 401 and change nothing', async () => {
+    const res = await send('GET', '/bot-texts');
+    expect([res.status, res.headers.get('location')]).toEqual([303, '/admin/login']);
+    expect((await send('POST', `${FOLLOW_EN}`, { form: { text: 'x' } })).status).toBe(401);
+    expect((await send('POST', `${FOLLOW_EN}/reset`)).status).toBe(401);
+    expect((await followEn()).overridden).toBe(false);
+  });
+
+  it('lists every text; a saved text is what the bot says (CRLF as LF, escaped on the page), audited; reset brings the default back', async () => {
+    const op = await operator();
+    const html = await page('/bot-texts', op.cookie);
+    for (const key of ['welcome.follow', 'welcome.join']) expect(html).toContain(key);
+    expect(html).toContain('加為好友時的歡迎訊息');
+    expect(html).toContain('href="/admin/bot-texts"');
+
+    const text = `Hi ${HOSTILE}\r\nline two`;
+    try {
+      const saved = await submit(FOLLOW_EN, op, { text });
+      expect(saved.notice).toBeDefined();
+      expect(saved.html).toContain(ESCAPED);
+      expect(saved.html).not.toContain('<img src=x');
+      expect(await followEn()).toMatchObject({ text: `Hi ${HOSTILE}\nline two`, overridden: true });
+      expect(await lastAudit()).toMatchObject({
+        action: 'bot_text.changed',
+        via: 'console',
+        details: { key: 'welcome.follow', lang: 'en', textLength: text.length - 1 },
+      });
+      expect(JSON.stringify(await lastAudit())).not.toContain('line two');
+
+      const userId = newId.user();
+      await seedProfile({ userId, displayName: 'Console reader', language: 'en' });
+      const ev = event('follow', { userId }, { replyToken: newId.replyToken(), follow: { isUnblocked: false } });
+      await post(ev);
+      expect(await repliesWith(ev.replyToken as string)).toEqual([[{ type: 'text', text: `Hi ${HOSTILE}\nline two` }]]);
+    } finally {
+      await submit(`${FOLLOW_EN}/reset`, op);
+    }
+    expect(await followEn()).toMatchObject({ overridden: false, text: say('en', 'welcome.follow') });
+    expect(await lastAudit()).toMatchObject({ action: 'bot_text.reset', via: 'console' });
+  });
+
+  it('bad input is a 4xx with nothing changed: blank, too long, an unknown key or language; forged posts 403', async () => {
+    const op = await operator();
+    for (const [text, why] of [
+      ['   ', 'must not be blank'],
+      ['x'.repeat(5001), '5000'],
+    ] as const) {
+      const res = await send('POST', FOLLOW_EN, { cookie: op.cookie, form: { _csrf: op.csrf, text } });
+      const html = await res.text();
+      expect(res.status).toBe(400);
+      expect(html).toContain(why);
+    }
+    const missing = await send('POST', FOLLOW_EN, { cookie: op.cookie, form: { _csrf: op.csrf } });
+    expect(missing.status).toBe(400);
+    for (const path of [
+      '/bot-texts/welcome.nope/en',
+      '/bot-texts/welcome.follow/ja',
+      '/bot-texts/welcome.follow/ja/reset',
+      '/bot-texts/%00/en',
+    ]) {
+      const res = await send('POST', path, { cookie: op.cookie, form: { _csrf: op.csrf, text: 'x' } });
+      expect(res.status, path).toBe(404);
+    }
+    await expectForgedPostsRefused(op, [
+      [FOLLOW_EN, { text: 'forged' }],
+      [`${FOLLOW_EN}/reset`, {}],
+    ]);
+    expect((await followEn()).overridden).toBe(false);
   });
 });

@@ -445,7 +445,7 @@ export const ShareLinkSchema = z
 /** The languages the bot speaks (src/messages/catalog.ts). */
 export const botTextLangs = ['zh-TW', 'en'] as const;
 /** LINE's limit of one text message, in UTF-16 code units as LINE (and zod's `max`) count. */
-const MAX_BOT_TEXT_LENGTH = 5000;
+export const MAX_BOT_TEXT_LENGTH = 5000;
 
 export const BotTextSchema = z
   .object({

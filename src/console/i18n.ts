@@ -284,6 +284,21 @@ const zh = {
   'shareLinkState.expired': '已過期',
   'shareLinkState.revoked': '已撤銷',
 
+  'nav.botTexts': '機器人文字',
+  'botTexts.title': '機器人文字',
+  'botTexts.help':
+    '機器人在被加為好友（follow）與加入群組（join）時說的話。留空不可；最多 {max} 個字（一則 LINE 文字訊息）。恢復預設後使用內建的文字。',
+  'botTexts.welcome.follow': '加為好友時的歡迎訊息',
+  'botTexts.welcome.join': '加入群組時的歡迎訊息',
+  'botTexts.text': '文字',
+  'botTexts.save': '儲存',
+  'botTexts.reset': '恢復預設',
+  'botTexts.default': '預設文字',
+  'botTexts.isDefault': '使用預設文字',
+  'botTexts.overridden': '已自訂（{by}，{at}）',
+  'notice.botTextSaved': '已儲存機器人文字。',
+  'notice.botTextReset': '已恢復預設文字。',
+
   'nav.audit': '稽核紀錄',
   'audit.title': '稽核紀錄',
   'audit.help': '只能新增、不能修改的紀錄：離開 NAS 的檔案、搜尋、綁定、成員與設定變更、撤銷、登入與速率限制。',
@@ -613,6 +628,21 @@ const en: Record<MessageKey, string> = {
   'shareLinkState.active': 'active',
   'shareLinkState.expired': 'expired',
   'shareLinkState.revoked': 'revoked',
+
+  'nav.botTexts': 'Bot texts',
+  'botTexts.title': 'Bot texts',
+  'botTexts.help':
+    'What the bot says when someone adds it as a friend (follow) and when it joins a group (join). Not blank; at most {max} characters (one LINE text message). Back to default: the built-in text.',
+  'botTexts.welcome.follow': 'Welcome on follow',
+  'botTexts.welcome.join': 'Welcome on joining a group',
+  'botTexts.text': 'Text',
+  'botTexts.save': 'Save',
+  'botTexts.reset': 'Back to default',
+  'botTexts.default': 'Default text',
+  'botTexts.isDefault': 'The default text',
+  'botTexts.overridden': 'Reworded ({by}, {at})',
+  'notice.botTextSaved': 'Bot text saved.',
+  'notice.botTextReset': 'Back to the default text.',
 
   'nav.audit': 'Audit',
   'audit.title': 'Audit trail',

@@ -24,6 +24,7 @@ import { takeNotice } from './flash';
 import { accountRoutes } from './routes/accounts';
 import { aiRoutes } from './routes/ai';
 import { auditRoutes } from './routes/audit';
+import { botTextRoutes } from './routes/bot-texts';
 import { fileRoutes } from './routes/files';
 import { groupRoutes } from './routes/groups';
 import { historyRoutes } from './routes/history';
@@ -83,6 +84,7 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   app.route('/', projectRoutes);
   app.route('/', shareLinkRoutes);
   app.route('/', auditRoutes);
+  app.route('/', botTextRoutes);
 
   // A page, not the API's JSON 404: mounted in the root app, the sub-app's notFound would not be used.
   app.all('*', (c) => {

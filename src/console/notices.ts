@@ -22,5 +22,7 @@ export const notices = [
   'notice.memberAdded',
   'notice.memberChanged',
   'notice.memberRemoved',
+  'notice.botTextSaved',
+  'notice.botTextReset',
 ] as const satisfies readonly MessageKey[];
 export type Notice = (typeof notices)[number];

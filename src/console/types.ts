@@ -36,6 +36,7 @@ export const screens = [
   { key: 'aiLogs', path: `${BASE}/ai-logs`, label: 'nav.aiLogs' },
   { key: 'projects', path: `${BASE}/projects`, label: 'nav.projects' },
   { key: 'shareLinks', path: `${BASE}/share-links`, label: 'nav.shareLinks' },
+  { key: 'botTexts', path: `${BASE}/bot-texts`, label: 'nav.botTexts' },
   { key: 'audit', path: `${BASE}/audit`, label: 'nav.audit' },
 ] as const;
 export type ScreenKey = (typeof screens)[number]['key'];
