@@ -126,6 +126,16 @@ export interface EmulatorState {
   acceptedRetryKeys: Map<string, { requestId: string; sentMessages: SentMessage[] }>;
   /** Reply tokens of reported webhook events, with where the reply goes (for the transcript). */
   replyTokenChats: Map<string, string | undefined>;
+  /** Rich menus created, by id, with their image once uploaded (LINE takes one upload per menu). */
+  richMenus: Map<string, RichMenuState>;
+  /** The rich menu every user sees unless linked to another (`POST /v2/bot/user/all/richmenu/{id}`). */
+  defaultRichMenuId: string | null;
+}
+
+export interface RichMenuState {
+  /** The rich menu object as created (size, selected, name, chatBarText, areas). */
+  menu: Record<string, unknown>;
+  image?: { contentType: string; bytes: Buffer };
 }
 
 export interface LineEmulator {
@@ -170,6 +180,8 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     usedReplyTokens: new Set(),
     acceptedRetryKeys: new Map(),
     replyTokenChats: new Map(),
+    richMenus: new Map(),
+    defaultRichMenuId: null,
   };
   const transcript = options.transcript;
   const names: Names = {
@@ -199,6 +211,8 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     state.usedReplyTokens.clear();
     state.acceptedRetryKeys.clear();
     state.replyTokenChats.clear();
+    state.richMenus.clear();
+    state.defaultRichMenuId = null;
     if (options.seed) applySeed(state, options.seed);
   };
 
@@ -206,8 +220,10 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
   // LINE endpoints
 
   /** Answers a request whose auth, route and body have already been checked. */
-  const handleLine = (match: OperationMatch, req: IncomingMessage, body: unknown): Reply => {
+  const handleLine = (match: OperationMatch, req: IncomingMessage, body: unknown, raw: Buffer): Reply => {
     const p = match.params;
+    const richMenu = handleRichMenu(state, match, header(req, 'content-type'), body, raw);
+    if (richMenu) return richMenu;
     switch (match.operationId) {
       case 'getProfile':
         return ok(profileOf(p.userId!, true));
@@ -412,6 +428,14 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       });
       return { status: 201, body: { ok: true, bytes: raw.length } };
     }
+    if (route === 'GET /rich-menus') {
+      const richMenus = [...state.richMenus].map(([richMenuId, m]) => ({
+        richMenuId,
+        ...m.menu,
+        image: m.image ? { contentType: m.image.contentType, size: m.image.bytes.length } : null,
+      }));
+      return ok({ richMenus, defaultRichMenuId: state.defaultRichMenuId });
+    }
     if (route === 'POST /reset') {
       reset();
       return ok({ ok: true });
@@ -525,7 +549,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       out = errorReply;
     } else {
       try {
-        out = handleLine(match as OperationMatch, req, body);
+        out = handleLine(match as OperationMatch, req, body, raw);
       } catch (e) {
         errors.push(`emulator error: ${(e as Error).message}`);
         out = { status: 500, body: { message: 'Emulator error' } };
@@ -711,6 +735,85 @@ export function generateContent({ size, seed = 1 }: GeneratedContent): Readable 
       this.push(Buffer.from(words.buffer, 0, n));
     },
   });
+}
+
+/** LINE's limits on a rich menu image: JPEG or PNG, at most 1 MB, the menu's own size. */
+const RICH_MENU_IMAGE_MAX_BYTES = 1024 * 1024;
+const RICH_MENU_IMAGE_TYPES = new Set(['image/png', 'image/jpeg']);
+const notFound = (): Reply => ({ status: 404, body: { message: 'Not found' } });
+const badRequest = (message: string): Reply => ({ status: 400, body: { message } });
+
+/** A PNG's width and height from its IHDR chunk, or null when the bytes are no PNG. */
+function pngSize(bytes: Buffer): { width: number; height: number } | null {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  if (bytes.length < 24 || !bytes.subarray(0, 8).equals(signature) || bytes.toString('latin1', 12, 16) !== 'IHDR')
+    return null;
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/**
+ * The rich menu operations, modelled as LINE answers them (create, upload its image once, set it as
+ * the default, list, get, delete); null for every other operation. Bodies were checked against the
+ * spec already; what the spec cannot say (the image's type, size and dimensions, one upload per
+ * menu, no default without an image) is checked here.
+ */
+function handleRichMenu(
+  state: EmulatorState,
+  match: OperationMatch,
+  contentType: string | undefined,
+  body: unknown,
+  raw: Buffer,
+): Reply | null {
+  const id = match.params.richMenuId;
+  const menu = id === undefined ? undefined : state.richMenus.get(id);
+  const listed = (richMenuId: string, m: RichMenuState) => ({ richMenuId, ...m.menu });
+  switch (match.operationId) {
+    case 'createRichMenu': {
+      const richMenuId = `richmenu-${randomBytes(16).toString('hex')}`;
+      state.richMenus.set(richMenuId, { menu: body as Record<string, unknown> });
+      return ok({ richMenuId });
+    }
+    case 'getRichMenuList':
+      return ok({ richmenus: [...state.richMenus].map(([richMenuId, m]) => listed(richMenuId, m)) });
+    case 'getRichMenu':
+      return menu ? ok(listed(id!, menu)) : notFound();
+    case 'deleteRichMenu':
+      if (!menu) return notFound();
+      state.richMenus.delete(id!);
+      if (state.defaultRichMenuId === id) state.defaultRichMenuId = null;
+      return ok({});
+    case 'setRichMenuImage': {
+      if (!menu) return notFound();
+      if (menu.image) return badRequest('An image has already been uploaded to the richmenu');
+      const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+      if (!RICH_MENU_IMAGE_TYPES.has(type)) return { status: 415, body: { message: 'Unsupported Media Type' } };
+      if (raw.length === 0 || raw.length > RICH_MENU_IMAGE_MAX_BYTES) return badRequest('Invalid image size');
+      const size = menu.menu.size as { width: number; height: number };
+      if (type === 'image/png') {
+        const png = pngSize(raw);
+        if (!png) return badRequest('The image is not a PNG');
+        if (png.width !== size.width || png.height !== size.height)
+          return badRequest(`The image must be ${size.width}x${size.height} (got ${png.width}x${png.height})`);
+      } else if (raw[0] !== 0xff || raw[1] !== 0xd8) return badRequest('The image is not a JPEG');
+      menu.image = { contentType: type, bytes: Buffer.from(raw) };
+      return ok({});
+    }
+    case 'getRichMenuImage':
+      if (!menu?.image) return notFound();
+      return { status: 200, headers: { 'content-type': menu.image.contentType }, body: menu.image.bytes };
+    case 'setDefaultRichMenu':
+      if (!menu) return notFound();
+      if (!menu.image) return badRequest('An image must be uploaded to the richmenu before it is set as the default');
+      state.defaultRichMenuId = id!;
+      return ok({});
+    case 'getDefaultRichMenuId':
+      return state.defaultRichMenuId ? ok({ richMenuId: state.defaultRichMenuId }) : notFound();
+    case 'cancelDefaultRichMenu':
+      state.defaultRichMenuId = null;
+      return ok({});
+    default:
+      return null;
+  }
 }
 
 function defaultContent(messageId: string): SeededContent {
