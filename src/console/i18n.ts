@@ -673,30 +673,6 @@ export function t(lang: Lang, key: MessageKey, params?: Record<string, string | 
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
-/**
- * The language of the page from `Accept-Language`: English when the browser ranks English above
- * Chinese (or names English and no Chinese), Traditional Chinese otherwise. Other languages and
- * `*` do not decide; ties keep the browser's order.
- */
-export function pickLanguage(header: string | undefined | null): Lang {
-  if (!header) return 'zh-Hant';
-  const ranked = header
-    .split(',')
-    .map((part, index) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p)?.[1]).find((v) => v !== undefined);
-      const quality = q === undefined ? 1 : Number(q);
-      return {
-        primary: tag.trim().toLowerCase().split('-')[0],
-        quality: Number.isFinite(quality) ? quality : 0,
-        index,
-      };
-    })
-    .filter((e) => e.quality > 0 && (e.primary === 'en' || e.primary === 'zh'))
-    .sort((a, b) => b.quality - a.quality || a.index - b.index);
-  return ranked[0]?.primary === 'en' ? 'en' : 'zh-Hant';
-}
-
 /** The locale numbers and dates are formatted in. */
 const localeOf = (lang: Lang) => (lang === 'en' ? 'en-US' : 'zh-TW');
 
