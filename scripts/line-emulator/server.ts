@@ -129,7 +129,7 @@ export interface QuotaState {
 }
 
 /** LINE's answer to a push over the month's limit. */
-export const QUOTA_EXCEEDED_BODY = { message: 'You have reached your monthly limit.' };
+const QUOTA_EXCEEDED_BODY = { message: 'You have reached your monthly limit.' };
 
 export interface EmulatorState {
   profiles: Map<string, SeededProfile>;
