@@ -10,7 +10,7 @@
  * Point the worker at it with LINE_API_BASE_URL and LINE_DATA_API_BASE_URL = the printed URL.
  */
 import { parseArgs } from 'node:util';
-import { readSeedFile } from './seed.ts';
+import { parseQuota, readSeedFile } from './seed.ts';
 import { startLineEmulator } from './server.ts';
 import { formatTranscriptEntry } from './transcript.ts';
 
@@ -30,14 +30,16 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
-const quota = values.quota === undefined || values.quota === 'none' ? values.quota : Number(values.quota);
-if (typeof quota === 'number' && !(Number.isInteger(quota) && quota >= 0)) {
-  console.error(`Invalid --quota: ${values.quota} (a whole number, or none)`);
+let quota: number | 'none' | undefined;
+try {
+  quota = values.quota === undefined ? undefined : parseQuota(values.quota);
+} catch (e) {
+  console.error((e as Error).message);
   process.exit(2);
 }
 
 const emulator = await startLineEmulator({
-  quota: quota as number | 'none' | undefined,
+  quota,
   port,
   host: values.host,
   specPath: values.spec,

@@ -47,6 +47,15 @@ export function readSeedFile(path: string): EmulatorSeed {
   }
 }
 
+/** A `--quota` option: a whole number (a limited quota) or `none`. */
+export function parseQuota(text: string): number | 'none' {
+  if (text === 'none') return 'none';
+  const n = Number(text);
+  if (!(text.trim() !== '' && Number.isInteger(n) && n >= 0))
+    throw new Error(`--quota must be a whole number or none (got ${text})`);
+  return n;
+}
+
 /** A stable LINE-shaped id for a name: prefix + 32 hex digits (U users, C groups, R rooms). */
 export function idFor(prefix: 'U' | 'C' | 'R', name: string): string {
   return prefix + createHash('sha256').update(`${prefix}:${name}`).digest('hex').slice(0, 32);

@@ -15,6 +15,7 @@ import {
   DEFAULT_SPEC_PATH,
   formatTranscriptEntry,
   idFor,
+  parseQuota,
   startLineEmulator,
   type LineEmulator,
   type TranscriptEntry,
@@ -518,6 +519,13 @@ describe('emulator for a person: seed and transcript', () => {
     expect(await get(`/v2/bot/group/${ops}/members/count`)).toEqual({ count: 3 }); // two members and the bot
     emu.reset();
     expect(await get(`/v2/bot/room/${lunch}/members/count`)).toEqual({ count: 4 });
+  });
+
+  it('reads --quota as a whole number or none', () => {
+    expect(parseQuota('200')).toBe(200);
+    expect(parseQuota('0')).toBe(0);
+    expect(parseQuota('none')).toBe('none');
+    for (const bad of ['', ' ', '-1', '1.5', 'lots']) expect(() => parseQuota(bad), bad).toThrow(/--quota/);
   });
 
   it('takes the quota from the seed, and the --quota option over it', async () => {
