@@ -15,6 +15,7 @@ import { historyRoutes } from './history';
 import { lineUserRoutes } from './line-users';
 import { memberRoutes } from './members';
 import { projectRoutes } from './projects';
+import { pushQuotaRoutes } from './push-quota';
 import { shareLinkRoutes } from './share-links';
 
 export const admin = adminRouter();
@@ -35,6 +36,7 @@ admin.route('/', eventRoutes);
 admin.route('/', aiRoutes);
 admin.route('/', shareLinkRoutes);
 admin.route('/', auditRoutes);
+admin.route('/', pushQuotaRoutes);
 
 admin.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
 // OpenAPI 3.1: nullable fields are `type: [..., "null"]` and nullable objects `anyOf` with null,
@@ -45,7 +47,7 @@ admin.doc31('/openapi.json', {
     title: 'linebot-edge management API',
     version: '1.0.0',
     description:
-      'Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links and the audit trail.',
+      "Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links, the audit trail and the month's push quota.",
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],
