@@ -5,8 +5,9 @@
  *   routes/, console/ > webhook/                  surfaces: parse and check, then call below
  *   services.ts                                   per-request services: database, LINE client, settings
  *   events/ > ai/ > bot/ > domain/ > nas/         the work: dispatch, AI, commands, queries, NAS
- *   inbox/, line/, security/, audit/, config/     the inbox, the LINE platform, credentials, the trail
- *   api/ > http/, access/ > db/ > lib/            contracts, the access policy, the database, helpers
+ *   inbox/, line/, messages/, security/, audit/   the inbox, LINE, the bot's texts, credentials, the trail
+ *   api/ > http/, access/ > db/ > config/, lib/   contracts, the access policy, the database, settings
+ *   shared/                                       @linebot-edge/shared, which the nas-sync job imports too
  * (ai/workflow.ts is the Workflow's entry point and opens services like the others.) Type-only
  * imports count: a type is a dependency a reader has to follow too.
  */
@@ -28,6 +29,14 @@ module.exports = {
         'Only the app (src/app.ts) mounts src/routes/; what a route shares with others (schemas, cursors, errors) belongs in src/api/, a query in src/domain/.',
       from: { path: '^src/', pathNot: ['^src/routes/', '^src/app\\.ts$'] },
       to: { path: '^src/routes/' },
+    },
+    {
+      name: 'console-only-from-the-app',
+      severity: 'error',
+      comment:
+        'Only the app (src/app.ts) mounts the console; what the console shares with the bot or the share pages (the language pick) lives below it, in lib/ or messages/.',
+      from: { path: '^src/', pathNot: ['^src/console/', '^src/app\\.ts$'] },
+      to: { path: '^src/console/' },
     },
     {
       name: 'lower-layers-not-to-surfaces',
@@ -105,7 +114,7 @@ module.exports = {
       severity: 'error',
       comment: 'src/shared/ is the package the Worker and the nas-sync job both import: it imports neither of them.',
       from: { path: '^src/shared/' },
-      to: { path: '^src/', pathNot: '^src/shared/' },
+      to: { path: ['^src/(?!shared/)', '(^|/)nas-sync/'] },
     },
     {
       name: 'src-not-to-scripts-or-test',

@@ -12,7 +12,7 @@
 import { rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatTranscriptEntry, readSeedFile } from './line-emulator/index.ts';
+import { formatTranscriptEntry, parseQuota, readSeedFile } from './line-emulator/index.ts';
 import { ensureDemoData } from './local/demo.ts';
 import {
   chooseClaude,
@@ -42,6 +42,8 @@ const HELP = `npm run dev -- [options]
   --data-dir <dir>     embedded Postgres data (default .local/pgdata)
   --fresh              delete the embedded data first
   --seed <file>        users and groups the emulator knows (default scripts/local/seed.json)
+  --quota <n|none>     the month's push quota the emulator states (default: the seed's, else none);
+                       pushes over it are refused with 429 as LINE does (the console's overview shows it)
   --no-migrate         with DATABASE_URL: do not apply drizzle/ to it
   --state-file <file>  where \`npm run line\` finds this stack (default .local/dev-stack.json)
   --nas-dir <dir>      the sample NAS the nas-sync job indexes and sends from (default .local/nas)
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       fresh: { type: 'boolean', default: false },
       seed: { type: 'string' },
+      quota: { type: 'string' },
       'no-migrate': { type: 'boolean', default: false },
       'state-file': { type: 'string', default: STACK_STATE_FILE },
       'nas-dir': { type: 'string', default: DEFAULT_NAS_DIR },
@@ -98,6 +101,15 @@ async function main(): Promise<void> {
   if (values.fresh && !databaseUrl) rmSync(dataDir, { recursive: true, force: true });
   const seedFile = values.seed ?? DEFAULT_SEED_FILE;
   const seed = readSeedFile(seedFile);
+  if (values.quota !== undefined) {
+    let quota: number | 'none';
+    try {
+      quota = parseQuota(values.quota);
+    } catch (e) {
+      throw new UserError((e as Error).message);
+    }
+    seed.quota = quota === 'none' ? { type: 'none' } : { type: 'limited', value: quota };
+  }
 
   const devVars = { ...readDevVars(DEV_VARS_EXAMPLE), ...readDevVars(DEV_VARS) };
   const sampleNas = values['no-nas'] ? undefined : await ensureSampleNas(values['nas-dir']);

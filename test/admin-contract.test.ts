@@ -449,6 +449,12 @@ describe('real answers match the document', () => {
     expect(after.text).toBe(after.defaultText);
   });
 
+  it('the push quota', async () => {
+    const quota = await call('GET', '/push-quota', 200);
+    expect(quota.month).toMatch(/^\d{4}-\d\d$/);
+    await call('GET', '/push-quota', 401, noToken);
+  });
+
   it('paths that are no operation answer the Error envelope', async () => {
     await call('GET', '/nope', 404);
     await call('GET', '/nope', 401, noToken);

@@ -36,6 +36,7 @@ const routes: Array<[method: string, path: string, body?: unknown]> = [
   ['POST', '/events/1/retry'],
   ['GET', '/ai-logs'],
   ['GET', '/ai-usage?from=2026-01-01&to=2026-01-31'],
+  ['GET', '/push-quota'],
   ['GET', '/share-links'],
   ['DELETE', `/share-links/${crypto.randomUUID()}`],
   ['GET', '/audit'],

@@ -21,6 +21,7 @@ import { updateGroup } from '../src/domain/groups';
 import { CONTENT_SECURITY_POLICY } from '../src/console/headers';
 import { createConsole } from '../src/console/index';
 import { CHART_DAYS, messagesPerDay, overviewFigures, type Overview } from '../src/domain/overview';
+import { type PushQuota, UNKNOWN_FIGURES } from '../src/domain/push-quota';
 import { layoutBars, niceMax } from '../src/console/views/chart';
 import { OverviewPage } from '../src/console/views/overview';
 import { Avatar, DisplayName, safeImageUrl } from '../src/console/views/people';
@@ -397,6 +398,87 @@ describe('overview page', () => {
     }
   });
 
+  const withQuota = (q: Partial<PushQuota>): Overview => ({
+    ...sampleOverview(),
+    pushQuota: {
+      month: '2026-12',
+      type: 'limited',
+      value: 500,
+      totalUsage: 410,
+      percentUsed: 82,
+      level: 'warning',
+      ageSeconds: 120,
+      stale: false,
+      refusedThisMonth: 0,
+      ...q,
+    },
+  });
+  const quotaCard = (html: string) => /<div class="card" data-figure="push-quota"[\s\S]*?<\/div>/.exec(html)![0];
+
+  it('the push quota: use, percentage and age; a warning from 80%, another at 100%; refusals stand out', async () => {
+    const warning = quotaCard(await render(jsx(OverviewPage, { lang: 'zh-Hant', overview: withQuota({}) })));
+    for (const text of [
+      '本月推播額度',
+      '82%',
+      '已用 410／500 則',
+      '接近上限：已用 82%',
+      '2 分鐘前的數字',
+      '本月被 LINE 拒絕的推播 0',
+    ])
+      expect(warning).toContain(text);
+    expect(warning).toContain('<dd class="warn" role="status">');
+    expect(warning).toContain('<dd class="note" data-figure="push-refusals">');
+
+    const full = quotaCard(
+      await render(
+        jsx(OverviewPage, {
+          lang: 'en',
+          overview: withQuota({ totalUsage: 500, percentUsed: 100, level: 'exhausted', refusedThisMonth: 3 }),
+        }),
+      ),
+    );
+    for (const text of ['Push quota this month', '100%', '500 of 500 messages used', 'Used up: LINE refuses pushes'])
+      expect(full).toContain(text);
+    expect(full).toContain('<dd class="bad" data-figure="push-refusals">3 pushes refused by LINE this month</dd>');
+
+    const calm = quotaCard(
+      await render(
+        jsx(OverviewPage, { lang: 'en', overview: withQuota({ totalUsage: 10, percentUsed: 2, level: 'ok' }) }),
+      ),
+    );
+    expect(calm).toContain('2%');
+    expect(calm).not.toContain('role="status"');
+
+    const none = quotaCard(
+      await render(
+        jsx(OverviewPage, {
+          lang: 'zh-Hant',
+          overview: withQuota({ type: 'none', value: null, totalUsage: 42, percentUsed: null, level: 'ok' }),
+        }),
+      ),
+    );
+    expect(none).toContain('無上限');
+    expect(none).toContain('本月已用 42 則');
+  });
+
+  it('the push quota when LINE does not answer: the cached figures and how old, or unknown', async () => {
+    const stale = quotaCard(
+      await render(jsx(OverviewPage, { lang: 'en', overview: withQuota({ stale: true, ageSeconds: 3 * 3600 }) })),
+    );
+    expect(stale).toContain('<dd class="note warn">LINE did not answer: figures from 3 h ago</dd>');
+    const unknown = quotaCard(
+      await render(
+        jsx(OverviewPage, {
+          lang: 'zh-Hant',
+          overview: withQuota({ ...UNKNOWN_FIGURES, stale: true }),
+        }),
+      ),
+    );
+    expect(unknown).toContain('data-level="unknown"');
+    expect(unknown).toContain('未知（LINE 沒有回應）');
+    expect(unknown).not.toContain('%');
+  });
+
   it('the chart: an accessible SVG, a bar per day with its tooltip, and the data as a table', async () => {
     const html = await render(jsx(OverviewPage, { lang: 'en', overview: sampleOverview() }));
     expect(html).toMatch(
@@ -425,7 +507,7 @@ describe('overview page', () => {
     const { html } = await operator();
     expect(html).toContain('<h1>概覽</h1>');
     expect(html.match(/<rect class="bar/g)).toHaveLength(30);
-    for (const figure of ['line-users', 'groups', 'messages-today', 'inbox', 'nas', 'ai'])
+    for (const figure of ['line-users', 'groups', 'messages-today', 'inbox', 'nas', 'ai', 'push-quota'])
       expect(html).toContain(`data-figure="${figure}"`);
   });
 });

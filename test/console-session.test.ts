@@ -12,7 +12,7 @@ import { createApp } from '../src/app';
 import { config as configOf } from '../src/config';
 import { jwksCache, verifyAccessJwt, type FetchJwks } from '../src/console/access';
 import { crossSiteRefusal, csrfToken, verifyCsrfToken } from '../src/console/csrf';
-import { pickLanguage } from '../src/console/i18n';
+import { pickLanguage } from '../src/lib/accept-language';
 import { createConsole, type ConsoleDeps } from '../src/console/index';
 import {
   deriveKey,

@@ -9,14 +9,14 @@ import { env } from 'cloudflare:test';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../src/db/client';
-import { lineMessages, nasSendRequests } from '@linebot-edge/shared/schema';
+import { lineMessages, linePushRefusals, nasSendRequests } from '@linebot-edge/shared/schema';
 import { createLineClient, type Message } from '../src/line/client';
 import { derivedRetryKey, textMessages } from '../src/line/messages';
 import { destinationOf, REPLY_WINDOW_MS, replyAttemptMark, sendMessages, type Outbound } from '../src/line/outbound';
 import { createLogger } from '../src/lib/log';
 import { seedGroup, seedLineUser } from './support/admin';
 import { withDb } from './support/db';
-import { addFault, lineRequests, violations, type RecordedRequest } from './support/emulator';
+import { lineRequests, refusePushesForQuota, violations, type RecordedRequest } from './support/emulator';
 import { newId } from './support/line';
 import { loadRequest, seedSendRequest } from './support/nas';
 
@@ -241,19 +241,14 @@ describe('exactly once', () => {
     expect(sentIds.map((id) => byId.get(id))).toEqual(messages.map((m) => (m as { text: string }).text));
   });
 
-  it('a quota refusal (429 to the push): logged as line.quota_exceeded with the chat and never the text, returned, nothing recorded', async () => {
+  it('a quota refusal (429 to the push): logged as line.quota_exceeded with the chat and never the text, returned, counted once, nothing recorded', async () => {
     const { pk, to, chat } = await userChat();
     const secret = `機密內容 ${newId.event()}`;
     // The client retries a 429 twice: three refusals, for this chat's pushes only.
-    await addFault({
-      path: '/v2/bot/message/push',
-      bodyContains: to,
-      status: 429,
-      body: { message: 'You have reached your monthly limit.' },
-      times: 3,
-    });
+    await refusePushesForQuota(to, 3);
     const warn = vi.spyOn(console, 'warn');
-    const sent = await send({ chat, messages: textMessages(secret), push: { to, key: `test:${newId.event()}` } });
+    const key = `test:${newId.event()}`;
+    const sent = await send({ chat, messages: textMessages(secret), push: { to, key } });
     expect(sent).toEqual({ sentBy: null, messageIds: [], refused: 'quota' });
     expect((await pushesTo(to)).map((p) => p.status)).toEqual([429, 429, 429]);
     const lines = warn.mock.calls.map(([l]) => String(l));
@@ -269,6 +264,10 @@ describe('exactly once', () => {
     ]);
     expect(lines.some((l) => l.includes(secret))).toBe(false);
     expect(await botRowsOf(pk)).toEqual([]);
+    // One refusal row for the push (not one per retry): what was answered and the chat's type, no text.
+    const refusals = await withDb((db) => db.select().from(linePushRefusals).where(eq(linePushRefusals.pushKey, key)));
+    expect(refusals).toEqual([expect.objectContaining({ pushKey: key, chatType: 'user' })]);
+    expect(JSON.stringify(refusals)).not.toContain(secret);
   });
 
   it('every request was valid against LINE’s spec', async () => {

@@ -62,8 +62,8 @@ import { cpuMsPerAck, cpuSnapshot } from './cpu.ts';
 
 const SECRET = 'bench-channel-secret';
 const ACCESS_TOKEN = 'bench-access-token';
-/** The statement the ack waits for: the critical path ends with its answer. */
-const INBOX_INSERT = /^\s*insert\s+into\s+"?line_webhook_events"?/i;
+/** The statement the ack waits for: the inbox INSERT, alone or inside the intake statement's CTE. */
+const INBOX_INSERT = /\binsert\s+into\s+"?line_webhook_events"?/i;
 
 interface Options {
   durationSec: number;

@@ -233,11 +233,14 @@ class Trace {
   }
 }
 
-/** The statement of a Parse (name, then text) or a simple Query message, its first 200 bytes. */
+/**
+ * The statement of a Parse (name, then text) or a simple Query message, its first 4000 bytes: the
+ * intake statement (src/events/handlers/message.ts) reaches its inbox INSERT after a CTE.
+ */
 function statementText(m: FrontendMessage): string {
   let start = 5;
   if (m.type === 'P') start = m.bytes.indexOf(0, 5) + 1;
-  return m.bytes.subarray(start, Math.min(m.bytes.length, start + 200)).toString('utf8');
+  return m.bytes.subarray(start, Math.min(m.bytes.length, start + 4000)).toString('utf8');
 }
 
 /** Counts ReadyForQuery ('Z') in the backend stream, reading only each message's type and length. */

@@ -11,6 +11,7 @@ export {
 export {
   groupIdOf,
   idFor,
+  parseQuota,
   readSeedFile,
   roomIdOf,
   userIdOf,

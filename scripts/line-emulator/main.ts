@@ -1,12 +1,16 @@
 /**
  * CLI: run the LINE emulator until Ctrl-C.
  *
- *   npx tsx scripts/line-emulator/main.ts [--port 8790] [--host 127.0.0.1] [--spec path/to/messaging-api.yml] [--seed scripts/local/seed.json]
+ *   npx tsx scripts/line-emulator/main.ts [--port 8790] [--host 127.0.0.1] [--spec path/to/messaging-api.yml] [--seed scripts/local/seed.json] [--quota 200|none]
+ *
+ * `--quota` sets the month's push quota (default: the seed's, else none); pushes over it are
+ * refused with 429, as LINE does. `curl -X PUT <url>/__emulator/quota -d '{"totalUsage":190}'`
+ * moves the use, `POST /__emulator/quota/refusals` refuses pushes whatever the figures.
  *
  * Point the worker at it with LINE_API_BASE_URL and LINE_DATA_API_BASE_URL = the printed URL.
  */
 import { parseArgs } from 'node:util';
-import { readSeedFile } from './seed.ts';
+import { parseQuota, readSeedFile } from './seed.ts';
 import { startLineEmulator } from './server.ts';
 import { formatTranscriptEntry } from './transcript.ts';
 
@@ -16,6 +20,7 @@ const { values } = parseArgs({
     host: { type: 'string', default: '127.0.0.1' },
     spec: { type: 'string' },
     seed: { type: 'string' },
+    quota: { type: 'string' },
   },
 });
 
@@ -25,7 +30,16 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+let quota: number | 'none' | undefined;
+try {
+  quota = values.quota === undefined ? undefined : parseQuota(values.quota);
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(2);
+}
+
 const emulator = await startLineEmulator({
+  quota,
   port,
   host: values.host,
   specPath: values.spec,

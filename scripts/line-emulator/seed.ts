@@ -32,6 +32,11 @@ export interface EmulatorSeed {
   users?: SeedUser[];
   groups?: SeedChat[];
   rooms?: SeedChat[];
+  /**
+   * The month's push quota LINE states (`limited` with `value`, or `none`: the default) and the
+   * use already counted (`totalUsage`, default 0). Over the limit, pushes are refused with 429.
+   */
+  quota?: { type?: 'none' | 'limited'; value?: number; totalUsage?: number };
 }
 
 export function readSeedFile(path: string): EmulatorSeed {
@@ -40,6 +45,15 @@ export function readSeedFile(path: string): EmulatorSeed {
   } catch (e) {
     throw new Error(`cannot read the emulator seed ${path}: ${(e as Error).message}`);
   }
+}
+
+/** A `--quota` option: a whole number (a limited quota) or `none`. */
+export function parseQuota(text: string): number | 'none' {
+  if (text === 'none') return 'none';
+  const n = Number(text);
+  if (!(text.trim() !== '' && Number.isInteger(n) && n >= 0))
+    throw new Error(`--quota must be a whole number or none (got ${text})`);
+  return n;
 }
 
 /** A stable LINE-shaped id for a name: prefix + 32 hex digits (U users, C groups, R rooms). */
@@ -70,5 +84,12 @@ export function applySeed(state: EmulatorState, seed: EmulatorSeed): void {
   }
   for (const r of seed.rooms ?? []) {
     state.rooms.set(roomIdOf(r), { count: r.count ?? (r.members ? r.members.length + 1 : undefined), name: r.name });
+  }
+  if (seed.quota) {
+    const totalUsage = seed.quota.totalUsage ?? 0;
+    const limited = (seed.quota.type ?? (seed.quota.value === undefined ? 'none' : 'limited')) === 'limited';
+    state.quota = limited
+      ? { type: 'limited', value: seed.quota.value ?? 0, totalUsage }
+      : { type: 'none', totalUsage };
   }
 }

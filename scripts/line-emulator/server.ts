@@ -47,6 +47,11 @@ export interface LineEmulatorOptions {
    * (benchmarks compare approaches that call LINE more or less often). Default 0.
    */
   latencyMs?: number;
+  /**
+   * The month's message quota (`GET /v2/bot/message/quota`), overriding the seed's: a number
+   * (`limited`) or `none`. Default: the seed's, else `none` (pushes are never refused for quota).
+   */
+  quota?: number | 'none';
 }
 
 export interface RecordedRequest {
@@ -114,6 +119,18 @@ interface SentMessage {
   quoteToken: string;
 }
 
+/** The month's target limit as LINE states it, and what was counted against it so far. */
+export interface QuotaState {
+  type: 'none' | 'limited';
+  /** The limit when `limited`. */
+  value?: number;
+  /** Messages counted this month: one per recipient of each accepted push (a group's members). */
+  totalUsage: number;
+}
+
+/** LINE's answer to a push over the month's limit. */
+const QUOTA_EXCEEDED_BODY = { message: 'You have reached your monthly limit.' };
+
 export interface EmulatorState {
   profiles: Map<string, SeededProfile>;
   groups: Map<string, SeededGroup>;
@@ -126,6 +143,8 @@ export interface EmulatorState {
   acceptedRetryKeys: Map<string, { requestId: string; sentMessages: SentMessage[] }>;
   /** Reply tokens of reported webhook events, with where the reply goes (for the transcript). */
   replyTokenChats: Map<string, string | undefined>;
+  /** The push quota and its use (`/v2/bot/message/quota`, `/quota/consumption`). */
+  quota: QuotaState;
   /** Rich menus created, by id, with their image once uploaded (LINE takes one upload per menu). */
   richMenus: Map<string, RichMenuState>;
   /** The rich menu every user sees unless linked to another (`POST /v2/bot/user/all/richmenu/{id}`). */
@@ -147,7 +166,7 @@ export interface LineEmulator {
   requests(): RecordedRequest[];
   /** The recorded requests that had contract problems. */
   violations(): RecordedRequest[];
-  /** Clears recorded requests, faults, seeds and reply-token / retry-key memory. */
+  /** Clears recorded requests, faults, seeds, reply-token / retry-key memory and the quota's use. */
   reset(): void;
   state: EmulatorState;
 }
@@ -182,6 +201,7 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     replyTokenChats: new Map(),
     richMenus: new Map(),
     defaultRichMenuId: null,
+    quota: { type: 'none', totalUsage: 0 },
   };
   const transcript = options.transcript;
   const names: Names = {
@@ -191,7 +211,14 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
   };
   const nameOf = (id: string) =>
     id.startsWith('C') ? names.group(id) : id.startsWith('R') ? names.room(id) : `1:1 ${names.user(id)}`;
-  if (options.seed) applySeed(state, options.seed);
+  /** The seed's quota, then the option's: the baseline `reset()` returns to. */
+  const applyBaseline = (): void => {
+    if (options.seed) applySeed(state, options.seed);
+    if (options.quota !== undefined) {
+      state.quota = options.quota === 'none' ? { type: 'none', totalUsage: 0 } : quotaOf(options.quota, 0);
+    }
+  };
+  applyBaseline();
 
   // Message ids look like LINE's (numeric strings) and are unique for the emulator's lifetime.
   let messageCounter = 0;
@@ -213,7 +240,8 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     state.replyTokenChats.clear();
     state.richMenus.clear();
     state.defaultRichMenuId = null;
-    if (options.seed) applySeed(state, options.seed);
+    state.quota = { type: 'none', totalUsage: 0 };
+    applyBaseline();
   };
 
   // ------------------------------------------------------------------------------------------
@@ -243,9 +271,9 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
         return ok(summary);
       }
       case 'getGroupMemberCount':
-        return ok({ count: state.groups.get(p.groupId!)?.count ?? 3 });
+        return ok({ count: state.groups.get(p.groupId!)?.count ?? DEFAULT_MEMBER_COUNT });
       case 'getRoomMemberCount':
-        return ok({ count: state.rooms.get(p.roomId!)?.count ?? 3 });
+        return ok({ count: state.rooms.get(p.roomId!)?.count ?? DEFAULT_MEMBER_COUNT });
       case 'getMessageContent':
       case 'getMessageContentPreview': {
         const c = state.content.get(p.messageId!) ?? defaultContent(p.messageId!);
@@ -255,6 +283,10 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
         }
         return { status: 200, headers: { 'content-type': c.contentType }, body: Buffer.from(c.body) };
       }
+      case 'getMessageQuota':
+        return ok(state.quota.type === 'limited' ? { type: 'limited', value: state.quota.value } : { type: 'none' });
+      case 'getMessageQuotaConsumption':
+        return ok({ totalUsage: state.quota.totalUsage });
       case 'getMessageContentTranscodingByMessageId':
         return ok({ status: 'succeeded' });
       case 'replyMessage':
@@ -311,6 +343,13 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
         };
       }
     }
+    // LINE counts a push once per recipient (all of a group's members), whatever its number of messages.
+    const recipients = recipientsOf(body.to);
+    const { quota } = state;
+    if (quota.type === 'limited' && quota.totalUsage + recipients > (quota.value ?? 0)) {
+      return { status: 429, body: QUOTA_EXCEEDED_BODY };
+    }
+    quota.totalUsage += recipients;
     const sentMessages = body.messages.map(nextSentMessage);
     if (retryKey !== undefined) state.acceptedRetryKeys.set(retryKey, { requestId, sentMessages });
     log(`push ${body.to} -> ${summarizeMessages(body.messages)}`);
@@ -323,6 +362,14 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
     });
     return { status: 200, headers: { 'x-line-request-id': requestId }, body: { sentMessages } };
   };
+
+  /** The member count the emulator answers for a group or room (getGroupMemberCount); 1 for a user. */
+  const recipientsOf = (to: string): number =>
+    to.startsWith('C')
+      ? (state.groups.get(to)?.count ?? DEFAULT_MEMBER_COUNT)
+      : to.startsWith('R')
+        ? (state.rooms.get(to)?.count ?? DEFAULT_MEMBER_COUNT)
+        : 1;
 
   // ------------------------------------------------------------------------------------------
   // Control endpoints (no auth, not recorded)
@@ -357,6 +404,37 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
       // JSON has no Infinity: an absent `times` means "until cleared".
       if (typeof b.times === 'number') fault.times = b.times;
       if (isObject(b.headers)) fault.headers = b.headers as Record<string, string>;
+      state.faults.push(fault);
+      return { status: 201, body: { ok: true, faults: state.faults.length } };
+    }
+    if (route === 'GET /quota') return ok(state.quota);
+    if (route === 'PUT /quota') {
+      // Sets the limit (`type`, `value`) and/or the month's use so far (`totalUsage`).
+      const b = json();
+      if (b.type !== undefined && b.type !== 'none' && b.type !== 'limited') {
+        throw new ControlError('type must be none or limited');
+      }
+      for (const k of ['value', 'totalUsage'] as const) {
+        if (b[k] !== undefined && !(Number.isInteger(b[k]) && (b[k] as number) >= 0)) {
+          throw new ControlError(`${k} must be a whole number, 0 or more`);
+        }
+      }
+      const type = (b.type as QuotaState['type'] | undefined) ?? state.quota.type;
+      const totalUsage = (b.totalUsage as number | undefined) ?? state.quota.totalUsage;
+      if (type === 'limited') {
+        const value = (b.value as number | undefined) ?? state.quota.value;
+        if (value === undefined) throw new ControlError('value is required for a limited quota');
+        state.quota = quotaOf(value, totalUsage);
+      } else state.quota = { type: 'none', totalUsage };
+      return ok(state.quota);
+    }
+    if (route === 'POST /quota/refusals') {
+      // Refuse pushes for quota (429, LINE's words) whatever the figures: to one chat (`to`), so
+      // parallel tests keep theirs, `times` pushes (default until the faults are cleared).
+      const b = json();
+      const fault: Fault = { method: 'POST', path: '/v2/bot/message/push', status: 429, body: QUOTA_EXCEEDED_BODY };
+      if (typeof b.to === 'string') fault.bodyContains = JSON.stringify(b.to);
+      if (typeof b.times === 'number') fault.times = b.times;
       state.faults.push(fault);
       return { status: 201, body: { ok: true, faults: state.faults.length } };
     }
@@ -599,6 +677,11 @@ export async function startLineEmulator(options: LineEmulatorOptions = {}): Prom
 // Helpers
 
 class ControlError extends Error {}
+
+/** What the emulator answers for a group or room nobody seeded. */
+const DEFAULT_MEMBER_COUNT = 3;
+
+const quotaOf = (value: number, totalUsage: number): QuotaState => ({ type: 'limited', value, totalUsage });
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 

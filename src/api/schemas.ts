@@ -469,3 +469,38 @@ export const BotTextParams = z.object({
   key: z.string().max(64).openapi({ description: 'one of the keys GET /bot-texts lists', example: 'welcome.follow' }),
   lang: z.enum(botTextLangs),
 });
+
+// ---- the push quota (LINE's monthly message limit) ------------------------------------------------
+
+export const PushQuotaSchema = z
+  .object({
+    month: z.string().openapi({ example: '2026-12', description: "LINE's month now (Japan time), `YYYY-MM`" }),
+    type: z
+      .enum(['none', 'limited'])
+      .nullable()
+      .openapi({ description: "LINE's `type`: `none` (no limit) or `limited`; null when unknown" }),
+    value: z.number().int().nullable().openapi({ description: "LINE's `value`: the month's limit when `limited`" }),
+    totalUsage: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "LINE's `totalUsage`: messages counted this month (a group push once per member)" }),
+    percentUsed: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'totalUsage of value in whole percent, rounded down; null without a limit' }),
+    level: z.enum(['ok', 'warning', 'exhausted']).nullable().openapi({
+      description: '`warning` from 80%, `exhausted` at the limit (LINE refuses pushes); null when unknown',
+    }),
+    ageSeconds: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: 'how old the figures are (cached up to 10 minutes); null when unknown' }),
+    stale: z
+      .boolean()
+      .openapi({ description: 'LINE did not answer just now: the figures are the cached ones, or unknown' }),
+    refusedThisMonth: z.number().int().openapi({ description: 'pushes LINE refused with 429 this month' }),
+  })
+  .openapi('PushQuota');

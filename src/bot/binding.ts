@@ -30,7 +30,7 @@ export interface Sender {
 const accountName = (u: { displayName: string | null; username: string }) => u.displayName || u.username;
 
 /**
- * A LINE user sent a code (normalised, ./binding-code.ts; '' for one that cannot be a code) in a
+ * A LINE user sent a code (normalised, src/domain/binding-code.ts; '' for one that cannot be a code) in a
  * 1:1 chat: bind, or say exactly why not. Returns the reply text.
  */
 export async function redeemBindingCode(tx: Transaction, sender: Sender, code: string): Promise<string> {

@@ -3,7 +3,7 @@ import type { Command } from '../access/policy';
 import { normalizeCode } from '../domain/binding-code';
 
 /**
- * A binding code (./binding-code.ts) after `/bind`, or alone as it is shown: three groups of three,
+ * A binding code (src/domain/binding-code.ts) after `/bind`, or alone as it is shown: three groups of three,
  * with or without the dashes or a space between them. Alone, only what can be a code counts, so
  * ordinary words stay messages; after `/bind`, anything is an attempt (a malformed one is wrong).
  */

@@ -259,6 +259,16 @@ const zh = {
   'nav.projects': '專案',
   'overview.nasSentToday': '今日傳送的 NAS 檔案',
   'overview.shareLinksActive': '有效分享連結 {n}',
+  'overview.pushQuota': '本月推播額度',
+  'overview.pushQuotaUsed': '已用 {used}／{limit} 則',
+  'overview.pushQuotaNone': '無上限',
+  'overview.pushQuotaUsedOnly': '本月已用 {used} 則',
+  'overview.pushQuotaWarning': '接近上限：已用 {percent}%，之後的推播可能被拒',
+  'overview.pushQuotaExhausted': '已用完：LINE 會拒絕推播，直到下個月',
+  'overview.pushQuotaUnknown': '未知（LINE 沒有回應）',
+  'overview.pushQuotaAge': '{age}前的數字',
+  'overview.pushQuotaStale': 'LINE 沒有回應：{age}前的數字',
+  'overview.pushRefused': '本月被 LINE 拒絕的推播 {n}',
 
   'notice.shareLinkRevoked': '已撤銷分享連結，之後開啟會顯示已撤銷。',
   'notice.projectCreated': '已建立專案。',
@@ -604,6 +614,16 @@ const en: Record<MessageKey, string> = {
   'nav.projects': 'Projects',
   'overview.nasSentToday': 'NAS files sent today',
   'overview.shareLinksActive': '{n} active share links',
+  'overview.pushQuota': 'Push quota this month',
+  'overview.pushQuotaUsed': '{used} of {limit} messages used',
+  'overview.pushQuotaNone': 'No limit',
+  'overview.pushQuotaUsedOnly': '{used} messages used this month',
+  'overview.pushQuotaWarning': 'Nearly used up: {percent}% used, further pushes may be refused',
+  'overview.pushQuotaExhausted': 'Used up: LINE refuses pushes until next month',
+  'overview.pushQuotaUnknown': 'Unknown (LINE did not answer)',
+  'overview.pushQuotaAge': 'figures from {age} ago',
+  'overview.pushQuotaStale': 'LINE did not answer: figures from {age} ago',
+  'overview.pushRefused': '{n} pushes refused by LINE this month',
 
   'notice.shareLinkRevoked': 'Share link revoked: it now answers that it was revoked.',
   'notice.projectCreated': 'Project created.',
@@ -701,30 +721,6 @@ export function t(lang: Lang, key: MessageKey, params?: Record<string, string | 
   const template = dictionaries[lang][key];
   if (!params) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
-}
-
-/**
- * The language of the page from `Accept-Language`: English when the browser ranks English above
- * Chinese (or names English and no Chinese), Traditional Chinese otherwise. Other languages and
- * `*` do not decide; ties keep the browser's order.
- */
-export function pickLanguage(header: string | undefined | null): Lang {
-  if (!header) return 'zh-Hant';
-  const ranked = header
-    .split(',')
-    .map((part, index) => {
-      const [tag = '', ...params] = part.trim().split(';');
-      const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p)?.[1]).find((v) => v !== undefined);
-      const quality = q === undefined ? 1 : Number(q);
-      return {
-        primary: tag.trim().toLowerCase().split('-')[0],
-        quality: Number.isFinite(quality) ? quality : 0,
-        index,
-      };
-    })
-    .filter((e) => e.quality > 0 && (e.primary === 'en' || e.primary === 'zh'))
-    .sort((a, b) => b.quality - a.quality || a.index - b.index);
-  return ranked[0]?.primary === 'en' ? 'en' : 'zh-Hant';
 }
 
 /** The locale numbers and dates are formatted in. */

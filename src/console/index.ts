@@ -18,7 +18,7 @@ import { CONSOLE_CSS } from './assets';
 import { identifyOperator, refuseCrossSite, requireCsrfToken, requireOperator } from './auth';
 import { isSafeMethod } from './csrf';
 import { securityHeaders } from './headers';
-import { pickLanguage } from './i18n';
+import { pickLanguage } from '../lib/accept-language';
 import { renderMessage } from './render';
 import { takeNotice } from './flash';
 import { accountRoutes } from './routes/accounts';

@@ -16,6 +16,7 @@ import {
   lineWebhookEvents,
 } from '@linebot-edge/shared/schema';
 import { nasSendFigures, type NasSendFigures } from './overview-nas';
+import type { PushQuota } from './push-quota';
 
 export const CHART_DAYS = 30;
 
@@ -98,6 +99,8 @@ export async function messagesPerDay(db: Queryable, days = CHART_DAYS): Promise<
 export interface Overview {
   figures: OverviewFigures;
   perDay: DayCount[];
+  /** This month's push quota and the refused pushes (./push-quota.ts: asks LINE, so added by the caller). */
+  pushQuota?: PushQuota;
 }
 
 export async function loadOverview(db: Queryable): Promise<Overview> {

@@ -12,6 +12,8 @@ export type MemberProfile = messagingApi.GroupUserProfileResponse | messagingApi
 export type GroupSummary = messagingApi.GroupSummaryResponse;
 export type Message = messagingApi.Message;
 export type SentMessages = messagingApi.ReplyMessageResponse;
+export type MessageQuota = messagingApi.MessageQuotaResponse;
+export type QuotaConsumption = messagingApi.QuotaConsumptionResponse;
 
 export const MAX_MESSAGES_PER_REQUEST = 5;
 
@@ -95,6 +97,11 @@ export function createLineClient(options: LineClientOptions) {
       (await getJson<messagingApi.GroupMemberCountResponse>(`/v2/bot/group/${id(groupId)}/members/count`)).count,
     getRoomMemberCount: async (roomId: string) =>
       (await getJson<messagingApi.RoomMemberCountResponse>(`/v2/bot/room/${id(roomId)}/members/count`)).count,
+
+    /** The month's target limit for pushes: `{type: 'none'}` or `{type: 'limited', value}`. */
+    getMessageQuota: () => getJson<MessageQuota>('/v2/bot/message/quota'),
+    /** The messages counted against it this month (a push to a group counts once per member). */
+    getMessageQuotaConsumption: () => getJson<QuotaConsumption>('/v2/bot/message/quota/consumption'),
 
     /**
      * Reply with up to 5 messages (a reply token is single-use, so there is only one request).

@@ -16,12 +16,13 @@
  *   `line_messages`, keyed by LINE's message id: a 409 or a rerun adds no second row.
  * - **A quota refusal said so.** A push LINE refuses with 429 (the plan's monthly messages used
  *   up, or its rate limit still hit after the client's retries) is logged as `line.quota_exceeded`
- *   and returned as `refused: 'quota'`, not thrown. Every other failure is thrown to the caller.
+ *   and returned as `refused: 'quota'`, not thrown, and kept as one row of line_push_refusals (the
+ *   console counts them per month). Every other failure is thrown to the caller.
  */
 import { eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/client';
-import { lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
+import { lineGroups, lineMessages, linePushRefusals, lineUsers } from '@linebot-edge/shared/schema';
 import type { Logger } from '../lib/log';
 import { MAX_MESSAGES_PER_REQUEST, type LineClient, type Message, type SentMessages } from './client';
 import { LineApiError } from './errors';
@@ -111,6 +112,7 @@ export async function sendMessages(deps: OutboundDeps, out: Outbound): Promise<S
       lineMessage: err.lineMessage,
       lineRequestId: err.requestId,
     });
+    await recordRefusal(deps, out.chat, out.push.key);
     return { sentBy: null, messageIds: [], refused: 'quota' };
   }
 }
@@ -127,6 +129,19 @@ export const replyAttemptMark =
     );
     return marked.rows.length === 1;
   };
+
+/**
+ * One row per refused push, counted in the console's overview: what was being answered (the retry
+ * key's source) and the chat's type, never the messages. A failed INSERT is logged, never thrown:
+ * the refusal itself is the caller's outcome.
+ */
+async function recordRefusal(deps: OutboundDeps, chat: BotChat, pushKey: string): Promise<void> {
+  try {
+    await deps.db.insert(linePushRefusals).values({ pushKey: pushKey.slice(0, 200), chatType: chat.type });
+  } catch (err) {
+    deps.log.error('line.refusal_record_failed', { error: err, chat: chatRef(chat) });
+  }
+}
 
 /** The chat as the logs name it: its type and row id. */
 const chatRef = (chat: BotChat) => ({ type: chat.type, id: chat.type === 'user' ? chat.lineUserPk : chat.chatPk });

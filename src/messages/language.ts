@@ -6,7 +6,7 @@
  * On a share page (a browser): Accept-Language, as the console reads it.
  */
 import { eq } from 'drizzle-orm';
-import { pickLanguage } from '../console/i18n';
+import { pickLanguage } from '../lib/accept-language';
 import type { Queryable } from '../db/client';
 import { lineUsers } from '@linebot-edge/shared/schema';
 import type { BotLang } from './catalog';

@@ -283,7 +283,7 @@ export const lineBindingCodes = pgTable(
   'line_binding_codes',
   {
     id: serial('id').primaryKey(),
-    /** 8 characters of an alphabet without look-alikes (src/bot/binding-code.ts), stored without the dash. */
+    /** 9 characters (CODE_LENGTH) of an alphabet without look-alikes (src/domain/binding-code.ts), stored without the dash. */
     code: varchar('code', { length: 16 }).notNull(),
     userId: integer('user_id')
       .notNull()

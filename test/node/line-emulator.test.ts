@@ -15,6 +15,7 @@ import {
   DEFAULT_SPEC_PATH,
   formatTranscriptEntry,
   idFor,
+  parseQuota,
   startLineEmulator,
   type LineEmulator,
   type TranscriptEntry,
@@ -401,6 +402,88 @@ describe('emulator server', () => {
     expect(emu.state.usedReplyTokens.size).toBe(0);
   });
 
+  it("serves the month's quota and its use: a push counts once per recipient, replies nothing, a 409 nothing", async () => {
+    emu.reset();
+    const quota = await call('GET', '/v2/bot/message/quota');
+    expect(quota.status).toBe(200);
+    expect(quota.json).toEqual({ type: 'none' });
+    expect(matchesSpec('MessageQuotaResponse', quota.json)).toBe(true);
+    emu.state.groups.set('Cquota', { count: 7 });
+    const text = [{ type: 'text', text: 'x' }];
+    const key = '0b9f2c7e-8a51-4d2e-9c3a-5f1e2d3c4b5a';
+    // Three messages to one user count as one; a group push as its 7 members; a room's default 3.
+    expect(
+      (await call('POST', '/v2/bot/message/push', { to: 'Uquota', messages: [...text, ...text, ...text] })).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(
+          'POST',
+          '/v2/bot/message/push',
+          { to: 'Cquota', messages: text },
+          { ...AUTH, 'x-line-retry-key': key },
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(
+          'POST',
+          '/v2/bot/message/push',
+          { to: 'Cquota', messages: text },
+          { ...AUTH, 'x-line-retry-key': key },
+        )
+      ).status,
+    ).toBe(409);
+    expect((await call('POST', '/v2/bot/message/push', { to: 'Rquota', messages: text })).status).toBe(200);
+    expect((await call('POST', '/v2/bot/message/reply', { replyToken: 'tokQ', messages: text })).status).toBe(200);
+    const used = await call('GET', '/v2/bot/message/quota/consumption');
+    expect(used.json).toEqual({ totalUsage: 1 + 7 + 3 });
+    expect(matchesSpec('QuotaConsumptionResponse', used.json)).toBe(true);
+    expect(emu.violations()).toHaveLength(0);
+  });
+
+  it("refuses a push over a limited quota with 429 and LINE's words, set over the control API", async () => {
+    emu.reset();
+    const set = await call('PUT', '/__emulator/quota', { type: 'limited', value: 10, totalUsage: 8 }, {});
+    expect(set.status).toBe(200);
+    expect((await call('GET', '/v2/bot/message/quota')).json).toEqual({ type: 'limited', value: 10 });
+    emu.state.groups.set('Cbig', { count: 5 });
+    const text = [{ type: 'text', text: 'x' }];
+    const big = await call('POST', '/v2/bot/message/push', { to: 'Cbig', messages: text });
+    expect(big.status).toBe(429);
+    expect(big.json).toEqual({ message: 'You have reached your monthly limit.' });
+    expect((await call('POST', '/v2/bot/message/push', { to: 'Ufits', messages: text })).status).toBe(200);
+    expect((await call('POST', '/v2/bot/message/push', { to: 'Ufits2', messages: text })).status).toBe(200);
+    expect((await call('POST', '/v2/bot/message/push', { to: 'Utoomany', messages: text })).status).toBe(429);
+    expect((await call('GET', '/__emulator/quota', undefined, {})).json).toEqual({
+      type: 'limited',
+      value: 10,
+      totalUsage: 10,
+    });
+    // Replies are free: never refused for quota.
+    expect((await call('POST', '/v2/bot/message/reply', { replyToken: 'tokQ2', messages: text })).status).toBe(200);
+    expect((await call('PUT', '/__emulator/quota', { type: 'limited' }, {})).status).toBe(200);
+    expect((await call('PUT', '/__emulator/quota', { type: 'lots' }, {})).status).toBe(400);
+    expect((await call('PUT', '/__emulator/quota', { totalUsage: -1 }, {})).status).toBe(400);
+    emu.reset();
+    expect((await call('GET', '/__emulator/quota', undefined, {})).json).toEqual({ type: 'none', totalUsage: 0 });
+  });
+
+  it('refuses pushes for quota to one chat when told to, whatever the figures', async () => {
+    emu.reset();
+    const told = await call('POST', '/__emulator/quota/refusals', { to: 'Urefused', times: 1 }, {});
+    expect(told.status).toBe(201);
+    const text = [{ type: 'text', text: 'x' }];
+    const other = await call('POST', '/v2/bot/message/push', { to: 'Urefused2', messages: text });
+    const mine = await call('POST', '/v2/bot/message/push', { to: 'Urefused', messages: text });
+    const again = await call('POST', '/v2/bot/message/push', { to: 'Urefused', messages: text });
+    expect([other.status, mine.status, again.status]).toEqual([200, 429, 200]);
+    expect(mine.json).toEqual({ message: 'You have reached your monthly limit.' });
+    // The refused push was not counted.
+    expect((await call('GET', '/v2/bot/message/quota/consumption')).json).toEqual({ totalUsage: 2 });
+  });
+
   it('answers operations it does not model: generic 2xx, 501 for data, still validated', async () => {
     const loading = await call('POST', '/v2/bot/chat/loading/start', { chatId: 'Uabc' });
     expect([200, 202]).toContain(loading.status);
@@ -436,6 +519,31 @@ describe('emulator for a person: seed and transcript', () => {
     expect(await get(`/v2/bot/group/${ops}/members/count`)).toEqual({ count: 3 }); // two members and the bot
     emu.reset();
     expect(await get(`/v2/bot/room/${lunch}/members/count`)).toEqual({ count: 4 });
+  });
+
+  it('reads --quota as a whole number or none', () => {
+    expect(parseQuota('200')).toBe(200);
+    expect(parseQuota('0')).toBe(0);
+    expect(parseQuota('none')).toBe('none');
+    for (const bad of ['', ' ', '-1', '1.5', 'lots']) expect(() => parseQuota(bad), bad).toThrow(/--quota/);
+  });
+
+  it('takes the quota from the seed, and the --quota option over it', async () => {
+    const seeded = await startLineEmulator({ seed: { quota: { type: 'limited', value: 500, totalUsage: 20 } } });
+    const option = await startLineEmulator({ seed: { quota: { value: 500 } }, quota: 'none' });
+    try {
+      const at = (e: LineEmulator, path: string) =>
+        fetch(e.url + path, { headers: { authorization: 'Bearer t' } }).then((r) => r.json());
+      expect(await at(seeded, '/v2/bot/message/quota')).toEqual({ type: 'limited', value: 500 });
+      expect(await at(seeded, '/v2/bot/message/quota/consumption')).toEqual({ totalUsage: 20 });
+      seeded.state.quota.totalUsage = 30;
+      seeded.reset();
+      expect(await at(seeded, '/v2/bot/message/quota/consumption')).toEqual({ totalUsage: 20 });
+      expect(await at(option, '/v2/bot/message/quota')).toEqual({ type: 'none' });
+    } finally {
+      await seeded.close();
+      await option.close();
+    }
   });
 
   it('prints the chat: what users said (reported) and what the bot sent to whom', async () => {

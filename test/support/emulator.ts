@@ -64,3 +64,13 @@ export async function seedGroup(group: { groupId: string; groupName: string; pic
     body: JSON.stringify(group),
   });
 }
+
+/** Makes the emulator refuse pushes to `to` for quota (429, LINE's words), `times` pushes or until the faults are cleared. */
+export async function refusePushesForQuota(to: string, times?: number) {
+  const res = await control('/quota/refusals', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ to, times }),
+  });
+  if (!res.ok) throw new Error(`emulator refused the quota refusal: ${res.status}`);
+}

@@ -1,6 +1,7 @@
 /** The overview screen: the figures an operator checks first (each names the screen it comes from), and messages per day. */
 import { formatAge, formatNumber, t, type Lang } from '../i18n';
 import type { Overview } from '../../domain/overview';
+import type { PushQuota } from '../../domain/push-quota';
 import { BASE } from '../types';
 import { BarChart } from './chart';
 
@@ -77,9 +78,54 @@ export function OverviewPage({ lang, overview }: { lang: Lang; overview: Overvie
             <dd class="note">{t(lang, 'overview.shareLinksActive', { n: num(f.nasSends.activeLinks) })}</dd>
           </div>
         ) : null}
+        {overview.pushQuota ? <PushQuotaCard lang={lang} quota={overview.pushQuota} /> : null}
       </dl>
       <h2>{t(lang, 'overview.chartTitle')}</h2>
       <BarChart lang={lang} days={perDay} id="messages-per-day" />
     </>
+  );
+}
+
+/**
+ * This month's push quota (LINE's figures, up to 10 minutes old), a warning from 80% and at 100%,
+ * and the pushes LINE refused. Old figures say how old; no figures say "unknown".
+ */
+function PushQuotaCard({ lang, quota: q }: { lang: Lang; quota: PushQuota }) {
+  const num = (n: number) => formatNumber(lang, n);
+  const age = q.ageSeconds === null ? null : formatAge(lang, q.ageSeconds);
+  return (
+    <div class="card" data-figure="push-quota" data-level={q.level ?? 'unknown'}>
+      <dt>{t(lang, 'overview.pushQuota')}</dt>
+      {q.type === null || q.totalUsage === null ? (
+        <dd class="figure">{t(lang, 'overview.pushQuotaUnknown')}</dd>
+      ) : q.type === 'limited' && q.value !== null ? (
+        <>
+          <dd class="figure">{`${num(q.percentUsed ?? 0)}%`}</dd>
+          <dd class="note">{t(lang, 'overview.pushQuotaUsed', { used: num(q.totalUsage), limit: num(q.value) })}</dd>
+        </>
+      ) : (
+        <>
+          <dd class="figure">{t(lang, 'overview.pushQuotaNone')}</dd>
+          <dd class="note">{t(lang, 'overview.pushQuotaUsedOnly', { used: num(q.totalUsage) })}</dd>
+        </>
+      )}
+      {q.level === 'exhausted' ? (
+        <dd class="bad" role="status">
+          {t(lang, 'overview.pushQuotaExhausted')}
+        </dd>
+      ) : q.level === 'warning' ? (
+        <dd class="warn" role="status">
+          {t(lang, 'overview.pushQuotaWarning', { percent: num(q.percentUsed ?? 0) })}
+        </dd>
+      ) : null}
+      {age === null ? null : (
+        <dd class={q.stale ? 'note warn' : 'note'}>
+          {t(lang, q.stale ? 'overview.pushQuotaStale' : 'overview.pushQuotaAge', { age })}
+        </dd>
+      )}
+      <dd class={q.refusedThisMonth > 0 ? 'bad' : 'note'} data-figure="push-refusals">
+        {t(lang, 'overview.pushRefused', { n: num(q.refusedThisMonth) })}
+      </dd>
+    </div>
   );
 }

@@ -16,6 +16,7 @@ import { historyRoutes } from './history';
 import { lineUserRoutes } from './line-users';
 import { memberRoutes } from './members';
 import { projectRoutes } from './projects';
+import { pushQuotaRoutes } from './push-quota';
 import { shareLinkRoutes } from './share-links';
 
 export const admin = adminRouter();
@@ -36,6 +37,7 @@ admin.route('/', eventRoutes);
 admin.route('/', aiRoutes);
 admin.route('/', shareLinkRoutes);
 admin.route('/', auditRoutes);
+admin.route('/', pushQuotaRoutes);
 admin.route('/', botTextRoutes);
 
 admin.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
@@ -47,7 +49,7 @@ admin.doc31('/openapi.json', {
     title: 'linebot-edge management API',
     version: '1.0.0',
     description:
-      'Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links, the audit trail and the bot texts operators reword (the welcome).',
+      "Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links, the audit trail, the month's push quota and the bot texts operators reword (the welcome).",
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],
