@@ -40,6 +40,9 @@ const routes: Array<[method: string, path: string, body?: unknown]> = [
   ['GET', '/share-links'],
   ['DELETE', `/share-links/${crypto.randomUUID()}`],
   ['GET', '/audit'],
+  ['GET', '/bot-texts'],
+  ['PUT', '/bot-texts/welcome.join/zh-TW', { text: 'intruder' }],
+  ['DELETE', '/bot-texts/welcome.join/zh-TW'],
   ['GET', '/openapi.json'],
   ['GET', '/no-such-route'],
 ];
