@@ -3,6 +3,7 @@
  * inside the event's transaction, and hand back what to send once it has committed: a reply text,
  * or `ai` when Claude is to answer (src/ai/ starts that).
  */
+import type { messagingApi } from '@line/bot-sdk';
 import { eq, sql } from 'drizzle-orm';
 import { chatActor } from '../audit/record';
 import type { Transaction } from '../db/client';
@@ -36,8 +37,12 @@ export interface TextContext {
   nas: NasConfig;
 }
 
-/** `lang`: the sender's, for a notice about the AI answer (the daily limit). */
-export type Response = { kind: 'reply'; text: string } | { kind: 'ai'; lang: BotLang } | null;
+/** A reply is a text, or a message of its own (`/find`'s Flex list); `lang`: the sender's, for a notice about the AI answer (the daily limit). */
+export type Response =
+  | { kind: 'reply'; text: string }
+  | { kind: 'message'; message: messagingApi.Message }
+  | { kind: 'ai'; lang: BotLang }
+  | null;
 
 /**
  * Whether the bot could say anything to this text. Plain chatter in a group that does not mention
@@ -98,8 +103,9 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
     case 'refuse':
       return reply(say(lang, 'project.refused'));
     case 'command': {
-      const text = await runCommand(tx, action.command, ctx, who, account);
-      return text === null ? null : reply(text);
+      const answer = await runCommand(tx, action.command, ctx, who, account);
+      if (answer === null) return null;
+      return typeof answer === 'string' ? reply(answer) : { kind: 'message', message: answer };
     }
   }
 }
@@ -112,7 +118,7 @@ async function runCommand(
   ctx: TextContext,
   who: { lineUserPk: string; userId: number | null; lang: BotLang },
   account: PolicyInput['account'],
-): Promise<string | null> {
+): Promise<string | messagingApi.Message | null> {
   switch (command.kind) {
     case 'bind':
       return redeemBindingCode(tx, who, command.code);

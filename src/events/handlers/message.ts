@@ -18,6 +18,7 @@ import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
 import { textMessages } from '../../line/messages';
+import type { Message } from '../../line/client';
 import { sendMessages, type BotChat } from '../../line/outbound';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventDeps, type EventHandler } from '../types';
@@ -111,7 +112,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
       nas: deps.nas,
     });
     if (!response) return;
-    let reply: string;
+    let reply: Message[];
     if (response.kind === 'ai') {
       const started = await startAnswer(
         tx,
@@ -130,9 +131,9 @@ export const handleMessage: EventHandler = async (event, deps) => {
       );
       if (started.kind === 'started') return () => launchAnswer(deps, started, chat === null ? source.userId! : null);
       if (started.kind !== 'limited' || !started.notify) return;
-      reply = say(response.lang, 'ai.dailyLimit', { limit: deps.ai.dailyLimit });
+      reply = textMessages(say(response.lang, 'ai.dailyLimit', { limit: deps.ai.dailyLimit }));
     } else {
-      reply = response.text;
+      reply = response.kind === 'message' ? [response.message] : textMessages(response.text);
     }
     const botChat: BotChat =
       chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
@@ -143,7 +144,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
     return async () => {
       await sendMessages(deps, {
         chat: botChat,
-        messages: textMessages(reply),
+        messages: reply,
         reply: { token: replyToken, eventAt },
         push: { to: chat?.id ?? source.userId!, key: `${eventKey}:answer` },
       });
