@@ -13,7 +13,7 @@
 import type { messagingApi } from '@line/bot-sdk';
 import { eq, sql } from 'drizzle-orm';
 import { chatActor, recordAudit } from '../audit/record';
-import type { Transaction } from '../db/client';
+import type { Queryable, Transaction } from '../db/client';
 import { nasSearchLists } from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../lib/taipei';
 import { createSendRequest, type NasConfig } from '../nas/requests';
@@ -164,6 +164,15 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
     })
     .returning({ listId: LIST_ID_SQL });
   return listMessage(ask.lang, query, shown, hits.length > MAX_RESULTS, list!.listId);
+}
+
+/** The id of a chat's current list (`chatKey`: `group:<id>` or `user:<id>`), if it has one. */
+export async function searchListIdOf(db: Queryable, chatKey: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ listId: LIST_ID_SQL })
+    .from(nasSearchLists)
+    .where(eq(nasSearchLists.chatKey, chatKey));
+  return row?.listId;
 }
 
 export interface SendOptions {
