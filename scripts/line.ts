@@ -17,6 +17,7 @@ import {
   build,
   deliver,
   Directory,
+  lastButtons,
   readSent,
   type AiAnswerRow,
   type Attachment,
@@ -42,7 +43,9 @@ events
   member-joined [names...] | member-left [names...]   (default: --user)
   unsend [messageId]         default: the last message --user sent in this chat
   redeliver [--nth N]        repost the last (or Nth last) body with isRedelivery true
-  postback <data>
+  postback <data>            a tap on a button whose data is <data>
+  tap [n]                    tap button n (1 = the first) of the bot's latest message with buttons in this
+                             chat, as LINE would (a signed postback); without n: list the buttons
 
 options
   --user <name|id>           who speaks (default alice; names come from scripts/local/seed.json)
@@ -235,6 +238,21 @@ async function main(): Promise<number> {
     case 'postback':
       body = one(build.postback(source, args.join(' ') || 'action=menu'));
       break;
+    case 'tap': {
+      if (!target.emulatorUrl)
+        throw new UserError('tap reads the bot’s messages from the LINE emulator: pass --emulator');
+      const buttons = await lastButtons(target.emulatorUrl, chat ? chatSource() : source, readSent());
+      if (buttons.length === 0) throw new UserError('the bot’s messages in this chat have no buttons to tap');
+      const list = buttons.map((b, i) => `  ${i + 1}. ${b.label}  (${b.data})`).join('\n');
+      if (args[0] === undefined) {
+        console.log(`buttons of the bot’s latest message here:\n${list}`);
+        return 0;
+      }
+      const button = buttons[Number(args[0]) - 1];
+      if (!/^[1-9][0-9]*$/.test(args[0]) || !button) throw new UserError(`no button ${args[0]}; there are:\n${list}`);
+      body = one(build.postback(source, button.data));
+      break;
+    }
     default:
       throw new UserError(`unknown event "${command}"; try: npm run line -- help`);
   }

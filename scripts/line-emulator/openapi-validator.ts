@@ -13,6 +13,11 @@
  *    mapped subtype with if/then, and point every reference to `Message` at it — except the
  *    subtypes' own `allOf: [{$ref: Message}]`, which must keep the plain base (or it recurses).
  * 2. OpenAPI 3.0 `nullable: true`, which is not JSON Schema: it becomes `type: [T, 'null']`.
+ *
+ * And the file is looser than LINE's reference in places the bot's Flex lists and buttons depend
+ * on (a postback without data, a quick reply without an action, a text component without text,
+ * an altText over 1500 characters all pass it, and LINE answers 400): `DOCUMENTED_RULES` adds
+ * those rules from the reference, each to the schema it belongs to.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -212,6 +217,26 @@ function resolvePointer(doc: unknown, ref: string): unknown {
 // ---------------------------------------------------------------------------------------------
 // Schema pre-processing
 
+/**
+ * Rules of LINE's Messaging API reference (developers.line.biz/en/reference/messaging-api/) that
+ * the OpenAPI file leaves out, added to each named schema as one more `allOf` part.
+ */
+const DOCUMENTED_RULES: Record<string, Schema> = {
+  // Postback action: data is required (max 300), displayText max 300.
+  PostbackAction: { required: ['data'], properties: { displayText: { maxLength: 300 } } },
+  // Flex message: altText is required, 1 to 1500 characters.
+  FlexMessage: { properties: { altText: { minLength: 1, maxLength: 1500 } } },
+  // Flex text: `text`, unless it is made of spans (`contents`).
+  FlexText: { anyOf: [{ required: ['text'] }, { required: ['contents'] }] },
+  // Flex button: its action's label at most 40 characters.
+  FlexButton: { properties: { action: { properties: { label: { maxLength: 40 } } } } },
+  // Quick reply button: an action whose label is 1 to 20 characters.
+  QuickReplyItem: {
+    required: ['action'],
+    properties: { action: { required: ['label'], properties: { label: { minLength: 1, maxLength: 20 } } } },
+  },
+};
+
 interface PreparedSchemas {
   /** `{components: {schemas}, operations: {operationId: bodySchema}}`, registered with Ajv. */
   document: Schema;
@@ -221,6 +246,10 @@ interface PreparedSchemas {
 function prepareSchemas(spec: OpenApiDocument): PreparedSchemas {
   const source = spec.components?.schemas ?? {};
   const schemas: Record<string, Schema> = structuredClone(source);
+  for (const [name, rule] of Object.entries(DOCUMENTED_RULES)) {
+    const schema = schemas[name];
+    if (schema) schema.allOf = [...((schema.allOf as Schema[] | undefined) ?? []), rule];
+  }
 
   // Discriminator bases and, for each, the subtypes that inherit from it via allOf.
   const bases = new Map<string, { propertyName: string; mapping: Record<string, string> }>();

@@ -12,6 +12,7 @@ import type { Chat, Person } from './people.ts';
 import { EmulatorControl, postWebhook, type Delivery } from './send.ts';
 
 export * as build from './events.ts';
+export { lastButtons } from './buttons.ts';
 export { Directory, type Chat, type Person } from './people.ts';
 export { signature, type Delivery } from './send.ts';
 export type { AiAnswerRow, Report } from './inspect.ts';

@@ -8,7 +8,7 @@ export const LOCAL_DIR = join(PROJECT_ROOT, '.local');
 export const DEFAULT_DATA_DIR = join(LOCAL_DIR, 'pgdata');
 /** Addresses of the running `npm run dev`, for `npm run line`. */
 export const STACK_STATE_FILE = join(LOCAL_DIR, 'dev-stack.json');
-/** Bodies `npm run line` sent, for `redeliver` and `unsend`. */
-export const SENT_LOG = join(LOCAL_DIR, 'line-sent.jsonl');
+/** Bodies `npm run line` sent, for `redeliver`, `unsend` and `tap` (LINE_SENT_LOG: elsewhere, as the tests keep their own). */
+export const SENT_LOG = process.env.LINE_SENT_LOG || join(LOCAL_DIR, 'line-sent.jsonl');
 /** Users, groups and rooms the emulator knows by name (edit freely). */
 export const DEFAULT_SEED_FILE = fileURLToPath(new URL('./seed.json', import.meta.url));

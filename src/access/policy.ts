@@ -1,7 +1,8 @@
 /**
  * Access control: for an incoming message, what the bot may do. One pure function, so the whole
  * policy is a table that tests can walk row by row. The one policy module: the bot's commands, the
- * NAS search and delivery, the AI's tools and the offer taps all ask it, so it imports none of them.
+ * NAS search and delivery, the AI's tools and the taps on buttons (an AI offer; a `/find` entry,
+ * decided as `/send <n>`) all ask it, so it imports none of them.
  *
  * | who                        | where        | commands                                   | AI reply                          |
  * |----------------------------|--------------|--------------------------------------------|-----------------------------------|

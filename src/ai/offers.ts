@@ -2,7 +2,7 @@
  * AI file offers: the model never sends a NAS file itself. `send_nas_file` records an offer
  * (`ai_file_offers`: the file as indexed, the asker, the chat, 30 minutes to tap); the answer then
  * carries one more LINE message naming each offered file with a postback button whose data is
- * `offer:<offer id>`. Only the asker's tap sends the file (src/events/handlers/postback.ts), by
+ * `offer:<offer id>`. Only the asker's tap sends the file (src/events/handlers/offer-tap.ts), by
  * reply with the tap's own reply token.
  */
 import type { messagingApi } from '@line/bot-sdk';
@@ -16,6 +16,7 @@ import { clip } from './context';
 import { oneLine } from './quote';
 import type { AskerContext } from './types';
 import { isUuid } from '../lib/uuid';
+import { fileListMessage } from '../line/file-flex';
 
 /** An offer's button works this long (ai_file_offers.expires_at, Postgres' clock). */
 export const OFFER_TTL_MINUTES = 30;
@@ -130,40 +131,17 @@ export const OFFER_BUTTON_LABEL = say('zh-TW', 'offer.button');
 export function offerMessage(offers: OfferShown[], lang: BotLang): messagingApi.FlexMessage {
   const names = offers.map((o) => oneLine(o.name, SHOWN_NAME_CHARS) || say(lang, 'offer.unnamed'));
   const label = say(lang, 'offer.button');
-  const rows = offers.map(
-    (o, i): messagingApi.FlexBox => ({
-      type: 'box',
-      layout: 'vertical',
-      spacing: 'sm',
-      contents: [
-        { type: 'text', text: names[i]!, wrap: true, weight: 'bold', size: 'sm' },
-        { type: 'text', text: formatSize(o.size), size: 'xs', color: '#888888' },
-        {
-          type: 'button',
-          style: 'primary',
-          height: 'sm',
-          action: {
-            type: 'postback',
-            label,
-            data: offerData(o.id),
-            displayText: say(lang, 'offer.displayText', { name: clip(names[i]!, DISPLAY_NAME_CHARS) }),
-          },
-        },
-      ],
-    }),
-  );
-  const intro = say(lang, 'offer.intro', { button: label, minutes: OFFER_TTL_MINUTES });
-  return {
-    type: 'flex',
+  return fileListMessage({
     altText: clip(say(lang, 'offer.altText', { names }), ALT_TEXT_CHARS),
-    contents: {
-      type: 'bubble',
-      body: {
-        type: 'box',
-        layout: 'vertical',
-        spacing: 'lg',
-        contents: [{ type: 'text', text: intro, wrap: true, size: 'xs', color: '#666666' }, ...rows],
+    heading: say(lang, 'offer.intro', { button: label, minutes: OFFER_TTL_MINUTES }),
+    entries: offers.map((o, i) => ({
+      name: names[i]!,
+      details: [formatSize(o.size)],
+      button: {
+        label,
+        data: offerData(o.id),
+        displayText: say(lang, 'offer.displayText', { name: clip(names[i]!, DISPLAY_NAME_CHARS) }),
       },
-    },
-  };
+    })),
+  });
 }

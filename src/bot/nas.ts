@@ -3,10 +3,17 @@
  * chat (nas_search_lists), and turn a number of it into a send request. `/send` is not answered
  * here when it works: the file message the Worker sends once the on-prem job uploads the file uses
  * the message's reply token.
+ *
+ * `/find` answers with a Flex message (src/line/file-flex.ts): each file with a 傳送 button whose
+ * postback data is `find:<list id>:<n>`, and the numbered text as its altText. A tap is `/send <n>`
+ * on exactly that list (src/events/handlers/find-tap.ts): the list id is derived in Postgres from
+ * the chat's internal key and the moment of the search (`LIST_ID_SQL`), so it names one search of
+ * one chat, a newer search in the chat retires it, and nobody outside can make one up.
  */
+import type { messagingApi } from '@line/bot-sdk';
 import { eq, sql } from 'drizzle-orm';
 import { chatActor, recordAudit } from '../audit/record';
-import type { Transaction } from '../db/client';
+import type { Queryable, Transaction } from '../db/client';
 import { nasSearchLists } from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../lib/taipei';
 import { createSendRequest, type NasConfig } from '../nas/requests';
@@ -25,6 +32,9 @@ import {
 import type { NasScopeDecision } from '../access/policy';
 import { say, type BotLang } from '../messages/catalog';
 import { CODE_LENGTH } from '../domain/binding-code';
+import { fileListMessage } from '../line/file-flex';
+import { isUuid } from '../lib/uuid';
+import { oneLine } from '../ai/quote';
 
 /** A list can be picked from this long after the search. */
 export const SEARCH_LIST_TTL_MINUTES = 30;
@@ -32,6 +42,34 @@ export const SEARCH_LIST_TTL_MINUTES = 30;
 const LIST_TTL_SQL = sql.raw(`interval '${SEARCH_LIST_TTL_MINUTES} minutes'`);
 const MAX_NAME_CHARS = 120;
 const MAX_FOLDER_CHARS = 120;
+
+/**
+ * A list's id: a UUID made of a digest of its chat key and `created_at` (to the microsecond, which
+ * every new search of the chat sets afresh). The chat keys hold internal ids no LINE user sees.
+ */
+const LIST_ID_SQL = sql<string>`substr(encode(sha256(convert_to(${nasSearchLists.chatKey} || ':' || to_char(${nasSearchLists.createdAt} at time zone 'UTC', 'YYYYMMDDHH24MISSUS'), 'UTF8')), 'hex'), 1, 32)::uuid`;
+
+const FIND_PREFIX = 'find:';
+/** The quick reply "search again": opens the keyboard with `/find ` typed; its tap itself does nothing. */
+export const FIND_AGAIN_DATA = `${FIND_PREFIX}again`;
+/** The 傳送 button of entry `n` (1-based) of a list. */
+const tapData = (listId: string, n: number) => `${FIND_PREFIX}${listId}:${n}`;
+/** A postback the bot's `/find` messages could have sent. */
+export const isFindData = (data: unknown): data is string => typeof data === 'string' && data.startsWith(FIND_PREFIX);
+
+export interface FindTap {
+  listId: string;
+  index: number;
+}
+
+/** The list and number in a 傳送 button's data, exactly as the bot writes it; null for anything else (edited or forged). */
+export function findTapOf(data: unknown): FindTap | null {
+  if (!isFindData(data)) return null;
+  const m = /^find:([0-9a-f-]{36}):([1-9][0-9]{0,2})$/.exec(data);
+  if (!m || !isUuid(m[1]!)) return null;
+  const index = Number(m[2]);
+  return index <= MAX_RESULTS ? { listId: m[1]!, index } : null;
+}
 
 export interface NasAsk {
   lineUserPk: string;
@@ -90,7 +128,7 @@ function problemReply(lang: BotLang, p: QueryProblem): string {
   }
 }
 
-export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Promise<string> {
+export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Promise<string | messagingApi.Message> {
   const query = parseFindText(text);
   if (isProblem(query)) return problemReply(ask.lang, query);
   const decision = await nasScopeOf(tx, ask);
@@ -117,30 +155,54 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
   }
   const shown = hits.slice(0, MAX_RESULTS);
   const fileIds = shown.map((h) => h.id);
-  await tx
+  const [list] = await tx
     .insert(nasSearchLists)
     .values({ chatKey: key, lineUserId: ask.lineUserPk, fileIds })
     .onConflictDoUpdate({
       target: nasSearchLists.chatKey,
       set: { lineUserId: ask.lineUserPk, fileIds, createdAt: sql`now()` },
-    });
-  return listText(ask.lang, query, shown, hits.length > MAX_RESULTS);
+    })
+    .returning({ listId: LIST_ID_SQL });
+  return listMessage(ask.lang, query, shown, hits.length > MAX_RESULTS, list!.listId);
+}
+
+/** The id of a chat's current list (`chatKey`: `group:<id>` or `user:<id>`), if it has one. */
+export async function searchListIdOf(db: Queryable, chatKey: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ listId: LIST_ID_SQL })
+    .from(nasSearchLists)
+    .where(eq(nasSearchLists.chatKey, chatKey));
+  return row?.listId;
+}
+
+export interface SendOptions {
+  /** A tap on a 傳送 button: only the list it was on, and its number must be on it. */
+  tap?: { listId: string };
 }
 
 /** A send request for file `index` of the chat's list, or the reason there is none (a reply text). Null: requested, say nothing now. */
-export async function sendFile(tx: Transaction, ask: NasAsk, index: number | null): Promise<string | null> {
+export async function sendFile(
+  tx: Transaction,
+  ask: NasAsk,
+  index: number | null,
+  options: SendOptions = {},
+): Promise<string | null> {
   if (index === null) return say(ask.lang, 'send.usage');
   const [list] = await tx
     .select({
+      listId: LIST_ID_SQL,
       fileIds: nasSearchLists.fileIds,
       fresh: sql<boolean>`${nasSearchLists.createdAt} > now() - ${LIST_TTL_SQL}`,
     })
     .from(nasSearchLists)
     .where(eq(nasSearchLists.chatKey, chatKeyOf(ask)));
+  // A tap names its list: another chat's, an older one, or one made up is not this chat's list now.
+  if (options.tap && list?.listId !== options.tap.listId) return say(ask.lang, 'find.tapInvalid');
   if (!list) return say(ask.lang, 'send.noList');
   if (!list.fresh) return say(ask.lang, 'send.listExpired', { minutes: SEARCH_LIST_TTL_MINUTES });
   const ids = Array.isArray(list.fileIds) ? list.fileIds : [];
-  if (index < 1 || index > ids.length) return say(ask.lang, 'send.noSuchNumber', { count: ids.length });
+  if (index < 1 || index > ids.length)
+    return options.tap ? say(ask.lang, 'find.tapInvalid') : say(ask.lang, 'send.noSuchNumber', { count: ids.length });
 
   // The list may be older than a project change, an unbinding or the file's removal: check now.
   const decision = await nasScopeOf(tx, ask);
@@ -164,7 +226,7 @@ export async function sendFile(tx: Transaction, ask: NasAsk, index: number | nul
       ...askerOf(ask),
       targetType: 'nas_send_request',
       targetId: request.id,
-      details: { how: 'command', share: file.share, path: file.path, size: file.size },
+      details: { how: options.tap ? 'tap' : 'command', share: file.share, path: file.path, size: file.size },
     });
   }
   return null;
@@ -178,6 +240,49 @@ const describeQuery = (q: NasQuery) =>
 export const tooLargeReply = (lang: BotLang, name: string, size: number, maxBytes: number) =>
   say(lang, 'send.tooLarge', { name, size: formatSize(size), max: formatSize(maxBytes) });
 
+/** The list as a Flex message: each file with its 傳送 button, the text version as altText, a quick reply to search again. */
+function listMessage(
+  lang: BotLang,
+  query: NasQuery,
+  hits: NasFileHit[],
+  more: boolean,
+  listId: string,
+): messagingApi.FlexMessage {
+  const button = say(lang, 'offer.button');
+  const footer = say(lang, 'find.tapFooter', { button, minutes: SEARCH_LIST_TTL_MINUTES });
+  return fileListMessage({
+    altText: listText(lang, query, hits, more),
+    heading: say(lang, more ? 'find.foundMore' : 'find.found', { count: hits.length, query: describeQuery(query) }),
+    entries: hits.map((h, i) => {
+      const name = oneLine(h.name, MAX_NAME_CHARS);
+      return {
+        name: `${i + 1}. ${name}`,
+        details: [
+          `📁 ${oneLine(folderOf(h), MAX_FOLDER_CHARS)}`,
+          `${formatSize(h.size)}・${taipeiDateTime(h.modifiedAt)}`,
+        ],
+        button: { label: button, data: tapData(listId, i + 1), displayText: say(lang, 'offer.displayText', { name }) },
+      };
+    }),
+    footer: more ? `${say(lang, 'find.listCut', { max: MAX_RESULTS })}\n${footer}` : footer,
+    quickReply: {
+      items: [
+        {
+          type: 'action',
+          action: {
+            type: 'postback',
+            label: say(lang, 'find.searchAgain'),
+            data: FIND_AGAIN_DATA,
+            inputOption: 'openKeyboard',
+            fillInText: '/find ',
+          },
+        },
+      ],
+    },
+  });
+}
+
+/** The text version: what clients without Flex show, and the notification. */
 function listText(lang: BotLang, query: NasQuery, hits: NasFileHit[], more: boolean): string {
   const lines = [
     say(lang, more ? 'find.foundMore' : 'find.found', { count: hits.length, query: describeQuery(query) }),

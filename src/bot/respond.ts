@@ -3,6 +3,7 @@
  * inside the event's transaction, and hand back what to send once it has committed: a reply text,
  * or `ai` when Claude is to answer (src/ai/ starts that).
  */
+import type { messagingApi } from '@line/bot-sdk';
 import { eq, sql } from 'drizzle-orm';
 import { chatActor } from '../audit/record';
 import type { Transaction } from '../db/client';
@@ -38,11 +39,12 @@ export interface TextContext {
 }
 
 /**
- * `lang`: the sender's, for a notice about the AI answer (the daily limit). A reply may carry quick
- * reply buttons (/help's).
+ * A reply is a text (with quick reply buttons: /help's), or a message of its own (`/find`'s Flex
+ * list); `lang`: the sender's, for a notice about the AI answer (the daily limit).
  */
 export type Response =
   | { kind: 'reply'; text: string; quickReply?: HelpReply['quickReply'] }
+  | { kind: 'message'; message: messagingApi.Message }
   | { kind: 'ai'; lang: BotLang }
   | null;
 
@@ -106,8 +108,9 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
       return reply(say(lang, 'project.refused'));
     case 'command': {
       if (action.command.kind === 'help') return { kind: 'reply', ...helpReply(lang, ctx.chatType, account) };
-      const text = await runCommand(tx, action.command, ctx, who, account);
-      return text === null ? null : reply(text);
+      const answer = await runCommand(tx, action.command, ctx, who, account);
+      if (answer === null) return null;
+      return typeof answer === 'string' ? reply(answer) : { kind: 'message', message: answer };
     }
   }
 }
@@ -120,7 +123,7 @@ async function runCommand(
   ctx: TextContext,
   who: { lineUserPk: string; userId: number | null; lang: BotLang },
   account: PolicyInput['account'],
-): Promise<string | null> {
+): Promise<string | messagingApi.Message | null> {
   switch (command.kind) {
     case 'bind':
       return redeemBindingCode(tx, who, command.code);

@@ -5,7 +5,6 @@
  */
 import { markDone, markDoneQuery, markFailed } from '../inbox/status';
 import type { RecordedEvent } from '../inbox/record';
-import { isOfferData } from '../ai/offers';
 import { describeError } from '@linebot-edge/shared/error-text';
 import { sleep } from '../lib/time';
 import { hasPgCode } from '../db/errors';
@@ -14,14 +13,14 @@ import { handleJoin, handleLeave } from './handlers/join';
 import { handleMemberJoined, handleMemberLeft } from './handlers/members';
 import { handleMessage } from './handlers/message';
 import { handleMessageEdited } from './handlers/message-edited';
-import { handlePostback, postbackDataOf } from './handlers/postback';
+import { handlePostback, tapHandlerFor } from './handlers/postback';
 import { handleUnsend } from './handlers/unsend';
-import type { AfterCommit, EventDeps, EventHandler } from './types';
+import { postbackDataOf, type AfterCommit, type EventDeps, type EventHandler } from './types';
 
 /**
  * Event types with something to store beyond the inbox row. Everything else (videoPlayComplete,
  * beacon, accountLink, membership, types LINE adds later) stays in the inbox as received and is
- * marked done; so does a postback that is not a tap on an AI file offer (`handlerFor`).
+ * marked done; so does a postback whose data none of the bot's buttons carries (`handlerFor`).
  */
 const handlers: Record<string, EventHandler> = {
   message: handleMessage,
@@ -101,12 +100,13 @@ async function retryConflicts<T>(log: EventDeps['log'], write: () => Promise<T>)
 }
 
 /**
- * The handler of an event, if it has one. Only the bot's own buttons (`offer:` data) are handled
- * among postbacks: the rest cost one batched UPDATE, not a round of their own each.
+ * The handler of an event, if it has one. Only the bot's own buttons (`offer:`, `find:` data,
+ * ./handlers/postback.ts) are handled among postbacks: the rest cost one batched UPDATE, not a
+ * round of their own each.
  */
 const handlerFor = (event: RecordedEvent['event']): EventHandler | undefined => {
   if (!Object.hasOwn(handlers, event.type)) return undefined;
-  if (event.type === 'postback' && !isOfferData(postbackDataOf(event))) return undefined;
+  if (event.type === 'postback' && !tapHandlerFor(postbackDataOf(event))) return undefined;
   return handlers[event.type];
 };
 

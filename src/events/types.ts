@@ -64,6 +64,10 @@ export function sourceOf(event: WebhookEventObject): Source {
   return out;
 }
 
+/** A postback's data as LINE sent it (anything else: undefined). */
+export const postbackDataOf = (event: WebhookEventObject): unknown =>
+  (event.postback as { data?: unknown } | null | undefined)?.data;
+
 /** The source type as LINE named it (user, group, room, or one LINE adds later). */
 export const sourceTypeOf = (source: Source): string =>
   typeof source.type === 'string' && source.type ? source.type.slice(0, 32) : 'unknown';

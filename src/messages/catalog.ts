@@ -52,6 +52,7 @@ const zhWithEnglish = {
   'find.nothing':
     '找不到符合「{wanted}」的檔案。\n小提示：\n・換個關鍵字或減少關鍵字\n・關鍵字可以是檔名或資料夾名稱的一部分\n・用 type:pdf 只找某種檔案',
   'find.listFooter': '傳送「/send 編號」取得檔案，例如 /send 1（{minutes} 分鐘內有效）。',
+  'find.tapInvalid': '這個按鈕已失效（已有較新的搜尋，或不是這個聊天的搜尋結果），請重新用 /find 搜尋。',
 
   'send.usage': '請輸入要傳送的編號，例如：/send 1（先用 /find 搜尋）。',
   'send.noList': '請先用 /find 搜尋檔案，再用 /send 編號 傳送。',
@@ -98,6 +99,8 @@ const zhOnly = {
   'find.found': '找到 {count} 個符合「{query}」的檔案：',
   'find.foundMore': '找到超過 {count} 個符合「{query}」的檔案：',
   'find.listCut': '結果太多，只列出最相關的 {max} 個；加上更多關鍵字可以縮小範圍。',
+  'find.tapFooter': '點「{button}」取得檔案，或傳送「/send 編號」（{minutes} 分鐘內有效）。',
+  'find.searchAgain': '重新搜尋',
 
   'offer.button': '傳送',
   'offer.displayText': '傳送「{name}」',
@@ -178,6 +181,8 @@ const en: Record<BotMessageKey, string> = {
     'Your projects ({projects}) have no NAS folder yet, so there is nothing to search. Ask an administrator to set one.',
   'find.nothing': 'No files match "{wanted}". Try other or fewer keywords; part of a file or folder name is enough.',
   'find.listFooter': 'Send "/send <number>" (e.g. /send 1) within {minutes} minutes to get a file.',
+  'find.tapInvalid':
+    'This button no longer works (a newer search replaced it, or it is not from this chat). Please search again with /find.',
 
   'send.usage': 'Give the number to send, e.g. /send 1 (search with /find first).',
   'send.noList': 'Search with /find first, then send a file with /send <number>.',
@@ -219,6 +224,8 @@ const en: Record<BotMessageKey, string> = {
   'find.found': '{count} found for "{query}":',
   'find.foundMore': 'More than {count} found for "{query}":',
   'find.listCut': 'Too many results: only the {max} most relevant are listed; more keywords narrow the search.',
+  'find.tapFooter': 'Tap "{button}" to get a file, or send "/send <number>" (within {minutes} minutes).',
+  'find.searchAgain': 'Search again',
 
   'offer.button': 'Send',
   'offer.displayText': 'Send "{name}"',

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSeedFile } from '../../scripts/line-emulator/index.ts';
-import { build, deliver, Directory, type Target } from '../../scripts/line/index.ts';
+import { build, deliver, Directory, lastButtons, type Target } from '../../scripts/line/index.ts';
 import {
   chooseClaude,
   DEV_VARS,
@@ -250,8 +250,13 @@ describe('npm run dev', () => {
     await expect
       .poll(
         async () => {
+          // Each try reads its own answer.
+          since = Date.now();
           await say('/find 平面圖 type:pdf');
-          return (await botMessage(since, (m) => m.type === 'text' && m.text!.includes('平面圖'))).text;
+          // The list is a Flex message whose text version (altText) is the numbered list; until the
+          // job has indexed the sample, a text says nothing was found.
+          const shown = (m: Record<string, string>) => (m.type === 'flex' ? m.altText : m.text) ?? '';
+          return shown(await botMessage(since, (m) => shown(m).includes('平面圖')));
         },
         { timeout: 30_000, interval: 1_000 },
       )
@@ -269,12 +274,26 @@ describe('npm run dev', () => {
     );
     expect(new TextDecoder().decode((await file.arrayBuffer()).slice(0, 5))).toBe('%PDF-');
 
+    // The photo by a tap on its 傳送 button, as `npm run line -- tap 1` does it.
     since = Date.now();
-    await say('/find 鋼筋 type:jpg');
-    await botMessage(since, (m) => m.type === 'text' && m.text!.includes('鋼筋檢查'));
+    const find = build.webhookBody(directory.botUserId, [
+      build.text(build.inGroup(ops.id, alice.userId), '/find 鋼筋 type:jpg'),
+    ]);
+    await deliver(target, find);
+    await botMessage(since, (m) => m.type === 'flex' && m.altText!.includes('鋼筋檢查'));
+    const [first] = await lastButtons(state.emulatorUrl, build.inGroup(ops.id), [{ at: '', url: '', body: find }]);
+    expect(first!.data).toMatch(/^find:[0-9a-f-]{36}:1$/);
     since = Date.now();
-    await say('/send 1');
+    const tap = build.postback(build.inGroup(ops.id, alice.userId), first!.data);
+    await deliver(target, build.webhookBody(directory.botUserId, [tap]));
     const image = await botMessage(since, (m) => m.type === 'image');
+    // By reply with the tap's own token.
+    const replies = (await (await fetch(`${state.emulatorUrl}/__emulator/requests?since=${since}`)).json()) as {
+      requests: Array<{ path: string; body: { replyToken?: string } }>;
+    };
+    expect(replies.requests.filter((r) => r.path === '/v2/bot/message/reply').map((r) => r.body.replyToken)).toEqual([
+      tap.replyToken,
+    ]);
     const original = await fetch(image.originalContentUrl!);
     expect(original.headers.get('content-type')).toBe('image/jpeg');
     expect((await original.arrayBuffer()).byteLength).toBeGreaterThan(10_000);

@@ -20,6 +20,7 @@ import {
   type LineEmulator,
   type TranscriptEntry,
 } from '../../scripts/line-emulator/index.ts';
+import { fileListMessage } from '../../src/line/file-flex.ts';
 
 const spec = parseYaml(readFileSync(DEFAULT_SPEC_PATH, 'utf8'));
 
@@ -88,6 +89,58 @@ describe('OpenAPI validator', () => {
     });
     expect(narrow.errors).toHaveLength(1);
     expect(narrow.errors[0]).toContain('recipient.and[1].type');
+  });
+
+  it('checks the bot’s Flex lists, their postback buttons and quick replies; a malformed one is a violation', () => {
+    const list = fileListMessage({
+      altText: '1. 報價單.pdf',
+      heading: '找到 1 個',
+      entries: [
+        {
+          name: '1. 報價單.pdf',
+          details: ['📁 share/案場A', '2 KB・2026-11-20 14:30'],
+          button: { label: '傳送', data: `find:${crypto.randomUUID()}:1`, displayText: '傳送「報價單.pdf」' },
+        },
+      ],
+      footer: '點「傳送」取得檔案',
+      quickReply: {
+        items: [
+          {
+            type: 'action',
+            action: {
+              type: 'postback',
+              label: '重新搜尋',
+              data: 'find:again',
+              inputOption: 'openKeyboard',
+              fillInText: '/find ',
+            },
+          },
+        ],
+      },
+    });
+    expect(push([list]).errors).toEqual([]);
+    /** The list with one part broken, through its JSON. */
+    const broken = (edit: (m: any) => void) => {
+      const m = structuredClone(list);
+      edit(m);
+      return push([m]).errors;
+    };
+    const button = (m: any) => m.contents.body.contents[1].contents[3];
+    expect(broken((m) => delete button(m).action.data)).toEqual([expect.stringContaining('action.data')]);
+    expect(broken((m) => (button(m).action.type = 'tap'))).toEqual([expect.stringContaining('action.type')]);
+    expect(broken((m) => (button(m).action.data = 'x'.repeat(301))).some((e) => e.includes('action.data'))).toBe(true);
+    expect(broken((m) => (button(m).style = 'loud'))).toEqual([expect.stringContaining('style')]);
+    expect(broken((m) => delete m.contents.body.contents[0].text).length).toBeGreaterThan(0);
+    expect(broken((m) => (m.contents.type = 'card'))).toEqual([expect.stringContaining('contents.type')]);
+    expect(broken((m) => delete m.altText)).toEqual([expect.stringContaining('altText')]);
+    expect(broken((m) => (m.altText = 'x'.repeat(1501))).some((e) => e.includes('altText'))).toBe(true);
+    expect(
+      broken((m) => (m.quickReply.items[0].action.inputOption = 'openMic')).some((e) => e.includes('inputOption')),
+    ).toBe(true);
+    expect(broken((m) => (m.quickReply.items = Array(14).fill(m.quickReply.items[0]))).length).toBeGreaterThan(0);
+    expect(broken((m) => delete m.quickReply.items[0].action)).toEqual([
+      expect.stringContaining('quickReply.items[0]'),
+    ]);
   });
 
   it('checks bodies, paths and methods', () => {

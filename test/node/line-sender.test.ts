@@ -5,10 +5,24 @@
  * sends back reads as the chat shows it (a textV2's mention of the asker as `@name`).
  */
 import { validateSignature } from '@line/bot-sdk';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { createOpenApiValidator } from '../../scripts/line-emulator/index.ts';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createOpenApiValidator,
+  readSeedFile,
+  startLineEmulator,
+  type LineEmulator,
+} from '../../scripts/line-emulator/index.ts';
 import { build, Directory, signature } from '../../scripts/line/index.ts';
+import { DEFAULT_SEED_FILE, PROJECT_ROOT } from '../../scripts/local/paths.ts';
+import { fileListMessage } from '../../src/line/file-flex.ts';
 import { describeBotMessages, renderTextV2, type Names } from '../../scripts/line-emulator/transcript.ts';
 
 const webhookSpec = createOpenApiValidator(
@@ -147,5 +161,115 @@ describe('the bot side of the transcript', () => {
         names,
       ),
     ).toBe('[text] a ⏎ b | [sticker] 446/1988');
+  });
+});
+
+describe('npm run line -- tap', () => {
+  const seeded = new Directory(readSeedFile(DEFAULT_SEED_FILE));
+  const me = seeded.user('alice').userId;
+  const group = seeded.chat('group', 'ops').id;
+  const secret = 'tap-test-secret';
+  const received: Array<{ signature: string; raw: string }> = [];
+  const dir = mkdtempSync(join(tmpdir(), 'line-tap-'));
+  const sentLog = join(dir, 'line-sent.jsonl');
+  let emu: LineEmulator;
+  let hook: Server;
+  let hookUrl: string;
+
+  const list = (prefix: string) =>
+    fileListMessage({
+      altText: 'files',
+      heading: 'found',
+      entries: ['a.pdf', 'b.pdf'].map((name, i) => ({
+        name,
+        details: [],
+        button: { label: '傳送', data: `${prefix}:${i + 1}` },
+      })),
+      quickReply: {
+        items: [{ type: 'action', action: { type: 'postback', label: 'again', data: `${prefix}:again` } }],
+      },
+    });
+  const bot = async (path: string, body: unknown) =>
+    expect(
+      (
+        await fetch(`${emu.url}${path}`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).status,
+    ).toBe(200);
+  const line = (args: string[]) =>
+    promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/line.ts', ...args, '--url', hookUrl, '--secret', secret, '--emulator', emu.url],
+      { cwd: PROJECT_ROOT, env: { ...process.env, LINE_SENT_LOG: sentLog } },
+    ).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  beforeAll(async () => {
+    emu = await startLineEmulator();
+    hook = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d: Buffer) => (raw += d));
+      req.on('end', () => {
+        received.push({ signature: String(req.headers['x-line-signature']), raw });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/webhook`;
+    // Alice asked in the group (the sent log ties the reply token to the group); the bot replied
+    // with a list there, then pushed another into her 1:1 chat.
+    const asked = build.text(build.inGroup(group, me), '/find plan', seeded.mentionable());
+    writeFileSync(
+      sentLog,
+      `${JSON.stringify({ at: new Date().toISOString(), url: hookUrl, body: build.webhookBody(seeded.botUserId, [asked]) })}\n`,
+    );
+    await bot('/v2/bot/message/reply', { replyToken: asked.replyToken, messages: [list('group')] });
+    await bot('/v2/bot/message/push', { to: me, messages: [list('one')] });
+    await bot('/v2/bot/message/push', { to: me, messages: [{ type: 'text', text: 'no buttons here' }] });
+  });
+  afterAll(async () => {
+    await emu.close();
+    await new Promise((resolve) => hook.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('taps button n of the bot’s latest message with buttons in that chat: a signed postback, as LINE sends it', async () => {
+    const run = await line(['tap', '2', '--group', 'ops', '--no-wait']);
+    expect(run.code, run.stderr).toBe(0);
+    const [posted, ...more] = received.splice(0);
+    expect(more).toEqual([]);
+    expect(validateSignature(posted!.raw, secret, posted!.signature)).toBe(true);
+    const body = JSON.parse(posted!.raw);
+    expect(webhookSpec.validateRequest('POST', '/callback', body).errors).toEqual([]);
+    expect(body.events[0]).toMatchObject({
+      type: 'postback',
+      source: { type: 'group', groupId: group, userId: me },
+      postback: { data: 'group:2' },
+    });
+    expect(typeof body.events[0].replyToken).toBe('string');
+
+    // In the 1:1 chat: the pushed list; its quick reply is button 3.
+    expect((await line(['tap', '3', '--no-wait'])).code).toBe(0);
+    expect(JSON.parse(received.splice(0)[0]!.raw).events[0]).toMatchObject({
+      source: { type: 'user', userId: me },
+      postback: { data: 'one:again' },
+    });
+  });
+
+  it('without n lists the buttons; a number that is not a button is an error, and nothing is sent', async () => {
+    const listed = await line(['tap', '--group', 'ops']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('1. 傳送  (group:1)');
+    expect(listed.stdout).toContain('3. again  (group:again)');
+    const wrong = await line(['tap', '4', '--group', 'ops']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('no button 4');
+    expect((await line(['tap', '1', '--group', 'design'])).stderr).toContain('no buttons to tap');
+    expect(received).toEqual([]);
   });
 });

@@ -17,13 +17,21 @@ export async function say(src: SourceSpec, text: string, options?: PostOptions) 
   return { ev, replies: await repliesTo(ev.replyToken) };
 }
 
-/** The texts of every reply the bot sent with this reply token (each accepted by the emulator). */
-export async function repliesTo(replyToken: string): Promise<string[]> {
+/** A message as the tests read it: a text, or a Flex message with its text version. */
+export type SentMessage = { type: string; text?: string; altText?: string; contents?: unknown; quickReply?: unknown };
+
+/** Every message the bot sent with this reply token (each accepted by the emulator). */
+export async function replyMessagesTo(replyToken: string): Promise<SentMessage[]> {
   const sent = (await lineRequests('/v2/bot/message/reply')).filter(
     (r) => (r.body as { replyToken?: string }).replyToken === replyToken,
   );
-  for (const r of sent) expect(r.status).toBe(200);
-  return sent.flatMap((r) => (r.body as { messages: Array<{ text: string }> }).messages.map((m) => m.text));
+  for (const r of sent) expect([r.status, r.errors]).toEqual([200, []]);
+  return sent.flatMap((r) => (r.body as { messages: SentMessage[] }).messages);
+}
+
+/** The texts of every reply the bot sent with this reply token: a Flex message's text version (altText). */
+export async function repliesTo(replyToken: string): Promise<string[]> {
+  return (await replyMessagesTo(replyToken)).map((m) => m.text ?? m.altText ?? '');
 }
 
 /** Each bound LINE user's account id. */

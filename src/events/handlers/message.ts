@@ -17,7 +17,8 @@ import { say } from '../../messages/catalog';
 import { isUnsent, payloadRedactedWhen, redactPayloadsIfUnsent } from '../redact';
 import { fromLineTimestamp } from '../../lib/time';
 import { INT4, num, SAFE_INTEGER, str } from '../../lib/values';
-import { textMessages, withQuickReply, type QuickReply } from '../../line/messages';
+import { textMessages, withQuickReply } from '../../line/messages';
+import type { Message } from '../../line/client';
 import { sendMessages, type BotChat } from '../../line/outbound';
 import { prepareParticipants } from '../participants';
 import { chatOf, sourceOf, sourceTypeOf, type EventDeps, type EventHandler } from '../types';
@@ -111,8 +112,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
       nas: deps.nas,
     });
     if (!response) return;
-    let reply: string;
-    let quickReply: QuickReply | undefined;
+    let reply: Message[];
     if (response.kind === 'ai') {
       const started = await startAnswer(
         tx,
@@ -131,10 +131,12 @@ export const handleMessage: EventHandler = async (event, deps) => {
       );
       if (started.kind === 'started') return () => launchAnswer(deps, started, chat === null ? source.userId! : null);
       if (started.kind !== 'limited' || !started.notify) return;
-      reply = say(response.lang, 'ai.dailyLimit', { limit: deps.ai.dailyLimit });
+      reply = textMessages(say(response.lang, 'ai.dailyLimit', { limit: deps.ai.dailyLimit }));
     } else {
-      reply = response.text;
-      quickReply = response.quickReply;
+      reply =
+        response.kind === 'message'
+          ? [response.message]
+          : withQuickReply(textMessages(response.text), response.quickReply);
     }
     const botChat: BotChat =
       chatPk !== null && chat ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: userPk! };
@@ -145,7 +147,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
     return async () => {
       await sendMessages(deps, {
         chat: botChat,
-        messages: withQuickReply(textMessages(reply), quickReply),
+        messages: reply,
         reply: { token: replyToken, eventAt },
         push: { to: chat?.id ?? source.userId!, key: `${eventKey}:answer` },
       });
