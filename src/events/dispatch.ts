@@ -5,6 +5,7 @@
  */
 import { markDone, markDoneQuery, markFailed } from '../inbox/status';
 import type { RecordedEvent } from '../inbox/record';
+import { isAnswerData } from '../ai/late';
 import { isOfferData } from '../ai/offers';
 import { describeError } from '@linebot-edge/shared/error-text';
 import { sleep } from '../lib/time';
@@ -21,7 +22,7 @@ import type { AfterCommit, EventDeps, EventHandler } from './types';
 /**
  * Event types with something to store beyond the inbox row. Everything else (videoPlayComplete,
  * beacon, accountLink, membership, types LINE adds later) stays in the inbox as received and is
- * marked done; so does a postback that is not a tap on an AI file offer (`handlerFor`).
+ * marked done; so does a postback that is not a tap on one of the bot's buttons (`handlerFor`).
  */
 const handlers: Record<string, EventHandler> = {
   message: handleMessage,
@@ -101,12 +102,13 @@ async function retryConflicts<T>(log: EventDeps['log'], write: () => Promise<T>)
 }
 
 /**
- * The handler of an event, if it has one. Only the bot's own buttons (`offer:` data) are handled
- * among postbacks: the rest cost one batched UPDATE, not a round of their own each.
+ * The handler of an event, if it has one. Only the bot's own buttons (`offer:` and `answer:` data)
+ * are handled among postbacks: the rest cost one batched UPDATE, not a round of their own each.
  */
 const handlerFor = (event: RecordedEvent['event']): EventHandler | undefined => {
   if (!Object.hasOwn(handlers, event.type)) return undefined;
-  if (event.type === 'postback' && !isOfferData(postbackDataOf(event))) return undefined;
+  const data = event.type === 'postback' ? postbackDataOf(event) : undefined;
+  if (event.type === 'postback' && !isOfferData(data) && !isAnswerData(data)) return undefined;
   return handlers[event.type];
 };
 

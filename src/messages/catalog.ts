@@ -66,6 +66,12 @@ const zhWithEnglish = {
   'offer.noScope': '您目前無權從 NAS 傳送這個檔案（帳號或專案權限已變更）。',
   'offer.fileChanged': '這個檔案在提供之後已被移動、修改或刪除，請重新請我搜尋。',
   'offer.intro': '只有提問的人點「{button}」才會傳送檔案（{minutes} 分鐘內有效）。',
+
+  'lateAnswer.working': '我還在想這個問題，需要多一點時間。準備好之後，請點「{button}」取得回答。',
+  'lateAnswer.notReady': '回答還沒準備好，請稍後再點「{button}」。',
+  'lateAnswer.alreadyDelivered': '這個回答已經傳送過了。',
+  'lateAnswer.notAsker': '只有提問的人可以取得這個回答。',
+  'lateAnswer.withdrawn': '這個問題已收回，沒有回答可以取得。',
 };
 
 /** Texts said in one language only. */
@@ -91,6 +97,8 @@ const zhOnly = {
   'offer.displayText': '傳送「{name}」',
   'offer.altText': '可傳送的檔案 Files to send：{names}',
   'offer.unnamed': '(未命名)',
+
+  'lateAnswer.button': '取得回答',
 
   'nas.fileMessage': '📎 {name}（{size}）\n下載連結：{url}\n連結有效至 {expires}（台北時間）',
   'nas.linkExpiry': '{date} (週{weekday}) {time}',
@@ -181,6 +189,12 @@ const en: Record<BotMessageKey, string> = {
   'offer.fileChanged': 'This file was moved, changed or deleted since it was offered. Please ask me to search again.',
   'offer.intro': 'Only the person who asked can send a file by tapping its button (within {minutes} minutes).',
 
+  'lateAnswer.working': 'I need a little more time for this one. When it is ready, tap "{button}" to get the answer.',
+  'lateAnswer.notReady': 'The answer is not ready yet. Please tap "{button}" again in a moment.',
+  'lateAnswer.alreadyDelivered': 'This answer was already delivered.',
+  'lateAnswer.notAsker': 'Only the person who asked can get this answer.',
+  'lateAnswer.withdrawn': 'This question was taken back, so there is no answer to get.',
+
   'list.separator': ', ',
 
   'help.title': 'What you can do here:',
@@ -202,6 +216,8 @@ const en: Record<BotMessageKey, string> = {
   'offer.displayText': 'Send "{name}"',
   'offer.altText': 'Files to send: {names}',
   'offer.unnamed': '(unnamed)',
+
+  'lateAnswer.button': 'Get answer',
 
   'nas.fileMessage': '📎 {name} ({size})\nDownload: {url}\nThe link works until {expires} (Taipei time).',
   'nas.linkExpiry': '{date} ({weekday}) {time}',

@@ -1,7 +1,7 @@
 /**
- * `postback`: a tap on a button of one of the bot's messages. The bot's only buttons are the AI's
- * file offers (`offer:<offer id>`, src/ai/offers.ts); dispatch.ts routes nothing else here, so any
- * other postback stays in the inbox only.
+ * `postback`: a tap on a button of one of the bot's messages: the AI's file offers (`offer:<offer
+ * id>`, src/ai/offers.ts, handled here) and late answers' 取得回答 (`answer:<answer id>`, handled by
+ * ./answer-tap.ts); dispatch.ts routes nothing else here, so any other postback stays in the inbox only.
  *
  * Who may send what is decided by `offerTapFor` (src/access/policy.ts) from the stored offer, never
  * from the data beyond its id: only the asker's tap in the offer's chat counts, within 30 minutes,
@@ -15,6 +15,7 @@
  * and each tap gets at most one), except an unbound tapper: groups never answer the unbound.
  */
 import { and, eq, isNull, sql } from 'drizzle-orm';
+import { answerIdOf, isAnswerData } from '../../ai/late';
 import { OFFER_TTL_MINUTES, offerIdOf } from '../../ai/offers';
 import { recordAudit } from '../../audit/record';
 import { tooLargeReply } from '../../bot/nas';
@@ -31,13 +32,16 @@ import { nasScopeOf } from '../../nas/scope';
 import { fileInScope } from '../../nas/search';
 import type { WebhookEventObject } from '../../line/webhook-body';
 import { chatOf, sourceOf, type Apply, type EventHandler } from '../types';
+import { handleAnswerTap } from './answer-tap';
 
 /** The postback's data as LINE sent it (anything else: undefined). */
 export const postbackDataOf = (event: WebhookEventObject): unknown =>
   (event.postback as { data?: unknown } | null | undefined)?.data;
 
 export const handlePostback: EventHandler = async (event, deps) => {
-  const offerId = offerIdOf(postbackDataOf(event));
+  const data = postbackDataOf(event);
+  if (isAnswerData(data)) return handleAnswerTap(event, deps, answerIdOf(data));
+  const offerId = offerIdOf(data);
   const source = sourceOf(event);
   const chat = chatOf(source);
   const log = deps.log.child({ offerId });
