@@ -1,6 +1,8 @@
 /** The AI settings of a deployment (src/config) and the Workflow binding that starts an answer. */
 import { config, type ConfigEnv } from '../config';
-import type { LateAnswerMode } from './late';
+
+/** AI_LATE_ANSWER: what becomes of an answer not ready within the reply window (./late.ts). */
+export type LateAnswerMode = 'button' | 'push';
 
 export interface AiConfig {
   /** Starts an answer's Workflow; absent where the binding is (a bench without Workflows). */

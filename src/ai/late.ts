@@ -20,8 +20,6 @@ import { say, type BotLang } from '../messages/catalog';
 import type { AnswerRow } from './answers';
 import { audienceOf } from './send';
 
-export type LateAnswerMode = 'button' | 'push';
-
 /**
  * The notice goes this long after the question: the reply window (50 s, itself a margin under
  * LINE's minute) less 10 s, so that a notice whose step was just starting still gets in.

@@ -13,7 +13,7 @@ import { replyAttemptMark, sendMessages, type BotChat, type OutboundDeps, type S
 import type { BotLang } from '../messages/catalog';
 import { botLanguage } from '../messages/language';
 import type { AnswerRow } from './answers';
-import type { LateAnswerMode } from './late';
+import type { LateAnswerMode } from './config';
 import { offerMessage, offersOf } from './offers';
 
 /** LINE takes at most 5 messages per reply (the offers' message included); an answer never needs a second push for its tail. */

@@ -20,7 +20,8 @@ import { finishAnswer, keptStep, loadAnswer, touchAnswer, writeStep, type Answer
 import { askClaude, createClaude, isFinalClaudeError, textOf, toolUsesOf, type ClaudeRound } from './claude';
 import { loadAnswerContext } from './context';
 import { fetchImages } from './images';
-import { armLateNotice, type LateAnswerMode } from './late';
+import type { LateAnswerMode } from './config';
+import { armLateNotice } from './late';
 import { sendAnswer, type AnswerSent } from './send';
 import { runTool, toolDefinitions } from './tools';
 import type { AnswerContext } from './types';
