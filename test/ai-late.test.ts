@@ -11,13 +11,13 @@ import { describe, expect, it } from 'vitest';
 import { instanceIdFor } from '../src/ai/answers';
 import { restartStalledAnswers } from '../src/ai/backstop';
 import { LATE_NOTICE_AFTER_MS } from '../src/ai/late';
-import { lineAiAnswers } from '@linebot-edge/shared/schema';
+import { lineAiAnswers, lineGroups } from '@linebot-edge/shared/schema';
 import { createLogger } from '../src/lib/log';
 import { createAccount, issueCode } from './support/admin';
 import { claudeDelay, claudeRequests } from './support/claude';
 import { columnsHolding, withDb } from './support/db';
 import { lineRequests, type RecordedRequest } from './support/emulator';
-import { event, newId, postEvents, textEvent, type SourceSpec, type TestEvent } from './support/line';
+import { event, messageEvent, newId, postEvents, textEvent, type SourceSpec, type TestEvent } from './support/line';
 
 type Msg = { type: string; text?: string; altText?: string; contents?: unknown };
 
@@ -62,11 +62,25 @@ async function until<T>(what: () => Promise<T | undefined>, ms = 20_000): Promis
  * A question dated so that the notice is due about 2 s after it arrives, Claude answering `delayMs`
  * after its request; the Workflow started and its instance returned (not yet finished).
  */
-async function askLate(userId: string, delayMs: number, options: { env?: Partial<Env>; question?: string } = {}) {
+async function askLate(
+  userId: string,
+  delayMs: number,
+  options: { env?: Partial<Env>; question?: string; groupId?: string } = {},
+) {
   const marker = newId.event();
   const question = `${options.question ?? '這個問題要想很久'} ${marker}`;
   await claudeDelay({ ms: delayMs, match: marker });
-  const ev = { ...textEvent({ userId }, question), timestamp: Date.now() - (LATE_NOTICE_AFTER_MS - 2_000) };
+  const asked = options.groupId
+    ? messageEvent(
+        { userId, groupId: options.groupId },
+        {
+          type: 'text',
+          text: `@小幫手 ${question}`,
+          mention: { mentionees: [{ index: 0, length: 4, isSelf: true, type: 'user' }] },
+        },
+      )
+    : textEvent({ userId }, question);
+  const ev = { ...asked, timestamp: Date.now() - (LATE_NOTICE_AFTER_MS - 2_000) };
   const instance = await introspectWorkflowInstance(env.AI_ANSWER, await instanceIdFor(ev.webhookEventId));
   expect((await postEvents([ev], { env: options.env })).status).toBe(200);
   return { ev, marker, instance };
@@ -165,6 +179,32 @@ describe('AI_LATE_ANSWER=button (the default)', () => {
     expect((await answerRow(ev.webhookEventId)).deliveredAt).toBeNull();
     // The asker's tap still delivers.
     expect((await tap({ userId }, data)).replies.length).toBeGreaterThan(0);
+  });
+
+  it('in a group only the asker’s tap delivers (mentioning them); a colleague’s tap is told so and changes nothing; nothing is pushed', async () => {
+    const asker = await boundUser();
+    const colleague = await boundUser('Colleague');
+    const groupId = newId.group();
+    expect((await postEvents([textEvent({ userId: asker, groupId }, 'hello all')])).status).toBe(200);
+    await withDb((db) =>
+      db.update(lineGroups).set({ allowAiResponse: true }).where(eq(lineGroups.lineGroupId, groupId)),
+    );
+    const { ev, marker, instance } = await askLate(asker, 4_000, { groupId });
+    await using _ = instance;
+    await instance.waitForStatus('complete');
+    const data = buttonData((await repliesTo(ev.replyToken))[0]!)!;
+
+    const other = await tap({ userId: colleague, groupId }, data);
+    expect(other.replies.map((m) => m.text)).toEqual([expect.stringContaining('只有提問的人')]);
+    expect((await answerRow(ev.webhookEventId)).deliveredAt).toBeNull();
+
+    const mine = await tap({ userId: asker, groupId }, data);
+    expect(mine.replies[0]).toMatchObject({
+      type: 'textV2',
+      substitution: { asker: { type: 'mention', mentionee: { type: 'user', userId: asker } } },
+    });
+    expect(mine.replies.map((m) => m.text).join('')).toContain(marker);
+    expect(await pushesTo(groupId)).toHaveLength(0);
   });
 
   it('an unsend before the tap leaves nothing to deliver: the waiting answer is redacted, the tap says the question was taken back', async () => {
