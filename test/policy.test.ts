@@ -9,6 +9,9 @@ import {
   fileWithinScope,
   nasScopeFor,
   offerTapFor,
+  answerTapFor,
+  type AnswerTapDecision,
+  type AnswerTapInput,
   type Action,
   type Command,
   type ChatType,
@@ -554,5 +557,54 @@ describe('offerTapFor: a tap on an AI file offer', () => {
   ];
   it.each(table)('%s', (_who, input, expected) => {
     expect(offerTapFor(input).kind).toBe(expected);
+  });
+});
+
+describe('answerTapFor: a tap on a late answer’s 取得回答 button', () => {
+  const asker = 'asker-pk';
+  const chat = 'chat-pk';
+  const answer = { lineUserPk: asker, chatPk: chat, noticeSent: true, unsent: false, delivered: false, ready: true };
+  const by = (lineUserPk: string | null, bound = true) => ({ lineUserPk, bound });
+  type TapRow = [who: string, input: AnswerTapInput, expected: AnswerTapDecision['kind']];
+  const table: TapRow[] = [
+    ['the asker, the answer waiting', { tapper: by(asker), chatPk: chat, answer }, 'deliver'],
+    [
+      'the asker, in their 1:1 chat',
+      { tapper: by(asker), chatPk: null, answer: { ...answer, chatPk: null } },
+      'deliver',
+    ],
+    [
+      'the asker, Claude still working',
+      { tapper: by(asker), chatPk: chat, answer: { ...answer, ready: false } },
+      'notReady',
+    ],
+    [
+      'the asker, delivered already',
+      { tapper: by(asker), chatPk: chat, answer: { ...answer, delivered: true } },
+      'alreadyDelivered',
+    ],
+    [
+      'the asker, the question unsent',
+      { tapper: by(asker), chatPk: chat, answer: { ...answer, unsent: true, delivered: true } },
+      'withdrawn',
+    ],
+    ['a bound colleague in the group', { tapper: by('other'), chatPk: chat, answer }, 'notAsker'],
+    ['an unbound member', { tapper: by('other', false), chatPk: chat, answer }, 'ignore'],
+    ['someone never seen', { tapper: by(null, false), chatPk: chat, answer }, 'ignore'],
+    [
+      'someone else, in their own 1:1 chat, with a 1:1 answer’s id',
+      { tapper: by('other'), chatPk: null, answer: { ...answer, chatPk: null } },
+      'unknown',
+    ],
+    ['the asker, from another chat', { tapper: by(asker), chatPk: 'elsewhere', answer }, 'unknown'],
+    [
+      'no notice was sent for it',
+      { tapper: by(asker), chatPk: chat, answer: { ...answer, noticeSent: false } },
+      'unknown',
+    ],
+    ['no such answer', { tapper: by(asker), chatPk: chat, answer: null }, 'unknown'],
+  ];
+  it.each(table)('%s', (_who, input, expected) => {
+    expect(answerTapFor(input).kind).toBe(expected);
   });
 });

@@ -3,7 +3,11 @@
  * delay, and per answer we measure the bot's own time before the Claude request (its arrival at
  * the emulator minus the webhook's send time), its time after Claude's answer (the reply or push
  * arriving at the LINE emulator minus the emulator's `answeredAt`), and how it was sent: reply
- * while the reply token is good (50 s margin), push after.
+ * while the reply token is good (50 s margin); after that, by push (AI_LATE_ANSWER=push) or, with
+ * `button`, by reply to a tap on the "still working" notice's 取得回答 button. The scenario taps like
+ * a user: it reads the button's postback data from what the LINE emulator recorded of the bot's
+ * replies and posts a signed postback webhook, 5 s after the notice and every 10 s while the bot
+ * says the answer is not ready yet.
  *
  * The answers run as `AI_ANSWER` Workflows. The stack's Miniflare Worker has no Workflow binding
  * (scripts/local/worker.ts passes none), so this scenario serves the same deploy bundle from a
@@ -34,10 +38,18 @@ export interface AiDelayResult {
   ownMs: { p50: number; p95: number };
   /** Webhook sent -> answer at the LINE emulator, ms. */
   totalMs: { p50: number; p95: number };
+  /** Answers sent by reply to the question (within its window). */
   byReply: number;
+  /** Answers sent by reply to a tap on the 取得回答 button (AI_LATE_ANSWER=button). */
+  byTap: number;
   byPush: number;
-  /** Share sent by reply, 0..1. */
+  /** Share sent by reply (to the question or to a tap), 0..1. */
   replyShare: number;
+  /** Share sent by push, 0..1 (the issue's goal with `button`: 0). */
+  pushShare: number;
+  /** "Still working" notices sent, and taps the bench made. */
+  notices: number;
+  taps: number;
   /** Answers sent more than once (reply and push, or two sends) or never. */
   sentTwice: number;
   notSent: number;
@@ -48,6 +60,8 @@ export interface AiDelayResult {
 export interface AiResult {
   /** The database path the Worker took (direct, or pooled through PgBouncer). */
   path: 'direct' | 'pooled';
+  /** AI_LATE_ANSWER the Worker ran with. */
+  lateAnswer: 'button' | 'push';
   questionsPerDelay: number;
   /** Wall time of the scenario's asking and answering (binding excluded), s. */
   wallSec: number;
@@ -60,6 +74,7 @@ export interface AiResult {
 
 export interface AiOptions {
   path: AiResult['path'];
+  lateAnswer: AiResult['lateAnswer'];
   delaysMs: number[];
   questionsPerDelay: number;
   secret: string;
@@ -98,7 +113,12 @@ async function startAiWorker(stack: Stack, options: AiOptions): Promise<AiWorker
       modulesRoot: options.bundleDir,
       compatibilityDate,
       compatibilityFlags: flags ? [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) : [],
-      bindings: { ...options.secrets, ANTHROPIC_API_KEY: BENCH_ANTHROPIC_KEY, ...stack.workerVars },
+      bindings: {
+        ...options.secrets,
+        ANTHROPIC_API_KEY: BENCH_ANTHROPIC_KEY,
+        ...stack.workerVars,
+        AI_LATE_ANSWER: options.lateAnswer,
+      },
       workflows,
       host: '127.0.0.1',
       port: 0,
@@ -118,6 +138,12 @@ const at = (xs: number[], q: number) => {
 const p50p95 = (xs: number[]) => ({ p50: at(xs, 0.5), p95: at(xs, 0.95) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const hex32 = (prefix: string, i: number) => prefix + i.toString(16).padStart(32, '0');
+
+/** The 取得回答 button's postback data in a recorded reply (the notice, or "not ready yet"), if any. */
+const answerButtonOf = (r: { body: unknown }) => /"data":"(answer:[^"]+)"/.exec(JSON.stringify(r.body))?.[1];
+/** A user taps the button this long after the bot showed it. */
+const FIRST_TAP_MS = 5_000;
+const NEXT_TAP_MS = 10_000;
 
 function signed(secret: string, event: build.WebhookEvent): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(build.webhookBody(hex32('U', 0xb07), [event]));
@@ -190,6 +216,8 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
       ...a,
       event: build.text(build.inUser(a.userId), `${a.tag}: 明天混凝土幾點澆置？`),
       sentAt: 0,
+      /** Reply tokens of this asker's taps on the 取得回答 button. */
+      taps: [] as string[],
     }));
     options.say(
       `    ${events.length} questions at Claude delays ${options.delaysMs.map((d) => `${d / 1000} s`).join(', ')} (${options.questionsPerDelay} each, all at once) ...`,
@@ -201,15 +229,47 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
       }),
     );
 
-    // Until every answer is finished (or the longest delay plus a minute has passed).
-    const deadline = Date.now() + Math.max(...options.delaysMs) + 60_000;
+    // Finished: answered and sent (an answer waiting for a tap has no sent_by yet).
     const finished = async () =>
       (
         await db.query(
           `select count(*)::int as n from line_ai_answers where status in ('answered', 'failed') and sent_by is not null`,
         )
       ).rows[0]?.n as number;
+    // Until every answer is finished (or the longest delay plus a minute has passed).
+    const deadline = Date.now() + Math.max(...options.delaysMs) + 60_000;
+    const repliesOf = (e: (typeof events)[number]) =>
+      stack.emulator
+        .requests()
+        .filter((r) => {
+          if (r.at < since || r.path !== '/v2/bot/message/reply' || r.status !== 200) return false;
+          const token = (r.body as { replyToken?: string } | null)?.replyToken ?? '';
+          return token === e.event.replyToken || e.taps.includes(token);
+        })
+        .sort((a, b) => a.at - b.at);
+    // The user's side: tap the button the bot's latest reply shows, until a reply without one (the answer) came.
+    const tapping = (async () => {
+      const lastTap = new Map<string, number>();
+      while (Date.now() < deadline) {
+        let waiting = 0;
+        for (const e of events) {
+          const latest = repliesOf(e).at(-1);
+          const data = latest && answerButtonOf(latest);
+          if (!data) continue;
+          waiting++;
+          const wait = lastTap.has(e.tag) ? NEXT_TAP_MS : FIRST_TAP_MS;
+          if (Date.now() - Math.max(latest.at, lastTap.get(e.tag) ?? 0) < wait) continue;
+          lastTap.set(e.tag, Date.now());
+          const tap = build.postback(build.inUser(e.userId), data);
+          e.taps.push(tap.replyToken as string);
+          await post(tap);
+        }
+        if (waiting === 0 && (await finished()) >= events.length) return;
+        await sleep(250);
+      }
+    })();
     while (Date.now() < deadline && (await finished()) < events.length) await sleep(200);
+    await tapping;
     await sleep(500); // a late second send would show up here
     const wallSec = (Date.now() - since) / 1000;
 
@@ -235,7 +295,10 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
       const total: number[] = [];
       const own: number[] = [];
       let byReply = 0;
+      let byTap = 0;
       let byPush = 0;
+      let notices = 0;
+      let taps = 0;
       let sentTwice = 0;
       let notSent = 0;
       let agrees = true;
@@ -246,20 +309,33 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
         );
         const first = asked.sort((a, b) => a.at - b.at)[0];
         const last = asked.filter((r) => r.answeredAt !== null).sort((a, b) => b.answeredAt! - a.answeredAt!)[0];
-        const sends = lineSends
+        const mineAll = lineSends
           .filter((r) => {
             const body = r.body as { replyToken?: string; to?: string } | null;
-            return r.path.endsWith('/reply') ? body?.replyToken === e.event.replyToken : body?.to === e.userId;
+            return r.path.endsWith('/reply')
+              ? body?.replyToken === e.event.replyToken || e.taps.includes(body?.replyToken ?? '')
+              : body?.to === e.userId;
           })
           .sort((a, b) => a.at - b.at);
+        // The notice and "not ready yet" carry the button; the answer's own messages do not.
+        const sends = mineAll.filter((r) => !answerButtonOf(r));
+        notices += mineAll.filter(
+          (r) => answerButtonOf(r) && (r.body as { replyToken?: string }).replyToken === e.event.replyToken,
+        ).length;
+        taps += e.taps.length;
+        const tapped = (r: (typeof sends)[number]) =>
+          e.taps.includes((r.body as { replyToken?: string }).replyToken ?? '');
         if (first) before.push(first.at - e.sentAt);
-        if (sends[0] && last) after.push(sends[0].at - last.answeredAt!);
-        if (first && sends[0] && last) own.push(first.at - e.sentAt + (sends[0].at - last.answeredAt!));
+        // A tap's answer waited for the user, not for the bot: not the bot's own time.
+        const own0 = sends[0] && !tapped(sends[0]) ? sends[0] : undefined;
+        if (own0 && last) after.push(own0.at - last.answeredAt!);
+        if (first && own0 && last) own.push(first.at - e.sentAt + (own0.at - last.answeredAt!));
         if (sends[0]) total.push(sends[0].at - e.sentAt);
         if (sends.length === 0) notSent++;
         else if (sends.length > 1) sentTwice++;
         const how = sends[0] ? (sends[0].path.endsWith('/reply') ? 'reply' : 'push') : null;
-        if (how === 'reply') byReply++;
+        if (how === 'reply' && tapped(sends[0]!)) byTap++;
+        else if (how === 'reply') byReply++;
         if (how === 'push') byPush++;
         const row = rows.find((r) => r.userId === e.userId);
         if (row?.status === 'answered') answered++;
@@ -274,8 +350,12 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
         ownMs: p50p95(own),
         totalMs: p50p95(total),
         byReply,
+        byTap,
         byPush,
-        replyShare: mine.length ? byReply / mine.length : 0,
+        replyShare: mine.length ? (byReply + byTap) / mine.length : 0,
+        pushShare: mine.length ? byPush / mine.length : 0,
+        notices,
+        taps,
         sentTwice,
         notSent,
         sentByAgrees: agrees,
@@ -283,6 +363,7 @@ export async function runAiScenario(stack: Stack, db: pg.Client, options: AiOpti
     });
     return {
       path: options.path,
+      lateAnswer: options.lateAnswer,
       questionsPerDelay: options.questionsPerDelay,
       wallSec,
       delays,

@@ -25,6 +25,7 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench -- --db-latency 20
  *   npm run bench -- --duration 5 --connections 10 --json
  *   npm run bench -- --only ai --ai-delays 2,20,60 --ai-questions 3
+ *   npm run bench -- --only ai --ai-delays 60 --ai-questions 2 --ai-late-answer push
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,8 @@ interface Options {
   paths: DbPath[];
   /** The AI scenario: Claude delays and questions per delay. */
   aiDelaysMs: number[];
+  /** AI_LATE_ANSWER for the AI scenario's Worker. */
+  aiLateAnswer: 'button' | 'push';
   aiQuestions: number;
 }
 
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
       only: { type: 'string', default: 'worker,sdk,article,ai' },
       'ai-delays': { type: 'string', default: '2,20,60' },
       'ai-questions': { type: 'string', default: '3' },
+      'ai-late-answer': { type: 'string', default: 'button' },
       paths: { type: 'string', default: 'direct,pooled' },
       json: { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
@@ -109,12 +113,13 @@ async function main(): Promise<void> {
   if (values.help) {
     console.log(
       'npm run bench -- [--duration s] [--warmup s] [--connections n] [--line-latency ms] [--db-latency ms]\n' +
-        '                 [--only worker,sdk,article,ai] [--paths direct,pooled] [--ai-delays s,s,..] [--ai-questions n] [--smoke] [--json]\n' +
+        '                 [--only worker,sdk,article,ai] [--paths direct,pooled] [--ai-delays s,s,..] [--ai-questions n] [--ai-late-answer button|push] [--smoke] [--json]\n' +
         'DATABASE_URL (a local PostgreSQL) replaces the embedded PGlite; the bench works in a fresh database it creates and drops,\n' +
         "and runs the pooled path through a PgBouncer it starts (Debian's pgbouncer; skipped, and said so, when it is missing).\n" +
         '--db-latency ms: every database round trip (connection open included) costs ms more, on both proxies.\n' +
         'ai: bound users ask 1:1 questions, the Claude emulator answers after each delay in --ai-delays (seconds, default 2,20,60;\n' +
-        '--ai-questions per delay, default 3, all at once): overhead before and after Claude, reply or push (--smoke: 0.2 s, 2 questions).',
+        '--ai-questions per delay, default 3, all at once): overhead before and after Claude, reply or push (--smoke: 0.2 s, 2 questions);\n' +
+        '--ai-late-answer: AI_LATE_ANSWER for it (default button: the bench taps the 取得回答 button like a user).',
     );
     return;
   }
@@ -132,7 +137,11 @@ async function main(): Promise<void> {
     paths: (['direct', 'pooled'] as const).filter((p) => paths.includes(p)),
     aiDelaysMs: values.smoke ? [200] : values['ai-delays'].split(',').map((x) => Math.round(Number(x) * 1000)),
     aiQuestions: values.smoke ? 2 : Number(values['ai-questions']),
+    aiLateAnswer: values['ai-late-answer'] as 'button' | 'push',
   };
+  if (options.aiLateAnswer !== 'button' && options.aiLateAnswer !== 'push') {
+    throw new UserError('--ai-late-answer takes button or push');
+  }
   if (!options.aiDelaysMs.every((d) => d >= 0 && Number.isFinite(d)) || !(options.aiQuestions > 0)) {
     throw new UserError('--ai-delays takes seconds (e.g. 2,20,60) and --ai-questions a positive number');
   }
@@ -297,6 +306,7 @@ async function main(): Promise<void> {
         ai.push(
           await runAiScenario(stack, db, {
             path,
+            lateAnswer: options.aiLateAnswer,
             delaysMs: options.aiDelaysMs,
             questionsPerDelay: options.aiQuestions,
             secret: SECRET,

@@ -230,3 +230,52 @@ export function offerTapFor(input: OfferTapInput): OfferTapDecision {
   if (offer.expired) return { kind: 'expired' };
   return { kind: 'send' };
 }
+
+/**
+ * A tap on a late answer's 取得回答 button (a postback `answer:<id>`, src/ai/late.ts), `answerTapFor`:
+ * only the asker's tap, in the answer's chat, delivers it. The answer was made with the asker's
+ * rights (their history, their project's files, file offers only they may tap) and mentions them;
+ * in a group it would reach the others all the same, but whether and when it is shown is the
+ * asker's call, as it would have been had they asked in a 1:1 chat.
+ *
+ * | tap                                                   | outcome                                      |
+ * |-------------------------------------------------------|----------------------------------------------|
+ * | no such answer, another chat's (a 1:1 answer's chat   | `unknown`: silence (forged or edited data)   |
+ * | is the asker's own), or no notice was sent            |                                              |
+ * | by someone other than the asker, bound                | `notAsker`: nothing changes, one short reply |
+ * | by someone other than the asker, unbound              | `ignore`: silence                            |
+ * | by the asker, the question unsent since               | `withdrawn`: nothing to deliver              |
+ * | by the asker, already delivered                       | `alreadyDelivered`                           |
+ * | by the asker, Claude still working                    | `notReady`: the button again                 |
+ * | by the asker, the answer waiting                      | `deliver`, by reply with the tap's token     |
+ */
+export interface AnswerTapInput {
+  tapper: { lineUserPk: string | null; bound: boolean };
+  chatPk: string | null;
+  /** The answer the data names, as stored. */
+  answer: {
+    lineUserPk: string;
+    chatPk: string | null;
+    noticeSent: boolean;
+    unsent: boolean;
+    delivered: boolean;
+    ready: boolean;
+  } | null;
+}
+
+export type AnswerTapDecision = {
+  kind: 'unknown' | 'notAsker' | 'ignore' | 'withdrawn' | 'alreadyDelivered' | 'notReady' | 'deliver';
+};
+
+export function answerTapFor(input: AnswerTapInput): AnswerTapDecision {
+  const { tapper, answer } = input;
+  if (!answer || answer.chatPk !== input.chatPk || !answer.noticeSent) return { kind: 'unknown' };
+  // In a 1:1 chat the chat is the asker's: anyone else's tap came from another chat.
+  if (answer.chatPk === null && tapper.lineUserPk !== answer.lineUserPk) return { kind: 'unknown' };
+  if (tapper.lineUserPk === null || tapper.lineUserPk !== answer.lineUserPk)
+    return { kind: tapper.bound ? 'notAsker' : 'ignore' };
+  if (answer.unsent) return { kind: 'withdrawn' };
+  if (answer.delivered) return { kind: 'alreadyDelivered' };
+  if (!answer.ready) return { kind: 'notReady' };
+  return { kind: 'deliver' };
+}

@@ -2,14 +2,18 @@
  * An AI answer (or the apology when none could be had) as LINE messages, sent into its chat
  * exactly once by the outbound module (src/line/outbound.ts): by reply while the question's token
  * is good, else by push keyed by the event; the answer's `reply_attempted_at` marks the reply.
+ * With AI_LATE_ANSWER=button, an answer whose token went to the "still working" notice
+ * (./late.ts) is not sent: it waits in the send step's kept result for a tap on the notice's button.
  */
 import { eq, sql } from 'drizzle-orm';
 import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
 import type { Message } from '../line/client';
 import { MAX_TEXT_LENGTH, splitText } from '../line/messages';
 import { replyAttemptMark, sendMessages, type BotChat, type OutboundDeps, type Sent } from '../line/outbound';
+import type { BotLang } from '../messages/catalog';
 import { botLanguage } from '../messages/language';
 import type { AnswerRow } from './answers';
+import type { LateAnswerMode } from './config';
 import { offerMessage, offersOf } from './offers';
 
 /** LINE takes at most 5 messages per reply (the offers' message included); an answer never needs a second push for its tail. */
@@ -65,12 +69,18 @@ type SendDeps = OutboundDeps;
 
 /**
  * Whether the question was unsent, and whom the answer goes to (the chat, LINE's id to push to, the
- * asker's LINE id for the mention and language): one round trip, not four.
+ * asker's LINE id for the mention and language), and what has claimed the question's reply token
+ * (as Postgres has it now, not as the run read the row): one round trip, not five.
  */
-async function audienceOf(deps: SendDeps, row: AnswerRow) {
+export async function audienceOf(
+  deps: SendDeps,
+  row: Pick<AnswerRow, 'id' | 'lineUserId' | 'lineGroupId' | 'questionMessageId'>,
+) {
   const [a] = await deps.db
     .select({
       unsentAt: lineMessages.unsentAt,
+      replyAttemptedAt: lineAiAnswers.replyAttemptedAt,
+      lateNoticeAt: lineAiAnswers.lateNoticeAt,
       askerLineId: lineUsers.lineUserId,
       language: lineUsers.language,
       chatLineId: lineGroups.lineGroupId,
@@ -78,6 +88,7 @@ async function audienceOf(deps: SendDeps, row: AnswerRow) {
     })
     .from(lineMessages)
     .innerJoin(lineUsers, eq(lineUsers.id, row.lineUserId))
+    .innerJoin(lineAiAnswers, eq(lineAiAnswers.id, row.id))
     .leftJoin(lineGroups, row.lineGroupId === null ? sql`false` : eq(lineGroups.id, row.lineGroupId))
     .where(eq(lineMessages.id, row.questionMessageId));
   if (!a) throw new Error(`answer ${row.id}: its question or asker is gone`);
@@ -88,6 +99,8 @@ async function audienceOf(deps: SendDeps, row: AnswerRow) {
       : { type: a.chatType as 'group' | 'room', chatPk: row.lineGroupId };
   return {
     unsent: a.unsentAt !== null,
+    replyAttempted: a.replyAttemptedAt !== null,
+    lateNotice: a.lateNoticeAt !== null,
     chat,
     to: a.chatLineId ?? a.askerLineId,
     askerLineId: a.askerLineId,
@@ -95,20 +108,70 @@ async function audienceOf(deps: SendDeps, row: AnswerRow) {
   };
 }
 
+/** What the send step keeps: what went out, or (button) the answer waiting for a tap. */
+export interface AnswerSent extends Sent {
+  /** The notice took the reply token: this is sent by reply to a tap on its button (./late.ts). */
+  waiting?: { text: string; kind: AnswerKind };
+}
+
+type AnswerKind = 'answer' | 'apology';
+
+/** The notice's claim of the token won over the answer's own (another run of the same answer). */
+class TokenTakenByNotice extends Error {}
+
 export async function sendAnswer(
   deps: SendDeps,
   row: AnswerRow,
   text: string,
-  kind: 'answer' | 'apology',
+  kind: AnswerKind,
+  late: LateAnswerMode = 'push',
   now = Date.now(),
-): Promise<Sent> {
+): Promise<AnswerSent> {
   const audience = await audienceOf(deps, row);
   // The asker took the question back while Claude worked: nothing is sent (an answer would quote it).
   if (audience.unsent) {
     deps.log.info('ai.question_unsent', { answerId: row.id });
     return { sentBy: null, messageIds: [] };
   }
-  const { chat, to, lang } = audience;
+  const waiting: AnswerSent = { sentBy: null, messageIds: [], waiting: { text, kind } };
+  if (late === 'button' && audience.lateNotice) return waiting;
+  const { chat, to } = audience;
+  const messages = await answerMessagesFor(deps, row, text, kind, audience);
+  const mark = replyAttemptMark(deps.db, lineAiAnswers, row.id);
+  try {
+    return await sendMessages(deps, {
+      chat,
+      messages,
+      reply: {
+        token: row.replyToken,
+        eventAt: row.eventAt,
+        attempted: audience.replyAttempted,
+        markAttempted:
+          late === 'button'
+            ? async () => {
+                if (await mark()) return true;
+                if ((await audienceOf(deps, row)).lateNotice) throw new TokenTakenByNotice();
+                return false;
+              }
+            : mark,
+      },
+      push: { to, key: `${row.webhookEventId}:${kind}` },
+      now,
+    });
+  } catch (err) {
+    if (err instanceof TokenTakenByNotice) return waiting;
+    throw err;
+  }
+}
+
+/** The answer's messages for its chat: the text (quoting the question, mentioning a group's asker) and its offers. */
+export async function answerMessagesFor(
+  deps: SendDeps,
+  row: Pick<AnswerRow, 'id' | 'lineGroupId' | 'quoteToken'>,
+  text: string,
+  kind: AnswerKind,
+  audience: { askerLineId: string; lang: BotLang },
+): Promise<Message[]> {
   const mention = row.lineGroupId ? audience.askerLineId : null;
   // An apology offers nothing: the answer those offers belonged to was never given.
   const offers = kind === 'answer' ? await offersOf(deps.db, row.id) : [];
@@ -117,18 +180,6 @@ export async function sendAnswer(
     mentionUserId: mention,
     maxMessages: offers.length > 0 ? MAX_ANSWER_MESSAGES - 1 : MAX_ANSWER_MESSAGES,
   });
-  if (offers.length > 0) messages.push(offerMessage(offers, lang));
-
-  return sendMessages(deps, {
-    chat,
-    messages,
-    reply: {
-      token: row.replyToken,
-      eventAt: row.eventAt,
-      attempted: row.replyAttemptedAt !== null,
-      markAttempted: replyAttemptMark(deps.db, lineAiAnswers, row.id),
-    },
-    push: { to, key: `${row.webhookEventId}:${kind}` },
-    now,
-  });
+  if (offers.length > 0) messages.push(offerMessage(offers, audience.lang));
+  return messages;
 }

@@ -12,7 +12,6 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep, type Workflo
 import { NonRetryableError } from 'cloudflare:workflows';
 import { eq } from 'drizzle-orm';
 import { lineMessages } from '@linebot-edge/shared/schema';
-import type { Sent } from '../line/outbound';
 import { describeError } from '@linebot-edge/shared/error-text';
 import { createLogger, type Logger } from '../lib/log';
 import { say } from '../messages/catalog';
@@ -21,12 +20,19 @@ import { finishAnswer, keptStep, loadAnswer, touchAnswer, writeStep, type Answer
 import { askClaude, createClaude, isFinalClaudeError, textOf, toolUsesOf, type ClaudeRound } from './claude';
 import { loadAnswerContext } from './context';
 import { fetchImages } from './images';
-import { sendAnswer } from './send';
+import type { LateAnswerMode } from './config';
+import { armLateNotice } from './late';
+import { sendAnswer, type AnswerSent } from './send';
 import { runTool, toolDefinitions } from './tools';
 import type { AnswerContext } from './types';
 
 export interface AnswerParams {
   answerId: string;
+  /**
+   * AI_LATE_ANSWER as the asking event read it (an answer keeps the mode it was asked under);
+   * absent (a run the backstop created): the Workflow's own setting.
+   */
+  lateAnswer?: LateAnswerMode;
 }
 
 /** A working step reports progress this often (the backstop's stall window, STALLED_AFTER_MS, is 45 s). */
@@ -54,6 +60,7 @@ type Memo = <T>(
   name: string,
   config: WorkflowStepConfig,
   fn: (s: Services, row: AnswerRow) => Promise<T>,
+  options?: { lateNotice?: boolean },
 ) => Promise<T>;
 
 export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
@@ -67,8 +74,11 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
     // connection left mid-query or mid-transaction; the next step opens a fresh one.
     let open: Services | undefined;
     const services = () => (open ??= openServices(env, log));
+    const lateAnswer = (s: Services) => event.payload.lateAnswer ?? s.ai.lateAnswer;
     /** The answer's row after the step this run ran last; a step of a resumed or retried run reads it. */
     let seen: AnswerRow | undefined;
+    /** The late notice was tried in this run (its row, as `seen` has it, does not say so). */
+    let noticeTried = false;
     const drop = () => {
       const s = open;
       open = undefined;
@@ -80,11 +90,15 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
      * A step whose result is also kept in the answer's row; a kept result is returned as it is.
      * The row is read at the first step this run executes, with the kept results in it, and handed
      * to the step; later steps of the same run get it as that step left it.
+     *
+     * `lateNotice` (button mode, a step that waits for Claude or a tool): the "still working" notice
+     * goes out from within the step when the reply window is about to close (./late.ts).
      */
     const memo = <T>(
       name: string,
       config: WorkflowStepConfig,
       fn: (s: Services, row: AnswerRow) => Promise<T>,
+      options: { lateNotice?: boolean } = {},
     ): Promise<T> =>
       step.do(name, config, async () => {
         const s = services();
@@ -96,16 +110,19 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
           if (kept !== undefined) return kept as never;
           // Progress is reported while the step works, so only a run that really stopped looks stalled.
           const beat = setInterval(() => void touchAnswer(s.db, answerId).catch(() => {}), HEARTBEAT_MS);
+          const notice =
+            options.lateNotice && !noticeTried && lateAnswer(s) === 'button' ? armLateNotice(s, row) : null;
           let value: T;
           try {
             value = await fn(s, row);
           } finally {
             clearInterval(beat);
+            if (await notice?.stop()) noticeTried = true;
           }
           await writeStep(s.db, answerId, name, value);
           // The next step starts from this row instead of reading it again (a round trip before and
           // one after Claude): what it needs of the row is fixed at the asking event, except what
-          // is decided in Postgres anyway (the reply's attempt mark, the question's unsend).
+          // is decided in Postgres anyway (the reply's attempt mark, the late notice, the question's unsend).
           seen = {
             ...row,
             status: row.status === 'pending' ? 'running' : row.status,
@@ -119,15 +136,19 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
       }) as Promise<T>;
 
     try {
-      return await this.answer(memo, log);
+      return await this.answer(memo, log, lateAnswer);
     } finally {
       await open?.close();
     }
   }
 
-  private async answer(memo: Memo, log: Logger) {
-    const context = await memo('load context', QUICK, (s, row) =>
-      loadAnswerContext(s.db, row.id, { model: s.ai.model }),
+  private async answer(memo: Memo, log: Logger, lateAnswer: (s: Services) => LateAnswerMode) {
+    const waits = { lateNotice: true };
+    const context = await memo(
+      'load context',
+      QUICK,
+      (s, row) => loadAnswerContext(s.db, row.id, { model: s.ai.model }),
+      waits,
     );
 
     const transcript: Anthropic.MessageParam[] = [...context.messages];
@@ -138,8 +159,11 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
     try {
       for (let round = 1; round <= MAX_TOOL_ROUNDS + 1 && answer === null; round++) {
         const allowTools = round <= MAX_TOOL_ROUNDS;
-        const result = await memo<ClaudeRound>(`ask Claude ${round}`, CLAUDE, (s) =>
-          this.ask(s, context, transcript, allowTools),
+        const result = await memo<ClaudeRound>(
+          `ask Claude ${round}`,
+          CLAUDE,
+          (s) => this.ask(s, context, transcript, allowTools),
+          waits,
         );
         rounds.push(result);
         const uses = toolUsesOf(result.content);
@@ -150,8 +174,11 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         transcript.push({ role: 'assistant', content: result.content });
         const results: Anthropic.ToolResultBlockParam[] = [];
         for (const [i, use] of uses.entries()) {
-          const out = await memo<ToolOutcome>(`run tool ${use.name} ${round}.${i + 1}`, QUICK, (s) =>
-            runTool({ db: s.db, nas: s.nas }, context.asker, use.name, use.input),
+          const out = await memo<ToolOutcome>(
+            `run tool ${use.name} ${round}.${i + 1}`,
+            QUICK,
+            (s) => runTool({ db: s.db, nas: s.nas }, context.asker, use.name, use.input),
+            waits,
           );
           toolCalls.push({ name: use.name, ok: !out.isError });
           results.push({ type: 'tool_result', tool_use_id: use.id, content: out.content, is_error: out.isError });
@@ -164,8 +191,15 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
       log.error('ai.no_answer', { error: err, rounds: rounds.length });
     }
 
-    const sent = await memo<Sent>(answer !== null ? 'send answer' : 'send apology', SEND, (s, row) =>
-      sendAnswer(s, row, answer ?? say(context.lang, 'ai.noAnswer'), answer !== null ? 'answer' : 'apology'),
+    // Button mode, the notice sent: the send keeps the answer for the tap instead (sentBy null, `waiting`).
+    const sent = await memo<AnswerSent>(answer !== null ? 'send answer' : 'send apology', SEND, (s, row) =>
+      sendAnswer(
+        s,
+        row,
+        answer ?? say(context.lang, 'ai.noAnswer'),
+        answer !== null ? 'answer' : 'apology',
+        lateAnswer(s),
+      ),
     );
 
     await memo('finish', QUICK, async (s, row) => {
@@ -182,7 +216,8 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         stopReason: rounds.at(-1)?.stopReason ?? null,
         toolCalls,
         requestIds: rounds.map((r) => r.requestId).filter((id): id is string => id !== null),
-        sentBy: sent.sentBy,
+        // A waiting answer's sent_by is set by the tap that delivers it, which may come first.
+        sentBy: sent.waiting ? undefined : sent.sentBy,
         // Nothing went out because LINE refused the push (line.quota_exceeded): the row says so too.
         error: failure ?? (sent.refused ? 'LINE refused the push (429: quota or rate limit)' : null),
       });
@@ -200,11 +235,12 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         rounds: rounds.length,
         tools: toolCalls.length,
         sentBy: sent.sentBy,
+        waiting: sent.waiting !== undefined,
         tokens,
       });
       return { done: true };
     });
-    return { answered: answer !== null, sentBy: sent.sentBy };
+    return { answered: answer !== null, sentBy: sent.sentBy, waiting: sent.waiting !== undefined };
   }
 
   private async ask(

@@ -38,8 +38,8 @@ const vars = {
   /** `@name` in a group addresses the bot; a leading `@` written in the setting is forgiven. */
   botNames: { env: 'BOT_NAMES', schema: listSetting((name) => name.replace(/^@/, '')) },
   /**
-   * An answer not ready within the reply window: `button` (a tap brings a free reply) or `push`.
-   * DESIGN.md's name and default; nothing reads it yet (the late-answer feature will).
+   * An answer not ready within the reply window: `button` (a tap brings a free reply) or `push`
+   * (src/ai/late.ts).
    */
   aiLateAnswer: { env: 'AI_LATE_ANSWER', schema: enumSetting(['button', 'push'], 'button') },
   /** Null: the origin LINE called the webhook on (or the job uploaded to). */

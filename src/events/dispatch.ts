@@ -100,7 +100,7 @@ async function retryConflicts<T>(log: EventDeps['log'], write: () => Promise<T>)
 }
 
 /**
- * The handler of an event, if it has one. Only the bot's own buttons (`offer:`, `find:` data,
+ * The handler of an event, if it has one. Only the bot's own buttons (`offer:`, `find:`, `answer:` data,
  * ./handlers/postback.ts) are handled among postbacks: the rest cost one batched UPDATE, not a
  * round of their own each.
  */

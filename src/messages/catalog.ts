@@ -73,6 +73,11 @@ const zhWithEnglish = {
     '您好！我是公司的 LINE 助理：可以搜尋並傳送 NAS 上的檔案，也能用 AI 回答您的問題。\n開始之前請先綁定帳號：向管理員取得綁定碼（例如 K7M-2QX-9PA），直接在這裡傳送給我即可。傳送 /說明 查看可以做什麼。',
   'welcome.join':
     '大家好！我是公司的 LINE 助理。在群組中，我可以搜尋並傳送此群組專案在 NAS 上的檔案（/找 關鍵字）；管理員開啟後，也能用 AI 回答提及我（@）的問題。\n請管理員先把此群組綁定到專案：/project bind <專案名稱>。傳送 /說明 查看可以做什麼。',
+  'lateAnswer.working': '我還在想這個問題，需要多一點時間。準備好之後，請點「{button}」取得回答。',
+  'lateAnswer.notReady': '回答還沒準備好，請稍後再點「{button}」。',
+  'lateAnswer.alreadyDelivered': '這個回答已經傳送過了。',
+  'lateAnswer.notAsker': '只有提問的人可以取得這個回答。',
+  'lateAnswer.withdrawn': '這個問題已收回，沒有回答可以取得。',
 };
 
 /** Texts said in one language only. */
@@ -106,6 +111,8 @@ const zhOnly = {
   'offer.displayText': '傳送「{name}」',
   'offer.altText': '可傳送的檔案 Files to send：{names}',
   'offer.unnamed': '(未命名)',
+
+  'lateAnswer.button': '取得回答',
 
   'nas.fileMessage': '📎 {name}（{size}）\n下載連結：{url}\n連結有效至 {expires}（台北時間）',
   'nas.linkExpiry': '{date} (週{weekday}) {time}',
@@ -202,6 +209,11 @@ const en: Record<BotMessageKey, string> = {
     "Hi! I'm the company's LINE assistant: I search and send files from the NAS and answer your questions with AI.\nFirst bind your account: ask an administrator for a binding code (like K7M-2QX-9PA) and send it to me here. Send /help to see what you can do.",
   'welcome.join':
     "Hello everyone! I'm the company's LINE assistant. Here I search and send the NAS files of this group's project (/find <keywords>); once an administrator turns it on, I also answer questions that mention me (@).\nAn administrator first binds this group to a project: /project bind <project name>. Send /help to see what you can do.",
+  'lateAnswer.working': 'I need a little more time for this one. When it is ready, tap "{button}" to get the answer.',
+  'lateAnswer.notReady': 'The answer is not ready yet. Please tap "{button}" again in a moment.',
+  'lateAnswer.alreadyDelivered': 'This answer was already delivered.',
+  'lateAnswer.notAsker': 'Only the person who asked can get this answer.',
+  'lateAnswer.withdrawn': 'This question was taken back, so there is no answer to get.',
 
   'list.separator': ', ',
 
@@ -231,6 +243,8 @@ const en: Record<BotMessageKey, string> = {
   'offer.displayText': 'Send "{name}"',
   'offer.altText': 'Files to send: {names}',
   'offer.unnamed': '(unnamed)',
+
+  'lateAnswer.button': 'Get answer',
 
   'nas.fileMessage': '📎 {name} ({size})\nDownload: {url}\nThe link works until {expires} (Taipei time).',
   'nas.linkExpiry': '{date} ({weekday}) {time}',

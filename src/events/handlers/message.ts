@@ -185,7 +185,10 @@ async function createWorkflow(deps: EventDeps, started: { answerId: string; inst
     return;
   }
   try {
-    await deps.ai.workflow.create({ id: started.instanceId, params: { answerId: started.answerId } });
+    await deps.ai.workflow.create({
+      id: started.instanceId,
+      params: { answerId: started.answerId, lateAnswer: deps.ai.lateAnswer },
+    });
   } catch (err) {
     deps.log.warn('ai.workflow_create_failed', { answerId: started.answerId, error: err });
   }
