@@ -66,7 +66,8 @@ describe('shown and typed', () => {
     ['after /bind', '/bind K7M-2QX-9PA', { kind: 'bind', code: 'K7M2QX9PA' }],
     ['after /BIND, oddly spaced', '/BIND  K7M2 QX9PA', { kind: 'bind', code: 'K7M2QX9PA' }],
     ['after /bind, malformed: an attempt that cannot match', '/bind 123456', { kind: 'bind', code: '' }],
-    ['/bind alone', '/bind', null],
+    // The rich menu's 綁定 button sends it: how to bind (the help), not silence.
+    ['/bind alone', '/bind', { kind: 'help' }],
     ['a word of nine letters', 'structure', null],
     ['a sentence', 'see you at 9pm', null],
     ['old six digits alone', '123456', null],
