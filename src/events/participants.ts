@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Queryable, Transaction } from '../db/client';
-import { lineGroups, lineUsers } from '@linebot-edge/shared/schema';
+import { lineGroups, lineUsers, users } from '@linebot-edge/shared/schema';
 import { LineApiError } from '../line/errors';
 import type { LineClient, UserProfile } from '../line/client';
 import type { Chat, EventDeps } from './types';
@@ -29,6 +29,34 @@ export async function loadKnown(db: Queryable, lineUserId: string | undefined, c
          from ${lineGroups} where ${lineGroups.lineGroupId} = ${chat?.id ?? null}) as "chat"`);
   const row = result.rows[0];
   return { user: toKnown(row?.user), chat: toKnown(row?.chat) };
+}
+
+/** Who tapped a button of the bot's, as stored: their row, account and language. */
+export interface Tapper {
+  id: string;
+  /** The company account they are bound to, if any. */
+  userId: number | null;
+  role: (typeof users.$inferSelect)['role'] | null;
+  language: string | null;
+}
+
+/**
+ * A postback's tapper and chat as the database knows them, in one round trip (the tap handlers:
+ * offers, `/find` lists, late answers). `chatPk` is null for a 1:1 tap and for a chat never stored.
+ */
+export async function loadTapper(
+  db: Queryable,
+  lineUserId: string,
+  chat: Chat | null,
+): Promise<{ tapper: Tapper | null; chatPk: string | null }> {
+  const result = await db.execute<{ tapper: Tapper | null; chat_pk: string | null }>(sql`
+    select
+      (select json_build_object('id', ${lineUsers.id}, 'userId', ${lineUsers.userId}, 'role', ${users.role}, 'language', ${lineUsers.language})
+         from ${lineUsers} left join ${users} on ${users.id} = ${lineUsers.userId}
+        where ${lineUsers.lineUserId} = ${lineUserId}) as "tapper",
+      (select ${lineGroups.id} from ${lineGroups} where ${lineGroups.lineGroupId} = ${chat?.id ?? null}) as "chat_pk"`);
+  const row = result.rows[0];
+  return { tapper: row?.tapper ?? null, chatPk: row?.chat_pk ?? null };
 }
 
 type RowRef = { id: string; refreshedAt: string | null };

@@ -14,7 +14,7 @@ import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { answerTapFor } from '../../access/policy';
 import { lateAnswerMessage } from '../../ai/late';
 import { answerMessagesFor, audienceOf, type AnswerSent } from '../../ai/send';
-import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
+import { lineAiAnswers, lineMessages } from '@linebot-edge/shared/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { str } from '../../lib/values';
 import type { Message } from '../../line/client';
@@ -22,6 +22,7 @@ import { textMessages } from '../../line/messages';
 import { sendMessages, type BotChat } from '../../line/outbound';
 import { say } from '../../messages/catalog';
 import { botLanguage } from '../../messages/language';
+import { loadTapper } from '../participants';
 import { chatOf, sourceOf, type Apply, type EventDeps } from '../types';
 import type { WebhookEventObject } from '../../line/webhook-body';
 
@@ -44,14 +45,8 @@ export async function handleAnswerTap(
     log.warn('late_answer.tap_refused', { reason: 'malformed' });
     return;
   }
-  const [tapper] = await deps.db
-    .select({ id: lineUsers.id, userId: lineUsers.userId, language: lineUsers.language })
-    .from(lineUsers)
-    .where(eq(lineUsers.lineUserId, source.userId));
-  const [chatRow] = chat
-    ? await deps.db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, chat.id))
-    : [null];
-  if (chat && !chatRow) return;
+  const { tapper, chatPk } = await loadTapper(deps.db, source.userId, chat);
+  if (chat && chatPk === null) return;
   const [answer] = await deps.db
     .select({
       id: lineAiAnswers.id,
@@ -67,7 +62,6 @@ export async function handleAnswerTap(
     .from(lineAiAnswers)
     .where(eq(lineAiAnswers.id, answerId));
 
-  const chatPk = chatRow?.id ?? null;
   const decision = answerTapFor({
     tapper: { lineUserPk: tapper?.id ?? null, bound: tapper?.userId != null },
     chatPk,

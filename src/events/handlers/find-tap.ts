@@ -10,10 +10,8 @@
  * `find:`) is refused with one short reply and changes nothing; groups never answer the unbound.
  * A tap processed after its reply token expired is not answered (never pushed).
  */
-import { eq } from 'drizzle-orm';
 import { decide } from '../../access/policy';
 import { FIND_AGAIN_DATA, findTapOf, sendFile, type NasAsk } from '../../bot/nas';
-import { lineGroups, lineUsers, users } from '@linebot-edge/shared/schema';
 import { CODE_LENGTH } from '../../domain/binding-code';
 import { fromLineTimestamp } from '../../lib/time';
 import { str } from '../../lib/values';
@@ -21,6 +19,7 @@ import { textMessages } from '../../line/messages';
 import { sendMessages, type BotChat } from '../../line/outbound';
 import { say } from '../../messages/catalog';
 import { botLanguage } from '../../messages/language';
+import { loadTapper } from '../participants';
 import { chatOf, postbackDataOf, sourceOf, type AfterCommit, type EventHandler } from '../types';
 
 export const handleFindTap: EventHandler = async (event, deps) => {
@@ -36,16 +35,9 @@ export const handleFindTap: EventHandler = async (event, deps) => {
   // "Search again" opened the keyboard with `/find ` on the phone; nothing to do here.
   if (data === FIND_AGAIN_DATA) return;
 
-  const [tapper] = await deps.db
-    .select({ id: lineUsers.id, userId: lineUsers.userId, role: users.role, language: lineUsers.language })
-    .from(lineUsers)
-    .leftJoin(users, eq(users.id, lineUsers.userId))
-    .where(eq(lineUsers.lineUserId, source.userId));
-  const [chatRow] = chat
-    ? await deps.db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, chat.id))
-    : [null];
+  const { tapper, chatPk } = await loadTapper(deps.db, source.userId, chat);
   // Someone or a chat the bot never stored has no list.
-  if (!tapper || (chat && !chatRow)) {
+  if (!tapper || (chat && chatPk === null)) {
     log.warn('find.tap_refused', { reason: 'unknown_source' });
     return;
   }
@@ -62,7 +54,6 @@ export const handleFindTap: EventHandler = async (event, deps) => {
   const lang = botLanguage(tapper.language);
   const eventAt = fromLineTimestamp(event.timestamp, new Date());
   const replyToken = str(event.replyToken);
-  const chatPk = chatRow?.id ?? null;
   const botChat: BotChat =
     chat && chatPk !== null ? { type: chat.type, chatPk } : { type: 'user', lineUserPk: tapper.id };
   /** One short reply to the tap, while its token is valid. */

@@ -18,7 +18,7 @@ import { OFFER_TTL_MINUTES, offerIdOf } from '../../ai/offers';
 import { recordAudit } from '../../audit/record';
 import { tooLargeReply } from '../../bot/nas';
 import { offerTapFor } from '../../access/policy';
-import { aiFileOffers, lineGroups, lineUsers } from '@linebot-edge/shared/schema';
+import { aiFileOffers } from '@linebot-edge/shared/schema';
 import { fromLineTimestamp } from '../../lib/time';
 import { say } from '../../messages/catalog';
 import { botLanguage } from '../../messages/language';
@@ -28,6 +28,7 @@ import { sendMessages, type BotChat } from '../../line/outbound';
 import { createSendRequest } from '../../nas/requests';
 import { nasScopeOf } from '../../nas/scope';
 import { fileInScope } from '../../nas/search';
+import { loadTapper } from '../participants';
 import { chatOf, postbackDataOf, sourceOf, type Apply, type EventHandler } from '../types';
 
 export const handleOfferTap: EventHandler = async (event, deps) => {
@@ -41,14 +42,8 @@ export const handleOfferTap: EventHandler = async (event, deps) => {
     return;
   }
 
-  const [tapper] = await deps.db
-    .select({ id: lineUsers.id, userId: lineUsers.userId, language: lineUsers.language })
-    .from(lineUsers)
-    .where(eq(lineUsers.lineUserId, source.userId));
-  const [chatRow] = chat
-    ? await deps.db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.lineGroupId, chat.id))
-    : [null];
-  if (chat && !chatRow) {
+  const { tapper, chatPk } = await loadTapper(deps.db, source.userId, chat);
+  if (chat && chatPk === null) {
     // A chat the bot never stored has no offers.
     log.warn('offer.tap_refused', { reason: 'unknown_chat' });
     return;
@@ -72,7 +67,6 @@ export const handleOfferTap: EventHandler = async (event, deps) => {
     .from(aiFileOffers)
     .where(eq(aiFileOffers.id, offerId));
 
-  const chatPk = chatRow?.id ?? null;
   const decision = offerTapFor({
     tapper: { lineUserPk: tapper?.id ?? null, bound: tapper?.userId != null },
     chatPk,
