@@ -67,11 +67,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
           .onConflictDoNothing({ target: lineMessages.messageId })
           .returning({ id: lineMessages.id });
         // The file only when the message was inserted now (not a redelivery, not a tombstone).
-        const insertFile = file
-          ? sql`, f as (insert into ${lineFiles} (id, message_id, file_type, file_name, file_size, duration)
-                select ${filePk}::uuid, m.id, ${file.fileType}::varchar, ${file.fileName ?? null}::varchar, ${file.fileSize ?? null}::bigint, ${file.duration ?? null}::integer
-                from m on conflict (message_id) do nothing)`
-          : sql``;
+        const insertFile = fileAfterMessage(file, filePk);
         // Not inserted and already unsent (the unsend overtook it): its own payload loses the text.
         const payload = payloadRedactedWhen(sql`NOT EXISTS (SELECT 1 FROM m) AND ${isUnsent(messageId)}`);
         // getSQL(): embedded as SQL, not as a parenthesised subquery.
@@ -285,11 +281,7 @@ export function intakeStatement(deps: Pick<EventDeps, 'db' | 'ai' | 'profileTtlM
     })
     .onConflictDoNothing({ target: lineWebhookEvents.webhookEventId })
     .returning({ id: lineWebhookEvents.id, status: lineWebhookEvents.status });
-  const insertFile = file
-    ? sql`, f as (insert into ${lineFiles} (id, message_id, file_type, file_name, file_size, duration)
-          select ${filePk}::uuid, m.id, ${file.fileType}::varchar, ${file.fileName ?? null}::varchar, ${file.fileSize ?? null}::bigint, ${file.duration ?? null}::integer
-          from m on conflict (message_id) do nothing)`
-    : sql``;
+  const insertFile = fileAfterMessage(file, filePk);
   return sql`with ${ready},
     ev as (${insertInbox.getSQL()}),
     m as (insert into ${lineMessages} (id, message_id, file_id, line_user_id, line_group_id, source_type, message_type, content,
@@ -303,6 +295,17 @@ export function intakeStatement(deps: Pick<EventDeps, 'db' | 'ai' | 'profileTtlM
           returning id)${insertFile}
     select id, status from ev`;
 }
+
+/**
+ * The `f` CTE of a one-statement write: the message's file, inserted only when the `m` CTE inserted
+ * the message now (not a redelivery, not a tombstone); nothing for a message without a file.
+ */
+const fileAfterMessage = (file: FileFields | null, filePk: string | null): SQL =>
+  file
+    ? sql`, f as (insert into ${lineFiles} (id, message_id, file_type, file_name, file_size, duration)
+          select ${filePk}::uuid, m.id, ${file.fileType}::varchar, ${file.fileName ?? null}::varchar, ${file.fileSize ?? null}::bigint, ${file.duration ?? null}::integer
+          from m on conflict (message_id) do nothing)`
+    : sql``;
 
 /** The searchable text of a message. */
 export function contentOf(message: MessageObject): string | null {
