@@ -9,7 +9,7 @@
 import { ACK_BUDGET_MS } from '../config/constants';
 import { processEvents } from '../events/dispatch';
 import { intakeStatement } from '../events/handlers/message';
-import { recordAtIntake, recordEvents, toInboxRows, type RecordedEvent } from '../inbox/record';
+import { recordAtIntake, recordEvents, toInboxRows, type Recorded } from '../inbox/record';
 import type { Logger } from '../lib/log';
 import type { Services } from '../services';
 import type { WebhookBody } from '../line/webhook-body';
@@ -37,10 +37,13 @@ export async function recordAndProcess(
         return recordEvents(services.db, rows);
       })
     : recordEvents(services.db, rows);
-  const process = (recorded: RecordedEvent[]) =>
-    processEvents(services, recorded).then((counts) => {
-      log.info('webhook.processed', { events: recorded.length, ...counts });
-    });
+  /** What is left of a recording: events stored at intake are done already, the rest is processed now. */
+  const process = async ({ events, done }: Recorded) => {
+    if (done > 0) log.info('webhook.processed', { events: done, done, failed: 0, dead: 0, atIntake: true });
+    if (events.length === 0) return;
+    const counts = await processEvents(services, events);
+    log.info('webhook.processed', { events: events.length, ...counts });
+  };
 
   let timer = 0;
   const budget = new Promise<'timeout'>((resolve) => {
@@ -59,17 +62,10 @@ export async function recordAndProcess(
     log.warn('webhook.ack_budget_exceeded', { budgetMs: ackBudgetMs, events: rows.length });
     waitUntil(
       recording
-        .then(
-          (r) => {
-            if (r.done > 0)
-              log.info('webhook.processed', { events: r.done, done: r.done, failed: 0, dead: 0, atIntake: true });
-            return process(r.events);
-          },
-          (error) => {
-            // After a 200, LINE will not redeliver: this log line is the only copy of these events.
-            log.error('webhook.record_failed_after_ack', { error, destination: body.destination, events: body.events });
-          },
-        )
+        .then(process, (error) => {
+          // After a 200, LINE will not redeliver: this log line is the only copy of these events.
+          log.error('webhook.record_failed_after_ack', { error, destination: body.destination, events: body.events });
+        })
         .finally(services.close),
     );
     return { status: 'deferred' };
@@ -81,8 +77,7 @@ export async function recordAndProcess(
   }
   const { events, invalid, done } = first.recorded;
   if (invalid > 0) log.warn('webhook.invalid_events', { invalid, events: rows.length });
-  if (done > 0) log.info('webhook.processed', { events: done, done, failed: 0, dead: 0, atIntake: true });
-  waitUntil((events.length > 0 ? process(events) : Promise.resolve()).finally(services.close));
+  waitUntil(process(first.recorded).finally(services.close));
   return {
     status: 'recorded',
     recorded: events.length + done,
