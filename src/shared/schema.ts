@@ -163,6 +163,8 @@ export const lineMessages = pgTable(
     editedAt: timestamp('edited_at', { withTimezone: true }),
     /** Timestamp (ms) of the messageEdited event that produced the current content; newest wins. */
     editTimestamp: bigint('edit_timestamp', { mode: 'number' }),
+    /** Added: for a bot message an operator sent from the console, who (Access e-mail or `token:<session>`). */
+    sentByOperator: varchar('sent_by_operator', { length: 256 }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -694,4 +696,109 @@ export const linePushRefusals = pgTable(
     chatType: varchar('chat_type', { length: 8 }),
   },
   (t) => [index('line_push_refusals_at_idx').on(t.refusedAt)],
+);
+
+/**
+ * A preview of an indexed NAS image (the job makes it with sharp and uploads it to R2), shown in
+ * `/find`'s Flex entries. Valid while the file's `modified_at` is still the one it was made from.
+ */
+export const nasFilePreviews = pgTable('nas_file_previews', {
+  nasFileId: uuid('nas_file_id')
+    .primaryKey()
+    .references(() => nasFiles.id, { onDelete: 'cascade' }),
+  /** The file's `modified_at` when the preview was made; a changed file needs a new one. */
+  modifiedAt: timestamp('modified_at', { withTimezone: true }).notNull(),
+  /** The R2 object key of the preview (JPEG). */
+  r2Key: text('r2_key').notNull(),
+  bytes: integer('bytes').notNull(),
+  width: integer('width').notNull(),
+  height: integer('height').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The AI paused in one chat by an operator (take over): a group or room, or a 1:1 chat by its user.
+ * Paused while `paused_until` is NULL (until resumed) or in the future; resuming deletes the row.
+ */
+export const aiPauses = pgTable(
+  'ai_pauses',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    lineGroupId: uuid('line_group_id').references(() => lineGroups.id, { onDelete: 'cascade' }),
+    lineUserId: uuid('line_user_id').references(() => lineUsers.id, { onDelete: 'cascade' }),
+    pausedAt: timestamp('paused_at', { withTimezone: true }).notNull().defaultNow(),
+    /** NULL: until an operator resumes it. */
+    pausedUntil: timestamp('paused_until', { withTimezone: true }),
+    /** The console operator who paused it. */
+    pausedBy: varchar('paused_by', { length: 256 }).notNull(),
+    /** When the one "a person is handling this chat" notice of this pause was sent, if it was. */
+    noticeSentAt: timestamp('notice_sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex('ai_pauses_group_unique').on(t.lineGroupId),
+    uniqueIndex('ai_pauses_user_unique').on(t.lineUserId),
+    check('ai_pauses_one_chat_check', sql`num_nonnulls(${t.lineGroupId}, ${t.lineUserId}) = 1`),
+  ],
+);
+
+export const announcementStatuses = ['sending', 'done'] as const;
+export type AnnouncementStatus = (typeof announcementStatuses)[number];
+
+/** One message an operator sent to several groups and rooms at once; each chat is an `operator_sends` row. */
+export const announcements = pgTable(
+  'announcements',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    operator: varchar('operator', { length: 256 }).notNull(),
+    text: text('text'),
+    /** The NAS file sent with it, as it was when chosen (NULL columns when text only). */
+    nasFileId: uuid('nas_file_id').references(() => nasFiles.id, { onDelete: 'set null' }),
+    share: varchar('share', { length: 64 }),
+    path: text('path'),
+    name: text('name'),
+    size: bigint('size', { mode: 'number' }),
+    modifiedAt: timestamp('modified_at', { withTimezone: true }),
+    /** How the chats were chosen: `{ projectIds: [...], lineGroupIds: [...] }`. */
+    selection: jsonb('selection').notNull().default(sql`'{}'::jsonb`),
+    /** Push messages LINE will count (a group push once per member), estimated before sending. */
+    pushEstimate: integer('push_estimate').notNull().default(0),
+    status: varchar('status', { length: 16, enum: announcementStatuses }).notNull().default('sending'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('announcements_created_idx').on(t.createdAt.desc(), t.id.desc())],
+);
+
+export const operatorSendStatuses = ['pending', 'sending', 'sent', 'failed'] as const;
+export type OperatorSendStatus = (typeof operatorSendStatuses)[number];
+
+/**
+ * A message an operator sends as the bot into one chat (from its console page, or as one chat of an
+ * announcement). `id` is the form submission's id: a double submit or a retried request finds the
+ * row and sends nothing twice; the push's retry key derives from it.
+ */
+export const operatorSends = pgTable(
+  'operator_sends',
+  {
+    id: uuid('id').primaryKey(),
+    operator: varchar('operator', { length: 256 }).notNull(),
+    /** The chat: a group or room, or a 1:1 chat by its user. */
+    lineGroupId: uuid('line_group_id').references(() => lineGroups.id),
+    lineUserId: uuid('line_user_id').references(() => lineUsers.id),
+    announcementId: uuid('announcement_id').references(() => announcements.id, { onDelete: 'cascade' }),
+    text: text('text'),
+    /** The file's send request (the nas-sync job uploads it; the Worker pushes it). */
+    nasSendRequestId: uuid('nas_send_request_id').references(() => nasSendRequests.id, { onDelete: 'set null' }),
+    status: varchar('status', { length: 16, enum: operatorSendStatuses }).notNull().default('pending'),
+    /** Why it failed (a LINE error code or a reason); never message content. */
+    error: text('error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('operator_sends_one_chat_check', sql`num_nonnulls(${t.lineGroupId}, ${t.lineUserId}) = 1`),
+    index('operator_sends_announcement_idx').on(t.announcementId),
+    index('operator_sends_group_idx').on(t.lineGroupId, t.createdAt.desc()),
+    index('operator_sends_user_idx').on(t.lineUserId, t.createdAt.desc()),
+  ],
 );

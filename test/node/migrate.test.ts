@@ -400,7 +400,7 @@ async function expectUpgraded(q: Query, before: Snapshot): Promise<void> {
                           WHERE table_schema = 'public' AND data_type = 'uuid' ORDER BY 1`);
   // Tables added after 0002 (AI answers, NAS search and send, access control) are new and uuid from the start.
   const later =
-    /^(line_ai_answers|nas_files|nas_send_requests|nas_search_lists|share_links|ai_file_offers|audit_log|project_members)\./;
+    /^(line_ai_answers|nas_files|nas_send_requests|nas_search_lists|share_links|ai_file_offers|audit_log|project_members|nas_file_previews|ai_pauses|announcements|operator_sends)\./;
   expect(types.map((t) => String(t.col)).filter((c) => !later.test(c))).toEqual([
     'line_binding_attempts.line_user_id',
     'line_binding_codes.used_by_line_user_id',
