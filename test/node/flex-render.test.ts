@@ -35,7 +35,15 @@ const findList = (name: string) =>
     footer: '點「傳送」取得檔案。',
     quickReply: {
       items: [
-        { type: 'action', action: { type: 'postback', label: '再找一次', data: 'find:again', fillInText: '/find ' } },
+        {
+          type: 'action',
+          action: {
+            type: 'postback',
+            label: say('zh-TW', 'find.searchAgain'),
+            data: 'find:again',
+            fillInText: '/find ',
+          },
+        },
       ],
     },
   });
@@ -228,9 +236,9 @@ describe('the chat renderer', () => {
         { from: 'bot', message: withQuickReply(textMessages(help.text), help.quickReply)[0] },
       ],
     });
-    // Only the last message's: the find list's 再找一次 is gone once the help answered.
+    // Only the last message's: the find list's 重新搜尋 is gone once the help answered.
     expect(page).toContain('class="quick-reply"');
-    expect(page).not.toContain('再找一次');
+    expect(page).not.toContain(say('zh-TW', 'find.searchAgain'));
     expect(page).toContain('class="row me"');
     const image = renderMessage({
       type: 'image',
