@@ -144,6 +144,7 @@ a.item-title:hover { text-decoration: underline; }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; margin: 0 0 12px; }
 .table-wrap table { min-width: 560px; }
 td.content, td.path { overflow-wrap: anywhere; max-width: 420px; }
+table.audit td.chat { min-width: 9em; }
 tr.from-bot td { background: #f0fff4; }
 
 /* A group's page. */

@@ -174,7 +174,7 @@ export function AuditPage({
                     {item.via}
                     {item.client ? <div class="muted">{item.client}</div> : null}
                   </td>
-                  <td>
+                  <td class="chat">
                     <Chat lang={lang} chat={chat} />
                   </td>
                   <td>{item.targetType ? `${item.targetType} ${item.targetId ?? ''}` : null}</td>
