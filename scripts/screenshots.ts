@@ -74,6 +74,12 @@ async function consoleScreenshots(browser: Browser): Promise<Array<[string, stri
       await page.evaluate(
         `window.scrollTo(0, ${Math.round(timeline.y + timeline.height - VIEWPORTS.desktop.height + 24)})`,
       );
+    // The thumbnails load lazily, once scrolled into view: wait for them, not a grey placeholder.
+    await page.waitForFunction(
+      `[...document.querySelectorAll('ol.timeline img.thumb')].every((img) => img.complete && img.naturalWidth > 0)`,
+      undefined,
+      { timeout: 15_000 },
+    );
     const group = join(ROOT, 'docs', 'console-group.png');
     await page.screenshot({ path: group });
     shots.push(['group', group]);
