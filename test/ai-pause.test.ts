@@ -4,7 +4,7 @@
  * nothing answers them later (the backstop included), and the AI answers again after the pause
  * (expired, by Postgres' clock) or once resumed. Audited; shown on the console's screens.
  */
-import { env, introspectWorkflowInstance } from 'cloudflare:test';
+import { createExecutionContext, env, introspectWorkflowInstance, waitOnExecutionContext } from 'cloudflare:test';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { restartStalledAnswers } from '../src/ai/backstop';
@@ -15,7 +15,9 @@ import { createLogger } from '../src/lib/log';
 import { adminFetch, expectJson, seedGroup, seedLineUser } from './support/admin';
 import { boundUser, groupPkOf, pkOf, repliesTo } from './support/chat';
 import { claudeRequests } from './support/claude';
-import { operator, page, send, submit } from './support/console';
+import { ORIGIN, operator, page, send, submit } from './support/console';
+import { createApp } from '../src/app';
+import { createConsole } from '../src/console/index';
 import { withDb } from './support/db';
 import { messageEvent, newId, postEvents, textEvent, type SourceSpec, type TestMessageEvent } from './support/line';
 
@@ -297,7 +299,40 @@ describe('the forms refuse what they should', () => {
       const signedOut = await send('POST', path, { form: { _csrf: op.csrf, hours: '1' } });
       expect(signedOut.status).toBe(401);
     }
+    // Behind Cloudflare Access, a client without Access's assertion gets nothing, the session
+    // signed with the token included; nor does the API without its token.
+    for (const [method, path] of [
+      ['POST', `/groups/${group.id}/ai-pause`],
+      ['POST', `/line-users/${user.id}/ai-resume`],
+      ['GET', `/line-users/${user.id}/ai`],
+    ] as const) {
+      const res = await withAccessConfigured(method, path, op);
+      expect(res.status, `${method} ${path}`).toBe(method === 'GET' ? 303 : 401);
+      expect(await res.text()).not.toContain('data-ai-pause-panel');
+    }
+    expect((await adminFetch('PUT', `/groups/${group.id}/ai-pause`, { token: null, body: { hours: 1 } })).status).toBe(
+      401,
+    );
+    expect((await adminFetch('GET', '/ai-pauses', { token: 'wrong' })).status).toBe(401);
     expect(await pauseRow('group', group.id)).toBeUndefined();
     expect(await pauseRow('user', user.id)).toBeUndefined();
   });
 });
+
+/** A request as `send` makes it, to a Worker configured for Cloudflare Access (token sign-in off). */
+async function withAccessConfigured(method: string, path: string, op: { cookie: string; csrf: string }) {
+  const app = createApp({ console: createConsole({ fetchJwks: async () => [] }) });
+  const ctx = createExecutionContext();
+  const res = await app.fetch(
+    new Request(`${ORIGIN}/admin${path}`, {
+      method,
+      headers: { cookie: op.cookie, ...(method === 'POST' ? { origin: ORIGIN } : {}) },
+      body: method === 'POST' ? new URLSearchParams({ _csrf: op.csrf, hours: '1' }) : undefined,
+      redirect: 'manual',
+    }),
+    { ...env, ACCESS_TEAM_DOMAIN: 'pause-test.cloudflareaccess.com', ACCESS_AUD: 'pause-test-audience' },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}

@@ -98,11 +98,7 @@ export async function pauseAi(
   actor: AuditActor,
 ): Promise<PauseItem | null> {
   return db.transaction(async (tx) => {
-    const exists =
-      chat.kind === 'group'
-        ? await tx.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.id, chat.id))
-        : await tx.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.id, chat.id));
-    if (exists.length === 0) return null;
+    if (!(await chatExists(tx, chat))) return null;
     const pausedBy = (actor.operator ?? actor.via).slice(0, 256);
     const pausedUntil = hours === null ? null : sql`now() + make_interval(hours => ${hours}::int)`;
     const [row] = await tx
@@ -135,19 +131,33 @@ export async function pauseAi(
   });
 }
 
+/** Whether the group, or the LINE user, exists. */
+async function chatExists(db: Queryable, chat: PauseChat): Promise<boolean> {
+  const rows =
+    chat.kind === 'group'
+      ? await db.select({ id: lineGroups.id }).from(lineGroups).where(eq(lineGroups.id, chat.id))
+      : await db.select({ id: lineUsers.id }).from(lineUsers).where(eq(lineUsers.id, chat.id));
+  return rows.length > 0;
+}
+
 /**
- * Resumes the chat's AI: deletes its row; audited when a pause was in force. False: it was not
- * paused (also for an unknown chat: nothing to say it exists or not).
+ * Resumes the chat's AI: deletes its row; audited when a pause was in force (`resumed`), else
+ * `not_paused` (an expired row goes too); `not_found`: no such group or LINE user.
  */
-export async function resumeAi(db: Database, chat: PauseChat, actor: AuditActor): Promise<boolean> {
+export async function resumeAi(
+  db: Database,
+  chat: PauseChat,
+  actor: AuditActor,
+): Promise<'resumed' | 'not_paused' | 'not_found'> {
   return db.transaction(async (tx) => {
     const [deleted] = await tx
       .delete(aiPauses)
       .where(eq(chatColumn(chat), chat.id))
       .returning({ inForce: sql<boolean>`${inForce}` });
-    if (!deleted?.inForce) return false;
+    if (!deleted) return (await chatExists(tx, chat)) ? 'not_paused' : 'not_found';
+    if (!deleted.inForce) return 'not_paused';
     await recordAudit(tx, { action: 'ai.resumed', ...actor, ...auditTarget(chat) });
-    return true;
+    return 'resumed';
   });
 }
 

@@ -57,8 +57,13 @@ for (const chat of chats) {
     .post(`/${chat.path}/:id/ai-resume`, async (c) => {
       const to = target(c);
       if (!to) return renderMessage(c, 400);
-      const resumed = await resumeAi(c.get('db'), to, consoleActor(c));
-      c.get('log').info('console.ai_resumed', { chatType: to.kind, chatPk: to.id, resumed, by: c.get('operator').via });
-      return redirectWithNotice(c, chat.page(to.id), resumed ? 'notice.aiResumed' : 'notice.aiWasNotPaused');
+      const result = await resumeAi(c.get('db'), to, consoleActor(c));
+      if (result === 'not_found') return renderMessage(c, 404);
+      c.get('log').info('console.ai_resumed', { chatType: to.kind, chatPk: to.id, result, by: c.get('operator').via });
+      return redirectWithNotice(
+        c,
+        chat.page(to.id),
+        result === 'resumed' ? 'notice.aiResumed' : 'notice.aiWasNotPaused',
+      );
     });
 }

@@ -59,12 +59,13 @@ for (const chat of chats) {
         operationId: `resume${chat.name}Ai`,
         summary: `Resume the AI in ${chat.noun} (204 also when it was not paused)`,
         request: { params: z.object({ id: Uuid }) },
-        responses: { 204: { description: 'The AI answers again' }, ...errorResponses(400, 401, 413) },
+        responses: { 204: { description: 'The AI answers again' }, ...errorResponses(400, 401, 404, 413) },
       }),
       async (c) => {
         const { id } = c.req.valid('param');
-        const resumed = await resumeAi(c.get('db'), { kind: chat.kind, id }, apiActor(c));
-        c.get('log').info('admin.ai_resumed', { chatType: chat.kind, chatPk: id, resumed });
+        const result = await resumeAi(c.get('db'), { kind: chat.kind, id }, apiActor(c));
+        if (result === 'not_found') throw notFound(chat.what, id);
+        c.get('log').info('admin.ai_resumed', { chatType: chat.kind, chatPk: id, result });
         return c.body(null, 204);
       },
     );
