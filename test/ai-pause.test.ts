@@ -8,6 +8,7 @@ import { createExecutionContext, env, introspectWorkflowInstance, waitOnExecutio
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { restartStalledAnswers } from '../src/ai/backstop';
+import { deleteExpiredPauses } from '../src/domain/ai-pauses';
 import { instanceIdFor } from '../src/ai/answers';
 import { aiPauses, auditLog, lineAiAnswers, lineGroups, lineMessages } from '@linebot-edge/shared/schema';
 import { say as catalog } from '../src/messages/catalog';
@@ -266,6 +267,13 @@ describe('a 1:1 chat paused through the management API', () => {
     const m = newId.event();
     expect(await askAnswered(textEvent({ userId }, `結束了 ${m}`))).toMatchObject({ status: 'answered' });
     expect(await page(`/line-users/${userPk}/ai`, op.cookie)).not.toContain('data-ai-paused');
+    // The expired row counted as no pause; the cron's clean-up deletes it, and no pause in force.
+    const other = await boundUser();
+    const otherPk = await pkOf(other);
+    await submit(`/line-users/${otherPk}/ai-pause`, op, { hours: '1' });
+    expect(await withDb((db) => deleteExpiredPauses(db))).toBeGreaterThanOrEqual(1);
+    expect(await pauseRow('user', userPk)).toBeUndefined();
+    expect(await pauseRow('user', otherPk)).toBeDefined();
   });
 });
 
