@@ -421,6 +421,8 @@ describe('real answers match the document', () => {
       'welcome.follow/en',
       'welcome.join/zh-TW',
       'welcome.join/en',
+      'ai.paused/zh-TW',
+      'ai.paused/en',
     ]);
     await call('GET', '/bot-texts', 401, noToken);
 

@@ -277,6 +277,24 @@ describe('a 1:1 chat paused through the management API', () => {
   });
 });
 
+describe('the notice is a bot text operators may reword', () => {
+  it('the reworded notice is what the chat hears; back to the default after', async () => {
+    const userId = await boundUser();
+    const { groupId, groupPk } = await groupWithAi(userId);
+    const path = '/bot-texts/ai.paused/zh-TW';
+    const text = `現在由值班同仁回覆，請稍候。${newId.event()}`;
+    await expectJson(await adminFetch('PUT', path, { body: { text } }), 200);
+    try {
+      await expectJson(await adminFetch('PUT', `/groups/${groupPk}/ai-pause`, { body: { hours: 1 } }), 200);
+      expect(await askPaused(mention({ userId, groupId }, `有人在嗎 ${newId.event()}`))).toEqual([text]);
+    } finally {
+      expect((await adminFetch('DELETE', path)).status).toBe(204);
+    }
+    const op = await operator();
+    expect(await page('/bot-texts', op.cookie)).toContain('data-bot-text="ai.paused/en"');
+  });
+});
+
 describe('the forms refuse what they should', () => {
   it('a duration not offered, an unknown chat, a forged post: nothing changes', async () => {
     const group = await seedGroup();

@@ -19,6 +19,7 @@ import { helpReply, type HelpReply } from './help';
 import { botLanguage } from '../messages/language';
 import { CODE_LENGTH } from '../domain/binding-code';
 import { claimPauseNotice, pausedSql, type PauseChat } from '../domain/ai-pauses';
+import { botText } from '../domain/bot-texts';
 
 /** An unbound user in a 1:1 chat hears how to bind at most this often. */
 const BINDING_PROMPT_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -114,7 +115,10 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
       return { kind: 'ai', lang };
     case 'paused':
       // Once per pause the chat hears that a person is handling it; the claim is this transaction's.
-      return { kind: 'paused', notice: (await claimPauseNotice(tx, pauseChat!)) ? say(lang, 'ai.paused') : null };
+      return {
+        kind: 'paused',
+        notice: (await claimPauseNotice(tx, pauseChat!)) ? await botText(tx, 'ai.paused', lang) : null,
+      };
     case 'bindingPrompt':
       await tx.update(lineUsers).set({ bindingPromptedAt: sql`now()` }).where(eq(lineUsers.id, ctx.lineUserPk));
       return reply(say(lang, 'bind.prompt', { codeLength: CODE_LENGTH }));
