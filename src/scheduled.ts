@@ -4,11 +4,13 @@
  * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
  * (uploaded, or failed and not yet told; requests the NAS job never finished become failed),
  * purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
- * deletes wrong-token records older than a day (the limiter needs 15 minutes of them).
+ * deletes wrong-token records older than a day (the limiter needs 15 minutes of them) and AI
+ * pauses that have expired (they already count as no pause: src/domain/ai-pauses.ts).
  */
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config/constants';
 import { config } from './config';
+import { deleteExpiredPauses } from './domain/ai-pauses';
 import { processEvents } from './events/dispatch';
 import { purgeInboxPayloads } from './inbox/retention';
 import { claimDueEvents } from './inbox/status';
@@ -45,6 +47,8 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (purged > 0) log.info('cron.inbox_purged', { purged, days });
     const authFailures = await pruneAuthFailures(services.db);
     if (authFailures > 0) log.info('cron.auth_failures_pruned', { deleted: authFailures });
+    const pauses = await deleteExpiredPauses(services.db);
+    if (pauses > 0) log.info('cron.ai_pauses_expired', { deleted: pauses });
   } catch (err) {
     // The database is unreachable or a claim failed: the next run (a minute later) tries again.
     log.error('cron.failed', { error: err, ...totals });

@@ -24,5 +24,8 @@ export const notices = [
   'notice.memberRemoved',
   'notice.botTextSaved',
   'notice.botTextReset',
+  'notice.aiPaused',
+  'notice.aiResumed',
+  'notice.aiWasNotPaused',
 ] as const satisfies readonly MessageKey[];
 export type Notice = (typeof notices)[number];

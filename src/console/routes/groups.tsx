@@ -5,6 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
+import { pauseOf, pausesIn } from '../../domain/ai-pauses';
 import { filesOfMessages, listFiles } from '../../domain/files';
 import { getGroup, listGroups, updateGroup } from '../../domain/groups';
 import { listMessages } from '../../domain/messages';
@@ -40,7 +41,8 @@ export const groupRoutes = new Hono<ConsoleEnv>()
       after: query.after,
       limit: PAGE,
     });
-    return c.render(<GroupListPage lang={lang} groups={items} next={next} query={query} />, {
+    const pauses = await pausesIn(c.get('db'), { groupIds: items.map((g) => g.id) });
+    return c.render(<GroupListPage lang={lang} groups={items} next={next} query={query} pauses={pauses} />, {
       title: t(lang, 'groups.title'),
       screen: 'groups',
     });
@@ -60,6 +62,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
       messages.items.filter((m) => m.fileId).map((m) => m.id),
     );
     const groupFiles = await listFiles(db, { groupId: id, limit: GROUP_FILES });
+    const pause = await pauseOf(db, { kind: 'group', id });
     return c.render(
       <GroupPage
         lang={lang}
@@ -70,6 +73,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
         files={files}
         groupFiles={groupFiles.items}
         moreFiles={groupFiles.nextCursor !== null}
+        pause={pause}
       />,
       { title: group.name ?? group.lineGroupId, screen: 'groups' },
     );

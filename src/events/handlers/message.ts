@@ -111,6 +111,8 @@ export const handleMessage: EventHandler = async (event, deps) => {
     });
     if (!response) return;
     let reply: Message[];
+    /** A notice that may only go by reply (free), never pushed. */
+    let replyOnly = false;
     if (response.kind === 'ai') {
       const started = await startAnswer(
         tx,
@@ -130,6 +132,14 @@ export const handleMessage: EventHandler = async (event, deps) => {
       if (started.kind === 'started') return () => launchAnswer(deps, started, chat === null ? source.userId! : null);
       if (started.kind !== 'limited' || !started.notify) return;
       reply = textMessages(say(response.lang, 'ai.dailyLimit', { limit: deps.ai.dailyLimit }));
+    } else if (response.kind === 'paused') {
+      // An operator has taken over: stored and decided (no answer row, so nothing answers it after
+      // the pause, the backstop included); once per pause a notice, by reply only: it is free.
+      await tx.update(lineMessages).set({ aiProcessed: true }).where(eq(lineMessages.id, messagePk));
+      deps.log.info('ai.paused_question', { messagePk, notice: response.notice !== null });
+      if (response.notice === null) return;
+      reply = textMessages(response.notice);
+      replyOnly = true;
     } else {
       reply =
         response.kind === 'message'
@@ -147,7 +157,7 @@ export const handleMessage: EventHandler = async (event, deps) => {
         chat: botChat,
         messages: reply,
         reply: { token: replyToken, eventAt },
-        push: { to: chat?.id ?? source.userId!, key: `${eventKey}:answer` },
+        push: replyOnly ? null : { to: chat?.id ?? source.userId!, key: `${eventKey}:answer` },
       });
     };
   };
