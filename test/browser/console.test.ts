@@ -71,6 +71,7 @@ const ACCESSIBLE_SCREENS = [
   '/admin/groups/:group',
   '/admin/line-users',
   '/admin/line-users/:lineUser/unbind',
+  '/admin/line-users/:lineUser/ai',
   '/admin/accounts',
   '/admin/accounts/:account/binding-code',
   '/admin/projects',
