@@ -4,7 +4,8 @@
  * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
  * (uploaded, or failed and not yet told; requests the NAS job never finished become failed),
  * purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
- * deletes wrong-token records older than a day (the limiter needs 15 minutes of them).
+ * deletes wrong-token records older than a day (the limiter needs 15 minutes of them), and every
+ * tenth minute deletes a page of /find's NAS previews whose file left the index (src/nas/file-previews.ts).
  */
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config/constants';
@@ -14,6 +15,7 @@ import { purgeInboxPayloads } from './inbox/retention';
 import { claimDueEvents } from './inbox/status';
 import { createLogger } from './lib/log';
 import { runNasBackstop } from './nas/deliver';
+import { randomSweepStart, sweepFilePreviews } from './nas/file-previews';
 import { pruneAuthFailures } from './security/limiter';
 import { openServices } from './services';
 
@@ -45,6 +47,11 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (purged > 0) log.info('cron.inbox_purged', { purged, days });
     const authFailures = await pruneAuthFailures(services.db);
     if (authFailures > 0) log.info('cron.auth_failures_pruned', { deleted: authFailures });
+    // Every tenth minute, one page of /find's previews from a random point: orphans deleted.
+    if (now.getUTCMinutes() % 10 === 0) {
+      const swept = await sweepFilePreviews(services.db, env.FILES, randomSweepStart());
+      if (swept.deleted > 0) log.info('cron.nas_previews_swept', swept);
+    }
   } catch (err) {
     // The database is unreachable or a claim failed: the next run (a minute later) tries again.
     log.error('cron.failed', { error: err, ...totals });
