@@ -18,7 +18,7 @@ import { scopeCondition } from './search';
 import { nasScopeOf } from './scope';
 import { UploadError } from './upload';
 
-export const FILE_PREVIEW_PREFIX = 'nas-previews/';
+const FILE_PREVIEW_PREFIX = 'nas-previews/';
 export const filePreviewKeyOf = (fileId: string, sha256: string) => `${FILE_PREVIEW_PREFIX}${fileId}/${sha256}`;
 
 /** `nas_files.modified_at` as a timestamptz from microseconds since the epoch (exact below 2^53). */

@@ -26,7 +26,7 @@ import type { WorkerClient } from '../send/upload.ts';
 import { modifiedAtOf, resolveInShare } from './resolve.ts';
 import type { Share } from './shares.ts';
 
-export const DEFAULT_PREVIEWS_PER_ROUND = 200;
+const DEFAULT_PREVIEWS_PER_ROUND = 200;
 const UPLOAD_TIMEOUT_MS = 60_000;
 
 export interface FilePreviewOptions {
@@ -41,7 +41,7 @@ export interface FilePreviewOptions {
   reporter?: Reporter;
 }
 
-export interface PreviewRound {
+interface PreviewRound {
   /** Uploaded and recorded. */
   made: number;
   /** sharp could not make one (or the file could not be read). */
