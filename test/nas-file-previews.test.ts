@@ -15,8 +15,8 @@ import { lineGroups, nasFilePreviews, nasFiles } from '@linebot-edge/shared/sche
 import { sweepFilePreviews } from '../src/nas/file-previews';
 import { jpegSize } from '../src/nas/jpeg-size';
 import { previewUrlKey, readPreviewToken, signPreviewToken } from '../src/nas/preview-urls';
-import { createProjectWithFolder } from './support/admin';
-import { boundUser, groupPkOf, pkOf, replyMessagesTo, say } from './support/chat';
+import { addMember, createProjectWithFolder, removeMember } from './support/admin';
+import { accountOf, boundUser, groupPkOf, pkOf, replyMessagesTo, say } from './support/chat';
 import { withDb } from './support/db';
 import { call, sha256, streamOf, type CallOptions } from './support/nas';
 import { insertNasFiles, memberInProjectGroup, newShare } from './support/nas-find';
@@ -301,6 +301,23 @@ describe('/find with previews', () => {
     const later = Date.now() + 2 * 3600_000;
     await withDb((db) => sweepFilePreviews(db, env.FILES, start, later));
     expect(await env.FILES.head(r2Key)).toBeNull();
+  });
+
+  it('in a 1:1 chat: the URL is bound to the asker alone, and ends when they leave the project', async () => {
+    const { share, photo } = await indexed();
+    expect((await putPreview(photo.id, JPEG)).status).toBe(200);
+    const userId = await boundUser();
+    const project = await createProjectWithFolder(`${share}/案場A`);
+    await addMember(project.id, accountOf(userId));
+    const { ev } = await say({ userId }, '/find 現場照片');
+    const [list] = await replyMessagesTo(ev.replyToken);
+    const [image] = imagesOf(list!.contents);
+    const path = pathOf(image!.url);
+    const grant = await readPreviewToken((await previewUrlKey(env.NAS_AGENT_TOKEN))!, path.slice('/p/'.length));
+    expect(grant).toMatchObject({ fileId: photo.id, askerPk: await pkOf(userId), chatPk: null });
+    expect((await call('GET', path, { token: null })).bytes).toEqual(JPEG);
+    await removeMember(project.id, accountOf(userId));
+    expect((await call('GET', path, { token: null })).status).toBe(404);
   });
 
   it('the sweep keeps every object a row names', async () => {
