@@ -45,7 +45,7 @@ const small = (text: string): messagingApi.FlexText => ({
  * The name and details, beside the preview when there is one: a square crop (LINE's image component
  * takes `w:h` with h at most 3 w; a fixed 1:1 fits every picture, tall scans too) of a fixed size.
  */
-function describe(e: FileEntry): messagingApi.FlexComponent[] {
+function nameAndDetails(e: FileEntry): messagingApi.FlexComponent[] {
   const texts: messagingApi.FlexComponent[] = [
     { type: 'text', text: e.name, wrap: true, weight: 'bold', size: 'sm' },
     ...e.details.map(small),
@@ -70,7 +70,7 @@ function entryBox(e: FileEntry): messagingApi.FlexBox {
     layout: 'vertical',
     spacing: 'sm',
     contents: [
-      ...describe(e),
+      ...nameAndDetails(e),
       {
         type: 'button',
         style: 'primary',
