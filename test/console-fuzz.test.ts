@@ -28,6 +28,7 @@ const TEMPLATES = [
   '/inbox/{id}/retry',
   '/ai-logs',
   '/ai-logs/usage',
+  '/audit',
   // Never a real key ({id} is random): the texts other tests read stay as they are.
   '/bot-texts',
   '/bot-texts/{id}/en',
@@ -51,6 +52,9 @@ const FIELDS = [
   'from',
   'to',
   'limit',
+  'action',
+  'operator',
+  'userId',
   'allow',
   'projectId',
   'aiInstructions',

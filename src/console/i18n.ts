@@ -70,6 +70,7 @@ const zh = {
   'common.save': '儲存',
   'common.cancel': '取消',
   'common.all': '全部',
+  'common.auditEntries': '稽核紀錄',
   'common.apply': '套用',
   'common.filters': '篩選',
   'common.next': '下一頁',
@@ -311,6 +312,7 @@ const zh = {
 
   'nav.audit': '稽核紀錄',
   'audit.title': '稽核紀錄',
+  'group.auditEntries': '這個群組的設定變更、搜尋與傳送的檔案',
   'audit.help': '只能新增、不能修改的紀錄：離開 NAS 的檔案、搜尋、綁定、成員與設定變更、撤銷、登入與速率限制。',
   'audit.at': '時間',
   'audit.action': '動作',
@@ -322,6 +324,14 @@ const zh = {
   'audit.filterAction': '動作',
   'audit.filterUser': '帳號 ID',
   'audit.filterChat': '群組（UUID 或 LINE ID）',
+  'audit.filterOperator': '操作人員',
+  'audit.filterLineUser': 'LINE 使用者（UUID 或 LINE ID）',
+  'audit.filterHelp':
+    '動作可選一類（例如 nas.*：所有 NAS 動作）。操作人員需完全相同；結尾加 * 則找開頭相同的（例如 token:* 找所有以管理員權杖登入的操作）。LINE 使用者：他做的事，以及對他 1 對 1 聊天做的事。',
+  'audit.families': '一類動作',
+  'audit.actions': '動作',
+  'audit.chatEntries': '這個聊天的紀錄',
+  'audit.oneToOne': '1 對 1',
   'audit.empty': '沒有符合條件的紀錄。',
 
   'projects.title': '專案',
@@ -422,6 +432,7 @@ const en: Record<MessageKey, string> = {
   'common.save': 'Save',
   'common.cancel': 'Cancel',
   'common.all': 'All',
+  'common.auditEntries': 'Audit entries',
   'common.apply': 'Apply',
   'common.filters': 'Filters',
   'common.next': 'Next page',
@@ -666,6 +677,7 @@ const en: Record<MessageKey, string> = {
 
   'nav.audit': 'Audit',
   'audit.title': 'Audit trail',
+  'group.auditEntries': "This group's setting changes, searches and files sent",
   'audit.help':
     'Append-only: files that left the NAS, searches, bindings, membership and setting changes, revocations, sign-ins and rate limits.',
   'audit.at': 'When',
@@ -678,6 +690,14 @@ const en: Record<MessageKey, string> = {
   'audit.filterAction': 'Action',
   'audit.filterUser': 'Account id',
   'audit.filterChat': 'Group (UUID or LINE id)',
+  'audit.filterOperator': 'Operator',
+  'audit.filterLineUser': 'LINE user (UUID or LINE id)',
+  'audit.filterHelp':
+    'An action can be a family (nas.*: every NAS action). The operator matches exactly; ending with *, every operator starting so (token:* finds everything done by token sign-ins). A LINE user: what they did, and what was done to their 1:1 chat.',
+  'audit.families': 'Families',
+  'audit.actions': 'Actions',
+  'audit.chatEntries': "This chat's entries",
+  'audit.oneToOne': '1:1',
   'audit.empty': 'No entry matches.',
 
   'projects.title': 'Projects',

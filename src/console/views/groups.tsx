@@ -4,6 +4,7 @@ import type { GroupItem } from '../../domain/groups';
 import type { MessageItem } from '../../domain/messages';
 import { formatNumber, t, type Lang, type MessageKey } from '../i18n';
 import { BASE } from '../types';
+import { auditHref } from './audit';
 import { CsrfField, Empty, Filters, formatBytes, hrefOf, Pager, PostButton, Select, typeLabel, When } from './common';
 import { Avatar, DisplayName } from './people';
 
@@ -267,6 +268,10 @@ export function GroupPage({
             </dd>
           </>
         ) : null}
+        <dt>{t(lang, 'common.auditEntries')}</dt>
+        <dd>
+          <a href={auditHref({ groupId: g.id })}>{t(lang, 'group.auditEntries')}</a>
+        </dd>
       </dl>
 
       <div class="settings">

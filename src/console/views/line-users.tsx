@@ -2,6 +2,7 @@
 import type { LineUserItem } from '../../domain/line-users';
 import { t, type Lang } from '../i18n';
 import { BASE } from '../types';
+import { auditHref } from './audit';
 import { CsrfField, Empty, Filters, hrefOf, Pager, Select, When } from './common';
 import { Avatar, DisplayName } from './people';
 
@@ -61,6 +62,7 @@ export function LineUserListPage({
                 </span>
                 <div class="actions">
                   <a href={hrefOf(`${BASE}/messages`, { lineUserId: u.id })}>{t(lang, 'lineUsers.messages')}</a>
+                  <a href={auditHref({ lineUserId: u.id })}>{t(lang, 'common.auditEntries')}</a>
                   {u.user ? <a href={`${BASE}/line-users/${u.id}/unbind`}>{t(lang, 'lineUsers.unbind')}</a> : null}
                 </div>
               </div>
