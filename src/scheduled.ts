@@ -5,7 +5,8 @@
  * (uploaded, or failed and not yet told; requests the NAS job never finished become failed),
  * purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
  * deletes wrong-token records older than a day (the limiter needs 15 minutes of them) and AI
- * pauses that have expired (they already count as no pause: src/domain/ai-pauses.ts).
+ * pauses that have expired (they already count as no pause: src/domain/ai-pauses.ts), and every
+ * tenth minute deletes a page of /find's NAS previews whose file left the index (src/nas/file-previews.ts).
  */
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config/constants';
@@ -16,6 +17,7 @@ import { purgeInboxPayloads } from './inbox/retention';
 import { claimDueEvents } from './inbox/status';
 import { createLogger } from './lib/log';
 import { runNasBackstop } from './nas/deliver';
+import { randomSweepStart, sweepFilePreviews } from './nas/file-previews';
 import { pruneAuthFailures } from './security/limiter';
 import { openServices } from './services';
 
@@ -49,6 +51,11 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (authFailures > 0) log.info('cron.auth_failures_pruned', { deleted: authFailures });
     const pauses = await deleteExpiredPauses(services.db);
     if (pauses > 0) log.info('cron.ai_pauses_expired', { deleted: pauses });
+    // Every tenth minute, one page of /find's previews from a random point: orphans deleted.
+    if (now.getUTCMinutes() % 10 === 0) {
+      const swept = await sweepFilePreviews(services.db, env.FILES, randomSweepStart());
+      if (swept.deleted > 0) log.info('cron.nas_previews_swept', swept);
+    }
   } catch (err) {
     // The database is unreachable or a claim failed: the next run (a minute later) tries again.
     log.error('cron.failed', { error: err, ...totals });
