@@ -319,6 +319,7 @@ describe('OpenAPI document', () => {
     expect(Object.keys(doc.paths).sort()).toEqual(
       [
         '/ai-logs',
+        '/ai-pauses',
         '/ai-usage',
         '/audit',
         '/bot-texts',
@@ -328,7 +329,9 @@ describe('OpenAPI document', () => {
         '/files',
         '/groups',
         '/groups/{id}',
+        '/groups/{id}/ai-pause',
         '/line-users',
+        '/line-users/{id}/ai-pause',
         '/line-users/{id}/binding',
         '/messages',
         '/projects',
