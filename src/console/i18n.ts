@@ -4,6 +4,8 @@
  * both columns and a missing translation is a type error, not a blank.
  */
 
+import { sendsEn, sendsZh } from './i18n-sends.ts';
+
 export const languages = ['zh-Hant', 'en'] as const;
 export type Lang = (typeof languages)[number];
 
@@ -355,6 +357,7 @@ const zh = {
   'notice.memberAdded': '已加入成員。',
   'notice.memberChanged': '已變更成員的角色。',
   'notice.memberRemoved': '已移除成員。',
+  ...sendsZh,
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -712,6 +715,7 @@ const en: Record<MessageKey, string> = {
   'notice.memberAdded': 'Member added.',
   'notice.memberChanged': 'Member role changed.',
   'notice.memberRemoved': 'Member removed.',
+  ...sendsEn,
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { 'zh-Hant': zh, en };

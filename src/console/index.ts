@@ -32,6 +32,7 @@ import { inboxRoutes } from './routes/inbox';
 import { lineUserRoutes } from './routes/line-users';
 import { overviewRoutes } from './routes/overview';
 import { projectRoutes } from './routes/projects';
+import { sendRoutes } from './routes/sends';
 import { shareLinkRoutes } from './routes/share-links';
 import { signInRoutes, signOutRoutes } from './routes/sign-in';
 import { SignedOutSessions } from './session';
@@ -76,6 +77,7 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   app.route('/', overviewRoutes);
   app.route('/', groupRoutes);
   app.route('/', lineUserRoutes);
+  app.route('/', sendRoutes);
   app.route('/', accountRoutes);
   app.route('/', historyRoutes);
   app.route('/', fileRoutes);

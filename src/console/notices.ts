@@ -24,5 +24,9 @@ export const notices = [
   'notice.memberRemoved',
   'notice.botTextSaved',
   'notice.botTextReset',
+  'notice.messageSent',
+  'notice.messageAlreadySent',
+  'notice.fileRequested',
+  'notice.announcementStarted',
 ] as const satisfies readonly MessageKey[];
 export type Notice = (typeof notices)[number];

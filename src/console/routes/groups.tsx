@@ -17,6 +17,7 @@ import { t } from '../i18n';
 import { renderMessage } from '../render';
 import { BASE, type ConsoleEnv } from '../types';
 import { GroupListPage, GroupPage } from '../views/groups';
+import { groupSendPanel } from './sends';
 
 const PAGE = 50;
 const TIMELINE = 30;
@@ -60,6 +61,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
       messages.items.filter((m) => m.fileId).map((m) => m.id),
     );
     const groupFiles = await listFiles(db, { groupId: id, limit: GROUP_FILES });
+    const send = await groupSendPanel(c, group);
     return c.render(
       <GroupPage
         lang={lang}
@@ -70,6 +72,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
         files={files}
         groupFiles={groupFiles.items}
         moreFiles={groupFiles.nextCursor !== null}
+        send={send}
       />,
       { title: group.name ?? group.lineGroupId, screen: 'groups' },
     );

@@ -6,6 +6,7 @@ import { formatNumber, t, type Lang, type MessageKey } from '../i18n';
 import { BASE } from '../types';
 import { CsrfField, Empty, Filters, formatBytes, hrefOf, Pager, PostButton, Select, typeLabel, When } from './common';
 import { Avatar, DisplayName } from './people';
+import { SendPanel, type SendPanelData } from './send';
 
 export interface GroupListQuery {
   active?: boolean;
@@ -226,6 +227,8 @@ export interface GroupPageProps {
   files: Map<string, FileSummary>;
   groupFiles: FileItem[];
   moreFiles: boolean;
+  /** Sending as the bot into this chat (./send.tsx). */
+  send?: SendPanelData;
 }
 
 export function GroupPage({
@@ -237,6 +240,7 @@ export function GroupPage({
   files,
   groupFiles,
   moreFiles,
+  send,
 }: GroupPageProps) {
   const self = `${BASE}/groups/${g.id}`;
   return (
@@ -322,6 +326,8 @@ export function GroupPage({
           </form>
         </section>
       </div>
+
+      {send ? <SendPanel lang={lang} data={send} isGroup /> : null}
 
       <h2>{t(lang, 'group.timeline')}</h2>
       {messages.length === 0 ? (
