@@ -3,12 +3,13 @@
  * whose worker died mid-processing (overlapping runs share work through SKIP LOCKED), and starts
  * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
  * (uploaded, or failed and not yet told; requests the NAS job never finished become failed),
- * purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
+ * resumes console announcements still sending (src/domain/announcements.ts, a chunk each), purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
  * deletes wrong-token records older than a day (the limiter needs 15 minutes of them).
  */
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config/constants';
 import { config } from './config';
+import { processAnnouncement, unfinishedAnnouncements } from './domain/announcements';
 import { processEvents } from './events/dispatch';
 import { purgeInboxPayloads } from './inbox/retention';
 import { claimDueEvents } from './inbox/status';
@@ -40,6 +41,11 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (answers.restarted + answers.created + answers.gaveUp > 0) log.info('cron.ai_backstop', answers);
     const nas = await runNasBackstop(services, env, now.getTime());
     if (nas.timedOut + nas.sent + nas.told + nas.errors > 0) log.info('cron.nas_backstop', nas);
+    for (const id of await unfinishedAnnouncements(services.db)) {
+      if (Date.now() >= deadline) break;
+      const announced = await processAnnouncement(services, id, services.nas);
+      if (announced.processed > 0) log.info('cron.announcement_resumed', { announcementId: id, ...announced });
+    }
     const days = config(env).inboxRetentionDays;
     const purged = await purgeInboxPayloads(services.db, days);
     if (purged > 0) log.info('cron.inbox_purged', { purged, days });

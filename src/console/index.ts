@@ -23,6 +23,7 @@ import { renderMessage } from './render';
 import { takeNotice } from './flash';
 import { accountRoutes } from './routes/accounts';
 import { aiRoutes } from './routes/ai';
+import { announcementRoutes } from './routes/announcements';
 import { auditRoutes } from './routes/audit';
 import { botTextRoutes } from './routes/bot-texts';
 import { fileRoutes } from './routes/files';
@@ -78,6 +79,7 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   app.route('/', groupRoutes);
   app.route('/', lineUserRoutes);
   app.route('/', sendRoutes);
+  app.route('/', announcementRoutes);
   app.route('/', accountRoutes);
   app.route('/', historyRoutes);
   app.route('/', fileRoutes);

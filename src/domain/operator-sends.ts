@@ -136,7 +136,7 @@ export async function sendTextAsBot(
 }
 
 /** The push of a `sending` row and its settling: the attempt that settles it audits it. */
-async function pushText(
+export async function pushText(
   deps: OutboundDeps,
   input: SendInput & { text: string },
   actor: AuditActor,
@@ -172,7 +172,7 @@ async function pushText(
 }
 
 /** Moves a row out of pending/sending, once; how many rows it moved (0: already settled). */
-async function settle(
+export async function settle(
   db: Queryable,
   id: string,
   outcome: { status: 'sent' } | { status: 'failed'; error: string },
@@ -204,35 +204,54 @@ async function fileForChat(
   return { ok: true, file };
 }
 
+export type FileInput = SendInput & { fileId: string; sendMaxBytes: number; publicBaseUrl: string | null };
+
+/** The file, if the operator may send it into the chat now and it is not too large. */
+export async function checkedFile(
+  db: Queryable,
+  input: FileInput,
+): Promise<{ ok: true; file: typeof nasFiles.$inferSelect } | { ok: false; outcome: SendOutcome }> {
+  const checked = await fileForChat(db, input.chat, input.fileId);
+  if (checked.ok && checked.file.size > input.sendMaxBytes) return { ok: false, outcome: { kind: 'tooLarge' } };
+  return checked;
+}
+
+/** The NAS send request of a submission (key `console:<id>`, no reply token: by push); its id, or null when it exists already. */
+export async function requestFile(
+  db: Queryable,
+  input: FileInput,
+  file: typeof nasFiles.$inferSelect,
+): Promise<string | null> {
+  const request = await createSendRequest(db, {
+    requestKey: `${CONSOLE_REQUEST_PREFIX}${input.id}`,
+    file,
+    lineUserPk: input.chat.lineUserPk,
+    chatPk: input.chat.chatPk,
+    replyToken: null,
+    eventAt: new Date(),
+    publicBaseUrl: input.publicBaseUrl,
+  });
+  return request.id;
+}
+
+export const auditFile = (db: Queryable, actor: AuditActor, input: SendInput, file: typeof nasFiles.$inferSelect) =>
+  auditSend(db, actor, input, { kind: 'file', share: file.share, path: file.path, size: file.size });
+
 /**
  * Asks the NAS to send a file into the chat, once per submission id: the send request (key
  * `console:<id>`, no reply token: it goes by push) and the `sending` row in one transaction.
  */
-export async function sendFileAsBot(
-  db: Database,
-  input: SendInput & { fileId: string; sendMaxBytes: number; publicBaseUrl: string | null },
-  actor: AuditActor,
-): Promise<SendOutcome> {
+export async function sendFileAsBot(db: Database, input: FileInput, actor: AuditActor): Promise<SendOutcome> {
   if (!(await chatExists(db, input.chat))) return { kind: 'chatNotFound' };
   const existing = await loadSend(db, input.id);
   if (existing) return answerFromRow(db, existing, input);
-  const checked = await fileForChat(db, input.chat, input.fileId);
+  const checked = await checkedFile(db, input);
   if (!checked.ok) return checked.outcome;
-  const { file } = checked;
-  if (file.size > input.sendMaxBytes) return { kind: 'tooLarge' };
   const created = await db.transaction(async (tx) => {
-    const request = await createSendRequest(tx, {
-      requestKey: `${CONSOLE_REQUEST_PREFIX}${input.id}`,
-      file,
-      lineUserPk: input.chat.lineUserPk,
-      chatPk: input.chat.chatPk,
-      replyToken: null,
-      eventAt: new Date(),
-      publicBaseUrl: input.publicBaseUrl,
-    });
-    if (!request.created) return false;
-    await tx.insert(operatorSends).values(sendingRow(input, { nasSendRequestId: request.id }));
-    await auditSend(tx, actor, input, { kind: 'file', share: file.share, path: file.path, size: file.size });
+    const request = await requestFile(tx, input, checked.file);
+    if (!request) return false;
+    await tx.insert(operatorSends).values(sendingRow(input, { nasSendRequestId: request }));
+    await auditFile(tx, actor, input, checked.file);
     return true;
   });
   if (created) return { kind: 'requested', again: false };

@@ -31,7 +31,7 @@ export interface SendPanelData {
 }
 
 /** The quota left this month, as the send box says it. */
-function QuotaLine({ lang, quota: q }: { lang: Lang; quota: PushQuota }) {
+export function QuotaLine({ lang, quota: q }: { lang: Lang; quota: PushQuota }) {
   const num = (n: number) => formatNumber(lang, n);
   if (q.type === null) return <p class="note">{t(lang, 'send.quotaUnknown')}</p>;
   if (q.type === 'none' || q.value === null)
