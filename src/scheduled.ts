@@ -9,7 +9,7 @@
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config/constants';
 import { config } from './config';
-import { processAnnouncement, unfinishedAnnouncements } from './domain/announcements';
+import { processAnnouncementFor, unfinishedAnnouncements } from './domain/announcements';
 import { processEvents } from './events/dispatch';
 import { purgeInboxPayloads } from './inbox/retention';
 import { claimDueEvents } from './inbox/status';
@@ -43,7 +43,10 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (nas.timedOut + nas.sent + nas.told + nas.errors > 0) log.info('cron.nas_backstop', nas);
     for (const id of await unfinishedAnnouncements(services.db)) {
       if (Date.now() >= deadline) break;
-      const announced = await processAnnouncement(services, id, services.nas);
+      const announced = await processAnnouncementFor(services, id, {
+        ...services.nas,
+        budgetMs: Math.max(0, deadline - Date.now()),
+      });
       if (announced.processed > 0) log.info('cron.announcement_resumed', { announcementId: id, ...announced });
     }
     const days = config(env).inboxRetentionDays;

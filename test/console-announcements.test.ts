@@ -142,7 +142,8 @@ describe('announcements', () => {
   it('LINE fails for one chat: the rest is sent, the Cron resumes it, nothing is sent twice', async () => {
     const op = await operator();
     const { project, a, b } = await setting();
-    await addFault({ path: '/v2/bot/message/push', bodyContains: b.lineGroupId, status: 500, times: 3 });
+    // LINE fails B's push for the first run's two passes (three tries each: the client retries twice).
+    await addFault({ path: '/v2/bot/message/push', bodyContains: b.lineGroupId, status: 500, times: 6 });
     const id = crypto.randomUUID();
     await send('POST', '/announcements', {
       cookie: op.cookie,
@@ -166,6 +167,27 @@ describe('announcements', () => {
     expect(await pushesTo(b.lineGroupId)).toHaveLength(1);
     expect((await rowsOf(id)).every((r) => r.status === 'sent')).toBe(true);
     expect((await announcementRow(id))!.status).toBe('done');
+  });
+
+  it('more chats than one chunk: all sent after the form, each once', async () => {
+    const op = await operator();
+    const project = await createProjectWithFolder(`projects/many-${unique()}`);
+    const groups = [];
+    for (let i = 0; i < 23; i++) groups.push(await seedGroup({ name: `M${i} ${unique()}`, projectId: project.id }));
+    const id = crypto.randomUUID();
+    const res = await send('POST', '/announcements', {
+      cookie: op.cookie,
+      rawBody: body(op.csrf, [
+        ['announcementId', id],
+        ['text', 'to many'],
+        ['projectId', project.id],
+      ]),
+    });
+    expect(res.status).toBe(303);
+    for (const g of groups) expect(await pushesTo(g.lineGroupId), g.name!).toHaveLength(1);
+    expect((await rowsOf(id)).filter((r) => r.status === 'sent')).toHaveLength(23);
+    // Unknown member counts: not in the estimate.
+    expect(await announcementRow(id)).toMatchObject({ status: 'done', pushEstimate: 0 });
   });
 
   it('refused: no chats, nothing to send, a foreign id; forged posts; a signed-out client', async () => {

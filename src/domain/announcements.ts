@@ -208,11 +208,12 @@ export interface ProcessOptions {
 }
 
 /**
- * Sends the next open rows of an announcement (a chunk), then marks it done when none is open.
+ * Sends the next open rows of an announcement (a chunk), then marks it done when none is open;
+ * `processed`: the rows it settled or handed to the NAS.
  * Texts are pushed (a `sending` row again: LINE's 409 to the same retry key counts as sent);
  * files are asked of the NAS, whose delivery settles the row later. Safe to run twice at once.
  */
-export async function processAnnouncement(
+async function processAnnouncement(
   deps: OutboundDeps,
   announcementId: string,
   options: ProcessOptions,
@@ -254,7 +255,9 @@ export async function processAnnouncement(
           .update(operatorSends)
           .set({ status: 'sending' })
           .where(and(eq(operatorSends.id, row.id), eq(operatorSends.status, 'pending')));
-        await pushText(deps, { ...input, text: row.text }, actor);
+        const outcome = await pushText(deps, { ...input, text: row.text }, actor);
+        // LINE did not answer: left `sending` for a later run, not counted (the loop above stops).
+        if (outcome.kind === 'unanswered') continue;
       } else {
         await requestAnnouncedFile(db, { ...input, fileId: announcement.nasFileId, ...options }, actor);
       }
@@ -272,6 +275,21 @@ export async function processAnnouncement(
       .where(and(eq(announcements.id, announcementId), eq(announcements.status, 'sending')));
   }
   return { processed, open };
+}
+
+/** Chunks of one announcement until none is left to send now or `budgetMs` has passed (what a waitUntil or a Cron run can afford). */
+export async function processAnnouncementFor(
+  deps: OutboundDeps,
+  announcementId: string,
+  options: ProcessOptions & { budgetMs: number },
+): Promise<{ processed: number; open: number }> {
+  const until = Date.now() + options.budgetMs;
+  let total = 0;
+  for (;;) {
+    const { processed, open } = await processAnnouncement(deps, announcementId, options);
+    total += processed;
+    if (processed === 0 || open === 0 || Date.now() >= until) return { processed: total, open };
+  }
 }
 
 /** A file row: asked of the NAS once (`sending`), or failed with why it may not go into this chat now. */

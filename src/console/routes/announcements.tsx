@@ -14,7 +14,7 @@ import {
   chatsOf,
   listAnnouncements,
   planAnnouncement,
-  processAnnouncement,
+  processAnnouncementFor,
   type AnnouncementDraft,
   type AnnouncementPlan,
 } from '../../domain/announcements';
@@ -111,7 +111,12 @@ function processInBackground(c: Ctx, id: string) {
   const services = openServices(c.env, c.get('log'));
   const nas = nasConfig(c.env, new URL(c.req.url).origin);
   c.executionCtx.waitUntil(
-    processAnnouncement(services, id, { sendMaxBytes: nas.sendMaxBytes, publicBaseUrl: nas.publicBaseUrl })
+    // Within waitUntil's ~30 s after the response; the rest goes on with the next continue or the Cron.
+    processAnnouncementFor(services, id, {
+      sendMaxBytes: nas.sendMaxBytes,
+      publicBaseUrl: nas.publicBaseUrl,
+      budgetMs: 20_000,
+    })
       .catch((err) => c.get('log').error('console.announcement_failed', { announcementId: id, error: err }))
       .finally(services.close),
   );
