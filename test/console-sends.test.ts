@@ -91,6 +91,8 @@ describe('a text as the bot', () => {
     // The page lists it, with a link to the trail of this chat's sends.
     const after = await page(`/groups/${group.id}`, op.cookie);
     expect(after).toContain(`data-operator-send="${sendId}" data-status="sent"`);
+    // The timeline names the operator beside the bot's message.
+    expect(after).toContain(` · ${row!.operator}`);
     expect(after).toContain(`/admin/audit?action=console.message_sent&amp;groupId=${group.id}`);
     expect(sendIdOn(after)).not.toBe(sendId);
   });

@@ -160,7 +160,10 @@ function Timeline({ lang, messages, files }: { lang: Lang; messages: MessageItem
         <li class={m.isFromBot ? 'msg bot' : 'msg'} data-message={m.id}>
           <div class="msg-head">
             {m.isFromBot ? (
-              <span class="name">{t(lang, 'msg.bot')}</span>
+              <span class="name">
+                {t(lang, 'msg.bot')}
+                {m.sentByOperator ? <span class="muted mono">{` · ${m.sentByOperator}`}</span> : null}
+              </span>
             ) : (
               <DisplayName name={m.senderName} lineId={m.lineUserId ?? t(lang, 'msg.unknownSender')} />
             )}
