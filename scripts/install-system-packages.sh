@@ -4,9 +4,10 @@
 #                   tests run through it; without it they fall back to the direct path, except in CI)
 #   chromium        the browser the console's end-to-end tests drive (playwright-core, test/browser/)
 #   fonts-noto-cjk  Chinese glyphs for the console's screenshots (without them they show boxes)
+#   fonts-noto-color-emoji  the emoji in the bot's messages (📁, 📎) in the chat screenshots
 # Installs only what is missing; needs root (or sudo). Safe to run again.
 set -euo pipefail
-packages=(pgbouncer chromium fonts-noto-cjk)
+packages=(pgbouncer chromium fonts-noto-cjk fonts-noto-color-emoji)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

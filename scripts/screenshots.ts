@@ -1,12 +1,15 @@
 /**
- * `npm run screenshots`: the README's pictures of the console, taken in real Chromium (the launcher
- * of the browser tests) from the dev stack on a fresh database with the browser tests' seed and 30
- * days of history: docs/console-overview.png and docs/console-group.png, 1280x800.
+ * `npm run screenshots`: the README's pictures, taken in real Chromium (the launcher of the browser
+ * tests). The console's: from the dev stack on a fresh database with the browser tests' seed and 30
+ * days of history: docs/console-overview.png and docs/console-group.png, 1280x800. Then the chat's
+ * (scripts/chat-screenshots.ts): what LINE users see of the bot, docs/chat-*.png at a phone's size.
+ * `npm run screenshots -- console` or `-- chat` takes only one set.
  *
  * Needs /usr/bin/chromium and fonts-noto-cjk (scripts/install-system-packages.sh) and the local
  * Postgres (TEST_DATABASE_ADMIN_URL, default postgres://postgres@127.0.0.1:5432/postgres).
  */
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import {
   ADMIN_TOKEN,
   chromiumMissing,
@@ -20,6 +23,7 @@ import {
   startConsoleStack,
   VIEWPORTS,
 } from '../test/support/browser.ts';
+import { takeChatScreenshots } from './chat-screenshots.ts';
 
 const missing = chromiumMissing();
 if (missing) {
@@ -27,50 +31,76 @@ if (missing) {
   process.exit(1);
 }
 
-const started = Date.now();
-const [env, browser] = await Promise.all([startConsoleStack('screenshots', { seed: CONSOLE_SEED }), launchChromium()]);
-try {
-  await seedConsole(env, { photo: await sitePhoto(browser), history: true });
-  // The ops group as an operator would have set it up: AI on, bound to its project.
-  await env.db.query(
-    `update line_groups set allow_ai_response = true, project_id = (select id from projects where name = $1), ai_instructions = $3 where line_group_id = $2`,
-    [
-      PROJECTS[0],
-      directory.chat('group', 'ops').id,
-      '回答請用繁體中文，簡短明確。\n本群組是 Tower B 工地現場：提到進度時請附上日期。',
-    ],
-  );
-  const context = await browser.newContext({ locale: 'zh-TW', viewport: VIEWPORTS.desktop, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  await page.goto(`${env.url}/admin/login`);
-  await page.fill('input[name="token"]', ADMIN_TOKEN);
-  await page.click('button[type="submit"]');
-  if (new URL(page.url()).pathname !== '/admin') throw new Error(`sign-in did not reach the overview: ${page.url()}`);
+const only = process.argv[2];
+if (only !== undefined && only !== 'console' && only !== 'chat') {
+  console.error('usage: npm run screenshots [-- console | chat]');
+  process.exit(1);
+}
 
-  const shots: Array<[string, string]> = [];
-  const overview = join(ROOT, 'docs', 'console-overview.png');
-  await page.screenshot({ path: overview });
-  shots.push(['overview', overview]);
-
-  const [ops] = (
-    await env.db.query<{ id: string }>('select id from line_groups where line_group_id = $1', [
-      directory.chat('group', 'ops').id,
-    ])
-  ).rows;
-  await page.goto(`${env.url}/admin/groups/${ops!.id}`);
-  // Down to the end of the chat timeline (the bot's answer on the other side), its settings above.
-  const timeline = await page.locator('ol.timeline').boundingBox();
-  if (timeline)
-    await page.evaluate(
-      `window.scrollTo(0, ${Math.round(timeline.y + timeline.height - VIEWPORTS.desktop.height + 24)})`,
+async function consoleScreenshots(browser: Browser): Promise<Array<[string, string]>> {
+  const env = await startConsoleStack('screenshots', { seed: CONSOLE_SEED });
+  try {
+    await seedConsole(env, { photo: await sitePhoto(browser), history: true });
+    // The ops group as an operator would have set it up: AI on, bound to its project.
+    await env.db.query(
+      `update line_groups set allow_ai_response = true, project_id = (select id from projects where name = $1), ai_instructions = $3 where line_group_id = $2`,
+      [
+        PROJECTS[0],
+        directory.chat('group', 'ops').id,
+        '回答請用繁體中文，簡短明確。\n本群組是 Tower B 工地現場：提到進度時請附上日期。',
+      ],
     );
-  const group = join(ROOT, 'docs', 'console-group.png');
-  await page.screenshot({ path: group });
-  shots.push(['group', group]);
+    const context = await browser.newContext({ locale: 'zh-TW', viewport: VIEWPORTS.desktop, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await page.goto(`${env.url}/admin/login`);
+    await page.fill('input[name="token"]', ADMIN_TOKEN);
+    await page.click('button[type="submit"]');
+    if (new URL(page.url()).pathname !== '/admin') throw new Error(`sign-in did not reach the overview: ${page.url()}`);
 
-  for (const [name, file] of shots) console.log(`${name.padEnd(9)} ${file.slice(ROOT.length)}`);
+    const shots: Array<[string, string]> = [];
+    const overview = join(ROOT, 'docs', 'console-overview.png');
+    await page.screenshot({ path: overview });
+    shots.push(['overview', overview]);
+
+    const [ops] = (
+      await env.db.query<{ id: string }>('select id from line_groups where line_group_id = $1', [
+        directory.chat('group', 'ops').id,
+      ])
+    ).rows;
+    await page.goto(`${env.url}/admin/groups/${ops!.id}`);
+    // Down to the end of the chat timeline (the bot's answer on the other side), its settings above.
+    const timeline = await page.locator('ol.timeline').boundingBox();
+    if (timeline)
+      await page.evaluate(
+        `window.scrollTo(0, ${Math.round(timeline.y + timeline.height - VIEWPORTS.desktop.height + 24)})`,
+      );
+    // The thumbnails load lazily, once scrolled into view: wait for them, not a grey placeholder.
+    await page.waitForFunction(
+      `[...document.querySelectorAll('ol.timeline img.thumb')].every((img) => img.complete && img.naturalWidth > 0)`,
+      undefined,
+      { timeout: 15_000 },
+    );
+    const group = join(ROOT, 'docs', 'console-group.png');
+    await page.screenshot({ path: group });
+    shots.push(['group', group]);
+
+    return shots;
+  } finally {
+    await env.stop();
+  }
+}
+
+/** SCREENSHOTS_LOG=1: the stack's output (the Worker, the nas-sync job, the chat transcript) on stderr. */
+const log = process.env.SCREENSHOTS_LOG ? (line: string) => console.error(line) : undefined;
+const started = Date.now();
+const browser = await launchChromium();
+try {
+  const shots = [
+    ...(only !== 'chat' ? await consoleScreenshots(browser) : []),
+    ...(only !== 'console' ? await takeChatScreenshots(browser, join(ROOT, 'docs'), log) : []),
+  ];
+  for (const [name, file] of shots) console.log(`${name.padEnd(12)} ${file.slice(ROOT.length)}`);
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } finally {
   await browser.close();
-  await env.stop();
 }

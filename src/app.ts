@@ -7,6 +7,7 @@ import type { AppEnv } from './http/types';
 import { createLogger } from './lib/log';
 import { console as adminConsole, type createConsole } from './console';
 import { admin } from './routes/admin';
+import { filePreview } from './routes/file-preview';
 import { health } from './routes/health';
 import { nas } from './routes/nas';
 import { share } from './routes/share';
@@ -25,6 +26,7 @@ export function createApp(options: { console?: ReturnType<typeof createConsole> 
   app.route('/api/linebot/admin', admin);
   app.route(NAS_API_PATH, nas);
   app.route('/s', share);
+  app.route('/p', filePreview);
   app.route('/admin', options.console ?? adminConsole);
   app.notFound((c) => errorResponse(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`));
   app.onError(handleError);

@@ -3,18 +3,23 @@
  * whose worker died mid-processing (overlapping runs share work through SKIP LOCKED), and starts
  * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
  * (uploaded, or failed and not yet told; requests the NAS job never finished become failed),
- * resumes console announcements still sending (src/domain/announcements.ts, a chunk each), purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
- * deletes wrong-token records older than a day (the limiter needs 15 minutes of them).
+ * resumes console announcements still sending (src/domain/announcements.ts, chunks within the budget),
+ * purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
+ * deletes wrong-token records older than a day (the limiter needs 15 minutes of them) and AI
+ * pauses that have expired (they already count as no pause: src/domain/ai-pauses.ts), and every
+ * tenth minute deletes a page of /find's NAS previews whose file left the index (src/nas/file-previews.ts).
  */
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config/constants';
 import { config } from './config';
 import { processAnnouncementFor, unfinishedAnnouncements } from './domain/announcements';
+import { deleteExpiredPauses } from './domain/ai-pauses';
 import { processEvents } from './events/dispatch';
 import { purgeInboxPayloads } from './inbox/retention';
 import { claimDueEvents } from './inbox/status';
 import { createLogger } from './lib/log';
 import { runNasBackstop } from './nas/deliver';
+import { randomSweepStart, sweepFilePreviews } from './nas/file-previews';
 import { pruneAuthFailures } from './security/limiter';
 import { openServices } from './services';
 
@@ -54,6 +59,13 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (purged > 0) log.info('cron.inbox_purged', { purged, days });
     const authFailures = await pruneAuthFailures(services.db);
     if (authFailures > 0) log.info('cron.auth_failures_pruned', { deleted: authFailures });
+    const pauses = await deleteExpiredPauses(services.db);
+    if (pauses > 0) log.info('cron.ai_pauses_expired', { deleted: pauses });
+    // Every tenth minute, one page of /find's previews from a random point: orphans deleted.
+    if (now.getUTCMinutes() % 10 === 0) {
+      const swept = await sweepFilePreviews(services.db, env.FILES, randomSweepStart());
+      if (swept.deleted > 0) log.info('cron.nas_previews_swept', swept);
+    }
   } catch (err) {
     // The database is unreachable or a claim failed: the next run (a minute later) tries again.
     log.error('cron.failed', { error: err, ...totals });

@@ -421,6 +421,8 @@ describe('real answers match the document', () => {
       'welcome.follow/en',
       'welcome.join/zh-TW',
       'welcome.join/en',
+      'ai.paused/zh-TW',
+      'ai.paused/en',
     ]);
     await call('GET', '/bot-texts', 401, noToken);
 
@@ -447,6 +449,40 @@ describe('real answers match the document', () => {
     );
     expect(after).toMatchObject({ overridden: false, updatedAt: null, updatedBy: null });
     expect(after.text).toBe(after.defaultText);
+  });
+
+  it('AI pauses', async () => {
+    const group = await seedGroup();
+    const user = await seedLineUser();
+    for (const [chat, id, field] of [
+      ['groups', group.id, 'groupId'],
+      ['line-users', user.id, 'lineUserId'],
+    ] as const) {
+      const path = `/${chat}/${id}/ai-pause`;
+      const paused = await call('PUT', path, 200, { body: { hours: 4 } });
+      expect(paused).toMatchObject({ [field]: id, pausedBy: 'api', noticeSentAt: null });
+      expect(paused.pausedUntil).not.toBeNull();
+      expect((await call('PUT', path, 200, { body: { hours: null } })).pausedUntil).toBeNull();
+      await call('PUT', path, 400, { body: { hours: 0 } });
+      await call('PUT', path, 400, { body: { hours: 1.5 } });
+      await call('PUT', path, 400, { body: { hours: 721 } });
+      await call('PUT', path, 400, { body: {} });
+      await call('PUT', path, 400, { body: { hours: 1, until: 'later' } });
+      await call('PUT', `/${chat}/not-a-uuid/ai-pause`, 400, { body: { hours: 1 } });
+      await call('PUT', path, 401, { ...noToken, body: { hours: 1 } });
+      await call('PUT', `/${chat}/${unknownUuid()}/ai-pause`, 404, { body: { hours: 1 } });
+      await call('PUT', path, 413, big);
+      await call('PUT', path, 415, textBody);
+      const listed = await call('GET', '/ai-pauses', 200);
+      expect(listed.items).toContainEqual(expect.objectContaining({ [field]: id }));
+      await call('DELETE', path, 204);
+      await call('DELETE', path, 204); // not paused any more
+      await call('DELETE', `/${chat}/not-a-uuid/ai-pause`, 400);
+      await call('DELETE', `/${chat}/${unknownUuid()}/ai-pause`, 404);
+      await call('DELETE', path, 401, noToken);
+      await call('DELETE', path, 413, big);
+    }
+    await call('GET', '/ai-pauses', 401, noToken);
   });
 
   it('the push quota', async () => {

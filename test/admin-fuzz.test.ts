@@ -34,6 +34,8 @@ const validBodies: Record<string, () => Record<string, unknown>> = {
   setProjectMember: () => ({ role: 'member' }),
   // Under a random key (the path's valid value for a string): a 404, never a change to a real text.
   setBotText: () => ({ text: 'fuzz' }),
+  pauseGroupAi: () => ({ hours: 1 }),
+  pauseLineUserAi: () => ({ hours: null }),
 };
 
 /**

@@ -43,6 +43,11 @@ const routes: Array<[method: string, path: string, body?: unknown]> = [
   ['GET', '/bot-texts'],
   ['PUT', '/bot-texts/welcome.join/zh-TW', { text: 'intruder' }],
   ['DELETE', '/bot-texts/welcome.join/zh-TW'],
+  ['GET', '/ai-pauses'],
+  ['PUT', `/groups/${crypto.randomUUID()}/ai-pause`, { hours: 1 }],
+  ['DELETE', `/groups/${crypto.randomUUID()}/ai-pause`],
+  ['PUT', `/line-users/${crypto.randomUUID()}/ai-pause`, { hours: null }],
+  ['DELETE', `/line-users/${crypto.randomUUID()}/ai-pause`],
   ['GET', '/openapi.json'],
   ['GET', '/no-such-route'],
 ];

@@ -5,7 +5,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { aiTools, capToolResult, MAX_TOOL_RESULT_CHARS, runTool, toolDefinitions } from '../src/ai/tools';
-import { escapeLike } from '../src/ai/tools/search-chat-history';
+import { escapeLike } from '../src/lib/like';
 import { ToolInputError, type AiTool, type AskerContext } from '../src/ai/types';
 import { openDb } from '../src/db/client';
 import { lineGroups, lineMessages, lineUsers, projects, users } from '@linebot-edge/shared/schema';

@@ -432,7 +432,9 @@ describe('company accounts', () => {
     expect(live).toHaveLength(1);
     // Stored without dashes, shown in groups of three.
     expect(live[0]!.code).toMatch(/^[2-9A-HJKMNP-Z]{9}$/);
-    expect(issued.html).toContain(`<p class="code" aria-label="綁定碼">${formatCode(live[0]!.code)}</p>`);
+    expect(issued.html).toContain(
+      `<h2 class="visually-hidden">綁定碼</h2><p class="code">${formatCode(live[0]!.code)}</p>`,
+    );
     expect(issued.html).toContain(`有效至 ${taipeiDateTime(live[0]!.expiresAt)}（台北時間）`);
     // The code is in no URL.
     expect(issued.location).not.toContain(live[0]!.code);

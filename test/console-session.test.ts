@@ -14,9 +14,8 @@ import { jwksCache, verifyAccessJwt, type FetchJwks } from '../src/console/acces
 import { crossSiteRefusal, csrfToken, verifyCsrfToken } from '../src/console/csrf';
 import { pickLanguage } from '../src/lib/accept-language';
 import { createConsole, type ConsoleDeps } from '../src/console/index';
+import { deriveKey, hmac } from '../src/security/hmac';
 import {
-  deriveKey,
-  hmac,
   KEY_LABELS,
   SESSION_COOKIE,
   SESSION_TTL_S,

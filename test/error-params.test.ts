@@ -7,6 +7,7 @@ import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { describeError, errorText } from '@linebot-edge/shared/error-text';
+import { createLogger } from '../src/lib/log';
 import { withDb } from './support/db';
 import { newId, postEvents, textEvent } from './support/line';
 
@@ -86,6 +87,28 @@ describe('a failed event', () => {
     const failed = lines.filter((l) => l.includes('event.failed'));
     expect(failed).toHaveLength(1);
     expect(failed[0]).toContain('refused by the test trigger');
+    for (const line of lines) expect(line).not.toContain(secret);
+  });
+});
+
+describe('log lines', () => {
+  it('describe an Error anywhere in the fields, top level or nested, and write plain fields as they are', async () => {
+    const secret = secretLike();
+    const err = await failingQuery(secret);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      const log = createLogger({ requestId: 'r1' });
+      log.info('plain', { events: 1, atIntake: true });
+      log.info('top', { error: err });
+      log.info('nested', { results: [{ error: err }] });
+    } finally {
+      spy.mockRestore();
+    }
+    const [plain, top, nested] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(plain).toMatchObject({ level: 'info', msg: 'plain', requestId: 'r1', events: 1, atIntake: true });
+    expect(JSON.stringify(top!.error)).toContain('Failed query: ');
+    expect((nested!.results as { error: unknown }[])[0]!.error).toEqual(top!.error);
     for (const line of lines) expect(line).not.toContain(secret);
   });
 });

@@ -7,14 +7,13 @@
 import fc from 'fast-check';
 import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditLog, lineGroups, lineWebhookEvents, nasSearchLists, nasSendRequests } from '@linebot-edge/shared/schema';
+import { auditLog, lineWebhookEvents, nasSearchLists, nasSendRequests } from '@linebot-edge/shared/schema';
 import { searchListIdOf } from '../src/bot/nas';
-import { addMember, createProjectWithFolder } from './support/admin';
-import { accountOf, boundUser, groupPkOf, pkOf, replyMessagesTo, repliesTo, say } from './support/chat';
+import { boundUser, groupPkOf, pkOf, replyMessagesTo, repliesTo, say } from './support/chat';
 import { withDb } from './support/db';
 import { event, newId, postEvents, type SourceSpec, type TestEvent } from './support/line';
 import { bytesOf, loadRequest, updateRequest, upload } from './support/nas';
-import { insertNasFiles, newShare } from './support/nas-find';
+import { insertNasFiles, memberInProjectGroup, newShare } from './support/nas-find';
 
 type Action = { type: string; label?: string; data?: string; displayText?: string };
 
@@ -50,12 +49,7 @@ const inboxStatus = async (webhookEventId: string) =>
 /** A bound member's group, bound to a project whose folder holds two files, after `/find 報價`. */
 async function searched() {
   const share = newShare();
-  const userId = await boundUser();
-  const project = await createProjectWithFolder(`${share}/案場A`);
-  await addMember(project.id, accountOf(userId));
-  const groupId = newId.group();
-  await say({ userId, groupId }, 'hello');
-  await withDb((db) => db.update(lineGroups).set({ projectId: project.id }).where(eq(lineGroups.lineGroupId, groupId)));
+  const { userId, groupId, project } = await memberInProjectGroup(`${share}/案場A`);
   const files = await insertNasFiles(share, [
     { path: '案場A/報價單-新.pdf', size: 2048, modifiedAt: new Date('2026-11-20T06:30:00Z') },
     { path: '案場A/舊/報價單-舊.pdf', size: 4096, modifiedAt: new Date('2026-11-01T06:30:00Z') },

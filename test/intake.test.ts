@@ -94,6 +94,37 @@ describe('one statement at intake', () => {
     expect(file).toMatchObject({ id: message!.fileId, fileType: 'image', syncStatus: 'pending' });
   });
 
+  it("a known friend's 1:1 file, then a group text and a group file: each shape of the statement, its values its own", async () => {
+    const { userId, groupId } = await knownMember();
+    // Shapes are built once per isolate and then filled in: alternate them so a value of one cannot stick to the next.
+    const direct = messageEvent({ userId }, { type: 'file', fileName: '報價單.pdf', fileSize: 2048 });
+    const text = textEvent({ userId, groupId }, '明天八點');
+    const file = messageEvent({ userId, groupId }, { type: 'file', fileName: '施工圖.dwg', fileSize: 4096 });
+    for (const ev of [direct, text, file]) await post(ev);
+    for (const ev of [direct, text, file]) expect(await wayOf(ev)).toMatchObject({ status: 'done', atIntake: true });
+
+    const [user] = await withDb((db) => db.select().from(lineUsers).where(eq(lineUsers.lineUserId, userId)));
+    const [group] = await withDb((db) => db.select().from(lineGroups).where(eq(lineGroups.lineGroupId, groupId)));
+    const fileOf = (id: string | null) =>
+      withDb(async (db) => (await db.select().from(lineFiles).where(eq(lineFiles.id, id!)))[0]);
+    const stored = await messageOf(direct);
+    expect(stored).toMatchObject({
+      sourceType: 'user',
+      lineUserId: user!.id,
+      lineGroupId: null,
+      content: '報價單.pdf',
+    });
+    expect(await fileOf(stored!.fileId)).toMatchObject({
+      fileName: '報價單.pdf',
+      fileSize: 2048,
+      messageId: stored!.id,
+    });
+    expect(await messageOf(text)).toMatchObject({ lineGroupId: group!.id, content: '明天八點', fileId: null });
+    const groupFile = await messageOf(file);
+    expect(groupFile).toMatchObject({ lineGroupId: group!.id, content: '施工圖.dwg' });
+    expect(await fileOf(groupFile!.fileId)).toMatchObject({ fileName: '施工圖.dwg', fileSize: 4096 });
+  });
+
   it('a redelivered body stores nothing twice', async () => {
     const { userId, groupId } = await knownMember();
     const ev = textEvent({ userId, groupId }, '收到');

@@ -112,6 +112,28 @@ const table: Row[] = [
   ['member', 'group', member, send, {}, 'command'],
   ['member', 'room', member, find, {}, 'command'],
   ['admin', 'group', admin, send, {}, 'command'],
+  // the AI paused by an operator: what would be an AI reply is `paused`; commands and silence stay
+  ['member, paused', 'user', member, null, { aiPaused: true }, 'paused'],
+  ['member, paused: commands still run', 'user', member, find, { aiPaused: true }, 'command'],
+  [
+    'member, paused, AI on, mention',
+    'group',
+    member,
+    null,
+    { aiPaused: true, groupAllowsAi: true, addressedToBot: true },
+    'paused',
+  ],
+  ['member, paused, AI off, mention', 'group', member, null, { aiPaused: true, addressedToBot: true }, 'silence'],
+  ['member, paused, AI on, no address', 'room', member, null, { aiPaused: true, groupAllowsAi: true }, 'silence'],
+  ['unbound, paused', 'user', none, null, { aiPaused: true }, 'bindingPrompt'],
+  [
+    'unbound, paused, AI on, mention',
+    'group',
+    none,
+    null,
+    { aiPaused: true, groupAllowsAi: true, addressedToBot: true },
+    'silence',
+  ],
 ];
 
 describe('decide', () => {
@@ -123,6 +145,7 @@ describe('decide', () => {
       groupAllowsAi: false,
       addressedToBot: false,
       promptedRecently: false,
+      aiPaused: false,
       ...extra,
     });
     expect(action.kind).toBe(expected);
@@ -255,11 +278,15 @@ describe('property: any text a LINE user can type', () => {
       groupAllowsAi: fc.boolean(),
       addressedToBot: fc.boolean(),
       promptedRecently: fc.boolean(),
+      aiPaused: fc.boolean(),
     });
     fc.assert(
       fc.property(inputs, ({ text, ...rest }) => {
         const action = decide({ ...rest, command: parseCommand(text) });
-        expect(['command', 'refuse', 'bindingPrompt', 'ai', 'silence']).toContain(action.kind);
+        expect(['command', 'refuse', 'bindingPrompt', 'ai', 'paused', 'silence']).toContain(action.kind);
+        // A paused chat never reaches Claude; a chat that is not paused is never told it is.
+        if (rest.aiPaused) expect(action.kind).not.toBe('ai');
+        else expect(action.kind).not.toBe('paused');
         const inGroup = rest.chatType !== 'user';
         if (inGroup && action.kind === 'command') expect(['bind', 'unbind']).not.toContain(action.command.kind);
         if (inGroup && !rest.account) expect(action.kind).toBe('silence');

@@ -12,7 +12,14 @@ import { env } from 'cloudflare:test';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linePushQuota, linePushRefusals } from '@linebot-edge/shared/schema';
-import { type PushQuota, pushQuota, QUOTA_CACHE_SECONDS, UNKNOWN_FIGURES } from '../src/domain/push-quota';
+import {
+  lineMonthOf,
+  lineMonthStartOf,
+  type PushQuota,
+  pushQuota,
+  QUOTA_CACHE_SECONDS,
+  UNKNOWN_FIGURES,
+} from '../src/domain/push-quota';
 import { createLineClient } from '../src/line/client';
 import { createLogger } from '../src/lib/log';
 import { adminFetch, expectJson } from './support/admin';
@@ -169,6 +176,45 @@ describe('a push LINE refuses for quota (429)', () => {
     // Other files' refusals may land meanwhile: at least this one more.
     const after = (await read()).refusedThisMonth;
     expect(after).toBeGreaterThanOrEqual(before + 1);
+  });
+});
+
+describe("LINE's month is Japan's", () => {
+  // LINE's quota resets on the 1st at 00:00 JST, which is 15:00 UTC on the last day of the month before.
+  it.each([
+    ['2026-11-30 14:59:59.999999+00', '2026-11', '2026-10-31 15:00:00+00'],
+    ['2026-11-30 15:00:00+00', '2026-12', '2026-11-30 15:00:00+00'],
+    // Still New Year's Eve in Taipei, already January for LINE.
+    ['2026-12-31 23:30:00+08', '2027-01', '2026-12-31 15:00:00+00'],
+    ['2026-12-31 22:59:59+08', '2026-12', '2026-11-30 15:00:00+00'],
+    ['2027-01-01 00:30:00+09', '2027-01', '2026-12-31 15:00:00+00'],
+  ])('at %s the month is %s, begun at %s', async (at, month, start) => {
+    const [row] = await withDb(async (db) => {
+      const t = sql`${at}::timestamptz`;
+      const { rows } = await db.execute<{ month: string; starts: boolean }>(
+        sql`SELECT ${lineMonthOf(t)} AS month, ${lineMonthStartOf(t)} = ${start}::timestamptz AS starts`,
+      );
+      return rows;
+    });
+    expect(row).toEqual({ month, starts: true });
+  });
+
+  it("a refusal a microsecond before the month began, by Postgres' clock, is last month's", async () => {
+    const key = `month-edge:${crypto.randomUUID()}`;
+    const start = lineMonthStartOf(sql`now()`);
+    const thisMonth = await withDb(async (db) => {
+      await db.insert(linePushRefusals).values([
+        { pushKey: `${key}:before`, chatType: 'user', refusedAt: sql`${start} - interval '1 microsecond'` },
+        { pushKey: `${key}:at`, chatType: 'user', refusedAt: start },
+      ]);
+      // The predicate the count uses (readNow's), on this test's two rows only.
+      return db
+        .select({ pushKey: linePushRefusals.pushKey })
+        .from(linePushRefusals)
+        .where(sql`${linePushRefusals.pushKey} LIKE ${`${key}:%`} AND ${linePushRefusals.refusedAt} >= ${start}`);
+    });
+    expect(thisMonth).toEqual([{ pushKey: `${key}:at` }]);
+    expect((await read()).refusedThisMonth).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -50,6 +50,8 @@ export interface CliConfig {
   indexIntervalMs: number;
   /** Rescans of changed folders in between (`--rescan-interval MINUTES`); 0: none. */
   rescanIntervalMs: number;
+  /** /find previews made per round of walks (`--previews-per-round N`); 0: none. Needs sending configured. */
+  previewsPerRound: number;
   /** Serving send requests (WORKER_URL, NAS_AGENT_TOKEN, NAS_SHARES), or why not. */
   send: SendSetup;
   /** Media bytes copied per LINE sender per Asia/Taipei day (NAS_SYNC_DAILY_BYTES_PER_USER). */
@@ -65,6 +67,7 @@ const DEFAULTS = {
   dataApiBaseUrl: 'https://api-data.line.me',
   indexIntervalHours: 6,
   rescanIntervalMinutes: 15,
+  previewsPerRound: 200,
 };
 
 export const USAGE = `Usage: node nas-sync/src/main.ts [options]      (in a checkout: npm run nas-sync -- [options])
@@ -93,6 +96,9 @@ Options:
                            deleted and renamed files, not files rewritten in place (the next
                            full walk does). The job remembers folder times in memory: after a
                            restart the first walk is a full one
+  --previews-per-round N   after each round of walks, make and upload up to N previews of indexed
+                           images for /find (default ${DEFAULTS.previewsPerRound}; 0 = none): files a /find
+                           listed first, then the newest. Needs WORKER_URL and NAS_AGENT_TOKEN
   --json                   JSON log lines even on a terminal
   -h, --help               this text
 
@@ -150,6 +156,7 @@ const flags = {
   'max-attempts': { type: 'string' },
   'index-interval': { type: 'string' },
   'rescan-interval': { type: 'string' },
+  'previews-per-round': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -217,6 +224,7 @@ const cli = z.object({
     1440,
     true,
   ),
+  'previews-per-round': wholeFlag('previews-per-round', DEFAULTS.previewsPerRound, 0, 100_000),
 });
 
 const databaseUrl = envText.pipe(
@@ -386,6 +394,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): CliConfig {
     maxAttempts: f['max-attempts'],
     indexIntervalMs: f['index-interval'],
     rescanIntervalMs: f['rescan-interval'],
+    previewsPerRound: f['previews-per-round'],
     ...envRead,
   };
 }

@@ -23,6 +23,7 @@ import { runIndexer, shareCounts } from './index/index.ts';
 import { createReporter, formatIndex, formatStatus } from './progress.ts';
 import { runSync } from './sync.ts';
 import { serveSendRequests } from './send/serve.ts';
+import { workerClient } from './send/upload.ts';
 import { thumbnailUploader } from './thumbnail.ts';
 
 const LEASE_MS = 5 * 60_000;
@@ -94,6 +95,13 @@ async function main(): Promise<number> {
             rescanMs: config.rescanIntervalMs,
             signal: controller.signal,
             reporter,
+            previews:
+              config.send.enabled && config.previewsPerRound > 0
+                ? {
+                    client: workerClient({ workerUrl: config.send.workerUrl, agentToken: config.send.agentToken }),
+                    limit: config.previewsPerRound,
+                  }
+                : undefined,
           })
         : Promise.resolve({ errors: 0 });
     // Either failing outright ends the other (continuous mode: the service manager restarts both).

@@ -78,7 +78,9 @@ describe('parseConfig', () => {
       timeZone: 'Asia/Taipei',
       indexIntervalMs: 6 * 3600_000,
       rescanIntervalMs: 15 * 60_000,
+      previewsPerRound: 200,
     });
+    expect(parseConfig(['--previews-per-round', '0'], baseEnv()).previewsPerRound).toBe(0);
   });
 
   it('takes NAS_SHARES, NAS_TIMEZONE and --index-interval', () => {
@@ -104,6 +106,7 @@ describe('parseConfig', () => {
     [{}, ['--index-interval', 'often'], '--index-interval must be a number of hours'],
     [{}, ['--rescan-interval=-1'], '--rescan-interval must be 0 (off) or a number of minutes from 0.1 to 1440'],
     [{}, ['--rescan-interval', ''], '--rescan-interval must be 0 (off)'],
+    [{}, ['--previews-per-round', '1.5'], '--previews-per-round must be a whole number from 0 to 100000'],
   ])('refuses %j %j', (env, argv, message) => {
     expect(() => parseConfig(argv, { ...baseEnv(), ...env })).toThrow(ConfigError);
     expect(() => parseConfig(argv, { ...baseEnv(), ...env })).toThrow(message);

@@ -20,6 +20,7 @@ import { lastUserText } from '../claude-emulator/index.ts';
 import * as build from '../line/events.ts';
 import { PROJECT_ROOT } from '../local/paths.ts';
 import type { Stack } from '../local/stack.ts';
+import { readWorkflows } from '../local/worker.ts';
 import { createHmac } from 'node:crypto';
 
 export const BENCH_ANTHROPIC_KEY = 'bench-anthropic-key';
@@ -95,14 +96,7 @@ async function startAiWorker(stack: Stack, options: AiOptions): Promise<AiWorker
   const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1];
   if (!compatibilityDate) throw new Error('wrangler.toml has no compatibility_date');
-  const workflows: Record<string, { name: string; className: string }> = {};
-  for (const block of toml.split(/^\[\[workflows\]\]\s*$/m).slice(1)) {
-    const body = block.split(/^\[/m)[0]!;
-    const get = (key: string) => new RegExp(`^${key}\\s*=\\s*"([^"]+)"`, 'm').exec(body)?.[1];
-    const [name, binding, className] = [get('name'), get('binding'), get('class_name')];
-    if (name && binding && className) workflows[binding] = { name, className };
-  }
-  if (!workflows.AI_ANSWER) throw new Error('wrangler.toml declares no AI_ANSWER workflow');
+  const workflows = readWorkflows();
   const { Miniflare, Log, LogLevel, convertV4MiniflareOptions } = (await import(
     'miniflare'
   )) as typeof import('miniflare');

@@ -69,6 +69,8 @@ export interface StackOptions {
   countRoundTrips?: boolean;
   /** For `startMiniflareWorker`: where the bundle goes. */
   bundleDir?: string;
+  /** For `startMiniflareWorker`: declare wrangler.toml's Workflows, so AI answers run (wrangler dev always does). */
+  workflows?: boolean;
   /** For `wrangler dev`: where its local state (Workflows, R2, KV) is kept; default `.wrangler/state`. */
   persistTo?: string;
   onWorkerOutput?: (line: string) => void;
@@ -217,6 +219,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         bundleDir: options.bundleDir,
         onLog: options.onWorkerOutput,
         inspectorPort: ports.inspector,
+        workflows: options.workflows,
       });
     };
     const [workerStarted, databaseReady] = await Promise.allSettled([startWorker(workerPort), embeddedReady]);

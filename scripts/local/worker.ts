@@ -137,6 +137,8 @@ export interface MiniflareWorkerOptions {
   onLog?: (line: string) => void;
   /** workerd's V8 inspector (scripts/bench/profile.ts attaches its CPU profiler there). */
   inspectorPort?: number;
+  /** Declare wrangler.toml's `[[workflows]]` (AI answers run); off, an answer's Workflow never starts. */
+  workflows?: boolean;
 }
 
 /** Bundles the Worker exactly as `wrangler deploy` would, then serves it from one workerd. */
@@ -158,6 +160,7 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
       compatibilityFlags,
       bindings: options.bindings,
       ratelimits: readRatelimits(),
+      ...(options.workflows ? { workflows: readWorkflows() } : {}),
       host: options.host,
       port: options.port,
       cf: false, // no internet lookup for request.cf
@@ -201,6 +204,20 @@ function readCompatibility(): { compatibilityDate: string; compatibilityFlags: s
     compatibilityDate: date,
     compatibilityFlags: flags ? [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) : [],
   };
+}
+
+/** The `[[workflows]]` of wrangler.toml by binding (the bundle does not carry them); AI_ANSWER must be one. */
+export function readWorkflows(): Record<string, { name: string; className: string }> {
+  const toml = readFileSync(join(PROJECT_ROOT, 'wrangler.toml'), 'utf8');
+  const workflows: Record<string, { name: string; className: string }> = {};
+  for (const block of toml.split(/^\[\[workflows\]\]\s*$/m).slice(1)) {
+    const body = block.split(/^\[/m)[0]!;
+    const get = (key: string) => new RegExp(`^${key}\\s*=\\s*"([^"]+)"`, 'm').exec(body)?.[1];
+    const [name, binding, className] = [get('name'), get('binding'), get('class_name')];
+    if (name && binding && className) workflows[binding] = { name, className };
+  }
+  if (!workflows.AI_ANSWER) throw new Error('wrangler.toml declares no AI_ANSWER workflow');
+  return workflows;
 }
 
 /** The `[[ratelimits]]` bindings of wrangler.toml (the bundle does not carry them either). */

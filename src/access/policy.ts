@@ -17,6 +17,8 @@
  * Addressed to the bot (src/ai/addressing.ts): LINE's mention of it (`isSelf`), a quote of one of
  * its messages, or `@name` for a name in BOT_NAMES. Unaddressed group chatter is silence.
  * Binding codes are never checked in groups (a code posted to a group is as good as leaked).
+ * An operator may pause the AI in a chat (take over, src/domain/ai-pauses.ts): what would be an AI
+ * reply is then `paused` (stored, no Claude call); commands still run.
  * Every message is stored whatever the policy says; the AI daily limit is applied after it.
  *
  * NAS search scope (`/find`, `/send`, the AI's search_nas_files and send_nas_file, and the delivery of
@@ -69,6 +71,8 @@ export interface PolicyInput {
   addressedToBot: boolean;
   /** An unbound user was already prompted to bind within the last day. */
   promptedRecently: boolean;
+  /** An operator has paused the AI in this chat (a pause in force now). */
+  aiPaused: boolean;
 }
 
 export type Action =
@@ -80,6 +84,8 @@ export type Action =
   | { kind: 'bindingPrompt' }
   /** Answer with Claude (src/ai/). */
   | { kind: 'ai' }
+  /** Would be answered with Claude, but an operator has paused the AI here: stored, not answered. */
+  | { kind: 'paused' }
   /** Store the message, say nothing. */
   | { kind: 'silence' };
 
@@ -114,8 +120,9 @@ export function decide(input: PolicyInput): Action {
   }
 
   if (!account) return input.promptedRecently ? { kind: 'silence' } : { kind: 'bindingPrompt' };
-  if (!inGroup) return { kind: 'ai' };
-  return input.groupAllowsAi && input.addressedToBot ? { kind: 'ai' } : { kind: 'silence' };
+  const ai = { kind: input.aiPaused ? 'paused' : 'ai' } as const;
+  if (!inGroup) return ai;
+  return input.groupAllowsAi && input.addressedToBot ? ai : { kind: 'silence' };
 }
 
 /** What /help lists for this user in this chat: the commands `decide` would run for them. */

@@ -29,6 +29,9 @@ export const auditActions = [
   'account.changed',
   // Share links.
   'share_link.revoked',
+  // The AI taken over in a chat by an operator (paused, resumed).
+  'ai.paused',
+  'ai.resumed',
   // The bot's operator-edited texts (bot_texts).
   'bot_text.changed',
   'bot_text.reset',

@@ -16,6 +16,8 @@ import { chatActor, recordAudit } from '../audit/record';
 import type { Queryable, Transaction } from '../db/client';
 import { nasSearchLists } from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../lib/taipei';
+import { isPreviewExtension, previewGrantsFor } from '../nas/file-previews';
+import { previewBase, previewUrl, signPreviewToken } from '../nas/preview-urls';
 import { createSendRequest, type NasConfig } from '../nas/requests';
 import { nasScopeOf } from '../nas/scope';
 import {
@@ -163,7 +165,23 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
       set: { lineUserId: ask.lineUserPk, fileIds, createdAt: sql`now()` },
     })
     .returning({ listId: LIST_ID_SQL });
-  return listMessage(ask.lang, query, shown, hits.length > MAX_RESULTS, list!.listId);
+  const previews = await previewUrlsFor(tx, ask, shown);
+  return listMessage(ask.lang, query, shown, hits.length > MAX_RESULTS, list!.listId, previews);
+}
+
+/**
+ * The preview URLs of the listed images that have a fresh preview, signed for this asker in this
+ * chat (src/nas/preview-urls.ts); none without a signing key or an https origin.
+ */
+async function previewUrlsFor(tx: Transaction, ask: NasAsk, hits: NasFileHit[]): Promise<Map<string, string>> {
+  const urls = new Map<string, string>();
+  const base = previewBase(ask.nas.publicBaseUrl);
+  const key = base ? await ask.nas.previewKey?.() : null;
+  const images = hits.filter((h) => isPreviewExtension(h.extension)).map((h) => h.id);
+  if (!base || !key || images.length === 0) return urls;
+  for (const grant of (await previewGrantsFor(tx, ask, images)).values())
+    urls.set(grant.fileId, previewUrl(base, await signPreviewToken(key, grant)));
+  return urls;
 }
 
 /** The id of a chat's current list (`chatKey`: `group:<id>` or `user:<id>`), if it has one. */
@@ -247,6 +265,7 @@ function listMessage(
   hits: NasFileHit[],
   more: boolean,
   listId: string,
+  previews: Map<string, string>,
 ): messagingApi.FlexMessage {
   const button = say(lang, 'offer.button');
   const footer = say(lang, 'find.tapFooter', { button, minutes: SEARCH_LIST_TTL_MINUTES });
@@ -262,6 +281,7 @@ function listMessage(
           `${formatSize(h.size)}・${taipeiDateTime(h.modifiedAt)}`,
         ],
         button: { label: button, data: tapData(listId, i + 1), displayText: say(lang, 'offer.displayText', { name }) },
+        ...(previews.has(h.id) ? { imageUrl: previews.get(h.id)! } : {}),
       };
     }),
     footer: more ? `${say(lang, 'find.listCut', { max: MAX_RESULTS })}\n${footer}` : footer,

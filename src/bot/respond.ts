@@ -18,6 +18,8 @@ import { say, type BotLang } from '../messages/catalog';
 import { helpReply, type HelpReply } from './help';
 import { botLanguage } from '../messages/language';
 import { CODE_LENGTH } from '../domain/binding-code';
+import { claimPauseNotice, pausedSql, type PauseChat } from '../domain/ai-pauses';
+import { botText } from '../domain/bot-texts';
 
 /** An unbound user in a 1:1 chat hears how to bind at most this often. */
 const BINDING_PROMPT_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -46,6 +48,8 @@ export type Response =
   | { kind: 'reply'; text: string; quickReply?: HelpReply['quickReply'] }
   | { kind: 'message'; message: messagingApi.Message }
   | { kind: 'ai'; lang: BotLang }
+  /** An AI question in a chat an operator has paused: not answered; `notice` once per pause. */
+  | { kind: 'paused'; notice: string | null }
   | null;
 
 /**
@@ -61,6 +65,12 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
   if (!mayRespond(ctx.text, ctx.chatType, ctx.addressedToBot)) return null;
   const command = parseCommand(ctx.text);
   const inGroup = ctx.chatType !== 'user';
+  // The chat whose AI pause matters: a 1:1 chat, or a group's message addressed to the bot.
+  const pauseChat: PauseChat | null = !inGroup
+    ? { kind: 'user', id: ctx.lineUserPk }
+    : ctx.addressedToBot && ctx.chatPk !== null
+      ? { kind: 'group', id: ctx.chatPk }
+      : null;
 
   const [sender] = await tx
     .select({
@@ -68,6 +78,7 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
       role: users.role,
       bindingPromptedAt: lineUsers.bindingPromptedAt,
       language: lineUsers.language,
+      aiPaused: pauseChat ? sql<boolean>`${pausedSql(pauseChat)}` : sql<boolean>`false`,
     })
     .from(lineUsers)
     .leftJoin(users, eq(users.id, lineUsers.userId))
@@ -90,6 +101,7 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
     addressedToBot: ctx.addressedToBot,
     promptedRecently:
       sender.bindingPromptedAt !== null && Date.now() - sender.bindingPromptedAt.getTime() < BINDING_PROMPT_INTERVAL_MS,
+    aiPaused: sender.aiPaused,
   };
   const action = decide(input);
   // The sender's language, in a group too: the reply answers them.
@@ -101,6 +113,12 @@ export async function respondToText(tx: Transaction, ctx: TextContext): Promise<
       return null;
     case 'ai':
       return { kind: 'ai', lang };
+    case 'paused':
+      // Once per pause the chat hears that a person is handling it; the claim is this transaction's.
+      return {
+        kind: 'paused',
+        notice: (await claimPauseNotice(tx, pauseChat!)) ? await botText(tx, 'ai.paused', lang) : null,
+      };
     case 'bindingPrompt':
       await tx.update(lineUsers).set({ bindingPromptedAt: sql`now()` }).where(eq(lineUsers.id, ctx.lineUserPk));
       return reply(say(lang, 'bind.prompt', { codeLength: CODE_LENGTH }));

@@ -10,7 +10,8 @@
  * 2. By a token only our pages know: HMAC of the session id under a key derived from the admin
  *    token, sent as the `_csrf` form field and verified in constant time.
  */
-import { deriveKey, hmac, hmacVerify, KEY_LABELS } from './session';
+import { deriveKey, hmac, hmacVerify } from '../security/hmac';
+import { KEY_LABELS } from './session';
 
 export const CSRF_FIELD = '_csrf';
 

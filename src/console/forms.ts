@@ -16,9 +16,13 @@ export function queryOf(c: Context<ConsoleEnv>): Record<string, string> {
 export const issuesText = (error: z.ZodError) =>
   error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
 
-/** The query parsed by `schema`, or a 400 (the console's error handler renders its message). */
-export function parseQuery<S extends z.ZodType>(c: Context<ConsoleEnv>, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(queryOf(c));
+/** The query (or `given`, read from it) parsed by `schema`, or a 400 (the console's error handler renders its message). */
+export function parseQuery<S extends z.ZodType>(
+  c: Context<ConsoleEnv>,
+  schema: S,
+  given: Record<string, string> = queryOf(c),
+): z.infer<S> {
+  const parsed = schema.safeParse(given);
   if (!parsed.success) throw new ApiError(400, 'invalid_request', issuesText(parsed.error));
   return parsed.data;
 }

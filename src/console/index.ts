@@ -24,6 +24,7 @@ import { takeNotice } from './flash';
 import { accountRoutes } from './routes/accounts';
 import { aiRoutes } from './routes/ai';
 import { announcementRoutes } from './routes/announcements';
+import { aiPauseRoutes } from './routes/ai-pause';
 import { auditRoutes } from './routes/audit';
 import { botTextRoutes } from './routes/bot-texts';
 import { fileRoutes } from './routes/files';
@@ -89,6 +90,7 @@ export function createConsole(deps: Partial<ConsoleDeps> & { fetchJwks?: FetchJw
   app.route('/', shareLinkRoutes);
   app.route('/', auditRoutes);
   app.route('/', botTextRoutes);
+  app.route('/', aiPauseRoutes);
 
   // A page, not the API's JSON 404: mounted in the root app, the sub-app's notFound would not be used.
   app.all('*', (c) => {

@@ -28,5 +28,8 @@ export const notices = [
   'notice.messageAlreadySent',
   'notice.fileRequested',
   'notice.announcementStarted',
+  'notice.aiPaused',
+  'notice.aiResumed',
+  'notice.aiWasNotPaused',
 ] as const satisfies readonly MessageKey[];
 export type Notice = (typeof notices)[number];

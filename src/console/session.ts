@@ -8,47 +8,17 @@
  * browser has dropped the cookie, and the cookie was HttpOnly, so only a copy taken before sign-out
  * could be replayed, for at most its remaining hours).
  */
-import { decodeBase64Url, encodeBase64Url } from 'hono/utils/encode';
+import { base64url, deriveKey, hmac, hmacVerify } from '../security/hmac';
 
 export const SESSION_COOKIE = 'linebot_console';
 /** How long a sign-in lasts: one working day. */
 export const SESSION_TTL_S = 12 * 60 * 60;
-
-const enc = new TextEncoder();
 
 /** Purposes of the keys derived from the admin token; a new format or purpose gets a new label. */
 export const KEY_LABELS = {
   session: 'linebot-edge console session v1',
   csrf: 'linebot-edge console csrf v1',
 } as const;
-
-/** An HMAC-SHA256 key for one purpose, derived from the admin token; null when no token is set. */
-export async function deriveKey(adminToken: string | undefined, label: string): Promise<CryptoKey | null> {
-  if (!adminToken) return null;
-  const base = await crypto.subtle.importKey('raw', enc.encode(adminToken), 'HKDF', false, ['deriveKey']);
-  return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: enc.encode(label) },
-    base,
-    { name: 'HMAC', hash: 'SHA-256', length: 256 },
-    false,
-    ['sign', 'verify'],
-  );
-}
-
-const base64url = (bytes: ArrayBuffer | Uint8Array) =>
-  encodeBase64Url(bytes instanceof Uint8Array ? bytes.slice().buffer : bytes).replace(/=+$/, '');
-
-export async function hmac(key: CryptoKey, data: string): Promise<string> {
-  return base64url(await crypto.subtle.sign('HMAC', key, enc.encode(data)));
-}
-
-/** crypto.subtle.verify compares in constant time; a signature that is not base64url is simply wrong. */
-export async function hmacVerify(key: CryptoKey, data: string, signature: string): Promise<boolean> {
-  // 43 base64url characters carry 258 bits for 256: only the canonical spelling (the last
-  // character's two spare bits zero) is accepted, so a signature has exactly one valid form.
-  if (!/^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/.test(signature)) return false;
-  return crypto.subtle.verify('HMAC', key, decodeBase64Url(signature), enc.encode(data));
-}
 
 export interface Session {
   /** 128 random bits, base64url: names the session for sign-out and the CSRF token. */

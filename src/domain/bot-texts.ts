@@ -1,5 +1,6 @@
 /**
- * Texts of the bot that operators may reword (the welcome on follow and on join): the catalogue's
+ * Texts of the bot that operators may reword (the welcome on follow and on join, the notice that a
+ * person is handling a chat whose AI is paused): the catalogue's
  * default (src/messages/catalog.ts) unless `bot_texts` holds an override for the key and language.
  * The management API's `/bot-texts` and the console's bot texts screen change them here, audited.
  */
@@ -11,7 +12,7 @@ import { botTextLangs } from '../api/schemas';
 import { say, type BotLang } from '../messages/catalog';
 
 /** The keys an operator may override: a fixed list, so a form or a request names nothing else. */
-export const BOT_TEXT_KEYS = ['welcome.follow', 'welcome.join'] as const;
+export const BOT_TEXT_KEYS = ['welcome.follow', 'welcome.join', 'ai.paused'] as const;
 export type BotTextKey = (typeof BOT_TEXT_KEYS)[number];
 const BOT_TEXT_LANGS: readonly BotLang[] = botTextLangs;
 

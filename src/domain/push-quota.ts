@@ -5,7 +5,7 @@
  * the database's (`now() - fetched_at`): the Worker's clock is never compared with Postgres'.
  * When LINE does not answer, the cached figures are shown with their age, or none ("unknown").
  */
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import type { LineClient, MessageQuota, QuotaConsumption } from '../line/client';
 import type { Logger } from '../lib/log';
@@ -21,6 +21,13 @@ const QUOTA_WARN_PERCENT = 80;
  * counted in the same month. A literal, not a parameter (a constant, never input).
  */
 const LINE_MONTH_ZONE = sql.raw(`'Asia/Tokyo'`);
+
+/** LINE's month (`YYYY-MM`, Japan time) of a timestamptz expression. */
+export const lineMonthOf = (at: SQL) => sql`to_char(${at} AT TIME ZONE ${LINE_MONTH_ZONE}, 'YYYY-MM')`;
+
+/** When LINE's month of a timestamptz expression began: the 1st, 00:00 in Japan. */
+export const lineMonthStartOf = (at: SQL) =>
+  sql`(date_trunc('month', ${at} AT TIME ZONE ${LINE_MONTH_ZONE}) AT TIME ZONE ${LINE_MONTH_ZONE})`;
 
 export interface PushQuota {
   /** `YYYY-MM`: LINE's month now, the one `refusedThisMonth` counts. */
@@ -107,14 +114,13 @@ const n = (v: unknown) => Number(v ?? 0);
 
 /** The cached row with its age, this month's refusals and LINE's month: one statement. */
 async function readNow(db: Queryable): Promise<{ cached?: Cached; refused: number; month: string }> {
-  const lineNow = sql`(now() AT TIME ZONE ${LINE_MONTH_ZONE})`;
   const { rows } = await db.execute<Record<string, string | number | null>>(sql`
     SELECT ${linePushQuota.quotaType} AS quota_type, ${linePushQuota.quotaValue} AS quota_value,
            ${linePushQuota.totalUsage} AS total_usage,
            floor(extract(epoch FROM now() - ${linePushQuota.fetchedAt})) AS age_seconds,
            (SELECT count(*) FROM ${linePushRefusals}
-             WHERE ${linePushRefusals.refusedAt} >= (date_trunc('month', ${lineNow}) AT TIME ZONE ${LINE_MONTH_ZONE})) AS refused,
-           to_char(${lineNow}, 'YYYY-MM') AS month
+             WHERE ${linePushRefusals.refusedAt} >= ${lineMonthStartOf(sql`now()`)}) AS refused,
+           ${lineMonthOf(sql`now()`)} AS month
       FROM (SELECT 1) AS one LEFT JOIN ${linePushQuota} ON ${linePushQuota.id} = 1`);
   const r = rows[0] ?? {};
   const cached =

@@ -2,7 +2,7 @@
  * Recording accepted webhook events in `line_webhook_events` before answering LINE.
  * One multi-row INSERT per request; a redelivered event (same key) is skipped by the database.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { type Query, sql } from 'drizzle-orm';
 import { sha256Hex } from '../lib/hex';
 import { chunk } from '../line/messages';
 import type { Queryable } from '../db/client';
@@ -140,13 +140,22 @@ export async function recordEvents(db: Queryable, rows: InboxInsert[]): Promise<
   return { events, invalid, done: 0 };
 }
 
+/** A one-statement intake (a handler's): Drizzle's SQL with placeholders, and one event's values for them. */
+export interface IntakeStatement {
+  query: Query;
+  values: Record<string, unknown>;
+}
+
 /**
  * One event recorded by a statement that may also store it (a handler's intake statement, e.g.
  * `intakeStatement` of the message handler): it inserts `row` and returns its id and status, or
  * nothing for a redelivery. `done` means stored too; `processing` goes the usual way.
  */
-export async function recordAtIntake(db: Queryable, statement: SQL, row: InboxInsert): Promise<Recorded> {
-  const result = await db.execute<{ id: string | number; status: string }>(statement);
+export async function recordAtIntake(db: Queryable, statement: IntakeStatement, row: InboxInsert): Promise<Recorded> {
+  // Run as Drizzle runs its own prepared queries: the text built once, the values filled in.
+  const result = (await db._.session
+    .prepareQuery(statement.query, undefined, undefined, false)
+    .execute(statement.values)) as { rows: { id: string | number; status: string }[] };
   const inserted = result.rows[0];
   if (!inserted) return { events: [], invalid: 0, done: 0 };
   if (inserted.status === 'done') return { events: [], invalid: 0, done: 1 };

@@ -20,7 +20,9 @@ export function createLogger(base: LogFields = {}): Logger {
     // `error` may be anything a library threw or emitted (the Neon driver emits objects holding
     // its client and connection string): only its description is ever written.
     const safe = fields && 'error' in fields ? { ...fields, error: describeError(fields.error) } : fields;
-    const line = JSON.stringify({ level, msg, ...base, ...safe, time: new Date().toISOString() }, replaceErrors);
+    const entry = { level, msg, ...base, ...safe, time: new Date().toISOString() };
+    // The replacer visits every value: only worth it when an Error may hide in a nested value.
+    const line = JSON.stringify(entry, Object.values(entry).some(isObject) ? replaceErrors : undefined);
     if (level === 'error') console.error(line);
     else if (level === 'warn') console.warn(line);
     else console.log(line);
@@ -33,6 +35,8 @@ export function createLogger(base: LogFields = {}): Logger {
     child: (fields) => createLogger({ ...base, ...fields }),
   };
 }
+
+const isObject = (value: unknown) => typeof value === 'object' && value !== null;
 
 /** Errors are not JSON-serialisable by default; keep what helps an operator. */
 function replaceErrors(_key: string, value: unknown): unknown {

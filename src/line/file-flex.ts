@@ -16,6 +16,8 @@ export interface FileEntry {
   /** Under the name, small and grey: folder, size, date. */
   details: string[];
   button: { label: string; data: string; displayText?: string };
+  /** A preview of the file (an https URL of a JPEG at most 240 px), shown beside its name. */
+  imageUrl?: string;
 }
 
 export interface FileList {
@@ -39,14 +41,36 @@ const small = (text: string): messagingApi.FlexText => ({
   wrap: true,
 });
 
+/**
+ * The name and details, beside the preview when there is one: a square crop (LINE's image component
+ * takes `w:h` with h at most 3 w; a fixed 1:1 fits every picture, tall scans too) of a fixed size.
+ */
+function nameAndDetails(e: FileEntry): messagingApi.FlexComponent[] {
+  const texts: messagingApi.FlexComponent[] = [
+    { type: 'text', text: e.name, wrap: true, weight: 'bold', size: 'sm' },
+    ...e.details.map(small),
+  ];
+  if (!e.imageUrl) return texts;
+  return [
+    {
+      type: 'box',
+      layout: 'horizontal',
+      spacing: 'md',
+      contents: [
+        { type: 'image', url: e.imageUrl, size: 'xs', aspectRatio: '1:1', aspectMode: 'cover', flex: 0 },
+        { type: 'box', layout: 'vertical', spacing: 'sm', flex: 1, contents: texts },
+      ],
+    },
+  ];
+}
+
 function entryBox(e: FileEntry): messagingApi.FlexBox {
   return {
     type: 'box',
     layout: 'vertical',
     spacing: 'sm',
     contents: [
-      { type: 'text', text: e.name, wrap: true, weight: 'bold', size: 'sm' },
-      ...e.details.map(small),
+      ...nameAndDetails(e),
       {
         type: 'button',
         style: 'primary',

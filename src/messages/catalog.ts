@@ -37,6 +37,7 @@ const zhWithEnglish = {
   'ai.historyReset': '好的，我們重新開始對話。',
   'ai.dailyLimit': '今天的 AI 回答次數已達上限（{limit} 次），明天再問我吧。',
   'ai.noAnswer': '抱歉，我現在無法回答，請稍後再試。',
+  'ai.paused': '目前由專人處理這個對話，AI 暫停回答；您的訊息已收到。',
 
   'find.usage':
     '請在 /find 後面輸入關鍵字，例如：\n/find 報價單\n/find 平面圖 type:pdf\n（多個關鍵字以空白分開，檔名或資料夾須包含全部關鍵字）',
@@ -171,6 +172,7 @@ const en: Record<BotMessageKey, string> = {
   'ai.historyReset': 'OK, a fresh conversation starts here.',
   'ai.dailyLimit': "You have reached today's limit of {limit} AI answers. Ask me again tomorrow.",
   'ai.noAnswer': 'Sorry, I cannot answer right now. Please try again later.',
+  'ai.paused': 'A person is handling this chat now, so the AI is not answering. Your message has been received.',
 
   'find.usage':
     'Type keywords after /find, e.g. "/find quotation" or "/find plan type:pdf" (every keyword must be in the file or folder name).',

@@ -7,6 +7,7 @@
 import { config, type ConfigEnv } from '../config';
 import { defaultSettings } from '../config/settings';
 import type { Queryable } from '../db/client';
+import { previewUrlKey } from './preview-urls';
 import { type nasFiles, nasSendRequests } from '@linebot-edge/shared/schema';
 
 /** The NAS settings of a deployment (names from docs/configuration.md). */
@@ -15,12 +16,18 @@ export interface NasConfig {
   sendMaxBytes: number;
   /** Origin of share links: PUBLIC_BASE_URL, else the origin LINE called the webhook on; null when neither is known (a cron run). */
   publicBaseUrl: string | null;
+  /** The key /find signs its preview URLs with (from NAS_AGENT_TOKEN); absent or null: no previews. */
+  previewKey?: () => Promise<CryptoKey | null>;
 }
 
 /** NAS_SEND_MAX_BYTES as the upload endpoint reads it (src/config): /find never offers what it would refuse. */
 export function nasConfig(env: ConfigEnv, webhookOrigin: string | null = null): NasConfig {
   const c = config(env);
-  return { sendMaxBytes: c.nasSendMaxBytes, publicBaseUrl: c.publicBaseUrl ?? webhookOrigin };
+  return {
+    sendMaxBytes: c.nasSendMaxBytes,
+    publicBaseUrl: c.publicBaseUrl ?? webhookOrigin,
+    previewKey: () => previewUrlKey(c.secrets.nasAgentToken),
+  };
 }
 
 /** Without env: NAS_SEND_MAX_BYTES' default, no public origin. */

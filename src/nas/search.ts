@@ -15,6 +15,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { nasFiles } from '@linebot-edge/shared/schema';
 import type { NasScope } from '../access/policy.ts';
 import { normalizeForSearch } from '@linebot-edge/shared/search-text';
+import { escapeLike } from '../lib/like.ts';
 import { isUuid } from '../lib/uuid.ts';
 
 /** The Worker's Neon database or transaction, or the benchmark's node-postgres one. */
@@ -102,9 +103,6 @@ function checkQuery(keywords: string[], types: string[]): NasQuery | QueryProble
 }
 
 export const isProblem = (q: NasQuery | QueryProblem): q is QueryProblem => 'problem' in q;
-
-/** `%`, `_` and the escape character as literals in a LIKE pattern (Postgres' default escape, `\`). */
-const escapeLike = (s: string): string => s.replace(/[\\%_]/g, '\\$&');
 
 /** The scope as a condition on nas_files; undefined = no restriction. */
 export function scopeCondition(scope: NasScope): SQL | undefined {

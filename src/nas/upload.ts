@@ -9,6 +9,7 @@ import { PREVIEW_CONTENT_TYPES, PREVIEW_MAX_BYTES, SHA256_HEADER } from '@linebo
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { nasSendRequests } from '@linebot-edge/shared/schema';
+import { sha256Hex } from '../lib/hex';
 
 export type UploadKind = 'file' | 'preview';
 
@@ -114,6 +115,34 @@ export async function storeUpload(
       throw new UploadError(422, 'size_mismatch', `received ${received} bytes, Content-Length said ${h.length}`);
     throw err;
   }
+}
+
+/**
+ * A small upload (a preview: at most PREVIEW_MAX_BYTES, checked by `uploadHeaders`) read whole, for
+ * the Worker to look at before storing it: 422 when it is longer or shorter than declared or does
+ * not match its SHA-256.
+ */
+export async function readSmallUpload(body: ReadableStream<Uint8Array> | null, h: UploadHeaders): Promise<Uint8Array> {
+  const out = new Uint8Array(h.length);
+  let received = 0;
+  if (body) {
+    const reader = body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (received + value.byteLength > h.length) {
+        await reader.cancel().catch(() => undefined);
+        throw new UploadError(422, 'size_mismatch', `body longer than Content-Length ${h.length}`);
+      }
+      out.set(value, received);
+      received += value.byteLength;
+    }
+  }
+  if (received !== h.length)
+    throw new UploadError(422, 'size_mismatch', `received ${received} bytes, Content-Length said ${h.length}`);
+  if ((await sha256Hex(out)) !== h.sha256)
+    throw new UploadError(422, 'sha256_mismatch', 'the body does not match X-Content-SHA256');
+  return out;
 }
 
 export type SendRequestRow = typeof nasSendRequests.$inferSelect;

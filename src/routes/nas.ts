@@ -1,18 +1,32 @@
 /**
  * The on-prem nas-sync job's side of sending NAS files (`/api/linebot/nas/*`, bearer
  * NAS_AGENT_TOKEN): it uploads a claimed request's preview and file, or reports why it cannot,
- * and a thumbnail of each LINE image it synced (for the console).
+ * a thumbnail of each LINE image it synced (for the console), and a preview of each indexed NAS
+ * image (for /find).
  * Answers follow the upload contract: `{"status": ...}`, errors `{"error": "<code>", "message": "..."}`.
  * Refusals come in the contract's order: 503 (token not configured), 429 (limited), 401, 404 (malformed id), 411, 400, 413, then by the row:
  * 404, 409, 422.
  */
-import { failureReasons, PREVIEW_MAX_BYTES, type FailureReason } from '@linebot-edge/shared/upload-contract';
+import {
+  failureReasons,
+  PREVIEW_MAX_BYTES,
+  SOURCE_MODIFIED_AT_HEADER,
+  type FailureReason,
+} from '@linebot-edge/shared/upload-contract';
 import { Hono, type Context } from 'hono';
 import { config } from '../config';
 import { openDb } from '../db/client';
 import type { AppEnv } from '../http/types';
 import { languageOfLineUser } from '../messages/language';
 import { deliverInBackground, failureText } from '../nas/deliver';
+import {
+  assertPreviewable,
+  currentPreviewKey,
+  filePreviewKeyOf,
+  parseModifiedAt,
+  recordFilePreview,
+} from '../nas/file-previews';
+import { jpegSize } from '../nas/jpeg-size';
 import { assertThumbnailable, markThumbnailStored, thumbnailKeyOf } from '../nas/thumbnails';
 import {
   assertUploading,
@@ -22,6 +36,7 @@ import {
   markPreviewStored,
   markUploaded,
   r2KeyOf,
+  readSmallUpload,
   storeUpload,
   uploadHeaders,
   UploadError,
@@ -139,6 +154,57 @@ async function thumbnail(c: Ctx) {
   });
 }
 
+/**
+ * A JPEG preview of an indexed NAS image (`/find` shows it), made from the file as it was at
+ * SOURCE_MODIFIED_AT_HEADER: kept only while the index still has the file at exactly that time
+ * (409 `stale` otherwise, nothing kept). Read whole (at most 1 MiB) so its pixel size comes from its
+ * own frame header (422 `not_a_jpeg` without one). Replaces the file's earlier preview.
+ */
+async function filePreview(c: Ctx) {
+  let id: string;
+  let headers;
+  let modifiedMicros: bigint | null;
+  try {
+    id = requestId(c, 'nas file');
+    headers = uploadHeaders(c.req.raw.headers, 'preview', PREVIEW_MAX_BYTES);
+    if (essence(headers.contentType) !== 'image/jpeg')
+      throw new UploadError(400, 'invalid_header', 'a preview is image/jpeg');
+    modifiedMicros = parseModifiedAt(c.req.header(SOURCE_MODIFIED_AT_HEADER));
+    if (modifiedMicros === null)
+      throw new UploadError(
+        400,
+        'invalid_header',
+        `${SOURCE_MODIFIED_AT_HEADER} must be the file's modified_at in UTC, e.g. 2026-11-20T06:30:00.123456Z`,
+      );
+  } catch (err) {
+    if (err instanceof UploadError) return refuse(c, err.status, err.code, err.message);
+    throw err;
+  }
+  const micros = modifiedMicros;
+  return withServices(c, async ({ db, log }, background) => {
+    await assertPreviewable(db, id, micros);
+    const bytes = await readSmallUpload(c.req.raw.body, headers);
+    const size = jpegSize(bytes);
+    if (!size) throw new UploadError(422, 'not_a_jpeg', 'the body is not a JPEG with a frame header');
+    const key = filePreviewKeyOf(id, headers.sha256);
+    const bucket = c.env.FILES;
+    await bucket.put(key, bytes, { sha256: headers.sha256, httpMetadata: { contentType: 'image/jpeg' } });
+    const { recorded, replacedKey } = await recordFilePreview(db, id, micros, {
+      r2Key: key,
+      bytes: bytes.length,
+      ...size,
+    });
+    if (!recorded) {
+      // The walk changed or removed the file meanwhile. The same bytes may already be its preview.
+      if ((await currentPreviewKey(db, id)) !== key) await bucket.delete(key);
+      throw new UploadError(409, 'stale', `nas file ${id} has changed or left the index since the preview was made`);
+    }
+    if (replacedKey) background(bucket.delete(replacedKey));
+    log.info('nas.file_preview_stored', { nasFileId: id, size: bytes.length, ...size });
+    return c.json({ status: 'stored', ...size }, 200);
+  });
+}
+
 async function failure(c: Ctx) {
   let id: string;
   try {
@@ -217,4 +283,5 @@ export const nas = new Hono<AppEnv>()
   .put('/send-requests/:id/preview', (c) => upload(c, 'preview'))
   .put('/send-requests/:id/file', (c) => upload(c, 'file'))
   .post('/send-requests/:id/failure', failure)
-  .put('/files/:id/thumbnail', thumbnail);
+  .put('/files/:id/thumbnail', thumbnail)
+  .put('/nas-files/:id/preview', filePreview);

@@ -69,7 +69,7 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { offset: start, length: Math.min(end, size - 1) - start + 1 };
 }
 
-const SECURITY_HEADERS = {
+export const SECURITY_HEADERS = {
   'cache-control': 'private, max-age=0',
   'x-content-type-options': 'nosniff',
   'content-security-policy': "default-src 'none'; sandbox",
@@ -78,7 +78,7 @@ const SECURITY_HEADERS = {
 };
 
 /** 404, 410, 429 and 503 in a few words (Traditional Chinese unless the browser prefers English), as a tiny page. */
-function gone(c: Ctx, status: 404 | 410 | 429 | 503, key: BotMessageKey) {
+export function gone(c: Ctx, status: 404 | 410 | 429 | 503, key: BotMessageKey) {
   const lang = browserLanguage(c.req.header('accept-language'));
   const text = say(lang, key);
   const body = `<!doctype html><meta charset="utf-8"><title>${text}</title><p>${text}</p>\n`;
@@ -86,6 +86,14 @@ function gone(c: Ctx, status: 404 | 410 | 429 | 503, key: BotMessageKey) {
     status,
     headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
   });
+}
+
+/** The database is away: a moment's outage, not a broken link. Say so, and when to try again. */
+export function unavailable(c: Ctx, event: string, err: unknown) {
+  c.get('log').error(event, { error: err });
+  const res = gone(c, 503, 'share.unavailable');
+  res.headers.set('retry-after', '30');
+  return res;
 }
 
 // ---- guessing links ----------------------------------------------------------------------------
@@ -144,11 +152,7 @@ async function serve(c: Ctx, which: 'file' | 'preview') {
     try {
       link = await findShareLink(handle.db, token);
     } catch (err) {
-      // The database is away: a moment's outage, not a broken link. Say so, and when to try again.
-      c.get('log').error('share.lookup_failed', { error: err });
-      const res = gone(c, 503, 'share.unavailable');
-      res.headers.set('retry-after', '30');
-      return res;
+      return unavailable(c, 'share.lookup_failed', err);
     }
     if (!link) {
       if (!(await countMiss(c, client))) return limited(c, SHARE_MISS_LIMIT.periodSeconds);

@@ -7,6 +7,8 @@
  *   PUT  send-requests/:id/file      the file (at most NAS_SEND_MAX_BYTES)
  *   POST send-requests/:id/failure   {"reason": one of failureReasons}
  *   PUT  files/:id/thumbnail         a synced LINE image's thumbnail (JPEG, preview limits)
+ *   PUT  nas-files/:id/preview       an indexed NAS image's preview for /find (JPEG, preview limits,
+ *                                    SOURCE_MODIFIED_AT_HEADER: the nas_files.modified_at it was made from)
  *
  * Every PUT declares Content-Length, Content-Type and SHA256_HEADER; the Worker checks them before
  * reading a byte. Plain values only: both sides import this module (the job under Node's type
@@ -27,6 +29,16 @@ export type FailureReason = (typeof failureReasons)[number];
 export const PREVIEW_MAX_BYTES = 1_048_576;
 export const PREVIEW_MAX_PX = 240;
 export const PREVIEW_CONTENT_TYPES: readonly string[] = ['image/jpeg', 'image/png'];
+
+/**
+ * /find's previews of indexed NAS images (`nas_file_previews`): the extensions the job makes one
+ * for (what sharp's prebuilt libvips decodes; HEIC is not among them: its HEVC decoder is not
+ * shipped) and the largest source file it reads for one. The Worker shows a preview only for these.
+ */
+export const NAS_PREVIEW_EXTENSIONS: readonly string[] = ['jpg', 'jpeg', 'png', 'webp', 'gif', 'tif', 'tiff', 'avif'];
+export const NAS_PREVIEW_SOURCE_MAX_BYTES = 50 * 1024 * 1024;
+/** The `nas_files.modified_at` a preview was made from, as Postgres wrote it: ISO 8601 in UTC, microseconds. */
+export const SOURCE_MODIFIED_AT_HEADER = 'x-source-modified-at';
 
 /** LINE's limit for an image message's originalContentUrl. */
 export const IMAGE_MESSAGE_MAX_BYTES = 10 * 1024 * 1024;

@@ -27,6 +27,7 @@ import {
   startConsoleStack,
   type ConsoleStack,
 } from '../support/browser.ts';
+import { expectAccessible } from '../support/axe.ts';
 
 const SESSION_COOKIE = 'linebot_console';
 const zh = 'zh-Hant' as const;
@@ -56,6 +57,32 @@ const open = async (p: string) => {
   const res = await page.goto(url(p));
   expect(res?.status(), `GET ${p}`).toBe(200);
 };
+
+/**
+ * The screens the accessibility check opens, signed in, in both languages (add a screen here; any
+ * screen in the menu is checked too). `:group`, `:lineUser` and `:account` stand for seeded ids.
+ */
+const ACCESSIBLE_SCREENS = [
+  '/admin',
+  '/admin/inbox',
+  '/admin/messages',
+  '/admin/files',
+  '/admin/groups',
+  '/admin/groups/:group',
+  '/admin/line-users',
+  '/admin/line-users/:lineUser/unbind',
+  '/admin/line-users/:lineUser/ai',
+  '/admin/accounts',
+  '/admin/accounts/:account/binding-code',
+  '/admin/projects',
+  '/admin/share-links',
+  '/admin/ai-logs',
+  '/admin/ai-logs/usage',
+  '/admin/bot-texts',
+  '/admin/audit',
+  '/admin/audit?action=group.&groupId=:group',
+  '/admin/no-such-screen',
+];
 
 const missing = chromiumMissing();
 
@@ -422,6 +449,53 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await expect(page.locator(`tr[data-share-link="${link!.id}"]`).getAttribute('data-state')).resolves.toBe('revoked');
     expect((await context.request.get(url(`/s/${token}`))).status()).toBe(410);
   });
+
+  it('passes axe-core (WCAG 2.1 A and AA) on every screen, in both languages, signed in and not', async () => {
+    const [ops] = await rows<{ id: string }>('select id from line_groups where line_group_id = $1', [
+      directory.chat('group', 'ops').id,
+    ]);
+    const [alice] = await rows<{ id: string }>('select id from line_users where line_user_id = $1', [
+      directory.user('alice').userId,
+    ]);
+    const [dave] = await rows<{ id: number }>(`select id from users where username = 'dave'`);
+    const ids: Record<string, string> = { group: ops!.id, lineUser: alice!.id, account: String(dave!.id) };
+    await open('/admin');
+    const menu = await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));
+    const paths = [...new Set([...ACCESSIBLE_SCREENS, ...menu])].map((p) =>
+      p.replace(/:(group|lineUser|account)\b/g, (_: string, k: string) => ids[k]!),
+    );
+    // English: the same session in a browser that prefers English.
+    const english = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+    await english.addCookies(await context.cookies());
+    const signedOut = await browser.newContext({ locale: 'zh-TW' });
+    try {
+      const englishPage = await english.newPage();
+      for (const [tab, lang] of [
+        [page, 'zh-Hant'],
+        [englishPage, 'en'],
+      ] as const) {
+        for (const p of paths) {
+          await tab.goto(url(p));
+          await expect(tab.locator('html').getAttribute('lang'), p).resolves.toBe(lang);
+          await expectAccessible(tab);
+        }
+      }
+      // The sign-in page, in both languages, and with a refusal on it.
+      const visitor = await signedOut.newPage();
+      for (const language of ['zh-TW,zh;q=0.9', 'en-US,en;q=0.9']) {
+        await visitor.setExtraHTTPHeaders({ 'accept-language': language });
+        await visitor.goto(url('/admin/login'));
+        await expectAccessible(visitor);
+        await visitor.fill('input[name="token"]', 'not-the-token');
+        await visitor.click('button[type="submit"]');
+        await expect(visitor.getByRole('alert').count()).resolves.toBe(1);
+        await expectAccessible(visitor);
+      }
+    } finally {
+      await english.close();
+      await signedOut.close();
+    }
+  }, 240_000);
 
   it('has every screen in the menu, and any screen not opened above answers', async () => {
     const hrefs = await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));

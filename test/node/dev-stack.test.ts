@@ -4,7 +4,8 @@
  * embedded database and the emulator sees the calls they cause, a bound user's question is
  * answered by the AI Workflow with the Claude emulator's answer (in a group as a textV2 that
  * mentions the asker), the nas-sync job beside it copies LINE media onto the sample NAS, indexes
- * the sample shares and sends files (`/find`, `/send` through the local R2 and share links), one
+ * the sample shares (with previews of its photos for `/find`) and sends files (`/find`, `/send`
+ * through the local R2 and share links), one
  * SIGINT stops everything, and the data is still there on the next start.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -273,6 +274,25 @@ describe('npm run dev', () => {
       `filename*=UTF-8''${encodeURIComponent('平面圖-1F.pdf')}`,
     );
     expect(new TextDecoder().decode((await file.arrayBuffer()).slice(0, 5))).toBe('%PDF-');
+
+    // After its walk the job makes previews of the sample's photos: the list shows the photo's
+    // beside its name, a JPEG of at most 240 px from the Worker's /p/.
+    let imageUrl: string | undefined;
+    await expect
+      .poll(
+        async () => {
+          since = Date.now();
+          await say('/find 鋼筋 type:jpg');
+          const list = await botMessage(since, (m) => m.type === 'flex' && m.altText!.includes('鋼筋檢查'));
+          imageUrl = /"type":"image","url":"([^"]+)"/.exec(JSON.stringify(list))?.[1];
+          return imageUrl;
+        },
+        { timeout: 30_000, interval: 1_000 },
+      )
+      .toMatch(/^http:\/\/\S+\/p\/[A-Za-z0-9_-]{82}\.[A-Za-z0-9_-]{43}$/);
+    const thumb = await fetch(imageUrl!);
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    expect((await thumb.arrayBuffer()).byteLength).toBeLessThanOrEqual(1024 * 1024);
 
     // The photo by a tap on its 傳送 button, as `npm run line -- tap 1` does it.
     since = Date.now();

@@ -371,6 +371,8 @@ function upgraded(before: Snapshot): Snapshot {
   // 0008 (access control): no member joined since, no payload purged yet.
   for (const g of Object.values(after.groups)) Object.assign(g, { member_joined_at: null });
   for (const e of Object.values(after.events)) Object.assign(e, { payload_purged_at: null });
+  // 0012 (console operators): no message sent from the console yet.
+  for (const m of Object.values(after.messages)) Object.assign(m, { sent_by_operator: null });
   return after;
 }
 

@@ -89,7 +89,8 @@ export interface ConsoleStack {
  */
 export async function startConsoleStack(
   label: string,
-  options: { seed?: EmulatorSeed; log?: (line: string) => void } = {},
+  /** `claude`: the Claude emulator and the AI_ANSWER Workflow too (`stack.claude` records what the Worker asked). */
+  options: { seed?: EmulatorSeed; log?: (line: string) => void; claude?: boolean } = {},
 ): Promise<ConsoleStack> {
   const name = `linebot_${label}_${Date.now()}_${process.pid}`;
   const databaseUrl = await createDatabase(ADMIN_URL, name);
@@ -110,6 +111,9 @@ export async function startConsoleStack(
       ports: { worker: 0, emulator: 0, proxy: 0 },
       databaseUrl,
       seed: options.seed,
+      ...(options.claude
+        ? { claude: { use: 'emulator' as const, apiKey: 'browser-test-anthropic-key' }, workflows: true }
+        : {}),
       secrets: {
         LINE_CHANNEL_SECRET: CHANNEL_SECRET,
         LINE_CHANNEL_ACCESS_TOKEN: 'browser-test-channel-access-token',

@@ -1,7 +1,11 @@
 /** NAS index rows for the search tests, inserted directly as the on-prem indexer writes them. */
-import { nasFiles } from '@linebot-edge/shared/schema';
+import { eq } from 'drizzle-orm';
+import { lineGroups, nasFiles } from '@linebot-edge/shared/schema';
 import { searchTextOf } from '@linebot-edge/shared/search-text';
+import { addMember, createProjectWithFolder } from './admin';
+import { accountOf, boundUser, say } from './chat';
 import { withDb } from './db';
+import { newId } from './line';
 
 export type NasFileSpec = { path: string; size?: number; modifiedAt?: Date; share?: string };
 
@@ -37,4 +41,15 @@ export async function insertNasFiles(share: string, specs: NasFileSpec[]) {
       .values(specs.map((s) => nasFileRow(share, s)))
       .returning(),
   );
+}
+
+/** A bound member of a new project whose folder is `folder`, in a group bound to that project (it has said hello). */
+export async function memberInProjectGroup(folder: string) {
+  const userId = await boundUser();
+  const project = await createProjectWithFolder(folder);
+  await addMember(project.id, accountOf(userId));
+  const groupId = newId.group();
+  await say({ userId, groupId }, 'hello');
+  await withDb((db) => db.update(lineGroups).set({ projectId: project.id }).where(eq(lineGroups.lineGroupId, groupId)));
+  return { userId, groupId, project };
 }

@@ -14,6 +14,8 @@ import { quietReporter, type Reporter } from '../progress.ts';
 import type { Share } from './shares.ts';
 import { deleteFiles, loadShareIndex, rowFor, shareCounts, upsertFiles, withShareLock, type FileRow } from './store.ts';
 import { walkShare, type DirState } from './walk.ts';
+import { previewRound } from './previews.ts';
+import type { WorkerClient } from '../send/upload.ts';
 
 export interface WalkSummary {
   share: string;
@@ -250,6 +252,8 @@ export interface IndexerOptions {
   reporter?: Reporter;
   batchSize?: number;
   progressIntervalMs?: number;
+  /** After each round of walks, up to `limit` /find previews made and uploaded (./previews.ts); absent: none. */
+  previews?: { client: WorkerClient; limit: number };
 }
 
 /**
@@ -275,6 +279,8 @@ export async function runIndexer(options: IndexerOptions): Promise<{ walks: Walk
     await warnUnconfigured(database, options.shares, reporter);
     // Per share: when its last full walk finished, and the folders the last good walk saw.
     const state = new Map<string, { lastFullAt: number; dirs: Map<string, DirState> }>();
+    // Versions of files no preview could be made of (or the Worker refused): not tried again.
+    const previewsGiven = new Set<string>();
     while (!stop.aborted) {
       let failed = false;
       for (const share of options.shares) {
@@ -299,6 +305,17 @@ export async function runIndexer(options: IndexerOptions): Promise<{ walks: Walk
           errors++;
           failed = true;
         }
+      }
+      if (options.previews && options.previews.limit > 0 && !stop.aborted) {
+        await previewRound({
+          database,
+          shares: options.shares,
+          client: options.previews.client,
+          limit: options.previews.limit,
+          given: previewsGiven,
+          signal: stop,
+          reporter,
+        });
       }
       if (options.once || stop.aborted) break;
       const pause = Math.min(rescanMs || intervalMs, intervalMs, failed ? retryMs : Infinity);

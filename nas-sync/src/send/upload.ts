@@ -2,12 +2,18 @@
  * The job's side of the Worker's upload contract (@linebot-edge/shared/upload-contract, under
  * `/api/linebot/nas/send-requests/:id/...`):
  * PUT preview, PUT file, POST failure, each with the agent's bearer token; and PUT a synced LINE
- * image's thumbnail (`/api/linebot/nas/files/:id/thumbnail`, for the console). Network errors, 429 and
+ * image's thumbnail (`/api/linebot/nas/files/:id/thumbnail`, for the console), and an indexed
+ * image's preview (`/api/linebot/nas/nas-files/:id/preview`, for /find). Network errors, 429 and
  * 5xx are tried again after a backoff (a few times: the claim's heartbeat keeps the lease while we
  * wait); any other answer is returned as it is for the caller to act on. The token only ever goes
  * into the Authorization header: nothing here logs or returns it.
  */
-import { NAS_API_PATH, SHA256_HEADER, type FailureReason } from '@linebot-edge/shared/upload-contract';
+import {
+  NAS_API_PATH,
+  SHA256_HEADER,
+  SOURCE_MODIFIED_AT_HEADER,
+  type FailureReason,
+} from '@linebot-edge/shared/upload-contract';
 import { describe } from '../download.ts';
 
 export type WorkerAnswer =
@@ -48,6 +54,14 @@ export interface WorkerClient {
   failure(requestId: string, reason: FailureReason, signal: AbortSignal): Promise<WorkerAnswer>;
   /** `fileId`: the `line_files.id` of an image the sync has just written to the NAS. */
   thumbnail(fileId: string, body: Body, signal: AbortSignal, timeoutMs: number): Promise<WorkerAnswer>;
+  /** `fileId`: a `nas_files.id`; `modifiedAt`: its `modified_at` the preview was made from (UTC, microseconds). */
+  filePreview(
+    fileId: string,
+    modifiedAt: string,
+    body: Body,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<WorkerAnswer>;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -129,6 +143,20 @@ export function workerClient(options: WorkerClientOptions): WorkerClient {
         timeoutMs,
         putBody(body),
         `files/${encodeURIComponent(fileId)}/thumbnail`,
+      );
+    },
+    filePreview(fileId, modifiedAt, body, signal, timeoutMs) {
+      const put = putBody(body);
+      return call(
+        'preview',
+        fileId,
+        signal,
+        timeoutMs,
+        () => {
+          const init = put();
+          return { ...init, headers: { ...init.headers, [SOURCE_MODIFIED_AT_HEADER]: modifiedAt } };
+        },
+        `nas-files/${encodeURIComponent(fileId)}/preview`,
       );
     },
     failure(requestId, reason, signal) {

@@ -8,6 +8,7 @@
 import { ilike, isNotNull } from 'drizzle-orm';
 import { lineMessages } from '@linebot-edge/shared/schema';
 import { chatMessages, clip, messageText, senderLabel } from '../context';
+import { escapeLike } from '../../lib/like';
 import { taipeiDateTime } from '../../lib/taipei';
 import { oneLine, thirdPartyMessage } from '../quote';
 import { ToolInputError, type AiTool } from '../types';
@@ -87,9 +88,3 @@ function parseKeywords(input: unknown): string[] {
   // A lone surrogate has no UTF-8 form; as U+FFFD it simply matches nothing.
   return keywords.map((k) => k.toWellFormed());
 }
-
-/**
- * The keyword as a literal inside an ILIKE pattern: `%`, `_` and the escape character itself are
- * escaped with a backslash (Postgres' default LIKE escape). The pattern is a bound parameter.
- */
-export const escapeLike = (s: string): string => s.replace(/[\\%_]/g, '\\$&');

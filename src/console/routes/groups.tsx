@@ -5,6 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
+import { pauseOf, pausesIn } from '../../domain/ai-pauses';
 import { filesOfMessages, listFiles } from '../../domain/files';
 import { getGroup, listGroups, updateGroup } from '../../domain/groups';
 import { listMessages } from '../../domain/messages';
@@ -41,7 +42,8 @@ export const groupRoutes = new Hono<ConsoleEnv>()
       after: query.after,
       limit: PAGE,
     });
-    return c.render(<GroupListPage lang={lang} groups={items} next={next} query={query} />, {
+    const pauses = await pausesIn(c.get('db'), { groupIds: items.map((g) => g.id) });
+    return c.render(<GroupListPage lang={lang} groups={items} next={next} query={query} pauses={pauses} />, {
       title: t(lang, 'groups.title'),
       screen: 'groups',
     });
@@ -62,6 +64,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
     );
     const groupFiles = await listFiles(db, { groupId: id, limit: GROUP_FILES });
     const send = await groupSendPanel(c, group);
+    const pause = await pauseOf(db, { kind: 'group', id });
     return c.render(
       <GroupPage
         lang={lang}
@@ -73,6 +76,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
         groupFiles={groupFiles.items}
         moreFiles={groupFiles.nextCursor !== null}
         send={send}
+        pause={pause}
       />,
       { title: group.name ?? group.lineGroupId, screen: 'groups' },
     );

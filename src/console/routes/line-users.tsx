@@ -1,6 +1,7 @@
 /** LINE users: the list with binding state, and unbinding one (confirm page, then POST). */
 import { z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
+import { pausesIn } from '../../domain/ai-pauses';
 import { getLineUser, listLineUsers, removeBinding } from '../../domain/line-users';
 import { BoolQuery, Cursor } from '../../api/schemas';
 import { consoleActor } from '../audit';
@@ -18,11 +19,12 @@ export const lineUserRoutes = new Hono<ConsoleEnv>()
     const lang = c.get('lang');
     const q = parseQuery(c, ListQuery);
     const { items, nextCursor } = await listLineUsers(c.get('db'), { ...q, limit: 50 });
+    const pauses = await pausesIn(c.get('db'), { lineUserIds: items.map((u) => u.id) });
     const { bound, before } = queryOf(c);
-    return c.render(<LineUserListPage lang={lang} users={items} nextCursor={nextCursor} query={{ bound, before }} />, {
-      title: t(lang, 'lineUsers.title'),
-      screen: 'lineUsers',
-    });
+    return c.render(
+      <LineUserListPage lang={lang} users={items} nextCursor={nextCursor} query={{ bound, before }} pauses={pauses} />,
+      { title: t(lang, 'lineUsers.title'), screen: 'lineUsers' },
+    );
   })
   .get('/line-users/:id/unbind', async (c) => {
     const lang = c.get('lang');

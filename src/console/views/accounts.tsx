@@ -4,6 +4,7 @@ import type { Account } from '../../domain/accounts';
 import { taipeiDateTime } from '../../lib/taipei';
 import { t, type Lang } from '../i18n';
 import { BASE } from '../types';
+import { auditHref } from './audit';
 import { AccountTableHead, CsrfField, Empty, PostButton } from './common';
 
 export interface AccountForm {
@@ -43,7 +44,10 @@ export function AccountsPage({
                       action={`${BASE}/accounts/${a.id}/binding-code`}
                       label={t(lang, 'accounts.issue')}
                       kind="secondary"
-                    />
+                    />{' '}
+                    <a class="small" href={auditHref({ userId: String(a.id) })}>
+                      {t(lang, 'common.auditEntries')}
+                    </a>
                   </td>
                 </tr>
               ))}
@@ -121,10 +125,9 @@ export function BindingCodePage({
       <h1>{t(lang, 'code.for', { username: account.username })}</h1>
       {code ? (
         <>
-          {/* biome-ignore lint/a11y/useAriaPropsSupportedByRole: kept as tested; a <p> takes no name, so screen readers skip this label (console issue). */}
-          <p class="code" aria-label={t(lang, 'code.title')}>
-            {formatCode(code.code)}
-          </p>
+          {/* A <p> takes no accessible name (aria-label on it is ignored): a heading names the code. */}
+          <h2 class="visually-hidden">{t(lang, 'code.title')}</h2>
+          <p class="code">{formatCode(code.code)}</p>
           <p>
             <time datetime={code.expiresAt.toISOString()}>
               {t(lang, 'code.expires', { time: taipeiDateTime(code.expiresAt) })}
@@ -142,6 +145,8 @@ export function BindingCodePage({
       />
       <p>
         <a href={`${BASE}/accounts`}>{t(lang, 'code.back')}</a>
+        {' · '}
+        <a href={auditHref({ userId: String(account.id) })}>{t(lang, 'common.auditEntries')}</a>
       </p>
     </section>
   );

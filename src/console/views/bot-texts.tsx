@@ -3,9 +3,9 @@
  * language, what the bot says now in a form, the default under it, and a button back to the default.
  * A refused form comes back on this page (400) with what was typed and why.
  */
-import type { BotTextItem } from '../../domain/bot-texts';
+import type { BotTextItem, BotTextKey } from '../../domain/bot-texts';
 import { MAX_BOT_TEXT_LENGTH } from '../../api/schemas';
-import { t, type Lang } from '../i18n';
+import { t, type Lang, type MessageKey } from '../i18n';
 import { BASE } from '../types';
 import { CsrfField, PostButton } from './common';
 
@@ -16,8 +16,12 @@ export interface BotTextProblem {
   problem: string;
 }
 
-const labelOf = (lang: Lang, key: string) =>
-  t(lang, key === 'welcome.follow' ? 'botTexts.welcome.follow' : 'botTexts.welcome.join');
+const LABELS: Record<BotTextKey, MessageKey> = {
+  'welcome.follow': 'botTexts.welcome.follow',
+  'welcome.join': 'botTexts.welcome.join',
+  'ai.paused': 'botTexts.ai.paused',
+};
+const labelOf = (lang: Lang, key: BotTextKey) => t(lang, LABELS[key]);
 
 export function BotTextsPage({ lang, texts, refused }: { lang: Lang; texts: BotTextItem[]; refused?: BotTextProblem }) {
   return (

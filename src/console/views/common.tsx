@@ -105,11 +105,32 @@ export function Select({
   );
 }
 
-export function TextFilter({ name, label, value }: { name: string; label: string; value?: string }) {
+export function TextFilter({
+  name,
+  label,
+  value,
+  maxlength = 64,
+  describedBy,
+}: {
+  name: string;
+  label: string;
+  value?: string;
+  maxlength?: number;
+  /** The id of a help text about the field. */
+  describedBy?: string;
+}) {
   return (
     <div class="field">
       <label for={`f-${name}`}>{label}</label>
-      <input id={`f-${name}`} name={name} type="text" value={value ?? ''} maxlength={64} autocomplete="off" />
+      <input
+        id={`f-${name}`}
+        name={name}
+        type="text"
+        value={value ?? ''}
+        maxlength={maxlength}
+        autocomplete="off"
+        aria-describedby={describedBy}
+      />
     </div>
   );
 }

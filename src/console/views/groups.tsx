@@ -1,10 +1,13 @@
 /** The groups-and-rooms list and a group's page: its settings, latest messages and files. */
 import { hasLinePreview, type FileItem, type FileSummary } from '../../domain/files';
+import type { PauseItem } from '../../domain/ai-pauses';
 import type { GroupItem } from '../../domain/groups';
 import type { MessageItem } from '../../domain/messages';
 import { formatNumber, t, type Lang, type MessageKey } from '../i18n';
 import { BASE } from '../types';
+import { auditHref } from './audit';
 import { CsrfField, Empty, Filters, formatBytes, hrefOf, Pager, PostButton, Select, typeLabel, When } from './common';
+import { AiPausePanel, PauseBadge } from './ai-pause';
 import { Avatar, DisplayName } from './people';
 import { SendPanel, type SendPanelData } from './send';
 
@@ -17,7 +20,7 @@ export interface GroupListQuery {
 
 const boolText = (v: boolean | undefined) => (v === undefined ? undefined : String(v));
 
-function GroupBadges({ lang, g }: { lang: Lang; g: GroupItem }) {
+function GroupBadges({ lang, g, pause }: { lang: Lang; g: GroupItem; pause?: PauseItem | null }) {
   return (
     <span class="badges">
       <span class="badge">{t(lang, g.sourceType === 'room' ? 'groups.room' : 'groups.group')}</span>
@@ -27,6 +30,7 @@ function GroupBadges({ lang, g }: { lang: Lang; g: GroupItem }) {
       <span class={g.allowAiResponse ? 'badge good' : 'badge'}>
         {t(lang, g.allowAiResponse ? 'groups.aiOn' : 'groups.aiOff')}
       </span>
+      <PauseBadge lang={lang} pause={pause} />
     </span>
   );
 }
@@ -39,11 +43,14 @@ export function GroupListPage({
   groups,
   next,
   query,
+  pauses,
 }: {
   lang: Lang;
   groups: GroupItem[];
   next: string | null;
   query: GroupListQuery;
+  /** The AI pauses in force, by group id. */
+  pauses: Map<string, PauseItem>;
 }) {
   const yesNo = (on: MessageKey, off: MessageKey) => [
     { value: 'true', label: t(lang, on) },
@@ -96,7 +103,7 @@ export function GroupListPage({
                   <span>{members(lang, g.memberCount)}</span>
                   <span>{g.project ? g.project.name : t(lang, 'groups.noProject')}</span>
                 </div>
-                <GroupBadges lang={lang} g={g} />
+                <GroupBadges lang={lang} g={g} pause={pauses.get(g.id)} />
               </div>
             </li>
           ))}
@@ -232,6 +239,8 @@ export interface GroupPageProps {
   moreFiles: boolean;
   /** Sending as the bot into this chat (./send.tsx). */
   send?: SendPanelData;
+  /** The AI pause in force, if an operator has taken over. */
+  pause: PauseItem | null;
 }
 
 export function GroupPage({
@@ -244,6 +253,7 @@ export function GroupPage({
   groupFiles,
   moreFiles,
   send,
+  pause,
 }: GroupPageProps) {
   const self = `${BASE}/groups/${g.id}`;
   return (
@@ -254,7 +264,7 @@ export function GroupPage({
           <DisplayName name={g.name} lineId={g.lineGroupId} />
         </h1>
       </div>
-      <GroupBadges lang={lang} g={g} />
+      <GroupBadges lang={lang} g={g} pause={pause} />
       <dl class="facts">
         <dt>{t(lang, 'group.lineId')}</dt>
         <dd class="mono">{g.lineGroupId}</dd>
@@ -274,6 +284,10 @@ export function GroupPage({
             </dd>
           </>
         ) : null}
+        <dt>{t(lang, 'common.auditEntries')}</dt>
+        <dd>
+          <a href={auditHref({ groupId: g.id })}>{t(lang, 'group.auditEntries')}</a>
+        </dd>
       </dl>
 
       <div class="settings">
@@ -311,6 +325,8 @@ export function GroupPage({
             </button>
           </form>
         </section>
+
+        <AiPausePanel lang={lang} pause={pause} action={self} audit={{ groupId: g.id }} />
 
         <section class="panel wide" aria-labelledby="instructions-h">
           <h2 id="instructions-h">{t(lang, 'group.instructions')}</h2>

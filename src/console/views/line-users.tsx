@@ -1,8 +1,11 @@
 /** LINE users with their binding state, and the confirmation before unbinding one. */
+import type { PauseItem } from '../../domain/ai-pauses';
 import type { LineUserItem } from '../../domain/line-users';
 import { t, type Lang } from '../i18n';
 import { BASE } from '../types';
+import { auditHref } from './audit';
 import { CsrfField, Empty, Filters, hrefOf, Pager, Select, When } from './common';
+import { PauseBadge } from './ai-pause';
 import { Avatar, DisplayName } from './people';
 
 const accountName = (u: NonNullable<LineUserItem['user']>) =>
@@ -13,11 +16,14 @@ export function LineUserListPage({
   users,
   nextCursor,
   query,
+  pauses,
 }: {
   lang: Lang;
   users: LineUserItem[];
   nextCursor: string | null;
   query: { bound?: string; before?: string };
+  /** The 1:1 chats' AI pauses in force, by LINE user id. */
+  pauses: Map<string, PauseItem>;
 }) {
   return (
     <>
@@ -58,10 +64,13 @@ export function LineUserListPage({
                   <span class={u.user ? 'badge good' : 'badge'}>
                     {t(lang, 'lineUsers.account')}: {u.user ? accountName(u.user) : t(lang, 'lineUsers.noAccount')}
                   </span>
+                  <PauseBadge lang={lang} pause={pauses.get(u.id)} />
                 </span>
                 <div class="actions">
                   <a href={hrefOf(`${BASE}/messages`, { lineUserId: u.id })}>{t(lang, 'lineUsers.messages')}</a>
                   <a href={`${BASE}/line-users/${u.id}/send`}>{t(lang, 'send.open')}</a>
+                  <a href={auditHref({ lineUserId: u.id })}>{t(lang, 'common.auditEntries')}</a>
+                  <a href={`${BASE}/line-users/${u.id}/ai`}>{t(lang, 'pause.userLink')}</a>
                   {u.user ? <a href={`${BASE}/line-users/${u.id}/unbind`}>{t(lang, 'lineUsers.unbind')}</a> : null}
                 </div>
               </div>

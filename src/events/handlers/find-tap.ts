@@ -50,6 +50,7 @@ export const handleFindTap: EventHandler = async (event, deps) => {
     groupAllowsAi: false,
     addressedToBot: false,
     promptedRecently: false,
+    aiPaused: false,
   });
   const lang = botLanguage(tapper.language);
   const eventAt = fromLineTimestamp(event.timestamp, new Date());

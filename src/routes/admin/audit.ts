@@ -1,10 +1,10 @@
-/** The audit trail (append-only): list it, newest first, filtered by action, account and chat. */
+/** The audit trail (append-only): list it, newest first, filtered by action, operator, account and chat. */
 import { createRoute, z } from '@hono/zod-openapi';
-import { auditActions } from '../../audit/record';
+import { auditFilterQuery } from '../../audit/filters';
 import { auditVias } from '@linebot-edge/shared/schema';
 import { listAudit } from '../../domain/audit';
 import { adminRouter } from './context';
-import { ChatRef, Cursor, errorResponses, json, Limit, page, UserId } from '../../api/schemas';
+import { errorResponses, json, Limit, page } from '../../api/schemas';
 
 const timestamp = z.string().openapi({ format: 'date-time' });
 
@@ -44,13 +44,7 @@ export const auditRoutes = adminRouter().openapi(
     summary:
       'The audit trail, newest first: NAS files sent, searches, bindings, memberships, settings, revocations, sign-ins, rate limits',
     request: {
-      query: z.object({
-        action: z.enum(auditActions).optional(),
-        userId: UserId.optional().openapi({ description: 'the company account that acted' }),
-        groupId: ChatRef,
-        before: Cursor,
-        limit: Limit,
-      }),
+      query: z.object({ ...auditFilterQuery, limit: Limit }),
     },
     responses: {
       200: json(page(AuditEntrySchema, 'AuditPage'), 'A page of audit entries'),

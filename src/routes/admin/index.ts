@@ -7,6 +7,7 @@
 import { bodyLimit } from 'hono/body-limit';
 import { accounts } from './accounts';
 import { aiRoutes } from './ai';
+import { aiPauseRoutes } from './ai-pauses';
 import { auditRoutes } from './audit';
 import { botTextRoutes } from './bot-texts';
 import { adminRouter, requireAdminToken, withDatabase } from './context';
@@ -39,6 +40,7 @@ admin.route('/', shareLinkRoutes);
 admin.route('/', auditRoutes);
 admin.route('/', pushQuotaRoutes);
 admin.route('/', botTextRoutes);
+admin.route('/', aiPauseRoutes);
 
 admin.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer' });
 // OpenAPI 3.1: nullable fields are `type: [..., "null"]` and nullable objects `anyOf` with null,
@@ -49,7 +51,7 @@ admin.doc31('/openapi.json', {
     title: 'linebot-edge management API',
     version: '1.0.0',
     description:
-      "Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links, the audit trail, the month's push quota and the bot texts operators reword (the welcome).",
+      "Accounts, binding codes, projects and their members, LINE users and groups, message and file history, the webhook inbox, the AI answers (log and usage), share links, the audit trail, the month's push quota, the bot texts operators reword (the welcome) and the chats whose AI an operator has paused.",
   },
   servers: [{ url: '/api/linebot/admin' }],
   security: [{ adminToken: [] }],
