@@ -3,6 +3,7 @@
  * whose worker died mid-processing (overlapping runs share work through SKIP LOCKED), and starts
  * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
  * (uploaded, or failed and not yet told; requests the NAS job never finished become failed),
+ * resumes console announcements still sending (src/domain/announcements.ts, chunks within the budget),
  * purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
  * deletes wrong-token records older than a day (the limiter needs 15 minutes of them) and AI
  * pauses that have expired (they already count as no pause: src/domain/ai-pauses.ts), and every
@@ -11,6 +12,7 @@
 import { restartStalledAnswers } from './ai/backstop';
 import { CRON_BATCH_SIZE, CRON_TIME_BUDGET_MS } from './config/constants';
 import { config } from './config';
+import { processAnnouncementFor, unfinishedAnnouncements } from './domain/announcements';
 import { deleteExpiredPauses } from './domain/ai-pauses';
 import { processEvents } from './events/dispatch';
 import { purgeInboxPayloads } from './inbox/retention';
@@ -44,6 +46,14 @@ export async function runScheduled(controller: ScheduledController, env: Env): P
     if (answers.restarted + answers.created + answers.gaveUp > 0) log.info('cron.ai_backstop', answers);
     const nas = await runNasBackstop(services, env, now.getTime());
     if (nas.timedOut + nas.sent + nas.told + nas.errors > 0) log.info('cron.nas_backstop', nas);
+    for (const id of await unfinishedAnnouncements(services.db)) {
+      if (Date.now() >= deadline) break;
+      const announced = await processAnnouncementFor(services, id, {
+        ...services.nas,
+        budgetMs: Math.max(0, deadline - Date.now()),
+      });
+      if (announced.processed > 0) log.info('cron.announcement_resumed', { announcementId: id, ...announced });
+    }
     const days = config(env).inboxRetentionDays;
     const purged = await purgeInboxPayloads(services.db, days);
     if (purged > 0) log.info('cron.inbox_purged', { purged, days });

@@ -197,6 +197,7 @@ describe('messages and files', () => {
       sourceType: 'group',
       content: 'm1',
       isFromBot: false,
+      sentByOperator: null,
       aiProcessed: false,
       fileId: null,
       lineUserId: user.lineUserId,

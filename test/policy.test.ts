@@ -9,6 +9,8 @@ import {
   fileWithinScope,
   nasScopeFor,
   offerTapFor,
+  operatorNasScopeFor,
+  type OperatorNasScopeInput,
   answerTapFor,
   type AnswerTapDecision,
   type AnswerTapInput,
@@ -504,6 +506,70 @@ describe('nasScopeFor (where /find, /send, the NAS tools and a delivery may look
   ];
   it.each(rows)('%s', (_who, chatType, account, project, memberOf, expected) => {
     expect(nasScopeFor({ chatType, account, project, memberOf })).toEqual(expected);
+  });
+});
+
+describe('operatorNasScopeFor (what a console operator may send into a chat)', () => {
+  const folder = (share: string, prefix: string): NasScopeDecision => ({
+    kind: 'scope',
+    scope: { kind: 'folders', folders: [{ share, prefix }] },
+  });
+  const nobody = { account: null, memberOf: [] };
+  type Row = [what: string, input: OperatorNasScopeInput, expected: NasScopeDecision];
+  const rows: Row[] = [
+    [
+      "a group bound to P: P's folder, no membership asked",
+      { chatType: 'group', project: { name: 'P', nasFolder: 'projects/A' }, recipient: nobody },
+      folder('projects', 'A'),
+    ],
+    [
+      "a room bound to P: P's folder",
+      { chatType: 'room', project: { name: 'P', nasFolder: 'projects/A/B' }, recipient: nobody },
+      folder('projects', 'A/B'),
+    ],
+    ['a group without a project', { chatType: 'group', project: null, recipient: nobody }, { kind: 'noProject' }],
+    [
+      "a group whose project's folder is unset",
+      { chatType: 'group', project: { name: 'P', nasFolder: null }, recipient: nobody },
+      { kind: 'noFolder', projectName: 'P' },
+    ],
+    [
+      'a group: a stored folder with .. counts as unset',
+      { chatType: 'group', project: { name: 'P', nasFolder: 'projects/../hr' }, recipient: nobody },
+      { kind: 'noFolder', projectName: 'P' },
+    ],
+    ['a 1:1 chat of an unbound user', { chatType: 'user', project: null, recipient: nobody }, { kind: 'unbound' }],
+    [
+      "a 1:1 chat of a member: their projects' folders",
+      {
+        chatType: 'user',
+        project: null,
+        recipient: { account: { role: 'member' }, memberOf: [{ name: 'P', nasFolder: 'projects/A' }] },
+      },
+      folder('projects', 'A'),
+    ],
+    [
+      'a 1:1 chat of a member of no project with a folder',
+      { chatType: 'user', project: null, recipient: { account: { role: 'member' }, memberOf: [] } },
+      { kind: 'noProjects', withoutFolder: [] },
+    ],
+    [
+      'a 1:1 chat of an admin account: every share, as the admin gets there',
+      { chatType: 'user', project: null, recipient: { account: { role: 'admin' }, memberOf: [] } },
+      { kind: 'scope', scope: { kind: 'all' } },
+    ],
+    [
+      "a 1:1 chat: a group's project is never the user's scope",
+      {
+        chatType: 'user',
+        project: { name: 'P', nasFolder: 'projects/A' },
+        recipient: { account: { role: 'member' }, memberOf: [] },
+      },
+      { kind: 'noProjects', withoutFolder: [] },
+    ],
+  ];
+  it.each(rows)('%s', (_what, input, expected) => {
+    expect(operatorNasScopeFor(input)).toEqual(expected);
   });
 });
 

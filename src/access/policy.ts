@@ -286,3 +286,34 @@ export function answerTapFor(input: AnswerTapInput): AnswerTapDecision {
   if (!answer.ready) return { kind: 'notReady' };
   return { kind: 'deliver' };
 }
+
+/**
+ * The NAS files a console operator may send into a chat as the bot, `operatorNasScopeFor`: what
+ * the chat's own people may get there, never more. The console's operators run the bot, so no
+ * membership is asked of them; the chat decides.
+ *
+ * | chat                        | the operator may send                                                 |
+ * |-----------------------------|-----------------------------------------------------------------------|
+ * | group / room bound to P     | the folder of P (none while P has no valid folder)                    |
+ * | group / room, no project    | nothing: "bind a project"                                             |
+ * | 1:1 chat                    | what the user may get there (`nasScopeFor`): nothing while unbound,   |
+ * |                             | the folders of their projects, every share for an admin account       |
+ */
+export interface OperatorNasScopeInput {
+  chatType: ChatType;
+  /** Group or room: the project it is bound to now. */
+  project: NasProjectFolder | null;
+  /** 1:1 chat: the user's account and projects, as `nasScopeFor` takes them. */
+  recipient: Pick<NasScopeInput, 'account' | 'memberOf'>;
+}
+
+export function operatorNasScopeFor(input: OperatorNasScopeInput): NasScopeDecision {
+  if (input.chatType === 'user') return nasScopeFor({ chatType: 'user', project: null, ...input.recipient });
+  return nasScopeFor({
+    chatType: input.chatType,
+    // As an admin of the chat would: the project's folder, no membership asked.
+    account: { role: 'admin' },
+    project: input.project && { ...input.project, askerIsMember: true },
+    memberOf: [],
+  });
+}

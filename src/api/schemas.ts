@@ -279,6 +279,9 @@ export const MessageSchema = z
     isFromBot: z
       .boolean()
       .openapi({ description: 'sent by the bot; lineUserId is then the user of the 1:1 chat it went to' }),
+    sentByOperator: z.string().nullable().openapi({
+      description: 'a bot message a console operator sent: who (Access e-mail or `token:<session id>`)',
+    }),
     aiProcessed: z.boolean(),
     fileId: Uuid.nullable().openapi({ description: "the message's file (see /files), for media messages" }),
     lineUserId: z.string().nullable(),

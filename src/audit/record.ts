@@ -35,6 +35,9 @@ export const auditActions = [
   // The bot's operator-edited texts (bot_texts).
   'bot_text.changed',
   'bot_text.reset',
+  // Messages an operator sent as the bot from the console, into one chat or as an announcement.
+  'console.message_sent',
+  'console.announcement_sent',
   // Credentials.
   'console.sign_in',
   'console.sign_in_refused',
@@ -81,7 +84,8 @@ export const chatActor = (lineUserPk: string, userId: number | null | undefined)
 });
 
 /** The account a LINE user is bound to now (users.id), or null: who acted, for the audit trail. */
-export async function accountIdOf(db: Queryable, lineUserPk: string): Promise<number | null> {
+export async function accountIdOf(db: Queryable, lineUserPk: string | null): Promise<number | null> {
+  if (lineUserPk === null) return null;
   const [row] = await db.select({ userId: lineUsers.userId }).from(lineUsers).where(eq(lineUsers.id, lineUserPk));
   return row?.userId ?? null;
 }

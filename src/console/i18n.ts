@@ -4,6 +4,8 @@
  * both columns and a missing translation is a type error, not a blank.
  */
 
+import { sendsEn, sendsZh } from './i18n-sends.ts';
+
 export const languages = ['zh-Hant', 'en'] as const;
 export type Lang = (typeof languages)[number];
 
@@ -392,6 +394,7 @@ const zh = {
   'notice.aiPaused': '已暫停 AI，由專人接手。',
   'notice.aiResumed': '已恢復 AI 回答。',
   'notice.aiWasNotPaused': 'AI 本來就沒有暫停，沒有任何變更。',
+  ...sendsZh,
 } as const;
 
 export type MessageKey = keyof typeof zh;
@@ -786,6 +789,7 @@ const en: Record<MessageKey, string> = {
   'notice.aiPaused': 'AI paused: a person is handling this chat.',
   'notice.aiResumed': 'AI resumed.',
   'notice.aiWasNotPaused': 'The AI was not paused. Nothing was changed.',
+  ...sendsEn,
 };
 
 const dictionaries: Record<Lang, Record<MessageKey, string>> = { 'zh-Hant': zh, en };

@@ -37,6 +37,7 @@ export const screens = [
   { key: 'projects', path: `${BASE}/projects`, label: 'nav.projects' },
   { key: 'shareLinks', path: `${BASE}/share-links`, label: 'nav.shareLinks' },
   { key: 'botTexts', path: `${BASE}/bot-texts`, label: 'nav.botTexts' },
+  { key: 'announcements', path: `${BASE}/announcements`, label: 'nav.announcements' },
   { key: 'audit', path: `${BASE}/audit`, label: 'nav.audit' },
 ] as const;
 export type ScreenKey = (typeof screens)[number]['key'];

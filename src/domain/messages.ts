@@ -51,6 +51,7 @@ export async function listMessages(db: Queryable, q: MessageQuery) {
       sourceType: r.m.sourceType,
       content: r.m.content,
       isFromBot: r.m.isFromBot,
+      sentByOperator: r.m.sentByOperator,
       aiProcessed: r.m.aiProcessed,
       fileId: r.m.fileId,
       lineUserId: r.userLineId,

@@ -13,7 +13,8 @@
  * - **A push once.** Its `X-Line-Retry-Key` comes from what is being answered (`push.key`), so a
  *   rerun's push is answered 409 with what LINE sent the first time, which counts as sent.
  * - **Both sides of the chat.** Every message LINE reports as sent becomes one `is_from_bot` row of
- *   `line_messages`, keyed by LINE's message id: a 409 or a rerun adds no second row.
+ *   `line_messages`, keyed by LINE's message id: a 409 or a rerun adds no second row. A console
+ *   operator's message names them (`sent_by_operator`).
  * - **A quota refusal said so.** A push LINE refuses with 429 (the plan's monthly messages used
  *   up, or its rate limit still hit after the client's retries) is logged as `line.quota_exceeded`
  *   and returned as `refused: 'quota'`, not thrown, and kept as one row of line_push_refusals (the
@@ -70,6 +71,8 @@ export interface Outbound {
   reply?: ReplyTo;
   /** Null: never push (a reply or nothing). */
   push: PushTo | null;
+  /** A console operator sending as the bot (Access e-mail or `token:<session>`): kept on the is_from_bot rows. */
+  sentByOperator?: string;
   now?: number;
 }
 
@@ -152,9 +155,10 @@ const chatRef = (chat: BotChat) => ({ type: chat.type, id: chat.type === 'user' 
  */
 export async function destinationOf(
   db: Database,
-  where: { lineUserPk: string; chatPk: string | null },
+  where: { lineUserPk: string | null; chatPk: string | null },
 ): Promise<{ chat: BotChat; to: string }> {
   if (where.chatPk === null) {
+    if (where.lineUserPk === null) throw new Error('a destination needs a chat or a user');
     const [user] = await db
       .select({ lineUserId: lineUsers.lineUserId })
       .from(lineUsers)
@@ -183,7 +187,7 @@ function contentOf(message: Message): string | null {
 async function record(deps: OutboundDeps, out: Outbound, sent: SentMessages[]): Promise<string[]> {
   const ids = sent.flatMap((s) => s.sentMessages.map((m) => m.id));
   try {
-    await recordBotMessages(deps.db, out.chat, out.recorded ?? out.messages, sent);
+    await recordBotMessages(deps.db, out.chat, out.recorded ?? out.messages, sent, out.sentByOperator ?? null);
   } catch (err) {
     deps.log.error('bot.record_failed', { error: err, sentMessageIds: ids });
   }
@@ -200,6 +204,7 @@ async function recordBotMessages(
   chat: BotChat,
   messages: Message[],
   sent: SentMessages[],
+  sentByOperator: string | null,
 ): Promise<void> {
   const now = new Date();
   const rows = chunk(messages, MAX_MESSAGES_PER_REQUEST).flatMap((batch, i) =>
@@ -217,6 +222,7 @@ async function recordBotMessages(
           content: contentOf(message),
           quoteToken: sentMessage.quoteToken ?? null,
           rawMessage: message,
+          sentByOperator: sentByOperator?.slice(0, 256) ?? null,
           sentAt: now,
         } satisfies typeof lineMessages.$inferInsert,
       ];

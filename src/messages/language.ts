@@ -18,8 +18,9 @@ export function botLanguage(profileLanguage: string | null | undefined): BotLang
   return primary === 'en' ? 'en' : DEFAULT_BOT_LANG;
 }
 
-/** The language of a LINE user (line_users.id) as the bot speaks to them. */
-export async function languageOfLineUser(db: Queryable, lineUserPk: string): Promise<BotLang> {
+/** The language of a LINE user (line_users.id) as the bot speaks to them; null (nobody asked: an operator's send into a group): the default. */
+export async function languageOfLineUser(db: Queryable, lineUserPk: string | null): Promise<BotLang> {
+  if (lineUserPk === null) return DEFAULT_BOT_LANG;
   const [row] = await db.select({ language: lineUsers.language }).from(lineUsers).where(eq(lineUsers.id, lineUserPk));
   return botLanguage(row?.language);
 }

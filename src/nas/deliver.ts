@@ -21,7 +21,8 @@ import { config, type ConfigEnv } from '../config';
 import { taipeiDate, taipeiDateTime, taipeiWeekday } from '../lib/taipei';
 import { say, type BotLang, type BotMessageKey } from '../messages/catalog';
 import { languageOfLineUser } from '../messages/language';
-import { nasScopeOf } from './scope';
+import { isConsoleRequest, operatorOfRequest, settleOperatorSend } from './operator-sends';
+import { nasScopeOf, operatorNasScopeOf } from './scope';
 import { createShareLink, shareLinkTtlSeconds, shareUrls } from './share-links';
 import { essence, markFailed, type SendRequestRow } from './upload';
 
@@ -109,12 +110,14 @@ async function sendToChat(
   kind: 'file' | 'failure',
   now: number,
   recorded = messages,
+  sentByOperator?: string,
 ) {
   const { chat, to } = await destinationOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
   return sendMessages(deps, {
     chat,
     messages,
     recorded,
+    sentByOperator,
     reply: {
       token: row.replyToken,
       eventAt: row.eventAt,
@@ -140,9 +143,10 @@ function linkBase(row: Pick<SendRequestRow, 'publicBaseUrl'>, env: ConfigEnv, or
 
 export type DeliveryResult = 'sent' | 'told' | 'skipped';
 
-/** How a send request was asked for, from its key: `/send` (`event:`), a tap on an AI offer (`offer:`), the AI itself (`ai:`). */
-function requestHow(requestKey: string): 'command' | 'tap' | 'ai_offer' | 'other' {
+/** How a send request was asked for, from its key: `/send` (`event:`), a tap on an AI offer (`offer:`), the AI itself (`ai:`), a console operator (`console:`). */
+function requestHow(requestKey: string): 'command' | 'tap' | 'ai_offer' | 'console' | 'other' {
   if (requestKey.startsWith('event:')) return 'command';
+  if (isConsoleRequest(requestKey)) return 'console';
   if (requestKey.startsWith('offer:')) return 'tap';
   if (requestKey.startsWith('ai:')) return 'ai_offer';
   return 'other';
@@ -169,12 +173,14 @@ const auditRequest = (
   row: SendRequestRow,
   actorUserId: number | null,
   details: Record<string, unknown>,
+  operator: string | null = null,
 ) =>
   recordAudit(db, {
     action,
-    via: 'chat',
+    via: operator === null ? 'chat' : 'console',
     actorUserId,
     actorLineUserId: row.lineUserId,
+    operator,
     lineGroupId: row.lineGroupId,
     targetType: 'nas_send_request',
     targetId: row.id,
@@ -187,7 +193,16 @@ const auditRequest = (
  * in one transaction), then told like any failure. The failed row, or null when it may go out.
  */
 async function refuseOutOfScope(deps: Deps, row: SendRequestRow): Promise<SendRequestRow | 'skipped' | null> {
-  const decision = await nasScopeOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
+  // A console send: what the operator may send into the chat (operatorNasScopeFor), read now too.
+  const decision =
+    isConsoleRequest(row.requestKey) || row.lineUserId === null
+      ? await operatorNasScopeOf(
+          deps.db,
+          row.lineGroupId !== null
+            ? { chatPk: row.lineGroupId, lineUserPk: null }
+            : { chatPk: null, lineUserPk: row.lineUserId! },
+        )
+      : await nasScopeOf(deps.db, { lineUserPk: row.lineUserId, chatPk: row.lineGroupId });
   if (decision.kind === 'scope' && fileWithinScope(decision.scope, row)) return null;
   const why = decision.kind === 'scope' ? 'outside_scope' : decision.kind;
   const actorUserId = await accountIdOf(deps.db, row.lineUserId);
@@ -214,6 +229,20 @@ async function tellFailure(
   options: DeliverOptions,
   now: number,
 ): Promise<DeliveryResult> {
+  // Nobody in the chat asked for a console send: the operator reads why on the console, the chat nothing.
+  if (isConsoleRequest(row.requestKey)) {
+    await deps.db.transaction(async (tx) => {
+      await tx
+        .update(nasSendRequests)
+        .set({ sentAt: sql`now()`, updatedAt: sql`now()` })
+        .where(
+          and(eq(nasSendRequests.id, row.id), eq(nasSendRequests.status, 'failed'), isNull(nasSendRequests.sentAt)),
+        );
+      await settleOperatorSend(tx, row.id, { status: 'failed', error: row.error ?? 'the NAS could not send the file' });
+    });
+    deps.log.info('nas.failure_told', { sendRequestId: row.id, sentBy: 'console' });
+    return 'told';
+  }
   const text =
     row.error ??
     failureText(
@@ -257,7 +286,8 @@ async function deliverSendRequest(deps: Deps, id: string, options: DeliverOption
   const message = fileMessage(await languageOfLineUser(deps.db, row.lineUserId), row, token, base, link.expiresAt);
   // The chat history keeps the message without its token: the database alone opens no link.
   const recorded = JSON.parse(JSON.stringify(message).replaceAll(token, redactedToken(link.id))) as Message;
-  const sentBy = await sendOrGiveUp(deps, row, [message], 'file', now, [recorded]);
+  const operator = isConsoleRequest(row.requestKey) ? await operatorOfRequest(deps.db, row.id) : null;
+  const sentBy = await sendOrGiveUp(deps, row, [message], 'file', now, [recorded], operator ?? undefined);
   if (!sentBy) return 'skipped';
   const actorUserId = await accountIdOf(deps.db, row.lineUserId);
   const marked = await deps.db.transaction(async (tx) => {
@@ -268,7 +298,15 @@ async function deliverSendRequest(deps: Deps, id: string, options: DeliverOption
       .returning({ id: nasSendRequests.id });
     // Once per file that left the NAS: the run that marks it sent records it.
     if (rows.length === 1) {
-      await auditRequest(tx, 'nas.file_sent', row, actorUserId, { size: row.size, shareLinkId: link.id, sentBy });
+      await auditRequest(
+        tx,
+        'nas.file_sent',
+        row,
+        actorUserId,
+        { size: row.size, shareLinkId: link.id, sentBy },
+        operator,
+      );
+      if (isConsoleRequest(row.requestKey)) await settleOperatorSend(tx, row.id, { status: 'sent' });
     }
     return rows;
   });
@@ -289,9 +327,10 @@ async function sendOrGiveUp(
   kind: 'file' | 'failure',
   now: number,
   recorded = messages,
+  sentByOperator?: string,
 ) {
   try {
-    return (await sendToChat(deps, row, messages, kind, now, recorded)).sentBy;
+    return (await sendToChat(deps, row, messages, kind, now, recorded, sentByOperator)).sentBy;
   } catch (err) {
     if (!(err instanceof LineApiError) || err.isRetryable) throw err;
     deps.log.warn('nas.send_refused', { sendRequestId: row.id, kind, status: err.status, error: err });
@@ -304,6 +343,12 @@ async function sendOrGiveUp(
         updatedAt: sql`now()`,
       })
       .where(and(eq(nasSendRequests.id, row.id), inArray(nasSendRequests.status, ['uploaded', 'failed'])));
+    if (isConsoleRequest(row.requestKey)) {
+      await settleOperatorSend(deps.db, row.id, {
+        status: 'failed',
+        error: `LINE refused the message (${err.status})`,
+      });
+    }
     return null;
   }
 }

@@ -36,7 +36,8 @@ export const DEFAULT_NAS_CONFIG: NasConfig = { sendMaxBytes: defaultSettings.nas
 export interface NewSendRequest {
   requestKey: string;
   file: typeof nasFiles.$inferSelect;
-  lineUserPk: string;
+  /** The asker; null for a console operator's send into a group or room (nobody in the chat asked). */
+  lineUserPk: string | null;
   /** The group or room; null for a 1:1 chat. */
   chatPk: string | null;
   /** The asking message's reply token; null when the bot's own answer uses it (the AI) and the file goes by push. */

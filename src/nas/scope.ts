@@ -8,7 +8,13 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { lineGroups, lineUsers, projectMembers, projects, users } from '@linebot-edge/shared/schema';
-import { nasScopeFor, type ChatType, type NasProjectFolder, type NasScopeDecision } from '../access/policy';
+import {
+  nasScopeFor,
+  operatorNasScopeFor,
+  type ChatType,
+  type NasProjectFolder,
+  type NasScopeDecision,
+} from '../access/policy';
 
 export interface NasAsker {
   /** line_users.id */
@@ -54,4 +60,22 @@ export async function nasScopeOf(db: Queryable, asker: NasAsker): Promise<NasSco
       .orderBy(asc(projects.name));
   }
   return nasScopeFor({ chatType, account: account ? { role: account.role } : null, project, memberOf });
+}
+
+/** A chat as the console names it: a group or room (`chatPk`), or a 1:1 chat by its user. */
+export type ConsoleChat = { chatPk: string; lineUserPk: null } | { chatPk: null; lineUserPk: string };
+
+/** What a console operator may send into this chat (`operatorNasScopeFor`), read now. */
+export async function operatorNasScopeOf(db: Queryable, chat: ConsoleChat): Promise<NasScopeDecision> {
+  if (chat.chatPk === null) return nasScopeOf(db, { lineUserPk: chat.lineUserPk, chatPk: null });
+  const [row] = await db
+    .select({ sourceType: lineGroups.sourceType, name: projects.name, nasFolder: projects.nasFolder })
+    .from(lineGroups)
+    .leftJoin(projects, eq(projects.id, lineGroups.projectId))
+    .where(eq(lineGroups.id, chat.chatPk));
+  return operatorNasScopeFor({
+    chatType: row?.sourceType === 'room' ? 'room' : 'group',
+    project: row?.name != null ? { name: row.name, nasFolder: row.nasFolder } : null,
+    recipient: { account: null, memberOf: [] },
+  });
 }

@@ -454,14 +454,15 @@ export const nasSendRequests = pgTable(
   'nas_send_requests',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    /** What asked, for idempotency: `event:<webhookEventId>` or `ai:<answer id>:<tool_use id>`. */
+    /** What asked, for idempotency: `event:<webhookEventId>`, `ai:<answer id>:<tool_use id>`, `console:<operator_sends.id>`. */
     requestKey: varchar('request_key', { length: 200 }).notNull().unique(),
     /** The indexed file as it was when asked; the job sends only if the NAS still has exactly this. */
     ...nasFileSnapshot(),
-    /** The asker and the chat: the group or room, or NULL for a 1:1 chat with `line_user_id`. */
-    lineUserId: uuid('line_user_id')
-      .notNull()
-      .references(() => lineUsers.id),
+    /**
+     * The asker and the chat: the group or room, or NULL for a 1:1 chat with `line_user_id`. No
+     * asker (NULL) for a file an operator sends into a group from the console (`console:` keys).
+     */
+    lineUserId: uuid('line_user_id').references(() => lineUsers.id),
     lineGroupId: uuid('line_group_id').references(() => lineGroups.id),
     /** The asking message's reply token and LINE time: reply while valid, else push. */
     replyToken: varchar('reply_token', { length: 255 }),
@@ -495,6 +496,7 @@ export const nasSendRequests = pgTable(
     index('nas_send_requests_open_idx').on(t.createdAt).where(sql`${t.status} IN ('pending', 'uploading', 'uploaded')`),
     index('nas_send_requests_created_idx').on(t.createdAt.desc(), t.id.desc()),
     check('nas_send_requests_status_check', sql`${t.status} IN ('pending', 'uploading', 'uploaded', 'sent', 'failed')`),
+    check('nas_send_requests_chat_check', sql`num_nonnulls(${t.lineUserId}, ${t.lineGroupId}) >= 1`),
   ],
 );
 

@@ -18,6 +18,7 @@ import { t } from '../i18n';
 import { renderMessage } from '../render';
 import { BASE, type ConsoleEnv } from '../types';
 import { GroupListPage, GroupPage } from '../views/groups';
+import { groupSendPanel } from './sends';
 
 const PAGE = 50;
 const TIMELINE = 30;
@@ -62,6 +63,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
       messages.items.filter((m) => m.fileId).map((m) => m.id),
     );
     const groupFiles = await listFiles(db, { groupId: id, limit: GROUP_FILES });
+    const send = await groupSendPanel(c, group);
     const pause = await pauseOf(db, { kind: 'group', id });
     return c.render(
       <GroupPage
@@ -73,6 +75,7 @@ export const groupRoutes = new Hono<ConsoleEnv>()
         files={files}
         groupFiles={groupFiles.items}
         moreFiles={groupFiles.nextCursor !== null}
+        send={send}
         pause={pause}
       />,
       { title: group.name ?? group.lineGroupId, screen: 'groups' },

@@ -9,6 +9,7 @@ import { auditHref } from './audit';
 import { CsrfField, Empty, Filters, formatBytes, hrefOf, Pager, PostButton, Select, typeLabel, When } from './common';
 import { AiPausePanel, PauseBadge } from './ai-pause';
 import { Avatar, DisplayName } from './people';
+import { SendPanel, type SendPanelData } from './send';
 
 export interface GroupListQuery {
   active?: boolean;
@@ -166,7 +167,10 @@ function Timeline({ lang, messages, files }: { lang: Lang; messages: MessageItem
         <li class={m.isFromBot ? 'msg bot' : 'msg'} data-message={m.id}>
           <div class="msg-head">
             {m.isFromBot ? (
-              <span class="name">{t(lang, 'msg.bot')}</span>
+              <span class="name">
+                {t(lang, 'msg.bot')}
+                {m.sentByOperator ? <span class="muted mono">{` · ${m.sentByOperator}`}</span> : null}
+              </span>
             ) : (
               <DisplayName name={m.senderName} lineId={m.lineUserId ?? t(lang, 'msg.unknownSender')} />
             )}
@@ -233,6 +237,8 @@ export interface GroupPageProps {
   files: Map<string, FileSummary>;
   groupFiles: FileItem[];
   moreFiles: boolean;
+  /** Sending as the bot into this chat (./send.tsx). */
+  send?: SendPanelData;
   /** The AI pause in force, if an operator has taken over. */
   pause: PauseItem | null;
 }
@@ -246,6 +252,7 @@ export function GroupPage({
   files,
   groupFiles,
   moreFiles,
+  send,
   pause,
 }: GroupPageProps) {
   const self = `${BASE}/groups/${g.id}`;
@@ -338,6 +345,8 @@ export function GroupPage({
           </form>
         </section>
       </div>
+
+      {send ? <SendPanel lang={lang} data={send} isGroup /> : null}
 
       <h2>{t(lang, 'group.timeline')}</h2>
       {messages.length === 0 ? (

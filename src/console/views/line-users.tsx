@@ -68,6 +68,7 @@ export function LineUserListPage({
                 </span>
                 <div class="actions">
                   <a href={hrefOf(`${BASE}/messages`, { lineUserId: u.id })}>{t(lang, 'lineUsers.messages')}</a>
+                  <a href={`${BASE}/line-users/${u.id}/send`}>{t(lang, 'send.open')}</a>
                   <a href={auditHref({ lineUserId: u.id })}>{t(lang, 'common.auditEntries')}</a>
                   <a href={`${BASE}/line-users/${u.id}/ai`}>{t(lang, 'pause.userLink')}</a>
                   {u.user ? <a href={`${BASE}/line-users/${u.id}/unbind`}>{t(lang, 'lineUsers.unbind')}</a> : null}

@@ -1,0 +1,2 @@
+ALTER TABLE "nas_send_requests" ALTER COLUMN "line_user_id" DROP NOT NULL;--> statement-breakpoint
+ALTER TABLE "nas_send_requests" ADD CONSTRAINT "nas_send_requests_chat_check" CHECK (num_nonnulls("nas_send_requests"."line_user_id", "nas_send_requests"."line_group_id") >= 1);

@@ -1,0 +1,246 @@
+/**
+ * Sending as the bot, in real Chromium against the dev stack (the Worker bundle on Miniflare, the
+ * LINE emulator, a fresh database): an operator sends a text into a group from its page (the
+ * emulator receives one push, even after a double submit and a retried request), picks a NAS file
+ * from the project's folder (one send request to go by push, even after a double submit; its
+ * upload and push are followed in test/console-sends.test.ts), and announces to a project's two
+ * groups (one push each); every new form is refused with a foreign Origin or without its CSRF
+ * token, and a client without a session (or Access) gets nothing.
+ */
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { t, type MessageKey } from '../../src/console/i18n.ts';
+import {
+  ADMIN_TOKEN,
+  captureScreens,
+  chromiumMissing,
+  CONSOLE_SEED,
+  directory,
+  launchChromium,
+  PROJECTS,
+  seedConsole,
+  sitePhoto,
+  startConsoleStack,
+  type ConsoleStack,
+} from '../support/browser.ts';
+
+const say = (key: MessageKey, params?: Record<string, string | number>) => t('zh-Hant', key, params);
+
+let env: ConsoleStack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const incidents: string[] = [];
+
+const url = (path: string) => `${env.url}${path}`;
+const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+  (await env.db.query(sql, params)).rows as T[];
+const groupPk = async (name: string) =>
+  (
+    await rows<{ id: string }>('select id from line_groups where line_group_id = $1', [
+      directory.chat('group', name).id,
+    ])
+  )[0]!.id;
+/** The pushes LINE (the emulator) accepted into a chat. */
+const pushesTo = async (to: string) => {
+  const res = await fetch(
+    `${env.target.emulatorUrl}/__emulator/requests?path=${encodeURIComponent('/v2/bot/message/push')}`,
+  );
+  const { requests } = (await res.json()) as {
+    requests: Array<{ body: { to: string; messages: unknown[] }; status: number }>;
+  };
+  return requests.filter((r) => r.body.to === to && r.status === 200);
+};
+const open = async (p: string) => {
+  const res = await page.goto(url(p));
+  expect(res?.status(), `GET ${p}`).toBe(200);
+};
+const notice = () => page.locator('[role="status"]').textContent();
+
+const missing = chromiumMissing();
+
+describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
+  let ops: string;
+  let design: string;
+  let fileId: string;
+  const fileName = '三樓結構平面圖.pdf';
+
+  beforeAll(async () => {
+    [env, browser] = await Promise.all([startConsoleStack('sends', { seed: CONSOLE_SEED }), launchChromium()]);
+    await seedConsole(env, { photo: await sitePhoto(browser) });
+    ops = await groupPk('ops');
+    design = await groupPk('design');
+    // Both groups are the first project's, whose folder holds the plan.
+    await env.db.query('update projects set nas_folder = $1 where name = $2', ['projects/TowerB', PROJECTS[0]]);
+    await env.db.query(
+      'update line_groups set project_id = (select id from projects where name = $1) where id in ($2, $3)',
+      [PROJECTS[0], ops, design],
+    );
+    const [file] = await rows<{ id: string }>(
+      `insert into nas_files (share, path, name, extension, size, modified_at, search_text)
+       values ('projects', $1, $2, 'pdf', $3, now(), $4) returning id`,
+      [`TowerB/圖面/${fileName}`, fileName, 2048, `projects/towerb/圖面/${fileName}`],
+    );
+    fileId = file!.id;
+    context = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(8_000);
+    page = await context.newPage();
+    page.on('dialog', (d) => {
+      incidents.push(`dialog ${d.type()}: ${d.message()}`);
+      void d.dismiss();
+    });
+    page.on('pageerror', (e) => incidents.push(`page error: ${e.message}`));
+    await page.goto(url('/admin/login'));
+    await page.fill('input[name="token"]', ADMIN_TOKEN);
+    await page.click('button[type="submit"]');
+    expect(new URL(page.url()).pathname).toBe('/admin');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await env?.stop();
+  });
+
+  it('sends a text into a group from its page: one push after a double submit and a retried request', async () => {
+    await open(`/admin/groups/${ops}`);
+    await expect(page.locator('#send-h').textContent()).resolves.toBe(say('send.title'));
+    const form = page.locator('form[action$="/send"]');
+    const sendId = await form.locator('input[name="sendId"]').inputValue();
+    const csrf = await form.locator('input[name="_csrf"]').inputValue();
+    await page.fill('#send-text', '明早八點半泵浦車進場');
+    await captureScreens(page, 'group-send');
+    // Two clicks in a row: the browser sends the form twice.
+    await form.locator('button[type="submit"]').dblclick();
+    await page.waitForURL(`**/admin/groups/${ops}#send`);
+    // The same submission retried (a proxy, a reload that re-posts).
+    const retried = await context.request.post(url(`/admin/groups/${ops}/send`), {
+      form: { _csrf: csrf, sendId, text: '明早八點半泵浦車進場' },
+      headers: { origin: env.url },
+      maxRedirects: 0,
+    });
+    expect(retried.status()).toBe(303);
+    const pushes = await pushesTo(directory.chat('group', 'ops').id);
+    expect(pushes.map((p) => p.body.messages)).toEqual([[{ type: 'text', text: '明早八點半泵浦車進場' }]]);
+    const sent = await rows<{ status: string; operator: string }>(
+      'select status, operator from operator_sends where id = $1',
+      [sendId],
+    );
+    expect(sent).toEqual([{ status: 'sent', operator: expect.stringMatching(/^token:/) }]);
+    const botRows = await rows<{ sent_by_operator: string }>(
+      "select sent_by_operator from line_messages where line_group_id = $1 and is_from_bot and content = '明早八點半泵浦車進場'",
+      [ops],
+    );
+    expect(botRows).toEqual([{ sent_by_operator: sent[0]!.operator }]);
+    await open(`/admin/groups/${ops}`);
+    await expect(page.locator(`[data-operator-send="${sendId}"]`).getAttribute('data-status')).resolves.toBe('sent');
+  });
+
+  it('searches the project folder and sends a file: one NAS send request after a double submit, to go by push', async () => {
+    await open(`/admin/groups/${ops}?q=${encodeURIComponent('平面圖')}`);
+    const hit = page.locator(`[data-nas-file="${fileId}"]`);
+    await expect(hit.count()).resolves.toBe(1);
+    const sendId = await hit.locator('input[name="sendId"]').inputValue();
+    await hit.locator('button[type="submit"]').dblclick();
+    await page.waitForURL(`**/admin/groups/${ops}#send`);
+    // Nobody in the chat asked: no asker and no reply token, so the delivery pushes it (with a retry
+    // key from the request), once the nas-sync job has uploaded it (test/console-sends.test.ts
+    // follows it through the upload to the one push).
+    const requests = await rows<{ reply_token: string | null; line_user_id: string | null; nas_file_id: string }>(
+      'select reply_token, line_user_id, nas_file_id from nas_send_requests where request_key = $1',
+      [`console:${sendId}`],
+    );
+    expect(requests).toEqual([{ reply_token: null, line_user_id: null, nas_file_id: fileId }]);
+    const sent = await rows('select status from operator_sends where id = $1', [sendId]);
+    expect(sent).toEqual([{ status: 'sending' }]);
+    await open(`/admin/groups/${ops}`);
+    await expect(page.locator(`[data-operator-send="${sendId}"]`).getAttribute('data-status')).resolves.toBe('sending');
+    await expect(page.locator(`[data-operator-send="${sendId}"]`).textContent()).resolves.toContain(fileName);
+  });
+
+  it("announces to the project's two groups: the preview's cost, then one push each", async () => {
+    await open('/admin/announcements/new');
+    await page.fill('#ann-text', '週六全區停電，暫停施工');
+    const projectId = (await rows<{ id: string }>('select id from projects where name = $1', [PROJECTS[0]]))[0]!.id;
+    await page.check(`input[name="projectId"][value="${projectId}"]`);
+    await page.click(`button:has-text("${say('ann.preview')}")`);
+    const summary = page.locator('[data-chats]');
+    await expect(summary.getAttribute('data-chats')).resolves.toBe('2');
+    // ops has 4 members in the seed (with mallory), design 2: a push counts once per member.
+    const estimate = Number(await summary.getAttribute('data-push-estimate'));
+    expect(estimate).toBeGreaterThan(0);
+    await captureScreens(page, 'announcement-preview');
+    const before = {
+      ops: (await pushesTo(directory.chat('group', 'ops').id)).length,
+      design: (await pushesTo(directory.chat('group', 'design').id)).length,
+    };
+    await page.locator('#preview button[type="submit"]').dblclick();
+    await page.waitForURL('**/admin/announcements/*');
+    await expect(notice()).resolves.toBe(say('notice.announcementStarted'));
+    // Sent after the response: reload until both chats are done.
+    for (let i = 0; i < 30; i++) {
+      if ((await page.locator('[data-progress]').getAttribute('data-progress')) === '2/0/2') break;
+      await new Promise((r) => setTimeout(r, 200));
+      await page.reload();
+    }
+    await expect(page.locator('[data-progress]').getAttribute('data-progress')).resolves.toBe('2/0/2');
+    await captureScreens(page, 'announcement');
+    expect((await pushesTo(directory.chat('group', 'ops').id)).length).toBe(before.ops + 1);
+    expect((await pushesTo(directory.chat('group', 'design').id)).length).toBe(before.design + 1);
+    const [announcement] = await rows<{ push_estimate: number; n: number }>(
+      'select push_estimate, (select count(*)::int from announcements) as n from announcements',
+    );
+    expect(announcement).toEqual({ push_estimate: estimate, n: 1 });
+  });
+
+  it('refuses every new form from a foreign Origin or without its CSRF token, with nothing sent', async () => {
+    await open(`/admin/groups/${ops}`);
+    const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
+    const user = (await rows<{ id: string }>('select id from line_users limit 1'))[0]!.id;
+    const sendId = crypto.randomUUID();
+    const forms: Array<[string, Record<string, string>]> = [
+      [`/admin/groups/${ops}/send`, { sendId, text: 'forged' }],
+      [`/admin/groups/${ops}/send-file`, { sendId, fileId }],
+      [`/admin/line-users/${user}/send`, { sendId, text: 'forged' }],
+      [`/admin/line-users/${user}/send-file`, { sendId, fileId }],
+      ['/admin/announcements/preview', { text: 'forged', groupId: ops }],
+      ['/admin/announcements', { announcementId: sendId, text: 'forged', groupId: ops }],
+      [`/admin/announcements/${sendId}/continue`, {}],
+    ];
+    for (const [action, form] of forms) {
+      const foreign = await context.request.post(url(action), {
+        form: { ...form, _csrf: csrf },
+        headers: { origin: 'https://evil.example' },
+        maxRedirects: 0,
+      });
+      expect(foreign.status(), action).toBe(403);
+      const noToken = await context.request.post(url(action), { form, headers: { origin: env.url }, maxRedirects: 0 });
+      expect(noToken.status(), action).toBe(403);
+    }
+    expect(await rows('select id from operator_sends where id = $1', [sendId])).toEqual([]);
+    expect(await rows('select id from announcements where id = $1', [sendId])).toEqual([]);
+  });
+
+  it('a client without a session (no token sign-in, no Access) gets nothing', async () => {
+    const stranger = await browser.newContext();
+    try {
+      const visitor = await stranger.newPage();
+      for (const p of [`/admin/groups/${ops}`, '/admin/announcements', '/admin/announcements/new']) {
+        await visitor.goto(url(p));
+        expect(new URL(visitor.url()).pathname, p).toBe('/admin/login');
+      }
+      const posted = await stranger.request.post(url(`/admin/groups/${ops}/send`), {
+        form: { sendId: crypto.randomUUID(), text: 'anonymous' },
+        headers: { origin: env.url },
+        maxRedirects: 0,
+      });
+      expect(posted.status()).toBe(401);
+      expect(await rows("select id from line_messages where content = 'anonymous'")).toEqual([]);
+    } finally {
+      await stranger.close();
+    }
+  });
+
+  it('ran no script and raised no dialog', () => {
+    expect(incidents).toEqual([]);
+  });
+});
