@@ -148,7 +148,14 @@ describe('a group paused from the console', () => {
     expect(html).toContain(row!.pausedBy);
     expect(html).toContain(`/admin/audit?action=ai.paused&amp;groupId=${groupPk}`);
     expect(html).toContain('恢復 AI');
-    const list = await page(`/groups?ai=true`, op.cookie);
+    // Other files add groups meanwhile (oldest first, 50 a page): the page that starts with this one.
+    const [before] = await withDb((db) =>
+      db.execute<{ id: string }>(
+        sql`select g.id from line_groups g, line_groups me where me.id = ${groupPk} and g.allow_ai_response
+              and (g.created_at, g.id) < (me.created_at, me.id) order by g.created_at desc, g.id desc limit 1`,
+      ),
+    ).then((r) => r.rows);
+    const list = await page(`/groups?ai=true${before ? `&after=${before.id}` : ''}`, op.cookie);
     const item = list.slice(list.indexOf(`data-group="${groupPk}"`));
     expect(item.slice(0, item.indexOf('</li>'))).toContain('AI 已暫停');
 
