@@ -1,7 +1,9 @@
 /**
  * `npm run screenshots`: the README's pictures, taken in real Chromium (the launcher of the browser
  * tests). The console's: from the dev stack on a fresh database with the browser tests' seed and 30
- * days of history: docs/console-overview.png and docs/console-group.png, 1280x800. Then the chat's
+ * days of history: docs/console-overview.png, docs/console-group.png, docs/console-send.png (the
+ * group page's "send as the bot" box) and docs/console-announce.png (an announcement to a
+ * project's two groups, previewed with its cost), 1280x800. Then the chat's
  * (scripts/chat-screenshots.ts): what LINE users see of the bot, docs/chat-*.png at a phone's size.
  * `npm run screenshots -- console` or `-- chat` takes only one set.
  *
@@ -10,6 +12,7 @@
  */
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { t } from '../src/console/i18n.ts';
 import {
   ADMIN_TOKEN,
   chromiumMissing,
@@ -75,14 +78,44 @@ async function consoleScreenshots(browser: Browser): Promise<Array<[string, stri
         `window.scrollTo(0, ${Math.round(timeline.y + timeline.height - VIEWPORTS.desktop.height + 24)})`,
       );
     // The thumbnails load lazily, once scrolled into view: wait for them, not a grey placeholder.
-    await page.waitForFunction(
-      `[...document.querySelectorAll('ol.timeline img.thumb')].every((img) => img.complete && img.naturalWidth > 0)`,
-      undefined,
-      { timeout: 15_000 },
-    );
+    // Polled from here: waitForFunction evaluates its predicate in the page, which the console's CSP
+    // (no 'unsafe-eval') refuses.
+    for (let tries = 0; ; tries++) {
+      const loaded = await page.evaluate(
+        `[...document.querySelectorAll('ol.timeline img.thumb')].every((img) => img.complete && img.naturalWidth > 0)`,
+      );
+      if (loaded) break;
+      if (tries > 75) throw new Error('the timeline thumbnails did not load within 15 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const group = join(ROOT, 'docs', 'console-group.png');
     await page.screenshot({ path: group });
     shots.push(['group', group]);
+
+    // The "send as the bot" box, a text typed in, the push's cost and the quota beside it.
+    await page.fill('#send-text', '明早八點半泵浦車進場，請預留車道');
+    await page.locator('#send').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await page.evaluate('window.scrollBy(0, -16)');
+    const send = join(ROOT, 'docs', 'console-send.png');
+    await page.screenshot({ path: send });
+    shots.push(['send', send]);
+
+    // An announcement to the project's two groups (design joins ops in it), previewed with its cost.
+    await env.db.query(
+      'update line_groups set project_id = (select id from projects where name = $1) where line_group_id = $2',
+      [PROJECTS[0], directory.chat('group', 'design').id],
+    );
+    await page.goto(`${env.url}/admin/announcements/new`);
+    await page.fill('#ann-text', '週六全區停電，暫停施工；週一照常開工。');
+    const [project] = (await env.db.query<{ id: string }>('select id from projects where name = $1', [PROJECTS[0]]))
+      .rows;
+    await page.check(`input[name="projectId"][value="${project!.id}"]`);
+    await page.click(`button:has-text("${t('zh-Hant', 'ann.preview')}")`);
+    await page.locator('[data-chats="2"]').waitFor();
+    await page.locator('#preview').evaluate((el) => el.scrollIntoView({ block: 'end' }));
+    const announce = join(ROOT, 'docs', 'console-announce.png');
+    await page.screenshot({ path: announce });
+    shots.push(['announce', announce]);
 
     return shots;
   } finally {

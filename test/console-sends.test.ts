@@ -127,7 +127,25 @@ describe('a text as the bot', () => {
       { to: user.lineUserId, messages: [{ type: 'text', text: 'hi Amy' }] },
     ]);
     expect((await botRowsOf({ userPk: user.id })).map((r) => [r.content, r.sourceType])).toEqual([['hi Amy', 'user']]);
-    expect(await sendRow(sendId)).toMatchObject({ status: 'sent', lineUserId: user.id, lineGroupId: null });
+    const row = await sendRow(sendId);
+    expect(row).toMatchObject({ status: 'sent', lineUserId: user.id, lineGroupId: null });
+    // Audited against the LINE user, the send in its details: the audit screen's filter by the
+    // user (our id or LINE's) lists it, and the page links there.
+    const audit = await withDb((db) =>
+      db
+        .select()
+        .from(auditLog)
+        .where(and(eq(auditLog.action, 'console.message_sent'), eq(auditLog.targetId, user.id))),
+    );
+    expect(audit.map((a) => [a.targetType, a.lineGroupId, a.operator, a.details])).toEqual([
+      ['line_user', null, row!.operator, expect.objectContaining({ operatorSendId: sendId })],
+    ]);
+    for (const ref of [user.id, user.lineUserId]) {
+      const trail = await page(`/audit?action=console.message_sent&lineUserId=${ref}`, op.cookie);
+      expect(trail, ref).toContain(`data-audit="${audit[0]!.id}"`);
+    }
+    const after = await page(`/line-users/${user.id}/send`, op.cookie);
+    expect(after).toContain(`/admin/audit?action=console.message_sent&amp;lineUserId=${user.id}`);
   });
 
   it('refused: blank, too long, no form id, a form id used for another text (409), an unknown chat (404); nothing sent', async () => {

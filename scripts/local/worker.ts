@@ -160,6 +160,9 @@ export async function startMiniflareWorker(options: MiniflareWorkerOptions): Pro
       compatibilityFlags,
       bindings: options.bindings,
       ratelimits: readRatelimits(),
+      // R2 in memory (gone with the process): the NAS uploads and share links need FILES, and
+      // without it the job's PUT never got an answer.
+      r2Buckets: readR2Buckets(),
       ...(options.workflows ? { workflows: readWorkflows() } : {}),
       host: options.host,
       port: options.port,
@@ -218,6 +221,20 @@ export function readWorkflows(): Record<string, { name: string; className: strin
   }
   if (!workflows.AI_ANSWER) throw new Error('wrangler.toml declares no AI_ANSWER workflow');
   return workflows;
+}
+
+/** The `[[r2_buckets]]` of wrangler.toml, binding to bucket name (the bundle does not carry them); FILES must be one. */
+function readR2Buckets(): Record<string, string> {
+  const toml = readFileSync(join(PROJECT_ROOT, 'wrangler.toml'), 'utf8');
+  const buckets: Record<string, string> = {};
+  for (const block of toml.split(/^\[\[r2_buckets\]\]\s*$/m).slice(1)) {
+    const body = block.split(/^\[/m)[0]!;
+    const binding = /^binding\s*=\s*"([^"]+)"/m.exec(body)?.[1];
+    const bucket = /^bucket_name\s*=\s*"([^"]+)"/m.exec(body)?.[1];
+    if (binding && bucket) buckets[binding] = bucket;
+  }
+  if (!buckets.FILES) throw new Error('wrangler.toml declares no FILES bucket');
+  return buckets;
 }
 
 /** The `[[ratelimits]]` bindings of wrangler.toml (the bundle does not carry them either). */

@@ -87,21 +87,25 @@ async function loadSend(db: Queryable, id: string): Promise<OperatorSendRow | un
   return (await db.select().from(operatorSends).where(eq(operatorSends.id, id)))[0];
 }
 
-/** An audit entry of a message the operator sent, linked to the chat; never the text itself. */
+/**
+ * An audit entry of a message the operator sent, linked to the chat; never the text itself. A 1:1
+ * chat's entry targets the LINE user (the audit screen's `lineUserId` filter finds it), the send
+ * in its details; a group's targets the send, the group being the entry's chat.
+ */
 function auditSend(
   db: Queryable,
   actor: AuditActor,
   input: SendInput,
   details: Record<string, unknown>,
 ): Promise<void> {
+  const user = input.chat.lineUserPk;
   return recordAudit(db, {
     ...actor,
     action: 'console.message_sent',
     lineGroupId: input.chat.chatPk,
-    targetType: 'operator_send',
-    targetId: input.id,
+    ...(user ? { targetType: 'line_user', targetId: user } : { targetType: 'operator_send', targetId: input.id }),
     details: {
-      ...(input.chat.lineUserPk ? { lineUserId: input.chat.lineUserPk } : {}),
+      ...(user ? { operatorSendId: input.id } : {}),
       ...(input.announcementId ? { announcementId: input.announcementId } : {}),
       ...details,
     },

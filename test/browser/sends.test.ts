@@ -2,13 +2,17 @@
  * Sending as the bot, in real Chromium against the dev stack (the Worker bundle on Miniflare, the
  * LINE emulator, a fresh database): an operator sends a text into a group from its page (the
  * emulator receives one push, even after a double submit and a retried request), picks a NAS file
- * from the project's folder (one send request to go by push, even after a double submit; its
- * upload and push are followed in test/console-sends.test.ts), and announces to a project's two
+ * from the project's folder (one send request, even after a double submit; the real nas-sync job
+ * beside the Worker uploads it from a sample NAS and the emulator receives one push), and announces to a project's two
  * groups (one push each); every new form is refused with a foreign Origin or without its CSRF
  * token, and a client without a session (or Access) gets nothing.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureSampleNas, SAMPLE_PROJECT_FOLDERS } from '../../scripts/local/sample-nas.ts';
 import { t, type MessageKey } from '../../src/console/i18n.ts';
 import {
   ADMIN_TOKEN,
@@ -63,25 +67,34 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
   let ops: string;
   let design: string;
   let fileId: string;
-  const fileName = '三樓結構平面圖.pdf';
+  const fileName = '平面圖-1F.pdf';
+  const nasDir = mkdtempSync(join(tmpdir(), 'linebot-sends-nas-'));
 
   beforeAll(async () => {
-    [env, browser] = await Promise.all([startConsoleStack('sends', { seed: CONSOLE_SEED }), launchChromium()]);
+    // The sample NAS `npm run dev` sends from, served by the real nas-sync job beside the Worker.
+    const nas = await ensureSampleNas(nasDir);
+    [env, browser] = await Promise.all([
+      startConsoleStack('sends', { seed: CONSOLE_SEED, nas: { shares: nas.shares, mediaRoot: nas.mediaRoot } }),
+      launchChromium(),
+    ]);
     await seedConsole(env, { photo: await sitePhoto(browser) });
     ops = await groupPk('ops');
     design = await groupPk('design');
     // Both groups are the first project's, whose folder holds the plan.
-    await env.db.query('update projects set nas_folder = $1 where name = $2', ['projects/TowerB', PROJECTS[0]]);
+    await env.db.query('update projects set nas_folder = $1 where name = $2', [SAMPLE_PROJECT_FOLDERS[0], PROJECTS[0]]);
     await env.db.query(
       'update line_groups set project_id = (select id from projects where name = $1) where id in ($2, $3)',
       [PROJECTS[0], ops, design],
     );
-    const [file] = await rows<{ id: string }>(
-      `insert into nas_files (share, path, name, extension, size, modified_at, search_text)
-       values ('projects', $1, $2, 'pdf', $3, now(), $4) returning id`,
-      [`TowerB/圖面/${fileName}`, fileName, 2048, `projects/towerb/圖面/${fileName}`],
-    );
-    fileId = file!.id;
+    // The job indexes the shares as it starts.
+    for (let i = 0; i < 150 && !fileId; i++) {
+      const [file] = await rows<{ id: string }>("select id from nas_files where share = 'projects' and name = $1", [
+        fileName,
+      ]);
+      if (file) fileId = file.id;
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(fileId, 'the nas-sync job indexed the sample').toBeTruthy();
     context = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1280, height: 800 } });
     context.setDefaultTimeout(8_000);
     page = await context.newPage();
@@ -99,6 +112,7 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await env?.stop();
+    rmSync(nasDir, { recursive: true, force: true });
   });
 
   it('sends a text into a group from its page: one push after a double submit and a retried request', async () => {
@@ -135,27 +149,46 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
     await expect(page.locator(`[data-operator-send="${sendId}"]`).getAttribute('data-status')).resolves.toBe('sent');
   });
 
-  it('searches the project folder and sends a file: one NAS send request after a double submit, to go by push', async () => {
+  it('searches the project folder and sends a file: one send request after a double submit, uploaded by the job, one push', async () => {
+    const to = directory.chat('group', 'ops').id;
+    const before = (await pushesTo(to)).length;
     await open(`/admin/groups/${ops}?q=${encodeURIComponent('平面圖')}`);
     const hit = page.locator(`[data-nas-file="${fileId}"]`);
     await expect(hit.count()).resolves.toBe(1);
     const sendId = await hit.locator('input[name="sendId"]').inputValue();
     await hit.locator('button[type="submit"]').dblclick();
     await page.waitForURL(`**/admin/groups/${ops}#send`);
-    // Nobody in the chat asked: no asker and no reply token, so the delivery pushes it (with a retry
-    // key from the request), once the nas-sync job has uploaded it (test/console-sends.test.ts
-    // follows it through the upload to the one push).
-    const requests = await rows<{ reply_token: string | null; line_user_id: string | null; nas_file_id: string }>(
-      'select reply_token, line_user_id, nas_file_id from nas_send_requests where request_key = $1',
-      [`console:${sendId}`],
+    // Nobody in the chat asked: no asker and no reply token, so the delivery pushes it.
+    const requests = await rows<{
+      id: string;
+      reply_token: string | null;
+      line_user_id: string | null;
+      nas_file_id: string;
+    }>('select id, reply_token, line_user_id, nas_file_id from nas_send_requests where request_key = $1', [
+      `console:${sendId}`,
+    ]);
+    expect(requests).toEqual([{ id: expect.any(String), reply_token: null, line_user_id: null, nas_file_id: fileId }]);
+    // The nas-sync job claims it, uploads the file to the Worker (R2), and the Worker pushes it.
+    let status = '';
+    for (let i = 0; i < 150 && status !== 'sent'; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await rows<{ status: string }>('select status from operator_sends where id = $1', [sendId]))[0]!.status;
+    }
+    expect(status).toBe('sent');
+    const sent = await rows<{ status: string; sent_by: string }>(
+      'select status, sent_by from nas_send_requests where id = $1',
+      [requests[0]!.id],
     );
-    expect(requests).toEqual([{ reply_token: null, line_user_id: null, nas_file_id: fileId }]);
-    const sent = await rows('select status from operator_sends where id = $1', [sendId]);
-    expect(sent).toEqual([{ status: 'sending' }]);
+    expect(sent).toEqual([{ status: 'sent', sent_by: 'push' }]);
+    // A late second push would show here: wait past the job's next poll before counting.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const pushes = (await pushesTo(to)).slice(before);
+    expect(pushes).toHaveLength(1);
+    expect(JSON.stringify(pushes[0]!.body.messages)).toContain(fileName);
     await open(`/admin/groups/${ops}`);
-    await expect(page.locator(`[data-operator-send="${sendId}"]`).getAttribute('data-status')).resolves.toBe('sending');
+    await expect(page.locator(`[data-operator-send="${sendId}"]`).getAttribute('data-status')).resolves.toBe('sent');
     await expect(page.locator(`[data-operator-send="${sendId}"]`).textContent()).resolves.toContain(fileName);
-  });
+  }, 60_000);
 
   it("announces to the project's two groups: the preview's cost, then one push each", async () => {
     await open('/admin/announcements/new');

@@ -14,6 +14,7 @@ import { createDatabase, dropDatabase, migrateDatabase } from '../../scripts/lib
 import { readSeedFile, type EmulatorSeed } from '../../scripts/line-emulator/index.ts';
 import { build, deliver, Directory, type Target } from '../../scripts/line/index.ts';
 import { DEFAULT_SEED_FILE } from '../../scripts/local/paths.ts';
+import { startNasJob } from '../../scripts/local/nas-job.ts';
 import { startStack, type Stack } from '../../scripts/local/stack.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -71,6 +72,8 @@ export async function captureScreens(page: Page, name: string, dir = SCREENSHOT_
 const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const ADMIN_TOKEN = 'browser-test-admin-token-3e9f27c1d8';
 const CHANNEL_SECRET = 'browser-test-channel-secret';
+const CHANNEL_ACCESS_TOKEN = 'browser-test-channel-access-token';
+const NAS_AGENT_TOKEN = 'browser-test-nas-agent-token-b06d5a';
 
 export interface ConsoleStack {
   stack: Stack;
@@ -90,7 +93,13 @@ export interface ConsoleStack {
 export async function startConsoleStack(
   label: string,
   /** `claude`: the Claude emulator and the AI_ANSWER Workflow too (`stack.claude` records what the Worker asked). */
-  options: { seed?: EmulatorSeed; log?: (line: string) => void; claude?: boolean } = {},
+  options: {
+    seed?: EmulatorSeed;
+    log?: (line: string) => void;
+    claude?: boolean;
+    /** The on-prem nas-sync job beside the Worker, as `npm run dev` runs it: NAS_SHARES and NAS_ROOT. */
+    nas?: { shares: string; mediaRoot: string };
+  } = {},
 ): Promise<ConsoleStack> {
   const name = `linebot_${label}_${Date.now()}_${process.pid}`;
   const databaseUrl = await createDatabase(ADMIN_URL, name);
@@ -116,9 +125,9 @@ export async function startConsoleStack(
         : {}),
       secrets: {
         LINE_CHANNEL_SECRET: CHANNEL_SECRET,
-        LINE_CHANNEL_ACCESS_TOKEN: 'browser-test-channel-access-token',
+        LINE_CHANNEL_ACCESS_TOKEN: CHANNEL_ACCESS_TOKEN,
         ADMIN_API_TOKEN: ADMIN_TOKEN,
-        NAS_AGENT_TOKEN: 'browser-test-nas-agent-token-b06d5a',
+        NAS_AGENT_TOKEN,
         ANTHROPIC_API_KEY: 'browser-test-anthropic-key',
       },
       onWorkerOutput: options.log,
@@ -132,6 +141,19 @@ export async function startConsoleStack(
     const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
     db.on('error', () => {});
     stops.push(() => db.end());
+    if (options.nas) {
+      // Started here rather than by startStack: only once the migrations are done.
+      const job = startNasJob({
+        databaseUrl,
+        lineDataApiUrl: stack.emulator.url,
+        channelAccessToken: CHANNEL_ACCESS_TOKEN,
+        workerUrl: stack.workerUrl,
+        agentToken: NAS_AGENT_TOKEN,
+        ...options.nas,
+        onOutput: options.log,
+      });
+      stops.push(() => job.stop());
+    }
     const target = {
       webhookUrl: stack.webhookUrl,
       channelSecret: CHANNEL_SECRET,

@@ -30,7 +30,8 @@ import { t, type Lang, type MessageKey } from '../i18n';
 import { renderMessage } from '../render';
 import { BASE, type ConsoleEnv } from '../types';
 import { Avatar, DisplayName } from '../views/people';
-import { auditHref, SendPanel, type SendPanelData } from '../views/send';
+import { auditHref } from '../views/audit';
+import { SendPanel, type SendPanelData } from '../views/send';
 
 type Ctx = Context<ConsoleEnv>;
 
@@ -71,7 +72,10 @@ async function sendPanelOf(
     quota,
     sends,
     search: { q, hits, refusal },
-    auditHref: auditHref('console.message_sent', chat.chatPk ?? undefined),
+    auditHref: auditHref({
+      action: 'console.message_sent',
+      ...(chat.chatPk !== null ? { groupId: chat.chatPk } : { lineUserId: chat.lineUserPk }),
+    }),
   };
 }
 

@@ -8,7 +8,6 @@ import type { NasFileHit } from '../../nas/search';
 import type { OperatorSendItem } from '../../domain/operator-sends';
 import type { PushQuota } from '../../domain/push-quota';
 import { formatNumber, t, type Lang, type MessageKey } from '../i18n';
-import { BASE } from '../types';
 import { CsrfField, Empty, formatBytes, When } from './common';
 
 export interface SendPanelData {
@@ -162,7 +161,3 @@ function LatestSends({ lang, sends }: { lang: Lang; sends: OperatorSendItem[] })
     </div>
   );
 }
-
-/** The audit trail's list of one action, in one chat when it is a group or room. */
-export const auditHref = (action: string, groupId?: string) =>
-  `${BASE}/audit?${new URLSearchParams({ action, ...(groupId ? { groupId } : {}) }).toString()}`;
