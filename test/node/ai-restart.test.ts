@@ -51,7 +51,10 @@ beforeAll(async () => {
     databaseUrl,
     migrate: true,
     seed,
-    secrets,
+    // The recovery is what is tested here, so the restarted answer goes to LINE by itself: past the
+    // reply window by push (its retry key), not behind a 取得回答 button awaiting a tap (the button
+    // path of a restarted run is test/ai-late.test.ts's).
+    secrets: { ...secrets, AI_LATE_ANSWER: 'push' },
     claude: { use: 'emulator', apiKey: LOCAL_ANTHROPIC_API_KEY },
     // Its own Workflow state, kept across the restart (and not shared with other tests' wrangler).
     persistTo: join(tmp, 'wrangler-state'),
