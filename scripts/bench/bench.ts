@@ -63,8 +63,8 @@ import { cpuMsPerAck, cpuSnapshot } from './cpu.ts';
 
 const SECRET = 'bench-channel-secret';
 const ACCESS_TOKEN = 'bench-access-token';
-/** The statement the ack waits for: the inbox INSERT, alone or inside the intake statement's CTE. */
-const INBOX_INSERT = /\binsert\s+into\s+"?line_webhook_events"?/i;
+/** The statement the ack waits for: the inbox INSERT, or the intake function that makes it (drizzle/0014). */
+const INBOX_INSERT = /\binsert\s+into\s+"?line_webhook_events"?|\blinebot_intake_message\(/i;
 
 interface Options {
   durationSec: number;

@@ -2,7 +2,11 @@
  * Where the CPU goes during a target's run: user + system CPU time of this process and every
  * process it started, from /proc (Linux; elsewhere nothing is reported), grouped by what each is.
  * This process holds the local proxies (the Worker's WebSocket proxy and the article's TCP proxy),
- * the LINE emulator and the bench's own queries; Postgres' backends are not ours and not counted.
+ * the LINE emulator and the bench's own queries. Postgres' processes (its backends and background
+ * workers) are not ours but share the same cores: they are counted as a group of their own, by
+ * name. A backend that starts and exits between two snapshots (the direct path's, one per Worker
+ * request) is not counted; the pooled path's backends live as long as PgBouncer's server
+ * connections, so they are.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,6 +17,7 @@ export type CpuGroup =
   | 'pgbouncer'
   | 'bench process (proxies, LINE emulator)'
   | 'load generator'
+  | 'postgres'
   | 'other';
 export type CpuSnapshot = Map<number, { group: CpuGroup; sec: number }>;
 
@@ -80,6 +85,9 @@ export function cpuSnapshot(): CpuSnapshot | undefined {
     const s = all.get(pid);
     if (s) out.set(pid, { group: groupOf(pid, s.comm), sec: s.sec });
   }
+  // The local PostgreSQL's processes: not started by us (or by us, for embedded PGlite: then inside this process).
+  for (const [pid, s] of all)
+    if (!mine.has(pid) && s.comm === 'postgres') out.set(pid, { group: 'postgres', sec: s.sec });
   return out;
 }
 

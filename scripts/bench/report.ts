@@ -372,7 +372,7 @@ export function formatReport(report: BenchReport): string {
     const groups = [...new Set(withCpu.flatMap((x) => Object.keys(x.cpuMsPerAck!)))] as CpuGroup[];
     out.push(
       '',
-      'CPU ms per acknowledged event, the run and its drain (user + system, by process; Postgres not counted)',
+      'CPU ms per acknowledged event, the run and its drain (user + system, by process; postgres: its backends that lived through the run and its background workers)',
     );
     out.push(
       table([

@@ -234,13 +234,14 @@ class Trace {
 }
 
 /**
- * The statement of a Parse (name, then text) or a simple Query message, its first 4000 bytes: the
- * intake statement (src/events/handlers/message.ts) reaches its inbox INSERT after a CTE.
+ * The statement of a Parse (name, then text) or a simple Query message, its first 400 bytes: enough
+ * for the inbox INSERT and the intake function's call (src/events/handlers/message.ts), which both
+ * name what they do at once.
  */
 function statementText(m: FrontendMessage): string {
   let start = 5;
   if (m.type === 'P') start = m.bytes.indexOf(0, 5) + 1;
-  return m.bytes.subarray(start, Math.min(m.bytes.length, start + 4000)).toString('utf8');
+  return m.bytes.subarray(start, Math.min(m.bytes.length, start + 400)).toString('utf8');
 }
 
 /** Counts ReadyForQuery ('Z') in the backend stream, reading only each message's type and length. */

@@ -6,13 +6,12 @@
  * each other (`line_files.message_id`, `line_messages.file_id`) within one statement.
  */
 import { and, eq, type Placeholder, type Query, sql, type SQL } from 'drizzle-orm';
-import { PgDialect, type PgInsertValue } from 'drizzle-orm/pg-core';
-import type { Queryable } from '../../db/client';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { addressing } from '../../ai/addressing';
 import { startAnswer } from '../../ai/answers';
 import { clip } from '../../inbox/storable';
 import { mayRespond, respondToText } from '../../bot/respond';
-import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
+import { lineFiles, lineMessages } from '@linebot-edge/shared/schema';
 import type { InboxInsert, IntakeStatement } from '../../inbox/record';
 import type { WebhookEventObject } from '../../line/webhook-body';
 import { say } from '../../messages/catalog';
@@ -236,10 +235,12 @@ const mayAnswerText = (
 /**
  * Recording and storing in one statement, decided before anything is read: a message that asks
  * for no answer (no command, not addressed to the bot, not in a 1:1 chat where every text is
- * for the AI) from a sender with a user id. The statement inserts the inbox row `done` together
- * with the message (and its file) when the sender's row, and the chat's, exist and are fresh and
- * the message is new; otherwise it inserts the inbox row `processing`, as `recordEvents` does,
- * and the usual path (profiles from LINE, tombstones, commands) takes it from there.
+ * for the AI) from a sender with a user id. One call of a Postgres function
+ * (`linebot_intake_message`, drizzle/0014_intake_message_function.sql) inserts the inbox row
+ * `done` together with the message (and its file) when the sender's row, and the chat's, exist
+ * and are fresh and the message is new; otherwise it inserts the inbox row `processing`, as
+ * `recordEvents` does, and the usual path (profiles from LINE, tombstones, commands) takes it
+ * from there.
  *
  * Returns null when the event needs the usual path anyway: another type, no message id or sender,
  * a chat LINE did not describe, a text that may be answered, or a quote in a group (whether it
@@ -250,7 +251,7 @@ const mayAnswerText = (
  * this takes one, which is most of the Worker's CPU per event (npm run bench:profile).
  */
 export function intakeStatement(
-  deps: Pick<EventDeps, 'db' | 'ai' | 'profileTtlMs'>,
+  deps: Pick<EventDeps, 'ai' | 'profileTtlMs'>,
   inbox: InboxInsert,
 ): IntakeStatement | null {
   const event = inbox.payload as WebhookEventObject;
@@ -273,14 +274,14 @@ export function intakeStatement(
     userPk: null,
     chatPk: null,
   });
-  const inboxKeys = (Object.keys(inbox) as (keyof InboxInsert)[]).filter((key) => inbox[key] !== undefined);
+  // The function takes a valid event's inbox row (toInboxRows) as it is; anything else goes the usual way.
+  if (Object.keys(inbox).some((key) => !INTAKE_INBOX_KEYS.has(key))) return null;
   const values: Record<string, unknown> = {
     ttlSeconds: deps.profileTtlMs / 1000,
     lineUserId: source.userId,
     lineChatId: chat?.id ?? null,
     messagePk: m.id,
     messageId: m.messageId,
-    filePk,
     sourceType: m.sourceType,
     messageType: m.messageType,
     content: m.content ?? null,
@@ -289,78 +290,50 @@ export function intakeStatement(
     quotedMessageId: m.quotedMessageId ?? null,
     rawMessage: JSON.stringify(m.rawMessage),
     sentAt: (m.sentAt as Date).toISOString(),
+    filePk,
     fileType: file?.fileType ?? null,
     fileName: file?.fileName ?? null,
     fileSize: file?.fileSize ?? null,
     duration: file?.duration ?? null,
+    webhookEventId: inbox.webhookEventId,
+    destination: inbox.destination ?? null,
+    eventType: inbox.eventType,
+    inboxSourceType: inbox.sourceType ?? null,
+    eventTimestamp: inbox.eventTimestamp ?? null,
+    isRedelivery: inbox.isRedelivery ?? false,
+    payload: JSON.stringify(inbox.payload),
   };
-  for (const key of inboxKeys) values[`inbox.${key}`] = inbox[key];
-  return { query: intakeQuery(deps.db, chat !== null, file !== null, inboxKeys), values };
+  intakeQuery ??= new PgDialect().sqlToQuery(intakeCall());
+  return { query: intakeQuery, values };
 }
+
+/** The columns of a valid event's inbox row (`toInboxRows`); an `invalid` row has more. */
+const INTAKE_INBOX_KEYS = new Set<string>([
+  'webhookEventId',
+  'destination',
+  'eventType',
+  'sourceType',
+  'eventTimestamp',
+  'isRedelivery',
+  'payload',
+]);
 
 /**
- * The statement's text depends only on its shape (group or 1:1, a file or none, the inbox row's
- * columns), so it is built once per shape and isolate and then only filled in: building and
- * rendering it with Drizzle for every event cost about 0.1 ms of CPU (issue 17).
+ * The call of `linebot_intake_message` (drizzle/0014_intake_message_function.sql, which says why
+ * it is a function): its text never changes, so it is rendered once per isolate and only filled in.
  */
-const intakeQueries = new Map<string, Query>();
+let intakeQuery: Query | undefined;
 
-function intakeQuery(db: Queryable, inChat: boolean, withFile: boolean, inboxKeys: (keyof InboxInsert)[]): Query {
-  const shape = `${inChat}:${withFile}:${inboxKeys.join(',')}`;
-  let query = intakeQueries.get(shape);
-  if (!query) {
-    query = new PgDialect().sqlToQuery(buildIntakeStatement(db, inChat, withFile, inboxKeys));
-    intakeQueries.set(shape, query);
-  }
-  return query;
-}
-
-function buildIntakeStatement(
-  db: Queryable,
-  inChat: boolean,
-  withFile: boolean,
-  inboxKeys: (keyof InboxInsert)[],
-): SQL {
+function intakeCall(): SQL {
   const v = sql.placeholder;
-  // Fresh as `isStale` judges it, by Postgres' clock.
-  const freshAfter = sql`now() - make_interval(secs => ${v('ttlSeconds')}::float8)`;
-  const chatRow = inChat
-    ? sql`(select ${lineGroups.id} from ${lineGroups} where ${lineGroups.lineGroupId} = ${v('lineChatId')} and ${lineGroups.summaryRefreshedAt} > ${freshAfter})`
-    : sql`null::uuid`;
-  const ready = sql`ready as (
-      select u.id as user_pk, ${chatRow} as chat_pk
-        from ${lineUsers} u
-       where u.line_user_id = ${v('lineUserId')} and u.profile_refreshed_at > ${freshAfter}
-         and not exists (select 1 from ${lineMessages} where ${lineMessages.messageId} = ${v('messageId')}))`;
-  const isReady = inChat
-    ? sql`exists (select 1 from ready where chat_pk is not null)`
-    : sql`exists (select 1 from ready)`;
-  const insertInbox = db
-    .insert(lineWebhookEvents)
-    .values({
-      ...Object.fromEntries(inboxKeys.map((key) => [key, v(`inbox.${key}`)])),
-      status: sql`case when ${isReady} then 'done' else 'processing' end`,
-      lockedAt: sql`case when ${isReady} then null else now() end`,
-      processedAt: sql`case when ${isReady} then now() end`,
-    } as PgInsertValue<typeof lineWebhookEvents>)
-    .onConflictDoNothing({ target: lineWebhookEvents.webhookEventId })
-    .returning({ id: lineWebhookEvents.id, status: lineWebhookEvents.status });
-  const file = withFile
-    ? { fileType: v('fileType'), fileName: v('fileName'), fileSize: v('fileSize'), duration: v('duration') }
-    : null;
-  const insertFile = fileAfterMessage(file, v('filePk'));
-  return sql`with ${ready},
-    ev as (${insertInbox.getSQL()}),
-    m as (insert into ${lineMessages} (id, message_id, file_id, line_user_id, line_group_id, source_type, message_type, content,
-                                       reply_token, quote_token, quoted_message_id, raw_message, sent_at)
-          select ${v('messagePk')}::uuid, ${v('messageId')}::varchar, ${v('filePk')}::uuid, ready.user_pk, ready.chat_pk, ${v('sourceType')}::varchar,
-                 ${v('messageType')}::varchar, ${v('content')}::text, ${v('replyToken')}::varchar, ${v('quoteToken')}::varchar,
-                 ${v('quotedMessageId')}::varchar, ${v('rawMessage')}::jsonb, ${v('sentAt')}::timestamptz
-            from ev, ready
-           where ev.status = 'done'
-          on conflict (message_id) do nothing
-          returning id)${insertFile}
-    select id, status from ev`;
+  return sql`select id, status from linebot_intake_message(
+    ${v('ttlSeconds')}::float8, ${v('lineUserId')}::varchar, ${v('lineChatId')}::varchar,
+    ${v('messagePk')}::uuid, ${v('messageId')}::varchar, ${v('sourceType')}::varchar, ${v('messageType')}::varchar,
+    ${v('content')}::text, ${v('replyToken')}::varchar, ${v('quoteToken')}::varchar, ${v('quotedMessageId')}::varchar,
+    ${v('rawMessage')}::jsonb, ${v('sentAt')}::timestamptz,
+    ${v('filePk')}::uuid, ${v('fileType')}::varchar, ${v('fileName')}::varchar, ${v('fileSize')}::bigint, ${v('duration')}::integer,
+    ${v('webhookEventId')}::varchar, ${v('destination')}::text, ${v('eventType')}::varchar, ${v('inboxSourceType')}::varchar,
+    ${v('eventTimestamp')}::bigint, ${v('isRedelivery')}::boolean, ${v('payload')}::jsonb)`;
 }
 
 /**
