@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/local/paths.ts';
 import { pgbouncerAvailable } from '../../scripts/lib/pgbouncer.ts';
-import type { BenchReport } from '../../scripts/bench/report.ts';
+import { goals, type BenchReport, type Round } from '../../scripts/bench/report.ts';
 
 const adminUrl = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -135,5 +135,34 @@ describe('npm run bench -- --smoke --json', () => {
     });
     expect(code).toBe(1);
     expect(stderr).toContain('pooled runs skipped: pgbouncer not found at /nonexistent/pgbouncer');
+  });
+});
+
+describe('--rounds: the throughput goal on alternating rounds', () => {
+  const round = (n: number, ours: number, article: number, path: Round['path'] = 'pooled'): Round => ({
+    path,
+    round: n,
+    first: n % 2 ? 'ours' : 'article',
+    oursAckPerSec: ours,
+    articleAckPerSec: article,
+    ratio: ours / article,
+  });
+
+  it('is judged on the median of the pooled rounds, not on the first or the best', () => {
+    // The first round alone would meet it; the median of three does not.
+    const [below] = goals(
+      [],
+      [round(1, 330, 300), round(2, 280, 300), round(3, 290, 300), round(1, 10, 300, 'direct')],
+    );
+    expect(below!.met).toBe(false);
+    expect(below!.detail).toContain('3 alternating rounds: median ours/article 0.97×, 1 of 3 rounds at or above 1');
+    const [above] = goals([], [round(1, 290, 300), round(2, 330, 300), round(3, 320, 300), round(4, 250, 300)]);
+    // Four rounds: the median is the mean of the middle two (0.97 and 1.07).
+    expect(above!.met).toBe(true);
+    expect(above!.detail).toContain('median ours/article 1.02×, 2 of 4 rounds at or above 1');
+  });
+
+  it('without rounds, is not measured', () => {
+    expect(goals([], [])[0]!.met).toBeNull();
   });
 });
