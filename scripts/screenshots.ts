@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { t } from '../src/console/i18n.ts';
 import {
-  ADMIN_TOKEN,
   chromiumMissing,
   CONSOLE_SEED,
   directory,
@@ -22,6 +21,7 @@ import {
   PROJECTS,
   ROOT,
   seedConsole,
+  signIn,
   sitePhoto,
   startConsoleStack,
   VIEWPORTS,
@@ -55,10 +55,7 @@ async function consoleScreenshots(browser: Browser): Promise<Array<[string, stri
     );
     const context = await browser.newContext({ locale: 'zh-TW', viewport: VIEWPORTS.desktop, deviceScaleFactor: 1 });
     const page = await context.newPage();
-    await page.goto(`${env.url}/admin/login`);
-    await page.fill('input[name="token"]', ADMIN_TOKEN);
-    await page.click('button[type="submit"]');
-    if (new URL(page.url()).pathname !== '/admin') throw new Error(`sign-in did not reach the overview: ${page.url()}`);
+    await signIn(page, env);
 
     const shots: Array<[string, string]> = [];
     const overview = join(ROOT, 'docs', 'console-overview.png');

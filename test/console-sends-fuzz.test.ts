@@ -3,11 +3,11 @@
  * text, a NAS file, an announcement) or asks of their pages, with a valid session and CSRF token,
  * the answer is a page or a redirect, never a 5xx, and carries the security headers.
  */
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../src/console/headers';
 import { createProjectWithFolder, seedGroup, seedLineUser } from './support/admin';
-import { operator, send } from './support/console';
+import { operator } from './support/console';
+import { consoleRequests, fieldValues, formPost, fuzzAsOperator } from './support/console-fuzz';
 import { insertNasFiles } from './support/nas-find';
 
 const TEMPLATES = [
@@ -33,73 +33,25 @@ describe('console sends: no 5xx for any input', () => {
     const lineUser = await seedLineUser();
     const [file] = await insertNasFiles('projects', [{ path: `${folder}/plan.pdf` }]);
     const known = [group.id, lineUser.id, project.id, file!.id];
-    const ids = fc.oneof(
-      fc.constantFrom(...known),
-      fc.uuid().map(String),
-      fc.string({ minLength: 1, maxLength: 30 }).map(encodeURIComponent),
-      fc.constantFrom('%', '%zz', '..', '%2F', '0'),
-    );
-    const value = fc.oneof(
-      fc.constantFrom(...known, '', 'true', 'plan', 'x'.repeat(5001), '\u0000', '\ud800', '<img src=x>'),
-      fc.uuid().map(String),
-      fc.string({ maxLength: 40 }),
-      fc.string({ unit: 'binary', maxLength: 40 }),
-    );
-    const request = fc.record({
-      method: fc.constantFrom('GET', 'POST'),
-      template: fc.constantFrom(...TEMPLATES),
-      id: ids,
-      query: fc.dictionary(fc.constantFrom(...FIELDS), value, { maxKeys: 3 }),
-      form: fc.array(fc.tuple(fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 8 })), value), {
-        maxLength: 6,
-      }),
+    const request = consoleRequests({
+      templates: TEMPLATES,
+      known,
+      fields: FIELDS,
+      values: fieldValues([...known, '', 'true', 'plan', '<img src=x>']),
     });
-    const statuses = new Map<number, number>();
-    await fc.assert(
-      fc.asyncProperty(request, async (r) => {
-        const path = r.template.replace('{id}', r.id);
-        const qs = new URLSearchParams(r.query).toString();
-        const res =
-          r.method === 'GET'
-            ? await send('GET', `${path}${qs ? `?${qs}` : ''}`, { cookie: op.cookie })
-            : await send('POST', path, {
-                cookie: op.cookie,
-                rawBody: `${new URLSearchParams(r.form).toString()}&_csrf=${op.csrf}`,
-              });
-        const body = await res.text();
-        const what = `${r.method} ${path} ${qs} ${JSON.stringify(r.form)} -> ${res.status} ${body.slice(0, 300)}`;
-        expect(res.status, what).toBeLessThan(500);
-        expect(res.headers.get('content-security-policy'), what).toBe(CONTENT_SECURITY_POLICY);
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      }),
+    const statuses = await fuzzAsOperator(
+      op,
+      request,
       {
         numRuns: 200,
         examples: [
-          [
-            {
-              method: 'POST',
-              template: '/groups/{id}/send',
-              id: group.id,
-              query: {},
-              form: [
-                ['sendId', crypto.randomUUID()],
-                ['text', 'fuzz hello'],
-              ],
-            },
-          ],
-          [
-            {
-              method: 'POST',
-              template: '/groups/{id}/send-file',
-              id: group.id,
-              query: {},
-              form: [
-                ['sendId', crypto.randomUUID()],
-                ['fileId', file!.id],
-              ],
-            },
-          ],
+          formPost('/groups/{id}/send', group.id, { sendId: crypto.randomUUID(), text: 'fuzz hello' }),
+          formPost('/groups/{id}/send-file', group.id, { sendId: crypto.randomUUID(), fileId: file!.id }),
         ],
+      },
+      ({ res, what }) => {
+        expect(res.status, what).toBeLessThan(500);
+        expect(res.headers.get('content-security-policy'), what).toBe(CONTENT_SECURITY_POLICY);
       },
     );
     for (const status of [200, 303, 400, 404])

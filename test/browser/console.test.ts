@@ -6,7 +6,7 @@
  * the sign-in test). Screenshots of every screen, phone and desktop, go to test-output/screenshots/.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, ConsoleMessage, Dialog, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, deliver } from '../../scripts/line/index.ts';
 import { t, type MessageKey } from '../../src/console/i18n.ts';
@@ -16,8 +16,10 @@ import {
   captureScreens,
   chromiumMissing,
   CONSOLE_SEED,
+  consolePage,
   directory,
   EVIL_NAME,
+  forgedPostsNotRefused,
   launchChromium,
   PROJECTS,
   seedConsole,
@@ -38,7 +40,7 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 /** Everything the page did that it should not have: dialogs (alert), script errors, CSP refusals, failed assets. */
-const incidents: string[] = [];
+let incidents: string[] = [];
 
 const url = (path: string) => `${env.url}${path}`;
 const path = () => new URL(page.url()).pathname;
@@ -94,28 +96,8 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
   beforeAll(async () => {
     [env, browser] = await Promise.all([startConsoleStack('browser', { seed: CONSOLE_SEED }), launchChromium()]);
     await seedConsole(env, { photo: await sitePhoto(browser) });
-    // A fresh profile (no cookies, no cache), in Traditional Chinese as the operators' browsers are.
-    context = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1280, height: 800 } });
-    // A selector that matches nothing fails in seconds, not at the test's timeout.
-    context.setDefaultTimeout(8_000);
-    page = await context.newPage();
-    page.on('dialog', (d: Dialog) => {
-      incidents.push(`dialog ${d.type()}: ${d.message()}`);
-      void d.dismiss();
-    });
-    page.on('pageerror', (e: Error) => incidents.push(`page error: ${e.message}`));
-    // A page answered 401/403 on purpose is logged as a failed load: that status is the test's to
-    // check. A stylesheet or image that fails is an incident (the favicon aside: Chromium asks for
-    // one, the console has none).
-    page.on('console', (m: ConsoleMessage) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
-        incidents.push(`console error: ${m.text()}`);
-    });
-    page.on('response', (r) => {
-      const req = r.request();
-      if (r.status() >= 400 && req.resourceType() !== 'document' && new URL(r.url()).pathname !== '/favicon.ico')
-        incidents.push(`${r.status()} for ${req.resourceType()} ${r.url()}`);
-    });
+    // Not signed in: signing in is a test of its own.
+    ({ context, page, incidents } = await consolePage(browser));
   });
 
   afterAll(async () => {
@@ -534,24 +516,9 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
       expect(csrf).not.toBe('');
       const action = url(`/admin/groups/${ops.id}/ai`);
       // Same session cookie (the context's request sends it), as a page on someone else's site would.
-      const foreign = await context.request.post(action, {
-        form: { allow: 'false', _csrf: csrf },
-        headers: { origin: 'https://evil.example' },
-        maxRedirects: 0,
-      });
-      expect(foreign.status()).toBe(403);
-      const crossSite = await context.request.post(action, {
-        form: { allow: 'false', _csrf: csrf },
-        headers: { 'sec-fetch-site': 'cross-site' },
-        maxRedirects: 0,
-      });
-      expect(crossSite.status()).toBe(403);
-      const noToken = await context.request.post(action, {
-        form: { allow: 'false' },
-        headers: { origin: env.url },
-        maxRedirects: 0,
-      });
-      expect(noToken.status()).toBe(403);
+      expect(
+        await forgedPostsNotRefused(context, env, csrf, [[`/admin/groups/${ops.id}/ai`, { allow: 'false' }]]),
+      ).toEqual([]);
       const flipped = csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A');
       const wrongToken = await context.request.post(action, {
         form: { allow: 'false', _csrf: flipped },

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createDatabase, dropDatabase, migrateDatabase } from '../../scripts/lib/database.ts';
 import { readSeedFile, type EmulatorSeed } from '../../scripts/line-emulator/index.ts';
 import { build, deliver, Directory, type Target } from '../../scripts/line/index.ts';
@@ -165,6 +165,85 @@ export async function startConsoleStack(
     await stop();
     throw e;
   }
+}
+
+/** An operator's browser tab on the console, and what it did that no page should. */
+export interface ConsolePage {
+  context: BrowserContext;
+  page: Page;
+  /**
+   * Dialogs (alert: dismissed), script errors, console errors (CSP refusals among them) and
+   * stylesheets or images that failed. Each file's last test expects none.
+   */
+  incidents: string[];
+}
+
+/**
+ * A fresh profile (no cookies, no cache) in Traditional Chinese as the operators' browsers are, at
+ * desktop size, not signed in; a selector that matches nothing fails in seconds, not at the
+ * test's timeout.
+ */
+export async function consolePage(browser: Browser): Promise<ConsolePage> {
+  const context = await browser.newContext({ locale: 'zh-TW', viewport: VIEWPORTS.desktop });
+  context.setDefaultTimeout(8_000);
+  const page = await context.newPage();
+  const incidents: string[] = [];
+  page.on('dialog', (d) => {
+    incidents.push(`dialog ${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on('pageerror', (e) => incidents.push(`page error: ${e.message}`));
+  // A page answered 401/403 on purpose is logged as a failed load: that status is the test's to
+  // check. A stylesheet or image that fails is an incident (the favicon aside: Chromium asks for
+  // one, the console has none).
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+      incidents.push(`console error: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    const req = r.request();
+    if (r.status() >= 400 && req.resourceType() !== 'document' && new URL(r.url()).pathname !== '/favicon.ico')
+      incidents.push(`${r.status()} for ${req.resourceType()} ${r.url()}`);
+  });
+  return { context, page, incidents };
+}
+
+/** Signs in with the admin token (a token session, as on /admin/login); throws unless it reaches the overview. */
+export async function signIn(page: Page, env: Pick<ConsoleStack, 'url'>): Promise<void> {
+  await page.goto(`${env.url}/admin/login`);
+  await page.fill('input[name="token"]', ADMIN_TOKEN);
+  await page.click('button[type="submit"]');
+  if (new URL(page.url()).pathname !== '/admin') throw new Error(`sign-in did not reach the overview: ${page.url()}`);
+}
+
+/**
+ * Posts each of `forms` (path and fields) with the signed-in context's session cookie, forged four
+ * ways: from a foreign Origin and as a cross-site fetch (both with the page's CSRF token), without
+ * the token, and with a wrong one. Returns the posts that were not refused with 403: none, where
+ * the guards hold. (The caller checks that nothing changed.)
+ */
+export async function forgedPostsNotRefused(
+  context: BrowserContext,
+  env: Pick<ConsoleStack, 'url'>,
+  csrf: string,
+  forms: Array<[string, Record<string, string>]>,
+): Promise<string[]> {
+  const wrong = csrf.slice(0, -1) + (csrf.endsWith('A') ? 'B' : 'A');
+  const own = { origin: env.url };
+  const letThrough: string[] = [];
+  for (const [action, form] of forms) {
+    const forgeries: Array<[string, Record<string, string>, Record<string, string>]> = [
+      ['foreign origin', { ...form, _csrf: csrf }, { origin: 'https://evil.example' }],
+      ['cross-site fetch', { ...form, _csrf: csrf }, { 'sec-fetch-site': 'cross-site' }],
+      ['no token', form, own],
+      ['wrong token', { ...form, _csrf: wrong }, own],
+    ];
+    for (const [how, fields, headers] of forgeries) {
+      const res = await context.request.post(`${env.url}${action}`, { form: fields, headers, maxRedirects: 0 });
+      if (res.status() !== 403) letThrough.push(`${action} ${how}: ${res.status()}`);
+    }
+  }
+  return letThrough;
 }
 
 /** Someone whose LINE display name is markup: every screen must show it as text. */
