@@ -5,12 +5,15 @@
  * - a model that calls `send_nas_file` produces an offer (a Flex message with a postback button),
  *   never a file; only the asker's tap sends it, by reply with the tap's own token, once;
  * - someone else's tap, an expired offer, forged data and a lost scope change nothing;
+ * - an offered image shows its preview as `/find` would (a current preview, a URL signed for the
+ *   asker and the chat, on the asking event's origin), and none when no origin is known;
  * - pre-join history never reaches Claude; an unbound sender's words reach it only quoted.
  */
 import { env, introspectWorkflowInstance } from 'cloudflare:test';
 import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { instanceIdFor } from '../src/ai/answers';
+import { previewUrlKey, readPreviewToken, signPreviewToken } from '../src/nas/preview-urls';
 import {
   aiFileOffers,
   auditLog,
@@ -23,13 +26,15 @@ import {
   projectMembers,
   projects,
 } from '@linebot-edge/shared/schema';
-import { createAccount, createProject, issueCode } from './support/admin';
-import { claudeRequests, type ClaudeRequest } from './support/claude';
+import { createAccount, createProject, createProjectWithFolder, issueCode } from './support/admin';
+import { groupPkOf, pkOf } from './support/chat';
+import { claudeRequests, claudeScript, type ClaudeRequest } from './support/claude';
 import { withDb } from './support/db';
 import { lineRequests, seedProfile, type RecordedRequest } from './support/emulator';
-import { event, newId, postEvents, textEvent, type SourceSpec, type TestEvent } from './support/line';
-import { bytesOf, loadRequest, updateRequest, upload } from './support/nas';
+import { event, newId, postEvents, textEvent, type PostOptions, type SourceSpec, type TestEvent } from './support/line';
+import { bytesOf, call, loadRequest, updateRequest, upload } from './support/nas';
 import { insertNasFiles, newShare } from './support/nas-find';
+import { imagesOf, JPEG, previewTokenOf, putPreview } from './support/previews';
 
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/;
 type Msg = { type: string; text?: string; altText?: string; contents?: unknown };
@@ -70,10 +75,10 @@ async function projectGroup(fileName = `平面圖-${crypto.randomUUID().slice(0,
 }
 
 /** Posts a question and waits for its answer's Workflow. */
-async function ask(src: SourceSpec, text: string) {
+async function ask(src: SourceSpec, text: string, options?: PostOptions) {
   const ev = textEvent(src, text);
   await using instance = await introspectWorkflowInstance(env.AI_ANSWER, await instanceIdFor(ev.webhookEventId));
-  expect((await postEvents([ev])).status).toBe(200);
+  expect((await postEvents([ev], options)).status).toBe(200);
   await instance.waitForStatus('complete');
   const [answer] = await withDb((db) =>
     db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)),
@@ -322,6 +327,109 @@ describe('send_nas_file offers; only the asker’s tap sends', () => {
     expect((await postEvents(hostile)).status).toBe(200);
     for (const ev of hostile) expect(await inboxStatus(ev.webhookEventId)).toBe('done');
     expect((await requestsFor(file.id)).map((r) => r.replyToken)).toEqual([real.replyToken]);
+  });
+});
+
+describe('offers show previews as /find does', () => {
+  /** Claude offers these files, in this order, in one round. */
+  const offering = (marker: string, fileIds: string[]) =>
+    claudeScript({
+      match: marker,
+      content: fileIds.map((fileId) => ({ type: 'tool_use', name: 'send_nas_file', input: { fileId } })),
+    });
+  /** The indexed image's preview, made from the file as indexed. */
+  const previewOf = async (file: typeof nasFiles.$inferSelect) =>
+    expect((await putPreview(file.id, JPEG, { modifiedAt: file.modifiedAt.toISOString() })).status).toBe(200);
+  const grantOf = async (url: string) =>
+    readPreviewToken((await previewUrlKey(env.NAS_AGENT_TOKEN))!, previewTokenOf(url));
+  const fetchPreview = (url: string) => call('GET', `/p/${previewTokenOf(url)}`, { token: null });
+
+  it('in a group: the image with a current preview shows it, signed for the asker and the chat; an image without one and a PDF none; nobody outside the scope opens it', async () => {
+    const marker = `m${crypto.randomUUID().slice(0, 8)}`;
+    const { share, file: pdf, project, asker, groupId } = await projectGroup();
+    const [photo, bare] = await insertNasFiles(share, [
+      { path: `案場A/現場-${marker}.jpg`, size: 200_000 },
+      { path: `案場A/草圖-${marker}.png`, size: 100_000 },
+    ]);
+    await previewOf(photo!);
+    await offering(marker, [pdf.id, photo!.id, bare!.id]);
+
+    const { ev, answer } = await ask({ userId: asker.userId, groupId }, `@小幫手 照片 ${marker}`);
+    expect(answer.toolCalls).toEqual([1, 2, 3].map(() => ({ name: 'send_nas_file', ok: true })));
+    expect(await offersOf(answer.id)).toHaveLength(3);
+    // LINE took the offer with its picture (the emulator checks it against LINE's OpenAPI document).
+    const [reply] = await repliesWith(ev.replyToken);
+    expect([reply!.status, reply!.errors]).toEqual([200, []]);
+    const offer = messagesOf(reply!)[1]!;
+    expect(offer.type).toBe('flex');
+    const [image, ...more] = imagesOf(offer.contents);
+    expect(more).toEqual([]);
+    expect(image).toMatchObject({ type: 'image', aspectRatio: '1:1', aspectMode: 'cover' });
+    // On the origin LINE called the webhook on (PUBLIC_BASE_URL is empty), which the Workflow has no request of its own to know.
+    expect(image!.url).toMatch(/^https:\/\/bot\.example\/p\/[A-Za-z0-9_-]{82}\.[A-Za-z0-9_-]{43}$/);
+    const grant = (await grantOf(image!.url))!;
+    expect(grant).toMatchObject({
+      fileId: photo!.id,
+      askerPk: await pkOf(asker.userId),
+      chatPk: await groupPkOf(groupId),
+    });
+    const served = await fetchPreview(image!.url);
+    expect([served.status, served.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
+    expect(served.bytes).toEqual(JPEG);
+
+    // The same grant for someone outside the project's scope, in this group or their own 1:1 chat: 404.
+    const outsider = await pkOf((await boundUser('Outsider', 'member')).userId);
+    const key = (await previewUrlKey(env.NAS_AGENT_TOKEN))!;
+    for (const foreign of [{ askerPk: outsider }, { askerPk: outsider, chatPk: null }]) {
+      const token = await signPreviewToken(key, { ...grant, ...foreign });
+      expect((await call('GET', `/p/${token}`, { token: null })).status, JSON.stringify(foreign)).toBe(404);
+    }
+    // The asker's own scope, read afresh at every fetch: the group moved to another project, then back.
+    const other = await createProjectWithFolder(`${newShare()}/其他`);
+    const moveTo = (projectId: string) =>
+      withDb((db) => db.update(lineGroups).set({ projectId }).where(eq(lineGroups.lineGroupId, groupId)));
+    await moveTo(other.id);
+    expect((await fetchPreview(image!.url)).status).toBe(404);
+    await moveTo(project.id);
+    expect((await fetchPreview(image!.url)).status).toBe(200);
+  });
+
+  it('in a 1:1 chat: on PUBLIC_BASE_URL as the asking event read it, bound to the asker alone', async () => {
+    const marker = `m${crypto.randomUUID().slice(0, 8)}`;
+    const [photo] = await insertNasFiles(newShare(), [{ path: `docs/相片-${marker}.jpeg`, size: 5000 }]);
+    await previewOf(photo!);
+    const { userId } = await boundUser('Solo');
+    const { ev } = await ask({ userId }, `${marker} /tool send_nas_file {"fileId": "${photo!.id}"}`, {
+      env: { PUBLIC_BASE_URL: 'https://files.example/bot/' },
+    });
+    const [reply] = await repliesWith(ev.replyToken);
+    expect([reply!.status, reply!.errors]).toEqual([200, []]);
+    const [image] = imagesOf(messagesOf(reply!)[1]!.contents);
+    expect(image!.url).toMatch(/^https:\/\/files\.example\/bot\/p\/[A-Za-z0-9_-]{82}\.[A-Za-z0-9_-]{43}$/);
+    expect(await grantOf(image!.url)).toMatchObject({ fileId: photo!.id, askerPk: await pkOf(userId), chatPk: null });
+    expect((await fetchPreview(image!.url)).bytes).toEqual(JPEG);
+  });
+
+  it('no origin known (started as the backstop starts a run, PUBLIC_BASE_URL empty): the offer, without a preview', async () => {
+    const marker = `m${crypto.randomUUID().slice(0, 8)}`;
+    const [photo] = await insertNasFiles(newShare(), [{ path: `docs/相片-${marker}.jpg`, size: 5000 }]);
+    await previewOf(photo!);
+    const { userId } = await boundUser('Backstopped');
+    const ev = textEvent({ userId }, `${marker} /tool send_nas_file {"fileId": "${photo!.id}"}`);
+    // No Workflow binding for this request: the answer is recorded, and started as the backstop
+    // starts one (src/ai/backstop.ts), from a cron run that knows no webhook: by its id alone.
+    expect((await postEvents([ev], { env: { AI_ANSWER: undefined } as Partial<Env> })).status).toBe(200);
+    const [pending] = await withDb((db) =>
+      db.select().from(lineAiAnswers).where(eq(lineAiAnswers.webhookEventId, ev.webhookEventId)),
+    );
+    await using instance = await introspectWorkflowInstance(env.AI_ANSWER, pending!.instanceId);
+    await env.AI_ANSWER.create({ id: pending!.instanceId, params: { answerId: pending!.id } });
+    await instance.waitForStatus('complete');
+    const [reply] = await repliesWith(ev.replyToken);
+    expect([reply!.status, reply!.errors]).toEqual([200, []]);
+    const offer = messagesOf(reply!)[1]!;
+    expect(JSON.stringify(offer.contents)).toContain(`"data":"offer:${(await offersOf(pending!.id))[0]!.id}"`);
+    expect(imagesOf(offer.contents)).toEqual([]);
   });
 });
 

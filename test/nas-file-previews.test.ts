@@ -18,20 +18,13 @@ import { previewUrlKey, readPreviewToken, signPreviewToken } from '../src/nas/pr
 import { addMember, createProjectWithFolder, removeMember } from './support/admin';
 import { accountOf, boundUser, groupPkOf, pkOf, replyMessagesTo, say } from './support/chat';
 import { withDb } from './support/db';
-import { call, sha256, streamOf, type CallOptions } from './support/nas';
+import { call, sha256 } from './support/nas';
+import { imagesOf, JPEG, MODIFIED, pathOf, putPreview } from './support/previews';
 import { insertNasFiles, memberInProjectGroup, newShare } from './support/nas-find';
 
-/** A real 240 x 160 JPEG, as sharp makes it (the job's previews are such files). */
-const JPEG = Uint8Array.from(
-  atob(
-    '/9j/2wBDABQODxIPDRQSEBIXFRQYHjIhHhwcHj0sLiQySUBMS0dARkVQWnNiUFVtVkVGZIhlbXd7gYKBTmCNl4x9lnN+gXz/2wBDARUXFx4aHjshITt8U0ZTfHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHz/wAARCACgAPADASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAT/xAAUEAEAAAAAAAAAAAAAAAAAAAAA/8QAFgEBAQEAAAAAAAAAAAAAAAAAAAQF/8QAFBEBAAAAAAAAAAAAAAAAAAAAAP/aAAwDAQACEQMRAD8AjAa6IAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB//9k=',
-  ),
-  (c) => c.charCodeAt(0),
-);
 /** Another JPEG: the same with a comment segment (a different SHA-256, the same size). */
 const JPEG2 = Uint8Array.from([...JPEG.slice(0, 2), 0xff, 0xfe, 0x00, 0x05, 0x76, 0x32, 0x21, ...JPEG.slice(2)]);
 
-const MODIFIED = '2026-11-20T06:30:00.123456Z';
 const MODIFIED_AT = new Date('2026-11-20T06:30:00.123Z');
 
 /** The file's modified_at to the microsecond (a Date keeps milliseconds only). */
@@ -42,26 +35,6 @@ const setModifiedAt = (id: string, iso: string) =>
       .set({ modifiedAt: sql`${iso}::timestamptz` })
       .where(eq(nasFiles.id, id)),
   );
-
-async function putPreview(
-  id: string,
-  bytes: Uint8Array,
-  options: CallOptions & {
-    contentType?: string;
-    sha?: string;
-    length?: string | null;
-    modifiedAt?: string | null;
-  } = {},
-) {
-  const headers: Record<string, string> = {
-    'content-type': options.contentType ?? 'image/jpeg',
-    'x-content-sha256': options.sha ?? (await sha256(bytes)),
-    ...options.headers,
-  };
-  if (options.modifiedAt !== null) headers['x-source-modified-at'] = options.modifiedAt ?? MODIFIED;
-  if (options.length !== null) headers['content-length'] = options.length ?? String(bytes.byteLength);
-  return call('PUT', `/api/linebot/nas/nas-files/${id}/preview`, { ...options, headers, body: streamOf(bytes) });
-}
 
 const previewRow = (id: string) =>
   withDb(async (db) => (await db.select().from(nasFilePreviews).where(eq(nasFilePreviews.nasFileId, id)))[0]);
@@ -77,11 +50,6 @@ async function indexed(share = newShare(), folder = '案場A') {
   return { share, photo: photo!, pdf: pdf! };
 }
 
-type Image = { type: 'image'; url: string; aspectRatio?: string; aspectMode?: string };
-/** Every image component of a Flex message, in order. */
-const imagesOf = (contents: unknown): Image[] =>
-  [...JSON.stringify(contents).matchAll(/\{"type":"image"[^{}]*\}/g)].map((m) => JSON.parse(m[0]) as Image);
-
 /** A bound member's group, bound to a project whose folder is `share/案場A`; `/find 現場照片` there. */
 async function findInGroup(share: string) {
   const { userId, groupId, project } = await memberInProjectGroup(`${share}/案場A`);
@@ -92,8 +60,6 @@ async function findInGroup(share: string) {
   };
   return { userId, groupId, project, find, groupPk: await groupPkOf(groupId), userPk: await pkOf(userId) };
 }
-
-const pathOf = (url: string) => new URL(url).pathname;
 
 describe('PUT /api/linebot/nas/nas-files/:id/preview', () => {
   it('refuses a missing or wrong token (401), an unknown id (404), a file that is no image (409), changing nothing', async () => {

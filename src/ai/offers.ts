@@ -10,7 +10,7 @@ import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/record';
 import { formatSize } from '../bot/nas';
 import type { Queryable } from '../db/client';
-import { aiFileOffers, lineUsers, type nasFiles } from '@linebot-edge/shared/schema';
+import { aiFileOffers, lineUsers, nasFiles } from '@linebot-edge/shared/schema';
 import { say, type BotLang } from '../messages/catalog';
 import { clip } from './context';
 import { oneLine } from './quote';
@@ -107,13 +107,29 @@ export interface OfferShown {
   size: number;
 }
 
+/** An offer as the answer shows it, with the file it names (for its preview); null: gone from the index. */
+export interface OfferOfAnswer extends OfferShown {
+  file: { id: string; extension: string } | null;
+}
+
 /** The offers of an answer, in the order the model made them. */
-export function offersOf(db: Queryable, answerId: string): Promise<OfferShown[]> {
-  return db
-    .select({ id: aiFileOffers.id, name: aiFileOffers.name, size: aiFileOffers.size })
+export async function offersOf(db: Queryable, answerId: string): Promise<OfferOfAnswer[]> {
+  const rows = await db
+    .select({
+      id: aiFileOffers.id,
+      name: aiFileOffers.name,
+      size: aiFileOffers.size,
+      fileId: nasFiles.id,
+      extension: nasFiles.extension,
+    })
     .from(aiFileOffers)
+    .leftJoin(nasFiles, eq(nasFiles.id, aiFileOffers.nasFileId))
     .where(eq(aiFileOffers.answerId, answerId))
     .orderBy(asc(aiFileOffers.createdAt), asc(aiFileOffers.id));
+  return rows.map(({ fileId, extension, ...o }) => ({
+    ...o,
+    file: fileId !== null && extension !== null ? { id: fileId, extension } : null,
+  }));
 }
 
 // LINE's limits: a Flex button's label 40 characters, postback displayText 300, altText 1500.
@@ -125,10 +141,14 @@ export const OFFER_BUTTON_LABEL = say('zh-TW', 'offer.button');
 
 /**
  * One Flex message for an answer's offers, in the asker's language: each file by name and size
- * with its own 傳送 (send) button. Names are shown as one clean line (no bidi controls: "exe.pdf"
- * cannot pose as a PDF).
+ * with its own 傳送 (send) button, and its preview as `/find` shows it when `previews` (by offer id)
+ * has one. Names are shown as one clean line (no bidi controls: "exe.pdf" cannot pose as a PDF).
  */
-export function offerMessage(offers: OfferShown[], lang: BotLang): messagingApi.FlexMessage {
+export function offerMessage(
+  offers: OfferShown[],
+  lang: BotLang,
+  previews: ReadonlyMap<string, string> = new Map(),
+): messagingApi.FlexMessage {
   const names = offers.map((o) => oneLine(o.name, SHOWN_NAME_CHARS) || say(lang, 'offer.unnamed'));
   const label = say(lang, 'offer.button');
   return fileListMessage({
@@ -142,6 +162,7 @@ export function offerMessage(offers: OfferShown[], lang: BotLang): messagingApi.
         data: offerData(o.id),
         displayText: say(lang, 'offer.displayText', { name: clip(names[i]!, DISPLAY_NAME_CHARS) }),
       },
+      ...(previews.has(o.id) ? { imageUrl: previews.get(o.id)! } : {}),
     })),
   });
 }

@@ -8,13 +8,15 @@
 import { eq, sql } from 'drizzle-orm';
 import { lineAiAnswers, lineGroups, lineMessages, lineUsers } from '@linebot-edge/shared/schema';
 import type { Message } from '../line/client';
+import { previewUrlsFor } from '../nas/file-previews';
+import type { NasConfig } from '../nas/requests';
 import { MAX_TEXT_LENGTH, splitText } from '../line/messages';
 import { replyAttemptMark, sendMessages, type BotChat, type OutboundDeps, type Sent } from '../line/outbound';
 import type { BotLang } from '../messages/catalog';
 import { botLanguage } from '../messages/language';
 import type { AnswerRow } from './answers';
 import type { LateAnswerMode } from './config';
-import { offerMessage, offersOf } from './offers';
+import { offerMessage, offersOf, type OfferOfAnswer } from './offers';
 
 /** LINE takes at most 5 messages per reply (the offers' message included); an answer never needs a second push for its tail. */
 export const MAX_ANSWER_MESSAGES = 5;
@@ -65,7 +67,8 @@ export function answerMessages(
 
 const escapeBraces = (s: string) => s.replace(/[{}]/g, (b) => b + b);
 
-type SendDeps = OutboundDeps;
+/** The NAS settings too: the offers' previews are signed with them, on their origin. */
+type SendDeps = OutboundDeps & { nas: NasConfig };
 
 /**
  * Whether the question was unsent, and whom the answer goes to (the chat, LINE's id to push to, the
@@ -73,7 +76,7 @@ type SendDeps = OutboundDeps;
  * (as Postgres has it now, not as the run read the row): one round trip, not five.
  */
 export async function audienceOf(
-  deps: SendDeps,
+  deps: OutboundDeps,
   row: Pick<AnswerRow, 'id' | 'lineUserId' | 'lineGroupId' | 'questionMessageId'>,
 ) {
   const [a] = await deps.db
@@ -164,10 +167,13 @@ export async function sendAnswer(
   }
 }
 
-/** The answer's messages for its chat: the text (quoting the question, mentioning a group's asker) and its offers. */
+/**
+ * The answer's messages for its chat: the text (quoting the question, mentioning a group's asker)
+ * and its offers, each image with its preview as `/find` would show it to this asker in this chat.
+ */
 export async function answerMessagesFor(
   deps: SendDeps,
-  row: Pick<AnswerRow, 'id' | 'lineGroupId' | 'quoteToken'>,
+  row: Pick<AnswerRow, 'id' | 'lineUserId' | 'lineGroupId' | 'quoteToken'>,
   text: string,
   kind: AnswerKind,
   audience: { askerLineId: string; lang: BotLang },
@@ -180,6 +186,23 @@ export async function answerMessagesFor(
     mentionUserId: mention,
     maxMessages: offers.length > 0 ? MAX_ANSWER_MESSAGES - 1 : MAX_ANSWER_MESSAGES,
   });
-  if (offers.length > 0) messages.push(offerMessage(offers, audience.lang));
+  if (offers.length > 0) messages.push(offerMessage(offers, audience.lang, await offerPreviews(deps, row, offers)));
   return messages;
+}
+
+/** The preview URLs of the offers (by offer id), signed for the answer's asker and chat. */
+async function offerPreviews(
+  deps: SendDeps,
+  row: Pick<AnswerRow, 'lineUserId' | 'lineGroupId'>,
+  offers: OfferOfAnswer[],
+): Promise<Map<string, string>> {
+  const files = offers.flatMap((o) => (o.file ? [o.file] : []));
+  const urls = await previewUrlsFor(
+    deps.db,
+    { lineUserPk: row.lineUserId, chatPk: row.lineGroupId, nas: deps.nas },
+    files,
+  );
+  const previews = new Map<string, string>();
+  for (const o of offers) if (o.file && urls.has(o.file.id)) previews.set(o.id, urls.get(o.file.id)!);
+  return previews;
 }

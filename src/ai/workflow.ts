@@ -33,6 +33,13 @@ export interface AnswerParams {
    * absent (a run the backstop created): the Workflow's own setting.
    */
   lateAnswer?: LateAnswerMode;
+  /**
+   * The origin the asking event would build share links on (PUBLIC_BASE_URL, else the one LINE
+   * called the webhook on): the offers' previews are served there. The Workflow has no request of
+   * its own; absent or null (a run the backstop created, an event retried from the console):
+   * PUBLIC_BASE_URL alone, and without it the offers show no previews.
+   */
+  publicBaseUrl?: string | null;
 }
 
 /** A working step reports progress this often (the backstop's stall window, STALLED_AFTER_MS, is 45 s). */
@@ -73,7 +80,7 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
     // costs more than the step's queries. A step that fails drops it, so a retry never inherits a
     // connection left mid-query or mid-transaction; the next step opens a fresh one.
     let open: Services | undefined;
-    const services = () => (open ??= openServices(env, log));
+    const services = () => (open ??= openServices(env, log, event.payload.publicBaseUrl ?? null));
     const lateAnswer = (s: Services) => event.payload.lateAnswer ?? s.ai.lateAnswer;
     /** The answer's row after the step this run ran last; a step of a resumed or retried run reads it. */
     let seen: AnswerRow | undefined;

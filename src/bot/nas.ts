@@ -16,8 +16,7 @@ import { chatActor, recordAudit } from '../audit/record';
 import type { Queryable, Transaction } from '../db/client';
 import { nasSearchLists } from '@linebot-edge/shared/schema';
 import { taipeiDateTime } from '../lib/taipei';
-import { isPreviewExtension, previewGrantsFor } from '../nas/file-previews';
-import { previewBase, previewUrl, signPreviewToken } from '../nas/preview-urls';
+import { previewUrlsFor } from '../nas/file-previews';
 import { createSendRequest, type NasConfig } from '../nas/requests';
 import { nasScopeOf } from '../nas/scope';
 import {
@@ -167,21 +166,6 @@ export async function findFiles(tx: Transaction, ask: NasAsk, text: string): Pro
     .returning({ listId: LIST_ID_SQL });
   const previews = await previewUrlsFor(tx, ask, shown);
   return listMessage(ask.lang, query, shown, hits.length > MAX_RESULTS, list!.listId, previews);
-}
-
-/**
- * The preview URLs of the listed images that have a fresh preview, signed for this asker in this
- * chat (src/nas/preview-urls.ts); none without a signing key or an https origin.
- */
-async function previewUrlsFor(tx: Transaction, ask: NasAsk, hits: NasFileHit[]): Promise<Map<string, string>> {
-  const urls = new Map<string, string>();
-  const base = previewBase(ask.nas.publicBaseUrl);
-  const key = base ? await ask.nas.previewKey?.() : null;
-  const images = hits.filter((h) => isPreviewExtension(h.extension)).map((h) => h.id);
-  if (!base || !key || images.length === 0) return urls;
-  for (const grant of (await previewGrantsFor(tx, ask, images)).values())
-    urls.set(grant.fileId, previewUrl(base, await signPreviewToken(key, grant)));
-  return urls;
 }
 
 /** The id of a chat's current list (`chatKey`: `group:<id>` or `user:<id>`), if it has one. */

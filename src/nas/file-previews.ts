@@ -1,5 +1,5 @@
 /**
- * Previews of indexed NAS images for `/find` (`nas_file_previews`): the on-prem job makes a small
+ * Previews of indexed NAS images for `/find` lists and the AI's offers (`nas_file_previews`): the on-prem job makes a small
  * JPEG of an image file and uploads it (PUT /api/linebot/nas/nas-files/:id/preview) naming the
  * `modified_at` it was made from; the Worker keeps it in R2 under `nas-previews/<file id>/<sha256>`
  * and records it only while the index still has the file at exactly that time. A preview is fresh
@@ -13,7 +13,8 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Queryable } from '../db/client';
 import { nasFilePreviews, nasFiles } from '@linebot-edge/shared/schema';
 import { isUuid } from '../lib/uuid';
-import { PREVIEW_URL_TTL_DAYS, type PreviewGrant } from './preview-urls';
+import { PREVIEW_URL_TTL_DAYS, previewBase, previewUrl, signPreviewToken, type PreviewGrant } from './preview-urls';
+import type { NasConfig } from './requests';
 import { scopeCondition } from './search';
 import { nasScopeOf } from './scope';
 import { UploadError } from './upload';
@@ -43,7 +44,7 @@ export function parseModifiedAt(value: string | undefined): bigint | null {
   return BigInt(ms) * 1000n + BigInt((m[7] ?? '').padEnd(6, '0'));
 }
 
-export const isPreviewExtension = (extension: string) => NAS_PREVIEW_EXTENSIONS.includes(extension);
+const isPreviewExtension = (extension: string) => NAS_PREVIEW_EXTENSIONS.includes(extension);
 
 /** 404 unless the file is indexed, 409 unless it is an image the job may preview and still at `modifiedMicros`. */
 export async function assertPreviewable(db: Queryable, id: string, modifiedMicros: bigint): Promise<void> {
@@ -102,10 +103,10 @@ export async function currentPreviewKey(db: Queryable, id: string): Promise<stri
 }
 
 /**
- * Grants for the files of a `/find` list that are images with a fresh preview: the file's
+ * Grants for the listed files (`/find`'s, an answer's offers) that are images with a fresh preview: the file's
  * modification time and the expiry, by Postgres' clock, for their preview URLs.
  */
-export async function previewGrantsFor(
+async function previewGrantsFor(
   db: Queryable,
   asker: { lineUserPk: string; chatPk: string | null },
   fileIds: string[],
@@ -137,6 +138,26 @@ export async function previewGrantsFor(
     });
   }
   return grants;
+}
+
+/**
+ * The preview URLs of the listed images that have a fresh preview, signed for this asker in this
+ * chat: `/find`'s list and the AI's offers alike. None without a signing key or an https origin
+ * (`nas.publicBaseUrl`: PUBLIC_BASE_URL, else the webhook's; unknown, no previews).
+ */
+export async function previewUrlsFor(
+  db: Queryable,
+  ask: { lineUserPk: string; chatPk: string | null; nas: NasConfig },
+  files: { id: string; extension: string }[],
+): Promise<Map<string, string>> {
+  const urls = new Map<string, string>();
+  const base = previewBase(ask.nas.publicBaseUrl);
+  const key = base ? await ask.nas.previewKey?.() : null;
+  const images = files.filter((f) => isPreviewExtension(f.extension)).map((f) => f.id);
+  if (!base || !key || images.length === 0) return urls;
+  for (const grant of (await previewGrantsFor(db, ask, images)).values())
+    urls.set(grant.fileId, previewUrl(base, await signPreviewToken(key, grant)));
+  return urls;
 }
 
 /**

@@ -128,7 +128,7 @@ export async function handleAnswerTap(
       if (audience.unsent) return;
       const messages = await answerMessagesFor(
         deps,
-        { id: a.id, lineGroupId: a.chatPk, quoteToken: a.quoteToken },
+        { id: a.id, lineUserId: a.lineUserPk, lineGroupId: a.chatPk, quoteToken: a.quoteToken },
         waiting.text,
         waiting.kind,
         audience,

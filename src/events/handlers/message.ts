@@ -194,7 +194,7 @@ async function createWorkflow(deps: EventDeps, started: { answerId: string; inst
   try {
     await deps.ai.workflow.create({
       id: started.instanceId,
-      params: { answerId: started.answerId, lateAnswer: deps.ai.lateAnswer },
+      params: { answerId: started.answerId, lateAnswer: deps.ai.lateAnswer, publicBaseUrl: deps.nas.publicBaseUrl },
     });
   } catch (err) {
     deps.log.warn('ai.workflow_create_failed', { answerId: started.answerId, error: err });
