@@ -228,8 +228,7 @@ async function processAnnouncement(
 ): Promise<{ processed: number; open: number; paused: boolean }> {
   const { db } = deps;
   const [announcement] = await db.select().from(announcements).where(eq(announcements.id, announcementId));
-  if (announcement?.status !== 'sending')
-    return { processed: 0, open: 0, paused: announcement?.status === 'paused' };
+  if (announcement?.status !== 'sending') return { processed: 0, open: 0, paused: announcement?.status === 'paused' };
   const actor: AuditActor = { via: 'console', operator: announcement.operator };
   // Texts pending or interrupted mid-push; files not yet asked of the NAS.
   const due = await db
