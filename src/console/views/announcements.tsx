@@ -200,6 +200,19 @@ export function ComposePage({ lang, data }: { lang: Lang; data: ComposeData }) {
   );
 }
 
+/** A form of one button that acts on the announcement (its help under it). */
+function ActionForm(props: { action: string; label: string; help: string; secondary?: boolean }) {
+  return (
+    <form method="post" action={props.action}>
+      <CsrfField />
+      <button class={props.secondary ? 'button secondary' : 'button'} type="submit">
+        {props.label}
+      </button>
+      <p class="help">{props.help}</p>
+    </form>
+  );
+}
+
 export interface AnnouncementPageData {
   progress: AnnouncementProgress;
   /** What src/access/policy.ts `announcementActionFor` allows now: the forms shown. */
@@ -250,36 +263,30 @@ export function AnnouncementPage({ lang, data }: { lang: Lang; data: Announcemen
             })}
           </p>
           {data.quota ? <QuotaLine lang={lang} quota={data.quota} /> : null}
-          <form method="post" action={`${self}/resume`}>
-            <CsrfField />
-            <button class="button" type="submit">
-              {t(lang, 'ann.resume')}
-            </button>
-            <p class="help">{t(lang, 'ann.pausedHelp')}</p>
-          </form>
+          <ActionForm action={`${self}/resume`} label={t(lang, 'ann.resume')} help={t(lang, 'ann.pausedHelp')} />
         </section>
       ) : null}
       {may.retry ? (
-        <form method="post" action={`${self}/retry`} data-retryable={progress.retryable}>
-          <CsrfField />
-          <button class="button secondary" type="submit">
-            {t(lang, 'ann.retry')}
-          </button>
-          <p class="help">{t(lang, 'ann.retryHelp', { n: formatNumber(lang, progress.retryable) })}</p>
-        </form>
+        <div data-retryable={progress.retryable}>
+          <ActionForm
+            action={`${self}/retry`}
+            label={t(lang, 'ann.retry')}
+            help={t(lang, 'ann.retryHelp', { n: formatNumber(lang, progress.retryable) })}
+            secondary
+          />
+        </div>
       ) : null}
       {a.status === 'sending' ? (
         <>
           <p>
             <a href={self}>{t(lang, 'ann.refresh')}</a>
           </p>
-          <form method="post" action={`${self}/continue`}>
-            <CsrfField />
-            <button class="button secondary" type="submit">
-              {t(lang, 'ann.continue')}
-            </button>
-            <p class="help">{t(lang, 'ann.continueHelp')}</p>
-          </form>
+          <ActionForm
+            action={`${self}/continue`}
+            label={t(lang, 'ann.continue')}
+            help={t(lang, 'ann.continueHelp')}
+            secondary
+          />
         </>
       ) : null}
       <h2>{t(lang, 'ann.chats')}</h2>
