@@ -3,7 +3,8 @@
  * whose worker died mid-processing (overlapping runs share work through SKIP LOCKED), and starts
  * or restarts AI answers that never started or stalled, and delivers NAS send requests left unsent
  * (uploaded, or failed and not yet told; requests the NAS job never finished become failed),
- * resumes console announcements still sending (src/domain/announcements.ts, chunks within the budget),
+ * resumes console announcements still sending (src/domain/announcements.ts, chunks within the budget;
+ * one paused for the push quota waits for an operator's resume),
  * purges the payloads of done events past INBOX_RETENTION_DAYS (src/inbox/retention.ts), and
  * deletes wrong-token records older than a day (the limiter needs 15 minutes of them) and AI
  * pauses that have expired (they already count as no pause: src/domain/ai-pauses.ts), and every

@@ -3,15 +3,18 @@
  * chats and push estimate (once per member, per part), a file outside a chosen chat's folder
  * refused, sending to a project's groups (one push each, even after a double submit), each chat's
  * outcome, a resume after LINE failed for one chat that sends nothing twice, the Cron finishing
- * it, forged posts refused and a signed-out client given nothing.
+ * it, forged posts refused and a signed-out client given nothing. The month's push quota running
+ * out mid-way pauses it (the rest pending, left alone by the Cron) until "send the rest"; failed
+ * chats retried, each pushed once (a chat LINE had already got the message in: 409, nothing twice).
  */
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { announcements, auditLog, nasSendRequests, operatorSends } from '@linebot-edge/shared/schema';
+import { announcements, auditLog, lineMessages, nasSendRequests, operatorSends } from '@linebot-edge/shared/schema';
+import { derivedRetryKey } from '../src/line/messages';
 import { createProjectWithFolder, seedGroup } from './support/admin';
 import { expectForgedPostsRefused, operator, send, submit } from './support/console';
 import { withDb } from './support/db';
-import { addFault, lineRequests } from './support/emulator';
+import { addFault, lineRequests, refusePushesForQuota } from './support/emulator';
 import { bytesOf, runCron, upload } from './support/nas';
 import { insertNasFiles } from './support/nas-find';
 
@@ -250,5 +253,196 @@ describe('announcements', () => {
     });
     expect(signedOut.status).toBe(401);
     expect(await announcementRow(id)).toBeUndefined();
+  });
+});
+
+/** Every push request to `to`, whatever LINE answered. */
+const pushRequestsTo = async (to: string) =>
+  (await lineRequests('/v2/bot/message/push')).filter((r) => (r.body as { to: string }).to === to);
+const auditOf = (id: string, action: string) =>
+  withDb((db) =>
+    db
+      .select()
+      .from(auditLog)
+      .where(and(eq(auditLog.targetId, id), eq(auditLog.action, action))),
+  );
+
+/** A project's `n` groups in the order an announcement's rows go out (by row id: they are written at one `now()`). */
+async function groupsInSendOrder(announcementId: string, n: number) {
+  const project = await createProjectWithFolder(`projects/quota-${unique()}`);
+  const groups = [];
+  for (let i = 0; i < n; i++) groups.push(await seedGroup({ name: `Q${i} ${unique()}`, projectId: project.id }));
+  const keyed = await Promise.all(
+    groups.map(async (g) => ({ g, row: await derivedRetryKey(`announcement:${announcementId}:${g.id}:text`, 0) })),
+  );
+  keyed.sort((x, y) => (x.row < y.row ? -1 : 1));
+  return { project, groups: keyed.map((k) => k.g) };
+}
+
+const announce = (op: { cookie: string; csrf: string }, id: string, text: string, projectId: string) =>
+  send('POST', '/announcements', {
+    cookie: op.cookie,
+    rawBody: body(op.csrf, [
+      ['announcementId', id],
+      ['text', text],
+      ['projectId', projectId],
+    ]),
+  });
+
+describe("announcements: the month's push quota, failed chats", () => {
+  it('the quota runs out after 2 of 5 chats: 2 pushes, the rest pending, paused, left by the Cron; send the rest: one push each, done', async () => {
+    const op = await operator();
+    const id = crypto.randomUUID();
+    const { project, groups } = await groupsInSendOrder(id, 5);
+    // LINE refuses the third chat's push for the quota (every try of the client's); the others it would take.
+    await refusePushesForQuota(groups[2]!.lineGroupId, 3);
+    expect((await announce(op, id, '本月停車位調整', project.id)).status).toBe(303);
+
+    for (const g of groups.slice(0, 2)) expect(await pushesTo(g.lineGroupId), g.name!).toHaveLength(1);
+    const refused = await pushRequestsTo(groups[2]!.lineGroupId);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((r) => r.status === 429)).toBe(true);
+    // Stopped at the refusal: the chats after it were not even tried.
+    for (const g of groups.slice(3)) expect(await pushRequestsTo(g.lineGroupId), g.name!).toHaveLength(0);
+    const statusByChat = async () =>
+      Object.fromEntries((await rowsOf(id)).map((r) => [r.lineGroupId, [r.status, r.error]]));
+    expect(await statusByChat()).toEqual(
+      Object.fromEntries(groups.map((g, i) => [g.id, i < 2 ? ['sent', null] : ['pending', null]])),
+    );
+    expect(await announcementRow(id)).toMatchObject({ status: 'paused', finishedAt: null });
+
+    // The Cron and a continue leave it: nothing more is pushed, it stays paused.
+    await runCron();
+    const stale = await send('POST', `/announcements/${id}/continue`, { cookie: op.cookie, form: { _csrf: op.csrf } });
+    expect(stale.status).toBe(409);
+    for (const g of groups.slice(2)) expect(await pushesTo(g.lineGroupId), g.name!).toHaveLength(0);
+    expect((await announcementRow(id))!.status).toBe('paused');
+
+    // The page says why, how many chats are left and the quota now, with the one way on.
+    const page = await (await send('GET', `/announcements/${id}`, { cookie: op.cookie })).text();
+    expect(page).toContain('data-status="paused"');
+    expect(page).toContain('data-chats-left="3"');
+    expect(page).toContain('本月的推播額度已用完');
+    expect(page).toMatch(/本月(剩餘)?推播額度/);
+    expect(page).toContain(`action="/admin/announcements/${id}/resume"`);
+    expect(page).not.toContain(`action="/admin/announcements/${id}/retry"`);
+    const list = await (await send('GET', '/announcements', { cookie: op.cookie })).text();
+    expect(list).toContain(`data-announcement="${id}" data-status="paused"`);
+    // Retrying is for failed chats, not for a paused announcement's rest.
+    const retry = await send('POST', `/announcements/${id}/retry`, { cookie: op.cookie, form: { _csrf: op.csrf } });
+    expect(retry.status).toBe(409);
+
+    // The quota allows more again (the refusal is used up): send the rest.
+    const { html } = await submit(`/announcements/${id}/resume`, op);
+    for (const g of groups) expect(await pushesTo(g.lineGroupId), g.name!).toHaveLength(1);
+    expect(html).toContain('data-progress="5/0/5"');
+    expect(Object.values(await statusByChat())).toEqual(groups.map(() => ['sent', null]));
+    expect(await announcementRow(id)).toMatchObject({ status: 'done', finishedAt: expect.any(Date) });
+    const resumed = await auditOf(id, 'console.announcement_resumed');
+    expect(resumed.map((e) => [e.via, e.operator?.startsWith('token:'), e.details])).toEqual([
+      ['console', true, { pending: 3 }],
+    ]);
+    // A second "send the rest" (a page left open) changes nothing.
+    const again = await send('POST', `/announcements/${id}/resume`, { cookie: op.cookie, form: { _csrf: op.csrf } });
+    expect(again.status).toBe(409);
+    await runCron();
+    for (const g of groups) expect(await pushesTo(g.lineGroupId), g.name!).toHaveLength(1);
+    expect(await auditOf(id, 'console.announcement_resumed')).toHaveLength(1);
+  });
+
+  it('a chat LINE refused (400): retry failed chats pushes it once; a second retry has nothing to do', async () => {
+    const op = await operator();
+    const id = crypto.randomUUID();
+    const { project, groups } = await groupsInSendOrder(id, 2);
+    const [a, b] = groups as [(typeof groups)[0], (typeof groups)[0]];
+    await addFault({ path: '/v2/bot/message/push', bodyContains: b.lineGroupId, status: 400, times: 1 });
+    await announce(op, id, '電梯保養', project.id);
+    expect(await pushesTo(a.lineGroupId)).toHaveLength(1);
+    expect(await pushesTo(b.lineGroupId)).toHaveLength(0);
+    const failed = (await rowsOf(id)).find((r) => r.lineGroupId === b.id)!;
+    expect(failed).toMatchObject({ status: 'failed', error: 'LINE refused the message (400)' });
+    expect((await announcementRow(id))!.status).toBe('done');
+    // Not a quota refusal: the Cron leaves a failed row as it is.
+    await runCron();
+    expect(await pushesTo(b.lineGroupId)).toHaveLength(0);
+
+    const page = await (await send('GET', `/announcements/${id}`, { cookie: op.cookie })).text();
+    expect(page).toContain('data-retryable="1"');
+    expect(page).not.toContain(`action="/admin/announcements/${id}/resume"`);
+    const { html } = await submit(`/announcements/${id}/retry`, op);
+    expect(html).toContain('data-progress="2/0/2"');
+    expect(await pushesTo(a.lineGroupId)).toHaveLength(1);
+    expect((await pushesTo(b.lineGroupId)).map((p) => p.body)).toEqual([
+      { to: b.lineGroupId, messages: [{ type: 'text', text: '電梯保養' }] },
+    ]);
+    expect((await rowsOf(id)).find((r) => r.id === failed.id)).toMatchObject({ status: 'sent', error: null });
+    expect(await announcementRow(id)).toMatchObject({ status: 'done', finishedAt: expect.any(Date) });
+    expect((await auditOf(id, 'console.announcement_retried')).map((e) => e.details)).toEqual([{ rows: 1 }]);
+    // The chat's message audited once, by the run that sent it.
+    const sent = await withDb((db) => db.select().from(auditLog).where(eq(auditLog.targetId, failed.id)));
+    expect(sent.map((e) => e.action)).toEqual(['console.message_sent']);
+
+    const again = await send('POST', `/announcements/${id}/retry`, { cookie: op.cookie, form: { _csrf: op.csrf } });
+    expect(again.status).toBe(409);
+    expect(await pushesTo(b.lineGroupId)).toHaveLength(1);
+    expect(await auditOf(id, 'console.announcement_retried')).toHaveLength(1);
+  });
+
+  it('a failed row whose push LINE did take: the retry is answered 409 (sent), no second message', async () => {
+    const op = await operator();
+    const id = crypto.randomUUID();
+    const { project, groups } = await groupsInSendOrder(id, 1);
+    const g = groups[0]!;
+    await announce(op, id, '消防演練', project.id);
+    expect(await pushesTo(g.lineGroupId)).toHaveLength(1);
+    // Recorded failed although LINE had taken it (its answer lost on the way).
+    const [row] = await rowsOf(id);
+    await withDb((db) =>
+      db
+        .update(operatorSends)
+        .set({ status: 'failed', error: 'LINE refused the message (400)', sentAt: null })
+        .where(eq(operatorSends.id, row!.id)),
+    );
+    await withDb((db) => db.update(announcements).set({ status: 'done' }).where(eq(announcements.id, id)));
+
+    const { html } = await submit(`/announcements/${id}/retry`, op);
+    expect(html).toContain('data-progress="1/0/1"');
+    const requests = await pushRequestsTo(g.lineGroupId);
+    expect(requests.map((r) => r.status)).toEqual([200, 409]);
+    // The same retry key both times: LINE knew the message.
+    expect(requests[1]!.headers['x-line-retry-key']).toBe(requests[0]!.headers['x-line-retry-key']);
+    expect((await rowsOf(id))[0]).toMatchObject({ status: 'sent', error: null });
+    const bot = await withDb((db) =>
+      db
+        .select()
+        .from(lineMessages)
+        .where(and(eq(lineMessages.lineGroupId, g.id), eq(lineMessages.isFromBot, true))),
+    );
+    expect(bot.map((m) => m.content)).toEqual(['消防演練']);
+  });
+
+  it('resume and retry: forged posts refused, unknown ids 404, nothing changed', async () => {
+    const op = await operator();
+    const id = crypto.randomUUID();
+    const { project, groups } = await groupsInSendOrder(id, 1);
+    const g = groups[0]!;
+    await refusePushesForQuota(g.lineGroupId, 3);
+    await announce(op, id, '停電通知', project.id);
+    expect((await announcementRow(id))!.status).toBe('paused');
+    await expectForgedPostsRefused(op, [
+      [`/announcements/${id}/resume`, {}],
+      [`/announcements/${id}/retry`, {}],
+    ]);
+    expect((await announcementRow(id))!.status).toBe('paused');
+    expect(await pushesTo(g.lineGroupId)).toHaveLength(0);
+    expect(await auditOf(id, 'console.announcement_resumed')).toHaveLength(0);
+    for (const path of [`/announcements/${crypto.randomUUID()}`, '/announcements/nope', '/announcements/%zz'])
+      for (const action of ['resume', 'retry']) {
+        const res = await send('POST', `${path}/${action}`, { cookie: op.cookie, form: { _csrf: op.csrf } });
+        expect(res.status, `${path}/${action}`).toBe(404);
+      }
+    const signedOut = await send('POST', `/announcements/${id}/resume`, { form: {} });
+    expect(signedOut.status).toBe(401);
+    expect((await announcementRow(id))!.status).toBe('paused');
   });
 });

@@ -20,6 +20,8 @@ const TEMPLATES = [
   '/announcements/new',
   '/announcements/{id}',
   '/announcements/{id}/continue',
+  '/announcements/{id}/resume',
+  '/announcements/{id}/retry',
 ];
 
 const FIELDS = ['sendId', 'text', 'fileId', 'q', 'projectId', 'groupId', 'confirm', '__proto__'];

@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { parseCommand } from '../src/bot/commands';
 import { addressing } from '../src/ai/addressing';
 import {
+  announcementActionFor,
+  type AnnouncementActionDecision,
+  type AnnouncementActionInput,
   availableCommands,
   decide,
   fileWithinScope,
@@ -699,5 +702,23 @@ describe('answerTapFor: a tap on a late answer’s 取得回答 button', () => {
   ];
   it.each(table)('%s', (_who, input, expected) => {
     expect(answerTapFor(input).kind).toBe(expected);
+  });
+});
+
+describe('announcementActionFor: resume and retry of an announcement', () => {
+  type Row = [what: string, input: AnnouncementActionInput, expected: AnnouncementActionDecision['kind']];
+  const table: Row[] = [
+    ['resume a paused one', { action: 'resume', status: 'paused', retryable: 0 }, 'allow'],
+    ['resume a paused one with failed rows', { action: 'resume', status: 'paused', retryable: 2 }, 'allow'],
+    ['resume one sending (resumed already)', { action: 'resume', status: 'sending', retryable: 0 }, 'notPaused'],
+    ['resume a done one', { action: 'resume', status: 'done', retryable: 1 }, 'notPaused'],
+    ['retry a done one with failed rows', { action: 'retry', status: 'done', retryable: 1 }, 'allow'],
+    ['retry one still sending with failed rows', { action: 'retry', status: 'sending', retryable: 3 }, 'allow'],
+    ['retry a done one, nothing failed', { action: 'retry', status: 'done', retryable: 0 }, 'nothingToRetry'],
+    ['retry one sending, nothing failed', { action: 'retry', status: 'sending', retryable: 0 }, 'nothingToRetry'],
+    ['retry a paused one', { action: 'retry', status: 'paused', retryable: 2 }, 'paused'],
+  ];
+  it.each(table)('%s', (_what, input, expected) => {
+    expect(announcementActionFor(input).kind).toBe(expected);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Access control: for an incoming message, what the bot may do. One pure function, so the whole
  * policy is a table that tests can walk row by row. The one policy module: the bot's commands, the
- * NAS search and delivery, the AI's tools and the taps on buttons (an AI offer; a `/find` entry,
- * decided as `/send <n>`) all ask it, so it imports none of them.
+ * NAS search and delivery, the AI's tools, the taps on buttons (an AI offer; a `/find` entry,
+ * decided as `/send <n>`) and the console's resume and retry of an announcement all ask it, so it
+ * imports none of them.
  *
  * | who                        | where        | commands                                   | AI reply                          |
  * |----------------------------|--------------|--------------------------------------------|-----------------------------------|
@@ -316,4 +317,35 @@ export function operatorNasScopeFor(input: OperatorNasScopeInput): NasScopeDecis
     project: input.project && { ...input.project, askerIsMember: true },
     memberOf: [],
   });
+}
+
+/**
+ * A console operator's resume or retry of an announcement (src/domain/announcements.ts),
+ * `announcementActionFor`. The console's operators run the bot, so no right is asked of them: the
+ * announcement as it is now decides, never what the form carried. Every row goes out again with
+ * its own id (the same retry key: a chat LINE already got a message in is not sent it twice), and
+ * a file row is checked against the chat's folder again (`operatorNasScopeFor`) when it is sent.
+ *
+ * | action | the announcement                                               | outcome                         |
+ * |--------|----------------------------------------------------------------|---------------------------------|
+ * | resume | `paused` (a push refused for the month's quota)                | `allow`: the rest goes out      |
+ * | resume | `sending` or `done` (resumed already, or never paused)         | `notPaused`                     |
+ * | retry  | `paused`                                                       | `paused`: send the rest first   |
+ * | retry  | `sending` or `done`, with rows LINE refused (a file row: only  | `allow`: those rows go out once |
+ * |        | one never handed to the NAS; the NAS's delivery is its own)    | more                            |
+ * | retry  | `sending` or `done`, no such row                               | `nothingToRetry`                |
+ */
+export interface AnnouncementActionInput {
+  action: 'resume' | 'retry';
+  status: 'sending' | 'paused' | 'done';
+  /** Its failed rows that may be sent again. */
+  retryable: number;
+}
+
+export type AnnouncementActionDecision = { kind: 'allow' | 'notPaused' | 'paused' | 'nothingToRetry' };
+
+export function announcementActionFor(input: AnnouncementActionInput): AnnouncementActionDecision {
+  if (input.action === 'resume') return { kind: input.status === 'paused' ? 'allow' : 'notPaused' };
+  if (input.status === 'paused') return { kind: 'paused' };
+  return { kind: input.retryable > 0 ? 'allow' : 'nothingToRetry' };
 }

@@ -35,9 +35,12 @@ export const auditActions = [
   // The bot's operator-edited texts (bot_texts).
   'bot_text.changed',
   'bot_text.reset',
-  // Messages an operator sent as the bot from the console, into one chat or as an announcement.
+  // Messages an operator sent as the bot from the console, into one chat or as an announcement
+  // (and an announcement paused for the quota resumed, its failed chats retried).
   'console.message_sent',
   'console.announcement_sent',
+  'console.announcement_resumed',
+  'console.announcement_retried',
   // Credentials.
   'console.sign_in',
   'console.sign_in_refused',

@@ -28,6 +28,8 @@ export const notices = [
   'notice.messageAlreadySent',
   'notice.fileRequested',
   'notice.announcementStarted',
+  'notice.announcementResumed',
+  'notice.announcementRetried',
   'notice.aiPaused',
   'notice.aiResumed',
   'notice.aiWasNotPaused',

@@ -12,7 +12,15 @@
  *   (src/domain/operator-sends.ts: the push's retry key comes from the row id).
  * - **Sent in chunks.** `processAnnouncement` works through the open rows, a chunk at a time: after
  *   the form (in the request's waitUntil), on "continue", and from the Cron Trigger, which resumes
- *   every unfinished one. When no row is open any more, the announcement is `done`.
+ *   every one still `sending`. When no row is open any more, the announcement is `done`.
+ * - **Paused when the quota runs out.** A push LINE refuses for the month's quota (429) stops the
+ *   run: that row goes back to `pending` with the rest not yet tried, and the announcement is
+ *   `paused`. The Cron leaves it (every push would be refused again); an operator resumes it
+ *   (`resumeAnnouncement`) once the plan allows more.
+ * - **Failed rows retried.** `retryFailedRows` puts the rows LINE refused back to `pending`, with
+ *   their ids: a chat whose push LINE did take is answered 409 (sent) and gets nothing twice. A
+ *   file row handed to the NAS is the delivery's (src/nas/deliver.ts), never retried here.
+ * Whether a resume or a retry may happen is src/access/policy.ts `announcementActionFor`.
  */
 import { and, asc, count, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { parseNasFolder, type NasFolder } from '../access/nas-folder';
@@ -217,10 +225,10 @@ async function processAnnouncement(
   deps: OutboundDeps,
   announcementId: string,
   options: ProcessOptions,
-): Promise<{ processed: number; open: number }> {
+): Promise<{ processed: number; open: number; paused: boolean }> {
   const { db } = deps;
   const [announcement] = await db.select().from(announcements).where(eq(announcements.id, announcementId));
-  if (!announcement || announcement.status === 'done') return { processed: 0, open: 0 };
+  if (announcement?.status !== 'sending') return { processed: 0, open: 0, paused: announcement?.status === 'paused' };
   const actor: AuditActor = { via: 'console', operator: announcement.operator };
   // Texts pending or interrupted mid-push; files not yet asked of the NAS.
   const due = await db
@@ -258,6 +266,11 @@ async function processAnnouncement(
         const outcome = await pushText(deps, { ...input, text: row.text }, actor);
         // LINE did not answer: left `sending` for a later run, not counted (the loop above stops).
         if (outcome.kind === 'unanswered') continue;
+        if (outcome.kind === 'quota') {
+          await pause(db, announcementId, row.id);
+          deps.log.warn('console.announcement_paused', { announcementId, operatorSendId: row.id, processed });
+          return { processed, open: await openRows(db, announcementId), paused: true };
+        }
       } else {
         await requestAnnouncedFile(db, { ...input, fileId: announcement.nasFileId, ...options }, actor);
       }
@@ -274,7 +287,21 @@ async function processAnnouncement(
       .set({ status: 'done', finishedAt: sql`now()` })
       .where(and(eq(announcements.id, announcementId), eq(announcements.status, 'sending')));
   }
-  return { processed, open };
+  return { processed, open, paused: false };
+}
+
+/** The quota refused this row's push: it waits with the rest (`pending`), the announcement for a resume. */
+async function pause(db: Database, announcementId: string, rowId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx
+      .update(operatorSends)
+      .set({ status: 'pending' })
+      .where(and(eq(operatorSends.id, rowId), eq(operatorSends.status, 'sending')));
+    await tx
+      .update(announcements)
+      .set({ status: 'paused' })
+      .where(and(eq(announcements.id, announcementId), eq(announcements.status, 'sending')));
+  });
 }
 
 /** Chunks of one announcement until none is left to send now or `budgetMs` has passed (what a waitUntil or a Cron run can afford). */
@@ -282,14 +309,81 @@ export async function processAnnouncementFor(
   deps: OutboundDeps,
   announcementId: string,
   options: ProcessOptions & { budgetMs: number },
-): Promise<{ processed: number; open: number }> {
+): Promise<{ processed: number; open: number; paused: boolean }> {
   const until = Date.now() + options.budgetMs;
   let total = 0;
   for (;;) {
-    const { processed, open } = await processAnnouncement(deps, announcementId, options);
+    const { processed, open, paused } = await processAnnouncement(deps, announcementId, options);
     total += processed;
-    if (processed === 0 || open === 0 || Date.now() >= until) return { processed: total, open };
+    if (paused || processed === 0 || open === 0 || Date.now() >= until) return { processed: total, open, paused };
   }
+}
+
+/**
+ * A paused announcement sends again (`sending`), once: of two resumes only one moves it (false: it
+ * was not paused any more). The caller sends the next chunk.
+ */
+export async function resumeAnnouncement(db: Database, id: string, actor: AuditActor): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const moved = await tx
+      .update(announcements)
+      .set({ status: 'sending' })
+      .where(and(eq(announcements.id, id), eq(announcements.status, 'paused')))
+      .returning({ id: announcements.id });
+    if (moved.length === 0) return false;
+    await recordAudit(tx, {
+      ...actor,
+      action: 'console.announcement_resumed',
+      targetType: 'announcement',
+      targetId: id,
+      details: { pending: await countRows(tx, id, 'pending') },
+    });
+    return true;
+  });
+}
+
+/** Failed rows that may go out again: never a file row the NAS was asked for (its delivery settles it). */
+const retryableRows = (announcementId: string) =>
+  and(
+    eq(operatorSends.announcementId, announcementId),
+    eq(operatorSends.status, 'failed'),
+    isNull(operatorSends.nasSendRequestId),
+  );
+
+/**
+ * The announcement's failed rows back to `pending` (the same ids, so the same retry keys), and a
+ * done announcement `sending` again; how many rows (0: none was failed any more). The caller sends
+ * the next chunk.
+ */
+export async function retryFailedRows(db: Database, id: string, actor: AuditActor): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(operatorSends)
+      .set({ status: 'pending', error: null })
+      .where(retryableRows(id))
+      .returning({ id: operatorSends.id });
+    if (rows.length === 0) return 0;
+    await tx
+      .update(announcements)
+      .set({ status: 'sending', finishedAt: null })
+      .where(and(eq(announcements.id, id), eq(announcements.status, 'done')));
+    await recordAudit(tx, {
+      ...actor,
+      action: 'console.announcement_retried',
+      targetType: 'announcement',
+      targetId: id,
+      details: { rows: rows.length },
+    });
+    return rows.length;
+  });
+}
+
+async function countRows(db: Queryable, announcementId: string, status: OperatorSendStatus): Promise<number> {
+  const [row] = await db
+    .select({ n: count() })
+    .from(operatorSends)
+    .where(and(eq(operatorSends.announcementId, announcementId), eq(operatorSends.status, status)));
+  return row?.n ?? 0;
 }
 
 /** A file row: asked of the NAS once (`sending`), or failed with why it may not go into this chat now. */
@@ -345,6 +439,10 @@ export type AnnouncementRow = typeof announcements.$inferSelect;
 export interface AnnouncementProgress {
   announcement: AnnouncementRow;
   counts: Record<OperatorSendStatus, number>;
+  /** Chats with a row not yet sent (`pending`): what a paused announcement has left. */
+  chatsLeft: number;
+  /** Failed rows a retry would send again (`retryFailedRows`). */
+  retryable: number;
   chats: Array<{
     lineGroupId: string;
     name: string | null;
@@ -364,6 +462,7 @@ export async function announcementProgress(db: Queryable, id: string): Promise<A
       text: operatorSends.text,
       status: operatorSends.status,
       error: operatorSends.error,
+      nasSendRequestId: operatorSends.nasSendRequestId,
     })
     .from(operatorSends)
     .innerJoin(lineGroups, eq(lineGroups.id, operatorSends.lineGroupId))
@@ -371,13 +470,17 @@ export async function announcementProgress(db: Queryable, id: string): Promise<A
     .orderBy(asc(lineGroups.name), asc(lineGroups.id), desc(operatorSends.text));
   const counts: Record<OperatorSendStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0 };
   const chats = new Map<string, AnnouncementProgress['chats'][number]>();
+  const left = new Set<string>();
+  let retryable = 0;
   for (const r of rows) {
     counts[r.status]++;
+    if (r.status === 'pending') left.add(r.lineGroupId!);
+    if (r.status === 'failed' && r.nasSendRequestId === null) retryable++;
     const chat = chats.get(r.lineGroupId!) ?? { lineGroupId: r.lineGroupId!, name: r.name, rows: [] };
     chat.rows.push({ id: r.id, part: r.text === null ? 'file' : 'text', status: r.status, error: r.error });
     chats.set(r.lineGroupId!, chat);
   }
-  return { announcement, counts, chats: [...chats.values()] };
+  return { announcement, counts, chatsLeft: left.size, retryable, chats: [...chats.values()] };
 }
 
 /** The latest announcements with their counts of sent and failed rows. */

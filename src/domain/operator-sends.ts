@@ -49,6 +49,9 @@ export type SendOutcome =
   | { kind: 'outOfScope'; why: Exclude<NasScopeDecision['kind'], 'scope'> | 'outside_scope' }
   | { kind: 'tooLarge' };
 
+/** A push's outcome, or LINE's refusal for the month's quota (429): the row left `sending`, for the caller to fail or put back. */
+export type PushOutcome = SendOutcome | { kind: 'quota' };
+
 export interface SendInput {
   /** The submission's uuid: the row's id, and the source of the push's retry key. */
   id: string;
@@ -136,15 +139,22 @@ export async function sendTextAsBot(
     if (row.status === 'sent') return { kind: 'sent', again: true };
     if (row.status === 'failed') return { kind: 'failed', error: row.error ?? 'failed' };
   }
-  return pushText(deps, input, actor);
+  const outcome = await pushText(deps, input, actor);
+  if (outcome.kind !== 'quota') return outcome;
+  // One chat's message: refused for good this month, the operator is told so.
+  await settle(db, input.id, { status: 'failed', error: 'quota' });
+  return { kind: 'failed', error: 'quota' };
 }
 
-/** The push of a `sending` row and its settling: the attempt that settles it audits it. */
+/**
+ * The push of a `sending` row and its settling: the attempt that settles it audits it. A quota
+ * refusal settles nothing (`quota`): a single send fails, an announcement pauses.
+ */
 export async function pushText(
   deps: OutboundDeps,
   input: SendInput & { text: string },
   actor: AuditActor,
-): Promise<SendOutcome> {
+): Promise<PushOutcome> {
   const { db } = deps;
   const { chat, to } = await destinationOf(db, input.chat);
   let error: string;
@@ -163,7 +173,8 @@ export async function pushText(
       });
       return { kind: 'sent', again: settled === 0 };
     }
-    error = sent.refused === 'quota' ? 'quota' : 'not sent';
+    if (sent.refused === 'quota') return { kind: 'quota' };
+    error = 'not sent';
   } catch (err) {
     if (!(err instanceof LineApiError) || err.isRetryable) {
       deps.log.warn('console.send_unanswered', { operatorSendId: input.id, error: err });

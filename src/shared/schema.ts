@@ -743,7 +743,8 @@ export const aiPauses = pgTable(
   ],
 );
 
-export const announcementStatuses = ['sending', 'done'] as const;
+/** `paused`: a push was refused for the month's quota; the rows not yet sent wait for an operator's resume. */
+export const announcementStatuses = ['sending', 'paused', 'done'] as const;
 export type AnnouncementStatus = (typeof announcementStatuses)[number];
 
 /** One message an operator sent to several groups and rooms at once; each chat is an `operator_sends` row. */

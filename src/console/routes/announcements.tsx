@@ -3,9 +3,13 @@
  * and answers a page), send (the announcement's id is the send form's submission id: a double
  * submit creates nothing twice), progress, and continue. Sending goes on after the response, in
  * waitUntil with services of its own, a chunk at a time; the Cron Trigger resumes what is left.
+ * One paused for the push quota is resumed by "send the rest", and failed chats are retried, as
+ * src/access/policy.ts `announcementActionFor` allows on the announcement as it is now: a form
+ * posted again, or from a page left open since, is answered 409 and changes nothing.
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { announcementActionFor, type AnnouncementActionDecision } from '../../access/policy';
 import { Text } from '../../api/schemas';
 import {
   announcementProgress,
@@ -15,8 +19,11 @@ import {
   listAnnouncements,
   planAnnouncement,
   processAnnouncementFor,
+  resumeAnnouncement,
+  retryFailedRows,
   type AnnouncementDraft,
   type AnnouncementPlan,
+  type AnnouncementProgress,
 } from '../../domain/announcements';
 import { listGroups } from '../../domain/groups';
 import { MAX_OPERATOR_TEXT } from '../../domain/operator-sends';
@@ -122,6 +129,47 @@ function processInBackground(c: Ctx, id: string) {
   );
 }
 
+/** The announcement the path names, with each chat's outcome; null when there is none (a 404). */
+async function progressOf(c: Ctx): Promise<AnnouncementProgress | null> {
+  const id = c.req.param('id') ?? '';
+  return isUuid(id) ? announcementProgress(c.get('db'), id) : null;
+}
+
+const decide = (progress: AnnouncementProgress, action: 'resume' | 'retry') =>
+  announcementActionFor({ action, status: progress.announcement.status, retryable: progress.retryable });
+
+const REFUSALS: Record<Exclude<AnnouncementActionDecision['kind'], 'allow'>, MessageKey> = {
+  notPaused: 'ann.err.notPaused',
+  paused: 'ann.err.paused',
+  nothingToRetry: 'ann.err.nothingToRetry',
+};
+
+/**
+ * A resume or a retry: asked of the policy, then done by `act` (false: the announcement changed
+ * since it was read, as the policy would now refuse), then the next chunk sent after the response.
+ */
+async function actOn(
+  c: Ctx,
+  action: 'resume' | 'retry',
+  act: (id: string) => Promise<boolean>,
+  notice: 'notice.announcementResumed' | 'notice.announcementRetried',
+) {
+  const progress = await progressOf(c);
+  if (!progress) return renderMessage(c, 404);
+  const lang = c.get('lang');
+  const id = progress.announcement.id;
+  const decision = decide(progress, action);
+  if (decision.kind !== 'allow') return renderMessage(c, 409, t(lang, REFUSALS[decision.kind]));
+  if (!(await act(id)))
+    return renderMessage(c, 409, t(lang, action === 'resume' ? 'ann.err.notPaused' : 'ann.err.nothingToRetry'));
+  c.get('log').info(action === 'resume' ? 'console.announcement_resumed' : 'console.announcement_retried', {
+    announcementId: id,
+    by: c.get('operator').via,
+  });
+  processInBackground(c, id);
+  return redirectWithNotice(c, `${BASE}/announcements/${id}`, notice);
+}
+
 export const announcementRoutes = new Hono<ConsoleEnv>()
   .get('/announcements', async (c) => {
     const lang = c.get('lang');
@@ -165,19 +213,39 @@ export const announcementRoutes = new Hono<ConsoleEnv>()
     return redirectWithNotice(c, `${BASE}/announcements/${id}`, 'notice.announcementStarted');
   })
   .get('/announcements/:id', async (c) => {
-    const id = c.req.param('id');
-    const progress = isUuid(id) ? await announcementProgress(c.get('db'), id) : null;
+    const progress = await progressOf(c);
     if (!progress) return renderMessage(c, 404);
     const lang = c.get('lang');
-    return c.render(<AnnouncementPage lang={lang} progress={progress} />, {
+    const may = {
+      resume: decide(progress, 'resume').kind === 'allow',
+      retry: decide(progress, 'retry').kind === 'allow',
+    };
+    // Paused for the quota: what is left of it now, as the other pages show it.
+    const quota = may.resume
+      ? await pushQuota({ db: c.get('db'), line: lineClientOf(c.env), log: c.get('log') })
+      : null;
+    return c.render(<AnnouncementPage lang={lang} data={{ progress, may, quota }} />, {
       title: t(lang, 'ann.title'),
       screen: 'announcements',
     });
   })
   .post('/announcements/:id/continue', async (c) => {
-    const id = c.req.param('id');
-    const progress = isUuid(id) ? await announcementProgress(c.get('db'), id) : null;
+    const progress = await progressOf(c);
     if (!progress) return renderMessage(c, 404);
+    const id = progress.announcement.id;
+    // Paused: only "send the rest" goes on (a page left open from before the pause posts this).
+    if (progress.announcement.status === 'paused') return renderMessage(c, 409, t(c.get('lang'), 'ann.err.paused'));
     if (progress.announcement.status === 'sending') processInBackground(c, id);
     return redirectWithNotice(c, `${BASE}/announcements/${id}`, 'notice.announcementStarted');
-  });
+  })
+  .post('/announcements/:id/resume', (c) =>
+    actOn(c, 'resume', (id) => resumeAnnouncement(c.get('db'), id, consoleActor(c)), 'notice.announcementResumed'),
+  )
+  .post('/announcements/:id/retry', (c) =>
+    actOn(
+      c,
+      'retry',
+      async (id) => (await retryFailedRows(c.get('db'), id, consoleActor(c))) > 0,
+      'notice.announcementRetried',
+    ),
+  );

@@ -1,7 +1,8 @@
 /**
  * Announcements: the list, the composing page (message, chats by project or by hand, an optional
  * NAS file, then a preview with the chats, the push estimate and the quota left, and the send
- * form), and an announcement's progress with each chat's outcome.
+ * form), and an announcement's progress with each chat's outcome; paused for the push quota, the
+ * quota left now and "send the rest"; with failed rows, "retry failed chats".
  */
 import type {
   AnnouncementDraft,
@@ -19,6 +20,9 @@ import { CsrfField, Empty, formatBytes, When } from './common';
 import { QuotaLine } from './send';
 
 type AnnouncementItem = Awaited<ReturnType<typeof listAnnouncements>>[number];
+
+const statusKey = (status: AnnouncementItem['status']): MessageKey =>
+  status === 'done' ? 'ann.statusDone' : status === 'paused' ? 'ann.statusPaused' : 'ann.statusSending';
 
 export function AnnouncementListPage({ lang, items }: { lang: Lang; items: AnnouncementItem[] }) {
   return (
@@ -44,6 +48,7 @@ export function AnnouncementListPage({ lang, items }: { lang: Lang; items: Annou
                   <When at={a.createdAt} /> · <span class="mono">{a.operator}</span>
                 </span>
                 <span class="item-meta">
+                  {`${t(lang, statusKey(a.status))} · `}
                   {t(lang, 'ann.progress', {
                     sent: a.sent,
                     failed: a.failed,
@@ -195,7 +200,29 @@ export function ComposePage({ lang, data }: { lang: Lang; data: ComposeData }) {
   );
 }
 
-export function AnnouncementPage({ lang, progress }: { lang: Lang; progress: AnnouncementProgress }) {
+/** A form of one button that acts on the announcement (its help under it). */
+function ActionForm(props: { action: string; label: string; help: string; secondary?: boolean }) {
+  return (
+    <form method="post" action={props.action}>
+      <CsrfField />
+      <button class={props.secondary ? 'button secondary' : 'button'} type="submit">
+        {props.label}
+      </button>
+      <p class="help">{props.help}</p>
+    </form>
+  );
+}
+
+export interface AnnouncementPageData {
+  progress: AnnouncementProgress;
+  /** What src/access/policy.ts `announcementActionFor` allows now: the forms shown. */
+  may: { resume: boolean; retry: boolean };
+  /** The month's push quota, read for a paused announcement. */
+  quota: PushQuota | null;
+}
+
+export function AnnouncementPage({ lang, data }: { lang: Lang; data: AnnouncementPageData }) {
+  const { progress, may } = data;
   const { announcement: a, counts } = progress;
   const total = counts.pending + counts.sending + counts.sent + counts.failed;
   const self = `${BASE}/announcements/${a.id}`;
@@ -204,7 +231,7 @@ export function AnnouncementPage({ lang, progress }: { lang: Lang; progress: Ann
       <h1>{t(lang, 'ann.title')}</h1>
       <dl class="facts">
         <dt>{t(lang, 'send.status')}</dt>
-        <dd data-status={a.status}>{t(lang, a.status === 'done' ? 'ann.statusDone' : 'ann.statusSending')}</dd>
+        <dd data-status={a.status}>{t(lang, statusKey(a.status))}</dd>
         <dt>{t(lang, 'send.by')}</dt>
         <dd class="mono">{a.operator}</dd>
         <dt>{t(lang, 'ann.created')}</dt>
@@ -227,18 +254,39 @@ export function AnnouncementPage({ lang, progress }: { lang: Lang; progress: Ann
           total,
         })}
       </p>
+      {may.resume ? (
+        <section class="panel" id="paused" data-chats-left={progress.chatsLeft}>
+          <p class="alert" role="alert">
+            {t(lang, 'ann.paused', {
+              chats: formatNumber(lang, progress.chatsLeft),
+              rows: formatNumber(lang, counts.pending),
+            })}
+          </p>
+          {data.quota ? <QuotaLine lang={lang} quota={data.quota} /> : null}
+          <ActionForm action={`${self}/resume`} label={t(lang, 'ann.resume')} help={t(lang, 'ann.pausedHelp')} />
+        </section>
+      ) : null}
+      {may.retry ? (
+        <div data-retryable={progress.retryable}>
+          <ActionForm
+            action={`${self}/retry`}
+            label={t(lang, 'ann.retry')}
+            help={t(lang, 'ann.retryHelp', { n: formatNumber(lang, progress.retryable) })}
+            secondary
+          />
+        </div>
+      ) : null}
       {a.status === 'sending' ? (
         <>
           <p>
             <a href={self}>{t(lang, 'ann.refresh')}</a>
           </p>
-          <form method="post" action={`${self}/continue`}>
-            <CsrfField />
-            <button class="button secondary" type="submit">
-              {t(lang, 'ann.continue')}
-            </button>
-            <p class="help">{t(lang, 'ann.continueHelp')}</p>
-          </form>
+          <ActionForm
+            action={`${self}/continue`}
+            label={t(lang, 'ann.continue')}
+            help={t(lang, 'ann.continueHelp')}
+            secondary
+          />
         </>
       ) : null}
       <h2>{t(lang, 'ann.chats')}</h2>
