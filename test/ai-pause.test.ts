@@ -278,7 +278,8 @@ describe('a 1:1 chat paused through the management API', () => {
     const other = await boundUser();
     const otherPk = await pkOf(other);
     await submit(`/line-users/${otherPk}/ai-pause`, op, { hours: '1' });
-    expect(await withDb((db) => deleteExpiredPauses(db))).toBeGreaterThanOrEqual(1);
+    // Another file's Cron run may have deleted it first (the database is shared): gone either way.
+    await withDb((db) => deleteExpiredPauses(db));
     expect(await pauseRow('user', userPk)).toBeUndefined();
     expect(await pauseRow('user', otherPk)).toBeDefined();
   });

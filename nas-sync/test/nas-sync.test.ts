@@ -486,8 +486,10 @@ describe('several jobs at once', () => {
     const id = newId();
     fx.emulator.state.content.set(id, { generate: { size: 96 * 1024 * 1024, seed: 7 }, contentType: 'video/mp4' });
     await fx.seed({ messageId: id, fileType: 'video', chat: { group: GROUP }, userId: USER });
-    // The lease is far shorter than the download; only the heartbeat keeps the claim fresh.
-    const lease = { leaseMs: 150, heartbeatMs: 30 };
+    // The lease is far shorter than the download (about 2.5 s); only the heartbeat keeps the claim
+    // fresh. Ten heartbeats a lease: a loaded machine (two test files at once) stalled a 30 ms
+    // heartbeat past a 150 ms lease, and the rival rightly took the row over.
+    const lease = { leaseMs: 600, heartbeatMs: 60 };
     let done = false;
     const first = fx.syncOnce(lease).finally(() => (done = true));
     let rivals = 0;
