@@ -318,14 +318,14 @@ describe('exactly once', () => {
   });
 
   it.each([
-    ['LINE words it never used before', { message: 'Too many requests, slow down' }, 'thrown'],
-    ['no words at all', {}, 'thrown'],
+    ['LINE words it never used before', 'thrown', { message: 'Too many requests, slow down' }],
+    ['no words at all', 'thrown', {}],
     [
       'the monthly limit in other case and words',
-      { message: 'You have reached your MONTHLY LIMIT for this plan' },
       'quota',
+      { message: 'You have reached your MONTHLY LIMIT for this plan' },
     ],
-  ] as const)('a 429 with %s: %s', async (_, body, outcome) => {
+  ] as const)('a 429 with %s: %s', async (_, outcome, body) => {
     const { to, chat } = await userChat();
     await addFault({
       method: 'POST',
