@@ -4,12 +4,19 @@
  * refused, sending to a project's groups (one push each, even after a double submit), each chat's
  * outcome, a resume after LINE failed for one chat that sends nothing twice, the Cron finishing
  * it, forged posts refused and a signed-out client given nothing. The month's push quota running
- * out mid-way pauses it (the rest pending, left alone by the Cron) until "send the rest"; failed
- * chats retried, each pushed once (a chat LINE had already got the message in: 409, nothing twice).
+ * out mid-way pauses it (the rest pending, left alone by the Cron) until "send the rest"; LINE's
+ * rate limit fails that chat only, never pauses; failed chats retried, each pushed once (a chat LINE had already got the message in: 409, nothing twice).
  */
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { announcements, auditLog, lineMessages, nasSendRequests, operatorSends } from '@linebot-edge/shared/schema';
+import {
+  announcements,
+  auditLog,
+  lineMessages,
+  linePushRefusals,
+  nasSendRequests,
+  operatorSends,
+} from '@linebot-edge/shared/schema';
 import { derivedRetryKey } from '../src/line/messages';
 import { createProjectWithFolder, seedGroup } from './support/admin';
 import { expectForgedPostsRefused, operator, send, submit } from './support/console';
@@ -348,6 +355,42 @@ describe("announcements: the month's push quota, failed chats", () => {
     await runCron();
     for (const g of groups) expect(await pushesTo(g.lineGroupId), g.name!).toHaveLength(1);
     expect(await auditOf(id, 'console.announcement_resumed')).toHaveLength(1);
+  });
+
+  it("LINE's rate limit (a 429 not the quota) on one chat: that row failed, the rest sent, never paused; retry failed chats sends it once", async () => {
+    const op = await operator();
+    const id = crypto.randomUUID();
+    const { project, groups } = await groupsInSendOrder(id, 2);
+    const [a, b] = groups as [(typeof groups)[0], (typeof groups)[0]];
+    // Every try of the client's for the first chat: the limit outlasts its retries.
+    await addFault({
+      path: '/v2/bot/message/push',
+      bodyContains: a.lineGroupId,
+      status: 429,
+      body: { message: 'The API rate limit has been exceeded. Try again later.' },
+      times: 3,
+    });
+    await announce(op, id, '水塔清洗', project.id);
+    expect((await pushRequestsTo(a.lineGroupId)).map((r) => r.status)).toEqual([429, 429, 429]);
+    expect(await pushesTo(b.lineGroupId)).toHaveLength(1);
+    const failed = (await rowsOf(id)).find((r) => r.lineGroupId === a.id)!;
+    expect(failed).toMatchObject({
+      status: 'failed',
+      error: 'LINE refused the message (429: rate limit, try again later)',
+    });
+    expect(await announcementRow(id)).toMatchObject({ status: 'done' });
+    const refusals = await withDb((db) =>
+      db
+        .select()
+        .from(linePushRefusals)
+        .where(eq(linePushRefusals.pushKey, `console:${failed.id}`)),
+    );
+    expect(refusals).toEqual([]);
+
+    await submit(`/announcements/${id}/retry`, op);
+    expect(await pushesTo(a.lineGroupId)).toHaveLength(1);
+    expect(await pushesTo(b.lineGroupId)).toHaveLength(1);
+    expect((await rowsOf(id)).map((r) => r.status)).toEqual(['sent', 'sent']);
   });
 
   it('a chat LINE refused (400): retry failed chats pushes it once; a second retry has nothing to do', async () => {

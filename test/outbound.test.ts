@@ -2,7 +2,8 @@
  * The outbound module (src/line/outbound.ts), the one way the bot sends, against the LINE
  * emulator (spec-checked requests) and the real database: reply inside the window, push after it
  * with a retry key from what is answered, no push after a reply that may have gone out, 409 taken
- * as sent with LINE's sentMessages, 429 logged as line.quota_exceeded and returned, and every sent
+ * as sent with LINE's sentMessages, the monthly limit's 429 logged as line.quota_exceeded and
+ * returned, any other 429 (the rate limit) logged as line.rate_limited and thrown, and every sent
  * message one is_from_bot row.
  */
 import { env } from 'cloudflare:test';
@@ -12,13 +13,17 @@ import type { Database } from '../src/db/client';
 import { lineMessages, linePushRefusals, nasSendRequests } from '@linebot-edge/shared/schema';
 import { createLineClient, type Message } from '../src/line/client';
 import { derivedRetryKey, textMessages } from '../src/line/messages';
+import { LineApiError } from '../src/line/errors';
 import { destinationOf, REPLY_WINDOW_MS, replyAttemptMark, sendMessages, type Outbound } from '../src/line/outbound';
 import { createLogger } from '../src/lib/log';
 import { seedGroup, seedLineUser } from './support/admin';
 import { withDb } from './support/db';
-import { lineRequests, refusePushesForQuota, violations, type RecordedRequest } from './support/emulator';
+import { addFault, lineRequests, refusePushesForQuota, violations, type RecordedRequest } from './support/emulator';
 import { newId } from './support/line';
 import { loadRequest, seedSendRequest } from './support/nas';
+
+/** LINE's words for its per-second rate limit (a 429 that a retry later gets through). */
+const RATE_LIMIT_MESSAGE = 'The API rate limit has been exceeded. Try again later.';
 
 type SentBody = { sentMessages: Array<{ id: string; quoteToken?: string }> };
 
@@ -268,6 +273,76 @@ describe('exactly once', () => {
     const refusals = await withDb((db) => db.select().from(linePushRefusals).where(eq(linePushRefusals.pushKey, key)));
     expect(refusals).toEqual([expect.objectContaining({ pushKey: key, chatType: 'user' })]);
     expect(JSON.stringify(refusals)).not.toContain(secret);
+  });
+
+  it("a rate limit (429, LINE's other words) after the client's retries: logged once as line.rate_limited and thrown, no refusal counted; the caller's retry sends once", async () => {
+    const { pk, to, chat } = await userChat();
+    const secret = `機密內容 ${newId.event()}`;
+    // Three refusals: the first try and the client's two retries, for this chat's pushes only.
+    await addFault({
+      method: 'POST',
+      path: '/v2/bot/message/push',
+      bodyContains: JSON.stringify(to),
+      status: 429,
+      body: { message: RATE_LIMIT_MESSAGE },
+      times: 3,
+    });
+    const warn = vi.spyOn(console, 'warn');
+    const key = `test:${newId.event()}`;
+    const out: Outbound = { chat, messages: textMessages(secret), push: { to, key } };
+    const err: unknown = await send(out).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LineApiError);
+    expect((err as LineApiError).status).toBe(429);
+    expect((await pushesTo(to)).map((p) => p.status)).toEqual([429, 429, 429]);
+    const lines = warn.mock.calls.map(([l]) => String(l));
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.filter((l) => l.msg === 'line.rate_limited')).toEqual([
+      expect.objectContaining({ level: 'warn', chat: { type: 'user', id: pk }, lineMessage: RATE_LIMIT_MESSAGE }),
+    ]);
+    expect(logged.filter((l) => l.msg === 'line.quota_exceeded')).toEqual([]);
+    expect(lines.some((l) => l.includes(secret))).toBe(false);
+    expect(await withDb((db) => db.select().from(linePushRefusals).where(eq(linePushRefusals.pushKey, key)))).toEqual(
+      [],
+    );
+    expect(await botRowsOf(pk)).toEqual([]);
+
+    // The fault is used up: the retry pushes with the same key and sends one message; another gets 409.
+    const again = await send(out);
+    const twice = await send(out);
+    const pushes = await pushesTo(to);
+    expect(pushes.map((p) => p.status)).toEqual([429, 429, 429, 200, 409]);
+    expect(new Set(pushes.map((p) => p.headers['x-line-retry-key']))).toEqual(new Set([await derivedRetryKey(key, 0)]));
+    expect(again).toEqual({ sentBy: 'push', messageIds: idsOf(pushes[3]!) });
+    expect(twice).toEqual(again);
+    expect(await botRowsOf(pk)).toHaveLength(1);
+  });
+
+  it.each([
+    ['LINE words it never used before', 'thrown', { message: 'Too many requests, slow down' }],
+    ['no words at all', 'thrown', {}],
+    [
+      'the monthly limit in other case and words',
+      'quota',
+      { message: 'You have reached your MONTHLY LIMIT for this plan' },
+    ],
+  ] as const)('a 429 with %s: %s', async (_, outcome, body) => {
+    const { to, chat } = await userChat();
+    await addFault({
+      method: 'POST',
+      path: '/v2/bot/message/push',
+      bodyContains: JSON.stringify(to),
+      status: 429,
+      body,
+      times: 3,
+    });
+    const key = `test:${newId.event()}`;
+    const sent = await send({ chat, messages: texts('429'), push: { to, key } }).then(
+      (s) => s.refused ?? s.sentBy,
+      (e: unknown) => (e instanceof LineApiError && e.status === 429 ? 'thrown' : e),
+    );
+    expect(sent).toBe(outcome);
+    const refusals = await withDb((db) => db.select().from(linePushRefusals).where(eq(linePushRefusals.pushKey, key)));
+    expect(refusals).toHaveLength(outcome === 'quota' ? 1 : 0);
   });
 
   it('every request was valid against LINE’s spec', async () => {

@@ -226,7 +226,7 @@ export class AiAnswerWorkflow extends WorkflowEntrypoint<Env, AnswerParams> {
         // A waiting answer's sent_by is set by the tap that delivers it, which may come first.
         sentBy: sent.waiting ? undefined : sent.sentBy,
         // Nothing went out because LINE refused the push (line.quota_exceeded): the row says so too.
-        error: failure ?? (sent.refused ? 'LINE refused the push (429: quota or rate limit)' : null),
+        error: failure ?? (sent.refused ? 'LINE refused the push (429: monthly limit)' : null),
       });
       await s.db
         .update(lineMessages)

@@ -37,7 +37,7 @@ export type SendOutcome =
   | { kind: 'sent'; again: boolean }
   /** A file: asked of the NAS; the row becomes `sent` when the Worker pushes it. */
   | { kind: 'requested'; again: boolean }
-  /** LINE refused: `quota` (429) or its status; the row is `failed`. */
+  /** LINE refused: `quota` (429, the monthly limit) or its status (429 too: its rate limit); the row is `failed`. */
   | { kind: 'failed'; error: string }
   /** LINE did not answer (5xx, network): the row stays `sending`; the same submission may try again. */
   | { kind: 'unanswered' }
@@ -49,7 +49,7 @@ export type SendOutcome =
   | { kind: 'outOfScope'; why: Exclude<NasScopeDecision['kind'], 'scope'> | 'outside_scope' }
   | { kind: 'tooLarge' };
 
-/** A push's outcome, or LINE's refusal for the month's quota (429): the row left `sending`, for the caller to fail or put back. */
+/** A push's outcome, or LINE's refusal for the month's quota (429, the monthly limit): the row left `sending`, for the caller to fail or put back. */
 export type PushOutcome = SendOutcome | { kind: 'quota' };
 
 export interface SendInput {
@@ -176,11 +176,14 @@ export async function pushText(
     if (sent.refused === 'quota') return { kind: 'quota' };
     error = 'not sent';
   } catch (err) {
-    if (!(err instanceof LineApiError) || err.isRetryable) {
+    // A 429 thrown is LINE's rate limit (its monthly limit is `refused`): failed, for the operator to
+    // send again (an announcement's "retry failed chats" keeps the row's retry key: never twice).
+    const rateLimited = err instanceof LineApiError && err.status === 429;
+    if (!(err instanceof LineApiError) || (err.isRetryable && !rateLimited)) {
       deps.log.warn('console.send_unanswered', { operatorSendId: input.id, error: err });
       return { kind: 'unanswered' };
     }
-    error = `LINE refused the message (${err.status})`;
+    error = `LINE refused the message (${err.status}${rateLimited ? ': rate limit, try again later' : ''})`;
   }
   await settle(db, input.id, { status: 'failed', error });
   return { kind: 'failed', error };

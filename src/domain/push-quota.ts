@@ -1,8 +1,9 @@
 /**
  * The month's push quota in view: LINE's target limit and what it counted so far (two LINE calls),
  * cached in the one row of line_push_quota for at most QUOTA_CACHE_SECONDS, and the pushes LINE
- * refused with 429 this month (line_push_refusals, recorded by src/line/outbound.ts). Every age is
- * the database's (`now() - fetched_at`): the Worker's clock is never compared with Postgres'.
+ * refused for its monthly limit (429) this month (line_push_refusals, recorded by
+ * src/line/outbound.ts). Every age is the database's (`now() - fetched_at`): the Worker's clock is
+ * never compared with Postgres'.
  * When LINE does not answer, the cached figures are shown with their age, or none ("unknown").
  */
 import { type SQL, sql } from 'drizzle-orm';
@@ -46,7 +47,7 @@ export interface PushQuota {
   ageSeconds: number | null;
   /** LINE did not answer just now: the figures are the cached ones (or unknown). */
   stale: boolean;
-  /** Pushes LINE refused with 429 this month. */
+  /** Pushes LINE refused for its monthly limit (429) this month. */
   refusedThisMonth: number;
 }
 

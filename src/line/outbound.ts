@@ -15,10 +15,15 @@
  * - **Both sides of the chat.** Every message LINE reports as sent becomes one `is_from_bot` row of
  *   `line_messages`, keyed by LINE's message id: a 409 or a rerun adds no second row. A console
  *   operator's message names them (`sent_by_operator`).
- * - **A quota refusal said so.** A push LINE refuses with 429 (the plan's monthly messages used
- *   up, or its rate limit still hit after the client's retries) is logged as `line.quota_exceeded`
- *   and returned as `refused: 'quota'`, not thrown, and kept as one row of line_push_refusals (the
- *   console counts them per month). Every other failure is thrown to the caller.
+ * - **A quota refusal said so.** A push LINE refuses with 429 "You have reached your monthly
+ *   limit." (the plan's messages are used up: no retry helps until the month or the plan changes)
+ *   is logged as `line.quota_exceeded` and returned as `refused: 'quota'`, not thrown, and kept as
+ *   one row of line_push_refusals (the console counts them per month).
+ * - **A rate limit retried.** Any other 429 still answered after the client's retries (LINE's
+ *   per-second limit, "The API rate limit has been exceeded. Try again later.", or words we do not
+ *   know: a retry beats a dropped message) is logged once as `line.rate_limited` and thrown like a
+ *   5xx, so the caller's own retry applies (the same retry key: nothing goes out twice). Every
+ *   other failure is thrown to the caller too.
  */
 import { eq, sql } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
@@ -81,7 +86,7 @@ export interface Sent {
   sentBy: 'reply' | 'push' | null;
   /** LINE's ids of the messages sent (empty when an earlier run's reply is what was sent). */
   messageIds: string[];
-  /** LINE refused the push for the plan's quota or rate limit (429): logged as `line.quota_exceeded`. */
+  /** LINE refused the push for the plan's monthly limit (429): logged as `line.quota_exceeded`. */
   refused?: 'quota';
 }
 
@@ -110,15 +115,19 @@ export async function sendMessages(deps: OutboundDeps, out: Outbound): Promise<S
   } catch (err) {
     if (!(err instanceof LineApiError && err.status === 429)) throw err;
     // The chat and LINE's words, never the messages: an operator sees who went unanswered and why.
-    deps.log.warn('line.quota_exceeded', {
-      chat: chatRef(out.chat),
-      lineMessage: err.lineMessage,
-      lineRequestId: err.requestId,
-    });
+    const said = { chat: chatRef(out.chat), lineMessage: err.lineMessage, lineRequestId: err.requestId };
+    if (!isMonthlyLimit(err)) {
+      deps.log.warn('line.rate_limited', said);
+      throw err;
+    }
+    deps.log.warn('line.quota_exceeded', said);
     await recordRefusal(deps, out.chat, out.push.key);
     return { sentBy: null, messageIds: [], refused: 'quota' };
   }
 }
+
+/** LINE's 429 for the month's messages used up, told from its rate limit by LINE's words (all LINE gives). */
+const isMonthlyLimit = (err: LineApiError): boolean => /monthly limit/i.test(err.lineMessage ?? '');
 
 /**
  * `markAttempted` for a row that keeps its own `reply_attempted_at` (an AI answer, a NAS send

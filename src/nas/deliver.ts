@@ -317,8 +317,9 @@ async function deliverSendRequest(deps: Deps, id: string, options: DeliverOption
 /**
  * Sends, or, when LINE refuses for good (the user blocked the bot, the bot left the group: a 4xx
  * other than 429), records that nobody can be told: a file becomes `failed`, and either way
- * `sent_at` is set so no run tries again. Retryable errors (5xx, network) are thrown; a push LINE
- * refused for the quota (429, logged as line.quota_exceeded) is left, like them, for the backstop.
+ * `sent_at` is set so no run tries again. Retryable errors (5xx, network, LINE's rate limit: 429
+ * logged as line.rate_limited) are thrown; a push LINE refused for the monthly limit (429, logged as
+ * line.quota_exceeded) is left, like them, for the backstop.
  */
 async function sendOrGiveUp(
   deps: Deps,

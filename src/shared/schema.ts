@@ -686,7 +686,7 @@ export const linePushQuota = pgTable('line_push_quota', {
   fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
-/** A push LINE refused for quota or rate (429, `line.quota_exceeded`): counted per month in the console. */
+/** A push LINE refused for the monthly limit (429, `line.quota_exceeded`): counted per month in the console. */
 export const linePushRefusals = pgTable(
   'line_push_refusals',
   {
