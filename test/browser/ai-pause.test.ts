@@ -32,14 +32,11 @@ let [env, browser, context, page] = [] as unknown as [ConsoleStack, Browser, Bro
 /** Dialogs, script errors, failed assets: none may happen. */
 let incidents: string[] = [];
 const url = (path: string) => `${env.url}${path}`;
-/** Straight from the Worker's database. */
-const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-  (await env.db.query(sql, params)).rows as T[];
 const ops = () => directory.chat('group', 'ops').id;
 let opsPk = '';
 const pauseOfOps = async () =>
   (
-    await rows<{ paused_by: string; paused_until: Date | null; notice_sent_at: Date | null }>(
+    await env.rows<{ paused_by: string; paused_until: Date | null; notice_sent_at: Date | null }>(
       'select paused_by, paused_until, notice_sent_at from ai_pauses where line_group_id = $1',
       [opsPk],
     )
@@ -73,7 +70,7 @@ describe.skipIf(missing !== null)('taking over a chat from the AI, in Chromium',
       `update line_users set user_id = (select id from users where username = 'alice') where line_user_id = $1`,
       [directory.user('alice').userId],
     );
-    opsPk = (await rows<{ id: string }>('select id from line_groups where line_group_id = $1', [ops()]))[0]!.id;
+    opsPk = (await env.rows<{ id: string }>('select id from line_groups where line_group_id = $1', [ops()]))[0]!.id;
     await env.db.query('update line_groups set allow_ai_response = true where id = $1', [opsPk]);
 
     ({ context, page, incidents } = await consolePage(browser));
@@ -96,7 +93,7 @@ describe.skipIf(missing !== null)('taking over a chat from the AI, in Chromium',
 
     const pause = await pauseOfOps();
     expect(pause?.paused_by).toMatch(/^token:/);
-    const [period] = await rows<{ hours: string }>(
+    const [period] = await env.rows<{ hours: string }>(
       'select extract(epoch from paused_until - paused_at) / 3600 as hours from ai_pauses where line_group_id = $1',
       [opsPk],
     );
@@ -115,7 +112,7 @@ describe.skipIf(missing !== null)('taking over a chat from the AI, in Chromium',
     const marker = `pause-${Date.now()}`;
     const first = await askInOps(`今天誰負責 ${marker}`);
     const second = await askInOps(`還有人在嗎 ${marker}`);
-    const stored = await rows<{ message_id: string; ai_processed: boolean }>(
+    const stored = await env.rows<{ message_id: string; ai_processed: boolean }>(
       'select message_id, ai_processed from line_messages where message_id = any($1)',
       [[first, second]],
     );
@@ -124,8 +121,8 @@ describe.skipIf(missing !== null)('taking over a chat from the AI, in Chromium',
     // Give a Workflow that should not exist the time to ask anyway.
     await new Promise((r) => setTimeout(r, 1500));
     expect(claudeAsked(marker)).toEqual([]);
-    expect(await rows('select id from line_ai_answers where question like $1', [`%${marker}%`])).toEqual([]);
-    const notices = await rows(
+    expect(await env.rows('select id from line_ai_answers where question like $1', [`%${marker}%`])).toEqual([]);
+    const notices = await env.rows(
       'select id from line_messages where line_group_id = $1 and is_from_bot and content = $2',
       [opsPk, botSays('zh-TW', 'ai.paused')],
     );
@@ -161,7 +158,9 @@ describe.skipIf(missing !== null)('taking over a chat from the AI, in Chromium',
     const stranger = await browser.newContext();
     try {
       const user = (
-        await rows<{ id: string }>('select id from line_users where line_user_id = $1', [directory.user('dave').userId])
+        await env.rows<{ id: string }>('select id from line_users where line_user_id = $1', [
+          directory.user('dave').userId,
+        ])
       )[0]!.id;
       const pageRes = await stranger.request.get(url(`/admin/line-users/${user}/ai`), { maxRedirects: 0 });
       expect(pageRes.status()).toBe(303);
@@ -190,7 +189,7 @@ describe.skipIf(missing !== null)('taking over a chat from the AI, in Chromium',
     const deadline = Date.now() + 20_000;
     while (claudeAsked(marker).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(claudeAsked(marker)).toHaveLength(1);
-    const trail = await rows<{ action: string; via: string }>(
+    const trail = await env.rows<{ action: string; via: string }>(
       `select action, via from audit_log where line_group_id = $1 and action in ('ai.paused', 'ai.resumed') order by id`,
       [opsPk],
     );
@@ -203,14 +202,16 @@ describe.skipIf(missing !== null)('taking over a chat from the AI, in Chromium',
   it("pauses and resumes a 1:1 chat from its LINE user's page", async () => {
     await page.goto(url('/admin/line-users'));
     const alice = (
-      await rows<{ id: string }>('select id from line_users where line_user_id = $1', [directory.user('alice').userId])
+      await env.rows<{ id: string }>('select id from line_users where line_user_id = $1', [
+        directory.user('alice').userId,
+      ])
     )[0]!.id;
     await page.locator(`[data-line-user="${alice}"] a[href="/admin/line-users/${alice}/ai"]`).click();
     await page.locator('select[name="hours"]').selectOption('until');
     await page.locator('button', { hasText: say('pause.submit') }).click();
     await expect(page.locator('[data-ai-paused]').count()).resolves.toBe(1);
     await expect(page.locator('[data-ai-pause-panel]').textContent()).resolves.toContain(say('pause.untilResumed'));
-    const [row] = await rows<{ paused_until: Date | null }>(
+    const [row] = await env.rows<{ paused_until: Date | null }>(
       'select paused_until from ai_pauses where line_user_id = $1',
       [alice],
     );
@@ -219,7 +220,7 @@ describe.skipIf(missing !== null)('taking over a chat from the AI, in Chromium',
     await expect(page.locator(`[data-line-user="${alice}"] [data-ai-paused]`).count()).resolves.toBe(1);
     await page.goto(url(`/admin/line-users/${alice}/ai`));
     await page.locator('button', { hasText: say('pause.resume') }).click();
-    expect(await rows('select id from ai_pauses where line_user_id = $1', [alice])).toEqual([]);
+    expect(await env.rows('select id from ai_pauses where line_user_id = $1', [alice])).toEqual([]);
   });
 
   it('ran no script and raised no dialog', () => {

@@ -44,11 +44,9 @@ let incidents: string[] = [];
 
 const url = (path: string) => `${env.url}${path}`;
 const path = () => new URL(page.url()).pathname;
-const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-  (await env.db.query(sql, params)).rows as T[];
 const groupRow = async (name: string) =>
   (
-    await rows<{ id: string; allow_ai_response: boolean; project_id: string | null }>(
+    await env.rows<{ id: string; allow_ai_response: boolean; project_id: string | null }>(
       'select id, allow_ai_response, project_id from line_groups where line_group_id = $1',
       [directory.chat('group', name).id],
     )
@@ -230,7 +228,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
 
   it('binds the group to a project, and unbinds it', async () => {
     const { id } = await groupRow('ops');
-    const [project] = await rows<{ id: string }>('select id from projects where name = $1', [PROJECTS[0]]);
+    const [project] = await env.rows<{ id: string }>('select id from projects where name = $1', [PROJECTS[0]]);
     await page.selectOption('select#projectId', { label: PROJECTS[0] });
     await page.click(`form[action="/admin/groups/${id}/project"] button[type="submit"]`);
     await expect(notice()).resolves.toBe(say('notice.projectBound'));
@@ -254,7 +252,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await page.fill('textarea#aiInstructions', text);
     await page.click(`form[action="/admin/groups/${id}/instructions"] button[type="submit"]`);
     await expect(notice()).resolves.toBe(say('notice.instructionsSaved'));
-    const [row] = await rows<{ ai_instructions: string }>('select ai_instructions from line_groups where id = $1', [
+    const [row] = await env.rows<{ ai_instructions: string }>('select ai_instructions from line_groups where id = $1', [
       id,
     ]);
     // As the browser sends a textarea: line breaks as CRLF.
@@ -298,12 +296,12 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     for (const a of ACCOUNTS)
       await expect(page.locator(`tr:has(td.mono:text-is("${a.username}"))`).count()).resolves.toBe(1);
     await captureScreens(page, 'accounts');
-    const [dave] = await rows<{ id: number }>(`select id from users where username = 'dave'`);
+    const [dave] = await env.rows<{ id: number }>(`select id from users where username = 'dave'`);
     await page.click(`form[action="/admin/accounts/${dave!.id}/binding-code"] button[type="submit"]`);
     expect(path()).toBe(`/admin/accounts/${dave!.id}/binding-code`);
     await expect(notice()).resolves.toBe(say('notice.codeIssued'));
     const shown = (await page.locator('.code').textContent())!.trim();
-    const [live] = await rows<{ code: string; expires_at: Date }>(
+    const [live] = await env.rows<{ code: string; expires_at: Date }>(
       'select code, expires_at from line_binding_codes where user_id = $1 and used_at is null and revoked_at is null',
       [dave!.id],
     );
@@ -325,28 +323,31 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
       build.webhookBody(directory.botUserId, [build.text(build.inUser(directory.user('dave').userId), shown)]),
     );
     expect(report?.events[0]?.inbox?.status).toBe('done');
-    const [bound] = await rows<{ user_id: number | null }>('select user_id from line_users where line_user_id = $1', [
-      directory.user('dave').userId,
-    ]);
+    const [bound] = await env.rows<{ user_id: number | null }>(
+      'select user_id from line_users where line_user_id = $1',
+      [directory.user('dave').userId],
+    );
     expect(bound?.user_id).toBe(dave!.id);
   });
 
   it('unbinds a LINE user from their account, after a confirmation', async () => {
     const daveLine = directory.user('dave').userId;
-    const [row] = await rows<{ id: string }>('select id from line_users where line_user_id = $1', [daveLine]);
+    const [row] = await env.rows<{ id: string }>('select id from line_users where line_user_id = $1', [daveLine]);
     await open('/admin/line-users');
     await page.click(`a[href="/admin/line-users/${row!.id}/unbind"]`);
     expect(path()).toBe(`/admin/line-users/${row!.id}/unbind`);
     // Nothing changes until the confirmation is sent.
     expect(
-      (await rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!.user_id,
+      (await env.rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!
+        .user_id,
     ).not.toBeNull();
     await captureScreens(page, 'unbind');
     await page.click(`form[action="/admin/line-users/${row!.id}/unbind"] button[type="submit"]`);
     expect(path()).toBe('/admin/line-users');
     await expect(notice()).resolves.toBe(say('notice.unbound'));
     expect(
-      (await rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!.user_id,
+      (await env.rows<{ user_id: number | null }>('select user_id from line_users where id = $1', [row!.id]))[0]!
+        .user_id,
     ).toBeNull();
   });
 
@@ -354,7 +355,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     // An event that gave up after its attempts (LINE's API was down), still holding its payload.
     const carol = directory.user('carol').userId;
     const event = build.text(build.inUser(carol), '請問明天的會議改到幾點？');
-    const [dead] = await rows<{ id: string }>(
+    const [dead] = await env.rows<{ id: string }>(
       `insert into line_webhook_events (webhook_event_id, destination, event_type, source_type, event_timestamp, payload, status, attempts, last_error, locked_at, processed_at)
        values ($1, $2, 'message', 'user', $3, $4, 'dead', 5, 'LINE API 500: upstream unavailable', null, now()) returning id`,
       [event.webhookEventId, directory.botUserId, event.timestamp, JSON.stringify(event)],
@@ -371,12 +372,12 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     await expect
       .poll(
         async () =>
-          (await rows<{ status: string }>('select status from line_webhook_events where id = $1', [dead!.id]))[0]!
+          (await env.rows<{ status: string }>('select status from line_webhook_events where id = $1', [dead!.id]))[0]!
             .status,
         { timeout: 15_000 },
       )
       .toBe('done');
-    const [message] = await rows<{ content: string }>('select content from line_messages where message_id = $1', [
+    const [message] = await env.rows<{ content: string }>('select content from line_messages where message_id = $1', [
       (event.message as { id: string }).id,
     ]);
     expect(message?.content).toBe('請問明天的會議改到幾點？');
@@ -392,7 +393,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
   it('shows an AI answer in the AI logs: who asked where, the question as text, tokens and tools', async () => {
     // As the AI Workflow records one (the Worker bundle on Miniflare runs no Workflow): mallory's question in ops.
     const question = '<script>alert(3)</script> 明天幾點灌漿？';
-    const [answer] = await rows<{ id: string }>(
+    const [answer] = await env.rows<{ id: string }>(
       `insert into line_ai_answers (webhook_event_id, instance_id, question_message_id, line_user_id, line_group_id, question, event_at, status, outcome, model,
                                     input_tokens, output_tokens, latency_ms, sent_by, tool_calls, finished_at)
        select 'ai-browser-1', 'ai-browser-1', m.id, m.line_user_id, m.line_group_id, $1, now(), 'answered', 'answered', 'claude-sonnet-5-5',
@@ -416,7 +417,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
 
   it('revokes a share link: the database says so and the link answers 410', async () => {
     const token = randomBytes(16).toString('base64url');
-    const [link] = await rows<{ id: string }>(
+    const [link] = await env.rows<{ id: string }>(
       `insert into share_links (token_hash, r2_key, file_name, content_type, size, expires_at)
        values ($1, 'sends/browser/file', $2, 'application/pdf', 10, now() + interval '1 day') returning id`,
       [createHash('sha256').update(token).digest('hex'), EVIL_NAME],
@@ -429,7 +430,7 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
     expect(path()).toBe('/admin/share-links');
     await expect(notice()).resolves.toBe(say('notice.shareLinkRevoked'));
     expect(
-      (await rows<{ revoked_at: Date | null }>('select revoked_at from share_links where id = $1', [link!.id]))[0]!
+      (await env.rows<{ revoked_at: Date | null }>('select revoked_at from share_links where id = $1', [link!.id]))[0]!
         .revoked_at,
     ).not.toBeNull();
     await expect(page.locator(`tr[data-share-link="${link!.id}"]`).getAttribute('data-state')).resolves.toBe('revoked');
@@ -437,13 +438,13 @@ describe.skipIf(missing !== null)('the console in Chromium', () => {
   });
 
   it('passes axe-core (WCAG 2.1 A and AA) on every screen, in both languages, signed in and not', async () => {
-    const [ops] = await rows<{ id: string }>('select id from line_groups where line_group_id = $1', [
+    const [ops] = await env.rows<{ id: string }>('select id from line_groups where line_group_id = $1', [
       directory.chat('group', 'ops').id,
     ]);
-    const [alice] = await rows<{ id: string }>('select id from line_users where line_user_id = $1', [
+    const [alice] = await env.rows<{ id: string }>('select id from line_users where line_user_id = $1', [
       directory.user('alice').userId,
     ]);
-    const [dave] = await rows<{ id: number }>(`select id from users where username = 'dave'`);
+    const [dave] = await env.rows<{ id: number }>(`select id from users where username = 'dave'`);
     const ids: Record<string, string> = { group: ops!.id, lineUser: alice!.id, account: String(dave!.id) };
     await open('/admin');
     const menu = await page.locator('nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!));

@@ -40,11 +40,9 @@ let page: Page;
 let incidents: string[] = [];
 
 const url = (path: string) => `${env.url}${path}`;
-const rows = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []) =>
-  (await env.db.query(sql, params)).rows as T[];
 const groupPk = async (name: string) =>
   (
-    await rows<{ id: string }>('select id from line_groups where line_group_id = $1', [
+    await env.rows<{ id: string }>('select id from line_groups where line_group_id = $1', [
       directory.chat('group', name).id,
     ])
   )[0]!.id;
@@ -91,7 +89,7 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
     );
     // The job indexes the shares as it starts.
     for (let i = 0; i < 150 && !fileId; i++) {
-      const [file] = await rows<{ id: string }>("select id from nas_files where share = 'projects' and name = $1", [
+      const [file] = await env.rows<{ id: string }>("select id from nas_files where share = 'projects' and name = $1", [
         fileName,
       ]);
       if (file) fileId = file.id;
@@ -128,12 +126,12 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
     expect(retried.status()).toBe(303);
     const pushes = await pushesTo(directory.chat('group', 'ops').id);
     expect(pushes.map((p) => p.body.messages)).toEqual([[{ type: 'text', text: '明早八點半泵浦車進場' }]]);
-    const sent = await rows<{ status: string; operator: string }>(
+    const sent = await env.rows<{ status: string; operator: string }>(
       'select status, operator from operator_sends where id = $1',
       [sendId],
     );
     expect(sent).toEqual([{ status: 'sent', operator: expect.stringMatching(/^token:/) }]);
-    const botRows = await rows<{ sent_by_operator: string }>(
+    const botRows = await env.rows<{ sent_by_operator: string }>(
       "select sent_by_operator from line_messages where line_group_id = $1 and is_from_bot and content = '明早八點半泵浦車進場'",
       [ops],
     );
@@ -152,7 +150,7 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
     await hit.locator('button[type="submit"]').dblclick();
     await page.waitForURL(`**/admin/groups/${ops}#send`);
     // Nobody in the chat asked: no asker and no reply token, so the delivery pushes it.
-    const requests = await rows<{
+    const requests = await env.rows<{
       id: string;
       reply_token: string | null;
       line_user_id: string | null;
@@ -165,10 +163,11 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
     let status = '';
     for (let i = 0; i < 150 && status !== 'sent'; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      status = (await rows<{ status: string }>('select status from operator_sends where id = $1', [sendId]))[0]!.status;
+      status = (await env.rows<{ status: string }>('select status from operator_sends where id = $1', [sendId]))[0]!
+        .status;
     }
     expect(status).toBe('sent');
-    const sent = await rows<{ status: string; sent_by: string }>(
+    const sent = await env.rows<{ status: string; sent_by: string }>(
       'select status, sent_by from nas_send_requests where id = $1',
       [requests[0]!.id],
     );
@@ -186,7 +185,7 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
   it("announces to the project's two groups: the preview's cost, then one push each", async () => {
     await open('/admin/announcements/new');
     await page.fill('#ann-text', '週六全區停電，暫停施工');
-    const projectId = (await rows<{ id: string }>('select id from projects where name = $1', [PROJECTS[0]]))[0]!.id;
+    const projectId = (await env.rows<{ id: string }>('select id from projects where name = $1', [PROJECTS[0]]))[0]!.id;
     await page.check(`input[name="projectId"][value="${projectId}"]`);
     await page.click(`button:has-text("${say('ann.preview')}")`);
     const summary = page.locator('[data-chats]');
@@ -212,7 +211,7 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
     await captureScreens(page, 'announcement');
     expect((await pushesTo(directory.chat('group', 'ops').id)).length).toBe(before.ops + 1);
     expect((await pushesTo(directory.chat('group', 'design').id)).length).toBe(before.design + 1);
-    const [announcement] = await rows<{ push_estimate: number; n: number }>(
+    const [announcement] = await env.rows<{ push_estimate: number; n: number }>(
       'select push_estimate, (select count(*)::int from announcements) as n from announcements',
     );
     expect(announcement).toEqual({ push_estimate: estimate, n: 1 });
@@ -221,7 +220,7 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
   it('refuses every new form from a foreign Origin or site, or without or with a wrong CSRF token, with nothing sent', async () => {
     await open(`/admin/groups/${ops}`);
     const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
-    const user = (await rows<{ id: string }>('select id from line_users limit 1'))[0]!.id;
+    const user = (await env.rows<{ id: string }>('select id from line_users limit 1'))[0]!.id;
     const sendId = crypto.randomUUID();
     const forms: Array<[string, Record<string, string>]> = [
       [`/admin/groups/${ops}/send`, { sendId, text: 'forged' }],
@@ -233,8 +232,8 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
       [`/admin/announcements/${sendId}/continue`, {}],
     ];
     expect(await forgedPostsNotRefused(context, env, csrf, forms)).toEqual([]);
-    expect(await rows('select id from operator_sends where id = $1', [sendId])).toEqual([]);
-    expect(await rows('select id from announcements where id = $1', [sendId])).toEqual([]);
+    expect(await env.rows('select id from operator_sends where id = $1', [sendId])).toEqual([]);
+    expect(await env.rows('select id from announcements where id = $1', [sendId])).toEqual([]);
   });
 
   it('a client without a session (no token sign-in, no Access) gets nothing', async () => {
@@ -251,7 +250,7 @@ describe.skipIf(missing !== null)('sending as the bot in Chromium', () => {
         maxRedirects: 0,
       });
       expect(posted.status()).toBe(401);
-      expect(await rows("select id from line_messages where content = 'anonymous'")).toEqual([]);
+      expect(await env.rows("select id from line_messages where content = 'anonymous'")).toEqual([]);
     } finally {
       await stranger.close();
     }

@@ -81,6 +81,8 @@ export interface ConsoleStack {
   url: string;
   /** Straight into the Worker's database (seeding, checking what a form changed). */
   db: pg.Pool;
+  /** One query on `db`, its rows. */
+  rows<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Where signed webhooks go (the sender of `npm run line`). */
   target: Target;
   stop(): Promise<void>;
@@ -160,7 +162,8 @@ export async function startConsoleStack(
       emulatorUrl: stack.emulator.url,
       databaseUrl,
     };
-    return { stack, url: stack.workerUrl, db, target, stop };
+    const rows = async <T>(sql: string, params: unknown[] = []) => (await db.query(sql, params)).rows as T[];
+    return { stack, url: stack.workerUrl, db, rows, target, stop };
   } catch (e) {
     await stop();
     throw e;
