@@ -269,7 +269,7 @@ async function processAnnouncement(
         if (outcome.kind === 'quota') {
           await pause(db, announcementId, row.id);
           deps.log.warn('console.announcement_paused', { announcementId, operatorSendId: row.id, processed });
-          return { processed, open: await openRows(db, announcementId), paused: true };
+          return { processed, open: await countRows(db, announcementId, OPEN), paused: true };
         }
       } else {
         await requestAnnouncedFile(db, { ...input, fileId: announcement.nasFileId, ...options }, actor);
@@ -280,7 +280,7 @@ async function processAnnouncement(
       deps.log.error('console.announcement_row_failed', { operatorSendId: row.id, error: err });
     }
   }
-  const open = await openRows(db, announcementId);
+  const open = await countRows(db, announcementId, OPEN);
   if (open === 0) {
     await db
       .update(announcements)
@@ -336,7 +336,7 @@ export async function resumeAnnouncement(db: Database, id: string, actor: AuditA
       action: 'console.announcement_resumed',
       targetType: 'announcement',
       targetId: id,
-      details: { pending: await countRows(tx, id, 'pending') },
+      details: { pending: await countRows(tx, id, ['pending']) },
     });
     return true;
   });
@@ -378,11 +378,15 @@ export async function retryFailedRows(db: Database, id: string, actor: AuditActo
   });
 }
 
-async function countRows(db: Queryable, announcementId: string, status: OperatorSendStatus): Promise<number> {
+/** Rows not settled yet (a file's stays `sending` until the NAS delivered it). */
+const OPEN: OperatorSendStatus[] = ['pending', 'sending'];
+
+/** An announcement's rows in these states. */
+async function countRows(db: Queryable, announcementId: string, statuses: OperatorSendStatus[]): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(operatorSends)
-    .where(and(eq(operatorSends.announcementId, announcementId), eq(operatorSends.status, status)));
+    .where(and(eq(operatorSends.announcementId, announcementId), inArray(operatorSends.status, statuses)));
   return row?.n ?? 0;
 }
 
@@ -410,17 +414,6 @@ async function requestAnnouncedFile(
       .returning({ id: operatorSends.id });
     if (moved.length === 1) await auditFile(tx, actor, input, checked.file);
   });
-}
-
-/** Rows not settled yet (a file's stays `sending` until the NAS delivered it). */
-async function openRows(db: Queryable, announcementId: string): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(operatorSends)
-    .where(
-      and(eq(operatorSends.announcementId, announcementId), inArray(operatorSends.status, ['pending', 'sending'])),
-    );
-  return row?.n ?? 0;
 }
 
 /** Unfinished announcements, oldest first: what the Cron Trigger resumes. */
