@@ -151,10 +151,11 @@ export async function previewUrlsFor(
   files: { id: string; extension: string }[],
 ): Promise<Map<string, string>> {
   const urls = new Map<string, string>();
-  const base = previewBase(ask.nas.publicBaseUrl);
-  const key = base ? await ask.nas.previewKey?.() : null;
   const images = files.filter((f) => isPreviewExtension(f.extension)).map((f) => f.id);
-  if (!base || !key || images.length === 0) return urls;
+  const base = images.length > 0 ? previewBase(ask.nas.publicBaseUrl) : null;
+  // The key is derived only when there is something to sign.
+  const key = base ? await ask.nas.previewKey?.() : null;
+  if (!base || !key) return urls;
   for (const grant of (await previewGrantsFor(db, ask, images)).values())
     urls.set(grant.fileId, previewUrl(base, await signPreviewToken(key, grant)));
   return urls;
