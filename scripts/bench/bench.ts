@@ -318,15 +318,16 @@ async function main(): Promise<void> {
         for (let round = 2; round <= options.rounds; round++) {
           say(`  round ${round} of ${options.rounds}`);
           const oursFirst = round % 2 === 1;
-          const [a, b] = oursFirst ? [await ours(), await article()] : [await article(), await ours()];
-          rounds.push(
-            roundOf(
-              path,
-              round,
-              oursFirst ? 'ours' : 'article',
-              ...((oursFirst ? [a, b] : [b, a]) as [TargetResult, TargetResult]),
-            ),
-          );
+          let mine: TargetResult;
+          let theirs: TargetResult;
+          if (oursFirst) {
+            mine = await ours();
+            theirs = await article();
+          } else {
+            theirs = await article();
+            mine = await ours();
+          }
+          rounds.push(roundOf(path, round, oursFirst ? 'ours' : 'article', mine, theirs));
         }
       }
       // On each path: through PgBouncer is how production reaches Neon.

@@ -182,15 +182,14 @@ export interface Round {
   oursAckPerSec: number;
   articleAckPerSec: number;
   ratio: number | null;
-  /** CPU ms per acknowledged event, all processes counted (scripts/bench/cpu.ts), and by process. */
-  oursCpuMs?: number;
-  articleCpuMs?: number;
+  /** CPU ms per acknowledged event by process (scripts/bench/cpu.ts). */
   oursCpu?: Partial<Record<CpuGroup, number>>;
   articleCpu?: Partial<Record<CpuGroup, number>>;
 }
 
-const cpuAll = (r: TargetResult) =>
-  r.cpuMsPerAck ? Object.values(r.cpuMsPerAck).reduce((a, b) => a + b, 0) : undefined;
+/** CPU ms per acknowledged event, all the processes counted. */
+const cpuTotal = (byGroup: Partial<Record<CpuGroup, number>> | undefined) =>
+  byGroup ? Object.values(byGroup).reduce((a, b) => a + b, 0) : undefined;
 
 export function roundOf(
   path: DbPath,
@@ -206,8 +205,6 @@ export function roundOf(
     oursAckPerSec: ours.ackPerSec,
     articleAckPerSec: article.ackPerSec,
     ratio: ratio(ours.ackPerSec, article.ackPerSec),
-    oursCpuMs: cpuAll(ours),
-    articleCpuMs: cpuAll(article),
     oursCpu: ours.cpuMsPerAck,
     articleCpu: article.cpuMsPerAck,
   };
@@ -426,11 +423,7 @@ export function formatReport(report: BenchReport): string {
     out.push(
       table([
         ['', ...groups, 'all'],
-        ...withCpu.map((x) => [
-          label(x),
-          ...groups.map((g) => n2(x.cpuMsPerAck![g])),
-          n2(Object.values(x.cpuMsPerAck!).reduce((a, b) => a + b, 0)),
-        ]),
+        ...withCpu.map((x) => [label(x), ...groups.map((g) => n2(x.cpuMsPerAck![g])), n2(cpuTotal(x.cpuMsPerAck))]),
       ]),
     );
   }
@@ -446,8 +439,8 @@ export function formatReport(report: BenchReport): string {
           n0(r.oursAckPerSec),
           n0(r.articleAckPerSec),
           x(r.ratio),
-          n2(r.oursCpuMs),
-          n2(r.articleCpuMs),
+          n2(cpuTotal(r.oursCpu)),
+          n2(cpuTotal(r.articleCpu)),
         ]),
       ]),
     );
