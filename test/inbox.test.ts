@@ -290,6 +290,20 @@ describe('the ack', () => {
     expect(await inboxRow(ev.webhookEventId)).toBeUndefined();
   });
 
+  it('503 for group chatter too, with no fallback tried against a dead database', async () => {
+    const ev = textEvent({ userId: newId.user(), groupId: newId.group() }, 'chatter, nowhere to go');
+    const warnings = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const res = await postEvents([ev], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' } });
+      expect(res.status).toBe(503);
+      const messages = warnings.mock.calls.map((c) => JSON.parse(String(c[0])).msg);
+      expect(messages).not.toContain('webhook.intake_statement_failed');
+    } finally {
+      warnings.mockRestore();
+    }
+    expect(await inboxRow(ev.webhookEventId)).toBeUndefined();
+  });
+
   it('past the ack budget the answer goes out and the INSERT and processing finish in waitUntil', async () => {
     const ev = textEvent({ userId: newId.user() }, 'slow database');
     const log = createLogger({ test: 'ack-budget' });

@@ -60,6 +60,11 @@ export interface CriticalPath {
  * lost" on the pool's idle client; a short grace period lets the driver finish first.
  */
 const CLOSE_GRACE_MS = 500;
+/**
+ * When Postgres refused the connection there is no client to let finish, but a close before the
+ * driver's startup message has gone out makes workerd throw "send() after close()" in the driver.
+ */
+const REFUSED_CLOSE_MS = 50;
 
 export interface WsProxyOptions {
   port?: number;
@@ -145,9 +150,15 @@ export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProx
     tcp.on('data', toClient);
     // After whatever the delay still holds.
     const closeWs = () => setTimeout(() => ws.readyState === ws.OPEN && ws.close(), CLOSE_GRACE_MS + delayMs);
+    let connected = false;
+    tcp.once('connect', () => {
+      connected = true;
+    });
     tcp.on('close', () => {
       sockets.delete(tcp);
-      closeWs();
+      // A target that refused has no client to finish: only the driver's first flight to let through.
+      if (connected) closeWs();
+      else setTimeout(() => ws.readyState === ws.OPEN && ws.close(1011, 'database refused'), REFUSED_CLOSE_MS);
     });
     tcp.on('error', () => tcp.destroy());
     ws.on('close', () => tcp.end());

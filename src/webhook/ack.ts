@@ -7,6 +7,7 @@
  * If the INSERT fails within the budget the answer is 503, so LINE's redelivery can retry.
  */
 import { ACK_BUDGET_MS } from '../config/constants';
+import { isPostgresError } from '../db/errors';
 import { processEvents } from '../events/dispatch';
 import { intakeStatement } from '../events/handlers/message';
 import { recordAtIntake, recordEvents, toInboxRows, type Recorded } from '../inbox/record';
@@ -33,6 +34,8 @@ export async function recordAndProcess(
   const intake = rows.length === 1 ? intakeStatement(services, rows[0]!) : null;
   const recording = intake
     ? recordAtIntake(services.db, intake, rows[0]!).catch((error: unknown) => {
+        // A database that cannot be reached would only fail again, after a second wait.
+        if (!isPostgresError(error)) throw error;
         log.warn('webhook.intake_statement_failed', { error });
         return recordEvents(services.db, rows);
       })
