@@ -5,7 +5,7 @@
 import { aiConfig } from './ai/config';
 import { config, type ConfigEnv } from './config';
 import { PROFILE_TTL_MS } from './config/constants';
-import { openDb, type DbHandle } from './db/client';
+import { openDb, openHttpDb, type DbHandle, type HttpDatabase } from './db/client';
 import { processEvent } from './events/dispatch';
 import type { EventDeps } from './events/types';
 import type { RecordedEvent } from './inbox/record';
@@ -13,7 +13,10 @@ import { createLineClient } from './line/client';
 import type { Logger } from './lib/log';
 import { nasConfig } from './nas/requests';
 
-export interface Services extends EventDeps, Pick<DbHandle, 'close'> {}
+export interface Services extends EventDeps, Pick<DbHandle, 'close'> {
+  /** One-statement queries over HTTP (the ack's intake statement). */
+  httpDb(): HttpDatabase;
+}
 
 /** `webhookOrigin`: the origin LINE called the webhook on (share links default to it); unknown in a cron run. */
 export function openServices(env: Env, log: Logger, webhookOrigin: string | null = null): Services {
@@ -24,6 +27,7 @@ export function openServices(env: Env, log: Logger, webhookOrigin: string | null
     line,
     log,
     close,
+    httpDb: () => openHttpDb(env),
     profileTtlMs: PROFILE_TTL_MS,
     ai: aiConfig(env),
     nas: nasConfig(env, webhookOrigin),

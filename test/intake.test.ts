@@ -5,8 +5,12 @@
  * `now()`, the usual way processes in a later transaction.
  */
 import { eq, sql } from 'drizzle-orm';
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { lineFiles, lineGroups, lineMessages, lineUsers, lineWebhookEvents } from '@linebot-edge/shared/schema';
+import { createLogger } from '../src/lib/log';
+import { openServices } from '../src/services';
+import { recordAndProcess } from '../src/webhook/ack';
 import { withDb } from './support/db';
 import { lineRequests, seedGroup, seedProfile } from './support/emulator';
 import { event, messageEvent, newId, postEvents, textEvent, type TestEvent } from './support/line';
@@ -188,6 +192,33 @@ describe('one statement at intake', () => {
     expect(way).toMatchObject({ status: 'done', atIntake: false });
     expect(JSON.stringify(way!.payload)).not.toContain('unsent-before-arrival-7d1c');
     expect((await messageOf(ev))?.content).toBeNull();
+  });
+
+  it("goes over HTTP: a known member's group text is acknowledged without touching the request's Pool", async () => {
+    const { userId, groupId } = await knownMember();
+    const ev = textEvent({ userId, groupId }, '鋼筋明早進場');
+    const log = createLogger({ test: 'intake-http' });
+    const services = openServices(env, log);
+    let poolUsed = 0;
+    // Any use of the request's Pool (a query, a transaction) would go through its session.
+    const db = new Proxy(services.db, {
+      get(target, key, receiver) {
+        poolUsed++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    const pending: Promise<unknown>[] = [];
+    const result = await recordAndProcess(
+      { destination: 'Ubot', events: [ev] },
+      { ...services, db },
+      (p) => pending.push(p),
+      log,
+    );
+    await Promise.all(pending);
+    expect(result).toMatchObject({ status: 'recorded', recorded: 1 });
+    expect(poolUsed).toBe(0);
+    expect(await wayOf(ev)).toMatchObject({ status: 'done', atIntake: true });
+    expect(await messageOf(ev)).toMatchObject({ content: '鋼筋明早進場' });
   });
 
   it('when the one statement fails, the event is recorded and processed the usual way', async () => {

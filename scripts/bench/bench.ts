@@ -544,7 +544,7 @@ async function runTarget(
   return result;
 }
 
-/** The traced connections since the last reset: round trips and time to the inbox INSERT's answer. */
+/** The traced acks since the last reset (WebSocket connections and HTTP requests): round trips and time to the inbox INSERT's answer. */
 function ackPath(stack: Stack): AckPath | undefined {
   const paths = stack.proxy!.criticalPaths();
   if (paths.length === 0) return undefined;
@@ -552,7 +552,8 @@ function ackPath(stack: Stack): AckPath | undefined {
   const ms = paths.map((p) => p.ms).sort((a, b) => a - b);
   const at = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
   return {
-    connections: paths.length,
+    connections: paths.filter((p) => !p.http).length,
+    http: paths.filter((p) => p.http).length,
     roundTrips: { p50: at(trips, 0.5), p95: at(trips, 0.95), max: trips.at(-1)! },
     ms: { p50: at(ms, 0.5), p95: at(ms, 0.95), p99: at(ms, 0.99) },
   };

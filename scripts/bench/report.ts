@@ -15,12 +15,18 @@ export interface Percentiles {
 /** How a target reaches Postgres: straight in (trust, no pipelining) or through PgBouncer (password, pipelined). */
 export type DbPath = 'direct' | 'pooled';
 
-/** Each connection's way to the inbox INSERT's answer, measured at the WebSocket proxy. */
+/**
+ * Each acknowledgement's way to the inbox INSERT's answer, measured at the WebSocket proxy and its
+ * `/sql` endpoint: over a WebSocket (a connection per request) or over HTTP (one statement, no connection).
+ */
 export interface AckPath {
+  /** Acks whose INSERT went over a WebSocket connection. */
   connections: number;
-  /** Round trips up to the INSERT's answer, the WebSocket open counted as one. */
+  /** Acks whose INSERT went over HTTP (a known member's group chatter, stored at intake). */
+  http: number;
+  /** Round trips up to the INSERT's answer, the WebSocket open counted as one; an HTTP request is one. */
   roundTrips: { p50: number; p95: number; max: number };
-  /** Upgrade request to the INSERT's answer handed to the Worker. */
+  /** Upgrade request (or HTTP request) to the INSERT's answer handed to the Worker. */
   ms: Percentiles;
 }
 
@@ -73,7 +79,7 @@ export interface TargetResult {
   lineCallsPerEvent?: number;
   /** Group-text runs only: every event is a group message. */
   lineCallsPerMessage?: number;
-  /** Batches sent (one per Sync or Query): round trips, unless pipelined with the login. */
+  /** Batches sent (one per Sync or Query, or HTTP request): round trips, unless pipelined with the login. */
   dbRoundTripsPerEvent?: number;
   dbConnectionsPerRequest?: number;
   /** Startup and password messages per connection (pipelined, they share one flight). */
@@ -325,7 +331,7 @@ export function formatReport(report: BenchReport): string {
           worker((x) => n2(x.lineCallsPerEvent)),
         ),
         row(
-          'DB batches / event (Sync or Query)',
+          'DB batches / event (Sync, Query or HTTP request)',
           worker((x) => n2(x.dbRoundTripsPerEvent)),
         ),
         row(
@@ -383,8 +389,11 @@ export function formatReport(report: BenchReport): string {
     out.push(
       table([
         ['', ...traced.map(label)],
+        row(`acks whose INSERT went over HTTP / over a WebSocket, under load`, (x) =>
+          x.ackPath ? `${x.ackPath.http} / ${x.ackPath.connections}` : '—',
+        ),
         row(`round trips to the INSERT's answer, under load p50 / p95 / max`, (x) => rt(x.ackPath)),
-        row(`WebSocket open to the INSERT's answer p50 ms, under load`, (x) =>
+        row(`request (WebSocket open or HTTP) to the INSERT's answer p50 ms, under load`, (x) =>
           x.ackPath ? n1(x.ackPath.ms.p50) : '—',
         ),
         ...(L > 0
@@ -392,7 +401,7 @@ export function formatReport(report: BenchReport): string {
               row(`one connection, no load: round trips counted at ${L} ms p50 / p95 / max`, (x) =>
                 rt(x.probe?.ackPath),
               ),
-              row(`one connection, no load: WebSocket open to the INSERT's answer p50 ms at ${L} ms`, (x) =>
+              row(`one connection, no load: request to the INSERT's answer p50 ms at ${L} ms`, (x) =>
                 x.probe?.ackPath ? n1(x.probe.ackPath.ms.p50) : '—',
               ),
               row(`one connection, no load: ack p50 ms at 0 / at ${L} ms`, (x) =>
@@ -405,6 +414,7 @@ export function formatReport(report: BenchReport): string {
     );
     out.push(
       'Counted at the WebSocket proxy: a flight is what the Worker sends before it receives anything; the open (upgrade, 101) is one.',
+      "A known member's group chatter is stored by one statement over HTTP (the proxy's /sql, as Neon's): one round trip, no connection.",
       "The article's pool keeps its connections open: its ack waits on one round trip per query (no count on the wire, the slope shows it).",
     );
     if (!L)

@@ -1,9 +1,12 @@
 /**
  * A WebSocket-to-TCP byte pipe so the Neon serverless driver can reach a plain Postgres
  * (local development and tests; Neon runs its own proxy in production). Neon's wsproxy
- * semantics: the path is ignored and `?address=host:port` names the target.
+ * semantics: the path is ignored and `?address=host:port` names the target. On the same port,
+ * `POST /sql` answers the driver's HTTP queries (`neon()`), as Neon's endpoint does
+ * (./sql-over-http.ts).
  */
 import { createRequire } from 'node:module';
+import { createServer } from 'node:http';
 import net from 'node:net';
 import type { WebSocket, WebSocketServer as WebSocketServerType } from 'ws';
 import {
@@ -15,6 +18,7 @@ import {
   type FrontendMessage,
   type RoundTripCounts,
 } from './pg-wire.ts';
+import { sqlOverHttp } from './sql-over-http.ts';
 import { delayedSender } from './tcp-delay-proxy.ts';
 
 // Loaded through Node's resolver: bundlers (vitest's module runner) may pick ws's browser stub.
@@ -47,11 +51,14 @@ export interface WsProxy {
 /**
  * A connection's way to the answer of the traced statement, measured on the wire. A flight is what
  * the client sends without having received anything in between: pipelined messages share one.
+ * A statement sent over HTTP (`POST /sql`) is one round trip, from its request to its answer.
  */
 export interface CriticalPath {
+  /** Whether the statement came over HTTP (`POST /sql`) rather than a WebSocket. */
+  http: boolean;
   /** Flights up to and including the statement's, the WebSocket open (upgrade request, 101) counted as one. */
   roundTrips: number;
-  /** From the upgrade request to the statement's answer (its ReadyForQuery) handed to the client. */
+  /** From the upgrade request (or the HTTP request) to the statement's answer handed to the client. */
   ms: number;
 }
 
@@ -87,9 +94,24 @@ export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProx
   let traced: RegExp | undefined;
   let paths: CriticalPath[] = [];
   const openedAt = new WeakMap<object, number>();
+  // Neon's SQL over HTTP beside the WebSocket proxy, on the same port, as at Neon.
+  const sql = sqlOverHttp({
+    allowedHosts: allowed,
+    delayMs: () => delayMs,
+    // A request is one round trip and one batch; the open connections behind it are the endpoint's.
+    observe: (queries, ms) => {
+      if (!options.countRoundTrips) return;
+      counts.query++;
+      if (traced && queries.some((q) => traced!.test(q))) paths.push({ http: true, roundTrips: 1, ms });
+    },
+  });
+  const http = createServer((req, res) => {
+    if (req.method === 'POST' && new URL(req.url ?? '/', 'http://proxy').pathname === '/sql')
+      return sql.handle(req, res);
+    res.writeHead(404).end();
+  });
   const server = new WebSocketServer({
-    host,
-    port: options.port ?? 0,
+    server: http,
     // The open's round trip: the 101 goes out `delayMs` after the upgrade request came in.
     verifyClient: (info: { req: object }, accept: (ok: boolean) => void) => {
       openedAt.set(info.req, performance.now());
@@ -166,10 +188,10 @@ export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProx
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+    http.once('error', reject);
+    http.listen(options.port ?? 0, host, resolve);
   });
-  const port = (server.address() as net.AddressInfo).port;
+  const port = (http.address() as net.AddressInfo).port;
   return {
     port,
     address: `${host}:${port}/v2`,
@@ -191,7 +213,10 @@ export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProx
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
         for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
+        server.close(() => {
+          http.closeAllConnections();
+          http.close(() => void sql.close().then(resolve));
+        });
       }),
   };
 }
@@ -239,7 +264,7 @@ class Trace {
     this.ready.push(data);
     // The login ends with one ReadyForQuery of its own, then one per batch.
     if (!this.target || this.ready.count < 1 + this.target.batch) return true;
-    this.out.push({ roundTrips: this.target.flight, ms: performance.now() - this.openedAt });
+    this.out.push({ http: false, roundTrips: this.target.flight, ms: performance.now() - this.openedAt });
     return false;
   }
 }

@@ -5,7 +5,7 @@
 import { type Query, sql } from 'drizzle-orm';
 import { sha256Hex } from '../lib/hex';
 import { chunk } from '../line/messages';
-import type { Queryable } from '../db/client';
+import type { HttpDatabase, Queryable } from '../db/client';
 import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import { isWebhookEvent, type WebhookEventObject } from '../line/webhook-body';
 import { clip, storable, storableString } from './storable';
@@ -151,7 +151,11 @@ export interface IntakeStatement {
  * `intakeStatement` of the message handler): it inserts `row` and returns its id and status, or
  * nothing for a redelivery. `done` means stored too; `processing` goes the usual way.
  */
-export async function recordAtIntake(db: Queryable, statement: IntakeStatement, row: InboxInsert): Promise<Recorded> {
+export async function recordAtIntake(
+  db: Queryable | HttpDatabase,
+  statement: IntakeStatement,
+  row: InboxInsert,
+): Promise<Recorded> {
   // Run as Drizzle runs its own prepared queries: the text built once, the values filled in.
   const result = (await db._.session
     .prepareQuery(statement.query, undefined, undefined, false)

@@ -30,10 +30,11 @@ export async function recordAndProcess(
 ): Promise<AckResult> {
   const rows = await toInboxRows(body.destination, body.events);
   // LINE mostly sends one event per body: group chatter from known members is recorded and stored
-  // in one statement; anything else, or a failure of that statement, goes the usual way.
+  // in one statement, sent over HTTP, so such a request opens no connection at all. Anything else,
+  // or that statement failing in Postgres, goes the usual way, through the request's Pool.
   const intake = rows.length === 1 ? intakeStatement(services, rows[0]!) : null;
   const recording = intake
-    ? recordAtIntake(services.db, intake, rows[0]!).catch((error: unknown) => {
+    ? recordAtIntake(services.httpDb(), intake, rows[0]!).catch((error: unknown) => {
         // A database that cannot be reached would only fail again, after a second wait.
         if (!isPostgresError(error)) throw error;
         log.warn('webhook.intake_statement_failed', { error });
