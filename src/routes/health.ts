@@ -1,5 +1,6 @@
 /**
- * GET /healthz: liveness, and whether the database answers (503 when it does not).
+ * GET /healthz: liveness, and whether the database answers (503 when it does not), both ways the
+ * Worker reaches it: through a Pool and over HTTP (the webhook's intake call).
  *
  * Anyone may call it, so it must not be a way to make us open database connections: the probe
  * runs at most once per 10 seconds per isolate, and callers in between (or while a probe is under
@@ -8,7 +9,7 @@
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { config } from '../config';
-import { openDb } from '../db/client';
+import { openDb, openHttpDb } from '../db/client';
 import type { AppEnv } from '../http/types';
 import { sleep } from '../lib/time';
 
@@ -46,14 +47,25 @@ async function checkDatabase(
   waitUntil: (p: Promise<unknown>) => void,
 ): Promise<DatabaseState> {
   let handle: ReturnType<typeof openDb> | undefined;
+  /** One way's `select 1`: whether it answered in time; why not is logged with the way's name. */
+  const answers = async (via: 'pool' | 'http', query: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      const answered = await Promise.race([query().then(() => true), sleep(DB_CHECK_TIMEOUT_MS).then(() => false)]);
+      if (!answered) log.warn('health.database_timeout', { via, timeoutMs: DB_CHECK_TIMEOUT_MS });
+      return answered;
+    } catch (err) {
+      log.warn('health.database_unreachable', { via, error: err });
+      return false;
+    }
+  };
   try {
     handle = openDb(env, log);
-    const answered = await Promise.race([
-      handle.db.execute(sql`select 1`).then(() => true),
-      sleep(DB_CHECK_TIMEOUT_MS).then(() => false),
+    const db = handle.db;
+    const both = await Promise.all([
+      answers('pool', () => db.execute(sql`select 1`)),
+      answers('http', () => openHttpDb(env).execute(sql`select 1`)),
     ]);
-    if (!answered) log.warn('health.database_timeout', { timeoutMs: DB_CHECK_TIMEOUT_MS });
-    return answered ? 'ok' : 'unreachable';
+    return both.every(Boolean) ? 'ok' : 'unreachable';
   } catch (err) {
     log.warn('health.database_unreachable', { error: err });
     return 'unreachable';
