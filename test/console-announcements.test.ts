@@ -5,7 +5,8 @@
  * outcome, a resume after LINE failed for one chat that sends nothing twice, the Cron finishing
  * it, forged posts refused and a signed-out client given nothing. The month's push quota running
  * out mid-way pauses it (the rest pending, left alone by the Cron) until "send the rest"; LINE's
- * rate limit fails that chat only, never pauses; failed chats retried, each pushed once (a chat LINE had already got the message in: 409, nothing twice).
+ * rate limit fails that chat and leaves the rest to the next Cron run, never pauses; failed chats
+ * retried, each pushed once (a chat LINE had already got the message in: 409, nothing twice).
  */
 import { and, eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
@@ -357,7 +358,7 @@ describe("announcements: the month's push quota, failed chats", () => {
     expect(await auditOf(id, 'console.announcement_resumed')).toHaveLength(1);
   });
 
-  it("LINE's rate limit (a 429 not the quota) on one chat: that row failed, the rest sent, never paused; retry failed chats sends it once", async () => {
+  it("LINE's rate limit (a 429 not the quota) on one chat: that row failed, the rest left to the next Cron run, never paused; retry failed chats sends it once", async () => {
     const op = await operator();
     const id = crypto.randomUUID();
     const { project, groups } = await groupsInSendOrder(id, 2);
@@ -372,6 +373,11 @@ describe("announcements: the month's push quota, failed chats", () => {
     });
     await announce(op, id, '水塔清洗', project.id);
     expect((await pushRequestsTo(a.lineGroupId)).map((r) => r.status)).toEqual([429, 429, 429]);
+    // The chunk stopped at the limit: the next chat was not tried into it.
+    expect(await pushRequestsTo(b.lineGroupId)).toEqual([]);
+    expect(await announcementRow(id)).toMatchObject({ status: 'sending' });
+    expect((await rowsOf(id)).find((r) => r.lineGroupId === b.id)).toMatchObject({ status: 'pending' });
+    await runCron();
     expect(await pushesTo(b.lineGroupId)).toHaveLength(1);
     const failed = (await rowsOf(id)).find((r) => r.lineGroupId === a.id)!;
     expect(failed).toMatchObject({

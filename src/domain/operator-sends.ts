@@ -37,8 +37,11 @@ export type SendOutcome =
   | { kind: 'sent'; again: boolean }
   /** A file: asked of the NAS; the row becomes `sent` when the Worker pushes it. */
   | { kind: 'requested'; again: boolean }
-  /** LINE refused: `quota` (429, the monthly limit) or its status (429 too: its rate limit); the row is `failed`. */
-  | { kind: 'failed'; error: string }
+  /**
+   * LINE refused: `quota` (429, the monthly limit) or its status (429 too: its rate limit, then
+   * `rateLimited`); the row is `failed`.
+   */
+  | { kind: 'failed'; error: string; rateLimited?: boolean }
   /** LINE did not answer (5xx, network): the row stays `sending`; the same submission may try again. */
   | { kind: 'unanswered' }
   /** The submission's id was used for another message or chat. */
@@ -158,6 +161,7 @@ export async function pushText(
   const { db } = deps;
   const { chat, to } = await destinationOf(db, input.chat);
   let error: string;
+  let rateLimited = false;
   try {
     const sent = await sendMessages(deps, {
       chat,
@@ -178,7 +182,7 @@ export async function pushText(
   } catch (err) {
     // A 429 thrown is LINE's rate limit (its monthly limit is `refused`): failed, for the operator to
     // send again (an announcement's "retry failed chats" keeps the row's retry key: never twice).
-    const rateLimited = err instanceof LineApiError && err.status === 429;
+    rateLimited = err instanceof LineApiError && err.status === 429;
     if (!(err instanceof LineApiError) || (err.isRetryable && !rateLimited)) {
       deps.log.warn('console.send_unanswered', { operatorSendId: input.id, error: err });
       return { kind: 'unanswered' };
@@ -186,7 +190,7 @@ export async function pushText(
     error = `LINE refused the message (${err.status}${rateLimited ? ': rate limit, try again later' : ''})`;
   }
   await settle(db, input.id, { status: 'failed', error });
-  return { kind: 'failed', error };
+  return rateLimited ? { kind: 'failed', error, rateLimited } : { kind: 'failed', error };
 }
 
 /** Moves a row out of pending/sending, once; how many rows it moved (0: already settled). */
