@@ -606,6 +606,11 @@ export const auditLog = pgTable(
     index('audit_log_action_idx').on(t.action, t.at.desc(), t.id.desc()),
     index('audit_log_actor_idx').on(t.actorUserId, t.at.desc(), t.id.desc()),
     index('audit_log_group_idx').on(t.lineGroupId, t.at.desc(), t.id.desc()),
+    // The audit screen's other filters, newest first by id: an operator exactly or by prefix
+    // (`token:*`), and a LINE user (what they did, and what was done to their 1:1 chat).
+    index('audit_log_operator_idx').on(t.operator.op('varchar_pattern_ops'), t.id.desc()),
+    index('audit_log_line_user_idx').on(t.actorLineUserId, t.id.desc()),
+    index('audit_log_target_idx').on(t.targetType, t.targetId, t.id.desc()),
     check('audit_log_via_check', sql`${t.via} IN ('chat', 'console', 'api', 'nas', 'system')`),
   ],
 );
