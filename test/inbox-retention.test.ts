@@ -5,7 +5,7 @@
  * OpenAPI document) and the console show a purged event without its payload.
  */
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from 'cloudflare:test';
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lineWebhookEvents } from '@linebot-edge/shared/schema';
 import worker from '../src/index';
@@ -96,20 +96,28 @@ describe('the cron purges old done payloads', () => {
   });
 
   it('in batches: a run purges at most its statements × batch, oldest first', async () => {
-    // Far older than anything else in the shared database, so only these rows qualify.
+    // Far older than anything else in the shared database, so only these rows qualify. They are
+    // `invalid` (which no Cron run touches) until the transaction below makes them `done`: another
+    // file's Cron run, whose purge takes any old done row, cannot take them first.
     const rows = [];
-    for (let i = 0; i < 5; i++) rows.push(await receivedDaysAgo(3400 + i));
+    for (let i = 0; i < 5; i++) rows.push(await receivedDaysAgo(3400 + i, { status: 'invalid' }));
     const ids = rows.map((r) => r.id);
-    expect(await withDb((db) => purgeInboxPayloads(db, 3399, { batch: 2, statements: 1 }))).toBe(2);
-    const after = await rowsOf(ids);
+    const { first, nullAfterFirst, second } = await withDb((db) =>
+      db.transaction(async (tx) => {
+        await tx.update(lineWebhookEvents).set({ status: 'done' }).where(inArray(lineWebhookEvents.id, ids));
+        const first = await purgeInboxPayloads(tx, 3399, { batch: 2, statements: 1 });
+        const purged = await tx
+          .select({ id: lineWebhookEvents.id })
+          .from(lineWebhookEvents)
+          .where(and(inArray(lineWebhookEvents.id, ids), isNull(lineWebhookEvents.payload)));
+        const second = await purgeInboxPayloads(tx, 3399, { batch: 2, statements: 4 });
+        return { first, nullAfterFirst: purged.map((r) => r.id).sort(), second };
+      }),
+    );
+    expect(first).toBe(2);
     // The two oldest (3404 and 3403 days) went first.
-    expect(
-      after
-        .filter((r) => r.payload === null)
-        .map((r) => r.id)
-        .sort(),
-    ).toEqual([ids[4]!, ids[3]!].sort());
-    expect(await withDb((db) => purgeInboxPayloads(db, 3399, { batch: 2, statements: 4 }))).toBe(3);
+    expect(nullAfterFirst).toEqual([ids[4]!, ids[3]!].sort());
+    expect(second).toBe(3);
     expect((await rowsOf(ids)).every((r) => r.payload === null)).toBe(true);
   });
 });
