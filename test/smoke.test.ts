@@ -40,6 +40,30 @@ describe('logs', () => {
   });
 });
 
+describe("a request's pool", () => {
+  it('warns of a dropped socket while in use, and only notes one once it is closing', async () => {
+    const { env } = await import('cloudflare:test');
+    const { createLogger } = await import('../src/lib/log');
+    const { openDb } = await import('../src/db/client');
+    const lines: { level: string; msg: string }[] = [];
+    const spies = (['log', 'warn'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((l: unknown) => void lines.push(JSON.parse(String(l)))),
+    );
+    try {
+      const handle = openDb(env, createLogger());
+      handle.pool.emit('error', new Error('Network connection lost.'));
+      await handle.close();
+      handle.pool.emit('error', new Error('Network connection lost.'));
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(lines.filter((l) => l.msg.startsWith('db.pool_error')).map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'db.pool_error'],
+      ['info', 'db.pool_error_while_closing'],
+    ]);
+  });
+});
+
 describe('the database path under test', () => {
   it('is the production one when PgBouncer runs: a password role through transaction pooling, login pipelined', async () => {
     const { env } = await import('cloudflare:test');

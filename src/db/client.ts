@@ -73,9 +73,13 @@ export function openDb(env: ConfigEnv, log: Logger): DbHandle {
     // The pool lives as long as its request: no idle timer to arm and clear around every query.
     idleTimeoutMillis: 0,
   });
-  // An idle client whose socket drops emits 'error' on the pool; unhandled, it would crash the request.
-  pool.on('error', (err: Error) => log.warn('db.pool_error', { error: err }));
   let closed: Promise<void> | undefined;
+  // An idle client whose socket drops emits 'error' on the pool; unhandled, it would crash the
+  // request. Once the pool is closing, the work is done and a dropped socket costs nothing: workerd
+  // reports one when the request that owned it is torn down before the proxy closed it.
+  pool.on('error', (err: Error) =>
+    closed ? log.info('db.pool_error_while_closing', { error: err }) : log.warn('db.pool_error', { error: err }),
+  );
   return {
     db: createDb(pool),
     pool,
