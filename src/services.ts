@@ -18,8 +18,11 @@ export interface Services extends EventDeps, Pick<DbHandle, 'close'> {
   httpDb(): HttpDatabase;
 }
 
-/** `webhookOrigin`: the origin LINE called the webhook on (share links default to it); unknown in a cron run. */
-export function openServices(env: Env, log: Logger, webhookOrigin: string | null = null): Services {
+/**
+ * `origin`: the origin this Worker was called on, which share links and previews default to: LINE's
+ * webhook call, or the console or API request that retried the event; unknown in a cron run.
+ */
+export function openServices(env: Env, log: Logger, origin: string | null = null): Services {
   const { db, close } = openDb(env, log);
   const line = lineClientOf(env);
   return {
@@ -30,7 +33,7 @@ export function openServices(env: Env, log: Logger, webhookOrigin: string | null
     httpDb: () => openHttpDb(env),
     profileTtlMs: PROFILE_TTL_MS,
     ai: aiConfig(env),
-    nas: nasConfig(env, webhookOrigin),
+    nas: nasConfig(env, origin),
     files: env.FILES,
   };
 }
@@ -55,7 +58,8 @@ export function processInBackground(
   log: Logger,
   waitUntil: (p: Promise<unknown>) => void,
   event: RecordedEvent,
+  origin: string | null,
 ) {
-  const services = openServices(env, log);
+  const services = openServices(env, log, origin);
   waitUntil(processEvent(services, event).finally(services.close));
 }

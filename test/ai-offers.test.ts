@@ -26,7 +26,14 @@ import {
   projectMembers,
   projects,
 } from '@linebot-edge/shared/schema';
-import { createAccount, createProject, createProjectWithFolder, issueCode } from './support/admin';
+import {
+  adminFetch,
+  createAccount,
+  createProject,
+  createProjectWithFolder,
+  issueCode,
+  seedInboxEvent,
+} from './support/admin';
 import { groupPkOf, pkOf } from './support/chat';
 import { claudeRequests, claudeScript, type ClaudeRequest } from './support/claude';
 import { withDb } from './support/db';
@@ -391,6 +398,34 @@ describe('offers show previews as /find does', () => {
     await moveTo(other.id);
     expect((await fetchPreview(image!.url)).status).toBe(404);
     await moveTo(project.id);
+    expect((await fetchPreview(image!.url)).status).toBe(200);
+  });
+
+  it('in an event retried from the management API: on the origin the API was called on', async () => {
+    const marker = `m${crypto.randomUUID().slice(0, 8)}`;
+    const { share, asker, groupId } = await projectGroup();
+    const [photo] = await insertNasFiles(share, [{ path: `案場A/現場-${marker}.jpg`, size: 200_000 }]);
+    await previewOf(photo!);
+    await offering(marker, [photo!.id]);
+    const ev = textEvent({ userId: asker.userId, groupId }, `@小幫手 照片 ${marker}`);
+    // Recorded, then failed before anything was done (as in a database outage): only a retry processes it.
+    const row = await seedInboxEvent({
+      webhookEventId: ev.webhookEventId,
+      eventType: 'message',
+      sourceType: 'group',
+      payload: ev,
+      status: 'failed',
+      attempts: 1,
+    });
+    await using instance = await introspectWorkflowInstance(env.AI_ANSWER, await instanceIdFor(ev.webhookEventId));
+    expect((await adminFetch('POST', `/events/${row.id}/retry`)).status).toBe(202);
+    await instance.waitForStatus('complete');
+    const [reply] = await repliesWith(ev.replyToken);
+    expect([reply!.status, reply!.errors]).toEqual([200, []]);
+    const offer = messagesOf(reply!).find((m) => m.type === 'flex')!;
+    const [image] = imagesOf(offer.contents);
+    // PUBLIC_BASE_URL is empty and no webhook call carried this event: the retry's request names the origin.
+    expect(image!.url).toMatch(/^https:\/\/bot\.example\/p\/[A-Za-z0-9_-]{82}\.[A-Za-z0-9_-]{43}$/);
     expect((await fetchPreview(image!.url)).status).toBe(200);
   });
 

@@ -21,11 +21,11 @@ export interface NasConfig {
 }
 
 /** NAS_SEND_MAX_BYTES as the upload endpoint reads it (src/config): /find never offers what it would refuse. */
-export function nasConfig(env: ConfigEnv, webhookOrigin: string | null = null): NasConfig {
+export function nasConfig(env: ConfigEnv, origin: string | null = null): NasConfig {
   const c = config(env);
   return {
     sendMaxBytes: c.nasSendMaxBytes,
-    publicBaseUrl: c.publicBaseUrl ?? webhookOrigin,
+    publicBaseUrl: c.publicBaseUrl ?? origin,
     previewKey: () => previewUrlKey(c.secrets.nasAgentToken),
   };
 }

@@ -46,7 +46,7 @@ export const inboxRoutes = new Hono<ConsoleEnv>()
         t(lang, 'inbox.notRetryable', { id, status: t(lang, `eventStatus.${retry.status}`) }),
       );
     const log = c.get('log');
-    processInBackground(c.env, log, (p) => c.executionCtx.waitUntil(p), retry.event);
+    processInBackground(c.env, log, (p) => c.executionCtx.waitUntil(p), retry.event, new URL(c.req.url).origin);
     log.info('console.event_retry', { inboxId: id, attempts: retry.event.attempts, by: c.get('operator').via });
     return redirectWithNotice(c, `${BASE}/inbox`, 'notice.retried');
   });

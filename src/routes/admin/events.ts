@@ -65,7 +65,7 @@ export const eventRoutes = adminRouter()
       if (retry.result === 'not_retryable')
         throw new ApiError(409, 'conflict', `event ${id} is ${retry.status}; only failed or dead events are retried`);
       const log = c.get('log');
-      processInBackground(c.env, log, (p) => c.executionCtx.waitUntil(p), retry.event);
+      processInBackground(c.env, log, (p) => c.executionCtx.waitUntil(p), retry.event, new URL(c.req.url).origin);
       log.info('admin.event_retry', { inboxId: id, attempts: retry.event.attempts });
       return c.json({ id, status: 'processing' as const, attempts: retry.event.attempts }, 202);
     },
