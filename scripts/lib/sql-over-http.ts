@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pg from 'pg';
+import { isPostgresError } from '../../src/db/errors.ts';
 
 /** The longest body taken: the driver sends one statement, or one batch, per request. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -51,12 +52,17 @@ export interface SqlOverHttpOptions {
   observe?: (queries: string[], ms: number) => void;
 }
 
+interface Answer {
+  status: number;
+  body: unknown;
+  /** The statements run, when any were. */
+  ran?: string[];
+}
+
 export interface SqlOverHttp {
   handle(req: IncomingMessage, res: ServerResponse): void;
   close(): Promise<void>;
 }
-
-const isSqlState = (code: unknown): boolean => typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 
 export function sqlOverHttp(options: SqlOverHttpOptions): SqlOverHttp {
   const pools = new Map<string, pg.Pool>();
@@ -86,11 +92,9 @@ export function sqlOverHttp(options: SqlOverHttpOptions): SqlOverHttp {
     };
   };
 
-  /** Answers the request: the status, and a JSON body; `ran` when statements were run. */
-  async function respond(
-    req: IncomingMessage,
-    body: Buffer,
-  ): Promise<{ status: number; body: unknown; ran?: string[] }> {
+  /** Answers the request (`body` null: it was too large): the status, a JSON body, and `ran` when statements were run. */
+  async function respond(req: IncomingMessage, body: Buffer | null): Promise<Answer> {
+    if (!body) return { status: 413, body: { message: 'request body too large' } };
     const target = String(req.headers['neon-connection-string'] ?? '');
     let url: URL;
     let parsed: { query?: unknown; params?: unknown; queries?: unknown };
@@ -116,7 +120,7 @@ export function sqlOverHttp(options: SqlOverHttpOptions): SqlOverHttp {
       client = await poolFor(target).connect();
     } catch (error) {
       // Postgres refused the login (a wrong database or password): its own error.
-      if (isSqlState((error as { code?: unknown }).code)) return postgresError(error);
+      if (isPostgresError(error)) return postgresError(error);
       return { status: 502, body: { message: `could not reach the database: ${(error as Error).message}` } };
     }
     const ran = queries.map((q) => q.query);
@@ -145,15 +149,7 @@ export function sqlOverHttp(options: SqlOverHttpOptions): SqlOverHttp {
         if (size <= MAX_BODY_BYTES) chunks.push(chunk);
       });
       req.on('end', () => {
-        const answered =
-          size > MAX_BODY_BYTES
-            ? Promise.resolve({ status: 413, body: { message: 'request body too large' } } as {
-                status: number;
-                body: unknown;
-                ran?: string[];
-              })
-            : respond(req, Buffer.concat(chunks));
-        void answered.then(({ status, body, ran }) => {
+        void respond(req, size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)).then(({ status, body, ran }) => {
           const send = () => {
             res.writeHead(status, { 'content-type': 'application/json' });
             res.end(JSON.stringify(body));

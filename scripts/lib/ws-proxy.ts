@@ -160,7 +160,9 @@ export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProx
     sockets.add(tcp);
     tcp.setNoDelay(true);
     const pending: Buffer[] = [];
+    let connected = false;
     tcp.on('connect', () => {
+      connected = true;
       for (const chunk of pending) tcp.write(chunk);
       pending.length = 0;
     });
@@ -172,10 +174,6 @@ export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProx
     tcp.on('data', toClient);
     // After whatever the delay still holds.
     const closeWs = () => setTimeout(() => ws.readyState === ws.OPEN && ws.close(), CLOSE_GRACE_MS + delayMs);
-    let connected = false;
-    tcp.once('connect', () => {
-      connected = true;
-    });
     tcp.on('close', () => {
       sockets.delete(tcp);
       // A target that refused has no client to finish: only the driver's first flight to let through.
