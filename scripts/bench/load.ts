@@ -14,6 +14,11 @@ export interface LoadConfig {
   mix: Mix;
   connections: number;
   durationSec: number;
+  /**
+   * Stop after this many requests instead of after `durationSec` (the smoke run: on a loaded CI
+   * machine a second may hold only a handful, too few for the mix to show each kind of event).
+   */
+  amount?: number;
   /** Return the acknowledged ids (targets that store; the SDK baseline's 10k/s are not worth shipping). */
   trackIds?: boolean;
 }
@@ -58,7 +63,7 @@ export async function runLoad(config: LoadConfig): Promise<LoadResult> {
   const options: autocannon.Options = {
     url: config.url,
     connections: config.connections,
-    duration: config.durationSec,
+    ...(config.amount ? { amount: config.amount } : { duration: config.durationSec }),
     timeout: 10,
     requests: [
       {

@@ -108,6 +108,8 @@ export interface BenchReport {
   skipped: Array<{ path: DbPath; reason: string }>;
   config: {
     durationSec: number;
+    /** Requests per target instead of a duration (smoke). */
+    amount?: number;
     warmupSec: number;
     connections: number;
     eventsPerRequest: number;
@@ -296,7 +298,7 @@ export function formatReport(report: BenchReport): string {
   for (const s of report.skipped) out.push(`${s.path}: SKIPPED, ${s.reason}`);
   if (results.length)
     out.push(
-      `load: ${config.connections} connections, ${config.durationSec} s per target after ${config.warmupSec} s warm-up, one signed event per request`,
+      `load: ${config.connections} connections, ${config.amount ? `${config.amount} requests` : `${config.durationSec} s`} per target after ${config.warmupSec} s warm-up, one signed event per request`,
     );
   out.push(
     `LINE API latency: ${config.lineLatencyMs > 0 ? `${config.lineLatencyMs} ms added to every call (modelling api.line.me)` : 'none (the local emulator answers at once)'}`,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` in its smoke configuration (1 s per target, 4 connections, a small database
+ * `npm run bench` in its smoke configuration (200 requests per target, 4 connections, a small database
  * latency so the unloaded probe runs too) against the local PostgreSQL the suite uses: it runs
  * every target both ways (direct, and pooled through PgBouncer when it is installed) and its
  * `--json` output parses with every figure a number. Speed is not asserted: this machine is shared
@@ -46,6 +46,9 @@ describe('npm run bench -- --smoke --json', () => {
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.database).toMatch(/PostgreSQL/);
     expect(report.config.dbLatencyMs).toBe(2);
+    // By count: one request in eight of the mix is not group chatter, and a loaded CI machine once
+    // fit so few into a second that none was sent.
+    expect(report.config.amount).toBe(200);
     const direct = [
       'worker/mixed/direct',
       'sdk-baseline/mixed/-',
@@ -68,6 +71,7 @@ describe('npm run bench -- --smoke --json', () => {
         expect(isNumber(r.latencyMs[p]), `${r.target} latency ${p}`).toBe(true);
       for (const n of Object.values(r.errors)) expect(isNumber(n)).toBe(true);
       expect(r.acked, `${r.target} acknowledged something`).toBeGreaterThan(0);
+      expect(r.requests, `${r.target} ${r.mix}: answers`).toBe(200);
     }
     for (const r of report.results.filter((x) => x.target !== 'sdk-baseline')) {
       // Nothing acknowledged is lost, nothing is stored twice.
