@@ -229,7 +229,7 @@ async function processAnnouncement(
   const { db } = deps;
   const [announcement] = await db.select().from(announcements).where(eq(announcements.id, announcementId));
   if (announcement?.status !== 'sending')
-    return { processed: 0, open: 0, paused: announcement?.status === 'paused', rateLimited: false };
+    return { processed: 0, open: 0, stopped: announcement?.status === 'paused' ? 'quota' : null };
   const actor: AuditActor = { via: 'console', operator: announcement.operator };
   // Texts pending or interrupted mid-push; files not yet asked of the NAS.
   const due = await db
@@ -270,18 +270,13 @@ async function processAnnouncement(
         if (outcome.kind === 'quota') {
           await pause(db, announcementId, row.id);
           deps.log.warn('console.announcement_paused', { announcementId, operatorSendId: row.id, processed });
-          return { processed, open: await countRows(db, announcementId, OPEN), paused: true, rateLimited: false };
+          return { processed, open: await countRows(db, announcementId, OPEN), stopped: 'quota' };
         }
         if (outcome.kind === 'failed' && outcome.rateLimited) {
           // LINE asks for fewer requests: the rest wait for the next Cron run rather than meet the
           // same limit one by one, each after the client's backoff.
           deps.log.warn('console.announcement_rate_limited', { announcementId, operatorSendId: row.id, processed });
-          return {
-            processed: processed + 1,
-            open: await countRows(db, announcementId, OPEN),
-            paused: false,
-            rateLimited: true,
-          };
+          return { processed: processed + 1, open: await countRows(db, announcementId, OPEN), stopped: 'rateLimited' };
         }
       } else {
         await requestAnnouncedFile(db, { ...input, fileId: announcement.nasFileId, ...options }, actor);
@@ -299,7 +294,7 @@ async function processAnnouncement(
       .set({ status: 'done', finishedAt: sql`now()` })
       .where(and(eq(announcements.id, announcementId), eq(announcements.status, 'sending')));
   }
-  return { processed, open, paused: false, rateLimited: false };
+  return { processed, open, stopped: null };
 }
 
 interface ChunkResult {
@@ -307,10 +302,12 @@ interface ChunkResult {
   processed: number;
   /** Rows still to send. */
   open: number;
-  /** The month's quota refused a push: nothing more until an operator resumes. */
-  paused: boolean;
-  /** LINE's rate limit refused a push: nothing more until the next run. */
-  rateLimited: boolean;
+  /**
+   * Why the chunk stopped before its rows ran out: `quota`, the month's quota refused a push
+   * (paused: nothing more until an operator resumes); `rateLimited`, LINE's rate limit refused one
+   * (nothing more until the next run).
+   */
+  stopped: 'quota' | 'rateLimited' | null;
 }
 
 /** The quota refused this row's push: it waits with the rest (`pending`), the announcement for a resume. */
@@ -336,10 +333,10 @@ export async function processAnnouncementFor(
   const until = Date.now() + options.budgetMs;
   let total = 0;
   for (;;) {
-    const { processed, open, paused, rateLimited } = await processAnnouncement(deps, announcementId, options);
+    const { processed, open, stopped } = await processAnnouncement(deps, announcementId, options);
     total += processed;
-    if (paused || rateLimited || processed === 0 || open === 0 || Date.now() >= until)
-      return { processed: total, open, paused };
+    if (stopped || processed === 0 || open === 0 || Date.now() >= until)
+      return { processed: total, open, paused: stopped === 'quota' };
   }
 }
 
