@@ -52,6 +52,7 @@ import {
   machine,
   ratios,
   roundOf,
+  runLength,
   type AckPath,
   type BenchReport,
   type DbPath,
@@ -432,7 +433,7 @@ async function runTarget(
   const statsBefore = (await spec.stats?.()) ?? {};
   const cpuBefore = cpuSnapshot();
   say(
-    `  ${spec.target} (${spec.mix}${spec.target === 'sdk-baseline' ? '' : `, ${spec.path}`}): ${options.amount ? `${options.amount} requests` : `${options.durationSec} s`} at ${options.connections} connections ...`,
+    `  ${spec.target} (${spec.mix}${spec.target === 'sdk-baseline' ? '' : `, ${spec.path}`}): ${runLength(options)} at ${options.connections} connections ...`,
   );
   const loaded: LoadResult = await load(options.durationSec, options.amount);
   const drained = await settle();

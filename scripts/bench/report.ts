@@ -289,6 +289,11 @@ function table(rows: string[][]): string {
   return [line(rows[0]!), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n');
 }
 
+/** How long each target's measured run is: a count of requests (smoke) or a duration. */
+export function runLength(config: Pick<BenchReport['config'], 'durationSec' | 'amount'>): string {
+  return config.amount ? `${config.amount} requests` : `${config.durationSec} s`;
+}
+
 export function formatReport(report: BenchReport): string {
   const { results, ratios: r, machine: m, config } = report;
   const out: string[] = [];
@@ -298,7 +303,7 @@ export function formatReport(report: BenchReport): string {
   for (const s of report.skipped) out.push(`${s.path}: SKIPPED, ${s.reason}`);
   if (results.length)
     out.push(
-      `load: ${config.connections} connections, ${config.amount ? `${config.amount} requests` : `${config.durationSec} s`} per target after ${config.warmupSec} s warm-up, one signed event per request`,
+      `load: ${config.connections} connections, ${runLength(config)} per target after ${config.warmupSec} s warm-up, one signed event per request`,
     );
   out.push(
     `LINE API latency: ${config.lineLatencyMs > 0 ? `${config.lineLatencyMs} ms added to every call (modelling api.line.me)` : 'none (the local emulator answers at once)'}`,
